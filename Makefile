@@ -1,0 +1,215 @@
+# libleak - non-recursive Makefile. `make help` lists the targets.
+# Sources are found by wildcard: a new preload/collector/viewer .c file, a tests/unit/*/test_X.c,
+# a tests/e2e/progs/*.c or tests/e2e/test_*.sh joins the build and the test run by existing.
+
+B ?= build
+BA ?= build-asan
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+CLANG ?= clang
+WERROR ?= -Werror
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 $(WERROR)
+CFLAGS ?= -g -O2
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Icommon -MMD -MP
+
+PKGS_PRELOAD := libunwind libzstd
+PKGS_COLLECTOR := libdw libzstd
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS_PRELOAD) $(PKGS_COLLECTOR) 2>/dev/null)
+PRELOAD_LIBS = $(shell pkg-config --libs $(PKGS_PRELOAD) 2>/dev/null) -ldl -lpthread
+COLLECTOR_LIBS = $(shell pkg-config --libs $(PKGS_COLLECTOR) 2>/dev/null) -lz -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# --- preload: libleak.so ---------------------------------------------------------------
+# Hooks (interpose_*.c, init.c) export libc names; everything else is "core" and is also
+# linked into unit tests so sanitizers see it without injecting a sanitized .so anywhere.
+PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_HOOK_SRC := $(filter preload/interpose_%.c preload/init.c,$(PRELOAD_SRC))
+PRELOAD_CORE_SRC := $(filter-out $(PRELOAD_HOOK_SRC),$(PRELOAD_SRC))
+PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
+	-fno-stack-protector
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/obj/%.o)
+PRELOAD_CORE_OBJ := $(PRELOAD_CORE_SRC:%.c=$(B)/obj/%.o)
+
+# --- collector: leak-report (+ libcollector.a shared with leak-view) ---------------------
+COLLECTOR_SRC := $(wildcard collector/*.c)
+COLLECTOR_LIB_SRC := $(filter-out collector/main.c,$(COLLECTOR_SRC))
+VIEWER_SRC := $(wildcard viewer/*.c)
+
+define objs
+$(patsubst %.c,$(1)/obj/%.o,$(2))
+endef
+
+TOOLS := $(B)/libleak.so $(B)/leak-report $(if $(VIEWER_SRC),$(B)/leak-view)
+
+# --- tests ---------------------------------------------------------------------------
+UNIT_PRELOAD_SRC := $(wildcard tests/unit/preload/test_*.c)
+UNIT_COLLECTOR_SRC := $(wildcard tests/unit/collector/test_*.c)
+UNIT_PRELOAD := $(UNIT_PRELOAD_SRC:%.c=$(B)/%)
+UNIT_COLLECTOR := $(UNIT_COLLECTOR_SRC:%.c=$(B)/%)
+PROG_C := $(filter-out tests/e2e/progs/lib_%.c,$(wildcard tests/e2e/progs/*.c))
+PROG_CXX := $(wildcard tests/e2e/progs/*.cc)
+PROG_LIB := $(wildcard tests/e2e/progs/lib_%.c)
+PROG_NAMES := $(notdir $(basename $(PROG_C) $(PROG_CXX)))
+PROGS := $(foreach c,gcc clang,$(addprefix $(B)/progs/$(c)/,$(PROG_NAMES)) \
+	$(addprefix $(B)/progs/$(c)/,$(notdir $(PROG_LIB:%.c=%.so))))
+E2E := $(wildcard tests/e2e/test_*.sh)
+PROG_CFLAGS := -O2 -g -pthread
+PROG_LIBS := -ldl
+
+.PHONY: all check unit e2e demo asan bench fuzz format format-check lint headers install \
+	clean help deps deps-check deps-bench progs
+.DEFAULT_GOAL := all
+.SECONDEXPANSION:
+
+all: deps $(TOOLS)
+
+deps:
+	$(Q)scripts/install-deps build
+deps-check:
+	$(Q)scripts/install-deps check
+deps-bench:
+	$(Q)scripts/install-deps bench
+
+$(B)/obj/preload/%.o: preload/%.c | deps
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(PRELOAD_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libleak.so: $(PRELOAD_OBJ) preload/libleak.map
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libleak.map \
+		-Wl,-z,defs -Wl,-z,nodelete $(PRELOAD_LIBS)
+
+$(B)/preload-core.a: $(PRELOAD_CORE_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Collector and viewer objects (`make asan` reuses this rule with B=$(BA)).
+$(B)/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -Icollector $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+$(B)/libcollector.a: $(call objs,$(B),$(COLLECTOR_LIB_SRC))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/leak-report: $(B)/obj/collector/main.o $(B)/libcollector.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(COLLECTOR_LIBS)
+
+$(B)/leak-view: $(call objs,$(B),$(VIEWER_SRC)) $(B)/libcollector.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^ $(COLLECTOR_LIBS)
+
+# Unit tests: one cmocka binary per module. A test_X.ldflags file beside test_X.c adds link
+# flags (for example -Wl,--wrap=lk_sys_write fault seams).
+$(B)/tests/unit/preload/%: tests/unit/preload/%.c $(B)/preload-core.a | deps-check
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  TEST-CC $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -Ipreload $(PKG_CFLAGS) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< \
+		$(B)/preload-core.a $$(cat $(wildcard tests/unit/preload/$*.ldflags) /dev/null) \
+		$(CMOCKA_LIBS) $(PRELOAD_LIBS)
+
+$(B)/tests/unit/collector/%: tests/unit/collector/%.c $(B)/libcollector.a | deps-check
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  TEST-CC $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -Icollector $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< \
+		$(B)/libcollector.a $$(cat $(wildcard tests/unit/collector/$*.ldflags) /dev/null) \
+		$(CMOCKA_LIBS) $(COLLECTOR_LIBS)
+
+# Test programs, built the way users build theirs: -O2 -g, no frame pointers, gcc and clang.
+$(B)/progs/gcc/%: tests/e2e/progs/%.c | deps-check
+	@mkdir -p $(@D)
+	$(Q)gcc $(PROG_CFLAGS) -o $@ $< $(PROG_LIBS)
+$(B)/progs/clang/%: tests/e2e/progs/%.c | deps-check
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(PROG_CFLAGS) -o $@ $< $(PROG_LIBS)
+$(B)/progs/gcc/%: tests/e2e/progs/%.cc | deps-check
+	@mkdir -p $(@D)
+	$(Q)g++ $(PROG_CFLAGS) -o $@ $< $(PROG_LIBS)
+$(B)/progs/clang/%: tests/e2e/progs/%.cc | deps-check
+	@mkdir -p $(@D)
+	$(Q)$(CLANG)++ $(PROG_CFLAGS) -o $@ $< $(PROG_LIBS)
+$(B)/progs/gcc/%.so: tests/e2e/progs/%.c | deps-check
+	@mkdir -p $(@D)
+	$(Q)gcc $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+$(B)/progs/clang/%.so: tests/e2e/progs/%.c | deps-check
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+
+progs: $(PROGS)
+
+unit: deps-check $(UNIT_PRELOAD) $(UNIT_COLLECTOR)
+	$(Q)tests/run.sh $(UNIT_PRELOAD) $(UNIT_COLLECTOR)
+
+e2e: deps-check all $(PROGS)
+	$(Q)BUILD=$(B) tests/run.sh $(E2E)
+
+check: deps-check all $(UNIT_PRELOAD) $(UNIT_COLLECTOR) $(PROGS)
+	$(Q)BUILD=$(B) tests/run.sh $(UNIT_PRELOAD) $(UNIT_COLLECTOR) $(E2E) tests/lint.sh
+
+# Collector and its unit tests under ASan+UBSan, in their own build directory.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan: deps-check
+	$(Q)$(MAKE) --no-print-directory B=$(BA) EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+		COLLECTOR_LIBS="$(ASAN_FLAGS) $(COLLECTOR_LIBS)" CFLAGS="-g -O1" \
+		$(BA)/leak-report $(UNIT_COLLECTOR:$(B)/%=$(BA)/%)
+	$(Q)BUILD=$(BA) LEAK_TEST_TIMEOUT_MULT=3 tests/run.sh $(UNIT_COLLECTOR:$(B)/%=$(BA)/%)
+
+demo: deps all $(B)/demo
+	$(Q)scripts/leak-run -o $(B)/demo-out -- $(B)/demo
+
+$(B)/demo: examples/demo.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -o $@ $<
+
+bench: deps-bench all
+	$(Q)BUILD=$(B) bench/bench.sh
+
+fuzz: deps-check
+	$(Q)BUILD=$(B) tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cc' 2>/dev/null)
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
+
+lint:
+	$(Q)tests/lint.sh
+
+headers:
+	$(Q)for h in $$(git ls-files 'common/*.h' 'preload/*.h' 'collector/*.h' 'viewer/*.h'); do \
+		printf '#include "%s"\n' "$$h" | $(CC) $(BASE_CFLAGS) -Ipreload -Icollector -I. \
+			$(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/libleak $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(B)/libleak.so $(DESTDIR)$(PREFIX)/lib/libleak/libleak.so
+	install -m 0755 $(B)/leak-report $(DESTDIR)$(PREFIX)/bin/leak-report
+	if [ -f $(B)/leak-view ]; then install -m 0755 $(B)/leak-view $(DESTDIR)$(PREFIX)/bin/; fi
+	sed 's|^LIBLEAK_SO_DEFAULT=.*|LIBLEAK_SO_DEFAULT=$(PREFIX)/lib/libleak/libleak.so|' \
+		scripts/leak-run > $(DESTDIR)$(PREFIX)/bin/leak-run
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/leak-run
+	if [ -f scripts/leak-soak ]; then install -m 0755 scripts/leak-soak $(DESTDIR)$(PREFIX)/bin/; fi
+
+clean:
+	rm -rf $(B) $(BA)
+
+help:
+	@echo "targets:"
+	@echo "  all           build/libleak.so, build/leak-report, build/leak-view (default)"
+	@echo "  demo          profile the bundled example and print its report"
+	@echo "  check         unit + end-to-end tests, lint (installs test packages as root)"
+	@echo "  unit, e2e     just one half of check"
+	@echo "  asan          collector and its unit tests under ASan+UBSan (build-asan/)"
+	@echo "  bench         overhead vs native and heaptrack (see README)"
+	@echo "  fuzz          libFuzzer on the trace reader (FUZZ_SECONDS=600)"
+	@echo "  format        clang-format -i; format-check: fail on differences"
+	@echo "  lint          shellcheck + cppcheck; headers: each header compiles alone"
+	@echo "  install       PREFIX=$(PREFIX) DESTDIR=; clean: remove build dirs"
+
+-include $(shell find $(B)/obj $(BA)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,31 @@
+/* guard.h - thread-local reentrancy guard. Every hook records only when it can enter the
+ * guard, so anything libleak itself does (unwinding, zstd, dl_iterate_phdr, the writer
+ * thread) passes through the hooks unrecorded. initial-exec TLS: touching it never allocates. */
+#ifndef LEAK_PRELOAD_GUARD_H
+#define LEAK_PRELOAD_GUARD_H
+
+#include <stdbool.h>
+
+/* Nonzero while this thread is inside libleak (or is libleak's writer thread). */
+extern __thread int lk_guard_depth __attribute__((tls_model("initial-exec")));
+/* Set once recording must stop for good (trace unwritable, finalized); read on every hook. */
+extern volatile int lk_disabled;
+/* Set by the constructor once lk_real and the tables are ready. */
+extern volatile int lk_ready;
+
+/* Any thread. True if the caller may record (and now holds the guard); false if nested,
+ * not yet initialised, or disabled. Pair every true with lk_guard_leave(). */
+static inline bool lk_guard_enter(void)
+{
+	if (__builtin_expect(lk_guard_depth || !lk_ready || lk_disabled, 0))
+		return false;
+	lk_guard_depth = 1;
+	return true;
+}
+
+static inline void lk_guard_leave(void)
+{
+	lk_guard_depth = 0;
+}
+
+#endif

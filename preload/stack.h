@@ -1,0 +1,13 @@
+/* stack.h - capture the calling stack and intern it. One call gives the stack id used in
+ * every event; identical stacks get the same id. */
+#ifndef LEAK_PRELOAD_STACK_H
+#define LEAK_PRELOAD_STACK_H
+
+#include <stdint.h>
+
+/* Any thread, guard held. Captures the caller's stack (libleak frames dropped, at most
+ * LEAK_DEPTH frames) and returns its interned id (>= 1), or 0 if it could not be captured
+ * or the table is full. Never calls malloc; preserves errno. */
+uint32_t lk_stack_capture(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* sys.h - raw system calls and async-signal-safe helpers for libleak's own work, so that its
+ * I/O never goes through its own hooks (open/close/write are interposed) and never allocates.
+ * Functions return a value >= 0 or -errno (libuv style) and preserve errno. */
+#ifndef LEAK_PRELOAD_SYS_H
+#define LEAK_PRELOAD_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int lk_sys_open(const char *path, int flags, int mode);
+int lk_sys_close(int fd);
+ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or fails */
+ssize_t lk_sys_read(int fd, void *buf, size_t n);
+int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
+void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
+void lk_sys_munmap(void *p, size_t n);
+pid_t lk_sys_getpid(void);
+pid_t lk_sys_gettid(void);
+uint64_t lk_now_ns(void);      /* CLOCK_MONOTONIC */
+uint64_t lk_realtime_ns(void); /* CLOCK_REALTIME */
+uint64_t lk_sys_rss_bytes(void);
+
+/* Formats v into buf (decimal), returns the length; buf must hold 21 bytes. */
+size_t lk_fmt_u64(char *buf, uint64_t v);
+
+#endif
