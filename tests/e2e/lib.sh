@@ -101,7 +101,7 @@ assert_jq() {
 	got=$(jq -r "$LK_JQ_DEFS $2" <<<"$1") || fail "jq filter failed: $2"
 	if [ "$got" != "$3" ]; then
 		echo "JSON was:" >&2
-		{ jq . <<<"$1" || printf "%s\n" "$1"; } | head -n 200 >&2
+		{ jq . <<<"$1" || printf "%s\n" "$1"; } | head -n 200 >&2 || true
 		fail "${4:-$2}: expected '$3', got '$got'"
 	fi
 }
