@@ -1,0 +1,522 @@
+/* trace_reader.c - header check, chunk-by-chunk zstd decode, record framing and field
+ * decoding with every limit of docs/FORMAT.md enforced. Each chunk is decoded twice: first
+ * to validate all its records, then to apply them, so a corrupt chunk leaves the model
+ * exactly as it was after the previous chunk (the "read up to the last good chunk" rule).
+ * Input comes through pread() on a file, or from memory for tests and the fuzzer; the file
+ * size is re-read on every update so a growing trace can be followed. */
+#include "trace_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "trace_format.h"
+#include "trace_record.h"
+#include "varint.h"
+
+#define ID_LIMIT (1ull << 32)
+
+struct trace_reader {
+	int fd; /* -1 for memory input */
+	const uint8_t *mem;
+	size_t mem_len;
+	uint64_t off; /* next chunk header */
+	uint32_t n_chunks;
+	uint8_t *cbuf, *rbuf;
+	size_t ccap, rcap;
+	ZSTD_DCtx *dctx;
+	struct trace_record rec;
+};
+
+static int src_size(struct trace_reader *r, uint64_t *size, struct err *e)
+{
+	if (r->fd < 0) {
+		*size = r->mem_len;
+		return 0;
+	}
+	struct stat st;
+	if (fstat(r->fd, &st) != 0)
+		return err_set(e, "%s", strerror(errno));
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Reads exactly n bytes at off (the caller has checked they exist). */
+static int src_read(struct trace_reader *r, uint64_t off, void *buf, size_t n, struct err *e)
+{
+	if (r->fd < 0) {
+		memcpy(buf, r->mem + off, n);
+		return 0;
+	}
+	size_t done = 0;
+	while (done < n) {
+		ssize_t k = pread(r->fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return err_set(e, "read failed: %s", strerror(errno));
+		if (k == 0)
+			return err_set(e, "file shrank while being read");
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int check_header(struct trace_reader *r, struct err *e)
+{
+	uint64_t size = 0;
+	if (src_size(r, &size, e) != 0)
+		return -1;
+	if (size == 0)
+		return err_set(e, "empty file");
+	uint8_t h[TRACE_HEADER_SIZE];
+	size_t n = size < sizeof(h) ? (size_t)size : sizeof(h);
+	if (src_read(r, 0, h, n, e) != 0)
+		return -1;
+	if (n < TRACE_MAGIC_LEN || memcmp(h, TRACE_MAGIC, TRACE_MAGIC_LEN) != 0)
+		return err_set(e, "not a libleak trace");
+	if (n < TRACE_HEADER_SIZE)
+		return err_set(e, "truncated header (%zu bytes)", n);
+	unsigned version = le16(h + 8), hsize = le16(h + 10);
+	if (version != TRACE_VERSION)
+		return err_set(e, "unsupported format version %u (this build reads %u)", version,
+		               (unsigned)TRACE_VERSION);
+	if (hsize < TRACE_HEADER_SIZE)
+		return err_set(e, "corrupt header (header size %u)", hsize);
+	r->off = hsize;
+	return 0;
+}
+
+static int reader_new(struct trace_reader **out, struct err *e)
+{
+	struct trace_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return err_set(e, "out of memory");
+	r->fd = -1;
+	r->dctx = ZSTD_createDCtx();
+	if (!r->dctx) {
+		free(r);
+		return err_set(e, "out of memory");
+	}
+	*out = r;
+	return 0;
+}
+
+int trace_reader_open(struct trace_reader **out, const char *path, struct err *e)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "%s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int dir = S_ISDIR(st.st_mode);
+		close(fd);
+		return err_set(e, "%s", dir ? "is a directory" : "not a regular file");
+	}
+	struct trace_reader *r;
+	if (reader_new(&r, e) != 0) {
+		close(fd);
+		return -1;
+	}
+	r->fd = fd;
+	if (check_header(r, e) != 0) {
+		trace_reader_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int trace_reader_open_mem(struct trace_reader **out, const void *buf, size_t len, struct err *e)
+{
+	*out = NULL;
+	struct trace_reader *r;
+	if (reader_new(&r, e) != 0)
+		return -1;
+	r->mem = buf;
+	r->mem_len = len;
+	if (check_header(r, e) != 0) {
+		trace_reader_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+void trace_reader_close(struct trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->cbuf);
+	free(r->rbuf);
+	ZSTD_freeDCtx(r->dctx);
+	free(r);
+}
+
+/* --- record decoding ------------------------------------------------------------------ */
+
+static const char *tag_name(unsigned tag)
+{
+	static const char *const names[] = {"?",        "PROCESS",  "MODULE", "MODULE_UNLOAD",
+	                                    "STACK",    "SNAPSHOT", "SITE",   "BLOCK",
+	                                    "FD_OPEN",  "FD_CLOSE", "CHILD",  "THREAD",
+	                                    "TEMPFILE", "EXEC",     "END"};
+	return tag < sizeof(names) / sizeof(names[0]) ? names[tag] : "?";
+}
+
+static struct trace_str get_str(trace_cur_t *c)
+{
+	struct trace_str s;
+	s.len = trace_get_bytes(c, &s.p, TRACE_MAX_STR);
+	return s;
+}
+
+/* Decodes one known record into rec. Returns 0, or -1 with why set to a static reason. */
+static int decode(unsigned tag, trace_cur_t *c, struct trace_record *rec, const char **why)
+{
+	rec->tag = (trace_tag_t)tag;
+	int bad_id = 0;
+#define ID(x) (bad_id |= (x) >= ID_LIMIT, (x))
+	switch (tag) {
+	case TRACE_TAG_PROCESS: {
+		rec->u.process.pid = trace_get_u(c);
+		rec->u.process.ppid = trace_get_u(c);
+		rec->u.process.start_ns = trace_get_u(c);
+		rec->u.process.flags = trace_get_u(c);
+		rec->u.process.interval_ms = trace_get_u(c);
+		rec->u.process.sample_bytes = trace_get_u(c);
+		rec->u.process.depth = trace_get_u(c);
+		rec->u.process.exe = get_str(c);
+		uint64_t argc = trace_get_u(c);
+		if (!c->err && argc > TRACE_MAX_ARGC) {
+			*why = "argc above 256";
+			return -1;
+		}
+		rec->u.process.argc = c->err ? 0 : (uint32_t)argc;
+		for (uint32_t i = 0; i < rec->u.process.argc && !c->err; i++)
+			rec->u.process.argv[i] = get_str(c);
+		(void)ID(rec->u.process.pid);
+		(void)ID(rec->u.process.ppid);
+		break;
+	}
+	case TRACE_TAG_MODULE:
+		rec->u.module.id = trace_get_u(c);
+		rec->u.module.base = trace_get_u(c);
+		rec->u.module.lo = trace_get_u(c);
+		rec->u.module.hi = trace_get_u(c);
+		rec->u.module.t_ns = trace_get_u(c);
+		rec->u.module.path = get_str(c);
+		rec->u.module.build_id = get_str(c);
+		(void)ID(rec->u.module.id);
+		break;
+	case TRACE_TAG_MODULE_UNLOAD:
+		rec->u.module_unload.id = trace_get_u(c);
+		rec->u.module_unload.t_ns = trace_get_u(c);
+		(void)ID(rec->u.module_unload.id);
+		break;
+	case TRACE_TAG_STACK: {
+		rec->u.stack.id = trace_get_u(c);
+		uint64_t n = trace_get_u(c);
+		if (!c->err && n > TRACE_MAX_FRAMES) {
+			*why = "more than 256 frames";
+			return -1;
+		}
+		rec->u.stack.n = c->err ? 0 : (uint32_t)n;
+		uint64_t prev = 0;
+		for (uint32_t i = 0; i < rec->u.stack.n && !c->err; i++) {
+			/* Unsigned addition: deltas wrap like the writer's subtraction did. */
+			prev = i == 0 ? trace_get_u(c) : prev + (uint64_t)trace_get_s(c);
+			rec->u.stack.frames[i] = prev;
+		}
+		(void)ID(rec->u.stack.id);
+		break;
+	}
+	case TRACE_TAG_SNAPSHOT:
+		rec->u.snapshot.seq = trace_get_u(c);
+		rec->u.snapshot.t_ns = trace_get_u(c);
+		rec->u.snapshot.rss_bytes = trace_get_u(c);
+		rec->u.snapshot.live_bytes = trace_get_u(c);
+		rec->u.snapshot.live_blocks = trace_get_u(c);
+		rec->u.snapshot.total_allocs = trace_get_u(c);
+		rec->u.snapshot.total_frees = trace_get_u(c);
+		rec->u.snapshot.total_alloc_bytes = trace_get_u(c);
+		rec->u.snapshot.dropped_events = trace_get_u(c);
+		rec->u.snapshot.flags = trace_get_u(c);
+		break;
+	case TRACE_TAG_SITE:
+		rec->u.site.stack_id = trace_get_u(c);
+		rec->u.site.live_bytes = trace_get_u(c);
+		rec->u.site.live_count = trace_get_u(c);
+		rec->u.site.total_allocs = trace_get_u(c);
+		rec->u.site.total_frees = trace_get_u(c);
+		rec->u.site.total_alloc_bytes = trace_get_u(c);
+		(void)ID(rec->u.site.stack_id);
+		break;
+	case TRACE_TAG_BLOCK:
+		rec->u.block.addr = trace_get_u(c);
+		rec->u.block.size = trace_get_u(c);
+		rec->u.block.stack_id = trace_get_u(c);
+		rec->u.block.flags = trace_get_u(c);
+		(void)ID(rec->u.block.stack_id);
+		break;
+	case TRACE_TAG_FD_OPEN:
+		rec->u.fd_open.fd = trace_get_u(c);
+		rec->u.fd_open.gen = trace_get_u(c);
+		rec->u.fd_open.type = trace_get_u(c);
+		rec->u.fd_open.flags = trace_get_u(c);
+		rec->u.fd_open.stack_id = trace_get_u(c);
+		rec->u.fd_open.t_ns = trace_get_u(c);
+		rec->u.fd_open.path = get_str(c);
+		rec->u.fd_open.peer = get_str(c);
+		rec->u.fd_open.api = get_str(c);
+		(void)ID(rec->u.fd_open.fd);
+		(void)ID(rec->u.fd_open.gen);
+		(void)ID(rec->u.fd_open.stack_id);
+		break;
+	case TRACE_TAG_FD_CLOSE:
+		rec->u.fd_close.fd = trace_get_u(c);
+		rec->u.fd_close.gen = trace_get_u(c);
+		rec->u.fd_close.t_ns = trace_get_u(c);
+		(void)ID(rec->u.fd_close.fd);
+		(void)ID(rec->u.fd_close.gen);
+		break;
+	case TRACE_TAG_CHILD:
+		rec->u.child.pid = trace_get_u(c);
+		rec->u.child.stack_id = trace_get_u(c);
+		rec->u.child.t_ns = trace_get_u(c);
+		rec->u.child.state = trace_get_u(c);
+		rec->u.child.api = get_str(c);
+		rec->u.child.cmd = get_str(c);
+		(void)ID(rec->u.child.pid);
+		(void)ID(rec->u.child.stack_id);
+		break;
+	case TRACE_TAG_THREAD:
+		rec->u.thread.tid = trace_get_u(c);
+		rec->u.thread.stack_id = trace_get_u(c);
+		rec->u.thread.t_ns = trace_get_u(c);
+		rec->u.thread.state = trace_get_u(c);
+		(void)ID(rec->u.thread.tid);
+		(void)ID(rec->u.thread.stack_id);
+		break;
+	case TRACE_TAG_TEMPFILE:
+		rec->u.tempfile.stack_id = trace_get_u(c);
+		rec->u.tempfile.t_ns = trace_get_u(c);
+		rec->u.tempfile.path = get_str(c);
+		rec->u.tempfile.state = trace_get_u(c);
+		rec->u.tempfile.api = get_str(c);
+		(void)ID(rec->u.tempfile.stack_id);
+		break;
+	case TRACE_TAG_EXEC:
+		rec->u.exec.t_ns = trace_get_u(c);
+		rec->u.exec.path = get_str(c);
+		break;
+	case TRACE_TAG_END:
+		rec->u.end.t_ns = trace_get_u(c);
+		rec->u.end.reason = trace_get_u(c);
+		rec->u.end.status = trace_get_s(c);
+		break;
+	}
+#undef ID
+	if (c->err) {
+		*why = "fields missing or over the length limits";
+		return -1;
+	}
+	if (bad_id) {
+		*why = "id not below 2^32";
+		return -1;
+	}
+	return 0;
+}
+
+/* Walks the records of one raw chunk: validates only (p == NULL) or applies to p. */
+static int walk_records(struct trace_reader *r, const uint8_t *raw, size_t len,
+                        struct model_proc *p, char *why, size_t why_len, struct err *e)
+{
+	trace_cur_t c = {raw, raw + len, 0};
+	while (c.p < c.end) {
+		size_t at = (size_t)(c.p - raw);
+		unsigned tag = *c.p++;
+		uint64_t plen = trace_get_u(&c);
+		if (c.err || plen > (uint64_t)(c.end - c.p)) {
+			snprintf(why, why_len, "record at byte %zu: length past the chunk end", at);
+			return -1;
+		}
+		trace_cur_t pc = {c.p, c.p + plen, 0};
+		c.p += plen;
+		if (tag < TRACE_TAG_PROCESS || tag > TRACE_TAG_END)
+			continue; /* unknown tag: skip (FORMAT.md versioning rules) */
+		const char *reason = NULL;
+		if (decode(tag, &pc, &r->rec, &reason) != 0) {
+			snprintf(why, why_len, "bad %s record at byte %zu: %s", tag_name(tag), at,
+			         reason);
+			return -1;
+		}
+		if (p && model_proc_apply(p, &r->rec, e) != 0)
+			return -2;
+	}
+	return 0;
+}
+
+static int ensure(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint8_t *n = realloc(*buf, need);
+	if (!n)
+		return -1;
+	*buf = n;
+	*cap = need;
+	return 0;
+}
+
+/* Decodes the chunk at r->off. Returns 1 applied, 0 incomplete tail (or clean end, with
+ * *pending = 0), -1 corrupt (why filled), -2 hard error (e filled). */
+static int read_chunk(struct trace_reader *r, struct model_proc *p, uint64_t size,
+                      uint64_t *pending, char *why, size_t why_len, struct err *e)
+{
+	*pending = size > r->off ? size - r->off : 0;
+	if (*pending < TRACE_CHUNK_HEADER_SIZE)
+		return 0;
+	uint8_t h[TRACE_CHUNK_HEADER_SIZE];
+	if (src_read(r, r->off, h, sizeof(h), e) != 0)
+		return -2;
+	uint32_t clen = le32(h + 4), rlen = le32(h + 8);
+	if (memcmp(h, TRACE_CHUNK_MAGIC, 4) != 0) {
+		snprintf(why, why_len, "bad chunk magic");
+		return -1;
+	}
+	if (clen < 1 || clen > TRACE_CHUNK_MAX_COMPRESSED || rlen > TRACE_CHUNK_MAX_RAW) {
+		snprintf(why, why_len, "chunk lengths out of range (%" PRIu32 ", %" PRIu32 ")",
+		         clen, rlen);
+		return -1;
+	}
+	if (*pending - TRACE_CHUNK_HEADER_SIZE < clen)
+		return 0;
+	if (ensure(&r->cbuf, &r->ccap, clen) != 0 || ensure(&r->rbuf, &r->rcap, rlen + 1) != 0)
+		return err_set(e, "out of memory"), -2;
+	if (src_read(r, r->off + TRACE_CHUNK_HEADER_SIZE, r->cbuf, clen, e) != 0)
+		return -2;
+	unsigned long long fsize = ZSTD_getFrameContentSize(r->cbuf, clen);
+	size_t csize = ZSTD_findFrameCompressedSize(r->cbuf, clen);
+	if (fsize != rlen || ZSTD_isError(csize) || csize != clen) {
+		snprintf(why, why_len, "chunk is not one zstd frame of %" PRIu32 " bytes", rlen);
+		return -1;
+	}
+	size_t got = ZSTD_decompressDCtx(r->dctx, r->rbuf, rlen, r->cbuf, clen);
+	if (ZSTD_isError(got) || got != rlen) {
+		snprintf(why, why_len, "zstd: %s",
+		         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short frame");
+		return -1;
+	}
+	int rc = walk_records(r, r->rbuf, rlen, NULL, why, why_len, e);
+	if (rc == 0)
+		rc = walk_records(r, r->rbuf, rlen, p, why, why_len, e);
+	if (rc != 0)
+		return rc;
+	r->off += TRACE_CHUNK_HEADER_SIZE + (uint64_t)clen;
+	r->n_chunks++;
+	p->n_chunks = r->n_chunks;
+	*pending = 0;
+	return 1;
+}
+
+int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_tail, struct err *e)
+{
+	uint64_t size = 0;
+	if (at_tail)
+		*at_tail = false;
+	if (p->truncated)
+		return 0; /* stopped at a corrupt chunk: nothing after it is trusted */
+	if (src_size(r, &size, e) != 0)
+		return -1;
+	int applied = 0;
+	for (;;) {
+		char why[200];
+		uint64_t pending;
+		uint64_t at = r->off;
+		int rc = read_chunk(r, p, size, &pending, why, sizeof(why), e);
+		if (rc == 1) {
+			applied++;
+			continue;
+		}
+		if (rc == 0) {
+			if (at_tail)
+				*at_tail = pending > 0;
+			return applied;
+		}
+		if (rc == -2)
+			return -1;
+		if (r->n_chunks == 0)
+			return err_set(e, "corrupt chunk at offset %" PRIu64 ": %s", at, why);
+		p->truncated = true;
+		snprintf(p->truncation, sizeof(p->truncation),
+		         "corrupt chunk at offset %" PRIu64 " (%s); read the %" PRIu32
+		         " chunks before it",
+		         at, why, r->n_chunks);
+		return applied;
+	}
+}
+
+static int load(struct model *m, const char *name, struct trace_reader *r, struct err *e)
+{
+	struct model_proc *p = model_add_proc(m, name);
+	if (!p) {
+		trace_reader_close(r);
+		return err_set(e, "out of memory");
+	}
+	bool tail = false;
+	int rc = trace_reader_update(r, p, &tail, e);
+	if (rc >= 0 && tail) {
+		p->truncated = true;
+		snprintf(p->truncation, sizeof(p->truncation),
+		         "incomplete chunk at offset %" PRIu64 "; read the %" PRIu32
+		         " complete chunks before it",
+		         r->off, r->n_chunks);
+	}
+	if (rc >= 0 && !p->have_process)
+		rc = r->n_chunks ? err_set(e, "no PROCESS record")
+		                 : err_set(e, "no complete chunk (trace cut short before its "
+		                              "first snapshot)");
+	trace_reader_close(r);
+	if (rc < 0) {
+		model_drop_last_proc(m);
+		return -1;
+	}
+	return 0;
+}
+
+int trace_reader_load(struct model *m, const char *path, struct err *e)
+{
+	struct trace_reader *r;
+	if (trace_reader_open(&r, path, e) != 0)
+		return -1;
+	return load(m, path, r, e);
+}
+
+int trace_reader_load_mem(struct model *m, const char *name, const void *buf, size_t len,
+                          struct err *e)
+{
+	struct trace_reader *r;
+	if (trace_reader_open_mem(&r, buf, len, e) != 0)
+		return -1;
+	return load(m, name, r, e);
+}

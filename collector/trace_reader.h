@@ -1,0 +1,38 @@
+/* trace_reader.h - reads a libleak trace (docs/FORMAT.md) into a struct model_proc.
+ * The file is treated as untrusted: every length is checked before use, allocations are
+ * bounded by the format's limits, and a cut-short file is read up to its last complete chunk
+ * (proc->truncated). A reader object keeps its file offset, so a caller can poll a trace that
+ * is still being written (leak-report --follow) by calling trace_reader_update() again. */
+#ifndef LEAK_COLLECTOR_TRACE_READER_H
+#define LEAK_COLLECTOR_TRACE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+struct trace_reader;
+
+/* Opens path and checks its header. On error returns <0 with e filled (e.g. "not a libleak
+ * trace", "unsupported format version 3 (this build reads 1)", "empty file", strerror). */
+int trace_reader_open(struct trace_reader **out, const char *path, struct err *e);
+/* Same over a caller-owned buffer that must outlive the reader (tests, fuzzing). */
+int trace_reader_open_mem(struct trace_reader **out, const void *buf, size_t len, struct err *e);
+void trace_reader_close(struct trace_reader *r);
+
+/* Applies every complete chunk from the current offset to p. Stops quietly before an
+ * incomplete chunk at the end (it may still be being written) and remembers the offset; sets
+ * *at_tail (may be NULL) to true when stopped there with bytes pending. A corrupt chunk is an
+ * error if no chunk has been read yet; later, p is marked truncated there and 0 returned.
+ * Returns the number of chunks applied (>= 0) or <0 with e filled. */
+int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_tail, struct err *e);
+
+/* One-shot: open, read everything, mark a short tail as truncated, and append the process
+ * to m. A trace with no PROCESS record is an error. On error nothing is added to m. */
+int trace_reader_load(struct model *m, const char *path, struct err *e);
+int trace_reader_load_mem(struct model *m, const char *name, const void *buf, size_t len,
+                          struct err *e);
+
+#endif
