@@ -89,7 +89,7 @@ static char *render_item(int id, int round)
 {
 	char buf[128];
 	snprintf(buf, sizeof(buf), "<item id=%d rendered-in-round=%d price=%d.%02d/>", id, round,
-		 id * 3, (id * 7) % 100);
+	         id * 3, (id * 7) % 100);
 	return copy_string(buf);
 }
 
@@ -117,8 +117,8 @@ int main(void)
 			served++;
 		}
 		if (round % 25 == 24)
-			printf("round %3d: %u served, %u bad requests, %u cached pages\n", round + 1,
-			       served, errors, cache_entries);
+			printf("round %3d: %u served, %u bad requests, %u cached pages\n",
+			       round + 1, served, errors, cache_entries);
 		nanosleep(&pause, NULL);
 	}
 	cache_clear();
