@@ -1,0 +1,661 @@
+/* fd_table.c - descriptors indexed by number, temp files, and the exec marker.
+ * The table is one anonymous mapping of LK_FD_MAX fixed-size entries (no malloc: it is filled
+ * from inside open/close hooks, possibly before the heap is usable). Each entry has a short
+ * spinlock held only to copy fields in or out. A number reused after close gets a new
+ * generation; an open on a number still open closes the old generation implicitly, which
+ * also covers closes we cannot see (libc's internal close in fclose, dup2 over an fd).
+ * What the trace already holds is remembered per entry (emitted_gen), and a dirty bitmap
+ * lets the writer visit only the entries that changed, so a snapshot costs O(changes). */
+#include "fd_table.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "trace_format.h"
+#include "varint.h"
+
+typedef struct {
+	volatile int lock;
+	uint32_t gen;         /* generation of the latest open (0: never opened) */
+	uint32_t emitted_gen; /* generation the trace holds open, 0 none (writer-owned) */
+	uint32_t stack_id;
+	uint8_t open;
+	uint8_t type;
+	uint8_t flags; /* TRACE_FD_* */
+	uint8_t family;
+	int socktype;
+	uint64_t t_ns;
+	uint64_t close_ns;
+	char api[LK_FD_API_LEN];
+	char path[LK_FD_PATH_LEN];
+	char peer[LK_FD_PEER_LEN];
+} lk_fd_entry_t;
+
+typedef struct {
+	uint8_t used;
+	uint8_t state;         /* TRACE_TEMP_* */
+	uint8_t emitted_state; /* 0xff: not in the trace */
+	uint32_t stack_id;
+	uint64_t t_ns;
+	char api[LK_FD_API_LEN];
+	char path[LK_TEMP_PATH_LEN];
+} lk_temp_entry_t;
+
+#define LK_TEMP_NOT_EMITTED 0xff
+#define LK_FD_NINTERNAL     8
+
+static lk_fd_entry_t *lk_fd_tab;
+static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
+static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed */
+static uint64_t lk_fd_overflow;
+static int lk_fd_hiwater; /* one past the highest fd ever recorded */
+static uint64_t lk_fd_t0;
+static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
+
+static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
+static volatile int lk_temp_lock;
+
+static volatile int lk_exec_lock;
+static int lk_exec_is_pending;
+static uint64_t lk_exec_t_ns;
+static char lk_exec_path[LK_TEMP_PATH_LEN];
+
+static void lk_spin_lock(volatile int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void lk_spin_unlock(volatile int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void lk_copy_str(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static uint64_t lk_fd_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lk_fd_mark_dirty(int fd)
+{
+	__atomic_fetch_or(&lk_fd_dirty[fd / 64], 1ull << (fd % 64), __ATOMIC_RELEASE);
+}
+
+/* Entry for fd, or NULL when the table is absent or fd is out of range. */
+static lk_fd_entry_t *lk_fd_entry(int fd)
+{
+	if (fd < 0 || lk_fd_init() != 0)
+		return NULL;
+	if (fd >= LK_FD_MAX)
+		return NULL;
+	return &lk_fd_tab[fd];
+}
+
+/* Type of an inherited descriptor from its /proc/self/fd link text. */
+static unsigned lk_fd_type_from_link(const char *l, int fd)
+{
+	static const struct {
+		const char *prefix;
+		unsigned type;
+	} map[] = {
+	    {"socket:", TRACE_FD_SOCKET},
+	    {"pipe:", TRACE_FD_PIPE},
+	    {"anon_inode:[eventfd]", TRACE_FD_EVENTFD},
+	    {"anon_inode:[timerfd]", TRACE_FD_TIMERFD},
+	    {"anon_inode:[eventpoll]", TRACE_FD_EPOLL},
+	    {"anon_inode:[signalfd]", TRACE_FD_SIGNALFD},
+	    {"anon_inode:inotify", TRACE_FD_INOTIFY},
+	    {"/memfd:", TRACE_FD_MEMFD},
+	    {"anon_inode:", TRACE_FD_OTHER},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strncmp(l, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].type;
+	if (l[0] != '/')
+		return TRACE_FD_OTHER;
+	struct stat st;
+	if (syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode))
+		return TRACE_FD_DIR;
+	return TRACE_FD_FILE;
+}
+
+/* Records every descriptor open now as inherited. Raw syscalls: our own open/close hooks
+ * must not see this, and it may run inside one of them. */
+static void lk_fd_scan_inherited(void)
+{
+	int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+	                       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return;
+	char buf[2048];
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			int fd = 0;
+			for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
+				fd = fd * 10 + (*p - '0');
+			if (fd == dfd || fd >= LK_FD_MAX || lk_fd_is_internal(fd))
+				continue;
+			char link[LK_FD_PATH_LEN];
+			long len = syscall(SYS_readlinkat, dfd, d->d_name, link, sizeof(link) - 1);
+			link[len > 0 ? len : 0] = '\0';
+			unsigned flags = TRACE_FD_INHERITED;
+			long fdfl = syscall(SYS_fcntl, fd, F_GETFD, 0);
+			if (fdfl > 0 && (fdfl & FD_CLOEXEC))
+				flags |= TRACE_FD_CLOEXEC;
+			unsigned type = lk_fd_type_from_link(link, fd);
+			lk_fd_on_open(fd, type, flags, 0, lk_fd_t0, "inherited",
+			              type == TRACE_FD_FILE || type == TRACE_FD_DIR ||
+			                      type == TRACE_FD_MEMFD
+			                  ? link
+			                  : NULL,
+			              NULL);
+		}
+	}
+	syscall(SYS_close, dfd);
+}
+
+static void lk_fd_atfork_child(void)
+{
+	lk_fd_on_fork_child();
+}
+
+int lk_fd_init(void)
+{
+	int st = __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(st == 2, 1))
+		return 0;
+	if (st == 3)
+		return -1;
+	int expected = 0;
+	if (!__atomic_compare_exchange_n(&lk_fd_init_state, &expected, 1, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		/* Another thread is initialising: wait for it (it only makes syscalls). */
+		while ((st = __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE)) == 1)
+			__builtin_ia32_pause();
+		return st == 2 ? 0 : -1;
+	}
+	void *p = mmap(NULL, sizeof(lk_fd_entry_t) * LK_FD_MAX, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		__atomic_store_n(&lk_fd_init_state, 3, __ATOMIC_RELEASE);
+		return -1;
+	}
+	lk_fd_tab = p;
+	if (!lk_fd_t0)
+		lk_fd_t0 = lk_fd_clock_ns();
+	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
+	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);
+	lk_fd_scan_inherited();
+	pthread_atfork(NULL, NULL, lk_fd_atfork_child);
+	return 0;
+}
+
+void lk_fd_set_time_base(uint64_t t0_ns)
+{
+	lk_fd_t0 = t0_ns;
+}
+
+uint64_t lk_fd_time_base(void)
+{
+	return lk_fd_t0;
+}
+
+void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
+                   const char *api, const char *path, const char *peer)
+{
+	if (fd >= LK_FD_MAX) {
+		__atomic_fetch_add(&lk_fd_overflow, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (lk_fd_is_internal(fd))
+		return;
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return;
+	lk_spin_lock(&e->lock);
+	if (e->open)
+		e->close_ns = t_ns;
+	e->gen++;
+	e->open = 1;
+	e->type = (uint8_t)type;
+	e->flags = (uint8_t)flags;
+	e->stack_id = stack_id;
+	e->t_ns = t_ns;
+	e->family = 0;
+	e->socktype = 0;
+	lk_copy_str(e->api, sizeof(e->api), api);
+	lk_copy_str(e->path, sizeof(e->path), path);
+	lk_copy_str(e->peer, sizeof(e->peer), peer);
+	lk_spin_unlock(&e->lock);
+	lk_fd_mark_dirty(fd);
+	int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
+	while (hw <= fd && !__atomic_compare_exchange_n(&lk_fd_hiwater, &hw, fd + 1, 1,
+	                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+uint32_t lk_fd_gen(int fd)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return 0;
+	lk_spin_lock(&e->lock);
+	uint32_t gen = e->open ? e->gen : 0;
+	lk_spin_unlock(&e->lock);
+	return gen;
+}
+
+void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return;
+	int changed = 0;
+	lk_spin_lock(&e->lock);
+	if (e->open && (gen == 0 || gen == e->gen)) {
+		e->open = 0;
+		e->close_ns = t_ns;
+		changed = 1;
+	}
+	lk_spin_unlock(&e->lock);
+	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
+void lk_fd_on_close_range(unsigned first, unsigned last, int cloexec_only, uint64_t t_ns)
+{
+	if (lk_fd_init() != 0 || first >= LK_FD_MAX)
+		return;
+	unsigned hw = (unsigned)__atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
+	if (last >= hw)
+		last = hw - 1; /* hw 0: unsigned wrap, the loop below does not run */
+	for (unsigned fd = first; fd <= last && fd < hw; fd++) {
+		lk_fd_entry_t *e = &lk_fd_tab[fd];
+		/* Unlocked peek: a racing open is the program's own race with close_range. */
+		if (!__atomic_load_n(&e->open, __ATOMIC_RELAXED))
+			continue;
+		if (cloexec_only)
+			lk_fd_set_cloexec((int)fd, 1);
+		else
+			lk_fd_on_close((int)fd, 0, t_ns);
+	}
+}
+
+void lk_fd_on_dup(int oldfd, int newfd, int cloexec, uint32_t stack_id, uint64_t t_ns,
+                  const char *api)
+{
+	unsigned type = TRACE_FD_OTHER, flags = 0;
+	int family = 0, socktype = 0;
+	char path[LK_FD_PATH_LEN] = "", peer[LK_FD_PEER_LEN] = "";
+	lk_fd_entry_t *o = lk_fd_entry(oldfd);
+	if (o) {
+		lk_spin_lock(&o->lock);
+		if (o->open) {
+			type = o->type;
+			flags = o->flags & TRACE_FD_TEMPFILE;
+			family = o->family;
+			socktype = o->socktype;
+			memcpy(path, o->path, sizeof(path));
+			memcpy(peer, o->peer, sizeof(peer));
+		}
+		lk_spin_unlock(&o->lock);
+	}
+	if (cloexec)
+		flags |= TRACE_FD_CLOEXEC;
+	lk_fd_on_open(newfd, type, flags, stack_id, t_ns, api, path, peer);
+	if (family)
+		lk_fd_set_sock(newfd, family, socktype);
+}
+
+void lk_fd_set_cloexec(int fd, int on)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return;
+	int changed = 0;
+	lk_spin_lock(&e->lock);
+	if (e->open) {
+		uint8_t f = on ? (e->flags | TRACE_FD_CLOEXEC) : (e->flags & ~TRACE_FD_CLOEXEC);
+		changed = f != e->flags;
+		e->flags = f;
+	}
+	lk_spin_unlock(&e->lock);
+	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
+void lk_fd_set_sock(int fd, int family, int socktype)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return;
+	lk_spin_lock(&e->lock);
+	if (e->open) {
+		e->family = (uint8_t)family;
+		e->socktype = socktype;
+	}
+	lk_spin_unlock(&e->lock);
+}
+
+int lk_fd_get_sock(int fd, int *family, int *socktype)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return -1;
+	int rc = -1;
+	lk_spin_lock(&e->lock);
+	if (e->open && e->type == TRACE_FD_SOCKET) {
+		*family = e->family;
+		*socktype = e->socktype;
+		rc = 0;
+	}
+	lk_spin_unlock(&e->lock);
+	return rc;
+}
+
+void lk_fd_set_addr(int fd, const char *local, const char *peer)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e)
+		return;
+	int changed = 0;
+	lk_spin_lock(&e->lock);
+	if (e->open) {
+		if (local)
+			lk_copy_str(e->path, sizeof(e->path), local);
+		if (peer)
+			lk_copy_str(e->peer, sizeof(e->peer), peer);
+		changed = 1;
+	}
+	lk_spin_unlock(&e->lock);
+	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
+int lk_fd_get_path(int fd, char *buf, size_t n)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	if (!e || n == 0)
+		return -1;
+	int len = -1;
+	lk_spin_lock(&e->lock);
+	if (e->open && e->path[0]) {
+		lk_copy_str(buf, n, e->path);
+		len = (int)strlen(buf);
+	}
+	lk_spin_unlock(&e->lock);
+	return len;
+}
+
+void lk_fd_mark_internal(int fd)
+{
+	if (fd < 0)
+		return;
+	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
+		int expected = -1;
+		if (__atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE) == fd)
+			break;
+		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, fd, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+	/* If it was recorded (scanned as inherited before being marked), drop it silently:
+	 * it was never the program's. */
+	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+		lk_fd_entry_t *e = &lk_fd_tab[fd];
+		lk_spin_lock(&e->lock);
+		e->open = 0;
+		lk_spin_unlock(&e->lock);
+		lk_fd_mark_dirty(fd);
+	}
+}
+
+int lk_fd_is_internal(int fd)
+{
+	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
+		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
+		if (v == fd)
+			return 1;
+		if (v < 0)
+			break;
+	}
+	return 0;
+}
+
+uint64_t lk_fd_overflow_count(void)
+{
+	return __atomic_load_n(&lk_fd_overflow, __ATOMIC_RELAXED);
+}
+
+/* --- temp files --------------------------------------------------------------------- */
+
+void lk_fd_temp_on_create(const char *abs_path, uint32_t stack_id, uint64_t t_ns, const char *api)
+{
+	lk_spin_lock(&lk_temp_lock);
+	for (int i = 0; i < LK_TEMP_MAX; i++) {
+		lk_temp_entry_t *t = &lk_temp_tab[i];
+		/* A slot is free when unused, or finished and already told to the trace (or
+		 * created and removed between two snapshots: never told at all). */
+		if (t->used &&
+		    !(t->state == TRACE_TEMP_REMOVED && (t->emitted_state == TRACE_TEMP_REMOVED ||
+		                                         t->emitted_state == LK_TEMP_NOT_EMITTED)))
+			continue;
+		t->used = 1;
+		t->state = TRACE_TEMP_CREATED;
+		t->emitted_state = LK_TEMP_NOT_EMITTED;
+		t->stack_id = stack_id;
+		t->t_ns = t_ns;
+		lk_copy_str(t->api, sizeof(t->api), api);
+		lk_copy_str(t->path, sizeof(t->path), abs_path);
+		break;
+	}
+	lk_spin_unlock(&lk_temp_lock);
+}
+
+void lk_fd_temp_on_remove(const char *abs_path)
+{
+	lk_spin_lock(&lk_temp_lock);
+	for (int i = 0; i < LK_TEMP_MAX; i++) {
+		lk_temp_entry_t *t = &lk_temp_tab[i];
+		if (t->used && t->state == TRACE_TEMP_CREATED &&
+		    strncmp(t->path, abs_path, sizeof(t->path) - 1) == 0)
+			t->state = TRACE_TEMP_REMOVED;
+	}
+	lk_spin_unlock(&lk_temp_lock);
+}
+
+/* --- exec --------------------------------------------------------------------------- */
+
+void lk_fd_exec_pending(const char *path, uint64_t t_ns)
+{
+	lk_spin_lock(&lk_exec_lock);
+	lk_copy_str(lk_exec_path, sizeof(lk_exec_path), path);
+	lk_exec_t_ns = t_ns;
+	lk_exec_is_pending = 1;
+	lk_spin_unlock(&lk_exec_lock);
+}
+
+void lk_fd_exec_cancel(void)
+{
+	lk_spin_lock(&lk_exec_lock);
+	lk_exec_is_pending = 0;
+	lk_spin_unlock(&lk_exec_lock);
+}
+
+/* --- fork and emission -------------------------------------------------------------- */
+
+void lk_fd_on_fork_child(void)
+{
+	/* Single-threaded here (child after fork): the locks may have been held by threads
+	 * that no longer exist, so reset them rather than take them. */
+	lk_temp_lock = 0;
+	memset(lk_temp_tab, 0, sizeof(lk_temp_tab));
+	lk_exec_lock = 0;
+	lk_exec_is_pending = 0;
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+		int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
+		for (int i = 0; i < hw; i++)
+			lk_fd_tab[i].lock = 0;
+	}
+	lk_fd_emit_reset();
+}
+
+void lk_fd_emit_reset(void)
+{
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
+		return;
+	int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
+	for (int i = 0; i < hw; i++) {
+		lk_fd_entry_t *e = &lk_fd_tab[i];
+		lk_spin_lock(&e->lock);
+		e->emitted_gen = 0;
+		int open = e->open;
+		lk_spin_unlock(&e->lock);
+		if (open)
+			lk_fd_mark_dirty(i);
+	}
+	for (int i = 0; i < LK_TEMP_MAX; i++)
+		if (lk_temp_tab[i].used)
+			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
+}
+
+static uint64_t lk_rel_ns(uint64_t t)
+{
+	return t > lk_fd_t0 ? t - lk_fd_t0 : 0;
+}
+
+static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)
+{
+	lk_fd_entry_t c;
+	lk_spin_lock(&e->lock);
+	memcpy(&c, e, sizeof(c));
+	uint32_t was = e->emitted_gen;
+	e->emitted_gen = e->open ? e->gen : 0;
+	lk_spin_unlock(&e->lock);
+
+	if (was && (!c.open || c.gen != was)) {
+		size_t r = trace_rec_begin(b, TRACE_TAG_FD_CLOSE);
+		trace_put_u(b, (uint64_t)fd);
+		trace_put_u(b, was);
+		trace_put_u(b, lk_rel_ns(c.close_ns));
+		trace_rec_end(b, r);
+	}
+	if (c.open) {
+		size_t r = trace_rec_begin(b, TRACE_TAG_FD_OPEN);
+		trace_put_u(b, (uint64_t)fd);
+		trace_put_u(b, c.gen);
+		trace_put_u(b, c.type);
+		trace_put_u(b, c.flags);
+		trace_put_u(b, c.stack_id);
+		trace_put_u(b, lk_rel_ns(c.t_ns));
+		trace_put_str(b, c.path, sizeof(c.path));
+		trace_put_str(b, c.peer, sizeof(c.peer));
+		trace_put_str(b, c.api, sizeof(c.api));
+		trace_rec_end(b, r);
+	}
+}
+
+static int lk_path_exists(const char *path)
+{
+	struct stat st;
+	return syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static void lk_emit_temps(trace_buf_t *b, int final)
+{
+	for (int i = 0; i < LK_TEMP_MAX; i++) {
+		lk_temp_entry_t c;
+		lk_temp_entry_t *t = &lk_temp_tab[i];
+		lk_spin_lock(&lk_temp_lock);
+		memcpy(&c, t, sizeof(c));
+		lk_spin_unlock(&lk_temp_lock);
+		if (!c.used)
+			continue;
+		uint8_t state = c.state;
+		/* At exit, a file still created is either still there or removed by a way we
+		 * did not see (rename, another process): ask the file system, without our hooks. */
+		if (final && state == TRACE_TEMP_CREATED)
+			state =
+			    lk_path_exists(c.path) ? TRACE_TEMP_EXISTS_AT_EXIT : TRACE_TEMP_REMOVED;
+		/* After a final emit (exec that failed) the trace already says "on disk". */
+		if (state == c.emitted_state ||
+		    (state == TRACE_TEMP_CREATED && c.emitted_state == TRACE_TEMP_EXISTS_AT_EXIT))
+			continue;
+		/* Created and removed between two snapshots: nothing worth telling. */
+		if (state == TRACE_TEMP_REMOVED && c.emitted_state == LK_TEMP_NOT_EMITTED) {
+			lk_spin_lock(&lk_temp_lock);
+			if (t->state == TRACE_TEMP_REMOVED)
+				t->used = 0;
+			lk_spin_unlock(&lk_temp_lock);
+			continue;
+		}
+		size_t r = trace_rec_begin(b, TRACE_TAG_TEMPFILE);
+		trace_put_u(b, c.stack_id);
+		trace_put_u(b, lk_rel_ns(c.t_ns));
+		trace_put_str(b, c.path, sizeof(c.path));
+		trace_put_u(b, state);
+		trace_put_str(b, c.api, sizeof(c.api));
+		trace_rec_end(b, r);
+		lk_spin_lock(&lk_temp_lock);
+		t->emitted_state = state;
+		lk_spin_unlock(&lk_temp_lock);
+	}
+}
+
+void lk_fd_emit(trace_buf_t *b, int final)
+{
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+		for (int w = 0; w < LK_FD_MAX / 64; w++) {
+			if (!__atomic_load_n(&lk_fd_dirty[w], __ATOMIC_RELAXED))
+				continue;
+			uint64_t bits = __atomic_exchange_n(&lk_fd_dirty[w], 0, __ATOMIC_ACQ_REL);
+			while (bits) {
+				int bit = __builtin_ctzll(bits);
+				bits &= bits - 1;
+				lk_emit_fd_entry(b, w * 64 + bit, &lk_fd_tab[w * 64 + bit]);
+			}
+		}
+	}
+	lk_emit_temps(b, final);
+
+	lk_spin_lock(&lk_exec_lock);
+	int pending = lk_exec_is_pending;
+	uint64_t t = lk_exec_t_ns;
+	char path[LK_TEMP_PATH_LEN];
+	memcpy(path, lk_exec_path, sizeof(path));
+	lk_exec_is_pending = 0;
+	lk_spin_unlock(&lk_exec_lock);
+	if (pending) {
+		size_t r = trace_rec_begin(b, TRACE_TAG_EXEC);
+		trace_put_u(b, lk_rel_ns(t));
+		trace_put_str(b, path, sizeof(path));
+		trace_rec_end(b, r);
+	}
+}

@@ -1,0 +1,88 @@
+/* fd_table.h - live descriptors and temp files of the traced process, and the exec marker.
+ * The hooks in interpose_fd.c/interpose_proc.c describe what happened (they capture the stack
+ * and the time); the table keeps the current state per fd number and the writer thread asks
+ * it, through lk_fd_emit (emit.h), for the FD_OPEN/FD_CLOSE/TEMPFILE/EXEC records that changed.
+ * No function here calls malloc, a hook, or unknown code; locks are per-entry spinlocks held
+ * for a copy only. Every function is safe from any thread unless its comment says otherwise. */
+#ifndef LEAK_PRELOAD_FD_TABLE_H
+#define LEAK_PRELOAD_FD_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LK_FD_MAX        65536 /* fds at or above this are only counted */
+#define LK_FD_PATH_LEN   160   /* path / local address, truncated */
+#define LK_FD_PEER_LEN   64
+#define LK_FD_API_LEN    16
+#define LK_TEMP_MAX      1024
+#define LK_TEMP_PATH_LEN 256
+
+/* Idempotent. Maps the table, records every descriptor open now as inherited (raw getdents64
+ * of /proc/self/fd), registers the fork handler. Returns 0, or -1 if the table could not be
+ * mapped (every other call is then a no-op). Call it early from init.c; hooks also call it. */
+int lk_fd_init(void);
+
+/* A new descriptor `fd` exists (open, socket, pipe end ...). If the number was still open in
+ * the table (a close we did not see, dup2 over it) that generation closes now. flags are
+ * TRACE_FD_* bits; path/peer may be NULL; strings are copied (truncated). */
+void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
+                   const char *api, const char *path, const char *peer);
+
+/* Generation of `fd` if the table holds it open, else 0. Hooks read it before the real close
+ * so that a number reused by another thread in between is not closed by mistake. */
+uint32_t lk_fd_gen(int fd);
+
+/* `fd` closed. gen 0 closes whatever is open; otherwise only that generation. */
+void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns);
+
+/* close_range(first, last): close every tracked fd in the range, or with cloexec_only set
+ * (CLOSE_RANGE_CLOEXEC) only set their close-on-exec flag. */
+void lk_fd_on_close_range(unsigned first, unsigned last, int cloexec_only, uint64_t t_ns);
+
+/* `newfd` is a duplicate of `oldfd` (dup, dup2, dup3, F_DUPFD): same type and description,
+ * its own stack, api and close-on-exec flag. An untracked oldfd gives type other. */
+void lk_fd_on_dup(int oldfd, int newfd, int cloexec, uint32_t stack_id, uint64_t t_ns,
+                  const char *api);
+
+/* Sets or clears the close-on-exec flag of an open fd (F_SETFD, ioctl FIOCLEX ...). */
+void lk_fd_set_cloexec(int fd, int on);
+
+/* Sockets: remember the family and SOCK_* type (for formatting later addresses), and replace
+ * the local address and/or peer (NULL keeps the old one). */
+void lk_fd_set_sock(int fd, int family, int socktype);
+int lk_fd_get_sock(int fd, int *family, int *socktype); /* 0 if fd is a tracked socket */
+void lk_fd_set_addr(int fd, const char *local, const char *peer);
+
+/* Copies the recorded path of an open fd into buf (NUL-terminated); returns its length, or -1
+ * if the fd is not tracked or has no path. */
+int lk_fd_get_path(int fd, char *buf, size_t n);
+
+/* libleak's own descriptors (the trace file, a wake-up pipe): never reported, and close() /
+ * close_range() from the program leave them open so the trace can still be written (a daemon
+ * closing 3..1023). Up to 8. */
+void lk_fd_mark_internal(int fd);
+int lk_fd_is_internal(int fd);
+
+/* Descriptors opened at or beyond LK_FD_MAX since start. */
+uint64_t lk_fd_overflow_count(void);
+
+/* Temp files (mkstemp family, mkdtemp). abs_path must be absolute; removal marks every live
+ * entry with that exact path. */
+void lk_fd_temp_on_create(const char *abs_path, uint32_t stack_id, uint64_t t_ns, const char *api);
+void lk_fd_temp_on_remove(const char *abs_path);
+
+/* exec: the next lk_fd_emit appends an EXEC record (after the FD records) for this path.
+ * Cleared by that emit, or by lk_fd_exec_cancel when the exec failed. */
+void lk_fd_exec_pending(const char *path, uint64_t t_ns);
+void lk_fd_exec_cancel(void);
+
+/* Fork child: the temp files are the parent's (forgotten), pending exec cleared, and every
+ * open fd is emitted again into the child's trace. Called by our pthread_atfork handler. */
+void lk_fd_on_fork_child(void);
+
+/* Base subtracted from t_ns values at emission (the trace counts ns since start). Default:
+ * the lk_now_ns() value when lk_fd_init ran. */
+void lk_fd_set_time_base(uint64_t t0_ns);
+uint64_t lk_fd_time_base(void);
+
+#endif

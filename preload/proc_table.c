@@ -1,0 +1,400 @@
+/* proc_table.c - children and threads, as two fixed tables of slots (no malloc: filled from
+ * fork/pthread_create hooks). A slot remembers the state the trace last heard
+ * (emitted_state), so each snapshot carries only changes; a slot whose life ended (reaped,
+ * joined, detached and finished) is reused once the trace has its final state, or at once if
+ * the trace never heard of it (short-lived threads cost nothing in the trace).
+ * Zombies are found by the writer: waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT) reports an
+ * exited child without reaping it, and ECHILD means someone reaped it where we could not see
+ * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
+ * writes or one slot copy, never across a system call. */
+#include "proc_table.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "fd_table.h"
+#include "trace_format.h"
+#include "varint.h"
+
+#define LK_NOT_EMITTED 0xff
+
+typedef struct {
+	uint8_t used;
+	uint8_t state; /* TRACE_CHILD_* */
+	uint8_t emitted_state;
+	uint8_t autoreap;
+	pid_t pid;
+	uint32_t stack_id;
+	uint64_t t_ns;
+	const void *key;
+	char api[LK_PROC_API_LEN];
+	char cmd[LK_PROC_CMD_LEN];
+} lk_child_t;
+
+typedef struct {
+	uint8_t used;
+	uint8_t created; /* pthread_create returned */
+	uint8_t started; /* tid known */
+	uint8_t detached;
+	uint8_t finished;
+	uint8_t joined;
+	uint8_t emitted_state;
+	pid_t tid;
+	pthread_t th;
+	uint32_t stack_id;
+	uint64_t t_ns;
+} lk_thread_t;
+
+static lk_child_t lk_children[LK_CHILD_MAX];
+static int lk_children_hw;
+static volatile int lk_children_lock;
+static volatile int lk_autoreap_now;
+
+static lk_thread_t lk_threads[LK_THREAD_MAX];
+static int lk_threads_hw;
+static volatile int lk_threads_lock;
+
+static void lk_lock(volatile int *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void lk_unlock(volatile int *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void lk_str(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static uint64_t lk_rel(uint64_t t)
+{
+	uint64_t t0 = lk_fd_time_base();
+	return t > t0 ? t - t0 : 0;
+}
+
+static void lk_proc_atfork_child(void)
+{
+	lk_proc_on_fork_child();
+}
+
+void lk_proc_init(void)
+{
+	static volatile int done;
+	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		return;
+	lk_fd_init();
+	pthread_atfork(NULL, NULL, lk_proc_atfork_child);
+}
+
+/* --- children ----------------------------------------------------------------------- */
+
+static int lk_child_terminal(uint8_t s)
+{
+	return s == TRACE_CHILD_REAPED || s == TRACE_CHILD_AUTOREAPED;
+}
+
+void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const char *api,
+                            const char *cmd, int autoreap, const void *key)
+{
+	if (pid <= 0)
+		return;
+	lk_lock(&lk_children_lock);
+	for (int i = 0; i < LK_CHILD_MAX; i++) {
+		lk_child_t *c = &lk_children[i];
+		if (c->used &&
+		    !(lk_child_terminal(c->state) &&
+		      (c->emitted_state == c->state || c->emitted_state == LK_NOT_EMITTED)))
+			continue;
+		c->used = 1;
+		c->state = TRACE_CHILD_RUNNING;
+		c->emitted_state = LK_NOT_EMITTED;
+		c->autoreap = (uint8_t)(autoreap != 0);
+		c->pid = pid;
+		c->stack_id = stack_id;
+		c->t_ns = t_ns;
+		c->key = key;
+		lk_str(c->api, sizeof(c->api), api);
+		lk_str(c->cmd, sizeof(c->cmd), cmd);
+		if (i >= lk_children_hw)
+			lk_children_hw = i + 1;
+		break;
+	}
+	lk_unlock(&lk_children_lock);
+}
+
+void lk_proc_child_on_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	lk_lock(&lk_children_lock);
+	for (int i = 0; i < lk_children_hw; i++) {
+		lk_child_t *c = &lk_children[i];
+		if (c->used && c->pid == pid && !lk_child_terminal(c->state)) {
+			c->state = TRACE_CHILD_REAPED;
+			c->key = NULL;
+		}
+	}
+	lk_unlock(&lk_children_lock);
+}
+
+pid_t lk_proc_child_by_key(const void *key)
+{
+	pid_t pid = 0;
+	if (!key)
+		return 0;
+	lk_lock(&lk_children_lock);
+	for (int i = 0; i < lk_children_hw && !pid; i++) {
+		lk_child_t *c = &lk_children[i];
+		if (c->used && c->key == key && !lk_child_terminal(c->state))
+			pid = c->pid;
+	}
+	lk_unlock(&lk_children_lock);
+	return pid;
+}
+
+void lk_proc_set_autoreap(int on)
+{
+	lk_autoreap_now = on != 0;
+}
+
+int lk_proc_autoreap(void)
+{
+	return lk_autoreap_now;
+}
+
+/* Zombie check of one child that the table has as running or zombie. Raw waitid: our own
+ * waitid hook must not see it, and WNOWAIT leaves the child for the program to reap. */
+static uint8_t lk_child_probe(pid_t pid, uint8_t state, int autoreap)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int saved = errno;
+	long rc = syscall(SYS_waitid, P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT, NULL);
+	int err = errno;
+	errno = saved;
+	if (rc == 0)
+		return si.si_pid == pid ? TRACE_CHILD_ZOMBIE : TRACE_CHILD_RUNNING;
+	if (err == ECHILD)
+		return (autoreap || lk_autoreap_now) ? TRACE_CHILD_AUTOREAPED : TRACE_CHILD_REAPED;
+	return state;
+}
+
+static void lk_emit_children(trace_buf_t *b)
+{
+	int hw = __atomic_load_n(&lk_children_hw, __ATOMIC_RELAXED);
+	for (int i = 0; i < hw; i++) {
+		lk_child_t c, *s = &lk_children[i];
+		lk_lock(&lk_children_lock);
+		memcpy(&c, s, sizeof(c));
+		lk_unlock(&lk_children_lock);
+		if (!c.used)
+			continue;
+		uint8_t state = c.state;
+		if (!lk_child_terminal(state))
+			state = lk_child_probe(c.pid, state, c.autoreap);
+		lk_lock(&lk_children_lock);
+		/* The program may have reaped it while we probed: its hook wins. */
+		if (s->used && s->pid == c.pid && !lk_child_terminal(s->state))
+			s->state = state;
+		state = s->state;
+		int same = !s->used || s->pid != c.pid || state == s->emitted_state ||
+		           (lk_child_terminal(state) && s->emitted_state == LK_NOT_EMITTED);
+		if (!same)
+			s->emitted_state = state;
+		lk_unlock(&lk_children_lock);
+		if (same)
+			continue;
+		size_t r = trace_rec_begin(b, TRACE_TAG_CHILD);
+		trace_put_u(b, (uint64_t)c.pid);
+		trace_put_u(b, c.stack_id);
+		trace_put_u(b, lk_rel(c.t_ns));
+		trace_put_u(b, state);
+		trace_put_str(b, c.api, sizeof(c.api));
+		trace_put_str(b, c.cmd, sizeof(c.cmd));
+		trace_rec_end(b, r);
+	}
+}
+
+/* --- threads ------------------------------------------------------------------------ */
+
+static uint8_t lk_thread_state(const lk_thread_t *t)
+{
+	if (t->joined)
+		return TRACE_THREAD_JOINED;
+	if (t->detached)
+		return t->finished ? TRACE_THREAD_DETACHED_FINISHED : TRACE_THREAD_DETACHED;
+	return t->finished ? TRACE_THREAD_FINISHED : TRACE_THREAD_RUNNING;
+}
+
+static int lk_thread_terminal(const lk_thread_t *t)
+{
+	return t->joined || (t->detached && t->finished);
+}
+
+int lk_proc_thread_reserve(uint32_t stack_id, uint64_t t_ns, int detached)
+{
+	int slot = -1;
+	lk_lock(&lk_threads_lock);
+	for (int i = 0; i < LK_THREAD_MAX; i++) {
+		lk_thread_t *t = &lk_threads[i];
+		if (t->used && !(t->created && lk_thread_terminal(t) &&
+		                 (t->emitted_state == lk_thread_state(t) ||
+		                  t->emitted_state == LK_NOT_EMITTED)))
+			continue;
+		memset(t, 0, sizeof(*t));
+		t->used = 1;
+		t->detached = (uint8_t)(detached != 0);
+		t->emitted_state = LK_NOT_EMITTED;
+		t->stack_id = stack_id;
+		t->t_ns = t_ns;
+		if (i >= lk_threads_hw)
+			lk_threads_hw = i + 1;
+		slot = i;
+		break;
+	}
+	lk_unlock(&lk_threads_lock);
+	return slot;
+}
+
+void lk_proc_thread_cancel(int slot)
+{
+	if (slot < 0 || slot >= LK_THREAD_MAX)
+		return;
+	lk_lock(&lk_threads_lock);
+	lk_threads[slot].used = 0;
+	lk_unlock(&lk_threads_lock);
+}
+
+void lk_proc_thread_on_created(int slot, pthread_t th)
+{
+	if (slot < 0 || slot >= LK_THREAD_MAX)
+		return;
+	lk_lock(&lk_threads_lock);
+	lk_threads[slot].th = th;
+	lk_threads[slot].created = 1;
+	lk_unlock(&lk_threads_lock);
+}
+
+void lk_proc_thread_on_start(int slot, pid_t tid, pthread_t self)
+{
+	if (slot < 0 || slot >= LK_THREAD_MAX)
+		return;
+	lk_lock(&lk_threads_lock);
+	lk_threads[slot].tid = tid;
+	lk_threads[slot].th = self;
+	lk_threads[slot].started = 1;
+	lk_unlock(&lk_threads_lock);
+}
+
+void lk_proc_thread_on_finish(int slot)
+{
+	if (slot < 0 || slot >= LK_THREAD_MAX)
+		return;
+	lk_lock(&lk_threads_lock);
+	lk_threads[slot].finished = 1;
+	lk_unlock(&lk_threads_lock);
+}
+
+/* The live (not joined, not detached) slot for th, or NULL. Lock held. pthread_t values are
+ * reused after a join, which is why joined and detached slots never match. */
+static lk_thread_t *lk_thread_find_locked(pthread_t th)
+{
+	for (int i = 0; i < lk_threads_hw; i++) {
+		lk_thread_t *t = &lk_threads[i];
+		if (t->used && (t->created || t->started) && !t->joined && !t->detached &&
+		    pthread_equal(t->th, th))
+			return t;
+	}
+	return NULL;
+}
+
+void lk_proc_thread_on_join(pthread_t th)
+{
+	lk_lock(&lk_threads_lock);
+	lk_thread_t *t = lk_thread_find_locked(th);
+	if (t) {
+		t->joined = 1;
+		t->finished = 1;
+	}
+	lk_unlock(&lk_threads_lock);
+}
+
+void lk_proc_thread_on_detach(pthread_t th)
+{
+	lk_lock(&lk_threads_lock);
+	lk_thread_t *t = lk_thread_find_locked(th);
+	if (t)
+		t->detached = 1;
+	lk_unlock(&lk_threads_lock);
+}
+
+static void lk_emit_threads(trace_buf_t *b)
+{
+	int hw = __atomic_load_n(&lk_threads_hw, __ATOMIC_RELAXED);
+	for (int i = 0; i < hw; i++) {
+		lk_thread_t *s = &lk_threads[i];
+		lk_lock(&lk_threads_lock);
+		lk_thread_t c = *s;
+		uint8_t state = lk_thread_state(s);
+		/* Not started yet: no tid to report. Over before the trace heard of it: none. */
+		int skip = !s->used || !s->started || state == s->emitted_state ||
+		           (lk_thread_terminal(s) && s->emitted_state == LK_NOT_EMITTED);
+		if (!skip)
+			s->emitted_state = state;
+		lk_unlock(&lk_threads_lock);
+		if (skip)
+			continue;
+		size_t r = trace_rec_begin(b, TRACE_TAG_THREAD);
+		trace_put_u(b, (uint64_t)c.tid);
+		trace_put_u(b, c.stack_id);
+		trace_put_u(b, lk_rel(c.t_ns));
+		trace_put_u(b, state);
+		trace_rec_end(b, r);
+	}
+}
+
+/* --- fork and emission -------------------------------------------------------------- */
+
+void lk_proc_on_fork_child(void)
+{
+	/* Child of fork, single-threaded: locks held by vanished threads are reset, not
+	 * taken. Its children and other threads are not ours. */
+	lk_children_lock = 0;
+	lk_threads_lock = 0;
+	memset(lk_children, 0, sizeof(lk_children));
+	memset(lk_threads, 0, sizeof(lk_threads));
+	lk_children_hw = 0;
+	lk_threads_hw = 0;
+}
+
+void lk_proc_emit_reset(void)
+{
+	lk_lock(&lk_children_lock);
+	for (int i = 0; i < lk_children_hw; i++)
+		lk_children[i].emitted_state = LK_NOT_EMITTED;
+	lk_unlock(&lk_children_lock);
+	lk_lock(&lk_threads_lock);
+	for (int i = 0; i < lk_threads_hw; i++)
+		lk_threads[i].emitted_state = LK_NOT_EMITTED;
+	lk_unlock(&lk_threads_lock);
+}
+
+void lk_proc_emit(trace_buf_t *b, int final)
+{
+	(void) final; /* running children and threads are reported as such at exit too */
+	lk_emit_children(b);
+	lk_emit_threads(b);
+}

@@ -1,0 +1,408 @@
+/* test_fd_table.c - the descriptor table and its emission: open/close/reuse generations,
+ * dup2 over an open descriptor, close_range (close and cloexec-only), that a snapshot carries
+ * only what changed, temp files, the exec marker, overflow past LK_FD_MAX, and internal fds.
+ * Records are decoded back with the shared varint reader, as the collector does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <cmocka.h>
+
+#include "emit.h"
+#include "fd_table.h"
+#include "trace_format.h"
+#include "varint.h"
+
+typedef struct {
+	int tag;
+	uint64_t fd, gen, type, flags, stack, t;
+	char path[256], peer[256], api[64];
+	uint64_t state;
+} rec_t;
+
+static int grow(trace_buf_t *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = realloc(b->data, cap);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void get_str(trace_cur_t *c, char *out, size_t n)
+{
+	const uint8_t *p;
+	size_t len = trace_get_bytes(c, &p, TRACE_MAX_STR);
+	if (len >= n)
+		len = n - 1;
+	if (len)
+		memcpy(out, p, len);
+	out[len] = 0;
+}
+
+/* Runs one emit and decodes it into recs; returns the number of records. */
+static int emit(int final, rec_t *recs, int max)
+{
+	trace_buf_t b = {.grow = grow};
+	lk_fd_emit(&b, final);
+	assert_int_equal(b.err, 0);
+	trace_cur_t c = {b.data, b.data + b.len, 0};
+	int n = 0;
+	while (c.p < c.end) {
+		assert_true(n < max);
+		rec_t *r = &recs[n++];
+		memset(r, 0, sizeof(*r));
+		r->tag = *c.p++;
+		uint64_t len = trace_get_u(&c);
+		trace_cur_t p = {c.p, c.p + len, 0};
+		c.p += len;
+		switch (r->tag) {
+		case TRACE_TAG_FD_OPEN:
+			r->fd = trace_get_u(&p);
+			r->gen = trace_get_u(&p);
+			r->type = trace_get_u(&p);
+			r->flags = trace_get_u(&p);
+			r->stack = trace_get_u(&p);
+			r->t = trace_get_u(&p);
+			get_str(&p, r->path, sizeof(r->path));
+			get_str(&p, r->peer, sizeof(r->peer));
+			get_str(&p, r->api, sizeof(r->api));
+			break;
+		case TRACE_TAG_FD_CLOSE:
+			r->fd = trace_get_u(&p);
+			r->gen = trace_get_u(&p);
+			r->t = trace_get_u(&p);
+			break;
+		case TRACE_TAG_TEMPFILE:
+			r->stack = trace_get_u(&p);
+			r->t = trace_get_u(&p);
+			get_str(&p, r->path, sizeof(r->path));
+			r->state = trace_get_u(&p);
+			get_str(&p, r->api, sizeof(r->api));
+			break;
+		case TRACE_TAG_EXEC:
+			r->t = trace_get_u(&p);
+			get_str(&p, r->path, sizeof(r->path));
+			break;
+		default:
+			fail_msg("unexpected tag %d", r->tag);
+		}
+		assert_int_equal(p.err, 0);
+		assert_true(p.p == p.end);
+	}
+	assert_int_equal(c.err, 0);
+	free(b.data);
+	return n;
+}
+
+/* Fd numbers far above anything the test process has open, so inherited fds never mix in. */
+#define FD_A 5000
+#define FD_B 5001
+#define T0   (lk_fd_time_base())
+
+static rec_t inherited[512];
+static int n_inherited;
+
+static int setup(void **state)
+{
+	(void)state;
+	/* Open one descriptor before init: the scan must find it, with its path and flag. */
+	int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, FD_A + 900) < 0)
+		return -1;
+	close(fd);
+	if (lk_fd_init() != 0)
+		return -1;
+	n_inherited = emit(0, inherited, 512); /* drain the inherited descriptors */
+	return 0;
+}
+
+static void test_inherited_scan(void **state)
+{
+	(void)state;
+	int seen = 0;
+	for (int i = 0; i < n_inherited; i++) {
+		rec_t *r = &inherited[i];
+		assert_int_equal(r->tag, TRACE_TAG_FD_OPEN);
+		assert_true(r->flags & TRACE_FD_INHERITED);
+		assert_int_equal(r->stack, 0);
+		assert_string_equal(r->api, "inherited");
+		if (r->fd == FD_A + 900) {
+			seen++;
+			assert_int_equal(r->type, TRACE_FD_FILE);
+			assert_string_equal(r->path, "/etc/hostname");
+			assert_int_equal(r->flags & TRACE_FD_CLOEXEC, 0); /* dup2 clears it */
+		}
+	}
+	assert_int_equal(seen, 1);
+	close(FD_A + 900);
+	lk_fd_on_close(FD_A + 900, 0, T0);
+	rec_t r[4];
+	assert_int_equal(emit(0, r, 4), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+}
+
+static void test_open_close_reuse_gen(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 7, T0 + 100, "open", "/tmp/a", NULL);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_OPEN);
+	assert_int_equal(r[0].fd, FD_A);
+	uint64_t g1 = r[0].gen;
+	assert_true(g1 >= 1);
+	assert_int_equal(r[0].type, TRACE_FD_FILE);
+	assert_int_equal(r[0].stack, 7);
+	assert_int_equal(r[0].t, 100);
+	assert_string_equal(r[0].path, "/tmp/a");
+	assert_string_equal(r[0].api, "open");
+
+	/* Nothing changed: nothing emitted. */
+	assert_int_equal(emit(0, r, 16), 0);
+
+	/* Close, then the number is reused before the next snapshot: close of g1, open g1+1. */
+	uint32_t gen = lk_fd_gen(FD_A);
+	assert_int_equal(gen, g1);
+	lk_fd_on_close(FD_A, gen, T0 + 200);
+	assert_int_equal(lk_fd_gen(FD_A), 0);
+	lk_fd_on_open(FD_A, TRACE_FD_PIPE, TRACE_FD_CLOEXEC, 8, T0 + 300, "pipe", NULL, NULL);
+	assert_int_equal(emit(0, r, 16), 2);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+	assert_int_equal(r[0].gen, g1);
+	assert_int_equal(r[0].t, 200);
+	assert_int_equal(r[1].tag, TRACE_TAG_FD_OPEN);
+	assert_int_equal(r[1].gen, g1 + 1);
+	assert_int_equal(r[1].type, TRACE_FD_PIPE);
+	assert_int_equal(r[1].flags, TRACE_FD_CLOEXEC);
+	assert_string_equal(r[1].path, "");
+
+	/* A close of a stale generation (the number was reused by another thread) is ignored. */
+	lk_fd_on_close(FD_A, (uint32_t)g1, T0 + 350);
+	assert_int_equal(lk_fd_gen(FD_A), g1 + 1);
+	assert_int_equal(emit(0, r, 16), 0);
+
+	lk_fd_on_close(FD_A, 0, T0 + 400);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+	assert_int_equal(r[0].gen, g1 + 1);
+	assert_int_equal(r[0].t, 400);
+
+	/* Open and closed between two snapshots: the trace never hears of it. */
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 9, T0 + 500, "open", "/tmp/short", NULL);
+	lk_fd_on_close(FD_A, 0, T0 + 600);
+	assert_int_equal(emit(0, r, 16), 0);
+
+	/* Closing something never tracked is normal and emits nothing. */
+	lk_fd_on_close(FD_A + 7, 0, T0 + 700);
+	assert_int_equal(emit(0, r, 16), 0);
+}
+
+static void test_dup2_over_open(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	lk_fd_on_open(FD_A, TRACE_FD_SOCKET, 0, 1, T0 + 10, "socket", "tcp 127.0.0.1:5000", NULL);
+	lk_fd_set_sock(FD_A, 2, 1);
+	lk_fd_set_addr(FD_A, NULL, "127.0.0.1:6000");
+	lk_fd_on_open(FD_B, TRACE_FD_FILE, 0, 2, T0 + 20, "open", "/etc/passwd", NULL);
+	assert_int_equal(emit(0, r, 16), 2);
+	uint64_t gb = r[1].gen;
+	assert_int_equal(r[0].fd, FD_A);
+	assert_string_equal(r[0].peer, "127.0.0.1:6000");
+
+	/* dup2(FD_A, FD_B): FD_B's file closes, FD_B becomes a copy of the socket. */
+	lk_fd_on_dup(FD_A, FD_B, 0, 3, T0 + 30, "dup2");
+	int fam = 0, st = 0;
+	assert_int_equal(lk_fd_get_sock(FD_B, &fam, &st), 0);
+	assert_int_equal(fam, 2);
+	assert_int_equal(st, 1);
+	assert_int_equal(emit(0, r, 16), 2);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+	assert_int_equal(r[0].fd, FD_B);
+	assert_int_equal(r[0].gen, gb);
+	assert_int_equal(r[0].t, 30);
+	assert_int_equal(r[1].tag, TRACE_TAG_FD_OPEN);
+	assert_int_equal(r[1].fd, FD_B);
+	assert_int_equal(r[1].gen, gb + 1);
+	assert_int_equal(r[1].type, TRACE_FD_SOCKET);
+	assert_int_equal(r[1].stack, 3);
+	assert_string_equal(r[1].api, "dup2");
+	assert_string_equal(r[1].path, "tcp 127.0.0.1:5000");
+	assert_string_equal(r[1].peer, "127.0.0.1:6000");
+
+	/* F_SETFD cloexec is a description change: FD_OPEN again with the same gen. */
+	lk_fd_set_cloexec(FD_B, 1);
+	lk_fd_set_cloexec(FD_B, 1);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_OPEN);
+	assert_int_equal(r[0].gen, gb + 1);
+	assert_int_equal(r[0].flags, TRACE_FD_CLOEXEC);
+
+	/* dup of an fd we never saw: type other. */
+	lk_fd_on_dup(FD_A + 50, FD_A + 51, 1, 4, T0 + 40, "fcntl");
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].type, TRACE_FD_OTHER);
+	assert_int_equal(r[0].flags, TRACE_FD_CLOEXEC);
+
+	lk_fd_on_close(FD_A, 0, 0);
+	lk_fd_on_close(FD_B, 0, 0);
+	lk_fd_on_close(FD_A + 51, 0, 0);
+	assert_int_equal(emit(0, r, 16), 3);
+}
+
+static void test_close_range(void **state)
+{
+	(void)state;
+	rec_t r[32];
+	for (int i = 0; i < 5; i++)
+		lk_fd_on_open(FD_A + 100 + i, TRACE_FD_EVENTFD, 0, 1, T0, "eventfd", NULL, NULL);
+	assert_int_equal(emit(0, r, 32), 5);
+
+	/* CLOSE_RANGE_CLOEXEC on the first three: flags only, nothing closes. */
+	lk_fd_on_close_range(FD_A + 100, FD_A + 102, 1, T0 + 5);
+	assert_int_equal(emit(0, r, 32), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].tag, TRACE_TAG_FD_OPEN);
+		assert_int_equal(r[i].fd, FD_A + 100 + i);
+		assert_int_equal(r[i].flags, TRACE_FD_CLOEXEC);
+	}
+	assert_true(lk_fd_gen(FD_A + 101) != 0);
+
+	/* Plain close_range over 101..~0U closes 4 of them (the fifth, 100, stays). */
+	lk_fd_on_close_range(FD_A + 101, ~0U, 0, T0 + 6);
+	assert_int_equal(emit(0, r, 32), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].tag, TRACE_TAG_FD_CLOSE);
+		assert_int_equal(r[i].fd, FD_A + 101 + i);
+		assert_int_equal(r[i].t, 6);
+	}
+	assert_true(lk_fd_gen(FD_A + 100) != 0);
+	lk_fd_on_close(FD_A + 100, 0, 0);
+	assert_int_equal(emit(0, r, 32), 1);
+}
+
+static void test_overflow_and_internal(void **state)
+{
+	(void)state;
+	rec_t r[8];
+	uint64_t before = lk_fd_overflow_count();
+	lk_fd_on_open(LK_FD_MAX, TRACE_FD_FILE, 0, 1, T0, "open", "/x", NULL);
+	lk_fd_on_open(LK_FD_MAX + 1000, TRACE_FD_FILE, 0, 1, T0, "open", "/x", NULL);
+	assert_int_equal(lk_fd_overflow_count(), before + 2);
+	assert_int_equal(lk_fd_gen(LK_FD_MAX), 0);
+	lk_fd_on_close(LK_FD_MAX, 0, T0); /* no crash, nothing recorded */
+	lk_fd_on_open(LK_FD_MAX - 1, TRACE_FD_FILE, 0, 1, T0, "open", "/last", NULL);
+	assert_int_equal(emit(0, r, 8), 1);
+	assert_int_equal(r[0].fd, LK_FD_MAX - 1);
+	lk_fd_on_close(LK_FD_MAX - 1, 0, T0);
+	assert_int_equal(emit(0, r, 8), 1);
+
+	/* An internal fd is never recorded. */
+	lk_fd_mark_internal(FD_A + 300);
+	assert_true(lk_fd_is_internal(FD_A + 300));
+	assert_false(lk_fd_is_internal(FD_A + 301));
+	lk_fd_on_open(FD_A + 300, TRACE_FD_FILE, 0, 1, T0, "open", "/trace", NULL);
+	assert_int_equal(emit(0, r, 8), 0);
+
+	/* Long paths are truncated, not overflowed. */
+	char longp[600];
+	memset(longp, 'p', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	lk_fd_on_open(FD_A + 302, TRACE_FD_FILE, 0, 1, T0, "open", longp, NULL);
+	assert_int_equal(emit(0, r, 8), 1);
+	assert_int_equal(strlen(r[0].path), LK_FD_PATH_LEN - 1);
+	char buf[32];
+	assert_int_equal(lk_fd_get_path(FD_A + 302, buf, sizeof(buf)), 31);
+	lk_fd_on_close(FD_A + 302, 0, T0);
+	assert_int_equal(emit(0, r, 8), 1);
+}
+
+static void test_tempfiles_and_exec(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	char kept[] = "/tmp/lk_test_fd_table_XXXXXX";
+	char gone[] = "/tmp/lk_test_fd_table_XXXXXX";
+	char quick[] = "/tmp/lk_test_fd_table_XXXXXX";
+	int a = mkstemp(kept), b = mkstemp(gone), c = mkstemp(quick);
+	assert_true(a >= 0 && b >= 0 && c >= 0);
+	close(a);
+	close(b);
+	close(c);
+	lk_fd_temp_on_create(kept, 11, T0 + 1, "mkstemp");
+	lk_fd_temp_on_create(gone, 12, T0 + 2, "mkstemps");
+	assert_int_equal(emit(0, r, 16), 2);
+	assert_int_equal(r[0].tag, TRACE_TAG_TEMPFILE);
+	assert_int_equal(r[0].state, TRACE_TEMP_CREATED);
+	assert_string_equal(r[0].path, kept);
+	assert_string_equal(r[0].api, "mkstemp");
+	assert_int_equal(r[1].stack, 12);
+
+	/* Created and removed between snapshots: nothing. */
+	lk_fd_temp_on_create(quick, 13, T0 + 3, "mkostemp");
+	unlink(quick);
+	lk_fd_temp_on_remove(quick);
+
+	unlink(gone);
+	lk_fd_temp_on_remove(gone);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_string_equal(r[0].path, gone);
+	assert_int_equal(r[0].state, TRACE_TEMP_REMOVED);
+
+	/* Exec marker comes last, once. */
+	lk_fd_on_open(FD_A + 400, TRACE_FD_FILE, 0, 1, T0 + 9, "open", "/etc/hosts", NULL);
+	lk_fd_exec_pending("/bin/true", T0 + 10);
+	int n = emit(1, r, 16);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_OPEN);
+	/* final: the kept file is still on disk */
+	assert_int_equal(r[1].tag, TRACE_TAG_TEMPFILE);
+	assert_string_equal(r[1].path, kept);
+	assert_int_equal(r[1].state, TRACE_TEMP_EXISTS_AT_EXIT);
+	assert_int_equal(r[2].tag, TRACE_TAG_EXEC);
+	assert_string_equal(r[2].path, "/bin/true");
+	assert_int_equal(r[2].t, 10);
+	assert_int_equal(emit(1, r, 16), 0);
+
+	/* A cancelled exec emits nothing. */
+	lk_fd_exec_pending("/bin/false", T0 + 11);
+	lk_fd_exec_cancel();
+	assert_int_equal(emit(0, r, 16), 0);
+
+	/* Reset (new trace after fork): what is still open is emitted again. */
+	lk_fd_emit_reset();
+	n = emit(0, r, 16);
+	int found = 0;
+	for (int i = 0; i < n; i++)
+		if (r[i].tag == TRACE_TAG_FD_OPEN && r[i].fd == FD_A + 400)
+			found++;
+	assert_int_equal(found, 1);
+	unlink(kept);
+	lk_fd_on_close(FD_A + 400, 0, 0);
+	emit(0, r, 16);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_inherited_scan),
+	    cmocka_unit_test(test_open_close_reuse_gen),
+	    cmocka_unit_test(test_dup2_over_open),
+	    cmocka_unit_test(test_close_range),
+	    cmocka_unit_test(test_overflow_and_internal),
+	    cmocka_unit_test(test_tempfiles_and_exec),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

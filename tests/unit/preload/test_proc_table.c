@@ -1,0 +1,280 @@
+/* test_proc_table.c - children and threads: spawn, zombie detection without reaping, reap,
+ * reaps we could not see (ECHILD, SIGCHLD ignored), thread states, that only changes are
+ * emitted, and slot reuse. Uses real child processes: zombie detection is a system call. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "emit.h"
+#include "fd_table.h"
+#include "proc_table.h"
+#include "trace_format.h"
+#include "varint.h"
+
+typedef struct {
+	int tag;
+	uint64_t id, stack, t, state;
+	char api[64], cmd[128];
+} rec_t;
+
+static int grow(trace_buf_t *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = realloc(b->data, cap);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static void get_str(trace_cur_t *c, char *out, size_t n)
+{
+	const uint8_t *p;
+	size_t len = trace_get_bytes(c, &p, TRACE_MAX_STR);
+	if (len >= n)
+		len = n - 1;
+	if (len)
+		memcpy(out, p, len);
+	out[len] = 0;
+}
+
+static int emit(rec_t *recs, int max)
+{
+	trace_buf_t b = {.grow = grow};
+	lk_proc_emit(&b, 0);
+	assert_int_equal(b.err, 0);
+	trace_cur_t c = {b.data, b.data + b.len, 0};
+	int n = 0;
+	while (c.p < c.end) {
+		assert_true(n < max);
+		rec_t *r = &recs[n++];
+		memset(r, 0, sizeof(*r));
+		r->tag = *c.p++;
+		uint64_t len = trace_get_u(&c);
+		trace_cur_t p = {c.p, c.p + len, 0};
+		c.p += len;
+		r->id = trace_get_u(&p);
+		r->stack = trace_get_u(&p);
+		r->t = trace_get_u(&p);
+		r->state = trace_get_u(&p);
+		if (r->tag == TRACE_TAG_CHILD) {
+			get_str(&p, r->api, sizeof(r->api));
+			get_str(&p, r->cmd, sizeof(r->cmd));
+		} else {
+			assert_int_equal(r->tag, TRACE_TAG_THREAD);
+		}
+		assert_int_equal(p.err, 0);
+		assert_true(p.p == p.end);
+	}
+	free(b.data);
+	return n;
+}
+
+/* A child that exits at once; returns after it has exited (zombie, not reaped). */
+static pid_t spawn_exited(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	assert_true(pid > 0);
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	return pid;
+}
+
+static void test_child_states(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	uint64_t t0 = lk_fd_time_base();
+	pid_t z = spawn_exited();
+	pid_t run = fork();
+	if (run == 0) {
+		pause();
+		_exit(0);
+	}
+	lk_proc_child_on_spawn(z, 5, t0 + 10, "fork", NULL, 0, NULL);
+	lk_proc_child_on_spawn(run, 6, t0 + 20, "posix_spawn", "/bin/sleep", 0, NULL);
+	assert_int_equal(emit(r, 16), 2);
+	assert_int_equal(r[0].tag, TRACE_TAG_CHILD);
+	assert_int_equal(r[0].id, (uint64_t)z);
+	assert_int_equal(r[0].state, TRACE_CHILD_ZOMBIE);
+	assert_int_equal(r[0].stack, 5);
+	assert_int_equal(r[0].t, 10);
+	assert_string_equal(r[0].api, "fork");
+	assert_int_equal(r[1].id, (uint64_t)run);
+	assert_int_equal(r[1].state, TRACE_CHILD_RUNNING);
+	assert_string_equal(r[1].cmd, "/bin/sleep");
+
+	/* The probe did not reap: the zombie is still waitable; and no change, no records. */
+	assert_int_equal(emit(r, 16), 0);
+	int st;
+	assert_int_equal(waitpid(z, &st, 0), z);
+	lk_proc_child_on_reap(z);
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(r[0].id, (uint64_t)z);
+	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+
+	/* Reaped where the hooks could not see it (raw wait): the probe finds ECHILD. */
+	kill(run, SIGKILL);
+	assert_int_equal(waitpid(run, &st, 0), run);
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(r[0].id, (uint64_t)run);
+	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+
+	/* Spawned and reaped between snapshots: nothing. */
+	pid_t q = spawn_exited();
+	lk_proc_child_on_spawn(q, 7, t0, "fork", NULL, 0, NULL);
+	assert_int_equal(waitpid(q, &st, 0), q);
+	lk_proc_child_on_reap(q);
+	assert_int_equal(emit(r, 16), 0);
+}
+
+static void test_child_autoreap_and_key(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	int key;
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGCHLD, &ign, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char ch;
+		close(go[1]);
+		_exit(read(go[0], &ch, 1) < 0);
+	}
+	close(go[0]);
+	lk_proc_child_on_spawn(pid, 8, 0, "popen", "echo hi", 1, &key);
+	assert_int_equal(lk_proc_child_by_key(&key), pid);
+	assert_int_equal(lk_proc_child_by_key(&state), 0);
+	int n = emit(r, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].state, TRACE_CHILD_RUNNING);
+	/* Let it exit; the kernel reaps it (no zombie): the probe then reports state 3. */
+	close(go[1]);
+	for (int i = 0; i < 400 && kill(pid, 0) == 0; i++)
+		usleep(5000);
+	sigaction(SIGCHLD, &old, NULL);
+	n = emit(r, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].id, (uint64_t)pid);
+	assert_int_equal(r[0].state, TRACE_CHILD_AUTOREAPED);
+	assert_string_equal(r[0].api, "popen");
+	assert_int_equal(lk_proc_child_by_key(&key), 0);
+	sigaction(SIGCHLD, &old, NULL);
+}
+
+static void test_thread_states(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	pthread_t fake1 = (pthread_t)0x1000, fake2 = (pthread_t)0x2000, fake3 = (pthread_t)0x3000;
+
+	int a = lk_proc_thread_reserve(1, 0, 0); /* joinable, finishes, never joined */
+	int b = lk_proc_thread_reserve(2, 0, 0); /* joinable, joined */
+	int c = lk_proc_thread_reserve(3, 0, 1); /* detached at creation */
+	int d = lk_proc_thread_reserve(4, 0, 0); /* pthread_create failed */
+	assert_true(a >= 0 && b >= 0 && c >= 0 && d >= 0);
+	lk_proc_thread_cancel(d);
+	lk_proc_thread_on_created(a, fake1);
+	lk_proc_thread_on_created(b, fake2);
+	lk_proc_thread_on_created(c, fake3);
+	/* Not started yet: no tid, nothing to report. */
+	assert_int_equal(emit(r, 16), 0);
+	lk_proc_thread_on_start(a, 101, fake1);
+	lk_proc_thread_on_start(b, 102, fake2);
+	lk_proc_thread_on_start(c, 103, fake3);
+	assert_int_equal(emit(r, 16), 3);
+	assert_int_equal(r[0].id, 101);
+	assert_int_equal(r[0].state, TRACE_THREAD_RUNNING);
+	assert_int_equal(r[0].stack, 1);
+	assert_int_equal(r[2].id, 103);
+	assert_int_equal(r[2].state, TRACE_THREAD_DETACHED);
+
+	lk_proc_thread_on_finish(a);
+	lk_proc_thread_on_finish(a);
+	lk_proc_thread_on_finish(b);
+	lk_proc_thread_on_join(fake2);
+	lk_proc_thread_on_finish(c);
+	assert_int_equal(emit(r, 16), 3);
+	assert_int_equal(r[0].state, TRACE_THREAD_FINISHED);
+	assert_int_equal(r[1].state, TRACE_THREAD_JOINED);
+	assert_int_equal(r[2].state, TRACE_THREAD_DETACHED_FINISHED);
+
+	/* A join of a pthread_t already joined (value reused) matches nothing. */
+	lk_proc_thread_on_join(fake2);
+	assert_int_equal(emit(r, 16), 0);
+
+	/* Detach later; then join the unjoined one. */
+	int e = lk_proc_thread_reserve(5, 0, 0);
+	lk_proc_thread_on_created(e, fake2); /* reuses fake2's value */
+	lk_proc_thread_on_start(e, 105, fake2);
+	lk_proc_thread_on_detach(fake2);
+	lk_proc_thread_on_join(fake1);
+	assert_int_equal(emit(r, 16), 2);
+	assert_int_equal(r[0].id, 101);
+	assert_int_equal(r[0].state, TRACE_THREAD_JOINED);
+	assert_int_equal(r[1].id, 105);
+	assert_int_equal(r[1].state, TRACE_THREAD_DETACHED);
+
+	/* Short-lived thread, created and joined between snapshots: nothing; and the slots of
+	 * finished threads are reused (no table exhaustion on many short threads). */
+	for (int i = 0; i < 3 * LK_THREAD_MAX; i++) {
+		int s = lk_proc_thread_reserve(6, 0, 0);
+		assert_true(s >= 0);
+		pthread_t th = (pthread_t)(0x10000 + (uintptr_t)i);
+		lk_proc_thread_on_created(s, th);
+		lk_proc_thread_on_start(s, 1000 + i, th);
+		lk_proc_thread_on_finish(s);
+		lk_proc_thread_on_join(th);
+	}
+	assert_int_equal(emit(r, 16), 0);
+}
+
+static void test_fork_child_reset(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	lk_proc_on_fork_child(); /* start from empty tables (earlier tests left live slots) */
+	int s = lk_proc_thread_reserve(9, 0, 0);
+	lk_proc_thread_on_created(s, (pthread_t)0x9000);
+	lk_proc_thread_on_start(s, 109, (pthread_t)0x9000);
+	pid_t pid = spawn_exited();
+	lk_proc_child_on_spawn(pid, 9, 0, "vfork", NULL, 0, NULL);
+	assert_int_equal(emit(r, 16), 2);
+	/* Emit reset: the same state again, for a new trace. */
+	lk_proc_emit_reset();
+	assert_int_equal(emit(r, 16), 2);
+	/* Fork child: neither table carries over. */
+	lk_proc_on_fork_child();
+	assert_int_equal(emit(r, 16), 0);
+	int st;
+	waitpid(pid, &st, 0);
+}
+
+int main(void)
+{
+	lk_proc_init();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_child_states),
+	    cmocka_unit_test(test_child_autoreap_and_key),
+	    cmocka_unit_test(test_thread_states),
+	    cmocka_unit_test(test_fork_child_reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
