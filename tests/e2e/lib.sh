@@ -140,6 +140,18 @@ run_traced() {
 	printf -v "$outvar" '%s' "${traces[0]}"
 }
 
+# wait_for FILE REGEX [SECONDS]: wait (default 10 s x LEAK_TEST_TIMEOUT_MULT) until a line of
+# FILE matches REGEX (grep -E); fail if it never does. For programs started in the background.
+wait_for() {
+	local tries=$((${3:-10} * ${LEAK_TEST_TIMEOUT_MULT:-1} * 20))
+	while [ "$tries" -gt 0 ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	fail "no line matching /$2/ in $1 after ${3:-10}s"
+}
+
 # report_json TRACE...: print leak-report --json for the traces; fails (with leak-report's
 # stderr) unless it exits 0.
 report_json() {
