@@ -93,7 +93,7 @@ static inline void tb_flush(struct tb *t)
 
 static inline void tb_str(trace_buf_t *b, const char *s)
 {
-	trace_put_str(b, s, TRACE_MAX_STR);
+	trace_put_bytes(b, s, s ? strlen(s) : 0);
 }
 
 static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,

@@ -1,0 +1,442 @@
+/* symbolizer.c - see symbolizer.h. Each distinct ELF file gets its own Dwfl holding that one
+ * module reported at bias 0 (its link-time addresses), which sidesteps overlapping ranges
+ * from dlclose/dlopen reuse and lets every process share one open file. The recorded
+ * build-id must match the file on disk; if it does not, the build-id debug file under
+ * debug_root is tried, and failing that the frame keeps module + offset (a wrong name is
+ * worse than none). Inlined frames come from the DWARF scopes at the address, as
+ * eu-addr2line -i does: each DW_TAG_inlined_subroutine is a frame whose location is the
+ * line table's (innermost) or the call site of the scope inside it. */
+#include "symbolizer.h"
+
+#include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hashmap.h"
+
+/* One resolved frame, strings in the arena. */
+struct resolved {
+	const char *function, *file, *path;
+	int line;
+	bool inlined;
+};
+
+struct sym_file {
+	char *path;
+	uint8_t *build_id;
+	size_t build_id_len;
+	Dwfl *dwfl;       /* NULL when the file could not be used */
+	Dwfl_Module *mod; /* its one module */
+};
+
+struct cache_entry {
+	uint32_t file;
+	uint64_t vaddr;
+	uint32_t first, n; /* into s->pool */
+};
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+struct symbolizer {
+	bool use_dwarf;
+	char *debug_root;
+	struct sym_file *files;
+	uint32_t n_files, cap_files;
+	struct hashmap file_index; /* hash(path, build-id) -> file */
+	struct resolved *pool;
+	uint32_t n_pool, cap_pool;
+	struct cache_entry *cache;
+	uint32_t n_cache, cap_cache;
+	struct hashmap cache_index; /* (file, vaddr) key -> cache entry */
+	struct arena_block *arena;
+	demangle_fn demangle;
+	void *libstdcxx;
+};
+
+static char *arena_strdup(struct symbolizer *s, const char *str)
+{
+	if (!str)
+		return NULL;
+	size_t n = strlen(str) + 1;
+	struct arena_block *b = s->arena;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = s->arena;
+		b->used = 0;
+		b->cap = cap;
+		s->arena = b;
+	}
+	char *d = b->data + b->used;
+	memcpy(d, str, n);
+	b->used += n;
+	return d;
+}
+
+static int grow(void **arr, uint32_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	if (need > UINT32_MAX / 2)
+		return -1;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -1;
+	*arr = n;
+	*cap = (uint32_t)ncap;
+	return 0;
+}
+
+struct symbolizer *symbolizer_create(bool use_dwarf, const char *debug_root)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->use_dwarf = use_dwarf;
+	s->debug_root = strdup(debug_root ? debug_root : "/usr/lib/debug");
+	if (!s->debug_root) {
+		free(s);
+		return NULL;
+	}
+	/* C++ demangling only if libstdc++ is around: cheap, and no link-time dependency. */
+	if (use_dwarf) {
+		s->libstdcxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (s->libstdcxx)
+			*(void **)&s->demangle = dlsym(s->libstdcxx, "__cxa_demangle");
+	}
+	return s;
+}
+
+void symbolizer_destroy(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n_files; i++) {
+		if (s->files[i].dwfl)
+			dwfl_end(s->files[i].dwfl);
+		free(s->files[i].path);
+		free(s->files[i].build_id);
+	}
+	free(s->files);
+	hashmap_fini(&s->file_index);
+	free(s->pool);
+	free(s->cache);
+	hashmap_fini(&s->cache_index);
+	while (s->arena) {
+		struct arena_block *n = s->arena->next;
+		free(s->arena);
+		s->arena = n;
+	}
+	if (s->libstdcxx)
+		dlclose(s->libstdcxx);
+	free(s->debug_root);
+	free(s);
+}
+
+void sym_stack_fini(struct sym_stack *out)
+{
+	free(out->frames);
+	out->frames = NULL;
+	out->n = out->cap = 0;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+/* Reports path at bias 0 into a fresh Dwfl; keeps it only if its build-id matches. */
+static bool try_open(struct sym_file *f, const char *path)
+{
+	if (access(path, R_OK) != 0)
+		return false;
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	if (!dwfl)
+		return false;
+	dwfl_report_begin(dwfl);
+	Dwfl_Module *mod = dwfl_report_elf(dwfl, f->path, path, -1, 0, true);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (mod && f->build_id_len) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int n = dwfl_module_build_id(mod, &bits, &vaddr);
+		if (n != (int)f->build_id_len || memcmp(bits, f->build_id, f->build_id_len) != 0)
+			mod = NULL;
+	}
+	if (!mod) {
+		dwfl_end(dwfl);
+		return false;
+	}
+	f->dwfl = dwfl;
+	f->mod = mod;
+	return true;
+}
+
+static void open_file(struct symbolizer *s, struct sym_file *f)
+{
+	if (!s->use_dwarf || f->path[0] != '/')
+		return; /* [vdso] and other pseudo paths have no file */
+	if (try_open(f, f->path) || !f->build_id_len)
+		return;
+	/* The file changed since the run: the debug file with the recorded build-id. */
+	size_t n = strlen(s->debug_root) + 16 + 2 * f->build_id_len + 8;
+	char *dbg = malloc(n);
+	if (!dbg)
+		return;
+	int k = snprintf(dbg, n, "%s/.build-id/%02x/", s->debug_root, f->build_id[0]);
+	for (size_t i = 1; i < f->build_id_len && k > 0 && (size_t)k < n; i++)
+		k += snprintf(dbg + k, n - (size_t)k, "%02x", f->build_id[i]);
+	if (k > 0 && (size_t)k < n)
+		snprintf(dbg + k, n - (size_t)k, ".debug");
+	try_open(f, dbg);
+	free(dbg);
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The sym_file for a module, opened on first use; UINT32_MAX on out of memory. */
+static uint32_t file_for(struct symbolizer *s, const struct model_module *m)
+{
+	uint64_t key = hash_bytes(0xcbf29ce484222325ull, m->path, strlen(m->path) + 1);
+	key = hash_bytes(key, m->build_id, m->build_id_len);
+	uint32_t idx;
+	if (hashmap_get(&s->file_index, key, &idx)) {
+		struct sym_file *f = &s->files[idx];
+		if (strcmp(f->path, m->path) == 0 && f->build_id_len == m->build_id_len &&
+		    memcmp(f->build_id, m->build_id, m->build_id_len) == 0)
+			return idx;
+	}
+	if (grow((void **)&s->files, &s->cap_files, (size_t)s->n_files + 1, sizeof(*s->files)))
+		return UINT32_MAX;
+	struct sym_file *f = &s->files[s->n_files];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(m->path);
+	f->build_id = malloc(m->build_id_len ? m->build_id_len : 1);
+	if (!f->path || !f->build_id) {
+		free(f->path);
+		free(f->build_id);
+		return UINT32_MAX;
+	}
+	memcpy(f->build_id, m->build_id, m->build_id_len);
+	f->build_id_len = m->build_id_len;
+	idx = s->n_files++;
+	if (hashmap_put(&s->file_index, key, idx) != 0)
+		return UINT32_MAX;
+	open_file(s, f);
+	return idx;
+}
+
+static const char *die_name(struct symbolizer *s, Dwarf_Die *die, char **to_free)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+	*to_free = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		name = dwarf_formstring(&a);
+	if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
+		int status = -1;
+		char *d = s->demangle(name, NULL, NULL, &status);
+		if (d && status == 0) {
+			*to_free = d;
+			return d;
+		}
+		free(d);
+	}
+	if (name)
+		return name;
+	if (dwarf_attr_integrate(die, DW_AT_name, &a))
+		return dwarf_formstring(&a);
+	return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = path ? strrchr(path, '/') : NULL;
+	return b ? b + 1 : path;
+}
+
+static int push_resolved(struct symbolizer *s, const char *function, const char *path, int line,
+                         bool inlined)
+{
+	if (grow((void **)&s->pool, &s->cap_pool, (size_t)s->n_pool + 1, sizeof(*s->pool)))
+		return -1;
+	struct resolved *r = &s->pool[s->n_pool];
+	r->function = arena_strdup(s, function);
+	r->path = arena_strdup(s, path);
+	r->file = r->path ? base_name(r->path) : NULL;
+	r->line = line;
+	r->inlined = inlined;
+	if ((function && !r->function) || (path && !r->path))
+		return -1;
+	s->n_pool++;
+	return 0;
+}
+
+/* Appends the frames of vaddr (already minus 1) in file f to the pool. */
+static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
+{
+	Dwarf_Addr pc = vaddr, bias = 0;
+	const char *src = NULL;
+	int src_line = 0;
+	Dwfl_Line *ln = dwfl_module_getsrc(f->mod, pc);
+	if (ln)
+		src = dwfl_lineinfo(ln, NULL, &src_line, NULL, NULL, NULL);
+	bool have_outer = false;
+	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, pc, &bias);
+	Dwarf_Die *scopes = NULL;
+	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+	Dwarf_Files *files = NULL;
+	size_t n_files = 0;
+	if (ns > 0 && dwarf_getsrcfiles(cu, &files, &n_files) != 0)
+		files = NULL;
+	const char *loc = src;
+	int loc_line = src_line;
+	for (int i = 0; i < ns; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		char *freeme;
+		const char *name = die_name(s, &scopes[i], &freeme);
+		if (tag == DW_TAG_subprogram && !name) {
+			GElf_Sym sym;
+			name = dwfl_module_addrsym(f->mod, pc, &sym, NULL);
+		}
+		int rc = push_resolved(s, name, loc, loc_line, tag == DW_TAG_inlined_subroutine);
+		free(freeme);
+		if (rc != 0) {
+			free(scopes);
+			return -1;
+		}
+		if (tag == DW_TAG_subprogram) {
+			have_outer = true;
+			break;
+		}
+		Dwarf_Attribute a;
+		Dwarf_Word w;
+		loc = NULL;
+		loc_line = 0;
+		if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &w) == 0)
+			loc = dwarf_filesrc(files, w, NULL, NULL);
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &w) == 0)
+			loc_line = w > (Dwarf_Word)INT32_MAX ? 0 : (int)w;
+	}
+	free(scopes);
+	if (!have_outer) {
+		/* No DWARF (or no subprogram): the symbol table, at the last known location. */
+		GElf_Sym sym;
+		const char *name = dwfl_module_addrsym(f->mod, pc, &sym, NULL);
+		if ((name || loc) && push_resolved(s, name, loc, loc_line, false) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Cached frames for (file, vaddr); returns the cache entry index or UINT32_MAX on OOM. */
+static uint32_t lookup(struct symbolizer *s, uint32_t file, uint64_t vaddr)
+{
+	uint64_t key = vaddr ^ ((uint64_t)file << 48) ^ ((uint64_t)file * 0x9e3779b97f4a7c15ull);
+	uint32_t idx;
+	if (hashmap_get(&s->cache_index, key, &idx) && s->cache[idx].file == file &&
+	    s->cache[idx].vaddr == vaddr)
+		return idx;
+	if (grow((void **)&s->cache, &s->cap_cache, (size_t)s->n_cache + 1, sizeof(*s->cache)))
+		return UINT32_MAX;
+	struct cache_entry *c = &s->cache[s->n_cache];
+	c->file = file;
+	c->vaddr = vaddr;
+	c->first = s->n_pool;
+	if (s->files[file].mod && resolve(s, &s->files[file], vaddr) != 0)
+		return UINT32_MAX;
+	c->n = s->n_pool - c->first;
+	idx = s->n_cache++;
+	if (hashmap_put(&s->cache_index, key, idx) != 0)
+		return UINT32_MAX;
+	return idx;
+}
+
+static struct sym_frame *out_push(struct sym_stack *out)
+{
+	if (out->n == out->cap) {
+		size_t ncap = out->cap ? out->cap * 2 : 32;
+		struct sym_frame *n = realloc(out->frames, ncap * sizeof(*n));
+		if (!n)
+			return NULL;
+		out->frames = n;
+		out->cap = ncap;
+	}
+	struct sym_frame *f = &out->frames[out->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+static bool is_libleak(const char *module)
+{
+	return module && strcmp(base_name(module), "libleak.so") == 0;
+}
+
+int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
+                     struct sym_stack *out, struct err *e)
+{
+	out->n = 0;
+	for (uint32_t i = 0; i < st->n_frames; i++) {
+		uint64_t addr = st->frames[i];
+		const struct model_module *m = model_proc_frame_module(p, st, i);
+		if (m && is_libleak(m->path))
+			continue;
+		uint32_t ce = UINT32_MAX;
+		if (m && s->use_dwarf) {
+			uint32_t file = file_for(s, m);
+			if (file == UINT32_MAX)
+				return err_set(e, "out of memory");
+			/* A return address: addr - 1 lands inside the call instruction. */
+			ce = lookup(s, file, addr - 1 - m->base);
+			if (ce == UINT32_MAX)
+				return err_set(e, "out of memory");
+		}
+		uint32_t n = ce == UINT32_MAX ? 0 : s->cache[ce].n;
+		if (n && s->pool[s->cache[ce].first + n - 1].function &&
+		    strncmp(s->pool[s->cache[ce].first + n - 1].function, "lk_", 3) == 0)
+			continue; /* libleak linked statically or unrecognised module name */
+		for (uint32_t k = 0; k < (n ? n : 1); k++) {
+			struct sym_frame *f = out_push(out);
+			if (!f)
+				return err_set(e, "out of memory");
+			f->addr = addr;
+			f->module = m ? m->path : NULL;
+			f->offset = m ? addr - m->base : addr;
+			if (n) {
+				const struct resolved *r = &s->pool[s->cache[ce].first + k];
+				f->function = r->function;
+				f->file = r->file;
+				f->path = r->path;
+				f->line = r->line;
+				f->inlined = r->inlined;
+			}
+		}
+	}
+	return 0;
+}

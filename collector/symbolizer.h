@@ -1,0 +1,47 @@
+/* symbolizer.h - return addresses -> function, file, line (with inlined frames), through
+ * elfutils libdwfl. One symbolizer serves every process of a run: ELF files are opened once
+ * per (path, build-id) at their link-time addresses, and frames are looked up at
+ * addr - 1 - load bias, so processes with different load addresses share the work and the
+ * per-address cache. Strings handed out live as long as the symbolizer. */
+#ifndef LEAK_COLLECTOR_SYMBOLIZER_H
+#define LEAK_COLLECTOR_SYMBOLIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+
+struct sym_frame {
+	uint64_t addr;        /* the recorded return address */
+	const char *module;   /* module path, or NULL when no module holds addr */
+	uint64_t offset;      /* addr - load bias of module (the ELF address), or addr */
+	const char *function; /* NULL when unresolved */
+	const char *file;     /* basename as recorded in DWARF; NULL when unknown */
+	const char *path;     /* the full DWARF path; NULL when unknown */
+	int line;             /* 0 when unknown */
+	bool inlined;         /* this function was inlined into the next frame's */
+};
+
+/* Caller-owned growable frame list, reused across calls. */
+struct sym_stack {
+	struct sym_frame *frames;
+	size_t n, cap;
+};
+
+struct symbolizer;
+
+/* debug_root: where build-id debug files live ("/usr/lib/debug" when NULL). With
+ * use_dwarf false, no file is opened: frames keep module + offset only (--no-symbols). */
+struct symbolizer *symbolizer_create(bool use_dwarf, const char *debug_root);
+void symbolizer_destroy(struct symbolizer *s);
+
+/* Expands stack st of process p into out (innermost first; an inlined call adds frames),
+ * dropping libleak's own frames (module libleak.so, functions lk_*). Returns 0, or -1 with
+ * e filled on out of memory. Unresolvable frames are not errors. */
+int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
+                     struct sym_stack *out, struct err *e);
+void sym_stack_fini(struct sym_stack *out);
+
+#endif
