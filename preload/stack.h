@@ -10,4 +10,7 @@
  * or the table is full. Never calls malloc; preserves errno. */
 uint32_t lk_stack_capture(void);
 
+/* Constructor context, once: finds libleak's own text so its frames can be dropped. */
+void lk_stack_init(void);
+
 #endif

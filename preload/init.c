@@ -1,0 +1,222 @@
+/* init.c - libleak's life cycle: the constructor (config, real functions, tables, trace file,
+ * writer thread, handlers), the exit path (final snapshot with every live block), fatal and
+ * SIGUSR2 signals, and fork. Everything here runs before main or in exceptional contexts, so
+ * it allocates nothing through malloc and does its I/O through sys.c. The ordering of the fork
+ * handlers and the signal protocol are explained in docs/DESIGN.md. */
+#include "config.h"
+#include "emit.h"
+#include "guard.h"
+#include "heap_table.h"
+#include "log.h"
+#include "modules.h"
+#include "real.h"
+#include "ring.h"
+#include "stack.h"
+#include "stack_table.h"
+#include "sys.h"
+#include "trace_format.h"
+#include "tracefile.h"
+#include "writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LK_EXPORT __attribute__((visibility("default")))
+
+static volatile int lk_exit_status;
+static int lk_fork_prepared;
+static int lk_fork_parent_pid;
+
+/* The exit status is only known if exit() itself is interposed (it needs `exit;` in
+ * preload/libleak.map); a return from main reaches glibc's exit internally, and the status
+ * stays 0 there. */
+LK_EXPORT void exit(int status)
+{
+	typedef void (*lk_exit_fn)(int) __attribute__((noreturn));
+	static lk_exit_fn real_exit;
+	lk_exit_status = status;
+	if (!real_exit)
+		real_exit = (lk_exit_fn)lk_real_sym("exit");
+	real_exit(status);
+}
+
+/* Wrapping main is the only way to learn the status of a return from main (glibc calls
+ * exit internally). Needs `__libc_start_main;` in preload/libleak.map. */
+typedef int (*lk_main_fn)(int, char **, char **);
+static lk_main_fn lk_host_main;
+
+static int lk_main_wrapper(int argc, char **argv, char **envp)
+{
+	int status = lk_host_main(argc, argv, envp);
+	lk_exit_status = status;
+	return status;
+}
+
+int __libc_start_main(lk_main_fn main_fn, int argc, char **argv, void (*init)(void),
+                      void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
+LK_EXPORT int __libc_start_main(lk_main_fn main_fn, int argc, char **argv, void (*init)(void),
+                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	typedef int (*lk_start_fn)(lk_main_fn, int, char **, void (*)(void), void (*)(void),
+	                           void (*)(void), void *);
+	lk_start_fn real_start = (lk_start_fn)lk_real_sym("__libc_start_main");
+	lk_host_main = main_fn;
+	return real_start(lk_main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+static void lk_on_exit(void)
+{
+	if (!lk_ready || lk_disabled)
+		return;
+	int depth = lk_guard_depth;
+	lk_guard_depth = 1;
+	lk_writer_sync(1, TRACE_END_EXIT, lk_exit_status);
+	lk_guard_depth = depth;
+}
+
+/* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
+ * signal the default way. */
+static void lk_on_fatal_signal(int signo)
+{
+	int saved = errno;
+	lk_writer_request_from_signal(1, signo);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	lk_real.sigaction(signo, &dfl, NULL);
+	/* Still blocked while we run: delivered, with SIG_DFL, as soon as we return. */
+	syscall(SYS_tgkill, lk_sys_getpid(), lk_sys_gettid(), signo);
+	errno = saved;
+}
+
+static void lk_on_usr2(int signo)
+{
+	(void)signo;
+	lk_writer_request_from_signal(0, 0);
+}
+
+static void lk_signal_install(int signo, void (*fn)(int))
+{
+	struct sigaction old, sa;
+	if (!lk_real.sigaction || lk_real.sigaction(signo, NULL, &old) != 0)
+		return;
+	if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+		return; /* the host (or its parent) chose a disposition: leave it alone */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	lk_real.sigaction(signo, &sa, NULL);
+}
+
+static void lk_fork_prepare(void)
+{
+	lk_fork_prepared = lk_ready && !lk_disabled;
+	if (!lk_fork_prepared)
+		return;
+	lk_fork_parent_pid = lk_sys_getpid();
+	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
+	 * lock may be held by a thread that will not exist in the child. */
+	lk_writer_fork_prepare();
+	lk_stack_table_lock();
+	lk_heap_table_lock_all();
+	lk_modules_lock();
+}
+
+static void lk_fork_parent(void)
+{
+	if (!lk_fork_prepared)
+		return;
+	lk_modules_unlock();
+	lk_heap_table_unlock_all();
+	lk_stack_table_unlock();
+	lk_writer_fork_parent();
+}
+
+static void lk_fork_child(void)
+{
+	if (!lk_fork_prepared)
+		return;
+	int depth = lk_guard_depth;
+	lk_guard_depth = 1;
+	lk_modules_unlock();
+	lk_heap_table_reset(); /* the parent's blocks are not the child's */
+	lk_stack_table_unlock();
+	lk_ring_reset_after_fork();
+	lk_writer_fork_child(lk_config.follow_fork, lk_fork_parent_pid);
+	lk_guard_depth = depth;
+}
+
+/* Makes LEAK_OUT absolute against today's cwd, keeping %p/%e for a forked child (which
+ * expands it again with its own pid); '%' in the cwd is escaped. Returns 0 or -errno. */
+static int lk_out_absolute(void)
+{
+	char *pat = lk_config.out_pattern;
+	if (pat[0] == '/')
+		return 0;
+	char cwd[4096], abs[sizeof(lk_config.out_pattern)];
+	long r = syscall(SYS_getcwd, cwd, sizeof(cwd));
+	if (r < 0)
+		return -errno;
+	size_t n = 0;
+	for (const char *c = cwd; *c; c++) {
+		if (n + 3 >= sizeof(abs))
+			return -ENAMETOOLONG;
+		if (*c == '%')
+			abs[n++] = '%';
+		abs[n++] = *c;
+	}
+	if (n > 1)
+		abs[n++] = '/';
+	const char *rel = (pat[0] == '.' && pat[1] == '/') ? pat + 2 : pat;
+	size_t len = strlen(rel);
+	if (n + len + 1 > sizeof(abs))
+		return -ENAMETOOLONG;
+	memcpy(abs + n, rel, len + 1);
+	memcpy(pat, abs, n + len + 1);
+	return 0;
+}
+
+__attribute__((constructor)) static void lk_init(void)
+{
+	lk_config_init();
+	if (lk_config.disable)
+		return; /* hooks stay pass-through: lk_ready is never set */
+	if (lk_real_init() < 0) {
+		lk_warn("cannot resolve the real malloc; profiling off", NULL, NULL);
+		return;
+	}
+	int depth = lk_guard_depth;
+	lk_guard_depth = 1;
+	uint64_t t0 = lk_now_ns();
+	lk_stack_init();
+	lk_modules_init(t0);
+	char path[4096];
+	int r = lk_out_absolute();
+	if (r == 0)
+		r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(),
+		                         path, sizeof(path));
+	if (r < 0) {
+		lk_warn("cannot resolve LEAK_OUT to a path; profiling off", NULL, NULL);
+		goto out;
+	}
+	if (lk_tracefile_create(path) < 0)
+		goto out; /* it warned and set lk_disabled */
+	lk_ring_init();
+	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
+	atexit(lk_on_exit);
+	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
+	lk_signal_install(SIGTERM, lk_on_fatal_signal);
+	lk_signal_install(SIGINT, lk_on_fatal_signal);
+	lk_signal_install(SIGHUP, lk_on_fatal_signal);
+	lk_signal_install(SIGUSR2, lk_on_usr2);
+	lk_ready = 1;
+	lk_writer_start();
+out:
+	lk_guard_depth = depth;
+}

@@ -1,0 +1,182 @@
+/* interpose_heap.c - the malloc family. Each hook makes the real call first (its result and
+ * errno are the host's), then, if the guard can be entered, makes one call into heap_table.c
+ * with errno saved around it. Before lk_real is resolved (dlsym's own calloc, or a malloc
+ * from another library's constructor before ours ran) allocations come from the bootstrap
+ * arena; freeing such a block is a no-op and realloc copies it out. */
+#include "bootstrap.h"
+#include "guard.h"
+#include "heap_table.h"
+#include "real.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LK_EXPORT __attribute__((visibility("default")))
+
+void cfree(void *ptr); /* gone from glibc's headers, still in the version script */
+
+static inline bool lk_heap_real_ok(void)
+{
+	if (__builtin_expect(lk_real.malloc != NULL, 1))
+		return true;
+	return lk_real_init() == 0;
+}
+
+static inline void lk_heap_record_alloc(void *ptr, size_t size)
+{
+	if (ptr && lk_guard_enter()) {
+		int saved = errno;
+		lk_heap_on_alloc(ptr, size);
+		errno = saved;
+		lk_guard_leave();
+	}
+}
+
+LK_EXPORT void *malloc(size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return lk_bootstrap_alloc(size, 16);
+	void *ptr = lk_real.malloc(size);
+	lk_heap_record_alloc(ptr, size);
+	return ptr;
+}
+
+LK_EXPORT void *calloc(size_t n, size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0)) {
+		size_t total;
+		if (__builtin_mul_overflow(n, size, &total))
+			return NULL;
+		return lk_bootstrap_alloc(total, 16); /* never reused, so already zero */
+	}
+	void *ptr = lk_real.calloc(n, size);
+	lk_heap_record_alloc(ptr, n * size);
+	return ptr;
+}
+
+static void lk_free_impl(void *ptr)
+{
+	if (!ptr || lk_bootstrap_owns(ptr))
+		return;
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return; /* cannot happen in practice: a block we did not serve, before init */
+	/* Record before the real free: once freed, another thread may get the same address
+	 * and insert it before we removed it. */
+	if (lk_guard_enter()) {
+		int saved = errno;
+		lk_heap_on_free(ptr);
+		errno = saved;
+		lk_guard_leave();
+	}
+	lk_real.free(ptr);
+}
+
+LK_EXPORT void free(void *ptr)
+{
+	lk_free_impl(ptr);
+}
+
+LK_EXPORT void cfree(void *ptr)
+{
+	lk_free_impl(ptr);
+}
+
+static void *lk_realloc_impl(void *ptr, size_t size)
+{
+	if (ptr && lk_bootstrap_owns(ptr)) {
+		size_t old = lk_bootstrap_size(ptr);
+		void *n = lk_heap_real_ok() ? lk_real.malloc(size) : lk_bootstrap_alloc(size, 16);
+		if (n) {
+			memcpy(n, ptr, old < size ? old : size);
+			if (lk_real.malloc)
+				lk_heap_record_alloc(n, size);
+		}
+		return n;
+	}
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return ptr ? NULL : lk_bootstrap_alloc(size, 16);
+	if (!lk_guard_enter())
+		return lk_real.realloc(ptr, size);
+	/* realloc = free(old) + alloc(new). The old block leaves the table before the real call
+	 * (its address may be reused as soon as realloc frees it) and comes back if it fails. */
+	int saved = errno;
+	uint64_t old_size = 0;
+	uint32_t old_stack = 0;
+	bool tracked = ptr && lk_heap_on_realloc_begin(ptr, &old_size, &old_stack);
+	errno = saved;
+	void *n = lk_real.realloc(ptr, size);
+	saved = errno;
+	if (ptr || n)
+		lk_heap_on_realloc_end(ptr, tracked, old_size, old_stack, n, size);
+	errno = saved;
+	lk_guard_leave();
+	return n;
+}
+
+LK_EXPORT void *realloc(void *ptr, size_t size)
+{
+	return lk_realloc_impl(ptr, size);
+}
+
+LK_EXPORT void *reallocarray(void *ptr, size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* glibc's reallocarray calls its realloc internally, past our hook: record it here. */
+	return lk_realloc_impl(ptr, total);
+}
+
+LK_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0)) {
+		*memptr = lk_bootstrap_alloc(size, align);
+		return *memptr ? 0 : ENOMEM;
+	}
+	int r = lk_real.posix_memalign(memptr, align, size);
+	if (r == 0)
+		lk_heap_record_alloc(*memptr, size);
+	return r;
+}
+
+LK_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return lk_bootstrap_alloc(size, align);
+	void *ptr = lk_real.aligned_alloc(align, size);
+	lk_heap_record_alloc(ptr, size);
+	return ptr;
+}
+
+LK_EXPORT void *memalign(size_t align, size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return lk_bootstrap_alloc(size, align);
+	void *ptr = lk_real.memalign(align, size);
+	lk_heap_record_alloc(ptr, size);
+	return ptr;
+}
+
+LK_EXPORT void *valloc(size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return lk_bootstrap_alloc(size, 4096);
+	void *ptr = lk_real.valloc(size);
+	lk_heap_record_alloc(ptr, size);
+	return ptr;
+}
+
+LK_EXPORT void *pvalloc(size_t size)
+{
+	if (__builtin_expect(!lk_heap_real_ok(), 0))
+		return lk_bootstrap_alloc(size, 4096);
+	void *ptr = lk_real.pvalloc(size);
+	lk_heap_record_alloc(ptr, size);
+	return ptr;
+}

@@ -1,0 +1,215 @@
+/* modules.c - module map for symbolization.
+ *
+ * Every scan walks dl_iterate_phdr (mark) and flags modules not seen any more as unloaded
+ * (sweep); the dlopen/dlclose hooks scan right after the real call, and the writer scans
+ * again when a frame lies in no known module (a library's constructor allocates before dlopen
+ * returns). Records live in one mmap'd array that only grows; paths are copied into it, so
+ * nothing here allocates. A spinlock serializes scans and emission; it is never held across
+ * a call into unknown code except dl_iterate_phdr itself, whose callback only copies. */
+#include "modules.h"
+#include "sys.h"
+#include "trace_format.h"
+
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LK_MOD_MAX      8192
+#define LK_MOD_PATH     512
+#define LK_MOD_BUILD_ID 64
+
+typedef struct {
+	uintptr_t base, lo, hi;
+	uint64_t t_ns, unload_ns;
+	uint32_t id;
+	uint8_t loaded, emitted, unload_emitted, seen;
+	uint32_t build_id_len;
+	uint8_t build_id[LK_MOD_BUILD_ID];
+	char path[LK_MOD_PATH];
+} lk_module_t;
+
+static lk_module_t *lk_mods;
+static uint32_t lk_mods_n;
+static int lk_mods_lock_word;
+static uint64_t lk_mods_t0;
+static char lk_exe_path[4096];
+static char lk_cwd[LK_MOD_PATH]; /* relative dlpi_names (LD_PRELOAD=build/x.so) resolve here */
+
+void lk_modules_lock(void)
+{
+	while (__atomic_exchange_n(&lk_mods_lock_word, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&lk_mods_lock_word, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+void lk_modules_unlock(void)
+{
+	__atomic_store_n(&lk_mods_lock_word, 0, __ATOMIC_RELEASE);
+}
+
+const char *lk_modules_exe(void)
+{
+	return lk_exe_path;
+}
+
+/* Reads the GNU build-id from the object's PT_NOTE segments, in memory. */
+static uint32_t lk_modules_build_id(const struct dl_phdr_info *info, uint8_t *out)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		const unsigned char *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			size_t namesz = (nh->n_namesz + 3) & ~3u, descsz = (nh->n_descsz + 3) & ~3u;
+			const unsigned char *name = p + sizeof(*nh), *desc = name + namesz;
+			if (desc + descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= LK_MOD_BUILD_ID) {
+				memcpy(out, desc, nh->n_descsz);
+				return nh->n_descsz;
+			}
+			p = desc + descsz;
+		}
+	}
+	return 0;
+}
+
+static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	const char *name = info->dlpi_name;
+	if (!name || !*name)
+		name = lk_exe_path; /* the main program (first entry) */
+	else if (strncmp(name, "linux-vdso", 10) == 0 || strncmp(name, "linux-gate", 10) == 0)
+		name = "[vdso]";
+	for (uint32_t i = lk_mods_n; i-- > 0;) {
+		lk_module_t *m = &lk_mods[i];
+		if (m->loaded && m->base == info->dlpi_addr && m->lo == lo && m->hi == hi) {
+			m->seen = 1;
+			return 0;
+		}
+	}
+	if (lk_mods_n >= LK_MOD_MAX)
+		return 0;
+	lk_module_t *m = &lk_mods[lk_mods_n];
+	memset(m, 0, sizeof(*m));
+	m->id = lk_mods_n + 1;
+	m->base = info->dlpi_addr;
+	m->lo = lo;
+	m->hi = hi;
+	m->t_ns = lk_now_ns() - lk_mods_t0;
+	m->loaded = m->seen = 1;
+	size_t len = 0;
+	if (name[0] != '/' && name[0] != '[' && lk_cwd[0]) {
+		len = strnlen(lk_cwd, LK_MOD_PATH - 2);
+		memcpy(m->path, lk_cwd, len);
+		if (len > 1)
+			m->path[len++] = '/';
+		if (name[0] == '.' && name[1] == '/')
+			name += 2;
+	}
+	size_t nlen = strnlen(name, LK_MOD_PATH - 1 - len);
+	memcpy(m->path + len, name, nlen);
+	m->path[len + nlen] = 0;
+	m->build_id_len = lk_modules_build_id(info, m->build_id);
+	__atomic_store_n(&lk_mods_n, lk_mods_n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void lk_modules_scan(void)
+{
+	if (!lk_mods)
+		return;
+	lk_modules_lock();
+	for (uint32_t i = 0; i < lk_mods_n; i++)
+		lk_mods[i].seen = 0;
+	dl_iterate_phdr(lk_modules_cb, NULL);
+	for (uint32_t i = 0; i < lk_mods_n; i++)
+		if (!lk_mods[i].seen && lk_mods[i].loaded) {
+			lk_mods[i].loaded = 0;
+			lk_mods[i].unload_ns = lk_now_ns() - lk_mods_t0;
+		}
+	lk_modules_unlock();
+}
+
+void lk_modules_init(uint64_t t0_ns)
+{
+	lk_mods_t0 = t0_ns;
+	long n = syscall(SYS_readlink, "/proc/self/exe", lk_exe_path, sizeof(lk_exe_path) - 1);
+	lk_exe_path[n > 0 ? n : 0] = 0;
+	if (syscall(SYS_getcwd, lk_cwd, sizeof(lk_cwd)) < 0)
+		lk_cwd[0] = 0;
+	lk_mods = lk_sys_mmap(LK_MOD_MAX * sizeof(lk_module_t));
+	lk_modules_scan();
+}
+
+bool lk_modules_contains(uintptr_t addr)
+{
+	uint32_t n = __atomic_load_n(&lk_mods_n, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		if (lk_mods[i].loaded && addr >= lk_mods[i].lo && addr < lk_mods[i].hi)
+			return true;
+	return false;
+}
+
+void lk_modules_emit(trace_buf_t *b)
+{
+	if (!lk_mods)
+		return;
+	lk_modules_lock();
+	for (uint32_t i = 0; i < lk_mods_n; i++) {
+		lk_module_t *m = &lk_mods[i];
+		if (!m->emitted) {
+			size_t rec = trace_rec_begin(b, TRACE_TAG_MODULE);
+			trace_put_u(b, m->id);
+			trace_put_u(b, m->base);
+			trace_put_u(b, m->lo);
+			trace_put_u(b, m->hi);
+			trace_put_u(b, m->t_ns);
+			trace_put_str(b, m->path, LK_MOD_PATH);
+			trace_put_bytes(b, m->build_id, m->build_id_len);
+			trace_rec_end(b, rec);
+			m->emitted = 1;
+		}
+	}
+	for (uint32_t i = 0; i < lk_mods_n; i++) {
+		lk_module_t *m = &lk_mods[i];
+		if (!m->loaded && !m->unload_emitted) {
+			size_t rec = trace_rec_begin(b, TRACE_TAG_MODULE_UNLOAD);
+			trace_put_u(b, m->id);
+			trace_put_u(b, m->unload_ns);
+			trace_rec_end(b, rec);
+			m->unload_emitted = 1;
+		}
+	}
+	lk_modules_unlock();
+}
+
+void lk_modules_reset_emitted(uint64_t t0_ns)
+{
+	lk_mods_t0 = t0_ns;
+	for (uint32_t i = 0; i < lk_mods_n; i++) {
+		lk_mods[i].emitted = lk_mods[i].unload_emitted = 0;
+		lk_mods[i].t_ns = lk_mods[i].unload_ns = 0;
+	}
+}

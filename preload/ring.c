@@ -1,0 +1,144 @@
+/* ring.c - per-thread event ring between the interposers and the writer thread.
+ * One producer (the owning thread), one consumer (the writer): two atomic indices, no lock on
+ * the malloc path. Rings are mmap'd, registered on a push-only lock-free list and never
+ * unmapped: a thread that exits releases its ring (in_use = 0) and the next new thread takes
+ * it over, so thread churn does not grow memory. A full ring wakes the writer, waits briefly,
+ * then counts a drop; the count rides in every snapshot so the report can say what was lost. */
+#include "ring.h"
+#include "sys.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+static lk_ring_t *lk_ring_list;
+static size_t lk_ring_n;
+static __thread lk_ring_t *lk_ring_self __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t lk_ring_key;
+static bool lk_ring_key_ok;
+
+void (*lk_ring_wake_fn)(void);
+unsigned lk_ring_spin_limit = 2000;
+
+lk_ring_t *lk_ring_acquire(void)
+{
+	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next) {
+		int expect = 0;
+		if (!__atomic_load_n(&r->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&r->in_use, &expect, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			return r;
+	}
+	lk_ring_t *r = lk_sys_mmap(sizeof(lk_ring_t));
+	if (!r)
+		return NULL;
+	r->in_use = 1;
+	r->next = __atomic_load_n(&lk_ring_list, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&lk_ring_list, &r->next, r, true, __ATOMIC_RELEASE,
+	                                    __ATOMIC_RELAXED))
+		;
+	__atomic_add_fetch(&lk_ring_n, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+void lk_ring_release(lk_ring_t *r)
+{
+	/* Events still in it are drained by the writer later; the next owner appends. */
+	__atomic_store_n(&r->in_use, 0, __ATOMIC_RELEASE);
+}
+
+bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
+{
+	uint64_t head = r->head; /* only we write it */
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(head - tail >= LK_RING_EVENTS, 0)) {
+		for (unsigned i = 0;; i++) {
+			if (lk_ring_wake_fn)
+				lk_ring_wake_fn();
+			tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+			if (head - tail < LK_RING_EVENTS)
+				break;
+			if (i >= lk_ring_spin_limit) {
+				__atomic_add_fetch(&r->dropped, 1, __ATOMIC_RELAXED);
+				return false;
+			}
+			sched_yield();
+		}
+	}
+	r->ev[head & (LK_RING_EVENTS - 1)] = *ev;
+	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	/* Crossing half full: ask the writer to drain before we fill up (once per half ring). */
+	if (__builtin_expect(head - tail == LK_RING_EVENTS / 2, 0) && lk_ring_wake_fn)
+		lk_ring_wake_fn();
+	return true;
+}
+
+bool lk_ring_push(uint32_t op, uint32_t stack_id, uint64_t size)
+{
+	lk_ring_t *r = lk_ring_self;
+	if (__builtin_expect(!r, 0)) {
+		r = lk_ring_self = lk_ring_acquire();
+		if (!r)
+			return false;
+		/* Registers the destructor for this thread; key < 32 so glibc does not allocate. */
+		if (lk_ring_key_ok)
+			pthread_setspecific(lk_ring_key, r);
+	}
+	lk_event_t ev = {.size = size, .stack_id = stack_id, .op = op};
+	return lk_ring_push_to(r, &ev);
+}
+
+size_t lk_ring_drain(void (*fn)(void *arg, const lk_event_t *ev), void *arg)
+{
+	size_t n = 0;
+	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next) {
+		uint64_t tail = r->tail;
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		for (; tail != head; tail++, n++)
+			fn(arg, &r->ev[tail & (LK_RING_EVENTS - 1)]);
+		__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+uint64_t lk_ring_dropped(void)
+{
+	uint64_t n = 0;
+	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next)
+		n += __atomic_load_n(&r->dropped, __ATOMIC_RELAXED);
+	return n;
+}
+
+size_t lk_ring_count(void)
+{
+	return __atomic_load_n(&lk_ring_n, __ATOMIC_RELAXED);
+}
+
+static void lk_ring_key_destructor(void *p)
+{
+	(void)p;
+	lk_ring_thread_exit();
+}
+
+void lk_ring_init(void)
+{
+	lk_ring_key_ok = pthread_key_create(&lk_ring_key, lk_ring_key_destructor) == 0;
+}
+
+void lk_ring_thread_exit(void)
+{
+	lk_ring_t *r = lk_ring_self;
+	if (r) {
+		lk_ring_self = NULL;
+		lk_ring_release(r);
+	}
+}
+
+void lk_ring_reset_after_fork(void)
+{
+	for (lk_ring_t *r = lk_ring_list; r; r = r->next) {
+		r->head = r->tail = 0;
+		r->dropped = 0;
+		r->in_use = (r == lk_ring_self);
+	}
+}

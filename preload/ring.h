@@ -1,0 +1,66 @@
+/* ring.h - per-thread single-producer/single-consumer event rings between the hooks (producer:
+ * the owning thread) and the writer (consumer). No lock on the malloc path. */
+#ifndef LEAK_PRELOAD_RING_H
+#define LEAK_PRELOAD_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { LK_EV_ALLOC = 1, LK_EV_FREE = 2 };
+
+typedef struct {
+	uint64_t size;
+	uint32_t stack_id;
+	uint32_t op;
+} lk_event_t;
+
+#define LK_RING_EVENTS 16384u /* power of two; 256 KiB of events per thread */
+
+typedef struct lk_ring lk_ring_t;
+struct lk_ring {
+	uint64_t head; /* written by the producer (release) */
+	char pad0[56];
+	uint64_t tail; /* written by the consumer (release) */
+	char pad1[56];
+	uint64_t dropped; /* producer adds, consumer reads (relaxed) */
+	int in_use;       /* 1 while a thread owns it */
+	int pad2;
+	lk_ring_t *next; /* registry: push-only lock-free list */
+	lk_event_t ev[LK_RING_EVENTS];
+};
+
+/* Called when a producer finds its ring half full or full (wakes the writer); may be NULL. */
+extern void (*lk_ring_wake_fn)(void);
+/* Iterations a producer waits for room in a full ring before dropping (default 2000). */
+extern unsigned lk_ring_spin_limit;
+
+/* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
+ * Returns false if the event was dropped (ring full after the bounded wait, or no memory):
+ * the drop is counted. Never calls malloc. */
+bool lk_ring_push(uint32_t op, uint32_t stack_id, uint64_t size);
+
+/* Lower level, for tests and the thread-exit path. */
+lk_ring_t *lk_ring_acquire(void); /* reuse a released ring or mmap a new one; NULL on ENOMEM */
+void lk_ring_release(lk_ring_t *r);
+bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev);
+
+/* Consumer (one at a time). Calls fn on every event present in every ring, returns the count. */
+size_t lk_ring_drain(void (*fn)(void *arg, const lk_event_t *ev), void *arg);
+
+/* Sum of dropped events over all rings. */
+uint64_t lk_ring_dropped(void);
+
+/* Number of rings ever created (thread churn must not grow it past the peak thread count). */
+size_t lk_ring_count(void);
+
+/* Constructor: creates the pthread key whose destructor releases an exiting thread's ring. */
+void lk_ring_init(void);
+
+/* Thread-exit hook: releases the calling thread's ring for reuse. */
+void lk_ring_thread_exit(void);
+
+/* Forked child: every ring is emptied and released except the calling thread's. */
+void lk_ring_reset_after_fork(void);
+
+#endif

@@ -1,0 +1,196 @@
+/* stack_table.c - intern call stacks into dense ids (1, 2, ...).
+ *
+ * The hot path (a stack seen before) is lock-free: hash the frames, probe an open-addressing
+ * table of 64-bit slots (hash high bits | id), compare frames of the candidate id. Inserting a
+ * new stack takes a spinlock, appends the frames to an mmap'd arena, publishes the entry
+ * pointer, then the slot (release). Growth copies into a table twice the size and publishes it
+ * with a release store; the old table is kept forever, so a reader still probing it stays
+ * safe, and a reader that misses there falls into the locked path, which re-probes the current
+ * table. Frames and tables are never freed; there are few distinct stacks in practice. */
+#include "stack_table.h"
+#include "sys.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+typedef struct {
+	uint64_t hash;
+	uint32_t n;
+	uint32_t pad;
+	uintptr_t frames[];
+} lk_stack_entry_t;
+
+typedef struct {
+	uint64_t mask;
+	uint64_t *slots; /* 0 = empty; else (hash >> 32) << 32 | id */
+} lk_stack_index_t;
+
+#define LK_ID_CHUNK_BITS 16
+#define LK_ID_CHUNK      (1u << LK_ID_CHUNK_BITS)
+#define LK_ID_DIR        (LK_STACK_MAX_IDS / LK_ID_CHUNK + 1)
+#define LK_ARENA_BYTES   (1u << 20)
+
+static lk_stack_index_t *lk_stack_index;           /* current table (acquire/release) */
+static lk_stack_entry_t **lk_stack_dir[LK_ID_DIR]; /* id -> entry, in chunks */
+static uint32_t lk_stack_count;                    /* ids 1..count exist */
+static int lk_stack_lock_word;
+static unsigned char *lk_arena_cur, *lk_arena_end;
+
+void lk_stack_table_lock(void)
+{
+	while (__atomic_exchange_n(&lk_stack_lock_word, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&lk_stack_lock_word, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+void lk_stack_table_unlock(void)
+{
+	__atomic_store_n(&lk_stack_lock_word, 0, __ATOMIC_RELEASE);
+}
+
+static uint64_t lk_stack_hash(const uintptr_t *frames, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= frames[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return h;
+}
+
+static lk_stack_entry_t *lk_stack_entry(uint32_t id)
+{
+	lk_stack_entry_t **chunk =
+	    __atomic_load_n(&lk_stack_dir[id >> LK_ID_CHUNK_BITS], __ATOMIC_ACQUIRE);
+	return chunk ? __atomic_load_n(&chunk[id & (LK_ID_CHUNK - 1)], __ATOMIC_ACQUIRE) : NULL;
+}
+
+static bool lk_stack_equal(const lk_stack_entry_t *e, uint64_t h, const uintptr_t *frames,
+                           uint32_t n)
+{
+	return e && e->hash == h && e->n == n &&
+	       memcmp(e->frames, frames, n * sizeof(*frames)) == 0;
+}
+
+/* Probes idx for the stack; returns its id or 0. */
+static uint32_t lk_stack_find(const lk_stack_index_t *idx, uint64_t h, const uintptr_t *frames,
+                              uint32_t n)
+{
+	uint64_t tag = h >> 32;
+	for (uint64_t i = h & idx->mask;; i = (i + 1) & idx->mask) {
+		uint64_t s = __atomic_load_n(&idx->slots[i], __ATOMIC_ACQUIRE);
+		if (!s)
+			return 0;
+		if (s >> 32 == tag) {
+			uint32_t id = (uint32_t)s;
+			if (lk_stack_equal(lk_stack_entry(id), h, frames, n))
+				return id;
+		}
+	}
+}
+
+static void lk_stack_slot_put(lk_stack_index_t *idx, uint64_t h, uint32_t id)
+{
+	uint64_t i = h & idx->mask;
+	while (idx->slots[i])
+		i = (i + 1) & idx->mask;
+	__atomic_store_n(&idx->slots[i], (h >> 32) << 32 | id, __ATOMIC_RELEASE);
+}
+
+static lk_stack_index_t *lk_stack_index_create(uint64_t cap)
+{
+	size_t bytes = sizeof(lk_stack_index_t) + cap * sizeof(uint64_t);
+	lk_stack_index_t *idx = lk_sys_mmap(bytes);
+	if (!idx)
+		return NULL;
+	idx->mask = cap - 1;
+	idx->slots = (uint64_t *)(idx + 1);
+	return idx;
+}
+
+/* Lock held. Keeps the load at most 50%: grows into a new table, publishes it. */
+static int lk_stack_index_reserve_locked(void)
+{
+	lk_stack_index_t *cur = lk_stack_index;
+	if (cur && (uint64_t)(lk_stack_count + 1) * 2 <= cur->mask + 1)
+		return 0;
+	lk_stack_index_t *idx = lk_stack_index_create(cur ? (cur->mask + 1) * 2 : 4096);
+	if (!idx)
+		return -1;
+	for (uint32_t id = 1; id <= lk_stack_count; id++)
+		lk_stack_slot_put(idx, lk_stack_entry(id)->hash, id);
+	__atomic_store_n(&lk_stack_index, idx, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void *lk_stack_arena_alloc(size_t bytes)
+{
+	bytes = (bytes + 15) & ~(size_t)15;
+	if (!lk_arena_cur || (size_t)(lk_arena_end - lk_arena_cur) < bytes) {
+		size_t sz = bytes > LK_ARENA_BYTES ? bytes : LK_ARENA_BYTES;
+		unsigned char *a = lk_sys_mmap(sz);
+		if (!a)
+			return NULL;
+		lk_arena_cur = a;
+		lk_arena_end = a + sz;
+	}
+	void *p = lk_arena_cur;
+	lk_arena_cur += bytes;
+	return p;
+}
+
+static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint32_t n)
+{
+	uint32_t id = lk_stack_count + 1;
+	if (id > LK_STACK_MAX_IDS || lk_stack_index_reserve_locked() < 0)
+		return 0;
+	lk_stack_entry_t ***chunkp = &lk_stack_dir[id >> LK_ID_CHUNK_BITS];
+	if (!*chunkp) {
+		lk_stack_entry_t **chunk = lk_sys_mmap(LK_ID_CHUNK * sizeof(*chunk));
+		if (!chunk)
+			return 0;
+		__atomic_store_n(chunkp, chunk, __ATOMIC_RELEASE);
+	}
+	lk_stack_entry_t *e = lk_stack_arena_alloc(sizeof(*e) + n * sizeof(uintptr_t));
+	if (!e)
+		return 0;
+	e->hash = h;
+	e->n = n;
+	memcpy(e->frames, frames, n * sizeof(uintptr_t));
+	__atomic_store_n(&(*chunkp)[id & (LK_ID_CHUNK - 1)], e, __ATOMIC_RELEASE);
+	__atomic_store_n(&lk_stack_count, id, __ATOMIC_RELEASE);
+	lk_stack_slot_put(lk_stack_index, h, id);
+	return id;
+}
+
+uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n)
+{
+	uint64_t h = lk_stack_hash(frames, n);
+	const lk_stack_index_t *idx = __atomic_load_n(&lk_stack_index, __ATOMIC_ACQUIRE);
+	uint32_t id = idx ? lk_stack_find(idx, h, frames, n) : 0;
+	if (id)
+		return id;
+	lk_stack_table_lock();
+	idx = lk_stack_index;
+	id = idx ? lk_stack_find(idx, h, frames, n) : 0;
+	if (!id)
+		id = lk_stack_insert_locked(h, frames, n);
+	lk_stack_table_unlock();
+	return id;
+}
+
+uint32_t lk_stack_table_count(void)
+{
+	return __atomic_load_n(&lk_stack_count, __ATOMIC_ACQUIRE);
+}
+
+const uintptr_t *lk_stack_table_frames(uint32_t id, uint32_t *n)
+{
+	lk_stack_entry_t *e = lk_stack_entry(id);
+	*n = e ? e->n : 0;
+	return e ? e->frames : NULL;
+}

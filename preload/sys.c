@@ -1,0 +1,167 @@
+/* sys.c - raw system calls for libleak's own I/O. open/close/write are interposed by libleak
+ * itself (interpose_fd.c), and the host may interpose them too, so every byte libleak reads or
+ * writes goes through syscall(2) here. Each helper returns >= 0 or -errno and leaves errno as
+ * it found it, so the host never sees our bookkeeping (libuv convention). */
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long lk_sys_ret(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+int lk_sys_open(const char *path, int flags, int mode)
+{
+	int saved = errno;
+	long r = lk_sys_ret(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
+	errno = saved;
+	return (int)r;
+}
+
+int lk_sys_close(int fd)
+{
+	int saved = errno;
+	long r = lk_sys_ret(syscall(SYS_close, fd));
+	errno = saved;
+	return (int)r;
+}
+
+ssize_t lk_sys_write(int fd, const void *buf, size_t n)
+{
+	int saved = errno;
+	const char *p = buf;
+	size_t done = 0;
+	while (done < n) {
+		long r = syscall(SYS_write, fd, p + done, n - done);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			errno = saved;
+			return r;
+		}
+		if (r == 0) {
+			errno = saved;
+			return -EIO;
+		}
+		done += (size_t)r;
+	}
+	errno = saved;
+	return (ssize_t)done;
+}
+
+ssize_t lk_sys_read(int fd, void *buf, size_t n)
+{
+	int saved = errno;
+	long r;
+	do
+		r = syscall(SYS_read, fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	r = lk_sys_ret(r);
+	errno = saved;
+	return r;
+}
+
+int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino)
+{
+	int saved = errno;
+	struct stat st;
+	long r = lk_sys_ret(syscall(SYS_fstat, fd, &st));
+	errno = saved;
+	if (r < 0)
+		return (int)r;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+void *lk_sys_mmap(size_t n)
+{
+	int saved = errno;
+	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
+	                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errno = saved;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void lk_sys_munmap(void *p, size_t n)
+{
+	int saved = errno;
+	if (p)
+		syscall(SYS_munmap, p, n);
+	errno = saved;
+}
+
+pid_t lk_sys_getpid(void)
+{
+	return (pid_t)syscall(SYS_getpid);
+}
+
+pid_t lk_sys_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static uint64_t lk_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+	int saved = errno;
+	/* clock_gettime goes through the vDSO: no syscall, no allocation. */
+	clock_gettime(clk, &ts);
+	errno = saved;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t lk_now_ns(void)
+{
+	return lk_clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t lk_realtime_ns(void)
+{
+	return lk_clock_ns(CLOCK_REALTIME);
+}
+
+uint64_t lk_sys_rss_bytes(void)
+{
+	char buf[128];
+	int fd = lk_sys_open("/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ssize_t n = lk_sys_read(fd, buf, sizeof(buf) - 1);
+	lk_sys_close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* statm: size resident shared ... in pages; we want the second field. */
+	const char *p = buf;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	uint64_t pages = 0;
+	while (*p >= '0' && *p <= '9')
+		pages = pages * 10 + (uint64_t)(*p++ - '0');
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+size_t lk_fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[21];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = 0;
+	return n;
+}

@@ -1,0 +1,152 @@
+/* tracefile.c - trace file creation and chunk appends, via raw syscalls (sys.c).
+ *
+ * The descriptor is not kept open between flushes: daemons close every descriptor or dup2
+ * over them at start-up, which would silently redirect or break a long-lived fd. Instead each
+ * chunk reopens the absolute path with O_APPEND|O_NOFOLLOW and checks that dev/ino still
+ * name the file created at start (so a replaced or symlinked path is never written). A chunk
+ * is built whole in memory and written with one write loop, so a reader sees whole chunks or
+ * a truncated tail, never interleaving. zstd allocates through malloc: callers hold the guard,
+ * so those allocations are not recorded. */
+#include "tracefile.h"
+#include "guard.h"
+#include "log.h"
+#include "sys.h"
+#include "trace_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <zstd.h>
+
+static char lk_tf_path[4096];
+static uint64_t lk_tf_dev, lk_tf_ino;
+static int lk_tf_err;
+static ZSTD_CCtx *lk_tf_cctx;
+static unsigned char *lk_tf_out;
+static size_t lk_tf_out_cap;
+
+int lk_tracefile_error(void)
+{
+	return lk_tf_err;
+}
+
+const char *lk_tracefile_path(void)
+{
+	return lk_tf_path;
+}
+
+void lk_tracefile_forget(void)
+{
+	lk_tf_path[0] = 0;
+	lk_tf_dev = lk_tf_ino = 0;
+	lk_tf_err = 0;
+}
+
+/* Sticky failure: one line on stderr, then profiling stops for good. */
+static int lk_tracefile_fail(int err)
+{
+	if (!lk_tf_err) {
+		char why[160];
+		const char *msg = strerrordesc_np(-err); /* no locale, no allocation */
+		size_t n = 0;
+		why[n++] = ':';
+		why[n++] = ' ';
+		size_t len = msg ? strlen(msg) : 0;
+		if (len > 100)
+			len = 100;
+		memcpy(why + n, msg ? msg : "", len);
+		n += len;
+		memcpy(why + n, "; profiling off", sizeof("; profiling off"));
+		lk_warn("cannot write trace ", lk_tf_path, why);
+		lk_tf_err = err;
+	}
+	lk_disabled = 1;
+	return lk_tf_err;
+}
+
+int lk_tracefile_create(const char *path)
+{
+	size_t len = strlen(path);
+	if (len >= sizeof(lk_tf_path))
+		len = sizeof(lk_tf_path) - 1;
+	memcpy(lk_tf_path, path, len);
+	lk_tf_path[len] = 0;
+	if (lk_tf_err)
+		return lk_tf_err;
+	if (len == sizeof(lk_tf_path) - 1)
+		return lk_tracefile_fail(-ENAMETOOLONG);
+	int fd =
+	    lk_sys_open(lk_tf_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lk_tracefile_fail(fd);
+	unsigned char hdr[TRACE_HEADER_SIZE] = {0};
+	memcpy(hdr, TRACE_MAGIC, TRACE_MAGIC_LEN);
+	hdr[8] = TRACE_VERSION & 0xff;
+	hdr[9] = TRACE_VERSION >> 8;
+	hdr[10] = TRACE_HEADER_SIZE;
+	int r = lk_sys_fstat_ino(fd, &lk_tf_dev, &lk_tf_ino);
+	if (r == 0) {
+		ssize_t w = lk_sys_write(fd, hdr, sizeof(hdr));
+		r = w < 0 ? (int)w : 0;
+	}
+	lk_sys_close(fd);
+	return r < 0 ? lk_tracefile_fail(r) : 0;
+}
+
+static int lk_tracefile_reserve(size_t need)
+{
+	if (need <= lk_tf_out_cap)
+		return 0;
+	size_t cap = lk_tf_out_cap ? lk_tf_out_cap : (1u << 16);
+	while (cap < need)
+		cap *= 2;
+	unsigned char *p = lk_sys_mmap(cap);
+	if (!p)
+		return -ENOMEM;
+	lk_sys_munmap(lk_tf_out, lk_tf_out_cap);
+	lk_tf_out = p;
+	lk_tf_out_cap = cap;
+	return 0;
+}
+
+int lk_tracefile_write_chunk(const void *raw, size_t n)
+{
+	if (lk_tf_err)
+		return lk_tf_err;
+	if (!lk_tf_path[0])
+		return -EBADF;
+	if (n > TRACE_CHUNK_MAX_RAW)
+		return lk_tracefile_fail(-EFBIG);
+	if (!lk_tf_cctx) {
+		lk_tf_cctx = ZSTD_createCCtx();
+		if (!lk_tf_cctx)
+			return lk_tracefile_fail(-ENOMEM);
+		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_compressionLevel, 1);
+		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_checksumFlag, 1);
+	}
+	size_t bound = ZSTD_compressBound(n) + TRACE_CHUNK_HEADER_SIZE;
+	if (lk_tracefile_reserve(bound) < 0)
+		return lk_tracefile_fail(-ENOMEM);
+	size_t c = ZSTD_compress2(lk_tf_cctx, lk_tf_out + TRACE_CHUNK_HEADER_SIZE,
+	                          lk_tf_out_cap - TRACE_CHUNK_HEADER_SIZE, raw, n);
+	if (ZSTD_isError(c) || c == 0 || c > TRACE_CHUNK_MAX_COMPRESSED)
+		return lk_tracefile_fail(-EIO);
+	memcpy(lk_tf_out, TRACE_CHUNK_MAGIC, 4);
+	for (int i = 0; i < 4; i++) {
+		lk_tf_out[4 + i] = (unsigned char)(c >> (8 * i));
+		lk_tf_out[8 + i] = (unsigned char)(n >> (8 * i));
+	}
+	int fd = lk_sys_open(lk_tf_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return lk_tracefile_fail(fd);
+	uint64_t dev, ino;
+	int r = lk_sys_fstat_ino(fd, &dev, &ino);
+	if (r == 0 && (dev != lk_tf_dev || ino != lk_tf_ino))
+		r = -ESTALE; /* the path now names another file: never write into it */
+	if (r == 0) {
+		ssize_t w = lk_sys_write(fd, lk_tf_out, c + TRACE_CHUNK_HEADER_SIZE);
+		r = w < 0 ? (int)w : 0;
+	}
+	lk_sys_close(fd);
+	return r < 0 ? lk_tracefile_fail(r) : 0;
+}

@@ -1,0 +1,500 @@
+/* writer.c - the writer thread and snapshot building.
+ *
+ * Hooks only push {op, stack, size} into their own ring; this file is the single consumer.
+ * Draining adds each event into per-stack counters kept in arrays indexed by stack id
+ * (chunks of 64 Ki stacks mmap'd on demand), so the order events from different threads are
+ * drained in does not matter: the sums are commutative. A stack whose counters changed since
+ * the last snapshot is on a dirty list and gets one SITE record in the next snapshot.
+ *
+ * One snapshot = one chunk: [PROCESS] MODULE* MODULE_UNLOAD* STACK* (fd/proc records)
+ * SNAPSHOT SITE* [BLOCK* END]. The snapshot lock makes every consumer (the thread, an
+ * exit/exec-time lk_writer_sync on the caller's thread) exclusive; the thread holds the guard
+ * for its whole life, so zstd's and its own mallocs pass through unrecorded. */
+#include "writer.h"
+#include "config.h"
+#include "emit.h"
+#include "guard.h"
+#include "heap_table.h"
+#include "log.h"
+#include "modules.h"
+#include "real.h"
+#include "ring.h"
+#include "stack_table.h"
+#include "sys.h"
+#include "trace_format.h"
+#include "tracefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The non-heap trackers are another engineer's files; until they link in, these are NULL. */
+#pragma weak lk_fd_emit
+#pragma weak lk_proc_emit
+#pragma weak lk_fd_emit_reset
+#pragma weak lk_proc_emit_reset
+
+typedef struct {
+	int64_t live_bytes, live_count;
+	uint64_t allocs, frees, alloc_bytes;
+	uint32_t dirty;
+	uint32_t pad;
+} lk_site_t;
+
+#define LK_SITE_CHUNK_BITS 16
+#define LK_SITE_CHUNK      (1u << LK_SITE_CHUNK_BITS)
+#define LK_SITE_DIR        ((LK_STACK_MAX_IDS >> LK_SITE_CHUNK_BITS) + 1)
+
+static lk_site_t *lk_sites[LK_SITE_DIR];
+static uint32_t *lk_dirty;
+static size_t lk_dirty_n, lk_dirty_cap;
+
+static struct {
+	int64_t live_bytes, live_count;
+	uint64_t allocs, frees, alloc_bytes;
+} lk_tot;
+
+static uint64_t lk_t0, lk_start_rt, lk_seq, lk_last_ns;
+static int lk_ppid;
+static uint32_t lk_proc_flags;
+static int lk_process_emitted;
+static uint32_t lk_stacks_emitted;
+static trace_buf_t lk_buf, lk_bbuf;
+
+static int lk_snap_lock_word;
+static int lk_wake_word; /* futex: bumped to wake the writer */
+static int lk_done_word; /* futex: bumped after a requested final snapshot */
+static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
+static volatile int lk_thread_running;
+
+static void lk_snap_lock(void)
+{
+	while (__atomic_exchange_n(&lk_snap_lock_word, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&lk_snap_lock_word, __ATOMIC_RELAXED))
+			sched_yield();
+}
+
+static void lk_snap_unlock(void)
+{
+	__atomic_store_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE);
+}
+
+static long lk_futex(int *w, int op, int val, const struct timespec *ts)
+{
+	int saved = errno;
+	long r = syscall(SYS_futex, w, op, val, ts, NULL, 0);
+	errno = saved;
+	return r;
+}
+
+void lk_writer_wake(void)
+{
+	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_RELEASE);
+	lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+/* trace_buf_t grow callback: mmap'd, doubled, never through malloc. */
+static int lk_buf_grow(trace_buf_t *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : (1u << 16);
+	while (cap < need)
+		cap *= 2;
+	uint8_t *p = lk_sys_mmap(cap);
+	if (!p)
+		return -1;
+	if (b->len)
+		memcpy(p, b->data, b->len);
+	lk_sys_munmap(b->data, b->cap);
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static lk_site_t *lk_site(uint32_t id)
+{
+	lk_site_t **chunk = &lk_sites[id >> LK_SITE_CHUNK_BITS];
+	if (!*chunk && !(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
+		return NULL;
+	return &(*chunk)[id & (LK_SITE_CHUNK - 1)];
+}
+
+static void lk_mark_dirty(lk_site_t *s, uint32_t id)
+{
+	if (s->dirty)
+		return;
+	if (lk_dirty_n == lk_dirty_cap) {
+		size_t cap = lk_dirty_cap ? lk_dirty_cap * 2 : 4096;
+		uint32_t *d = lk_sys_mmap(cap * sizeof(*d));
+		if (!d)
+			return; /* stays clean: its next change retries */
+		if (lk_dirty_n)
+			memcpy(d, lk_dirty, lk_dirty_n * sizeof(*d));
+		lk_sys_munmap(lk_dirty, lk_dirty_cap * sizeof(*d));
+		lk_dirty = d;
+		lk_dirty_cap = cap;
+	}
+	s->dirty = 1;
+	lk_dirty[lk_dirty_n++] = id;
+}
+
+static void lk_apply(void *arg, const lk_event_t *ev)
+{
+	(void)arg;
+	int64_t sign = ev->op == LK_EV_ALLOC ? 1 : -1;
+	lk_tot.live_bytes += sign * (int64_t)ev->size;
+	lk_tot.live_count += sign;
+	if (ev->op == LK_EV_ALLOC) {
+		lk_tot.allocs++;
+		lk_tot.alloc_bytes += ev->size;
+	} else {
+		lk_tot.frees++;
+	}
+	if (!ev->stack_id)
+		return; /* no stack: counted in the totals only */
+	lk_site_t *s = lk_site(ev->stack_id);
+	if (!s)
+		return;
+	s->live_bytes += sign * (int64_t)ev->size;
+	s->live_count += sign;
+	if (ev->op == LK_EV_ALLOC) {
+		s->allocs++;
+		s->alloc_bytes += ev->size;
+	} else {
+		s->frees++;
+	}
+	lk_mark_dirty(s, ev->stack_id);
+}
+
+static uint64_t lk_pos(int64_t v)
+{
+	return v > 0 ? (uint64_t)v : 0; /* a free drained before its alloc: transient */
+}
+
+static void lk_emit_process(trace_buf_t *b)
+{
+	size_t rec = trace_rec_begin(b, TRACE_TAG_PROCESS);
+	trace_put_u(b, (uint64_t)lk_sys_getpid());
+	trace_put_u(b, (uint64_t)lk_ppid);
+	trace_put_u(b, lk_start_rt);
+	trace_put_u(b, lk_proc_flags);
+	trace_put_u(b, lk_config.interval_ms);
+	trace_put_u(b, 0); /* sample_bytes: every allocation tracked */
+	trace_put_u(b, lk_config.depth);
+	trace_put_str(b, lk_modules_exe(), TRACE_MAX_STR);
+	/* argv from /proc/self/cmdline: NUL-separated, read with raw syscalls. */
+	size_t cap = 1u << 20, n = 0;
+	char *cmd = lk_sys_mmap(cap);
+	int fd = cmd ? lk_sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0) : -1;
+	if (fd >= 0) {
+		ssize_t r;
+		while (n < cap && (r = lk_sys_read(fd, cmd + n, cap - n)) > 0)
+			n += (size_t)r;
+		lk_sys_close(fd);
+	}
+	uint64_t argc = 0;
+	for (size_t i = 0; i < n; i++)
+		argc += cmd[i] == 0;
+	if (n && cmd[n - 1] != 0)
+		argc++; /* cut at the cap: the last one is partial */
+	if (argc > TRACE_MAX_ARGC)
+		argc = TRACE_MAX_ARGC;
+	trace_put_u(b, argc);
+	size_t p = 0;
+	for (uint64_t i = 0; i < argc; i++) {
+		size_t len = strnlen(cmd + p, n - p);
+		trace_put_bytes(b, cmd + p, len > TRACE_MAX_ARG_LEN ? TRACE_MAX_ARG_LEN : len);
+		p += len + 1;
+	}
+	lk_sys_munmap(cmd, cap);
+	trace_rec_end(b, rec);
+}
+
+static void lk_emit_stacks(trace_buf_t *b, uint32_t upto)
+{
+	if (upto <= lk_stacks_emitted)
+		return;
+	/* A library constructor allocates before dlopen returns (and before our rescan): if a
+	 * frame lies in no known module, rescan once so its MODULE precedes the STACK. */
+	int rescanned = 0;
+	for (uint32_t id = lk_stacks_emitted + 1; id <= upto && !rescanned; id++) {
+		uint32_t n;
+		const uintptr_t *f = lk_stack_table_frames(id, &n);
+		for (uint32_t i = 0; i < n; i++)
+			if (!lk_modules_contains(f[i])) {
+				lk_modules_scan();
+				rescanned = 1;
+				break;
+			}
+	}
+	lk_modules_emit(b);
+	for (uint32_t id = lk_stacks_emitted + 1; id <= upto; id++) {
+		uint32_t n;
+		const uintptr_t *f = lk_stack_table_frames(id, &n);
+		size_t rec = trace_rec_begin(b, TRACE_TAG_STACK);
+		trace_put_u(b, id);
+		trace_put_u(b, n);
+		for (uint32_t i = 0; i < n; i++) {
+			if (i == 0)
+				trace_put_u(b, f[0]);
+			else
+				trace_put_s(b, (int64_t)(f[i] - f[i - 1]));
+		}
+		trace_rec_end(b, rec);
+	}
+	lk_stacks_emitted = upto;
+}
+
+static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
+	uint32_t *max = ((void **)arg)[1];
+	trace_buf_t *b = ((void **)arg)[0];
+	size_t rec = trace_rec_begin(b, TRACE_TAG_BLOCK);
+	trace_put_u(b, ptr);
+	trace_put_u(b, size);
+	trace_put_u(b, stack_id);
+	trace_put_u(b, 0); /* no reachability scan yet */
+	trace_rec_end(b, rec);
+	if (stack_id > *max)
+		*max = stack_id;
+}
+
+/* Snapshot lock held. Drains, builds one chunk and writes it. */
+static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
+{
+	if (lk_disabled)
+		return;
+	lk_ring_drain(lk_apply, NULL);
+	trace_buf_t *b = &lk_buf;
+	b->len = 0;
+	b->err = 0;
+	if (!lk_process_emitted)
+		lk_emit_process(b);
+	uint32_t upto = lk_stack_table_count();
+	if (flags & TRACE_SNAP_FINAL) {
+		/* BLOCKs first into their own buffer: a block may name a stack interned after
+		 * `upto`, and every STACK must precede the SNAPSHOT. */
+		lk_bbuf.len = 0;
+		lk_bbuf.err = 0;
+		uint32_t max = 0;
+		void *arg[2] = {&lk_bbuf, &max};
+		lk_heap_table_foreach(lk_emit_block, arg);
+		if (max > upto)
+			upto = max;
+	}
+	lk_emit_stacks(b, upto);
+	int final = (flags & TRACE_SNAP_FINAL) != 0;
+	if (lk_fd_emit)
+		lk_fd_emit(b, final);
+	if (lk_proc_emit)
+		lk_proc_emit(b, final);
+	uint64_t now = lk_now_ns();
+	size_t rec = trace_rec_begin(b, TRACE_TAG_SNAPSHOT);
+	trace_put_u(b, lk_seq);
+	trace_put_u(b, now - lk_t0);
+	trace_put_u(b, lk_sys_rss_bytes());
+	trace_put_u(b, lk_pos(lk_tot.live_bytes));
+	trace_put_u(b, lk_pos(lk_tot.live_count));
+	trace_put_u(b, lk_tot.allocs);
+	trace_put_u(b, lk_tot.frees);
+	trace_put_u(b, lk_tot.alloc_bytes);
+	trace_put_u(b, lk_ring_dropped());
+	trace_put_u(b, flags);
+	trace_rec_end(b, rec);
+	for (size_t i = 0; i < lk_dirty_n; i++) {
+		uint32_t id = lk_dirty[i];
+		lk_site_t *s = lk_site(id);
+		s->dirty = 0;
+		rec = trace_rec_begin(b, TRACE_TAG_SITE);
+		trace_put_u(b, id);
+		trace_put_u(b, lk_pos(s->live_bytes));
+		trace_put_u(b, lk_pos(s->live_count));
+		trace_put_u(b, s->allocs);
+		trace_put_u(b, s->frees);
+		trace_put_u(b, s->alloc_bytes);
+		trace_rec_end(b, rec);
+	}
+	lk_dirty_n = 0;
+	if (final) {
+		if (trace_buf_reserve(b, lk_bbuf.len) == 0 && !lk_bbuf.err) {
+			memcpy(b->data + b->len, lk_bbuf.data, lk_bbuf.len);
+			b->len += lk_bbuf.len;
+		}
+		rec = trace_rec_begin(b, TRACE_TAG_END);
+		trace_put_u(b, now - lk_t0);
+		trace_put_u(b, (uint64_t)end_reason);
+		trace_put_s(b, status);
+		trace_rec_end(b, rec);
+	}
+	lk_seq++;
+	lk_last_ns = now;
+	if (b->err) {
+		lk_warn("cannot build a snapshot (out of memory); profiling off", NULL, NULL);
+		lk_disabled = 1;
+		return;
+	}
+	if (lk_tracefile_write_chunk(b->data, b->len) == 0)
+		lk_process_emitted = 1;
+	if (final)
+		lk_disabled = 1;
+}
+
+void lk_writer_sync(int final, int end_reason, int status)
+{
+	if (lk_disabled || !lk_ready)
+		return;
+	lk_snap_lock();
+	lk_snapshot_locked(
+	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
+	    end_reason, status);
+	lk_snap_unlock();
+	if (final)
+		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
+}
+
+void lk_writer_request_from_signal(int final, int signo)
+{
+	if (!final) {
+		lk_req_forced = 1;
+		lk_writer_wake();
+		return;
+	}
+	if (lk_disabled || !lk_thread_running)
+		return;
+	int done = __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE);
+	lk_req_signo = signo;
+	lk_req_final = 1;
+	lk_writer_wake();
+	uint64_t deadline = lk_now_ns() + 2000000000ull;
+	while (__atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == done) {
+		uint64_t now = lk_now_ns();
+		if (now >= deadline)
+			break;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000000};
+		lk_futex(&lk_done_word, FUTEX_WAIT_PRIVATE, done, &ts);
+	}
+}
+
+static void *lk_writer_main(void *arg)
+{
+	(void)arg;
+	lk_guard_depth = 1; /* for life: nothing this thread does is recorded */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL); /* handlers must run elsewhere: they wait on us */
+	uint64_t interval = (uint64_t)lk_config.interval_ms * 1000000u;
+	while (!lk_disabled) {
+		int seen = __atomic_load_n(&lk_wake_word, __ATOMIC_ACQUIRE);
+		uint64_t now = lk_now_ns();
+		uint64_t due = lk_last_ns + interval;
+		if (now < due && !lk_req_final && !lk_req_forced) {
+			uint64_t wait = due - now;
+			struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+			                      .tv_nsec = (long)(wait % 1000000000u)};
+			lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+		}
+		lk_snap_lock();
+		if (lk_req_final) {
+			lk_req_final = 0;
+			lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_SIGNAL, (int)lk_req_signo);
+			lk_snap_unlock();
+			__atomic_add_fetch(&lk_done_word, 1, __ATOMIC_RELEASE);
+			lk_futex(&lk_done_word, FUTEX_WAKE_PRIVATE, 1 << 30, NULL);
+			continue;
+		}
+		if (lk_req_forced) {
+			lk_req_forced = 0;
+			lk_snapshot_locked(TRACE_SNAP_FORCED, 0, 0);
+		} else if (lk_now_ns() >= lk_last_ns + interval) {
+			lk_snapshot_locked(0, 0, 0);
+		} else {
+			lk_ring_drain(lk_apply, NULL);
+		}
+		lk_snap_unlock();
+	}
+	lk_thread_running = 0;
+	return NULL;
+}
+
+void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
+{
+	lk_t0 = lk_last_ns = t0_ns;
+	lk_start_rt = lk_realtime_ns();
+	lk_ppid = ppid;
+	lk_proc_flags = proc_flags;
+	lk_buf.grow = lk_buf_grow;
+	lk_bbuf.grow = lk_buf_grow;
+	lk_ring_wake_fn = lk_writer_wake;
+}
+
+int lk_writer_start(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	lk_thread_running = 1;
+	int r =
+	    lk_real.pthread_create ? lk_real.pthread_create(&t, &attr, lk_writer_main, NULL) : -1;
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		lk_thread_running = 0;
+		lk_warn("cannot start the writer thread; only the final snapshot will be written",
+		        NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void lk_writer_fork_prepare(void)
+{
+	lk_snap_lock();
+}
+
+void lk_writer_fork_parent(void)
+{
+	lk_snap_unlock();
+}
+
+void lk_writer_fork_child(int follow, int parent_pid)
+{
+	lk_snap_unlock();
+	lk_thread_running = 0;
+	if (!follow) {
+		lk_disabled = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
+		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
+		lk_sites[i] = NULL;
+	}
+	lk_dirty_n = 0;
+	memset(&lk_tot, 0, sizeof(lk_tot));
+	lk_seq = 0;
+	lk_process_emitted = 0;
+	lk_stacks_emitted = 0;
+	lk_req_final = lk_req_forced = 0;
+	uint64_t t0 = lk_now_ns();
+	lk_writer_init(t0, parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
+	lk_modules_reset_emitted(t0);
+	if (lk_fd_emit_reset)
+		lk_fd_emit_reset();
+	if (lk_proc_emit_reset)
+		lk_proc_emit_reset();
+	lk_tracefile_forget();
+	char path[4096];
+	int r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(), path,
+	                             sizeof(path));
+	if (r < 0 || lk_tracefile_create(path) < 0) {
+		if (r < 0)
+			lk_warn("cannot name the trace of a forked child; profiling off there",
+			        NULL, NULL);
+		lk_disabled = 1;
+		return;
+	}
+	lk_writer_start();
+}
