@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: wall time, peak RSS and trace size of each workload natively, under
+# libleak (full tracking and LEAK_SAMPLE sampling), heaptrack (record + interpret) and valgrind
+# memcheck, with runs interleaved (native full sampled heaptrack memcheck, then again, ...) so
+# that the ratios compare runs made seconds apart on a machine other people share. Then times
+# leak-report on a synthetic one-hour trace (bench/gen_trace.c). Prints a markdown table and
+# writes it to $BUILD/bench/results.md (raw runs: raw.tsv beside it).
+#
+# Environment: BUILD (default build), BENCH_ROUNDS (default 5), BENCH_MEMCHECK_ROUNDS (default 3:
+# memcheck runs only in the first N rounds, it is 10-60x), BENCH_MEMCHECK_LIMIT (seconds, default
+# 40: a workload whose memcheck run takes longer is marked skip), BENCH_QUICK=1 (1 round, small
+# inputs, no heaptrack/memcheck: a smoke test for `make check`), BENCH_ONLY (space-separated
+# workload names), BENCH_SAMPLE (default 524288), BENCH_OUT (output directory, default
+# $BUILD/bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+QUICK=${BENCH_QUICK:-0}
+ROUNDS=${BENCH_ROUNDS:-5}
+MC_ROUNDS=${BENCH_MEMCHECK_ROUNDS:-3}
+MC_LIMIT=${BENCH_MEMCHECK_LIMIT:-40}
+SAMPLE=${BENCH_SAMPLE:-524288}
+if [ "$QUICK" = 1 ]; then
+	ROUNDS=1
+fi
+OUT=${BENCH_OUT:-$BUILD/bench}
+SO=$(realpath -m "$BUILD/libleak.so")
+REPORT=$BUILD/leak-report
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/libleak-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- build the workloads and tools --------------------------------------------------------
+CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
+for w in malloc_churn xthread fd_churn fork_thread; do
+	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
+done
+gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/gen_trace" bench/gen_trace.c -lzstd
+gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
+
+# --- inputs -------------------------------------------------------------------------------
+if [ "$QUICK" = 1 ]; then
+	CHURN_ROUNDS=20000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
+	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3
+else
+	CHURN_ROUNDS=140000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
+	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=24
+fi
+awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
+awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
+gcc -E "$OUT/unit.c" -o "$OUT/unit.i"
+head -c 4096 /dev/urandom >"$OUT/fd_target.bin"
+CC1=$(gcc -print-prog-name=cc1)
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
+ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
+WL=${BENCH_ONLY:-$ALL_WL}
+
+# Sets CMD (argv), ENVV (extra environment) and STDIN for workload $1.
+workload() {
+	ENVV=()
+	STDIN=/dev/null
+	case $1 in
+	churn_d5) CMD=("$OUT/malloc_churn" 5 "$CHURN_ROUNDS") ;;
+	churn_d30) CMD=("$OUT/malloc_churn" 30 "$CHURN_ROUNDS") ;;
+	xthread) CMD=("$OUT/xthread" "$XT_OPS") ;;
+	fd_churn) CMD=("$OUT/fd_churn" "$OUT/fd_target.bin" "$FD_ITERS") ;;
+	fork_thread) CMD=("$OUT/fork_thread" "$FORKS" "$THREADS") ;;
+	python3)
+		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
+		ENVV=(PYTHONMALLOC=malloc)
+		;;
+	sqlite3)
+		CMD=(sqlite3 :memory:)
+		STDIN=$OUT/workload.sql
+		;;
+	cc1) CMD=("$CC1" -quiet -fpreprocessed -O2 "$OUT/unit.i" -o "$WORK/unit.s") ;;
+	*)
+		log "bench: unknown workload $1"
+		exit 2
+		;;
+	esac
+}
+
+# --- which tools ----------------------------------------------------------------------------
+TOOLS=(native)
+HAVE_LEAK=0
+if [ -f "$SO" ]; then
+	HAVE_LEAK=1
+	TOOLS+=(full sampled)
+else
+	log "bench: $SO not built: libleak columns are n/a"
+fi
+if [ "$QUICK" != 1 ]; then
+	if command -v heaptrack >/dev/null; then
+		TOOLS+=(heaptrack)
+	else
+		log "bench: heaptrack not installed: column n/a"
+	fi
+	if command -v valgrind >/dev/null; then
+		TOOLS+=(memcheck)
+	else
+		log "bench: valgrind not installed: column n/a"
+	fi
+fi
+
+RAW=$OUT/raw.tsv
+printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\n' >"$RAW"
+declare -A MC_SKIP=() STATS=() EVENTS=()
+
+# Sums the size of the files given (0 if none).
+bytes_of() {
+	local total=0 f
+	for f in "$@"; do
+		[ -f "$f" ] && total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
+}
+
+# run_one TOOL WORKLOAD ROUND: one timed run; appends a line to $RAW.
+run_one() {
+	local tool=$1 wl=$2 round=$3 dir pre=() limit=600
+	dir=$WORK/run
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	workload "$wl"
+	case $tool in
+	native) ;;
+	full) ENVV+=(LD_PRELOAD="$SO" LEAK_OUT="$dir/trace.%p.lkt") ;;
+	sampled) ENVV+=(LD_PRELOAD="$SO" LEAK_OUT="$dir/trace.%p.lkt" LEAK_SAMPLE="$SAMPLE") ;;
+	heaptrack) pre=(heaptrack -o "$dir/ht") ;;
+	memcheck)
+		pre=(valgrind --tool=memcheck --leak-check=full -q --log-file="$dir/vg.%p")
+		limit=$MC_LIMIT
+		;;
+	esac
+	local t0 t1 rc=0 rss wall bytes
+	t0=$(date +%s%N)
+	/usr/bin/time -f %M -o "$dir/rss" timeout -k 5 "$limit" \
+		env "${ENVV[@]}" "${pre[@]}" "${CMD[@]}" <"$STDIN" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+	t1=$(date +%s%N)
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
+	rss=$(grep -E '^[0-9]+$' "$dir/rss" | tail -n 1 || true)
+	shopt -s nullglob
+	local traces=("$dir"/trace.*.lkt)
+	bytes=$(bytes_of "${traces[@]}" "$dir"/ht*)
+	shopt -u nullglob
+	if [ "$tool" = native ] && [ -z "${EVENTS[$wl]:-}" ]; then
+		EVENTS[$wl]=$(sed -n 's/^events \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
+	fi
+	if [ "$rc" -eq 0 ] && [ ${#traces[@]} -gt 0 ] && [ -z "${STATS[$tool.$wl]:-}" ]; then
+		STATS[$tool.$wl]=$("$OUT/trace_stats" "${traces[@]}" 2>/dev/null | tail -n 1 || true)
+	fi
+	if [ "$rc" -ne 0 ]; then
+		log "bench: $tool $wl round $round: exit $rc ($(tail -n 2 "$dir/stderr" | tr '\n' ' '))"
+		cp "$dir/stderr" "$OUT/fail.$tool.$wl.stderr" 2>/dev/null || true
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$wl" "$wall" "${rss:-0}" \
+		"$bytes" "$rc" >>"$RAW"
+	return "$rc"
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "bench: ${ROUNDS} rounds, tools: ${TOOLS[*]}, workloads: $WL (load $LOAD_START)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for wl in $WL; do
+		for tool in "${TOOLS[@]}"; do
+			if [ "$tool" = memcheck ]; then
+				[ "$r" -le "$MC_ROUNDS" ] || continue
+				[ -z "${MC_SKIP[$wl]:-}" ] || continue
+			fi
+			rc=0
+			run_one "$tool" "$wl" "$r" || rc=$?
+			if [ "$tool" = memcheck ] && [ "$rc" -eq 124 ]; then
+				MC_SKIP[$wl]=1
+				log "bench: memcheck on $wl exceeds ${MC_LIMIT}s: skip"
+			fi
+		done
+	done
+	log "bench: round $r/$ROUNDS done"
+done
+
+# --- one-hour trace size, extrapolated from a churn run with short snapshot intervals --------
+HOUR_LINE="one-hour churn trace: n/a (libleak.so not built)"
+if [ "$HAVE_LEAK" = 1 ]; then
+	workload churn_d5
+	rm -rf "$WORK/hour" && mkdir -p "$WORK/hour"
+	if env LD_PRELOAD="$SO" LEAK_OUT="$WORK/hour/trace.%p.lkt" LEAK_INTERVAL_MS=20 \
+		"${CMD[@]}" </dev/null >/dev/null 2>&1; then
+		default_ms=$(sed -n 's/.*interval_ms=\([0-9]*\).*/\1/p' <<<"${STATS[full.churn_d5]:-}")
+		HOUR_LINE=$("$OUT/trace_stats" "$WORK"/hour/trace.*.lkt | tail -n 1 | awk \
+			-v dms="${default_ms:-1000}" '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			if (v["snapshots"] < 3) { print "one-hour churn trace: n/a (too few snapshots)"; exit }
+			n = 3600000 / dms
+			mb = (v["first_chunk"] + n * v["steady_chunk"]) / 1e6
+			printf "one-hour churn trace at the default %d ms interval: %.1f MB extrapolated " \
+				"(%d snapshots x %d B steady-state chunk + %d B first chunk; measured at " \
+				"20 ms over %d snapshots); target < 50 MB: %s\n", dms, mb, n,
+				v["steady_chunk"], v["first_chunk"], v["snapshots"], mb < 50 ? "met" : "NOT met"
+		}')
+	else
+		HOUR_LINE="one-hour churn trace: n/a (churn run under libleak failed)"
+	fi
+fi
+
+# --- leak-report on a synthetic one-hour trace --------------------------------------------
+if [ "$QUICK" = 1 ]; then
+	GEN_ARGS=(--snapshots 120 --stacks 2000)
+else
+	GEN_ARGS=(--snapshots 3600 --stacks 20000)
+fi
+SYN=$OUT/synthetic-1h.lkt
+MODS=("$(realpath "$OUT/gen_trace")")
+[ -f "$REPORT" ] && MODS=("$(realpath "$REPORT")" "${MODS[@]}")
+libc=$(gcc -print-file-name=libc.so.6)
+[ -f "$libc" ] && MODS+=("$(realpath "$libc")")
+gen_s=$( { /usr/bin/time -f %e "$OUT/gen_trace" "${GEN_ARGS[@]}" -o "$SYN" "${MODS[@]}" \
+	>/dev/null; } 2>&1 | tail -n 1)
+SYN_BYTES=$(stat -c %s "$SYN")
+"$OUT/trace_stats" "$SYN" >/dev/null || log "bench: trace_stats rejects the synthetic trace"
+REPORT_LINE="leak-report on the synthetic trace: n/a ($REPORT not built)"
+if [ -x "$REPORT" ]; then
+	times=()
+	rc=0
+	for _ in 1 2 3; do
+		t0=$(date +%s%N)
+		"$REPORT" --json "$SYN" >"$WORK/report.json" 2>"$WORK/report.err" || rc=$?
+		t1=$(date +%s%N)
+		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')")
+	done
+	med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)
+	REPORT_LINE="leak-report --json on the synthetic trace: median ${med} s of 3 (${times[*]})"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+		REPORT_LINE+=", exit $rc: $(head -c 200 "$WORK/report.err")"
+	fi
+fi
+SYN_LINE="synthetic trace (${GEN_ARGS[*]}, modules: ${MODS[*]}): $((SYN_BYTES / 1024)) KiB, written in ${gen_s} s"
+
+# --- summary ------------------------------------------------------------------------------
+# median of the numbers on stdin ("" if none)
+median() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit;
+		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# col RAWCOLUMN TOOL WL: values of one column for good runs
+col() {
+	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $2 == t && $3 == w && $7 == 0 { print $c }' "$RAW"
+}
+# ratio TOOL WL: median over rounds of wall(tool)/wall(native) from the same round
+ratio() {
+	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $4; else if ($2 == t) x[$1] = $4 }
+		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
+}
+fails() {
+	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $2 == t && $3 == w && $7 != 0 { print $7 }' "$RAW" |
+		sort -u | tr '\n' ' '
+}
+# cell TOOL WL: "3.41x (1.12 s)" or why not
+cell() {
+	local m x f
+	m=$(col 4 "$1" "$2" | median)
+	x=$(ratio "$1" "$2")
+	f=$(fails "$1" "$2")
+	if [ -z "$m" ]; then
+		if [ -n "$f" ]; then
+			case $f in
+			"124 ") [ "$1" = memcheck ] && echo "skip (>${MC_LIMIT} s)" || echo "timeout" ;;
+			*) echo "fail (exit ${f% })" ;;
+			esac
+		elif [ "$1" = memcheck ] && [ -n "${MC_SKIP[$2]:-}" ]; then
+			echo "skip (>${MC_LIMIT} s)"
+		else
+			echo "n/a"
+		fi
+		return
+	fi
+	if [ "$1" = native ]; then
+		printf '%.3f s' "$m"
+	else
+		printf '%.2fx (%.2f s)' "$x" "$m"
+	fi
+	[ -z "$f" ] || printf ' +fail'
+}
+mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo n/a; }
+human() {
+	[ -n "$1" ] && [ "$1" != 0 ] && awk -v b="$1" 'BEGIN {
+		if (b >= 1048576) printf "%.1f MB", b / 1048576; else if (b >= 1024) printf "%.1f KB", b / 1024;
+		else printf "%d B", b }' || echo "-"
+}
+stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
+
+{
+	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $ROUNDS, memcheck rounds: $MC_ROUNDS$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
+	echo
+	echo "Median wall time natively; for each tool the median over rounds of its wall time divided by"
+	echo "the native run of the same round, and its median wall. ovh/ht = (full - 1) / (heaptrack - 1);"
+	echo "the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
+	echo
+	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | ovh/ht | full target | sampled target |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for wl in $WL; do
+		fx=$(ratio full "$wl")
+		sx=$(ratio sampled "$wl")
+		hx=$(ratio heaptrack "$wl")
+		ovh=n/a tgt=n/a stgt=-
+		if [ -n "$hx" ]; then
+			tgt=$(awk -v h="$hx" 'BEGIN { printf "<= %.2fx", 1 + (h - 1) / 3 }')
+			if [ -n "$fx" ]; then
+				ovh=$(awk -v f="$fx" -v h="$hx" 'BEGIN { if (h > 1) printf "%.2f", (f - 1) / (h - 1); else print "n/a" }')
+				tgt+=$(awk -v f="$fx" -v h="$hx" 'BEGIN { print (f - 1 <= (h - 1) / 3) ? " met" : " NOT met" }')
+			fi
+		fi
+		case $wl in
+		churn_*)
+			stgt="<= 1.05x"
+			if [ -n "$sx" ]; then
+				stgt+=$(awk -v s="$sx" 'BEGIN { print (s <= 1.05) ? " met" : " NOT met" }')
+			fi
+			if [ -n "${STATS[sampled.$wl]:-}" ] && [ "$(stat_field "sampled.$wl" sample_bytes)" = 0 ]; then
+				stgt+=" (sampling not implemented: trace has sample_bytes 0)"
+			fi
+			;;
+		esac
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" "$(cell native "$wl")" \
+			"$(cell full "$wl")" "$(cell sampled "$wl")" "$(cell heaptrack "$wl")" \
+			"$(cell memcheck "$wl")" "$ovh" "$tgt" "$stgt"
+	done
+	echo
+	echo "Peak RSS (MB, median; /usr/bin/time %M, largest process of the run) and trace size (median"
+	echo "bytes, all files of the run). Events: calls the workload reports (alloc + free [+ fd/fork/thread])"
+	echo "or, for real programs, total_allocs + total_frees from libleak's final snapshot."
+	echo
+	echo "| workload | RSS native | full | sampled | heaptrack | memcheck | events | full trace | B/event | snapshots | sampled trace | heaptrack trace | ht B/event |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for wl in $WL; do
+		ev=${EVENTS[$wl]:-}
+		if [ -z "$ev" ] && [ -n "${STATS[full.$wl]:-}" ]; then
+			ev=$(stat_field "full.$wl" events)
+		fi
+		fb=$(col 6 full "$wl" | median)
+		sb=$(col 6 sampled "$wl" | median)
+		hb=$(col 6 heaptrack "$wl" | median)
+		bpe() { [ -n "$1" ] && [ -n "$ev" ] && [ "$ev" -gt 0 ] && awk -v b="$1" -v e="$ev" 'BEGIN { printf "%.3f", b / e }' || echo "-"; }
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
+			"$(mb "$(col 5 native "$wl" | median)")" "$(mb "$(col 5 full "$wl" | median)")" \
+			"$(mb "$(col 5 sampled "$wl" | median)")" "$(mb "$(col 5 heaptrack "$wl" | median)")" \
+			"$(mb "$(col 5 memcheck "$wl" | median)")" "${ev:-?}" "$(human "$fb")" "$(bpe "$fb")" \
+			"$(stat_field "full.$wl" snapshots | grep . || echo -)" "$(human "$sb")" "$(human "$hb")" "$(bpe "$hb")"
+	done
+	echo
+	echo "- $HOUR_LINE"
+	echo "- $SYN_LINE"
+	echo "- $REPORT_LINE (target: seconds)"
+	echo "- machine load (1/5/15 min): $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
+	echo "- cc1 is run directly (\`cc1 -quiet -fpreprocessed -O2 unit.i\`): the \`cc -O2 -c\` driver"
+	echo "  forks cc1 and as, and heaptrack and memcheck follow only the first process."
+	echo "- reproduce: \`make bench\` (or \`BUILD=build BENCH_ROUNDS=5 bench/bench.sh\`)"
+} >"$OUT/results.md"
+cat "$OUT/results.md"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
+# round, small inputs, no heaptrack or memcheck) must finish within 90 s and print a table with
+# one row per workload whose native time and libleak full/sampled ratios are numbers, and the
+# synthetic one-hour trace generator must write a trace bench/trace_stats accepts.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need "$LEAK_SO"
+limit=$((90 * ${LEAK_TEST_TIMEOUT_MULT:-1}))
+start=$(date +%s)
+rc=0
+BUILD=$BUILD_ABS BENCH_QUICK=1 BENCH_OUT=$TMP/bench timeout -k 5 "$limit" \
+	"$(dirname "$0")/../../bench/bench.sh" >"$TMP/table.md" \
+	2>"$TMP/bench.log" || rc=$?
+secs=$(($(date +%s) - start))
+note "bench quick: exit $rc in ${secs}s"
+cat "$TMP/table.md"
+[ "$rc" -eq 0 ] || fail "BENCH_QUICK=1 bench/bench.sh exited $rc: $(tail -n 5 "$TMP/bench.log")"
+cmp -s "$TMP/table.md" "$TMP/bench/results.md" || fail "results.md differs from the printed table"
+
+for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; do
+	row=$(grep -E "^\| $wl \|" "$TMP/table.md" | head -n 1) || fail "no row for $wl"
+	IFS='|' read -r _ name native full sampled _ <<<"$row"
+	assert_eq "$(echo "$name" | xargs)" "$wl" "workload name"
+	assert_match "$native" '^ [0-9]+\.[0-9]+ s $' "$wl native time"
+	assert_match "$full" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl libleak full ratio"
+	assert_match "$sampled" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl libleak sampled ratio"
+done
+assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
+"$TMP/bench/trace_stats" "$TMP/bench/synthetic-1h.lkt" >"$TMP/stats" ||
+	fail "trace_stats rejects the synthetic trace: $(cat "$TMP/stats")"
+assert_match "$(tail -n 1 "$TMP/stats")" ' snapshots=120 stacks=2000 .* end=1 truncated=0' \
+	"synthetic trace contents"
+echo "bench quick: ok"
