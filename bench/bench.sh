@@ -334,10 +334,11 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 	echo
 	echo "Peak RSS (MB, median; /usr/bin/time %M, largest process of the run) and trace size (median"
 	echo "bytes, all files of the run). Events: calls the workload reports (alloc + free [+ fd/fork/thread])"
-	echo "or, for real programs, total_allocs + total_frees from libleak's final snapshot."
+	echo "or, for real programs, total_allocs + total_frees from libleak's final snapshot. Dropped: events"
+	echo "libleak's final snapshot says it lost to full rings (first full run)."
 	echo
-	echo "| workload | RSS native | full | sampled | heaptrack | memcheck | events | full trace | B/event | snapshots | sampled trace | heaptrack trace | ht B/event |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| workload | RSS native | full | sampled | heaptrack | memcheck | events | dropped | full trace | B/event | snapshots | sampled trace | heaptrack trace | ht B/event |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for wl in $WL; do
 		ev=${EVENTS[$wl]:-}
 		if [ -z "$ev" ] && [ -n "${STATS[full.$wl]:-}" ]; then
@@ -346,11 +347,12 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 		fb=$(col 6 full "$wl" | median)
 		sb=$(col 6 sampled "$wl" | median)
 		hb=$(col 6 heaptrack "$wl" | median)
-		bpe() { [ -n "$1" ] && [ -n "$ev" ] && [ "$ev" -gt 0 ] && awk -v b="$1" -v e="$ev" 'BEGIN { printf "%.3f", b / e }' || echo "-"; }
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
+		bpe() { [ -n "$1" ] && [ -n "$ev" ] && [ "$ev" -gt 0 ] && awk -v b="$1" -v e="$ev" 'BEGIN { printf "%.3g", b / e }' || echo "-"; }
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
 			"$(mb "$(col 5 native "$wl" | median)")" "$(mb "$(col 5 full "$wl" | median)")" \
 			"$(mb "$(col 5 sampled "$wl" | median)")" "$(mb "$(col 5 heaptrack "$wl" | median)")" \
-			"$(mb "$(col 5 memcheck "$wl" | median)")" "${ev:-?}" "$(human "$fb")" "$(bpe "$fb")" \
+			"$(mb "$(col 5 memcheck "$wl" | median)")" "${ev:-?}" \
+			"$(stat_field "full.$wl" dropped | grep . || echo -)" "$(human "$fb")" "$(bpe "$fb")" \
 			"$(stat_field "full.$wl" snapshots | grep . || echo -)" "$(human "$sb")" "$(human "$hb")" "$(bpe "$hb")"
 	done
 	echo

@@ -16,7 +16,8 @@
 
 typedef struct {
 	uint64_t bytes, chunks, snapshots, stacks, sites, blocks, modules, fds, records;
-	uint64_t allocs, frees, sample_bytes, interval_ms, proc_flags, first_chunk, has_end;
+	uint64_t allocs, frees, dropped, sample_bytes, interval_ms, proc_flags, first_chunk,
+	    has_end;
 	int truncated;
 	uint64_t *chunk_sizes;
 	size_t n_sizes, cap_sizes;
@@ -60,6 +61,8 @@ static int parse_records(stats_t *s, const uint8_t *p, size_t n)
 				trace_get_u(&r); /* seq t_ns rss live_bytes live_blocks */
 			s->allocs = trace_get_u(&r);
 			s->frees = trace_get_u(&r);
+			trace_get_u(&r); /* total_alloc_bytes */
+			s->dropped = trace_get_u(&r);
 			break;
 		case TRACE_TAG_SITE:
 			s->sites++;
@@ -182,7 +185,8 @@ static uint64_t steady_chunk(const stats_t *s)
 static void print_stats(const char *name, const stats_t *s)
 {
 	printf("%s bytes=%llu chunks=%llu snapshots=%llu stacks=%llu sites=%llu blocks=%llu "
-	       "modules=%llu fds=%llu events=%llu allocs=%llu frees=%llu sample_bytes=%llu "
+	       "modules=%llu fds=%llu events=%llu allocs=%llu frees=%llu dropped=%llu "
+	       "sample_bytes=%llu "
 	       "interval_ms=%llu flags=%llu first_chunk=%llu steady_chunk=%llu end=%llu "
 	       "truncated=%d\n",
 	       name, (unsigned long long)s->bytes, (unsigned long long)s->chunks,
@@ -190,10 +194,10 @@ static void print_stats(const char *name, const stats_t *s)
 	       (unsigned long long)s->sites, (unsigned long long)s->blocks,
 	       (unsigned long long)s->modules, (unsigned long long)s->fds,
 	       (unsigned long long)(s->allocs + s->frees), (unsigned long long)s->allocs,
-	       (unsigned long long)s->frees, (unsigned long long)s->sample_bytes,
-	       (unsigned long long)s->interval_ms, (unsigned long long)s->proc_flags,
-	       (unsigned long long)s->first_chunk, (unsigned long long)steady_chunk(s),
-	       (unsigned long long)s->has_end, s->truncated);
+	       (unsigned long long)s->frees, (unsigned long long)s->dropped,
+	       (unsigned long long)s->sample_bytes, (unsigned long long)s->interval_ms,
+	       (unsigned long long)s->proc_flags, (unsigned long long)s->first_chunk,
+	       (unsigned long long)steady_chunk(s), (unsigned long long)s->has_end, s->truncated);
 }
 
 int main(int argc, char **argv)
@@ -222,6 +226,7 @@ int main(int argc, char **argv)
 		tot.fds += s.fds;
 		tot.allocs += s.allocs;
 		tot.frees += s.frees;
+		tot.dropped += s.dropped;
 		tot.has_end += s.has_end;
 		tot.truncated |= s.truncated;
 		/* Per-process fields come from the traced parent (not a forked child). */
