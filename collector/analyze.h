@@ -1,0 +1,46 @@
+/* analyze.h - the one entry point from a loaded model to ranked findings, used by
+ * leak-report and leak-view alike (never a second implementation). analyze_run() calls each
+ * analyze_<kind>() on every process, applies the options and ranks. A new analysis
+ * (analyze_growth.c) adds its fields to struct analyze_opts, its function below, and one
+ * call in analyze.c. */
+#ifndef LEAK_COLLECTOR_ANALYZE_H
+#define LEAK_COLLECTOR_ANALYZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "finding.h"
+#include "model.h"
+
+struct analyze_opts {
+	uint64_t min_bytes; /* heap findings below this are dropped */
+};
+
+struct analysis_proc {
+	const struct model_proc *proc;
+	struct finding_list findings; /* ranked */
+	bool heap_from_sites;         /* no final snapshot: leaks are the last SITE values */
+	uint32_t depth;               /* in the process tree (0 for roots) */
+};
+
+struct analysis {
+	struct analysis_proc *procs; /* process-tree order: a parent before its children */
+	uint32_t n_procs;
+};
+
+/* Analyzes every process of m (which must outlive the result). Returns 0, or -1 with e
+ * filled on out of memory. */
+int analyze_run(const struct model *m, const struct analyze_opts *o, struct analysis **out,
+                struct err *e);
+void analyze_free(struct analysis *a);
+/* True when any process has a finding whose kind is in mask (finding_kinds_parse). */
+bool analyze_matches(const struct analysis *a, uint32_t mask);
+
+/* Per-kind analyses, each appending to ap->findings; 0 or -1 on out of memory. */
+int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o); /* leak, reachable */
+int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o);   /* fd */
+int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o); /* zombie, child,
+                                                                             thread, tempfile */
+
+#endif

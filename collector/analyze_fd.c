@@ -1,0 +1,50 @@
+/* analyze_fd.c - "fd": descriptors still open at the end (FD_OPEN without FD_CLOSE),
+ * grouped by creating stack and type. Descriptors inherited at start (no stack: not ours
+ * to close) and 0-2 are not findings. inherited_by_exec marks groups where a descriptor was
+ * open without close-on-exec when the process called execve, i.e. leaked into the new
+ * program. */
+#include "analyze.h"
+
+#include "hashmap.h"
+#include "trace_format.h"
+
+static const char *const fd_type_names[TRACE_FD_NTYPES] = {
+    "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
+    "signalfd", "inotify", "memfd", "dir",     "other",
+};
+
+int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
+{
+	(void)o;
+	const struct model_proc *p = ap->proc;
+	struct hashmap groups = {0}; /* stack_id << 8 | type -> finding index */
+	int rc = 0;
+	for (uint32_t i = 0; i < p->n_fds && rc == 0; i++) {
+		const struct model_fd *f = &p->fds[i];
+		if (f->closed || f->fd <= 2 || (f->flags & TRACE_FD_INHERITED))
+			continue;
+		uint64_t key = (uint64_t)f->stack_id << 8 | f->type;
+		uint32_t idx;
+		if (!hashmap_get(&groups, key, &idx)) {
+			struct finding n = {.kind = FINDING_FD,
+			                    .stack_id = f->stack_id,
+			                    .fd_type = fd_type_names[f->type],
+			                    .path = f->path,
+			                    .peer = f->peer,
+			                    .api = f->api};
+			if (!finding_list_add(&ap->findings, &n) ||
+			    hashmap_put(&groups, key, (uint32_t)(ap->findings.n - 1)) != 0) {
+				rc = -1;
+				break;
+			}
+			idx = (uint32_t)(ap->findings.n - 1);
+		}
+		struct finding *g = &ap->findings.items[idx];
+		g->count++;
+		if (f->open_at_exec)
+			g->inherited_by_exec = true;
+		rc = finding_add_id(g, f->fd);
+	}
+	hashmap_fini(&groups);
+	return rc;
+}

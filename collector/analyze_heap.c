@@ -1,0 +1,69 @@
+/* analyze_heap.c - "leak" and "reachable": heap blocks still live at the end, grouped by
+ * allocating stack. The final snapshot's BLOCK records are the truth; a block the exit-time
+ * scan found reachable (scanned + reachable flags) is reported as "reachable", which ranks
+ * after leaks and is not matched by --fail-on leak. Without a final snapshot (the process was
+ * killed), the last SITE values per stack stand in, and the report says so. */
+#include "analyze.h"
+
+#include "hashmap.h"
+#include "trace_format.h"
+
+static int from_blocks(struct analysis_proc *ap)
+{
+	const struct model_proc *p = ap->proc;
+	struct hashmap groups = {0}; /* stack_id << 1 | reachable -> finding index */
+	for (size_t i = 0; i < p->n_blocks; i++) {
+		const struct model_block *b = &p->blocks[i];
+		bool reachable =
+		    (b->flags & TRACE_BLOCK_SCANNED) && (b->flags & TRACE_BLOCK_REACHABLE);
+		uint64_t key = (uint64_t)b->stack_id << 1 | reachable;
+		uint32_t idx;
+		if (!hashmap_get(&groups, key, &idx)) {
+			struct finding f = {.kind = reachable ? FINDING_REACHABLE : FINDING_LEAK,
+			                    .stack_id = b->stack_id};
+			if (!finding_list_add(&ap->findings, &f) ||
+			    hashmap_put(&groups, key, (uint32_t)(ap->findings.n - 1)) != 0) {
+				hashmap_fini(&groups);
+				return -1;
+			}
+			idx = (uint32_t)(ap->findings.n - 1);
+		}
+		ap->findings.items[idx].bytes += b->size;
+		ap->findings.items[idx].count++;
+	}
+	hashmap_fini(&groups);
+	return 0;
+}
+
+static int from_sites(struct analysis_proc *ap)
+{
+	const struct model_proc *p = ap->proc;
+	ap->heap_from_sites = true;
+	for (uint32_t i = 0; i < p->n_stacks; i++) {
+		const struct model_stack *s = &p->stacks[i];
+		if (!s->live_bytes && !s->live_count)
+			continue;
+		struct finding f = {.kind = FINDING_LEAK,
+		                    .stack_id = s->id,
+		                    .bytes = s->live_bytes,
+		                    .count = s->live_count};
+		if (!finding_list_add(&ap->findings, &f))
+			return -1;
+	}
+	return 0;
+}
+
+int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o)
+{
+	size_t first = ap->findings.n;
+	if ((ap->proc->have_final ? from_blocks(ap) : from_sites(ap)) != 0)
+		return -1;
+	/* Drop groups below --min-bytes, keeping order. */
+	size_t w = first;
+	for (size_t i = first; i < ap->findings.n; i++) {
+		if (ap->findings.items[i].bytes >= o->min_bytes)
+			ap->findings.items[w++] = ap->findings.items[i];
+	}
+	ap->findings.n = w;
+	return 0;
+}

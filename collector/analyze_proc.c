@@ -1,0 +1,65 @@
+/* analyze_proc.c - process-level resources left behind: "zombie" (a child exited and was
+ * never reaped), "child" (still running when the trace ended), "thread" (finished but never
+ * joined, or still running joinable at exit), "tempfile" (still on disk at exit). Children
+ * and threads are grouped by the stack that created them; each temp file is its own
+ * finding. */
+#include "analyze.h"
+
+#include "hashmap.h"
+#include "trace_format.h"
+
+/* Adds id to the group (kind, stack) in groups, creating it with state. */
+static int add_grouped(struct analysis_proc *ap, struct hashmap *groups, enum finding_kind kind,
+                       uint32_t stack_id, const char *state, uint32_t id)
+{
+	uint64_t key = (uint64_t)stack_id << 8 | (uint64_t)kind << 1 | (state && state[0] == 'r');
+	uint32_t idx;
+	if (!hashmap_get(groups, key, &idx)) {
+		struct finding f = {.kind = kind, .stack_id = stack_id, .state = state};
+		if (!finding_list_add(&ap->findings, &f) ||
+		    hashmap_put(groups, key, (uint32_t)(ap->findings.n - 1)) != 0)
+			return -1;
+		idx = (uint32_t)(ap->findings.n - 1);
+	}
+	ap->findings.items[idx].count++;
+	return finding_add_id(&ap->findings.items[idx], id);
+}
+
+int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
+{
+	(void)o;
+	const struct model_proc *p = ap->proc;
+	struct hashmap groups = {0};
+	int rc = 0;
+	for (uint32_t i = 0; i < p->n_children && rc == 0; i++) {
+		const struct model_child *c = &p->children[i];
+		if (c->state == TRACE_CHILD_ZOMBIE)
+			rc = add_grouped(ap, &groups, FINDING_ZOMBIE, c->stack_id, NULL, c->pid);
+		else if (c->state == TRACE_CHILD_RUNNING)
+			rc =
+			    add_grouped(ap, &groups, FINDING_CHILD, c->stack_id, "running", c->pid);
+	}
+	for (uint32_t i = 0; i < p->n_threads && rc == 0; i++) {
+		const struct model_thread *t = &p->threads[i];
+		if (t->state == TRACE_THREAD_FINISHED)
+			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "unjoined",
+			                 t->tid);
+		else if (t->state == TRACE_THREAD_RUNNING)
+			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "running",
+			                 t->tid);
+	}
+	hashmap_fini(&groups);
+	for (uint32_t i = 0; i < p->n_tempfiles && rc == 0; i++) {
+		const struct model_tempfile *t = &p->tempfiles[i];
+		if (t->state != TRACE_TEMP_EXISTS_AT_EXIT)
+			continue;
+		struct finding f = {.kind = FINDING_TEMPFILE,
+		                    .stack_id = t->stack_id,
+		                    .count = 1,
+		                    .path = t->path,
+		                    .api = t->api};
+		if (!finding_list_add(&ap->findings, &f))
+			rc = -1;
+	}
+	return rc;
+}

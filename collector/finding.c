@@ -1,0 +1,129 @@
+/* finding.c - kind names, --fail-on parsing, ranking. The names here are the JSON "kind"
+ * strings and the --fail-on vocabulary: never rename one. */
+#include "finding.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[FINDING_NKINDS] = {
+    [FINDING_LEAK] = "leak",         [FINDING_REACHABLE] = "reachable", [FINDING_FD] = "fd",
+    [FINDING_ZOMBIE] = "zombie",     [FINDING_CHILD] = "child",         [FINDING_THREAD] = "thread",
+    [FINDING_TEMPFILE] = "tempfile",
+};
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	return (unsigned)k < FINDING_NKINDS && kind_names[k] ? kind_names[k] : "?";
+}
+
+bool finding_kind_is_heap(enum finding_kind k)
+{
+	return k == FINDING_LEAK || k == FINDING_REACHABLE;
+}
+
+int finding_kinds_parse(const char *list, uint32_t *mask, struct err *e)
+{
+	*mask = 0;
+	const char *p = list;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+		for (int k = 0; k < FINDING_NKINDS; k++) {
+			if (kind_names[k] && strlen(kind_names[k]) == n &&
+			    strncmp(kind_names[k], p, n) == 0) {
+				*mask |= 1u << k;
+				found = true;
+			}
+		}
+		if (!found)
+			return err_set(e, "unknown finding kind '%.*s'", (int)(n > 64 ? 64 : n), p);
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+struct finding *finding_list_add(struct finding_list *l, const struct finding *f)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct finding *n = realloc(l->items, ncap * sizeof(*n));
+		if (!n)
+			return NULL;
+		l->items = n;
+		l->cap = ncap;
+	}
+	struct finding *d = &l->items[l->n++];
+	*d = *f;
+	d->ids = NULL;
+	d->n_ids = d->cap_ids = 0;
+	return d;
+}
+
+int finding_add_id(struct finding *f, uint32_t id)
+{
+	if (f->n_ids == f->cap_ids) {
+		uint32_t ncap = f->cap_ids ? f->cap_ids * 2 : 4;
+		uint32_t *n = realloc(f->ids, ncap * sizeof(*n));
+		if (!n)
+			return -1;
+		f->ids = n;
+		f->cap_ids = ncap;
+	}
+	f->ids[f->n_ids++] = id;
+	return 0;
+}
+
+void finding_list_fini(struct finding_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].ids);
+	free(l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
+}
+
+static int rank_class(enum finding_kind k)
+{
+	return k == FINDING_LEAK ? 0 : k == FINDING_REACHABLE ? 1 : 2;
+}
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a > b ? -1 : a < b ? 1 : 0;
+}
+
+static int cmp_finding(const void *pa, const void *pb)
+{
+	const struct finding *a = pa, *b = pb;
+	int c = rank_class(a->kind) - rank_class(b->kind);
+	if (c)
+		return c;
+	if ((c = cmp_u64_desc(a->bytes, b->bytes)) != 0)
+		return c;
+	if ((c = cmp_u64_desc(a->count, b->count)) != 0)
+		return c;
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	if (a->stack_id != b->stack_id)
+		return a->stack_id < b->stack_id ? -1 : 1;
+	uint32_t ia = a->n_ids ? a->ids[0] : 0, ib = b->n_ids ? b->ids[0] : 0;
+	if (ia != ib)
+		return ia < ib ? -1 : 1;
+	return strcmp(a->path ? a->path : "", b->path ? b->path : "");
+}
+
+void finding_list_rank(struct finding_list *l)
+{
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof(*l->items), cmp_finding);
+}
+
+bool finding_list_matches(const struct finding_list *l, uint32_t mask)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (mask & (1u << l->items[i].kind))
+			return true;
+	}
+	return false;
+}

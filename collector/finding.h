@@ -1,0 +1,62 @@
+/* finding.h - one reportable problem, in the single shape every kind shares (kind, bytes,
+ * count, stack) plus the fields some kinds add. Analyses append findings to a list;
+ * finding_list_rank() orders it for every output. A new kind is one enum value before
+ * FINDING_NKINDS, one name in finding.c, and a rank class. */
+#ifndef LEAK_COLLECTOR_FINDING_H
+#define LEAK_COLLECTOR_FINDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum finding_kind {
+	FINDING_LEAK,
+	FINDING_REACHABLE,
+	FINDING_FD,
+	FINDING_ZOMBIE,
+	FINDING_CHILD,
+	FINDING_THREAD,
+	FINDING_TEMPFILE,
+	FINDING_NKINDS
+};
+
+struct finding {
+	enum finding_kind kind;
+	uint64_t bytes, count;
+	uint32_t stack_id; /* 0: no stack */
+	/* fd: fd_type, path, peer, api, ids = descriptor numbers, inherited_by_exec.
+	 * zombie/child: ids = pids, state "running" for child. thread: ids = tids, state
+	 * "unjoined"/"running". tempfile: path, api. Strings are borrowed from the model
+	 * (or static); ids is owned by the list. */
+	const char *fd_type, *path, *peer, *api, *state;
+	uint32_t *ids;
+	uint32_t n_ids, cap_ids;
+	bool inherited_by_exec;
+};
+
+struct finding_list {
+	struct finding *items;
+	size_t n, cap;
+};
+
+const char *finding_kind_name(enum finding_kind k);
+/* Bit (1u << kind) for each name in a comma list ("leak,fd"). Returns 0, or -1 with e
+ * filled ("unknown finding kind 'x'"). */
+int finding_kinds_parse(const char *list, uint32_t *mask, struct err *e);
+/* True for kinds measured in heap bytes (ranked first, filtered by --min-bytes). */
+bool finding_kind_is_heap(enum finding_kind k);
+
+/* Appends a copy of f (ids empty) and returns it, or NULL on out of memory. */
+struct finding *finding_list_add(struct finding_list *l, const struct finding *f);
+/* Appends id to f's id list; -1 on out of memory. */
+int finding_add_id(struct finding *f, uint32_t id);
+void finding_list_fini(struct finding_list *l);
+/* Heap kinds first (leak before reachable, then by bytes), others after, by count; ties by
+ * kind and stack id so output is stable. */
+void finding_list_rank(struct finding_list *l);
+/* True when some finding's kind is in mask. */
+bool finding_list_matches(const struct finding_list *l, uint32_t mask);
+
+#endif

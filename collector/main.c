@@ -1,0 +1,381 @@
+/* main.c - leak-report: argv -> load traces -> analyze -> text or JSON report. The only file
+ * of the collector that prints errors or exits (STYLE.md 3.5): every failure below becomes
+ * one stderr line "leak-report: [PATH: ]reason" and exit 2; --fail-on turns matching
+ * findings into exit 3. Options live in one table (options[]): a new flag is one row and
+ * one small handler, and --help is generated from the same rows. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analyze.h"
+#include "err.h"
+#include "finding.h"
+#include "model.h"
+#include "report.h"
+#include "symbolizer.h"
+#include "trace_format.h"
+#include "trace_reader.h"
+
+#define EXIT_OK             0
+#define EXIT_BAD            2
+#define EXIT_MATCHED        3
+#define LEAK_REPORT_VERSION "0.1"
+
+struct cli {
+	bool json, no_symbols, help, version;
+	uint32_t fail_mask;
+	bool top_set;
+	size_t top;
+	const char *out_path;
+	struct analyze_opts aopts;
+	const char **inputs;
+	int n_inputs;
+};
+
+/* Whole-string unsigned number with an optional k/m/g (binary) suffix when allow_suffix. */
+static int parse_u64(const char *s, bool allow_suffix, uint64_t *out)
+{
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	if (allow_suffix && *end) {
+		switch (*end | 0x20) {
+		case 'k':
+			shift = 10;
+			break;
+		case 'm':
+			shift = 20;
+			break;
+		case 'g':
+			shift = 30;
+			break;
+		default:
+			return -1;
+		}
+		end++;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int opt_json(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->json = true;
+	return 0;
+}
+
+static int opt_fail_on(struct cli *c, const char *arg, struct err *e)
+{
+	uint32_t mask;
+	if (finding_kinds_parse(arg, &mask, e) != 0)
+		return -1;
+	c->fail_mask |= mask;
+	return 0;
+}
+
+static int opt_top(struct cli *c, const char *arg, struct err *e)
+{
+	uint64_t v;
+	if (parse_u64(arg, false, &v) != 0 || v > SIZE_MAX)
+		return err_set(e, "--top wants a number, not '%s'", arg);
+	c->top = (size_t)v;
+	c->top_set = true;
+	return 0;
+}
+
+static int opt_min_bytes(struct cli *c, const char *arg, struct err *e)
+{
+	if (parse_u64(arg, true, &c->aopts.min_bytes) != 0)
+		return err_set(e, "--min-bytes wants a byte count (e.g. 4096 or 64k), not '%s'",
+		               arg);
+	return 0;
+}
+
+static int opt_output(struct cli *c, const char *arg, struct err *e)
+{
+	(void)e;
+	c->out_path = arg;
+	return 0;
+}
+
+static int opt_no_symbols(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->no_symbols = true;
+	return 0;
+}
+
+static int opt_help(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->help = true;
+	return 0;
+}
+
+static int opt_version(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->version = true;
+	return 0;
+}
+
+struct option_def {
+	const char *name; /* long name without "--" */
+	char short_name;  /* 0 for none */
+	const char *arg;  /* argument name for --help, NULL for a flag */
+	const char *help;
+	int (*apply)(struct cli *c, const char *arg, struct err *e);
+};
+
+static const struct option_def options[] = {
+    {"json", 0, NULL, "write JSON instead of text", opt_json},
+    {"fail-on", 0, "KINDS",
+     "exit 3 if a finding of these kinds exists (comma list: leak, reachable, fd, zombie, "
+     "child, thread, tempfile)",
+     opt_fail_on},
+    {"top", 0, "N", "findings shown per process (text default 20, JSON all; 0 = all)", opt_top},
+    {"min-bytes", 0, "N", "hide heap findings smaller than N bytes (suffix k, m, g allowed)",
+     opt_min_bytes},
+    {"output", 'o', "FILE", "write the report to FILE instead of stdout", opt_output},
+    {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
+     opt_no_symbols},
+    {"help", 'h', NULL, "show this help", opt_help},
+    {"version", 0, NULL, "show the version", opt_version},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "usage: leak-report [OPTIONS] TRACE|DIR...\n"
+	           "Reads libleak traces (*.lkt; a directory means every *.lkt in it) and reports "
+	           "what leaked.\n\noptions:\n");
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		char lhs[64];
+		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", options[i].short_name ? "-" : "",
+		         options[i].short_name ? options[i].short_name : ' ',
+		         options[i].short_name ? ", " : "  ", options[i].name,
+		         options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+		fprintf(f, "  %-24s %s\n", options[i].short_name ? lhs : lhs + 2, options[i].help);
+	}
+	fprintf(f, "\nexit status: 0 report written, 3 --fail-on matched, 2 bad usage or "
+	           "unreadable trace\n");
+}
+
+static int parse_args(struct cli *c, int argc, char **argv, struct err *e)
+{
+	c->inputs = calloc((size_t)argc + 1, sizeof(char *));
+	if (!c->inputs)
+		return err_set(e, "out of memory");
+	bool only_inputs = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (only_inputs || a[0] != '-' || a[1] == '\0') {
+			c->inputs[c->n_inputs++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_inputs = true;
+			continue;
+		}
+		const struct option_def *o = NULL;
+		const char *value = NULL;
+		size_t name_len = 0;
+		if (a[1] == '-') {
+			name_len = strcspn(a + 2, "=");
+			if (a[2 + name_len] == '=')
+				value = a + 3 + name_len;
+			for (size_t k = 0; k < N_OPTIONS; k++) {
+				if (strlen(options[k].name) == name_len &&
+				    strncmp(options[k].name, a + 2, name_len) == 0)
+					o = &options[k];
+			}
+		} else if (a[2] == '\0') {
+			for (size_t k = 0; k < N_OPTIONS; k++) {
+				if (options[k].short_name == a[1])
+					o = &options[k];
+			}
+		}
+		if (!o)
+			return err_set(e, "unknown option '%.64s' (see --help)", a);
+		if (o->arg && !value) {
+			if (i + 1 >= argc)
+				return err_set(e, "option --%s needs an argument %s", o->name,
+				               o->arg);
+			value = argv[++i];
+		} else if (!o->arg && value) {
+			return err_set(e, "option --%s takes no argument", o->name);
+		}
+		if (o->apply(c, value, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool has_lkt_suffix(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".lkt") == 0;
+}
+
+/* Loads every *.lkt in dir, in name order. A trace that cannot be read is reported on
+ * stderr and skipped (a child killed before its first snapshot should not hide the rest);
+ * the directory is an error only if nothing in it can be read. */
+static int load_dir(struct model *m, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "leak-report: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!has_lkt_suffix(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				rc = -1;
+				break;
+			}
+			names = nn;
+		}
+		size_t len = strlen(dir) + strlen(de->d_name) + 2;
+		if (!(names[n] = malloc(len))) {
+			rc = -1;
+			break;
+		}
+		snprintf(names[n++], len, "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (rc != 0)
+		fprintf(stderr, "leak-report: %s: out of memory\n", dir);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	uint32_t loaded = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct err e = {{0}};
+		if (trace_reader_load(m, names[i], &e) == 0)
+			loaded++;
+		else
+			fprintf(stderr, "leak-report: %s: %s (skipped)\n", names[i], e.msg);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc == 0 && !loaded) {
+		fprintf(stderr, "leak-report: %s: no readable *.lkt trace in this directory\n",
+		        dir);
+		rc = -1;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = {0};
+	struct err e = {{0}};
+	struct model *m = NULL;
+	struct analysis *a = NULL;
+	struct symbolizer *s = NULL;
+	FILE *out = stdout;
+	int status = EXIT_BAD;
+
+	if (parse_args(&c, argc, argv, &e) != 0) {
+		fprintf(stderr, "leak-report: %s\n", e.msg);
+		goto out;
+	}
+	if (c.help) {
+		print_help(stdout);
+		status = EXIT_OK;
+		goto out;
+	}
+	if (c.version) {
+		printf("leak-report %s (trace format %d)\n", LEAK_REPORT_VERSION, TRACE_VERSION);
+		status = EXIT_OK;
+		goto out;
+	}
+	if (!c.n_inputs) {
+		fprintf(stderr, "leak-report: no trace given (see --help)\n");
+		goto out;
+	}
+	m = model_create();
+	if (!m) {
+		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	for (int i = 0; i < c.n_inputs; i++) {
+		struct stat st;
+		if (stat(c.inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (load_dir(m, c.inputs[i]) != 0)
+				goto out;
+		} else if (trace_reader_load(m, c.inputs[i], &e) != 0) {
+			fprintf(stderr, "leak-report: %s: %s\n", c.inputs[i], e.msg);
+			goto out;
+		}
+	}
+	if (analyze_run(m, &c.aopts, &a, &e) != 0) {
+		fprintf(stderr, "leak-report: %s\n", e.msg);
+		goto out;
+	}
+	s = symbolizer_create(!c.no_symbols, NULL);
+	if (!s) {
+		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	if (c.out_path && !(out = fopen(c.out_path, "w"))) {
+		fprintf(stderr, "leak-report: %s: %s\n", c.out_path, strerror(errno));
+		out = stdout;
+		goto out;
+	}
+	struct report_opts ro = {.top = c.top_set ? c.top : c.json ? 0 : 20};
+	int rc =
+	    c.json ? report_json_write(out, a, s, &ro, &e) : report_text_write(out, a, s, &ro, &e);
+	if (out != stdout) {
+		if (fclose(out) != 0 && rc == 0)
+			rc = err_set(&e, "write failed: %s", strerror(errno));
+		out = stdout;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "leak-report: %s: %s\n", c.out_path ? c.out_path : "stdout", e.msg);
+		goto out;
+	}
+	status = c.fail_mask && analyze_matches(a, c.fail_mask) ? EXIT_MATCHED : EXIT_OK;
+out:
+	if (status == EXIT_OK || status == EXIT_MATCHED) {
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "leak-report: stdout: write failed\n");
+			status = EXIT_BAD;
+		}
+	}
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+	free(c.inputs);
+	return status;
+}

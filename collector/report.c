@@ -1,0 +1,50 @@
+/* report.c - formatting helpers shared by the text and JSON reports. */
+#include "report.h"
+
+#include <inttypes.h>
+
+#include "trace_format.h"
+
+const char *report_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
+}
+
+const char *report_count(uint64_t n, char *buf, size_t len)
+{
+	char digits[32];
+	int nd = snprintf(digits, sizeof(digits), "%" PRIu64, n);
+	size_t o = 0;
+	for (int i = 0; i < nd && o + 2 < len; i++) {
+		if (i && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
+{
+	if (!p->have_end)
+		snprintf(buf, len, "no END record (cut short)");
+	else if (p->end_reason == TRACE_END_SIGNAL)
+		snprintf(buf, len, "killed by signal %" PRId64, p->end_status);
+	else if (p->end_reason == TRACE_END_EXEC)
+		snprintf(buf, len, "exec %s", p->exec_path ? p->exec_path : "");
+	else
+		snprintf(buf, len, "exit %" PRId64, p->end_status);
+	return buf;
+}

@@ -1,0 +1,33 @@
+/* report.h - what the two report writers (report_text.c, report_json.c) share: their
+ * options and entry points, and small formatting helpers. Both take an analysis and a
+ * symbolizer and write to a caller's FILE*, so leak-view can render into memory
+ * (open_memstream) with the same code. */
+#ifndef LEAK_COLLECTOR_REPORT_H
+#define LEAK_COLLECTOR_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analyze.h"
+#include "err.h"
+#include "symbolizer.h"
+
+struct report_opts {
+	size_t top; /* findings per process; 0 = all */
+};
+
+/* Each returns 0, or -1 with e filled (out of memory, or a write error on f). */
+int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
+                      const struct report_opts *o, struct err *e);
+int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,
+                      const struct report_opts *o, struct err *e);
+
+/* "1.5 MiB", "200 B" into buf; returns buf. */
+const char *report_bytes(uint64_t bytes, char *buf, size_t len);
+/* "1,234,567" into buf; returns buf. */
+const char *report_count(uint64_t n, char *buf, size_t len);
+/* END as words: "exit 0", "killed by signal 9", "exec", or "no END record (cut short)". */
+const char *report_end_text(const struct model_proc *p, char *buf, size_t len);
+
+#endif
