@@ -205,7 +205,7 @@ __attribute__((constructor)) static void lk_init(void)
 		lk_warn("cannot resolve LEAK_OUT to a path; profiling off", NULL, NULL);
 		goto out;
 	}
-	if (lk_tracefile_create(path) < 0)
+	if (lk_tracefile_create_unique(path) < 0)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();
 	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);

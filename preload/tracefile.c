@@ -64,21 +64,13 @@ static int lk_tracefile_fail(int err)
 	return lk_tf_err;
 }
 
-int lk_tracefile_create(const char *path)
+/* Creates lk_tf_path and writes the header; 0 or -errno, no warning. */
+static int lk_tracefile_try_create(void)
 {
-	size_t len = strlen(path);
-	if (len >= sizeof(lk_tf_path))
-		len = sizeof(lk_tf_path) - 1;
-	memcpy(lk_tf_path, path, len);
-	lk_tf_path[len] = 0;
-	if (lk_tf_err)
-		return lk_tf_err;
-	if (len == sizeof(lk_tf_path) - 1)
-		return lk_tracefile_fail(-ENAMETOOLONG);
 	int fd =
 	    lk_sys_open(lk_tf_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return lk_tracefile_fail(fd);
+		return fd;
 	unsigned char hdr[TRACE_HEADER_SIZE] = {0};
 	memcpy(hdr, TRACE_MAGIC, TRACE_MAGIC_LEN);
 	hdr[8] = TRACE_VERSION & 0xff;
@@ -90,7 +82,59 @@ int lk_tracefile_create(const char *path)
 		r = w < 0 ? (int)w : 0;
 	}
 	lk_sys_close(fd);
+	return r;
+}
+
+static int lk_tracefile_set_path(const char *path)
+{
+	size_t len = strlen(path);
+	if (len >= sizeof(lk_tf_path) - 8) {
+		len = sizeof(lk_tf_path) - 8;
+		memcpy(lk_tf_path, path, len);
+		lk_tf_path[len] = 0;
+		return -ENAMETOOLONG;
+	}
+	memcpy(lk_tf_path, path, len + 1);
+	return 0;
+}
+
+int lk_tracefile_create(const char *path)
+{
+	int r = lk_tracefile_set_path(path);
+	if (lk_tf_err)
+		return lk_tf_err;
+	if (r == 0)
+		r = lk_tracefile_try_create();
 	return r < 0 ? lk_tracefile_fail(r) : 0;
+}
+
+int lk_tracefile_create_unique(const char *path)
+{
+	int r = lk_tracefile_set_path(path);
+	if (lk_tf_err)
+		return lk_tf_err;
+	if (r == 0)
+		r = lk_tracefile_try_create();
+	if (r != -EEXIST)
+		return r < 0 ? lk_tracefile_fail(r) : 0;
+	/* Same pid and exe after an exec (or a name reused): path.lkt -> path.2.lkt, ... */
+	size_t len = strlen(path), stem = len;
+	if (len > 4 && strcmp(path + len - 4, ".lkt") == 0)
+		stem = len - 4;
+	for (unsigned n = 2; n < 100 && r == -EEXIST; n++) {
+		char num[24];
+		num[0] = '.';
+		size_t k = 1 + lk_fmt_u64(num + 1, n);
+		memcpy(lk_tf_path, path, stem);
+		memcpy(lk_tf_path + stem, num, k);
+		memcpy(lk_tf_path + stem + k, path + stem, len - stem + 1);
+		r = lk_tracefile_try_create();
+	}
+	if (r < 0) {
+		lk_tracefile_set_path(path);
+		return lk_tracefile_fail(r);
+	}
+	return 0;
 }
 
 static int lk_tracefile_reserve(size_t need)

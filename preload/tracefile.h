@@ -11,6 +11,11 @@
  * sets the sticky error and lk_disabled). Closes the descriptor before returning. */
 int lk_tracefile_create(const char *path);
 
+/* Like lk_tracefile_create, but if path exists (an exec keeps the pid, and often the exe
+ * name) tries path.2.lkt, path.3.lkt, ... (the suffix goes before a final ".lkt"); still
+ * O_EXCL, so nothing existing is ever opened. */
+int lk_tracefile_create_unique(const char *path);
+
 /* Compresses raw[0..n) into one zstd frame (content checksum on) and appends it as a chunk:
  * reopen O_APPEND|O_NOFOLLOW, check dev/ino are the created file's, one write loop, close.
  * Caller serializes calls (the writer's snapshot lock). Returns 0 or -errno (sticky). */

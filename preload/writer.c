@@ -489,7 +489,7 @@ void lk_writer_fork_child(int follow, int parent_pid)
 	char path[4096];
 	int r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(), path,
 	                             sizeof(path));
-	if (r < 0 || lk_tracefile_create(path) < 0) {
+	if (r < 0 || lk_tracefile_create_unique(path) < 0) {
 		if (r < 0)
 			lk_warn("cannot name the trace of a forked child; profiling off there",
 			        NULL, NULL);
