@@ -11,7 +11,8 @@
 # 40: a workload whose memcheck run takes longer is marked skip), BENCH_QUICK=1 (1 round, small
 # inputs, no heaptrack/memcheck: a smoke test for `make check`), BENCH_ONLY (space-separated
 # workload names), BENCH_SAMPLE (default 524288), BENCH_OUT (output directory, default
-# $BUILD/bench).
+# $BUILD/bench), BENCH_PERF (1 by default outside quick mode: a flat `perf record` profile of
+# churn_d5 under libleak, top objects and symbols).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -208,6 +209,25 @@ if [ "$HAVE_LEAK" = 1 ]; then
 	fi
 fi
 
+# --- where the time goes: a flat perf profile of churn_d5 under libleak ----------------------
+PERF_LINES=()
+if [ "$HAVE_LEAK" = 1 ] && [ "${BENCH_PERF:-$((1 - QUICK))}" = 1 ] && command -v perf >/dev/null; then
+	workload churn_d5
+	rm -rf "$WORK/perf" && mkdir -p "$WORK/perf"
+	if perf record -q -o "$WORK/perf/perf.data" -- env LD_PRELOAD="$SO" \
+		LEAK_OUT="$WORK/perf/trace.%p.lkt" "${CMD[@]}" </dev/null >/dev/null 2>&1; then
+		perf_top() { # SORTKEYS N
+			perf report -i "$WORK/perf/perf.data" --no-children --sort "$1" --stdio 2>/dev/null |
+				awk -v n="$2" '/^ +[0-9.]+%/ && k < n { k++; $1 = $1; sub(/ +- +-$/, ""); print }' |
+				paste -sd ';' | sed 's/;/; /g'
+		}
+		PERF_LINES+=("perf, churn_d5 under libleak full, share by object: $(perf_top dso 6)")
+		PERF_LINES+=("top symbols: $(perf_top dso,symbol 12)")
+	else
+		PERF_LINES+=("perf record failed (perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null))")
+	fi
+fi
+
 # --- leak-report on a synthetic one-hour trace --------------------------------------------
 if [ "$QUICK" = 1 ]; then
 	GEN_ARGS=(--snapshots 120 --stacks 2000)
@@ -359,6 +379,9 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 	echo "- $HOUR_LINE"
 	echo "- $SYN_LINE"
 	echo "- $REPORT_LINE (target: seconds)"
+	for l in "${PERF_LINES[@]}"; do
+		echo "- $l"
+	done
 	echo "- machine load (1/5/15 min): $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 	echo "- cc1 is run directly (\`cc1 -quiet -fpreprocessed -O2 unit.i\`): the \`cc -O2 -c\` driver"
 	echo "  forks cc1 and as, and heaptrack and memcheck follow only the first process."
