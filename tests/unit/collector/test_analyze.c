@@ -1,0 +1,308 @@
+/* test_analyze.c - analyze*.c and finding.c on synthesized traces: leaks grouped by stack
+ * and ranked by bytes, reachable blocks split off and ranked after leaks, the SITE fallback
+ * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings
+ * with their exact ids and fields, --fail-on parsing and matching, and process-tree order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "trace_reader.h"
+#include "trace_builder.h"
+
+static struct model *load(struct tb *t)
+{
+	struct model *m = model_create();
+	struct err e = {{0}};
+	assert_int_equal(trace_reader_load_mem(m, "t", t->file.data, t->file.len, &e), 0);
+	return m;
+}
+
+static struct analysis *run(struct model *m, uint64_t min_bytes)
+{
+	struct analyze_opts o = {.min_bytes = min_bytes};
+	struct analysis *a;
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, &o, &a, &e), 0);
+	return a;
+}
+
+static void heap_trace(struct tb *t, bool final)
+{
+	tb_init(t);
+	tb_process(t, 10, 1, 0, 0, "/app", 0, NULL);
+	const uint64_t f1[] = {0x1000}, f2[] = {0x2000}, f3[] = {0x3000};
+	tb_stack(t, 1, 1, f1);
+	tb_stack(t, 2, 1, f2);
+	tb_stack(t, 3, 1, f3);
+	tb_snapshot(t, 0, 1, 0, 0, 0, 0);
+	tb_site(t, 1, 300, 3);
+	tb_site(t, 2, 5000, 1);
+	tb_site(t, 3, 64, 2);
+	tb_flush(t);
+	if (!final)
+		return;
+	tb_snapshot(t, 1, 2, 0, 0, 0, TRACE_SNAP_FINAL);
+	/* stack 1: three 100-byte leaks; stack 2: one 5000-byte block the scan found
+	 * reachable; stack 3: a 32-byte leak and a 32-byte reachable block; a block flagged
+	 * reachable without the scanned bit is a leak. */
+	tb_block(t, 0xa0, 100, 1, TRACE_BLOCK_SCANNED);
+	tb_block(t, 0xa1, 100, 1, TRACE_BLOCK_SCANNED);
+	tb_block(t, 0xa2, 100, 1, TRACE_BLOCK_REACHABLE);
+	tb_block(t, 0xb0, 5000, 2, TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE);
+	tb_block(t, 0xc0, 32, 3, TRACE_BLOCK_SCANNED);
+	tb_block(t, 0xc1, 32, 3, TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE);
+	tb_end(t, 3, TRACE_END_EXIT, 0);
+	tb_flush(t);
+}
+
+static void test_leaks_and_reachable(void **state)
+{
+	(void)state;
+	struct tb t;
+	heap_trace(&t, true);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	assert_int_equal(a->n_procs, 1);
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_false(a->procs[0].heap_from_sites);
+	assert_int_equal(l->n, 4);
+	/* Leaks by bytes, then reachable by bytes, although 5000 > 300. */
+	assert_int_equal(l->items[0].kind, FINDING_LEAK);
+	assert_int_equal(l->items[0].stack_id, 1);
+	assert_int_equal(l->items[0].bytes, 300);
+	assert_int_equal(l->items[0].count, 3);
+	assert_int_equal(l->items[1].kind, FINDING_LEAK);
+	assert_int_equal(l->items[1].stack_id, 3);
+	assert_int_equal(l->items[1].bytes, 32);
+	assert_int_equal(l->items[1].count, 1);
+	assert_int_equal(l->items[2].kind, FINDING_REACHABLE);
+	assert_int_equal(l->items[2].stack_id, 2);
+	assert_int_equal(l->items[2].bytes, 5000);
+	assert_int_equal(l->items[3].kind, FINDING_REACHABLE);
+	assert_int_equal(l->items[3].stack_id, 3);
+
+	uint32_t mask;
+	struct err e = {{0}};
+	assert_int_equal(finding_kinds_parse("leak", &mask, &e), 0);
+	assert_true(analyze_matches(a, mask));
+	assert_int_equal(finding_kinds_parse("fd,zombie", &mask, &e), 0);
+	assert_int_equal(mask, (1u << FINDING_FD) | (1u << FINDING_ZOMBIE));
+	assert_false(analyze_matches(a, mask));
+	assert_int_equal(finding_kinds_parse("leak,bogus", &mask, &e), -1);
+	assert_string_equal(e.msg, "unknown finding kind 'bogus'");
+	assert_int_equal(finding_kinds_parse("", &mask, &e), -1);
+	analyze_free(a);
+
+	/* --min-bytes 100: the 32-byte groups go, the others stay. */
+	a = run(m, 100);
+	l = &a->procs[0].findings;
+	assert_int_equal(l->n, 2);
+	assert_int_equal(l->items[0].bytes, 300);
+	assert_int_equal(l->items[1].bytes, 5000);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void test_sites_fallback(void **state)
+{
+	(void)state;
+	struct tb t;
+	heap_trace(&t, false);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_true(a->procs[0].heap_from_sites);
+	assert_int_equal(l->n, 3);
+	assert_int_equal(l->items[0].stack_id, 2);
+	assert_int_equal(l->items[0].bytes, 5000);
+	assert_int_equal(l->items[0].count, 1);
+	assert_int_equal(l->items[1].stack_id, 1);
+	assert_int_equal(l->items[2].stack_id, 3);
+	assert_int_equal(l->items[2].count, 2);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void test_resources(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+	/* fds: 0-2 and an inherited one are ignored; 3 and 4 (stack 5, file) group; 6 is a
+	 * socket of the same stack (other group, cloexec); 7 was closed. */
+	tb_fd_open(&t, 1, 1, TRACE_FD_FILE, 0, 5, "/dev/null", "", "open");
+	tb_fd_open(&t, 9, 1, TRACE_FD_PIPE, TRACE_FD_INHERITED, 0, "", "", "");
+	tb_fd_open(&t, 3, 1, TRACE_FD_FILE, 0, 5, "/etc/hosts", "", "open");
+	tb_fd_open(&t, 4, 1, TRACE_FD_FILE, 0, 5, "/etc/hosts", "", "open");
+	tb_fd_open(&t, 6, 1, TRACE_FD_SOCKET, TRACE_FD_CLOEXEC, 5, "tcp 127.0.0.1:4000", "",
+	           "socket");
+	tb_fd_open(&t, 6, 1, TRACE_FD_SOCKET, TRACE_FD_CLOEXEC, 5, "tcp 127.0.0.1:4000",
+	           "127.0.0.1:80", "connect");
+	tb_fd_open(&t, 7, 1, TRACE_FD_FILE, 0, 5, "/tmp/x", "", "open");
+	tb_fd_close(&t, 7, 1);
+	/* fd 7 reused (gen 2) and left open: a new finding entry in the stack-5 file group. */
+	tb_fd_open(&t, 7, 2, TRACE_FD_FILE, 0, 5, "/etc/hosts", "", "open");
+	/* children: 2 zombies from stack 8, one reaped, one running; pid 300 reused. */
+	tb_child(&t, 100, 8, 1, TRACE_CHILD_RUNNING, "fork", "");
+	tb_child(&t, 101, 8, 2, TRACE_CHILD_RUNNING, "fork", "");
+	tb_child(&t, 102, 8, 3, TRACE_CHILD_RUNNING, "fork", "");
+	tb_child(&t, 300, 9, 4, TRACE_CHILD_RUNNING, "posix_spawn", "/bin/true");
+	tb_snapshot(&t, 0, 1, 0, 0, 0, 0);
+	tb_flush(&t);
+	tb_child(&t, 100, 8, 1, TRACE_CHILD_ZOMBIE, "fork", "");
+	tb_child(&t, 101, 8, 2, TRACE_CHILD_ZOMBIE, "fork", "");
+	tb_child(&t, 102, 8, 3, TRACE_CHILD_REAPED, "fork", "");
+	tb_child(&t, 300, 9, 4, TRACE_CHILD_REAPED, "posix_spawn", "/bin/true");
+	tb_child(&t, 300, 9, 5, TRACE_CHILD_RUNNING, "posix_spawn", "/bin/sleep");
+	/* threads: 2 finished unjoined (stack 11), 1 running joinable, 1 joined, 1 detached. */
+	tb_thread(&t, 501, 11, 1, TRACE_THREAD_FINISHED);
+	tb_thread(&t, 502, 11, 2, TRACE_THREAD_FINISHED);
+	tb_thread(&t, 503, 11, 3, TRACE_THREAD_RUNNING);
+	tb_thread(&t, 504, 11, 4, TRACE_THREAD_JOINED);
+	tb_thread(&t, 505, 12, 5, TRACE_THREAD_DETACHED);
+	tb_tempfile(&t, 13, 1, "/tmp/a.1", TRACE_TEMP_CREATED, "mkstemp");
+	tb_tempfile(&t, 13, 2, "/tmp/a.2", TRACE_TEMP_CREATED, "mkstemp");
+	tb_tempfile(&t, 13, 1, "/tmp/a.1", TRACE_TEMP_REMOVED, "mkstemp");
+	tb_tempfile(&t, 13, 2, "/tmp/a.2", TRACE_TEMP_EXISTS_AT_EXIT, "mkstemp");
+	tb_exec(&t, 9, "/bin/sh");
+	tb_snapshot(&t, 1, 2, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 10, TRACE_END_EXEC, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	const struct finding *fd_file = NULL, *fd_sock = NULL, *zombie = NULL, *child = NULL,
+	                     *unjoined = NULL, *running = NULL, *temp = NULL;
+	size_t n_kind[FINDING_NKINDS] = {0};
+	for (size_t i = 0; i < l->n; i++) {
+		const struct finding *f = &l->items[i];
+		n_kind[f->kind]++;
+		assert_int_equal(f->bytes, 0);
+		if (f->kind == FINDING_FD && strcmp(f->fd_type, "file") == 0)
+			fd_file = f;
+		if (f->kind == FINDING_FD && strcmp(f->fd_type, "socket") == 0)
+			fd_sock = f;
+		if (f->kind == FINDING_ZOMBIE)
+			zombie = f;
+		if (f->kind == FINDING_CHILD)
+			child = f;
+		if (f->kind == FINDING_THREAD && strcmp(f->state, "unjoined") == 0)
+			unjoined = f;
+		if (f->kind == FINDING_THREAD && strcmp(f->state, "running") == 0)
+			running = f;
+		if (f->kind == FINDING_TEMPFILE)
+			temp = f;
+	}
+	assert_int_equal(l->n, 7);
+	assert_int_equal(n_kind[FINDING_FD], 2);
+	assert_int_equal(n_kind[FINDING_LEAK], 0);
+
+	assert_non_null(fd_file);
+	assert_int_equal(fd_file->count, 3);
+	assert_int_equal(fd_file->n_ids, 3);
+	assert_int_equal(fd_file->ids[0], 3);
+	assert_int_equal(fd_file->ids[1], 4);
+	assert_int_equal(fd_file->ids[2], 7);
+	assert_string_equal(fd_file->path, "/etc/hosts");
+	assert_string_equal(fd_file->api, "open");
+	assert_int_equal(fd_file->stack_id, 5);
+	assert_true(fd_file->inherited_by_exec);
+	assert_non_null(fd_sock);
+	assert_int_equal(fd_sock->count, 1);
+	assert_int_equal(fd_sock->ids[0], 6);
+	assert_string_equal(fd_sock->peer, "127.0.0.1:80");
+	assert_string_equal(fd_sock->api, "connect");
+	assert_false(fd_sock->inherited_by_exec);
+
+	assert_non_null(zombie);
+	assert_int_equal(zombie->count, 2);
+	assert_int_equal(zombie->ids[0], 100);
+	assert_int_equal(zombie->ids[1], 101);
+	assert_int_equal(zombie->stack_id, 8);
+	assert_non_null(child);
+	assert_int_equal(child->count, 1);
+	assert_int_equal(child->ids[0], 300);
+	assert_int_equal(child->stack_id, 9);
+	assert_string_equal(child->state, "running");
+
+	assert_non_null(unjoined);
+	assert_int_equal(unjoined->count, 2);
+	assert_int_equal(unjoined->ids[1], 502);
+	assert_non_null(running);
+	assert_int_equal(running->count, 1);
+	assert_int_equal(running->ids[0], 503);
+
+	assert_non_null(temp);
+	assert_string_equal(temp->path, "/tmp/a.2");
+	assert_int_equal(temp->stack_id, 13);
+	assert_string_equal(temp->api, "mkstemp");
+
+	/* Non-heap kinds rank by count: the 3-fd group first. */
+	assert_ptr_equal(&l->items[0], fd_file);
+
+	uint32_t mask;
+	struct err e = {{0}};
+	assert_int_equal(finding_kinds_parse("zombie", &mask, &e), 0);
+	assert_true(analyze_matches(a, mask));
+	assert_int_equal(finding_kinds_parse("leak,reachable", &mask, &e), 0);
+	assert_false(analyze_matches(a, mask));
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_t start,
+                           uint64_t flags, bool exec)
+{
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, pid, ppid, start, flags, "/p", 0, NULL);
+	if (exec)
+		tb_exec(&t, 5, "/bin/next");
+	tb_flush(&t);
+	struct err e = {{0}};
+	assert_int_equal(trace_reader_load_mem(m, "t", t.file.data, t.file.len, &e), 0);
+	tb_free(&t);
+}
+
+static void test_process_tree(void **state)
+{
+	(void)state;
+	struct model *m = model_create();
+	/* Given out of order: grandchild, root, exec'd image of the child, child, stranger. */
+	add_proc_trace(m, 30, 20, 300, TRACE_PROC_FORKED, false);
+	add_proc_trace(m, 10, 1, 100, 0, false);
+	add_proc_trace(m, 20, 10, 250, TRACE_PROC_EXECED, false);
+	add_proc_trace(m, 20, 10, 200, TRACE_PROC_FORKED, true);
+	add_proc_trace(m, 99, 1, 50, 0, false);
+	struct analysis *a = run(m, 0);
+	assert_int_equal(a->n_procs, 5);
+	const uint32_t want_pid[] = {99, 10, 20, 20, 30};
+	const uint64_t want_start[] = {50, 100, 200, 250, 300};
+	const uint32_t want_depth[] = {0, 0, 1, 2, 3};
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(a->procs[i].proc->pid, want_pid[i]);
+		assert_int_equal(a->procs[i].proc->start_ns, want_start[i]);
+		assert_int_equal(a->procs[i].depth, want_depth[i]);
+	}
+	analyze_free(a);
+	model_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_leaks_and_reachable),
+	    cmocka_unit_test(test_sites_fallback),
+	    cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_process_tree),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
