@@ -449,6 +449,19 @@ int lk_fd_is_internal(int fd)
 	return 0;
 }
 
+int lk_fd_next_internal(unsigned from)
+{
+	int best = -1;
+	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
+		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
+		if (v < 0)
+			break;
+		if ((unsigned)v >= from && (best < 0 || v < best))
+			best = v;
+	}
+	return best;
+}
+
 uint64_t lk_fd_overflow_count(void)
 {
 	return __atomic_load_n(&lk_fd_overflow, __ATOMIC_RELAXED);
@@ -519,31 +532,27 @@ void lk_fd_on_fork_child(void)
 	memset(lk_temp_tab, 0, sizeof(lk_temp_tab));
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
-	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
-		int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
-		for (int i = 0; i < hw; i++)
-			lk_fd_tab[i].lock = 0;
-	}
+	lk_fd_t0 = lk_fd_clock_ns(); /* the child's trace starts now */
 	lk_fd_emit_reset();
 }
 
+/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken. */
 void lk_fd_emit_reset(void)
 {
+	lk_temp_lock = 0;
+	for (int i = 0; i < LK_TEMP_MAX; i++)
+		if (lk_temp_tab[i].used)
+			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
 		return;
 	int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
 	for (int i = 0; i < hw; i++) {
 		lk_fd_entry_t *e = &lk_fd_tab[i];
-		lk_spin_lock(&e->lock);
+		e->lock = 0;
 		e->emitted_gen = 0;
-		int open = e->open;
-		lk_spin_unlock(&e->lock);
-		if (open)
+		if (e->open)
 			lk_fd_mark_dirty(i);
 	}
-	for (int i = 0; i < LK_TEMP_MAX; i++)
-		if (lk_temp_tab[i].used)
-			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
 }
 
 static uint64_t lk_rel_ns(uint64_t t)

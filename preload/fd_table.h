@@ -62,6 +62,8 @@ int lk_fd_get_path(int fd, char *buf, size_t n);
  * closing 3..1023). Up to 8. */
 void lk_fd_mark_internal(int fd);
 int lk_fd_is_internal(int fd);
+/* Smallest internal fd >= from, or -1. */
+int lk_fd_next_internal(unsigned from);
 
 /* Descriptors opened at or beyond LK_FD_MAX since start. */
 uint64_t lk_fd_overflow_count(void);

@@ -380,16 +380,15 @@ void lk_proc_on_fork_child(void)
 	lk_threads_hw = 0;
 }
 
+/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken. */
 void lk_proc_emit_reset(void)
 {
-	lk_lock(&lk_children_lock);
+	lk_children_lock = 0;
+	lk_threads_lock = 0;
 	for (int i = 0; i < lk_children_hw; i++)
 		lk_children[i].emitted_state = LK_NOT_EMITTED;
-	lk_unlock(&lk_children_lock);
-	lk_lock(&lk_threads_lock);
 	for (int i = 0; i < lk_threads_hw; i++)
 		lk_threads[i].emitted_state = LK_NOT_EMITTED;
-	lk_unlock(&lk_threads_lock);
 }
 
 void lk_proc_emit(trace_buf_t *b, int final)
