@@ -249,12 +249,19 @@ if [ -x "$REPORT" ]; then
 	rc=0
 	for _ in 1 2 3; do
 		t0=$(date +%s%N)
-		"$REPORT" --json "$SYN" >"$WORK/report.json" 2>"$WORK/report.err" || rc=$?
+		/usr/bin/time -f %M -o "$WORK/report.rss" "$REPORT" --json "$SYN" >"$WORK/report.json" \
+			2>"$WORK/report.err" || rc=$?
 		t1=$(date +%s%N)
 		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')")
 	done
 	med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)
-	REPORT_LINE="leak-report --json on the synthetic trace: median ${med} s of 3 (${times[*]})"
+	REPORT_LINE="leak-report --json on the synthetic trace: median ${med} s of 3 (${times[*]}), peak RSS"
+	REPORT_LINE+=" $(grep -E '^[0-9]+$' "$WORK/report.rss" | awk '{ printf "%.0f", $1 / 1024 }') MB"
+	if command -v jq >/dev/null && [ "$rc" -eq 0 ]; then
+		REPORT_LINE+=", findings: $(jq -r '[.processes[].findings[].kind] | group_by(.) |
+			map("\(.[0]) \(length)") | join(", ")' "$WORK/report.json" 2>/dev/null || echo "?")"
+		REPORT_LINE+=" (generated: 100 growing stacks with unreachable blocks)"
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
 		REPORT_LINE+=", exit $rc: $(head -c 200 "$WORK/report.err")"
 	fi

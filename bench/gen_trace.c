@@ -447,10 +447,12 @@ int main(int argc, char **argv)
 					trace_put_u(&b, s->addr_next - (k + 1) * step);
 					trace_put_u(&b, s->size);
 					trace_put_u(&b, id);
-					trace_put_u(&b, s->kind == STABLE
-					                    ? TRACE_BLOCK_SCANNED |
-					                          TRACE_BLOCK_REACHABLE
-					                    : TRACE_BLOCK_SCANNED);
+					/* only the growing stacks leak: their blocks are
+					 * unreachable */
+					int leaks = s->kind == GROW_FAST || s->kind == GROW_SLOW;
+					trace_put_u(&b, leaks ? TRACE_BLOCK_SCANNED
+					                      : TRACE_BLOCK_SCANNED |
+					                            TRACE_BLOCK_REACHABLE);
 					trace_rec_end(&b, r);
 				}
 			}
