@@ -1,0 +1,222 @@
+/* test_report.c - report_json.c, report_text.c, json_out.c and report.c end to end on a
+ * synthesized trace: the JSON parses with jq and carries the fixed names with exact values
+ * (including hostile strings: quotes, control bytes, invalid UTF-8), stacks are symbolized
+ * through DWARF of this very test binary, and the text report shows the same findings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "report.h"
+#include "trace_reader.h"
+#include "trace_builder.h"
+
+static char json_path[64] = "/tmp/lk-report-XXXXXX";
+static char exe_path[4096];
+static uint64_t exe_base, exe_lo, exe_hi;
+static int site_line;
+static uint64_t site_ret;
+
+void *report_test_caller(void);
+void report_test_site(void);
+
+__attribute__((noinline)) void *report_test_caller(void)
+{
+	void *r = __builtin_return_address(0);
+	__asm__ volatile("" : : "r"(r) : "memory");
+	return r;
+}
+
+#define CALL_HERE(v) (site_line = __LINE__, (v) = report_test_caller())
+__attribute__((noinline)) void report_test_site(void)
+{
+	void *r;
+	CALL_HERE(r);
+	__asm__ volatile("" : : "r"(r) : "memory");
+	site_ret = (uint64_t)(uintptr_t)r;
+}
+
+static int main_phdr(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	exe_base = info->dlpi_addr;
+	exe_lo = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (exe_base + ph->p_vaddr < exe_lo)
+			exe_lo = exe_base + ph->p_vaddr;
+		if (exe_base + ph->p_vaddr + ph->p_memsz > exe_hi)
+			exe_hi = exe_base + ph->p_vaddr + ph->p_memsz;
+	}
+	return 1; /* the first entry is the main program */
+}
+
+static const char *const hostile_argv[] = {"/app", "quote\" back\\slash", "nl\nctl\x01",
+                                           "bad\xff\xfeutf8", "ok \xc3\xa9"};
+
+static struct model *build(void)
+{
+	report_test_site();
+	dl_iterate_phdr(main_phdr, NULL);
+	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	assert_true(n > 0);
+	exe_path[n] = '\0';
+
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 4242, 7, 1700000000500000000ull, 0, "/app", 5, hostile_argv);
+	tb_module(&t, 1, exe_base, exe_lo, exe_hi, exe_path, NULL, 0);
+	const uint64_t s1[] = {site_ret, 0x99};
+	tb_stack(&t, 1, 2, s1);
+	tb_fd_open(&t, 5, 1, TRACE_FD_SOCKET, 0, 1, "tcp 127.0.0.1:5000", "10.0.0.1:80", "accept4");
+	tb_fd_open(&t, 8, 1, TRACE_FD_SOCKET, 0, 1, "tcp 127.0.0.1:5000", "10.0.0.2:80", "accept4");
+	tb_child(&t, 777, 1, 1, TRACE_CHILD_ZOMBIE, "fork", "");
+	tb_thread(&t, 888, 1, 1, TRACE_THREAD_FINISHED);
+	tb_tempfile(&t, 1, 1, "/tmp/x\"y", TRACE_TEMP_EXISTS_AT_EXIT, "mkstemp");
+	tb_snapshot(&t, 0, 1000000000, 300, 3, 12, 0);
+	tb_site(&t, 1, 300, 3);
+	tb_flush(&t);
+	tb_snapshot(&t, 1, 2500000000ull, 300, 3, 12, TRACE_SNAP_FINAL);
+	tb_block(&t, 0x10, 100, 1, 0);
+	tb_block(&t, 0x20, 100, 1, 0);
+	tb_block(&t, 0x30, 1000, 1, TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE);
+	tb_end(&t, 2600000000ull, TRACE_END_SIGNAL, 9);
+	tb_flush(&t);
+	struct model *m = model_create();
+	struct err e = {{0}};
+	assert_int_equal(trace_reader_load_mem(m, "mem.lkt", t.file.data, t.file.len, &e), 0);
+	tb_free(&t);
+	return m;
+}
+
+/* Runs jq -e EXPR on the JSON file; true when jq says the expression holds. */
+static bool jq(const char *expr)
+{
+	char cmd[6144];
+	snprintf(cmd, sizeof(cmd), "jq -e '%s' %s >/dev/null", expr, json_path);
+	int rc = system(cmd);
+	if (rc != 0)
+		fprintf(stderr, "jq expression failed: %s\n", expr);
+	return rc == 0;
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	struct model *m = build();
+	struct analysis *a;
+	struct analyze_opts ao = {0};
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, &ao, &a, &e), 0);
+	struct symbolizer *s = symbolizer_create(true, NULL);
+	int fd = mkstemp(json_path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	struct report_opts ro = {0};
+	assert_int_equal(report_json_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+
+	assert_true(jq(".version == 1 and (.processes | length) == 1"));
+	assert_true(jq(".processes[0] | .pid == 4242 and .ppid == 7 and .exe == \"/app\" and "
+	               ".snapshots == 2 and .exit_status == null and .signal == 9 and "
+	               ".truncated == false and .dropped_events == 12 and .start == 1700000000.5 "
+	               "and .end == 1700000003.1"));
+	assert_true(jq(".processes[0].argv == [\"/app\", \"quote\\\" back\\\\slash\", "
+	               "\"nl\\nctl\\u0001\", \"bad\\ufffd\\ufffdutf8\", \"ok \\u00e9\"]"));
+	assert_true(jq("[.processes[0].findings[].kind] == "
+	               "[\"leak\", \"reachable\", \"fd\", \"zombie\", \"thread\", \"tempfile\"]"));
+	assert_true(jq(".processes[0].findings[0] | .bytes == 200 and .count == 2"));
+	assert_true(jq(".processes[0].findings[1] | .bytes == 1000 and .count == 1"));
+	char expr[4608];
+	snprintf(expr, sizeof(expr),
+	         ".processes[0].findings[0].stack[0] | .function == \"report_test_site\" and "
+	         ".file == \"test_report.c\" and .line == %d and .inlined == false and "
+	         ".module == \"%s\" and .addr == \"0x%lx\"",
+	         site_line, exe_path, (unsigned long)site_ret);
+	assert_true(jq(expr));
+	assert_true(jq(".processes[0].findings[0].stack[1] | .function == null and .module == null "
+	               "and .addr == \"0x99\" and .line == null"));
+	assert_true(jq(".processes[0].findings[2] | .fd_type == \"socket\" and .fds == [5, 8] and "
+	               ".count == 2 and .bytes == 0 and .api == \"accept4\" and "
+	               ".path == \"tcp 127.0.0.1:5000\" and .inherited_by_exec == false"));
+	assert_true(jq(".processes[0].findings[3] | .pids == [777] and .count == 1"));
+	assert_true(jq(".processes[0].findings[4] | .state == \"unjoined\" and .count == 1"));
+	assert_true(jq(".processes[0].findings[5] | .path == \"/tmp/x\\\"y\" and .bytes == 0"));
+
+	/* --top 1 limits JSON findings too. */
+	f = fopen(json_path, "w");
+	ro.top = 1;
+	assert_int_equal(report_json_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	assert_true(jq("(.processes[0].findings | length) == 1 and "
+	               ".processes[0].findings_total == 6"));
+	unlink(json_path);
+
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+}
+
+static void test_text(void **state)
+{
+	(void)state;
+	struct model *m = build();
+	struct analysis *a;
+	struct analyze_opts ao = {0};
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, &ao, &a, &e), 0);
+	struct symbolizer *s = symbolizer_create(true, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report_opts ro = {.top = 20};
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "app [pid 4242]"));
+	assert_non_null(strstr(buf, "ran 2.60 s, 2 snapshots, peak 300 B live heap"));
+	assert_non_null(strstr(buf, "killed by signal 9"));
+	assert_non_null(strstr(buf, "12 dropped events"));
+	assert_non_null(strstr(buf, "#1   leak            200 B in 2 blocks"));
+	assert_non_null(strstr(buf, "#2   reachable      1000 B in 1 block"));
+	char want[256];
+	snprintf(want, sizeof(want), "#0  report_test_site test_report.c:%d (", site_line);
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "#1  0x99\n"));
+	assert_non_null(strstr(buf, "socket tcp 127.0.0.1:5000 -> 10.0.0.1:80 (accept4), fd 5 8"));
+	assert_non_null(strstr(buf, "never reaped, pid 777"));
+	assert_non_null(strstr(buf, "left on disk: /tmp/x\"y (mkstemp)"));
+	/* Ranking: the leak line comes before the reachable line before the fd line. */
+	assert_true(strstr(buf, "leak ") < strstr(buf, "reachable"));
+	assert_true(strstr(buf, "reachable") < strstr(buf, " fd "));
+	free(buf);
+
+	char b[32];
+	assert_string_equal(report_bytes(1023, b, sizeof(b)), "1023 B");
+	assert_string_equal(report_bytes(1536, b, sizeof(b)), "1.50 KiB");
+	assert_string_equal(report_bytes(200000, b, sizeof(b)), "195 KiB");
+	assert_string_equal(report_count(1234567, b, sizeof(b)), "1,234,567");
+	assert_string_equal(report_count(999, b, sizeof(b)), "999");
+
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
