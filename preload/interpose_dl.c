@@ -1,10 +1,13 @@
 /* interpose_dl.c - dlopen/dlmopen/dlclose, only to keep the module map current: a rescan
  * after each returns, so that stacks from a library that is later unloaded still symbolize
  * (the writer emits MODULE before any STACK in it and MODULE_UNLOAD once it is gone). The
- * module list itself is the "before" set for dlclose: the rescan marks what vanished. */
+ * module list itself is the "before" set for dlclose: the rescan marks what vanished. Before
+ * the real dlclose, stacks not yet written are flushed (writer.h), since another library may
+ * later be mapped over the same addresses. */
 #include "guard.h"
 #include "modules.h"
 #include "real.h"
+#include "writer.h"
 
 #include <dlfcn.h>
 
@@ -43,6 +46,10 @@ LK_EXPORT int dlclose(void *handle)
 {
 	if (!lk_real.dlclose)
 		lk_real.dlclose = (int (*)(void *))lk_real_sym("dlclose");
+	if (lk_guard_enter()) {
+		lk_writer_flush_before_unload();
+		lk_guard_leave();
+	}
 	int r = lk_real.dlclose ? lk_real.dlclose(handle) : -1;
 	if (r == 0)
 		lk_dl_rescan();

@@ -216,8 +216,6 @@ static void lk_emit_process(trace_buf_t *b)
 
 static void lk_emit_stacks(trace_buf_t *b, uint32_t upto)
 {
-	if (upto <= lk_stacks_emitted)
-		return;
 	/* A library constructor allocates before dlopen returns (and before our rescan): if a
 	 * frame lies in no known module, rescan once so its MODULE precedes the STACK. */
 	int rescanned = 0;
@@ -354,6 +352,14 @@ void lk_writer_sync(int final, int end_reason, int status)
 	lk_snap_unlock();
 	if (final)
 		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
+}
+
+void lk_writer_flush_before_unload(void)
+{
+	if (lk_disabled || !lk_ready ||
+	    lk_stack_table_count() == __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED))
+		return;
+	lk_writer_sync(0, 0, 0);
 }
 
 void lk_writer_request_from_signal(int final, int signo)

@@ -20,6 +20,11 @@ void lk_writer_wake(void);
  * wait for it, at most about 2 s. */
 void lk_writer_request_from_signal(int final, int signo);
 
+/* dlclose hook, guard held, before the real dlclose: if stacks were interned since the last
+ * snapshot, writes a snapshot now, so every STACK in the library is in the file while its
+ * MODULE is the latest one covering those addresses (a later library may reuse the range). */
+void lk_writer_flush_before_unload(void);
+
 /* Fork protocol (called from init.c's pthread_atfork handlers, in this order around the
  * other tables' locks): prepare waits for any snapshot in progress and holds it off. */
 void lk_writer_fork_prepare(void);
