@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# test_hard_exit_paths.sh - every way out other than returning from main (issue 6): _exit, _Exit,
+# quick_exit, abort (SIGABRT), a real SIGSEGV, raise(SIGTERM) (the preload's handler must
+# re-raise it), SIGKILL, and _exit from an atexit handler. The status (or killing signal) and
+# stdout must match the native run, and the trace must read. A process killed by a signal the
+# preload cannot catch leaves a truncated trace, which is allowed; the log says which were.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/real/lib.sh
+. "$(dirname "$0")/../real/lib.sh"
+need "$LEAK_SO" "$LEAK_REPORT"
+
+ulimit -c 0 # abort and SIGSEGV must not leave core files behind
+declare -A want=([_exit]=5 [_Exit]=6 [quick_exit]=4 [abort]=134 [segv]=139 [sigterm]=143
+	[sigkill]=137 [atexit_exit]=9)
+for cc in "${COMPILERS[@]}"; do
+	p=$(prog "$cc" hard_exit_paths)
+	need "$p"
+	for mode in _exit _Exit quick_exit abort segv sigterm sigkill atexit_exit; do
+		# timeout(1) reports a child killed by signal N as 128+N.
+		LKR_EXPECT_STATUS=${want[$mode]} LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \
+			LKR_ALLOW_TRUNCATED=1 lkr_pair "exit_paths.$mode.$cc" "$p" "$mode"
+		note "$mode ($cc): trace truncated: $(jq -r '.processes[0].truncated' <<<"$LKR_JSON")," \
+			"exit_status in the report: $(jq -r '.processes[0].exit_status' <<<"$LKR_JSON")"
+	done
+done
