@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# test_bad_traces.sh - leak-report on the hand-made traces of tests/data (see
+# tests/data/gen_traces.c): every unreadable input and every usage error gives exit 2 and
+# exactly one stderr line naming the cause, never a crash; a truncated trace is read up to
+# its last complete chunk (exit 0, "truncated": true); the complete sample trace matches
+# tests/data/sample.json; --fail-on, --min-bytes, --top, -o and directories behave as
+# documented.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DATA=$(cd "$(dirname "$0")/../data" && pwd)
+need "$LEAK_REPORT"
+
+# expect_error WANT_STDERR_LINE ARGS...: exit 2, empty stdout, stderr exactly that line.
+expect_error() {
+	local want=$1 rc=0
+	shift
+	timeout "$T_LIMIT" "$LEAK_REPORT" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "leak-report $*: exit: expected 2, got $rc ($(cat "$TMP/err"))"
+	[ ! -s "$TMP/out" ] || fail "leak-report $*: expected no stdout, got: $(head -c 300 "$TMP/out")"
+	local lines
+	lines=$(wc -l <"$TMP/err")
+	[ "$lines" -eq 1 ] || fail "leak-report $*: stderr lines: expected 1, got $lines: $(cat "$TMP/err")"
+	[ "$(cat "$TMP/err")" = "$want" ] ||
+		fail "leak-report $*: stderr: expected '$want', got '$(cat "$TMP/err")'"
+}
+
+note "unreadable traces"
+expect_error "leak-report: $DATA/empty.lkt: empty file" "$DATA/empty.lkt"
+expect_error "leak-report: $DATA/random.lkt: not a libleak trace" "$DATA/random.lkt"
+expect_error "leak-report: $DATA/foreign.lkt: not a libleak trace" "$DATA/foreign.lkt"
+expect_error "leak-report: $DATA/v99.lkt: unsupported format version 99 (this build reads 1)" \
+	--json "$DATA/v99.lkt"
+expect_error "leak-report: $DATA/corrupt.lkt: corrupt chunk at offset 16: zstd: Restored data doesn't match checksum" \
+	"$DATA/corrupt.lkt"
+expect_error "leak-report: $TMP/nope.lkt: No such file or directory" "$TMP/nope.lkt"
+# A bad trace among good ones still fails the run.
+expect_error "leak-report: $DATA/v99.lkt: unsupported format version 99 (this build reads 1)" \
+	"$DATA/sample.lkt" "$DATA/v99.lkt"
+
+note "usage errors"
+expect_error "leak-report: unknown option '--bogus' (see --help)" --bogus "$DATA/sample.lkt"
+expect_error "leak-report: option --top needs an argument N" "$DATA/sample.lkt" --top
+expect_error "leak-report: --top wants a number, not 'x'" --top x "$DATA/sample.lkt"
+expect_error "leak-report: unknown finding kind 'leaks'" --fail-on leak,leaks "$DATA/sample.lkt"
+expect_error "leak-report: no trace given (see --help)" --json
+expect_error "leak-report: $TMP/no/such/dir/r.json: No such file or directory" \
+	-o "$TMP/no/such/dir/r.json" "$DATA/sample.lkt"
+timeout "$T_LIMIT" "$LEAK_REPORT" --help | grep -q -- '--fail-on KINDS' || fail "--help lacks --fail-on"
+
+note "truncated trace: read up to the last complete chunk"
+timeout "$T_LIMIT" "$LEAK_REPORT" --json --no-symbols "$DATA/truncated.lkt" >"$TMP/t.json" 2>"$TMP/err"
+[ ! -s "$TMP/err" ] || fail "truncated.lkt: unexpected stderr: $(cat "$TMP/err")"
+got=$(jq -c '.processes[0] | [.truncated, .snapshots, .exit_status, .heap_source,
+	(.findings[0] | [.kind, .bytes, .count])]' "$TMP/t.json")
+[ "$got" = '[true,4,null,"last_snapshot",["leak",2500,25]]' ] || fail "truncated.lkt: got $got"
+timeout "$T_LIMIT" "$LEAK_REPORT" --no-symbols "$DATA/truncated.lkt" >"$TMP/t.txt"
+grep -q 'truncated: incomplete chunk at offset 430' "$TMP/t.txt" || fail "truncated.lkt text: $(cat "$TMP/t.txt")"
+
+note "sample trace: golden projection of the JSON"
+timeout "$T_LIMIT" "$LEAK_REPORT" --json --no-symbols "$DATA/sample.lkt" >"$TMP/s.json"
+jq -S '[.processes[] | {pid, ppid, exe, argv, snapshots, exit_status, truncated, dropped_events,
+	findings: [.findings[] | {kind, bytes, count, fd_type, path, api, fds, pids, tids, state,
+	inherited_by_exec, stack: [.stack[] | {addr, "module": .module, offset,
+	"function": .function}]}]}]' "$TMP/s.json" >"$TMP/s.proj.json"
+diff -u "$DATA/sample.json" "$TMP/s.proj.json" || fail "sample.lkt: JSON differs from tests/data/sample.json"
+
+note "--fail-on, --min-bytes, --top, -o"
+rc=0
+timeout "$T_LIMIT" "$LEAK_REPORT" --fail-on fd,zombie "$DATA/sample.lkt" >/dev/null || rc=$?
+[ "$rc" -eq 3 ] || fail "--fail-on fd,zombie: expected exit 3, got $rc"
+rc=0
+timeout "$T_LIMIT" "$LEAK_REPORT" --fail-on child --fail-on=reachable --min-bytes 1k \
+	"$DATA/sample.lkt" >/dev/null || rc=$?
+[ "$rc" -eq 0 ] || fail "--fail-on child,reachable with --min-bytes 1k: expected 0, got $rc"
+got=$(timeout "$T_LIMIT" "$LEAK_REPORT" --json --min-bytes 200 "$DATA/sample.lkt" |
+	jq -c '[.processes[0].findings[].kind]')
+[ "$got" = '["leak","fd","zombie","thread","tempfile"]' ] || fail "--min-bytes 200: got $got"
+timeout "$T_LIMIT" "$LEAK_REPORT" --json --top 2 -o "$TMP/o.json" "$DATA/sample.lkt" >"$TMP/out"
+[ ! -s "$TMP/out" ] || fail "-o: stdout not empty"
+got=$(jq -c '[.processes[0].findings_total, (.processes[0].findings | length)]' "$TMP/o.json")
+[ "$got" = '[6,2]' ] || fail "--top 2 -o: got $got"
+
+note "directory: every *.lkt, unreadable ones skipped with one line each"
+mkdir "$TMP/dir"
+cp "$DATA/sample.lkt" "$DATA/truncated.lkt" "$DATA/empty.lkt" "$TMP/dir/"
+timeout "$T_LIMIT" "$LEAK_REPORT" --json "$TMP/dir" >"$TMP/d.json" 2>"$TMP/err"
+[ "$(cat "$TMP/err")" = "leak-report: $TMP/dir/empty.lkt: empty file (skipped)" ] ||
+	fail "directory: stderr: $(cat "$TMP/err")"
+got=$(jq -c '[.processes[] | [.pid, .truncated]]' "$TMP/d.json")
+[ "$got" = '[[4242,false],[4242,true]]' ] || fail "directory: got $got"
+note "ok"
