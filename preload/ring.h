@@ -19,8 +19,9 @@ typedef struct {
 
 typedef struct lk_ring lk_ring_t;
 struct lk_ring {
-	uint64_t head; /* written by the producer (release) */
-	char pad0[56];
+	uint64_t head;       /* written by the producer (release) */
+	uint64_t tail_cache; /* producer's last view of tail: re-read only when it looks full */
+	char pad0[48];
 	uint64_t tail; /* written by the consumer (release) */
 	char pad1[56];
 	uint64_t dropped; /* producer adds, consumer reads (relaxed) */
@@ -32,7 +33,8 @@ struct lk_ring {
 
 /* Called when a producer finds its ring half full or full (wakes the writer); may be NULL. */
 extern void (*lk_ring_wake_fn)(void);
-/* Iterations a producer waits for room in a full ring before dropping (default 2000). */
+/* sched_yield()s a producer waits for room in a full ring before dropping (default 20000,
+ * a few ms: long enough for a descheduled writer on a busy machine to come back). */
 extern unsigned lk_ring_spin_limit;
 
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).

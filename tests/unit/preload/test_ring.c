@@ -86,7 +86,7 @@ static void test_concurrent_producers_exact_totals(void **state)
 		assert_null(r);
 	}
 	pthread_join(c, NULL);
-	lk_ring_spin_limit = 2000;
+	lk_ring_spin_limit = 20000;
 	/* Per producer: sizes 1..16 cycle, so each 16 events add 136 bytes. */
 	uint64_t per_bytes = (PER_PRODUCER / 16) * 136;
 	uint64_t per_stacks = (PER_PRODUCER / 8) * 28; /* base*8 + (0..7) per 8 events */
