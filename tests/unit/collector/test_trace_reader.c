@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "model.h"
 #include "trace_reader.h"
 #include "trace_builder.h"
@@ -374,6 +375,64 @@ static void test_corrupt_later_chunk(void **state)
 	tb_free(&t);
 }
 
+/* Structured fuzzing: valid framing around damaged record bytes (the part zstd's checksum
+ * would otherwise protect). Every outcome must be a clean load or a one-line error; ASan and
+ * UBSan (make asan) catch anything else. */
+static void test_mutated_records(void **state)
+{
+	(void)state;
+	uint32_t x = 99;
+	int loaded = 0, refused = 0;
+	for (int iter = 0; iter < 3000; iter++) {
+		struct tb t;
+		tb_init(&t);
+		const char *const argv1[] = {"/a"};
+		tb_process(&t, 1, 0, 0, 0, "/a", 1, argv1);
+		const uint64_t fr[] = {0x1000, 0x2000, 0x1500};
+		tb_module(&t, 1, 0, 0x1000, 0x3000, "/a", "\x01", 1);
+		tb_stack(&t, 1, 3, fr);
+		tb_fd_open(&t, 3, 1, 0, 0, 1, "/p", "", "open");
+		tb_child(&t, 5, 1, 1, 1, "fork", "");
+		tb_thread(&t, 6, 1, 1, 1);
+		tb_tempfile(&t, 1, 1, "/t", 2, "mkstemp");
+		tb_snapshot(&t, 0, 1, 10, 1, 0, TRACE_SNAP_FINAL);
+		tb_site(&t, 1, 10, 1);
+		tb_block(&t, 0x10, 10, 1, 0);
+		tb_exec(&t, 2, "/b");
+		tb_end(&t, 3, 0, 0);
+		int n_mut = 1 + (int)((x >> 8) % 6);
+		for (int k = 0; k < n_mut && t.chunk.len; k++) {
+			x = x * 1103515245u + 12345u;
+			size_t pos = (x >> 4) % t.chunk.len;
+			x = x * 1103515245u + 12345u;
+			t.chunk.data[pos] = (uint8_t)(x >> 16);
+		}
+		x = x * 1103515245u + 12345u;
+		if ((x >> 20) % 4 == 0)
+			t.chunk.len = (x >> 4) % t.chunk.len;
+		tb_flush(&t);
+		struct model *m = model_create();
+		struct err e = {{0}};
+		int rc = trace_reader_load_mem(m, "fuzz", t.file.data, t.file.len, &e);
+		assert_true(rc == 0 || rc == -1);
+		if (rc == 0) {
+			loaded++;
+			struct analysis *a;
+			struct analyze_opts o = {0};
+			assert_int_equal(analyze_run(m, &o, &a, &e), 0);
+			analyze_free(a);
+		} else {
+			refused++;
+			assert_true(e.msg[0] != '\0');
+		}
+		model_destroy(m);
+		tb_free(&t);
+	}
+	/* Both outcomes must actually occur, or the mutation is not exercising anything. */
+	assert_true(loaded > 100);
+	assert_true(refused > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +441,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_headers),
 	    cmocka_unit_test(test_corrupt_first_chunk),
 	    cmocka_unit_test(test_corrupt_later_chunk),
+	    cmocka_unit_test(test_mutated_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
