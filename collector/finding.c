@@ -8,7 +8,7 @@
 static const char *const kind_names[FINDING_NKINDS] = {
     [FINDING_LEAK] = "leak",         [FINDING_REACHABLE] = "reachable", [FINDING_FD] = "fd",
     [FINDING_ZOMBIE] = "zombie",     [FINDING_CHILD] = "child",         [FINDING_THREAD] = "thread",
-    [FINDING_TEMPFILE] = "tempfile",
+    [FINDING_TEMPFILE] = "tempfile", [FINDING_GROWTH] = "growth",       [FINDING_RSS] = "rss",
 };
 
 const char *finding_kind_name(enum finding_kind k)
@@ -83,9 +83,11 @@ void finding_list_fini(struct finding_list *l)
 	l->n = l->cap = 0;
 }
 
+/* Growth first: in a process that is still running (or was killed) it is the finding that
+ * separates a leak from memory that is merely in use. */
 static int rank_class(enum finding_kind k)
 {
-	return k == FINDING_LEAK ? 0 : k == FINDING_REACHABLE ? 1 : 2;
+	return k == FINDING_GROWTH ? 0 : k == FINDING_LEAK ? 1 : k == FINDING_REACHABLE ? 2 : 3;
 }
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)

@@ -19,7 +19,20 @@ enum finding_kind {
 	FINDING_CHILD,
 	FINDING_THREAD,
 	FINDING_TEMPFILE,
+	FINDING_GROWTH, /* a stack whose live heap grows steadily (analyze_growth.c) */
+	FINDING_RSS,    /* RSS grows while no stack and not the live heap does */
 	FINDING_NKINDS
+};
+
+/* The trend test's result (analyze_growth.c) for growth and rss findings, and for fd, thread
+ * and zombie findings whose count grows (growing = true). Rates are per second over the
+ * analysed window [window_start_s, window_end_s] (seconds since start); eta_s < 0: no
+ * --limit or not growing. */
+struct finding_trend {
+	bool growing;
+	double bytes_per_sec, count_per_sec, tau, p_value, eta_s;
+	uint64_t first_bytes, last_bytes, first_count, last_count;
+	double window_start_s, window_end_s;
 };
 
 struct finding {
@@ -34,6 +47,7 @@ struct finding {
 	uint32_t *ids;
 	uint32_t n_ids, cap_ids;
 	bool inherited_by_exec;
+	struct finding_trend trend;
 };
 
 struct finding_list {
