@@ -132,8 +132,9 @@ run_traced() {
 	RUN_STDOUT=$d/stdout
 	RUN_STDERR=$d/stderr
 	RUN_STATUS=0
-	LD_PRELOAD=$LEAK_SO LEAK_OUT=$d/out/leak.%e.%p.lkt \
-		timeout -k 5 "$T_LIMIT" "$@" >"$RUN_STDOUT" 2>"$RUN_STDERR" </dev/null || RUN_STATUS=$?
+	# env, not a prefix assignment: timeout itself must not run under the preload.
+	timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$d/out/leak.%e.%p.lkt" "$@" \
+		>"$RUN_STDOUT" 2>"$RUN_STDERR" </dev/null || RUN_STATUS=$?
 	local traces=("$d"/out/*.lkt)
 	[ -e "${traces[0]}" ] || fail "$* wrote no trace in $d/out (status $RUN_STATUS; stderr: $(head -c 500 "$RUN_STDERR"))"
 	[ ${#traces[@]} -eq 1 ] || fail "$* wrote ${#traces[@]} traces, expected 1: ${traces[*]}"
