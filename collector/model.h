@@ -95,7 +95,8 @@ struct model_tempfile {
 
 struct model_proc {
 	char *trace_path; /* where it was read from */
-	/* PROCESS */
+	/* PROCESS (have_process false: the trace had no complete chunk; pid may still be set
+	 * from the file name, everything else is zero/NULL) */
 	bool have_process;
 	uint32_t pid, ppid;
 	uint64_t start_ns, flags, interval_ms, sample_bytes, depth;

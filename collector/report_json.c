@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "json_out.h"
@@ -122,12 +123,14 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_end_array(j);
 	json_out_key(j, "trace");
 	json_out_str(j, p->trace_path);
+	/* Times are unknown for a trace that never completed a chunk. */
+	double nan = p->have_process ? 0 : (double)NAN;
 	json_out_key(j, "start");
-	json_out_double(j, (double)p->start_ns / 1e9, 6);
+	json_out_double(j, nan + (double)p->start_ns / 1e9, 6);
 	json_out_key(j, "end");
-	json_out_double(j, (double)model_proc_end_ns(p) / 1e9, 6);
+	json_out_double(j, nan + (double)model_proc_end_ns(p) / 1e9, 6);
 	json_out_key(j, "duration");
-	json_out_double(j, (double)(model_proc_end_ns(p) - p->start_ns) / 1e9, 6);
+	json_out_double(j, nan + (double)(model_proc_end_ns(p) - p->start_ns) / 1e9, 6);
 	json_out_key(j, "snapshots");
 	json_out_u64(j, p->n_snaps);
 	json_out_key(j, "exit_status");

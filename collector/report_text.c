@@ -105,6 +105,11 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 {
 	const struct model_proc *p = ap->proc;
 	char b1[32], b2[32], c1[32], endbuf[300];
+	if (!p->have_process) {
+		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n%s  %s: %s\n", ind, ap->depth ? "`- " : "",
+		        base_name(p->trace_path), p->pid, ind, "truncated", p->truncation);
+		return;
+	}
 	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "", base_name(p->exe),
 	        p->pid);
 	for (uint32_t i = 0; i < p->argc && i < 8; i++)

@@ -476,6 +476,25 @@ int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_t
 	}
 }
 
+/* The <pid> of a ".../leak.<exe>.<pid>.lkt" name, else 0. */
+static uint32_t pid_from_name(const char *name)
+{
+	const char *b = strrchr(name, '/');
+	b = b ? b + 1 : name;
+	size_t n = strlen(b);
+	if (strncmp(b, "leak.", 5) != 0 || n < 10 || strcmp(b + n - 4, ".lkt") != 0)
+		return 0;
+	const char *end = b + n - 4, *d = end;
+	while (d > b && d[-1] >= '0' && d[-1] <= '9')
+		d--;
+	if (d == end || d[-1] != '.' || end - d > 9)
+		return 0;
+	uint32_t pid = 0;
+	for (; d < end; d++)
+		pid = pid * 10 + (uint32_t)(*d - '0');
+	return pid;
+}
+
 static int load(struct model *m, const char *name, struct trace_reader *r, struct err *e)
 {
 	struct model_proc *p = model_add_proc(m, name);
@@ -492,10 +511,18 @@ static int load(struct model *m, const char *name, struct trace_reader *r, struc
 		         " complete chunks before it",
 		         r->off, r->n_chunks);
 	}
-	if (rc >= 0 && !p->have_process)
-		rc = r->n_chunks ? err_set(e, "no PROCESS record")
-		                 : err_set(e, "no complete chunk (trace cut short before its "
-		                              "first snapshot)");
+	if (rc >= 0 && !p->have_process && r->n_chunks)
+		rc = err_set(e, "no PROCESS record");
+	if (rc >= 0 && !r->n_chunks) {
+		/* Only a header (and perhaps part of a chunk): the process exited, exec'd or was
+		 * killed before its first snapshot, which vfork children and short-lived
+		 * programs do. Not an error: an empty, truncated process (pid from the file
+		 * name when it follows leak.<exe>.<pid>.lkt). */
+		p->truncated = true;
+		p->pid = pid_from_name(name);
+		snprintf(p->truncation, sizeof(p->truncation),
+		         "no complete chunk: the process ended before its first snapshot");
+	}
 	trace_reader_close(r);
 	if (rc < 0) {
 		model_drop_last_proc(m);

@@ -30,7 +30,9 @@ void trace_reader_close(struct trace_reader *r);
 int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_tail, struct err *e);
 
 /* One-shot: open, read everything, mark a short tail as truncated, and append the process
- * to m. A trace with no PROCESS record is an error. On error nothing is added to m. */
+ * to m. Complete chunks without a PROCESS record are an error; a trace with no complete
+ * chunk at all (only the header: the process ended before its first snapshot) loads as an
+ * empty truncated process (have_process false). On error nothing is added to m. */
 int trace_reader_load(struct model *m, const char *path, struct err *e);
 int trace_reader_load_mem(struct model *m, const char *name, const void *buf, size_t len,
                           struct err *e);

@@ -194,11 +194,17 @@ static void test_truncated_every_offset(void **state)
 		size_t complete = 0;
 		while (complete < n_ends && ends[complete] <= cut)
 			complete++;
-		if (complete == 0) {
-			/* Nothing usable: always a one-line error, never a crash. */
+		if (cut < TRACE_HEADER_SIZE) {
+			/* Not even a header: always a one-line error, never a crash. */
 			assert_int_equal(rc, -1);
 			assert_int_equal(m->n_procs, 0);
 			assert_true(strlen(e.msg) > 0);
+		} else if (complete == 0) {
+			/* A header and part of a chunk: an empty truncated process. */
+			assert_int_equal(rc, 0);
+			assert_false(m->procs[0]->have_process);
+			assert_true(m->procs[0]->truncated);
+			assert_int_equal(m->procs[0]->n_chunks, 0);
 		} else {
 			assert_int_equal(rc, 0);
 			const struct model_proc *p = m->procs[0];
@@ -257,10 +263,25 @@ static void test_bad_headers(void **state)
 	assert_string_equal(msg, "unsupported format version 99 (this build reads 1)");
 	tb_free(&t);
 
-	/* Header only: no chunk at all. */
+	/* Header only (a process that ended before its first snapshot): an empty truncated
+	 * process, with the pid taken from a leak.<exe>.<pid>.lkt name. */
 	tb_init(&t);
+	struct model *m = model_create();
+	struct err e = {{0}};
+	assert_int_equal(
+	    trace_reader_load_mem(m, "/d/leak.a.b.4321.lkt", t.file.data, t.file.len, &e), 0);
+	assert_false(m->procs[0]->have_process);
+	assert_true(m->procs[0]->truncated);
+	assert_int_equal(m->procs[0]->pid, 4321);
+	assert_non_null(strstr(m->procs[0]->truncation, "no complete chunk"));
+	assert_int_equal(trace_reader_load_mem(m, "leak.x.lkt", t.file.data, t.file.len, &e), 0);
+	assert_int_equal(m->procs[1]->pid, 0);
+	model_destroy(m);
+	/* Complete chunks but no PROCESS record. */
+	tb_snapshot(&t, 0, 1, 0, 0, 0, 0);
+	tb_flush(&t);
 	assert_int_equal(load_err(t.file.data, t.file.len, msg, sizeof(msg)), -1);
-	assert_non_null(strstr(msg, "no complete chunk"));
+	assert_string_equal(msg, "no PROCESS record");
 	tb_free(&t);
 }
 
