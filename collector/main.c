@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "err.h"
+#include "export_collapsed.h"
+#include "export_pprof.h"
+#include "export_samples.h"
 #include "finding.h"
 #include "model.h"
 #include "report.h"
@@ -32,6 +36,9 @@ struct cli {
 	bool top_set;
 	size_t top;
 	const char *out_path;
+	enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_COLLAPSED, FORMAT_PPROF } format;
+	enum export_metric metric;
+	bool metric_set;
 	struct analyze_opts aopts;
 	const char **inputs;
 	int n_inputs;
@@ -75,7 +82,27 @@ static int opt_json(struct cli *c, const char *arg, struct err *e)
 	(void)arg;
 	(void)e;
 	c->json = true;
+	c->format = FORMAT_JSON;
 	return 0;
+}
+
+static int opt_format(struct cli *c, const char *arg, struct err *e)
+{
+	static const char *const names[] = {"text", "json", "collapsed", "pprof"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			c->format = (int)i;
+			c->json = c->format == FORMAT_JSON;
+			return 0;
+		}
+	}
+	return err_set(e, "--format wants text, json, collapsed or pprof, not '%.64s'", arg);
+}
+
+static int opt_metric(struct cli *c, const char *arg, struct err *e)
+{
+	c->metric_set = true;
+	return export_metric_parse(arg, &c->metric, e);
 }
 
 static int opt_fail_on(struct cli *c, const char *arg, struct err *e)
@@ -145,7 +172,13 @@ struct option_def {
 };
 
 static const struct option_def options[] = {
-    {"json", 0, NULL, "write JSON instead of text", opt_json},
+    {"json", 0, NULL, "write JSON instead of text (same as --format json)", opt_json},
+    {"format", 0, "FMT",
+     "text, json, collapsed (folded stacks for flamegraph.pl/speedscope) or pprof (gzipped "
+     "profile.proto; needs -o FILE)",
+     opt_format},
+    {"metric", 0, "M", "for --format collapsed: live-bytes (default), live-count or growth",
+     opt_metric},
     {"fail-on", 0, "KINDS",
      "exit 3 if a finding of these kinds exists (comma list: leak, reachable, fd, zombie, "
      "child, thread, tempfile)",
@@ -320,6 +353,14 @@ int main(int argc, char **argv)
 		status = EXIT_OK;
 		goto out;
 	}
+	if (c.metric_set && c.format != FORMAT_COLLAPSED) {
+		fprintf(stderr, "leak-report: --metric applies to --format collapsed only\n");
+		goto out;
+	}
+	if (c.format == FORMAT_PPROF && !c.out_path && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "leak-report: --format pprof writes binary data: give -o FILE\n");
+		goto out;
+	}
 	if (!c.n_inputs) {
 		fprintf(stderr, "leak-report: no trace given (see --help)\n");
 		goto out;
@@ -354,8 +395,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct report_opts ro = {.top = c.top_set ? c.top : c.json ? 0 : 20};
-	int rc =
-	    c.json ? report_json_write(out, a, s, &ro, &e) : report_text_write(out, a, s, &ro, &e);
+	int rc = c.format == FORMAT_COLLAPSED ? export_collapsed_write(out, a, s, c.metric, &e)
+	         : c.format == FORMAT_PPROF   ? export_pprof_write(out, a, s, &e)
+	         : c.json                     ? report_json_write(out, a, s, &ro, &e)
+	                                      : report_text_write(out, a, s, &ro, &e);
 	if (out != stdout) {
 		if (fclose(out) != 0 && rc == 0)
 			rc = err_set(&e, "write failed: %s", strerror(errno));
