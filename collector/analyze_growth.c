@@ -1,0 +1,342 @@
+/* analyze_growth.c - "growth" and "rss" findings, and the "growing" mark on fd, thread and
+ * zombie findings: what keeps increasing while the process runs, found from the snapshots
+ * alone, so it works on a process that is still running or was killed (no final snapshot).
+ *
+ * Each series (a stack's live bytes and count, a descriptor group's open count, RSS) is
+ * tested over the later part of the analysed window only (GROWTH_LATER_PART): a cache that
+ * warms up and then holds at its cap has no trend there, a leak does. The test is robust
+ * (Theil-Sen slope, Mann-Kendall significance, see stats.h) and must also be material and
+ * still rising at the end (growth_test_series). Series are subsampled to GROWTH_MAX_SAMPLES
+ * points and a stack that did not change inside the tested part is skipped before any
+ * arithmetic, which keeps an hour of 20,000 stacks within seconds. */
+#include "analyze_growth.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "hashmap.h"
+#include "stats.h"
+#include "trace_format.h"
+
+#define HEAP_FLOOR_BYTES (8.0 * 1024) /* a stack must grow at least 8 KiB over the span */
+#define HEAP_FLOOR_COUNT 8.0          /* or by at least 8 blocks */
+#define RES_FLOOR_COUNT  5.0          /* descriptors, threads, zombies */
+#define RSS_FLOOR_BYTES  (1024.0 * 1024)
+#define FLOOR_REL        0.1
+
+static const char *const fd_type_names[TRACE_FD_NTYPES] = {
+    "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
+    "signalfd", "inotify", "memfd", "dir",     "other",
+};
+
+void growth_test_series(const double *x, const double *y, size_t n, const struct growth_test *t,
+                        struct growth_result *r)
+{
+	*r = (struct growth_result){.p = 1};
+	if (n < GROWTH_MIN_POINTS || n > STATS_MAX_POINTS)
+		return;
+	struct stats_mk mk;
+	double b, a;
+	if (stats_mann_kendall(y, n, &mk) != 0 || stats_theil_sen(x, y, n, &b, &a) != 0)
+		return;
+	r->slope = b;
+	r->tau = mk.tau;
+	r->p = mk.p;
+	if (mk.s <= 0 || mk.p >= GROWTH_P_MAX || mk.tau < GROWTH_TAU_MIN || b <= 0)
+		return;
+	double span = x[n - 1] - x[0];
+	double start = a + b * x[0];
+	if (b * span < t->floor_abs || b * span < t->floor_rel * fmax(start, 0))
+		return;
+	/* Still growing at the end: a plateau reached inside the span flattens the last half. */
+	size_t h = n / 2;
+	double b2;
+	if (stats_theil_sen(x + h, y + h, n - h, &b2, NULL) != 0 || b2 < 0.25 * b)
+		return;
+	r->growing = true;
+}
+
+bool growth_window(const struct model_proc *p, bool has_start, double start_s, bool has_end,
+                   double end_s, uint32_t *i0, uint32_t *i1)
+{
+	if (!p->n_snaps)
+		return false;
+	double last = (double)p->snaps[p->n_snaps - 1].t_ns / 1e9;
+	double lo = !has_start ? -INFINITY : start_s < 0 ? last + start_s : start_s;
+	double hi = !has_end ? INFINITY : end_s < 0 ? last + end_s : end_s;
+	uint32_t a = UINT32_MAX, b = 0;
+	for (uint32_t i = 0; i < p->n_snaps; i++) {
+		double t = (double)p->snaps[i].t_ns / 1e9;
+		if (t < lo || t > hi)
+			continue;
+		if (a == UINT32_MAX)
+			a = i;
+		b = i;
+	}
+	if (a == UINT32_MAX)
+		return false;
+	*i0 = a;
+	*i1 = b;
+	return true;
+}
+
+/* The tested part of one process's window, and the snapshot indices sampled from it. */
+struct span {
+	uint32_t w0, w1; /* the whole window */
+	uint32_t a;      /* first snapshot of the tested (later) part */
+	uint32_t idx[GROWTH_MAX_SAMPLES];
+	double x[GROWTH_MAX_SAMPLES]; /* seconds since start */
+	size_t n;
+};
+
+static bool span_init(const struct model_proc *p, const struct analyze_opts *o, struct span *sp)
+{
+	if (!growth_window(p, o->window_start_set, o->window_start_s, o->window_end_set,
+	                   o->window_end_s, &sp->w0, &sp->w1))
+		return false;
+	uint32_t nw = sp->w1 - sp->w0 + 1;
+	if (nw < GROWTH_MIN_POINTS)
+		return false;
+	uint32_t skip = (uint32_t)((double)nw * (1 - GROWTH_LATER_PART));
+	if (nw - skip < GROWTH_MIN_POINTS)
+		skip = nw - GROWTH_MIN_POINTS;
+	sp->a = sp->w0 + skip;
+	uint32_t m = sp->w1 - sp->a + 1;
+	sp->n = m < GROWTH_MAX_SAMPLES ? m : GROWTH_MAX_SAMPLES;
+	for (size_t k = 0; k < sp->n; k++) {
+		uint32_t i = sp->n == m
+		                 ? sp->a + (uint32_t)k
+		                 : sp->a + (uint32_t)((double)k * (m - 1) / (sp->n - 1) + 0.5);
+		sp->idx[k] = i;
+		sp->x[k] = (double)p->snaps[i].t_ns / 1e9;
+	}
+	return true;
+}
+
+static void set_trend(struct finding_trend *tr, const struct model_proc *p, const struct span *sp,
+                      const struct growth_result *rb, const struct growth_result *rc)
+{
+	const struct growth_result *main_r = rb->growing || !rc ? rb : rc;
+	tr->growing = rb->growing || (rc && rc->growing);
+	tr->bytes_per_sec = rb->slope;
+	tr->count_per_sec = rc ? rc->slope : 0;
+	tr->tau = main_r->tau;
+	tr->p_value = main_r->p;
+	tr->window_start_s = (double)p->snaps[sp->w0].t_ns / 1e9;
+	tr->window_end_s = (double)p->snaps[sp->w1].t_ns / 1e9;
+	tr->eta_s = -1;
+}
+
+static void set_eta(struct finding_trend *tr, uint64_t last, double per_sec, uint64_t limit)
+{
+	if (!limit || !tr->growing || per_sec <= 0)
+		return;
+	tr->eta_s = last >= limit ? 0 : (double)(limit - last) / per_sec;
+}
+
+static int heap_growth(struct analysis_proc *ap, const struct analyze_opts *o,
+                       const struct span *sp, struct hashmap *grown)
+{
+	const struct model_proc *p = ap->proc;
+	const struct growth_test tb = {HEAP_FLOOR_BYTES, FLOOR_REL};
+	const struct growth_test tc = {HEAP_FLOOR_COUNT, FLOOR_REL};
+	double yb[GROWTH_MAX_SAMPLES], yc[GROWTH_MAX_SAMPLES];
+	for (uint32_t i = 0; i < p->n_stacks; i++) {
+		const struct model_stack *s = &p->stacks[i];
+		/* Unchanged over the tested part (its last change is at or before its start). */
+		if (!s->n_points || s->points[s->n_points - 1].snap <= sp->a)
+			continue;
+		for (size_t k = 0; k < sp->n; k++) {
+			uint64_t b, c;
+			model_stack_live_at(s, sp->idx[k], &b, &c);
+			yb[k] = (double)b;
+			yc[k] = (double)c;
+		}
+		struct growth_result rb, rc;
+		growth_test_series(sp->x, yb, sp->n, &tb, &rb);
+		growth_test_series(sp->x, yc, sp->n, &tc, &rc);
+		if (!rb.growing && !rc.growing)
+			continue;
+		uint64_t b0, c0, b1, c1;
+		model_stack_live_at(s, sp->w0, &b0, &c0);
+		model_stack_live_at(s, sp->w1, &b1, &c1);
+		struct finding f = {
+		    .kind = FINDING_GROWTH, .stack_id = s->id, .bytes = b1, .count = c1};
+		set_trend(&f.trend, p, sp, &rb, &rc);
+		f.trend.first_bytes = b0;
+		f.trend.last_bytes = b1;
+		f.trend.first_count = c0;
+		f.trend.last_count = c1;
+		set_eta(&f.trend, b1, rb.slope, o->limit_bytes);
+		if (!finding_list_add(&ap->findings, &f) || hashmap_put(grown, s->id, 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* RSS that grows while the live heap does not: memory the heap hooks cannot attribute. */
+static int rss_growth(struct analysis_proc *ap, const struct analyze_opts *o, const struct span *sp,
+                      bool any_stack_grew)
+{
+	const struct model_proc *p = ap->proc;
+	double yr[GROWTH_MAX_SAMPLES], yh[GROWTH_MAX_SAMPLES];
+	for (size_t k = 0; k < sp->n; k++) {
+		yr[k] = (double)p->snaps[sp->idx[k]].rss_bytes;
+		yh[k] = (double)p->snaps[sp->idx[k]].live_bytes;
+	}
+	const struct growth_test tr = {RSS_FLOOR_BYTES, FLOOR_REL};
+	const struct growth_test th = {HEAP_FLOOR_BYTES, FLOOR_REL};
+	struct growth_result rr, rh;
+	growth_test_series(sp->x, yr, sp->n, &tr, &rr);
+	if (!rr.growing || any_stack_grew)
+		return 0;
+	growth_test_series(sp->x, yh, sp->n, &th, &rh);
+	/* The heap may grow a little (bookkeeping) but must not explain the RSS slope. */
+	if (rh.growing && rh.slope >= 0.25 * rr.slope)
+		return 0;
+	const struct model_snapshot *s0 = &p->snaps[sp->w0], *s1 = &p->snaps[sp->w1];
+	struct finding f = {.kind = FINDING_RSS,
+	                    .bytes = s1->rss_bytes,
+	                    .state = "fragmentation or non-malloc growth (mmap, arenas)"};
+	set_trend(&f.trend, p, sp, &rr, NULL);
+	f.trend.first_bytes = s0->rss_bytes;
+	f.trend.last_bytes = s1->rss_bytes;
+	f.trend.count_per_sec = rh.slope; /* the live heap's own slope, for comparison */
+	set_eta(&f.trend, s1->rss_bytes, rr.slope, o->limit_bytes);
+	return finding_list_add(&ap->findings, &f) ? 0 : -1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Open count at each sampled time from sorted open and close times (ns since start). */
+static void count_series(const struct model_proc *p, const struct span *sp, const uint64_t *open,
+                         size_t n_open, const uint64_t *close, size_t n_close, double *y)
+{
+	size_t io = 0, ic = 0;
+	for (size_t k = 0; k < sp->n; k++) {
+		uint64_t t = p->snaps[sp->idx[k]].t_ns;
+		while (io < n_open && open[io] <= t)
+			io++;
+		while (ic < n_close && close[ic] <= t)
+			ic++;
+		y[k] = (double)io - (double)ic;
+	}
+}
+
+/* Marks one resource finding growing when its open count rises over the tested part. */
+static void mark_resource(struct finding *f, const struct model_proc *p, const struct span *sp,
+                          uint64_t *open, size_t n_open, uint64_t *close, size_t n_close)
+{
+	double y[GROWTH_MAX_SAMPLES];
+	qsort(open, n_open, sizeof(*open), cmp_u64);
+	qsort(close, n_close, sizeof(*close), cmp_u64);
+	count_series(p, sp, open, n_open, close, n_close, y);
+	const struct growth_test tc = {RES_FLOOR_COUNT, FLOOR_REL};
+	struct growth_result rc;
+	growth_test_series(sp->x, y, sp->n, &tc, &rc);
+	struct growth_result none = {.p = 1};
+	set_trend(&f->trend, p, sp, &none, &rc);
+	f->trend.growing = rc.growing;
+	/* First and last open counts over the window. */
+	uint64_t t0 = p->snaps[sp->w0].t_ns, t1 = p->snaps[sp->w1].t_ns;
+	uint64_t c0 = 0, c1 = 0;
+	for (size_t i = 0; i < n_open; i++) {
+		c0 += open[i] <= t0;
+		c1 += open[i] <= t1;
+	}
+	for (size_t i = 0; i < n_close; i++) {
+		c0 -= c0 && close[i] <= t0;
+		c1 -= c1 && close[i] <= t1;
+	}
+	f->trend.first_count = c0;
+	f->trend.last_count = c1;
+}
+
+static int resource_growth(struct analysis_proc *ap, const struct span *sp)
+{
+	const struct model_proc *p = ap->proc;
+	size_t cap = p->n_fds;
+	if (p->n_threads > cap)
+		cap = p->n_threads;
+	if (p->n_children > cap)
+		cap = p->n_children;
+	uint64_t *open = malloc((cap ? cap : 1) * sizeof(uint64_t));
+	uint64_t *close = malloc((cap ? cap : 1) * sizeof(uint64_t));
+	if (!open || !close) {
+		free(open);
+		free(close);
+		return -1;
+	}
+	for (size_t k = 0; k < ap->findings.n; k++) {
+		struct finding *f = &ap->findings.items[k];
+		size_t no = 0, nc = 0;
+		if (f->kind == FINDING_FD) {
+			for (uint32_t i = 0; i < p->n_fds; i++) {
+				const struct model_fd *d = &p->fds[i];
+				if (d->stack_id != f->stack_id || d->fd <= 2 ||
+				    (d->flags & TRACE_FD_INHERITED) || !f->fd_type)
+					continue;
+				/* Same group as analyze_fd: stack and type (by its name). */
+				if (d->type >= TRACE_FD_NTYPES ||
+				    strcmp(fd_type_names[d->type], f->fd_type) != 0)
+					continue;
+				open[no++] = d->t_ns;
+				if (d->closed)
+					close[nc++] = d->close_t_ns;
+			}
+		} else if (f->kind == FINDING_THREAD) {
+			uint32_t want = f->state && f->state[0] == 'u' ? TRACE_THREAD_FINISHED
+			                                               : TRACE_THREAD_RUNNING;
+			for (uint32_t i = 0; i < p->n_threads; i++) {
+				const struct model_thread *t = &p->threads[i];
+				if (t->stack_id == f->stack_id && t->state == want)
+					open[no++] = t->t_ns;
+			}
+		} else if (f->kind == FINDING_ZOMBIE) {
+			for (uint32_t i = 0; i < p->n_children; i++) {
+				const struct model_child *c = &p->children[i];
+				if (c->stack_id == f->stack_id && c->state == TRACE_CHILD_ZOMBIE)
+					open[no++] = c->t_ns;
+			}
+		} else {
+			continue;
+		}
+		mark_resource(f, p, sp, open, no, close, nc);
+	}
+	free(open);
+	free(close);
+	return 0;
+}
+
+int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
+{
+	struct span *sp = malloc(sizeof(*sp));
+	if (!sp)
+		return -1;
+	if (!span_init(ap->proc, o, sp)) {
+		free(sp);
+		return 0;
+	}
+	struct hashmap grown = {0}; /* stack ids with a growth finding */
+	int rc = heap_growth(ap, o, sp, &grown);
+	if (rc == 0)
+		rc = rss_growth(ap, o, sp, grown.len != 0);
+	if (rc == 0)
+		rc = resource_growth(ap, sp);
+	/* Reachable at exit is not a leak unless its stack also grows: then it is one. */
+	for (size_t k = 0; rc == 0 && k < ap->findings.n; k++) {
+		struct finding *f = &ap->findings.items[k];
+		uint32_t v;
+		if (f->kind == FINDING_REACHABLE && hashmap_get(&grown, f->stack_id, &v))
+			f->kind = FINDING_LEAK;
+	}
+	hashmap_fini(&grown);
+	free(sp);
+	return rc;
+}
