@@ -96,7 +96,8 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 	for (uint32_t i = 0; i < a->n_procs; i++) {
 		struct analysis_proc *ap = &a->procs[i];
 		if (analyze_heap(ap, o) != 0 || analyze_fd(ap, o) != 0 ||
-		    analyze_proc(ap, o) != 0) {
+		    analyze_proc(ap, o) != 0 || analyze_growth(ap, o) != 0 ||
+		    (o->diff && diff_build(ap->proc, &o->diff_a, &o->diff_b, &ap->diff) != 0)) {
 			analyze_free(a);
 			return err_set(e, "out of memory");
 		}
@@ -110,8 +111,10 @@ void analyze_free(struct analysis *a)
 {
 	if (!a)
 		return;
-	for (uint32_t i = 0; i < a->n_procs; i++)
+	for (uint32_t i = 0; i < a->n_procs; i++) {
 		finding_list_fini(&a->procs[i].findings);
+		diff_list_fini(&a->procs[i].diff);
+	}
 	free(a->procs);
 	free(a);
 }

@@ -9,12 +9,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "diff.h"
 #include "err.h"
 #include "finding.h"
 #include "model.h"
 
 struct analyze_opts {
 	uint64_t min_bytes; /* heap findings below this are dropped */
+	/* --window START:END for the trend tests, seconds since start; a negative bound counts
+	 * back from the last snapshot; an unset bound is open. */
+	bool window_start_set, window_end_set;
+	double window_start_s, window_end_s;
+	uint64_t limit_bytes; /* --limit: growth findings get eta_s to reach it; 0 = none */
+	bool diff;            /* --diff A B: fill analysis_proc.diff */
+	struct diff_ref diff_a, diff_b;
 };
 
 struct analysis_proc {
@@ -22,6 +30,7 @@ struct analysis_proc {
 	struct finding_list findings; /* ranked */
 	bool heap_from_sites;         /* no final snapshot: leaks are the last SITE values */
 	uint32_t depth;               /* in the process tree (0 for roots) */
+	struct diff_list diff;        /* when analyze_opts.diff */
 };
 
 struct analysis {
@@ -42,5 +51,8 @@ int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o); /* lea
 int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o);   /* fd */
 int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o); /* zombie, child,
                                                                              thread, tempfile */
+/* growth, rss; marks growing fd/thread/zombie findings and turns reachable findings of a
+ * growing stack into leaks, so it runs after the others. */
+int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o);
 
 #endif
