@@ -133,14 +133,18 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 		slot = -1;
 	}
 	errno = saved;
-	lk_guard_leave();
-	if (!t)
-		return fn(th, attr, start, arg);
+	/* The real call runs under the guard: what glibc allocates for the thread (its DTV)
+	 * stays with glibc's stack cache after the thread ends, and is not the program's. */
+	if (!t) {
+		int rc = fn(th, attr, start, arg);
+		lk_guard_leave();
+		return rc;
+	}
 	t->start = start;
 	t->arg = arg;
 	t->slot = slot;
-	/* Not under the guard: the thread's own allocations (its TLS) are the program's. */
 	int rc = fn(th, attr, lk_thread_tramp, t);
+	lk_guard_leave();
 	if (rc != 0) {
 		lk_tramp_put(t);
 		lk_proc_thread_cancel(slot);

@@ -1,0 +1,44 @@
+/* exec_cloexec.c - opens /etc/hostname without close-on-exec (from open_inherited, so it is
+ * inherited by the exec'd program) and /etc/passwd with O_CLOEXEC (from open_cloexec), then
+ * execs argv[1] (with the rest of argv). With "fork" as argv[1], the opens happen in the
+ * parent, a forked child execs argv[2]..., and the parent waits for it. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile int sink;
+
+__attribute__((noinline)) static void open_inherited(void)
+{
+	sink = open("/etc/hostname", O_RDONLY);
+}
+
+__attribute__((noinline)) static void open_cloexec(void)
+{
+	sink = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	open_inherited();
+	open_cloexec();
+	if (strcmp(argv[1], "fork") == 0) {
+		if (argc < 3)
+			return 2;
+		pid_t pid = fork();
+		if (pid == 0) {
+			execv(argv[2], argv + 2);
+			_exit(127);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	execv(argv[1], argv + 1);
+	perror("execv");
+	return 127;
+}
