@@ -307,6 +307,25 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 		src = dwfl_lineinfo(ln, NULL, &src_line, NULL, NULL, NULL);
 	bool have_outer = false;
 	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, pc, &bias);
+	if (!cu) {
+		/* elfutils < 0.189 finds CUs only through .debug_aranges, which clang does not
+		 * emit by default (DWARF 5): scan the CUs' own ranges instead. */
+		Dwarf_Die *c = NULL;
+		while ((c = dwfl_module_nextcu(f->mod, c, &bias)) != NULL) {
+			if (dwarf_haspc(c, pc - bias) > 0) {
+				cu = c;
+				break;
+			}
+		}
+	}
+	if (!src && cu) {
+		Dwarf_Line *dl = dwarf_getsrc_die(cu, pc - bias);
+		if (dl) {
+			src = dwarf_linesrc(dl, NULL, NULL);
+			if (dwarf_lineno(dl, &src_line) != 0)
+				src_line = 0;
+		}
+	}
 	Dwarf_Die *scopes = NULL;
 	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
 	Dwarf_Files *files = NULL;

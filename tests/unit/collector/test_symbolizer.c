@@ -2,7 +2,7 @@
  * setup: a return address inside an always_inline function inlined into a noinline one
  * must expand to two frames (inner marked inlined, with the call site line for the outer),
  * with exact names, file and lines; a build-id mismatch, an address outside every module,
- * and libleak's own frames are handled as documented. */
+ * and libleak's own frames are handled as documented. Built by gcc and by clang. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,45 +42,71 @@ static const char lib_src[] = "#include <stddef.h>\n"                           
                               "\treturn r;\n"                                           /* 18 */
                               "}\n";                                                    /* 19 */
 
+/* One build of the library: by gcc (the default compiler) and by clang, whose DWARF 5
+ * without .debug_aranges needs the symbolizer's CU-scan fallback. */
+struct lib {
+	const char *cc;
+	char so_path[128];
+	void *handle;
+	uint64_t so_base, so_lo, so_hi;
+	uint8_t so_bid[64];
+	size_t so_bid_len;
+	uint64_t ret_addr;
+};
 static char dir[64];
-static char so_path[128];
-static void *handle;
-static uint64_t so_base, so_lo, so_hi;
-static uint8_t so_bid[64];
-static size_t so_bid_len;
-static uint64_t ret_addr;
+static struct lib libs[2] = {{.cc = "gcc"}, {.cc = "clang"}};
 
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
-	(void)arg;
-	if (!info->dlpi_name || strcmp(info->dlpi_name, so_path) != 0)
+	struct lib *l = arg;
+	if (!info->dlpi_name || strcmp(info->dlpi_name, l->so_path) != 0)
 		return 0;
-	so_base = info->dlpi_addr;
-	so_lo = UINT64_MAX;
+	l->so_base = info->dlpi_addr;
+	l->so_lo = UINT64_MAX;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD) {
-			if (so_base + ph->p_vaddr < so_lo)
-				so_lo = so_base + ph->p_vaddr;
-			if (so_base + ph->p_vaddr + ph->p_memsz > so_hi)
-				so_hi = so_base + ph->p_vaddr + ph->p_memsz;
+			if (l->so_base + ph->p_vaddr < l->so_lo)
+				l->so_lo = l->so_base + ph->p_vaddr;
+			if (l->so_base + ph->p_vaddr + ph->p_memsz > l->so_hi)
+				l->so_hi = l->so_base + ph->p_vaddr + ph->p_memsz;
 		}
 		if (ph->p_type != PT_NOTE)
 			continue;
-		const uint8_t *p = (const uint8_t *)(so_base + ph->p_vaddr);
+		const uint8_t *p = (const uint8_t *)(l->so_base + ph->p_vaddr);
 		const uint8_t *end = p + ph->p_memsz;
 		while (p + sizeof(ElfW(Nhdr)) <= end) {
 			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
 			const uint8_t *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
-			if (n->n_type == NT_GNU_BUILD_ID && n->n_descsz <= sizeof(so_bid)) {
-				memcpy(so_bid, desc, n->n_descsz);
-				so_bid_len = n->n_descsz;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_descsz <= sizeof(l->so_bid)) {
+				memcpy(l->so_bid, desc, n->n_descsz);
+				l->so_bid_len = n->n_descsz;
 			}
 			p = desc + ((n->n_descsz + 3) & ~3u);
 		}
 	}
 	return 1;
+}
+
+/* Compiles symlib.c into dir/lib<cc>.so with l->cc, loads it and records where it is. */
+static int build_lib(struct lib *l, const char *src)
+{
+	char cmd[512];
+	snprintf(l->so_path, sizeof(l->so_path), "%s/libsym%s.so", dir, l->cc);
+	snprintf(cmd, sizeof(cmd), "%s -O2 -g -fPIC -shared -Wl,--build-id -o %s %s", l->cc,
+	         l->so_path, src);
+	if (system(cmd) != 0)
+		return -1;
+	l->handle = dlopen(l->so_path, RTLD_NOW);
+	if (!l->handle)
+		return -1;
+	void *(*outer)(int) = (void *(*)(int))dlsym(l->handle, "outer_noinline");
+	if (!outer)
+		return -1;
+	l->ret_addr = (uint64_t)(uintptr_t)outer(1);
+	dl_iterate_phdr(phdr_cb, l);
+	return l->so_bid_len ? 0 : -1;
 }
 
 static int setup(void **state)
@@ -89,27 +115,18 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/lk-sym-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	char src[128], cmd[512];
+	char src[128];
 	snprintf(src, sizeof(src), "%s/symlib.c", dir);
-	snprintf(so_path, sizeof(so_path), "%s/libsymlib.so", dir);
 	FILE *f = fopen(src, "w");
 	if (!f)
 		return -1;
 	fputs(lib_src, f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gcc -O2 -g -fPIC -shared -Wl,--build-id -o %s %s", so_path,
-	         src);
-	if (system(cmd) != 0)
-		return -1;
-	handle = dlopen(so_path, RTLD_NOW);
-	if (!handle)
-		return -1;
-	void *(*outer)(int) = (void *(*)(int))dlsym(handle, "outer_noinline");
-	if (!outer)
-		return -1;
-	ret_addr = (uint64_t)(uintptr_t)outer(1);
-	dl_iterate_phdr(phdr_cb, NULL);
-	return so_bid_len ? 0 : -1;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+		if (build_lib(&libs[i], src) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int teardown(void **state)
@@ -122,14 +139,14 @@ static int teardown(void **state)
 
 /* A one-process model whose stack 1 is {ret_addr, an address in no module}, with module 1
  * the test .so (build-id as given) and module 2 a fake libleak.so whose frame must vanish. */
-static struct model *make_model(const uint8_t *bid, size_t bid_len)
+static struct model *make_model(const struct lib *l, const uint8_t *bid, size_t bid_len)
 {
 	struct tb t;
 	tb_init(&t);
 	tb_process(&t, 1, 0, 0, 0, "/x", 0, NULL);
-	tb_module(&t, 1, so_base, so_lo, so_hi, so_path, bid, bid_len);
+	tb_module(&t, 1, l->so_base, l->so_lo, l->so_hi, l->so_path, bid, bid_len);
 	tb_module(&t, 2, 0x10000000, 0x10000000, 0x10100000, "/opt/lib/libleak.so", NULL, 0);
-	const uint64_t frames[] = {0x10000123, ret_addr, 0x42};
+	const uint64_t frames[] = {0x10000123, l->ret_addr, 0x42};
 	tb_stack(&t, 1, 3, frames);
 	tb_flush(&t);
 	struct model *m = model_create();
@@ -141,8 +158,8 @@ static struct model *make_model(const uint8_t *bid, size_t bid_len)
 
 static void test_inlined_frames(void **state)
 {
-	(void)state;
-	struct model *m = make_model(so_bid, so_bid_len);
+	const struct lib *l = *state;
+	struct model *m = make_model(l, l->so_bid, l->so_bid_len);
 	struct symbolizer *s = symbolizer_create(true, NULL);
 	struct sym_stack out = {0};
 	struct err e;
@@ -154,13 +171,13 @@ static void test_inlined_frames(void **state)
 		assert_string_equal(out.frames[0].file, "symlib.c");
 		assert_int_equal(out.frames[0].line, 10);
 		assert_true(out.frames[0].inlined);
-		assert_int_equal(out.frames[0].addr, ret_addr);
-		assert_string_equal(out.frames[0].module, so_path);
+		assert_int_equal(out.frames[0].addr, l->ret_addr);
+		assert_string_equal(out.frames[0].module, l->so_path);
 		assert_string_equal(out.frames[1].function, "outer_noinline");
 		assert_string_equal(out.frames[1].file, "symlib.c");
 		assert_int_equal(out.frames[1].line, 16);
 		assert_false(out.frames[1].inlined);
-		assert_int_equal(out.frames[1].offset, ret_addr - so_base);
+		assert_int_equal(out.frames[1].offset, l->ret_addr - l->so_base);
 		/* Outside every module: kept, unresolved. */
 		assert_null(out.frames[2].function);
 		assert_null(out.frames[2].module);
@@ -173,10 +190,10 @@ static void test_inlined_frames(void **state)
 
 static void test_build_id_mismatch(void **state)
 {
-	(void)state;
+	const struct lib *l = *state;
 	uint8_t wrong[20];
 	memset(wrong, 0xab, sizeof(wrong));
-	struct model *m = make_model(wrong, sizeof(wrong));
+	struct model *m = make_model(l, wrong, sizeof(wrong));
 	/* An empty debug root, so no .build-id file can rescue it. */
 	struct symbolizer *s = symbolizer_create(true, dir);
 	struct sym_stack out = {0};
@@ -185,8 +202,8 @@ static void test_build_id_mismatch(void **state)
 	assert_int_equal(symbolizer_stack(s, p, model_proc_stack(p, 1), &out, &e), 0);
 	assert_int_equal(out.n, 2);
 	assert_null(out.frames[0].function);
-	assert_string_equal(out.frames[0].module, so_path);
-	assert_int_equal(out.frames[0].offset, ret_addr - so_base);
+	assert_string_equal(out.frames[0].module, l->so_path);
+	assert_int_equal(out.frames[0].offset, l->ret_addr - l->so_base);
 	sym_stack_fini(&out);
 	symbolizer_destroy(s);
 	model_destroy(m);
@@ -194,8 +211,8 @@ static void test_build_id_mismatch(void **state)
 
 static void test_no_symbols(void **state)
 {
-	(void)state;
-	struct model *m = make_model(so_bid, so_bid_len);
+	const struct lib *l = *state;
+	struct model *m = make_model(l, l->so_bid, l->so_bid_len);
 	struct symbolizer *s = symbolizer_create(false, NULL);
 	struct sym_stack out = {0};
 	struct err e;
@@ -204,7 +221,7 @@ static void test_no_symbols(void **state)
 	assert_int_equal(out.n, 2);
 	assert_null(out.frames[0].function);
 	assert_false(out.frames[0].inlined);
-	assert_string_equal(out.frames[0].module, so_path);
+	assert_string_equal(out.frames[0].module, l->so_path);
 	sym_stack_fini(&out);
 	symbolizer_destroy(s);
 	model_destroy(m);
@@ -213,9 +230,11 @@ static void test_no_symbols(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_inlined_frames),
-	    cmocka_unit_test(test_build_id_mismatch),
-	    cmocka_unit_test(test_no_symbols),
+	    cmocka_unit_test_prestate(test_inlined_frames, &libs[0]),
+	    cmocka_unit_test_prestate(test_inlined_frames, &libs[1]),
+	    cmocka_unit_test_prestate(test_build_id_mismatch, &libs[0]),
+	    cmocka_unit_test_prestate(test_build_id_mismatch, &libs[1]),
+	    cmocka_unit_test_prestate(test_no_symbols, &libs[0]),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
