@@ -216,7 +216,8 @@ void report_growth_text_line(FILE *f, const struct finding *fi)
 
 void report_growth_text_mark(FILE *f, const struct finding *fi)
 {
-	if (fi->trend.growing)
+	if (fi->trend.growing &&
+	    (fi->kind == FINDING_FD || fi->kind == FINDING_THREAD || fi->kind == FINDING_ZOMBIE))
 		fprintf(f, ", growing %+.2f/s (%" PRIu64 " -> %" PRIu64 ", tau %.2f, p %.2g)",
 		        fi->trend.count_per_sec, fi->trend.first_count, fi->trend.last_count,
 		        fi->trend.tau, fi->trend.p_value);
