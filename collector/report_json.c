@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "report_growth.h"
 #include "trace_format.h"
 
 static void write_stack(struct json_out *j, const struct sym_stack *st)
@@ -96,6 +97,7 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 	default:
 		break;
 	}
+	report_growth_json_fields(j, f);
 	json_out_key(j, "stack_id");
 	json_out_u64(j, f->stack_id);
 	const struct model_stack *ms = f->stack_id ? model_proc_stack(p, f->stack_id) : NULL;
@@ -204,6 +206,8 @@ int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		for (size_t k = 0; k < n && rc == 0; k++)
 			rc = write_finding(&j, ap->proc, &ap->findings.items[k], s, &st, e);
 		json_out_end_array(&j);
+		if (rc == 0)
+			rc = report_growth_json_diff(&j, ap, s, &st, o->top, e);
 		json_out_end_object(&j);
 	}
 	json_out_end_array(&j);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "report_growth.h"
 #include "trace_format.h"
 
 static const char *base_name(const char *path)
@@ -89,6 +90,10 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		                                                        : "running joinable");
 		print_ids(f, "tid", fi);
 		break;
+	case FINDING_GROWTH:
+	case FINDING_RSS:
+		report_growth_text_line(f, fi);
+		break;
 	case FINDING_TEMPFILE:
 		fprintf(f, "%10s left on disk: %s", "", fi->path ? fi->path : "");
 		if (fi->api && fi->api[0])
@@ -98,6 +103,7 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		fprintf(f, "%10s", c);
 		break;
 	}
+	report_growth_text_mark(f, fi);
 	fputc('\n', f);
 }
 
@@ -180,6 +186,8 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		if (rc == 0 && n < l->n)
 			fprintf(f, "\n%s  ... %zu more finding%s (--top 0 shows all)\n", ind,
 			        l->n - n, l->n - n == 1 ? "" : "s");
+		if (rc == 0)
+			rc = report_growth_text_diff(f, ind, ap, s, &st, o->top, e);
 	}
 	sym_stack_fini(&st);
 	if (rc == 0 && (fflush(f) != 0 || ferror(f)))
