@@ -84,7 +84,14 @@ for cc in "${COMPILERS[@]}"; do
 	d=$TMP/$cc-sigkill
 	LEAK_INTERVAL_MS=100 start_bg "$d" "$p" wait
 	wait_for "$d/stdout" '^ready$'
-	sleep 0.6 # the leak is made before "ready": several 100 ms snapshots include it
+	# The leak is made before "ready". Wait (bounded) until the trace, read while it is being
+	# written, has two snapshots that include it, so a loaded machine cannot make this flaky.
+	for _ in $(seq 200); do
+		live=$("$LEAK_REPORT" --json "$d"/out/*.lkt 2>/dev/null |
+			jq -r "$LK_JQ_DEFS"' (.processes[0].snapshots >= 2) and (count_in("exit_leak_block") == 5)' || true)
+		[ "$live" != true ] || break
+		sleep 0.05
+	done
 	kill -KILL "$BG_PID"
 	rc=0
 	wait "$BG_PID" || rc=$?
