@@ -249,14 +249,10 @@ static uint32_t file_for(struct symbolizer *s, const struct model_module *m)
 	return idx;
 }
 
-static const char *die_name(struct symbolizer *s, Dwarf_Die *die, char **to_free)
+/* name, or its demangled form (then *to_free holds it) when it is a C++ symbol. */
+static const char *demangle(struct symbolizer *s, const char *name, char **to_free)
 {
-	Dwarf_Attribute a;
-	const char *name = NULL;
 	*to_free = NULL;
-	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
-	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
-		name = dwarf_formstring(&a);
 	if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
 		int status = -1;
 		char *d = s->demangle(name, NULL, NULL, &status);
@@ -266,8 +262,19 @@ static const char *die_name(struct symbolizer *s, Dwarf_Die *die, char **to_free
 		}
 		free(d);
 	}
+	return name;
+}
+
+static const char *die_name(struct symbolizer *s, Dwarf_Die *die, char **to_free)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+	*to_free = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		name = dwarf_formstring(&a);
 	if (name)
-		return name;
+		return demangle(s, name, to_free);
 	if (dwarf_attr_integrate(die, DW_AT_name, &a))
 		return dwarf_formstring(&a);
 	return NULL;
@@ -342,7 +349,7 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 		const char *name = die_name(s, &scopes[i], &freeme);
 		if (tag == DW_TAG_subprogram && !name) {
 			GElf_Sym sym;
-			name = dwfl_module_addrsym(f->mod, pc, &sym, NULL);
+			name = demangle(s, dwfl_module_addrsym(f->mod, pc, &sym, NULL), &freeme);
 		}
 		int rc = push_resolved(s, name, loc, loc_line, tag == DW_TAG_inlined_subroutine);
 		free(freeme);
@@ -367,8 +374,12 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 	if (!have_outer) {
 		/* No DWARF (or no subprogram): the symbol table, at the last known location. */
 		GElf_Sym sym;
-		const char *name = dwfl_module_addrsym(f->mod, pc, &sym, NULL);
-		if ((name || loc) && push_resolved(s, name, loc, loc_line, false) != 0)
+		char *freeme;
+		const char *name =
+		    demangle(s, dwfl_module_addrsym(f->mod, pc, &sym, NULL), &freeme);
+		int rc = (name || loc) ? push_resolved(s, name, loc, loc_line, false) : 0;
+		free(freeme);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;

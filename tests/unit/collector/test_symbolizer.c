@@ -90,10 +90,11 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /* Compiles symlib.c into dir/lib<cc>.so with l->cc, loads it and records where it is. */
-static int build_lib(struct lib *l, const char *src)
+static int build_lib(struct lib *l, const char *src, const char *entry)
 {
 	char cmd[512];
-	snprintf(l->so_path, sizeof(l->so_path), "%s/libsym%s.so", dir, l->cc);
+	snprintf(l->so_path, sizeof(l->so_path), "%s/libsym%s.so", dir,
+	         strcmp(l->cc, "g++") == 0 ? "gxx" : l->cc);
 	snprintf(cmd, sizeof(cmd), "%s -O2 -g -fPIC -shared -Wl,--build-id -o %s %s", l->cc,
 	         l->so_path, src);
 	if (system(cmd) != 0)
@@ -101,13 +102,23 @@ static int build_lib(struct lib *l, const char *src)
 	l->handle = dlopen(l->so_path, RTLD_NOW);
 	if (!l->handle)
 		return -1;
-	void *(*outer)(int) = (void *(*)(int))dlsym(l->handle, "outer_noinline");
+	void *(*outer)(int) = (void *(*)(int))dlsym(l->handle, entry);
 	if (!outer)
 		return -1;
 	l->ret_addr = (uint64_t)(uintptr_t)outer(1);
 	dl_iterate_phdr(phdr_cb, l);
 	return l->so_bid_len ? 0 : -1;
 }
+
+/* C++: a member function in a namespace; its frame must read demangled. */
+static const char cxx_src[] = "extern \"C\" __attribute__((noinline, noipa)) void *grab(void)\n"
+                              "{ return __builtin_return_address(0); }\n"
+                              "volatile int sink;\n"
+                              "namespace ns { struct K { static void *outer(int); }; }\n"
+                              "__attribute__((noinline)) void *ns::K::outer(int x)\n"
+                              "{ void *r = grab(); sink = x; return r; }\n"
+                              "extern \"C\" void *call_outer(void) { return ns::K::outer(3); }\n";
+static struct lib cxx_lib = {.cc = "g++"};
 
 static int setup(void **state)
 {
@@ -123,10 +134,15 @@ static int setup(void **state)
 	fputs(lib_src, f);
 	fclose(f);
 	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
-		if (build_lib(&libs[i], src) != 0)
+		if (build_lib(&libs[i], src, "outer_noinline") != 0)
 			return -1;
 	}
-	return 0;
+	snprintf(src, sizeof(src), "%s/symlib.cc", dir);
+	if (!(f = fopen(src, "w")))
+		return -1;
+	fputs(cxx_src, f);
+	fclose(f);
+	return build_lib(&cxx_lib, src, "call_outer");
 }
 
 static int teardown(void **state)
@@ -227,6 +243,25 @@ static void test_no_symbols(void **state)
 	model_destroy(m);
 }
 
+static void test_cxx_demangled(void **state)
+{
+	(void)state;
+	const struct lib *l = &cxx_lib;
+	struct model *m = make_model(l, l->so_bid, l->so_bid_len);
+	struct symbolizer *s = symbolizer_create(true, NULL);
+	struct sym_stack out = {0};
+	struct err e;
+	const struct model_proc *p = m->procs[0];
+	assert_int_equal(symbolizer_stack(s, p, model_proc_stack(p, 1), &out, &e), 0);
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.frames[0].function, "ns::K::outer(int)");
+	assert_string_equal(out.frames[0].file, "symlib.cc");
+	assert_int_equal(out.frames[0].line, 6);
+	sym_stack_fini(&out);
+	symbolizer_destroy(s);
+	model_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +270,7 @@ int main(void)
 	    cmocka_unit_test_prestate(test_build_id_mismatch, &libs[0]),
 	    cmocka_unit_test_prestate(test_build_id_mismatch, &libs[1]),
 	    cmocka_unit_test_prestate(test_no_symbols, &libs[0]),
+	    cmocka_unit_test(test_cxx_demangled),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
