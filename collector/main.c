@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -40,6 +42,9 @@ struct cli {
 	enum export_metric metric;
 	bool metric_set;
 	struct analyze_opts aopts;
+	bool diff_want_b; /* --diff A was seen: the next argument is B */
+	bool follow;
+	double every_s;
 	const char **inputs;
 	int n_inputs;
 };
@@ -163,6 +168,76 @@ static int opt_version(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
+static int parse_window_side(const char *s, size_t n, bool *set, double *out)
+{
+	*set = n != 0;
+	if (!n)
+		return 0;
+	char buf[64];
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (buf[n - 1] == 's')
+		buf[n - 1] = '\0';
+	errno = 0;
+	char *end;
+	*out = strtod(buf, &end);
+	return errno || end == buf || *end ? -1 : 0;
+}
+
+static int opt_window(struct cli *c, const char *arg, struct err *e)
+{
+	const char *colon = strchr(arg, ':');
+	struct analyze_opts *o = &c->aopts;
+	if (!colon ||
+	    parse_window_side(arg, (size_t)(colon - arg), &o->window_start_set,
+	                      &o->window_start_s) != 0 ||
+	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
+	        0)
+		return err_set(e,
+		               "--window wants START:END in seconds (e.g. 10:, -60:, 5:30), "
+		               "not '%.64s'",
+		               arg);
+	return 0;
+}
+
+static int opt_limit(struct cli *c, const char *arg, struct err *e)
+{
+	if (parse_u64(arg, true, &c->aopts.limit_bytes) != 0 || !c->aopts.limit_bytes)
+		return err_set(e, "--limit wants a size (e.g. 512m or 1g), not '%s'", arg);
+	return 0;
+}
+
+static int opt_diff(struct cli *c, const char *arg, struct err *e)
+{
+	if (diff_ref_parse(arg, &c->aopts.diff_a, e) != 0)
+		return -1;
+	c->aopts.diff = true;
+	c->diff_want_b = true;
+	return 0;
+}
+
+static int opt_follow(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->follow = true;
+	return 0;
+}
+
+static int opt_every(struct cli *c, const char *arg, struct err *e)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || (*end && strcmp(end, "s") != 0) || !(v >= 0.05) || v > 86400)
+		return err_set(e, "--every wants seconds (e.g. 5 or 0.5), not '%.64s'", arg);
+	c->every_s = v;
+	return 0;
+}
+
 struct option_def {
 	const char *name; /* long name without "--" */
 	char short_name;  /* 0 for none */
@@ -181,11 +256,27 @@ static const struct option_def options[] = {
      opt_metric},
     {"fail-on", 0, "KINDS",
      "exit 3 if a finding of these kinds exists (comma list: leak, reachable, fd, zombie, "
-     "child, thread, tempfile)",
+     "child, thread, tempfile, growth, rss)",
      opt_fail_on},
     {"top", 0, "N", "findings shown per process (text default 20, JSON all; 0 = all)", opt_top},
     {"min-bytes", 0, "N", "hide heap findings smaller than N bytes (suffix k, m, g allowed)",
      opt_min_bytes},
+    {"window", 0, "START:END",
+     "trend tests over this part only, seconds from start (negative: from the end; either "
+     "side may be empty, e.g. 30: or -60:)",
+     opt_window},
+    {"limit", 0, "SIZE",
+     "growth findings get eta_s, the seconds until the site alone reaches SIZE (e.g. 1g)",
+     opt_limit},
+    {"diff", 0, "A B",
+     "also list what grew, shrank, appeared, disappeared per stack between two snapshots "
+     "(index, negative from the end, or time like 10s)",
+     opt_diff},
+    {"follow", 0, NULL,
+     "re-read one trace that is being written and re-report while it grows, until it has "
+     "END or SIGINT",
+     opt_follow},
+    {"every", 0, "S", "with --follow: seconds between reports (default 5)", opt_every},
     {"output", 'o', "FILE", "write the report to FILE instead of stdout", opt_output},
     {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
      opt_no_symbols},
@@ -219,6 +310,13 @@ static int parse_args(struct cli *c, int argc, char **argv, struct err *e)
 	bool only_inputs = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (c->diff_want_b) {
+			/* The second operand of --diff A B (it may start with '-'). */
+			c->diff_want_b = false;
+			if (diff_ref_parse(a, &c->aopts.diff_b, e) != 0)
+				return -1;
+			continue;
+		}
 		if (only_inputs || a[0] != '-' || a[1] == '\0') {
 			c->inputs[c->n_inputs++] = a;
 			continue;
@@ -258,6 +356,8 @@ static int parse_args(struct cli *c, int argc, char **argv, struct err *e)
 		if (o->apply(c, value, e) != 0)
 			return -1;
 	}
+	if (c->diff_want_b)
+		return err_set(e, "--diff needs two snapshots, A B (e.g. --diff 0 -1 or 10s 60s)");
 	return 0;
 }
 
@@ -329,6 +429,88 @@ static int load_dir(struct model *m, const char *dir)
 	return rc;
 }
 
+static volatile sig_atomic_t follow_stop;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+/* --follow: one trace that is still being written. Applies the chunks that arrived, and
+ * when there were any, analyzes and writes a whole report (text: under a "---" header line;
+ * JSON: one document per line-separated report), every c->every_s seconds, until the trace
+ * has END or SIGINT arrives. Returns the exit status (--fail-on applies to the last report). */
+static int run_follow(const struct cli *c, FILE *out)
+{
+	struct err e = {{0}};
+	struct trace_reader *r = NULL;
+	struct model *m = model_create();
+	struct symbolizer *s = symbolizer_create(!c->no_symbols, NULL);
+	struct model_proc *p = m ? model_add_proc(m, c->inputs[0]) : NULL;
+	int status = EXIT_BAD;
+	bool matched = false, reported = false;
+	if (!m || !s || !p) {
+		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	if (trace_reader_open(&r, c->inputs[0], &e) != 0) {
+		fprintf(stderr, "leak-report: %s: %s\n", c->inputs[0], e.msg);
+		goto out;
+	}
+	struct sigaction sa = {.sa_handler = on_sigint};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct report_opts ro = {.top = c->top_set ? c->top : c->json ? 0 : 20};
+	double every = c->every_s > 0 ? c->every_s : 5;
+	for (;;) {
+		int n = trace_reader_update(r, p, NULL, &e);
+		if (n < 0) {
+			fprintf(stderr, "leak-report: %s: %s\n", c->inputs[0], e.msg);
+			goto out;
+		}
+		if ((n > 0 || !reported) && p->have_process) {
+			struct analysis *a;
+			if (analyze_run(m, &c->aopts, &a, &e) != 0) {
+				fprintf(stderr, "leak-report: %s\n", e.msg);
+				goto out;
+			}
+			if (!c->json)
+				fprintf(out, "%s--- %s: %" PRIu32 " snapshot%s, %.1f s%s\n",
+				        reported ? "\n" : "", c->inputs[0], p->n_snaps,
+				        p->n_snaps == 1 ? "" : "s",
+				        p->n_snaps ? (double)p->snaps[p->n_snaps - 1].t_ns / 1e9
+				                   : 0.0,
+				        p->have_end ? ", ended" : ", running");
+			int rc = c->json ? report_json_write(out, a, s, &ro, &e)
+			                 : report_text_write(out, a, s, &ro, &e);
+			if (rc == 0 && c->json)
+				fputc('\n', out);
+			matched = c->fail_mask && analyze_matches(a, c->fail_mask);
+			analyze_free(a);
+			if (rc != 0 || fflush(out) != 0) {
+				fprintf(stderr, "leak-report: %s\n", rc ? e.msg : "write failed");
+				goto out;
+			}
+			reported = true;
+		}
+		if (p->have_end || follow_stop)
+			break;
+		struct timespec ts = {.tv_sec = (time_t)every,
+		                      .tv_nsec = (long)((every - (double)(time_t)every) * 1e9)};
+		nanosleep(&ts, NULL); /* SIGINT cuts it short */
+		if (follow_stop)
+			break;
+	}
+	status = matched ? EXIT_MATCHED : EXIT_OK;
+out:
+	trace_reader_close(r);
+	symbolizer_destroy(s);
+	model_destroy(m);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = {0};
@@ -363,6 +545,25 @@ int main(int argc, char **argv)
 	}
 	if (!c.n_inputs) {
 		fprintf(stderr, "leak-report: no trace given (see --help)\n");
+		goto out;
+	}
+	if (c.follow) {
+		if (c.n_inputs != 1 || c.format == FORMAT_COLLAPSED || c.format == FORMAT_PPROF) {
+			fprintf(stderr, "leak-report: --follow reads one trace and writes text or "
+			                "JSON\n");
+			goto out;
+		}
+		if (c.out_path && !(out = fopen(c.out_path, "w"))) {
+			fprintf(stderr, "leak-report: %s: %s\n", c.out_path, strerror(errno));
+			out = stdout;
+			goto out;
+		}
+		status = run_follow(&c, out);
+		if (out != stdout && fclose(out) != 0 && status != EXIT_BAD) {
+			fprintf(stderr, "leak-report: %s: write failed\n", c.out_path);
+			status = EXIT_BAD;
+		}
+		out = stdout;
 		goto out;
 	}
 	m = model_create();
