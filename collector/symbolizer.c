@@ -61,6 +61,7 @@ struct symbolizer {
 	struct hashmap cache_index; /* (file, vaddr) key -> cache entry */
 	struct arena_block *arena;
 	demangle_fn demangle;
+	int demangle_status;
 	void *libstdcxx;
 };
 
@@ -254,9 +255,11 @@ static const char *demangle(struct symbolizer *s, const char *name, char **to_fr
 {
 	*to_free = NULL;
 	if (name && s->demangle && name[0] == '_' && name[1] == 'Z') {
-		int status = -1;
-		char *d = s->demangle(name, NULL, NULL, &status);
-		if (d && status == 0) {
+		/* status lives in s, not on the stack: cppcheck takes the returned pointer for
+		 * one into a local passed to the unknown function otherwise. */
+		s->demangle_status = -1;
+		char *d = s->demangle(name, NULL, NULL, &s->demangle_status);
+		if (d && s->demangle_status == 0) {
 			*to_free = d;
 			return d;
 		}
