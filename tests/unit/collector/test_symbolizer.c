@@ -95,7 +95,7 @@ static int build_lib(struct lib *l, const char *src, const char *entry)
 	char cmd[512];
 	snprintf(l->so_path, sizeof(l->so_path), "%s/libsym%s.so", dir,
 	         strcmp(l->cc, "g++") == 0 ? "gxx" : l->cc);
-	snprintf(cmd, sizeof(cmd), "%s -O2 -g -fPIC -shared -Wl,--build-id -o %s %s", l->cc,
+	snprintf(cmd, sizeof(cmd), "%s -w -O2 -g -fPIC -shared -Wl,--build-id -o %s %s", l->cc,
 	         l->so_path, src);
 	if (system(cmd) != 0)
 		return -1;
