@@ -2,7 +2,8 @@
 # test_heap_process.sh - what the preload must leave alone and what must survive an abrupt end,
 # with heap_exit.c (5 blocks of 2222 bytes leaked from exit_leak_block), gcc and clang builds:
 #   - stdout, stderr and exit status are the same as without the preload;
-#   - LEAK_OUT expands %e and %p; LEAK_DISABLE=1 writes nothing;
+#   - LEAK_DEPTH bounds the frames per stack; LEAK_OUT expands %e and %p; LEAK_DISABLE=1
+#     writes nothing;
 #   - an unwritable LEAK_OUT costs one "libleak:" line on stderr and nothing else;
 #   - SIGKILL after a few snapshots: the trace still lists the leak (from the last snapshot);
 #   - SIGTERM with the default disposition: the final snapshot is written and the exit status
@@ -45,6 +46,16 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$json" 'count_in("exit_leak_block")' 5 "$cc: count at exit_leak_block"
 	assert_jq "$json" 'bytes_in("exit_leak_block")' 11110 "$cc: bytes at exit_leak_block"
 	assert_jq "$json" '.processes[0].argv | join(" ")' "$p out" "$cc: argv in the report"
+
+	note "$cc: LEAK_DEPTH=2"
+	LEAK_DEPTH=2 run_traced trace "$p" out
+	json=$(report_json "$trace")
+	# LEAK_DEPTH counts return addresses; inlined frames expand one of them into several.
+	assert_jq "$json" '[.processes[0].findings[].stack | map(select(.inlined | not)) | length] | max' 2 \
+		"$cc: most non-inlined frames in a stack with LEAK_DEPTH=2"
+	assert_jq "$json" '[leaks_in("exit_leak_block")[].stack | map(.function) | join(" ")] | unique | join(",")' \
+		"exit_leak_block main" "$cc: stacks at exit_leak_block with LEAK_DEPTH=2"
+	assert_jq "$json" 'count_in("exit_leak_block")' 5 "$cc: count at exit_leak_block with LEAK_DEPTH=2"
 
 	note "$cc: LEAK_OUT with %e and %p"
 	d=$TMP/$cc-pattern
