@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_heap_alloc_fns.sh - every interposed allocation function, C and C++ (new, new[] through
-# libstdc++), gcc and clang builds: the leaking function's name, exact count and bytes, one
-# finding per leaking call site, and the text report names them too.
+# libstdc++, aligned new), gcc and clang builds: the leaking function's name, exact count and
+# bytes, one finding per leaking call site, and the text report names them too. Also mmap-sized
+# blocks, a block kept by a failed realloc, and errno as the program sees it.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,10 +21,13 @@ leak_via_aligned_alloc 7 9856
 leak_via_memalign 8 12000
 leak_via_valloc 9 14400
 leak_via_pvalloc 2 $pvalloc_bytes
+leak_big_blocks 14 4200000
+leak_after_failed_realloc 15 13635
 "
 cxx_expect="
 leak_via_new 10 18000
 leak_via_new_array 11 20900
+leak_via_new_aligned 12 7680
 "
 
 check_leaks() { # JSON EXPECT-LINES LABEL
@@ -44,9 +48,13 @@ for cc in "${COMPILERS[@]}"; do
 	p=$(prog "$cc" heap_alloc_fns)
 	need "$p"
 	note "$cc: C allocation functions"
+	run_native "$p"
+	native_stdout=$RUN_STDOUT
+	assert_eq "$(tail -n 1 "$native_stdout")" leaked "$cc heap_alloc_fns native stdout"
 	run_traced trace "$p"
 	assert_eq "$RUN_STATUS" 0 "$cc heap_alloc_fns exit status"
-	assert_eq "$(cat "$RUN_STDOUT")" leaked "$cc heap_alloc_fns stdout"
+	# Also shows errno after a failed realloc and after a successful malloc+free.
+	assert_eq "$(cat "$RUN_STDOUT")" "$(cat "$native_stdout")" "$cc heap_alloc_fns stdout vs native"
 	json=$(report_json "$trace")
 	assert_jq "$json" '.version' 1 "JSON version"
 	assert_jq "$json" '.processes | length' 1 "$cc: processes in one trace"
@@ -55,8 +63,8 @@ for cc in "${COMPILERS[@]}"; do
 	check_leaks "$json" "$c_expect" "$cc" heap_alloc_fns.c
 	# Every leak this program makes is one of the above: nothing may be counted twice.
 	total=$(awk '{ c += $2 } END { print c }' <<<"$c_expect")
-	assert_jq "$json" '[leaks[] | select(any(.stack[0:4][]; .function | tostring | startswith("leak_via_")))] | map(.count) | add' \
-		"$total" "$cc: total leaked blocks from leak_via_* functions"
+	assert_jq "$json" '[leaks[] | select(any(.stack[0:4][]; .function | tostring | startswith("leak_")))] | map(.count) | add' \
+		"$total" "$cc: total leaked blocks from leak_* functions"
 	text=$(timeout "$T_LIMIT" "$LEAK_REPORT" "$trace")
 	for fn in leak_via_malloc leak_via_pvalloc leak_via_realloc; do
 		assert_match "$text" "$fn" "$cc: text report names $fn"

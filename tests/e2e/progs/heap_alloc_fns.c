@@ -7,10 +7,14 @@
  *   leak_via_realloc         1 x 5000 (16->100->5000)   leak_via_valloc   9 x 1600
  *   leak_via_reallocarray    5 x 12*100 (grown from 4*100)
  *   leak_via_posix_memalign  6 x 1300 (align 64) leak_via_pvalloc        2 x 1700 (a page each)
+ *   leak_big_blocks         14 x 300000 (served by mmap)
+ *   leak_after_failed_realloc 15 x 909 (realloc to an impossible size fails: the block stays)
  *
  * The pointers are dropped (never stored), so the blocks are unreachable at exit. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -97,6 +101,40 @@ NOINLINE void leak_via_pvalloc(void)
 		use(pvalloc(1700));
 }
 
+NOINLINE void leak_big_blocks(void)
+{
+	for (int i = 0; i < times(14); i++)
+		use(malloc(300000));
+}
+
+NOINLINE void leak_after_failed_realloc(void)
+{
+	for (int i = 0; i < times(15); i++) {
+		char *p = malloc(909);
+		use(p);
+		if (realloc(p, PTRDIFF_MAX - 4096) != NULL)
+			abort();
+	}
+}
+
+/* Prints errno after a failed realloc and after a successful malloc and free: it must read
+ * the same with and without the preload. Leaks nothing. */
+NOINLINE void show_errno(void)
+{
+	char *p = malloc(16);
+	use(p);
+	errno = 0;
+	if (realloc(p, PTRDIFF_MAX - 4096) != NULL)
+		abort();
+	int failed_errno = errno;
+	errno = 1234;
+	char *q = malloc(10);
+	use(q);
+	free(q);
+	printf("errno %d after a failed realloc, %d after malloc+free\n", failed_errno, errno);
+	free(p);
+}
+
 int main(void)
 {
 	leak_via_malloc();
@@ -108,6 +146,9 @@ int main(void)
 	leak_via_memalign();
 	leak_via_valloc();
 	leak_via_pvalloc();
+	leak_big_blocks();
+	leak_after_failed_realloc();
+	show_errno();
 	puts("leaked");
 	return 0;
 }

@@ -1,6 +1,8 @@
 // heap_new.cc - C++ new and new[] reach libleak's malloc through libstdc++. Leaks
 //   leak_via_new        10 x 1800 (new Blob)
 //   leak_via_new_array  11 x 1900 (new char[1900]: no array cookie for a trivial type)
+//   leak_via_new_aligned 12 x 640 (new of an alignas(64) type: operator new(size, align) in
+//                        C++17, plain new under clang 14's default C++14)
 // and frees everything else (delete, delete[], std::vector, std::string).
 #include <cstdio>
 #include <string>
@@ -10,6 +12,10 @@
 
 struct Blob {
 	char data[1800];
+};
+
+struct alignas(64) Aligned {
+	char data[640];
 };
 
 // Keeps the compiler from deleting an allocation whose result is otherwise unused.
@@ -38,6 +44,12 @@ extern "C" NOINLINE void leak_via_new_array(void)
 		use(new char[1900]);
 }
 
+extern "C" NOINLINE void leak_via_new_aligned(void)
+{
+	for (int i = 0; i < times(12); i++)
+		use(new Aligned);
+}
+
 extern "C" NOINLINE size_t no_leak_cxx(void)
 {
 	size_t n = 0;
@@ -48,6 +60,9 @@ extern "C" NOINLINE size_t no_leak_cxx(void)
 		char *a = new char[3000];
 		use(a);
 		delete[] a;
+		Aligned *al = new Aligned;
+		use(al);
+		delete al;
 		std::vector<int> v(1000, i);
 		std::string s(500, 'x');
 		n += v.size() + s.size();
@@ -59,6 +74,7 @@ int main()
 {
 	leak_via_new();
 	leak_via_new_array();
+	leak_via_new_aligned();
 	std::printf("%zu\n", no_leak_cxx());
 	return 0;
 }
