@@ -1,0 +1,266 @@
+/* main.c - leak-view: traces -> the same analysis as leak-report (collector/analyze.h) ->
+ * its JSON report rendered into memory (report_json_write on open_memstream) plus the time
+ * series and flame-graph data (series.c) -> one self-contained HTML page (html.c). The only
+ * viewer file that prints or exits: errors are one line "leak-view: [PATH: ]reason", exit 2. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analyze.h"
+#include "err.h"
+#include "html.h"
+#include "json_out.h"
+#include "model.h"
+#include "report.h"
+#include "series.h"
+#include "symbolizer.h"
+#include "trace_reader.h"
+
+#define EXIT_OK  0
+#define EXIT_BAD 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: leak-view [OPTIONS] TRACE|DIR... -o report.html\n"
+	        "Writes one self-contained HTML page (timelines, flame graphs, findings) for "
+	        "libleak traces;\na directory means every *.lkt in it (a fork tree gets one "
+	        "section per process).\n\noptions:\n"
+	        "  -o, --output FILE   the page to write (required)\n"
+	        "  --top N             findings listed per process (default 200; 0 = all)\n"
+	        "  --min-bytes N       hide heap findings smaller than N bytes\n"
+	        "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
+	        "merged)\n"
+	        "  --points N          timeline points per process (default 2000)\n"
+	        "  --no-symbols        do not read debug information\n"
+	        "  -h, --help          show this help\n"
+	        "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
+	        "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
+	        HTML_DYGRAPHS_DIR);
+}
+
+static int parse_num(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.lkt of dir in name order; unreadable ones are reported and skipped. */
+static int load_dir(struct model *m, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "leak-view: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".lkt") != 0)
+			continue;
+		char **nn = realloc(names, (n + 1) * sizeof(*names));
+		char *path = malloc(strlen(dir) + len + 2);
+		if (!nn || !path) {
+			free(nn ? nn : names);
+			free(path);
+			closedir(d);
+			fprintf(stderr, "leak-view: out of memory\n");
+			return -1;
+		}
+		names = nn;
+		sprintf(path, "%s/%s", dir, de->d_name);
+		names[n++] = path;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	uint32_t loaded = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct err e = {{0}};
+		if (trace_reader_load(m, names[i], &e) == 0)
+			loaded++;
+		else
+			fprintf(stderr, "leak-view: %s: %s (skipped)\n", names[i], e.msg);
+		free(names[i]);
+	}
+	free(names);
+	if (!loaded) {
+		fprintf(stderr, "leak-view: %s: no readable *.lkt trace in this directory\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *out_path = NULL;
+	bool no_symbols = false;
+	uint64_t top = 200, flame = 3000, points = 2000;
+	struct analyze_opts aopts = {0};
+	const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
+	int n_inputs = 0, status = EXIT_BAD;
+	struct model *m = NULL;
+	struct analysis *a = NULL;
+	struct symbolizer *s = NULL;
+	char *report = NULL, *series = NULL;
+	size_t report_len = 0, series_len = 0;
+	FILE *out = NULL;
+	struct err e = {{0}};
+
+	if (!inputs) {
+		fprintf(stderr, "leak-view: out of memory\n");
+		return EXIT_BAD;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t *num = NULL;
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			usage(stdout);
+			status = EXIT_OK;
+			goto out;
+		} else if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0) {
+			if (!val) {
+				fprintf(stderr, "leak-view: %s needs a FILE\n", o);
+				goto out;
+			}
+			out_path = val;
+			i++;
+			continue;
+		} else if (strcmp(o, "--no-symbols") == 0) {
+			no_symbols = true;
+			continue;
+		} else if (strcmp(o, "--top") == 0) {
+			num = &top;
+		} else if (strcmp(o, "--min-bytes") == 0) {
+			num = &aopts.min_bytes;
+		} else if (strcmp(o, "--flame-stacks") == 0) {
+			num = &flame;
+		} else if (strcmp(o, "--points") == 0) {
+			num = &points;
+		} else if (o[0] == '-' && o[1]) {
+			fprintf(stderr, "leak-view: unknown option '%s' (see --help)\n", o);
+			goto out;
+		} else {
+			inputs[n_inputs++] = o;
+			continue;
+		}
+		if (parse_num(val, num) != 0 || (num != &aopts.min_bytes && num != &top && !*num) ||
+		    *num > UINT32_MAX) {
+			fprintf(stderr, "leak-view: %s wants a positive number, not '%s'\n", o,
+			        val ? val : "");
+			goto out;
+		}
+		i++;
+	}
+	if (!n_inputs || !out_path) {
+		fprintf(stderr, "leak-view: %s (see --help)\n",
+		        !n_inputs ? "no trace given" : "no output page given (-o report.html)");
+		goto out;
+	}
+	/* Fail before the slow part when the charting library is missing. */
+	if (html_check_assets(&e) != 0) {
+		fprintf(stderr, "leak-view: %s\n", e.msg);
+		goto out;
+	}
+	if (!(m = model_create()))
+		goto oom;
+	for (int i = 0; i < n_inputs; i++) {
+		struct stat st;
+		if (stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (load_dir(m, inputs[i]) != 0)
+				goto out;
+		} else if (trace_reader_load(m, inputs[i], &e) != 0) {
+			fprintf(stderr, "leak-view: %s: %s\n", inputs[i], e.msg);
+			goto out;
+		}
+	}
+	if (analyze_run(m, &aopts, &a, &e) != 0) {
+		fprintf(stderr, "leak-view: %s\n", e.msg);
+		goto out;
+	}
+	if (!(s = symbolizer_create(!no_symbols, NULL)))
+		goto oom;
+
+	FILE *mem = open_memstream(&report, &report_len);
+	if (!mem)
+		goto oom;
+	struct report_opts ro = {.top = (size_t)top};
+	int rc = report_json_write(mem, a, s, &ro, &e);
+	if (fclose(mem) != 0 && rc == 0)
+		rc = err_set(&e, "out of memory");
+	if (rc != 0) {
+		fprintf(stderr, "leak-view: report: %s\n", e.msg);
+		goto out;
+	}
+	if (!(mem = open_memstream(&series, &series_len)))
+		goto oom;
+	struct json_out j;
+	json_out_init(&j, mem);
+	struct series_opts so = {.max_points = (uint32_t)points,
+	                         .top_growing = 8,
+	                         .max_flame_stacks = (uint32_t)flame,
+	                         .findings_shown = (size_t)top};
+	rc = series_write(&j, a, s, &so, &e);
+	if (fclose(mem) != 0 && rc == 0)
+		rc = err_set(&e, "out of memory");
+	if (rc != 0) {
+		fprintf(stderr, "leak-view: series: %s\n", e.msg);
+		goto out;
+	}
+
+	if (!(out = fopen(out_path, "w"))) {
+		fprintf(stderr, "leak-view: %s: %s\n", out_path, strerror(errno));
+		goto out;
+	}
+	const char *exe = a->n_procs && a->procs[0].proc->exe ? a->procs[0].proc->exe : "trace";
+	const char *base = strrchr(exe, '/');
+	char title[256];
+	snprintf(title, sizeof(title), "libleak: %s%s", base ? base + 1 : exe,
+	         a->n_procs > 1 ? " (process tree)" : "");
+	struct html_input in = {.title = title,
+	                        .report_json = report,
+	                        .report_len = report_len,
+	                        .series_json = series,
+	                        .series_len = series_len};
+	rc = html_write(out, &in, &e);
+	if (fclose(out) != 0 && rc == 0)
+		rc = err_set(&e, "write failed: %s", strerror(errno));
+	out = NULL;
+	if (rc != 0) {
+		fprintf(stderr, "leak-view: %s: %s\n", out_path, e.msg);
+		goto out;
+	}
+	status = EXIT_OK;
+	goto out;
+oom:
+	fprintf(stderr, "leak-view: out of memory\n");
+out:
+	if (out)
+		fclose(out);
+	free(report);
+	free(series);
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+	free(inputs);
+	return status;
+}
