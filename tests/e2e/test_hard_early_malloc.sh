@@ -11,16 +11,19 @@ set -euo pipefail
 . "$(dirname "$0")/../real/lib.sh"
 need "$LEAK_SO" "$LEAK_REPORT"
 
-src=$(cd "$(dirname "$0")" && pwd)/progs/hard_early_malloc.c
+progs_src=$(cd "$(dirname "$0")" && pwd)/progs
 for cc in "${COMPILERS[@]}"; do
-	lib=$(prog "$cc" lib_hard_early.so)
-	[ -f "$lib" ] || fail "missing $lib (run make progs)"
-	# The Makefile builds each prog alone; this one needs the library as DT_NEEDED.
+	# Built here, not by the Makefile's prog rule: the program needs the library as
+	# DT_NEEDED (same flags as the Makefile's progs: -O2 -g, no frame pointers).
+	libdir=$TMP/lib.$cc
+	mkdir -p "$libdir"
+	lib=$libdir/lib_hard_early.so
+	"$cc" -O2 -g -pthread -fPIC -shared -o "$lib" "$progs_src/lib_hard_early.c"
 	exe=$TMP/hard_early_malloc.$cc
-	"$cc" -O2 -g -pthread -o "$exe" "$src" -ldl -Wl,--no-as-needed -L"$(dirname "$lib")" \
-		-l:lib_hard_early.so -Wl,-rpath,"$(dirname "$lib")"
+	"$cc" -O2 -g -pthread -o "$exe" "$progs_src/hard_early_malloc.c" -ldl -Wl,--no-as-needed \
+		-L"$libdir" -l:lib_hard_early.so -Wl,-rpath,"$libdir"
 	LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 lkr_pair "early_malloc.$cc" "$exe"
-	p=$(prog "$cc" hard_early_malloc)
+	p=$(prog "$cc" hard_early_malloc) # the Makefile's build, without the library linked in
 	need "$p"
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \

@@ -13,6 +13,6 @@ need "$LEAK_SO" "$LEAK_REPORT"
 for cc in "${COMPILERS[@]}"; do
 	p=$(prog "$cc" hard_signal_alloc)
 	need "$p"
-	LEAK_INTERVAL_MS=5 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \
+	LEAK_INTERVAL_MS=10 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \
 		lkr_pair "signal_alloc.$cc" "$p"
 done
