@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# run.sh - fuzz the collector's trace reader and analysis for SECONDS (issue 6).
+#   usage: tests/fuzz/run.sh SECONDS        (make fuzz: FUZZ_SECONDS, default 600)
+# 1. Builds $BUILD/fuzz/fuzz_trace_reader: collector/*.c minus main.c plus
+#    tests/fuzz/fuzz_trace_reader.c, clang -fsanitize=fuzzer,address,undefined.
+# 2. Makes a seed corpus ($BUILD/fuzz/seeds): real traces of a few small programs run under
+#    $BUILD/libleak.so (when built), plus tests/data/*.lkt, turned into seeds of both input
+#    modes by tests/fuzz/make_seeds.c.
+# 3. Runs libFuzzer for SECONDS with -max_len=65536; new inputs accumulate in
+#    $BUILD/fuzz/corpus. A crash, leak, UB report or timeout exits non-zero and the input is
+#    saved as $BUILD/fuzz/crashes/<kind>-<sha1> (reproduce: $BUILD/fuzz/fuzz_trace_reader FILE).
+# The last lines are libFuzzer's final stats (stat::number_of_executed_units ...).
+set -euo pipefail
+
+usage() {
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+}
+[ $# -eq 1 ] || {
+	usage >&2
+	exit 2
+}
+case $1 in
+-h | --help)
+	usage
+	exit 0
+	;;
+*[!0-9]* | '')
+	echo "run.sh: SECONDS must be a number, got '$1'" >&2
+	exit 2
+	;;
+esac
+seconds=$1
+
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+out=$BUILD/fuzz
+mkdir -p "$out/obj" "$out/corpus" "$out/seeds" "$out/crashes" "$out/traces"
+CLANG=${CLANG:-clang}
+
+# --- 1. the target ----------------------------------------------------------------------
+# shellcheck disable=SC2054 # the commas belong to one clang flag
+san=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+cflags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Icommon -Icollector)
+read -ra pkg_cflags <<<"$(pkg-config --cflags libdw libzstd)"
+read -ra pkg_libs <<<"$(pkg-config --libs libdw libzstd)"
+srcs=()
+for f in collector/*.c; do
+	[ "$f" = collector/main.c ] || srcs+=("$f")
+done
+objs=()
+rebuilt=0
+for f in "${srcs[@]}" tests/fuzz/fuzz_trace_reader.c; do
+	o=$out/obj/$(basename "$f" .c).o
+	objs+=("$o")
+	# Rebuild an object when its source or any header is newer.
+	if [ ! -e "$o" ] || [ -n "$(find "$f" collector common tests/fuzz -newer "$o" -name '*.[ch]' -print -quit)" ]; then
+		extra=()
+		[ "$f" = tests/fuzz/fuzz_trace_reader.c ] && extra=(-Werror)
+		"$CLANG" "${cflags[@]}" "${extra[@]}" "${san[@]}" "${pkg_cflags[@]}" -c "$f" -o "$o"
+		rebuilt=1
+	fi
+done
+bin=$out/fuzz_trace_reader
+if [ "$rebuilt" = 1 ] || [ ! -x "$bin" ]; then
+	"$CLANG" "${san[@]}" -o "$bin" "${objs[@]}" "${pkg_libs[@]}" -lz -lm
+fi
+echo "fuzz: built $bin"
+
+# --- 2. seeds ---------------------------------------------------------------------------
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Icommon -o "$out/make_seeds" tests/fuzz/make_seeds.c \
+	"${pkg_libs[@]}"
+traces=()
+so=$BUILD/libleak.so
+if [ -f "$so" ]; then
+	rm -f "$out"/traces/*.lkt
+	lk_out=$out/traces/leak.%e.%p.lkt
+	progs=$BUILD/progs/gcc
+	# seed_run CMD...: one small program under the preload (bounded, output discarded).
+	seed_run() {
+		[ -x "$1" ] || [ "$1" = sh ] || return 0
+		(ulimit -c 0 && LD_PRELOAD=$so LEAK_OUT=$lk_out LEAK_INTERVAL_MS=20 \
+			timeout -k 5 60 "$@" >/dev/null 2>&1 </dev/null) || true
+	}
+	# Programs that put every record kind in a trace: heap sites and blocks, threads,
+	# descriptors (closed and left open), children, exec, and a truncated trace (abort).
+	seed_run sh -c 'echo hi | cat >/dev/null; ls / >/dev/null'
+	seed_run "$progs/hard_longjmp"
+	seed_run "$progs/hard_thread_exit" exit
+	seed_run "$progs/hard_exit_paths" abort
+	seed_run "$progs/hard_close_fds" close_range "$out/traces"
+	seed_run "$progs/hard_posix_spawn"
+	for t in "$out"/traces/*.lkt; do
+		[ -s "$t" ] && traces+=("$t")
+	done
+	# A spawn storm writes dozens of near-identical traces: keep a few of each kind.
+	if [ ${#traces[@]} -gt 24 ]; then
+		traces=("${traces[@]:0:24}")
+	fi
+fi
+for t in tests/data/*.lkt; do
+	[ -f "$t" ] && traces+=("$t")
+done
+rm -f "$out"/seeds/*
+if [ ${#traces[@]} -gt 0 ]; then
+	# A trace that does not parse is reported, not fatal: bad inputs in tests/data are seeds too.
+	"$out/make_seeds" "$out/seeds" "${traces[@]}" || echo "fuzz: some traces gave no seeds (above)"
+	for t in tests/data/*.lkt; do
+		[ -f "$t" ] && { printf '\0' && cat "$t"; } >"$out/seeds/data.$(basename "$t").file"
+	done
+else
+	echo "fuzz: no traces to seed from (build libleak.so first); starting from an empty corpus"
+fi
+
+# --- 3. fuzz ----------------------------------------------------------------------------
+log=$out/fuzz.log
+rc=0
+# Each libFuzzer option is one word; ASAN_OPTIONS keeps reports short and exit codes plain.
+ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:symbolize=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	timeout -k 10 $((seconds + 120)) "$bin" -max_len=65536 -max_total_time="$seconds" \
+	-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz/trace.dict \
+	-artifact_prefix="$out/crashes/" "$out/corpus" "$out/seeds" >"$log" 2>&1 || rc=$?
+grep -E '^(stat::|Done [0-9]+ runs|#[0-9]+ +DONE)' "$log" || true
+if [ "$rc" -ne 0 ]; then
+	echo "fuzz: FAILED (libFuzzer exit $rc); the report:"
+	grep -m1 -B2 -A40 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|ALARM' "$log" || tail -n 60 "$log"
+	echo "fuzz: saved inputs:"
+	find "$out/crashes" -type f -printf '  %p (%s bytes)\n'
+	echo "fuzz: reproduce with: $bin $out/crashes/<file>   (full log: $log)"
+	exit 1
+fi
+echo "fuzz: clean: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') executions in ${seconds}s, corpus $(find "$out/corpus" -type f | wc -l) inputs"
