@@ -12,7 +12,7 @@
 #   TMP                   a fresh directory under $BUILD_ABS/e2e-tmp, removed when the test
 #                         passes and kept (path printed) when it fails
 #   T_LIMIT               seconds any one program may run (60 x LEAK_TEST_TIMEOUT_MULT)
-# and defines the functions below. Every program runs under `timeout`. A failed assertion
+# and defines the functions below (at_exit adds to the EXIT trap; do not set your own). Every program runs under `timeout`. A failed assertion
 # prints "FAIL: what: expected X, got Y" (plus the JSON it looked at) and exits 1.
 # Works when run.sh runs the test (BUILD, BUILD_ABS set) and when run by hand from the repo
 # top (BUILD defaults to build).
@@ -31,8 +31,20 @@ mkdir -p "$BUILD_ABS/e2e-tmp"
 TMP=$(mktemp -d "$BUILD_ABS/e2e-tmp/$(basename "$0" .sh).XXXXXX")
 _lk_runs=0
 
+_lk_at_exit=()
+
+# at_exit COMMAND: run COMMAND (a string, eval'd) when the test ends, before the temp dir is
+# handled, e.g. `at_exit 'kill -KILL "$server_pid" 2>/dev/null || true'`. Use this instead
+# of a trap of your own: a second EXIT trap would replace the cleanup.
+at_exit() {
+	_lk_at_exit+=("$1")
+}
+
 _lk_cleanup() {
-	local rc=$?
+	local rc=$? c
+	for c in "${_lk_at_exit[@]}"; do
+		eval "$c" || true
+	done
 	if [ "$rc" -eq 0 ]; then
 		rm -rf "$TMP"
 	else

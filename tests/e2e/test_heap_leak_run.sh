@@ -10,7 +10,14 @@ set -euo pipefail
 LEAK_RUN=$(cd "$(dirname "$0")/../.." && pwd)/scripts/leak-run
 export LIBLEAK_SO=$LEAK_SO LEAK_REPORT=$LEAK_REPORT # this build's tools, whatever is installed
 BG_PID=
-trap '[ -z "$BG_PID" ] || kill -KILL "$BG_PID" 2>/dev/null || true; _lk_cleanup' EXIT
+# On a failure midway: TERM first, which leak-run forwards, so CMD does not outlive the test.
+kill_bg() {
+	[ -n "$BG_PID" ] || return 0
+	kill -TERM "$BG_PID" 2>/dev/null || return 0
+	sleep 1
+	kill -KILL "$BG_PID" 2>/dev/null || true
+}
+at_exit kill_bg
 need "$LEAK_SO" "$LEAK_REPORT" "$LEAK_RUN"
 
 p=$(prog gcc heap_exit)

@@ -23,7 +23,7 @@ start_bg() {
 }
 BG_PID=
 kill_bg() { [ -z "$BG_PID" ] || kill -KILL "$BG_PID" 2>/dev/null || true; }
-trap 'kill_bg; _lk_cleanup' EXIT
+at_exit kill_bg
 
 trace= # set by run_traced
 need "$LEAK_SO" "$LEAK_REPORT"
