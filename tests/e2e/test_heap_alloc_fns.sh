@@ -79,5 +79,10 @@ for cc in "${COMPILERS[@]}"; do
 	json=$(report_json "$trace")
 	check_leaks "$json" "$cxx_expect" "$cc" heap_new.cc
 	assert_jq "$json" 'count_in("no_leak_cxx")' 0 "$cc: leaks in no_leak_cxx (it frees all)"
+	# new reached malloc through libstdc++: the innermost frame is operator new in libstdc++.
+	for fn in leak_via_new leak_via_new_array leak_via_new_aligned; do
+		assert_jq "$json" "leaks_in(\"$fn\")[0].stack[0] | (.module | test(\"/libstdc\\\\+\\\\+\\\\.so\")) and (.function | startswith(\"operator new\"))" \
+			true "$cc: $fn's innermost frame is operator new in libstdc++"
+	done
 done
 echo "ok"
