@@ -8,20 +8,27 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* clang-format off */
+/* sym: the file's bytes; sym_size: their count (computed by the assembler, so C never
+ * subtracts pointers to different objects). */
 #define ASSET(sym, file)                                                                         \
 	__asm__(".section .rodata\n"                                                             \
 	        ".balign 16\n"                                                                   \
 	        ".local " #sym "\n" #sym ":\n"                                                   \
 	        ".incbin \"" file "\"\n"                                                         \
-	        ".local " #sym "_end\n" #sym "_end:\n"                                           \
+	        "1:\n"                                                                           \
 	        ".byte 0\n"                                                                      \
+	        ".balign 8\n"                                                                    \
+	        ".local " #sym "_size\n" #sym "_size:\n"                                         \
+	        ".quad 1b - " #sym "\n"                                                          \
 	        ".previous\n");                                                                  \
-	extern const char sym[], sym##_end[]
+	extern const char sym[];                                                                 \
+	extern const uint64_t sym##_size
 /* clang-format on */
 
 ASSET(asset_html, "viewer/assets/report.html");
@@ -144,7 +151,7 @@ int html_write(FILE *f, const struct html_input *in, struct err *e)
 		free(dy_js);
 		return -1;
 	}
-	const char *t = asset_html, *end = asset_html_end;
+	const char *t = asset_html, *end = asset_html + asset_html_size;
 	while (t < end) {
 		const char *m = memmem(t, (size_t)(end - t), "@@", 2);
 		if (!m) {
@@ -163,9 +170,9 @@ int html_write(FILE *f, const struct html_input *in, struct err *e)
 		if (IS("TITLE"))
 			put_text(f, in->title);
 		else if (IS("CSS"))
-			put_raw_escaped(f, asset_css, (size_t)(asset_css_end - asset_css));
+			put_raw_escaped(f, asset_css, (size_t)asset_css_size);
 		else if (IS("JS"))
-			put_raw_escaped(f, asset_js, (size_t)(asset_js_end - asset_js));
+			put_raw_escaped(f, asset_js, (size_t)asset_js_size);
 		else if (IS("DYGRAPH_JS"))
 			put_raw_escaped(f, dy_js, js_len);
 		else if (IS("DYGRAPH_CSS"))

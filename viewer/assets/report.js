@@ -187,7 +187,7 @@
 				highlightCircleSize: 3,
 				axes: {
 					x: {valueFormatter: function (v) { return 't = ' + fmtSecs(v); },
-						axisLabelFormatter: function (v) { return fmtSecs(v); }},
+						axisLabelFormatter: function (v) { return fmtSecs(v); }, pixelsPerLabel: 90},
 					y: {valueFormatter: function (v) { return fmt(v); },
 						axisLabelFormatter: function (v) { return fmt(v); },
 						axisLabelWidth: 70, includeZero: true},
@@ -211,7 +211,7 @@
 		lineChart(wrap, 'Live heap (left axis) and RSS (right axis)', s.t, ['live heap', 'RSS'], [s.live, s.rss], true, null, {
 			series: {RSS: {axis: 'y2'}},
 			axes: {
-				x: {valueFormatter: function (v) { return 't = ' + fmtSecs(v); }, axisLabelFormatter: function (v) { return fmtSecs(v); }},
+				x: {valueFormatter: function (v) { return 't = ' + fmtSecs(v); }, axisLabelFormatter: function (v) { return fmtSecs(v); }, pixelsPerLabel: 90},
 				y: {valueFormatter: fmtBytes, axisLabelFormatter: fmtBytes, axisLabelWidth: 70, includeZero: true},
 				y2: {valueFormatter: fmtBytes, axisLabelFormatter: fmtBytes, axisLabelWidth: 70, includeZero: true, independentTicks: true, drawGrid: false},
 			},
@@ -558,8 +558,8 @@
 			main.append(section);
 			if (s && s.pid === p.pid) {
 				drawTimelines(section, s);
-				drawFindings(section, p, s);
 				drawFlames(section, s);
+				drawFindings(section, p, s);
 			} else {
 				drawFindings(section, p, null);
 			}
