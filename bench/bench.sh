@@ -36,7 +36,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 # --- build the workloads and tools --------------------------------------------------------
 CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
-for w in malloc_churn xthread fd_churn fork_thread; do
+for w in malloc_churn xthread fd_churn fork_thread live_sites; do
 	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
 done
 gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/gen_trace" bench/gen_trace.c -lzstd
@@ -45,10 +45,10 @@ gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 # --- inputs -------------------------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
 	CHURN_ROUNDS=20000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
-	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3
+	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4
 else
 	CHURN_ROUNDS=140000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
-	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=24
+	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=256 LIVE_SMALL=16
 fi
 awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
 awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
@@ -60,6 +60,9 @@ PY=/usr/bin/python3
 
 ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
 WL=${BENCH_ONLY:-$ALL_WL}
+# Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
+# only (BENCH_EXTRA= turns them off).
+EXTRA_WL=${BENCH_EXTRA-xthread_1t live_big live_small}
 
 # Sets CMD (argv), ENVV (extra environment) and STDIN for workload $1.
 workload() {
@@ -69,6 +72,9 @@ workload() {
 	churn_d5) CMD=("$OUT/malloc_churn" 5 "$CHURN_ROUNDS") ;;
 	churn_d30) CMD=("$OUT/malloc_churn" 30 "$CHURN_ROUNDS") ;;
 	xthread) CMD=("$OUT/xthread" "$XT_OPS") ;;
+	xthread_1t) CMD=("$OUT/xthread" "$XT_OPS" 1) ;;
+	live_big) CMD=("$OUT/live_sites" "$LIVE_BIG") ;;
+	live_small) CMD=("$OUT/live_sites" "$LIVE_SMALL") ;;
 	fd_churn) CMD=("$OUT/fd_churn" "$OUT/fd_target.bin" "$FD_ITERS") ;;
 	fork_thread) CMD=("$OUT/fork_thread" "$FORKS" "$THREADS") ;;
 	python3)
@@ -110,8 +116,9 @@ if [ "$QUICK" != 1 ]; then
 fi
 
 RAW=$OUT/raw.tsv
-printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\n' >"$RAW"
-declare -A MC_SKIP=() STATS=() EVENTS=()
+rm -f "$OUT"/sites.*.tsv "$OUT"/fail.*.stderr
+printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\tcpu_s\n' >"$RAW"
+declare -A MC_SKIP=() STATS=() EVENTS=() LIVE_BLOCKS=()
 
 # Sums the size of the files given (0 if none).
 bytes_of() {
@@ -141,17 +148,19 @@ run_one() {
 	esac
 	local t0 t1 rc=0 rss wall bytes
 	t0=$(date +%s%N)
-	/usr/bin/time -f %M -o "$dir/rss" timeout -k 5 "$limit" \
+	/usr/bin/time -f '%M %U %S' -o "$dir/rss" timeout -k 5 "$limit" \
 		env "${ENVV[@]}" "${pre[@]}" "${CMD[@]}" <"$STDIN" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 	t1=$(date +%s%N)
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-	rss=$(grep -E '^[0-9]+$' "$dir/rss" | tail -n 1 || true)
+	read -r rss cpu < <(awk 'NF == 3 && $1 ~ /^[0-9]+$/ { r = $1; c = $2 + $3 }
+		END { print r + 0, c + 0 }' "$dir/rss")
 	shopt -s nullglob
 	local traces=("$dir"/trace.*.lkt)
 	bytes=$(bytes_of "${traces[@]}" "$dir"/ht*)
 	shopt -u nullglob
 	if [ "$tool" = native ] && [ -z "${EVENTS[$wl]:-}" ]; then
 		EVENTS[$wl]=$(sed -n 's/^events \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
+		LIVE_BLOCKS[$wl]=$(sed -n 's/^events .* live_blocks \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
 	fi
 	if [ "$rc" -eq 0 ] && [ ${#traces[@]} -gt 0 ] && [ -z "${STATS[$tool.$wl]:-}" ]; then
 		STATS[$tool.$wl]=$("$OUT/trace_stats" "${traces[@]}" 2>/dev/null | tail -n 1 || true)
@@ -160,8 +169,16 @@ run_one() {
 		log "bench: $tool $wl round $round: exit $rc ($(tail -n 2 "$dir/stderr" | tr '\n' ' '))"
 		cp "$dir/stderr" "$OUT/fail.$tool.$wl.stderr" 2>/dev/null || true
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$wl" "$wall" "${rss:-0}" \
-		"$bytes" "$rc" >>"$RAW"
+	if [ "$wl" = live_big ] && [ "$rc" -eq 0 ] && [ ${#traces[@]} -gt 0 ] && [ -x "$REPORT" ] &&
+		command -v jq >/dev/null && [ ! -s "$OUT/sites.$tool.tsv" ]; then
+		cp "$dir/stdout" "$OUT/sites.truth.tsv"
+		"$REPORT" --json "${traces[@]}" 2>/dev/null | jq -r '[.processes[].findings[] |
+			select(.stack[0].function // "" | test("^site_[0-9]+$")) |
+			{f: .stack[0].function, b: .bytes}] | group_by(.f)[] |
+			"\(.[0].f) \(map(.b) | add)"' >"$OUT/sites.$tool.tsv" 2>/dev/null || true
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$wl" "$wall" "${rss:-0}" \
+		"$bytes" "$rc" "${cpu:-0}" >>"$RAW"
 	return "$rc"
 }
 
@@ -180,6 +197,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				MC_SKIP[$wl]=1
 				log "bench: memcheck on $wl exceeds ${MC_LIMIT}s: skip"
 			fi
+		done
+	done
+	for wl in $EXTRA_WL; do
+		for tool in "${TOOLS[@]}"; do
+			case $tool in native | full | sampled) run_one "$tool" "$wl" "$r" || true ;; esac
 		done
 	done
 	log "bench: round $r/$ROUNDS done"
@@ -284,6 +306,14 @@ ratio() {
 		if ($2 == "native") n[$1] = $4; else if ($2 == t) x[$1] = $4 }
 		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
 }
+# cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
+cpu_ns_per_event() {
+	local ev=${EVENTS[$2]:-}
+	[ -n "$ev" ] && [ "$ev" -gt 0 ] || return 0
+	awk -F'\t' -v t="$1" -v w="$2" -v e="$ev" 'NR > 1 && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $8; else if ($2 == t) x[$1] = $8 }
+		END { for (r in x) if (r in n) print (x[r] - n[r]) * 1e9 / e }' "$RAW" | median
+}
 fails() {
 	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $2 == t && $3 == w && $7 != 0 { print $7 }' "$RAW" |
 		sort -u | tr '\n' ' '
@@ -313,6 +343,10 @@ cell() {
 		printf '%.2fx (%.2f s)' "$x" "$m"
 	fi
 	[ -z "$f" ] || printf ' +fail'
+	if [ "$1" = sampled ] && [ -n "${STATS[sampled.$2]:-}" ] &&
+		[ "$(stat_field "sampled.$2" sample_bytes)" = 0 ]; then
+		printf ' not implemented'
+	fi
 }
 mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo n/a; }
 human() {
@@ -322,12 +356,61 @@ human() {
 }
 stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 
+# --- other targets: bookkeeping per live block, cost per event from 1 to 2 threads, sampling
+# accuracy per site ----------------------------------------------------------------------------
+OTHER=()
+if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" live_big "* ]] && [[ " $EXTRA_WL " == *" live_small "* ]]; then
+	for t in full sampled; do
+		nb=$(col 5 native live_big | median) fb=$(col 5 "$t" live_big | median)
+		ns=$(col 5 native live_small | median) fs=$(col 5 "$t" live_small | median)
+		bb=${LIVE_BLOCKS[live_big]:-} bs=${LIVE_BLOCKS[live_small]:-}
+		if [ -n "$nb" ] && [ -n "$fb" ] && [ -n "$ns" ] && [ -n "$fs" ] && [ -n "$bb" ] && [ -n "$bs" ]; then
+			OTHER+=("$(awk -v nb="$nb" -v fb="$fb" -v ns="$ns" -v fs="$fs" -v bb="$bb" -v bs="$bs" -v t="$t" 'BEGIN {
+				per = ((fb - nb) - (fs - ns)) * 1024 / (bb - bs)
+				printf "bookkeeping per live block, %s: %.1f bytes (peak RSS over native: %.0f MB at %d live blocks, %.0f MB at %d)%s",
+					t, per, (fb - nb) / 1024, bb, (fs - ns) / 1024, bs,
+					(t == "full" ? (per <= 32 ? "; target <= 32: met" : "; target <= 32: NOT met") : "") }')")
+		fi
+	done
+fi
+if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" xthread_1t "* ]] && [[ " $WL " == *" xthread "* ]]; then
+	for t in full sampled; do
+		one=$(cpu_ns_per_event "$t" xthread_1t) two=$(cpu_ns_per_event "$t" xthread)
+		if [ -z "$one" ] || [ -z "$two" ]; then
+			continue
+		fi
+		OTHER+=("$(awk -v a="$one" -v b="$two" -v t="$t" 'BEGIN {
+			printf "CPU cost per heap event over native, %s: %.1f ns with 1 thread, %.1f ns with 2 (xthread; x%.2f)%s",
+				t, a, b, (a > 0 ? b / a : 0),
+				(t == "full" ? (b <= a * 1.15 ? "; target: does not grow: met (within 15%)" : "; target: does not grow: NOT met") : "") }')")
+	done
+fi
+if [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.truth.tsv" ]; then
+	OTHER+=("$(awk 'FNR == NR { truth[$1] = $2; next } { if (truth[$1] == $2) ok++; n++ }
+		END { printf "full tracking, live_big, bytes per site vs the program'"'"'s own count: %d of %d sites exact", ok, n }' \
+		"$OUT/sites.truth.tsv" "$OUT/sites.full.tsv")")
+fi
+if [ -n "${STATS[sampled.live_big]:-}" ] && [ "$(stat_field sampled.live_big sample_bytes)" = 0 ]; then
+	OTHER+=("sampling accuracy: n/a, LEAK_SAMPLE not implemented (sampled traces have sample_bytes 0)")
+elif [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.sampled.tsv" ]; then
+	OTHER+=("$(awk -v S="$SAMPLE" 'FNR == NR { full[$1] = $2; tot += $2; next } { samp[$1] = $2 }
+		END { for (f in full) if (full[f] >= tot / 100) {
+			n++; e = (samp[f] + 0) / full[f] - 1; if (e < 0) e = -e
+			if (e <= 0.10) ok++; if (e > worst) { worst = e; wf = f }
+			sd = sqrt(S / full[f]); if (sd > wsd) wsd = sd }
+		printf "sampling accuracy (LEAK_SAMPLE=%d, live_big): %d of %d sites holding >= 1%% of the heap within +-10%% of full tracking, worst %s %.1f%% (Poisson 1-sigma for the smallest such site: %.1f%%); target: all within 10%%: %s",
+			S, ok, n, wf, worst * 100, wsd * 100, (ok == n ? "met" : "NOT met") }' \
+		"$OUT/sites.full.tsv" "$OUT/sites.sampled.tsv")")
+fi
+
 {
 	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $ROUNDS, memcheck rounds: $MC_ROUNDS$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
 	echo
 	echo "Median wall time natively; for each tool the median over rounds of its wall time divided by"
 	echo "the native run of the same round, and its median wall. ovh/ht = (full - 1) / (heaptrack - 1);"
 	echo "the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
+	echo "A sampled cell marked \"not implemented\" ran with LEAK_SAMPLE=$SAMPLE but its trace says"
+	echo "sample_bytes 0: the preload ignored the variable and tracked everything."
 	echo
 	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | ovh/ht | full target | sampled target |"
 	echo "|---|---|---|---|---|---|---|---|---|"
@@ -348,9 +431,6 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 			stgt="<= 1.05x"
 			if [ -n "$sx" ]; then
 				stgt+=$(awk -v s="$sx" 'BEGIN { print (s <= 1.05) ? " met" : " NOT met" }')
-			fi
-			if [ -n "${STATS[sampled.$wl]:-}" ] && [ "$(stat_field "sampled.$wl" sample_bytes)" = 0 ]; then
-				stgt+=" (sampling not implemented: trace has sample_bytes 0)"
 			fi
 			;;
 		esac
@@ -384,6 +464,9 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 	done
 	echo
 	echo "- $HOUR_LINE"
+	for l in "${OTHER[@]}"; do
+		echo "- $l"
+	done
 	echo "- $SYN_LINE"
 	echo "- $REPORT_LINE (target: seconds)"
 	for l in "${PERF_LINES[@]}"; do

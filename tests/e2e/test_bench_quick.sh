@@ -26,7 +26,8 @@ for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; d
 	assert_eq "$(echo "$name" | xargs)" "$wl" "workload name"
 	assert_match "$native" '^ [0-9]+\.[0-9]+ s $' "$wl native time"
 	assert_match "$full" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl libleak full ratio"
-	assert_match "$sampled" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl libleak sampled ratio"
+	assert_match "$sampled" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\)( not implemented)? $' \
+		"$wl libleak sampled ratio"
 done
 assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
 "$TMP/bench/trace_stats" "$TMP/bench/synthetic-1h.lkt" >"$TMP/stats" ||
