@@ -107,9 +107,11 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
 	}
 	if ((uint64_t)(s->live + s->tombs + 1) * 2 > s->cap) {
 		uint32_t cap = s->cap ? s->cap : LK_SHARD_MIN;
-		while ((uint64_t)(s->live + 1) * 4 > cap)
-			cap *=
-			    2; /* after a rehash, at most 25% full: room to grow before the next */
+		/* Double when live entries fill it; a table full of tombstones is rehashed at the
+		 * same size. Afterwards at most a third full: 16-byte entries cost 32-48 bytes per
+		 * live block. */
+		while ((uint64_t)(s->live + 1) * 3 > cap)
+			cap *= 2;
 		if (!lk_heap_rehash_locked(s, cap)) {
 			lk_heap_unlock(s);
 			return false;
@@ -172,6 +174,15 @@ uint64_t lk_heap_table_count(void)
 	uint64_t n = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
 		n += __atomic_load_n(&lk_heap_shards[i].live, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t lk_heap_table_bytes(void)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < LK_HEAP_SHARDS; i++)
+		n += (uint64_t)__atomic_load_n(&lk_heap_shards[i].cap, __ATOMIC_RELAXED) *
+		     sizeof(lk_heap_entry_t);
 	return n;
 }
 

@@ -25,6 +25,9 @@ bool lk_heap_table_lookup(uintptr_t ptr, uint64_t *size, uint32_t *stack_id);
 /* Number of live entries (sum over shards, approximate under concurrency). */
 uint64_t lk_heap_table_count(void);
 
+/* Bytes of table memory (all shards), for the per-block overhead figure. */
+uint64_t lk_heap_table_bytes(void);
+
 /* Calls fn for every live block, one shard locked at a time; fn must not touch the table. */
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg);

@@ -97,6 +97,9 @@ static void test_growth_to_a_million(void **state)
 	for (uintptr_t i = 0; i < N; i++)
 		assert_true(lk_heap_table_insert(0x7f0000000000 + i * 32, 32, 3));
 	assert_int_equal(lk_heap_table_count(), N);
+	/* 16-byte entries, at most 50% load, at least a third after growth. */
+	assert_true(lk_heap_table_bytes() >= 32ull * N);
+	assert_true(lk_heap_table_bytes() <= 48ull * N);
 	uint64_t acc[3] = {0};
 	lk_heap_table_foreach(count_block, acc);
 	assert_int_equal(acc[0], N);
