@@ -1,0 +1,785 @@
+/* unwind.c - the cached x86-64 DWARF stack walker behind every recorded event.
+ *
+ * libunwind's unw_backtrace costs about 7.5 ns a frame and its cache is per thread (cold in
+ * every new thread). Almost every x86-64 frame steps with a rule of one shape: CFA = RSP or
+ * RBP + offset, return address at CFA-8, RBP either unchanged or saved at CFA+k. Such a rule
+ * is built once per return address from the module's .eh_frame (dl_iterate_phdr ->
+ * PT_GNU_EH_FRAME -> binary search table -> FDE -> CIE -> CFA program up to the PC) and kept
+ * in a process-wide open-addressing table that is read without locks; a step is then one
+ * probe and two loads. Anything else (an unknown CFA op, a CFA in another register, a signal
+ * frame, a PC in no module, a CFA that does not move up the stack) sends the whole capture to
+ * unw_backtrace, so the result is always what libunwind would give. Reads are kept on the
+ * thread's stack: every address read lies in [sp, CFA), and the pages up to the highest CFA
+ * are checked once per thread with mincore(2) (no malloc: pthread_getattr_np allocates). */
+#define UNW_LOCAL_ONLY
+#include "unwind.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <link.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LK_UW_PAGE      4096u
+#define LK_UW_STACK_MAX (8u << 20) /* a walk spanning more falls back */
+#define LK_UW_SKIP_MAX  16         /* libleak frames a fallback may have to drop */
+#define LK_UW_LEVELS    14         /* rule table levels: 2^12 .. 2^25 slots */
+#define LK_UW_LEVEL0    12
+
+/* ---- packed rules ---------------------------------------------------------------------- */
+
+/* bits 0-1 kind, bit 2 CFA based on RBP (else RSP), bit 3 RBP saved at CFA+bp_off,
+ * bits 8-31 CFA offset, bits 32-47 bp_off (int16). 0 = no rule yet. */
+enum { LK_RULE_STEP = 1, LK_RULE_END = 2, LK_RULE_UNKNOWN = 3 };
+#define LK_RULE_CFA_BP   4u
+#define LK_RULE_BP_SAVED 8u
+
+static uint64_t lk_rule_pack(bool cfa_bp, int64_t cfa_off, bool bp_saved, int64_t bp_off)
+{
+	if (cfa_off < 8 || cfa_off >= (1 << 24) || bp_off < -32768 || bp_off > 32767)
+		return LK_RULE_UNKNOWN;
+	return LK_RULE_STEP | (cfa_bp ? LK_RULE_CFA_BP : 0) | (bp_saved ? LK_RULE_BP_SAVED : 0) |
+	       (uint64_t)cfa_off << 8 | (uint64_t)(uint16_t)(int16_t)bp_off << 32;
+}
+
+/* ---- process-wide rule table ----------------------------------------------------------- */
+
+/* Levels of doubling size; a level is created when the newest one is half full, so lookups
+ * probe the (dense, early) small levels first and nothing is ever moved or freed while a
+ * reader may look. Insert: CAS the key from 0, then store the rule (release); a reader that
+ * sees the key before the rule treats it as a miss and builds the rule itself. */
+typedef struct {
+	uint64_t pc;
+	uint64_t rule;
+} lk_uw_slot_t;
+
+typedef struct {
+	lk_uw_slot_t *level[LK_UW_LEVELS];
+	uint32_t used[LK_UW_LEVELS];
+	int newest;
+} lk_uw_cache_t;
+
+static lk_uw_cache_t *lk_uw_cache;
+static lk_unwind_mode_t lk_uw_mode = LK_UNWIND_DWARF;
+static uint64_t lk_uw_built, lk_uw_fallbacks;
+
+/* Verified stack pages of this thread: [lk_uw_ok_lo, lk_uw_ok_hi) are mapped. */
+static __thread uintptr_t lk_uw_ok_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t lk_uw_ok_hi __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t lk_uw_hash(uint64_t pc)
+{
+	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static lk_uw_cache_t *lk_uw_cache_get(void)
+{
+	lk_uw_cache_t *c = __atomic_load_n(&lk_uw_cache, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(c != NULL, 1))
+		return c;
+	lk_uw_cache_t *n = lk_sys_mmap(sizeof(*n));
+	if (!n)
+		return NULL;
+	lk_uw_cache_t *expected = NULL;
+	if (!__atomic_compare_exchange_n(&lk_uw_cache, &expected, n, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		lk_sys_munmap(n, sizeof(*n));
+		return expected;
+	}
+	return n;
+}
+
+static inline uint64_t lk_uw_lookup(const lk_uw_cache_t *c, uint64_t pc)
+{
+	uint64_t h = lk_uw_hash(pc);
+	for (int l = 0; l < LK_UW_LEVELS; l++) {
+		const lk_uw_slot_t *s = __atomic_load_n(&c->level[l], __ATOMIC_ACQUIRE);
+		if (!s)
+			return 0;
+		uint64_t mask = (1ull << (LK_UW_LEVEL0 + l)) - 1;
+		for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+			uint64_t k = __atomic_load_n(&s[i].pc, __ATOMIC_ACQUIRE);
+			if (k == pc)
+				return __atomic_load_n(&s[i].rule, __ATOMIC_ACQUIRE);
+			if (k == 0)
+				break;
+		}
+	}
+	return 0;
+}
+
+static void lk_uw_insert(lk_uw_cache_t *c, uint64_t pc, uint64_t rule)
+{
+	int l = __atomic_load_n(&c->newest, __ATOMIC_ACQUIRE);
+	uint64_t cap = 1ull << (LK_UW_LEVEL0 + l);
+	lk_uw_slot_t *s = __atomic_load_n(&c->level[l], __ATOMIC_ACQUIRE);
+	if (!s || (uint64_t)__atomic_load_n(&c->used[l], __ATOMIC_RELAXED) * 2 >= cap) {
+		if (s) {
+			if (l + 1 >= LK_UW_LEVELS)
+				return; /* full: rules are rebuilt on every use from now on */
+			l++;
+			cap *= 2;
+		}
+		lk_uw_slot_t *n = lk_sys_mmap(cap * sizeof(*n));
+		if (!n)
+			return;
+		lk_uw_slot_t *expected = NULL;
+		if (!__atomic_compare_exchange_n(&c->level[l], &expected, n, false,
+		                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			lk_sys_munmap(n, cap * sizeof(*n));
+			n = expected;
+		}
+		int old = l - 1;
+		__atomic_compare_exchange_n(&c->newest, &old, l, false, __ATOMIC_ACQ_REL,
+		                            __ATOMIC_RELAXED);
+		s = n;
+	}
+	uint64_t mask = cap - 1, h = lk_uw_hash(pc);
+	for (uint64_t i = h & mask, tries = 0; tries < cap; i = (i + 1) & mask, tries++) {
+		uint64_t k = __atomic_load_n(&s[i].pc, __ATOMIC_ACQUIRE);
+		if (k == pc)
+			return; /* another thread got there first */
+		if (k == 0 && __atomic_compare_exchange_n(&s[i].pc, &k, pc, false, __ATOMIC_ACQ_REL,
+		                                          __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&s[i].rule, rule, __ATOMIC_RELEASE);
+			__atomic_add_fetch(&c->used[l], 1, __ATOMIC_RELAXED);
+			return;
+		}
+		if (k == pc)
+			return;
+	}
+}
+
+void lk_unwind_invalidate(void)
+{
+	/* Readers may still be probing the old table: it is dropped, never unmapped. */
+	lk_uw_cache_t *n = lk_sys_mmap(sizeof(*n));
+	if (n)
+		__atomic_store_n(&lk_uw_cache, n, __ATOMIC_RELEASE);
+}
+
+/* ---- .eh_frame parsing ----------------------------------------------------------------- */
+
+typedef struct {
+	const uint8_t *p, *end;
+	bool bad;
+} lk_rd_t;
+
+static uint64_t lk_rd_uleb(lk_rd_t *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; r->p < r->end; shift += 7) {
+		uint8_t b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	r->bad = true;
+	return 0;
+}
+
+static int64_t lk_rd_sleb(lk_rd_t *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	while (r->p < r->end) {
+		uint8_t b = *r->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				v |= ~0ull << shift;
+			return (int64_t)v;
+		}
+	}
+	r->bad = true;
+	return 0;
+}
+
+static uint64_t lk_rd_fixed(lk_rd_t *r, unsigned n)
+{
+	if ((size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	memcpy(&v, r->p, n);
+	r->p += n;
+	return v;
+}
+
+/* DW_EH_PE pointer encodings. datarel is the .eh_frame_hdr base; application bits other
+ * than pcrel/datarel (and indirect) are refused. */
+static uint64_t lk_rd_encoded(lk_rd_t *r, uint8_t enc, uint64_t datarel)
+{
+	uint64_t base = (uint64_t)(uintptr_t)r->p, v;
+	if (enc == 0xff) {
+		r->bad = true;
+		return 0;
+	}
+	switch (enc & 0x0f) {
+	case 0x00:
+		v = lk_rd_fixed(r, 8);
+		break;
+	case 0x01:
+		v = lk_rd_uleb(r);
+		break;
+	case 0x02:
+		v = lk_rd_fixed(r, 2);
+		break;
+	case 0x03:
+		v = lk_rd_fixed(r, 4);
+		break;
+	case 0x04:
+		v = lk_rd_fixed(r, 8);
+		break;
+	case 0x09:
+		v = (uint64_t)lk_rd_sleb(r);
+		break;
+	case 0x0a:
+		v = (uint64_t)(int64_t)(int16_t)lk_rd_fixed(r, 2);
+		break;
+	case 0x0b:
+		v = (uint64_t)(int64_t)(int32_t)lk_rd_fixed(r, 4);
+		break;
+	case 0x0c:
+		v = lk_rd_fixed(r, 8);
+		break;
+	default:
+		r->bad = true;
+		return 0;
+	}
+	switch (enc & 0x70) {
+	case 0x00:
+		break;
+	case 0x10:
+		v += base;
+		break;
+	case 0x30:
+		v += datarel;
+		break;
+	default:
+		r->bad = true;
+		return 0;
+	}
+	if (enc & 0x80) /* indirect: never seen for FDE addresses; refuse */
+		r->bad = true;
+	return v;
+}
+
+/* Rule state while running a CFA program. Registers: 6 RBP, 7 RSP, 16 return address. */
+enum { LK_REG_SAME = 0, LK_REG_OFFSET = 1, LK_REG_UNDEF = 2, LK_REG_OTHER = 3 };
+
+typedef struct {
+	int64_t cfa_off, bp_off, ra_off;
+	uint8_t cfa_reg, cfa_ok, bp_how, ra_how;
+} lk_cfa_state_t;
+
+#define LK_CFA_STACK 8
+
+typedef struct {
+	const uint8_t *init, *init_end; /* CIE initial instructions */
+	uint64_t code_align;
+	int64_t data_align;
+	uint64_t ra_reg;
+	uint8_t fde_enc;
+	bool signal, has_z;
+} lk_cie_t;
+
+static void lk_cfa_set_reg(lk_cfa_state_t *st, uint64_t reg, int how, int64_t off)
+{
+	if (reg == 6) {
+		st->bp_how = (uint8_t)how;
+		st->bp_off = off;
+	} else if (reg == 16) {
+		st->ra_how = (uint8_t)how;
+		st->ra_off = off;
+	} else if (reg == 7) {
+		st->cfa_ok = 0; /* an explicit RSP rule: not our shape */
+	}
+}
+
+static void lk_cfa_restore_reg(lk_cfa_state_t *st, const lk_cfa_state_t *init, uint64_t reg)
+{
+	if (reg == 6) {
+		st->bp_how = init->bp_how;
+		st->bp_off = init->bp_off;
+	} else if (reg == 16) {
+		st->ra_how = init->ra_how;
+		st->ra_off = init->ra_off;
+	}
+}
+
+/* Runs the program in [p, end) from location loc while loc <= target. init is the state
+ * after the CIE's initial instructions (NULL while running them). Returns false on an
+ * instruction it does not model. */
+static bool lk_cfa_run(const uint8_t *p, const uint8_t *end, const lk_cie_t *cie, uint64_t loc,
+                       uint64_t target, lk_cfa_state_t *st, const lk_cfa_state_t *init)
+{
+	lk_rd_t r = {p, end, false};
+	lk_cfa_state_t stack[LK_CFA_STACK];
+	int depth = 0;
+	while (r.p < r.end && !r.bad) {
+		uint8_t op = *r.p++;
+		uint8_t low = op & 0x3f;
+		uint64_t reg, delta;
+		switch (op >> 6) {
+		case 1: /* advance_loc */
+			loc += low * cie->code_align;
+			if (loc > target)
+				return true;
+			continue;
+		case 2: /* offset */
+			lk_cfa_set_reg(st, low, LK_REG_OFFSET,
+			               (int64_t)lk_rd_uleb(&r) * cie->data_align);
+			continue;
+		case 3: /* restore */
+			if (!init)
+				return false;
+			lk_cfa_restore_reg(st, init, low);
+			continue;
+		default:
+			break;
+		}
+		switch (op) {
+		case 0x00:
+			break; /* nop */
+		case 0x02:     /* advance_loc1/2/4 */
+		case 0x03:
+		case 0x04:
+			delta = lk_rd_fixed(&r, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
+			loc += delta * cie->code_align;
+			if (loc > target)
+				return !r.bad;
+			break;
+		case 0x05: /* offset_extended */
+			reg = lk_rd_uleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OFFSET,
+			               (int64_t)lk_rd_uleb(&r) * cie->data_align);
+			break;
+		case 0x11: /* offset_extended_sf */
+			reg = lk_rd_uleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OFFSET, lk_rd_sleb(&r) * cie->data_align);
+			break;
+		case 0x06: /* restore_extended */
+			if (!init)
+				return false;
+			lk_cfa_restore_reg(st, init, lk_rd_uleb(&r));
+			break;
+		case 0x07: /* undefined */
+			lk_cfa_set_reg(st, lk_rd_uleb(&r), LK_REG_UNDEF, 0);
+			break;
+		case 0x08: /* same_value */
+			lk_cfa_set_reg(st, lk_rd_uleb(&r), LK_REG_SAME, 0);
+			break;
+		case 0x09: /* register: fine for other registers, not for ours */
+			reg = lk_rd_uleb(&r);
+			lk_rd_uleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OTHER, 0);
+			break;
+		case 0x0a: /* remember_state */
+			if (depth == LK_CFA_STACK)
+				return false;
+			stack[depth++] = *st;
+			break;
+		case 0x0b: /* restore_state */
+			if (depth == 0)
+				return false;
+			*st = stack[--depth];
+			break;
+		case 0x0c: /* def_cfa */
+			st->cfa_reg = (uint8_t)lk_rd_uleb(&r);
+			st->cfa_off = (int64_t)lk_rd_uleb(&r);
+			st->cfa_ok = 1;
+			break;
+		case 0x12: /* def_cfa_sf */
+			st->cfa_reg = (uint8_t)lk_rd_uleb(&r);
+			st->cfa_off = lk_rd_sleb(&r) * cie->data_align;
+			st->cfa_ok = 1;
+			break;
+		case 0x0d: /* def_cfa_register */
+			st->cfa_reg = (uint8_t)lk_rd_uleb(&r);
+			break;
+		case 0x0e: /* def_cfa_offset */
+			st->cfa_off = (int64_t)lk_rd_uleb(&r);
+			break;
+		case 0x13: /* def_cfa_offset_sf */
+			st->cfa_off = lk_rd_sleb(&r) * cie->data_align;
+			break;
+		case 0x0f: /* def_cfa_expression */
+			delta = lk_rd_uleb(&r);
+			r.p += delta <= (uint64_t)(r.end - r.p) ? delta : 0;
+			st->cfa_ok = 0;
+			break;
+		case 0x10: /* expression */
+		case 0x16: /* val_expression */
+			reg = lk_rd_uleb(&r);
+			delta = lk_rd_uleb(&r);
+			if (delta > (uint64_t)(r.end - r.p))
+				return false;
+			r.p += delta;
+			lk_cfa_set_reg(st, reg, LK_REG_OTHER, 0);
+			break;
+		case 0x14: /* val_offset */
+			reg = lk_rd_uleb(&r);
+			lk_rd_uleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OTHER, 0);
+			break;
+		case 0x15: /* val_offset_sf */
+			reg = lk_rd_uleb(&r);
+			lk_rd_sleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OTHER, 0);
+			break;
+		case 0x2e: /* GNU_args_size: no effect on the CFA */
+			lk_rd_uleb(&r);
+			break;
+		case 0x2f: /* GNU_negative_offset_extended */
+			reg = lk_rd_uleb(&r);
+			lk_cfa_set_reg(st, reg, LK_REG_OFFSET,
+			               -(int64_t)lk_rd_uleb(&r) * cie->data_align);
+			break;
+		default:
+			return false; /* set_loc, vendor ops: not modelled */
+		}
+	}
+	return !r.bad;
+}
+
+static bool lk_cie_parse(const uint8_t *cie, lk_cie_t *out)
+{
+	lk_rd_t r = {cie, cie + 16, false};
+	uint64_t len = lk_rd_fixed(&r, 4);
+	if (len == 0xffffffffu)
+		return false; /* 64-bit DWARF .eh_frame: not produced on x86-64 Linux */
+	r.end = r.p + len;
+	if (lk_rd_fixed(&r, 4) != 0)
+		return false; /* not a CIE */
+	uint8_t version = (uint8_t)lk_rd_fixed(&r, 1);
+	const char *aug = (const char *)r.p;
+	size_t aug_len = strnlen(aug, (size_t)(r.end - r.p));
+	r.p += aug_len + 1;
+	if (aug[0] == 'e' && aug[1] == 'h')
+		r.p += 8;
+	out->code_align = lk_rd_uleb(&r);
+	out->data_align = lk_rd_sleb(&r);
+	out->ra_reg = version == 1 ? lk_rd_fixed(&r, 1) : lk_rd_uleb(&r);
+	out->fde_enc = 0; /* absptr */
+	out->signal = false;
+	out->has_z = aug[0] == 'z';
+	if (aug[0] == 'z') {
+		uint64_t alen = lk_rd_uleb(&r);
+		const uint8_t *data_end = r.p + alen;
+		for (const char *a = aug + 1; *a && !r.bad; a++) {
+			if (*a == 'R') {
+				out->fde_enc = (uint8_t)lk_rd_fixed(&r, 1);
+			} else if (*a == 'L') {
+				lk_rd_fixed(&r, 1);
+			} else if (*a == 'P') {
+				uint8_t penc = (uint8_t)lk_rd_fixed(&r, 1);
+				lk_rd_encoded(&r, (uint8_t)(penc & 0x7f), 0); /* skip the pointer */
+			} else if (*a == 'S') {
+				out->signal = true;
+			} else if (*a != 'B' && *a != 'G') {
+				return false;
+			}
+		}
+		r.p = data_end;
+	} else if (aug[0] && !(aug[0] == 'e' && aug[1] == 'h' && !aug[2])) {
+		return false;
+	}
+	out->init = r.p;
+	out->init_end = r.end;
+	return !r.bad && r.p <= r.end;
+}
+
+/* Builds the rule for return address pc from the FDE at fde (pc inside its range). */
+static uint64_t lk_rule_from_fde(const uint8_t *fde, uint64_t pc)
+{
+	lk_rd_t r = {fde, fde + 16, false};
+	uint64_t len = lk_rd_fixed(&r, 4);
+	if (len == 0xffffffffu || len == 0)
+		return LK_RULE_UNKNOWN;
+	r.end = r.p + len;
+	const uint8_t *idp = r.p;
+	uint32_t cie_off = (uint32_t)lk_rd_fixed(&r, 4);
+	if (cie_off == 0)
+		return LK_RULE_UNKNOWN;
+	lk_cie_t cie;
+	if (!lk_cie_parse(idp - cie_off, &cie) || cie.signal || cie.ra_reg != 16)
+		return LK_RULE_UNKNOWN;
+	uint64_t start = lk_rd_encoded(&r, cie.fde_enc, 0);
+	uint64_t range = lk_rd_encoded(&r, (uint8_t)(cie.fde_enc & 0x0f), 0);
+	if (r.bad || pc - 1 < start || pc - 1 >= start + range)
+		return LK_RULE_UNKNOWN;
+	const uint8_t *ins = r.p;
+	if (cie.has_z) { /* the FDE's augmentation data, length first */
+		uint64_t alen = lk_rd_uleb(&r);
+		if (r.bad || alen > (uint64_t)(r.end - r.p))
+			return LK_RULE_UNKNOWN;
+		ins = r.p + alen;
+	}
+	lk_cfa_state_t st = {0};
+	st.ra_how = LK_REG_SAME;
+	if (!lk_cfa_run(cie.init, cie.init_end, &cie, start, UINT64_MAX, &st, NULL))
+		return LK_RULE_UNKNOWN;
+	lk_cfa_state_t init = st;
+	/* The return address points after the call; the call itself is at pc - 1. */
+	if (!lk_cfa_run(ins, r.end, &cie, start, pc - 1, &st, &init))
+		return LK_RULE_UNKNOWN;
+	if (st.ra_how == LK_REG_UNDEF)
+		return LK_RULE_END;
+	if (!st.cfa_ok || (st.cfa_reg != 7 && st.cfa_reg != 6) || st.ra_how != LK_REG_OFFSET ||
+	    st.ra_off != -8 || (st.bp_how != LK_REG_SAME && st.bp_how != LK_REG_OFFSET))
+		return LK_RULE_UNKNOWN;
+	return lk_rule_pack(st.cfa_reg == 6, st.cfa_off, st.bp_how == LK_REG_OFFSET, st.bp_off);
+}
+
+/* Finds the FDE covering pc - 1 through .eh_frame_hdr's sorted table. */
+static uint64_t lk_rule_from_hdr(const uint8_t *hdr, uint64_t pc)
+{
+	lk_rd_t r = {hdr, hdr + 4 + 8 + 8, false};
+	uint8_t version = hdr[0], ptr_enc = hdr[1], count_enc = hdr[2], table_enc = hdr[3];
+	r.p += 4;
+	if (version != 1 || table_enc != 0x3b) /* datarel sdata4: what every linker writes */
+		return LK_RULE_UNKNOWN;
+	lk_rd_encoded(&r, ptr_enc, (uint64_t)(uintptr_t)hdr);
+	uint64_t count = lk_rd_encoded(&r, count_enc, (uint64_t)(uintptr_t)hdr);
+	if (r.bad || count == 0)
+		return LK_RULE_UNKNOWN;
+	const int32_t *table = (const int32_t *)(const void *)r.p;
+	uint64_t target = pc - 1 - (uint64_t)(uintptr_t)hdr;
+	uint64_t lo = 0, hi = count; /* last entry with start <= target */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)table[2 * mid] <= (int64_t)target)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if ((int64_t)table[2 * lo] > (int64_t)target)
+		return LK_RULE_UNKNOWN;
+	return lk_rule_from_fde(hdr + table[2 * lo + 1], pc);
+}
+
+typedef struct {
+	uint64_t pc;
+	uint64_t rule;
+} lk_find_arg_t;
+
+static int lk_find_cb(struct dl_phdr_info *info, size_t size, void *varg)
+{
+	(void)size;
+	lk_find_arg_t *arg = varg;
+	uint64_t pc = arg->pc - 1;
+	const ElfW(Phdr) *eh = NULL;
+	bool inside = false;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t a = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && pc >= a && pc < a + ph->p_memsz)
+			inside = true;
+		else if (ph->p_type == PT_GNU_EH_FRAME)
+			eh = ph;
+	}
+	if (!inside)
+		return 0;
+	arg->rule = eh ? lk_rule_from_hdr((const uint8_t *)(info->dlpi_addr + eh->p_vaddr), arg->pc)
+	               : LK_RULE_UNKNOWN;
+	return 1;
+}
+
+static uint64_t lk_rule_build(uint64_t pc)
+{
+	lk_find_arg_t arg = {pc, LK_RULE_UNKNOWN};
+	dl_iterate_phdr(lk_find_cb, &arg);
+	__atomic_add_fetch(&lk_uw_built, 1, __ATOMIC_RELAXED);
+	return arg.rule;
+}
+
+static inline uint64_t lk_rule_get(lk_uw_cache_t *c, uint64_t pc)
+{
+	uint64_t rule = lk_uw_lookup(c, pc);
+	if (__builtin_expect(rule != 0, 1))
+		return rule;
+	rule = lk_rule_build(pc);
+	lk_uw_insert(c, pc, rule);
+	return rule;
+}
+
+/* ---- stack bounds ---------------------------------------------------------------------- */
+
+/* True if [sp, hi) may be read: extends this thread's verified range with one mincore(2),
+ * which fails with ENOMEM on any unmapped page. */
+static bool lk_uw_stack_ok(uintptr_t sp, uintptr_t hi)
+{
+	if (__builtin_expect(sp >= lk_uw_ok_lo && hi <= lk_uw_ok_hi, 1))
+		return true;
+	if (hi <= sp || hi - sp > LK_UW_STACK_MAX)
+		return false;
+	uintptr_t lo = sp & ~(uintptr_t)(LK_UW_PAGE - 1);
+	uintptr_t top = (hi + LK_UW_PAGE - 1) & ~(uintptr_t)(LK_UW_PAGE - 1);
+	/* Keep what is verified when the new range overlaps it (the same stack, deeper or
+	 * higher); start over on another stack (a signal stack, a coroutine). */
+	bool overlap = lk_uw_ok_hi && lo <= lk_uw_ok_hi && top >= lk_uw_ok_lo;
+	uintptr_t check_lo = lo, check_hi = top;
+	if (overlap && lo >= lk_uw_ok_lo)
+		check_lo = lk_uw_ok_hi; /* only the new pages above */
+	else if (overlap && top <= lk_uw_ok_hi)
+		check_hi = lk_uw_ok_lo; /* only the new pages below */
+	if (check_hi > check_lo) {
+		unsigned char vec[LK_UW_STACK_MAX / LK_UW_PAGE];
+		int saved = errno;
+		long rc = syscall(SYS_mincore, (void *)check_lo, check_hi - check_lo, vec);
+		errno = saved;
+		if (rc != 0)
+			return false;
+	}
+	if (overlap) {
+		lk_uw_ok_lo = lo < lk_uw_ok_lo ? lo : lk_uw_ok_lo;
+		lk_uw_ok_hi = top > lk_uw_ok_hi ? top : lk_uw_ok_hi;
+	} else {
+		lk_uw_ok_lo = lo;
+		lk_uw_ok_hi = top;
+	}
+	return true;
+}
+
+/* ---- walkers --------------------------------------------------------------------------- */
+
+static inline bool lk_uw_keep(uintptr_t pc, uintptr_t skip_lo, uintptr_t skip_hi)
+{
+	return pc < skip_lo || pc >= skip_hi;
+}
+
+/* The DWARF walk from the caller's state; returns the count, or -1 to fall back. */
+static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
+                            uintptr_t skip_lo, uintptr_t skip_hi)
+{
+	lk_uw_cache_t *c = lk_uw_cache_get();
+	if (!c)
+		return -1;
+	uintptr_t base = sp;
+	if (base < lk_uw_ok_lo && !lk_uw_stack_ok(base, base + 16))
+		return -1;
+	int n = 0;
+	while (n < max) {
+		if (lk_uw_keep(pc, skip_lo, skip_hi))
+			frames[n++] = pc;
+		uint64_t rule = lk_rule_get(c, pc);
+		uint32_t kind = rule & 3;
+		if (kind == LK_RULE_END)
+			break;
+		if (kind != LK_RULE_STEP)
+			return -1;
+		uintptr_t cfa = ((rule & LK_RULE_CFA_BP) ? bp : sp) + ((rule >> 8) & 0xffffff);
+		intptr_t bp_off = (int16_t)(uint16_t)(rule >> 32);
+		if (cfa <= sp || cfa - base > LK_UW_STACK_MAX ||
+		    ((rule & LK_RULE_BP_SAVED) && (bp_off >= 0 || cfa + bp_off < sp)))
+			return -1;
+		if (cfa > lk_uw_ok_hi && !lk_uw_stack_ok(base, cfa))
+			return -1;
+		uintptr_t ra = *(const uintptr_t *)(cfa - 8);
+		if (rule & LK_RULE_BP_SAVED)
+			bp = *(const uintptr_t *)(cfa + bp_off);
+		sp = cfa;
+		pc = ra;
+		if (!pc)
+			break;
+	}
+	return n;
+}
+
+/* The frame-pointer chain: stops at the first frame record that is not on the stack above
+ * the previous one. */
+static int lk_uw_walk_fp(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
+                         uintptr_t skip_lo, uintptr_t skip_hi)
+{
+	uintptr_t base = sp;
+	if (base < lk_uw_ok_lo && !lk_uw_stack_ok(base, base + 16))
+		return 0;
+	int n = 0;
+	while (n < max && pc) {
+		if (lk_uw_keep(pc, skip_lo, skip_hi))
+			frames[n++] = pc;
+		if (bp < sp || (bp & 7) || bp + 16 - base > LK_UW_STACK_MAX)
+			break;
+		if (bp + 16 > lk_uw_ok_hi && !lk_uw_stack_ok(base, bp + 16))
+			break;
+		const uintptr_t *rec = (const uintptr_t *)bp;
+		pc = rec[1];
+		sp = bp + 16;
+		bp = rec[0];
+	}
+	return n;
+}
+
+/* unw_backtrace from inside lk_unwind_capture: its frames[0] is a return address into
+ * lk_unwind_capture itself, dropped so the result starts at our caller like the others. */
+static __attribute__((always_inline)) inline int
+lk_uw_libunwind(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi)
+{
+	void *buf[256 + LK_UW_SKIP_MAX + 1];
+	int want = max + LK_UW_SKIP_MAX + 1;
+	if (want > (int)(sizeof(buf) / sizeof(buf[0])))
+		want = (int)(sizeof(buf) / sizeof(buf[0]));
+	int got = unw_backtrace(buf, want), n = 0;
+	for (int i = 1; i < got && n < max; i++)
+		if (lk_uw_keep((uintptr_t)buf[i], skip_lo, skip_hi))
+			frames[n++] = (uintptr_t)buf[i];
+	return n;
+}
+
+__attribute__((noinline)) int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo,
+                                                uintptr_t skip_hi)
+{
+	if (max <= 0)
+		return 0;
+	int saved = errno;
+	int n = -1;
+	if (lk_uw_mode != LK_UNWIND_LIBUNWIND) {
+		/* Our own frame record (this function always has one: it takes the frame
+		 * address) gives the caller's state: its PC, its RSP (our CFA) and its RBP. */
+		const uintptr_t *fp = __builtin_frame_address(0);
+		uintptr_t pc = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+		if (lk_uw_mode == LK_UNWIND_FP)
+			n = lk_uw_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
+		else
+			n = lk_uw_walk_dwarf(pc, sp, bp, frames, max, skip_lo, skip_hi);
+		if (n < 0)
+			__atomic_add_fetch(&lk_uw_fallbacks, 1, __ATOMIC_RELAXED);
+	}
+	if (n < 0)
+		n = lk_uw_libunwind(frames, max, skip_lo, skip_hi);
+	errno = saved;
+	return n;
+}
+
+/* ---- configuration --------------------------------------------------------------------- */
+
+int lk_unwind_parse_mode(const char *s)
+{
+	if (!s || !*s || strcmp(s, "dwarf") == 0)
+		return LK_UNWIND_DWARF;
+	if (strcmp(s, "fp") == 0)
+		return LK_UNWIND_FP;
+	if (strcmp(s, "libunwind") == 0)
+		return LK_UNWIND_LIBUNWIND;
+	return -1;
+}
+
+void lk_unwind_set_mode(lk_unwind_mode_t mode)
+{
+	lk_uw_mode = mode;
+}
+
+void lk_unwind_stats(lk_unwind_stats_t *out)
+{
+	out->rules_built = __atomic_load_n(&lk_uw_built, __ATOMIC_RELAXED);
+	out->fallbacks = __atomic_load_n(&lk_uw_fallbacks, __ATOMIC_RELAXED);
+}

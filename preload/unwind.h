@@ -1,0 +1,40 @@
+/* unwind.h - stack walking for every recorded event: a cached x86-64 DWARF walker (per-PC
+ * rules built once from .eh_frame, kept in a process-wide lock-free table), a frame-pointer
+ * walker, and libunwind's unw_backtrace as the reference and the fallback. */
+#ifndef LEAK_PRELOAD_UNWIND_H
+#define LEAK_PRELOAD_UNWIND_H
+
+#include <stdint.h>
+
+typedef enum {
+	LK_UNWIND_DWARF = 0,     /* default: cached .eh_frame rules, unw_backtrace fallback */
+	LK_UNWIND_FP = 1,        /* frame-pointer chain only (code built with frame pointers) */
+	LK_UNWIND_LIBUNWIND = 2, /* unw_backtrace on every capture (the reference) */
+} lk_unwind_mode_t;
+
+/* Parses a LEAK_UNWIND value ("dwarf", "fp", "libunwind"); -1 if unknown. */
+int lk_unwind_parse_mode(const char *s);
+
+/* Constructor context (or a test): selects the walker for every later capture. */
+void lk_unwind_set_mode(lk_unwind_mode_t mode);
+
+/* Any thread, any context in which unw_backtrace may run. Writes at most max return
+ * addresses to frames, frames[0] being the return address into the caller of this function
+ * (as unw_backtrace's frames[0] is into its caller); addresses in [skip_lo, skip_hi) are left
+ * out and not counted. Returns the count. The cache-hit path never allocates, locks or makes
+ * a system call; a PC seen for the first time costs one dl_iterate_phdr. Preserves errno. */
+int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi);
+
+/* dlclose hook, before the real call: forgets every cached rule (a later library may be
+ * mapped where the unloaded one was). */
+void lk_unwind_invalidate(void);
+
+typedef struct {
+	uint64_t rules_built; /* PCs whose rule was built from .eh_frame */
+	uint64_t fallbacks;   /* captures handed to unw_backtrace (DWARF mode) */
+} lk_unwind_stats_t;
+
+/* Approximate counters (relaxed), for tests and diagnostics. */
+void lk_unwind_stats(lk_unwind_stats_t *out);
+
+#endif

@@ -1,0 +1,310 @@
+/* test_unwind.c - preload/unwind.c: the cached DWARF walker gives unw_backtrace's frames,
+ * frame for frame, on recursion 5 and 30 deep in this binary (frame pointers) and through a
+ * shared library built -O2 without frame pointers (unwind_chain.c, compiled here at run time),
+ * in a new thread (no per-thread warm-up: no rule is built again), and from a signal handler
+ * (a signal frame: the capture falls back to libunwind). A capture whose rules are cached
+ * allocates nothing. The frame-pointer walker agrees with libunwind where frame pointers
+ * exist. */
+#define UNW_LOCAL_ONLY
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dlfcn.h>
+#include <libgen.h>
+#include <libunwind.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "unwind.h"
+
+/* ---- counting malloc: every allocation in this process goes through these ---- */
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t m);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+static volatile long allocs;
+
+void *malloc(size_t n)
+{
+	allocs++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m)
+{
+	allocs++;
+	return __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n)
+{
+	allocs++;
+	return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+/* ---- captures ---- */
+#define MAXF 256
+
+typedef struct {
+	uintptr_t mine[MAXF];
+	void *ref[MAXF];
+	int n_mine, n_ref;
+} capture_t;
+
+__attribute__((noinline)) static void capture_both(capture_t *c)
+{
+	c->n_mine = lk_unwind_capture(c->mine, MAXF, 0, 0);
+	c->n_ref = unw_backtrace(c->ref, MAXF);
+	__asm__ volatile("" ::: "memory"); /* keep both calls real, not tail calls */
+}
+
+/* frames[0] of each is in capture_both (two call sites); from frames[1] on they must match. */
+static void assert_same_frames(const capture_t *c, int min_frames)
+{
+	assert_true(c->n_mine >= min_frames);
+	if (c->n_mine != c->n_ref) {
+		for (int i = 0; i < c->n_mine || i < c->n_ref; i++)
+			fprintf(stderr, "%2d mine %#lx ref %#lx\n", i,
+			        i < c->n_mine ? (unsigned long)c->mine[i] : 0ul,
+			        i < c->n_ref ? (unsigned long)(uintptr_t)c->ref[i] : 0ul);
+	}
+	assert_int_equal(c->n_mine, c->n_ref);
+	for (int i = 1; i < c->n_mine; i++)
+		assert_int_equal(c->mine[i], (uintptr_t)c->ref[i]);
+	assert_true(c->mine[0] - (uintptr_t)c->ref[0] + 64 < 128); /* both in capture_both */
+}
+
+static int capture_cb(void *arg)
+{
+	capture_both(arg);
+	return 1;
+}
+
+/* Recursion in this binary (built with frame pointers). */
+static volatile int sink;
+__attribute__((noinline)) static int recurse(int n, capture_t *c)
+{
+	int r;
+	if (n == 0) {
+		capture_both(c);
+		r = 0;
+	} else {
+		r = recurse(n - 1, c);
+	}
+	sink = r;
+	return r + 1;
+}
+
+/* ---- the shared library without frame pointers ---- */
+typedef int (*uc_cb_t)(void *arg);
+static int (*uc_chain)(int n, uc_cb_t cb, void *arg);
+
+static int build_chain_lib(void **state)
+{
+	(void)state;
+	char src[4096], so[] = "/tmp/test_unwind_chain.XXXXXX", cmd[8192];
+	const char *dir = getenv("LEAK_UNIT_SRC_DIR");
+	snprintf(src, sizeof(src), "%s/unwind_chain.c", dir ? dir : "tests/unit/preload");
+	if (access(src, R_OK) != 0) {
+		fprintf(stderr, "cannot find %s (set LEAK_UNIT_SRC_DIR)\n", src);
+		return -1;
+	}
+	int fd = mkstemp(so);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	const char *cc = getenv("CC") ? getenv("CC") : "cc";
+	snprintf(cmd, sizeof(cmd), "%s -O2 -g -fomit-frame-pointer -fPIC -shared -o %s %s", cc, so,
+	         src);
+	if (system(cmd) != 0)
+		return -1;
+	void *h = dlopen(so, RTLD_NOW);
+	unlink(so);
+	if (!h)
+		return -1;
+	*(void **)&uc_chain = dlsym(h, "uc_chain");
+	return uc_chain ? 0 : -1;
+}
+
+static void test_recursion_fp_binary(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	static capture_t c;
+	recurse(5, &c);
+	assert_same_frames(&c, 7);
+	recurse(30, &c);
+	assert_same_frames(&c, 32);
+}
+
+static void test_chain_without_frame_pointers(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	static capture_t c;
+	lk_unwind_stats_t before, after;
+	for (int depth = 0; depth <= 30; depth++) {
+		lk_unwind_stats(&before);
+		uc_chain(depth, capture_cb, &c);
+		lk_unwind_stats(&after);
+		assert_same_frames(&c, depth + 3);
+		assert_int_equal(after.fallbacks, before.fallbacks); /* the walker did it */
+	}
+}
+
+/* 1000 captures; returns the allocations made meanwhile and the new rules and fallbacks. */
+__attribute__((noinline)) static long measure_captures(lk_unwind_stats_t *delta)
+{
+	uintptr_t frames[MAXF];
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
+	long a0 = allocs;
+	int n = 0;
+	for (int i = 0; i < 1000; i++)
+		n += lk_unwind_capture(frames, MAXF, 0, 0);
+	long a1 = allocs;
+	lk_unwind_stats(&after);
+	assert_true(n > 1000);
+	delta->rules_built = after.rules_built - before.rules_built;
+	delta->fallbacks = after.fallbacks - before.fallbacks;
+	return a1 - a0;
+}
+
+static void test_cache_hit_allocates_nothing(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	lk_unwind_stats_t delta;
+	long a = 0;
+	/* The same call path twice (a volatile bound keeps it one call site): the first round
+	 * builds the rules of this path, the second must only hit. */
+	for (volatile int round = 0; round < 2; round++)
+		a = measure_captures(&delta);
+	assert_int_equal(a, 0);
+	assert_int_equal(delta.rules_built, 0);
+	assert_int_equal(delta.fallbacks, 0);
+}
+
+static void *thread_main(void *arg)
+{
+	uc_chain(7, capture_cb, arg);
+	return NULL;
+}
+
+static void test_new_thread_needs_no_warmup(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	static capture_t c;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, thread_main, &c), 0);
+	pthread_join(t, NULL);
+	assert_same_frames(&c, 10);
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
+	assert_int_equal(pthread_create(&t, NULL, thread_main, &c), 0);
+	pthread_join(t, NULL);
+	lk_unwind_stats(&after);
+	assert_same_frames(&c, 10);
+	assert_int_equal(after.rules_built, before.rules_built);
+}
+
+static capture_t sig_capture;
+static void on_signal(int sig)
+{
+	(void)sig;
+	uc_chain(4, capture_cb, &sig_capture);
+}
+
+static void test_signal_frame_falls_back(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
+	raise(SIGUSR1);
+	lk_unwind_stats(&after);
+	assert_int_equal(after.fallbacks, before.fallbacks + 1);
+	assert_same_frames(&sig_capture, 8);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+static void test_skip_range_and_max(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	static capture_t c;
+	recurse(10, &c);
+	/* Everything inside capture_both..recurse's code is one range here: skip it. */
+	uintptr_t frames[MAXF], lo = c.mine[1] < c.mine[0] ? c.mine[1] : c.mine[0];
+	uintptr_t hi = (c.mine[1] > c.mine[0] ? c.mine[1] : c.mine[0]) + 1;
+	int n = lk_unwind_capture(frames, 3, 0, 0);
+	assert_int_equal(n, 3);
+	n = lk_unwind_capture(frames, MAXF, lo, hi);
+	for (int i = 0; i < n; i++)
+		assert_false(frames[i] >= lo && frames[i] < hi);
+}
+
+static void test_frame_pointer_walk(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_FP);
+	static capture_t c;
+	recurse(30, &c);
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	/* This binary has frame pointers: the chain holds at least the recursion and the test
+	 * function; past it (cmocka, libc) it may stop early, never differ. */
+	assert_true(c.n_mine >= 33);
+	for (int i = 1; i < c.n_mine && i < c.n_ref; i++)
+		if (c.mine[i] != (uintptr_t)c.ref[i]) {
+			assert_true(i >= 33);
+			break;
+		}
+}
+
+static void test_libunwind_mode(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_LIBUNWIND);
+	static capture_t c;
+	uc_chain(9, capture_cb, &c);
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	assert_same_frames(&c, 12);
+}
+
+static void test_parse_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(lk_unwind_parse_mode(NULL), LK_UNWIND_DWARF);
+	assert_int_equal(lk_unwind_parse_mode("dwarf"), LK_UNWIND_DWARF);
+	assert_int_equal(lk_unwind_parse_mode("fp"), LK_UNWIND_FP);
+	assert_int_equal(lk_unwind_parse_mode("libunwind"), LK_UNWIND_LIBUNWIND);
+	assert_int_equal(lk_unwind_parse_mode("bogus"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_mode),
+	    cmocka_unit_test(test_recursion_fp_binary),
+	    cmocka_unit_test(test_chain_without_frame_pointers),
+	    cmocka_unit_test(test_cache_hit_allocates_nothing),
+	    cmocka_unit_test(test_new_thread_needs_no_warmup),
+	    cmocka_unit_test(test_signal_frame_falls_back),
+	    cmocka_unit_test(test_skip_range_and_max),
+	    cmocka_unit_test(test_frame_pointer_walk),
+	    cmocka_unit_test(test_libunwind_mode),
+	};
+	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
+}
