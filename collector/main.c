@@ -45,6 +45,7 @@ struct cli {
 	bool diff_want_b; /* --diff A was seen: the next argument is B */
 	bool follow;
 	double every_s;
+	bool growing_only; /* --fail-on counts fd/thread/zombie findings only when growing */
 	const char **inputs;
 	int n_inputs;
 };
@@ -227,6 +228,36 @@ static int opt_follow(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+static int opt_growing_only(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->growing_only = true;
+	return 0;
+}
+
+/* --fail-on's test: a finding of a kind in mask; with --growing-only, fd, thread and zombie
+ * findings only when their count grows (what a soak test gates on: a listening socket still
+ * open at shutdown is not a leak, one more socket per request is). */
+static bool cli_matches(const struct cli *c, const struct analysis *a)
+{
+	if (!c->fail_mask)
+		return false;
+	if (!c->growing_only)
+		return analyze_matches(a, c->fail_mask);
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		const struct finding_list *l = &a->procs[i].findings;
+		for (size_t k = 0; k < l->n; k++) {
+			const struct finding *f = &l->items[k];
+			bool resource = f->kind == FINDING_FD || f->kind == FINDING_THREAD ||
+			                f->kind == FINDING_ZOMBIE;
+			if ((c->fail_mask & (1u << f->kind)) && (!resource || f->trend.growing))
+				return true;
+		}
+	}
+	return false;
+}
+
 static int opt_every(struct cli *c, const char *arg, struct err *e)
 {
 	char *end;
@@ -277,6 +308,9 @@ static const struct option_def options[] = {
      "END or SIGINT",
      opt_follow},
     {"every", 0, "S", "with --follow: seconds between reports (default 5)", opt_every},
+    {"growing-only", 0, NULL,
+     "with --fail-on: fd, thread and zombie findings count only when growing (soak tests)",
+     opt_growing_only},
     {"output", 'o', "FILE", "write the report to FILE instead of stdout", opt_output},
     {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
      opt_no_symbols},
@@ -487,7 +521,7 @@ static int run_follow(const struct cli *c, FILE *out)
 			                 : report_text_write(out, a, s, &ro, &e);
 			if (rc == 0 && c->json)
 				fputc('\n', out);
-			matched = c->fail_mask && analyze_matches(a, c->fail_mask);
+			matched = cli_matches(c, a);
 			analyze_free(a);
 			if (rc != 0 || fflush(out) != 0) {
 				fprintf(stderr, "leak-report: %s\n", rc ? e.msg : "write failed");
@@ -609,7 +643,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s: %s\n", c.out_path ? c.out_path : "stdout", e.msg);
 		goto out;
 	}
-	status = c.fail_mask && analyze_matches(a, c.fail_mask) ? EXIT_MATCHED : EXIT_OK;
+	status = cli_matches(&c, a) ? EXIT_MATCHED : EXIT_OK;
 out:
 	if (status == EXIT_OK || status == EXIT_MATCHED) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
