@@ -6,13 +6,18 @@
 # leak-report on a synthetic one-hour trace (bench/gen_trace.c). Prints a markdown table and
 # writes it to $BUILD/bench/results.md (raw runs: raw.tsv beside it).
 #
-# Environment: BUILD (default build), BENCH_ROUNDS (default 5), BENCH_MEMCHECK_ROUNDS (default 3:
-# memcheck runs only in the first N rounds, it is 10-60x), BENCH_MEMCHECK_LIMIT (seconds, default
-# 40: a workload whose memcheck run takes longer is marked skip), BENCH_QUICK=1 (1 round, small
-# inputs, no heaptrack/memcheck: a smoke test for `make check`), BENCH_ONLY (space-separated
-# workload names), BENCH_SAMPLE (default 524288), BENCH_OUT (output directory, default
-# $BUILD/bench), BENCH_PERF (1 by default outside quick mode: a flat `perf record` profile of
-# churn_d5 under libleak, top objects and symbols).
+# Environment:
+#   BUILD                  build directory (default build)
+#   BENCH_ROUNDS           interleaved rounds (default 5)
+#   BENCH_MEMCHECK_ROUNDS  memcheck runs only in the first N rounds (default 3; it is 10-90x)
+#   BENCH_MEMCHECK_LIMIT   seconds; a workload whose memcheck run takes longer is marked skip (40)
+#   BENCH_QUICK=1          1 round, small inputs, no heaptrack/memcheck/perf: `make check` smoke test
+#   BENCH_ONLY             space-separated workload names (default: all)
+#   BENCH_EXTRA            runs for the memory/threads/sampling targets (set empty to skip)
+#   BENCH_SAMPLE           LEAK_SAMPLE of the sampled column (default 524288)
+#   BENCH_OUT              output directory (default $BUILD/bench)
+#   BENCH_TIME             GNU time, for peak RSS and CPU time (default /usr/bin/time)
+#   BENCH_PERF             1 (default outside quick mode): flat `perf record` of churn_d5 under libleak
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,7 +61,22 @@ gcc -E "$OUT/unit.c" -o "$OUT/unit.i"
 head -c 4096 /dev/urandom >"$OUT/fd_target.bin"
 CC1=$(gcc -print-prog-name=cc1)
 PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3)
+[ -x "$PY" ] || PY=$(command -v python3 || echo python3)
+SQLITE3=$(command -v sqlite3 || echo sqlite3)
+# Peak RSS and CPU time come from GNU time (Debian package `time`, installed by
+# `make deps-bench`); without it those columns are n/a and wall times are still measured.
+GNU_TIME=${BENCH_TIME-/usr/bin/time}
+if [ ! -x "$GNU_TIME" ]; then
+	log "bench: $GNU_TIME missing (package time): RSS and CPU columns are n/a"
+	GNU_TIME=
+fi
+# missing WORKLOAD: prints the program a workload needs if it is not installed
+missing() {
+	case $1 in
+	python3) [ -x "$PY" ] || echo python3 ;;
+	sqlite3) command -v sqlite3 >/dev/null || echo sqlite3 ;;
+	esac
+}
 
 ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
 WL=${BENCH_ONLY:-$ALL_WL}
@@ -82,7 +102,7 @@ workload() {
 		ENVV=(PYTHONMALLOC=malloc)
 		;;
 	sqlite3)
-		CMD=(sqlite3 :memory:)
+		CMD=("$SQLITE3" :memory:)
 		STDIN=$OUT/workload.sql
 		;;
 	cc1) CMD=("$CC1" -quiet -fpreprocessed -O2 "$OUT/unit.i" -o "$WORK/unit.s") ;;
@@ -148,12 +168,14 @@ run_one() {
 	esac
 	local t0 t1 rc=0 rss wall bytes
 	t0=$(date +%s%N)
-	/usr/bin/time -f '%M %U %S' -o "$dir/rss" timeout -k 5 "$limit" \
+	local timer=()
+	[ -z "$GNU_TIME" ] || timer=("$GNU_TIME" -f '%M %U %S' -o "$dir/rss")
+	"${timer[@]}" timeout -k 5 "$limit" \
 		env "${ENVV[@]}" "${pre[@]}" "${CMD[@]}" <"$STDIN" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 	t1=$(date +%s%N)
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
 	read -r rss cpu < <(awk 'NF == 3 && $1 ~ /^[0-9]+$/ { r = $1; c = $2 + $3 }
-		END { print r + 0, c + 0 }' "$dir/rss")
+		END { print r + 0, c + 0 }' "$dir/rss" 2>/dev/null || echo 0 0)
 	shopt -s nullglob
 	local traces=("$dir"/trace.*.lkt)
 	bytes=$(bytes_of "${traces[@]}" "$dir"/ht*)
@@ -186,6 +208,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "bench: ${ROUNDS} rounds, tools: ${TOOLS[*]}, workloads: $WL (load $LOAD_START)"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for wl in $WL; do
+		[ -z "$(missing "$wl")" ] || continue
 		for tool in "${TOOLS[@]}"; do
 			if [ "$tool" = memcheck ]; then
 				[ "$r" -le "$MC_ROUNDS" ] || continue
@@ -261,8 +284,9 @@ MODS=("$(realpath "$OUT/gen_trace")")
 [ -f "$REPORT" ] && MODS=("$(realpath "$REPORT")" "${MODS[@]}")
 libc=$(gcc -print-file-name=libc.so.6)
 [ -f "$libc" ] && MODS+=("$(realpath "$libc")")
-gen_s=$( { /usr/bin/time -f %e "$OUT/gen_trace" "${GEN_ARGS[@]}" -o "$SYN" "${MODS[@]}" \
-	>/dev/null; } 2>&1 | tail -n 1)
+t0=$(date +%s%N)
+"$OUT/gen_trace" "${GEN_ARGS[@]}" -o "$SYN" "${MODS[@]}" >/dev/null
+gen_s=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 SYN_BYTES=$(stat -c %s "$SYN")
 "$OUT/trace_stats" "$SYN" >/dev/null || log "bench: trace_stats rejects the synthetic trace"
 REPORT_LINE="leak-report on the synthetic trace: n/a ($REPORT not built)"
@@ -271,14 +295,16 @@ if [ -x "$REPORT" ]; then
 	rc=0
 	for _ in 1 2 3; do
 		t0=$(date +%s%N)
-		/usr/bin/time -f %M -o "$WORK/report.rss" "$REPORT" --json "$SYN" >"$WORK/report.json" \
-			2>"$WORK/report.err" || rc=$?
+		timer=()
+		[ -z "$GNU_TIME" ] || timer=("$GNU_TIME" -f %M -o "$WORK/report.rss")
+		"${timer[@]}" "$REPORT" --json "$SYN" >"$WORK/report.json" 2>"$WORK/report.err" || rc=$?
 		t1=$(date +%s%N)
 		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')")
 	done
 	med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)
 	REPORT_LINE="leak-report --json on the synthetic trace: median ${med} s of 3 (${times[*]}), peak RSS"
-	REPORT_LINE+=" $(grep -E '^[0-9]+$' "$WORK/report.rss" | awk '{ printf "%.0f", $1 / 1024 }') MB"
+	rep_mb=$(grep -Es '^[0-9]+$' "$WORK/report.rss" | awk '{ printf "%.0f MB", $1 / 1024 }' || true)
+	REPORT_LINE+=" ${rep_mb:-n/a}"
 	if command -v jq >/dev/null && [ "$rc" -eq 0 ]; then
 		REPORT_LINE+=", findings: $(jq -r '[.processes[].findings[].kind] | group_by(.) |
 			map("\(.[0]) \(length)") | join(", ")' "$WORK/report.json" 2>/dev/null || echo "?")"
@@ -325,7 +351,9 @@ cell() {
 	x=$(ratio "$1" "$2")
 	f=$(fails "$1" "$2")
 	if [ -z "$m" ]; then
-		if [ -n "$f" ]; then
+		if [ -n "$(missing "$2")" ]; then
+			echo "n/a ($(missing "$2") not installed)"
+		elif [ -n "$f" ]; then
 			case $f in
 			"124 ") [ "$1" = memcheck ] && echo "skip (>${MC_LIMIT} s)" || echo "timeout" ;;
 			*) echo "fail (exit ${f% })" ;;
@@ -348,7 +376,7 @@ cell() {
 		printf ' not implemented'
 	fi
 }
-mb() { [ -n "$1" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo n/a; }
+mb() { [ -n "$1" ] && [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo n/a; }
 human() {
 	[ -n "$1" ] && [ "$1" != 0 ] && awk -v b="$1" 'BEGIN {
 		if (b >= 1048576) printf "%.1f MB", b / 1048576; else if (b >= 1024) printf "%.1f KB", b / 1024;
