@@ -177,6 +177,8 @@ LK_EXPORT void *pvalloc(size_t size)
 	if (__builtin_expect(!lk_heap_real_ok(), 0))
 		return lk_bootstrap_alloc(size, 4096);
 	void *ptr = lk_real.pvalloc(size);
-	lk_heap_record_alloc(ptr, size);
+	/* pvalloc hands out whole pages (at least one): that is what the caller owns. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	lk_heap_record_alloc(ptr, size ? (size + page - 1) & ~(page - 1) : page);
 	return ptr;
 }
