@@ -151,21 +151,24 @@
 
 	/* ---- timelines (dygraphs) --------------------------------------------------------- */
 
-	function chartCard(title, note) {
+	function chartCard(key, title, note) {
 		const legend = el('div', {cls: 'legend'});
 		const chart = el('div', {cls: 'chart'});
-		const card = el('div', {cls: 'card timeline'}, [el('h3', {text: title}), chart, legend]);
+		const card = el('div', {cls: 'card timeline', 'data-chart': key}, [el('h3', {text: title}), chart, legend]);
 		if (note) card.append(el('p', {cls: 'note', text: note}));
 		return {card: card, chart: chart, legend: legend};
 	}
 
 	const pendingCharts = [];
 
-	function lineChart(container, title, t, names, columns, bytes, note, extra) {
-		const c = chartCard(title, note);
+	function hasData(t, columns) {
+		return t.length > 0 && columns.some(function (col) { return col.some(function (v) { return v !== 0; }); });
+	}
+
+	function lineChart(container, key, title, t, names, columns, bytes, note, extra) {
+		const c = chartCard(key, title, note);
 		container.append(c.card);
-		const nonzero = columns.some(function (col) { return col.some(function (v) { return v !== 0; }); });
-		if (!t.length || !columns.length || !nonzero) {
+		if (!hasData(t, columns)) {
 			c.chart.replaceWith(el('div', {cls: 'empty', text: 'nothing recorded'}));
 			return;
 		}
@@ -205,28 +208,40 @@
 		});
 	}
 
+	/* Heap and RSS always; descriptors, threads, children and growing stacks when the trace
+	 * has any (one line says which had none, instead of empty charts). */
 	function drawTimelines(section, s) {
 		const wrap = el('div', {cls: 'charts'});
 		section.append(wrap);
-		lineChart(wrap, 'Live heap (left axis) and RSS (right axis)', s.t, ['live heap', 'RSS'], [s.live, s.rss], true, null, {
+		const xAxis = {valueFormatter: function (v) { return 't = ' + fmtSecs(v); }, axisLabelFormatter: function (v) { return fmtSecs(v); }, pixelsPerLabel: 90};
+		lineChart(wrap, 'heap', 'Live heap (left axis) and RSS (right axis)', s.t, ['live heap', 'RSS'], [s.live, s.rss], true, null, {
 			series: {RSS: {axis: 'y2'}},
 			axes: {
-				x: {valueFormatter: function (v) { return 't = ' + fmtSecs(v); }, axisLabelFormatter: function (v) { return fmtSecs(v); }, pixelsPerLabel: 90},
+				x: xAxis,
 				y: {valueFormatter: fmtBytes, axisLabelFormatter: fmtBytes, axisLabelWidth: 70, includeZero: true},
 				y2: {valueFormatter: fmtBytes, axisLabelFormatter: fmtBytes, axisLabelWidth: 70, includeZero: true, independentTicks: true, drawGrid: false},
 			},
 		});
-		const types = Object.keys(s.fds);
-		lineChart(wrap, 'Open descriptors by type', s.t, types, types.map(function (k) { return s.fds[k]; }), false,
-			types.length ? null : 'No descriptor was opened while tracing.');
-		lineChart(wrap, 'Threads', s.t, ['created so far', 'of those, not joined or detached at the end'],
-			[s.threads_created, s.threads_unjoined], false, 'The trace records when each thread started and its last state.');
-		lineChart(wrap, 'Child processes', s.t, ['spawned so far', 'of those, unreaped at the end'],
-			[s.children_spawned, s.children_unreaped], false, 'The trace records when each child started and its last state.');
+		const none = [];
 		const g = s.growing || [];
-		lineChart(wrap, 'Top growing stacks (live bytes)', s.t, uniqueLabels(g.map(function (x) { return x.label; })),
-			g.map(function (x) { return x.v; }), true,
-			g.length ? 'The ' + g.length + ' stacks whose live bytes grew most from the first to the last snapshot, labelled by their top frame outside the C runtime.' : 'No stack grew between the first and the last snapshot.');
+		if (g.length)
+			lineChart(wrap, 'growing', 'Top growing stacks (live bytes)', s.t, uniqueLabels(g.map(function (x) { return x.label; })),
+				g.map(function (x) { return x.v; }), true,
+				'The ' + g.length + ' stacks whose live bytes grew most from the first to the last snapshot, labelled by their top frame outside the C runtime.');
+		else none.push('no stack grew between the first and the last snapshot');
+		const types = Object.keys(s.fds);
+		const fdCols = types.map(function (k) { return s.fds[k]; });
+		if (hasData(s.t, fdCols)) lineChart(wrap, 'fds', 'Open descriptors by type', s.t, types, fdCols, false);
+		else none.push('no descriptor open at any snapshot');
+		if (hasData(s.t, [s.threads_created]))
+			lineChart(wrap, 'threads', 'Threads', s.t, ['created so far', 'of those, not joined or detached at the end'],
+				[s.threads_created, s.threads_unjoined], false, 'The trace records when each thread started and its last state.');
+		else none.push('no thread created');
+		if (hasData(s.t, [s.children_spawned]))
+			lineChart(wrap, 'children', 'Child processes', s.t, ['spawned so far', 'of those, unreaped at the end'],
+				[s.children_spawned, s.children_unreaped], false, 'The trace records when each child started and its last state.');
+		else none.push('no child process');
+		if (none.length) section.append(el('p', {cls: 'note none', text: 'Not charted: ' + none.join('; ') + '.'}));
 	}
 
 	/* ---- flame graphs (own SVG icicle) ---------------------------------------------- */
