@@ -53,7 +53,7 @@ if [ "$QUICK" = 1 ]; then
 	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4
 else
 	CHURN_ROUNDS=140000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
-	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=256 LIVE_SMALL=16
+	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16
 fi
 awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
 awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
@@ -194,7 +194,10 @@ run_one() {
 	if [ "$wl" = live_big ] && [ "$rc" -eq 0 ] && [ ${#traces[@]} -gt 0 ] && [ -x "$REPORT" ] &&
 		command -v jq >/dev/null && [ ! -s "$OUT/sites.$tool.tsv" ]; then
 		cp "$dir/stdout" "$OUT/sites.truth.tsv"
+		# live bytes at exit: leak + reachable findings (growth findings describe the same
+		# stacks over time and would count them twice)
 		"$REPORT" --json "${traces[@]}" 2>/dev/null | jq -r '[.processes[].findings[] |
+			select(.kind == "leak" or .kind == "reachable") |
 			select(.stack[0].function // "" | test("^site_[0-9]+$")) |
 			{f: .stack[0].function, b: .bytes}] | group_by(.f)[] |
 			"\(.[0].f) \(map(.b) | add)"' >"$OUT/sites.$tool.tsv" 2>/dev/null || true
