@@ -26,6 +26,9 @@
 #   LKR_ALLOW_TRUNCATED=1   truncated traces are fine (killed, _exit, fault tests)
 #   LKR_MAX_TRUNCATED=N     at most N truncated traces (docs/FORMAT.md: a process that ends
 #                           with _exit before the final snapshot leaves no END record)
+#   LKR_HEADER_ONLY_OK=1    a trace that is only a header (the process left with _exit before
+#                           its first snapshot: dash, fork children, os._exit) is fine; their
+#                           number is LKR_N_HEADER_ONLY
 #   LKR_TRUNC_OK_EXES="a b" truncated traces of these executables (basenames, else the %e
 #                           part of the trace name) are fine, e.g. dash, which leaves with _exit
 #   LKR_EXPECT_STATUS=N     the native run itself must end with status N (catches a broken
@@ -44,6 +47,7 @@ lkr_reset() {
 	LKR_ALLOW_TRUNCATED=0
 	LKR_MAX_TRUNCATED=0
 	LKR_TRUNC_OK_EXES=
+	LKR_HEADER_ONLY_OK=0
 	LKR_EXPECT_STATUS=
 	LKR_WRAP=1
 }
@@ -133,6 +137,16 @@ lkr_compare() {
 	local extra
 	extra=$(grep -ci libleak "$ld/stderr" || true)
 	extra=$((extra - $(grep -ci libleak "$nd/stderr" || true)))
+	# Servers started in the background log to work/*.out (common.sh start_server).
+	local f n
+	for f in "$ld"/work/*.out; do
+		[ -f "$f" ] || continue
+		n=$(grep -ci libleak "$f" || true)
+		if [ "$n" -gt 0 ] && [ "$LKR_CMP_STDERR" != 1 ] && [ -z "$LKR_STDERR_EXTRA" ]; then
+			grep -i libleak "$f" | head -n 10 | sed 's/^/    | /' >&2
+			fail "$what: libleak printed $n line(s) into $(basename "$f") (a server's stderr)"
+		fi
+	done
 	if [ -n "$LKR_STDERR_EXTRA" ]; then
 		local nl ll
 		nl=$(wc -l <"$nd/stderr")
@@ -145,7 +159,6 @@ lkr_compare() {
 		grep -i libleak "$ld/stderr" | head -n 10 | sed 's/^/    | /' >&2
 		fail "$what: libleak printed $extra warning line(s) on a run that should be clean"
 	fi
-	local f
 	for f in $LKR_ARTIFACTS; do
 		[ -e "$nd/work/$f" ] || fail "$what: the native run wrote no $f"
 		if ! cmp -s "$nd/work/$f" "$ld/work/$f"; then
@@ -193,16 +206,25 @@ lkr_check_traces() {
 		fail "$what: leak-report listed $n_procs processes for $LKR_N_TRACES traces"
 	LKR_N_TRUNCATED=$(jq '[.processes[] | select(.truncated)] | length' <<<"$LKR_JSON")
 	LKR_DROPPED=$(jq '[.processes[].dropped_events // 0] | add // 0' <<<"$LKR_JSON")
-	# Truncated traces not excused by LKR_TRUNC_OK_EXES.
+	LKR_N_HEADER_ONLY=$(jq '[.processes[] | select(.truncated and .snapshots == 0 and
+		((.truncation // "") | test("before its first snapshot")))] | length' <<<"$LKR_JSON")
+	# Which programs those were: the %e part of the trace names (they have no PROCESS record).
+	LKR_HEADER_ONLY_EXES=$(jq -r '[.processes[] | select(.truncated and .snapshots == 0)
+		| (.trace // "?") | split("/") | last | split(".")[1] // "?"] | unique | join(" ")' \
+		<<<"$LKR_JSON")
+	# Truncated traces not excused by LKR_TRUNC_OK_EXES or LKR_HEADER_ONLY_OK.
 	local bad
 	# shellcheck disable=SC2016 # jq variables
-	bad=$(jq --arg ok " $LKR_TRUNC_OK_EXES " '[.processes[] | select(.truncated)
+	bad=$(jq --arg ok " $LKR_TRUNC_OK_EXES " --arg ho "$LKR_HEADER_ONLY_OK" '[.processes[]
+		| select(.truncated)
+		| select($ho != "1" or .snapshots != 0
+			or ((.truncation // "") | test("before its first snapshot") | not))
 		| (if .exe then .exe | split("/") | last
 		   else (.trace // "?") | split("/") | last | split(".")[1] // "?" end) as $b
 		| select($ok | contains(" " + $b + " ") | not)] | length' \
 		<<<"$LKR_JSON")
 	if [ "$LKR_ALLOW_TRUNCATED" != 1 ] && [ "$bad" -gt "$LKR_MAX_TRUNCATED" ]; then
-		jq -r '.processes[] | select(.truncated) | "    truncated: pid \(.pid) \(.exe) \(.argv | tostring | .[0:120])"' \
+		jq -r '.processes[] | select(.truncated) | "    truncated: \(.trace): \(.truncation)"' \
 			<<<"$LKR_JSON" | head -n 20 >&2
 		fail "$what: $bad of $LKR_N_TRACES trace(s) are truncated though every process exited normally (at most $LKR_MAX_TRUNCATED expected${LKR_TRUNC_OK_EXES:+, besides $LKR_TRUNC_OK_EXES})"
 	fi
@@ -219,7 +241,7 @@ lkr_pair() {
 	lkr_compare "$LKR_NATIVE" "$LKR_LEAK" "$name"
 	lkr_check_traces "$LKR_LEAK/traces" "$name"
 	note "$name: status $(cat "$LKR_LEAK/status"), stdout identical, $LKR_N_TRACES trace(s) read" \
-		"($LKR_N_TRUNCATED truncated, $LKR_DROPPED dropped events);" \
+		"($LKR_N_TRUNCATED truncated, $LKR_N_HEADER_ONLY of them header-only${LKR_HEADER_ONLY_EXES:+: $LKR_HEADER_ONLY_EXES}, $LKR_DROPPED dropped events);" \
 		"native $(cat "$LKR_NATIVE/seconds")s, libleak $(cat "$LKR_LEAK/seconds")s"
 	lkr_reset
 }
