@@ -180,11 +180,16 @@ static int write_tasks(struct json_out *j, const struct model_proc *p, const uin
 }
 
 /* The stack's label: its first frame outside the C/C++ runtime that has a name (the
- * allocation wrappers there say nothing about who leaks), else its first frame. */
-static const char *top_frame(const struct sym_stack *st, char *buf, size_t len)
+ * allocation wrappers there say nothing about who leaks), else its first frame, followed by
+ * its caller with the line of the call ("copy_string <- main:46"), which tells apart the
+ * stacks of a helper called from several places. */
+static const char *stack_label(const struct sym_stack *st, char *buf, size_t len)
 {
 	static const char *const runtime[] = {"libc.so", "libc-", "libstdc++", "ld-linux",
 	                                      "libgcc_s"};
+	if (!st->n)
+		return "[no stack]";
+	size_t top = 0;
 	for (size_t i = 0; i < st->n; i++) {
 		const struct sym_frame *f = &st->frames[i];
 		if (!f->function)
@@ -194,10 +199,24 @@ static const char *top_frame(const struct sym_stack *st, char *buf, size_t len)
 		bool rt = false;
 		for (size_t k = 0; k < sizeof(runtime) / sizeof(runtime[0]); k++)
 			rt = rt || strncmp(base, runtime[k], strlen(runtime[k])) == 0;
-		if (!rt)
-			return f->function;
+		if (!rt) {
+			top = i;
+			break;
+		}
 	}
-	return st->n ? export_frame_name(&st->frames[0], buf, len) : "[no stack]";
+	char a[256], b[256];
+	const char *name = export_frame_name(&st->frames[top], a, sizeof(a));
+	if (top + 1 >= st->n) {
+		snprintf(buf, len, "%s", name);
+		return buf;
+	}
+	const struct sym_frame *caller = &st->frames[top + 1];
+	const char *cname = export_frame_name(caller, b, sizeof(b));
+	if (caller->line)
+		snprintf(buf, len, "%s \u2190 %s:%d", name, cname, caller->line);
+	else
+		snprintf(buf, len, "%s \u2190 %s", name, cname);
+	return buf;
 }
 
 struct ctx {
@@ -267,7 +286,7 @@ static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples
 		char buf[512];
 		json_out_begin_object(c->j);
 		json_out_key(c->j, "label");
-		json_out_str(c->j, top_frame(&c->st, buf, sizeof(buf)));
+		json_out_str(c->j, stack_label(&c->st, buf, sizeof(buf)));
 		json_out_key(c->j, "stack_id");
 		json_out_u64(c->j, r->stack_id);
 		json_out_key(c->j, "growth");

@@ -65,13 +65,17 @@
 
 	const RUNTIME = /^(libc\.so|libc-|libstdc\+\+|ld-linux|libgcc_s)/;
 
-	/* First named frame outside the C/C++ runtime: the code that asked for the resource. */
+	/* First named frame outside the C/C++ runtime (the code that asked for the resource), and
+	 * its caller with the line of the call, which tells apart the stacks of a shared helper
+	 * (series.c labels the growing stacks the same way). */
 	function topFrame(stack) {
 		if (!stack || !stack.length) return '[no stack]';
-		for (const f of stack) {
-			if (f.function && !RUNTIME.test(baseName(f.module || ''))) return f.function;
-		}
-		return frameName(stack[0]);
+		let i = stack.findIndex(function (f) { return f.function && !RUNTIME.test(baseName(f.module || '')); });
+		if (i < 0) i = 0;
+		const name = frameName(stack[i]);
+		const c = stack[i + 1];
+		if (!c) return name;
+		return name + ' \u2190 ' + frameName(c) + (c.line ? ':' + c.line : '');
 	}
 
 	function frameWhere(f) {
