@@ -1,0 +1,312 @@
+/* test_growth.c - analyze_growth.c on synthesized traces with known shapes: a steady leak is
+ * a growth finding with the right rate, first/last values and eta; a cache that warms up and
+ * plateaus is not; a stack that is reachable at exit but grows becomes a leak; --window
+ * bounds; descriptors and threads that pile up are marked growing and a fixed set is not;
+ * RSS growth without heap growth is an rss finding. Plus growth_test_series on raw series. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "analyze_growth.h"
+#include "trace_reader.h"
+#include "trace_builder.h"
+
+#define N_SNAPS 40
+#define STEP_NS 100000000ull /* 100 ms */
+
+static struct model *load(struct tb *t)
+{
+	struct model *m = model_create();
+	struct err e = {{0}};
+	assert_int_equal(trace_reader_load_mem(m, "t", t->file.data, t->file.len, &e), 0);
+	return m;
+}
+
+static struct analysis *run(struct model *m, const struct analyze_opts *o)
+{
+	struct analysis *a;
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, o, &a, &e), 0);
+	return a;
+}
+
+static void snap(struct tb *t, uint64_t seq, uint64_t rss, uint64_t live, uint64_t flags)
+{
+	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_SNAPSHOT);
+	trace_put_u(&t->chunk, seq);
+	trace_put_u(&t->chunk, seq * STEP_NS);
+	trace_put_u(&t->chunk, rss);
+	trace_put_u(&t->chunk, live);
+	trace_put_u(&t->chunk, 1);
+	for (int i = 0; i < 4; i++)
+		trace_put_u(&t->chunk, 0);
+	trace_put_u(&t->chunk, flags);
+	trace_rec_end(&t->chunk, r);
+}
+
+static void fd_open_at(struct tb *t, uint64_t fd, uint64_t stack_id, uint64_t t_ns)
+{
+	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_FD_OPEN);
+	trace_put_u(&t->chunk, fd);
+	trace_put_u(&t->chunk, 1);
+	trace_put_u(&t->chunk, TRACE_FD_SOCKET);
+	trace_put_u(&t->chunk, 0);
+	trace_put_u(&t->chunk, stack_id);
+	trace_put_u(&t->chunk, t_ns);
+	tb_str(&t->chunk, "tcp 127.0.0.1:80");
+	tb_str(&t->chunk, "");
+	tb_str(&t->chunk, "accept");
+	trace_rec_end(&t->chunk, r);
+}
+
+static const struct finding *find(const struct analysis *a, enum finding_kind k, uint32_t stack)
+{
+	const struct finding_list *l = &a->procs[0].findings;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->items[i].kind == k && l->items[i].stack_id == stack)
+			return &l->items[i];
+	}
+	return NULL;
+}
+
+static size_t count_kind(const struct analysis *a, enum finding_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->procs[0].findings.n; i++)
+		n += a->procs[0].findings.items[i].kind == k;
+	return n;
+}
+
+/* Stack 1 leaks 1000 bytes (one block) per snapshot: 10 KB/s. Stack 2 is a cache that
+ * fills to 50 KB over the first 10 snapshots, then holds with churn noise of +-500 bytes.
+ * Stack 3 never changes. Optionally a final snapshot whose blocks the scan found reachable. */
+static void heap_trace(struct tb *t, bool final_reachable)
+{
+	tb_init(t);
+	tb_process(t, 10, 1, 0, 0, "/app", 0, NULL);
+	for (uint64_t id = 1; id <= 3; id++) {
+		const uint64_t f[] = {0x1000 * id};
+		tb_stack(t, id, 1, f);
+	}
+	for (uint64_t i = 0; i < N_SNAPS; i++) {
+		snap(t, i, 1 << 20, 0, 0);
+		tb_site(t, 1, 1000 * (i + 1), i + 1);
+		uint64_t cache = i < 10 ? 5000 * (i + 1) : 50000 + (i * 7919 % 1001) - 500;
+		tb_site(t, 2, cache, i < 10 ? i + 1 : 10);
+		if (i == 0)
+			tb_site(t, 3, 4096, 1);
+		tb_flush(t);
+	}
+	if (final_reachable) {
+		snap(t, N_SNAPS, 1 << 20, 0, TRACE_SNAP_FINAL);
+		tb_block(t, 0x10, 40000, 1, TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE);
+		tb_block(t, 0x20, 50000, 2, TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE);
+		tb_end(t, N_SNAPS * STEP_NS, TRACE_END_EXIT, 0);
+		tb_flush(t);
+	}
+}
+
+static void test_steady_leak_and_plateau(void **state)
+{
+	(void)state;
+	struct tb t;
+	heap_trace(&t, false);
+	struct model *m = load(&t);
+	struct analyze_opts o = {.limit_bytes = 1000000};
+	struct analysis *a = run(m, &o);
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 1);
+	const struct finding *g = find(a, FINDING_GROWTH, 1);
+	assert_non_null(g);
+	assert_true(fabs(g->trend.bytes_per_sec - 10000) < 1);
+	assert_true(fabs(g->trend.count_per_sec - 10) < 0.01);
+	assert_true(g->trend.tau > 0.99 && g->trend.p_value < 1e-6);
+	assert_int_equal(g->trend.first_bytes, 1000);
+	assert_int_equal(g->trend.last_bytes, 40000);
+	assert_int_equal(g->bytes, 40000);
+	assert_int_equal(g->count, 40);
+	assert_true(g->trend.window_start_s == 0);
+	assert_true(fabs(g->trend.window_end_s - 3.9) < 1e-9);
+	assert_true(fabs(g->trend.eta_s - (1000000 - 40000) / 10000.0) < 0.01);
+	/* Ranked first; the cache (stack 2) and the constant stack are leaks from SITEs only. */
+	assert_int_equal(a->procs[0].findings.items[0].kind, FINDING_GROWTH);
+	assert_null(find(a, FINDING_GROWTH, 2));
+	assert_non_null(find(a, FINDING_LEAK, 2));
+	assert_int_equal(count_kind(a, FINDING_RSS), 0);
+	analyze_free(a);
+
+	/* Without --limit: no eta. */
+	o.limit_bytes = 0;
+	a = run(m, &o);
+	assert_true(find(a, FINDING_GROWTH, 1)->trend.eta_s < 0);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void test_growth_wins_over_reachable(void **state)
+{
+	(void)state;
+	struct tb t;
+	heap_trace(&t, true);
+	struct model *m = load(&t);
+	struct analyze_opts o = {0};
+	struct analysis *a = run(m, &o);
+	/* Stack 1 grows: reachable at exit, but a leak. Stack 2 (plateau) stays reachable. */
+	assert_non_null(find(a, FINDING_GROWTH, 1));
+	assert_non_null(find(a, FINDING_LEAK, 1));
+	assert_null(find(a, FINDING_REACHABLE, 1));
+	assert_non_null(find(a, FINDING_REACHABLE, 2));
+	assert_null(find(a, FINDING_LEAK, 2));
+	assert_null(find(a, FINDING_GROWTH, 2));
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void test_window(void **state)
+{
+	(void)state;
+	struct tb t;
+	heap_trace(&t, false);
+	struct model *m = load(&t);
+	/* The first 0.5 s: 6 snapshots, too few for a verdict. */
+	struct analyze_opts o = {
+	    .window_start_set = true, .window_end_set = true, .window_end_s = 0.5};
+	struct analysis *a = run(m, &o);
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+	analyze_free(a);
+	/* The first second, while the cache fills: the cache's warm-up (+50 KB/s) looks like
+	 * growth in such a window; the leak's 7 KB over the tested 0.7 s is under the floor. */
+	o.window_end_s = 1.0;
+	a = run(m, &o);
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 1);
+	const struct finding *g = find(a, FINDING_GROWTH, 2);
+	assert_non_null(g);
+	assert_true(g->trend.window_end_s <= 1.0 + 1e-9);
+	assert_int_equal(g->trend.last_bytes, 49611);
+	analyze_free(a);
+	/* The last 1.5 s (negative start): 16 snapshots, only the leak. */
+	o = (struct analyze_opts){.window_start_set = true, .window_start_s = -1.5};
+	a = run(m, &o);
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 1);
+	g = find(a, FINDING_GROWTH, 1);
+	assert_true(fabs(g->trend.window_start_s - 2.4) < 1e-9);
+	assert_int_equal(g->trend.first_bytes, 25000);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+/* Stack 5 accepts a socket per snapshot and never closes it; stack 6 opened 3 at start;
+ * stack 7 starts a thread per snapshot that finishes and is never joined; stack 8 started
+ * 2 threads at start. RSS grows 1 MiB per snapshot while the heap stays flat. */
+static void test_resources_and_rss(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+	for (uint64_t id = 5; id <= 8; id++) {
+		const uint64_t f[] = {0x1000 * id};
+		tb_stack(&t, id, 1, f);
+	}
+	for (uint64_t i = 0; i < N_SNAPS; i++) {
+		uint64_t now = i * STEP_NS;
+		if (i == 0) {
+			for (uint64_t k = 0; k < 3; k++)
+				fd_open_at(&t, 3 + k, 6, 0);
+			tb_thread(&t, 2000, 8, 0, TRACE_THREAD_RUNNING);
+			tb_thread(&t, 2001, 8, 0, TRACE_THREAD_RUNNING);
+		}
+		fd_open_at(&t, 10 + i, 5, now);
+		tb_thread(&t, 1000 + i, 7, now, TRACE_THREAD_FINISHED);
+		snap(&t, i, (100 + i) << 20, 8192, 0);
+		if (i == 0)
+			tb_site(&t, 5, 8192, 2);
+		tb_flush(&t);
+	}
+	struct model *m = load(&t);
+	struct analyze_opts o = {0};
+	struct analysis *a = run(m, &o);
+	const struct finding *f5 = find(a, FINDING_FD, 5), *f6 = find(a, FINDING_FD, 6);
+	assert_non_null(f5);
+	assert_non_null(f6);
+	assert_true(f5->trend.growing);
+	assert_true(fabs(f5->trend.count_per_sec - 10) < 0.01);
+	assert_int_equal(f5->trend.first_count, 1);
+	assert_int_equal(f5->trend.last_count, 40);
+	assert_false(f6->trend.growing);
+	const struct finding *t7 = find(a, FINDING_THREAD, 7), *t8 = find(a, FINDING_THREAD, 8);
+	assert_non_null(t7);
+	assert_non_null(t8);
+	assert_true(t7->trend.growing);
+	assert_int_equal(t7->count, 40);
+	assert_false(t8->trend.growing);
+	/* RSS +10 MiB/s, heap flat: one rss finding naming the cause. */
+	assert_int_equal(count_kind(a, FINDING_RSS), 1);
+	const struct finding *r = find(a, FINDING_RSS, 0);
+	assert_true(fabs(r->trend.bytes_per_sec - 10.0 * (1 << 20)) < 1);
+	assert_int_equal(r->bytes, (uint64_t)139 << 20);
+	assert_non_null(strstr(r->state, "fragmentation"));
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+static void test_series_rules(void **state)
+{
+	(void)state;
+	double x[60], y[60];
+	const struct growth_test floors = {8192, 0.1};
+	struct growth_result r;
+	/* Linear 1 KB/s over 6 s: 6 KB < 8 KiB floor: not material. */
+	for (int i = 0; i < 60; i++) {
+		x[i] = i * 0.1;
+		y[i] = 1e5 + 1000 * x[i];
+	}
+	growth_test_series(x, y, 60, &floors, &r);
+	assert_false(r.growing);
+	assert_true(fabs(r.slope - 1000) < 1e-6);
+	/* 10 KB/s but on top of 1 MB: 60 KB is below 10% of the level. */
+	for (int i = 0; i < 60; i++)
+		y[i] = 1e6 + 10000 * x[i];
+	growth_test_series(x, y, 60, &floors, &r);
+	assert_false(r.growing);
+	/* From 0: material and significant. */
+	for (int i = 0; i < 60; i++)
+		y[i] = 10000 * x[i];
+	growth_test_series(x, y, 60, &floors, &r);
+	assert_true(r.growing);
+	/* Rising for the first 40% of the span, flat after: the last half has no slope. */
+	for (int i = 0; i < 60; i++)
+		y[i] = i < 24 ? 10000 * x[i] : 10000 * x[23];
+	growth_test_series(x, y, 60, &floors, &r);
+	assert_false(r.growing);
+	/* Too few points. */
+	growth_test_series(x, y, GROWTH_MIN_POINTS - 1, &floors, &r);
+	assert_false(r.growing);
+	/* Decreasing. */
+	for (int i = 0; i < 60; i++)
+		y[i] = 1e6 - 10000 * x[i];
+	growth_test_series(x, y, 60, &floors, &r);
+	assert_false(r.growing);
+	assert_true(r.slope < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_steady_leak_and_plateau),
+	    cmocka_unit_test(test_growth_wins_over_reachable),
+	    cmocka_unit_test(test_window),
+	    cmocka_unit_test(test_resources_and_rss),
+	    cmocka_unit_test(test_series_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
