@@ -28,6 +28,8 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -71,6 +73,8 @@ static int lk_wake_word; /* futex: bumped to wake the writer */
 static int lk_done_word; /* futex: bumped after a requested final snapshot */
 static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 static volatile int lk_thread_running;
+
+#define LK_ALONE_CHECK_NS 200000000ull /* how often the writer checks it is the last thread */
 
 static void lk_snap_lock(void)
 {
@@ -385,6 +389,34 @@ void lk_writer_request_from_signal(int final, int signo)
 	}
 }
 
+/* True if the main thread has ended with pthread_exit (a zombie leader) and this writer is the
+ * only thread left. glibc calls exit(0) when the last thread returns, but the writer counts as
+ * one, so without this check such a process would never end. */
+static bool lk_writer_alone(void)
+{
+	char buf[1024];
+	int fd = lk_sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ssize_t n = lk_sys_read(fd, buf, sizeof(buf) - 1);
+	lk_sys_close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parens */
+	if (!p || p[1] != ' ')
+		return false;
+	char state = p[2];
+	p += 2;
+	for (int field = 3; field < 20 && *p; p++) /* num_threads is field 20 */
+		if (*p == ' ')
+			field++;
+	long threads = 0;
+	while (*p >= '0' && *p <= '9')
+		threads = threads * 10 + (*p++ - '0');
+	return state == 'Z' && threads == 2; /* the zombie leader and us */
+}
+
 static void *lk_writer_main(void *arg)
 {
 	(void)arg;
@@ -399,10 +431,15 @@ static void *lk_writer_main(void *arg)
 		uint64_t due = lk_last_ns + interval;
 		if (now < due && !lk_req_final && !lk_req_forced) {
 			uint64_t wait = due - now;
+			if (wait > LK_ALONE_CHECK_NS)
+				wait = LK_ALONE_CHECK_NS;
 			struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
 			                      .tv_nsec = (long)(wait % 1000000000u)};
 			lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
 		}
+		if (lk_writer_alone())
+			exit(0); /* what glibc does when the last thread returns; runs our final
+			            snapshot */
 		lk_snap_lock();
 		if (lk_req_final) {
 			lk_req_final = 0;
