@@ -66,6 +66,12 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(cd "$d" && echo *.lkt)" "trace-heap_exit-$pid.lkt" "$cc: trace name from LEAK_OUT=trace-%e-%p.lkt"
 	json=$(report_json "$d/trace-heap_exit-$pid.lkt")
 	assert_jq "$json" '.processes[0].pid' "$pid" "$cc: pid in the report"
+	json=$(report_json "$d") # a directory: every trace in it
+	assert_jq "$json" '[.processes[].pid] | join(",")' "$pid" "$cc: pids in the report of the directory"
+	assert_jq "$json" 'count_in("exit_leak_block")' 5 "$cc: count at exit_leak_block, report of the directory"
+	timeout "$T_LIMIT" "$LEAK_REPORT" --json -o "$d/report.json" "$d/trace-heap_exit-$pid.lkt" >"$d/report.stdout"
+	assert_eq "$(wc -c <"$d/report.stdout")" 0 "$cc: leak-report -o FILE: bytes on stdout"
+	assert_jq "$(cat "$d/report.json")" 'bytes_in("exit_leak_block")' 11110 "$cc: bytes at exit_leak_block in leak-report -o FILE"
 
 	note "$cc: LEAK_DISABLE=1"
 	d=$TMP/$cc-disable
