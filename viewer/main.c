@@ -231,7 +231,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-view: %s: %s\n", out_path, strerror(errno));
 		goto out;
 	}
-	const char *exe = a->n_procs && a->procs[0].proc->exe ? a->procs[0].proc->exe : "trace";
+	/* The title names the first process that recorded its executable. */
+	const char *exe = "trace";
+	for (uint32_t i = a->n_procs; i-- > 0;) {
+		if (a->procs[i].proc->exe && a->procs[i].depth == 0)
+			exe = a->procs[i].proc->exe;
+	}
 	const char *base = strrchr(exe, '/');
 	char title[256];
 	snprintf(title, sizeof(title), "libleak: %s%s", base ? base + 1 : exe,

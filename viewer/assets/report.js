@@ -100,11 +100,11 @@
 
 	function drawHeader(p, s) {
 		const facts = [
-			['executable', p.exe],
+			['executable', p.exe || '(no PROCESS record)'],
 			['argv', (p.argv || []).join(' ')],
 			['pid / ppid', p.pid + ' / ' + p.ppid],
 			['duration', fmtSecs(p.duration)],
-			['started', new Date(p.start * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'],
+			['started', p.start ? new Date(p.start * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'unknown'],
 			['snapshots', fmtCount(p.snapshots)],
 			['end', endText(p)],
 			['peak live heap', fmtBytes(p.peak_live_bytes)],
@@ -145,7 +145,7 @@
 				last.append(ul);
 				stack.push(ul);
 			}
-			const a = el('a', {href: '#proc-' + i, text: baseName(p.exe) + ' [' + p.pid + ']'});
+			const a = el('a', {href: '#proc-' + i, text: (p.exe ? baseName(p.exe) : '(process)') + ' [' + p.pid + ']'});
 			const li = el('li', null, [a, ' ', el('span', {cls: 'note', text: fmtCount(p.findings_total) + ' findings, ' + fmtBytes(heapLeaked(p)) + ' leaked, ' + endText(p)})]);
 			stack[stack.length - 1].append(li);
 		});
@@ -572,10 +572,12 @@
 		procs.forEach(function (p, i) {
 			const s = (series.processes || [])[i];
 			const section = el('section', {cls: 'proc', id: 'proc-' + i, 'data-pid': p.pid});
-			section.append(el('h2', null, [baseName(p.exe) + ' ', el('span', {cls: 'pid', text: '[' + p.pid + ']' + (p.depth ? ' child of ' + p.ppid : '')})]));
+			section.append(el('h2', null, [(p.exe ? baseName(p.exe) : '(process)') + ' ', el('span', {cls: 'pid', text: '[' + p.pid + ']' + (p.depth ? ' child of ' + p.ppid : '')})]));
 			section.append(drawHeader(p, s));
 			main.append(section);
-			if (s && s.pid === p.pid) {
+			if (!p.snapshots && !p.findings.length) {
+				section.append(el('p', {cls: 'note', text: 'No snapshot and no finding in this trace: nothing to chart.'}));
+			} else if (s && s.pid === p.pid) {
 				drawTimelines(section, s);
 				drawFlames(section, s);
 				drawFindings(section, p, s);
