@@ -39,12 +39,18 @@ void growth_test_series(const double *x, const double *y, size_t n, const struct
 		return;
 	struct stats_mk mk;
 	double b, a;
-	if (stats_mann_kendall(y, n, &mk) != 0 || stats_theil_sen(x, y, n, &b, &a) != 0)
+	if (stats_mann_kendall(y, n, &mk) != 0)
 		return;
-	r->slope = b;
 	r->tau = mk.tau;
 	r->p = mk.p;
-	if (mk.s <= 0 || mk.p >= GROWTH_P_MAX || mk.tau < GROWTH_TAU_MIN || b <= 0)
+	/* The rank test first: it is cheaper than the slope, and most series fail it. */
+	if (mk.s <= 0 || mk.p >= GROWTH_P_MAX || mk.tau < GROWTH_TAU_MIN)
+		return;
+	if (stats_theil_sen(x, y, n, &b, &a) != 0)
+		return;
+	r->slope = b;
+	r->slope_known = true;
+	if (b <= 0)
 		return;
 	double span = x[n - 1] - x[0];
 	double start = a + b * x[0];
@@ -56,6 +62,17 @@ void growth_test_series(const double *x, const double *y, size_t n, const struct
 	if (stats_theil_sen(x + h, y + h, n - h, &b2, NULL) != 0 || b2 < 0.25 * b)
 		return;
 	r->growing = true;
+}
+
+/* The slope of a series the trend test rejected early (its rate is still reported next to a
+ * series that grows, e.g. the count of a realloc-grown buffer). */
+static void ensure_slope(const double *x, const double *y, size_t n, struct growth_result *r)
+{
+	double b;
+	if (!r->slope_known && n >= 2 && stats_theil_sen(x, y, n, &b, NULL) == 0) {
+		r->slope = b;
+		r->slope_known = true;
+	}
 }
 
 bool growth_window(const struct model_proc *p, bool has_start, double start_s, bool has_end,
@@ -159,6 +176,8 @@ static int heap_growth(struct analysis_proc *ap, const struct analyze_opts *o,
 		growth_test_series(sp->x, yc, sp->n, &tc, &rc);
 		if (!rb.growing && !rc.growing)
 			continue;
+		ensure_slope(sp->x, yb, sp->n, &rb);
+		ensure_slope(sp->x, yc, sp->n, &rc);
 		uint64_t b0, c0, b1, c1;
 		model_stack_live_at(s, sp->w0, &b0, &c0);
 		model_stack_live_at(s, sp->w1, &b1, &c1);
@@ -193,6 +212,7 @@ static int rss_growth(struct analysis_proc *ap, const struct analyze_opts *o, co
 	if (!rr.growing || any_stack_grew)
 		return 0;
 	growth_test_series(sp->x, yh, sp->n, &th, &rh);
+	ensure_slope(sp->x, yh, sp->n, &rh);
 	/* The heap may grow a little (bookkeeping) but must not explain the RSS slope. */
 	if (rh.growing && rh.slope >= 0.25 * rr.slope)
 		return 0;
@@ -240,6 +260,7 @@ static void mark_resource(struct finding *f, const struct model_proc *p, const s
 	const struct growth_test tc = {RES_FLOOR_COUNT, FLOOR_REL};
 	struct growth_result rc;
 	growth_test_series(sp->x, y, sp->n, &tc, &rc);
+	ensure_slope(sp->x, y, sp->n, &rc);
 	struct growth_result none = {.p = 1};
 	set_trend(&f->trend, p, sp, &none, &rc);
 	f->trend.growing = rc.growing;

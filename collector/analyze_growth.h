@@ -23,7 +23,8 @@ struct growth_test {
 
 struct growth_result {
 	bool growing;
-	double slope; /* Theil-Sen, units per second */
+	double slope;     /* Theil-Sen, units per second (0 unless slope_known) */
+	bool slope_known; /* false when the rank test already said no */
 	double tau, p;
 };
 
@@ -32,7 +33,8 @@ struct growth_result {
  * (Theil-Sen slope x span >= floor_abs and >= floor_rel x the line's start value), and still
  * growing at the end (the slope over the last half of the points is at least a quarter of
  * the whole slope), so a warm-up that reaches a plateau inside the span is not a leak.
- * n < GROWTH_MIN_POINTS is never growing. Fills r (slope/tau/p even when not growing). */
+ * n < GROWTH_MIN_POINTS is never growing. Fills r: tau and p always, the slope once the
+ * rank test passed (slope_known). */
 void growth_test_series(const double *x, const double *y, size_t n, const struct growth_test *t,
                         struct growth_result *r);
 

@@ -296,7 +296,7 @@ static void test_series_rules(void **state)
 		y[i] = 1e6 - 10000 * x[i];
 	growth_test_series(x, y, 60, &floors, &r);
 	assert_false(r.growing);
-	assert_true(r.slope < 0);
+	assert_false(r.slope_known); /* the rank test said no: no slope computed */
 }
 
 int main(void)
