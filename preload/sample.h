@@ -1,0 +1,63 @@
+/* sample.h - Poisson sampling by bytes (LEAK_SAMPLE=N, as in tcmalloc and jemalloc). Each
+ * thread counts down the bytes to its next sample point, drawn from an exponential with mean
+ * N; an allocation that crosses the point is sampled, so one of size s is sampled with
+ * probability p(s) = 1 - exp(-s/N), and stands for s/p(s) bytes and 1/p(s) blocks. Unsampled
+ * allocations are neither unwound nor recorded; their free() costs one byte load in a
+ * counting filter of sampled pointers. */
+#ifndef LEAK_PRELOAD_SAMPLE_H
+#define LEAK_PRELOAD_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Mean bytes between samples; 0 = every allocation is recorded (set once, by lk_sample_init). */
+extern uint64_t lk_sample_bytes;
+
+/* Per-thread bytes left before the next sample point (initial-exec TLS; <= 0 before a
+ * thread's first draw). */
+extern __thread int64_t lk_sample_left __attribute__((tls_model("initial-exec")));
+
+/* Counting filter of sampled block addresses (NULL when sampling is off). */
+#define LK_SAMPLE_FILTER_BITS 18
+extern uint8_t *lk_sample_filter;
+
+/* Constructor context (or a test), before any hook records. mean_bytes 0 = off. Returns 0,
+ * or -1 if the filter could not be mapped (sampling then stays off). */
+int lk_sample_init(uint64_t mean_bytes);
+
+bool lk_sample_take_slow(size_t size);
+
+/* Any thread, guard held, sampling on. True if this allocation of size bytes is sampled.
+ * Never allocates; a system call never happens either (the RNG is seeded from rdtsc). */
+static inline bool lk_sample_take(size_t size)
+{
+	lk_sample_left -= (int64_t)size;
+	if (__builtin_expect(lk_sample_left > 0, 1))
+		return false;
+	return lk_sample_take_slow(size);
+}
+
+static inline uint32_t lk_sample_filter_slot(uintptr_t ptr)
+{
+	return (uint32_t)(((uint64_t)ptr * 0x9e3779b97f4a7c15ull) >> (64 - LK_SAMPLE_FILTER_BITS));
+}
+
+/* A sampled block becomes live / leaves. Any thread. */
+void lk_sample_mark(uintptr_t ptr);
+void lk_sample_unmark(uintptr_t ptr);
+
+/* False if ptr is certainly not a live sampled block (the common free() case); true means
+ * "look it up". */
+static inline bool lk_sample_maybe_marked(uintptr_t ptr)
+{
+	return __atomic_load_n(&lk_sample_filter[lk_sample_filter_slot(ptr)], __ATOMIC_RELAXED);
+}
+
+/* Writer side: the inverse sampling probability 1/p(size) for the mean set by init (1.0 when
+ * off), and the estimates one sampled block of size bytes stands for. */
+double lk_sample_inv_prob(uint64_t size);
+uint64_t lk_sample_est_bytes(uint64_t size);
+uint64_t lk_sample_est_count(uint64_t size);
+
+#endif
