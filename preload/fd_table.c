@@ -186,6 +186,13 @@ static void lk_fd_atfork_child(void)
 	lk_fd_on_fork_child();
 }
 
+/* The trace counts time from the constructor; lk_fd_init may run much later (first hook). */
+__attribute__((constructor)) static void lk_fd_time_ctor(void)
+{
+	if (!lk_fd_t0)
+		lk_fd_t0 = lk_fd_clock_ns();
+}
+
 int lk_fd_init(void)
 {
 	int st = __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE);

@@ -7,7 +7,8 @@
  * replaced, and the new program must keep the preload (LD_PRELOAD re-added to an envp that
  * lacks it, LEAK_EXECED_FROM=<pid> so its trace says it was exec'd). The new envp is built on
  * the stack, or in an mmap for very large environments, never with malloc.
- * system() is not hooked: it reaps its own child before returning, so it can leak nothing. */
+ * system() is not hooked: it reaps its own child before returning, so it can leak nothing.
+ * _exit/_Exit write the final snapshot that exit() would have written through atexit. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -318,6 +319,35 @@ LK_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction
 	return rc;
 }
 
+/* --- _exit ---------------------------------------------------------------------------- */
+
+/* _exit skips atexit, so the final snapshot is written here: a forked child that ends with
+ * _exit (the usual way) would otherwise leave a trace without END. glibc's exit() reaches
+ * its internal _exit, not this one, after the atexit handler already wrote the snapshot. */
+static void lk_exit_now(const char *name, int status) __attribute__((noreturn));
+static void lk_exit_now(const char *name, int status)
+{
+	if (lk_guard_enter()) {
+		lk_writer_sync(1, TRACE_END_EXIT, status);
+		lk_guard_leave();
+	}
+	void (*fn)(int) = (void (*)(int))lk_real_sym(name);
+	if (fn)
+		fn(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+LK_EXPORT void _exit(int status)
+{
+	lk_exit_now("_exit", status);
+}
+
+LK_EXPORT void _Exit(int status)
+{
+	lk_exit_now("_Exit", status);
+}
+
 /* --- exec ----------------------------------------------------------------------------- */
 
 LK_FN(execve);
@@ -428,6 +458,7 @@ static int lk_exec_before(const char *path, char *const *envp, lk_exec_env_t *e)
 		return 0;
 	}
 	int saved = errno;
+	lk_fd_init();
 	lk_fd_exec_pending(path, lk_now_ns());
 	lk_writer_sync(1, TRACE_END_EXEC, 0);
 	lk_exec_env(e, envp);
