@@ -72,8 +72,7 @@ static __thread uintptr_t lk_uw_ok_hi __attribute__((tls_model("initial-exec")))
 
 static inline uint64_t lk_uw_hash(uint64_t pc)
 {
-	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
+	return (pc * 0x9e3779b97f4a7c15ull) >> 32; /* the low bits index every level */
 }
 
 static lk_uw_cache_t *lk_uw_cache_get(void)
@@ -669,8 +668,19 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 		return -1;
 	int n = 0;
 	while (n < max) {
-		if (lk_uw_keep(pc, skip_lo, skip_hi))
-			frames[n++] = pc;
+		if (!lk_uw_keep(pc, skip_lo, skip_hi)) {
+			/* libleak's own frames (the skip range) are built with frame pointers:
+			 * step them by RBP without a rule lookup. */
+			uintptr_t cfa = bp + 16;
+			if (bp < sp || (bp & 7) || cfa - base > LK_UW_STACK_MAX ||
+			    (cfa > lk_uw_ok_hi && !lk_uw_stack_ok(base, cfa)))
+				return -1;
+			pc = ((const uintptr_t *)bp)[1];
+			sp = cfa;
+			bp = ((const uintptr_t *)bp)[0];
+			continue;
+		}
+		frames[n++] = pc;
 		uint64_t rule = lk_rule_get(c, pc);
 		uint32_t kind = rule & 3;
 		if (kind == LK_RULE_END)

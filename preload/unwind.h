@@ -21,8 +21,10 @@ void lk_unwind_set_mode(lk_unwind_mode_t mode);
 /* Any thread, any context in which unw_backtrace may run. Writes at most max return
  * addresses to frames, frames[0] being the return address into the caller of this function
  * (as unw_backtrace's frames[0] is into its caller); addresses in [skip_lo, skip_hi) are left
- * out and not counted. Returns the count. The cache-hit path never allocates, locks or makes
- * a system call; a PC seen for the first time costs one dl_iterate_phdr. Preserves errno. */
+ * out and not counted, and code in that range must keep frame pointers (libleak's own text:
+ * its frames are stepped by RBP without a rule lookup). Returns the count. The cache-hit
+ * path never allocates, locks or makes a system call; a PC seen for the first time costs
+ * one dl_iterate_phdr. Preserves errno. */
 int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi);
 
 /* dlclose hook, before the real call: forgets every cached rule (a later library may be
