@@ -41,8 +41,7 @@ static void put_u32(uint8_t *p, uint32_t v)
 
 /* Wraps raw records into header + n_chunks checksummed zstd chunks. Returns a malloc'd
  * buffer (length in *out_len) or NULL. */
-static uint8_t *wrap_records(const uint8_t *raw, size_t raw_len, unsigned n_chunks,
-			     size_t *out_len)
+static uint8_t *wrap_records(const uint8_t *raw, size_t raw_len, unsigned n_chunks, size_t *out_len)
 {
 	static ZSTD_CCtx *cctx;
 	size_t cap = TRACE_HEADER_SIZE + n_chunks * TRACE_CHUNK_HEADER_SIZE;
@@ -70,8 +69,8 @@ static uint8_t *wrap_records(const uint8_t *raw, size_t raw_len, unsigned n_chun
 		size_t off = per * i;
 		size_t len = i + 1 == n_chunks ? raw_len - off : per;
 		size_t c = ZSTD_compress2(cctx, w + TRACE_CHUNK_HEADER_SIZE,
-					  cap - (size_t)(w - out) - TRACE_CHUNK_HEADER_SIZE, raw + off,
-					  len);
+		                          cap - (size_t)(w - out) - TRACE_CHUNK_HEADER_SIZE,
+		                          raw + off, len);
 
 		if (ZSTD_isError(c)) {
 			free(out);

@@ -15,7 +15,7 @@
 
 #include "trace_format.h"
 
-#define MAX_SEED 65536
+#define MAX_SEED   65536
 #define MAX_CHUNKS 4096
 
 static int n_written;
@@ -26,7 +26,7 @@ static uint32_t get_u32(const uint8_t *p)
 }
 
 static void write_seed(const char *dir, const char *base, const char *suffix, uint8_t mode0,
-		       int use_mode1, uint8_t mode1, const uint8_t *buf, size_t len)
+                       int use_mode1, uint8_t mode1, const uint8_t *buf, size_t len)
 {
 	char path[4096];
 	FILE *f;
@@ -132,7 +132,7 @@ static int seeds_from(const char *dir, const char *path, int index)
 		for (unsigned i = 0; i < n && i < 8; i++) {
 			snprintf(suffix, sizeof suffix, "raw%u", i);
 			write_seed(dir, base, suffix, 1, 1, 0, raw + raw_starts[i],
-				   raw_starts[i + 1] - raw_starts[i]);
+			           raw_starts[i + 1] - raw_starts[i]);
 		}
 	free(buf);
 	free(raw);

@@ -185,7 +185,8 @@ lkr_check_traces() {
 		fail "$what: $LKR_N_TRACES trace(s) written, expected exactly $LKR_TRACES_EXACT"
 	fi
 	[ "$LKR_N_TRACES" -gt 0 ] || {
-		LKR_JSON='{"processes":[]}' LKR_N_TRUNCATED=0 LKR_DROPPED=0
+		LKR_JSON='{"processes":[]}' LKR_N_TRUNCATED=0 LKR_DROPPED=0 LKR_N_HEADER_ONLY=0
+		LKR_HEADER_ONLY_EXES=
 		return 0
 	}
 	LKR_JSON=$(timeout -k 5 "$((T_LIMIT * 2))" "$LEAK_REPORT" --json "${traces[@]}" \

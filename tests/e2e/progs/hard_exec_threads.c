@@ -8,13 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Allocations go through a volatile (per-thread) pointer so the compiler cannot drop a
+ * malloc/free pair. */
+static _Thread_local void *volatile sink;
+
 static void *churn(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		void *p = malloc(128);
-
-		free(p);
+		sink = malloc(128);
+		free(sink);
 	}
 	return NULL;
 }

@@ -11,6 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Allocations go through a volatile (per-thread) pointer so the compiler cannot drop a
+ * malloc/free pair. */
+static _Thread_local void *volatile sink;
+
 extern char **environ;
 static atomic_int stop;
 
@@ -18,9 +22,8 @@ static void *churn(void *arg)
 {
 	(void)arg;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		void *p = malloc(200);
-
-		free(p);
+		sink = malloc(200);
+		free(sink);
 	}
 	return NULL;
 }

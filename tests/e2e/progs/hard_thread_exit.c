@@ -10,6 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Allocations go through a volatile (per-thread) pointer so the compiler cannot drop a
+ * malloc/free pair. */
+static _Thread_local void *volatile sink;
+
 static atomic_int allocating;
 
 static void *allocator(void *arg)
@@ -17,9 +21,8 @@ static void *allocator(void *arg)
 	(void)arg;
 	atomic_store(&allocating, 1);
 	for (;;) {
-		void *p = malloc(64);
-
-		free(p);
+		sink = malloc(64);
+		free(sink);
 	}
 	return NULL;
 }
