@@ -24,13 +24,18 @@ run_all() {
 		>"$OUT/stdout" 2>"$OUT/stderr" </dev/null || RUN_STATUS=$?
 }
 
-# check_exec JSON: the two descriptors of exec_cloexec, as reported at its exec.
+# check_exec JSON: the descriptors of exec_cloexec, as reported at its exec.
 check_exec() {
 	assert_jq "$1" '.processes[0].end_reason' exec "end reason"
-	assert_jq "$1" "$DEFS fd_in(\"open_inherited\") | map([.count, .path, .inherited_by_exec]) | @json" \
-		'[[1,"/etc/hostname",true]]' "fd without O_CLOEXEC"
-	assert_jq "$1" "$DEFS fd_in(\"open_cloexec\") | map([.count, .path, .inherited_by_exec]) | @json" \
-		'[[1,"/etc/passwd",false]]' "fd with O_CLOEXEC"
+	local f want
+	for f in open_inherited:/etc/hostname:true open_cloexec:/etc/passwd:false \
+		open_then_setfd:/etc/group:false open_then_range_cloexec:/etc/hosts:false \
+		dup2_clears_cloexec:/etc/services:true; do
+		want="[[1,\"$(cut -d: -f2 <<<"$f")\",$(cut -d: -f3 <<<"$f")]]"
+		assert_jq "$1" "$DEFS fd_in(\"${f%%:*}\") | map([.count, .path, .inherited_by_exec]) | @json" \
+			"$want" "${f%%:*}"
+	done
+	assert_jq "$1" '[.processes[].findings[] | select(.kind == "fd") | .count] | add' 5 "fd findings"
 }
 
 truebin=$(type -P true)
@@ -66,6 +71,6 @@ for cc in "${COMPILERS[@]}"; do
 	check_exec "$(report_json "$child")"
 	j=$(report_json "$parent")
 	assert_jq "$j" '.processes[0].end_reason' exit "parent end reason"
-	assert_jq "$j" "$DEFS [fd_in(\"open_inherited\")[], fd_in(\"open_cloexec\")[] | .inherited_by_exec] | @json" \
-		'[false,false]' "the parent did not exec"
+	assert_jq "$j" '[.processes[].findings[] | select(.kind == "fd") | .inherited_by_exec] | @json' \
+		'[false,false,false,false,false]' "the parent did not exec"
 done

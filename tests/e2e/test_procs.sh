@@ -43,7 +43,10 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$j" "$DEFS [in_fn(\"zombie\"; \"zombie_maker\")[].pids[]] | sort | @json" "$want" "zombie pids"
 	assert_jq "$j" "$DEFS (of_kind(\"zombie\") | length) == (in_fn(\"zombie\"; \"zombie_maker\") | length)" true "only zombie_maker's children are zombies"
 	assert_jq "$j" "$DEFS in_fn(\"zombie\"; \"reaped_child\") + in_fn(\"child\"; \"reaped_child\") | length" 0 "reaped children reported"
-	assert_jq "$j" "$DEFS of_kind(\"child\") | length" 0 "running children"
+	running=$(sed -n 's/^running //p' "$RUN_STDOUT")
+	assert_match "$running" '^[0-9]+$' "running child pid printed"
+	assert_jq "$j" "$DEFS in_fn(\"child\"; \"runaway_child\") | map([.count, .pids]) | @json" "[[1,[$running]]]" "child still running at exit"
+	assert_jq "$j" "$DEFS of_kind(\"child\") | length" 1 "running children"
 
 	note "SIGCHLD ignored ($cc)"
 	p=$(prog "$cc" proc_sigchld_ign)
