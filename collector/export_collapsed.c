@@ -13,12 +13,12 @@ static void put_frame(FILE *f, const char *name)
 		fputc(*c == ';' || *c == '\n' || *c == '\r' ? '_' : *c, f);
 }
 
-int export_collapsed_write(FILE *f, const struct analysis *a, struct symbolizer *s,
-                           enum export_metric m, struct err *e)
+int export_collapsed_write(FILE *f, const struct analysis *a, const struct analyze_opts *o,
+                           struct symbolizer *s, enum export_metric m, struct err *e)
 {
 	struct export_samples rows = {0};
 	struct sym_stack st = {0};
-	int rc = export_samples_build(a, &rows, e);
+	int rc = export_samples_build(a, o, &rows, e);
 	for (size_t i = 0; i < rows.n && rc == 0; i++) {
 		const struct export_sample *r = &rows.items[i];
 		uint64_t v = export_sample_value(r, m);

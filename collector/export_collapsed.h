@@ -10,11 +10,12 @@
 #include "export_samples.h"
 #include "symbolizer.h"
 
-/* Writes one line per stack whose metric value is not 0. With several processes each line
+/* Writes one line per stack whose metric value is not 0 (growth over o's window, NULL: the
+ * whole trace). With several processes each line
  * starts with a frame "EXE-BASENAME [PID]". Frames are function names (inlined calls
  * included), "module+0xOFFSET" when unresolved; ';' and line breaks in names become '_'.
  * Returns 0, or -1 with e filled (out of memory or a write error on f). */
-int export_collapsed_write(FILE *f, const struct analysis *a, struct symbolizer *s,
-                           enum export_metric m, struct err *e);
+int export_collapsed_write(FILE *f, const struct analysis *a, const struct analyze_opts *o,
+                           struct symbolizer *s, enum export_metric m, struct err *e);
 
 #endif

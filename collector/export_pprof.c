@@ -270,7 +270,7 @@ static int write_header(struct pprof *pp, const struct analysis *a)
 	protobuf_int64(&pp->out, PB_DURATION_NANOS, (int64_t)(end > start ? end - start : 0));
 	protobuf_int64(&pp->out, PB_PERIOD, (int64_t)(period ? period : 1));
 	int64_t c = intern(pp, "libleak: live heap at the end of the trace, growth from the "
-	                       "first to the last snapshot");
+	                       "first to the last snapshot of the window");
 	int64_t d = intern(pp, "inuse_space");
 	if (c < 0 || d < 0)
 		return -1;
@@ -301,14 +301,15 @@ static int write_proc(struct pprof *pp, const struct analysis *a, uint32_t pi,
 	return rc;
 }
 
-int export_pprof_write(FILE *f, const struct analysis *a, struct symbolizer *s, struct err *e)
+int export_pprof_write(FILE *f, const struct analysis *a, const struct analyze_opts *o,
+                       struct symbolizer *s, struct err *e)
 {
 	struct pprof pp = {0};
 	struct export_samples rows = {0};
 	struct sym_stack st = {0};
 	uint8_t *gz = NULL;
 	size_t gz_len = 0;
-	int rc = export_samples_build(a, &rows, e);
+	int rc = export_samples_build(a, o, &rows, e);
 	if (rc == 0 && write_header(&pp, a) != 0)
 		rc = err_set(e, "out of memory");
 	for (uint32_t i = 0; i < a->n_procs && rc == 0; i++)

@@ -9,11 +9,12 @@
 #include "err.h"
 #include "symbolizer.h"
 
-/* Writes one profile for every process of a: sample types inuse_space/bytes,
- * inuse_objects/count and growth/bytes (values from export_samples.h), one sample per stack
- * with a "pid" label, locations per return address with inlined frames as extra lines,
- * functions with file names, and a mapping per module with its path and hex build-id.
+/* Writes one profile for every process of a (growth over o's window, NULL: the whole trace): sample
+ * types inuse_space/bytes, inuse_objects/count and growth/bytes (values from export_samples.h), one
+ * sample per stack with a "pid" label, locations per return address with inlined frames as extra
+ * lines, functions with file names, and a mapping per module with its path and hex build-id.
  * Returns 0, or -1 with e filled (out of memory, zlib, or a write error on f). */
-int export_pprof_write(FILE *f, const struct analysis *a, struct symbolizer *s, struct err *e);
+int export_pprof_write(FILE *f, const struct analysis *a, const struct analyze_opts *o,
+                       struct symbolizer *s, struct err *e);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze_growth.h"
 #include "hashmap.h"
 
 int export_metric_parse(const char *name, enum export_metric *m, struct err *e)
@@ -52,17 +53,28 @@ static struct export_sample *add_row(struct export_samples *out)
 
 /* Rows for one process: every stack in first-appearance order gets its growth; heap
  * findings add live bytes and counts (a stack may have a leak and a reachable finding). */
-static int build_proc(const struct analysis_proc *ap, uint32_t pi, struct export_samples *out)
+bool export_window(const struct model_proc *p, const struct analyze_opts *o, uint32_t *i0,
+                   uint32_t *i1)
+{
+	bool ok = o ? growth_window(p, o->window_start_set, o->window_start_s, o->window_end_set,
+	                            o->window_end_s, i0, i1)
+	            : growth_window(p, false, 0, false, 0, i0, i1);
+	return ok && *i1 > *i0;
+}
+
+static int build_proc(const struct analysis_proc *ap, const struct analyze_opts *o, uint32_t pi,
+                      struct export_samples *out)
 {
 	const struct model_proc *p = ap->proc;
 	struct hashmap rows = {0}; /* stack id -> row index */
-	uint32_t last = p->n_snaps ? p->n_snaps - 1 : 0;
+	uint32_t w0 = 0, w1 = 0;
+	bool window = export_window(p, o, &w0, &w1);
 	for (uint32_t i = 0; i < p->n_stacks; i++) {
 		const struct model_stack *s = &p->stacks[i];
 		uint64_t b0 = 0, b1 = 0, c;
-		if (p->n_snaps > 1) {
-			model_stack_live_at(s, 0, &b0, &c);
-			model_stack_live_at(s, last, &b1, &c);
+		if (window) {
+			model_stack_live_at(s, w0, &b0, &c);
+			model_stack_live_at(s, w1, &b1, &c);
 		}
 		struct export_sample *r = add_row(out);
 		if (!r || hashmap_put(&rows, s->id, (uint32_t)(out->n - 1)) != 0)
@@ -94,11 +106,12 @@ oom:
 	return -1;
 }
 
-int export_samples_build(const struct analysis *a, struct export_samples *out, struct err *e)
+int export_samples_build(const struct analysis *a, const struct analyze_opts *o,
+                         struct export_samples *out, struct err *e)
 {
 	for (uint32_t i = 0; i < a->n_procs; i++) {
 		size_t start = out->n;
-		if (build_proc(&a->procs[i], i, out) != 0)
+		if (build_proc(&a->procs[i], o, i, out) != 0)
 			return err_set(e, "out of memory");
 		/* Drop stacks with nothing to show, keeping order. */
 		size_t w = start;

@@ -2,10 +2,12 @@
  * pprof, leak-view's flame graphs), taken from one analysis so that their totals equal
  * `leak-report --json`: live bytes and objects are the heap findings (leak + reachable) of
  * each stack, growth is what the stack's live bytes gained between the first and the last
- * snapshot (0 for a stack that shrank). */
+ * snapshot of the analysis window (--window; the whole trace by default; 0 for a stack that
+ * shrank). */
 #ifndef LEAK_COLLECTOR_EXPORT_SAMPLES_H
 #define LEAK_COLLECTOR_EXPORT_SAMPLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,9 +32,15 @@ struct export_samples {
 int export_metric_parse(const char *name, enum export_metric *m, struct err *e);
 uint64_t export_sample_value(const struct export_sample *s, enum export_metric m);
 
-/* Fills out (zeroed by the caller) with every stack that has live heap findings or growth.
- * Returns 0, or -1 with e filled on out of memory. */
-int export_samples_build(const struct analysis *a, struct export_samples *out, struct err *e);
+/* Fills out (zeroed by the caller) with every stack that has live heap findings or growth;
+ * o gives the window (NULL: the whole trace), as the growth analysis reads it. Returns 0, or
+ * -1 with e filled on out of memory. */
+int export_samples_build(const struct analysis *a, const struct analyze_opts *o,
+                         struct export_samples *out, struct err *e);
+/* The snapshot indices [*i0, *i1] growth is measured over; false when the window holds fewer
+ * than two snapshots (no growth). */
+bool export_window(const struct model_proc *p, const struct analyze_opts *o, uint32_t *i0,
+                   uint32_t *i1);
 void export_samples_fini(struct export_samples *s);
 
 /* The display name of a frame: its function, else "module-basename+0xOFFSET", else "0xADDR".

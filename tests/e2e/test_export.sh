@@ -108,6 +108,13 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(sum_last "$TMP/$cc.live-count.folded")" "$jcount" "$cc: collapsed live-count sum"
 	growth=$(sum_last "$TMP/$cc.growth.folded")
 	[ "$growth" -gt 50000 ] || fail "$cc: collapsed growth sums to $growth, expected over 50 KB"
+	# --window: the growth of the last half second only, between 0 and the whole run's.
+	timeout "$T_LIMIT" "$LEAK_REPORT" --format collapsed --metric growth --window -0.5: "$trace" \
+		>"$TMP/$cc.window.folded" || fail "$cc: --window -0.5: failed"
+	wgrowth=$(sum_last "$TMP/$cc.window.folded")
+	if [ "$wgrowth" -le 0 ] || [ "$wgrowth" -ge "$growth" ]; then
+		fail "$cc: growth over the last 0.5 s is $wgrowth, the whole run's $growth"
+	fi
 	# Outermost first: main before cache_store_value on the largest growth line.
 	biggest=$(sort -t' ' -k2 -n -r "$TMP/$cc.growth.folded" | awk '{ $NF = ""; print; exit }')
 	assert_match "$biggest" '(^|;)main;(.*;)?cache_store_value(;|[[:space:]]*$)' \

@@ -128,7 +128,7 @@ static char *collapsed(const struct analysis *a, struct symbolizer *s, enum expo
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	struct err e = {{0}};
-	assert_int_equal(export_collapsed_write(f, a, s, m, &e), 0);
+	assert_int_equal(export_collapsed_write(f, a, NULL, s, m, &e), 0);
 	fclose(f);
 	return buf;
 }
@@ -153,6 +153,17 @@ static void test_collapsed(void **state)
 	out = collapsed(a, s, EXPORT_GROWTH);
 	assert_string_equal(out, "app+0x2000;app+0x1000 200\napp+0x2000;app+0x3000 50\n");
 	free(out);
+
+	/* A window holding one snapshot has no growth; live values do not depend on it. */
+	struct analyze_opts w = {.window_end_set = true, .window_end_s = 1.5};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(export_collapsed_write(f, a, &w, s, EXPORT_GROWTH, &e), 0);
+	assert_int_equal(export_collapsed_write(f, a, &w, s, EXPORT_LIVE_BYTES, &e), 0);
+	fclose(f);
+	assert_string_equal(buf, "app+0x2000;app+0x1000 300\napp+0x2000;app+0x3000 50\n");
+	free(buf);
 
 	symbolizer_destroy(s);
 	analyze_free(a);
@@ -208,7 +219,7 @@ static void test_pprof(void **state)
 	char *gz = NULL;
 	size_t gz_len = 0;
 	FILE *f = open_memstream(&gz, &gz_len);
-	assert_int_equal(export_pprof_write(f, a, s, &e), 0);
+	assert_int_equal(export_pprof_write(f, a, NULL, s, &e), 0);
 	fclose(f);
 
 	static uint8_t raw[1 << 16];
