@@ -630,10 +630,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct report_opts ro = {.top = c.top_set ? c.top : c.json ? 0 : 20};
-	int rc = c.format == FORMAT_COLLAPSED ? export_collapsed_write(out, a, s, c.metric, &e)
-	         : c.format == FORMAT_PPROF   ? export_pprof_write(out, a, s, &e)
-	         : c.json                     ? report_json_write(out, a, s, &ro, &e)
-	                                      : report_text_write(out, a, s, &ro, &e);
+	int rc = c.format == FORMAT_COLLAPSED
+	             ? export_collapsed_write(out, a, &c.aopts, s, c.metric, &e)
+	         : c.format == FORMAT_PPROF ? export_pprof_write(out, a, &c.aopts, s, &e)
+	         : c.json                   ? report_json_write(out, a, s, &ro, &e)
+	                                    : report_text_write(out, a, s, &ro, &e);
 	if (out != stdout) {
 		if (fclose(out) != 0 && rc == 0)
 			rc = err_set(&e, "write failed: %s", strerror(errno));
