@@ -33,6 +33,9 @@ static void usage(FILE *f)
 	        "  -o, --output FILE   the page to write (required)\n"
 	        "  --top N             findings listed per process (default 200; 0 = all)\n"
 	        "  --min-bytes N       hide heap findings smaller than N bytes\n"
+	        "  --window START:END  growth over this part only, seconds from start (negative: "
+	        "from the end;\n"
+	        "                      either side may be empty), as leak-report --window\n"
 	        "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
 	        "merged)\n"
 	        "  --points N          timeline points per process (default 2000)\n"
@@ -53,6 +56,37 @@ static int parse_num(const char *s, uint64_t *out)
 	if (errno || *end)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
+static int parse_window_side(const char *s, size_t n, bool *set, double *out)
+{
+	*set = n != 0;
+	if (!n)
+		return 0;
+	char buf[64];
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (buf[n - 1] == 's')
+		buf[n - 1] = '\0';
+	errno = 0;
+	char *end;
+	*out = strtod(buf, &end);
+	return errno || end == buf || *end ? -1 : 0;
+}
+
+static int parse_window(const char *arg, struct analyze_opts *o)
+{
+	const char *colon = arg ? strchr(arg, ':') : NULL;
+	if (!colon ||
+	    parse_window_side(arg, (size_t)(colon - arg), &o->window_start_set,
+	                      &o->window_start_s) != 0 ||
+	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
+	        0)
+		return -1;
 	return 0;
 }
 
@@ -145,6 +179,16 @@ int main(int argc, char **argv)
 			out_path = val;
 			i++;
 			continue;
+		} else if (strcmp(o, "--window") == 0) {
+			if (parse_window(val, &aopts) != 0) {
+				fprintf(stderr,
+				        "leak-view: --window wants START:END in seconds (e.g. 10:, "
+				        "-60:, 5:30), not '%s'\n",
+				        val ? val : "");
+				goto out;
+			}
+			i++;
+			continue;
 		} else if (strcmp(o, "--no-symbols") == 0) {
 			no_symbols = true;
 			continue;
@@ -218,7 +262,8 @@ int main(int argc, char **argv)
 	struct series_opts so = {.max_points = (uint32_t)points,
 	                         .top_growing = 8,
 	                         .max_flame_stacks = (uint32_t)flame,
-	                         .findings_shown = (size_t)top};
+	                         .findings_shown = (size_t)top,
+	                         .aopts = &aopts};
 	rc = series_write(&j, a, s, &so, &e);
 	if (fclose(mem) != 0 && rc == 0)
 		rc = err_set(&e, "out of memory");

@@ -377,8 +377,9 @@ static void write_rates(struct ctx *c, uint32_t pi)
 	const struct model_proc *p = ap->proc;
 	json_out_key(c->j, "rates");
 	json_out_begin_object(c->j);
-	if (p->n_snaps > 1) {
-		double secs = (double)(p->snaps[p->n_snaps - 1].t_ns - p->snaps[0].t_ns) / 1e9;
+	uint32_t w0, w1;
+	if (export_window(p, c->o->aopts, &w0, &w1)) {
+		double secs = (double)(p->snaps[w1].t_ns - p->snaps[w0].t_ns) / 1e9;
 		size_t n = c->o->findings_shown && c->o->findings_shown < ap->findings.n
 		               ? c->o->findings_shown
 		               : ap->findings.n;
@@ -388,8 +389,8 @@ static void write_rates(struct ctx *c, uint32_t pi)
 			if (!finding_kind_is_heap(f->kind) || !ms)
 				continue;
 			uint64_t b0, b1, cnt;
-			model_stack_live_at(ms, 0, &b0, &cnt);
-			model_stack_live_at(ms, p->n_snaps - 1, &b1, &cnt);
+			model_stack_live_at(ms, w0, &b0, &cnt);
+			model_stack_live_at(ms, w1, &b1, &cnt);
 			char key[16];
 			snprintf(key, sizeof(key), "%u", f->stack_id);
 			json_out_key(c->j, key);
@@ -436,6 +437,16 @@ static int write_proc(struct ctx *c, uint32_t pi, const struct export_samples *r
 	if ((rc = write_growing(c, pi, rows, pts, n_pts)) != 0)
 		goto out;
 	write_rates(c, pi);
+	uint32_t w0, w1;
+	json_out_key(c->j, "window");
+	if (export_window(p, c->o->aopts, &w0, &w1)) {
+		json_out_begin_array(c->j);
+		json_out_double(c->j, (double)p->snaps[w0].t_ns / 1e9, 3);
+		json_out_double(c->j, (double)p->snaps[w1].t_ns / 1e9, 3);
+		json_out_end_array(c->j);
+	} else {
+		json_out_null(c->j);
+	}
 	json_out_key(c->j, "flame_live");
 	if ((rc = write_flame(c, pi, rows, EXPORT_LIVE_BYTES, &names)) != 0)
 		goto out;
@@ -460,7 +471,7 @@ int series_write(struct json_out *j, const struct analysis *a, struct symbolizer
 {
 	struct ctx c = {.j = j, .a = a, .s = s, .o = o, .e = e};
 	struct export_samples rows = {0};
-	int rc = export_samples_build(a, &rows, e);
+	int rc = export_samples_build(a, o->aopts, &rows, e);
 	if (rc == 0) {
 		json_out_begin_object(j);
 		json_out_key(j, "processes");

@@ -18,6 +18,7 @@ struct series_opts {
 	uint32_t top_growing;      /* stacks drawn as lines */
 	uint32_t max_flame_stacks; /* per flame graph; smaller stacks are merged into one */
 	size_t findings_shown;     /* the report's --top, for growth rates of those findings */
+	const struct analyze_opts *aopts; /* the analysis' window for growth (NULL: whole trace) */
 };
 
 /* Writes {"processes": [...]} in the analysis' process order. Returns 0, or -1 with e filled

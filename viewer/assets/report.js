@@ -231,8 +231,8 @@
 		if (g.length)
 			lineChart(wrap, 'growing', 'Top growing stacks (live bytes)', s.t, uniqueLabels(g.map(function (x) { return x.label; })),
 				g.map(function (x) { return x.v; }), true,
-				'The ' + g.length + ' stacks whose live bytes grew most from the first to the last snapshot, labelled by their top frame outside the C runtime.');
-		else none.push('no stack grew between the first and the last snapshot');
+				'The ' + g.length + ' stacks whose live bytes grew most over the window' + (s.window ? ' (' + fmtSecs(s.window[0]) + '–' + fmtSecs(s.window[1]) + ')' : '') + ', labelled by their top frame outside the C runtime and its caller.');
+		else none.push('no stack grew over the window');
 		const types = Object.keys(s.fds);
 		const fdCols = types.map(function (k) { return s.fds[k]; });
 		if (hasData(s.t, fdCols)) lineChart(wrap, 'fds', 'Open descriptors by type', s.t, types, fdCols, false);
@@ -406,7 +406,8 @@
 			el('span', {cls: 'info', text: 'Outermost frame at the top; width is the value.'})])]));
 		section.append(el('div', {cls: 'flames'}, [c1, c2]));
 		const f1 = flameGraph(c1, 'Live heap at the end of the window', s.flame_live, s.names, true);
-		const f2 = flameGraph(c2, 'Growth over the window (live bytes, last snapshot minus first)', s.flame_growth, s.names, true);
+		const win = s.window ? ' ' + fmtSecs(s.window[0]) + '–' + fmtSecs(s.window[1]) : '';
+		const f2 = flameGraph(c2, 'Growth over the window' + win + ' (live bytes, last snapshot minus first)', s.flame_growth, s.names, true);
 		search.addEventListener('input', function () {
 			f1.highlight(search.value.trim());
 			f2.highlight(search.value.trim());
