@@ -181,11 +181,6 @@ static void lk_fd_scan_inherited(void)
 	syscall(SYS_close, dfd);
 }
 
-static void lk_fd_atfork_child(void)
-{
-	lk_fd_on_fork_child();
-}
-
 /* The trace counts time from the constructor; lk_fd_init may run much later (first hook). */
 __attribute__((constructor)) static void lk_fd_time_ctor(void)
 {
@@ -220,7 +215,6 @@ int lk_fd_init(void)
 	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
 	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);
 	lk_fd_scan_inherited();
-	pthread_atfork(NULL, NULL, lk_fd_atfork_child);
 	return 0;
 }
 

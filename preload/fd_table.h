@@ -17,9 +17,9 @@
 #define LK_TEMP_MAX      1024
 #define LK_TEMP_PATH_LEN 256
 
-/* Idempotent. Maps the table, records every descriptor open now as inherited (raw getdents64
- * of /proc/self/fd), registers the fork handler. Returns 0, or -1 if the table could not be
- * mapped (every other call is then a no-op). Call it early from init.c; hooks also call it. */
+/* Idempotent. Maps the table and records every descriptor open now as inherited (raw
+ * getdents64 of /proc/self/fd). Returns 0, or -1 if the table could not be mapped (every
+ * other call is then a no-op). Call it early from init.c; hooks also call it. */
 int lk_fd_init(void);
 
 /* A new descriptor `fd` exists (open, socket, pipe end ...). If the number was still open in
@@ -79,7 +79,8 @@ void lk_fd_exec_pending(const char *path, uint64_t t_ns);
 void lk_fd_exec_cancel(void);
 
 /* Fork child: the temp files are the parent's (forgotten), pending exec cleared, and every
- * open fd is emitted again into the child's trace. Called by our pthread_atfork handler. */
+ * open fd is emitted again into the child's trace. Called by the fork/vfork hook in the
+ * child (not from pthread_atfork: registering one lazily could run inside a fork). */
 void lk_fd_on_fork_child(void);
 
 /* Base subtracted from t_ns values at emission (the trace counts ns since start). Default:

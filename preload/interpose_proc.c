@@ -64,15 +64,6 @@ static int lk_sigchld_autoreap(void)
 	       (old.sa_flags & SA_NOCLDWAIT);
 }
 
-/* Registers our fork handler before the first fork (so that fork's child runs it). */
-static void lk_proc_ready(void)
-{
-	if (lk_guard_enter()) {
-		lk_proc_init();
-		lk_guard_leave();
-	}
-}
-
 static void lk_rec_spawn(pid_t pid, const char *api, const char *cmd, int autoreap, const void *key)
 {
 	if (pid <= 0 || !lk_guard_enter())
@@ -101,11 +92,19 @@ LK_FN(fork);
 static pid_t lk_fork_as(const char *api)
 {
 	LK_REAL_OR(fork, -1);
-	lk_proc_ready();
 	int autoreap = lk_sigchld_autoreap();
 	pid_t pid = fn();
-	if (pid > 0)
+	if (pid > 0) {
 		lk_rec_spawn(pid, api, NULL, autoreap, NULL);
+	} else if (pid == 0) {
+		/* The child: its own children and threads start empty, its temp files are the
+		 * parent's; descriptors stay, and go into its new trace (init.c's atfork child
+		 * handler already asked for that through lk_fd_emit_reset). */
+		int saved = errno;
+		lk_fd_on_fork_child();
+		lk_proc_on_fork_child();
+		errno = saved;
+	}
 	return pid;
 }
 

@@ -85,18 +85,12 @@ static uint64_t lk_rel(uint64_t t)
 	return t > t0 ? t - t0 : 0;
 }
 
-static void lk_proc_atfork_child(void)
-{
-	lk_proc_on_fork_child();
-}
-
 void lk_proc_init(void)
 {
 	static volatile int done;
 	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	lk_fd_init();
-	pthread_atfork(NULL, NULL, lk_proc_atfork_child);
 }
 
 /* --- children ----------------------------------------------------------------------- */

@@ -47,10 +47,11 @@ void lk_proc_thread_on_finish(int slot);
 void lk_proc_thread_on_join(pthread_t th);
 void lk_proc_thread_on_detach(pthread_t th);
 
-/* Fork child: only the forking thread exists and no children: empty both tables. */
+/* Fork child (called by the fork/vfork hook in the child): only the forking thread exists and
+ * it has no children yet: empty both tables. */
 void lk_proc_on_fork_child(void);
 
-/* Registers the fork handler; idempotent. Hooks call it. Times are emitted relative to
+/* Idempotent; hooks call it (it initialises the fd table). Times are emitted relative to
  * lk_fd_time_base() (fd_table.h), like the descriptors'. */
 void lk_proc_init(void);
 
