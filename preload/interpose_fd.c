@@ -40,6 +40,13 @@
 /* Not in every libc header set; the version script exports them. */
 int close_range(unsigned int first, unsigned int last, int flags);
 int fcntl64(int fd, int cmd, ...);
+/* _FORTIFY_SOURCE entry points (open with a flags value the compiler cannot see) and
+ * closefrom: defined here, exported once preload/libleak.map lists them. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+void closefrom(int lowfd);
 
 /* Cached real function: `LK_FN(open)` declares a static pointer typed like open(). */
 #define LK_FN(name) static __typeof__(name) *lk_r_##name
@@ -346,6 +353,43 @@ LK_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	}
 	LK_REAL_OR(openat64, -1);
 	int fd = fn(dirfd, path, flags, mode);
+	lk_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, "openat64", dirfd, path);
+	return fd;
+}
+
+LK_FN(__open_2);
+LK_FN(__open64_2);
+LK_FN(__openat_2);
+LK_FN(__openat64_2);
+
+LK_EXPORT int __open_2(const char *path, int flags)
+{
+	LK_REAL_OR(__open_2, -1);
+	int fd = fn(path, flags);
+	lk_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, "open", AT_FDCWD, path);
+	return fd;
+}
+
+LK_EXPORT int __open64_2(const char *path, int flags)
+{
+	LK_REAL_OR(__open64_2, -1);
+	int fd = fn(path, flags);
+	lk_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, "open64", AT_FDCWD, path);
+	return fd;
+}
+
+LK_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	LK_REAL_OR(__openat_2, -1);
+	int fd = fn(dirfd, path, flags);
+	lk_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, "openat", dirfd, path);
+	return fd;
+}
+
+LK_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	LK_REAL_OR(__openat64_2, -1);
+	int fd = fn(dirfd, path, flags);
 	lk_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, "openat64", dirfd, path);
 	return fd;
 }
@@ -962,6 +1006,7 @@ LK_EXPORT int memfd_create(const char *name, unsigned int flags)
 
 LK_FN(close);
 LK_FN(close_range);
+LK_FN(closefrom);
 
 /* libleak's own descriptors survive the program's close(): a daemon closing 3..1023 must not
  * take the trace away. The program sees success, as if the fd had been closed. */
@@ -1013,4 +1058,25 @@ LK_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	}
 	errno = saved;
 	return rc;
+}
+
+/* closefrom (glibc 2.34) closes through the close_range system call, not our hooks. Our
+ * internal descriptors are kept by closing around them with close_range. */
+LK_EXPORT void closefrom(int lowfd)
+{
+	__typeof__(closefrom) *fn = LK_GET(closefrom);
+	if (!fn)
+		return;
+	unsigned lo = lowfd < 0 ? 0 : (unsigned)lowfd;
+	if (!lk_guard_depth && lk_fd_next_internal(lo) >= 0) {
+		close_range(lo, ~0U, 0);
+		return;
+	}
+	fn(lowfd);
+	int saved = errno;
+	if (lk_guard_enter()) {
+		lk_fd_on_close_range(lo, ~0U, 0, lk_now_ns());
+		lk_guard_leave();
+	}
+	errno = saved;
 }
