@@ -447,9 +447,46 @@ static void lk_exec_env_free(lk_exec_env_t *e)
 		munmap(e->map, e->map_len);
 }
 
+/* Can the exec of `file` find an executable? (execvp semantics when search is 1 and file
+ * has no '/'; search -1: fexecve, assume so.) A final snapshot ends recording, so an exec that is
+ * bound to fail (a missing program: the common failure) must not take it; other failures are rarer
+ * (see report). */
+static int lk_exec_findable(const char *file, int search)
+{
+	if (search < 0)
+		return 1;
+	if (!file || !*file)
+		return 0;
+	if (!search || strchr(file, '/'))
+		return syscall(SYS_faccessat, AT_FDCWD, file, X_OK, 0) == 0;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	size_t flen = strlen(file);
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		char cand[LK_SELF_LEN];
+		if (dlen + flen + 2 <= sizeof(cand)) {
+			size_t at = 0;
+			if (dlen) {
+				memcpy(cand, p, dlen);
+				at = dlen;
+				cand[at++] = '/';
+			}
+			memcpy(cand + at, file, flen + 1);
+			if (syscall(SYS_faccessat, AT_FDCWD, cand, X_OK, 0) == 0)
+				return 1;
+		}
+		if (!end)
+			return 0;
+		p = end;
+	}
+}
+
 /* Before an exec: EXEC marker, final snapshot on disk, the new program's envp. Returns 1 if
- * recording was on (then lk_exec_after must be called if the exec returns). */
-static int lk_exec_before(const char *path, char *const *envp, lk_exec_env_t *e)
+ * the snapshot was taken (then lk_exec_after must be called if the exec returns). */
+static int lk_exec_before(const char *path, int search, char *const *envp, lk_exec_env_t *e)
 {
 	if (!lk_guard_enter()) {
 		e->env = (char **)envp;
@@ -457,13 +494,17 @@ static int lk_exec_before(const char *path, char *const *envp, lk_exec_env_t *e)
 		return 0;
 	}
 	int saved = errno;
-	lk_fd_init();
-	lk_fd_exec_pending(path, lk_now_ns());
-	lk_writer_sync(1, TRACE_END_EXEC, 0);
+	int synced = 0;
+	if (lk_exec_findable(path, search)) {
+		lk_fd_init();
+		lk_fd_exec_pending(path, lk_now_ns());
+		lk_writer_sync(1, TRACE_END_EXEC, 0);
+		synced = 1;
+	}
 	lk_exec_env(e, envp);
 	errno = saved;
 	lk_guard_leave();
-	return 1;
+	return synced;
 }
 
 /* The exec failed: the process goes on, so must recording. */
@@ -483,7 +524,7 @@ static int lk_execve_as(const char *path, char *const argv[], char *const envp[]
 {
 	LK_REAL_OR(execve, -1);
 	lk_exec_env_t e;
-	int on = lk_exec_before(path, envp, &e);
+	int on = lk_exec_before(path, 0, envp, &e);
 	fn(path, argv, e.env);
 	lk_exec_after(on, &e);
 	return -1;
@@ -493,7 +534,7 @@ static int lk_execvpe_as(const char *file, char *const argv[], char *const envp[
 {
 	LK_REAL_OR(execvpe, -1);
 	lk_exec_env_t e;
-	int on = lk_exec_before(file, envp, &e);
+	int on = lk_exec_before(file, 1, envp, &e);
 	fn(file, argv, e.env);
 	lk_exec_after(on, &e);
 	return -1;
@@ -530,7 +571,7 @@ LK_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		memcpy(path + 14, num, strlen(num) + 1);
 	}
 	lk_exec_env_t e;
-	int on = lk_exec_before(path, envp, &e);
+	int on = lk_exec_before(path, -1, envp, &e); /* -1: the fd is what runs */
 	fn(fd, argv, e.env);
 	lk_exec_after(on, &e);
 	return -1;

@@ -24,18 +24,23 @@ run_all() {
 		>"$OUT/stdout" 2>"$OUT/stderr" </dev/null || RUN_STATUS=$?
 }
 
-# check_exec JSON: the descriptors of exec_cloexec, as reported at its exec.
+# check_exec JSON [after]: the descriptors of exec_cloexec, as reported at its exec (with
+# "after": a direct exec, preceded by failed ones, so one more descriptor).
 check_exec() {
 	assert_jq "$1" '.processes[0].end_reason' exec "end reason"
-	local f want
-	for f in open_inherited:/etc/hostname:true open_cloexec:/etc/passwd:false \
+	local f want n=5 extra=
+	if [ "${2:-}" = after ]; then
+		n=6
+		extra=open_after_failed_exec:/etc/shells:true
+	fi
+	for f in $extra open_inherited:/etc/hostname:true open_cloexec:/etc/passwd:false \
 		open_then_setfd:/etc/group:false open_then_range_cloexec:/etc/hosts:false \
 		dup2_clears_cloexec:/etc/services:true; do
 		want="[[1,\"$(cut -d: -f2 <<<"$f")\",$(cut -d: -f3 <<<"$f")]]"
 		assert_jq "$1" "$DEFS fd_in(\"${f%%:*}\") | map([.count, .path, .inherited_by_exec]) | @json" \
 			"$want" "${f%%:*}"
 	done
-	assert_jq "$1" '[.processes[].findings[] | select(.kind == "fd") | .count] | add' 5 "fd findings"
+	assert_jq "$1" '[.processes[].findings[] | select(.kind == "fd") | .count] | add' "$n" "fd findings"
 }
 
 truebin=$(type -P true)
@@ -48,7 +53,7 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$RUN_STATUS" 0 "exec_cloexec exit status"
 	mine=("$OUT"/leak.exec_cloexec.*.lkt)
 	assert_eq "${#mine[@]}" 1 "exec_cloexec traces"
-	check_exec "$(report_json "${mine[0]}")"
+	check_exec "$(report_json "${mine[0]}")" after
 	pid=${mine[0]##*.exec_cloexec.}
 	pid=${pid%.lkt}
 	[ -f "$OUT/leak.true.$pid.lkt" ] || fail "the exec'd program (same pid $pid) wrote no trace: $(ls "$OUT")"

@@ -3,6 +3,8 @@
  * flag is also changed after the fact: set by fcntl(F_SETFD) (open_then_setfd) and by
  * close_range(CLOSE_RANGE_CLOEXEC) (open_then_range_cloexec), cleared by dup2 of a cloexec
  * descriptor (dup2_clears_cloexec, inherited). Then it execs argv[1] (with the rest of argv).
+ * Before that, two execs that fail (no such program, by path and by PATH search): the
+ * process goes on and open_after_failed_exec's descriptor must still be recorded.
  * With "fork" as argv[1], the opens happen in the parent, a forked child execs argv[2]...,
  * and the parent waits for it. */
 #define _GNU_SOURCE
@@ -47,6 +49,11 @@ __attribute__((noinline)) static void dup2_clears_cloexec(void)
 	close(fd);
 }
 
+__attribute__((noinline)) static void open_after_failed_exec(void)
+{
+	sink = open("/etc/shells", O_RDONLY);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -68,6 +75,11 @@ int main(int argc, char **argv)
 		waitpid(pid, &st, 0);
 		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 	}
+	char *none[] = {"lk-no-such-program", NULL};
+	if (execv("/nonexistent/lk-no-such-program", none) == 0 ||
+	    execvp("lk-no-such-program", none) == 0)
+		return 3;
+	open_after_failed_exec();
 	execv(argv[1], argv + 1);
 	perror("execv");
 	return 127;
