@@ -100,6 +100,9 @@ $(B)/leak-report: $(B)/obj/collector/main.o $(B)/libcollector.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(COLLECTOR_LIBS)
 
+# html.c pulls the page templates in with .incbin, which -MMD cannot see.
+$(B)/obj/viewer/html.o: $(wildcard viewer/assets/*)
+
 $(B)/leak-view: $(call objs,$(B),$(VIEWER_SRC)) $(B)/libcollector.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(COLLECTOR_LIBS)

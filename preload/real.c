@@ -41,12 +41,10 @@ int lk_real_init(void)
 	LK_RESOLVE(memalign);
 	LK_RESOLVE(valloc);
 	LK_RESOLVE(pvalloc);
-	LK_RESOLVE(dlopen);
 	LK_RESOLVE(dlclose);
 	LK_RESOLVE(pthread_create);
 	LK_RESOLVE(fork);
 	LK_RESOLVE(execve);
-	LK_RESOLVE(_exit);
 	LK_RESOLVE(sigaction);
 	LK_RESOLVE(free);
 	LK_RESOLVE(malloc);

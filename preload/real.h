@@ -25,13 +25,11 @@ typedef struct {
 	void *(*memalign)(size_t, size_t);
 	void *(*valloc)(size_t);
 	void *(*pvalloc)(size_t);
-	void *(*dlopen)(const char *, int);
 	int (*dlclose)(void *);
 	/* used by libleak's own machinery (writer thread, fork and signal handling) */
 	int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 	pid_t (*fork)(void);
 	int (*execve)(const char *, char *const[], char *const[]);
-	void (*_exit)(int) __attribute__((noreturn));
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 } lk_real_t;
 
