@@ -39,7 +39,7 @@ enum { LK_RULE_STEP = 1, LK_RULE_END = 2, LK_RULE_UNKNOWN = 3 };
 
 static uint64_t lk_rule_pack(bool cfa_bp, int64_t cfa_off, bool bp_saved, int64_t bp_off)
 {
-	if (cfa_off < 8 || cfa_off >= (1 << 24) || bp_off < -32768 || bp_off > 32767)
+	if (cfa_off < 8 || cfa_off >= (1 << 24) || (bp_saved && (bp_off < -32768 || bp_off >= 0)))
 		return LK_RULE_UNKNOWN;
 	return LK_RULE_STEP | (cfa_bp ? LK_RULE_CFA_BP : 0) | (bp_saved ? LK_RULE_BP_SAVED : 0) |
 	       (uint64_t)cfa_off << 8 | (uint64_t)(uint16_t)(int16_t)bp_off << 32;
@@ -666,39 +666,62 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 	uintptr_t base = sp;
 	if (base < lk_uw_ok_lo && !lk_uw_stack_ok(base, base + 16))
 		return -1;
+	uintptr_t ok_hi = lk_uw_ok_hi; /* [base, ok_hi) is mapped */
+	/* Nearly every hit is at the first probe of the first level: try that inline. */
+	const lk_uw_slot_t *s0 = __atomic_load_n(&c->level[0], __ATOMIC_ACQUIRE);
+	const uint64_t mask0 = (1ull << LK_UW_LEVEL0) - 1;
 	int n = 0;
 	while (n < max) {
-		if (!lk_uw_keep(pc, skip_lo, skip_hi)) {
+		uintptr_t cfa;
+		if (__builtin_expect(!lk_uw_keep(pc, skip_lo, skip_hi), 0)) {
 			/* libleak's own frames (the skip range) are built with frame pointers:
 			 * step them by RBP without a rule lookup. */
-			uintptr_t cfa = bp + 16;
-			if (bp < sp || (bp & 7) || cfa - base > LK_UW_STACK_MAX ||
-			    (cfa > lk_uw_ok_hi && !lk_uw_stack_ok(base, cfa)))
+			cfa = bp + 16;
+			if (bp < sp || (bp & 7))
 				return -1;
+			if (cfa > ok_hi) {
+				if (!lk_uw_stack_ok(base, cfa))
+					return -1;
+				ok_hi = lk_uw_ok_hi;
+			}
 			pc = ((const uintptr_t *)bp)[1];
 			sp = cfa;
 			bp = ((const uintptr_t *)bp)[0];
 			continue;
 		}
 		frames[n++] = pc;
-		uint64_t rule = lk_rule_get(c, pc);
-		uint32_t kind = rule & 3;
-		if (kind == LK_RULE_END)
-			break;
-		if (kind != LK_RULE_STEP)
+		uint64_t rule = 0;
+		if (__builtin_expect(s0 != NULL, 1)) {
+			const lk_uw_slot_t *e = &s0[lk_uw_hash(pc) & mask0];
+			if (__atomic_load_n(&e->pc, __ATOMIC_ACQUIRE) == pc)
+				rule = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
+		}
+		if (__builtin_expect(!rule, 0)) {
+			rule = lk_rule_get(c, pc);
+			s0 = __atomic_load_n(&c->level[0], __ATOMIC_ACQUIRE);
+		}
+		if ((rule & 3) != LK_RULE_STEP) {
+			if ((rule & 3) == LK_RULE_END)
+				break;
 			return -1;
-		uintptr_t cfa = ((rule & LK_RULE_CFA_BP) ? bp : sp) + ((rule >> 8) & 0xffffff);
-		intptr_t bp_off = (int16_t)(uint16_t)(rule >> 32);
-		if (cfa <= sp || cfa - base > LK_UW_STACK_MAX ||
-		    ((rule & LK_RULE_BP_SAVED) && (bp_off >= 0 || cfa + bp_off < sp)))
+		}
+		cfa = ((rule & LK_RULE_CFA_BP) ? bp : sp) + ((rule >> 8) & 0xffffff);
+		if (cfa <= sp)
 			return -1;
-		if (cfa > lk_uw_ok_hi && !lk_uw_stack_ok(base, cfa))
-			return -1;
-		uintptr_t ra = *(const uintptr_t *)(cfa - 8);
-		if (rule & LK_RULE_BP_SAVED)
-			bp = *(const uintptr_t *)(cfa + bp_off);
+		if (cfa > ok_hi) { /* new pages above, or not our stack: checked once */
+			if (!lk_uw_stack_ok(base, cfa))
+				return -1;
+			ok_hi = lk_uw_ok_hi;
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (rule & LK_RULE_BP_SAVED) {
+			/* bp_off < 0 by construction; RBP-based CFAs are checked here. */
+			uintptr_t at = cfa + (intptr_t)(int16_t)(uint16_t)(rule >> 32);
+			if (at < sp)
+				return -1;
+			bp = *(const uintptr_t *)at;
+		}
 		sp = cfa;
-		pc = ra;
 		if (!pc)
 			break;
 	}
