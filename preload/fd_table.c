@@ -603,6 +603,8 @@ static void lk_emit_temps(trace_buf_t *b, int final)
 	for (int i = 0; i < LK_TEMP_MAX; i++) {
 		lk_temp_entry_t c;
 		lk_temp_entry_t *t = &lk_temp_tab[i];
+		if (!__atomic_load_n(&t->used, __ATOMIC_RELAXED))
+			continue; /* rechecked under the lock */
 		lk_spin_lock(&lk_temp_lock);
 		memcpy(&c, t, sizeof(c));
 		lk_spin_unlock(&lk_temp_lock);

@@ -314,6 +314,12 @@ static void test_overflow_and_internal(void **state)
 	assert_false(lk_fd_is_internal(FD_A + 301));
 	lk_fd_on_open(FD_A + 300, TRACE_FD_FILE, 0, 1, T0, "open", "/trace", NULL);
 	assert_int_equal(emit(0, r, 8), 0);
+	/* close_range / closefrom split their range around it. */
+	lk_fd_mark_internal(FD_A + 310);
+	assert_int_equal(lk_fd_next_internal(0), FD_A + 300);
+	assert_int_equal(lk_fd_next_internal(FD_A + 300), FD_A + 300);
+	assert_int_equal(lk_fd_next_internal(FD_A + 301), FD_A + 310);
+	assert_int_equal(lk_fd_next_internal(FD_A + 311), -1);
 
 	/* Long paths are truncated, not overflowed. */
 	char longp[600];
