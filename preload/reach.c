@@ -1,0 +1,405 @@
+/* reach.c - conservative mark from the roots at exit, so the report can tell a leak (nothing
+ * points to it any more) from memory a global or a live stack still holds (issue 4).
+ *
+ * Roots: the writable PT_LOAD segments (data, bss) of every module but libleak itself (its
+ * tables would make everything reachable), and every thread's stack from its stack pointer
+ * to the end of the mapping holding it (for another thread the pointer comes from
+ * /proc/self/task/TID/syscall while it sits in a system call; a thread that is running gets
+ * its whole stack mapping). Blocks are copied from the live-block table into an address-
+ * sorted array; a word that falls inside a block marks it, and marked blocks are scanned in
+ * turn (explicit mark stack, no recursion). Everything is read through process_vm_readv into
+ * a bounce buffer: other threads still run at exit and may free and unmap a block under us.
+ * All memory is mmap'd; nothing here calls malloc or stdio. Not seen: registers of other
+ * threads, the main thread's static TLS, memory from allocators libleak does not track. */
+#include "reach.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "heap_table.h"
+#include "sys.h"
+#include "trace_format.h"
+
+typedef struct {
+	uintptr_t addr;
+	uint64_t size;
+} lk_reach_block_t;
+
+#define LK_REACH_BOUNCE (64u * 1024)
+
+/* mmap'd, like everything the scan uses: the scan state holds the lowest block address, and
+ * nothing of it may sit in memory that is itself scanned. */
+struct lk_reach_state {
+	lk_reach_block_t *blocks;
+	size_t n, cap, blocks_bytes;
+	uint8_t *marked; /* one byte per block */
+	uint32_t *stack; /* mark stack of block indices */
+	size_t sp;
+	size_t marked_bytes, stack_bytes;
+	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
+	uint8_t *bounce;
+	int ran;
+	pid_t pid;
+};
+static struct lk_reach_state *lk_rs;
+
+static void lk_reach_collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
+	(void)arg;
+	(void)stack_id;
+	if (lk_rs->n < lk_rs->cap)
+		lk_rs->blocks[lk_rs->n++] = (lk_reach_block_t){ptr, size};
+}
+
+/* Heapsort by address: no recursion, no allocation. */
+static void lk_reach_sift(lk_reach_block_t *a, size_t root, size_t n)
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && a[child + 1].addr > a[child].addr)
+			child++;
+		if (a[root].addr >= a[child].addr)
+			return;
+		lk_reach_block_t t = a[root];
+		a[root] = a[child];
+		a[child] = t;
+		root = child;
+	}
+}
+
+static void lk_reach_sort(lk_reach_block_t *a, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		lk_reach_sift(a, i, n);
+	for (size_t end = n; end-- > 1;) {
+		lk_reach_block_t t = a[0];
+		a[0] = a[end];
+		a[end] = t;
+		lk_reach_sift(a, 0, end);
+	}
+}
+
+/* Index of the block holding address v (its first byte up to its last; a zero-size block
+ * only at its address), or -1. */
+static long lk_reach_find(uintptr_t v)
+{
+	if (v < lk_rs->lo || v >= lk_rs->hi)
+		return -1;
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) { /* first block with addr > v */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rs->blocks[mid].addr <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	const lk_reach_block_t *b = &lk_rs->blocks[lo - 1];
+	if (v - b->addr < b->size || v == b->addr)
+		return (long)(lo - 1);
+	return -1;
+}
+
+static void lk_reach_words(const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
+		uintptr_t v;
+		memcpy(&v, buf + off, sizeof(v));
+		long i = lk_reach_find(v);
+		if (i >= 0 && !lk_rs->marked[i]) {
+			lk_rs->marked[i] = 1;
+			lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+		}
+	}
+}
+
+/* Scans [start, start+len) of our own memory, safely: a range that cannot be read (unmapped
+ * meanwhile) is skipped page by page. */
+static void lk_reach_range(uintptr_t start, size_t len)
+{
+	start = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+	while (len >= sizeof(uintptr_t)) {
+		size_t n = len < LK_REACH_BOUNCE ? len : LK_REACH_BOUNCE;
+		struct iovec local = {lk_rs->bounce, n}, remote = {(void *)start, n};
+		long r = syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0);
+		if (r > 0) {
+			lk_reach_words(lk_rs->bounce, (size_t)r);
+			n = (size_t)r;
+		} else {
+			/* Unreadable: skip to the next page. */
+			size_t skip = 4096 - (start & 4095);
+			n = skip < len ? skip : len;
+		}
+		start += n;
+		len -= n;
+	}
+}
+
+static void lk_reach_drain(void)
+{
+	while (lk_rs->sp) {
+		const lk_reach_block_t *b = &lk_rs->blocks[lk_rs->stack[--lk_rs->sp]];
+		lk_reach_range(b->addr, (size_t)b->size);
+	}
+}
+
+static int lk_reach_phdr(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t self = (uintptr_t)arg;
+	/* Not libleak's own segments: its tables point at every block. */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && self >= s && self < s + ph->p_memsz)
+			return 0;
+	}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
+			lk_reach_range(info->dlpi_addr + ph->p_vaddr, ph->p_memsz);
+	}
+	lk_reach_drain();
+	return 0;
+}
+
+/* Reads a whole small /proc file into buf (NUL-terminated); returns its length or -1. */
+static long lk_reach_slurp(const char *path, char *buf, size_t cap)
+{
+	int fd = lk_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	for (;;) {
+		ssize_t r = lk_sys_read(fd, buf + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (len == cap - 1)
+			break;
+	}
+	lk_sys_close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+static uintptr_t lk_reach_hex(const char **p)
+{
+	uintptr_t v = 0;
+	const char *s = *p;
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2;
+	for (;; s++) {
+		unsigned d = (unsigned)(*s >= '0' && *s <= '9'   ? *s - '0'
+		                        : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+		                                                 : 16);
+		if (d == 16)
+			break;
+		v = v * 16 + d;
+	}
+	*p = s;
+	return v;
+}
+
+/* The readable, writable mapping of /proc/self/maps (in maps) that holds addr. */
+static int lk_reach_mapping(const char *maps, uintptr_t addr, uintptr_t *start, uintptr_t *end)
+{
+	const char *p = maps;
+	while (*p) {
+		uintptr_t s = lk_reach_hex(&p);
+		if (*p == '-')
+			p++;
+		uintptr_t e = lk_reach_hex(&p);
+		int rw = p[0] == ' ' && p[1] == 'r' && p[2] == 'w';
+		if (rw && addr >= s && addr < e) {
+			*start = s;
+			*end = e;
+			return 0;
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+	return -1;
+}
+
+/* The stack pointer of thread tid if it sits in a system call ("nr args... sp pc"); 0 if it
+ * is running or the file cannot be read. */
+static uintptr_t lk_reach_thread_sp(pid_t tid, char *buf, size_t cap)
+{
+	char path[64] = "/proc/self/task/";
+	size_t n = strlen(path);
+	n += lk_fmt_u64(path + n, (uint64_t)tid);
+	memcpy(path + n, "/syscall", 9);
+	if (lk_reach_slurp(path, buf, cap) <= 0 || buf[0] < '0' || buf[0] > '9')
+		return 0;
+	/* Fields: nr a1 a2 a3 a4 a5 a6 sp pc: the 8th. */
+	const char *p = buf;
+	for (int field = 0; field < 7; field++) {
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return *p == '0' ? lk_reach_hex(&p) : 0;
+}
+
+struct lk_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static void lk_reach_stacks(uintptr_t my_sp, char *maps, char *buf, size_t cap)
+{
+	pid_t me = lk_sys_gettid();
+	uintptr_t s, e;
+	if (lk_reach_mapping(maps, my_sp, &s, &e) == 0)
+		lk_reach_range(my_sp, e - my_sp);
+	int fd = lk_sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	char dents[4096];
+	long nread;
+	while ((nread = syscall(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
+		for (long off = 0; off < nread;) {
+			struct lk_dirent64 *d = (struct lk_dirent64 *)(dents + off);
+			off += d->d_reclen;
+			const char *q = d->d_name;
+			pid_t tid = 0;
+			while (*q >= '0' && *q <= '9')
+				tid = tid * 10 + (*q++ - '0');
+			if (!tid || *q || tid == me)
+				continue;
+			uintptr_t sp = lk_reach_thread_sp(tid, buf, cap);
+			if (sp && lk_reach_mapping(maps, sp, &s, &e) == 0) {
+				/* The red zone below sp may hold live values too. */
+				uintptr_t from = sp - 128 >= s ? sp - 128 : s;
+				lk_reach_range(from, e - from);
+			}
+			/* A running thread: its stack is unknown here (no sp); not scanned. */
+			lk_reach_drain();
+		}
+	}
+	lk_sys_close(fd);
+}
+
+static void *lk_reach_map(size_t n)
+{
+	return n ? lk_sys_mmap(n) : NULL;
+}
+
+/* noinline, and the scan of this thread's stack starts at this frame's stack pointer: the
+ * callee-saved registers __builtin_unwind_init spills into the frame are scanned too, so a
+ * pointer a caller keeps in a register counts, and dead stack below is not. */
+__attribute__((noinline)) static void lk_reach_roots(void)
+{
+	__builtin_unwind_init();
+	uintptr_t my_sp;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %0" : "=r"(my_sp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mov %0, sp" : "=r"(my_sp));
+#else
+	volatile uintptr_t here = 0;
+	my_sp = ((uintptr_t)&here & ~(uintptr_t)7) - 256;
+#endif
+	dl_iterate_phdr(lk_reach_phdr, (void *)(uintptr_t)&lk_reach_roots);
+	/* /proc/self/maps and one /proc small file, in mmap'd buffers. */
+	size_t maps_cap = 1u << 20, buf_cap = 4096;
+	char *maps = lk_sys_mmap(maps_cap), *buf = lk_sys_mmap(buf_cap);
+	if (maps && buf && lk_reach_slurp("/proc/self/maps", maps, maps_cap) > 0)
+		lk_reach_stacks(my_sp, maps, buf, buf_cap);
+	if (maps)
+		lk_sys_munmap(maps, maps_cap);
+	if (buf)
+		lk_sys_munmap(buf, buf_cap);
+	lk_reach_drain();
+}
+
+int lk_reach_scan(void)
+{
+	lk_reach_release();
+	lk_rs = lk_sys_mmap(sizeof(*lk_rs));
+	if (!lk_rs)
+		return -1;
+	memset(lk_rs, 0, sizeof(*lk_rs));
+	lk_rs->pid = lk_sys_getpid();
+	uint64_t count = lk_heap_table_count();
+	lk_rs->cap = (size_t)(count + count / 8 + 1024);
+	lk_rs->blocks_bytes = lk_rs->cap * sizeof(lk_reach_block_t);
+	lk_rs->marked_bytes = lk_rs->cap;
+	lk_rs->stack_bytes = lk_rs->cap * sizeof(uint32_t);
+	lk_rs->blocks = lk_reach_map(lk_rs->blocks_bytes);
+	lk_rs->marked = lk_reach_map(lk_rs->marked_bytes);
+	lk_rs->stack = lk_reach_map(lk_rs->stack_bytes);
+	lk_rs->bounce = lk_sys_mmap(LK_REACH_BOUNCE);
+	if (!lk_rs->blocks || !lk_rs->marked || !lk_rs->stack || !lk_rs->bounce) {
+		lk_reach_release();
+		return -1;
+	}
+	/* Can we read our own memory this way at all (seccomp, YAMA)? */
+	struct iovec local = {lk_rs->bounce, sizeof(*lk_rs)}, remote = {lk_rs, sizeof(*lk_rs)};
+	if (syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0) !=
+	    (long)sizeof(*lk_rs)) {
+		lk_reach_release();
+		return -1;
+	}
+	lk_heap_table_foreach(lk_reach_collect, NULL);
+	lk_reach_sort(lk_rs->blocks, lk_rs->n);
+	if (lk_rs->n) {
+		lk_rs->lo = lk_rs->blocks[0].addr;
+		for (size_t i = 0; i < lk_rs->n; i++) {
+			uintptr_t end = lk_rs->blocks[i].addr + lk_rs->blocks[i].size + 1;
+			if (end > lk_rs->hi)
+				lk_rs->hi = end;
+		}
+		lk_reach_roots();
+	}
+	lk_rs->ran = 1;
+	return 0;
+}
+
+uint32_t lk_reach_flags(uintptr_t ptr)
+{
+	if (!lk_rs || !lk_rs->ran)
+		return 0;
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rs->blocks[mid].addr < ptr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == lk_rs->n || lk_rs->blocks[lo].addr != ptr)
+		return 0;
+	return TRACE_BLOCK_SCANNED | (lk_rs->marked[lo] ? TRACE_BLOCK_REACHABLE : 0);
+}
+
+void lk_reach_release(void)
+{
+	if (!lk_rs)
+		return;
+	if (lk_rs->blocks)
+		lk_sys_munmap(lk_rs->blocks, lk_rs->blocks_bytes);
+	if (lk_rs->marked)
+		lk_sys_munmap(lk_rs->marked, lk_rs->marked_bytes);
+	if (lk_rs->stack)
+		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
+	if (lk_rs->bounce)
+		lk_sys_munmap(lk_rs->bounce, LK_REACH_BOUNCE);
+	lk_sys_munmap(lk_rs, sizeof(*lk_rs));
+	lk_rs = NULL;
+}
