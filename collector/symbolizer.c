@@ -338,6 +338,20 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 	}
 	Dwarf_Die *scopes = NULL;
 	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+	/* dwarf_getscopes stops at the innermost inlined instance and continues with the CU (it
+	 * follows the abstract tree, not the concrete one), so an inline inside an inline loses
+	 * its middle frames. The concrete chain comes from the innermost DIE itself. */
+	if (ns > 0 && dwarf_tag(&scopes[0]) == DW_TAG_inlined_subroutine) {
+		Dwarf_Die *chain = NULL;
+		int nc = dwarf_getscopes_die(&scopes[0], &chain);
+		if (nc > 0) {
+			free(scopes);
+			scopes = chain;
+			ns = nc;
+		} else {
+			free(chain);
+		}
+	}
 	Dwarf_Files *files = NULL;
 	size_t n_files = 0;
 	if (ns > 0 && dwarf_getsrcfiles(cu, &files, &n_files) != 0)

@@ -35,12 +35,19 @@ static const char lib_src[] = "#include <stddef.h>\n"                           
                               "\tsink = x;\n"                                           /* 11 */
                               "\treturn r;\n"                                           /* 12 */
                               "}\n"                                                     /* 13 */
-                              "__attribute__((noinline)) void *outer_noinline(int x)\n" /* 14 */
-                              "{\n"                                                     /* 15 */
-                              "\tvoid *r = inner_inline(x + 1);\n"                      /* 16 */
-                              "\tsink = 2;\n"                                           /* 17 */
-                              "\treturn r;\n"                                           /* 18 */
-                              "}\n";                                                    /* 19 */
+                              "static inline __attribute__((always_inline)) void *\n"   /* 14 */
+                              "mid_inline(int x)\n"                                     /* 15 */
+                              "{\n"                                                     /* 16 */
+                              "\tvoid *r = inner_inline(x * 3);\n"                      /* 17 */
+                              "\tsink = 5;\n"                                           /* 18 */
+                              "\treturn r;\n"                                           /* 19 */
+                              "}\n"                                                     /* 20 */
+                              "__attribute__((noinline)) void *outer_noinline(int x)\n" /* 21 */
+                              "{\n"                                                     /* 22 */
+                              "\tvoid *r = mid_inline(x + 1);\n"                        /* 23 */
+                              "\tsink = 2;\n"                                           /* 24 */
+                              "\treturn r;\n"                                           /* 25 */
+                              "}\n";                                                    /* 26 */
 
 /* One build of the library: by gcc (the default compiler) and by clang, whose DWARF 5
  * without .debug_aranges needs the symbolizer's CU-scan fallback. */
@@ -182,22 +189,27 @@ static void test_inlined_frames(void **state)
 	const struct model_proc *p = m->procs[0];
 	for (int round = 0; round < 2; round++) { /* the second round is served by the cache */
 		assert_int_equal(symbolizer_stack(s, p, model_proc_stack(p, 1), &out, &e), 0);
-		assert_int_equal(out.n, 3);
+		assert_int_equal(out.n, 4);
 		assert_string_equal(out.frames[0].function, "inner_inline");
 		assert_string_equal(out.frames[0].file, "symlib.c");
 		assert_int_equal(out.frames[0].line, 10);
 		assert_true(out.frames[0].inlined);
 		assert_int_equal(out.frames[0].addr, l->ret_addr);
 		assert_string_equal(out.frames[0].module, l->so_path);
-		assert_string_equal(out.frames[1].function, "outer_noinline");
+		/* The middle of a two-level inline chain (dwarf_getscopes alone loses it). */
+		assert_string_equal(out.frames[1].function, "mid_inline");
 		assert_string_equal(out.frames[1].file, "symlib.c");
-		assert_int_equal(out.frames[1].line, 16);
-		assert_false(out.frames[1].inlined);
-		assert_int_equal(out.frames[1].offset, l->ret_addr - l->so_base);
+		assert_int_equal(out.frames[1].line, 17);
+		assert_true(out.frames[1].inlined);
+		assert_string_equal(out.frames[2].function, "outer_noinline");
+		assert_string_equal(out.frames[2].file, "symlib.c");
+		assert_int_equal(out.frames[2].line, 23);
+		assert_false(out.frames[2].inlined);
+		assert_int_equal(out.frames[2].offset, l->ret_addr - l->so_base);
 		/* Outside every module: kept, unresolved. */
-		assert_null(out.frames[2].function);
-		assert_null(out.frames[2].module);
-		assert_int_equal(out.frames[2].addr, 0x42);
+		assert_null(out.frames[3].function);
+		assert_null(out.frames[3].module);
+		assert_int_equal(out.frames[3].addr, 0x42);
 	}
 	sym_stack_fini(&out);
 	symbolizer_destroy(s);
