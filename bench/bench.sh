@@ -329,10 +329,11 @@ median() {
 col() {
 	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $2 == t && $3 == w && $7 == 0 { print $c }' "$RAW"
 }
-# ratio TOOL WL: median over rounds of wall(tool)/wall(native) from the same round
+# ratio TOOL WL [COLUMN]: median over rounds of wall(tool)/wall(native) from the same round
+# (COLUMN 8: CPU time instead of wall)
 ratio() {
-	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $3 == w && $7 == 0 {
-		if ($2 == "native") n[$1] = $4; else if ($2 == t) x[$1] = $4 }
+	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" 'NR > 1 && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $c; else if ($2 == t) x[$1] = $c }
 		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
 }
 # cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
@@ -417,8 +418,9 @@ if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" xthread_1t "* ]] && [[ " $WL "
 	done
 fi
 if [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.truth.tsv" ]; then
-	OTHER+=("$(awk 'FNR == NR { truth[$1] = $2; next } { if (truth[$1] == $2) ok++; n++ }
-		END { printf "full tracking, live_big, bytes per site vs the program'"'"'s own count: %d of %d sites exact", ok, n }' \
+	OTHER+=("$(awk -v d="$(stat_field full.live_big dropped)" 'FNR == NR { truth[$1] = $2; next }
+		{ if (truth[$1] == $2) ok++; n++ }
+		END { printf "full tracking, live_big, bytes per site vs the program'"'"'s own count: %d of %d sites exact (events dropped: %s)", ok, n, d == "" ? "?" : d }' \
 		"$OUT/sites.truth.tsv" "$OUT/sites.full.tsv")")
 fi
 if [ -n "${STATS[sampled.live_big]:-}" ] && [ "$(stat_field sampled.live_big sample_bytes)" = 0 ]; then
@@ -470,6 +472,22 @@ fi
 			"$(cell memcheck "$wl")" "$ovh" "$tgt" "$stgt"
 	done
 	echo
+	if [ -n "$GNU_TIME" ]; then
+		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios):"
+		echo "less disturbed than wall time when other jobs share the machine; the targets use wall time."
+		echo
+		echo "| workload | full CPU | sampled CPU | heaptrack CPU | memcheck CPU | ovh/ht CPU |"
+		echo "|---|---|---|---|---|---|"
+		for wl in $WL; do
+			cf=$(ratio full "$wl" 8) cs=$(ratio sampled "$wl" 8) ch=$(ratio heaptrack "$wl" 8)
+			cm=$(ratio memcheck "$wl" 8)
+			awk -v w="$wl" -v f="$cf" -v s="$cs" -v h="$ch" -v m="$cm" 'function x(v) {
+				return v == "" ? "n/a" : sprintf("%.2fx", v) } BEGIN {
+				o = (f != "" && h != "" && h > 1) ? sprintf("%.2f", (f - 1) / (h - 1)) : "n/a"
+				printf "| %s | %s | %s | %s | %s | %s |\n", w, x(f), x(s), x(h), x(m), o }'
+		done
+		echo
+	fi
 	echo "Peak RSS (MB, median; /usr/bin/time %M, largest process of the run) and trace size (median"
 	echo "bytes, all files of the run). Events: calls the workload reports (alloc + free [+ fd/fork/thread])"
 	echo "or, for real programs, total_allocs + total_frees from libleak's final snapshot. Dropped: events"
