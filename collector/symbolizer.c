@@ -340,8 +340,12 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
 	/* dwarf_getscopes stops at the innermost inlined instance and continues with the CU (it
 	 * follows the abstract tree, not the concrete one), so an inline inside an inline loses
-	 * its middle frames. The concrete chain comes from the innermost DIE itself. */
-	if (ns > 0 && dwarf_tag(&scopes[0]) == DW_TAG_inlined_subroutine) {
+	 * its middle frames. The concrete chain comes from the innermost DIE itself (which may
+	 * be a lexical block inside the inlined instance). */
+	bool any_inlined = false;
+	for (int i = 0; i < ns && !any_inlined; i++)
+		any_inlined = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine;
+	if (any_inlined) {
 		Dwarf_Die *chain = NULL;
 		int nc = dwarf_getscopes_die(&scopes[0], &chain);
 		if (nc > 0) {
