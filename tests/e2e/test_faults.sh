@@ -3,6 +3,8 @@
 # program's exit status and stdout must equal a native run's, and nothing may hang:
 #   unwritable LEAK_OUT   a missing directory, a path through a regular file, and a read-only
 #                         mount: exactly one libleak line on stderr, no trace, no change.
+#   planted paths         a symlink and an existing file at LEAK_OUT: neither is followed or
+#                         overwritten (O_NOFOLLOW|O_EXCL); traces are mode 0600.
 #   disk full             a 64 KiB tmpfs (ENOSPC; skipped with a note where mount is not
 #                         allowed) and RLIMIT_FSIZE with SIGXFSZ ignored (EFBIG, always): one
 #                         stderr line, and the trace up to the fault reads (exit 0).
@@ -63,6 +65,33 @@ for out in "${unwritable[@]}"; do
 	LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_STDERR_EXTRA=1 LKR_MIN_TRACES=0 LKR_TRACES_EXACT=0 \
 		lkr_pair "unwritable.$(basename "$(dirname "$out")")" bash -c "$WITH_OUT" _ "$out" - "$loop" 100
 	note "unwritable $out: $(grep -i libleak "$LKR_LEAK/stderr")"
+done
+
+# --- a planted symlink and an existing file at the trace path --------------------------------
+# The preload creates traces with O_EXCL|O_NOFOLLOW: it must neither follow the link nor
+# overwrite the file (it may pick another name or give up with a warning), and the program
+# runs unchanged either way.
+expected=$(timeout -k 5 "$T_LIMIT" "$loop" 20)
+mkdir -p "$TMP/planted"
+echo "victim file" >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/planted/leak.lkt"
+echo "existing trace" >"$TMP/planted/existing.lkt"
+for name in leak existing; do
+	rc=0
+	got=$(traced "$TMP/planted/$name.lkt" "$loop" 20 2>"$TMP/planted.$name.err") || rc=$?
+	[ "$rc" -eq 0 ] || fail "planted $name: the program exited $rc under libleak"
+	assert_eq "$got" "$expected" "planted $name: stdout"
+	note "planted $name: stderr: $(head -c 300 "$TMP/planted.$name.err")"
+done
+assert_eq "$(cat "$TMP/victim")" "victim file" "the symlink's target after a run (O_NOFOLLOW)"
+[ -L "$TMP/planted/leak.lkt" ] || fail "the planted symlink was replaced"
+assert_eq "$(cat "$TMP/planted/existing.lkt")" "existing trace" "an existing file at LEAK_OUT (O_EXCL)"
+for t in "$TMP"/planted/*.lkt; do
+	[ -L "$t" ] || [ "$t" = "$TMP/planted/existing.lkt" ] || {
+		[ "$(stat -c %a "$t")" = 600 ] || fail "$t: mode $(stat -c %a "$t"), not 600"
+		report_json "$t" >/dev/null
+		note "planted: the preload wrote $(basename "$t") instead, mode 600, reads"
+	}
 done
 
 # --- disk full ------------------------------------------------------------------------------
