@@ -34,7 +34,8 @@
 #   LKR_EXPECT_STATUS=N     the native run itself must end with status N (catches a broken
 #                           test that fails the same way twice)
 # After lkr_pair: LKR_NATIVE and LKR_LEAK are the two run directories, LKR_JSON the report
-# of all traces, LKR_N_TRACES, LKR_N_TRUNCATED, LKR_DROPPED (sum of dropped_events).
+# of all traces, LKR_N_TRACES, LKR_N_TRUNCATED, LKR_DROPPED (sum of dropped_events), LKR_ALLOCS
+# (allocations recorded, summed over the traces).
 
 lkr_reset() {
 	LKR_LIMIT=${T_LIMIT:-60}
@@ -189,7 +190,7 @@ lkr_check_traces() {
 		[ "$(stat -c %a "$t")" = 600 ] || fail "$what: $t has mode $(stat -c %a "$t"), not 600"
 	done
 	[ "$LKR_N_TRACES" -gt 0 ] || {
-		LKR_JSON='{"processes":[]}' LKR_N_TRUNCATED=0 LKR_DROPPED=0 LKR_N_HEADER_ONLY=0
+		LKR_JSON='{"processes":[]}' LKR_N_TRUNCATED=0 LKR_DROPPED=0 LKR_N_HEADER_ONLY=0 LKR_ALLOCS=0
 		LKR_HEADER_ONLY_EXES=
 		return 0
 	}
@@ -211,6 +212,9 @@ lkr_check_traces() {
 		fail "$what: leak-report listed $n_procs processes for $LKR_N_TRACES traces"
 	LKR_N_TRUNCATED=$(jq '[.processes[] | select(.truncated)] | length' <<<"$LKR_JSON")
 	LKR_DROPPED=$(jq '[.processes[].dropped_events // 0] | add // 0' <<<"$LKR_JSON")
+	# Proof the preload was at work, not silently off: allocations it recorded.
+	# shellcheck disable=SC2034 # read by the callers
+	LKR_ALLOCS=$(jq '[.processes[].total_allocs // 0] | add // 0' <<<"$LKR_JSON")
 	LKR_N_HEADER_ONLY=$(jq '[.processes[] | select(.truncated and .snapshots == 0 and
 		((.truncation // "") | test("before its first snapshot")))] | length' <<<"$LKR_JSON")
 	# Which programs those were: the %e part of the trace names (they have no PROCESS record).

@@ -158,12 +158,13 @@ for p in "${programs[@]}"; do
 		declare -F "trunc_ok_$p" >/dev/null && ok="$ok $("trunc_ok_$p")"
 		LKR_WRAP=0 LKR_LIMIT=$((limit * ${LEAK_TEST_TIMEOUT_MULT:-1})) LKR_NORM=$norm \
 			LKR_EXPECT_STATUS=0 LKR_TRUNC_OK_EXES=$ok lkr_pair "$p" "$self" --case "$p"
-		echo "$LKR_N_TRACES $LKR_N_HEADER_ONLY $LKR_DROPPED $(cat "$LKR_NATIVE/seconds") $(cat "$LKR_LEAK/seconds") $LKR_HEADER_ONLY_EXES" >"$TMP/$p.result"
+		[ "$LKR_ALLOCS" -gt 0 ] || fail "$p: the traces record no allocation at all: was the preload active?"
+		echo "$LKR_N_TRACES $LKR_N_HEADER_ONLY $LKR_DROPPED $LKR_ALLOCS $(cat "$LKR_NATIVE/seconds") $(cat "$LKR_LEAK/seconds") $LKR_HEADER_ONLY_EXES" >"$TMP/$p.result"
 	) >"$log" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
-		read -r n_tr n_ho dropped ns ls ho_exes <"$TMP/$p.result"
-		printf 'PASS %-10s %3d traces read (%s header-only%s), %s dropped events, native %ss, libleak %ss\n' \
-			"$p" "$n_tr" "$n_ho" "${ho_exes:+: $ho_exes}" "$dropped" "$ns" "$ls"
+		read -r n_tr n_ho dropped allocs ns ls ho_exes <"$TMP/$p.result"
+		printf 'PASS %-10s %3d traces read (%s header-only%s), %s allocations recorded, %s dropped, native %ss, libleak %ss\n' \
+			"$p" "$n_tr" "$n_ho" "${ho_exes:+: $ho_exes}" "$allocs" "$dropped" "$ns" "$ls"
 		passed=$((passed + 1))
 		summary+=("$p:$n_tr")
 	else
