@@ -78,8 +78,10 @@ if [ -f "$so" ]; then
 	# seed_run CMD...: one small program under the preload (bounded, output discarded).
 	seed_run() {
 		[ -x "$1" ] || [ "$1" = sh ] || return 0
-		(ulimit -c 0 && LD_PRELOAD=$so LEAK_OUT=$lk_out LEAK_INTERVAL_MS=20 \
-			timeout -k 5 60 "$@" >/dev/null 2>&1 </dev/null) || true
+		# shellcheck disable=SC2016 # expanded by that bash, which execs the program
+		(ulimit -c 0 && timeout -k 5 60 bash -c 'export LD_PRELOAD=$1 LEAK_OUT=$2 \
+			LEAK_INTERVAL_MS=20; shift 2; exec "$@"' seed "$so" "$lk_out" "$@" \
+			>/dev/null 2>&1 </dev/null) 2>/dev/null || true
 	}
 	# Programs that put every record kind in a trace: heap sites and blocks, threads,
 	# descriptors (closed and left open), children, exec, and a truncated trace (abort).
