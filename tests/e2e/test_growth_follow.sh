@@ -22,7 +22,7 @@ stop_all() {
 	kill -9 "$pid" 2>/dev/null || true
 	[ -z "$follow" ] || kill -9 "$follow" 2>/dev/null || true
 }
-trap 'stop_all; _lk_cleanup' EXIT
+trap 'rc=$?; stop_all; (exit $rc); _lk_cleanup' EXIT
 wait_for "$TMP/stdout" '^ready$'
 trace=$(echo "$TMP"/out/*.lkt)
 [ -f "$trace" ] || fail "no trace in $TMP/out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_growth_report.sh - the options around growth on one finished trace: an unbounded
-# cache (grow_cache unbounded, ~1 MB/s) that runs 4 s and exits with the cache still
-# referenced from a global. Checks the growth finding at exit, --limit's eta_s, --window
+# cache (grow_cache unbounded, ~1 MB/s) that serves 400 ticks of requests (~4 s) and exits
+# with the cache still referenced from a global. Checks the growth finding at exit, --limit's eta_s, --window
 # (a short window has too few snapshots for a verdict; an early one has its own bounds),
 # --diff by index and by time (JSON and text), --fail-on growth, and the text line.
 set -euo pipefail
@@ -12,7 +12,7 @@ trace= # set by run_traced
 need "$LEAK_SO" "$LEAK_REPORT"
 p=$(prog clang grow_cache)
 need "$p"
-LEAK_INTERVAL_MS=100 run_traced trace "$p" unbounded 4
+LEAK_INTERVAL_MS=100 run_traced trace "$p" unbounded 60 -400
 assert_eq "$RUN_STATUS" 0 "grow_cache unbounded: exit status"
 # shellcheck disable=SC2016 # jq variables
 G='[.processes[0].findings[] | select(.kind == "growth" and any(.stack[0:4][]; .function == "cache_store_value"))]'

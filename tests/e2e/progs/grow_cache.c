@@ -1,11 +1,15 @@
 /* grow_cache.c - a key/value cache serving a steady stream of requests, in two shapes:
  * "lru": at most CAPACITY entries, the least recently used one evicted on a miss when full,
  * so the heap fills during the first second and then holds (no growth may be reported);
- * "unbounded": every miss is stored forever (growth at cache_store_value, ~100 KiB/s).
+ * "unbounded": every miss is stored forever (growth at cache_store_value, ~1 MB/s).
  * Values are 64..2047 bytes, allocated in cache_store_value(). Runs SECONDS seconds (0 =
  * until killed), printing "ready" once serving and "entries N" at the end. The cache stays
- * reachable from a global at exit. Usage: grow_cache lru|unbounded SECONDS */
+ * reachable from a global at exit.
+ * With KILL_AFTER > 0 it SIGKILLs itself after that many requests (a trace cut short, at a
+ * moment when it is known to have been growing, however loaded the machine is).
+ * Usage: grow_cache lru|unbounded SECONDS [KILL_AFTER] (requests in ticks of 10) */
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,14 +127,16 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "lru") != 0 && strcmp(argv[1], "unbounded") != 0)) {
-		fprintf(stderr, "usage: grow_cache lru|unbounded SECONDS\n");
+	if (argc < 3 || argc > 4 ||
+	    (strcmp(argv[1], "lru") != 0 && strcmp(argv[1], "unbounded") != 0)) {
+		fprintf(stderr, "usage: grow_cache lru|unbounded SECONDS [KILL_AFTER]\n");
 		return 2;
 	}
 	bounded = strcmp(argv[1], "lru") == 0;
 	double secs = atof(argv[2]);
 	double end = now_s() + secs;
 	uint64_t serial = 0;
+	long kill_after = argc == 4 ? atol(argv[3]) : 0, ticks = 0;
 	printf("ready\n");
 	fflush(stdout);
 	const struct timespec tick = {0, 10 * 1000 * 1000}; /* 10 ms: 100 requests per tick */
@@ -139,6 +145,11 @@ int main(int argc, char **argv)
 			/* lru: keys from a space 5x the capacity; unbounded: every key new. */
 			cache_request(bounded ? next_rand() % KEY_SPACE : ++serial);
 		}
+		ticks++;
+		if (kill_after > 0 && ticks >= kill_after)
+			raise(SIGKILL);
+		if (kill_after < 0 && ticks >= -kill_after)
+			break;
 		nanosleep(&tick, NULL);
 	}
 	printf("entries %zu\n", n_entries);

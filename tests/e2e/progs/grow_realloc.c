@@ -2,7 +2,10 @@
  * realloc by 512 bytes every 10 ms (~50 KiB/s), so the live count at its stack stays 1
  * while the bytes climb. The buffer stays reachable from a global. Runs SECONDS seconds
  * (0 = until killed), prints "ready" first and "bytes N" at the end.
- * Usage: grow_realloc SECONDS */
+ * With KILL_AFTER > 0 it SIGKILLs itself after that many requests (a trace cut short, at a
+ * moment when it is known to have been growing, however loaded the machine is).
+ * Usage: grow_realloc SECONDS [KILL_AFTER] */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +34,13 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: grow_realloc SECONDS\n");
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: grow_realloc SECONDS [KILL_AFTER]\n");
 		return 2;
 	}
 	double secs = atof(argv[1]);
 	double end = now_s() + secs;
+	long kill_after = argc == 3 ? atol(argv[2]) : 0, n = 0;
 	char line[512];
 	memset(line, 'x', sizeof(line));
 	printf("ready\n");
@@ -44,6 +48,11 @@ int main(int argc, char **argv)
 	const struct timespec tick = {0, 10 * 1000 * 1000};
 	while (secs <= 0 || now_s() < end) {
 		log_append(line, sizeof(line));
+		n++;
+		if (kill_after > 0 && n >= kill_after)
+			raise(SIGKILL);
+		if (kill_after < 0 && n >= -kill_after)
+			break;
 		nanosleep(&tick, NULL);
 	}
 	printf("bytes %zu\n", log_len);

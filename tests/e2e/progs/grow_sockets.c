@@ -3,9 +3,12 @@
  * close the accepted socket (a socket-per-request leak: open descriptors at accept_request's
  * stack grow by ~50/s); "ok": it closes it. Only 127.0.0.1. Runs SECONDS seconds (0 = until
  * killed), prints "ready" first and "requests N" at the end.
- * Usage: grow_sockets leak|ok SECONDS */
+ * With KILL_AFTER > 0 it SIGKILLs itself after that many requests (a trace cut short, at a
+ * moment when it is known to have been growing, however loaded the machine is).
+ * Usage: grow_sockets leak|ok SECONDS [KILL_AFTER] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +59,8 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "leak") != 0 && strcmp(argv[1], "ok") != 0)) {
-		fprintf(stderr, "usage: grow_sockets leak|ok SECONDS\n");
+	if (argc < 3 || argc > 4 || (strcmp(argv[1], "leak") != 0 && strcmp(argv[1], "ok") != 0)) {
+		fprintf(stderr, "usage: grow_sockets leak|ok SECONDS [KILL_AFTER]\n");
 		return 2;
 	}
 	leak = strcmp(argv[1], "leak") == 0;
@@ -73,12 +76,14 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	double end = now_s() + secs;
-	long requests = 0;
+	long requests = 0, kill_after = argc == 4 ? atol(argv[3]) : 0;
 	const struct timespec tick = {0, 20 * 1000 * 1000};
 	while ((secs <= 0 || now_s() < end) && requests < 900) { /* stay below 1024 fds */
 		send_request(&a);
 		handle_request(lfd);
 		requests++;
+		if (kill_after > 0 && requests >= kill_after)
+			raise(SIGKILL);
 		nanosleep(&tick, NULL);
 	}
 	printf("requests %ld\n", requests);

@@ -2,9 +2,13 @@
  * request (every 50 ms) that does a little work and returns. "leak": nobody joins them, so
  * finished-but-unjoined threads pile up at spawn_handler's stack (~20/s); "ok": each is
  * joined. Runs SECONDS seconds (0 = until killed), prints "ready" first and "threads N" at
- * the end. Usage: grow_threads leak|ok SECONDS */
+ * the end.
+ * With KILL_AFTER > 0 it SIGKILLs itself after that many requests (a trace cut short, at a
+ * moment when it is known to have been growing, however loaded the machine is).
+ * Usage: grow_threads leak|ok SECONDS [KILL_AFTER] */
 #include <pthread.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +47,14 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "leak") != 0 && strcmp(argv[1], "ok") != 0)) {
-		fprintf(stderr, "usage: grow_threads leak|ok SECONDS\n");
+	if (argc < 3 || argc > 4 || (strcmp(argv[1], "leak") != 0 && strcmp(argv[1], "ok") != 0)) {
+		fprintf(stderr, "usage: grow_threads leak|ok SECONDS [KILL_AFTER]\n");
 		return 2;
 	}
 	int leak = strcmp(argv[1], "leak") == 0;
 	double secs = atof(argv[2]);
 	double end = now_s() + secs;
-	long n = 0;
+	long n = 0, kill_after = argc == 4 ? atol(argv[3]) : 0;
 	printf("ready\n");
 	fflush(stdout);
 	const struct timespec tick = {0, 50 * 1000 * 1000};
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
 		pthread_t t = spawn_handler(n++);
 		if (!leak)
 			pthread_join(t, NULL);
+		if (kill_after > 0 && n >= kill_after)
+			raise(SIGKILL);
 		nanosleep(&tick, NULL);
 	}
 	printf("threads %ld\n", n);
