@@ -83,11 +83,22 @@ void finding_list_fini(struct finding_list *l)
 	l->n = l->cap = 0;
 }
 
-/* Growth first: in a process that is still running (or was killed) it is the finding that
- * separates a leak from memory that is merely in use. */
+/* Growth first, then RSS growth: in a process that is still running (or was killed) they
+ * are what separates a leak from memory that is merely in use. */
 static int rank_class(enum finding_kind k)
 {
-	return k == FINDING_GROWTH ? 0 : k == FINDING_LEAK ? 1 : k == FINDING_REACHABLE ? 2 : 3;
+	switch (k) {
+	case FINDING_GROWTH:
+		return 0;
+	case FINDING_RSS:
+		return 1;
+	case FINDING_LEAK:
+		return 2;
+	case FINDING_REACHABLE:
+		return 3;
+	default:
+		return 4;
+	}
 }
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)
