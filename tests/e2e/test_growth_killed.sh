@@ -7,7 +7,7 @@
 # must be flagged at the right function (growth at cache_store_value / log_append, a growing
 # fd group at accept_request, a growing thread group at spawn_handler, growing zombies at
 # spawn_worker) with a plausible rate, and the healthy modes of the same programs must not
-# be. gcc and clang builds, all started together to keep the test short.
+# be. RSS grown through mmap with a flat heap is an "rss" finding. gcc and clang builds, all started together to keep the test short.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,7 +35,7 @@ start() {
 }
 
 for cc in "${COMPILERS[@]}"; do
-	for p in grow_cache grow_realloc grow_sockets grow_threads grow_zombies; do
+	for p in grow_cache grow_realloc grow_sockets grow_threads grow_zombies grow_rss; do
 		need "$(prog "$cc" "$p")"
 	done
 	# 60 s is only a backstop: each kills itself after ~5 s of requests.
@@ -47,6 +47,7 @@ for cc in "${COMPILERS[@]}"; do
 	start "$cc-threads-ok" "$(prog "$cc" grow_threads)" ok 60 100
 	start "$cc-zombies" "$(prog "$cc" grow_zombies)" leak 60 100
 	start "$cc-zombies-ok" "$(prog "$cc" grow_zombies)" ok 60 100
+	start "$cc-rss" "$(prog "$cc" grow_rss)" 60 250
 done
 note "waiting for the programs to SIGKILL themselves"
 for p in "${pids[@]}"; do
@@ -105,5 +106,12 @@ for cc in "${COMPILERS[@]}"; do
 	j=$(json_of "$cc-zombies-ok")
 	assert_jq "$j" "$DEFS at(\"zombie\"; \"spawn_worker\") | length" 0 "$cc zombies ok: no zombie finding"
 	assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth" or .growing == true)] | length' 0 "$cc zombies ok: nothing grows"
+
+	note "$cc: RSS grows through mmap, the heap does not"
+	j=$(json_of "$cc-rss")
+	assert_jq "$j" '[.processes[0].findings[] | select(.kind == "rss")] | length' 1 "$cc rss: rss findings"
+	assert_jq "$j" '.processes[0].findings[0] | (.kind == "rss" and .bytes_per_sec > 1048576 and .bytes_per_sec < 14000000 and .last_bytes > .first_bytes and (.cause | test("non-malloc")))' true \
+		"$cc rss: ranked first, ~12.5 MiB/s, cause named"
+	assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth")] | length' 0 "$cc rss: no growing stack"
 done
 echo ok
