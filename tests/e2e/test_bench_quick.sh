@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
-# round, small inputs, no heaptrack or memcheck) must finish within 90 s and print a table with
-# one row per workload whose native time and libleak full/sampled ratios are numbers, and the
-# synthetic one-hour trace generator must write a trace bench/trace_stats accepts.
+# round, small inputs, no heaptrack or memcheck) must print a table with one row per workload
+# whose native time and libleak full/sampled ratios are numbers, and the synthetic one-hour
+# trace generator must write a trace bench/trace_stats accepts. It takes ~20 s on an idle
+# machine; over the 90 s budget it warns, and only the 240 s hard limit fails it, because
+# make check may share the machine with parallel builds (99 s seen at load average 20).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 need "$LEAK_SO"
-limit=$((90 * ${LEAK_TEST_TIMEOUT_MULT:-1}))
+limit=$((240 * ${LEAK_TEST_TIMEOUT_MULT:-1}))
 start=$(date +%s)
 rc=0
 BUILD=$BUILD_ABS BENCH_QUICK=1 BENCH_OUT=$TMP/bench timeout -k 5 "$limit" \
 	"$(dirname "$0")/../../bench/bench.sh" >"$TMP/table.md" \
 	2>"$TMP/bench.log" || rc=$?
 secs=$(($(date +%s) - start))
-note "bench quick: exit $rc in ${secs}s"
+note "bench quick: exit $rc in ${secs}s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+[ "$secs" -le 90 ] || note "WARNING: over the 90 s budget of BENCH_QUICK (a busy machine?)"
 cat "$TMP/table.md"
 [ "$rc" -eq 0 ] || fail "BENCH_QUICK=1 bench/bench.sh exited $rc: $(tail -n 5 "$TMP/bench.log")"
 cmp -s "$TMP/table.md" "$TMP/bench/results.md" || fail "results.md differs from the printed table"
