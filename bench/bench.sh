@@ -535,6 +535,11 @@ fi
 		echo "- $l"
 	done
 	echo "- machine load (1/5/15 min): $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
+	rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+	dirty=$(git status --porcelain -- preload common collector 2>/dev/null | wc -l)
+	echo "- versions: libleak $rev$([ "$dirty" -gt 0 ] && echo " + $dirty uncommitted files in preload/common/collector"),"
+	echo "  $(heaptrack --version 2>/dev/null | head -n 1 || echo "heaptrack n/a"), $(valgrind --version 2>/dev/null || echo "valgrind n/a"),"
+	echo "  gcc $(gcc -dumpfullversion), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /' || true), $("$PY" --version 2>&1)"
 	echo "- cc1 is run directly (\`cc1 -quiet -fpreprocessed -O2 unit.i\`): the \`cc -O2 -c\` driver"
 	echo "  forks cc1 and as, and heaptrack and memcheck follow only the first process."
 	echo "- reproduce: \`make bench\` (or \`BUILD=build BENCH_ROUNDS=5 bench/bench.sh\`)"
