@@ -3,9 +3,9 @@
 #   usage: tests/fuzz/run.sh SECONDS        (make fuzz: FUZZ_SECONDS, default 600)
 # 1. Builds $BUILD/fuzz/fuzz_trace_reader: collector/*.c minus main.c plus
 #    tests/fuzz/fuzz_trace_reader.c, clang -fsanitize=fuzzer,address,undefined.
-# 2. Makes a seed corpus ($BUILD/fuzz/seeds): real traces of a few small programs run under
-#    $BUILD/libleak.so (when built), plus tests/data/*.lkt, turned into seeds of both input
-#    modes by tests/fuzz/make_seeds.c.
+# 2. Makes a seed corpus in a directory of its own ($BUILD/fuzz/run.XXXXXX/seeds, beside this
+#    run's fuzz.log): real traces of a few small programs run under $BUILD/libleak.so (when
+#    built), plus tests/data/*.lkt, made into seeds of both input modes by make_seeds.c.
 # 3. Runs libFuzzer for SECONDS with -max_len=65536; new inputs accumulate in
 #    $BUILD/fuzz/corpus. A crash, leak, UB report or timeout exits non-zero and the input is
 #    saved as $BUILD/fuzz/crashes/<kind>-<sha1> (reproduce: $BUILD/fuzz/fuzz_trace_reader FILE).
@@ -34,7 +34,12 @@ seconds=$1
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 out=$BUILD/fuzz
-mkdir -p "$out/obj" "$out/corpus" "$out/seeds" "$out/crashes" "$out/traces"
+# Objects, the corpus and crashes are shared; seeds, traces and the log belong to this run, so
+# two runs at once (several test runs in one checkout) do not trample each other.
+mkdir -p "$out/obj" "$out/corpus" "$out/crashes"
+run=$(mktemp -d "$out/run.XXXXXX")
+trap 'rm -rf "$run/traces"' EXIT
+mkdir -p "$run/seeds" "$run/traces"
 CLANG=${CLANG:-clang}
 
 # --- 1. the target ----------------------------------------------------------------------
@@ -56,24 +61,25 @@ for f in "${srcs[@]}" tests/fuzz/fuzz_trace_reader.c; do
 	if [ ! -e "$o" ] || [ -n "$(find "$f" collector common tests/fuzz -newer "$o" -name '*.[ch]' -print -quit)" ]; then
 		extra=()
 		[ "$f" = tests/fuzz/fuzz_trace_reader.c ] && extra=(-Werror)
-		"$CLANG" "${cflags[@]}" "${extra[@]}" "${san[@]}" "${pkg_cflags[@]}" -c "$f" -o "$o"
+		"$CLANG" "${cflags[@]}" "${extra[@]}" "${san[@]}" "${pkg_cflags[@]}" -c "$f" -o "$o.$$"
+		mv -f "$o.$$" "$o"
 		rebuilt=1
 	fi
 done
 bin=$out/fuzz_trace_reader
 if [ "$rebuilt" = 1 ] || [ ! -x "$bin" ]; then
-	"$CLANG" "${san[@]}" -o "$bin" "${objs[@]}" "${pkg_libs[@]}" -lz -lm
+	"$CLANG" "${san[@]}" -o "$bin.$$" "${objs[@]}" "${pkg_libs[@]}" -lz -lm
+	mv -f "$bin.$$" "$bin"
 fi
 echo "fuzz: built $bin"
 
 # --- 2. seeds ---------------------------------------------------------------------------
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Icommon -o "$out/make_seeds" tests/fuzz/make_seeds.c \
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Icommon -o "$run/make_seeds" tests/fuzz/make_seeds.c \
 	"${pkg_libs[@]}"
 traces=()
 so=$BUILD/libleak.so
 if [ -f "$so" ]; then
-	rm -f "$out"/traces/*.lkt
-	lk_out=$out/traces/leak.%e.%p.lkt
+	lk_out=$run/traces/leak.%e.%p.lkt
 	progs=$BUILD/progs/gcc
 	# seed_run CMD...: one small program under the preload (bounded, output discarded).
 	seed_run() {
@@ -89,12 +95,12 @@ if [ -f "$so" ]; then
 	seed_run "$progs/hard_longjmp"
 	seed_run "$progs/hard_thread_exit" exit
 	seed_run "$progs/hard_exit_paths" abort
-	seed_run "$progs/hard_close_fds" close_range "$out/traces"
+	seed_run "$progs/hard_close_fds" close_range "$run/traces"
 	seed_run "$progs/hard_posix_spawn"
 	# A spawn storm writes dozens of near-identical traces: keep three per program, and
 	# none that stopped before its first chunk (a header alone seeds nothing).
 	declare -A per_exe=()
-	for t in "$out"/traces/*.lkt; do
+	for t in "$run"/traces/*.lkt; do
 		if [ ! -f "$t" ] || [ "$(stat -c %s "$t")" -le 64 ]; then
 			continue
 		fi
@@ -106,26 +112,26 @@ fi
 for t in tests/data/*.lkt; do
 	[ -f "$t" ] && traces+=("$t")
 done
-rm -f "$out"/seeds/*
 if [ ${#traces[@]} -gt 0 ]; then
 	# A trace that does not parse is reported, not fatal: bad inputs in tests/data are seeds too.
-	"$out/make_seeds" "$out/seeds" "${traces[@]}" || echo "fuzz: some traces gave no seeds (above)"
+	"$run/make_seeds" "$run/seeds" "${traces[@]}" 2>"$run/make_seeds.err" ||
+		echo "fuzz: $(wc -l <"$run/make_seeds.err") traces gave no seeds (bad inputs in tests/data, or stopped before a chunk): $run/make_seeds.err"
 	for t in tests/data/*.lkt; do
-		[ -f "$t" ] && { printf '\0' && cat "$t"; } >"$out/seeds/data.$(basename "$t").file"
+		[ -f "$t" ] && { printf '\0' && cat "$t"; } >"$run/seeds/data.$(basename "$t").file"
 	done
 else
 	echo "fuzz: no traces to seed from (build libleak.so first); starting from an empty corpus"
 fi
 
 # --- 3. fuzz ----------------------------------------------------------------------------
-log=$out/fuzz.log
+log=$run/fuzz.log
 rc=0
 # Each libFuzzer option is one word; ASAN_OPTIONS keeps reports short and exit codes plain.
 ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:symbolize=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	timeout -k 10 $((seconds + 120)) "$bin" -max_len=65536 -max_total_time="$seconds" \
 	-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz/trace.dict \
-	-artifact_prefix="$out/crashes/" "$out/corpus" "$out/seeds" >"$log" 2>&1 || rc=$?
+	-artifact_prefix="$out/crashes/" "$out/corpus" "$run/seeds" >"$log" 2>&1 || rc=$?
 grep -E '^(stat::|Done [0-9]+ runs|#[0-9]+ +DONE)' "$log" || true
 if [ "$rc" -ne 0 ]; then
 	echo "fuzz: FAILED (libFuzzer exit $rc); the report:"
