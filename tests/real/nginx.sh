@@ -48,8 +48,8 @@ CONF
 	nginx_fetch missing
 	curl -s --max-time 5 "http://127.0.0.1:$port/big.txt" | md5sum | sed 's/^/big.txt md5 /'
 	kill -HUP "$master"
-	# The reload is done when the log says the new workers started.
-	for _ in $(seq 1 100); do
+	# The reload is done when the log says the new workers started (at most 10 s).
+	for _ in $(seq 1 200); do
 		grep -q 'reconfiguring' logs/error.log && [ "$(grep -c 'start worker process' logs/error.log)" -ge 4 ] && break
 		sleep 0.05
 	done
