@@ -1,7 +1,15 @@
 /* sample.c - the slow half of Poisson byte sampling: exponential draws from a per-thread
  * xorshift RNG, the counting filter of sampled addresses, and the weights the writer scales
- * SITE values by. libleak does not link libm, so log and exp are computed here (relative
- * error below 1e-9, far under the sampling noise). The math is in docs/DESIGN.md. */
+ * SITE values by.
+ *
+ * The math: sample points form a Poisson process of rate 1/N over each thread's stream of
+ * allocated bytes, so the gap to the next point is exponential with mean N (memoryless: after
+ * a sample the next gap is a fresh draw from the end of the block). A block of s bytes holds
+ * at least one point with probability p(s) = 1 - exp(-s/N); weighting each sampled block by
+ * 1/p(s) makes every per-stack sum an unbiased estimate (Horvitz-Thompson), with variance
+ * sum s^2 (1-p)/p, i.e. a relative standard error near sqrt(N / B) for a stack holding B
+ * bytes in blocks much smaller than N: about 10% at B = 100 N. libleak does not link libm,
+ * so log and 1 - exp(-x) are computed here (relative error below 1e-9). */
 #include "sample.h"
 #include "sys.h"
 
