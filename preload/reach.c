@@ -86,8 +86,10 @@ static void lk_reach_sort(lk_reach_block_t *a, size_t n)
 	}
 }
 
-/* Index of the block holding address v (its first byte up to its last; a zero-size block
- * only at its address), or -1. */
+/* Index of the block that v points into, or -1: its start, or an interior byte outside its
+ * last 8. glibc's pointer to the next chunk (the top chunk, a free neighbour) lands on a
+ * block's last bytes whenever its size is not a multiple of 16, and would otherwise keep the
+ * most recent allocation of a program "reachable" for ever. */
 static long lk_reach_find(uintptr_t v)
 {
 	if (v < lk_rs->lo || v >= lk_rs->hi)
@@ -103,7 +105,8 @@ static long lk_reach_find(uintptr_t v)
 	if (!lo)
 		return -1;
 	const lk_reach_block_t *b = &lk_rs->blocks[lo - 1];
-	if (v - b->addr < b->size || v == b->addr)
+	uintptr_t off = v - b->addr;
+	if (off == 0 || (b->size > 8 && off < b->size - 8))
 		return (long)(lo - 1);
 	return -1;
 }

@@ -218,11 +218,34 @@ static void test_long_list(void **state)
 	free(all);
 }
 
+/* Interior pointers count, except into a block's last 8 bytes (where glibc's pointer to the
+ * next chunk lands). */
+static void test_interior(void **state)
+{
+	(void)state;
+	uintptr_t wd = (uintptr_t)track(100) ^ 0x5555; /* no plain copy stays in this frame */
+	g_root = (char *)reveal(wd) + 50;
+	assert_int_equal(lk_reach_scan(), 0);
+	assert_int_equal(lk_reach_flags(reveal(wd)), REACHABLE);
+	lk_reach_release();
+	g_root = (char *)reveal(wd) + 95;
+	assert_int_equal(lk_reach_scan(), 0);
+	assert_int_equal(lk_reach_flags(reveal(wd)), SCANNED);
+	lk_reach_release();
+	g_root = (char *)reveal(wd); /* the start always counts */
+	assert_int_equal(lk_reach_scan(), 0);
+	assert_int_equal(lk_reach_flags(reveal(wd)), REACHABLE);
+	lk_reach_release();
+	g_root = NULL;
+	untrack((void *)reveal(wd));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reach),
 	    cmocka_unit_test(test_long_list),
+	    cmocka_unit_test(test_interior),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
