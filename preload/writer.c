@@ -17,6 +17,7 @@
 #include "heap_table.h"
 #include "log.h"
 #include "modules.h"
+#include "reach.h"
 #include "real.h"
 #include "ring.h"
 #include "stack_table.h"
@@ -259,7 +260,7 @@ static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stac
 	trace_put_u(b, ptr);
 	trace_put_u(b, size);
 	trace_put_u(b, stack_id);
-	trace_put_u(b, 0); /* no reachability scan yet */
+	trace_put_u(b, lk_reach_flags(ptr)); /* 0 when the scan could not run */
 	trace_rec_end(b, rec);
 	if (stack_id > *max)
 		*max = stack_id;
@@ -284,7 +285,9 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 		lk_bbuf.err = 0;
 		uint32_t max = 0;
 		void *arg[2] = {&lk_bbuf, &max};
+		lk_reach_scan(); /* BLOCK.flags: reachable or not (preload/reach.c) */
 		lk_heap_table_foreach(lk_emit_block, arg);
+		lk_reach_release();
 		if (max > upto)
 			upto = max;
 	}
