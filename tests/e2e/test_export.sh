@@ -107,7 +107,9 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(sum_last "$TMP/$cc.live-bytes.folded")" "$jbytes" "$cc: collapsed live-bytes sum"
 	assert_eq "$(sum_last "$TMP/$cc.live-count.folded")" "$jcount" "$cc: collapsed live-count sum"
 	growth=$(sum_last "$TMP/$cc.growth.folded")
-	[ "$growth" -gt 50000 ] || fail "$cc: collapsed growth sums to $growth, expected over 50 KB"
+	# The cache grows ~1 MB/s on an idle machine but serves for a fixed wall time, so a loaded
+	# machine grows it less: the floor only proves growth is there; the totals below must match.
+	[ "$growth" -gt 10000 ] || fail "$cc: collapsed growth sums to $growth, expected over 10 KB"
 	# --window: the growth of the last half second only, between 0 and the whole run's.
 	timeout "$T_LIMIT" "$LEAK_REPORT" --format collapsed --metric growth --window -0.5: "$trace" \
 		>"$TMP/$cc.window.folded" || fail "$cc: --window -0.5: failed"
