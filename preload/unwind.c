@@ -568,9 +568,14 @@ static uint64_t lk_rule_from_hdr(const uint8_t *hdr, uint64_t pc)
 
 typedef struct {
 	uint64_t pc;
-	uint64_t rule;
+	const uint8_t *hdr; /* .eh_frame_hdr of the module holding pc - 1 */
+	bool found;         /* pc - 1 is in some module */
 } lk_find_arg_t;
 
+/* Only finds the module: the FDE is parsed after dl_iterate_phdr returns, so the loader's
+ * lock is held for a scan of program headers and no longer (a fork while another thread
+ * holds it leaves the child's loader locked). The module stays mapped meanwhile: pc is a
+ * return address on this thread's stack. */
 static int lk_find_cb(struct dl_phdr_info *info, size_t size, void *varg)
 {
 	(void)size;
@@ -588,17 +593,21 @@ static int lk_find_cb(struct dl_phdr_info *info, size_t size, void *varg)
 	}
 	if (!inside)
 		return 0;
-	arg->rule = eh ? lk_rule_from_hdr((const uint8_t *)(info->dlpi_addr + eh->p_vaddr), arg->pc)
-	               : LK_RULE_UNKNOWN;
+	arg->found = true;
+	arg->hdr = eh ? (const uint8_t *)(info->dlpi_addr + eh->p_vaddr) : NULL;
 	return 1;
 }
 
+/* Returns the rule for pc, or 0 if pc is in no module (not cached: code may be mapped there
+ * later). */
 static uint64_t lk_rule_build(uint64_t pc)
 {
-	lk_find_arg_t arg = {pc, LK_RULE_UNKNOWN};
+	lk_find_arg_t arg = {pc, NULL, false};
 	dl_iterate_phdr(lk_find_cb, &arg);
 	__atomic_add_fetch(&lk_uw_built, 1, __ATOMIC_RELAXED);
-	return arg.rule;
+	if (!arg.found)
+		return 0;
+	return arg.hdr ? lk_rule_from_hdr(arg.hdr, pc) : LK_RULE_UNKNOWN;
 }
 
 static inline uint64_t lk_rule_get(lk_uw_cache_t *c, uint64_t pc)
@@ -607,6 +616,8 @@ static inline uint64_t lk_rule_get(lk_uw_cache_t *c, uint64_t pc)
 	if (__builtin_expect(rule != 0, 1))
 		return rule;
 	rule = lk_rule_build(pc);
+	if (!rule)
+		return LK_RULE_UNKNOWN;
 	lk_uw_insert(c, pc, rule);
 	return rule;
 }
