@@ -232,8 +232,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			run_one "$tool" "$wl" "$r" || rc=$?
 			# 124 timeout, 152 SIGXCPU at the CPU limit, 137 SIGKILL at the hard one
 			if [ "$tool" = memcheck ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ]; }; then
-				MC_SKIP[$wl]=1
-				log "bench: memcheck on $wl exceeds ${MC_LIMIT} s of CPU: skip"
+				MC_SKIP[$wl]=$rc
+				log "bench: memcheck on $wl exceeds ${MC_LIMIT} s of CPU or $((MC_LIMIT * 5)) s of wall: skip"
 			fi
 		done
 	done
@@ -370,6 +370,8 @@ cell() {
 	if [ -z "$m" ]; then
 		if [ -n "$(missing "$2")" ]; then
 			echo "n/a ($(missing "$2") not installed)"
+		elif [ "$1" = memcheck ] && [ "${MC_SKIP[$2]:-}" = 124 ]; then
+			echo "skip (>$((MC_LIMIT * 5)) s wall)"
 		elif [ "$1" = memcheck ] && [ -n "${MC_SKIP[$2]:-}" ]; then
 			echo "skip (>${MC_LIMIT} s CPU)"
 		elif [ -n "$f" ]; then
