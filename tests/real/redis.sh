@@ -3,8 +3,6 @@
 # loopback port, driven with redis-cli: strings, lists, hashes, sorted sets, a Lua script, a
 # BGSAVE (a fork of a multithreaded server) and SHUTDOWN.
 pkgs_redis() { echo redis-server redis-tools; }
-# The BGSAVE child leaves with _exit; redis-server is a link to redis-check-rdb (%e).
-trunc_ok_redis() { echo redis-check-rdb; }
 
 rcli() {
 	timeout 10 redis-cli -h 127.0.0.1 -p "$port" "$@"

@@ -11,8 +11,7 @@
 # Programs live in tests/real/<name>.sh, each defining case_<name> (the workload: it runs the
 # program under test with lkr_under, clients natively) and optionally norm_<name> (a stdout
 # filter), pkgs_<name> (the Debian packages it needs), limit_<name> (seconds per run) and
-# trunc_ok_<name> (programs of the workload that leave with _exit, so may leave a trace
-# without a complete chunk; dash always does).
+# trunc_ok_<name> (programs of the workload whose traces may be cut short, and why).
 # As root, missing packages are installed with apt-get (services are kept from starting);
 # a program is skipped only when its package cannot be installed, and the line says why.
 # Servers listen on a free loopback port chosen per run and are always stopped (trap).
@@ -172,11 +171,10 @@ for p in "${programs[@]}"; do
 	rc=0
 	# A subshell per program: fail() ends it, not the matrix.
 	(
-		# A process that leaves with _exit before its first snapshot writes a trace with no
-		# complete chunk (docs/FORMAT.md). dash always leaves that way; a workload names the
-		# other programs that do (trunc_ok_<name>). Any other truncated trace fails.
-		ok=dash
-		declare -F "trunc_ok_$p" >/dev/null && ok="$ok $("trunc_ok_$p")"
+		# Every trace must be complete, except those of programs a workload names in
+		# trunc_ok_<name> (with the reason there).
+		ok=
+		declare -F "trunc_ok_$p" >/dev/null && ok=$("trunc_ok_$p")
 		LKR_WRAP=0 LKR_LIMIT=$((limit * ${LEAK_TEST_TIMEOUT_MULT:-1})) LKR_NORM=$norm \
 			LKR_EXPECT_STATUS=0 LKR_TRUNC_OK_EXES=$ok lkr_pair "$p" "$self" --case "$p"
 		[ "$LKR_ALLOCS" -gt 0 ] || fail "$p: the traces record no allocation at all: was the preload active?"

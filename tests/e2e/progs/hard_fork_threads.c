@@ -1,8 +1,10 @@
 /* hard_fork_threads.c - fork 200 times while four other threads allocate flat out.
  * A profiler lock (ring, table, writer) held by an allocating thread at the moment of fork
  * stays locked forever in the child, which then deadlocks on its first malloc. Each child
- * allocates, frees and exits with a known status; a child still running after 10 s is
- * counted as hung and killed, so the program reports a deadlock instead of hanging. */
+ * allocates, frees and exits with a known status; a child still running after 20 s is
+ * counted as hung, described on stderr (each thread's state and wait channel) and killed, so
+ * the program reports a deadlock instead of hanging. */
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -17,6 +19,8 @@
 #define N_THREADS 4
 #define N_FORKS   200
 #define N_KEEP    64
+/* A child normally ends within milliseconds; this is for a loaded CI machine. */
+#define CHILD_LIMIT_S 20
 
 static atomic_int stop;
 
@@ -54,6 +58,46 @@ static void child(int n)
 	exit(n % 7);
 }
 
+/* On stderr: where each thread of a hung child sleeps (state and kernel wait channel), so a
+ * deadlock (futex_wait with no CPU progress) is told apart from a slow machine. */
+static void describe_hung(pid_t pid, int n)
+{
+	char path[320], buf[256];
+	DIR *d;
+	struct dirent *e;
+
+	fprintf(stderr, "child %d (pid %d) still running after %d s:\n", n, (int)pid,
+	        CHILD_LIMIT_S);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		FILE *f;
+		size_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		fprintf(stderr, "  task %s: %s", e->d_name, buf);
+		snprintf(path, sizeof path, "/proc/%d/task/%s/wchan", (int)pid, e->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			len = fread(buf, 1, sizeof buf - 1, f);
+			fclose(f);
+			buf[len] = 0;
+			fprintf(stderr, "  wchan %s\n", buf);
+		}
+	}
+	closedir(d);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -72,7 +116,7 @@ int main(void)
 	for (int i = 0; i < N_FORKS; i++) {
 		pid_t pid;
 		int st = 0;
-		double deadline = now_s() + 10.0;
+		double deadline = now_s() + CHILD_LIMIT_S;
 		struct timespec ms = {0, 1000000};
 
 		fflush(stdout);
@@ -89,6 +133,7 @@ int main(void)
 			if (r == pid)
 				break;
 			if (now_s() > deadline) {
+				describe_hung(pid, i);
 				kill(pid, SIGKILL);
 				waitpid(pid, &st, 0);
 				hung++;
