@@ -240,6 +240,8 @@ static int apply_snapshot(struct model_proc *p, const struct trace_record *r)
 	sn->dropped_events = r->u.snapshot.dropped_events;
 	sn->flags = r->u.snapshot.flags;
 	p->have_final = (sn->flags & TRACE_SNAP_FINAL) != 0;
+	/* A snapshot after END: the exec it recorded failed and the process went on. */
+	p->have_end = false;
 	if (p->have_final)
 		p->n_blocks = 0; /* a later final snapshot (after exec) supersedes */
 	return 0;

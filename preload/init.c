@@ -5,6 +5,7 @@
  * handlers and the signal protocol are explained in docs/DESIGN.md. */
 #include "config.h"
 #include "emit.h"
+#include "fd_table.h"
 #include "guard.h"
 #include "heap_table.h"
 #include "log.h"
@@ -196,6 +197,9 @@ __attribute__((constructor)) static void lk_init(void)
 	uint64_t t0 = lk_now_ns();
 	lk_stack_init();
 	lk_modules_init(t0);
+	/* Descriptors open now are the inherited ones (no stack); times share the writer's base. */
+	lk_fd_set_time_base(t0);
+	lk_fd_init();
 	char path[4096];
 	int r = lk_out_absolute();
 	if (r == 0)

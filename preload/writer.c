@@ -344,7 +344,10 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	}
 	if (lk_tracefile_write_chunk(b->data, b->len) == 0)
 		lk_process_emitted = 1;
-	if (final)
+	/* An exec that succeeds replaces the process, so recording need not stop for it; one
+	 * that fails (ENOEXEC, E2BIG, a noexec mount) goes on recording into this trace, and the
+	 * collector lets the later snapshots supersede the exec-time END. */
+	if (final && end_reason != TRACE_END_EXEC)
 		lk_disabled = 1;
 }
 
@@ -357,7 +360,7 @@ void lk_writer_sync(int final, int end_reason, int status)
 	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
 	    end_reason, status);
 	lk_snap_unlock();
-	if (final)
+	if (final && end_reason != TRACE_END_EXEC)
 		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
 }
 
