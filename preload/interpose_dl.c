@@ -2,7 +2,8 @@
  * library that is later unloaded still symbolize. Before the real dlclose the map is rescanned
  * (the library is certainly in it) and stacks not yet written are flushed (writer.h), since
  * another library may later be mapped over the same addresses; after it, a rescan marks what
- * vanished (MODULE_UNLOAD).
+ * vanished (MODULE_UNLOAD) and starts a new stack epoch, so that a library later mapped at the
+ * same addresses never shares stack ids with the unloaded one.
  * dlopen is deliberately NOT interposed: glibc resolves a relative name against the calling
  * object's RUNPATH/$ORIGIN and namespace, and a hook would make libleak.so the caller. New
  * libraries are found instead by the writer, which rescans when a frame lies in no known module,
@@ -10,19 +11,12 @@
 #include "guard.h"
 #include "modules.h"
 #include "real.h"
+#include "stack_table.h"
 #include "writer.h"
 
 #include <dlfcn.h>
 
 #define LK_EXPORT __attribute__((visibility("default")))
-
-static void lk_dl_rescan(void)
-{
-	if (lk_guard_enter()) {
-		lk_modules_scan();
-		lk_guard_leave();
-	}
-}
 
 LK_EXPORT int dlclose(void *handle)
 {
@@ -34,7 +28,10 @@ LK_EXPORT int dlclose(void *handle)
 		lk_guard_leave();
 	}
 	int r = lk_real.dlclose ? lk_real.dlclose(handle) : -1;
-	if (r == 0)
-		lk_dl_rescan();
+	if (r == 0 && lk_guard_enter()) {
+		if (lk_modules_scan() > 0)
+			lk_stack_table_new_epoch();
+		lk_guard_leave();
+	}
 	return r;
 }

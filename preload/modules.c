@@ -136,10 +136,11 @@ static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-void lk_modules_scan(void)
+int lk_modules_scan(void)
 {
+	int vanished = 0;
 	if (!lk_mods)
-		return;
+		return 0;
 	lk_modules_lock();
 	for (uint32_t i = 0; i < lk_mods_n; i++)
 		lk_mods[i].seen = 0;
@@ -148,8 +149,10 @@ void lk_modules_scan(void)
 		if (!lk_mods[i].seen && lk_mods[i].loaded) {
 			lk_mods[i].loaded = 0;
 			lk_mods[i].unload_ns = lk_now_ns() - lk_mods_t0;
+			vanished++;
 		}
 	lk_modules_unlock();
+	return vanished;
 }
 
 void lk_modules_init(uint64_t t0_ns)

@@ -14,7 +14,8 @@ void lk_modules_init(uint64_t t0_ns);
 
 /* Any thread (dlopen/dlclose hooks, writer). Rescans the loaded objects: new ones are added,
  * ones no longer loaded are marked unloaded. Never calls malloc; takes the loader lock. */
-void lk_modules_scan(void);
+/* Returns how many known modules were found unmapped by this scan. */
+int lk_modules_scan(void);
 
 /* True if addr lies in a module currently known as loaded. */
 bool lk_modules_contains(uintptr_t addr);

@@ -16,7 +16,7 @@
 typedef struct {
 	uint64_t hash;
 	uint32_t n;
-	uint32_t pad;
+	uint32_t epoch; /* lk_stack_epoch when interned */
 	uintptr_t frames[];
 } lk_stack_entry_t;
 
@@ -34,6 +34,10 @@ static lk_stack_index_t *lk_stack_index;           /* current table (acquire/rel
 static lk_stack_entry_t **lk_stack_dir[LK_ID_DIR]; /* id -> entry, in chunks */
 static uint32_t lk_stack_count;                    /* ids 1..count exist */
 static int lk_stack_lock_word;
+/* Bumped when a library is unmapped: the same addresses may later hold another library's code,
+ * so a stack interned before must not be matched by one captured after (its STACK record was
+ * resolved against the old module). Old ids stay valid for the blocks that carry them. */
+static uint32_t lk_stack_epoch;
 static unsigned char *lk_arena_cur, *lk_arena_end;
 
 void lk_stack_table_lock(void)
@@ -48,9 +52,9 @@ void lk_stack_table_unlock(void)
 	__atomic_store_n(&lk_stack_lock_word, 0, __ATOMIC_RELEASE);
 }
 
-static uint64_t lk_stack_hash(const uintptr_t *frames, uint32_t n)
+static uint64_t lk_stack_hash(const uintptr_t *frames, uint32_t n, uint32_t epoch)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t h = (0x9e3779b97f4a7c15ull ^ n) + (uint64_t)epoch * 0xd6e8feb86659fd93ull;
 	for (uint32_t i = 0; i < n; i++) {
 		h ^= frames[i];
 		h *= 0xff51afd7ed558ccdull;
@@ -70,15 +74,15 @@ static lk_stack_entry_t *lk_stack_entry(uint32_t id)
 }
 
 static bool lk_stack_equal(const lk_stack_entry_t *e, uint64_t h, const uintptr_t *frames,
-                           uint32_t n)
+                           uint32_t n, uint32_t epoch)
 {
-	return e && e->hash == h && e->n == n &&
+	return e && e->hash == h && e->n == n && e->epoch == epoch &&
 	       memcmp(e->frames, frames, n * sizeof(*frames)) == 0;
 }
 
 /* Probes idx for the stack; returns its id or 0. */
 static uint32_t lk_stack_find(const lk_stack_index_t *idx, uint64_t h, const uintptr_t *frames,
-                              uint32_t n)
+                              uint32_t n, uint32_t epoch)
 {
 	uint64_t tag = h >> 32;
 	for (uint64_t i = h & idx->mask;; i = (i + 1) & idx->mask) {
@@ -87,7 +91,7 @@ static uint32_t lk_stack_find(const lk_stack_index_t *idx, uint64_t h, const uin
 			return 0;
 		if (s >> 32 == tag) {
 			uint32_t id = (uint32_t)s;
-			if (lk_stack_equal(lk_stack_entry(id), h, frames, n))
+			if (lk_stack_equal(lk_stack_entry(id), h, frames, n, epoch))
 				return id;
 		}
 	}
@@ -143,7 +147,8 @@ static void *lk_stack_arena_alloc(size_t bytes)
 	return p;
 }
 
-static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint32_t n)
+static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint32_t n,
+                                       uint32_t epoch)
 {
 	uint32_t id = lk_stack_count + 1;
 	if (id > LK_STACK_MAX_IDS || lk_stack_index_reserve_locked() < 0)
@@ -160,6 +165,7 @@ static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint
 		return 0;
 	e->hash = h;
 	e->n = n;
+	e->epoch = epoch;
 	memcpy(e->frames, frames, n * sizeof(uintptr_t));
 	__atomic_store_n(&(*chunkp)[id & (LK_ID_CHUNK - 1)], e, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_stack_count, id, __ATOMIC_RELEASE);
@@ -169,18 +175,24 @@ static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint
 
 uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n)
 {
-	uint64_t h = lk_stack_hash(frames, n);
+	uint32_t epoch = __atomic_load_n(&lk_stack_epoch, __ATOMIC_RELAXED);
+	uint64_t h = lk_stack_hash(frames, n, epoch);
 	const lk_stack_index_t *idx = __atomic_load_n(&lk_stack_index, __ATOMIC_ACQUIRE);
-	uint32_t id = idx ? lk_stack_find(idx, h, frames, n) : 0;
+	uint32_t id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
 	if (id)
 		return id;
 	lk_stack_table_lock();
 	idx = lk_stack_index;
-	id = idx ? lk_stack_find(idx, h, frames, n) : 0;
+	id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
 	if (!id)
-		id = lk_stack_insert_locked(h, frames, n);
+		id = lk_stack_insert_locked(h, frames, n, epoch);
 	lk_stack_table_unlock();
 	return id;
+}
+
+void lk_stack_table_new_epoch(void)
+{
+	__atomic_add_fetch(&lk_stack_epoch, 1, __ATOMIC_RELAXED);
 }
 
 uint32_t lk_stack_table_count(void)

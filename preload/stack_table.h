@@ -18,6 +18,10 @@ uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n);
  * counted are readable. */
 uint32_t lk_stack_table_count(void);
 
+/* Any thread. After a library is unmapped: stacks captured from now on get new ids even if
+ * their addresses equal older ones (another library may be mapped there now). */
+void lk_stack_table_new_epoch(void);
+
 /* Frames of stack id (1..count); sets *n. */
 const uintptr_t *lk_stack_table_frames(uint32_t id, uint32_t *n);
 

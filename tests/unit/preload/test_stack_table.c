@@ -43,6 +43,25 @@ static void test_same_and_different(void **state)
 
 #define MANY 100000u
 
+/* After a library is unmapped the same addresses may hold other code: equal frames interned
+ * in a new epoch get a new id, which then stays stable; the old id keeps its frames. */
+static void test_new_epoch_after_unload(void **state)
+{
+	(void)state;
+	const uintptr_t f[3] = {0x7f0000001234, 0x7f0000005678, 0x401000};
+	uint32_t before = lk_stack_table_intern(f, 3);
+	assert_int_equal(lk_stack_table_intern(f, 3), before);
+	lk_stack_table_new_epoch();
+	uint32_t after = lk_stack_table_intern(f, 3);
+	assert_true(after != 0);
+	assert_true(after != before);
+	assert_int_equal(lk_stack_table_intern(f, 3), after);
+	uint32_t n = 0;
+	const uintptr_t *old = lk_stack_table_frames(before, &n);
+	assert_int_equal(n, 3);
+	assert_memory_equal(old, f, sizeof(f));
+}
+
 static void test_growth_keeps_ids(void **state)
 {
 	(void)state;
@@ -107,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_and_different),
 	    cmocka_unit_test(test_growth_keeps_ids),
+	    cmocka_unit_test(test_new_epoch_after_unload),
 	    cmocka_unit_test(test_concurrent_interning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
