@@ -74,10 +74,10 @@ for sig in TERM INT; do
 	assert_jq "$json" '.processes[0].snapshots >= 3' true "several snapshots in 0.8 s with -i 0.1"
 done
 
-note "an existing LD_PRELOAD is kept, libleak appended"
+note "an existing LD_PRELOAD is kept, libleak first (its hooks must win over another preloaded allocator)"
 other=$(prog gcc lib_heap_plugin.so) # any harmless library
 out=$(LD_PRELOAD=$other timeout "$T_LIMIT" "$LEAK_RUN" -o "$TMP/preload" -- printenv LD_PRELOAD 2>/dev/null)
-assert_eq "$(head -n 1 <<<"$out")" "$other:$LEAK_SO" "LD_PRELOAD seen by CMD"
+assert_eq "$(head -n 1 <<<"$out")" "$LEAK_SO:$other" "LD_PRELOAD seen by CMD"
 
 note "leak-run's own failures"
 rc=0
