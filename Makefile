@@ -52,7 +52,7 @@ UNIT_PRELOAD := $(UNIT_PRELOAD_SRC:%.c=$(B)/%)
 UNIT_COLLECTOR := $(UNIT_COLLECTOR_SRC:%.c=$(B)/%)
 PROG_C := $(filter-out tests/e2e/progs/lib_%.c,$(wildcard tests/e2e/progs/*.c))
 PROG_CXX := $(wildcard tests/e2e/progs/*.cc)
-PROG_LIB := $(wildcard tests/e2e/progs/lib_%.c)
+PROG_LIB := $(wildcard tests/e2e/progs/lib_*.c)
 PROG_NAMES := $(notdir $(basename $(PROG_C) $(PROG_CXX)))
 PROGS := $(foreach c,gcc clang,$(addprefix $(B)/progs/$(c)/,$(PROG_NAMES)) \
 	$(addprefix $(B)/progs/$(c)/,$(notdir $(PROG_LIB:%.c=%.so))))

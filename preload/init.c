@@ -33,17 +33,17 @@ static volatile int lk_exit_status;
 static int lk_fork_prepared;
 static int lk_fork_parent_pid;
 
-/* The exit status is only known if exit() itself is interposed (it needs `exit;` in
- * preload/libleak.map); a return from main reaches glibc's exit internally, and the status
- * stays 0 there. */
+/* An explicit exit() from the program gives END its status; a return from main reaches
+ * glibc's exit internally and is caught by the __libc_start_main wrapper below. */
 LK_EXPORT void exit(int status)
 {
-	typedef void (*lk_exit_fn)(int) __attribute__((noreturn));
+	typedef void (*lk_exit_fn)(int);
 	static lk_exit_fn real_exit;
 	lk_exit_status = status;
 	if (!real_exit)
 		real_exit = (lk_exit_fn)lk_real_sym("exit");
 	real_exit(status);
+	__builtin_unreachable();
 }
 
 /* Wrapping main is the only way to learn the status of a return from main (glibc calls

@@ -125,7 +125,7 @@ LK_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	LK_REAL_OR(posix_spawn, ENOSYS);
-	pid_t own;
+	pid_t own = 0;
 	pid_t *p = pid ? pid : &own;
 	int autoreap = lk_sigchld_autoreap();
 	int rc = fn(p, path, fa, attr, argv, envp);
@@ -138,7 +138,7 @@ LK_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	LK_REAL_OR(posix_spawnp, ENOSYS);
-	pid_t own;
+	pid_t own = 0;
 	pid_t *p = pid ? pid : &own;
 	int autoreap = lk_sigchld_autoreap();
 	int rc = fn(p, file, fa, attr, argv, envp);
