@@ -17,10 +17,10 @@ export LIBLEAK_SO=$LEAK_SO LEAK_REPORT
 srv=$(prog gcc soak_server)
 need "$srv" "$(prog clang grow_threads)" "$(prog gcc grow_sockets)"
 
-# One request per connection, 20 per load run; leak-soak reruns it for the whole duration.
+# One request per connection, 50 per load run; leak-soak reruns it for the whole duration.
 # shellcheck disable=SC2016 # expanded by the bash that leak-soak starts
 load='port=$(sed -n "s/^listening 127\.0\.0\.1://p" "$LEAK_SOAK_STDOUT")
-for i in $(seq 20); do
+for ((i = 0; i < 50; i++)); do
 	exec 3<>"/dev/tcp/127.0.0.1/$port"
 	printf "GET k%d\n" "$((RANDOM % 100))" >&3
 	read -r reply <&3
@@ -35,14 +35,14 @@ soak_bg() {
 	shift
 	(
 		rc=0
-		timeout -k 5 "$T_LIMIT" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
 		echo "$rc" >"$TMP/$name.rc"
 	) &
 }
 
-note "leaky and healthy soak_server, 8 s each; thread leak and socket server, 5 s each"
-soak_bg leaky --duration 8s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" leaky
-soak_bg healthy --duration 8s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" healthy
+note "leaky and healthy soak_server, 12 s each; thread leak and socket server, 5 s each"
+soak_bg leaky --duration 12s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" leaky
+soak_bg healthy --duration 12s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" healthy
 soak_bg threads --duration 5s --interval 200ms -- "$(prog clang grow_threads)" leak 0
 soak_bg sockets --duration 5s --interval 200ms --fail-on fd -- "$(prog gcc grow_sockets)" ok 0
 wait
