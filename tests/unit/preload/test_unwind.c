@@ -103,6 +103,33 @@ __attribute__((noinline)) static int recurse(int n, capture_t *c)
 	return r + 1;
 }
 
+/* The same callee reached from two call sites of one caller, at the same stack depth: the
+ * walk remembered from one must not be reused for the other (its return address differs). */
+__attribute__((noinline)) static int mid(capture_t *c)
+{
+	capture_both(c);
+	sink = 7;
+	return 1;
+}
+
+__attribute__((noinline)) static int two_sites(capture_t *c, int which)
+{
+	int r;
+	if (which) {
+		sink = 1;
+		__asm__ volatile("" ::: "memory");
+		r = mid(c);
+		sink = 2;
+	} else {
+		sink = 3;
+		__asm__ volatile("" ::: "memory");
+		r = mid(c);
+		sink = 4;
+		__asm__ volatile("" ::: "memory");
+	}
+	return r + sink;
+}
+
 /* ---- the shared library without frame pointers ---- */
 typedef int (*uc_cb_t)(void *arg);
 static int (*uc_chain)(int n, uc_cb_t cb, void *arg);
@@ -143,6 +170,20 @@ static void test_recursion_fp_binary(void **state)
 	assert_same_frames(&c, 7);
 	recurse(30, &c);
 	assert_same_frames(&c, 32);
+}
+
+static void test_remembered_walk_not_reused_across_call_sites(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	static capture_t a, b;
+	for (int i = 0; i < 3; i++) {
+		two_sites(&a, 1);
+		assert_same_frames(&a, 4);
+		two_sites(&b, 0);
+		assert_same_frames(&b, 4);
+		assert_true(a.mine[2] != b.mine[2]); /* two call sites in two_sites */
+	}
 }
 
 static void test_chain_without_frame_pointers(void **state)
@@ -299,6 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_mode),
 	    cmocka_unit_test(test_recursion_fp_binary),
 	    cmocka_unit_test(test_chain_without_frame_pointers),
+	    cmocka_unit_test(test_remembered_walk_not_reused_across_call_sites),
 	    cmocka_unit_test(test_cache_hit_allocates_nothing),
 	    cmocka_unit_test(test_new_thread_needs_no_warmup),
 	    cmocka_unit_test(test_signal_frame_falls_back),
