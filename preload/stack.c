@@ -1,20 +1,18 @@
-/* stack.c - capture the caller's stack with libunwind's unw_backtrace (DWARF-capable and
- * cached; unw_step loops and glibc backtrace() are far too slow for every malloc, see
- * PERFORMANCE.md), drop libleak's own leading frames, and intern the rest. The unwind is the
- * whole cost of a recorded malloc; everything else here is a few compares. */
-#define UNW_LOCAL_ONLY
+/* stack.c - capture the caller's stack with unwind.c (cached DWARF rules by default,
+ * LEAK_UNWIND=fp or libunwind on request; unw_step loops and glibc backtrace() are far too
+ * slow for every malloc, see PERFORMANCE.md), leaving out libleak's own frames, and intern the
+ * rest. The unwind is the whole cost of a recorded malloc; everything else here is a few
+ * compares. */
 #include "stack.h"
 #include "config.h"
 #include "stack_table.h"
+#include "unwind.h"
 
 #include <errno.h>
-#include <libunwind.h>
 #include <link.h>
 
 /* [lo, hi) of libleak's own text, set by lk_stack_init; frames inside are ours. */
 static uintptr_t lk_self_lo, lk_self_hi;
-
-#define LK_SKIP_MAX 8 /* hook + bookkeeping frames, with margin */
 
 static int lk_stack_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -46,23 +44,13 @@ void lk_stack_init(void)
 uint32_t lk_stack_capture(void)
 {
 	int saved = errno;
-	void *buf[256 + LK_SKIP_MAX];
-	int depth = (int)lk_config.depth + LK_SKIP_MAX;
-	int n = unw_backtrace(buf, depth);
-	/* Drop libleak's frames: the hook and bookkeeping on top, and the main() wrapper of
-	 * init.c at the bottom. Frame 0 becomes a return address in malloc's caller. */
-	int keep = 0;
-	for (int i = 0; i < n; i++) {
-		uintptr_t a = (uintptr_t)buf[i];
-		if (a >= lk_self_lo && a < lk_self_hi)
-			continue;
-		buf[keep++] = buf[i];
-	}
+	uintptr_t buf[256];
+	/* libleak's frames are left out: the hook and bookkeeping on top, and the main() wrapper
+	 * of init.c at the bottom. Frame 0 becomes a return address in malloc's caller. */
+	int keep = lk_unwind_capture(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi);
 	if (keep == 0) /* statically linked (unit tests): nothing is "outside" */
-		keep = n;
-	if (keep > (int)lk_config.depth)
-		keep = (int)lk_config.depth;
-	uint32_t id = keep > 0 ? lk_stack_table_intern((const uintptr_t *)buf, (uint32_t)keep) : 0;
+		keep = lk_unwind_capture(buf, (int)lk_config.depth, 0, 0);
+	uint32_t id = keep > 0 ? lk_stack_table_intern(buf, (uint32_t)keep) : 0;
 	errno = saved;
 	return id;
 }
