@@ -236,12 +236,14 @@ void lk_heap_on_alloc(void *ptr, size_t size)
 		lk_heap_table_insert((uintptr_t)ptr, size, stack);
 }
 
-void lk_heap_on_free(void *ptr)
+bool lk_heap_on_free(void *ptr)
 {
 	uint64_t size;
 	uint32_t stack;
-	if (lk_heap_table_remove((uintptr_t)ptr, &size, &stack))
-		lk_ring_push(LK_EV_FREE, stack, size);
+	if (!lk_heap_table_remove((uintptr_t)ptr, &size, &stack))
+		return false;
+	lk_ring_push(LK_EV_FREE, stack, size);
+	return true;
 }
 
 bool lk_heap_on_realloc_begin(void *old, uint64_t *size, uint32_t *stack_id)

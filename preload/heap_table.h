@@ -41,7 +41,7 @@ void lk_heap_table_reset(void);
 /* The heap hooks' single call each (interpose_heap.c). Any thread, guard held, never
  * allocates, errno preserved by the caller. */
 void lk_heap_on_alloc(void *ptr, size_t size);
-void lk_heap_on_free(void *ptr);
+bool lk_heap_on_free(void *ptr); /* true if ptr was a tracked block */
 /* realloc: old was removed by lk_heap_on_realloc_begin (returns whether it was tracked) before
  * the real call; lk_heap_on_realloc_end records the outcome. */
 bool lk_heap_on_realloc_begin(void *old, uint64_t *size, uint32_t *stack_id);
