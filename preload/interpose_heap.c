@@ -2,11 +2,14 @@
  * errno are the host's), then, if the guard can be entered, makes one call into heap_table.c
  * with errno saved around it. Before lk_real is resolved (dlsym's own calloc, or a malloc
  * from another library's constructor before ours ran) allocations come from the bootstrap
- * arena; freeing such a block is a no-op and realloc copies it out. */
+ * arena; freeing such a block is a no-op and realloc copies it out. With LEAK_SAMPLE (sample.h)
+ * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
+ * filter has never seen costs one load. */
 #include "bootstrap.h"
 #include "guard.h"
 #include "heap_table.h"
 #include "real.h"
+#include "sample.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -29,8 +32,14 @@ static inline bool lk_heap_real_ok(void)
 static inline void lk_heap_record_alloc(void *ptr, size_t size)
 {
 	if (ptr && lk_guard_enter()) {
+		if (lk_sample_bytes && !lk_sample_take(size)) {
+			lk_guard_leave();
+			return;
+		}
 		int saved = errno;
 		lk_heap_on_alloc(ptr, size);
+		if (lk_sample_bytes)
+			lk_sample_mark((uintptr_t)ptr);
 		errno = saved;
 		lk_guard_leave();
 	}
@@ -66,9 +75,10 @@ static void lk_free_impl(void *ptr)
 		return; /* cannot happen in practice: a block we did not serve, before init */
 	/* Record before the real free: once freed, another thread may get the same address
 	 * and insert it before we removed it. */
-	if (lk_guard_enter()) {
+	if ((!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr)) && lk_guard_enter()) {
 		int saved = errno;
-		lk_heap_on_free(ptr);
+		if (lk_heap_on_free(ptr) && lk_sample_bytes)
+			lk_sample_unmark((uintptr_t)ptr);
 		errno = saved;
 		lk_guard_leave();
 	}
@@ -106,12 +116,28 @@ static void *lk_realloc_impl(void *ptr, size_t size)
 	int saved = errno;
 	uint64_t old_size = 0;
 	uint32_t old_stack = 0;
-	bool tracked = ptr && lk_heap_on_realloc_begin(ptr, &old_size, &old_stack);
+	bool sampling = lk_sample_bytes != 0;
+	bool tracked = ptr && (!sampling || lk_sample_maybe_marked((uintptr_t)ptr)) &&
+	               lk_heap_on_realloc_begin(ptr, &old_size, &old_stack);
+	if (tracked && sampling)
+		lk_sample_unmark((uintptr_t)ptr);
 	errno = saved;
 	void *n = lk_real.realloc(ptr, size);
 	saved = errno;
-	if (ptr || n)
-		lk_heap_on_realloc_end(ptr, tracked, old_size, old_stack, n, size);
+	if (!n && size) { /* failed: the old block stays as it was */
+		if (tracked) {
+			lk_heap_on_realloc_end(ptr, true, old_size, old_stack, NULL, size);
+			if (sampling)
+				lk_sample_mark((uintptr_t)ptr);
+		}
+	} else if (ptr || n) {
+		/* The new block is an allocation of its own: sampled on its own size. */
+		bool rec = n && (!sampling || lk_sample_take(size));
+		lk_heap_on_realloc_end(ptr, tracked, old_size, old_stack, rec ? n : NULL,
+		                       rec ? size : 0);
+		if (rec && sampling)
+			lk_sample_mark((uintptr_t)n);
+	}
 	errno = saved;
 	lk_guard_leave();
 	return n;
