@@ -20,6 +20,7 @@
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
+#include "sample.h"
 #include "stack_table.h"
 #include "sys.h"
 #include "trace_format.h"
@@ -151,26 +152,33 @@ static void lk_apply(void *arg, const lk_event_t *ev)
 {
 	(void)arg;
 	int64_t sign = ev->op == LK_EV_ALLOC ? 1 : -1;
-	lk_tot.live_bytes += sign * (int64_t)ev->size;
-	lk_tot.live_count += sign;
+	/* Sampled (LEAK_SAMPLE): a block of size s stands for s/p(s) bytes and 1/p(s) blocks;
+	 * p depends on s alone, so its FREE subtracts exactly what its ALLOC added. */
+	uint64_t bytes = ev->size, count = 1;
+	if (lk_sample_bytes) {
+		bytes = lk_sample_est_bytes(ev->size);
+		count = lk_sample_est_count(ev->size);
+	}
+	lk_tot.live_bytes += sign * (int64_t)bytes;
+	lk_tot.live_count += sign * (int64_t)count;
 	if (ev->op == LK_EV_ALLOC) {
-		lk_tot.allocs++;
-		lk_tot.alloc_bytes += ev->size;
+		lk_tot.allocs += count;
+		lk_tot.alloc_bytes += bytes;
 	} else {
-		lk_tot.frees++;
+		lk_tot.frees += count;
 	}
 	if (!ev->stack_id)
 		return; /* no stack: counted in the totals only */
 	lk_site_t *s = lk_site(ev->stack_id);
 	if (!s)
 		return;
-	s->live_bytes += sign * (int64_t)ev->size;
-	s->live_count += sign;
+	s->live_bytes += sign * (int64_t)bytes;
+	s->live_count += sign * (int64_t)count;
 	if (ev->op == LK_EV_ALLOC) {
-		s->allocs++;
-		s->alloc_bytes += ev->size;
+		s->allocs += count;
+		s->alloc_bytes += bytes;
 	} else {
-		s->frees++;
+		s->frees += count;
 	}
 	lk_mark_dirty(s, ev->stack_id);
 }
@@ -186,9 +194,9 @@ static void lk_emit_process(trace_buf_t *b)
 	trace_put_u(b, (uint64_t)lk_sys_getpid());
 	trace_put_u(b, (uint64_t)lk_ppid);
 	trace_put_u(b, lk_start_rt);
-	trace_put_u(b, lk_proc_flags);
+	trace_put_u(b, lk_proc_flags | (lk_sample_bytes ? TRACE_PROC_SAMPLED : 0));
 	trace_put_u(b, lk_config.interval_ms);
-	trace_put_u(b, 0); /* sample_bytes: every allocation tracked */
+	trace_put_u(b, lk_sample_bytes); /* 0: every allocation tracked */
 	trace_put_u(b, lk_config.depth);
 	trace_put_str(b, lk_modules_exe(), TRACE_MAX_STR);
 	/* argv from /proc/self/cmdline: NUL-separated, read with raw syscalls. */
