@@ -12,6 +12,7 @@
 #include "modules.h"
 #include "real.h"
 #include "stack_table.h"
+#include "unwind.h"
 #include "writer.h"
 
 #include <dlfcn.h>
@@ -29,8 +30,10 @@ LK_EXPORT int dlclose(void *handle)
 	}
 	int r = lk_real.dlclose ? lk_real.dlclose(handle) : -1;
 	if (r == 0 && lk_guard_enter()) {
-		if (lk_modules_scan() > 0)
+		if (lk_modules_scan() > 0) {
 			lk_stack_table_new_epoch();
+			lk_unwind_invalidate(); /* its unwind rules must not outlive it either */
+		}
 		lk_guard_leave();
 	}
 	return r;
