@@ -420,9 +420,12 @@ void lk_fd_mark_internal(int fd)
 	if (fd < 0)
 		return;
 	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int expected = -1;
-		if (__atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE) == fd)
+		int expected = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE);
+		if (expected == fd)
 			break;
+		/* -1: never used (ends a scan); -2: freed by lk_fd_unmark_internal. */
+		if (expected >= 0)
+			continue;
 		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, fd, 0,
 		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			break;
@@ -438,13 +441,23 @@ void lk_fd_mark_internal(int fd)
 	}
 }
 
+void lk_fd_unmark_internal(int fd)
+{
+	for (int i = 0; fd >= 0 && i < LK_FD_NINTERNAL; i++) {
+		int expected = fd;
+		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, -2, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+	}
+}
+
 int lk_fd_is_internal(int fd)
 {
 	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
 		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
 		if (v == fd)
 			return 1;
-		if (v < 0)
+		if (v == -1)
 			break;
 	}
 	return 0;
@@ -455,9 +468,9 @@ int lk_fd_next_internal(unsigned from)
 	int best = -1;
 	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
 		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
-		if (v < 0)
+		if (v == -1)
 			break;
-		if ((unsigned)v >= from && (best < 0 || v < best))
+		if (v >= 0 && (unsigned)v >= from && (best < 0 || v < best))
 			best = v;
 	}
 	return best;

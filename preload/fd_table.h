@@ -62,6 +62,8 @@ int lk_fd_get_path(int fd, char *buf, size_t n);
  * closing 3..1023). Up to 8. */
 void lk_fd_mark_internal(int fd);
 int lk_fd_is_internal(int fd);
+/* The fd is no longer libleak's (a forked child dropping its parent's trace descriptor). */
+void lk_fd_unmark_internal(int fd);
 /* Smallest internal fd >= from, or -1. */
 int lk_fd_next_internal(unsigned from);
 

@@ -1,13 +1,17 @@
 /* tracefile.c - trace file creation and chunk appends, via raw syscalls (sys.c).
  *
- * The descriptor is not kept open between flushes: daemons close every descriptor or dup2
- * over them at start-up, which would silently redirect or break a long-lived fd. Instead each
- * chunk reopens the absolute path with O_APPEND|O_NOFOLLOW and checks that dev/ino still
- * name the file created at start (so a replaced or symlinked path is never written). A chunk
- * is built whole in memory and written with one write loop, so a reader sees whole chunks or
- * a truncated tail, never interleaving. zstd allocates through malloc: callers hold the guard,
+ * The descriptor made at creation is kept, moved to a high number (close-on-exec) and marked
+ * internal, so the close/close_range/closefrom hooks leave it alone when a daemon closes
+ * everything. Keeping it matters: a process that drops privileges (nginx workers setuid to
+ * nobody) could not reopen a 0600 file it created as root. Before each chunk the descriptor
+ * is checked (dev/ino still name the file created at start); if the program closed it behind
+ * our back (raw syscall) or dup2'd over it, the path is reopened with O_APPEND|O_NOFOLLOW and
+ * checked the same way, so a replaced or symlinked path is never written. A chunk is built
+ * whole in memory and written with one write loop, so a reader sees whole chunks or a
+ * truncated tail, never interleaving. zstd allocates through malloc: callers hold the guard,
  * so those allocations are not recorded. */
 #include "tracefile.h"
+#include "fd_table.h"
 #include "guard.h"
 #include "log.h"
 #include "sys.h"
@@ -16,10 +20,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <zstd.h>
 
 static char lk_tf_path[4096];
 static uint64_t lk_tf_dev, lk_tf_ino;
+static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
 static int lk_tf_err;
 static ZSTD_CCtx *lk_tf_cctx;
 static unsigned char *lk_tf_out;
@@ -35,8 +43,36 @@ const char *lk_tracefile_path(void)
 	return lk_tf_path;
 }
 
+/* Takes ownership of fd: moves it out of the way of the program's own numbers (daemons redirect
+ * 0-2 and often assume small numbers are theirs), close-on-exec, marked internal. */
+static void lk_tracefile_keep(int fd)
+{
+	struct rlimit rl;
+	long lo = 3;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur >= 512)
+		lo = rl.rlim_cur > 1024 ? 1000 : (long)rl.rlim_cur / 2;
+	long hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lo);
+	if (hi >= 0) {
+		lk_sys_close(fd);
+		fd = (int)hi;
+	}
+	lk_tf_fd = fd;
+	lk_fd_mark_internal(fd);
+}
+
+static void lk_tracefile_drop_fd(int close_it)
+{
+	if (lk_tf_fd < 0)
+		return;
+	lk_fd_unmark_internal(lk_tf_fd);
+	if (close_it)
+		lk_sys_close(lk_tf_fd);
+	lk_tf_fd = -1;
+}
+
 void lk_tracefile_forget(void)
 {
+	lk_tracefile_drop_fd(1); /* the parent's file: the child never writes into it */
 	lk_tf_path[0] = 0;
 	lk_tf_dev = lk_tf_ino = 0;
 	lk_tf_err = 0;
@@ -67,8 +103,8 @@ static int lk_tracefile_fail(int err)
 /* Creates lk_tf_path and writes the header; 0 or -errno, no warning. */
 static int lk_tracefile_try_create(void)
 {
-	int fd =
-	    lk_sys_open(lk_tf_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = lk_sys_open(lk_tf_path,
+	                     O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fd;
 	unsigned char hdr[TRACE_HEADER_SIZE] = {0};
@@ -81,8 +117,39 @@ static int lk_tracefile_try_create(void)
 		ssize_t w = lk_sys_write(fd, hdr, sizeof(hdr));
 		r = w < 0 ? (int)w : 0;
 	}
-	lk_sys_close(fd);
+	if (r == 0) {
+		lk_tracefile_drop_fd(1);
+		lk_tracefile_keep(fd);
+	} else {
+		lk_sys_close(fd);
+	}
 	return r;
+}
+
+/* A descriptor on the created file for appending: the kept one if it still names the file,
+ * else a reopened one (then kept). 0 or -errno. */
+static int lk_tracefile_fd(void)
+{
+	uint64_t dev, ino;
+	if (lk_tf_fd >= 0) {
+		if (lk_sys_fstat_ino(lk_tf_fd, &dev, &ino) == 0 && dev == lk_tf_dev &&
+		    ino == lk_tf_ino)
+			return lk_tf_fd;
+		/* Closed behind our back, or now the program's own file: never touch it again. */
+		lk_tracefile_drop_fd(0);
+	}
+	int fd = lk_sys_open(lk_tf_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	int r = lk_sys_fstat_ino(fd, &dev, &ino);
+	if (r == 0 && (dev != lk_tf_dev || ino != lk_tf_ino))
+		r = -ESTALE; /* the path now names another file: never write into it */
+	if (r < 0) {
+		lk_sys_close(fd);
+		return r;
+	}
+	lk_tracefile_keep(fd);
+	return lk_tf_fd;
 }
 
 static int lk_tracefile_set_path(const char *path)
@@ -180,17 +247,9 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 		lk_tf_out[4 + i] = (unsigned char)(c >> (8 * i));
 		lk_tf_out[8 + i] = (unsigned char)(n >> (8 * i));
 	}
-	int fd = lk_sys_open(lk_tf_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+	int fd = lk_tracefile_fd();
 	if (fd < 0)
 		return lk_tracefile_fail(fd);
-	uint64_t dev, ino;
-	int r = lk_sys_fstat_ino(fd, &dev, &ino);
-	if (r == 0 && (dev != lk_tf_dev || ino != lk_tf_ino))
-		r = -ESTALE; /* the path now names another file: never write into it */
-	if (r == 0) {
-		ssize_t w = lk_sys_write(fd, lk_tf_out, c + TRACE_CHUNK_HEADER_SIZE);
-		r = w < 0 ? (int)w : 0;
-	}
-	lk_sys_close(fd);
-	return r < 0 ? lk_tracefile_fail(r) : 0;
+	ssize_t w = lk_sys_write(fd, lk_tf_out, c + TRACE_CHUNK_HEADER_SIZE);
+	return w < 0 ? lk_tracefile_fail((int)w) : 0;
 }

@@ -1,6 +1,7 @@
 /* tracefile.h - the trace file on disk: created once (0600, O_EXCL, O_NOFOLLOW), then one
- * zstd-compressed chunk appended per snapshot through a fresh descriptor each time. The first
- * failure is sticky: it prints one line, sets lk_disabled, and every later call is a no-op. */
+ * zstd-compressed chunk appended per snapshot through a kept descriptor (reopened if the
+ * program closed it). The first failure is sticky: it prints one line, sets lk_disabled, and
+ * every later call is a no-op. */
 #ifndef LEAK_PRELOAD_TRACEFILE_H
 #define LEAK_PRELOAD_TRACEFILE_H
 
@@ -8,7 +9,7 @@
 #include <stdint.h>
 
 /* Creates path (absolute) and writes the 16-byte header. Returns 0 or -errno (and warns,
- * sets the sticky error and lk_disabled). Closes the descriptor before returning. */
+ * sets the sticky error and lk_disabled). Keeps the descriptor for the chunks. */
 int lk_tracefile_create(const char *path);
 
 /* Like lk_tracefile_create, but if path exists (an exec keeps the pid, and often the exe
@@ -17,7 +18,8 @@ int lk_tracefile_create(const char *path);
 int lk_tracefile_create_unique(const char *path);
 
 /* Compresses raw[0..n) into one zstd frame (content checksum on) and appends it as a chunk:
- * reopen O_APPEND|O_NOFOLLOW, check dev/ino are the created file's, one write loop, close.
+ * check the kept descriptor's dev/ino are the created file's (else reopen the path
+ * O_APPEND|O_NOFOLLOW and check the same), one write loop.
  * Caller serializes calls (the writer's snapshot lock). Returns 0 or -errno (sticky). */
 int lk_tracefile_write_chunk(const void *raw, size_t n);
 

@@ -4,7 +4,9 @@
 # node and java, each run natively and under libleak.so with stdout, exit status and every
 # trace compared and read. Missing packages are installed as root; a program is skipped (a
 # "SKIP: <program>: ..." line) only when its package cannot be installed.
-# LEAK_REAL_PROGRAMS="git nginx" limits the run to some programs.
+# LEAK_REAL_PROGRAMS="git nginx" limits the run to some programs. Installing the packages on a
+# fresh machine (a JDK among them) takes minutes, hence the longer bound:
+# leak-test-timeout: 1500
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck disable=SC2086 # a list of program names

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader: is the checksum flag set? */
 #include <zstd.h>
@@ -22,6 +23,7 @@
 #include "guard.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "fd_table.h"
 #include "tracefile.h"
 
 ssize_t __real_lk_sys_write(int fd, const void *buf, size_t n);
@@ -176,6 +178,8 @@ static void test_chunks_read_back(void **state)
 	free(d);
 }
 
+/* The kept descriptor still writes into the file created at start: another file renamed over
+ * the path is never written. */
 static void test_replaced_file_not_written(void **state)
 {
 	(void)state;
@@ -186,6 +190,41 @@ static void test_replaced_file_not_written(void **state)
 	FILE *f = fopen(other, "w");
 	fclose(f);
 	assert_int_equal(rename(other, p), 0); /* same path, another inode */
+	assert_int_equal(lk_tracefile_write_chunk("x", 1), 0);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 0);
+}
+
+/* A daemon closing every descriptor with a raw syscall: the path is reopened and appended to. */
+static void test_closed_fd_is_reopened(void **state)
+{
+	(void)state;
+	char p[512];
+	path_in(p, "reopened.lkt");
+	assert_int_equal(lk_tracefile_create(p), 0);
+	int fd = lk_fd_next_internal(0);
+	assert_true(fd >= 3);
+	assert_int_equal(syscall(SYS_close, fd), 0);
+	assert_int_equal(lk_tracefile_write_chunk("x", 1), 0);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(st.st_size > 16);
+	assert_int_equal(lk_disabled, 0);
+}
+
+/* Closed behind our back AND the path replaced: nothing is written, profiling stops. */
+static void test_closed_and_replaced_refused(void **state)
+{
+	(void)state;
+	char p[512], other[512];
+	path_in(p, "stale.lkt");
+	path_in(other, "other2");
+	assert_int_equal(lk_tracefile_create(p), 0);
+	assert_int_equal(syscall(SYS_close, lk_fd_next_internal(0)), 0);
+	FILE *f = fopen(other, "w");
+	fclose(f);
+	assert_int_equal(rename(other, p), 0);
 	assert_int_equal(lk_tracefile_write_chunk("x", 1), -ESTALE);
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
@@ -251,6 +290,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unique_name_after_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunks_read_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replaced_file_not_written, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_closed_fd_is_reopened, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_closed_and_replaced_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enospc_is_sticky, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enospc_at_creation, setup, teardown),
 	    cmocka_unit_test(test_out_pattern_expansion),
