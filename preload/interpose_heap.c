@@ -31,11 +31,10 @@ static inline bool lk_heap_real_ok(void)
 
 static inline void lk_heap_record_alloc(void *ptr, size_t size)
 {
+	/* Sampling first: an unsampled allocation costs one TLS decrement, not the guard. */
+	if (lk_sample_bytes && !lk_sample_take(size))
+		return;
 	if (ptr && lk_guard_enter()) {
-		if (lk_sample_bytes && !lk_sample_take(size)) {
-			lk_guard_leave();
-			return;
-		}
 		int saved = errno;
 		lk_heap_on_alloc(ptr, size);
 		if (lk_sample_bytes)
