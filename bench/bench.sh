@@ -119,6 +119,10 @@ TOOLS=(native)
 HAVE_LEAK=0
 if [ -f "$SO" ]; then
 	HAVE_LEAK=1
+	# Pin the library: others rebuild $BUILD/libleak.so in a shared checkout while the suite
+	# runs, and a run that mixed two builds (sampling landed mid-run once) compares nothing.
+	cp "$SO" "$WORK/libleak.so"
+	SO=$WORK/libleak.so
 	TOOLS+=(full sampled)
 else
 	log "bench: $SO not built: libleak columns are n/a"
