@@ -6,19 +6,19 @@
 
 #include <stdint.h>
 
-#define TRACE_MAGIC "LKTRACE\0" /* 8 bytes including the NUL */
-#define TRACE_MAGIC_LEN 8
-#define TRACE_VERSION 1
+#define TRACE_MAGIC       "LKTRACE\0" /* 8 bytes including the NUL */
+#define TRACE_MAGIC_LEN   8
+#define TRACE_VERSION     1
 #define TRACE_HEADER_SIZE 16
 
-#define TRACE_CHUNK_MAGIC "LKCK"
-#define TRACE_CHUNK_HEADER_SIZE 12
+#define TRACE_CHUNK_MAGIC          "LKCK"
+#define TRACE_CHUNK_HEADER_SIZE    12
 #define TRACE_CHUNK_MAX_COMPRESSED (64u << 20)
-#define TRACE_CHUNK_MAX_RAW (256u << 20)
+#define TRACE_CHUNK_MAX_RAW        (256u << 20)
 
-#define TRACE_MAX_STR 65536u
-#define TRACE_MAX_FRAMES 256u
-#define TRACE_MAX_ARGC 256u
+#define TRACE_MAX_STR     65536u
+#define TRACE_MAX_FRAMES  256u
+#define TRACE_MAX_ARGC    256u
 #define TRACE_MAX_ARG_LEN 4096u
 
 typedef enum {
@@ -39,18 +39,18 @@ typedef enum {
 } trace_tag_t;
 
 /* PROCESS.flags */
-#define TRACE_PROC_FORKED 0x1u
+#define TRACE_PROC_FORKED  0x1u
 #define TRACE_PROC_SAMPLED 0x2u
-#define TRACE_PROC_EXECED 0x4u
+#define TRACE_PROC_EXECED  0x4u
 
 /* SNAPSHOT.flags */
-#define TRACE_SNAP_FINAL 0x1u
+#define TRACE_SNAP_FINAL  0x1u
 #define TRACE_SNAP_FORCED 0x2u
-#define TRACE_SNAP_EXEC 0x4u
+#define TRACE_SNAP_EXEC   0x4u
 
 /* BLOCK.flags */
 #define TRACE_BLOCK_REACHABLE 0x1u
-#define TRACE_BLOCK_SCANNED 0x2u
+#define TRACE_BLOCK_SCANNED   0x2u
 
 typedef enum {
 	TRACE_FD_FILE = 0,
@@ -68,9 +68,9 @@ typedef enum {
 } trace_fd_type_t;
 
 /* FD_OPEN.flags */
-#define TRACE_FD_CLOEXEC 0x1u
+#define TRACE_FD_CLOEXEC   0x1u
 #define TRACE_FD_INHERITED 0x2u
-#define TRACE_FD_TEMPFILE 0x4u
+#define TRACE_FD_TEMPFILE  0x4u
 
 typedef enum {
 	TRACE_CHILD_RUNNING = 0,
