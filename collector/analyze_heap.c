@@ -2,16 +2,26 @@
  * allocating stack. The final snapshot's BLOCK records are the truth; a block the exit-time
  * scan found reachable (scanned + reachable flags) is reported as "reachable", which ranks
  * after leaks and is not matched by --fail-on leak. Without a final snapshot (the process was
- * killed), the last SITE values per stack stand in, and the report says so. */
+ * killed), the last SITE values per stack stand in, and the report says so.
+ * In a sampled trace (LEAK_SAMPLE=N) a BLOCK is one sampled allocation of its real size s,
+ * recorded with probability p = 1 - exp(-s/N): it stands for s/p bytes and 1/p blocks (the
+ * SITE values are already scaled by the preload). Sums are kept in doubles and rounded once. */
 #include "analyze.h"
 
 #include "hashmap.h"
 #include "trace_format.h"
 
+#include <math.h>
+#include <stdlib.h>
+
 static int from_blocks(struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
 	struct hashmap groups = {0}; /* stack_id << 1 | reachable -> finding index */
+	const size_t base = ap->findings.n;
+	const bool sampled = (p->flags & TRACE_PROC_SAMPLED) && p->sample_bytes;
+	double *est = NULL; /* sampled: [2k] bytes, [2k+1] count of finding base+k */
+	size_t est_cap = 0;
 	for (size_t i = 0; i < p->n_blocks; i++) {
 		const struct model_block *b = &p->blocks[i];
 		bool reachable =
@@ -24,13 +34,42 @@ static int from_blocks(struct analysis_proc *ap)
 			if (!finding_list_add(&ap->findings, &f) ||
 			    hashmap_put(&groups, key, (uint32_t)(ap->findings.n - 1)) != 0) {
 				hashmap_fini(&groups);
+				free(est);
 				return -1;
 			}
 			idx = (uint32_t)(ap->findings.n - 1);
 		}
-		ap->findings.items[idx].bytes += b->size;
-		ap->findings.items[idx].count++;
+		if (!sampled) {
+			ap->findings.items[idx].bytes += b->size;
+			ap->findings.items[idx].count++;
+			continue;
+		}
+		size_t k = idx - base;
+		if (2 * k + 2 > est_cap) {
+			size_t cap = est_cap ? est_cap * 2 : 64;
+			while (cap < 2 * k + 2)
+				cap *= 2;
+			double *n = realloc(est, cap * sizeof(*n));
+			if (!n) {
+				hashmap_fini(&groups);
+				free(est);
+				return -1;
+			}
+			for (size_t j = est_cap; j < cap; j++)
+				n[j] = 0;
+			est = n;
+			est_cap = cap;
+		}
+		double prob = -expm1(-(double)b->size / (double)p->sample_bytes);
+		double w = prob > 0 ? 1.0 / prob : 1.0;
+		est[2 * k] += (double)b->size * w;
+		est[2 * k + 1] += w;
 	}
+	for (size_t k = 0; sampled && base + k < ap->findings.n && 2 * k + 1 < est_cap; k++) {
+		ap->findings.items[base + k].bytes = (uint64_t)llround(est[2 * k]);
+		ap->findings.items[base + k].count = (uint64_t)llround(est[2 * k + 1]);
+	}
+	free(est);
 	hashmap_fini(&groups);
 	return 0;
 }

@@ -108,6 +108,39 @@ static void test_leaks_and_reachable(void **state)
 	tb_free(&t);
 }
 
+/* LEAK_SAMPLE=N: each BLOCK is one sampled allocation standing for s/p bytes and 1/p blocks,
+ * p = 1 - exp(-s/N); an allocation of N bytes or more is nearly always sampled. */
+static void test_sampled_blocks_scaled(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process_sampled(&t, 10, 1, 0, TRACE_PROC_SAMPLED, 1000, "/app", 0, NULL);
+	const uint64_t f1[] = {0x1000}, f2[] = {0x2000};
+	tb_stack(&t, 1, 1, f1);
+	tb_stack(&t, 2, 1, f2);
+	tb_snapshot(&t, 0, 1, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_block(&t, 0xa0, 100, 1, TRACE_BLOCK_SCANNED); /* p = 1 - e^-0.1 = 0.0952 */
+	tb_block(&t, 0xa1, 100, 1, TRACE_BLOCK_SCANNED);
+	tb_block(&t, 0xb0, 20000, 2, TRACE_BLOCK_SCANNED); /* p = 1 - e^-20 ~ 1 */
+	tb_end(&t, 2, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_int_equal(l->n, 2);
+	assert_int_equal(l->items[0].stack_id, 2);
+	assert_int_equal(l->items[0].bytes, 20000);
+	assert_int_equal(l->items[0].count, 1);
+	/* 2 x 100 / 0.0951626 = 2101.67 bytes, 2 / 0.0951626 = 21.02 blocks */
+	assert_int_equal(l->items[1].stack_id, 1);
+	assert_int_equal(l->items[1].bytes, 2102);
+	assert_int_equal(l->items[1].count, 21);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
 static void test_sites_fallback(void **state)
 {
 	(void)state;
@@ -300,6 +333,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_leaks_and_reachable),
+	    cmocka_unit_test(test_sampled_blocks_scaled),
 	    cmocka_unit_test(test_sites_fallback),
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_process_tree),

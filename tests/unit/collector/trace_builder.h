@@ -96,8 +96,10 @@ static inline void tb_str(trace_buf_t *b, const char *s)
 	trace_put_bytes(b, s, s ? strlen(s) : 0);
 }
 
-static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,
-                              uint64_t flags, const char *exe, int argc, const char *const *argv)
+/* A PROCESS record; sample_bytes 0 = every allocation tracked. */
+static inline void tb_process_sampled(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,
+                                      uint64_t flags, uint64_t sample_bytes, const char *exe,
+                                      int argc, const char *const *argv)
 {
 	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_PROCESS);
 	trace_put_u(&t->chunk, pid);
@@ -105,13 +107,19 @@ static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_
 	trace_put_u(&t->chunk, start_ns);
 	trace_put_u(&t->chunk, flags);
 	trace_put_u(&t->chunk, 100); /* interval_ms */
-	trace_put_u(&t->chunk, 0);   /* sample_bytes */
-	trace_put_u(&t->chunk, 64);  /* depth */
+	trace_put_u(&t->chunk, sample_bytes);
+	trace_put_u(&t->chunk, 64); /* depth */
 	tb_str(&t->chunk, exe);
 	trace_put_u(&t->chunk, (uint64_t)argc);
 	for (int i = 0; i < argc; i++)
 		tb_str(&t->chunk, argv[i]);
 	trace_rec_end(&t->chunk, r);
+}
+
+static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,
+                              uint64_t flags, const char *exe, int argc, const char *const *argv)
+{
+	tb_process_sampled(t, pid, ppid, start_ns, flags, 0, exe, argc, argv);
 }
 
 static inline void tb_module(struct tb *t, uint64_t id, uint64_t base, uint64_t lo, uint64_t hi,
