@@ -45,6 +45,7 @@ exec "$@"'
 traced() {
 	local out=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout -k 5 "$T_LIMIT" bash -c 'export LD_PRELOAD=$1 LEAK_OUT=$2 LEAK_INTERVAL_MS=10
 		shift 2; exec "$@"' traced "$LEAK_SO" "$out" "$@"
 }
@@ -148,12 +149,24 @@ done
 for i in 1 2 3 4 5 6; do
 	d=$TMP/kill$i
 	mkdir -p "$d"
-	traced "$d/leak.%e.%p.lkt" "$loop" forever >/dev/null 2>"$d/stderr" </dev/null &
+	# timeout itself in the background (not the traced function: that would background a
+	# subshell): timeout leads its own process group, so killing the group reaches the
+	# program. Killing only timeout would orphan the program, which then loops forever.
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout -k 5 "$T_LIMIT" bash -c 'export LD_PRELOAD=$1 LEAK_OUT=$2 LEAK_INTERVAL_MS=10
+		shift 2; exec "$@"' traced "$LEAK_SO" "$d/leak.%e.%p.lkt" "$loop" forever \
+		>/dev/null 2>"$d/stderr" </dev/null &
 	pid=$!
+	at_exit "kill -KILL -- -$pid 2>/dev/null || true"
 	# 0.3 .. 1.5 s: after the first snapshot, somewhere in the stream of chunks.
 	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", 0.3 + (r % 1200) / 1000 }')"
-	pkill -KILL -P "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	kill -KILL -- -"$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	for _ in $(seq 40); do # SIGKILL is delivered asynchronously: give it up to 2 s
+		pgrep -f "$loop forever" >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -f "$loop forever" >/dev/null || fail "kill$i: the program outlived its SIGKILL"
 	t=$(find "$d" -name '*.lkt' | head -n 1)
 	[ -n "$t" ] || fail "kill$i: no trace written"
 	LKR_JSON=$(report_json "$t")
