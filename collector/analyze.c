@@ -2,6 +2,8 @@
  * of one run), runs every analysis on each and ranks the result. */
 #include "analyze.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,4 +128,38 @@ bool analyze_matches(const struct analysis *a, uint32_t mask)
 			return true;
 	}
 	return false;
+}
+
+/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
+static int parse_window_side(const char *s, size_t n, bool *set, double *out)
+{
+	*set = n != 0;
+	if (!n)
+		return 0;
+	char buf[64];
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (buf[n - 1] == 's')
+		buf[n - 1] = '\0';
+	errno = 0;
+	char *end;
+	*out = strtod(buf, &end);
+	return errno || end == buf || *end ? -1 : 0;
+}
+
+int analyze_parse_window(struct analyze_opts *o, const char *arg, struct err *e)
+{
+	const char *colon = arg ? strchr(arg, ':') : NULL;
+	if (!colon ||
+	    parse_window_side(arg, (size_t)(colon - arg), &o->window_start_set,
+	                      &o->window_start_s) != 0 ||
+	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
+	        0)
+		return err_set(e,
+		               "--window wants START:END in seconds (e.g. 10:, -60:, 5:30), "
+		               "not '%.64s'",
+		               arg ? arg : "");
+	return 0;
 }

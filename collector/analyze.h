@@ -43,6 +43,10 @@ struct analysis {
 int analyze_run(const struct model *m, const struct analyze_opts *o, struct analysis **out,
                 struct err *e);
 void analyze_free(struct analysis *a);
+
+/* Parses --window START:END (seconds from start, negative from the end, either side may be
+ * empty, an optional 's') into o->window_*. Returns 0, or -1 with a message in e. */
+int analyze_parse_window(struct analyze_opts *o, const char *arg, struct err *e);
 /* True when any process has a finding whose kind is in mask (finding_kinds_parse). */
 bool analyze_matches(const struct analysis *a, uint32_t mask);
 

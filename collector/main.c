@@ -169,39 +169,9 @@ static int opt_version(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
-/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
-static int parse_window_side(const char *s, size_t n, bool *set, double *out)
-{
-	*set = n != 0;
-	if (!n)
-		return 0;
-	char buf[64];
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (buf[n - 1] == 's')
-		buf[n - 1] = '\0';
-	errno = 0;
-	char *end;
-	*out = strtod(buf, &end);
-	return errno || end == buf || *end ? -1 : 0;
-}
-
 static int opt_window(struct cli *c, const char *arg, struct err *e)
 {
-	const char *colon = strchr(arg, ':');
-	struct analyze_opts *o = &c->aopts;
-	if (!colon ||
-	    parse_window_side(arg, (size_t)(colon - arg), &o->window_start_set,
-	                      &o->window_start_s) != 0 ||
-	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
-	        0)
-		return err_set(e,
-		               "--window wants START:END in seconds (e.g. 10:, -60:, 5:30), "
-		               "not '%.64s'",
-		               arg);
-	return 0;
+	return analyze_parse_window(&c->aopts, arg, e);
 }
 
 static int opt_limit(struct cli *c, const char *arg, struct err *e)
@@ -395,72 +365,20 @@ static int parse_args(struct cli *c, int argc, char **argv, struct err *e)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+static void report_skipped(const char *path, const char *why, void *arg)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	(void)arg;
+	fprintf(stderr, "leak-report: %s: %s (skipped)\n", path, why);
 }
 
-static bool has_lkt_suffix(const char *name)
-{
-	size_t n = strlen(name);
-	return n > 4 && strcmp(name + n - 4, ".lkt") == 0;
-}
-
-/* Loads every *.lkt in dir, in name order. A trace that cannot be read is reported on
- * stderr and skipped (a child killed before its first snapshot should not hide the rest);
- * the directory is an error only if nothing in it can be read. */
+/* Every *.lkt in dir; unreadable ones are reported and skipped (trace_reader_load_dir). */
 static int load_dir(struct model *m, const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "leak-report: %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int rc = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (!has_lkt_suffix(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **nn = realloc(names, cap * sizeof(*names));
-			if (!nn) {
-				rc = -1;
-				break;
-			}
-			names = nn;
-		}
-		size_t len = strlen(dir) + strlen(de->d_name) + 2;
-		if (!(names[n] = malloc(len))) {
-			rc = -1;
-			break;
-		}
-		snprintf(names[n++], len, "%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	if (rc != 0)
-		fprintf(stderr, "leak-report: %s: out of memory\n", dir);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
-	uint32_t loaded = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct err e = {{0}};
-		if (trace_reader_load(m, names[i], &e) == 0)
-			loaded++;
-		else
-			fprintf(stderr, "leak-report: %s: %s (skipped)\n", names[i], e.msg);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	if (rc == 0 && !loaded) {
-		fprintf(stderr, "leak-report: %s: no readable *.lkt trace in this directory\n",
-		        dir);
-		rc = -1;
-	}
-	return rc;
+	struct err e = {{0}};
+	if (trace_reader_load_dir(m, dir, report_skipped, NULL, &e) == 0)
+		return 0;
+	fprintf(stderr, "leak-report: %s: %s\n", dir, e.msg);
+	return -1;
 }
 
 static volatile sig_atomic_t follow_stop;

@@ -6,6 +6,8 @@
  * size is re-read on every update so a growing trace can be followed. */
 #include "trace_reader.h"
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -546,4 +548,59 @@ int trace_reader_load_mem(struct model *m, const char *name, const void *buf, si
 	if (trace_reader_open_mem(&r, buf, len, e) != 0)
 		return -1;
 	return load(m, name, r, e);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int trace_reader_load_dir(struct model *m, const char *dir,
+                          void (*skipped)(const char *path, const char *why, void *arg), void *arg,
+                          struct err *e)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return err_set(e, "%s", strerror(errno));
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".lkt") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				rc = err_set(e, "out of memory");
+				break;
+			}
+			names = nn;
+		}
+		size_t sz = strlen(dir) + len + 2;
+		if (!(names[n] = malloc(sz))) {
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		snprintf(names[n++], sz, "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	uint32_t loaded = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct err le = {{0}};
+		if (trace_reader_load(m, names[i], &le) == 0)
+			loaded++;
+		else if (skipped)
+			skipped(names[i], le.msg, arg);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc == 0 && !loaded)
+		rc = err_set(e, "no readable *.lkt trace in this directory");
+	return rc;
 }

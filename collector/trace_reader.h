@@ -34,6 +34,14 @@ int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_t
  * chunk at all (only the header: the process ended before its first snapshot) loads as an
  * empty truncated process (have_process false). On error nothing is added to m. */
 int trace_reader_load(struct model *m, const char *path, struct err *e);
+
+/* Loads every *.lkt in dir, in name order. A trace that cannot be read is handed to
+ * skipped(path, why, arg) (may be NULL) and left out: a child killed before its first
+ * snapshot must not hide the rest. Returns 0, or -1 (e set) if the directory cannot be read
+ * or none of its traces can. */
+int trace_reader_load_dir(struct model *m, const char *dir,
+                          void (*skipped)(const char *path, const char *why, void *arg), void *arg,
+                          struct err *e);
 int trace_reader_load_mem(struct model *m, const char *name, const void *buf, size_t len,
                           struct err *e);
 

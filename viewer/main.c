@@ -59,88 +59,20 @@ static int parse_num(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
-static int parse_window_side(const char *s, size_t n, bool *set, double *out)
+static void report_skipped(const char *path, const char *why, void *arg)
 {
-	*set = n != 0;
-	if (!n)
-		return 0;
-	char buf[64];
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (buf[n - 1] == 's')
-		buf[n - 1] = '\0';
-	errno = 0;
-	char *end;
-	*out = strtod(buf, &end);
-	return errno || end == buf || *end ? -1 : 0;
+	(void)arg;
+	fprintf(stderr, "leak-view: %s: %s (skipped)\n", path, why);
 }
 
-static int parse_window(const char *arg, struct analyze_opts *o)
-{
-	const char *colon = arg ? strchr(arg, ':') : NULL;
-	if (!colon ||
-	    parse_window_side(arg, (size_t)(colon - arg), &o->window_start_set,
-	                      &o->window_start_s) != 0 ||
-	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
-	        0)
-		return -1;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.lkt of dir in name order; unreadable ones are reported and skipped. */
+/* Every *.lkt in dir; unreadable ones are reported and skipped (trace_reader_load_dir). */
 static int load_dir(struct model *m, const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "leak-view: %s: %s\n", dir, strerror(errno));
-		return -1;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len <= 4 || strcmp(de->d_name + len - 4, ".lkt") != 0)
-			continue;
-		char **nn = realloc(names, (n + 1) * sizeof(*names));
-		char *path = malloc(strlen(dir) + len + 2);
-		if (!nn || !path) {
-			free(nn ? nn : names);
-			free(path);
-			closedir(d);
-			fprintf(stderr, "leak-view: out of memory\n");
-			return -1;
-		}
-		names = nn;
-		sprintf(path, "%s/%s", dir, de->d_name);
-		names[n++] = path;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
-	uint32_t loaded = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct err e = {{0}};
-		if (trace_reader_load(m, names[i], &e) == 0)
-			loaded++;
-		else
-			fprintf(stderr, "leak-view: %s: %s (skipped)\n", names[i], e.msg);
-		free(names[i]);
-	}
-	free(names);
-	if (!loaded) {
-		fprintf(stderr, "leak-view: %s: no readable *.lkt trace in this directory\n", dir);
-		return -1;
-	}
-	return 0;
+	struct err e = {{0}};
+	if (trace_reader_load_dir(m, dir, report_skipped, NULL, &e) == 0)
+		return 0;
+	fprintf(stderr, "leak-view: %s: %s\n", dir, e.msg);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -180,11 +112,9 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		} else if (strcmp(o, "--window") == 0) {
-			if (parse_window(val, &aopts) != 0) {
-				fprintf(stderr,
-				        "leak-view: --window wants START:END in seconds (e.g. 10:, "
-				        "-60:, 5:30), not '%s'\n",
-				        val ? val : "");
+			struct err we = {{0}};
+			if (analyze_parse_window(&aopts, val, &we) != 0) {
+				fprintf(stderr, "leak-view: %s\n", we.msg);
 				goto out;
 			}
 			i++;
