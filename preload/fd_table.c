@@ -7,6 +7,7 @@
  * What the trace already holds is remembered per entry (emitted_gen), and a dirty bitmap
  * lets the writer visit only the entries that changed, so a snapshot costs O(changes). */
 #include "fd_table.h"
+#include "spin.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,18 +69,6 @@ static volatile int lk_exec_lock;
 static int lk_exec_is_pending;
 static uint64_t lk_exec_t_ns;
 static char lk_exec_path[LK_TEMP_PATH_LEN];
-
-static void lk_spin_lock(volatile int *l)
-{
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-}
-
-static void lk_spin_unlock(volatile int *l)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-}
 
 static void lk_copy_str(char *dst, size_t n, const char *src)
 {

@@ -6,6 +6,7 @@
  * (or is rehashed in place to shed tombstones) into fresh mmap'd memory when used slots,
  * tombstones included, would pass 50%. Nothing here calls malloc. */
 #include "heap_table.h"
+#include "spin.h"
 #include "ring.h"
 #include "stack.h"
 #include "sys.h"
@@ -43,14 +44,12 @@ static inline lk_heap_shard_t *lk_heap_shard(uint64_t h)
 
 static inline void lk_heap_lock(lk_heap_shard_t *s)
 {
-	while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	lk_spin_lock(&s->lock);
 }
 
 static inline void lk_heap_unlock(lk_heap_shard_t *s)
 {
-	__atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+	lk_spin_unlock(&s->lock);
 }
 
 /* Lock held. Rehashes into a table of new_cap slots. */

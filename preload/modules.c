@@ -7,6 +7,7 @@
  * nothing here allocates. A spinlock serializes scans and emission; it is never held across
  * a call into unknown code except dl_iterate_phdr itself, whose callback only copies. */
 #include "modules.h"
+#include "spin.h"
 #include "sys.h"
 #include "trace_format.h"
 
@@ -39,14 +40,12 @@ static char lk_cwd[LK_MOD_PATH]; /* relative dlpi_names (LD_PRELOAD=build/x.so) 
 
 void lk_modules_lock(void)
 {
-	while (__atomic_exchange_n(&lk_mods_lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&lk_mods_lock_word, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	lk_spin_lock(&lk_mods_lock_word);
 }
 
 void lk_modules_unlock(void)
 {
-	__atomic_store_n(&lk_mods_lock_word, 0, __ATOMIC_RELEASE);
+	lk_spin_unlock(&lk_mods_lock_word);
 }
 
 const char *lk_modules_exe(void)

@@ -8,6 +8,7 @@
  * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
  * writes or one slot copy, never across a system call. */
 #include "proc_table.h"
+#include "spin.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -59,18 +60,6 @@ static lk_thread_t lk_threads[LK_THREAD_MAX];
 static int lk_threads_hw;
 static volatile int lk_threads_lock;
 
-static void lk_lock(volatile int *l)
-{
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
-}
-
-static void lk_unlock(volatile int *l)
-{
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
-}
-
 static void lk_str(char *dst, size_t n, const char *src)
 {
 	size_t len = src ? strnlen(src, n - 1) : 0;
@@ -105,7 +94,7 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 {
 	if (pid <= 0)
 		return;
-	lk_lock(&lk_children_lock);
+	lk_spin_lock(&lk_children_lock);
 	for (int i = 0; i < LK_CHILD_MAX; i++) {
 		lk_child_t *c = &lk_children[i];
 		if (c->used &&
@@ -126,14 +115,14 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 			lk_children_hw = i + 1;
 		break;
 	}
-	lk_unlock(&lk_children_lock);
+	lk_spin_unlock(&lk_children_lock);
 }
 
 void lk_proc_child_on_reap(pid_t pid)
 {
 	if (pid <= 0)
 		return;
-	lk_lock(&lk_children_lock);
+	lk_spin_lock(&lk_children_lock);
 	for (int i = 0; i < lk_children_hw; i++) {
 		lk_child_t *c = &lk_children[i];
 		if (c->used && c->pid == pid && !lk_child_terminal(c->state)) {
@@ -141,7 +130,7 @@ void lk_proc_child_on_reap(pid_t pid)
 			c->key = NULL;
 		}
 	}
-	lk_unlock(&lk_children_lock);
+	lk_spin_unlock(&lk_children_lock);
 }
 
 pid_t lk_proc_child_by_key(const void *key)
@@ -149,13 +138,13 @@ pid_t lk_proc_child_by_key(const void *key)
 	pid_t pid = 0;
 	if (!key)
 		return 0;
-	lk_lock(&lk_children_lock);
+	lk_spin_lock(&lk_children_lock);
 	for (int i = 0; i < lk_children_hw && !pid; i++) {
 		lk_child_t *c = &lk_children[i];
 		if (c->used && c->key == key && !lk_child_terminal(c->state))
 			pid = c->pid;
 	}
-	lk_unlock(&lk_children_lock);
+	lk_spin_unlock(&lk_children_lock);
 	return pid;
 }
 
@@ -191,15 +180,15 @@ static void lk_emit_children(trace_buf_t *b)
 	int hw = __atomic_load_n(&lk_children_hw, __ATOMIC_RELAXED);
 	for (int i = 0; i < hw; i++) {
 		lk_child_t c, *s = &lk_children[i];
-		lk_lock(&lk_children_lock);
+		lk_spin_lock(&lk_children_lock);
 		memcpy(&c, s, sizeof(c));
-		lk_unlock(&lk_children_lock);
+		lk_spin_unlock(&lk_children_lock);
 		if (!c.used)
 			continue;
 		uint8_t state = c.state;
 		if (!lk_child_terminal(state))
 			state = lk_child_probe(c.pid, state, c.autoreap);
-		lk_lock(&lk_children_lock);
+		lk_spin_lock(&lk_children_lock);
 		/* The program may have reaped it while we probed: its hook wins. */
 		if (s->used && s->pid == c.pid && !lk_child_terminal(s->state))
 			s->state = state;
@@ -208,7 +197,7 @@ static void lk_emit_children(trace_buf_t *b)
 		           (lk_child_terminal(state) && s->emitted_state == LK_NOT_EMITTED);
 		if (!same)
 			s->emitted_state = state;
-		lk_unlock(&lk_children_lock);
+		lk_spin_unlock(&lk_children_lock);
 		if (same)
 			continue;
 		size_t r = trace_rec_begin(b, TRACE_TAG_CHILD);
@@ -241,7 +230,7 @@ static int lk_thread_terminal(const lk_thread_t *t)
 int lk_proc_thread_reserve(uint32_t stack_id, uint64_t t_ns, int detached)
 {
 	int slot = -1;
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	for (int i = 0; i < LK_THREAD_MAX; i++) {
 		lk_thread_t *t = &lk_threads[i];
 		if (t->used && !(t->created && lk_thread_terminal(t) &&
@@ -259,7 +248,7 @@ int lk_proc_thread_reserve(uint32_t stack_id, uint64_t t_ns, int detached)
 		slot = i;
 		break;
 	}
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 	return slot;
 }
 
@@ -267,39 +256,39 @@ void lk_proc_thread_cancel(int slot)
 {
 	if (slot < 0 || slot >= LK_THREAD_MAX)
 		return;
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_threads[slot].used = 0;
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 void lk_proc_thread_on_created(int slot, pthread_t th)
 {
 	if (slot < 0 || slot >= LK_THREAD_MAX)
 		return;
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_threads[slot].th = th;
 	lk_threads[slot].created = 1;
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 void lk_proc_thread_on_start(int slot, pid_t tid, pthread_t self)
 {
 	if (slot < 0 || slot >= LK_THREAD_MAX)
 		return;
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_threads[slot].tid = tid;
 	lk_threads[slot].th = self;
 	lk_threads[slot].started = 1;
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 void lk_proc_thread_on_finish(int slot)
 {
 	if (slot < 0 || slot >= LK_THREAD_MAX)
 		return;
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_threads[slot].finished = 1;
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 /* The live (not joined, not detached) slot for th, or NULL. Lock held. pthread_t values are
@@ -317,22 +306,22 @@ static lk_thread_t *lk_thread_find_locked(pthread_t th)
 
 void lk_proc_thread_on_join(pthread_t th)
 {
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_thread_t *t = lk_thread_find_locked(th);
 	if (t) {
 		t->joined = 1;
 		t->finished = 1;
 	}
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 void lk_proc_thread_on_detach(pthread_t th)
 {
-	lk_lock(&lk_threads_lock);
+	lk_spin_lock(&lk_threads_lock);
 	lk_thread_t *t = lk_thread_find_locked(th);
 	if (t)
 		t->detached = 1;
-	lk_unlock(&lk_threads_lock);
+	lk_spin_unlock(&lk_threads_lock);
 }
 
 static void lk_emit_threads(trace_buf_t *b)
@@ -340,7 +329,7 @@ static void lk_emit_threads(trace_buf_t *b)
 	int hw = __atomic_load_n(&lk_threads_hw, __ATOMIC_RELAXED);
 	for (int i = 0; i < hw; i++) {
 		lk_thread_t *s = &lk_threads[i];
-		lk_lock(&lk_threads_lock);
+		lk_spin_lock(&lk_threads_lock);
 		lk_thread_t c = *s;
 		uint8_t state = lk_thread_state(s);
 		/* Not started yet: no tid to report. Over before the trace heard of it: none. */
@@ -348,7 +337,7 @@ static void lk_emit_threads(trace_buf_t *b)
 		           (lk_thread_terminal(s) && s->emitted_state == LK_NOT_EMITTED);
 		if (!skip)
 			s->emitted_state = state;
-		lk_unlock(&lk_threads_lock);
+		lk_spin_unlock(&lk_threads_lock);
 		if (skip)
 			continue;
 		size_t r = trace_rec_begin(b, TRACE_TAG_THREAD);

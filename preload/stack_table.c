@@ -8,6 +8,7 @@
  * safe, and a reader that misses there falls into the locked path, which re-probes the current
  * table. Frames and tables are never freed; there are few distinct stacks in practice. */
 #include "stack_table.h"
+#include "spin.h"
 #include "sys.h"
 
 #include <stdbool.h>
@@ -42,14 +43,12 @@ static unsigned char *lk_arena_cur, *lk_arena_end;
 
 void lk_stack_table_lock(void)
 {
-	while (__atomic_exchange_n(&lk_stack_lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&lk_stack_lock_word, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	lk_spin_lock(&lk_stack_lock_word);
 }
 
 void lk_stack_table_unlock(void)
 {
-	__atomic_store_n(&lk_stack_lock_word, 0, __ATOMIC_RELEASE);
+	lk_spin_unlock(&lk_stack_lock_word);
 }
 
 static uint64_t lk_stack_hash(const uintptr_t *frames, uint32_t n, uint32_t epoch)
