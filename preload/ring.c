@@ -10,6 +10,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+/* Events a producer pushes between two wake-ups of the writer while its ring is over half full. */
+#define LK_RING_WAKE_GAP (LK_RING_EVENTS / 16)
+
 static lk_ring_t *lk_ring_list;
 static size_t lk_ring_n;
 static __thread lk_ring_t *lk_ring_self __attribute__((tls_model("initial-exec")));
@@ -56,8 +59,14 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 	if (__builtin_expect(head - r->tail_cache >= LK_RING_EVENTS / 2, 0)) {
 		uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		r->tail_cache = tail;
-		if (head - tail >= LK_RING_EVENTS / 2 && lk_ring_wake_fn)
-			lk_ring_wake_fn(); /* ask the writer to drain before we fill up */
+		/* Ask the writer to drain before we fill up, once per LK_RING_WAKE_GAP events:
+		 * until it has caught up every push lands here, and a wake-up per push (a
+		 * futex call each) cost more than the events themselves. */
+		if (head - tail >= LK_RING_EVENTS / 2 && lk_ring_wake_fn &&
+		    (int64_t)(head - r->wake_at) >= 0) {
+			r->wake_at = head + LK_RING_WAKE_GAP;
+			lk_ring_wake_fn();
+		}
 		for (unsigned i = 0; head - tail >= LK_RING_EVENTS; i++) {
 			if (i >= lk_ring_spin_limit) {
 				__atomic_add_fetch(&r->dropped, 1, __ATOMIC_RELAXED);
@@ -138,7 +147,7 @@ void lk_ring_thread_exit(void)
 void lk_ring_reset_after_fork(void)
 {
 	for (lk_ring_t *r = lk_ring_list; r; r = r->next) {
-		r->head = r->tail = r->tail_cache = 0;
+		r->head = r->tail = r->tail_cache = r->wake_at = 0;
 		r->dropped = 0;
 		r->in_use = (r == lk_ring_self);
 	}

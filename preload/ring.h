@@ -21,7 +21,8 @@ typedef struct lk_ring lk_ring_t;
 struct lk_ring {
 	uint64_t head;       /* written by the producer (release) */
 	uint64_t tail_cache; /* producer's last view of tail: re-read only when it looks full */
-	char pad0[48];
+	uint64_t wake_at;    /* producer: no new wake-up before head reaches this */
+	char pad0[40];
 	uint64_t tail; /* written by the consumer (release) */
 	char pad1[56];
 	uint64_t dropped; /* producer adds, consumer reads (relaxed) */

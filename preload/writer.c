@@ -71,8 +71,9 @@ static uint32_t lk_stacks_emitted;
 static trace_buf_t lk_buf, lk_bbuf;
 
 static int lk_snap_lock_word;
-static int lk_wake_word; /* futex: bumped to wake the writer */
-static int lk_done_word; /* futex: bumped after a requested final snapshot */
+static int lk_wake_word;      /* futex: bumped to wake the writer */
+static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_wake_word */
+static int lk_done_word;      /* futex: bumped after a requested final snapshot */
 static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 static volatile int lk_thread_running;
 
@@ -100,8 +101,12 @@ static long lk_futex(int *w, int op, int val, const struct timespec *ts)
 
 void lk_writer_wake(void)
 {
-	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_RELEASE);
-	lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	/* The bump makes a FUTEX_WAIT that has not started yet return at once; the system call
+	 * is only needed when the writer is (about to be) asleep in one. Both sides are seq_cst:
+	 * either we see lk_writer_waiting, or the writer sees the new word. */
+	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&lk_writer_waiting, __ATOMIC_SEQ_CST))
+		lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* trace_buf_t grow callback: mmap'd, doubled, never through malloc. */
@@ -449,7 +454,10 @@ static void *lk_writer_main(void *arg)
 				wait = LK_ALONE_CHECK_NS;
 			struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
 			                      .tv_nsec = (long)(wait % 1000000000u)};
-			lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+			__atomic_store_n(&lk_writer_waiting, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&lk_wake_word, __ATOMIC_SEQ_CST) == seen)
+				lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+			__atomic_store_n(&lk_writer_waiting, 0, __ATOMIC_RELAXED);
 		}
 		if (lk_writer_alone())
 			exit(0); /* what glibc does when the last thread returns; runs our final
