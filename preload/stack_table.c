@@ -8,6 +8,7 @@
  * safe, and a reader that misses there falls into the locked path, which re-probes the current
  * table. Frames and tables are never freed; there are few distinct stacks in practice. */
 #include "stack_table.h"
+#include "frame_hash.h"
 #include "spin.h"
 #include "sys.h"
 
@@ -51,14 +52,10 @@ void lk_stack_table_unlock(void)
 	lk_spin_unlock(&lk_stack_lock_word);
 }
 
-static uint64_t lk_stack_hash(const uintptr_t *frames, uint32_t n, uint32_t epoch)
+/* Finishes a running frame hash (frame_hash.h) with the count and the epoch. */
+static uint64_t lk_stack_hash_finish(uint64_t h, uint32_t n, uint32_t epoch)
 {
-	uint64_t h = (0x9e3779b97f4a7c15ull ^ n) + (uint64_t)epoch * 0xd6e8feb86659fd93ull;
-	for (uint32_t i = 0; i < n; i++) {
-		h ^= frames[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
+	h ^= (uint64_t)n * 0x9e3779b97f4a7c15ull + (uint64_t)epoch * 0xd6e8feb86659fd93ull;
 	h ^= h >> 32;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
@@ -172,10 +169,10 @@ static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint
 	return id;
 }
 
-uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n)
+uint32_t lk_stack_table_intern_hashed(const uintptr_t *frames, uint32_t n, uint64_t frame_hash)
 {
 	uint32_t epoch = __atomic_load_n(&lk_stack_epoch, __ATOMIC_RELAXED);
-	uint64_t h = lk_stack_hash(frames, n, epoch);
+	uint64_t h = lk_stack_hash_finish(frame_hash, n, epoch);
 	const lk_stack_index_t *idx = __atomic_load_n(&lk_stack_index, __ATOMIC_ACQUIRE);
 	uint32_t id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
 	if (id)
@@ -187,6 +184,11 @@ uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n)
 		id = lk_stack_insert_locked(h, frames, n, epoch);
 	lk_stack_table_unlock();
 	return id;
+}
+
+uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n)
+{
+	return lk_stack_table_intern_hashed(frames, n, lk_frame_hash(frames, n));
 }
 
 void lk_stack_table_new_epoch(void)

@@ -14,6 +14,10 @@
  * (n <= 256), interning it if new; 0 if memory is exhausted or the id space is full. */
 uint32_t lk_stack_table_intern(const uintptr_t *frames, uint32_t n);
 
+/* The same, given lk_frame_hash(frames, n) (frame_hash.h), computed by the unwinder while it
+ * walked: the hit path then reads the frames once, to compare them. */
+uint32_t lk_stack_table_intern_hashed(const uintptr_t *frames, uint32_t n, uint64_t frame_hash);
+
 /* Number of stacks interned so far; ids 1..count are valid. Acquire: the frames of every id
  * counted are readable. */
 uint32_t lk_stack_table_count(void);
