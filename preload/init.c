@@ -17,6 +17,7 @@
 #include "sys.h"
 #include "trace_format.h"
 #include "tracefile.h"
+#include "unwind.h"
 #include "writer.h"
 
 #include <errno.h>
@@ -149,6 +150,7 @@ static void lk_fork_child(void)
 	lk_heap_table_reset(); /* the parent's blocks are not the child's */
 	lk_stack_table_unlock();
 	lk_ring_reset_after_fork();
+	lk_unwind_reset_after_fork();
 	lk_writer_fork_child(lk_config.follow_fork, lk_fork_parent_pid);
 	lk_guard_depth = depth;
 }

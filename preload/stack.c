@@ -5,6 +5,7 @@
  * compares. */
 #include "stack.h"
 #include "config.h"
+#include "frame_hash.h"
 #include "stack_table.h"
 #include "unwind.h"
 
@@ -39,18 +40,29 @@ static int lk_stack_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 void lk_stack_init(void)
 {
 	dl_iterate_phdr(lk_stack_self_cb, (void *)(uintptr_t)lk_stack_capture);
+	lk_unwind_thread_init();
 }
 
 uint32_t lk_stack_capture(void)
 {
 	int saved = errno;
 	uintptr_t buf[256];
+	uint64_t hash, memo;
 	/* libleak's frames are left out: the hook and bookkeeping on top, and the main() wrapper
 	 * of init.c at the bottom. Frame 0 becomes a return address in malloc's caller. */
-	int keep = lk_unwind_capture(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi);
-	if (keep == 0) /* statically linked (unit tests): nothing is "outside" */
+	int keep =
+	    lk_unwind_capture_memo(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi, &hash, &memo);
+	if (memo) { /* the same walk as a recent one: the same stack */
+		errno = saved;
+		return (uint32_t)memo;
+	}
+	if (keep == 0) { /* statically linked (unit tests): nothing is "outside" */
 		keep = lk_unwind_capture(buf, (int)lk_config.depth, 0, 0);
-	uint32_t id = keep > 0 ? lk_stack_table_intern(buf, (uint32_t)keep) : 0;
+		hash = lk_frame_hash(buf, keep > 0 ? (uint32_t)keep : 0);
+	}
+	uint32_t id = keep > 0 ? lk_stack_table_intern_hashed(buf, (uint32_t)keep, hash) : 0;
+	if (id)
+		lk_unwind_memo_store(id);
 	errno = saved;
 	return id;
 }

@@ -13,11 +13,13 @@
  * are checked once per thread with mincore(2) (no malloc: pthread_getattr_np allocates). */
 #define UNW_LOCAL_ONLY
 #include "unwind.h"
+#include "frame_hash.h"
 #include "sys.h"
 
 #include <errno.h>
 #include <libunwind.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -65,6 +67,7 @@ typedef struct {
 static lk_uw_cache_t *lk_uw_cache;
 static lk_unwind_mode_t lk_uw_mode = LK_UNWIND_DWARF;
 static uint64_t lk_uw_built, lk_uw_fallbacks;
+static uint32_t lk_uw_gen; /* bumped by lk_unwind_invalidate: remembered walks are stale */
 
 /* Verified stack pages of this thread: [lk_uw_ok_lo, lk_uw_ok_hi) are mapped. */
 static __thread uintptr_t lk_uw_ok_lo __attribute__((tls_model("initial-exec")));
@@ -155,6 +158,7 @@ static void lk_uw_insert(lk_uw_cache_t *c, uint64_t pc, uint64_t rule)
 
 void lk_unwind_invalidate(void)
 {
+	__atomic_add_fetch(&lk_uw_gen, 1, __ATOMIC_ACQ_REL); /* remembered walks, too */
 	/* Readers may still be probing the old table: it is dropped, never unmapped. */
 	lk_uw_cache_t *n = lk_sys_mmap(sizeof(*n));
 	if (n)
@@ -667,9 +671,177 @@ static inline bool lk_uw_keep(uintptr_t pc, uintptr_t skip_lo, uintptr_t skip_hi
 	return pc < skip_lo || pc >= skip_hi;
 }
 
-/* The DWARF walk from the caller's state; returns the count, or -1 to fall back. */
+/* ---- per-thread memo of recent walks --------------------------------------------------- */
+
+/* A walk is a pure function of where it starts (PC, RSP, and RBP if a rule uses it before
+ * reloading it) and of the stack words it reads: the same start and the same words give the
+ * same frames. So each thread keeps its last few walks, keyed by their first frame outside
+ * libleak (return address and stack pointer) with every (address, word) pair they read. A
+ * capture that starts from a remembered place and finds every word unchanged reuses the value
+ * stored with that walk (the interned stack id) instead of walking and interning: one load and
+ * compare per word, no rule lookups, no hashing. A loop calling malloc from one place hits;
+ * the same callee reached through another caller at the same depth reads a different return
+ * address and misses. Entries are tagged with lk_uw_gen, bumped by lk_unwind_invalidate. */
+#define LK_UW_MEMO_WAYS  16 /* fully associative: a helper called from many places has many */
+#define LK_UW_MEMO_READS 80 /* words a remembered walk may read (deeper walks are not kept) */
+
+typedef struct {
+	uintptr_t bp;     /* RBP at the start, if need_bp */
+	uintptr_t lo, hi; /* lowest word read, end of the highest */
+	uint64_t value;   /* caller's value for this walk; 0 = entry unused */
+	uint32_t gen;     /* lk_uw_gen when walked */
+	uint16_t nread;
+	uint8_t need_bp; /* RBP at the start was used before any reload */
+	uintptr_t addr[LK_UW_MEMO_READS], word[LK_UW_MEMO_READS];
+} lk_uw_memo_ent_t;
+
+typedef struct lk_uw_memo lk_uw_memo_t;
+struct lk_uw_memo {
+	struct {
+		uintptr_t pc, sp; /* start: first frame outside the skip range */
+	} tag[LK_UW_MEMO_WAYS];   /* scanned first, apart from the entries */
+	lk_uw_memo_ent_t ent[LK_UW_MEMO_WAYS];
+	lk_uw_memo_ent_t *pending; /* the last walk, waiting for lk_unwind_memo_store */
+	uint32_t rng;              /* picks the entry a new walk replaces */
+	int in_use;
+	lk_uw_memo_t *next; /* pool: push-only list, reused after a thread exits */
+};
+
+static lk_uw_memo_t *lk_uw_memo_pool;
+static __thread lk_uw_memo_t *lk_uw_memo_self __attribute__((tls_model("initial-exec")));
+static pthread_key_t lk_uw_memo_key;
+static bool lk_uw_memo_key_ok;
+
+static void lk_uw_memo_release(void *p)
+{
+	lk_uw_memo_t *m = p;
+	if (m == lk_uw_memo_self)
+		lk_uw_memo_self = NULL;
+	if (m)
+		__atomic_store_n(&m->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's memo: a released one from the pool, or a new mapping; NULL without memory. */
+static lk_uw_memo_t *lk_uw_memo_get(void)
+{
+	lk_uw_memo_t *m = lk_uw_memo_self;
+	if (__builtin_expect(m != NULL, 1))
+		return m;
+	for (m = __atomic_load_n(&lk_uw_memo_pool, __ATOMIC_ACQUIRE); m; m = m->next) {
+		int expect = 0;
+		if (!__atomic_load_n(&m->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&m->in_use, &expect, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			break;
+	}
+	if (m) {
+		for (int i = 0; i < LK_UW_MEMO_WAYS; i++)
+			m->ent[i].value = 0;
+	} else {
+		m = lk_sys_mmap(sizeof(*m));
+		if (!m)
+			return NULL;
+		m->in_use = 1;
+		m->next = __atomic_load_n(&lk_uw_memo_pool, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&lk_uw_memo_pool, &m->next, m, true,
+		                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	m->pending = NULL;
+	lk_uw_memo_self = m;
+	if (lk_uw_memo_key_ok) /* key < 32: glibc does not allocate */
+		pthread_setspecific(lk_uw_memo_key, m);
+	return m;
+}
+
+/* True if e's stack words all still hold what its walk read (its start matched). The words
+ * lie in [e->lo, e->hi), were read then, and are checked against this thread's verified stack. */
+static inline bool lk_uw_memo_match(const lk_uw_memo_ent_t *e, uintptr_t bp, uint32_t gen)
+{
+	if (!e->value || e->gen != gen || (e->need_bp && e->bp != bp))
+		return false;
+	if (e->lo < lk_uw_ok_lo || e->hi > lk_uw_ok_hi)
+		return false;
+	for (uint32_t i = 0; i < e->nread; i++)
+		if (*(const uintptr_t *)e->addr[i] != e->word[i])
+			return false;
+	return true;
+}
+
+/* The remembered walk from (pc, sp, bp) that the stack still matches, or NULL. */
+static inline lk_uw_memo_ent_t *lk_uw_memo_find(lk_uw_memo_t *m, uintptr_t pc, uintptr_t sp,
+                                                uintptr_t bp, uint32_t gen)
+{
+	for (int i = 0; i < LK_UW_MEMO_WAYS; i++)
+		if (m->tag[i].pc == pc && m->tag[i].sp == sp &&
+		    lk_uw_memo_match(&m->ent[i], bp, gen))
+			return &m->ent[i];
+	return NULL;
+}
+
+/* The entry a new walk from (pc, sp) replaces: an unused one, else one at random (a cycle
+ * through more walks than entries then still hits some). */
+static lk_uw_memo_ent_t *lk_uw_memo_victim(lk_uw_memo_t *m, uintptr_t pc, uintptr_t sp)
+{
+	int v = -1;
+	for (int i = 0; i < LK_UW_MEMO_WAYS && v < 0; i++)
+		if (!m->ent[i].value)
+			v = i;
+	if (v < 0) {
+		uint32_t x = m->rng ? m->rng : 2463534242u;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		m->rng = x;
+		v = (int)(x % LK_UW_MEMO_WAYS);
+	}
+	m->tag[v].pc = pc;
+	m->tag[v].sp = sp;
+	m->ent[v].value = 0;
+	return &m->ent[v];
+}
+
+/* Records that the walk's result depends on the word at at_ (which it read as val_);
+ * past LK_UW_MEMO_READS the walk is not remembered. */
+#define LK_UW_DEPEND(at_, val_)                                                                    \
+	do {                                                                                       \
+		if (e) {                                                                           \
+			if (nread < LK_UW_MEMO_READS) {                                            \
+				e->addr[nread] = (at_);                                            \
+				e->word[nread] = (val_);                                           \
+				lo = (at_) < lo ? (at_) : lo;                                      \
+				hi = (at_) + 8 > hi ? (at_) + 8 : hi;                              \
+				nread++;                                                           \
+			} else {                                                                   \
+				e = NULL;                                                          \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
+
+/* RBP is about to be used (an RBP-based CFA, a frame-pointer step). With
+ * -fomit-frame-pointer RBP is an ordinary callee-saved register: the words saved for it
+ * are the callers' loop counters and pointers, so a reload counts only once it is used. */
+#define LK_UW_BP_USED()                                                                            \
+	do {                                                                                       \
+		if (bp_at == 0) {                                                                  \
+			if (e)                                                                     \
+				e->need_bp = 1;                                                    \
+		} else if (bp_at != 1) {                                                           \
+			LK_UW_DEPEND(bp_at, bp);                                                   \
+			bp_at = 1;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+typedef struct {
+	uint64_t hash;  /* lk_frame_hash of the frames written, if hashed */
+	uint64_t value; /* memo hit: the stored value (no frames written); else 0 */
+	bool hashed;
+} lk_uw_out_t;
+
+/* The DWARF walk from the caller's state; returns the count, or -1 to fall back. With a memo,
+ * a remembered walk is reused (returns 0, out->value set) or this one is remembered. */
 static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
-                            uintptr_t skip_lo, uintptr_t skip_hi)
+                            uintptr_t skip_lo, uintptr_t skip_hi, lk_uw_memo_t *m, lk_uw_out_t *out)
 {
 	lk_uw_cache_t *c = lk_uw_cache_get();
 	if (!c)
@@ -678,6 +850,41 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 	if (base < lk_uw_ok_lo && !lk_uw_stack_ok(base, base + 16))
 		return -1;
 	uintptr_t ok_hi = lk_uw_ok_hi; /* [base, ok_hi) is mapped */
+	/* libleak's own frames on top (the skip range) are built with frame pointers: step them
+	 * by RBP without a rule lookup. The same below, where they may recur. */
+	while (!lk_uw_keep(pc, skip_lo, skip_hi)) {
+		uintptr_t cfa = bp + 16;
+		if (bp < sp || (bp & 7))
+			return -1;
+		if (cfa > ok_hi) {
+			if (!lk_uw_stack_ok(base, cfa))
+				return -1;
+			ok_hi = lk_uw_ok_hi;
+		}
+		pc = ((const uintptr_t *)bp)[1];
+		sp = cfa;
+		bp = ((const uintptr_t *)bp)[0];
+	}
+	uint32_t gen = __atomic_load_n(&lk_uw_gen, __ATOMIC_ACQUIRE);
+	lk_uw_memo_ent_t *e = NULL;
+	if (m) {
+		m->pending = NULL;
+		e = lk_uw_memo_find(m, pc, sp, bp, gen);
+		if (e) {
+			out->value = e->value;
+			return 0;
+		}
+		e = lk_uw_memo_victim(m, pc, sp);
+		e->bp = bp;
+		e->gen = gen;
+		e->need_bp = 0;
+	}
+	uint32_t nread = 0;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	/* Where RBP's value came from: 0 the start, 1 a load already recorded, else the address
+	 * it was loaded from (not recorded until used). */
+	uintptr_t bp_at = 0;
+	uint64_t h = LK_FRAME_HASH_SEED;
 	/* Nearly every hit is at the first probe of the first level: try that inline. */
 	const lk_uw_slot_t *s0 = __atomic_load_n(&c->level[0], __ATOMIC_ACQUIRE);
 	const uint64_t mask0 = (1ull << LK_UW_LEVEL0) - 1;
@@ -685,9 +892,8 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 	while (n < max) {
 		uintptr_t cfa;
 		if (__builtin_expect(!lk_uw_keep(pc, skip_lo, skip_hi), 0)) {
-			/* libleak's own frames (the skip range) are built with frame pointers:
-			 * step them by RBP without a rule lookup. */
 			cfa = bp + 16;
+			LK_UW_BP_USED();
 			if (bp < sp || (bp & 7))
 				return -1;
 			if (cfa > ok_hi) {
@@ -695,17 +901,21 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 					return -1;
 				ok_hi = lk_uw_ok_hi;
 			}
-			pc = ((const uintptr_t *)bp)[1];
+			uintptr_t at = bp;
+			pc = ((const uintptr_t *)at)[1];
+			LK_UW_DEPEND(at + 8, pc);
+			bp = ((const uintptr_t *)at)[0];
+			bp_at = at;
 			sp = cfa;
-			bp = ((const uintptr_t *)bp)[0];
 			continue;
 		}
 		frames[n++] = pc;
+		h = lk_frame_hash_step(h, pc);
 		uint64_t rule = 0;
 		if (__builtin_expect(s0 != NULL, 1)) {
-			const lk_uw_slot_t *e = &s0[lk_uw_hash(pc) & mask0];
-			if (__atomic_load_n(&e->pc, __ATOMIC_ACQUIRE) == pc)
-				rule = __atomic_load_n(&e->rule, __ATOMIC_ACQUIRE);
+			const lk_uw_slot_t *slot = &s0[lk_uw_hash(pc) & mask0];
+			if (__atomic_load_n(&slot->pc, __ATOMIC_ACQUIRE) == pc)
+				rule = __atomic_load_n(&slot->rule, __ATOMIC_ACQUIRE);
 		}
 		if (__builtin_expect(!rule, 0)) {
 			rule = lk_rule_get(c, pc);
@@ -716,7 +926,12 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 				break;
 			return -1;
 		}
-		cfa = ((rule & LK_RULE_CFA_BP) ? bp : sp) + ((rule >> 8) & 0xffffff);
+		if (rule & LK_RULE_CFA_BP) {
+			LK_UW_BP_USED();
+			cfa = bp + ((rule >> 8) & 0xffffff);
+		} else {
+			cfa = sp + ((rule >> 8) & 0xffffff);
+		}
 		if (cfa <= sp)
 			return -1;
 		if (cfa > ok_hi) { /* new pages above, or not our stack: checked once */
@@ -725,16 +940,26 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 			ok_hi = lk_uw_ok_hi;
 		}
 		pc = *(const uintptr_t *)(cfa - 8);
+		LK_UW_DEPEND(cfa - 8, pc);
 		if (rule & LK_RULE_BP_SAVED) {
 			/* bp_off < 0 by construction; RBP-based CFAs are checked here. */
 			uintptr_t at = cfa + (intptr_t)(int16_t)(uint16_t)(rule >> 32);
 			if (at < sp)
 				return -1;
 			bp = *(const uintptr_t *)at;
+			bp_at = at;
 		}
 		sp = cfa;
 		if (!pc)
 			break;
+	}
+	out->hash = h;
+	out->hashed = true;
+	if (e) {
+		e->nread = (uint16_t)nread;
+		e->lo = nread ? lo : sp;
+		e->hi = nread ? hi : sp;
+		m->pending = e;
 	}
 	return n;
 }
@@ -779,29 +1004,84 @@ lk_uw_libunwind(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi
 	return n;
 }
 
+/* The walk behind both entry points; always_inline so that its frame address is the entry
+ * point's own (the caller's state is read from it). */
+static __attribute__((always_inline)) inline int lk_uw_capture(const uintptr_t *fp,
+                                                               uintptr_t *frames, int max,
+                                                               uintptr_t skip_lo, uintptr_t skip_hi,
+                                                               lk_uw_memo_t *m, lk_uw_out_t *out)
+{
+	int n = -1;
+	out->value = 0;
+	out->hashed = false;
+	if (lk_uw_mode != LK_UNWIND_LIBUNWIND) {
+		/* Our own frame record (the entry point always has one: it takes the frame
+		 * address) gives the caller's state: its PC, its RSP (our CFA) and its RBP. */
+		uintptr_t pc = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+		if (lk_uw_mode == LK_UNWIND_FP)
+			n = lk_uw_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
+		else
+			n = lk_uw_walk_dwarf(pc, sp, bp, frames, max, skip_lo, skip_hi, m, out);
+		if (n < 0)
+			__atomic_add_fetch(&lk_uw_fallbacks, 1, __ATOMIC_RELAXED);
+	}
+	if (n < 0) {
+		n = lk_uw_libunwind(frames, max, skip_lo, skip_hi);
+		out->hashed = false;
+		if (m)
+			m->pending = NULL;
+	}
+	return n;
+}
+
 __attribute__((noinline)) int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo,
                                                 uintptr_t skip_hi)
 {
 	if (max <= 0)
 		return 0;
 	int saved = errno;
-	int n = -1;
-	if (lk_uw_mode != LK_UNWIND_LIBUNWIND) {
-		/* Our own frame record (this function always has one: it takes the frame
-		 * address) gives the caller's state: its PC, its RSP (our CFA) and its RBP. */
-		const uintptr_t *fp = __builtin_frame_address(0);
-		uintptr_t pc = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
-		if (lk_uw_mode == LK_UNWIND_FP)
-			n = lk_uw_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
-		else
-			n = lk_uw_walk_dwarf(pc, sp, bp, frames, max, skip_lo, skip_hi);
-		if (n < 0)
-			__atomic_add_fetch(&lk_uw_fallbacks, 1, __ATOMIC_RELAXED);
-	}
-	if (n < 0)
-		n = lk_uw_libunwind(frames, max, skip_lo, skip_hi);
+	lk_uw_out_t out;
+	int n =
+	    lk_uw_capture(__builtin_frame_address(0), frames, max, skip_lo, skip_hi, NULL, &out);
 	errno = saved;
 	return n;
+}
+
+__attribute__((noinline)) int lk_unwind_capture_memo(uintptr_t *frames, int max, uintptr_t skip_lo,
+                                                     uintptr_t skip_hi, uint64_t *hash,
+                                                     uint64_t *value)
+{
+	*value = 0;
+	if (max <= 0)
+		return 0;
+	int saved = errno;
+	lk_uw_out_t out;
+	lk_uw_memo_t *m = lk_uw_mode == LK_UNWIND_DWARF ? lk_uw_memo_get() : NULL;
+	int n = lk_uw_capture(__builtin_frame_address(0), frames, max, skip_lo, skip_hi, m, &out);
+	*value = out.value;
+	*hash = out.hashed ? out.hash : lk_frame_hash(frames, n > 0 ? (uint32_t)n : 0);
+	errno = saved;
+	return n;
+}
+
+void lk_unwind_memo_store(uint64_t value)
+{
+	lk_uw_memo_t *m = lk_uw_memo_self;
+	if (m && m->pending) {
+		m->pending->value = value;
+		m->pending = NULL;
+	}
+}
+
+void lk_unwind_thread_init(void)
+{
+	lk_uw_memo_key_ok = pthread_key_create(&lk_uw_memo_key, lk_uw_memo_release) == 0;
+}
+
+void lk_unwind_reset_after_fork(void)
+{
+	for (lk_uw_memo_t *m = lk_uw_memo_pool; m; m = m->next)
+		m->in_use = (m == lk_uw_memo_self);
 }
 
 /* ---- configuration --------------------------------------------------------------------- */

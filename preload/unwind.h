@@ -27,8 +27,26 @@ void lk_unwind_set_mode(lk_unwind_mode_t mode);
  * one dl_iterate_phdr. Preserves errno. */
 int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi);
 
-/* dlclose hook, before the real call: forgets every cached rule (a later library may be
- * mapped where the unloaded one was). */
+/* lk_unwind_capture through this thread's memo of recent walks (DWARF mode only). If a walk
+ * remembered from the same first frame outside [skip_lo, skip_hi) read stack words that all
+ * still hold the same values, this walk would give the same frames: nothing is walked or
+ * written, 0 is returned and *value is the value lk_unwind_memo_store attached to that walk.
+ * Otherwise *value is 0, the frames are walked as by lk_unwind_capture and *hash is their
+ * lk_frame_hash (frame_hash.h); the caller then attaches a nonzero value (its stack id) with
+ * lk_unwind_memo_store. Same context and guarantees as lk_unwind_capture; the memo is one
+ * mmap per thread, reused after the thread exits. */
+int lk_unwind_capture_memo(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi,
+                           uint64_t *hash, uint64_t *value);
+void lk_unwind_memo_store(uint64_t value);
+
+/* Constructor context: the thread-exit key that returns a thread's memo to the pool. */
+void lk_unwind_thread_init(void);
+
+/* Forked child: the other threads' memos go back to the pool. */
+void lk_unwind_reset_after_fork(void);
+
+/* dlclose hook, before the real call: forgets every cached rule and remembered walk (a later
+ * library may be mapped where the unloaded one was). */
 void lk_unwind_invalidate(void);
 
 typedef struct {

@@ -4,7 +4,8 @@
  * in a new thread (no per-thread warm-up: no rule is built again), and from a signal handler
  * (a signal frame: the capture falls back to libunwind). A capture whose rules are cached
  * allocates nothing. The frame-pointer walker agrees with libunwind where frame pointers
- * exist. */
+ * exist. The per-thread memo of walks reuses a walk only when a fresh walk gives the same
+ * frames, and forgets them all on invalidation. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +134,7 @@ __attribute__((noinline)) static int two_sites(capture_t *c, int which)
 /* ---- the shared library without frame pointers ---- */
 typedef int (*uc_cb_t)(void *arg);
 static int (*uc_chain)(int n, uc_cb_t cb, void *arg);
+static volatile int *uc_vals; /* the values uc_regs keeps in callee-saved registers */
 
 static int build_chain_lib(void **state)
 {
@@ -158,7 +160,8 @@ static int build_chain_lib(void **state)
 	if (!h)
 		return -1;
 	*(void **)&uc_chain = dlsym(h, "uc_chain");
-	return uc_chain ? 0 : -1;
+	uc_vals = dlsym(h, "uc_vals");
+	return uc_chain && uc_vals ? 0 : -1;
 }
 
 static void test_recursion_fp_binary(void **state)
@@ -324,6 +327,105 @@ static void test_libunwind_mode(void **state)
 	assert_same_frames(&c, 12);
 }
 
+/* ---- the per-thread memo of walks ---- */
+typedef struct {
+	long hits, misses, wrong;
+} memo_stats_t;
+
+static uint64_t hash_from(const uintptr_t *f, int n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (int i = 1; i < n; i++) /* frames[0] is the call site in memo_cb */
+		h = (h ^ f[i]) * 1099511628211ull;
+	return h | 1;
+}
+
+/* Captures through the memo, then walks afresh: a remembered walk must be this one. The
+ * value stored with a walk is the hash of its frames (above frames[0]). */
+__attribute__((noinline)) static int memo_cb(void *arg)
+{
+	memo_stats_t *st = arg;
+	uintptr_t a[MAXF], b[MAXF];
+	uint64_t hash, value;
+	int na = lk_unwind_capture_memo(a, MAXF, 0, 0, &hash, &value);
+	int nb = lk_unwind_capture(b, MAXF, 0, 0);
+	__asm__ volatile("" ::: "memory");
+	if (value) {
+		st->hits++;
+		if (value != hash_from(b, nb))
+			st->wrong++;
+	} else {
+		st->misses++;
+		lk_unwind_memo_store(hash_from(a, na));
+	}
+	return 1;
+}
+
+/* Two call sites of the chain at the same depth: the same start in memo_cb, different words
+ * deeper down. */
+__attribute__((noinline)) static int memo_two_sites(int which, int depth, memo_stats_t *st)
+{
+	int r;
+	if (which) {
+		sink = 1;
+		__asm__ volatile("" ::: "memory");
+		r = uc_chain(depth, memo_cb, st);
+		sink = 2;
+	} else {
+		sink = 3;
+		__asm__ volatile("" ::: "memory");
+		r = uc_chain(depth, memo_cb, st);
+		sink = 4;
+		__asm__ volatile("" ::: "memory");
+	}
+	return r + sink;
+}
+
+/* Random paths through frames of every shape (RSP-based, RBP-based with alloca, RBP as a
+ * plain register holding values that change between calls) and two callers at each depth:
+ * every reuse of a remembered walk must equal a fresh walk. */
+static void test_memo_reuses_only_identical_walks(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	memo_stats_t st = {0};
+	uint32_t x = 12345;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		uc_vals[0] = (int)(x & 0xff); /* uc_regs keeps these in callee-saved registers */
+		memo_two_sites((int)(x >> 8) & 1, (int)((x >> 9) % 6) * 4, &st);
+	}
+	assert_int_equal(st.wrong, 0);
+	/* 12 distinct stacks, fewer than the memo holds: all but the first of each reuse. */
+	assert_true(st.misses >= 12);
+	assert_true(st.hits > 19000);
+	uc_vals[0] = 1;
+}
+
+__attribute__((noinline)) static void memo_same_site(memo_stats_t *st)
+{
+	uc_chain(5, memo_cb, st);
+}
+
+static void test_memo_forgotten_on_invalidate(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	memo_stats_t st = {0};
+	/* One call site, five times; invalidated before the fourth (what dlclose does: the
+	 * addresses may now mean other code). */
+	for (volatile int i = 0; i < 5; i++) {
+		if (i == 3)
+			lk_unwind_invalidate();
+		memo_same_site(&st);
+	}
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.wrong, 0);
+}
+
 static void test_parse_mode(void **state)
 {
 	(void)state;
@@ -347,6 +449,8 @@ int main(void)
 	    cmocka_unit_test(test_skip_range_and_max),
 	    cmocka_unit_test(test_frame_pointer_walk),
 	    cmocka_unit_test(test_libunwind_mode),
+	    cmocka_unit_test(test_memo_reuses_only_identical_walks),
+	    cmocka_unit_test(test_memo_forgotten_on_invalidate),
 	};
 	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
 }
