@@ -6,9 +6,7 @@
 
 #include <stdint.h>
 
-#define LK_BOOTSTRAP_SIZE (256 * 1024)
-
-static _Alignas(64) unsigned char lk_bootstrap_arena[LK_BOOTSTRAP_SIZE];
+_Alignas(64) unsigned char lk_bootstrap_arena[LK_BOOTSTRAP_SIZE];
 static size_t lk_bootstrap_used;
 
 void *lk_bootstrap_alloc(size_t size, size_t align)
@@ -30,12 +28,6 @@ void *lk_bootstrap_alloc(size_t size, size_t align)
 			return p;
 		}
 	}
-}
-
-bool lk_bootstrap_owns(const void *p)
-{
-	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)lk_bootstrap_arena;
-	return a >= lo && a < lo + LK_BOOTSTRAP_SIZE;
 }
 
 size_t lk_bootstrap_size(const void *p)

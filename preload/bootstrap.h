@@ -11,8 +11,15 @@
  * when the arena is exhausted. Never calls libc. */
 void *lk_bootstrap_alloc(size_t size, size_t align);
 
-/* True if p came from lk_bootstrap_alloc. */
-bool lk_bootstrap_owns(const void *p);
+#define LK_BOOTSTRAP_SIZE (256 * 1024)
+extern unsigned char lk_bootstrap_arena[LK_BOOTSTRAP_SIZE];
+
+/* True if p came from lk_bootstrap_alloc. Inline: every free() asks. */
+static inline bool lk_bootstrap_owns(const void *p)
+{
+	return (const unsigned char *)p >= lk_bootstrap_arena &&
+	       (const unsigned char *)p < lk_bootstrap_arena + LK_BOOTSTRAP_SIZE;
+}
 
 /* The size requested for p (p must be owned). */
 size_t lk_bootstrap_size(const void *p);

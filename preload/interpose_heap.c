@@ -29,16 +29,35 @@ static inline bool lk_heap_real_ok(void)
 	return lk_real_init() == 0;
 }
 
-static inline void lk_heap_record_alloc(void *ptr, size_t size)
+/* The recording halves of the hooks stay out of line, so that their fast paths (an
+ * unsampled allocation, the free of a block the sampled-address filter has never seen) save
+ * no registers on the way. */
+__attribute__((noinline)) static void lk_heap_record_alloc_slow(void *ptr, size_t size)
 {
-	/* Sampling first: an unsampled allocation costs one TLS decrement, not the guard. */
-	if (lk_sample_bytes && !lk_sample_take(size))
-		return;
 	if (ptr && lk_guard_enter()) {
 		int saved = errno;
 		lk_heap_on_alloc(ptr, size);
 		if (lk_sample_bytes)
 			lk_sample_mark((uintptr_t)ptr);
+		errno = saved;
+		lk_guard_leave();
+	}
+}
+
+static inline void lk_heap_record_alloc(void *ptr, size_t size)
+{
+	/* Sampling first: an unsampled allocation costs one TLS decrement, not the guard. */
+	if (lk_sample_bytes && !lk_sample_take(size))
+		return;
+	lk_heap_record_alloc_slow(ptr, size);
+}
+
+__attribute__((noinline)) static void lk_heap_record_free_slow(void *ptr)
+{
+	if (lk_guard_enter()) {
+		int saved = errno;
+		if (lk_heap_on_free(ptr) && lk_sample_bytes)
+			lk_sample_unmark((uintptr_t)ptr);
 		errno = saved;
 		lk_guard_leave();
 	}
@@ -66,7 +85,7 @@ LK_EXPORT void *calloc(size_t n, size_t size)
 	return ptr;
 }
 
-static void lk_free_impl(void *ptr)
+static inline void lk_free_impl(void *ptr)
 {
 	if (!ptr || lk_bootstrap_owns(ptr))
 		return;
@@ -74,13 +93,8 @@ static void lk_free_impl(void *ptr)
 		return; /* cannot happen in practice: a block we did not serve, before init */
 	/* Record before the real free: once freed, another thread may get the same address
 	 * and insert it before we removed it. */
-	if ((!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr)) && lk_guard_enter()) {
-		int saved = errno;
-		if (lk_heap_on_free(ptr) && lk_sample_bytes)
-			lk_sample_unmark((uintptr_t)ptr);
-		errno = saved;
-		lk_guard_leave();
-	}
+	if (!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr))
+		lk_heap_record_free_slow(ptr);
 	lk_real.free(ptr);
 }
 
