@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_sample.sh - LEAK_SAMPLE end to end: the unbounded cache of grow_cache (growth at
-# cache_store_value, about 2 MB by the end) traced twice, in full and sampled by bytes with a
+# cache_store_value, about 4 MB by the end) traced twice, in full and sampled by bytes with a
 # mean of 16 KiB. The sampled trace says its mean, still flags the growth at the same stack,
 # and its estimate of that stack's live bytes lies within 40% of the full count (the Poisson
 # error is about sqrt(16 KiB / 4 MB) = 6%, so 40% is over six sigma).
