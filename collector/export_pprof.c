@@ -290,8 +290,10 @@ static int write_proc(struct pprof *pp, const struct analysis *a, uint32_t pi,
 	pp->n_maps += ps.p->n_modules;
 	int rc = 0;
 	for (size_t i = 0; i < rows->n && rc == 0; i++) {
-		if (rows->items[i].proc == pi)
-			rc = write_sample(pp, &ps, &rows->items[i], s, st, e);
+		const struct export_sample *r = &rows->items[i];
+		/* Stacks that only allocated (nothing live, no growth) are not in the profile. */
+		if (r->proc == pi && (r->live_bytes || r->live_count || r->growth_bytes))
+			rc = write_sample(pp, &ps, r, s, st, e);
 	}
 	if (rc == 0 && write_mappings(pp, &ps) != 0)
 		rc = err_set(e, "out of memory");

@@ -18,9 +18,16 @@ int export_metric_parse(const char *name, enum export_metric *m, struct err *e)
 		*m = EXPORT_LIVE_COUNT;
 	else if (strcmp(name, "growth") == 0)
 		*m = EXPORT_GROWTH;
+	else if (strcmp(name, "allocs") == 0)
+		*m = EXPORT_ALLOCS;
+	else if (strcmp(name, "alloc-bytes") == 0)
+		*m = EXPORT_ALLOC_BYTES;
 	else
-		return err_set(e, "--metric wants live-bytes, live-count or growth, not '%.64s'",
-		               name);
+		return err_set(
+		    e,
+		    "--metric wants live-bytes, live-count, growth, allocs or alloc-bytes, "
+		    "not '%.64s'",
+		    name);
 	return 0;
 }
 
@@ -31,6 +38,10 @@ uint64_t export_sample_value(const struct export_sample *s, enum export_metric m
 		return s->live_count;
 	case EXPORT_GROWTH:
 		return s->growth_bytes;
+	case EXPORT_ALLOCS:
+		return s->allocs;
+	case EXPORT_ALLOC_BYTES:
+		return s->alloc_bytes;
 	default:
 		return s->live_bytes;
 	}
@@ -82,6 +93,8 @@ static int build_proc(const struct analysis_proc *ap, const struct analyze_opts 
 		r->proc = pi;
 		r->stack_id = s->id;
 		r->growth_bytes = b1 > b0 ? b1 - b0 : 0;
+		r->allocs = s->total_allocs;
+		r->alloc_bytes = s->total_alloc_bytes;
 	}
 	for (size_t k = 0; k < ap->findings.n; k++) {
 		const struct finding *f = &ap->findings.items[k];
@@ -117,7 +130,7 @@ int export_samples_build(const struct analysis *a, const struct analyze_opts *o,
 		size_t w = start;
 		for (size_t k = start; k < out->n; k++) {
 			const struct export_sample *r = &out->items[k];
-			if (r->live_bytes || r->live_count || r->growth_bytes)
+			if (r->live_bytes || r->live_count || r->growth_bytes || r->allocs)
 				out->items[w++] = *r;
 		}
 		out->n = w;

@@ -3,7 +3,8 @@
  * `leak-report --json`: live bytes and objects are the heap findings (leak + reachable) of
  * each stack, growth is what the stack's live bytes gained between the first and the last
  * snapshot of the analysis window (--window; the whole trace by default; 0 for a stack that
- * shrank). */
+ * shrank); allocs and alloc bytes count every allocation the stack made over the whole trace,
+ * freed or not (where the churn comes from, not what leaked). */
 #ifndef LEAK_COLLECTOR_EXPORT_SAMPLES_H
 #define LEAK_COLLECTOR_EXPORT_SAMPLES_H
 
@@ -15,12 +16,19 @@
 #include "err.h"
 #include "symbolizer.h"
 
-enum export_metric { EXPORT_LIVE_BYTES, EXPORT_LIVE_COUNT, EXPORT_GROWTH };
+enum export_metric {
+	EXPORT_LIVE_BYTES,
+	EXPORT_LIVE_COUNT,
+	EXPORT_GROWTH,
+	EXPORT_ALLOCS,      /* allocations the stack made over the whole trace, freed or not */
+	EXPORT_ALLOC_BYTES, /* their bytes */
+};
 
 struct export_sample {
 	uint32_t proc; /* index into analysis->procs */
 	uint32_t stack_id;
 	uint64_t live_bytes, live_count, growth_bytes;
+	uint64_t allocs, alloc_bytes; /* the stack's last SITE totals */
 };
 
 struct export_samples {
@@ -28,11 +36,13 @@ struct export_samples {
 	size_t n, cap;
 };
 
-/* "live-bytes", "live-count" or "growth" -> *m. Returns 0, or -1 with e filled. */
+/* "live-bytes", "live-count", "growth", "allocs" or "alloc-bytes" -> *m. Returns 0, or -1
+ * with e filled. */
 int export_metric_parse(const char *name, enum export_metric *m, struct err *e);
 uint64_t export_sample_value(const struct export_sample *s, enum export_metric m);
 
-/* Fills out (zeroed by the caller) with every stack that has live heap findings or growth;
+/* Fills out (zeroed by the caller) with every stack that has live heap findings, growth or
+ * allocations;
  * o gives the window (NULL: the whole trace), as the growth analysis reads it. Returns 0, or
  * -1 with e filled on out of memory. */
 int export_samples_build(const struct analysis *a, const struct analyze_opts *o,

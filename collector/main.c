@@ -253,7 +253,9 @@ static const struct option_def options[] = {
      "text, json, collapsed (folded stacks for flamegraph.pl/speedscope) or pprof (gzipped "
      "profile.proto; needs -o FILE)",
      opt_format},
-    {"metric", 0, "M", "for --format collapsed: live-bytes (default), live-count or growth",
+    {"metric", 0, "M",
+     "for --format collapsed: live-bytes (default), live-count, growth, allocs or alloc-bytes "
+     "(every allocation of the trace, freed or not)",
      opt_metric},
     {"fail-on", 0, "KINDS",
      "exit 3 if a finding of these kinds exists (comma list: leak, reachable, fd, zombie, "

@@ -96,7 +96,7 @@ for cc in "${COMPILERS[@]}"; do
 	[ "$jbytes" -gt 100000 ] || fail "$cc: expected over 100 KB live at exit, JSON says $jbytes"
 
 	note "$cc: collapsed stacks sum to the JSON totals ($jbytes bytes, $jcount blocks)"
-	for metric in live-bytes live-count growth; do
+	for metric in live-bytes live-count growth allocs alloc-bytes; do
 		timeout "$T_LIMIT" "$LEAK_REPORT" --format collapsed --metric "$metric" "$trace" \
 			>"$TMP/$cc.$metric.folded" || fail "$cc: --format collapsed --metric $metric failed"
 	done
@@ -106,6 +106,13 @@ for cc in "${COMPILERS[@]}"; do
 		fail "$cc: --format collapsed without --metric differs from --metric live-bytes"
 	assert_eq "$(sum_last "$TMP/$cc.live-bytes.folded")" "$jbytes" "$cc: collapsed live-bytes sum"
 	assert_eq "$(sum_last "$TMP/$cc.live-count.folded")" "$jcount" "$cc: collapsed live-count sum"
+	# Every allocation of the trace, freed or not, belongs to one stack (none is dropped
+	# here), so the allocs lines sum to the process's total; live blocks are a part of them.
+	assert_eq "$(sum_last "$TMP/$cc.allocs.folded")" "$(jq_get "$json" '.processes[0].total_allocs')" \
+		"$cc: collapsed allocs sum"
+	assert_eq "$(sum_last "$TMP/$cc.alloc-bytes.folded")" "$(jq_get "$json" '.processes[0].total_alloc_bytes')" \
+		"$cc: collapsed alloc-bytes sum"
+	grep -q 'cache_store_value' "$TMP/$cc.allocs.folded" || fail "$cc: no allocs line through cache_store_value"
 	growth=$(sum_last "$TMP/$cc.growth.folded")
 	# The cache grows ~1 MB/s on an idle machine but serves for a fixed wall time, so a loaded
 	# machine grows it less: the floor only proves growth is there; the totals below must match.
@@ -158,7 +165,7 @@ note "option errors exit 2"
 rc=0
 "$LEAK_REPORT" --format collapsed --metric bogus "$trace" >/dev/null 2>"$TMP/err" || rc=$?
 assert_eq "$rc" 2 "--metric bogus exit status"
-assert_match "$(cat "$TMP/err")" "live-bytes, live-count or growth" "--metric bogus message"
+assert_match "$(cat "$TMP/err")" "live-bytes, live-count, growth, allocs or alloc-bytes" "--metric bogus message"
 rc=0
 "$LEAK_REPORT" --json --metric growth "$trace" >/dev/null 2>"$TMP/err" || rc=$?
 assert_eq "$rc" 2 "--metric without --format collapsed exit status"
