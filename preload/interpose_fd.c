@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -47,6 +48,9 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 void closefrom(int lowfd);
+/* glibc 2.36 declares these in <sys/pidfd.h>, which older header sets lack. */
+int pidfd_open(pid_t pid, unsigned int flags);
+int pidfd_getfd(int pidfd, int targetfd, unsigned int flags);
 
 /* Cached real function: `LK_FN(open)` declares a static pointer typed like open(). */
 #define LK_FN(name) static __typeof__(name) *lk_r_##name
@@ -998,6 +1002,235 @@ LK_EXPORT int memfd_create(const char *name, unsigned int flags)
 		              "memfd_create", path, NULL);
 		errno = saved;
 		lk_guard_leave();
+	}
+	return fd;
+}
+
+/* --- descriptors that arrive without an open call ------------------------------------ */
+
+/* SCM_RIGHTS (recvmsg, recvmmsg) and pidfd_getfd hand the program descriptors that some other
+ * code made, so nothing says what they are: each is probed with raw system calls (fstat, then
+ * the /proc/self/fd link text) and recorded like any new descriptor, with the receiving stack.
+ * No malloc, no hooked call: recvmsg is hot in servers and may run anywhere. */
+
+/* Close-on-exec as the kernel has it now (raw fcntl): TRACE_FD_CLOEXEC or 0. */
+static unsigned lk_cloexec_now(int fd)
+{
+	long fl = syscall(SYS_fcntl, fd, F_GETFD, 0);
+	return fl > 0 && (fl & FD_CLOEXEC) ? TRACE_FD_CLOEXEC : 0;
+}
+
+/* Type of a descriptor made elsewhere, -1 if it is no longer open (another thread closed it
+ * already: recording it would leave a leak that never was). path receives the link text for
+ * files, directories, memfds ("memfd:name", as memfd_create records it) and unknown kinds
+ * ("anon_inode:[pidfd]"), "" otherwise. */
+static int lk_probe_type(int fd, char *path, size_t n)
+{
+	path[0] = '\0';
+	struct stat st;
+	if (syscall(SYS_fstat, fd, &st) != 0)
+		return -1;
+	if (S_ISSOCK(st.st_mode))
+		return TRACE_FD_SOCKET;
+	if (S_ISFIFO(st.st_mode))
+		return TRACE_FD_PIPE;
+	char proc[40];
+	size_t at = lk_cat(proc, sizeof(proc), 0, "/proc/self/fd/");
+	proc[at + lk_fmt_u64(proc + at, (uint64_t)fd)] = '\0';
+	char link[LK_FD_PATH_LEN];
+	long len = syscall(SYS_readlinkat, AT_FDCWD, proc, link, sizeof(link) - 1);
+	link[len > 0 ? len : 0] = '\0';
+	if (S_ISDIR(st.st_mode)) {
+		lk_cat(path, n, 0, link);
+		return TRACE_FD_DIR;
+	}
+	static const struct {
+		const char *prefix;
+		unsigned type;
+	} anon[] = {
+	    {"anon_inode:[eventfd]", TRACE_FD_EVENTFD},
+	    {"anon_inode:[timerfd]", TRACE_FD_TIMERFD},
+	    {"anon_inode:[eventpoll]", TRACE_FD_EPOLL},
+	    {"anon_inode:[signalfd]", TRACE_FD_SIGNALFD},
+	    {"anon_inode:inotify", TRACE_FD_INOTIFY},
+	};
+	for (size_t i = 0; i < sizeof(anon) / sizeof(anon[0]); i++)
+		if (strncmp(link, anon[i].prefix, strlen(anon[i].prefix)) == 0)
+			return (int)anon[i].type;
+	if (strncmp(link, "/memfd:", 7) == 0) {
+		/* "/memfd:name (deleted)" -> "memfd:name" */
+		size_t l = lk_cat(path, n, 0, link + 1);
+		static const char del[] = " (deleted)";
+		if (l >= sizeof(del) - 1 && strcmp(path + l - (sizeof(del) - 1), del) == 0)
+			path[l - (sizeof(del) - 1)] = '\0';
+		return TRACE_FD_MEMFD;
+	}
+	lk_cat(path, n, 0, link);
+	if (link[0] == '/' || (link[0] == '\0' && S_ISREG(st.st_mode)))
+		return TRACE_FD_FILE;
+	return TRACE_FD_OTHER;
+}
+
+/* One call's worth of received descriptors: they share the stack, captured at the first. */
+typedef struct {
+	const char *api;
+	unsigned flags;
+	int have_stack;
+	uint32_t stack;
+	uint64_t t_ns;
+	int saved_errno;
+} lk_adopt_t;
+
+/* Enters the guard for a batch of lk_adopt_locked calls; false if not recording. Pair a true
+ * with lk_adopt_end, which restores errno. */
+static bool lk_adopt_begin(lk_adopt_t *a, const char *api, unsigned flags)
+{
+	if (!lk_guard_enter())
+		return false;
+	*a = (lk_adopt_t){.api = api, .flags = flags, .saved_errno = errno};
+	if (lk_fd_init() == 0)
+		return true;
+	lk_guard_leave();
+	errno = a->saved_errno;
+	return false;
+}
+
+static void lk_adopt_end(lk_adopt_t *a)
+{
+	errno = a->saved_errno;
+	lk_guard_leave();
+}
+
+/* Records `fd`, made elsewhere, as new. Between lk_adopt_begin and lk_adopt_end. */
+static void lk_adopt_locked(lk_adopt_t *a, int fd)
+{
+	char path[LK_FD_PATH_LEN];
+	int type = lk_probe_type(fd, path, sizeof(path));
+	if (type < 0)
+		return;
+	if (!a->have_stack) {
+		a->stack = lk_stack_capture();
+		a->t_ns = lk_now_ns();
+		a->have_stack = 1;
+	}
+	if (type != TRACE_FD_SOCKET) {
+		lk_fd_on_open(fd, (unsigned)type, a->flags, a->stack, a->t_ns, a->api,
+		              path[0] ? path : NULL, NULL);
+		return;
+	}
+	int family = 0, st = 0;
+	socklen_t l = sizeof(family);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &l) != 0)
+		family = 0;
+	l = sizeof(st);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &l) != 0)
+		st = 0;
+	lk_fd_on_open(fd, TRACE_FD_SOCKET, a->flags, a->stack, a->t_ns, a->api,
+	              lk_sock_kind(family, st), NULL);
+	lk_fd_set_sock(fd, family, st);
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	int connected = getpeername(fd, (struct sockaddr *)&peer, &pl) == 0;
+	lk_sock_describe(fd, connected ? (struct sockaddr *)&peer : NULL,
+	                 connected && pl <= sizeof(peer) ? pl : 0);
+}
+
+/* The SCM_RIGHTS descriptors of one received message. msg_controllen is the length the kernel
+ * wrote. Under MSG_CTRUNC the kernel installs only the descriptors that fit (and closes the
+ * rest), so a control message is read no further than that length. Guard held. */
+static void lk_adopt_cmsgs_locked(lk_adopt_t *a, struct msghdr *msg)
+{
+	const char *end = (const char *)msg->msg_control + msg->msg_controllen;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		const char *data = (const char *)CMSG_DATA(c);
+		if (data >= end)
+			break;
+		size_t len = c->cmsg_len - CMSG_LEN(0);
+		if (len > (size_t)(end - data))
+			len = (size_t)(end - data);
+		for (size_t i = 0; i + sizeof(int) <= len; i += sizeof(int)) {
+			int fd;
+			memcpy(&fd, data + i, sizeof(fd)); /* CMSG_DATA need not be int-aligned */
+			if (fd >= 0)
+				lk_adopt_locked(a, fd);
+		}
+	}
+}
+
+/* Cheap test made on every successful receive: could this message carry descriptors? */
+static int lk_may_carry_fds(const struct msghdr *msg)
+{
+	return msg->msg_control && msg->msg_controllen >= CMSG_LEN(sizeof(int));
+}
+
+LK_FN(recvmsg);
+LK_FN(recvmmsg);
+LK_FN(pidfd_open);
+LK_FN(pidfd_getfd);
+
+LK_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	LK_REAL_OR(recvmsg, -1);
+	ssize_t n = fn(fd, msg, flags);
+	lk_adopt_t a;
+	if (n >= 0 && msg && lk_may_carry_fds(msg) &&
+	    lk_adopt_begin(&a, "recvmsg", (flags & MSG_CMSG_CLOEXEC) ? TRACE_FD_CLOEXEC : 0)) {
+		lk_adopt_cmsgs_locked(&a, msg);
+		lk_adopt_end(&a);
+	}
+	return n;
+}
+
+/* The __recvmmsg64 time64 variant exists only on 32-bit targets. */
+LK_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+                       struct timespec *timeout)
+{
+	LK_REAL_OR(recvmmsg, -1);
+	int n = fn(fd, vec, vlen, flags, timeout);
+	int first = 0;
+	while (first < n && !lk_may_carry_fds(&vec[first].msg_hdr))
+		first++;
+	lk_adopt_t a;
+	if (first < n &&
+	    lk_adopt_begin(&a, "recvmmsg", (flags & MSG_CMSG_CLOEXEC) ? TRACE_FD_CLOEXEC : 0)) {
+		for (int i = first; i < n; i++)
+			if (lk_may_carry_fds(&vec[i].msg_hdr))
+				lk_adopt_cmsgs_locked(&a, &vec[i].msg_hdr);
+		lk_adopt_end(&a);
+	}
+	return n;
+}
+
+/* The kernel always sets close-on-exec on a pidfd and on pidfd_getfd's copy; the flag is read
+ * back rather than assumed. */
+LK_EXPORT int pidfd_open(pid_t pid, unsigned int flags)
+{
+	LK_REAL_OR(pidfd_open, -1);
+	int fd = fn(pid, flags);
+	if (fd >= 0 && lk_guard_enter()) {
+		int saved = errno;
+		char path[40];
+		size_t at = lk_cat(path, sizeof(path), 0, "pidfd:");
+		path[at + lk_fmt_u64(path + at, (uint64_t)pid)] = '\0';
+		lk_rec_locked(fd, TRACE_FD_OTHER, lk_cloexec_now(fd), "pidfd_open", path, NULL);
+		errno = saved;
+		lk_guard_leave();
+	}
+	return fd;
+}
+
+LK_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
+{
+	LK_REAL_OR(pidfd_getfd, -1);
+	int fd = fn(pidfd, targetfd, flags);
+	lk_adopt_t a;
+	if (fd >= 0 && lk_adopt_begin(&a, "pidfd_getfd", 0)) {
+		a.flags = lk_cloexec_now(fd);
+		lk_adopt_locked(&a, fd);
+		lk_adopt_end(&a);
 	}
 	return fd;
 }
