@@ -8,8 +8,9 @@
  * our back (raw syscall) or dup2'd over it, the path is reopened with O_APPEND|O_NOFOLLOW and
  * checked the same way, so a replaced or symlinked path is never written. A chunk is built
  * whole in memory and written with one write loop, so a reader sees whole chunks or a
- * truncated tail, never interleaving. zstd allocates through malloc: callers hold the guard,
- * so those allocations are not recorded. */
+ * truncated tail, never interleaving. zstd allocates through an mmap allocator, never malloc:
+ * a lazy forked child writes its final snapshot from a fatal-signal handler (writer.c), which
+ * may have interrupted the host's malloc. */
 #include "tracefile.h"
 #include "fd_table.h"
 #include "guard.h"
@@ -23,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced, ZSTD_customMem (exported) */
 #include <zstd.h>
 
 static char lk_tf_path[4096];
@@ -76,6 +78,27 @@ void lk_tracefile_forget(void)
 	lk_tf_path[0] = 0;
 	lk_tf_dev = lk_tf_ino = 0;
 	lk_tf_err = 0;
+}
+
+/* zstd's allocator: each block its own mapping, its size in a 16-byte header (malloc's
+ * alignment). zstd allocates a context and its workspace once and reuses them. */
+static void *lk_zstd_alloc(void *opaque, size_t n)
+{
+	(void)opaque;
+	size_t *p = lk_sys_mmap(n + 16);
+	if (!p)
+		return NULL;
+	p[0] = n + 16;
+	return (char *)p + 16;
+}
+
+static void lk_zstd_free(void *opaque, void *a)
+{
+	(void)opaque;
+	if (a) {
+		size_t *p = (size_t *)(void *)((char *)a - 16);
+		lk_sys_munmap(p, p[0]);
+	}
 }
 
 /* Sticky failure: one line on stderr, then profiling stops for good. */
@@ -229,7 +252,8 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 	if (n > TRACE_CHUNK_MAX_RAW)
 		return lk_tracefile_fail(-EFBIG);
 	if (!lk_tf_cctx) {
-		lk_tf_cctx = ZSTD_createCCtx();
+		ZSTD_customMem mem = {lk_zstd_alloc, lk_zstd_free, NULL};
+		lk_tf_cctx = ZSTD_createCCtx_advanced(mem);
 		if (!lk_tf_cctx)
 			return lk_tracefile_fail(-ENOMEM);
 		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_compressionLevel, 1);

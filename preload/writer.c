@@ -76,6 +76,10 @@ static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_w
 static int lk_done_word;      /* futex: bumped after a requested final snapshot */
 static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 static volatile int lk_thread_running;
+/* 1 in a forked child until its writer thread is needed (a ring half full, a dlclose flush):
+ * most children exit or exec first, and their final snapshot is written synchronously by
+ * the exiting thread, so they never pay for a thread. */
+static int lk_thread_lazy;
 
 #define LK_ALONE_CHECK_NS 200000000ull /* how often the writer checks it is the last thread */
 
@@ -107,6 +111,18 @@ void lk_writer_wake(void)
 	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&lk_writer_waiting, __ATOMIC_SEQ_CST))
 		lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static int lk_writer_start_thread(void);
+
+/* lk_ring_wake_fn: a producer's ring is half full. Hook context (guard held), so a lazy
+ * child may start its thread here: pthread_create's own allocations pass through. */
+static void lk_writer_ring_wake(void)
+{
+	if (__builtin_expect(__atomic_load_n(&lk_thread_lazy, __ATOMIC_RELAXED), 0) &&
+	    __atomic_exchange_n(&lk_thread_lazy, 0, __ATOMIC_ACQ_REL))
+		lk_writer_start_thread();
+	lk_writer_wake();
 }
 
 /* trace_buf_t grow callback: mmap'd, doubled, never through malloc. */
@@ -204,15 +220,26 @@ static void lk_emit_process(trace_buf_t *b)
 	trace_put_u(b, lk_sample_bytes); /* 0: every allocation tracked */
 	trace_put_u(b, lk_config.depth);
 	trace_put_str(b, lk_modules_exe(), TRACE_MAX_STR);
-	/* argv from /proc/self/cmdline: NUL-separated, read with raw syscalls. */
-	size_t cap = 1u << 20, n = 0;
-	char *cmd = lk_sys_mmap(cap);
-	int fd = cmd ? lk_sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0) : -1;
-	if (fd >= 0) {
+	/* argv from /proc/self/cmdline: NUL-separated, read with raw syscalls. Most fit the
+	 * stack buffer (no mmap/munmap per forked child); a longer one is read again whole. */
+	char small[4096], *cmd = small;
+	size_t cap = sizeof(small), n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = lk_sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0);
+		if (fd < 0)
+			break;
 		ssize_t r;
+		n = 0;
 		while (n < cap && (r = lk_sys_read(fd, cmd + n, cap - n)) > 0)
 			n += (size_t)r;
 		lk_sys_close(fd);
+		if (n < cap || pass == 1)
+			break;
+		char *big = lk_sys_mmap(1u << 20);
+		if (!big)
+			break;
+		cmd = big;
+		cap = 1u << 20;
 	}
 	uint64_t argc = 0;
 	for (size_t i = 0; i < n; i++)
@@ -228,7 +255,8 @@ static void lk_emit_process(trace_buf_t *b)
 		trace_put_bytes(b, cmd + p, len > TRACE_MAX_ARG_LEN ? TRACE_MAX_ARG_LEN : len);
 		p += len + 1;
 	}
-	lk_sys_munmap(cmd, cap);
+	if (cmd != small)
+		lk_sys_munmap(cmd, cap);
 	trace_rec_end(b, rec);
 }
 
@@ -298,9 +326,14 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 		lk_bbuf.err = 0;
 		uint32_t max = 0;
 		void *arg[2] = {&lk_bbuf, &max};
-		lk_reach_scan(); /* BLOCK.flags: reachable or not (preload/reach.c) */
+		/* BLOCK.flags: reachable or not (preload/reach.c). Nothing live (the usual short
+		 * child): no roots to read. */
+		int scan = lk_heap_table_count() > 0;
+		if (scan)
+			lk_reach_scan();
 		lk_heap_table_foreach(lk_emit_block, arg);
-		lk_reach_release();
+		if (scan)
+			lk_reach_release();
 		if (max > upto)
 			upto = max;
 	}
@@ -364,17 +397,23 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 		lk_disabled = 1;
 }
 
-void lk_writer_sync(int final, int end_reason, int status)
+static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
 {
 	if (lk_disabled || !lk_ready)
 		return;
 	lk_snap_lock();
-	lk_snapshot_locked(
+	lk_snapshot_locked(flags, end_reason, status);
+	lk_snap_unlock();
+	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC &&
+	    __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED))
+		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
+}
+
+void lk_writer_sync(int final, int end_reason, int status)
+{
+	lk_writer_sync_flags(
 	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
 	    end_reason, status);
-	lk_snap_unlock();
-	if (final && end_reason != TRACE_END_EXEC)
-		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
 }
 
 void lk_writer_flush_before_unload(void)
@@ -385,8 +424,29 @@ void lk_writer_flush_before_unload(void)
 	lk_writer_sync(0, 0, 0);
 }
 
+/* A lazy child has no thread to ask: the handler writes the snapshot itself, unless it
+ * interrupted libleak (guard held: a lock of ours may be held by this very thread). The path
+ * never calls malloc (buffers mmap'd, zstd on an mmap allocator, raw syscalls). */
+static void lk_writer_sync_from_signal(int final, int signo)
+{
+	if (lk_guard_depth)
+		return;
+	int saved = errno;
+	lk_guard_depth = 1;
+	if (final)
+		lk_writer_sync_flags(TRACE_SNAP_FINAL, TRACE_END_SIGNAL, signo);
+	else
+		lk_writer_sync_flags(TRACE_SNAP_FORCED, 0, 0);
+	lk_guard_depth = 0;
+	errno = saved;
+}
+
 void lk_writer_request_from_signal(int final, int signo)
 {
+	if (__atomic_load_n(&lk_thread_lazy, __ATOMIC_ACQUIRE)) {
+		lk_writer_sync_from_signal(final, signo);
+		return;
+	}
 	if (!final) {
 		lk_req_forced = 1;
 		lk_writer_wake();
@@ -493,18 +553,30 @@ void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
 	lk_proc_flags = proc_flags;
 	lk_buf.grow = lk_buf_grow;
 	lk_bbuf.grow = lk_buf_grow;
-	lk_ring_wake_fn = lk_writer_wake;
+	lk_ring_wake_fn = lk_writer_ring_wake;
 }
 
 int lk_writer_start(void)
+{
+	__atomic_store_n(&lk_thread_lazy, 0, __ATOMIC_RELEASE);
+	return lk_writer_start_thread();
+}
+
+static int lk_writer_start_thread(void)
 {
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Born with every signal blocked: a lazy child starts it from a hook, and a host signal
+	 * must never run its handler on our thread. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	lk_thread_running = 1;
 	int r =
 	    lk_real.pthread_create ? lk_real.pthread_create(&t, &attr, lk_writer_main, NULL) : -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (r != 0) {
 		lk_thread_running = 0;
@@ -561,5 +633,5 @@ void lk_writer_fork_child(int follow, int parent_pid)
 		lk_disabled = 1;
 		return;
 	}
-	lk_writer_start();
+	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 }
