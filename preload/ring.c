@@ -21,6 +21,7 @@ static pthread_key_t lk_ring_key;
 static bool lk_ring_key_ok;
 
 void (*lk_ring_wake_fn)(void);
+void (*lk_ring_tick_fn)(void);
 unsigned lk_ring_spin_limit = 20000;
 
 lk_ring_t *lk_ring_acquire(void)
@@ -80,6 +81,11 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 	}
 	r->ev[head & (LK_RING_EVENTS - 1)] = *ev;
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	if (__builtin_expect((head & (LK_RING_TICK - 1)) == 0, 0)) {
+		void (*tick)(void) = __atomic_load_n(&lk_ring_tick_fn, __ATOMIC_RELAXED);
+		if (tick)
+			tick();
+	}
 	return true;
 }
 

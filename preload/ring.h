@@ -34,6 +34,11 @@ struct lk_ring {
 
 /* Called when a producer finds its ring half full or full (wakes the writer); may be NULL. */
 extern void (*lk_ring_wake_fn)(void);
+/* While non-NULL, called by every producer once per LK_RING_TICK events (hook context, guard
+ * held): a forked child without a writer thread yet uses it to notice that a periodic
+ * snapshot is due. */
+extern void (*lk_ring_tick_fn)(void);
+#define LK_RING_TICK 256u
 /* sched_yield()s a producer waits for room in a full ring before dropping (default 20000,
  * a few ms: long enough for a descheduled writer on a busy machine to come back). */
 extern unsigned lk_ring_spin_limit;

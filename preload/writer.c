@@ -120,9 +120,19 @@ static int lk_writer_start_thread(void);
 static void lk_writer_ring_wake(void)
 {
 	if (__builtin_expect(__atomic_load_n(&lk_thread_lazy, __ATOMIC_RELAXED), 0) &&
-	    __atomic_exchange_n(&lk_thread_lazy, 0, __ATOMIC_ACQ_REL))
+	    __atomic_exchange_n(&lk_thread_lazy, 0, __ATOMIC_ACQ_REL)) {
+		__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 		lk_writer_start_thread();
+	}
 	lk_writer_wake();
+}
+
+/* lk_ring_tick_fn while lazy: a child that keeps allocating slowly must still get its
+ * periodic snapshots, so once the first interval has passed the thread starts. */
+static void lk_writer_lazy_tick(void)
+{
+	if (lk_now_ns() >= lk_last_ns + (uint64_t)lk_config.interval_ms * 1000000u)
+		lk_writer_ring_wake();
 }
 
 /* trace_buf_t grow callback: mmap'd, doubled, never through malloc. */
@@ -559,6 +569,7 @@ void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
 int lk_writer_start(void)
 {
 	__atomic_store_n(&lk_thread_lazy, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 	return lk_writer_start_thread();
 }
 
@@ -634,4 +645,5 @@ void lk_writer_fork_child(int follow, int parent_pid)
 		return;
 	}
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
 }

@@ -5,7 +5,8 @@
 #   - 200 children, each leaking one block of its own size and ending with _exit or exit:
 #     every child trace has PROCESS (ppid = the parent, forked), END with its status, and its
 #     one leak at child_leak with the right size;
-#   - a long-lived child that keeps allocating gets periodic snapshots;
+#   - a long-lived child that keeps allocating gets periodic snapshots, and so does one that
+#     allocates too slowly to ever fill half a ring (the thread starts once a snapshot is due);
 #   - a child killed by SIGTERM before it ever needed a thread still writes its final
 #     snapshot (END reason signal, its leak) and still dies of SIGTERM;
 #   - LEAK_FOLLOW_FORK=0: only the parent writes a trace.
@@ -39,17 +40,17 @@ __attribute__((noinline)) void child_leak(size_t n)
 	sink = NULL; /* lost: a leak */
 }
 
-__attribute__((noinline)) void child_churn(double seconds)
+__attribute__((noinline)) void child_churn(double seconds, int per_round, long pause_ns)
 {
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		for (int i = 0; i < 200; i++) {
+		for (int i = 0; i < per_round; i++) {
 			void *q = malloc(64 + (size_t)i);
 			sink = q;
 			free(q);
 		}
-		struct timespec ts = {0, 2000000};
+		struct timespec ts = {0, pause_ns};
 		nanosleep(&ts, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
@@ -74,11 +75,14 @@ int main(int argc, char **argv)
 			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != i % 7)
 				return 2;
 		}
-	} else if (strcmp(mode, "long") == 0) {
+	} else if (strcmp(mode, "long") == 0 || strcmp(mode, "slow") == 0) {
+		/* slow: one malloc/free pair per 5 ms, never enough to fill half a ring */
+		int slow = strcmp(mode, "slow") == 0;
 		pid_t pid = fork();
 		if (pid == 0) {
 			child_leak(4242);
-			child_churn(argc > 2 ? atof(argv[2]) : 2.0);
+			child_churn(argc > 2 ? atof(argv[2]) : 2.0, slow ? 1 : 200,
+			            slow ? 5000000 : 2000000);
 			_exit(0);
 		}
 		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
@@ -159,6 +163,13 @@ snaps=$(jq_get "$json" '[.processes[] | select(.forked)][0].snapshots')
 [ "$snaps" -ge 5 ] || fail "long-lived child: expected >= 5 snapshots at 200 ms over 2.5 s, got $snaps"
 assert_jq "$json" '[.processes[] | select(.forked)][0].end_reason' exit "long-lived child: END"
 assert_jq "$json" "$heap_bytes" 4242 "long-lived child: its leak"
+
+note "a child that allocates slowly (never half a ring) still gets periodic snapshots"
+traced slow LEAK_INTERVAL_MS=200 slow 2.5
+json=$("$LEAK_REPORT" --json "$TMP/slow")
+snaps=$(jq_get "$json" '[.processes[] | select(.forked)][0].snapshots')
+[ "$snaps" -ge 4 ] || fail "slow child: expected >= 4 snapshots at 200 ms over 2.5 s, got $snaps"
+assert_jq "$json" "$heap_bytes" 4242 "slow child: its leak"
 
 note "a child killed by SIGTERM writes its final snapshot"
 traced term term
