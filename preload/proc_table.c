@@ -357,8 +357,10 @@ void lk_proc_on_fork_child(void)
 	 * taken. Its children and other threads are not ours. */
 	lk_children_lock = 0;
 	lk_threads_lock = 0;
-	memset(lk_children, 0, sizeof(lk_children));
-	memset(lk_threads, 0, sizeof(lk_threads));
+	/* Slots past the high-water marks were never written: clearing only up to them keeps
+	 * a fork from touching (and copying) 900 KiB of tables. */
+	memset(lk_children, 0, (size_t)lk_children_hw * sizeof(lk_children[0]));
+	memset(lk_threads, 0, (size_t)lk_threads_hw * sizeof(lk_threads[0]));
 	lk_children_hw = 0;
 	lk_threads_hw = 0;
 }
