@@ -2,7 +2,9 @@
  * grouped by creating stack and type. Descriptors inherited at start (no stack: not ours
  * to close) and 0-2 are not findings. inherited_by_exec marks groups where a descriptor was
  * open without close-on-exec when the process called execve, i.e. leaked into the new
- * program. */
+ * program. A forked child's copies of its parent's descriptors (TRACE_FD_FORKED) are the
+ * parent's leaks, reported in the parent's trace, except one the child carries across an
+ * exec: that crossing is the child's doing, reported here with the parent's stack. */
 #include "analyze.h"
 
 #include "hashmap.h"
@@ -22,6 +24,8 @@ int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 	for (uint32_t i = 0; i < p->n_fds && rc == 0; i++) {
 		const struct model_fd *f = &p->fds[i];
 		if (f->closed || f->fd <= 2 || (f->flags & TRACE_FD_INHERITED))
+			continue;
+		if ((f->flags & TRACE_FD_FORKED) && !f->open_at_exec)
 			continue;
 		uint64_t key = (uint64_t)f->stack_id << 8 | f->type;
 		uint32_t idx;

@@ -71,6 +71,7 @@ typedef enum {
 #define TRACE_FD_CLOEXEC   0x1u
 #define TRACE_FD_INHERITED 0x2u
 #define TRACE_FD_TEMPFILE  0x4u
+#define TRACE_FD_FORKED    0x8u /* open in the fork parent; stack is the parent's */
 
 typedef enum {
 	TRACE_CHILD_RUNNING = 0,

@@ -539,7 +539,12 @@ void lk_fd_on_fork_child(void)
 	lk_fd_emit_reset();
 }
 
-/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken. */
+/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken.
+ * Every descriptor open now was open in the parent at fork, so it is flagged
+ * TRACE_FD_FORKED (keeping the parent's stack): the child's report leaves it out unless it
+ * crosses an exec. This is done here rather than in lk_fd_on_fork_child because the atfork
+ * child handler calls this before the child's writer thread starts, so the child's trace
+ * never holds such a descriptor without the flag. Idempotent. */
 void lk_fd_emit_reset(void)
 {
 	lk_temp_lock = 0;
@@ -553,8 +558,10 @@ void lk_fd_emit_reset(void)
 		lk_fd_entry_t *e = &lk_fd_tab[i];
 		e->lock = 0;
 		e->emitted_gen = 0;
-		if (e->open)
+		if (e->open) {
+			e->flags |= TRACE_FD_FORKED;
 			lk_fd_mark_dirty(i);
+		}
 	}
 }
 

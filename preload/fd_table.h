@@ -81,7 +81,8 @@ void lk_fd_exec_pending(const char *path, uint64_t t_ns);
 void lk_fd_exec_cancel(void);
 
 /* Fork child: the temp files are the parent's (forgotten), pending exec cleared, and every
- * open fd is emitted again into the child's trace. Called by the fork/vfork hook in the
+ * open fd is flagged TRACE_FD_FORKED (the parent's, stack kept) and emitted again into the
+ * child's trace; the child's later opens are its own. Called by the fork/vfork hook in the
  * child (not from pthread_atfork: registering one lazily could run inside a fork). */
 void lk_fd_on_fork_child(void);
 

@@ -1,6 +1,7 @@
 /* test_fd_table.c - the descriptor table and its emission: open/close/reuse generations,
  * dup2 over an open descriptor, close_range (close and cloexec-only), that a snapshot carries
- * only what changed, temp files, the exec marker, overflow past LK_FD_MAX, and internal fds.
+ * only what changed, temp files, the exec marker, overflow past LK_FD_MAX, internal fds, and
+ * a forked child's view (the parent's descriptors flagged, its temp files forgotten).
  * Records are decoded back with the shared varint reader, as the collector does. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -400,6 +401,92 @@ static void test_tempfiles_and_exec(void **state)
 	emit(0, r, 16);
 }
 
+/* Forked child (run last: it moves the time base and forgets the temp files). Every fd open
+ * at fork is emitted again, same gen and stack, flagged TRACE_FD_FORKED; the flag survives a
+ * later change of its close-on-exec flag but not a close; what the child opens or dups
+ * itself is its own. The parent's temp files and a pending exec are forgotten. */
+static void test_fork_child(void **state)
+{
+	(void)state;
+	rec_t r[64];
+	/* Never on disk: still listed, a final emit would say "removed". */
+	const char *tmpl = "/nonexistent/lk_test_fd_table_fork";
+	lk_fd_on_open(FD_A + 600, TRACE_FD_FILE, 0, 21, T0 + 1, "open", "/etc/hosts", NULL);
+	lk_fd_on_open(FD_A + 601, TRACE_FD_SOCKET, TRACE_FD_CLOEXEC, 22, T0 + 2, "socket",
+	              "tcp 127.0.0.1:5000", NULL);
+	lk_fd_temp_on_create(tmpl, 23, T0 + 3, "mkstemp");
+	assert_true(emit(0, r, 64) >= 3);
+	uint32_t g600 = lk_fd_gen(FD_A + 600), g601 = lk_fd_gen(FD_A + 601);
+	lk_fd_exec_pending("/bin/true", T0 + 4);
+
+	lk_fd_on_fork_child();
+	int n = emit(0, r, 64), seen = 0;
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(r[i].tag, TRACE_TAG_FD_OPEN); /* no TEMPFILE, no EXEC */
+		assert_true(r[i].flags & TRACE_FD_FORKED);
+		if (r[i].fd == FD_A + 600) {
+			seen++;
+			assert_int_equal(r[i].gen, g600);
+			assert_int_equal(r[i].stack, 21);
+			assert_int_equal(r[i].flags, TRACE_FD_FORKED);
+			assert_string_equal(r[i].path, "/etc/hosts");
+		} else if (r[i].fd == FD_A + 601) {
+			seen++;
+			assert_int_equal(r[i].gen, g601);
+			assert_int_equal(r[i].stack, 22);
+			assert_int_equal(r[i].flags, TRACE_FD_FORKED | TRACE_FD_CLOEXEC);
+		}
+	}
+	assert_int_equal(seen, 2);
+
+	/* Description changes keep the flag; the child's own opens and dups do not get it. */
+	lk_fd_set_cloexec(FD_A + 600, 1);
+	lk_fd_on_open(FD_A + 602, TRACE_FD_PIPE, 0, 31, T0 + 5, "pipe", NULL, NULL);
+	lk_fd_on_dup(FD_A + 600, FD_A + 603, 0, 32, T0 + 6, "dup");
+	lk_fd_on_close(FD_A + 601, 0, T0 + 7);
+	lk_fd_on_open(FD_A + 601, TRACE_FD_FILE, 0, 33, T0 + 8, "open", "/etc/group", NULL);
+	n = emit(0, r, 64);
+	assert_int_equal(n, 5);
+	int opens = 0;
+	for (int i = 0; i < n; i++) {
+		if (r[i].tag == TRACE_TAG_FD_CLOSE) {
+			assert_int_equal(r[i].fd, FD_A + 601);
+			assert_int_equal(r[i].gen, g601);
+			continue;
+		}
+		assert_int_equal(r[i].tag, TRACE_TAG_FD_OPEN);
+		opens++;
+		switch (r[i].fd) {
+		case FD_A + 600:
+			assert_int_equal(r[i].flags, TRACE_FD_FORKED | TRACE_FD_CLOEXEC);
+			assert_int_equal(r[i].stack, 21);
+			break;
+		case FD_A + 601:
+			assert_int_equal(r[i].gen, g601 + 1);
+			assert_int_equal(r[i].flags, 0);
+			assert_int_equal(r[i].stack, 33);
+			break;
+		case FD_A + 602:
+			assert_int_equal(r[i].flags, 0);
+			break;
+		case FD_A + 603:
+			assert_int_equal(r[i].flags, 0);
+			assert_int_equal(r[i].stack, 32);
+			assert_string_equal(r[i].path, "/etc/hosts");
+			break;
+		default:
+			fail_msg("unexpected fd %d", (int)r[i].fd);
+		}
+	}
+	assert_int_equal(opens, 4);
+
+	/* A final emit in the child says nothing of the parent's temp file. */
+	assert_int_equal(emit(1, r, 64), 0);
+	for (int fd = FD_A + 600; fd <= FD_A + 603; fd++)
+		lk_fd_on_close(fd, 0, T0 + 9);
+	assert_int_equal(emit(0, r, 64), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +496,7 @@ int main(void)
 	    cmocka_unit_test(test_close_range),
 	    cmocka_unit_test(test_overflow_and_internal),
 	    cmocka_unit_test(test_tempfiles_and_exec),
+	    cmocka_unit_test(test_fork_child), /* last: it resets the time base */
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
