@@ -63,6 +63,7 @@ static uint64_t lk_fd_t0;
 static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
+static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
 static volatile int lk_temp_lock;
 
 static volatile int lk_exec_lock;
@@ -490,6 +491,8 @@ void lk_fd_temp_on_create(const char *abs_path, uint32_t stack_id, uint64_t t_ns
 		t->t_ns = t_ns;
 		lk_copy_str(t->api, sizeof(t->api), api);
 		lk_copy_str(t->path, sizeof(t->path), abs_path);
+		if (i >= lk_temp_hw)
+			__atomic_store_n(&lk_temp_hw, i + 1, __ATOMIC_RELEASE);
 		break;
 	}
 	lk_spin_unlock(&lk_temp_lock);
@@ -498,7 +501,7 @@ void lk_fd_temp_on_create(const char *abs_path, uint32_t stack_id, uint64_t t_ns
 void lk_fd_temp_on_remove(const char *abs_path)
 {
 	lk_spin_lock(&lk_temp_lock);
-	for (int i = 0; i < LK_TEMP_MAX; i++) {
+	for (int i = 0; i < lk_temp_hw; i++) {
 		lk_temp_entry_t *t = &lk_temp_tab[i];
 		if (t->used && t->state == TRACE_TEMP_CREATED &&
 		    strncmp(t->path, abs_path, sizeof(t->path) - 1) == 0)
@@ -532,7 +535,10 @@ void lk_fd_on_fork_child(void)
 	/* Single-threaded here (child after fork): the locks may have been held by threads
 	 * that no longer exist, so reset them rather than take them. */
 	lk_temp_lock = 0;
-	memset(lk_temp_tab, 0, sizeof(lk_temp_tab));
+	/* Only up to the high-water mark: the rest was never written, and clearing it would
+	 * copy 288 KiB of pages in every forked child. */
+	memset(lk_temp_tab, 0, (size_t)lk_temp_hw * sizeof(lk_temp_tab[0]));
+	lk_temp_hw = 0;
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
 	lk_fd_t0 = lk_fd_clock_ns(); /* the child's trace starts now */
@@ -548,7 +554,7 @@ void lk_fd_on_fork_child(void)
 void lk_fd_emit_reset(void)
 {
 	lk_temp_lock = 0;
-	for (int i = 0; i < LK_TEMP_MAX; i++)
+	for (int i = 0; i < lk_temp_hw; i++)
 		if (lk_temp_tab[i].used)
 			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
@@ -556,8 +562,12 @@ void lk_fd_emit_reset(void)
 	int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
 	for (int i = 0; i < hw; i++) {
 		lk_fd_entry_t *e = &lk_fd_tab[i];
-		e->lock = 0;
-		e->emitted_gen = 0;
+		/* Written only where they differ: a forked child's pages stay shared with the
+		 * parent's unless something in them changes. */
+		if (e->lock)
+			e->lock = 0;
+		if (e->emitted_gen)
+			e->emitted_gen = 0;
 		if (e->open) {
 			e->flags |= TRACE_FD_FORKED;
 			lk_fd_mark_dirty(i);
@@ -609,7 +619,8 @@ static int lk_path_exists(const char *path)
 
 static void lk_emit_temps(trace_buf_t *b, int final)
 {
-	for (int i = 0; i < LK_TEMP_MAX; i++) {
+	int hw = __atomic_load_n(&lk_temp_hw, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < hw; i++) {
 		lk_temp_entry_t c;
 		lk_temp_entry_t *t = &lk_temp_tab[i];
 		if (!__atomic_load_n(&t->used, __ATOMIC_RELAXED))
