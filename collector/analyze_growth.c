@@ -303,6 +303,9 @@ static int resource_growth(struct analysis_proc *ap, const struct span *sp)
 				if (d->stack_id != f->stack_id || d->fd <= 2 ||
 				    (d->flags & TRACE_FD_INHERITED) || !f->fd_type)
 					continue;
+				/* The fork parent's copies are not in the group (analyze_fd). */
+				if ((d->flags & TRACE_FD_FORKED) && !d->open_at_exec)
+					continue;
 				/* Same group as analyze_fd: stack and type (by its name). */
 				if (d->type >= TRACE_FD_NTYPES ||
 				    strcmp(fd_type_names[d->type], f->fd_type) != 0)
