@@ -101,8 +101,7 @@ static lk_fd_entry_t *lk_fd_entry(int fd)
 	return &lk_fd_tab[fd];
 }
 
-/* Type of an inherited descriptor from its /proc/self/fd link text. */
-static unsigned lk_fd_type_from_link(const char *l, int fd)
+unsigned lk_fd_type_from_link(const char *l, int fd)
 {
 	static const struct {
 		const char *prefix;

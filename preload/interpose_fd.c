@@ -1044,31 +1044,19 @@ static int lk_probe_type(int fd, char *path, size_t n)
 		lk_cat(path, n, 0, link);
 		return TRACE_FD_DIR;
 	}
-	static const struct {
-		const char *prefix;
-		unsigned type;
-	} anon[] = {
-	    {"anon_inode:[eventfd]", TRACE_FD_EVENTFD},
-	    {"anon_inode:[timerfd]", TRACE_FD_TIMERFD},
-	    {"anon_inode:[eventpoll]", TRACE_FD_EPOLL},
-	    {"anon_inode:[signalfd]", TRACE_FD_SIGNALFD},
-	    {"anon_inode:inotify", TRACE_FD_INOTIFY},
-	};
-	for (size_t i = 0; i < sizeof(anon) / sizeof(anon[0]); i++)
-		if (strncmp(link, anon[i].prefix, strlen(anon[i].prefix)) == 0)
-			return (int)anon[i].type;
-	if (strncmp(link, "/memfd:", 7) == 0) {
-		/* "/memfd:name (deleted)" -> "memfd:name" */
+	if (link[0] == '\0' && S_ISREG(st.st_mode))
+		return TRACE_FD_FILE;
+	unsigned type = lk_fd_type_from_link(link, fd);
+	if (type == TRACE_FD_MEMFD) {
+		/* "/memfd:name (deleted)" -> "memfd:name", as memfd_create records it */
 		size_t l = lk_cat(path, n, 0, link + 1);
 		static const char del[] = " (deleted)";
 		if (l >= sizeof(del) - 1 && strcmp(path + l - (sizeof(del) - 1), del) == 0)
 			path[l - (sizeof(del) - 1)] = '\0';
-		return TRACE_FD_MEMFD;
+	} else if (type == TRACE_FD_FILE || type == TRACE_FD_OTHER) {
+		lk_cat(path, n, 0, link);
 	}
-	lk_cat(path, n, 0, link);
-	if (link[0] == '/' || (link[0] == '\0' && S_ISREG(st.st_mode)))
-		return TRACE_FD_FILE;
-	return TRACE_FD_OTHER;
+	return (int)type;
 }
 
 /* One call's worth of received descriptors: they share the stack, captured at the first. */
