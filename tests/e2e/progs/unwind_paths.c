@@ -13,7 +13,9 @@
 #include <string.h>
 
 static volatile int sink;
-static void *volatile kept_sink;
+/* One slot per thread, so which blocks stay reachable at exit does not depend on timing. */
+static void *volatile kept_sink[2];
+static __thread int self;
 
 __attribute__((noinline)) static void keep(size_t size, int leak)
 {
@@ -22,7 +24,7 @@ __attribute__((noinline)) static void keep(size_t size, int leak)
 		exit(1);
 	p[0] = (char)size;
 	if (leak)
-		kept_sink = p; /* the pointer is dropped on the next leak: a real leak */
+		kept_sink[self] = p; /* dropped on the thread's next leak: a real leak */
 	else
 		free(p);
 }
@@ -99,6 +101,7 @@ static long iterations = 200000;
 
 static void *run(void *arg)
 {
+	self = arg != NULL;
 	uint32_t x = 2463534242u;
 	for (long i = 0; i < iterations; i++) {
 		x ^= x << 13;
@@ -114,7 +117,7 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		iterations = atol(argv[1]);
 	pthread_t t;
-	if (pthread_create(&t, NULL, run, NULL) != 0)
+	if (pthread_create(&t, NULL, run, &t) != 0)
 		return 1;
 	run(NULL);
 	pthread_join(t, NULL);
