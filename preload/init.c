@@ -47,6 +47,22 @@ LK_EXPORT void exit(int status)
 	__builtin_unreachable();
 }
 
+/* quick_exit runs the at_quick_exit handlers (ours, registered first, runs last and writes
+ * the final snapshot) and then glibc's internal _exit, past our _exit hook: recording its
+ * status here is what gives END the right one. */
+LK_EXPORT void quick_exit(int status)
+{
+	typedef void (*lk_exit_fn)(int);
+	static lk_exit_fn real_quick_exit;
+	lk_exit_status = status;
+	if (!real_quick_exit)
+		real_quick_exit = (lk_exit_fn)lk_real_sym("quick_exit");
+	if (real_quick_exit)
+		real_quick_exit(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
 /* Wrapping main is the only way to learn the status of a return from main (glibc calls
  * exit internally). Needs `__libc_start_main;` in preload/libleak.map. */
 typedef int (*lk_main_fn)(int, char **, char **);
@@ -216,6 +232,7 @@ __attribute__((constructor)) static void lk_init(void)
 	lk_ring_init();
 	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
 	atexit(lk_on_exit);
+	at_quick_exit(lk_on_exit);
 	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
 	lk_signal_install(SIGTERM, lk_on_fatal_signal);
 	lk_signal_install(SIGINT, lk_on_fatal_signal);

@@ -21,12 +21,17 @@ for cc in "${COMPILERS[@]}"; do
 		# timeout(1) reports a child killed by signal N as 128+N.
 		LKR_EXPECT_STATUS=${want[$mode]} LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \
 			LKR_ALLOW_TRUNCATED=1 lkr_pair "exit_paths.$mode.$cc" "$p" "$mode"
-		# _exit and _Exit are hooked, and SIGTERM is caught (final snapshot, then re-raised):
-		# those traces are complete. quick_exit reaches _exit inside libc, out of the hooks'
-		# reach; abort, SIGSEGV and SIGKILL are not caught.
+		# _exit, _Exit and quick_exit are hooked (quick_exit through at_quick_exit), and
+		# SIGTERM is caught (final snapshot, then re-raised): those traces are complete, with
+		# the status. abort, SIGSEGV and SIGKILL are not caught.
 		case $mode in
-		_exit | _Exit | sigterm | atexit_exit)
+		_exit | _Exit | quick_exit | sigterm | atexit_exit)
 			assert_jq "$LKR_JSON" '.processes[0].truncated' false "trace of a process ended by $mode is complete"
+			;;
+		esac
+		case $mode in
+		_exit | _Exit | quick_exit | atexit_exit)
+			assert_jq "$LKR_JSON" '.processes[0].exit_status' "${want[$mode]}" "exit status of $mode in the report"
 			;;
 		esac
 		note "$mode ($cc): trace truncated: $(jq -r '.processes[0].truncated' <<<"$LKR_JSON")," \
