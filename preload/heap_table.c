@@ -1,15 +1,14 @@
 /* heap_table.c - live heap blocks, and the heap hooks' bookkeeping on top of them.
  *
  * Shape: 256 shards chosen by a pointer hash, each behind a one-word spinlock, so threads
- * freeing different blocks rarely meet. A shard is an open-addressing array of 64-byte chunks
- * (one cache line) of five 12-byte entries {ptr >> 4 : 44, size : 28, stack : 24}: malloc's
- * blocks are 16-byte aligned and user space ends below 2^48, so the pointer loses nothing. An
- * entry goes to the first free slot from its home chunk on; each chunk counts the entries that
- * passed it, so a lookup stops at the first chunk whose count is 0, and a removal pulls a
- * passed entry back into the hole, so no tombstones pile up under churn. A shard grows by an
- * eighth, in whole pages (any number of chunks works: the home is hash * chunks >> 32), when
- * it would pass 80% full: 16-18 bytes per live block, with one shard at a time holding an old
- * and a new array while it grows. Most operations touch one cache line of the table.
+ * freeing different blocks rarely meet. A shard is an open-addressing, linear-probe array of
+ * 12-byte entries {ptr >> 4 : 44, size : 28, stack : 24}: malloc's blocks are 16-byte aligned
+ * and user space ends below 2^48, so the pointer loses nothing. Removal shifts the rest of the
+ * probe run back (no tombstones, so runs do not degrade under churn). A shard grows by an
+ * eighth, in whole pages (any capacity works: the home slot is hash * cap >> 32), when it
+ * would pass 75% full, so it stays 67-75% full: 16-18 bytes per live block, with one shard at
+ * a time holding an old and a new array while it grows. At the low loads of small heaps an
+ * operation reads one entry, as before.
  *
  * What does not pack (sizes of 256 MiB and more, pointers that are not 16-byte aligned or lie
  * above 2^48) goes whole into the shard's side table of 16-byte entries {ptr, size:40 |
@@ -24,28 +23,19 @@
 #include "stack.h"
 #include "sys.h"
 
-#define LK_KEY_MASK    ((1ull << 44) - 1) /* ptr >> 4; 0 marks an empty slot */
-#define LK_SMALL_MAX   ((1ull << 28) - 1) /* larger sizes live in the side table */
-#define LK_PAGE        4096u
-#define LK_SIDE_MIN    (LK_PAGE / sizeof(lk_heap_side_t))
-#define LK_CHUNK_SLOTS 5
-#define LK_LOAD_NUM    4 /* grow when live entries would pass 4/5 of the slots */
-#define LK_LOAD_DEN    5
-#define LK_GROW_SHIFT  3 /* by cap >> 3 */
+#define LK_KEY_MASK   ((1ull << 44) - 1) /* ptr >> 4; 0 marks an empty slot */
+#define LK_SMALL_MAX  ((1ull << 28) - 1) /* larger sizes live in the side table */
+#define LK_PAGE       4096u
+#define LK_SIDE_MIN   (LK_PAGE / sizeof(lk_heap_side_t))
+#define LK_LOAD_NUM   3 /* grow when live entries would pass 3/4 of the slots */
+#define LK_LOAD_DEN   4
+#define LK_GROW_SHIFT 3 /* by cap >> 3 */
 
 /* Three 32-bit words; lo (the first two, read unaligned) = key | size bits 0..19 << 44,
  * hi = stack | size bits 20..27 << 24. */
 typedef struct {
 	uint32_t w[3];
 } lk_heap_entry_t;
-
-/* One cache line: five entries and the count of entries that belong to this chunk or an
- * earlier one of their probe run but sit past it. A lookup stops at the first chunk whose
- * count is 0, so a removal only empties its slot (and walks the counts back), no tombstones. */
-typedef struct {
-	lk_heap_entry_t e[LK_CHUNK_SLOTS];
-	uint32_t overflow;
-} __attribute__((aligned(64))) lk_heap_chunk_t;
 
 typedef struct {
 	uint64_t ptr;    /* 0: empty */
@@ -54,22 +44,22 @@ typedef struct {
 
 typedef struct {
 	int lock;
-	uint32_t cap; /* chunks, 0 before first use */
+	uint32_t cap; /* main slots, 0 before first use */
 	uint32_t live;
 	uint32_t side_cap; /* power of two, 0 while there is no side table */
 	uint32_t side_live;
-	lk_heap_chunk_t *chunks;
+	uint32_t limit; /* live entries allowed before the next growth: 3/4 of cap */
+	lk_heap_entry_t *slots;
 	lk_heap_side_t *side;
 	char pad[64 - 40];
 } lk_heap_shard_t;
 
 _Static_assert(sizeof(lk_heap_entry_t) == 12, "12-byte entries");
-_Static_assert(sizeof(lk_heap_chunk_t) == 64, "one cache line per chunk");
 _Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
 
 static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)));
 
-/* The shard comes from the top 8 bits, the home chunk from the 32 below them. */
+/* The shard comes from the top 8 bits, the home slot from the 32 below them. */
 static inline uint64_t lk_heap_hash(uintptr_t ptr)
 {
 	return (uint64_t)(ptr >> 4) * 0x9e3779b97f4a7c15ull;
@@ -87,14 +77,14 @@ static inline uint32_t lk_heap_home(uint64_t h, uint32_t cap)
 
 static inline bool lk_heap_ptr_packs(uintptr_t ptr)
 {
-	return ptr && !(ptr & 15) && (uint64_t)(ptr >> 4) <= LK_KEY_MASK;
+	return !(ptr & 0xffff00000000000full) && ptr;
 }
 
-static inline uint64_t lk_entry_key(const lk_heap_entry_t *e)
+static inline uint64_t lk_entry_lo(const lk_heap_entry_t *e)
 {
 	uint64_t lo;
 	memcpy(&lo, e->w, sizeof(lo));
-	return lo & LK_KEY_MASK;
+	return lo;
 }
 
 static inline void lk_entry_set(lk_heap_entry_t *e, uint64_t key, uint64_t size, uint32_t stack)
@@ -106,9 +96,7 @@ static inline void lk_entry_set(lk_heap_entry_t *e, uint64_t key, uint64_t size,
 
 static inline void lk_entry_get(const lk_heap_entry_t *e, uint64_t *size, uint32_t *stack)
 {
-	uint64_t lo;
-	memcpy(&lo, e->w, sizeof(lo));
-	*size = lo >> 44 | (uint64_t)(e->w[2] >> 24) << 20;
+	*size = lk_entry_lo(e) >> 44 | (uint64_t)(e->w[2] >> 24) << 20;
 	*stack = e->w[2] & 0xffffff;
 }
 
@@ -124,114 +112,87 @@ static inline void lk_heap_unlock(lk_heap_shard_t *s)
 
 /* ---- main table (lock held) ---- */
 
-/* Returns the entry holding key, or NULL; *chunk is its chunk. At most one lap: when every
- * chunk overflows (possible in principle), a missing key must not loop forever. */
-static lk_heap_entry_t *lk_main_find_locked(lk_heap_shard_t *s, uint64_t h, uint64_t key,
-                                            uint32_t *chunk)
+/* Returns the slot holding key, or else the empty slot ending its probe run (*found false).
+ * cap must be non-zero. */
+static inline uint32_t lk_main_probe_locked(lk_heap_shard_t *s, uint64_t h, uint64_t key,
+                                            bool *found)
 {
 	uint32_t cap = s->cap;
-	for (uint32_t c = cap ? lk_heap_home(h, cap) : 0, n = 0; n < cap; n++) {
-		lk_heap_chunk_t *ch = &s->chunks[c];
-		for (int k = 0; k < LK_CHUNK_SLOTS; k++) {
-			if (lk_entry_key(&ch->e[k]) == key) {
-				*chunk = c;
-				return &ch->e[k];
-			}
+	for (uint32_t i = lk_heap_home(h, cap);;) {
+		uint64_t k = lk_entry_lo(&s->slots[i]) & LK_KEY_MASK;
+		if (k == key || !k) {
+			*found = k != 0;
+			return i;
 		}
-		if (!ch->overflow)
-			return NULL;
-		if (++c == cap)
-			c = 0;
-	}
-	return NULL;
-}
-
-/* Returns the first empty slot of h's probe run, counting the overflow in every full chunk
- * it passes. The array must have an empty slot. */
-static lk_heap_entry_t *lk_main_claim(lk_heap_chunk_t *chunks, uint32_t cap, uint64_t h)
-{
-	for (uint32_t c = lk_heap_home(h, cap);;) {
-		lk_heap_chunk_t *ch = &chunks[c];
-		for (int k = 0; k < LK_CHUNK_SLOTS; k++)
-			if (!lk_entry_key(&ch->e[k]))
-				return &ch->e[k];
-		ch->overflow++;
-		if (++c == cap)
-			c = 0;
-	}
-}
-
-/* Grows the array by an eighth (at least a page), in whole pages of chunks. */
-static bool lk_main_grow_locked(lk_heap_shard_t *s)
-{
-	size_t want = (size_t)s->cap + (s->cap >> LK_GROW_SHIFT);
-	size_t bytes = (want * sizeof(lk_heap_chunk_t) + LK_PAGE - 1) & ~(size_t)(LK_PAGE - 1);
-	if (bytes <= (size_t)s->cap * sizeof(lk_heap_chunk_t))
-		bytes += LK_PAGE;
-	if (bytes / sizeof(lk_heap_chunk_t) > UINT32_MAX / LK_CHUNK_SLOTS)
-		return false;
-	uint32_t cap = (uint32_t)(bytes / sizeof(lk_heap_chunk_t));
-	lk_heap_chunk_t *chunks = lk_sys_mmap(bytes);
-	if (!chunks)
-		return false;
-	for (uint32_t c = 0; c < s->cap; c++) {
-		for (int k = 0; k < LK_CHUNK_SLOTS; k++) {
-			const lk_heap_entry_t *e = &s->chunks[c].e[k];
-			uint64_t key = lk_entry_key(e);
-			if (key)
-				*lk_main_claim(chunks, cap, key * 0x9e3779b97f4a7c15ull) = *e;
-		}
-	}
-	lk_sys_munmap(s->chunks, (size_t)s->cap * sizeof(lk_heap_chunk_t));
-	s->chunks = chunks;
-	s->cap = cap;
-	return true;
-}
-
-static inline uint32_t lk_main_home_of(const lk_heap_entry_t *e, uint32_t cap)
-{
-	return lk_heap_home(lk_entry_key(e) * 0x9e3779b97f4a7c15ull, cap);
-}
-
-/* Removes e (in chunk c). While the chunk with the hole has entries that were pushed past it,
- * the nearest of them moves back into the hole, leaving one further on: chunks that overflow
- * stay full, so lookups after many removals probe as few chunks as in a fresh table (the role
- * backward-shift deletion plays for plain linear probing). */
-static void lk_main_delete_locked(lk_heap_shard_t *s, lk_heap_entry_t *e, uint32_t c)
-{
-	uint32_t cap = s->cap;
-	for (uint32_t i = lk_main_home_of(e, cap); i != c;) {
-		s->chunks[i].overflow--;
 		if (++i == cap)
 			i = 0;
 	}
-	while (s->chunks[c].overflow) {
-		lk_heap_entry_t *x = NULL;
-		uint32_t j = c;
-		for (uint32_t d = 1; !x && d < cap; d++) {
+}
+
+/* Grows the main array by an eighth (at least a page), whole pages of entries. */
+static bool lk_main_grow_locked(lk_heap_shard_t *s)
+{
+	size_t want = (size_t)s->cap + (s->cap >> LK_GROW_SHIFT);
+	size_t bytes = (want * sizeof(lk_heap_entry_t) + LK_PAGE - 1) & ~(size_t)(LK_PAGE - 1);
+	if (bytes <= (size_t)s->cap * sizeof(lk_heap_entry_t))
+		bytes += LK_PAGE;
+	if (bytes / sizeof(lk_heap_entry_t) > UINT32_MAX / 2)
+		return false;
+	uint32_t cap = (uint32_t)(bytes / sizeof(lk_heap_entry_t));
+	lk_heap_entry_t *slots = lk_sys_mmap(bytes);
+	if (!slots)
+		return false;
+	for (uint32_t i = 0; i < s->cap; i++) {
+		const lk_heap_entry_t *e = &s->slots[i];
+		uint64_t key = lk_entry_lo(e) & LK_KEY_MASK;
+		if (!key)
+			continue;
+		uint32_t j = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		while (lk_entry_lo(&slots[j]) & LK_KEY_MASK)
 			if (++j == cap)
 				j = 0;
-			for (int k = 0; k < LK_CHUNK_SLOTS && !x; k++) {
-				lk_heap_entry_t *y = &s->chunks[j].e[k];
-				if (!lk_entry_key(y))
-					continue;
-				uint32_t home = lk_main_home_of(y, cap);
-				if ((j >= home ? j - home : j + cap - home) >= d)
-					x = y;
-			}
-		}
-		if (!x)
-			break; /* cannot happen: the count says such an entry exists */
-		*e = *x;
-		for (uint32_t i = c; i != j;) {
-			s->chunks[i].overflow--;
-			if (++i == cap)
-				i = 0;
-		}
-		e = x;
-		c = j;
+		slots[j] = *e;
 	}
-	memset(e, 0, sizeof(*e));
+	lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
+	s->slots = slots;
+	s->cap = cap;
+	s->limit = (uint32_t)((uint64_t)cap * LK_LOAD_NUM / LK_LOAD_DEN);
+	return true;
+}
+
+/* Empties slot i and shifts the rest of its probe run back, so that no lookup ever has to
+ * step over a hole: an entry moves into the hole when the hole lies between its home slot
+ * and where it sits. */
+static __attribute__((noinline)) void lk_main_shift_locked(lk_heap_shard_t *s, uint32_t i)
+{
+	uint32_t cap = s->cap;
+	for (uint32_t j = i;;) {
+		if (++j == cap)
+			j = 0;
+		uint64_t key = lk_entry_lo(&s->slots[j]) & LK_KEY_MASK;
+		if (!key)
+			break;
+		uint32_t home = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		uint32_t from_home = j >= home ? j - home : j + cap - home;
+		uint32_t from_hole = j >= i ? j - i : j + cap - i;
+		if (from_home >= from_hole) {
+			s->slots[i] = s->slots[j];
+			i = j;
+		}
+	}
+	memset(&s->slots[i], 0, sizeof(s->slots[i]));
+	s->live--;
+}
+
+/* Removes slot i; the common case, nothing after it in its run, inline. */
+static inline void lk_main_delete_locked(lk_heap_shard_t *s, uint32_t i)
+{
+	uint32_t j = i + 1 == s->cap ? 0 : i + 1;
+	if (lk_entry_lo(&s->slots[j]) & LK_KEY_MASK) {
+		lk_main_shift_locked(s, i);
+		return;
+	}
+	memset(&s->slots[i], 0, sizeof(s->slots[i]));
 	s->live--;
 }
 
@@ -295,74 +256,103 @@ static void lk_side_delete_locked(lk_heap_shard_t *s, lk_heap_side_t *e)
 
 /* ---- the table ---- */
 
-bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
+/* Everything but the common insert: the first use of a shard, growth, a side table in use,
+ * what does not pack. An insert of a live pointer (a free we never saw, e.g. through a hook
+ * we do not own) replaces it, wherever it was. */
+static __attribute__((noinline)) bool lk_heap_insert_slow_locked(lk_heap_shard_t *s, uint64_t h,
+                                                                 uintptr_t ptr, uint64_t size,
+                                                                 uint32_t stack_id)
 {
+	bool packs = lk_heap_ptr_packs(ptr), small = packs && size <= LK_SMALL_MAX;
+	bool found = false;
+	uint32_t i = 0;
+	if (packs && s->cap) {
+		i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		if (found && !small) {
+			lk_main_delete_locked(s, i);
+			found = false;
+		}
+	}
+	lk_heap_side_t *side = found || !ptr ? NULL : lk_side_find_locked(s, h, ptr);
+	if (side && small) {
+		lk_side_delete_locked(s, side);
+		side = NULL;
+	}
+	if (found) {
+		lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+		return true;
+	}
+	if (side) {
+		side->packed = size << 24 | stack_id;
+		return true;
+	}
 	if (!ptr)
 		return false;
+	if (!small)
+		return lk_side_insert_locked(s, ptr, size << 24 | stack_id);
+	if (s->live >= s->limit) {
+		if (!lk_main_grow_locked(s))
+			return false;
+		i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+	}
+	lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+	s->live++;
+	return true;
+}
+
+bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
 	uint64_t h = lk_heap_hash(ptr);
 	lk_heap_shard_t *s = lk_heap_shard(h);
 	if (size > LK_HEAP_MAX_SIZE)
 		size = LK_HEAP_MAX_SIZE;
 	stack_id &= 0xffffff;
-	bool packs = lk_heap_ptr_packs(ptr), small = packs && size <= LK_SMALL_MAX, ok = true;
+	bool ok = true;
 	lk_heap_lock(s);
-	/* An insert of a live pointer (a free we never saw, e.g. through a hook we do not own)
-	 * replaces it, wherever it was. */
-	uint32_t c = 0;
-	lk_heap_entry_t *e = packs ? lk_main_find_locked(s, h, ptr >> 4, &c) : NULL;
-	if (e && !small) {
-		lk_main_delete_locked(s, e, c);
-		e = NULL;
-	}
-	lk_heap_side_t *side = e ? NULL : lk_side_find_locked(s, h, ptr);
-	if (side && small) {
-		lk_side_delete_locked(s, side);
-		side = NULL;
-	}
-	if (e) {
-		lk_entry_set(e, ptr >> 4, size, stack_id);
-	} else if (side) {
-		side->packed = size << 24 | stack_id;
-	} else if (!small) {
-		ok = lk_side_insert_locked(s, ptr, size << 24 | stack_id);
+	/* The common case: packs, room without growing (limit is 0 before the first use), no
+	 * side table to look in. */
+	if (lk_heap_ptr_packs(ptr) && size <= LK_SMALL_MAX && s->live < s->limit && !s->side_live) {
+		bool found;
+		uint32_t i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+		s->live += !found;
 	} else {
-		if ((uint64_t)(s->live + 1) * LK_LOAD_DEN >
-		    (uint64_t)s->cap * LK_CHUNK_SLOTS * LK_LOAD_NUM)
-			ok = lk_main_grow_locked(s);
-		if (ok) {
-			lk_entry_set(lk_main_claim(s->chunks, s->cap, h), ptr >> 4, size, stack_id);
-			s->live++;
-		}
+		ok = lk_heap_insert_slow_locked(s, h, ptr, size, stack_id);
 	}
 	lk_heap_unlock(s);
 	return ok;
 }
 
-static bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id, bool remove)
+static __attribute__((noinline)) bool lk_heap_get_side_locked(lk_heap_shard_t *s, uint64_t h,
+                                                              uintptr_t ptr, uint64_t *size,
+                                                              uint32_t *stack_id, bool remove)
 {
-	if (!ptr)
+	lk_heap_side_t *e = lk_side_find_locked(s, h, ptr);
+	if (!e)
 		return false;
+	*size = e->packed >> 24;
+	*stack_id = (uint32_t)(e->packed & 0xffffff);
+	if (remove)
+		lk_side_delete_locked(s, e);
+	return true;
+}
+
+static inline bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id, bool remove)
+{
 	uint64_t h = lk_heap_hash(ptr);
 	lk_heap_shard_t *s = lk_heap_shard(h);
-	uint32_t c = 0;
+	bool found = false;
 	lk_heap_lock(s);
-	lk_heap_entry_t *e =
-	    lk_heap_ptr_packs(ptr) ? lk_main_find_locked(s, h, ptr >> 4, &c) : NULL;
-	bool found = e != NULL;
-	if (e) {
-		lk_entry_get(e, size, stack_id);
-		if (remove)
-			lk_main_delete_locked(s, e, c);
-	} else {
-		lk_heap_side_t *se = lk_side_find_locked(s, h, ptr);
-		if (se) {
-			*size = se->packed >> 24;
-			*stack_id = (uint32_t)(se->packed & 0xffffff);
+	if (lk_heap_ptr_packs(ptr) && s->cap) {
+		uint32_t i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		if (found) {
+			lk_entry_get(&s->slots[i], size, stack_id);
 			if (remove)
-				lk_side_delete_locked(s, se);
-			found = true;
+				lk_main_delete_locked(s, i);
 		}
 	}
+	if (!found && s->side_live && ptr)
+		found = lk_heap_get_side_locked(s, h, ptr, size, stack_id, remove);
 	lk_heap_unlock(s);
 	return found;
 }
@@ -391,7 +381,7 @@ uint64_t lk_heap_table_bytes(void)
 	uint64_t n = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
 		n += (uint64_t)__atomic_load_n(&lk_heap_shards[i].cap, __ATOMIC_RELAXED) *
-		         sizeof(lk_heap_chunk_t) +
+		         sizeof(lk_heap_entry_t) +
 		     (uint64_t)__atomic_load_n(&lk_heap_shards[i].side_cap, __ATOMIC_RELAXED) *
 		         sizeof(lk_heap_side_t);
 	return n;
@@ -403,10 +393,9 @@ void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, u
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
 		lk_heap_lock(s);
-		for (uint32_t j = 0; j < s->cap * LK_CHUNK_SLOTS; j++) {
-			const lk_heap_entry_t *e =
-			    &s->chunks[j / LK_CHUNK_SLOTS].e[j % LK_CHUNK_SLOTS];
-			uint64_t key = lk_entry_key(e), size;
+		for (uint32_t j = 0; j < s->cap; j++) {
+			const lk_heap_entry_t *e = &s->slots[j];
+			uint64_t key = lk_entry_lo(e) & LK_KEY_MASK, size;
 			uint32_t stack;
 			if (!key)
 				continue;
@@ -438,11 +427,11 @@ void lk_heap_table_reset(void)
 {
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
-		lk_sys_munmap(s->chunks, (size_t)s->cap * sizeof(lk_heap_chunk_t));
+		lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
 		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
-		s->chunks = NULL;
+		s->slots = NULL;
 		s->side = NULL;
-		s->cap = s->live = s->side_cap = s->side_live = 0;
+		s->cap = s->live = s->side_cap = s->side_live = s->limit = 0;
 		lk_heap_unlock(s);
 	}
 }

@@ -125,10 +125,9 @@ static void test_growth_to_a_million(void **state)
 	for (uintptr_t i = 0; i < N; i++)
 		assert_true(lk_heap_table_insert(0x7f0000000000 + i * 32, 32, 3));
 	assert_int_equal(lk_heap_table_count(), N);
-	/* 64-byte chunks of five entries, at most 80% full, at least 71% after growth (plus
-	 * page rounding). */
+	/* 12-byte entries, at most 75% full, at least 2/3 after growth (plus page rounding). */
 	assert_true(lk_heap_table_bytes() >= 16ull * N);
-	assert_true(lk_heap_table_bytes() <= 20ull * N);
+	assert_true(lk_heap_table_bytes() <= 19ull * N);
 	uint64_t acc[3] = {0};
 	lk_heap_table_foreach(count_block, acc);
 	assert_int_equal(acc[0], N);
