@@ -1,45 +1,103 @@
 /* heap_table.c - live heap blocks, and the heap hooks' bookkeeping on top of them.
  *
- * Shape: 256 shards chosen by a pointer hash; each shard is an open-addressing (linear probe)
- * array of 16-byte entries {ptr, size:40 | stack:24} behind a one-word spinlock, so threads
- * freeing different blocks rarely meet. ptr 0 is an empty slot, 1 a tombstone. A shard grows
- * (or is rehashed in place to shed tombstones) into fresh mmap'd memory when used slots,
- * tombstones included, would pass 50%. Nothing here calls malloc. */
+ * Shape: 256 shards chosen by a pointer hash, each behind a one-word spinlock, so threads
+ * freeing different blocks rarely meet. A shard is an open-addressing, linear-probe array of
+ * 12-byte entries {ptr >> 4 : 44, size : 28, stack : 24}: malloc's blocks are 16-byte aligned
+ * and user space ends below 2^48, so the pointer loses nothing. Removal shifts the rest of the
+ * probe run back (no tombstones, so runs do not degrade under churn). A shard grows by an
+ * eighth, in whole pages (any capacity works: the home slot is hash * cap >> 32), when it
+ * would pass 75% full, so it stays 67-75% full: 16-18 bytes per live block, with one shard at
+ * a time holding an old and a new array while it grows. At the low loads of small heaps an
+ * operation reads one entry, as before.
+ *
+ * What does not pack (sizes of 256 MiB and more, pointers that are not 16-byte aligned or lie
+ * above 2^48) goes whole into the shard's side table of 16-byte entries {ptr, size:40 |
+ * stack:24}, empty in practice; a pointer is in at most one of the two. Nothing here calls
+ * malloc: all memory comes from mmap. */
 #include "heap_table.h"
+
+#include <string.h>
+
 #include "spin.h"
 #include "ring.h"
 #include "stack.h"
 #include "sys.h"
 
-#define LK_EMPTY     0
-#define LK_TOMB      1
-#define LK_SHARD_MIN 256
+#define LK_KEY_MASK   ((1ull << 44) - 1) /* ptr >> 4; 0 marks an empty slot */
+#define LK_SMALL_MAX  ((1ull << 28) - 1) /* larger sizes live in the side table */
+#define LK_PAGE       4096u
+#define LK_SIDE_MIN   (LK_PAGE / sizeof(lk_heap_side_t))
+#define LK_LOAD_NUM   3 /* grow when live entries would pass 3/4 of the slots */
+#define LK_LOAD_DEN   4
+#define LK_GROW_SHIFT 3 /* by cap >> 3 */
 
+/* Three 32-bit words; lo (the first two, read unaligned) = key | size bits 0..19 << 44,
+ * hi = stack | size bits 20..27 << 24. */
 typedef struct {
-	uint64_t ptr;
-	uint64_t packed; /* size << 24 | stack id */
+	uint32_t w[3];
 } lk_heap_entry_t;
 
 typedef struct {
+	uint64_t ptr;    /* 0: empty */
+	uint64_t packed; /* size << 24 | stack id */
+} lk_heap_side_t;
+
+typedef struct {
 	int lock;
-	uint32_t cap; /* power of two, 0 before first use */
+	uint32_t cap; /* main slots, 0 before first use */
 	uint32_t live;
-	uint32_t tombs;
+	uint32_t side_cap; /* power of two, 0 while there is no side table */
+	uint32_t side_live;
+	uint32_t limit; /* live entries allowed before the next growth: 3/4 of cap */
 	lk_heap_entry_t *slots;
-	char pad[64 - 24];
+	lk_heap_side_t *side;
+	char pad[64 - 40];
 } lk_heap_shard_t;
+
+_Static_assert(sizeof(lk_heap_entry_t) == 12, "12-byte entries");
+_Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
 
 static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)));
 
-static inline uint64_t lk_heap_hash(uintptr_t p)
+/* The shard comes from the top 8 bits, the home slot from the 32 below them. */
+static inline uint64_t lk_heap_hash(uintptr_t ptr)
 {
-	uint64_t h = (uint64_t)p * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 31);
+	return (uint64_t)(ptr >> 4) * 0x9e3779b97f4a7c15ull;
 }
 
 static inline lk_heap_shard_t *lk_heap_shard(uint64_t h)
 {
 	return &lk_heap_shards[h >> 56];
+}
+
+static inline uint32_t lk_heap_home(uint64_t h, uint32_t cap)
+{
+	return (uint32_t)(((uint64_t)(uint32_t)(h >> 24) * cap) >> 32);
+}
+
+static inline bool lk_heap_ptr_packs(uintptr_t ptr)
+{
+	return !(ptr & 0xffff00000000000full) && ptr;
+}
+
+static inline uint64_t lk_entry_lo(const lk_heap_entry_t *e)
+{
+	uint64_t lo;
+	memcpy(&lo, e->w, sizeof(lo));
+	return lo;
+}
+
+static inline void lk_entry_set(lk_heap_entry_t *e, uint64_t key, uint64_t size, uint32_t stack)
+{
+	uint64_t lo = key | (size & 0xfffff) << 44;
+	memcpy(e->w, &lo, sizeof(lo));
+	e->w[2] = (stack & 0xffffff) | (uint32_t)(size >> 20) << 24;
+}
+
+static inline void lk_entry_get(const lk_heap_entry_t *e, uint64_t *size, uint32_t *stack)
+{
+	*size = lk_entry_lo(e) >> 44 | (uint64_t)(e->w[2] >> 24) << 20;
+	*stack = e->w[2] & 0xffffff;
 }
 
 static inline void lk_heap_lock(lk_heap_shard_t *s)
@@ -52,42 +110,194 @@ static inline void lk_heap_unlock(lk_heap_shard_t *s)
 	lk_spin_unlock(&s->lock);
 }
 
-/* Lock held. Rehashes into a table of new_cap slots. */
-static bool lk_heap_rehash_locked(lk_heap_shard_t *s, uint32_t new_cap)
+/* ---- main table (lock held) ---- */
+
+/* Returns the slot holding key, or else the empty slot ending its probe run (*found false).
+ * cap must be non-zero. */
+static inline uint32_t lk_main_probe_locked(lk_heap_shard_t *s, uint64_t h, uint64_t key,
+                                            bool *found)
 {
-	lk_heap_entry_t *slots = lk_sys_mmap((size_t)new_cap * sizeof(*slots));
+	uint32_t cap = s->cap;
+	for (uint32_t i = lk_heap_home(h, cap);;) {
+		uint64_t k = lk_entry_lo(&s->slots[i]) & LK_KEY_MASK;
+		if (k == key || !k) {
+			*found = k != 0;
+			return i;
+		}
+		if (++i == cap)
+			i = 0;
+	}
+}
+
+/* Grows the main array by an eighth (at least a page), whole pages of entries. */
+static bool lk_main_grow_locked(lk_heap_shard_t *s)
+{
+	size_t want = (size_t)s->cap + (s->cap >> LK_GROW_SHIFT);
+	size_t bytes = (want * sizeof(lk_heap_entry_t) + LK_PAGE - 1) & ~(size_t)(LK_PAGE - 1);
+	if (bytes <= (size_t)s->cap * sizeof(lk_heap_entry_t))
+		bytes += LK_PAGE;
+	if (bytes / sizeof(lk_heap_entry_t) > UINT32_MAX / 2)
+		return false;
+	uint32_t cap = (uint32_t)(bytes / sizeof(lk_heap_entry_t));
+	lk_heap_entry_t *slots = lk_sys_mmap(bytes);
 	if (!slots)
 		return false;
-	uint32_t mask = new_cap - 1;
 	for (uint32_t i = 0; i < s->cap; i++) {
-		lk_heap_entry_t *e = &s->slots[i];
-		if (e->ptr <= LK_TOMB)
+		const lk_heap_entry_t *e = &s->slots[i];
+		uint64_t key = lk_entry_lo(e) & LK_KEY_MASK;
+		if (!key)
 			continue;
-		uint32_t j = (uint32_t)lk_heap_hash(e->ptr) & mask;
-		while (slots[j].ptr)
-			j = (j + 1) & mask;
+		uint32_t j = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		while (lk_entry_lo(&slots[j]) & LK_KEY_MASK)
+			if (++j == cap)
+				j = 0;
 		slots[j] = *e;
 	}
-	lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(*slots));
+	lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
 	s->slots = slots;
-	s->cap = new_cap;
-	s->tombs = 0;
+	s->cap = cap;
+	s->limit = (uint32_t)((uint64_t)cap * LK_LOAD_NUM / LK_LOAD_DEN);
 	return true;
 }
 
-/* Lock held. Returns the slot holding ptr, or NULL. */
-static lk_heap_entry_t *lk_heap_find_locked(lk_heap_shard_t *s, uint64_t h, uintptr_t ptr)
+/* Empties slot i and shifts the rest of its probe run back, so that no lookup ever has to
+ * step over a hole: an entry moves into the hole when the hole lies between its home slot
+ * and where it sits. */
+static __attribute__((noinline)) void lk_main_shift_locked(lk_heap_shard_t *s, uint32_t i)
 {
-	if (!s->cap)
+	uint32_t cap = s->cap;
+	for (uint32_t j = i;;) {
+		if (++j == cap)
+			j = 0;
+		uint64_t key = lk_entry_lo(&s->slots[j]) & LK_KEY_MASK;
+		if (!key)
+			break;
+		uint32_t home = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		uint32_t from_home = j >= home ? j - home : j + cap - home;
+		uint32_t from_hole = j >= i ? j - i : j + cap - i;
+		if (from_home >= from_hole) {
+			s->slots[i] = s->slots[j];
+			i = j;
+		}
+	}
+	memset(&s->slots[i], 0, sizeof(s->slots[i]));
+	s->live--;
+}
+
+/* Removes slot i; the common case, nothing after it in its run, inline. */
+static inline void lk_main_delete_locked(lk_heap_shard_t *s, uint32_t i)
+{
+	uint32_t j = i + 1 == s->cap ? 0 : i + 1;
+	if (lk_entry_lo(&s->slots[j]) & LK_KEY_MASK) {
+		lk_main_shift_locked(s, i);
+		return;
+	}
+	memset(&s->slots[i], 0, sizeof(s->slots[i]));
+	s->live--;
+}
+
+/* ---- side table (lock held): power-of-two array, same probing and deletion ---- */
+
+static lk_heap_side_t *lk_side_find_locked(lk_heap_shard_t *s, uint64_t h, uintptr_t ptr)
+{
+	if (!s->side_live)
 		return NULL;
-	uint32_t mask = s->cap - 1;
-	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-		lk_heap_entry_t *e = &s->slots[i];
+	uint32_t mask = s->side_cap - 1;
+	for (uint32_t i = (uint32_t)(h >> 24) & mask;; i = (i + 1) & mask) {
+		lk_heap_side_t *e = &s->side[i];
 		if (e->ptr == ptr)
 			return e;
-		if (e->ptr == LK_EMPTY)
+		if (!e->ptr)
 			return NULL;
 	}
+}
+
+static void lk_side_place(lk_heap_side_t *side, uint32_t mask, lk_heap_side_t e)
+{
+	uint32_t i = (uint32_t)(lk_heap_hash(e.ptr) >> 24) & mask;
+	while (side[i].ptr)
+		i = (i + 1) & mask;
+	side[i] = e;
+}
+
+static bool lk_side_insert_locked(lk_heap_shard_t *s, uintptr_t ptr, uint64_t packed)
+{
+	if ((uint64_t)(s->side_live + 1) * 2 > s->side_cap) {
+		uint32_t cap = s->side_cap ? s->side_cap * 2 : (uint32_t)LK_SIDE_MIN;
+		lk_heap_side_t *side = lk_sys_mmap((size_t)cap * sizeof(*side));
+		if (!side)
+			return false;
+		for (uint32_t i = 0; i < s->side_cap; i++)
+			if (s->side[i].ptr)
+				lk_side_place(side, cap - 1, s->side[i]);
+		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(*side));
+		s->side = side;
+		s->side_cap = cap;
+	}
+	lk_side_place(s->side, s->side_cap - 1, (lk_heap_side_t){ptr, packed});
+	s->side_live++;
+	return true;
+}
+
+static void lk_side_delete_locked(lk_heap_shard_t *s, lk_heap_side_t *e)
+{
+	uint32_t mask = s->side_cap - 1;
+	uint32_t i = (uint32_t)(e - s->side);
+	for (uint32_t j = (i + 1) & mask; s->side[j].ptr; j = (j + 1) & mask) {
+		uint32_t home = (uint32_t)(lk_heap_hash(s->side[j].ptr) >> 24) & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			s->side[i] = s->side[j];
+			i = j;
+		}
+	}
+	s->side[i].ptr = 0;
+	s->side_live--;
+}
+
+/* ---- the table ---- */
+
+/* Everything but the common insert: the first use of a shard, growth, a side table in use,
+ * what does not pack. An insert of a live pointer (a free we never saw, e.g. through a hook
+ * we do not own) replaces it, wherever it was. */
+static __attribute__((noinline)) bool lk_heap_insert_slow_locked(lk_heap_shard_t *s, uint64_t h,
+                                                                 uintptr_t ptr, uint64_t size,
+                                                                 uint32_t stack_id)
+{
+	bool packs = lk_heap_ptr_packs(ptr), small = packs && size <= LK_SMALL_MAX;
+	bool found = false;
+	uint32_t i = 0;
+	if (packs && s->cap) {
+		i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		if (found && !small) {
+			lk_main_delete_locked(s, i);
+			found = false;
+		}
+	}
+	lk_heap_side_t *side = found || !ptr ? NULL : lk_side_find_locked(s, h, ptr);
+	if (side && small) {
+		lk_side_delete_locked(s, side);
+		side = NULL;
+	}
+	if (found) {
+		lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+		return true;
+	}
+	if (side) {
+		side->packed = size << 24 | stack_id;
+		return true;
+	}
+	if (!ptr)
+		return false;
+	if (!small)
+		return lk_side_insert_locked(s, ptr, size << 24 | stack_id);
+	if (s->live >= s->limit) {
+		if (!lk_main_grow_locked(s))
+			return false;
+		i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+	}
+	lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+	s->live++;
+	return true;
 }
 
 bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
@@ -96,66 +306,55 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
 	lk_heap_shard_t *s = lk_heap_shard(h);
 	if (size > LK_HEAP_MAX_SIZE)
 		size = LK_HEAP_MAX_SIZE;
-	uint64_t packed = size << 24 | (stack_id & 0xffffff);
+	stack_id &= 0xffffff;
+	bool ok = true;
 	lk_heap_lock(s);
-	lk_heap_entry_t *e = lk_heap_find_locked(s, h, ptr);
-	if (e) { /* a free we never saw (e.g. dropped by a hook we do not own): replace */
-		e->packed = packed;
-		lk_heap_unlock(s);
-		return true;
+	/* The common case: packs, room without growing (limit is 0 before the first use), no
+	 * side table to look in. */
+	if (lk_heap_ptr_packs(ptr) && size <= LK_SMALL_MAX && s->live < s->limit && !s->side_live) {
+		bool found;
+		uint32_t i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		lk_entry_set(&s->slots[i], ptr >> 4, size, stack_id);
+		s->live += !found;
+	} else {
+		ok = lk_heap_insert_slow_locked(s, h, ptr, size, stack_id);
 	}
-	if ((uint64_t)(s->live + s->tombs + 1) * 2 > s->cap) {
-		uint32_t cap = s->cap ? s->cap : LK_SHARD_MIN;
-		/* Double when live entries fill it; a table full of tombstones is rehashed at the
-		 * same size. Afterwards at most a third full: 16-byte entries cost 32-48 bytes per
-		 * live block. */
-		while ((uint64_t)(s->live + 1) * 3 > cap)
-			cap *= 2;
-		if (!lk_heap_rehash_locked(s, cap)) {
-			lk_heap_unlock(s);
-			return false;
-		}
-	}
-	uint32_t mask = s->cap - 1;
-	uint32_t i = (uint32_t)h & mask;
-	while (s->slots[i].ptr > LK_TOMB)
-		i = (i + 1) & mask;
-	if (s->slots[i].ptr == LK_TOMB)
-		s->tombs--;
-	s->slots[i].ptr = ptr;
-	s->slots[i].packed = packed;
-	s->live++;
 	lk_heap_unlock(s);
+	return ok;
+}
+
+static __attribute__((noinline)) bool lk_heap_get_side_locked(lk_heap_shard_t *s, uint64_t h,
+                                                              uintptr_t ptr, uint64_t *size,
+                                                              uint32_t *stack_id, bool remove)
+{
+	lk_heap_side_t *e = lk_side_find_locked(s, h, ptr);
+	if (!e)
+		return false;
+	*size = e->packed >> 24;
+	*stack_id = (uint32_t)(e->packed & 0xffffff);
+	if (remove)
+		lk_side_delete_locked(s, e);
 	return true;
 }
 
-static bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id, bool remove)
+static inline bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id, bool remove)
 {
-	if (ptr <= LK_TOMB)
-		return false;
 	uint64_t h = lk_heap_hash(ptr);
 	lk_heap_shard_t *s = lk_heap_shard(h);
+	bool found = false;
 	lk_heap_lock(s);
-	lk_heap_entry_t *e = lk_heap_find_locked(s, h, ptr);
-	if (e) {
-		*size = e->packed >> 24;
-		*stack_id = (uint32_t)(e->packed & 0xffffff);
-		if (remove) {
-			/* A tombstone keeps later entries of the probe chain reachable; when the
-			 * next slot is empty no chain passes through, so the slot can simply be
-			 * emptied. */
-			uint32_t next = (uint32_t)(e - s->slots + 1) & (s->cap - 1);
-			if (s->slots[next].ptr == LK_EMPTY) {
-				e->ptr = LK_EMPTY;
-			} else {
-				e->ptr = LK_TOMB;
-				s->tombs++;
-			}
-			s->live--;
+	if (lk_heap_ptr_packs(ptr) && s->cap) {
+		uint32_t i = lk_main_probe_locked(s, h, ptr >> 4, &found);
+		if (found) {
+			lk_entry_get(&s->slots[i], size, stack_id);
+			if (remove)
+				lk_main_delete_locked(s, i);
 		}
 	}
+	if (!found && s->side_live && ptr)
+		found = lk_heap_get_side_locked(s, h, ptr, size, stack_id, remove);
 	lk_heap_unlock(s);
-	return e != NULL;
+	return found;
 }
 
 bool lk_heap_table_remove(uintptr_t ptr, uint64_t *size, uint32_t *stack_id)
@@ -172,7 +371,8 @@ uint64_t lk_heap_table_count(void)
 {
 	uint64_t n = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
-		n += __atomic_load_n(&lk_heap_shards[i].live, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&lk_heap_shards[i].live, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&lk_heap_shards[i].side_live, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -181,7 +381,9 @@ uint64_t lk_heap_table_bytes(void)
 	uint64_t n = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
 		n += (uint64_t)__atomic_load_n(&lk_heap_shards[i].cap, __ATOMIC_RELAXED) *
-		     sizeof(lk_heap_entry_t);
+		         sizeof(lk_heap_entry_t) +
+		     (uint64_t)__atomic_load_n(&lk_heap_shards[i].side_cap, __ATOMIC_RELAXED) *
+		         sizeof(lk_heap_side_t);
 	return n;
 }
 
@@ -192,8 +394,17 @@ void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, u
 		lk_heap_shard_t *s = &lk_heap_shards[i];
 		lk_heap_lock(s);
 		for (uint32_t j = 0; j < s->cap; j++) {
-			lk_heap_entry_t *e = &s->slots[j];
-			if (e->ptr > LK_TOMB)
+			const lk_heap_entry_t *e = &s->slots[j];
+			uint64_t key = lk_entry_lo(e) & LK_KEY_MASK, size;
+			uint32_t stack;
+			if (!key)
+				continue;
+			lk_entry_get(e, &size, &stack);
+			fn(arg, (uintptr_t)(key << 4), size, stack);
+		}
+		for (uint32_t j = 0; j < s->side_cap; j++) {
+			const lk_heap_side_t *e = &s->side[j];
+			if (e->ptr)
 				fn(arg, e->ptr, e->packed >> 24, (uint32_t)(e->packed & 0xffffff));
 		}
 		lk_heap_unlock(s);
@@ -217,8 +428,10 @@ void lk_heap_table_reset(void)
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
 		lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
+		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
 		s->slots = NULL;
-		s->cap = s->live = s->tombs = 0;
+		s->side = NULL;
+		s->cap = s->live = s->side_cap = s->side_live = s->limit = 0;
 		lk_heap_unlock(s);
 	}
 }

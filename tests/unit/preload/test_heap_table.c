@@ -1,10 +1,13 @@
 /* test_heap_table.c - preload/heap_table.c: the live-block table. Insert/lookup/remove,
- * unknown pointers ignored, tombstones (removals in the middle of probe chains), size and
- * stack packing limits, growth to 1M live entries, and two threads working concurrently. */
+ * unknown pointers ignored, removals in the middle of probe runs, size and stack packing
+ * limits (the side table), growth to 1M live entries, a long random run against a reference
+ * model, and threads inserting and removing concurrently, also each other's blocks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <pthread.h>
 #include <cmocka.h>
 
@@ -43,6 +46,31 @@ static void test_packing_limits(void **state)
 	assert_true(lk_heap_table_insert(0x5000, 0, 1));
 	assert_true(lk_heap_table_remove(0x5000, &size, &stack));
 	assert_int_equal(size, 0);
+	/* Around the 28-bit size limit of a packed entry, and a block that changes table when
+	 * the same pointer is inserted again with another size. */
+	static const uint64_t sizes[] = {(1ull << 28) - 1, 1ull << 28,       (1ull << 28) + 1,
+	                                 1ull << 20,       (1ull << 20) - 1, LK_HEAP_MAX_SIZE};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_true(lk_heap_table_insert(0x6000, sizes[i], 0x123456));
+		assert_true(lk_heap_table_lookup(0x6000, &size, &stack));
+		assert_int_equal(size, sizes[i]);
+		assert_int_equal(stack, 0x123456);
+		assert_int_equal(lk_heap_table_count(), 1);
+	}
+	assert_true(lk_heap_table_remove(0x6000, &size, &stack));
+	assert_false(lk_heap_table_lookup(0x6000, &size, &stack));
+	/* Pointers that do not pack: unaligned, above 2^48, the top of the address space. */
+	static const uintptr_t odd[] = {0x7001, 0x7008, 1ull << 48, 0xfffffffffffffff0ull, 1};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		assert_true(lk_heap_table_insert(odd[i], i + 1, (uint32_t)i));
+	assert_int_equal(lk_heap_table_count(), 5);
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		assert_true(lk_heap_table_remove(odd[i], &size, &stack));
+		assert_int_equal(size, i + 1);
+		assert_int_equal(stack, i);
+	}
+	assert_false(lk_heap_table_insert(0, 1, 1)); /* NULL is never a block */
+	assert_int_equal(lk_heap_table_count(), 0);
 }
 
 static void test_tombstones_keep_chains(void **state)
@@ -97,9 +125,9 @@ static void test_growth_to_a_million(void **state)
 	for (uintptr_t i = 0; i < N; i++)
 		assert_true(lk_heap_table_insert(0x7f0000000000 + i * 32, 32, 3));
 	assert_int_equal(lk_heap_table_count(), N);
-	/* 16-byte entries, at most 50% load, at least a third after growth. */
-	assert_true(lk_heap_table_bytes() >= 32ull * N);
-	assert_true(lk_heap_table_bytes() <= 48ull * N);
+	/* 12-byte entries, at most 75% full, at least 2/3 after growth (plus page rounding). */
+	assert_true(lk_heap_table_bytes() >= 16ull * N);
+	assert_true(lk_heap_table_bytes() <= 19ull * N);
 	uint64_t acc[3] = {0};
 	lk_heap_table_foreach(count_block, acc);
 	assert_int_equal(acc[0], N);
@@ -148,6 +176,214 @@ static void test_concurrent_threads(void **state)
 	assert_int_equal(lk_heap_table_count(), 0);
 }
 
+/* ---- a long random run against a reference model ---- */
+
+typedef struct {
+	uintptr_t ptr;
+	uint64_t size;
+	uint32_t stack;
+	bool live;
+} model_t;
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int cmp_model(const void *a, const void *b)
+{
+	uintptr_t x = ((const model_t *)a)->ptr, y = ((const model_t *)b)->ptr;
+	return x < y ? -1 : x > y;
+}
+
+static model_t *seen;
+static size_t n_seen;
+
+static void collect_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack)
+{
+	(void)arg;
+	seen[n_seen++] = (model_t){ptr, size, stack, true};
+}
+
+/* Addresses: mostly malloc-like (16-byte aligned, clustered as a heap is), some in a second
+ * region near the top of user space, a few that do not pack (unaligned, above 2^48). */
+static uintptr_t model_address(size_t i)
+{
+	switch (i % 16) {
+	case 0:
+		return 0x7ffff0000000ull + (i / 16) * 48;
+	case 1:
+		return 0x10000000 + i * 24 + 8; /* 8-byte aligned only */
+	case 2:
+		return (1ull << 50) + i * 16;
+	default:
+		return 0x555555560000ull + i * 32;
+	}
+}
+
+static uint64_t model_size(void)
+{
+	uint64_t r = rnd();
+	switch (r % 64) {
+	case 0:
+		return (1ull << 28) + (r >> 40); /* does not pack */
+	case 1:
+		return (1ull << 28) - 1;
+	case 2:
+		return (1ull << 41) + 3; /* clamped */
+	default:
+		return (r >> 8) % 5000;
+	}
+}
+
+static void model_check_all(model_t *m, size_t n)
+{
+	uint64_t live = 0;
+	for (size_t i = 0; i < n; i++)
+		live += m[i].live;
+	assert_int_equal(lk_heap_table_count(), live);
+	n_seen = 0;
+	seen = calloc(n + 1, sizeof(*seen));
+	assert_non_null(seen);
+	lk_heap_table_foreach(collect_block, NULL);
+	assert_int_equal(n_seen, live);
+	qsort(seen, n_seen, sizeof(*seen), cmp_model);
+	model_t *want = calloc(live + 1, sizeof(*want));
+	assert_non_null(want);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].live)
+			want[k++] = m[i];
+	qsort(want, k, sizeof(*want), cmp_model);
+	for (size_t i = 0; i < k; i++) {
+		assert_int_equal(seen[i].ptr, want[i].ptr);
+		assert_int_equal(seen[i].size, want[i].size);
+		assert_int_equal(seen[i].stack, want[i].stack);
+	}
+	free(want);
+	free(seen);
+}
+
+static void test_random_against_model(void **state)
+{
+	(void)state;
+	enum { N = 60000, OPS = 600000 };
+	model_t *m = calloc(N, sizeof(*m));
+	assert_non_null(m);
+	for (size_t i = 0; i < N; i++)
+		m[i].ptr = model_address(i);
+	/* Three phases: fill towards N (growth), churn at a high load (removals inside probe
+	 * runs, same addresses reused), then drain most of it. */
+	for (int phase = 0; phase < 3; phase++) {
+		unsigned insert_pct = phase == 0 ? 80 : phase == 1 ? 50 : 15;
+		for (int op = 0; op < OPS / 3; op++) {
+			/* A window of addresses that slides with op makes reuse likely. */
+			size_t i = (size_t)(rnd() % (N / 2)) + (size_t)op * (N / 2) / (OPS / 3);
+			model_t *e = &m[i % N];
+			uint64_t size;
+			uint32_t stack;
+			unsigned r = (unsigned)(rnd() % 100);
+			if (r < insert_pct) {
+				/* Insert; of a live pointer this replaces it. */
+				uint64_t want = model_size();
+				uint32_t st = (uint32_t)(rnd() & 0xffffff);
+				assert_true(lk_heap_table_insert(e->ptr, want, st));
+				e->live = true;
+				e->size = want > LK_HEAP_MAX_SIZE ? LK_HEAP_MAX_SIZE : want;
+				e->stack = st;
+			} else if (r < 97) {
+				bool got = lk_heap_table_remove(e->ptr, &size, &stack);
+				assert_int_equal(got, e->live);
+				if (got) {
+					assert_int_equal(size, e->size);
+					assert_int_equal(stack, e->stack);
+				}
+				e->live = false;
+			} else {
+				bool got = lk_heap_table_lookup(e->ptr, &size, &stack);
+				assert_int_equal(got, e->live);
+				if (got) {
+					assert_int_equal(size, e->size);
+					assert_int_equal(stack, e->stack);
+				}
+			}
+			if (op % 50000 == 0)
+				model_check_all(m, N);
+		}
+		model_check_all(m, N);
+	}
+	/* Every entry is reachable by lookup, and removing all empties the table. */
+	for (size_t i = 0; i < N; i++) {
+		uint64_t size;
+		uint32_t stack;
+		assert_int_equal(lk_heap_table_lookup(m[i].ptr, &size, &stack), m[i].live);
+		assert_int_equal(lk_heap_table_remove(m[i].ptr, &size, &stack), m[i].live);
+	}
+	assert_int_equal(lk_heap_table_count(), 0);
+	assert_true(lk_heap_table_bytes() > 0);
+	free(m);
+}
+
+/* ---- threads freeing each other's blocks ---- */
+
+enum { XT_THREADS = 4, XT_BLOCKS = 50000, XT_ROUNDS = 6 };
+static pthread_barrier_t xt_barrier;
+
+typedef struct {
+	int id;
+	int errors;
+} xt_worker_t;
+
+static uintptr_t xt_ptr(int owner, int round, uintptr_t i)
+{
+	return 0x600000000000ull + ((uintptr_t)owner << 32) + ((uintptr_t)round << 24) + i * 16;
+}
+
+static void *xt_run(void *arg)
+{
+	xt_worker_t *w = arg;
+	uint64_t size;
+	uint32_t stack;
+	for (int round = 0; round < XT_ROUNDS; round++) {
+		for (uintptr_t i = 0; i < XT_BLOCKS; i++)
+			w->errors += !lk_heap_table_insert(xt_ptr(w->id, round, i), i * 7,
+			                                   (uint32_t)(w->id * 100 + round));
+		pthread_barrier_wait(&xt_barrier);
+		/* Remove the next thread's blocks while it removes ours. */
+		int other = (w->id + 1) % XT_THREADS;
+		for (uintptr_t i = 0; i < XT_BLOCKS; i++) {
+			if (!lk_heap_table_remove(xt_ptr(other, round, i), &size, &stack) ||
+			    size != i * 7 || stack != (uint32_t)(other * 100 + round))
+				w->errors++;
+		}
+		pthread_barrier_wait(&xt_barrier);
+	}
+	return NULL;
+}
+
+static void test_cross_thread_removes(void **state)
+{
+	(void)state;
+	xt_worker_t w[XT_THREADS];
+	pthread_t t[XT_THREADS];
+	pthread_barrier_init(&xt_barrier, NULL, XT_THREADS);
+	for (int i = 0; i < XT_THREADS; i++) {
+		w[i] = (xt_worker_t){.id = i};
+		pthread_create(&t[i], NULL, xt_run, &w[i]);
+	}
+	for (int i = 0; i < XT_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].errors, 0);
+	}
+	pthread_barrier_destroy(&xt_barrier);
+	assert_int_equal(lk_heap_table_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +392,8 @@ int main(void)
 	    cmocka_unit_test(test_tombstones_keep_chains),
 	    cmocka_unit_test(test_growth_to_a_million),
 	    cmocka_unit_test(test_concurrent_threads),
+	    cmocka_unit_test(test_random_against_model),
+	    cmocka_unit_test(test_cross_thread_removes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
