@@ -68,7 +68,7 @@ static int lk_ppid;
 static uint32_t lk_proc_flags;
 static int lk_process_emitted;
 static uint32_t lk_stacks_emitted;
-static trace_buf_t lk_buf, lk_bbuf;
+static trace_buf_t lk_buf;
 
 static int lk_snap_lock_word;
 static int lk_wake_word;      /* futex: bumped to wake the writer */
@@ -83,24 +83,39 @@ static int lk_thread_lazy;
 
 #define LK_ALONE_CHECK_NS 200000000ull /* how often the writer checks it is the last thread */
 
-static void lk_snap_lock(void)
-{
-	while (__atomic_exchange_n(&lk_snap_lock_word, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&lk_snap_lock_word, __ATOMIC_RELAXED))
-			sched_yield();
-}
-
-static void lk_snap_unlock(void)
-{
-	__atomic_store_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE);
-}
-
 static long lk_futex(int *w, int op, int val, const struct timespec *ts)
 {
 	int saved = errno;
 	long r = syscall(SYS_futex, w, op, val, ts, NULL, 0);
 	errno = saved;
 	return r;
+}
+
+/* 0 free, 1 held, 2 held with sleepers. A few yields first (snapshots are short), then
+ * FUTEX_WAIT: a final snapshot of a big heap holds the lock for seconds (the reachability
+ * scan), and a waiter that kept yielding burned a core meanwhile (live_sites with 4M live
+ * blocks spent 15 s of system time in sched_yield at exit). */
+static void lk_snap_lock(void)
+{
+	int c = 0;
+	if (__atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
+	                                __ATOMIC_RELAXED))
+		return;
+	for (int i = 0; i < 64; i++) {
+		sched_yield();
+		c = 0;
+		if (__atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			return;
+	}
+	while (__atomic_exchange_n(&lk_snap_lock_word, 2, __ATOMIC_ACQUIRE) != 0)
+		lk_futex(&lk_snap_lock_word, FUTEX_WAIT_PRIVATE, 2, NULL);
+}
+
+static void lk_snap_unlock(void)
+{
+	if (__atomic_exchange_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE) == 2)
+		lk_futex(&lk_snap_lock_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 void lk_writer_wake(void)
@@ -303,18 +318,52 @@ static void lk_emit_stacks(trace_buf_t *b, uint32_t upto)
 	lk_stacks_emitted = upto;
 }
 
-static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+/* The final snapshot's BLOCK records go out in chunks of about this many raw bytes, so a heap
+ * of millions of live blocks needs no buffer of its size (nor a chunk past the format's
+ * 256 MiB limit). */
+#define LK_BLOCK_CHUNK (4u << 20)
+
+typedef struct {
+	trace_buf_t *b;
+	uint32_t max_stack;
+	int write_err;
+} lk_blocks_t;
+
+static void lk_blocks_max(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
+                          uint32_t flags)
 {
-	uint32_t *max = ((void **)arg)[1];
-	trace_buf_t *b = ((void **)arg)[0];
+	(void)ptr, (void)size, (void)flags;
+	lk_blocks_t *bl = arg;
+	if (stack_id > bl->max_stack)
+		bl->max_stack = stack_id;
+}
+
+static void lk_blocks_max_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
+	lk_blocks_max(arg, ptr, size, stack_id, 0);
+}
+
+static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
+                          uint32_t flags)
+{
+	lk_blocks_t *bl = arg;
+	trace_buf_t *b = bl->b;
 	size_t rec = trace_rec_begin(b, TRACE_TAG_BLOCK);
 	trace_put_u(b, ptr);
 	trace_put_u(b, size);
 	trace_put_u(b, stack_id);
-	trace_put_u(b, lk_reach_flags(ptr)); /* 0 when the scan could not run */
+	trace_put_u(b, flags);
 	trace_rec_end(b, rec);
-	if (stack_id > *max)
-		*max = stack_id;
+	if (b->len >= LK_BLOCK_CHUNK && !b->err && !bl->write_err) {
+		bl->write_err = lk_tracefile_write_chunk(b->data, b->len) != 0;
+		b->len = 0;
+	}
+}
+
+/* Not scanned (no reachability scan ran): flags 0. */
+static void lk_emit_block_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
+	lk_emit_block(arg, ptr, size, stack_id, 0);
 }
 
 /* Snapshot lock held. Drains, builds one chunk and writes it. */
@@ -329,23 +378,17 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	if (!lk_process_emitted)
 		lk_emit_process(b);
 	uint32_t upto = lk_stack_table_count();
+	lk_blocks_t blocks = {.b = b};
+	int scanned = 0;
 	if (flags & TRACE_SNAP_FINAL) {
-		/* BLOCKs first into their own buffer: a block may name a stack interned after
-		 * `upto`, and every STACK must precede the SNAPSHOT. */
-		lk_bbuf.len = 0;
-		lk_bbuf.err = 0;
-		uint32_t max = 0;
-		void *arg[2] = {&lk_bbuf, &max};
 		/* BLOCK.flags: reachable or not (preload/reach.c). Nothing live (the usual short
-		 * child): no roots to read. */
-		int scan = lk_heap_table_count() > 0;
-		if (scan)
-			lk_reach_scan();
-		lk_heap_table_foreach(lk_emit_block, arg);
-		if (scan)
-			lk_reach_release();
-		if (max > upto)
-			upto = max;
+		 * child): no roots to read. A block may name a stack interned after `upto`, and
+		 * every STACK must precede the records that use it: find the largest first. */
+		scanned = lk_heap_table_count() > 0 && lk_reach_scan() == 0;
+		if (!scanned || !lk_reach_foreach(lk_blocks_max, &blocks))
+			lk_heap_table_foreach(lk_blocks_max_table, &blocks);
+		if (blocks.max_stack > upto)
+			upto = blocks.max_stack;
 	}
 	lk_emit_stacks(b, upto);
 	int final = (flags & TRACE_SNAP_FINAL) != 0;
@@ -381,10 +424,11 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	}
 	lk_dirty_n = 0;
 	if (final) {
-		if (trace_buf_reserve(b, lk_bbuf.len) == 0 && !lk_bbuf.err) {
-			memcpy(b->data + b->len, lk_bbuf.data, lk_bbuf.len);
-			b->len += lk_bbuf.len;
-		}
+		/* BLOCKs follow the final SNAPSHOT, in its chunk and the chunks after it; END is
+		 * in the last. Address order when the scan ran (no lookup per block). */
+		if (!scanned || !lk_reach_foreach(lk_emit_block, &blocks))
+			lk_heap_table_foreach(lk_emit_block_table, &blocks);
+		lk_reach_release();
 		rec = trace_rec_begin(b, TRACE_TAG_END);
 		trace_put_u(b, now - lk_t0);
 		trace_put_u(b, (uint64_t)end_reason);
@@ -562,7 +606,6 @@ void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
 	lk_buf.grow = lk_buf_grow;
-	lk_bbuf.grow = lk_buf_grow;
 	lk_ring_wake_fn = lk_writer_ring_wake;
 }
 
