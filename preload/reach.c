@@ -25,6 +25,12 @@
 #include "sys.h"
 #include "trace_format.h"
 
+/* marked[]: 0 not reached, PENDING reached but not scanned yet, SCANNED. */
+enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
+/* Mark stack entries (4 bytes each). Reached blocks that do not fit stay PENDING and are
+ * found again by a pass over the array: memory at exit does not grow by 4 bytes a block. */
+#define LK_REACH_STACK_MAX (64u * 1024)
+
 typedef struct {
 	uintptr_t addr;
 	uint64_t packed; /* size << 24 | stack id (sizes are at most 40 bits in the table) */
@@ -46,6 +52,8 @@ struct lk_reach_state {
 	uint32_t *stack; /* mark stack of block indices */
 	size_t sp;
 	size_t marked_bytes, stack_bytes;
+	size_t stack_cap; /* the mark stack is bounded: past it, blocks stay PENDING */
+	int overflow;     /* some PENDING block is not on the stack */
 	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
 	uint8_t *bounce;
 	int ran;
@@ -157,8 +165,11 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
 		memcpy(&v, buf + off, sizeof(v));
 		long i = lk_reach_find(v);
 		if (i >= 0 && !lk_rs->marked[i]) {
-			lk_rs->marked[i] = 1;
-			lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+			lk_rs->marked[i] = LK_MARK_PENDING;
+			if (lk_rs->sp < lk_rs->stack_cap)
+				lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+			else
+				lk_rs->overflow = 1; /* found again by lk_reach_refill */
 		}
 	}
 }
@@ -189,7 +200,7 @@ static void lk_reach_range(uintptr_t start, size_t len)
  * (a system call per block was most of the time at exit with millions of live blocks); the
  * call stops at the first block it cannot read, which is then done alone, page by page. */
 #define LK_REACH_IOV 256
-static void lk_reach_drain(void)
+static void lk_reach_drain_stack(void)
 {
 	struct iovec local[LK_REACH_IOV], remote[LK_REACH_IOV];
 	while (lk_rs->sp) {
@@ -199,14 +210,16 @@ static void lk_reach_drain(void)
 			size_t len = (size_t)lk_reach_size(b) & ~(sizeof(uintptr_t) - 1);
 			if ((b->addr & (sizeof(uintptr_t) - 1)) || total + len > LK_REACH_BOUNCE)
 				break; /* unaligned or large: scanned alone below */
-			lk_rs->sp--;
+			lk_rs->marked[lk_rs->stack[--lk_rs->sp]] = LK_MARK_SCANNED;
 			local[k] = (struct iovec){lk_rs->bounce + total, len};
 			remote[k] = (struct iovec){(void *)b->addr, len};
 			total += len;
 			k++;
 		}
 		if (k == 0) {
-			const lk_reach_block_t *b = &lk_rs->blocks[lk_rs->stack[--lk_rs->sp]];
+			uint32_t idx = lk_rs->stack[--lk_rs->sp];
+			lk_rs->marked[idx] = LK_MARK_SCANNED;
+			const lk_reach_block_t *b = &lk_rs->blocks[idx];
 			lk_reach_range(b->addr, (size_t)lk_reach_size(b));
 			continue;
 		}
@@ -230,6 +243,30 @@ static void lk_reach_drain(void)
 			off += len;
 		}
 	}
+}
+
+/* After an overflow: puts PENDING blocks back on the stack, as many as fit. */
+static void lk_reach_refill(void)
+{
+	lk_rs->overflow = 0;
+	for (size_t i = 0; i < lk_rs->n; i++) {
+		if (lk_rs->marked[i] != LK_MARK_PENDING)
+			continue;
+		if (lk_rs->sp == lk_rs->stack_cap) {
+			lk_rs->overflow = 1;
+			return;
+		}
+		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+	}
+}
+
+static void lk_reach_drain(void)
+{
+	do {
+		lk_reach_drain_stack();
+		if (lk_rs->overflow)
+			lk_reach_refill();
+	} while (lk_rs->sp);
 }
 
 static int lk_reach_phdr(struct dl_phdr_info *info, size_t size, void *arg)
@@ -418,10 +455,12 @@ int lk_reach_scan(void)
 	memset(lk_rs, 0, sizeof(*lk_rs));
 	lk_rs->pid = lk_sys_getpid();
 	uint64_t count = lk_heap_table_count();
-	lk_rs->cap = (size_t)(count + count / 8 + 1024);
+	/* Slack for blocks other threads add between the count and the copy. */
+	lk_rs->cap = (size_t)(count + count / 64 + 1024);
+	lk_rs->stack_cap = lk_rs->cap < LK_REACH_STACK_MAX ? lk_rs->cap : LK_REACH_STACK_MAX;
 	lk_rs->blocks_bytes = lk_rs->cap * sizeof(lk_reach_block_t);
 	lk_rs->marked_bytes = lk_rs->cap;
-	lk_rs->stack_bytes = lk_rs->cap * sizeof(uint32_t);
+	lk_rs->stack_bytes = lk_rs->stack_cap * sizeof(uint32_t);
 	lk_rs->blocks = lk_reach_map(lk_rs->blocks_bytes);
 	lk_rs->marked = lk_reach_map(lk_rs->marked_bytes);
 	lk_rs->stack = lk_reach_map(lk_rs->stack_bytes);
