@@ -231,8 +231,11 @@ __attribute__((constructor)) static void lk_init(void)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();
 	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
-	atexit(lk_on_exit);
-	at_quick_exit(lk_on_exit);
+	/* Both only fail when glibc cannot allocate the handler's slot: then the trace keeps
+	 * the last periodic snapshot and has no END, as after _exit. */
+	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
+		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
+		        NULL, NULL);
 	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
 	lk_signal_install(SIGTERM, lk_on_fatal_signal);
 	lk_signal_install(SIGINT, lk_on_fatal_signal);
