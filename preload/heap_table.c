@@ -59,15 +59,25 @@ _Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
 
 static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)));
 
-/* The shard comes from the top 8 bits, the home slot from the 32 below them. */
+/* The home slot comes from bits 24..55 of the hash, the shard from its top 4 bits and the
+ * pointer's region (below). */
 static inline uint64_t lk_heap_hash(uintptr_t ptr)
 {
 	return (uint64_t)(ptr >> 4) * 0x9e3779b97f4a7c15ull;
 }
 
-static inline lk_heap_shard_t *lk_heap_shard(uint64_t h)
+/* Shards are grouped by address: the 64 MiB region (ptr >> 26) picks one of 16 groups of 16,
+ * the hash a shard in it. glibc serves each arena from its own 64 MiB-aligned heaps and a
+ * thread sticks to its arena, so a thread's blocks live in its group's shards, and two
+ * threads write the same shard lines mostly when one frees a block of the other's. A
+ * single-threaded heap smaller than a region is in 16 shards whose headers stay in cache
+ * (python3 under full tracking: 13% less CPU than with the shard from the hash alone).
+ * Placing blocks by page inside a shard, for locality, was tried and dropped: dense pages
+ * make long probe runs, and random frees over 2 M live 16-byte blocks took twice as long. */
+static inline lk_heap_shard_t *lk_heap_shard(uintptr_t ptr, uint64_t h)
 {
-	return &lk_heap_shards[h >> 56];
+	uint64_t region = (uint64_t)(ptr >> 26) * 0x9e3779b97f4a7c15ull;
+	return &lk_heap_shards[(region >> 60) << 4 | h >> 60];
 }
 
 static inline uint32_t lk_heap_home(uint64_t h, uint32_t cap)
@@ -303,7 +313,7 @@ static __attribute__((noinline)) bool lk_heap_insert_slow_locked(lk_heap_shard_t
 bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
 {
 	uint64_t h = lk_heap_hash(ptr);
-	lk_heap_shard_t *s = lk_heap_shard(h);
+	lk_heap_shard_t *s = lk_heap_shard(ptr, h);
 	if (size > LK_HEAP_MAX_SIZE)
 		size = LK_HEAP_MAX_SIZE;
 	stack_id &= 0xffffff;
@@ -340,7 +350,7 @@ static __attribute__((noinline)) bool lk_heap_get_side_locked(lk_heap_shard_t *s
 static inline bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id, bool remove)
 {
 	uint64_t h = lk_heap_hash(ptr);
-	lk_heap_shard_t *s = lk_heap_shard(h);
+	lk_heap_shard_t *s = lk_heap_shard(ptr, h);
 	bool found = false;
 	lk_heap_lock(s);
 	if (lk_heap_ptr_packs(ptr) && s->cap) {
