@@ -40,12 +40,14 @@ static inline bool lk_sample_take(size_t size)
 
 /* By address, not by a hash of it: blocks that are near each other in the heap share filter
  * cache lines, so free() touches the filter where malloc's own bookkeeping is already warm
- * (a hashed slot was a cache miss on nearly every free: 70% of the sampled free path).
- * Allocations are at least 16 bytes apart; addresses 4 MiB apart share a slot, which only
- * costs a table lookup when one of them is sampled. */
+ * (a hashed slot was a cache miss on nearly every free: 70% of the sampled free path). A slot
+ * covers 256 bytes of address space, so a heap of a few MB needs a few KB of filter lines
+ * (with a slot per 16 bytes the filter load was still 60% of free() under malloc churn); an
+ * unsampled block that starts in the 256 bytes of a live sampled one, or 64 MiB away, costs
+ * one table lookup (about 1 free in 2000 at LEAK_SAMPLE=524288). */
 static inline uint32_t lk_sample_filter_slot(uintptr_t ptr)
 {
-	return (uint32_t)(ptr >> 4) & ((1u << LK_SAMPLE_FILTER_BITS) - 1);
+	return (uint32_t)(ptr >> 8) & ((1u << LK_SAMPLE_FILTER_BITS) - 1);
 }
 
 /* A sampled block becomes live / leaves. Any thread. */
