@@ -14,7 +14,7 @@
 #   BENCH_TIME_LIMIT       seconds; start no new round after this long (default 0: no limit)
 #   BENCH_QUICK=1          1 round, small inputs, no heaptrack/memcheck/perf: `make check` smoke test
 #   BENCH_ONLY             space-separated workload names (default: all)
-#   BENCH_EXTRA            runs for the memory/threads/sampling targets (set empty to skip)
+#   BENCH_EXTRA            runs for the memory/threads/sampling/fork targets (set empty to skip)
 #   BENCH_SAMPLE           LEAK_SAMPLE of the sampled column (default 524288)
 #   BENCH_OUT              output directory (default $BUILD/bench)
 #   BENCH_TIME             GNU time, for peak RSS and CPU time (default /usr/bin/time)
@@ -83,7 +83,7 @@ ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
 WL=${BENCH_ONLY:-$ALL_WL}
 # Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
 # only (BENCH_EXTRA= turns them off).
-EXTRA_WL=${BENCH_EXTRA-xthread_1t live_big live_small}
+EXTRA_WL=${BENCH_EXTRA-xthread_1t live_big live_small fork_nofollow}
 
 # Sets CMD (argv), ENVV (extra environment) and STDIN for workload $1.
 workload() {
@@ -98,6 +98,10 @@ workload() {
 	live_small) CMD=("$OUT/live_sites" "$LIVE_SMALL") ;;
 	fd_churn) CMD=("$OUT/fd_churn" "$OUT/fd_target.bin" "$FD_ITERS") ;;
 	fork_thread) CMD=("$OUT/fork_thread" "$FORKS" "$THREADS") ;;
+	fork_nofollow) # fork_thread with children untraced, as heaptrack leaves them
+		CMD=("$OUT/fork_thread" "$FORKS" "$THREADS")
+		ENVV=(LEAK_FOLLOW_FORK=0)
+		;;
 	python3)
 		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
 		ENVV=(PYTHONMALLOC=malloc)
@@ -346,11 +350,11 @@ median() {
 col() {
 	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $2 == t && $3 == w && $7 == 0 { print $c }' "$RAW"
 }
-# ratio TOOL WL [COLUMN]: median over rounds of wall(tool)/wall(native) from the same round
-# (COLUMN 8: CPU time instead of wall)
+# ratio TOOL WL [COLUMN] [BASE]: median over rounds of wall(tool)/wall(BASE, default native)
+# from the same round (COLUMN 8: CPU time instead of wall)
 ratio() {
-	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" 'NR > 1 && $3 == w && $7 == 0 {
-		if ($2 == "native") n[$1] = $c; else if ($2 == t) x[$1] = $c }
+	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" -v b="${4:-native}" 'NR > 1 && $3 == w && $7 == 0 {
+		if ($2 == b) n[$1] = $c; else if ($2 == t) x[$1] = $c }
 		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
 }
 # cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
@@ -436,6 +440,14 @@ if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" xthread_1t "* ]] && [[ " $WL "
 				(t == "full" ? (b <= a * 1.15 ? "; target: does not grow: met (within 15%)" : "; target: does not grow: NOT met") : "") }')")
 	done
 fi
+if [[ " $EXTRA_WL " == *" fork_nofollow "* ]]; then
+	fnf=$(ratio full fork_nofollow) snf=$(ratio sampled fork_nofollow) hft=$(ratio heaptrack fork_thread)
+	if [ -n "$fnf" ]; then
+		OTHER+=("$(awk -v f="$fnf" -v s="$snf" -v h="$hft" 'BEGIN {
+			printf "fork+thread churn with LEAK_FOLLOW_FORK=0 (children not traced, as under heaptrack): full %.2fx, sampled %s native", f, (s == "" ? "n/a" : sprintf("%.2fx", s))
+			if (h != "") printf "; the fork_thread target (<= %.2fx): %s", 1 + (h - 1) / 3, (f - 1 <= (h - 1) / 3 ? "met" : "NOT met") }')")
+	fi
+fi
 if [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.truth.tsv" ]; then
 	OTHER+=("$(awk -v d="$(stat_field full.live_big dropped)" 'FNR == NR { truth[$1] = $2; next }
 		{ if (truth[$1] == $2) ok++; n++ }
@@ -459,13 +471,14 @@ fi
 	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $DONE_ROUNDS of $ROUNDS, memcheck rounds: $MC_ROUNDS (cut at ${MC_LIMIT} s CPU)$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
 	echo
 	echo "Median wall time natively; for each tool the median over rounds of its wall time divided by"
-	echo "the native run of the same round, and its median wall. ovh/ht = (full - 1) / (heaptrack - 1);"
+	echo "the native run of the same round, and its median wall. full/ht: median of full's wall time"
+	echo "divided by heaptrack's in the same round. ovh/ht = (full - 1) / (heaptrack - 1);"
 	echo "the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
 	echo "A sampled cell marked \"not implemented\" ran with LEAK_SAMPLE=$SAMPLE but its trace says"
 	echo "sample_bytes 0: the preload ignored the variable and tracked everything."
 	echo
-	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | ovh/ht | full target | sampled target |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | full/ht | ovh/ht | full target | sampled target |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	for wl in $WL; do
 		fx=$(ratio full "$wl")
 		sx=$(ratio sampled "$wl")
@@ -486,9 +499,11 @@ fi
 			fi
 			;;
 		esac
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" "$(cell native "$wl")" \
+		fh=$(ratio full "$wl" 4 heaptrack)
+		[ -z "$fh" ] || fh=$(awk -v r="$fh" 'BEGIN { printf "%.2f", r }')
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" "$(cell native "$wl")" \
 			"$(cell full "$wl")" "$(cell sampled "$wl")" "$(cell heaptrack "$wl")" \
-			"$(cell memcheck "$wl")" "$ovh" "$tgt" "$stgt"
+			"$(cell memcheck "$wl")" "${fh:-n/a}" "$ovh" "$tgt" "$stgt"
 	done
 	echo
 	if [ -n "$GNU_TIME" ]; then
