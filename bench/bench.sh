@@ -419,26 +419,30 @@ stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 # --- other targets: bookkeeping per live block, cost per event from 1 to 2 threads, sampling
 # accuracy per site ----------------------------------------------------------------------------
 OTHER=()
+# per_block TOOL WHEN NB FB NS FS: bookkeeping bytes per live block from RSS in KB (native and
+# TOOL at live_big, then at live_small); the difference of the differences leaves out what does
+# not grow with the heap. Prints nothing if a figure is missing.
+per_block() {
+	local bb=${LIVE_BLOCKS[live_big]:-} bs=${LIVE_BLOCKS[live_small]:-}
+	[ -n "$3" ] && [ -n "$4" ] && [ -n "$5" ] && [ -n "$6" ] && [ -n "$bb" ] && [ -n "$bs" ] || return 0
+	awk -v t="$1" -v when="$2" -v nb="$3" -v fb="$4" -v ns="$5" -v fs="$6" -v bb="$bb" -v bs="$bs" 'BEGIN {
+		per = ((fb - nb) - (fs - ns)) * 1024 / (bb - bs)
+		printf "bookkeeping per live block %s, %s: %.1f bytes (RSS over native: %.0f MB at %d live blocks, %.0f MB at %d)%s\n",
+			when, t, per, (fb - nb) / 1024, bb, (fs - ns) / 1024, bs,
+			(t == "full" ? (per <= 32 ? "; target <= 32: met" : "; target <= 32: NOT met") : "") }'
+}
+# hwm TOOL.WL: median VmHWM that live_sites printed before exit
+hwm() { tr ' ' '\n' <<<"${HWM[$1]:-}" | grep -E '^[0-9]+$' | median; }
 if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" live_big "* ]] && [[ " $EXTRA_WL " == *" live_small "* ]]; then
 	for t in full sampled; do
-		nb=$(col 5 native live_big | median) fb=$(col 5 "$t" live_big | median)
-		ns=$(col 5 native live_small | median) fs=$(col 5 "$t" live_small | median)
-		bb=${LIVE_BLOCKS[live_big]:-} bs=${LIVE_BLOCKS[live_small]:-}
-		if [ -n "$nb" ] && [ -n "$fb" ] && [ -n "$ns" ] && [ -n "$fs" ] && [ -n "$bb" ] && [ -n "$bs" ]; then
-			OTHER+=("$(awk -v nb="$nb" -v fb="$fb" -v ns="$ns" -v fs="$fs" -v bb="$bb" -v bs="$bs" -v t="$t" 'BEGIN {
-				per = ((fb - nb) - (fs - ns)) * 1024 / (bb - bs)
-				printf "bookkeeping per live block at peak, %s: %.1f bytes (peak RSS over native: %.0f MB at %d live blocks, %.0f MB at %d)%s",
-					t, per, (fb - nb) / 1024, bb, (fs - ns) / 1024, bs,
-					(t == "full" ? (per <= 32 ? "; target <= 32: met" : "; target <= 32: NOT met") : "") }')")
-		fi
-		hm() { tr ' ' '\n' <<<"${HWM[$1]:-}" | grep -E '^[0-9]+$' | median; }
-		nb=$(hm native.live_big) fb=$(hm "$t.live_big") ns=$(hm native.live_small) fs=$(hm "$t.live_small")
-		if [ -n "$nb" ] && [ -n "$fb" ] && [ -n "$ns" ] && [ -n "$fs" ] && [ -n "$bb" ] && [ -n "$bs" ]; then
-			OTHER+=("$(awk -v nb="$nb" -v fb="$fb" -v ns="$ns" -v fs="$fs" -v bb="$bb" -v bs="$bs" -v t="$t" 'BEGIN {
-				per = ((fb - nb) - (fs - ns)) * 1024 / (bb - bs)
-				printf "bookkeeping per live block while running, %s: %.1f bytes (peak RSS before exit, so without the reachability scan at exit)%s",
-					t, per, (t == "full" ? (per <= 32 ? "; target <= 32: met" : "; target <= 32: NOT met") : "") }')")
-		fi
+		l=$(per_block "$t" "at peak (exit, with the reachability scan)" \
+			"$(col 5 native live_big | median)" "$(col 5 "$t" live_big | median)" \
+			"$(col 5 native live_small | median)" "$(col 5 "$t" live_small | median)")
+		[ -z "$l" ] || OTHER+=("$l")
+		l=$(per_block "$t" "while running (peak before exit)" \
+			"$(hwm native.live_big)" "$(hwm "$t.live_big")" \
+			"$(hwm native.live_small)" "$(hwm "$t.live_small")")
+		[ -z "$l" ] || OTHER+=("$l")
 	done
 fi
 if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" xthread_1t "* ]] && [[ " $WL " == *" xthread "* ]]; then
