@@ -56,6 +56,10 @@ typedef struct {
 
 static lk_fd_entry_t *lk_fd_tab;
 static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
+/* Entries ever written or locked, so a forked child visits only those; lk_fd_used_words is
+ * one past the highest word with a bit set. */
+static uint64_t lk_fd_used[LK_FD_MAX / 64];
+static int lk_fd_used_words;
 static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed */
 static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
@@ -91,6 +95,19 @@ static void lk_fd_mark_dirty(int fd)
 	__atomic_fetch_or(&lk_fd_dirty[fd / 64], 1ull << (fd % 64), __ATOMIC_RELEASE);
 }
 
+/* Before an entry is first locked or written (one load once it was). */
+static void lk_fd_note_used(int fd)
+{
+	uint64_t bit = 1ull << (fd % 64);
+	if (__atomic_load_n(&lk_fd_used[fd / 64], __ATOMIC_RELAXED) & bit)
+		return;
+	__atomic_fetch_or(&lk_fd_used[fd / 64], bit, __ATOMIC_RELAXED);
+	int w = __atomic_load_n(&lk_fd_used_words, __ATOMIC_RELAXED);
+	while (w <= fd / 64 && !__atomic_compare_exchange_n(&lk_fd_used_words, &w, fd / 64 + 1, 1,
+	                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Entry for fd, or NULL when the table is absent or fd is out of range. */
 static lk_fd_entry_t *lk_fd_entry(int fd)
 {
@@ -98,6 +115,7 @@ static lk_fd_entry_t *lk_fd_entry(int fd)
 		return NULL;
 	if (fd >= LK_FD_MAX)
 		return NULL;
+	lk_fd_note_used(fd);
 	return &lk_fd_tab[fd];
 }
 
@@ -422,6 +440,7 @@ void lk_fd_mark_internal(int fd)
 	/* If it was recorded (scanned as inherited before being marked), drop it silently:
 	 * it was never the program's. */
 	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+		lk_fd_note_used(fd);
 		lk_fd_entry_t *e = &lk_fd_tab[fd];
 		lk_spin_lock(&e->lock);
 		e->open = 0;
@@ -558,18 +577,22 @@ void lk_fd_emit_reset(void)
 			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
 		return;
-	int hw = __atomic_load_n(&lk_fd_hiwater, __ATOMIC_RELAXED);
-	for (int i = 0; i < hw; i++) {
-		lk_fd_entry_t *e = &lk_fd_tab[i];
-		/* Written only where they differ: a forked child's pages stay shared with the
-		 * parent's unless something in them changes. */
-		if (e->lock)
-			e->lock = 0;
-		if (e->emitted_gen)
-			e->emitted_gen = 0;
-		if (e->open) {
-			e->flags |= TRACE_FD_FORKED;
-			lk_fd_mark_dirty(i);
+	/* Only entries ever used: reading the others (below the high-water mark of a sparse
+	 * table, say a lone inherited fd 255) would fault in zero pages in every child. */
+	for (int w = 0; w < lk_fd_used_words; w++) {
+		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
+			int i = w * 64 + __builtin_ctzll(bits);
+			lk_fd_entry_t *e = &lk_fd_tab[i];
+			/* Written only where they differ: a forked child's pages stay shared with
+			 * the parent's unless something in them changes. */
+			if (e->lock)
+				e->lock = 0;
+			if (e->emitted_gen)
+				e->emitted_gen = 0;
+			if (e->open) {
+				e->flags |= TRACE_FD_FORKED;
+				lk_fd_mark_dirty(i);
+			}
 		}
 	}
 }

@@ -96,10 +96,11 @@ static pid_t lk_fork_as(const char *api)
 	pid_t pid = fn();
 	if (pid > 0) {
 		lk_rec_spawn(pid, api, NULL, autoreap, NULL);
-	} else if (pid == 0) {
+	} else if (pid == 0 && !lk_disabled) {
 		/* The child: its own children and threads start empty, its temp files are the
 		 * parent's; descriptors stay, and go into its new trace (init.c's atfork child
-		 * handler already asked for that through lk_fd_emit_reset). */
+		 * handler already asked for that through lk_fd_emit_reset). An untraced child
+		 * (LEAK_FOLLOW_FORK=0) never reads these tables again: they are left alone. */
 		int saved = errno;
 		lk_fd_on_fork_child();
 		lk_proc_on_fork_child();
