@@ -82,7 +82,7 @@ $(B)/obj/preload/%.o: preload/%.c | deps
 $(B)/libleak.so: $(PRELOAD_OBJ) preload/libleak.map
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=preload/libleak.map \
-		-Wl,-z,defs -Wl,-z,nodelete $(PRELOAD_LIBS)
+		-Wl,-z,defs -Wl,-z,nodelete -Wl,-z,now $(PRELOAD_LIBS)
 
 $(B)/preload-core.a: $(PRELOAD_CORE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
