@@ -54,6 +54,12 @@ typedef struct {
 	char pad[64 - 40];
 } lk_heap_shard_t;
 
+/* The arrays are left out of forked children (MADV_DONTFORK): a child starts with an empty
+ * table anyway, and so fork copies none of it and the parent's writes after a fork take no
+ * copy-on-write faults. Only if that failed for some array does a fork have to take every
+ * shard's lock (so the child sees consistent arrays to unmap). */
+static int lk_heap_inherited;
+
 _Static_assert(sizeof(lk_heap_entry_t) == 12, "12-byte entries");
 _Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
 
@@ -149,9 +155,12 @@ static bool lk_main_grow_locked(lk_heap_shard_t *s)
 	if (bytes / sizeof(lk_heap_entry_t) > UINT32_MAX / 2)
 		return false;
 	uint32_t cap = (uint32_t)(bytes / sizeof(lk_heap_entry_t));
-	lk_heap_entry_t *slots = lk_sys_mmap(bytes);
+	bool kept;
+	lk_heap_entry_t *slots = lk_sys_mmap_private(bytes, &kept);
 	if (!slots)
 		return false;
+	if (!kept)
+		__atomic_store_n(&lk_heap_inherited, 1, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < s->cap; i++) {
 		const lk_heap_entry_t *e = &s->slots[i];
 		uint64_t key = lk_entry_lo(e) & LK_KEY_MASK;
@@ -234,9 +243,12 @@ static bool lk_side_insert_locked(lk_heap_shard_t *s, uintptr_t ptr, uint64_t pa
 {
 	if ((uint64_t)(s->side_live + 1) * 2 > s->side_cap) {
 		uint32_t cap = s->side_cap ? s->side_cap * 2 : (uint32_t)LK_SIDE_MIN;
-		lk_heap_side_t *side = lk_sys_mmap((size_t)cap * sizeof(*side));
+		bool kept;
+		lk_heap_side_t *side = lk_sys_mmap_private((size_t)cap * sizeof(*side), &kept);
 		if (!side)
 			return false;
+		if (!kept)
+			__atomic_store_n(&lk_heap_inherited, 1, __ATOMIC_RELAXED);
 		for (uint32_t i = 0; i < s->side_cap; i++)
 			if (s->side[i].ptr)
 				lk_side_place(side, cap - 1, s->side[i]);
@@ -421,29 +433,44 @@ void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, u
 	}
 }
 
-void lk_heap_table_lock_all(void)
+void lk_heap_table_fork_prepare(void)
 {
+	if (!__atomic_load_n(&lk_heap_inherited, __ATOMIC_RELAXED))
+		return;
+	lk_heap_inherited = 2; /* locked: the parent and the child unlock */
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
 		lk_heap_lock(&lk_heap_shards[i]);
 }
 
-void lk_heap_table_unlock_all(void)
+void lk_heap_table_fork_parent(void)
 {
+	if (lk_heap_inherited != 2)
+		return;
+	lk_heap_inherited = 1;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
 		lk_heap_unlock(&lk_heap_shards[i]);
 }
 
-void lk_heap_table_reset(void)
+/* The child's table starts empty. Its arrays are not there (see lk_heap_inherited) unless
+ * they were inherited, and then the shards were locked across the fork and are consistent.
+ * Shards never used are only read, so their pages stay shared with the parent's. */
+void lk_heap_table_fork_child(void)
 {
+	bool inherited = lk_heap_inherited == 2;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
-		lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
-		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
+		if (!s->lock && !s->slots && !s->side && !s->cap && !s->side_cap)
+			continue;
+		if (inherited) {
+			lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
+			lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
+		}
 		s->slots = NULL;
 		s->side = NULL;
 		s->cap = s->live = s->side_cap = s->side_live = s->limit = 0;
-		lk_heap_unlock(s);
+		s->lock = 0; /* a thread that held it is not in the child */
 	}
+	lk_heap_inherited = 0; /* nothing of the child's own was inherited yet */
 }
 
 /* ---- hook bookkeeping ---- */

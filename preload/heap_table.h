@@ -32,11 +32,12 @@ uint64_t lk_heap_table_bytes(void);
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg);
 
-/* Fork: prepare locks every shard, parent unlocks; the child calls reset (which also
- * unlocks): an empty table, the parent's blocks are not the child's to report. */
-void lk_heap_table_lock_all(void);
-void lk_heap_table_unlock_all(void);
-void lk_heap_table_reset(void);
+/* Fork (init.c's atfork handlers): the child's table starts empty, the parent's blocks are not
+ * the child's to report. The arrays are not inherited at all (MADV_DONTFORK), so prepare
+ * locks nothing unless that failed for one of them. */
+void lk_heap_table_fork_prepare(void);
+void lk_heap_table_fork_parent(void);
+void lk_heap_table_fork_child(void); /* the child's table starts empty */
 
 /* The heap hooks' single call each (interpose_heap.c). Any thread, guard held, never
  * allocates, errno preserved by the caller. */

@@ -142,7 +142,7 @@ static void lk_fork_prepare(void)
 	 * lock may be held by a thread that will not exist in the child. */
 	lk_writer_fork_prepare();
 	lk_stack_table_lock();
-	lk_heap_table_lock_all();
+	lk_heap_table_fork_prepare();
 	lk_modules_lock();
 }
 
@@ -151,7 +151,7 @@ static void lk_fork_parent(void)
 	if (!lk_fork_prepared)
 		return;
 	lk_modules_unlock();
-	lk_heap_table_unlock_all();
+	lk_heap_table_fork_parent();
 	lk_stack_table_unlock();
 	lk_writer_fork_parent();
 }
@@ -163,7 +163,7 @@ static void lk_fork_child(void)
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
 	lk_modules_unlock();
-	lk_heap_table_reset(); /* the parent's blocks are not the child's */
+	lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
 	lk_stack_table_unlock();
 	lk_ring_reset_after_fork();
 	lk_unwind_reset_after_fork();

@@ -91,6 +91,17 @@ void *lk_sys_mmap(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
+{
+	void *p = lk_sys_mmap(n);
+	if (p) {
+		int saved = errno;
+		*kept_from_children = syscall(SYS_madvise, p, n, MADV_DONTFORK) == 0;
+		errno = saved;
+	}
+	return p;
+}
+
 void lk_sys_munmap(void *p, size_t n)
 {
 	int saved = errno;

@@ -4,6 +4,7 @@
 #ifndef LEAK_PRELOAD_SYS_H
 #define LEAK_PRELOAD_SYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -14,6 +15,10 @@ ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
 void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
+/* The same, left out of forked children (MADV_DONTFORK): fork copies none of it, and the
+ * parent's later writes to it take no copy-on-write faults. *kept_from_children says whether
+ * that worked (else a child inherits it as usual). */
+void *lk_sys_mmap_private(size_t n, bool *kept_from_children);
 void lk_sys_munmap(void *p, size_t n);
 pid_t lk_sys_getpid(void);
 pid_t lk_sys_gettid(void);

@@ -1,7 +1,8 @@
 /* test_heap_table.c - preload/heap_table.c: the live-block table. Insert/lookup/remove,
  * unknown pointers ignored, removals in the middle of probe runs, size and stack packing
  * limits (the side table), growth to 1M live entries, a long random run against a reference
- * model, and threads inserting and removing concurrently, also each other's blocks. */
+ * model, threads inserting and removing concurrently, also each other's blocks, and a fork
+ * whose child does not inherit the table's memory and starts with an empty table. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "heap_table.h"
@@ -384,6 +388,71 @@ static void test_cross_thread_removes(void **state)
 	assert_int_equal(lk_heap_table_count(), 0);
 }
 
+/* VmSize of this process in KiB, from /proc/self/status; 0 if unreadable. */
+static uint64_t vm_size_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	uint64_t kb = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %lu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The arrays are MADV_DONTFORK: a child's address space is smaller by about the table, and
+ * after lk_heap_table_fork_child its table is empty and usable; the parent's is untouched. */
+static void test_fork_child_starts_empty(void **state)
+{
+	(void)state;
+	enum { N = 1000000 };
+	for (uintptr_t i = 0; i < N; i++)
+		assert_true(lk_heap_table_insert(0x7e0000000000 + i * 48, 48, 5));
+	uint64_t table_kb = lk_heap_table_bytes() / 1024;
+	assert_true(table_kb >= 16ull * N / 1024);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	lk_heap_table_fork_prepare();
+	uint64_t parent_kb = vm_size_kb();
+	pid_t pid = fork();
+	if (pid == 0) {
+		uint64_t child_kb = vm_size_kb();
+		lk_heap_table_fork_child();
+		uint64_t size;
+		uint32_t stack;
+		/* bit 0: memory inherited; 1: not empty; 2: unusable afterwards */
+		int bad = (child_kb + table_kb * 9 / 10 > parent_kb) |
+		          (lk_heap_table_count() != 0 || lk_heap_table_bytes() != 0 ||
+		           lk_heap_table_lookup(0x7e0000000000, &size, &stack))
+		              << 1;
+		if (!lk_heap_table_insert(0x1230, 16, 1) ||
+		    !lk_heap_table_lookup(0x1230, &size, &stack) || size != 16 || stack != 1)
+			bad |= 4;
+		char c = (char)bad;
+		_exit(write(fds[1], &c, 1) == 1 ? 0 : 1);
+	}
+	lk_heap_table_fork_parent();
+	assert_true(pid > 0);
+	char c = 'x';
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(c, 0);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(lk_heap_table_count(), N);
+	uint64_t size;
+	uint32_t stack;
+	for (uintptr_t i = 0; i < N; i++) {
+		assert_true(lk_heap_table_remove(0x7e0000000000 + i * 48, &size, &stack));
+		assert_int_equal(size, 48);
+	}
+	assert_int_equal(lk_heap_table_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +463,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_threads),
 	    cmocka_unit_test(test_random_against_model),
 	    cmocka_unit_test(test_cross_thread_removes),
+	    cmocka_unit_test(test_fork_child_starts_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
