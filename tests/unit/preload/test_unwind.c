@@ -426,6 +426,154 @@ static void test_memo_forgotten_on_invalidate(void **state)
 	assert_int_equal(st.wrong, 0);
 }
 
+/* Many callers of one helper: each call below reaches memo_cb from the same start (return
+ * address and stack pointer) with a different return address above it, so each needs its own
+ * entry. The volatile stores around each call keep the compiler from merging the calls. */
+enum { MEMO_SITES = 24 };
+
+__attribute__((noinline)) static void memo_site(int n, memo_stats_t *st)
+{
+	switch (n) {
+	case 0:
+		sink = 0;
+		memo_cb(st);
+		sink = 100;
+		break;
+	case 1:
+		sink = 1;
+		memo_cb(st);
+		sink = 101;
+		break;
+	case 2:
+		sink = 2;
+		memo_cb(st);
+		sink = 102;
+		break;
+	case 3:
+		sink = 3;
+		memo_cb(st);
+		sink = 103;
+		break;
+	case 4:
+		sink = 4;
+		memo_cb(st);
+		sink = 104;
+		break;
+	case 5:
+		sink = 5;
+		memo_cb(st);
+		sink = 105;
+		break;
+	case 6:
+		sink = 6;
+		memo_cb(st);
+		sink = 106;
+		break;
+	case 7:
+		sink = 7;
+		memo_cb(st);
+		sink = 107;
+		break;
+	case 8:
+		sink = 8;
+		memo_cb(st);
+		sink = 108;
+		break;
+	case 9:
+		sink = 9;
+		memo_cb(st);
+		sink = 109;
+		break;
+	case 10:
+		sink = 10;
+		memo_cb(st);
+		sink = 110;
+		break;
+	case 11:
+		sink = 11;
+		memo_cb(st);
+		sink = 111;
+		break;
+	case 12:
+		sink = 12;
+		memo_cb(st);
+		sink = 112;
+		break;
+	case 13:
+		sink = 13;
+		memo_cb(st);
+		sink = 113;
+		break;
+	case 14:
+		sink = 14;
+		memo_cb(st);
+		sink = 114;
+		break;
+	case 15:
+		sink = 15;
+		memo_cb(st);
+		sink = 115;
+		break;
+	case 16:
+		sink = 16;
+		memo_cb(st);
+		sink = 116;
+		break;
+	case 17:
+		sink = 17;
+		memo_cb(st);
+		sink = 117;
+		break;
+	case 18:
+		sink = 18;
+		memo_cb(st);
+		sink = 118;
+		break;
+	case 19:
+		sink = 19;
+		memo_cb(st);
+		sink = 119;
+		break;
+	case 20:
+		sink = 20;
+		memo_cb(st);
+		sink = 120;
+		break;
+	case 21:
+		sink = 21;
+		memo_cb(st);
+		sink = 121;
+		break;
+	case 22:
+		sink = 22;
+		memo_cb(st);
+		sink = 122;
+		break;
+	case 23:
+		sink = 23;
+		memo_cb(st);
+		sink = 123;
+		break;
+	}
+}
+
+/* 24 callers in turn, 50 rounds: after the first round every walk is remembered (16 entries
+ * with random replacement would keep missing). */
+static void test_memo_holds_many_callers(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	lk_unwind_invalidate(); /* earlier tests' entries can only be replaced now */
+	memo_stats_t st = {0};
+	enum { ROUNDS = 50 };
+	for (int r = 0; r < ROUNDS; r++)
+		for (int i = 0; i < MEMO_SITES; i++)
+			memo_site(i, &st);
+	assert_int_equal(st.wrong, 0);
+	assert_int_equal(st.hits + st.misses, MEMO_SITES * ROUNDS);
+	assert_true(st.misses < 2 * MEMO_SITES);
+}
+
 static void test_parse_mode(void **state)
 {
 	(void)state;
@@ -451,6 +599,7 @@ int main(void)
 	    cmocka_unit_test(test_libunwind_mode),
 	    cmocka_unit_test(test_memo_reuses_only_identical_walks),
 	    cmocka_unit_test(test_memo_forgotten_on_invalidate),
+	    cmocka_unit_test(test_memo_holds_many_callers),
 	};
 	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
 }
