@@ -322,6 +322,18 @@ static __attribute__((noinline)) bool lk_heap_insert_slow_locked(lk_heap_shard_t
 	return true;
 }
 
+void lk_heap_table_prefetch(uintptr_t ptr)
+{
+	uint64_t h = lk_heap_hash(ptr);
+	lk_heap_shard_t *s = lk_heap_shard(ptr, h);
+	/* Unlocked: a stale array or capacity only makes the hint useless (a prefetch never
+	 * faults). */
+	uint32_t cap = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+	lk_heap_entry_t *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+	if (cap)
+		__builtin_prefetch(&slots[lk_heap_home(h, cap)], 1, 3);
+}
+
 bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
 {
 	uint64_t h = lk_heap_hash(ptr);
@@ -477,6 +489,8 @@ void lk_heap_table_fork_child(void)
 
 void lk_heap_on_alloc(void *ptr, size_t size)
 {
+	/* The block's slot is a cache miss on a large heap: fetch it while the stack is taken. */
+	lk_heap_table_prefetch((uintptr_t)ptr);
 	uint32_t stack = lk_stack_capture();
 	/* Push before inserting: a free of this block on another thread can only find it (and
 	 * push its FREE) after our ALLOC is in our ring. A dropped ALLOC leaves the block

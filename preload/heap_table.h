@@ -19,6 +19,10 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id);
  * an unknown pointer (allocated before libleak, by the bootstrap, or untracked). */
 bool lk_heap_table_remove(uintptr_t ptr, uint64_t *size, uint32_t *stack_id);
 
+/* Any thread. A hint: starts loading the slot where ptr would be (a block about to be
+ * inserted or removed). */
+void lk_heap_table_prefetch(uintptr_t ptr);
+
 /* Any thread. Like remove, without removing. */
 bool lk_heap_table_lookup(uintptr_t ptr, uint64_t *size, uint32_t *stack_id);
 

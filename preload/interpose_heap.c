@@ -93,8 +93,10 @@ static inline void lk_free_impl(void *ptr)
 		return; /* cannot happen in practice: a block we did not serve, before init */
 	/* Record before the real free: once freed, another thread may get the same address
 	 * and insert it before we removed it. */
-	if (!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr))
+	if (!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr)) {
+		lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
 		lk_heap_record_free_slow(ptr);
+	}
 	lk_real.free(ptr);
 }
 
