@@ -93,12 +93,15 @@ void *lk_sys_mmap(size_t n)
 
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 {
-	void *p = lk_sys_mmap(n);
-	if (p) {
-		int saved = errno;
+	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	int saved = errno;
+	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		p = NULL;
+	else
 		*kept_from_children = syscall(SYS_madvise, p, n, MADV_DONTFORK) == 0;
-		errno = saved;
-	}
+	errno = saved;
 	return p;
 }
 

@@ -15,9 +15,11 @@ ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
 void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
-/* The same, left out of forked children (MADV_DONTFORK): fork copies none of it, and the
- * parent's later writes to it take no copy-on-write faults. *kept_from_children says whether
- * that worked (else a child inherits it as usual). */
+/* The same, for memory about to be written all over (a hash table's new array): filled at
+ * once (MAP_POPULATE, one call instead of a fault per page) and left out of forked children
+ * (MADV_DONTFORK: fork copies none of it, and the parent's later writes to it take no
+ * copy-on-write faults). *kept_from_children says whether the latter worked (else a child
+ * inherits it as usual). */
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children);
 void lk_sys_munmap(void *p, size_t n);
 pid_t lk_sys_getpid(void);
