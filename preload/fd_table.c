@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -95,13 +96,17 @@ static void lk_fd_mark_dirty(int fd)
 	__atomic_fetch_or(&lk_fd_dirty[fd / 64], 1ull << (fd % 64), __ATOMIC_RELEASE);
 }
 
+static bool lk_fd_was_used(int fd)
+{
+	return __atomic_load_n(&lk_fd_used[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1;
+}
+
 /* Before an entry is first locked or written (one load once it was). */
 static void lk_fd_note_used(int fd)
 {
-	uint64_t bit = 1ull << (fd % 64);
-	if (__atomic_load_n(&lk_fd_used[fd / 64], __ATOMIC_RELAXED) & bit)
+	if (lk_fd_was_used(fd))
 		return;
-	__atomic_fetch_or(&lk_fd_used[fd / 64], bit, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&lk_fd_used[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
 	int w = __atomic_load_n(&lk_fd_used_words, __ATOMIC_RELAXED);
 	while (w <= fd / 64 && !__atomic_compare_exchange_n(&lk_fd_used_words, &w, fd / 64 + 1, 1,
 	                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -439,8 +444,8 @@ void lk_fd_mark_internal(int fd)
 	}
 	/* If it was recorded (scanned as inherited before being marked), drop it silently:
 	 * it was never the program's. */
-	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
-		lk_fd_note_used(fd);
+	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2 &&
+	    lk_fd_was_used(fd)) { /* else never recorded, and its entry is left untouched */
 		lk_fd_entry_t *e = &lk_fd_tab[fd];
 		lk_spin_lock(&e->lock);
 		e->open = 0;

@@ -54,16 +54,32 @@ typedef struct {
 	char pad[64 - 40];
 } lk_heap_shard_t;
 
+_Static_assert(sizeof(lk_heap_entry_t) == 12, "12-byte entries");
+_Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
+
+static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)));
+
 /* The arrays are left out of forked children (MADV_DONTFORK): a child starts with an empty
  * table anyway, and so fork copies none of it and the parent's writes after a fork take no
  * copy-on-write faults. Only if that failed for some array does a fork have to take every
  * shard's lock (so the child sees consistent arrays to unmap). */
 static int lk_heap_inherited;
+/* Shards ever used, so a forked child reads only those: the others' lines may lie in bss
+ * pages never touched, and reading them would fault in zero pages in every child. */
+static uint64_t lk_heap_used[LK_HEAP_SHARDS / 64];
 
-_Static_assert(sizeof(lk_heap_entry_t) == 12, "12-byte entries");
-_Static_assert(sizeof(lk_heap_shard_t) == 64, "one cache line per shard");
+static inline bool lk_heap_was_used(const lk_heap_shard_t *s)
+{
+	size_t i = (size_t)(s - lk_heap_shards);
+	return __atomic_load_n(&lk_heap_used[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
+}
 
-static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)));
+static void lk_heap_note_used(const lk_heap_shard_t *s)
+{
+	size_t i = (size_t)(s - lk_heap_shards);
+	if (!lk_heap_was_used(s))
+		__atomic_fetch_or(&lk_heap_used[i / 64], 1ull << (i % 64), __ATOMIC_RELAXED);
+}
 
 /* The home slot comes from bits 24..55 of the hash, the shard from its top 4 bits and the
  * pointer's region (below). */
@@ -159,6 +175,7 @@ static bool lk_main_grow_locked(lk_heap_shard_t *s)
 	lk_heap_entry_t *slots = lk_sys_mmap_private(bytes, &kept);
 	if (!slots)
 		return false;
+	lk_heap_note_used(s);
 	if (!kept)
 		__atomic_store_n(&lk_heap_inherited, 1, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < s->cap; i++) {
@@ -247,6 +264,7 @@ static bool lk_side_insert_locked(lk_heap_shard_t *s, uintptr_t ptr, uint64_t pa
 		lk_heap_side_t *side = lk_sys_mmap_private((size_t)cap * sizeof(*side), &kept);
 		if (!side)
 			return false;
+		lk_heap_note_used(s);
 		if (!kept)
 			__atomic_store_n(&lk_heap_inherited, 1, __ATOMIC_RELAXED);
 		for (uint32_t i = 0; i < s->side_cap; i++)
@@ -342,6 +360,8 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id)
 		size = LK_HEAP_MAX_SIZE;
 	stack_id &= 0xffffff;
 	bool ok = true;
+	if (!__atomic_load_n(&s->cap, __ATOMIC_RELAXED))
+		lk_heap_note_used(s); /* before its lock is first taken (see fork_child) */
 	lk_heap_lock(s);
 	/* The common case: packs, room without growing (limit is 0 before the first use), no
 	 * side table to look in. */
@@ -376,6 +396,8 @@ static inline bool lk_heap_get(uintptr_t ptr, uint64_t *size, uint32_t *stack_id
 	uint64_t h = lk_heap_hash(ptr);
 	lk_heap_shard_t *s = lk_heap_shard(ptr, h);
 	bool found = false;
+	if (!lk_heap_was_used(s))
+		return false; /* nothing was ever inserted here (and its lock is never taken) */
 	lk_heap_lock(s);
 	if (lk_heap_ptr_packs(ptr) && s->cap) {
 		uint32_t i = lk_main_probe_locked(s, h, ptr >> 4, &found);
@@ -405,8 +427,9 @@ uint64_t lk_heap_table_count(void)
 {
 	uint64_t n = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++)
-		n += __atomic_load_n(&lk_heap_shards[i].live, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&lk_heap_shards[i].side_live, __ATOMIC_RELAXED);
+		if (lk_heap_was_used(&lk_heap_shards[i]))
+			n += __atomic_load_n(&lk_heap_shards[i].live, __ATOMIC_RELAXED) +
+			     __atomic_load_n(&lk_heap_shards[i].side_live, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -426,6 +449,8 @@ void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, u
 {
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
+		if (!lk_heap_was_used(s))
+			continue; /* empty, and its line is left untouched */
 		lk_heap_lock(s);
 		for (uint32_t j = 0; j < s->cap; j++) {
 			const lk_heap_entry_t *e = &s->slots[j];
@@ -465,14 +490,16 @@ void lk_heap_table_fork_parent(void)
 
 /* The child's table starts empty. Its arrays are not there (see lk_heap_inherited) unless
  * they were inherited, and then the shards were locked across the fork and are consistent.
- * Shards never used are only read, so their pages stay shared with the parent's. */
+ * Only shards marked used are touched: an insert marks a shard before first taking its
+ * lock, a lookup never locks an unmarked one, and foreach runs under the snapshot lock
+ * (which fork takes first), so an unmarked shard holds zeros and no lock. */
 void lk_heap_table_fork_child(void)
 {
 	bool inherited = lk_heap_inherited == 2;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
-		if (!s->lock && !s->slots && !s->side && !s->cap && !s->side_cap)
-			continue;
+		if (!inherited && !lk_heap_was_used(s))
+			continue; /* when inherited, prepare locked every shard */
 		if (inherited) {
 			lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
 			lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));

@@ -163,10 +163,14 @@ static void lk_fork_child(void)
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
 	lk_modules_unlock();
-	lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
 	lk_stack_table_unlock();
-	lk_ring_reset_after_fork();
-	lk_unwind_reset_after_fork();
+	if (lk_config.follow_fork) {
+		lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
+		lk_ring_reset_after_fork();
+		lk_unwind_reset_after_fork();
+	}
+	/* Untraced (LEAK_FOLLOW_FORK=0): this sets lk_disabled, and the tables are never read
+	 * again, so they are left as they are (each page touched would be copied). */
 	lk_writer_fork_child(lk_config.follow_fork, lk_fork_parent_pid);
 	lk_guard_depth = depth;
 }
