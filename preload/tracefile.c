@@ -32,6 +32,10 @@ static uint64_t lk_tf_dev, lk_tf_ino;
 static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
 static int lk_tf_err;
 static ZSTD_CCtx *lk_tf_cctx;
+/* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
+ * child's only chunk, a quiet process's snapshots. zstd saves little on them, and in a
+ * fresh child its code and context would be page faults (lk_tracefile_store). */
+#define LK_TF_STORE_MAX 2048
 static unsigned char *lk_tf_out;
 static size_t lk_tf_out_cap;
 
@@ -243,6 +247,115 @@ static int lk_tracefile_reserve(size_t need)
 	return 0;
 }
 
+/* ---- stored chunks ---- */
+
+/* XXH64 (seed 0), as zstd's content checksum uses it (its low 32 bits). */
+#define LK_XXH_P1 0x9e3779b185ebca87ull
+#define LK_XXH_P2 0xc2b2ae3d27d4eb4full
+#define LK_XXH_P3 0x165667b19e3779f9ull
+#define LK_XXH_P4 0x85ebca77c2b2ae63ull
+#define LK_XXH_P5 0x27d4eb2f165667c5ull
+
+static inline uint64_t lk_rotl64(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+static inline uint64_t lk_le64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8); /* little-endian targets only (x86-64) */
+	return v;
+}
+
+static inline uint64_t lk_xxh_round(uint64_t acc, uint64_t in)
+{
+	return lk_rotl64(acc + in * LK_XXH_P2, 31) * LK_XXH_P1;
+}
+
+static uint64_t lk_xxh64(const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+	uint64_t h;
+	if (n >= 32) {
+		uint64_t v[4] = {LK_XXH_P1 + LK_XXH_P2, LK_XXH_P2, 0, -LK_XXH_P1};
+		for (; end - p >= 32; p += 32)
+			for (int i = 0; i < 4; i++)
+				v[i] = lk_xxh_round(v[i], lk_le64(p + 8 * i));
+		h = lk_rotl64(v[0], 1) + lk_rotl64(v[1], 7) + lk_rotl64(v[2], 12) +
+		    lk_rotl64(v[3], 18);
+		for (int i = 0; i < 4; i++)
+			h = (h ^ lk_xxh_round(0, v[i])) * LK_XXH_P1 + LK_XXH_P4;
+	} else {
+		h = LK_XXH_P5;
+	}
+	h += (uint64_t)n;
+	for (; end - p >= 8; p += 8)
+		h = lk_rotl64(h ^ lk_xxh_round(0, lk_le64(p)), 27) * LK_XXH_P1 + LK_XXH_P4;
+	if (end - p >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		h = lk_rotl64(h ^ (uint64_t)w * LK_XXH_P1, 23) * LK_XXH_P2 + LK_XXH_P3;
+		p += 4;
+	}
+	for (; p < end; p++)
+		h = lk_rotl64(h ^ *p * LK_XXH_P5, 11) * LK_XXH_P1;
+	h ^= h >> 33;
+	h *= LK_XXH_P2;
+	h ^= h >> 29;
+	h *= LK_XXH_P3;
+	return h ^ (h >> 32);
+}
+
+/* A zstd frame storing raw (n <= LK_TF_STORE_MAX) as one raw block: magic, frame header
+ * (single segment, content size, content checksum flag), block header, the bytes, the low 32
+ * bits of their XXH64. Any zstd decoder reads it; no compressor runs. Returns its size. */
+static size_t lk_tracefile_store(unsigned char *o, const unsigned char *raw, size_t n)
+{
+	static const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+	size_t c = 4;
+	memcpy(o, magic, 4);
+	if (n < 256) { /* content size in 1 byte */
+		o[c++] = 0x20 | 0x04;
+		o[c++] = (unsigned char)n;
+	} else { /* in 2 bytes, minus 256 */
+		o[c++] = 0x60 | 0x04;
+		o[c++] = (unsigned char)(n - 256);
+		o[c++] = (unsigned char)((n - 256) >> 8);
+	}
+	uint32_t block = 1u /* last block, type 0 raw */ | (uint32_t)n << 3;
+	for (int i = 0; i < 3; i++)
+		o[c++] = (unsigned char)(block >> (8 * i));
+	memcpy(o + c, raw, n);
+	c += n;
+	uint32_t sum = (uint32_t)lk_xxh64(raw, n);
+	for (int i = 0; i < 4; i++)
+		o[c++] = (unsigned char)(sum >> (8 * i));
+	return c;
+}
+
+/* Compresses raw into lk_tf_out after the chunk header: the frame's size, 0 if zstd failed,
+ * -ENOMEM without memory. */
+static ssize_t lk_tracefile_compress(const void *raw, size_t n)
+{
+	if (!lk_tf_cctx) {
+		ZSTD_customMem mem = {lk_zstd_alloc, lk_zstd_free, NULL};
+		lk_tf_cctx = ZSTD_createCCtx_advanced(mem);
+		if (!lk_tf_cctx)
+			return -ENOMEM;
+		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_compressionLevel, 1);
+		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_checksumFlag, 1);
+	}
+	size_t bound = ZSTD_compressBound(n) + TRACE_CHUNK_HEADER_SIZE;
+	if (lk_tracefile_reserve(bound) < 0)
+		return -ENOMEM;
+	size_t c = ZSTD_compress2(lk_tf_cctx, lk_tf_out + TRACE_CHUNK_HEADER_SIZE,
+	                          lk_tf_out_cap - TRACE_CHUNK_HEADER_SIZE, raw, n);
+	if (ZSTD_isError(c) || c > TRACE_CHUNK_MAX_COMPRESSED)
+		return 0;
+	return (ssize_t)c;
+}
+
 int lk_tracefile_write_chunk(const void *raw, size_t n)
 {
 	if (lk_tf_err)
@@ -251,29 +364,24 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 		return -EBADF;
 	if (n > TRACE_CHUNK_MAX_RAW)
 		return lk_tracefile_fail(-EFBIG);
-	if (!lk_tf_cctx) {
-		ZSTD_customMem mem = {lk_zstd_alloc, lk_zstd_free, NULL};
-		lk_tf_cctx = ZSTD_createCCtx_advanced(mem);
-		if (!lk_tf_cctx)
+	ssize_t c;
+	if (n <= LK_TF_STORE_MAX) {
+		if (lk_tracefile_reserve(TRACE_CHUNK_HEADER_SIZE + LK_TF_STORE_MAX + 16) < 0)
 			return lk_tracefile_fail(-ENOMEM);
-		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_compressionLevel, 1);
-		ZSTD_CCtx_setParameter(lk_tf_cctx, ZSTD_c_checksumFlag, 1);
+		c = (ssize_t)lk_tracefile_store(lk_tf_out + TRACE_CHUNK_HEADER_SIZE, raw, n);
+	} else {
+		c = lk_tracefile_compress(raw, n);
+		if (c <= 0)
+			return lk_tracefile_fail(c < 0 ? (int)c : -EIO);
 	}
-	size_t bound = ZSTD_compressBound(n) + TRACE_CHUNK_HEADER_SIZE;
-	if (lk_tracefile_reserve(bound) < 0)
-		return lk_tracefile_fail(-ENOMEM);
-	size_t c = ZSTD_compress2(lk_tf_cctx, lk_tf_out + TRACE_CHUNK_HEADER_SIZE,
-	                          lk_tf_out_cap - TRACE_CHUNK_HEADER_SIZE, raw, n);
-	if (ZSTD_isError(c) || c == 0 || c > TRACE_CHUNK_MAX_COMPRESSED)
-		return lk_tracefile_fail(-EIO);
 	memcpy(lk_tf_out, TRACE_CHUNK_MAGIC, 4);
 	for (int i = 0; i < 4; i++) {
-		lk_tf_out[4 + i] = (unsigned char)(c >> (8 * i));
+		lk_tf_out[4 + i] = (unsigned char)((size_t)c >> (8 * i));
 		lk_tf_out[8 + i] = (unsigned char)(n >> (8 * i));
 	}
 	int fd = lk_tracefile_fd();
 	if (fd < 0)
 		return lk_tracefile_fail(fd);
-	ssize_t w = lk_sys_write(fd, lk_tf_out, c + TRACE_CHUNK_HEADER_SIZE);
+	ssize_t w = lk_sys_write(fd, lk_tf_out, (size_t)c + TRACE_CHUNK_HEADER_SIZE);
 	return w < 0 ? lk_tracefile_fail((int)w) : 0;
 }

@@ -1,8 +1,8 @@
 /* test_tracefile.c - preload/tracefile.c: creation is 0600 and O_EXCL|O_NOFOLLOW (an
  * existing file or a planted symlink is refused, never written through), a chunk reads back
- * as magic + lengths + a checksummed zstd frame, a replaced file is not written into, and a
- * failing write (ENOSPC injected with -Wl,--wrap=lk_sys_write) is sticky and stops profiling.
- * Also LEAK_OUT expansion (config.c), which names the file. */
+ * as magic + lengths + a checksummed zstd frame (small ones stored, not compressed), a replaced
+ * file is not written into, and a failing write (ENOSPC injected with -Wl,--wrap=lk_sys_write) is
+ * sticky and stops profiling. Also LEAK_OUT expansion (config.c), which names the file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -178,6 +178,53 @@ static void test_chunks_read_back(void **state)
 	free(d);
 }
 
+/* Chunks up to 2 KiB are stored as one raw zstd block (no compressor), larger ones
+ * compressed; every size on both sides of the frame header's and XXH64's boundaries reads
+ * back through zstd, which checks the content checksum: one changed byte is refused. */
+static void test_small_chunks_stored(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {0,   1,   3,   4,   7,   8,    31,   32,   33,   63,  64,
+	                               100, 255, 256, 257, 999, 1000, 2047, 2048, 2049, 4000};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	char p[512];
+	path_in(p, "small.lkt");
+	assert_int_equal(lk_tracefile_create(p), 0);
+	static unsigned char raw[N][4000];
+	uint32_t x = 99;
+	for (int k = 0; k < N; k++) {
+		for (size_t i = 0; i < sizes[k]; i++) {
+			x = x * 1103515245u + 12345u;
+			raw[k][i] = (unsigned char)(x >> 16);
+		}
+		assert_int_equal(lk_tracefile_write_chunk(raw[k], sizes[k]), 0);
+	}
+	size_t n;
+	unsigned char *d = read_file(p, &n);
+	size_t off = TRACE_HEADER_SIZE;
+	for (int k = 0; k < N; k++) {
+		assert_memory_equal(d + off, TRACE_CHUNK_MAGIC, 4);
+		uint32_t c = le32(d + off + 4), r = le32(d + off + 8);
+		assert_int_equal(r, sizes[k]);
+		assert_true(off + TRACE_CHUNK_HEADER_SIZE + c <= n);
+		unsigned char *frame = d + off + TRACE_CHUNK_HEADER_SIZE;
+		if (r <= 2048) /* stored: the bytes plus 13 or 14 of framing */
+			assert_int_equal(c, r + (r < 256 ? 13 : 14));
+		ZSTD_frameHeader fh;
+		assert_int_equal(ZSTD_getFrameHeader(&fh, frame, c), 0);
+		assert_int_equal(fh.checksumFlag, 1);
+		assert_int_equal(fh.frameContentSize, r);
+		static unsigned char out[4096];
+		assert_int_equal(ZSTD_decompress(out, sizeof(out), frame, c), r);
+		assert_memory_equal(out, raw[k], r);
+		frame[c - 1 - (r > 0 ? 4 : 0)] ^= 0x20; /* a content byte (or the checksum) */
+		assert_true(ZSTD_isError(ZSTD_decompress(out, sizeof(out), frame, c)));
+		off += TRACE_CHUNK_HEADER_SIZE + c;
+	}
+	assert_int_equal(off, n);
+	free(d);
+}
+
 /* The kept descriptor still writes into the file created at start: another file renamed over
  * the path is never written. */
 static void test_replaced_file_not_written(void **state)
@@ -289,6 +336,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_planted_symlink_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unique_name_after_exec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chunks_read_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_small_chunks_stored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replaced_file_not_written, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_closed_fd_is_reopened, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_closed_and_replaced_refused, setup, teardown),
