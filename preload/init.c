@@ -10,6 +10,7 @@
 #include "heap_table.h"
 #include "log.h"
 #include "modules.h"
+#include "reach.h"
 #include "real.h"
 #include "ring.h"
 #include "stack.h"
@@ -72,6 +73,7 @@ static int lk_main_wrapper(int argc, char **argv, char **envp)
 {
 	int status = lk_host_main(argc, argv, envp);
 	lk_exit_status = status;
+	lk_reach_main_done = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
 	return status;
 }
 

@@ -379,12 +379,22 @@ struct lk_dirent64 {
 	char d_name[];
 };
 
+__thread uintptr_t lk_reach_stack_from __attribute__((tls_model("initial-exec")));
+__thread uintptr_t lk_reach_main_done __attribute__((tls_model("initial-exec")));
+
 static void lk_reach_stacks(uintptr_t my_sp, char *maps, char *buf, size_t cap)
 {
 	pid_t me = lk_sys_gettid();
 	uintptr_t s, e;
-	if (lk_reach_mapping(maps, my_sp, &s, &e) == 0)
-		lk_reach_range(my_sp, e - my_sp);
+	if (lk_reach_mapping(maps, my_sp, &s, &e) == 0) {
+		uintptr_t from = my_sp;
+		/* Later starts where set and on this stack (not on a signal stack). */
+		if (lk_reach_stack_from > from && lk_reach_stack_from < e)
+			from = lk_reach_stack_from;
+		if (lk_reach_main_done > from && lk_reach_main_done < e)
+			from = lk_reach_main_done;
+		lk_reach_range(from, e - from);
+	}
 	int fd = lk_sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;

@@ -17,6 +17,18 @@
  * refused): lk_reach_flags then answers 0 for every block. */
 int lk_reach_scan(void);
 
+/* Where the scan of the calling thread's stack starts, if set (else at the scan's own
+ * frame): the final snapshot's entry (lk_writer_sync) sets it to its stack pointer, below the
+ * callee-saved registers it spilled. libleak's deeper frames are then not roots: buffers in
+ * them keep words left by earlier calls (a block's address from the malloc hook) in slots
+ * never written since, which made lost blocks look reachable. */
+extern __thread uintptr_t lk_reach_stack_from __attribute__((tls_model("initial-exec")));
+
+/* Set by the main() wrapper when main returns, to the wrapper's own frame top: below it the
+ * stack holds only the exit path's frames, laid over main's dead ones, whose stale words
+ * (unwritten slots of exit()'s frames) are no roots. The main thread's scan starts there. */
+extern __thread uintptr_t lk_reach_main_done __attribute__((tls_model("initial-exec")));
+
 /* TRACE_BLOCK_SCANNED, plus TRACE_BLOCK_REACHABLE when marked, for a block the last scan
  * saw; 0 when no scan ran or ptr was not in the table when it did. */
 uint32_t lk_reach_flags(uintptr_t ptr);

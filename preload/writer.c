@@ -463,11 +463,21 @@ static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
 		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
 }
 
-void lk_writer_sync(int final, int end_reason, int status)
+/* noinline, with the callee-saved registers spilled in its frame: the reachability scan of
+ * this thread's stack starts at its stack pointer (reach.h), so a pointer the program keeps
+ * in a register still counts. */
+__attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int status)
 {
+	if (final) {
+		__builtin_unwind_init();
+		uintptr_t sp;
+		__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+		lk_reach_stack_from = sp;
+	}
 	lk_writer_sync_flags(
 	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
 	    end_reason, status);
+	lk_reach_stack_from = 0;
 }
 
 void lk_writer_flush_before_unload(void)
