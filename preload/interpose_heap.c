@@ -44,10 +44,18 @@ __attribute__((noinline)) static void lk_heap_record_alloc_slow(void *ptr, size_
 	}
 }
 
+/* True if sampling is on and an allocation of size bytes is not sampled: one TLS decrement.
+ * The choice depends on the size only, so malloc and calloc make it before the real call
+ * and hand an unsampled one straight to it (a tail jump, no frame of their own). */
+static inline bool lk_heap_unsampled(size_t size)
+{
+	return lk_sample_bytes && !lk_sample_take(size);
+}
+
 static inline void lk_heap_record_alloc(void *ptr, size_t size)
 {
 	/* Sampling first: an unsampled allocation costs one TLS decrement, not the guard. */
-	if (lk_sample_bytes && !lk_sample_take(size))
+	if (lk_heap_unsampled(size))
 		return;
 	lk_heap_record_alloc_slow(ptr, size);
 }
@@ -63,13 +71,50 @@ __attribute__((noinline)) static void lk_heap_record_free_slow(void *ptr)
 	}
 }
 
+/* The recorded allocations, out of line: malloc's and calloc's unsampled paths then save no
+ * registers, they only jump to the real function. */
+__attribute__((noinline)) static void *lk_malloc_recorded(size_t size)
+{
+	void *ptr = lk_real.malloc(size);
+	lk_heap_record_alloc_slow(ptr, size);
+	return ptr;
+}
+
+__attribute__((noinline)) static void *lk_calloc_recorded(size_t n, size_t size)
+{
+	void *ptr = lk_real.calloc(n, size);
+	lk_heap_record_alloc_slow(ptr, n * size);
+	return ptr;
+}
+
+/* Before libc's functions are resolved (dlsym itself allocates): the bootstrap arena. */
+__attribute__((noinline)) static void *lk_malloc_early(size_t size)
+{
+	if (lk_real_init() == 0)
+		return malloc(size);
+	return lk_bootstrap_alloc(size, 16);
+}
+
+/* A sampling thread's countdown crossed its next point: sampled, or not (then a new point). */
+__attribute__((noinline)) static void *lk_malloc_at_point(size_t size)
+{
+	if (!lk_sample_take_slow(size))
+		return lk_real.malloc(size);
+	return lk_malloc_recorded(size);
+}
+
 LK_EXPORT void *malloc(size_t size)
 {
-	if (__builtin_expect(!lk_heap_real_ok(), 0))
-		return lk_bootstrap_alloc(size, 16);
-	void *ptr = lk_real.malloc(size);
-	lk_heap_record_alloc(ptr, size);
-	return ptr;
+	if (__builtin_expect(lk_real.malloc == NULL, 0))
+		return lk_malloc_early(size);
+	if (!lk_sample_bytes)
+		return lk_malloc_recorded(size);
+	/* Sampling: an allocation short of the thread's next sample point is not recorded at
+	 * all, and goes straight to the real malloc (lk_sample_take, inline). */
+	lk_sample_left -= (int64_t)size;
+	if (__builtin_expect(lk_sample_left > 0, 1))
+		return lk_real.malloc(size);
+	return lk_malloc_at_point(size);
 }
 
 LK_EXPORT void *calloc(size_t n, size_t size)
@@ -80,24 +125,40 @@ LK_EXPORT void *calloc(size_t n, size_t size)
 			return NULL;
 		return lk_bootstrap_alloc(total, 16); /* never reused, so already zero */
 	}
-	void *ptr = lk_real.calloc(n, size);
-	lk_heap_record_alloc(ptr, n * size);
-	return ptr;
+	if (lk_heap_unsampled(n * size))
+		return lk_real.calloc(n, size);
+	return lk_calloc_recorded(n, size);
+}
+
+/* Record before the real free: once freed, another thread may get the same address and
+ * insert it before we removed it. */
+__attribute__((noinline)) static void lk_free_recorded(void *ptr)
+{
+	lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
+	lk_heap_record_free_slow(ptr);
+	lk_real.free(ptr);
+}
+
+static void lk_free_impl(void *ptr);
+
+/* Before libc's functions are resolved: cannot happen in practice (a block the bootstrap
+ * arena did not serve, before init). */
+__attribute__((noinline)) static void lk_free_early(void *ptr)
+{
+	if (lk_real_init() == 0)
+		lk_free_impl(ptr);
 }
 
 static inline void lk_free_impl(void *ptr)
 {
 	if (!ptr || lk_bootstrap_owns(ptr))
 		return;
-	if (__builtin_expect(!lk_heap_real_ok(), 0))
-		return; /* cannot happen in practice: a block we did not serve, before init */
-	/* Record before the real free: once freed, another thread may get the same address
-	 * and insert it before we removed it. */
-	if (!lk_sample_bytes || lk_sample_maybe_marked((uintptr_t)ptr)) {
-		lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
-		lk_heap_record_free_slow(ptr);
-	}
-	lk_real.free(ptr);
+	if (__builtin_expect(!lk_real.free, 0))
+		return lk_free_early(ptr);
+	/* Sampling: a block the filter never saw goes straight to the real free (no frame). */
+	if (lk_sample_bytes && !lk_sample_maybe_marked((uintptr_t)ptr))
+		return lk_real.free(ptr);
+	lk_free_recorded(ptr);
 }
 
 LK_EXPORT void free(void *ptr)
