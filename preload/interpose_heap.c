@@ -134,7 +134,8 @@ LK_EXPORT void *calloc(size_t n, size_t size)
  * insert it before we removed it. */
 __attribute__((noinline)) static void lk_free_recorded(void *ptr)
 {
-	lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
+	if (lk_heap_table_big)
+		lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
 	lk_heap_record_free_slow(ptr);
 	lk_real.free(ptr);
 }
