@@ -110,9 +110,8 @@ LK_EXPORT void *malloc(size_t size)
 	if (!lk_sample_bytes)
 		return lk_malloc_recorded(size);
 	/* Sampling: an allocation short of the thread's next sample point is not recorded at
-	 * all, and goes straight to the real malloc (lk_sample_take, inline). */
-	lk_sample_left -= (int64_t)size;
-	if (__builtin_expect(lk_sample_left > 0, 1))
+	 * all, and goes straight to the real malloc. */
+	if (__builtin_expect(lk_sample_short_of_point(size), 1))
 		return lk_real.malloc(size);
 	return lk_malloc_at_point(size);
 }

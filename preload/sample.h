@@ -28,12 +28,20 @@ int lk_sample_init(uint64_t mean_bytes);
 
 bool lk_sample_take_slow(size_t size);
 
+/* The fast half of lk_sample_take: counts size down and says whether the thread's next
+ * sample point is still ahead (then the allocation is not sampled); else the caller asks
+ * lk_sample_take_slow. */
+static inline bool lk_sample_short_of_point(size_t size)
+{
+	lk_sample_left -= (int64_t)size;
+	return lk_sample_left > 0;
+}
+
 /* Any thread, guard held, sampling on. True if this allocation of size bytes is sampled.
  * Never allocates; a system call never happens either (the RNG is seeded from rdtsc). */
 static inline bool lk_sample_take(size_t size)
 {
-	lk_sample_left -= (int64_t)size;
-	if (__builtin_expect(lk_sample_left > 0, 1))
+	if (__builtin_expect(lk_sample_short_of_point(size), 1))
 		return false;
 	return lk_sample_take_slow(size);
 }
