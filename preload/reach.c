@@ -434,15 +434,7 @@ static void *lk_reach_map(size_t n)
 __attribute__((noinline)) static void lk_reach_roots(void)
 {
 	__builtin_unwind_init();
-	uintptr_t my_sp;
-#if defined(__x86_64__)
-	__asm__ volatile("mov %%rsp, %0" : "=r"(my_sp));
-#elif defined(__aarch64__)
-	__asm__ volatile("mov %0, sp" : "=r"(my_sp));
-#else
-	volatile uintptr_t here = 0;
-	my_sp = ((uintptr_t)&here & ~(uintptr_t)7) - 256;
-#endif
+	uintptr_t my_sp = lk_reach_sp();
 	dl_iterate_phdr(lk_reach_phdr, (void *)(uintptr_t)&lk_reach_roots);
 	/* /proc/self/maps and one /proc small file, in mmap'd buffers. */
 	size_t maps_cap = 1u << 20, buf_cap = 4096;

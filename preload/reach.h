@@ -17,6 +17,22 @@
  * refused): lk_reach_flags then answers 0 for every block. */
 int lk_reach_scan(void);
 
+/* The caller's stack pointer (inlined into it), after its __builtin_unwind_init has spilled
+ * the callee-saved registers into its frame: the lowest address its scan must read. */
+static inline __attribute__((always_inline)) uintptr_t lk_reach_sp(void)
+{
+	uintptr_t sp;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+	volatile uintptr_t here = 0;
+	sp = ((uintptr_t)&here & ~(uintptr_t)7) - 256;
+#endif
+	return sp;
+}
+
 /* Where the scan of the calling thread's stack starts, if set (else at the scan's own
  * frame): the final snapshot's entry (lk_writer_sync) sets it to its stack pointer, below the
  * callee-saved registers it spilled. libleak's deeper frames are then not roots: buffers in

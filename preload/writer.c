@@ -470,9 +470,7 @@ __attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int sta
 {
 	if (final) {
 		__builtin_unwind_init();
-		uintptr_t sp;
-		__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-		lk_reach_stack_from = sp;
+		lk_reach_stack_from = lk_reach_sp();
 	}
 	lk_writer_sync_flags(
 	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
