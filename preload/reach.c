@@ -31,14 +31,37 @@ enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
  * found again by a pass over the array: memory at exit does not grow by 4 bytes a block. */
 #define LK_REACH_STACK_MAX (64u * 1024)
 
+/* The sorted copy: 12 bytes a block, as in the block table, so that the table and the copy
+ * together stay under 32 bytes a block at exit. Three 32-bit words; lo (the first two, read
+ * unaligned) = addr : 48 | size field bits 0..15 << 48, w[2] = stack : 24 | size field bits
+ * 16..23 << 24. A size field below LK_RB_BIG is the size; at or above, its low bits index big[],
+ * which holds the sizes of blocks of 8 MiB and more (few, and only the pages used are ever
+ * touched). Addresses at or above 2^48 (5-level paging) do not pack: the scan then does not
+ * run. */
 typedef struct {
-	uintptr_t addr;
-	uint64_t packed; /* size << 24 | stack id (sizes are at most 40 bits in the table) */
+	uint32_t w[3];
 } lk_reach_block_t;
+_Static_assert(sizeof(lk_reach_block_t) == 12, "12-byte copies");
 
-static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
+#define LK_RB_ADDR_MASK ((1ull << 48) - 1)
+#define LK_RB_BIG       (1u << 23)
+#define LK_RB_BIG_MAX   (1u << 20) /* entries of big[]: 8 MiB of address space, mostly unused */
+
+static inline uint64_t lk_rb_lo(const lk_reach_block_t *b)
 {
-	return b->packed >> 24;
+	uint64_t lo;
+	memcpy(&lo, b->w, sizeof(lo));
+	return lo;
+}
+
+static inline uintptr_t lk_rb_addr(const lk_reach_block_t *b)
+{
+	return (uintptr_t)(lk_rb_lo(b) & LK_RB_ADDR_MASK);
+}
+
+static inline uint32_t lk_rb_stack(const lk_reach_block_t *b)
+{
+	return b->w[2] & 0xffffff;
 }
 
 #define LK_REACH_BOUNCE (64u * 1024)
@@ -48,6 +71,9 @@ static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
 struct lk_reach_state {
 	lk_reach_block_t *blocks;
 	size_t n, cap, blocks_bytes;
+	uint64_t *big; /* sizes of 8 MiB and more */
+	size_t big_n, big_bytes;
+	int unpacked;    /* a block did not pack: no scan */
 	uint8_t *marked; /* one byte per block */
 	uint32_t *stack; /* mark stack of block indices */
 	size_t sp;
@@ -61,14 +87,34 @@ struct lk_reach_state {
 };
 static struct lk_reach_state *lk_rs;
 
+static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
+{
+	uint32_t field = (uint32_t)(lk_rb_lo(b) >> 48) | (b->w[2] >> 24) << 16;
+	return field < LK_RB_BIG ? field : lk_rs->big[field - LK_RB_BIG];
+}
+
 static void lk_reach_collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
 {
 	(void)arg;
-	if (size > LK_HEAP_MAX_SIZE)
-		size = LK_HEAP_MAX_SIZE;
-	if (lk_rs->n < lk_rs->cap)
-		lk_rs->blocks[lk_rs->n++] =
-		    (lk_reach_block_t){ptr, size << 24 | (stack_id & 0xffffffu)};
+	if (lk_rs->n == lk_rs->cap)
+		return;
+	if ((uint64_t)ptr > LK_RB_ADDR_MASK) {
+		lk_rs->unpacked = 1;
+		return;
+	}
+	uint64_t field = size;
+	if (size >= LK_RB_BIG) {
+		if (lk_rs->big_n == LK_RB_BIG_MAX) {
+			lk_rs->unpacked = 1;
+			return;
+		}
+		lk_rs->big[lk_rs->big_n] = size;
+		field = LK_RB_BIG + lk_rs->big_n++;
+	}
+	lk_reach_block_t *b = &lk_rs->blocks[lk_rs->n++];
+	uint64_t lo = (uint64_t)ptr | field << 48;
+	memcpy(b->w, &lo, sizeof(lo));
+	b->w[2] = (stack_id & 0xffffff) | (uint32_t)(field >> 16) << 24;
 }
 
 /* Sort by address, in place, no recursion, no allocation: quicksort (median of three, the
@@ -84,18 +130,18 @@ static void lk_reach_sort(lk_reach_block_t *a, size_t n)
 			size_t mid = lo + (hi - lo) / 2;
 			lk_reach_block_t t;
 #define LK_SWAP(i, j) (t = a[i], a[i] = a[j], a[j] = t)
-			if (a[mid].addr < a[lo].addr)
+			if (lk_rb_addr(&a[mid]) < lk_rb_addr(&a[lo]))
 				LK_SWAP(mid, lo);
-			if (a[hi - 1].addr < a[lo].addr)
+			if (lk_rb_addr(&a[hi - 1]) < lk_rb_addr(&a[lo]))
 				LK_SWAP(hi - 1, lo);
-			if (a[hi - 1].addr < a[mid].addr)
+			if (lk_rb_addr(&a[hi - 1]) < lk_rb_addr(&a[mid]))
 				LK_SWAP(hi - 1, mid);
-			uintptr_t pivot = a[mid].addr;
+			uintptr_t pivot = lk_rb_addr(&a[mid]);
 			size_t i = lo, j = hi - 1;
 			for (;;) {
-				while (a[i].addr < pivot)
+				while (lk_rb_addr(&a[i]) < pivot)
 					i++;
-				while (a[j].addr > pivot)
+				while (lk_rb_addr(&a[j]) > pivot)
 					j--;
 				if (i >= j)
 					break;
@@ -124,7 +170,7 @@ static void lk_reach_sort(lk_reach_block_t *a, size_t n)
 	for (size_t i = 1; i < n; i++) {
 		lk_reach_block_t v = a[i];
 		size_t k = i;
-		while (k > 0 && a[k - 1].addr > v.addr) {
+		while (k > 0 && lk_rb_addr(&a[k - 1]) > lk_rb_addr(&v)) {
 			a[k] = a[k - 1];
 			k--;
 		}
@@ -143,7 +189,7 @@ static long lk_reach_find(uintptr_t v)
 	size_t lo = 0, hi = lk_rs->n;
 	while (lo < hi) { /* first block with addr > v */
 		size_t mid = lo + (hi - lo) / 2;
-		if (lk_rs->blocks[mid].addr <= v)
+		if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -151,7 +197,7 @@ static long lk_reach_find(uintptr_t v)
 	if (!lo)
 		return -1;
 	const lk_reach_block_t *b = &lk_rs->blocks[lo - 1];
-	uintptr_t off = v - b->addr;
+	uintptr_t off = v - lk_rb_addr(b);
 	uint64_t size = lk_reach_size(b);
 	if (off == 0 || (size > 8 && off < size - 8))
 		return (long)(lo - 1);
@@ -208,11 +254,12 @@ static void lk_reach_drain_stack(void)
 		while (lk_rs->sp && k < LK_REACH_IOV) {
 			const lk_reach_block_t *b = &lk_rs->blocks[lk_rs->stack[lk_rs->sp - 1]];
 			size_t len = (size_t)lk_reach_size(b) & ~(sizeof(uintptr_t) - 1);
-			if ((b->addr & (sizeof(uintptr_t) - 1)) || total + len > LK_REACH_BOUNCE)
+			if ((lk_rb_addr(b) & (sizeof(uintptr_t) - 1)) ||
+			    total + len > LK_REACH_BOUNCE)
 				break; /* unaligned or large: scanned alone below */
 			lk_rs->marked[lk_rs->stack[--lk_rs->sp]] = LK_MARK_SCANNED;
 			local[k] = (struct iovec){lk_rs->bounce + total, len};
-			remote[k] = (struct iovec){(void *)b->addr, len};
+			remote[k] = (struct iovec){(void *)lk_rb_addr(b), len};
 			total += len;
 			k++;
 		}
@@ -220,7 +267,7 @@ static void lk_reach_drain_stack(void)
 			uint32_t idx = lk_rs->stack[--lk_rs->sp];
 			lk_rs->marked[idx] = LK_MARK_SCANNED;
 			const lk_reach_block_t *b = &lk_rs->blocks[idx];
-			lk_reach_range(b->addr, (size_t)lk_reach_size(b));
+			lk_reach_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
 			continue;
 		}
 		long r =
@@ -465,9 +512,11 @@ int lk_reach_scan(void)
 	lk_rs->stack_bytes = lk_rs->stack_cap * sizeof(uint32_t);
 	lk_rs->blocks = lk_reach_map(lk_rs->blocks_bytes);
 	lk_rs->marked = lk_reach_map(lk_rs->marked_bytes);
+	lk_rs->big_bytes = LK_RB_BIG_MAX * sizeof(uint64_t);
+	lk_rs->big = lk_reach_map(lk_rs->big_bytes);
 	lk_rs->stack = lk_reach_map(lk_rs->stack_bytes);
 	lk_rs->bounce = lk_sys_mmap(LK_REACH_BOUNCE);
-	if (!lk_rs->blocks || !lk_rs->marked || !lk_rs->stack || !lk_rs->bounce) {
+	if (!lk_rs->blocks || !lk_rs->marked || !lk_rs->big || !lk_rs->stack || !lk_rs->bounce) {
 		lk_reach_release();
 		return -1;
 	}
@@ -479,12 +528,16 @@ int lk_reach_scan(void)
 		return -1;
 	}
 	lk_heap_table_foreach(lk_reach_collect, NULL);
+	if (lk_rs->unpacked) {
+		lk_reach_release();
+		return -1;
+	}
 	lk_reach_sort(lk_rs->blocks, lk_rs->n);
 	if (lk_rs->n) {
-		lk_rs->lo = lk_rs->blocks[0].addr;
+		lk_rs->lo = lk_rb_addr(&lk_rs->blocks[0]);
 		for (size_t i = 0; i < lk_rs->n; i++) {
 			uintptr_t end =
-			    lk_rs->blocks[i].addr + lk_reach_size(&lk_rs->blocks[i]) + 1;
+			    lk_rb_addr(&lk_rs->blocks[i]) + lk_reach_size(&lk_rs->blocks[i]) + 1;
 			if (end > lk_rs->hi)
 				lk_rs->hi = end;
 		}
@@ -501,12 +554,12 @@ uint32_t lk_reach_flags(uintptr_t ptr)
 	size_t lo = 0, hi = lk_rs->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (lk_rs->blocks[mid].addr < ptr)
+		if (lk_rb_addr(&lk_rs->blocks[mid]) < ptr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == lk_rs->n || lk_rs->blocks[lo].addr != ptr)
+	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
 		return 0;
 	return TRACE_BLOCK_SCANNED | (lk_rs->marked[lo] ? TRACE_BLOCK_REACHABLE : 0);
 }
@@ -519,7 +572,7 @@ size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint
 		return 0;
 	for (size_t i = 0; i < lk_rs->n; i++) {
 		const lk_reach_block_t *b = &lk_rs->blocks[i];
-		fn(arg, b->addr, lk_reach_size(b), (uint32_t)(b->packed & 0xffffff),
+		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b),
 		   TRACE_BLOCK_SCANNED | (lk_rs->marked[i] ? TRACE_BLOCK_REACHABLE : 0));
 	}
 	return lk_rs->n;
@@ -533,6 +586,8 @@ void lk_reach_release(void)
 		lk_sys_munmap(lk_rs->blocks, lk_rs->blocks_bytes);
 	if (lk_rs->marked)
 		lk_sys_munmap(lk_rs->marked, lk_rs->marked_bytes);
+	if (lk_rs->big)
+		lk_sys_munmap(lk_rs->big, lk_rs->big_bytes);
 	if (lk_rs->stack)
 		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
 	if (lk_rs->bounce)

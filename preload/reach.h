@@ -14,7 +14,7 @@
  * ones included, found in reachable blocks. Memory is read with process_vm_readv, so a block
  * another thread frees and unmaps meanwhile cannot fault. Never calls malloc (mmap only).
  * Returns 0 when the scan ran, -1 when it could not (out of memory, process_vm_readv
- * refused): lk_reach_flags then answers 0 for every block. */
+ * refused, a block at or above 2^48): lk_reach_flags then answers 0 for every block. */
 int lk_reach_scan(void);
 
 /* The caller's stack pointer (inlined into it), after its __builtin_unwind_init has spilled

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -240,12 +241,146 @@ static void test_interior(void **state)
 	untrack((void *)reveal(wd));
 }
 
+struct seen {
+	uintptr_t ptr[8];
+	uint64_t size[8];
+	uint32_t stack[8], flags[8];
+	size_t n;
+	int sorted;
+};
+
+static void collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags)
+{
+	struct seen *s = arg;
+	if (s->n && ptr <= s->ptr[s->n - 1])
+		s->sorted = 0;
+	if (s->n < 8) {
+		s->ptr[s->n] = ptr;
+		s->size[s->n] = size;
+		s->stack[s->n] = stack_id;
+		s->flags[s->n] = flags;
+	}
+	s->n++;
+}
+
+struct packed_block {
+	uintptr_t off; /* from the start of the mapping */
+	uint64_t size;
+	uint32_t stack;
+};
+
+/* Tracks the blocks at md's mapping; 0 points to 1, 1 to 3, a word in no block to 2, and
+ * g_root to 0. Only disguised addresses outlive this frame. */
+__attribute__((noinline)) static void make_packed(uintptr_t md, const struct packed_block *b,
+                                                  size_t nb)
+{
+	char *m = (char *)reveal(md);
+	for (size_t i = 0; i < nb; i++)
+		assert_true(lk_heap_table_insert((uintptr_t)m + b[i].off, b[i].size, b[i].stack));
+	uintptr_t p1 = (uintptr_t)m + b[1].off, p2 = (uintptr_t)m + b[2].off,
+	          p3 = (uintptr_t)m + b[3].off;
+	memcpy(m + b[0].off, &p1, sizeof(p1));
+	memcpy(m + b[1].off + 64, &p3, sizeof(p3));
+	memcpy(m + 16, &p2, sizeof(p2));
+	g_root = m + b[0].off;
+}
+
+/* A block address far from any mapping, made afresh at each use: the test keeps no copy of
+ * it, not even a disguised one (which would point into the block's 1 TiB). */
+__attribute__((noinline)) static uintptr_t far_block(void)
+{
+	uintptr_t a = 0x600000000130;
+	__asm__ volatile("" : "+r"(a));
+	return a;
+}
+
+/* Scans as the writer's final snapshot does: this thread's stack from this frame up, so the
+ * scan's own frames, which hold stale words from copying the table, are not roots. */
+__attribute__((noinline)) static int scan_from_here(void)
+{
+	__builtin_unwind_init();
+	lk_reach_stack_from = lk_reach_sp();
+	int r = lk_reach_scan();
+	lk_reach_stack_from = 0;
+	return r;
+}
+
+/* The scan's copy packs a block into 12 bytes: sizes of 8 MiB and more go to a side array,
+ * and an address that does not fit in 48 bits stops the scan rather than being cut. Blocks
+ * come back in address order with their exact sizes and stack ids, and pointers into big
+ * and unaligned blocks are followed. Addresses are kept disguised, as above. */
+static void test_packed_copy(void **state)
+{
+	(void)state;
+	size_t region = 32u << 20; /* untouched pages: reading them costs no memory */
+	char *m = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	const uint64_t big = 8u << 20;
+	/* A block that must stay unreached starts off any round address: earlier thread
+	 * stacks and mappings here leave stale pointers to their starts in libc's data and in
+	 * live frames, as they would in any program. */
+	uintptr_t md = (uintptr_t)m ^ 0x5555;
+	const struct packed_block b[] = {
+	    {48, 100, 0xabcdef},                  /* inline; g_root points to it */
+	    {4096, big - 1, 7},                   /* largest inline size; block 0 holds it */
+	    {(12u << 20) + 0x2a0, big, 0xffffff}, /* smallest side-array size; held by no block */
+	    {1 + (21u << 20), big + 12345, 9},    /* unaligned, side array; block 1 holds it */
+	};
+	size_t nb = sizeof(b) / sizeof(b[0]);
+	make_packed(md, b, nb);
+	/* The largest size the table keeps, far from any mapping (and so below all of them):
+	 * never reached, never read (it would take hours to skip 1 TiB of holes). */
+	assert_true(lk_heap_table_insert(far_block(), LK_HEAP_MAX_SIZE, 3));
+	scrub_stack();
+	assert_int_equal(scan_from_here(), 0);
+	struct seen s = {.sorted = 1};
+	assert_int_equal(lk_reach_foreach(collect, &s), nb + 1);
+	assert_int_equal(s.n, nb + 1);
+	assert_true(s.sorted);
+	assert_int_equal(s.ptr[0], far_block());
+	assert_int_equal(s.size[0], LK_HEAP_MAX_SIZE);
+	assert_int_equal(s.stack[0], 3);
+	assert_int_equal(s.flags[0], SCANNED);
+	for (size_t i = 0; i < nb; i++) {
+		assert_int_equal(s.ptr[i + 1], reveal(md) + b[i].off);
+		assert_int_equal(s.size[i + 1], b[i].size);
+		assert_int_equal(s.stack[i + 1], b[i].stack);
+	}
+	assert_int_equal(s.flags[1], REACHABLE);
+	assert_int_equal(s.flags[2], REACHABLE);
+	assert_int_equal(s.flags[3], SCANNED);
+	assert_int_equal(s.flags[4], REACHABLE);
+	assert_int_equal(lk_reach_flags(reveal(md) + b[3].off), REACHABLE);
+	lk_reach_release();
+	memset(&s, 0, sizeof(s)); /* it holds far_block() */
+	__asm__ volatile("" : : "r"(&s) : "memory");
+
+	/* Above 2^48: the scan refuses, and runs again once that block is gone. */
+	uintptr_t high = (uintptr_t)1 << 50;
+	uint64_t size;
+	uint32_t stack;
+	assert_true(lk_heap_table_insert(high, 64, 1));
+	assert_int_equal(scan_from_here(), -1);
+	assert_int_equal(lk_reach_flags(reveal(md) + b[0].off), 0);
+	assert_true(lk_heap_table_remove(high, &size, &stack));
+	assert_int_equal(scan_from_here(), 0);
+	assert_int_equal(lk_reach_flags(reveal(md) + b[0].off), REACHABLE);
+	lk_reach_release();
+
+	g_root = NULL;
+	for (size_t i = 0; i < nb; i++)
+		assert_true(lk_heap_table_remove(reveal(md) + b[i].off, &size, &stack));
+	assert_true(lk_heap_table_remove(far_block(), &size, &stack));
+	munmap(m, region);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reach),
 	    cmocka_unit_test(test_long_list),
 	    cmocka_unit_test(test_interior),
+	    cmocka_unit_test(test_packed_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
