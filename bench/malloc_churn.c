@@ -32,19 +32,21 @@ static size_t pick_size(uint32_t r)
 	return 16 + ((r >> 8) & 255);   /* mostly small */
 }
 
-/* Distinct noinline leaves so that the churn has a few different allocation sites. */
-#define LEAF(name)                                                                                 \
+/* Distinct noinline leaves so that the churn has a few different allocation sites. Each
+ * fills with its own byte: identical bodies would be folded into one function by gcc's
+ * identical code folding, one site reached from four callers. */
+#define LEAF(name, fill)                                                                           \
 	__attribute__((noinline)) static void *name(size_t n)                                      \
 	{                                                                                          \
 		char *p = malloc(n);                                                               \
 		if (p)                                                                             \
-			memset(p, (int)n, n < 64 ? n : 64);                                        \
+			memset(p, fill, n < 64 ? n : 64);                                          \
 		return p;                                                                          \
 	}
-LEAF(alloc_a)
-LEAF(alloc_b)
-LEAF(alloc_c)
-LEAF(alloc_d)
+LEAF(alloc_a, 0xa1)
+LEAF(alloc_b, 0xb2)
+LEAF(alloc_c, 0xc3)
+LEAF(alloc_d, 0xd4)
 
 __attribute__((noinline)) static void churn_leaf(void)
 {
