@@ -242,53 +242,121 @@ static void lk_reach_range(uintptr_t start, size_t len)
 	}
 }
 
-/* Scans the marked blocks on the mark stack. Small blocks go many to one process_vm_readv
- * (a system call per block was most of the time at exit with millions of live blocks); the
- * call stops at the first block it cannot read, which is then done alone, page by page. */
-#define LK_REACH_IOV 256
-static void lk_reach_drain_stack(void)
+/* Scans the marked blocks on the mark stack, a batch at a time. A batch is sorted by address
+ * and blocks less than LK_REACH_GAP apart are read as one range, gap included (a gap that
+ * small lies in pages of its two blocks, so it is mapped when they are), so a dense heap of
+ * small blocks costs one page pin per page, not one per block: with millions of live blocks,
+ * pinning was most of the time at exit. Up to LK_REACH_IOV ranges go to one process_vm_readv;
+ * the call stops at the first range it cannot read, whose blocks and the ones after are then
+ * done alone, page by page. Only the blocks' own bytes are scanned, never the gaps. */
+#define LK_REACH_IOV   256
+#define LK_REACH_BATCH 2048
+#define LK_REACH_GAP   1024
+
+static void lk_reach_sort_idx(uint32_t *a, size_t n)
+{
+	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1}; /* Ciura's */
+	for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		size_t gap = gaps[g];
+		for (size_t i = gap; i < n; i++) {
+			uint32_t v = a[i];
+			size_t k = i;
+			for (; k >= gap && a[k - gap] > v; k -= gap)
+				a[k] = a[k - gap];
+			a[k] = v;
+		}
+	}
+}
+
+static inline size_t lk_reach_words_len(const lk_reach_block_t *b)
+{
+	return (size_t)lk_reach_size(b) & ~(sizeof(uintptr_t) - 1);
+}
+
+/* Reads and scans batch[0..n) (sorted): as many ranges as fit the bounce buffer and the
+ * iovecs per call. */
+static void lk_reach_read_batch(const uint32_t *batch, size_t n)
 {
 	struct iovec local[LK_REACH_IOV], remote[LK_REACH_IOV];
-	while (lk_rs->sp) {
-		size_t k = 0, total = 0;
-		while (lk_rs->sp && k < LK_REACH_IOV) {
-			const lk_reach_block_t *b = &lk_rs->blocks[lk_rs->stack[lk_rs->sp - 1]];
-			size_t len = (size_t)lk_reach_size(b) & ~(sizeof(uintptr_t) - 1);
-			if ((lk_rb_addr(b) & (sizeof(uintptr_t) - 1)) ||
-			    total + len > LK_REACH_BOUNCE)
-				break; /* unaligned or large: scanned alone below */
-			lk_rs->marked[lk_rs->stack[--lk_rs->sp]] = LK_MARK_SCANNED;
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 0, total = 0, first = i;
+		uintptr_t run_end = 0;
+		for (; i < n; i++) {
+			const lk_reach_block_t *b = &lk_rs->blocks[batch[i]];
+			uintptr_t addr = lk_rb_addr(b);
+			size_t len = lk_reach_words_len(b);
+			if (k && addr >= run_end && addr - run_end < LK_REACH_GAP &&
+			    total + (addr + len - run_end) <= LK_REACH_BOUNCE) {
+				size_t more = addr + len - run_end; /* the gap and the block */
+				remote[k - 1].iov_len += more;
+				local[k - 1].iov_len += more;
+				total += more;
+				run_end = addr + len;
+				continue;
+			}
+			if (k == LK_REACH_IOV || total + len > LK_REACH_BOUNCE)
+				break;
 			local[k] = (struct iovec){lk_rs->bounce + total, len};
-			remote[k] = (struct iovec){(void *)lk_rb_addr(b), len};
+			remote[k] = (struct iovec){(void *)addr, len};
 			total += len;
+			run_end = addr + len;
 			k++;
 		}
-		if (k == 0) {
+		long r =
+		    total ? syscall(SYS_process_vm_readv, lk_rs->pid, local, k, remote, k, 0) : 0;
+		size_t done = r > 0 ? (size_t)r : 0;
+		/* Each block's bytes sit in its range's part of the bounce buffer, ranges in
+		 * order. The bounce buffer is reused by the scans below: walk in order. */
+		size_t run = 0;
+		for (size_t j = first; j < i; j++) {
+			const lk_reach_block_t *b = &lk_rs->blocks[batch[j]];
+			uintptr_t addr = lk_rb_addr(b);
+			size_t len = lk_reach_words_len(b);
+			while (addr >= (uintptr_t)remote[run].iov_base + remote[run].iov_len &&
+			       run + 1 < k)
+				run++;
+			size_t off = (size_t)((uint8_t *)local[run].iov_base - lk_rs->bounce) +
+			             (size_t)(addr - (uintptr_t)remote[run].iov_base);
+			if (off + len <= done) {
+				lk_reach_words(lk_rs->bounce + off, len);
+				continue;
+			}
+			/* Not (fully) read: alone, which skips what cannot be read. The bounce
+			 * buffer is free again: everything read before is scanned. */
+			for (; j < i; j++) {
+				b = &lk_rs->blocks[batch[j]];
+				lk_reach_range(lk_rb_addr(b), lk_reach_words_len(b));
+			}
+			break;
+		}
+	}
+}
+
+static void lk_reach_drain_stack(void)
+{
+	uint32_t batch[LK_REACH_BATCH];
+	while (lk_rs->sp) {
+		size_t n = 0;
+		while (lk_rs->sp && n < LK_REACH_BATCH) {
+			uint32_t idx = lk_rs->stack[lk_rs->sp - 1];
+			const lk_reach_block_t *b = &lk_rs->blocks[idx];
+			if ((lk_rb_addr(b) & (sizeof(uintptr_t) - 1)) ||
+			    lk_reach_words_len(b) > LK_REACH_BOUNCE)
+				break; /* unaligned or large: scanned alone below */
+			lk_rs->sp--;
+			lk_rs->marked[idx] = LK_MARK_SCANNED;
+			batch[n++] = idx;
+		}
+		if (n == 0) {
 			uint32_t idx = lk_rs->stack[--lk_rs->sp];
 			lk_rs->marked[idx] = LK_MARK_SCANNED;
 			const lk_reach_block_t *b = &lk_rs->blocks[idx];
 			lk_reach_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
 			continue;
 		}
-		long r =
-		    total ? syscall(SYS_process_vm_readv, lk_rs->pid, local, k, remote, k, 0) : 0;
-		size_t done = r > 0 ? (size_t)r : 0;
-		/* The bounce buffer is reused by the scans below: copy nothing, walk in order. */
-		size_t off = 0;
-		for (size_t i = 0; i < k; i++) {
-			size_t len = remote[i].iov_len;
-			if (off + len <= done) {
-				lk_reach_words(lk_rs->bounce + off, len);
-			} else {
-				/* Not (fully) read: alone, which skips what cannot be read. The
-				 * bounce buffer is free again: everything read is scanned. */
-				for (size_t j = i; j < k; j++)
-					lk_reach_range((uintptr_t)remote[j].iov_base,
-					               remote[j].iov_len);
-				break;
-			}
-			off += len;
-		}
+		lk_reach_sort_idx(batch, n);
+		lk_reach_read_batch(batch, n);
 	}
 }
 

@@ -374,13 +374,61 @@ static void test_packed_copy(void **state)
 	munmap(m, region);
 }
 
+/* Fan-out over a dense heap: a root block points to the even ones of 64 adjacent 48-byte
+ * blocks; each odd one, read with its neighbours as one range, points to a victim. */
+#define DENSE 64
+__attribute__((noinline)) static void make_dense(uintptr_t md)
+{
+	char *m = (char *)reveal(md);
+	char *root = m + 60 * 1024;
+	assert_true(lk_heap_table_insert((uintptr_t)root, DENSE / 2 * sizeof(void *), 1));
+	for (size_t i = 0; i < DENSE; i++) {
+		char *b = m + 64 * i, *victim = m + 32 * 1024 + 64 * i;
+		assert_true(lk_heap_table_insert((uintptr_t)b, 48, 2));
+		assert_true(lk_heap_table_insert((uintptr_t)victim, 48, 3));
+		if (i % 2)
+			memcpy(b + 8, &victim, sizeof(victim));
+		else
+			memcpy(root + i / 2 * sizeof(void *), &b, sizeof(b));
+	}
+	g_root = root;
+}
+
+/* Blocks read together are each scanned alone: the gaps between the reached blocks hold the
+ * odd blocks, whose pointers must not count. */
+static void test_dense_ranges(void **state)
+{
+	(void)state;
+	char *m = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	uintptr_t md = (uintptr_t)m ^ 0x5555;
+	m = NULL;
+	make_dense(md);
+	scrub_stack();
+	assert_int_equal(scan_from_here(), 0);
+	for (size_t i = 0; i < DENSE; i++) {
+		uintptr_t b = reveal(md) + 64 * i, victim = reveal(md) + 32 * 1024 + 64 * i;
+		assert_int_equal(lk_reach_flags(b), i % 2 ? SCANNED : REACHABLE);
+		assert_int_equal(lk_reach_flags(victim), SCANNED);
+	}
+	lk_reach_release();
+	g_root = NULL;
+	uint64_t size;
+	uint32_t stack;
+	for (size_t i = 0; i < DENSE; i++) {
+		assert_true(lk_heap_table_remove(reveal(md) + 64 * i, &size, &stack));
+		assert_true(lk_heap_table_remove(reveal(md) + 32 * 1024 + 64 * i, &size, &stack));
+	}
+	assert_true(lk_heap_table_remove(reveal(md) + 60 * 1024, &size, &stack));
+	munmap((void *)reveal(md), 64 * 1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reach),
-	    cmocka_unit_test(test_long_list),
-	    cmocka_unit_test(test_interior),
-	    cmocka_unit_test(test_packed_copy),
+	    cmocka_unit_test(test_reach),        cmocka_unit_test(test_long_list),
+	    cmocka_unit_test(test_interior),     cmocka_unit_test(test_packed_copy),
+	    cmocka_unit_test(test_dense_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
