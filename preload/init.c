@@ -36,11 +36,14 @@ static int lk_fork_prepared;
 static int lk_fork_parent_pid;
 
 /* An explicit exit() from the program gives END its status; a return from main reaches
- * glibc's exit internally and is caught by the __libc_start_main wrapper below. */
+ * glibc's exit internally and is caught by the __libc_start_main wrapper below. Either way
+ * the exit path's frames are no roots for the reachability scan (reach.h). */
 LK_EXPORT void exit(int status)
 {
 	typedef void (*lk_exit_fn)(int);
 	static lk_exit_fn real_exit;
+	__builtin_unwind_init();
+	lk_reach_exit_from = lk_reach_sp();
 	lk_exit_status = status;
 	if (!real_exit)
 		real_exit = (lk_exit_fn)lk_real_sym("exit");
@@ -55,6 +58,8 @@ LK_EXPORT void quick_exit(int status)
 {
 	typedef void (*lk_exit_fn)(int);
 	static lk_exit_fn real_quick_exit;
+	__builtin_unwind_init();
+	lk_reach_exit_from = lk_reach_sp();
 	lk_exit_status = status;
 	if (!real_quick_exit)
 		real_quick_exit = (lk_exit_fn)lk_real_sym("quick_exit");
@@ -73,7 +78,7 @@ static int lk_main_wrapper(int argc, char **argv, char **envp)
 {
 	int status = lk_host_main(argc, argv, envp);
 	lk_exit_status = status;
-	lk_reach_main_done = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
+	lk_reach_exit_from = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
 	return status;
 }
 

@@ -495,7 +495,7 @@ struct lk_dirent64 {
 };
 
 __thread uintptr_t lk_reach_stack_from __attribute__((tls_model("initial-exec")));
-__thread uintptr_t lk_reach_main_done __attribute__((tls_model("initial-exec")));
+__thread uintptr_t lk_reach_exit_from __attribute__((tls_model("initial-exec")));
 
 static void lk_reach_stacks(uintptr_t my_sp, char *maps, char *buf, size_t cap)
 {
@@ -506,8 +506,8 @@ static void lk_reach_stacks(uintptr_t my_sp, char *maps, char *buf, size_t cap)
 		/* Later starts where set and on this stack (not on a signal stack). */
 		if (lk_reach_stack_from > from && lk_reach_stack_from < e)
 			from = lk_reach_stack_from;
-		if (lk_reach_main_done > from && lk_reach_main_done < e)
-			from = lk_reach_main_done;
+		if (lk_reach_exit_from > from && lk_reach_exit_from < e)
+			from = lk_reach_exit_from;
 		lk_reach_range(from, e - from);
 	}
 	int fd = lk_sys_open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);

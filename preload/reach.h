@@ -40,10 +40,12 @@ static inline __attribute__((always_inline)) uintptr_t lk_reach_sp(void)
  * never written since, which made lost blocks look reachable. */
 extern __thread uintptr_t lk_reach_stack_from __attribute__((tls_model("initial-exec")));
 
-/* Set by the main() wrapper when main returns, to the wrapper's own frame top: below it the
- * stack holds only the exit path's frames, laid over main's dead ones, whose stale words
- * (unwritten slots of exit()'s frames) are no roots. The main thread's scan starts there. */
-extern __thread uintptr_t lk_reach_main_done __attribute__((tls_model("initial-exec")));
+/* Where the exit began, on the exiting thread: set by the main() wrapper when main returns, to
+ * the wrapper's own frame top, and by the exit() and quick_exit() hooks to their stack
+ * pointer, below the callee-saved registers they spilled. Below it the stack holds only the
+ * exit path's frames (libc's, the atexit handlers', libleak's), laid over dead ones, whose
+ * stale words (unwritten slots) are no roots. The exiting thread's scan starts there. */
+extern __thread uintptr_t lk_reach_exit_from __attribute__((tls_model("initial-exec")));
 
 /* TRACE_BLOCK_SCANNED, plus TRACE_BLOCK_REACHABLE when marked, for a block the last scan
  * saw; 0 when no scan ran or ptr was not in the table when it did. */

@@ -3,7 +3,12 @@
  * only through the config), list_push() a 10-node list from a global head, table_fill()
  * 16 blocks in a global array: all reachable at exit, none a leak. lose_blocks() allocates 5
  * blocks of 100 bytes and drops every pointer to them: the leaks. The program then exits
- * normally (a scan at the final snapshot tells the two apart). Usage: grow_reach_globals */
+ * normally (a scan at the final snapshot tells the two apart). With "exit-deep" it instead
+ * calls exit() from three calls down, and an atexit handler first spreads the lost blocks'
+ * addresses over a deep local buffer: frames below the exit() call are dead by the final
+ * snapshot, and what they left behind must not make the lost blocks reachable.
+ * Usage: grow_reach_globals [exit-deep] */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,8 @@ struct node {
 static struct config *g_config;
 static struct node *g_list;
 static char *g_table[16];
+/* The lost blocks' addresses, complemented: outside user space, so not pointers. */
+static uintptr_t g_lost_not[5];
 
 __attribute__((noinline)) void config_load(void)
 {
@@ -59,6 +66,7 @@ __attribute__((noinline)) void lose_blocks(void)
 		if (!p)
 			abort();
 		p[0] = (char)i;
+		g_lost_not[i] = ~(uintptr_t)p;
 	}
 }
 
@@ -70,8 +78,28 @@ __attribute__((noinline)) static void scrub_stack(void)
 	__asm__ volatile("" : : "r"(buf) : "memory");
 }
 
-int main(void)
+/* Runs inside exit(), before libleak's final snapshot: 4 KiB of dead stack full of the lost
+ * blocks' addresses, below where exit() was called. */
+__attribute__((noinline)) static void spread_lost(void)
 {
+	volatile uintptr_t buf[512];
+	for (int i = 0; i < 512; i++)
+		buf[i] = ~g_lost_not[i % 5];
+	__asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+__attribute__((noinline)) static void exit_deep(int depth)
+{
+	if (depth > 0)
+		exit_deep(depth - 1);
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	int deep = argc > 1 && strcmp(argv[1], "exit-deep") == 0;
+	if (deep && atexit(spread_lost) != 0)
+		return 1;
 	config_load();
 	for (int i = 0; i < 10; i++)
 		list_push(i);
@@ -82,5 +110,9 @@ int main(void)
 	for (int i = 0; i < 16; i++)
 		sum += g_table[i][0];
 	printf("config %s, list head %d, table sum %d\n", g_config->name, g_list->value, sum);
+	if (deep) {
+		fflush(stdout);
+		exit_deep(3);
+	}
 	return 0;
 }
