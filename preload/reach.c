@@ -313,8 +313,9 @@ static void lk_reach_read_batch(const uint32_t *batch, size_t n)
 			const lk_reach_block_t *b = &lk_rs->blocks[batch[j]];
 			uintptr_t addr = lk_rb_addr(b);
 			size_t len = lk_reach_words_len(b);
-			while (addr >= (uintptr_t)remote[run].iov_base + remote[run].iov_len &&
-			       run + 1 < k)
+			/* Its range is the last one starting at or before it (a block under 8
+			 * bytes has no words: its range may be empty). */
+			while (run + 1 < k && addr >= (uintptr_t)remote[run + 1].iov_base)
 				run++;
 			size_t off = (size_t)((uint8_t *)local[run].iov_base - lk_rs->bounce) +
 			             (size_t)(addr - (uintptr_t)remote[run].iov_base);
