@@ -82,6 +82,7 @@ struct lk_reach_state {
 	int overflow;     /* some PENDING block is not on the stack */
 	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
 	uint8_t *bounce;
+	const char *maps; /* /proc/self/maps when the scan began, whole, or NULL */
 	int ran;
 	pid_t pid;
 };
@@ -220,8 +221,10 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
 	}
 }
 
-/* Scans [start, start+len) of our own memory, safely: a range that cannot be read (unmapped
- * meanwhile) is skipped page by page. */
+static uintptr_t lk_reach_next(uintptr_t addr);
+
+/* Scans [start, start+len) of our own memory, safely: what cannot be read is skipped
+ * (lk_reach_next). */
 static void lk_reach_range(uintptr_t start, size_t len)
 {
 	start = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
@@ -233,9 +236,8 @@ static void lk_reach_range(uintptr_t start, size_t len)
 			lk_reach_words(lk_rs->bounce, (size_t)r);
 			n = (size_t)r;
 		} else {
-			/* Unreadable: skip to the next page. */
-			size_t skip = 4096 - (start & 4095);
-			n = skip < len ? skip : len;
+			uintptr_t next = lk_reach_next(start);
+			n = next - start < len ? (size_t)(next - start) : len;
 		}
 		start += n;
 		len -= n;
@@ -443,6 +445,36 @@ static uintptr_t lk_reach_hex(const char **p)
 	return v;
 }
 
+/* Where to read next after a read at addr failed. Inside a readable mapping of the snapshot
+ * the failure is taken as a change since (a block freed and unmapped meanwhile): the next
+ * page. Elsewhere, the start of the next readable mapping: a block whose pages are gone
+ * costs one step, not one system call per page (hours for a 1 TiB hole). Without a whole
+ * snapshot, the next page. */
+static uintptr_t lk_reach_next(uintptr_t addr)
+{
+	uintptr_t page = (addr | 4095) + 1, next = UINTPTR_MAX;
+	const char *p = lk_rs->maps;
+	if (!p)
+		return page;
+	while (*p) {
+		uintptr_t s = lk_reach_hex(&p);
+		if (*p == '-')
+			p++;
+		uintptr_t e = lk_reach_hex(&p);
+		if (p[0] == ' ' && p[1] == 'r') {
+			if (addr >= s && addr < e)
+				return page;
+			if (s > addr && s < next)
+				next = s;
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+	return next > page ? next : page;
+}
+
 /* The readable, writable mapping of /proc/self/maps (in maps) that holds addr. */
 static int lk_reach_mapping(const char *maps, uintptr_t addr, uintptr_t *start, uintptr_t *end)
 {
@@ -551,17 +583,21 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 {
 	__builtin_unwind_init();
 	uintptr_t my_sp = lk_reach_sp();
-	dl_iterate_phdr(lk_reach_phdr, (void *)(uintptr_t)&lk_reach_roots);
 	/* /proc/self/maps and one /proc small file, in mmap'd buffers. */
 	size_t maps_cap = 1u << 20, buf_cap = 4096;
 	char *maps = lk_sys_mmap(maps_cap), *buf = lk_sys_mmap(buf_cap);
-	if (maps && buf && lk_reach_slurp("/proc/self/maps", maps, maps_cap) > 0)
+	long maps_len = maps ? lk_reach_slurp("/proc/self/maps", maps, maps_cap) : -1;
+	if (maps_len > 0 && (size_t)maps_len < maps_cap - 1)
+		lk_rs->maps = maps; /* whole: lk_reach_next may trust its holes */
+	dl_iterate_phdr(lk_reach_phdr, (void *)(uintptr_t)&lk_reach_roots);
+	if (buf && maps_len > 0)
 		lk_reach_stacks(my_sp, maps, buf, buf_cap);
+	lk_reach_drain();
+	lk_rs->maps = NULL;
 	if (maps)
 		lk_sys_munmap(maps, maps_cap);
 	if (buf)
 		lk_sys_munmap(buf, buf_cap);
-	lk_reach_drain();
 }
 
 int lk_reach_scan(void)
