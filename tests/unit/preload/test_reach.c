@@ -374,6 +374,14 @@ static void test_packed_copy(void **state)
 	munmap(m, region);
 }
 
+/* A fresh anonymous mapping of len bytes, its address disguised as above. */
+static uintptr_t map_disguised(size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	return (uintptr_t)m ^ 0x5555;
+}
+
 /* Fan-out over a dense heap: a root block points to the even ones of 64 adjacent 48-byte
  * blocks; each odd one, read with its neighbours as one range, points to a victim. */
 #define DENSE 64
@@ -399,10 +407,7 @@ __attribute__((noinline)) static void make_dense(uintptr_t md)
 static void test_dense_ranges(void **state)
 {
 	(void)state;
-	char *m = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(m != MAP_FAILED);
-	uintptr_t md = (uintptr_t)m ^ 0x5555;
-	m = NULL;
+	uintptr_t md = map_disguised(64 * 1024);
 	make_dense(md);
 	scrub_stack();
 	assert_int_equal(scan_from_here(), 0);
@@ -441,10 +446,7 @@ __attribute__((noinline)) static void make_hole(uintptr_t md)
 static void test_hole_block(void **state)
 {
 	(void)state;
-	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(m != MAP_FAILED);
-	uintptr_t md = (uintptr_t)m ^ 0x5555;
-	m = NULL;
+	uintptr_t md = map_disguised(4096);
 	make_hole(md);
 	scrub_stack();
 	assert_int_equal(scan_from_here(), 0);
