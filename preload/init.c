@@ -22,6 +22,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -212,6 +213,37 @@ static int lk_out_absolute(void)
 	return 0;
 }
 
+/* LEAK_OUT naming a directory (an existing one, or any path ending in '/') means the default
+ * file name inside it. 0 or -errno (the pattern would grow too long). */
+static int lk_out_directory(void)
+{
+	static const char name[] = "leak.%e.%p.lkt";
+	char *pat = lk_config.out_pattern;
+	size_t n = strlen(pat);
+	bool dir = n > 0 && pat[n - 1] == '/';
+	if (!dir) {
+		char path[4096];
+		if (lk_config_expand_out(pat, lk_modules_exe(), lk_sys_getpid(), path,
+		                         sizeof(path)) < 0)
+			return 0; /* the caller's own expansion reports it */
+		/* O_PATH: a directory we may write but not list is still a directory. */
+		int fd = lk_sys_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			lk_sys_close(fd);
+			dir = true;
+		}
+	}
+	if (!dir)
+		return 0;
+	bool slash = pat[n - 1] != '/';
+	if (n + slash + sizeof(name) > sizeof(lk_config.out_pattern))
+		return -ENAMETOOLONG;
+	if (slash)
+		pat[n++] = '/';
+	memcpy(pat + n, name, sizeof(name));
+	return 0;
+}
+
 __attribute__((constructor)) static void lk_init(void)
 {
 	lk_config_init();
@@ -231,6 +263,8 @@ __attribute__((constructor)) static void lk_init(void)
 	lk_fd_init();
 	char path[4096];
 	int r = lk_out_absolute();
+	if (r == 0)
+		r = lk_out_directory();
 	if (r == 0)
 		r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(),
 		                         path, sizeof(path));

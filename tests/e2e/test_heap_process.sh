@@ -2,8 +2,9 @@
 # test_heap_process.sh - what the preload must leave alone and what must survive an abrupt end,
 # with heap_exit.c (5 blocks of 2222 bytes leaked from exit_leak_block), gcc and clang builds:
 #   - stdout, stderr and exit status are the same as without the preload;
-#   - LEAK_DEPTH bounds the frames per stack; LEAK_OUT expands %e and %p; LEAK_DISABLE=1
-#     writes nothing;
+#   - LEAK_DEPTH bounds the frames per stack; LEAK_OUT expands %e and %p, and a LEAK_OUT
+#     naming a directory (existing, or ending in '/') gets the default name in it;
+#     LEAK_DISABLE=1 writes nothing;
 #   - an unwritable LEAK_OUT costs one "libleak:" line on stderr and nothing else;
 #   - SIGKILL after a few snapshots: the trace still lists the leak (from the last snapshot);
 #   - SIGTERM with the default disposition: the final snapshot is written and the exit status
@@ -72,6 +73,29 @@ for cc in "${COMPILERS[@]}"; do
 	timeout "$T_LIMIT" "$LEAK_REPORT" --json -o "$d/report.json" "$d/trace-heap_exit-$pid.lkt" >"$d/report.stdout"
 	assert_eq "$(wc -c <"$d/report.stdout")" 0 "$cc: leak-report -o FILE: bytes on stdout"
 	assert_jq "$(cat "$d/report.json")" 'bytes_in("exit_leak_block")' 11110 "$cc: bytes at exit_leak_block in leak-report -o FILE"
+
+	note "$cc: LEAK_OUT naming a directory"
+	d=$TMP/$cc-outdir
+	mkdir -p "$d/traces" "$d/sub"
+	timeout "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$d/traces" "$p" pid >"$d/stdout" </dev/null
+	pid=$(cat "$d/stdout")
+	assert_eq "$(cd "$d" && find . -name '*.lkt' | sort)" "./traces/leak.heap_exit.$pid.lkt" \
+		"$cc: traces with LEAK_OUT=an existing directory"
+	assert_jq "$(report_json "$d/traces")" 'count_in("exit_leak_block")' 5 \
+		"$cc: count at exit_leak_block, trace in LEAK_OUT's directory"
+	(cd "$d/sub" && timeout "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT=../traces/ "$p" pid) \
+		>"$d/stdout" </dev/null
+	assert_eq "$(cd "$d" && find . -name '*.lkt' | wc -l)" 2 "$cc: traces after LEAK_OUT=../traces/"
+	[ -f "$d/traces/leak.heap_exit.$(cat "$d/stdout").lkt" ] ||
+		fail "$cc: LEAK_OUT=../traces/ (relative, trailing slash): no trace in the directory"
+	rc=0
+	timeout "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$d/missing/" "$p" out \
+		>"$d/stdout" 2>"$d/stderr" </dev/null || rc=$?
+	assert_eq "$rc" 42 "$cc: exit status with LEAK_OUT=a missing directory/"
+	assert_match "$(grep -vxFf "$native_stderr" "$d/stderr")" \
+		"^libleak: cannot write trace $d/missing/leak.heap_exit.[0-9]+.lkt: No such file" \
+		"$cc: the one line for LEAK_OUT=a missing directory/"
+	[ ! -e "$d/missing" ] || fail "$cc: LEAK_OUT=a missing directory/ created something"
 
 	note "$cc: LEAK_DISABLE=1"
 	d=$TMP/$cc-disable
