@@ -50,8 +50,9 @@ void lk_unwind_reset_after_fork(void);
 void lk_unwind_invalidate(void);
 
 typedef struct {
-	uint64_t rules_built; /* PCs whose rule was built from .eh_frame */
-	uint64_t fallbacks;   /* captures handed to unw_backtrace (DWARF mode) */
+	uint64_t rules_built;  /* PCs whose rule was built from .eh_frame */
+	uint64_t fallbacks;    /* captures handed to unw_backtrace (DWARF mode) */
+	uint64_t tails_reused; /* walks finished with the frames of the thread's last walk */
 } lk_unwind_stats_t;
 
 /* Approximate counters (relaxed), for tests and diagnostics. */

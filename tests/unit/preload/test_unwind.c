@@ -5,7 +5,8 @@
  * (a signal frame: the capture falls back to libunwind). A capture whose rules are cached
  * allocates nothing. The frame-pointer walker agrees with libunwind where frame pointers
  * exist. The per-thread memo of walks reuses a walk only when a fresh walk gives the same
- * frames, and forgets them all on invalidation. */
+ * frames, and forgets them all on invalidation; a walk finished with the frames of the
+ * thread's last walk gives a fresh walk's frames. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>
@@ -574,6 +575,92 @@ static void test_memo_holds_many_callers(void **state)
 	assert_true(st.misses < 2 * MEMO_SITES);
 }
 
+/* ---- finishing a walk with the frames of the thread's last one ---- */
+typedef struct {
+	long walks, wrong;
+	int max; /* frames asked for */
+} tail_stats_t;
+
+/* Walks through the memo (and so with the last walk to finish with) and afresh without it:
+ * a walk that was not remembered whole must give the fresh walk's frames, to the last one. */
+__attribute__((noinline)) static int tail_cb(void *arg)
+{
+	tail_stats_t *st = arg;
+	uintptr_t a[MAXF], b[MAXF];
+	uint64_t hash, value;
+	int na = lk_unwind_capture_memo(a, st->max, 0, 0, &hash, &value);
+	int nb = lk_unwind_capture(b, st->max, 0, 0);
+	__asm__ volatile("" ::: "memory");
+	if (value) {
+		lk_unwind_memo_store(0); /* nothing pending; keep hits out of the count */
+		return 1;
+	}
+	lk_unwind_memo_store(1); /* a value that matches no walk: its hits are never checked */
+	st->walks++;
+	if (na != nb || memcmp(a + 1, b + 1, (size_t)(na - 1) * sizeof(a[0])) != 0)
+		st->wrong++;
+	return 1;
+}
+
+__attribute__((noinline)) static int tail_two_sites(int which, int depth, tail_stats_t *st)
+{
+	int r;
+	if (which) {
+		sink = 1;
+		__asm__ volatile("" ::: "memory");
+		r = uc_chain(depth, tail_cb, st);
+		sink = 2;
+	} else {
+		sink = 3;
+		__asm__ volatile("" ::: "memory");
+		r = uc_chain(depth, tail_cb, st);
+		sink = 4;
+		__asm__ volatile("" ::: "memory");
+	}
+	return r + sink;
+}
+
+/* Random chains of every frame shape, 0-59 deep (more starts than the memo holds), from two
+ * call sites, with new values in the registers uc_regs saves (RBP among them); returns the
+ * walks that finished with the last one's frames. Each walk must equal a fresh walk. */
+static uint64_t tail_rounds(int max, tail_stats_t *st)
+{
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
+	*st = (tail_stats_t){.max = max};
+	uint32_t x = 2463534242u;
+	for (int i = 0; i < 10000; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		uc_vals[0] = (int)(x & 0xff);
+		uc_vals[3] = (int)(x >> 24);
+		tail_two_sites((int)(x >> 8) & 1, (int)((x >> 9) % 60), st);
+	}
+	lk_unwind_stats(&after);
+	uc_vals[0] = 1;
+	uc_vals[3] = 4;
+	return after.tails_reused - before.tails_reused;
+}
+
+static void test_tail_reuse_matches_fresh_walks(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	tail_stats_t st;
+	/* Whole walks: the frames below the chain are the same each time, so nearly every walk
+	 * finishes with the last one's (the fresh walk, without the memo, never does). */
+	uint64_t reused = tail_rounds(MAXF, &st);
+	assert_int_equal(st.wrong, 0);
+	assert_true(st.walks > 5000);
+	assert_true(reused > (uint64_t)st.walks * 9 / 10);
+	/* 12 frames: deeper chains are cut, and a cut walk's frames serve only as many. */
+	reused = tail_rounds(12, &st);
+	assert_int_equal(st.wrong, 0);
+	assert_true(st.walks > 5000);
+	assert_true(reused > 0);
+}
+
 static void test_parse_mode(void **state)
 {
 	(void)state;
@@ -600,6 +687,7 @@ int main(void)
 	    cmocka_unit_test(test_memo_reuses_only_identical_walks),
 	    cmocka_unit_test(test_memo_forgotten_on_invalidate),
 	    cmocka_unit_test(test_memo_holds_many_callers),
+	    cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
 	};
 	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
 }
