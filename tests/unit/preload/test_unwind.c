@@ -362,20 +362,20 @@ __attribute__((noinline)) static int memo_cb(void *arg)
 	return 1;
 }
 
-/* Two call sites of the chain at the same depth: the same start in memo_cb, different words
- * deeper down. */
-__attribute__((noinline)) static int memo_two_sites(int which, int depth, memo_stats_t *st)
+/* Two call sites of the chain at the same depth: the same start in the callback, different
+ * words deeper down. */
+__attribute__((noinline)) static int two_site_chain(int which, int depth, uc_cb_t cb, void *arg)
 {
 	int r;
 	if (which) {
 		sink = 1;
 		__asm__ volatile("" ::: "memory");
-		r = uc_chain(depth, memo_cb, st);
+		r = uc_chain(depth, cb, arg);
 		sink = 2;
 	} else {
 		sink = 3;
 		__asm__ volatile("" ::: "memory");
-		r = uc_chain(depth, memo_cb, st);
+		r = uc_chain(depth, cb, arg);
 		sink = 4;
 		__asm__ volatile("" ::: "memory");
 	}
@@ -396,7 +396,7 @@ static void test_memo_reuses_only_identical_walks(void **state)
 		x ^= x >> 17;
 		x ^= x << 5;
 		uc_vals[0] = (int)(x & 0xff); /* uc_regs keeps these in callee-saved registers */
-		memo_two_sites((int)(x >> 8) & 1, (int)((x >> 9) % 6) * 4, &st);
+		two_site_chain((int)(x >> 8) & 1, (int)((x >> 9) % 6) * 4, memo_cb, &st);
 	}
 	assert_int_equal(st.wrong, 0);
 	/* 12 distinct stacks, fewer than the memo holds: all but the first of each reuse. */
@@ -602,24 +602,6 @@ __attribute__((noinline)) static int tail_cb(void *arg)
 	return 1;
 }
 
-__attribute__((noinline)) static int tail_two_sites(int which, int depth, tail_stats_t *st)
-{
-	int r;
-	if (which) {
-		sink = 1;
-		__asm__ volatile("" ::: "memory");
-		r = uc_chain(depth, tail_cb, st);
-		sink = 2;
-	} else {
-		sink = 3;
-		__asm__ volatile("" ::: "memory");
-		r = uc_chain(depth, tail_cb, st);
-		sink = 4;
-		__asm__ volatile("" ::: "memory");
-	}
-	return r + sink;
-}
-
 /* Random chains of every frame shape, 0-59 deep (more starts than the memo holds), from two
  * call sites, with new values in the registers uc_regs saves (RBP among them); returns the
  * walks that finished with the last one's frames. Each walk must equal a fresh walk. */
@@ -635,7 +617,7 @@ static uint64_t tail_rounds(int max, tail_stats_t *st)
 		x ^= x << 5;
 		uc_vals[0] = (int)(x & 0xff);
 		uc_vals[3] = (int)(x >> 24);
-		tail_two_sites((int)(x >> 8) & 1, (int)((x >> 9) % 60), st);
+		two_site_chain((int)(x >> 8) & 1, (int)((x >> 9) % 60), tail_cb, st);
 	}
 	lk_unwind_stats(&after);
 	uc_vals[0] = 1;
