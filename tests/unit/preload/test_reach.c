@@ -263,6 +263,24 @@ static void collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, 
 	s->n++;
 }
 
+/* A fresh anonymous mapping of len bytes, its address disguised as above. Each call takes
+ * address space that nothing in this process used before (a GiB apart from 0x700000000000:
+ * above far_block()'s TiB, below the kernel's mmap area): where the kernel places it,
+ * earlier tests' thread stacks and mappings had been, and stale words pointing into them
+ * stay in libc's data and in the callers' frames (1 run in 600 found one inside a block
+ * that must stay unreached). */
+static uintptr_t map_disguised(size_t len)
+{
+	static uintptr_t next = 0x700000000000;
+	void *m = mmap((void *)next, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m == MAP_FAILED) /* taken after all: anywhere */
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	next += ((len >> 30) + 1) << 30;
+	return (uintptr_t)m ^ 0x5555;
+}
+
 struct packed_block {
 	uintptr_t off; /* from the start of the mapping */
 	uint64_t size;
@@ -313,13 +331,9 @@ static void test_packed_copy(void **state)
 {
 	(void)state;
 	size_t region = 32u << 20; /* untouched pages: reading them costs no memory */
-	char *m = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(m != MAP_FAILED);
 	const uint64_t big = 8u << 20;
-	/* A block that must stay unreached starts off any round address: earlier thread
-	 * stacks and mappings here leave stale pointers to their starts in libc's data and in
-	 * live frames, as they would in any program. */
-	uintptr_t md = (uintptr_t)m ^ 0x5555;
+	/* A block that must stay unreached also starts off any round address. */
+	uintptr_t md = map_disguised(region);
 	const struct packed_block b[] = {
 	    {48, 100, 0xabcdef},                  /* inline; g_root points to it */
 	    {4096, big - 1, 7},                   /* largest inline size; block 0 holds it */
@@ -371,15 +385,7 @@ static void test_packed_copy(void **state)
 	for (size_t i = 0; i < nb; i++)
 		assert_true(lk_heap_table_remove(reveal(md) + b[i].off, &size, &stack));
 	assert_true(lk_heap_table_remove(far_block(), &size, &stack));
-	munmap(m, region);
-}
-
-/* A fresh anonymous mapping of len bytes, its address disguised as above. */
-static uintptr_t map_disguised(size_t len)
-{
-	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(m != MAP_FAILED);
-	return (uintptr_t)m ^ 0x5555;
+	munmap((void *)reveal(md), region);
 }
 
 /* Fan-out over a dense heap: a root block points to the even ones of 64 adjacent 48-byte
