@@ -6,7 +6,8 @@
  * allocates nothing. The frame-pointer walker agrees with libunwind where frame pointers
  * exist. The per-thread memo of walks reuses a walk only when a fresh walk gives the same
  * frames, and forgets them all on invalidation; a walk finished with the frames of the
- * thread's last walk gives a fresh walk's frames. */
+ * thread's last walk gives a fresh walk's frames. 5000 return addresses in one library,
+ * more than the rule table's first levels hold, are all walked right and found again. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>
@@ -643,6 +644,74 @@ static void test_tail_reuse_matches_fresh_walks(void **state)
 	assert_true(reused > 0);
 }
 
+/* ---- a program with more return addresses than the first rule-table levels hold ---- */
+enum { MANY_FNS = 5000 };
+typedef int (*many_fn_t)(uc_cb_t cb, void *arg);
+
+/* A library of MANY_FNS small functions built -O2 without frame pointers, each with its own
+ * frame size, each calling cb: one rule per function. NULL if it cannot be built. */
+static const many_fn_t *build_many_lib(void)
+{
+	char src[] = "/tmp/test_unwind_many.XXXXXX", so[] = "/tmp/test_unwind_many_so.XXXXXX";
+	int fd = mkstemp(src);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		return NULL;
+	fprintf(f, "typedef int (*cb_t)(void *);\nvolatile int um_sink;\n");
+	for (int i = 0; i < MANY_FNS; i++)
+		fprintf(f,
+		        "__attribute__((noinline)) static int f%d(cb_t cb, void *a)\n"
+		        "{ volatile char pad[%d]; pad[0] = (char)%d; int r = cb(a);"
+		        " um_sink = r + pad[0]; return r + 1; }\n",
+		        i, 16 + (i % 7) * 16, i);
+	fprintf(f, "int (*const um_fns[%d])(cb_t, void *) = {", MANY_FNS);
+	for (int i = 0; i < MANY_FNS; i++)
+		fprintf(f, "f%d,", i);
+	fprintf(f, "};\n");
+	fclose(f);
+	int sfd = mkstemp(so);
+	if (sfd < 0)
+		return NULL;
+	close(sfd);
+	char cmd[512];
+	const char *cc = getenv("CC") ? getenv("CC") : "cc";
+	snprintf(cmd, sizeof(cmd), "%s -x c -O2 -fomit-frame-pointer -fPIC -shared -o %s %s", cc,
+	         so, src);
+	int rc = system(cmd);
+	unlink(src);
+	void *h = rc == 0 ? dlopen(so, RTLD_NOW) : NULL;
+	unlink(so);
+	return h ? dlsym(h, "um_fns") : NULL;
+}
+
+/* 5000 new return addresses fill the rule table's first levels (2048, then 4096 rules before
+ * a new level): each capture still gives libunwind's frames, and a second pass finds every
+ * rule again, built ones copied into the newer levels or looked up in older ones, without
+ * building any anew. One call site serves both passes (a second would be a new rule). */
+static void test_many_rules_across_levels(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	const many_fn_t *fns = build_many_lib();
+	assert_non_null(fns);
+	static capture_t c;
+	lk_unwind_stats_t st[3];
+	lk_unwind_stats(&st[0]);
+	for (volatile int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < MANY_FNS; k++) {
+			int i = pass ? MANY_FNS - 1 - k : k;
+			fns[i](capture_cb, &c);
+			assert_same_frames(&c, 4);
+		}
+		lk_unwind_stats(&st[pass + 1]);
+	}
+	assert_true(st[1].rules_built - st[0].rules_built >= MANY_FNS);
+	assert_int_equal(st[2].rules_built, st[1].rules_built);
+	assert_int_equal(st[2].fallbacks, st[0].fallbacks);
+}
+
 static void test_parse_mode(void **state)
 {
 	(void)state;
@@ -670,6 +739,7 @@ int main(void)
 	    cmocka_unit_test(test_memo_forgotten_on_invalidate),
 	    cmocka_unit_test(test_memo_holds_many_callers),
 	    cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
+	    cmocka_unit_test(test_many_rules_across_levels),
 	};
 	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
 }
