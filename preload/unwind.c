@@ -920,11 +920,10 @@ static lk_uw_memo_ent_t *lk_uw_memo_victim(lk_uw_memo_t *m, uintptr_t pc, uintpt
 
 /* RBP is about to be used (an RBP-based CFA, a frame-pointer step). With
  * -fomit-frame-pointer RBP is an ordinary callee-saved register: the words saved for it
- * are the callers' loop counters and pointers, so a reload counts only once it is used. */
-#define LK_UW_BP_USED()                                                                            \
+ * are the callers' loop counters and pointers, so a reload counts only once it is used.
+ * LK_UW_BP_DEPEND records that for the memo; LK_UW_BP_USED also marks the step in t. */
+#define LK_UW_BP_DEPEND()                                                                          \
 	do {                                                                                       \
-		if (t && t->complete)                                                              \
-			t->step[t->nsteps - 1].uses_bp = 1;                                        \
 		if (bp_at == 0) {                                                                  \
 			if (e)                                                                     \
 				e->need_bp = 1;                                                    \
@@ -932,6 +931,12 @@ static lk_uw_memo_ent_t *lk_uw_memo_victim(lk_uw_memo_t *m, uintptr_t pc, uintpt
 			LK_UW_DEPEND(bp_at, bp);                                                   \
 			bp_at = 1;                                                                 \
 		}                                                                                  \
+	} while (0)
+#define LK_UW_BP_USED()                                                                            \
+	do {                                                                                       \
+		if (t && t->complete)                                                              \
+			t->step[t->nsteps - 1].uses_bp = 1;                                        \
+		LK_UW_BP_DEPEND();                                                                 \
 	} while (0)
 
 typedef struct {
@@ -1163,14 +1168,8 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 	}
 	if (tail) {
 		/* The rest is L's from tail down: its words are this walk's dependencies too. */
-		if (tail->need_bp) {
-			if (bp_at == 0) {
-				if (e)
-					e->need_bp = 1;
-			} else if (bp_at != 1) {
-				LK_UW_DEPEND(bp_at, bp);
-			}
-		}
+		if (tail->need_bp)
+			LK_UW_BP_DEPEND(); /* the memo's; the rest's own need is in its steps */
 		if (e) {
 			if (nread + tail->reads <= LK_UW_MEMO_READS) {
 				memcpy(e->addr + nread, L->addr, tail->reads * sizeof(uintptr_t));
