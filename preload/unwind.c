@@ -956,7 +956,8 @@ static uint32_t lk_uw_tail_verify(const lk_uw_tail_t *r)
 
 /* The walk of this capture ended: makes the record of the last walk its steps (scratch t,
  * top first) above the record's steps [0, keep] (keep < 0: none), which it finished with.
- * nf: frames the walk kept itself. Nothing changes if the result would not fit. */
+ * nf: frames the walk kept itself; complete: how the walk ended, for a whole new record
+ * (keep < 0; a kept rest keeps its own). Nothing changes if the result would not fit. */
 static void lk_uw_tail_commit(lk_uw_tail_t *r, const lk_uw_tail_t *t, int keep, uint32_t nf,
                               bool complete)
 {
@@ -1189,7 +1190,7 @@ static int lk_uw_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t 
 				h = lk_frame_hash_step(h, L->step[k].pc);
 			}
 		}
-		lk_uw_tail_commit(L, t, lj, nf, L->complete);
+		lk_uw_tail_commit(L, t, lj, nf, false);
 		__atomic_store_n(&m->tails_reused, m->tails_reused + 1, __ATOMIC_RELAXED);
 	} else if (t) {
 		lk_uw_tail_commit(&m->tail, t, -1, (uint32_t)n, ended);
