@@ -25,14 +25,16 @@
 #include "sys.h"
 #include "trace_format.h"
 
-/* marked[]: 0 not reached, PENDING reached but not scanned yet, SCANNED. */
+/* A block's mark, two bits of marked[]: 0 not reached, PENDING reached but not scanned yet,
+ * SCANNED. */
 enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
 /* Mark stack entries (4 bytes each). Reached blocks that do not fit stay PENDING and are
  * found again by a pass over the array: memory at exit does not grow by 4 bytes a block. */
 #define LK_REACH_STACK_MAX (64u * 1024)
 
-/* The sorted copy: 12 bytes a block, as in the block table, so that the table and the copy
- * together stay under 32 bytes a block at exit. Three 32-bit words; lo (the first two, read
+/* The sorted copy: 12 bytes a block, as in the block table, so that the table (at most 19.3
+ * bytes a block), the copy and the marks (a quarter byte) stay under 32 bytes a block at
+ * exit. Three 32-bit words; lo (the first two, read
  * unaligned) = addr : 48 | size field bits 0..15 << 48, w[2] = stack : 24 | size field bits
  * 16..23 << 24. A size field below LK_RB_BIG is the size; at or above, its low bits index big[],
  * which holds the sizes of blocks of 8 MiB and more (few, and only the pages used are ever
@@ -74,7 +76,7 @@ struct lk_reach_state {
 	uint64_t *big; /* sizes of 8 MiB and more */
 	size_t big_n, big_bytes;
 	int unpacked;    /* a block did not pack: no scan */
-	uint8_t *marked; /* one byte per block */
+	uint8_t *marked; /* two bits per block (lk_mark, lk_mark_set) */
 	uint32_t *stack; /* mark stack of block indices */
 	size_t sp;
 	size_t marked_bytes, stack_bytes;
@@ -87,6 +89,17 @@ struct lk_reach_state {
 	pid_t pid;
 };
 static struct lk_reach_state *lk_rs;
+
+static inline unsigned lk_mark(size_t i)
+{
+	return lk_rs->marked[i / 4] >> (i % 4 * 2) & 3;
+}
+
+static inline void lk_mark_set(size_t i, unsigned mark)
+{
+	uint8_t *m = &lk_rs->marked[i / 4];
+	*m = (uint8_t)((*m & ~(3u << (i % 4 * 2))) | mark << (i % 4 * 2));
+}
 
 static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
 {
@@ -211,8 +224,8 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
 		uintptr_t v;
 		memcpy(&v, buf + off, sizeof(v));
 		long i = lk_reach_find(v);
-		if (i >= 0 && !lk_rs->marked[i]) {
-			lk_rs->marked[i] = LK_MARK_PENDING;
+		if (i >= 0 && !lk_mark((size_t)i)) {
+			lk_mark_set((size_t)i, LK_MARK_PENDING);
 			if (lk_rs->sp < lk_rs->stack_cap)
 				lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
 			else
@@ -348,12 +361,12 @@ static void lk_reach_drain_stack(void)
 			    lk_reach_words_len(b) > LK_REACH_BOUNCE)
 				break; /* unaligned or large: scanned alone below */
 			lk_rs->sp--;
-			lk_rs->marked[idx] = LK_MARK_SCANNED;
+			lk_mark_set(idx, LK_MARK_SCANNED);
 			batch[n++] = idx;
 		}
 		if (n == 0) {
 			uint32_t idx = lk_rs->stack[--lk_rs->sp];
-			lk_rs->marked[idx] = LK_MARK_SCANNED;
+			lk_mark_set(idx, LK_MARK_SCANNED);
 			const lk_reach_block_t *b = &lk_rs->blocks[idx];
 			lk_reach_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
 			continue;
@@ -368,7 +381,7 @@ static void lk_reach_refill(void)
 {
 	lk_rs->overflow = 0;
 	for (size_t i = 0; i < lk_rs->n; i++) {
-		if (lk_rs->marked[i] != LK_MARK_PENDING)
+		if (lk_mark(i) != LK_MARK_PENDING)
 			continue;
 		if (lk_rs->sp == lk_rs->stack_cap) {
 			lk_rs->overflow = 1;
@@ -613,7 +626,7 @@ int lk_reach_scan(void)
 	lk_rs->cap = (size_t)(count + count / 64 + 1024);
 	lk_rs->stack_cap = lk_rs->cap < LK_REACH_STACK_MAX ? lk_rs->cap : LK_REACH_STACK_MAX;
 	lk_rs->blocks_bytes = lk_rs->cap * sizeof(lk_reach_block_t);
-	lk_rs->marked_bytes = lk_rs->cap;
+	lk_rs->marked_bytes = lk_rs->cap / 4 + 1;
 	lk_rs->stack_bytes = lk_rs->stack_cap * sizeof(uint32_t);
 	lk_rs->blocks = lk_reach_map(lk_rs->blocks_bytes);
 	lk_rs->marked = lk_reach_map(lk_rs->marked_bytes);
@@ -666,7 +679,7 @@ uint32_t lk_reach_flags(uintptr_t ptr)
 	}
 	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
 		return 0;
-	return TRACE_BLOCK_SCANNED | (lk_rs->marked[lo] ? TRACE_BLOCK_REACHABLE : 0);
+	return TRACE_BLOCK_SCANNED | (lk_mark(lo) ? TRACE_BLOCK_REACHABLE : 0);
 }
 
 size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
@@ -678,7 +691,7 @@ size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint
 	for (size_t i = 0; i < lk_rs->n; i++) {
 		const lk_reach_block_t *b = &lk_rs->blocks[i];
 		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b),
-		   TRACE_BLOCK_SCANNED | (lk_rs->marked[i] ? TRACE_BLOCK_REACHABLE : 0));
+		   TRACE_BLOCK_SCANNED | (lk_mark(i) ? TRACE_BLOCK_REACHABLE : 0));
 	}
 	return lk_rs->n;
 }
