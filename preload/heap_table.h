@@ -1,6 +1,6 @@
 /* heap_table.h - the live heap blocks (pointer -> size, stack id) and the heap hooks' entry
  * points. 256 shards by pointer hash, each an open-addressing table behind a tiny spinlock:
- * no global lock on the malloc path. 16-18 bytes per live block (heap_table.c). */
+ * no global lock on the malloc path. 15-19 bytes per live block (heap_table.c). */
 #ifndef LEAK_PRELOAD_HEAP_TABLE_H
 #define LEAK_PRELOAD_HEAP_TABLE_H
 
