@@ -5,12 +5,22 @@
  * 12-byte entries {ptr >> 4 : 44, size : 28, stack : 24}: malloc's blocks are 16-byte aligned
  * and user space ends below 2^48, so the pointer loses nothing. Removal shifts the rest of the
  * probe run back (no tombstones, so runs do not degrade under churn). A shard grows by a
- * quarter, in whole pages (any capacity works: the home slot is hash * cap >> 32), when it
- * would pass 7/9 full, so it stays 62-78% full: 15.4-19.3 bytes per live block, with one
- * shard at a time holding an old and a new array while it grows. Growing by an eighth (67-75%
- * full) copied each entry about nine times over a heap's growth, a fifth of the table's time
- * in a replay of python3's heap operations; by a quarter, python3 under full tracking took
- * 0.95 of the time. At the low loads of small heaps an operation reads one entry.
+ * quarter, in whole pages (any capacity works, see lk_heap_home), when it would pass 7/9
+ * full, so it stays 62-78% full: 15.4-19.3 bytes per live block, with one shard at a time
+ * holding an old and a new array while it grows. Growing by an eighth (67-75% full) copied
+ * each entry about nine times over a heap's growth, a fifth of the table's time in a replay
+ * of python3's heap operations; by a quarter, python3 under full tracking took 0.95 of the
+ * time. At the low loads of small heaps an operation reads one entry.
+ *
+ * An entry's home slot is its 256-byte chunk of address space's slot (a multiplicative hash
+ * of the chunk), plus the block's 16-byte granule in the chunk. Blocks allocated together sit
+ * together, so their entries share cache lines: against the home from the block's own hash,
+ * python3 under full tracking took 0.92 of the time (12 paired runs), and a replay of its
+ * 5.3 M heap operations against the table alone 0.83; allocating 2 M blocks and freeing them
+ * in random order took 0.62-1.0 for malloc(16) to malloc(200), but 1.16-1.18 for malloc(100)
+ * and malloc(1000): one entry every chunk or few, at granules that step in a fixed pattern,
+ * so chunks near each other contend for the same slots. Homes in buckets aligned to 16 slots
+ * were worse there (twice the time at malloc(1000)).
  *
  * What does not pack (sizes of 256 MiB and more, pointers that are not 16-byte aligned or lie
  * above 2^48) goes whole into the shard's side table of 16-byte entries {ptr, size:40 |
@@ -83,11 +93,23 @@ static void lk_heap_note_used(const lk_heap_shard_t *s)
 		__atomic_fetch_or(&lk_heap_used[i / 64], 1ull << (i % 64), __ATOMIC_RELAXED);
 }
 
-/* The home slot comes from bits 24..55 of the hash, the shard from its top 4 bits and the
- * pointer's region (below). */
+#define LK_FIB        0x9e3779b97f4a7c15ull
+#define LK_CHUNK_BITS 4 /* granules per chunk: 16 (256 bytes) */
+#define LK_CHUNK_MASK ((1ull << LK_CHUNK_BITS) - 1)
+
+/* The hash of a key (ptr >> 4) is its chunk's, with the key's granule in the chunk in the low
+ * 4 bits: bits 24..55 give the home (lk_heap_home), the top 4 the shard with the pointer's
+ * region (below), so a chunk's blocks share a shard. Multiplicative (Fibonacci) hashing
+ * spreads keys in arithmetic progression, as a heap's blocks of one size are, more evenly
+ * than a random hash: a mixing hash in its place made probe runs 60% longer. */
+static inline uint64_t lk_key_hash(uint64_t key)
+{
+	return ((key >> LK_CHUNK_BITS) * LK_FIB & ~LK_CHUNK_MASK) | (key & LK_CHUNK_MASK);
+}
+
 static inline uint64_t lk_heap_hash(uintptr_t ptr)
 {
-	return (uint64_t)(ptr >> 4) * 0x9e3779b97f4a7c15ull;
+	return lk_key_hash(ptr >> 4);
 }
 
 /* Shards are grouped by address: the 64 MiB region (ptr >> 26) picks one of 16 groups of 16,
@@ -96,17 +118,21 @@ static inline uint64_t lk_heap_hash(uintptr_t ptr)
  * threads write the same shard lines mostly when one frees a block of the other's. A
  * single-threaded heap smaller than a region is in 16 shards whose headers stay in cache
  * (python3 under full tracking: 13% less CPU than with the shard from the hash alone).
- * Placing blocks by page inside a shard, for locality, was tried and dropped: dense pages
- * make long probe runs, and random frees over 2 M live 16-byte blocks took twice as long. */
+ * Placing blocks by 4 KiB page inside a shard, for locality, was tried and dropped: dense
+ * pages make long probe runs, and random frees over 2 M live 16-byte blocks took twice as
+ * long; a chunk's blocks span at most 16 slots. */
 static inline lk_heap_shard_t *lk_heap_shard(uintptr_t ptr, uint64_t h)
 {
-	uint64_t region = (uint64_t)(ptr >> 26) * 0x9e3779b97f4a7c15ull;
+	uint64_t region = (uint64_t)(ptr >> 26) * LK_FIB;
 	return &lk_heap_shards[(region >> 60) << 4 | h >> 60];
 }
 
+/* The chunk's slot among the first cap - 15, plus the granule: below cap (cap is at least a
+ * page of entries). */
 static inline uint32_t lk_heap_home(uint64_t h, uint32_t cap)
 {
-	return (uint32_t)(((uint64_t)(uint32_t)(h >> 24) * cap) >> 32);
+	return (uint32_t)(((uint64_t)(uint32_t)(h >> 24) * (cap - LK_CHUNK_MASK)) >> 32) +
+	       (uint32_t)(h & LK_CHUNK_MASK);
 }
 
 static inline bool lk_heap_ptr_packs(uintptr_t ptr)
@@ -185,7 +211,7 @@ static bool lk_main_grow_locked(lk_heap_shard_t *s)
 		uint64_t key = lk_entry_lo(e) & LK_KEY_MASK;
 		if (!key)
 			continue;
-		uint32_t j = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		uint32_t j = lk_heap_home(lk_key_hash(key), cap);
 		while (lk_entry_lo(&slots[j]) & LK_KEY_MASK)
 			if (++j == cap)
 				j = 0;
@@ -212,7 +238,7 @@ static __attribute__((noinline)) void lk_main_shift_locked(lk_heap_shard_t *s, u
 		uint64_t key = lk_entry_lo(&s->slots[j]) & LK_KEY_MASK;
 		if (!key)
 			break;
-		uint32_t home = lk_heap_home(key * 0x9e3779b97f4a7c15ull, cap);
+		uint32_t home = lk_heap_home(lk_key_hash(key), cap);
 		uint32_t from_home = j >= home ? j - home : j + cap - home;
 		uint32_t from_hole = j >= i ? j - i : j + cap - i;
 		if (from_home >= from_hole) {

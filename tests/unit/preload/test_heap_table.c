@@ -1,8 +1,9 @@
 /* test_heap_table.c - preload/heap_table.c: the live-block table. Insert/lookup/remove,
  * unknown pointers ignored, removals in the middle of probe runs, size and stack packing
  * limits (the side table), growth to 1M live entries, a long random run against a reference
- * model, threads inserting and removing concurrently, also each other's blocks, and a fork
- * whose child does not inherit the table's memory and starts with an empty table. */
+ * model, threads inserting and removing concurrently, also each other's blocks, a fork
+ * whose child does not inherit the table's memory and starts with an empty table, and heaps of
+ * one block size at several strides. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -454,6 +455,39 @@ static void test_fork_child_starts_empty(void **state)
 	assert_int_equal(lk_heap_table_count(), 0);
 }
 
+/* Homes go by 256-byte chunk (a hash of the chunk plus the block's granule in it), so dense
+ * blocks make runs of up to 16 entries and sparse blocks of one size land in fixed patterns:
+ * every block stays findable with its size through growth, removals in the middle of runs
+ * (every other block first) and the rest. */
+static void test_strides(void **state)
+{
+	(void)state;
+	static const uintptr_t strides[] = {16, 32, 48, 112, 1008, 4096};
+	enum { N = 300000 };
+	for (size_t k = 0; k < sizeof(strides) / sizeof(strides[0]); k++) {
+		uintptr_t base = 0x7d0000000000 + k * 0x10000000000ull, stride = strides[k];
+		uint64_t size;
+		uint32_t stack;
+		for (uint32_t i = 0; i < N; i++)
+			assert_true(lk_heap_table_insert(base + i * stride, stride, i));
+		assert_int_equal(lk_heap_table_count(), N);
+		for (uint32_t i = 0; i < N; i++) {
+			assert_true(lk_heap_table_lookup(base + i * stride, &size, &stack));
+			assert_int_equal(size, stride);
+			assert_int_equal(stack, i);
+		}
+		for (uint32_t half = 0; half < 2; half++)
+			for (uint32_t i = half; i < N; i += 2) {
+				assert_true(lk_heap_table_remove(base + i * stride, &size, &stack));
+				assert_int_equal(stack, i);
+				if (half == 0)
+					assert_false(
+					    lk_heap_table_lookup(base + i * stride, &size, &stack));
+			}
+		assert_int_equal(lk_heap_table_count(), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_random_against_model),
 	    cmocka_unit_test(test_cross_thread_removes),
 	    cmocka_unit_test(test_fork_child_starts_empty),
+	    cmocka_unit_test(test_strides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
