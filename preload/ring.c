@@ -2,13 +2,17 @@
  * One producer (the owning thread), one consumer (the writer): two atomic indices, no lock on
  * the malloc path. Rings are mmap'd, registered on a push-only lock-free list and never
  * unmapped: a thread that exits releases its ring (in_use = 0) and the next new thread takes
- * it over, so thread churn does not grow memory. A full ring wakes the writer, waits briefly,
- * then counts a drop; the count rides in every snapshot so the report can say what was lost. */
+ * it over, so thread churn does not grow memory. A full ring wakes the writer, waits for it
+ * (bounded, see ring.h), then counts a drop; the count rides in every snapshot so the report
+ * can say what was lost. */
 #include "ring.h"
 #include "sys.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Events a producer pushes between two wake-ups of the writer while its ring is over half full. */
 #define LK_RING_WAKE_GAP (LK_RING_EVENTS / 16)
@@ -22,7 +26,7 @@ static bool lk_ring_key_ok;
 
 void (*lk_ring_wake_fn)(void);
 void (*lk_ring_tick_fn)(void);
-unsigned lk_ring_spin_limit = 20000;
+unsigned lk_ring_wait_limit = 40000;
 
 lk_ring_t *lk_ring_acquire(void)
 {
@@ -69,13 +73,20 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 			lk_ring_wake_fn();
 		}
 		for (unsigned i = 0; head - tail >= LK_RING_EVENTS; i++) {
-			if (i >= lk_ring_spin_limit) {
+			if (i >= lk_ring_wait_limit || r->gave_up == tail + 1) {
+				r->gave_up = tail + 1; /* the writer is stuck: do not wait again */
 				__atomic_add_fetch(&r->dropped, 1, __ATOMIC_RELAXED);
 				return false;
 			}
-			if (lk_ring_wake_fn && (i & 63) == 0)
+			if (lk_ring_wake_fn && (i & 15) == 0)
 				lk_ring_wake_fn();
-			sched_yield();
+			if (i < LK_RING_YIELDS) {
+				sched_yield();
+			} else {
+				/* A raw call: glibc's nanosleep is a cancellation point. */
+				struct timespec nap = {0, LK_RING_NAP_NS};
+				syscall(SYS_nanosleep, &nap, NULL);
+			}
 			tail = r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		}
 	}
@@ -153,7 +164,7 @@ void lk_ring_thread_exit(void)
 void lk_ring_reset_after_fork(void)
 {
 	for (lk_ring_t *r = lk_ring_list; r; r = r->next) {
-		r->head = r->tail = r->tail_cache = r->wake_at = 0;
+		r->head = r->tail = r->tail_cache = r->wake_at = r->gave_up = 0;
 		r->dropped = 0;
 		r->in_use = (r == lk_ring_self);
 	}

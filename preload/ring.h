@@ -22,7 +22,8 @@ struct lk_ring {
 	uint64_t head;       /* written by the producer (release) */
 	uint64_t tail_cache; /* producer's last view of tail: re-read only when it looks full */
 	uint64_t wake_at;    /* producer: no new wake-up before head reaches this */
-	char pad0[40];
+	uint64_t gave_up;    /* producer: 1 + tail when a wait for room last timed out, or 0 */
+	char pad0[32];
 	uint64_t tail; /* written by the consumer (release) */
 	char pad1[56];
 	uint64_t dropped; /* producer adds, consumer reads (relaxed) */
@@ -39,9 +40,14 @@ extern void (*lk_ring_wake_fn)(void);
  * snapshot is due. */
 extern void (*lk_ring_tick_fn)(void);
 #define LK_RING_TICK 256u
-/* sched_yield()s a producer waits for room in a full ring before dropping (default 20000,
- * a few ms: long enough for a descheduled writer on a busy machine to come back). */
-extern unsigned lk_ring_spin_limit;
+/* Waits for room in a full ring before a producer drops the event: LK_RING_YIELDS
+ * sched_yield()s, then sleeps of LK_RING_NAP_NS (default 40000 waits, about 2 s). Sleeping
+ * idles the core, so the scheduler moves a writer that was queued behind another busy thread
+ * here; yields alone (about 10 ms of them) lost events on two busy cores. After a wait
+ * times out, a push to the same still-full ring drops at once until the writer drains it. */
+#define LK_RING_YIELDS 64u
+#define LK_RING_NAP_NS 50000u
+extern unsigned lk_ring_wait_limit;
 
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
  * Returns false if the event was dropped (ring full after the bounded wait, or no memory):

@@ -73,7 +73,7 @@ static void test_concurrent_producers_exact_totals(void **state)
 	totals_t drain0 = {0};
 	lk_ring_drain(sum_event, &drain0);
 	uint64_t dropped0 = lk_ring_dropped();
-	lk_ring_spin_limit = 1u << 30; /* the consumer is running: never give up */
+	lk_ring_wait_limit = 1u << 30; /* the consumer is running: never give up */
 	totals_t t = {0};
 	pthread_t c, p[PRODUCERS];
 	producers_done = 0;
@@ -86,7 +86,7 @@ static void test_concurrent_producers_exact_totals(void **state)
 		assert_null(r);
 	}
 	pthread_join(c, NULL);
-	lk_ring_spin_limit = 20000;
+	lk_ring_wait_limit = 40000;
 	/* Per producer: sizes 1..16 cycle, so each 16 events add 136 bytes. */
 	uint64_t per_bytes = (PER_PRODUCER / 16) * 136;
 	uint64_t per_stacks = (PER_PRODUCER / 8) * 28; /* base*8 + (0..7) per 8 events */
@@ -106,8 +106,8 @@ static void test_full_ring_drops_are_counted(void **state)
 	lk_ring_t *r = lk_ring_acquire();
 	assert_non_null(r);
 	uint64_t dropped0 = lk_ring_dropped();
-	unsigned saved_limit = lk_ring_spin_limit;
-	lk_ring_spin_limit = 3; /* no consumer: give up fast */
+	unsigned saved_limit = lk_ring_wait_limit;
+	lk_ring_wait_limit = 3; /* no consumer: give up fast */
 	lk_event_t ev = {.size = 8, .stack_id = 1, .op = LK_EV_ALLOC};
 	unsigned ok = 0, dropped = 0;
 	for (unsigned i = 0; i < LK_RING_EVENTS + 25; i++) {
@@ -125,7 +125,7 @@ static void test_full_ring_drops_are_counted(void **state)
 	assert_int_equal(t.events, LK_RING_EVENTS);
 	assert_true(lk_ring_push_to(r, &ev));
 	lk_ring_drain(sum_event, &t);
-	lk_ring_spin_limit = saved_limit;
+	lk_ring_wait_limit = saved_limit;
 	lk_ring_release(r);
 }
 
@@ -151,6 +151,43 @@ static void test_half_full_wakes_writer(void **state)
 	lk_ring_push_to(r, &ev);
 	assert_int_equal(wakes, 1);
 	lk_ring_wake_fn = NULL;
+	lk_ring_drain(sum_event, &t);
+	lk_ring_release(r);
+}
+
+/* A wait that times out marks the ring: pushes to it while the writer has drained nothing
+ * drop at once instead of waiting again (each wait calls the wake hook every 16 rounds). */
+static void test_timed_out_wait_is_not_repeated(void **state)
+{
+	(void)state;
+	lk_ring_t *r = lk_ring_acquire();
+	assert_non_null(r);
+	totals_t t = {0};
+	lk_ring_drain(sum_event, &t);
+	unsigned saved_limit = lk_ring_wait_limit;
+	lk_ring_wait_limit = 100; /* 64 yields, 36 naps */
+	lk_ring_wake_fn = count_wake;
+	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
+	uint64_t dropped0 = lk_ring_dropped();
+	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
+		assert_true(lk_ring_push_to(r, &ev));
+	wakes = 0;
+	assert_false(lk_ring_push_to(r, &ev));
+	assert_true(wakes >= 100 / 16);
+	int waited = wakes;
+	for (int i = 0; i < 100; i++)
+		assert_false(lk_ring_push_to(r, &ev));
+	assert_int_equal(lk_ring_dropped() - dropped0, 101);
+	assert_true(wakes - waited <= 1); /* at most the half-full wake-up, no more waits */
+	/* Once the writer drains, a full ring is waited for again. */
+	lk_ring_drain(sum_event, &t);
+	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
+		assert_true(lk_ring_push_to(r, &ev));
+	wakes = 0;
+	assert_false(lk_ring_push_to(r, &ev));
+	assert_true(wakes >= 100 / 16);
+	lk_ring_wake_fn = NULL;
+	lk_ring_wait_limit = saved_limit;
 	lk_ring_drain(sum_event, &t);
 	lk_ring_release(r);
 }
@@ -189,6 +226,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_producers_exact_totals),
 	    cmocka_unit_test(test_full_ring_drops_are_counted),
 	    cmocka_unit_test(test_half_full_wakes_writer),
+	    cmocka_unit_test(test_timed_out_wait_is_not_repeated),
 	    cmocka_unit_test(test_thread_churn_reuses_rings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
