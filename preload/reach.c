@@ -34,12 +34,11 @@ enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
 
 /* The sorted copy: 12 bytes a block, as in the block table, so that the table (at most 19.3
  * bytes a block), the copy and the marks (a quarter byte) stay under 32 bytes a block at
- * exit. Three 32-bit words; lo (the first two, read
- * unaligned) = addr : 48 | size field bits 0..15 << 48, w[2] = stack : 24 | size field bits
- * 16..23 << 24. A size field below LK_RB_BIG is the size; at or above, its low bits index big[],
- * which holds the sizes of blocks of 8 MiB and more (few, and only the pages used are ever
- * touched). Addresses at or above 2^48 (5-level paging) do not pack: the scan then does not
- * run. */
+ * exit. Three 32-bit words; lo (the first two, read unaligned) = addr : 48 | size field bits
+ * 0..15 << 48, w[2] = stack : 24 | size field bits 16..23 << 24. A size field below LK_RB_BIG
+ * is the size; at or above, its low bits index big[], which holds the sizes of blocks of
+ * 8 MiB and more (few, and only the pages used are ever touched). Addresses at or above 2^48
+ * (5-level paging) do not pack: the scan then does not run. */
 typedef struct {
 	uint32_t w[3];
 } lk_reach_block_t;
