@@ -27,6 +27,7 @@ static bool lk_ring_key_ok;
 void (*lk_ring_wake_fn)(void);
 void (*lk_ring_tick_fn)(void);
 unsigned lk_ring_wait_limit = 40000;
+int lk_ring_closed;
 
 lk_ring_t *lk_ring_acquire(void)
 {
@@ -73,6 +74,8 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 			lk_ring_wake_fn();
 		}
 		for (unsigned i = 0; head - tail >= LK_RING_EVENTS; i++) {
+			if (__atomic_load_n(&lk_ring_closed, __ATOMIC_RELAXED))
+				return false; /* after the final cut: nothing is lost */
 			if (i >= lk_ring_wait_limit || r->gave_up == tail + 1) {
 				r->gave_up = tail + 1; /* the writer is stuck: do not wait again */
 				__atomic_add_fetch(&r->dropped, 1, __ATOMIC_RELAXED);
@@ -163,6 +166,7 @@ void lk_ring_thread_exit(void)
 
 void lk_ring_reset_after_fork(void)
 {
+	lk_ring_closed = 0;
 	for (lk_ring_t *r = lk_ring_list; r; r = r->next) {
 		r->head = r->tail = r->tail_cache = r->wake_at = r->gave_up = 0;
 		r->dropped = 0;

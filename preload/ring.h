@@ -48,6 +48,9 @@ extern void (*lk_ring_tick_fn)(void);
 #define LK_RING_YIELDS 64u
 #define LK_RING_NAP_NS 50000u
 extern unsigned lk_ring_wait_limit;
+/* Set once the final snapshot has drained the rings (the writer no longer drains them): a
+ * push to a full ring then fails at once, uncounted, as its event comes after the cut. */
+extern int lk_ring_closed;
 
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
  * Returns false if the event was dropped (ring full after the bounded wait, or no memory):

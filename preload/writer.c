@@ -372,6 +372,10 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	if (lk_disabled)
 		return;
 	lk_ring_drain(lk_apply, NULL);
+	/* The final cut (the scan below can take seconds): other threads' pushes no longer wait
+	 * for room. A failed exec records on, so its END is no cut. */
+	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC)
+		__atomic_store_n(&lk_ring_closed, 1, __ATOMIC_RELAXED);
 	trace_buf_t *b = &lk_buf;
 	b->len = 0;
 	b->err = 0;

@@ -192,6 +192,30 @@ static void test_timed_out_wait_is_not_repeated(void **state)
 	lk_ring_release(r);
 }
 
+/* After the final cut a full ring neither waits nor counts a drop. */
+static void test_closed_ring_fails_at_once(void **state)
+{
+	(void)state;
+	lk_ring_t *r = lk_ring_acquire();
+	assert_non_null(r);
+	totals_t t = {0};
+	lk_ring_drain(sum_event, &t);
+	lk_ring_wake_fn = count_wake;
+	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
+	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
+		assert_true(lk_ring_push_to(r, &ev));
+	uint64_t dropped0 = lk_ring_dropped();
+	lk_ring_closed = 1;
+	wakes = 0;
+	assert_false(lk_ring_push_to(r, &ev));
+	assert_int_equal(lk_ring_dropped(), dropped0);
+	assert_true(wakes <= 1); /* the half-full wake-up at most, no wait */
+	lk_ring_closed = 0;
+	lk_ring_wake_fn = NULL;
+	lk_ring_drain(sum_event, &t);
+	lk_ring_release(r);
+}
+
 static void *one_event_thread(void *arg)
 {
 	(void)arg;
@@ -227,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(test_full_ring_drops_are_counted),
 	    cmocka_unit_test(test_half_full_wakes_writer),
 	    cmocka_unit_test(test_timed_out_wait_is_not_repeated),
+	    cmocka_unit_test(test_closed_ring_fails_at_once),
 	    cmocka_unit_test(test_thread_churn_reuses_rings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
