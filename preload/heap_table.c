@@ -18,9 +18,13 @@
  * python3 under full tracking took 0.92 of the time (12 paired runs), and a replay of its
  * 5.3 M heap operations against the table alone 0.83; allocating 2 M blocks and freeing them
  * in random order took 0.62-1.0 for malloc(16) to malloc(200), but 1.16-1.18 for malloc(100)
- * and malloc(1000): one entry every chunk or few, at granules that step in a fixed pattern,
- * so chunks near each other contend for the same slots. Homes in buckets aligned to 16 slots
- * were worse there (twice the time at malloc(1000)).
+ * and malloc(1000), and 1.1-1.75 for blocks of one size from 256 to 4096 bytes (worst at
+ * 528-byte strides; a program freeing 1 M malloc(512) blocks in random order: 1.18 of its
+ * wall time under full tracking). With one entry every chunk or few, the granule offset
+ * spoils the even spread that multiplicative hashing gives blocks of one size: entries of
+ * nearby chunks contend for the same slots. Homes in buckets aligned to 16 slots were worse
+ * there (twice the time at malloc(1000)); switching a shard to the chunk's slot without the
+ * granule when it grows, on long probe runs, recovered only part of it.
  *
  * What does not pack (sizes of 256 MiB and more, pointers that are not 16-byte aligned or lie
  * above 2^48) goes whole into the shard's side table of 16-byte entries {ptr, size:40 |
