@@ -155,22 +155,36 @@ static void test_half_full_wakes_writer(void **state)
 	lk_ring_release(r);
 }
 
+/* Drains what is in r (earlier tests' events too) and fills it to the brim. */
+static void refill(lk_ring_t *r)
+{
+	totals_t t = {0};
+	lk_ring_drain(sum_event, &t);
+	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
+	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
+		assert_true(lk_ring_push_to(r, &ev));
+}
+
+/* A ring of our own, full, with the wake hook counted. */
+static lk_ring_t *full_ring(void)
+{
+	lk_ring_t *r = lk_ring_acquire();
+	assert_non_null(r);
+	lk_ring_wake_fn = count_wake;
+	refill(r);
+	return r;
+}
+
 /* A wait that times out marks the ring: pushes to it while the writer has drained nothing
  * drop at once instead of waiting again (each wait calls the wake hook every 16 rounds). */
 static void test_timed_out_wait_is_not_repeated(void **state)
 {
 	(void)state;
-	lk_ring_t *r = lk_ring_acquire();
-	assert_non_null(r);
-	totals_t t = {0};
-	lk_ring_drain(sum_event, &t);
 	unsigned saved_limit = lk_ring_wait_limit;
 	lk_ring_wait_limit = 100; /* 64 yields, 36 naps */
-	lk_ring_wake_fn = count_wake;
-	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
 	uint64_t dropped0 = lk_ring_dropped();
-	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
-		assert_true(lk_ring_push_to(r, &ev));
+	lk_ring_t *r = full_ring();
+	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
 	wakes = 0;
 	assert_false(lk_ring_push_to(r, &ev));
 	assert_true(wakes >= 100 / 16);
@@ -180,14 +194,13 @@ static void test_timed_out_wait_is_not_repeated(void **state)
 	assert_int_equal(lk_ring_dropped() - dropped0, 101);
 	assert_true(wakes - waited <= 1); /* at most the half-full wake-up, no more waits */
 	/* Once the writer drains, a full ring is waited for again. */
-	lk_ring_drain(sum_event, &t);
-	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
-		assert_true(lk_ring_push_to(r, &ev));
+	refill(r);
 	wakes = 0;
 	assert_false(lk_ring_push_to(r, &ev));
 	assert_true(wakes >= 100 / 16);
 	lk_ring_wake_fn = NULL;
 	lk_ring_wait_limit = saved_limit;
+	totals_t t = {0};
 	lk_ring_drain(sum_event, &t);
 	lk_ring_release(r);
 }
@@ -196,14 +209,8 @@ static void test_timed_out_wait_is_not_repeated(void **state)
 static void test_closed_ring_fails_at_once(void **state)
 {
 	(void)state;
-	lk_ring_t *r = lk_ring_acquire();
-	assert_non_null(r);
-	totals_t t = {0};
-	lk_ring_drain(sum_event, &t);
-	lk_ring_wake_fn = count_wake;
+	lk_ring_t *r = full_ring();
 	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
-	for (unsigned i = 0; i < LK_RING_EVENTS; i++)
-		assert_true(lk_ring_push_to(r, &ev));
 	uint64_t dropped0 = lk_ring_dropped();
 	lk_ring_closed = 1;
 	wakes = 0;
@@ -212,6 +219,7 @@ static void test_closed_ring_fails_at_once(void **state)
 	assert_true(wakes <= 1); /* the half-full wake-up at most, no wait */
 	lk_ring_closed = 0;
 	lk_ring_wake_fn = NULL;
+	totals_t t = {0};
 	lk_ring_drain(sum_event, &t);
 	lk_ring_release(r);
 }
