@@ -1,10 +1,11 @@
 /* ring.c - per-thread event ring between the interposers and the writer thread.
- * One producer (the owning thread), one consumer (the writer): two atomic indices, no lock on
+ * One producer (the owning thread), one consumer at a time (the writer thread, or the
+ * producer itself under the writer's lock, see writer.c): two atomic indices, no lock on
  * the malloc path. Rings are mmap'd, registered on a push-only lock-free list and never
  * unmapped: a thread that exits releases its ring (in_use = 0) and the next new thread takes
- * it over, so thread churn does not grow memory. A full ring wakes the writer, waits for it
- * (bounded, see ring.h), then counts a drop; the count rides in every snapshot so the report
- * can say what was lost. */
+ * it over, so thread churn does not grow memory. A full ring calls the wake hook (which may
+ * drain it on the spot), waits for the writer (bounded, see ring.h), then counts a drop; the count
+ * rides in every snapshot so the report can say what was lost. */
 #include "ring.h"
 #include "sys.h"
 
@@ -24,7 +25,7 @@ static __thread lk_ring_t *lk_ring_self __attribute__((tls_model("initial-exec")
 static pthread_key_t lk_ring_key;
 static bool lk_ring_key_ok;
 
-void (*lk_ring_wake_fn)(void);
+void (*lk_ring_wake_fn)(lk_ring_t *r, bool full);
 void (*lk_ring_tick_fn)(void);
 unsigned lk_ring_wait_limit = 40000;
 int lk_ring_closed;
@@ -71,7 +72,8 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 		if (head - tail >= LK_RING_EVENTS / 2 && lk_ring_wake_fn &&
 		    (int64_t)(head - r->wake_at) >= 0) {
 			r->wake_at = head + LK_RING_WAKE_GAP;
-			lk_ring_wake_fn();
+			lk_ring_wake_fn(r, false);
+			tail = r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		}
 		for (unsigned i = 0; head - tail >= LK_RING_EVENTS; i++) {
 			if (__atomic_load_n(&lk_ring_closed, __ATOMIC_RELAXED))
@@ -81,8 +83,12 @@ bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev)
 				__atomic_add_fetch(&r->dropped, 1, __ATOMIC_RELAXED);
 				return false;
 			}
-			if (lk_ring_wake_fn && (i & 15) == 0)
-				lk_ring_wake_fn();
+			if (lk_ring_wake_fn && (i & 15) == 0) {
+				lk_ring_wake_fn(r, true);
+				tail = r->tail_cache = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+				if (head - tail < LK_RING_EVENTS)
+					break; /* drained here */
+			}
 			if (i < LK_RING_YIELDS) {
 				sched_yield();
 			} else {
@@ -118,16 +124,22 @@ bool lk_ring_push(uint32_t op, uint32_t stack_id, uint64_t size)
 	return lk_ring_push_to(r, &ev);
 }
 
+size_t lk_ring_drain_one(lk_ring_t *r, void (*fn)(void *arg, const lk_event_t *ev), void *arg)
+{
+	uint64_t tail = r->tail;
+	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	size_t n = (size_t)(head - tail);
+	for (; tail != head; tail++)
+		fn(arg, &r->ev[tail & (LK_RING_EVENTS - 1)]);
+	__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
+
 size_t lk_ring_drain(void (*fn)(void *arg, const lk_event_t *ev), void *arg)
 {
 	size_t n = 0;
-	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next) {
-		uint64_t tail = r->tail;
-		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-		for (; tail != head; tail++, n++)
-			fn(arg, &r->ev[tail & (LK_RING_EVENTS - 1)]);
-		__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
-	}
+	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next)
+		n += lk_ring_drain_one(r, fn, arg);
 	return n;
 }
 

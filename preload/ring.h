@@ -33,8 +33,10 @@ struct lk_ring {
 	lk_event_t ev[LK_RING_EVENTS];
 };
 
-/* Called when a producer finds its ring half full or full (wakes the writer); may be NULL. */
-extern void (*lk_ring_wake_fn)(void);
+/* Called when a producer finds its ring r half full (full false) or full (true), hook
+ * context, guard held; may be NULL. The writer's wakes the writer thread, or drains r right
+ * here (lk_ring_drain_one, as the consumer of the moment) when that is cheaper. */
+extern void (*lk_ring_wake_fn)(lk_ring_t *r, bool full);
 /* While non-NULL, called by every producer once per LK_RING_TICK events (hook context, guard
  * held): a forked child without a writer thread yet uses it to notice that a periodic
  * snapshot is due. */
@@ -52,6 +54,15 @@ extern unsigned lk_ring_wait_limit;
  * push to a full ring then fails at once, uncounted, as its event comes after the cut. */
 extern int lk_ring_closed;
 
+/* Whether a process that used cpu_ns of processor time over wall_ns kept all its ncpu
+ * processors busy (within half a processor). Then waking the writer to drain a ring would
+ * preempt one of the program's threads, perhaps holding the allocator's lock, and a thread
+ * that fills its ring drains it itself instead. ncpu 0 (unknown): never. */
+static inline bool lk_ring_cores_busy(uint64_t cpu_ns, uint64_t wall_ns, int ncpu)
+{
+	return ncpu > 0 && wall_ns > 0 && cpu_ns * 2 >= wall_ns * (uint64_t)(2 * ncpu - 1);
+}
+
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
  * Returns false if the event was dropped (ring full after the bounded wait, or no memory):
  * the drop is counted. Never calls malloc. */
@@ -62,8 +73,10 @@ lk_ring_t *lk_ring_acquire(void); /* reuse a released ring or mmap a new one; NU
 void lk_ring_release(lk_ring_t *r);
 bool lk_ring_push_to(lk_ring_t *r, const lk_event_t *ev);
 
-/* Consumer (one at a time). Calls fn on every event present in every ring, returns the count. */
+/* Consumer (one at a time: the writer serializes them). Calls fn on every event present in
+ * every ring / in r, returns the count. */
 size_t lk_ring_drain(void (*fn)(void *arg, const lk_event_t *ev), void *arg);
+size_t lk_ring_drain_one(lk_ring_t *r, void (*fn)(void *arg, const lk_event_t *ev), void *arg);
 
 /* Sum of dropped events over all rings. */
 uint64_t lk_ring_dropped(void);

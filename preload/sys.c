@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -141,6 +142,20 @@ uint64_t lk_now_ns(void)
 uint64_t lk_realtime_ns(void)
 {
 	return lk_clock_ns(CLOCK_REALTIME);
+}
+
+uint64_t lk_process_cpu_ns(void)
+{
+	return lk_clock_ns(CLOCK_PROCESS_CPUTIME_ID); /* a system call, not the vDSO */
+}
+
+int lk_sys_ncpu(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set); /* the kernel fills only as many bytes as it has processors for */
+	if (syscall(SYS_sched_getaffinity, 0, sizeof(set), &set) <= 0)
+		return 0;
+	return CPU_COUNT(&set);
 }
 
 uint64_t lk_sys_rss_bytes(void)

@@ -24,8 +24,10 @@ void *lk_sys_mmap_private(size_t n, bool *kept_from_children);
 void lk_sys_munmap(void *p, size_t n);
 pid_t lk_sys_getpid(void);
 pid_t lk_sys_gettid(void);
-uint64_t lk_now_ns(void);      /* CLOCK_MONOTONIC */
-uint64_t lk_realtime_ns(void); /* CLOCK_REALTIME */
+uint64_t lk_now_ns(void);         /* CLOCK_MONOTONIC */
+uint64_t lk_realtime_ns(void);    /* CLOCK_REALTIME */
+uint64_t lk_process_cpu_ns(void); /* CLOCK_PROCESS_CPUTIME_ID: all the process's threads */
+int lk_sys_ncpu(void);            /* processors this thread may run on, 0 if unknown */
 uint64_t lk_sys_rss_bytes(void);
 
 /* Formats v into buf (decimal), returns the length; buf must hold 21 bytes. */

@@ -129,10 +129,12 @@ static void test_full_ring_drops_are_counted(void **state)
 	lk_ring_release(r);
 }
 
-static int wakes;
-static void count_wake(void)
+static int wakes, full_wakes;
+static void count_wake(lk_ring_t *r, bool full)
 {
+	(void)r;
 	wakes++;
+	full_wakes += full;
 }
 
 static void test_half_full_wakes_writer(void **state)
@@ -143,13 +145,14 @@ static void test_half_full_wakes_writer(void **state)
 	totals_t t = {0};
 	lk_ring_drain(sum_event, &t);
 	lk_ring_wake_fn = count_wake;
-	wakes = 0;
+	wakes = full_wakes = 0;
 	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
 	for (unsigned i = 0; i < LK_RING_EVENTS / 2; i++)
 		lk_ring_push_to(r, &ev);
 	assert_int_equal(wakes, 0);
 	lk_ring_push_to(r, &ev);
 	assert_int_equal(wakes, 1);
+	assert_int_equal(full_wakes, 0);
 	lk_ring_wake_fn = NULL;
 	lk_ring_drain(sum_event, &t);
 	lk_ring_release(r);
@@ -224,6 +227,86 @@ static void test_closed_ring_fails_at_once(void **state)
 	lk_ring_release(r);
 }
 
+/* A wake hook that drains the ring on the producer's thread, as the writer's does while the
+ * program keeps every processor busy: a push to a full ring goes through at once, nothing is
+ * dropped or waited for, and every event reaches the consumer exactly once, in order. */
+static totals_t drained;
+static uint64_t drained_first_size;
+static void first_size(void *arg, const lk_event_t *ev)
+{
+	if (!drained_first_size)
+		drained_first_size = ev->size;
+	sum_event(arg, ev);
+}
+
+static void drain_wake(lk_ring_t *r, bool full)
+{
+	wakes++;
+	full_wakes += full;
+	lk_ring_drain_one(r, first_size, &drained);
+}
+
+static void test_wake_hook_may_drain_in_place(void **state)
+{
+	(void)state;
+	lk_ring_t *r = lk_ring_acquire();
+	assert_non_null(r);
+	totals_t t = {0};
+	lk_ring_drain(sum_event, &t);
+	lk_ring_wake_fn = drain_wake;
+	drained = (totals_t){0};
+	drained_first_size = 0;
+	wakes = full_wakes = 0;
+	uint64_t dropped0 = lk_ring_dropped();
+	/* Three ring-fuls, sizes 1..N in order: the half-full hook empties the ring each time. */
+	uint64_t n = 3ull * LK_RING_EVENTS;
+	for (uint64_t i = 1; i <= n; i++) {
+		lk_event_t ev = {.size = i, .stack_id = 1, .op = LK_EV_ALLOC};
+		assert_true(lk_ring_push_to(r, &ev));
+	}
+	assert_int_equal(lk_ring_dropped(), dropped0);
+	assert_true(wakes >= 5);
+	assert_int_equal(full_wakes, 0); /* never got full */
+	assert_int_equal(drained_first_size, 1);
+	t = (totals_t){0};
+	lk_ring_drain_one(r, sum_event, &t);
+	assert_int_equal(drained.events + t.events, n);
+	assert_int_equal(drained.bytes + t.bytes, n * (n + 1) / 2);
+
+	/* A ring found full (no half-full hook ran: it is filled in one go with the hook off)
+	 * is drained by the full-ring hook without a wait. */
+	lk_ring_wake_fn = NULL;
+	refill(r);
+	lk_ring_wake_fn = drain_wake;
+	drained = (totals_t){0};
+	full_wakes = 0;
+	r->wake_at = r->head + LK_RING_EVENTS; /* no half-full hook on the next push */
+	lk_event_t ev = {.size = 1, .stack_id = 1, .op = LK_EV_ALLOC};
+	assert_true(lk_ring_push_to(r, &ev));
+	assert_int_equal(full_wakes, 1);
+	assert_int_equal(drained.events, LK_RING_EVENTS);
+	assert_int_equal(lk_ring_dropped(), dropped0);
+	lk_ring_wake_fn = NULL;
+	lk_ring_drain(sum_event, &t);
+	lk_ring_release(r);
+}
+
+/* The rule for draining in place: the process used (nearly) all its processors. */
+static void test_cores_busy_rule(void **state)
+{
+	(void)state;
+	const uint64_t ms = 1000000;
+	assert_false(lk_ring_cores_busy(10 * ms, 10 * ms, 2)); /* one busy thread of two cores */
+	assert_false(lk_ring_cores_busy(14 * ms, 10 * ms, 2));
+	assert_true(lk_ring_cores_busy(15 * ms, 10 * ms, 2));
+	assert_true(lk_ring_cores_busy(20 * ms, 10 * ms, 2));
+	assert_true(lk_ring_cores_busy(5 * ms, 10 * ms, 1));
+	assert_false(lk_ring_cores_busy(4 * ms, 10 * ms, 1));
+	assert_false(lk_ring_cores_busy(80 * ms, 10 * ms, 16));
+	assert_false(lk_ring_cores_busy(20 * ms, 10 * ms, 0)); /* processors unknown */
+	assert_false(lk_ring_cores_busy(20 * ms, 0, 2));
+}
+
 static void *one_event_thread(void *arg)
 {
 	(void)arg;
@@ -260,6 +343,8 @@ int main(void)
 	    cmocka_unit_test(test_half_full_wakes_writer),
 	    cmocka_unit_test(test_timed_out_wait_is_not_repeated),
 	    cmocka_unit_test(test_closed_ring_fails_at_once),
+	    cmocka_unit_test(test_wake_hook_may_drain_in_place),
+	    cmocka_unit_test(test_cores_busy_rule),
 	    cmocka_unit_test(test_thread_churn_reuses_rings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
