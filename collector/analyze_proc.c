@@ -2,7 +2,13 @@
  * never reaped), "child" (still running when the trace ended), "thread" (finished but never
  * joined, or still running joinable at exit), "tempfile" (still on disk at exit). Children
  * and threads are grouped by the stack that created them; each temp file is its own
- * finding. */
+ * finding.
+ *
+ * A process killed mid-run is reported from its last snapshot, a moment in the middle of its
+ * work: a child that had exited just then (a zombie first in that snapshot) or a thread that
+ * had just finished was as likely being reaped or joined, so those two need an older
+ * snapshot to have seen them so. (A program that reaped each child at once, killed after a
+ * snapshot caught one in between, showed a zombie it never left.) */
 #include "analyze.h"
 
 #include "hashmap.h"
@@ -31,9 +37,11 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 	const struct model_proc *p = ap->proc;
 	struct hashmap groups = {0};
 	int rc = 0;
+	bool cut = !p->have_final; /* killed: the last snapshot is not the end */
 	for (uint32_t i = 0; i < p->n_children && rc == 0; i++) {
 		const struct model_child *c = &p->children[i];
-		if (c->state == TRACE_CHILD_ZOMBIE)
+		bool just_now = cut && (uint64_t)c->state_snap + 1 >= p->n_snaps;
+		if (c->state == TRACE_CHILD_ZOMBIE && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_ZOMBIE, c->stack_id, NULL, c->pid);
 		else if (c->state == TRACE_CHILD_RUNNING)
 			rc =
@@ -41,7 +49,8 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 	}
 	for (uint32_t i = 0; i < p->n_threads && rc == 0; i++) {
 		const struct model_thread *t = &p->threads[i];
-		if (t->state == TRACE_THREAD_FINISHED)
+		bool just_now = cut && (uint64_t)t->state_snap + 1 >= p->n_snaps;
+		if (t->state == TRACE_THREAD_FINISHED && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "unjoined",
 			                 t->tid);
 		else if (t->state == TRACE_THREAD_RUNNING)

@@ -370,6 +370,7 @@ static int apply_child(struct model_proc *p, const struct trace_record *r)
 	c->stack_id = (uint32_t)r->u.child.stack_id;
 	c->t_ns = r->u.child.t_ns;
 	c->state = (uint32_t)(r->u.child.state & 0xffffffffu);
+	c->state_snap = p->n_snaps; /* a chunk's CHILD records precede its SNAPSHOT */
 	c->api = dup_str(r->u.child.api);
 	c->cmd = dup_str(r->u.child.cmd);
 	if (!c->api || !c->cmd)
@@ -396,6 +397,7 @@ static int apply_thread(struct model_proc *p, const struct trace_record *r)
 	t->stack_id = (uint32_t)r->u.thread.stack_id;
 	t->t_ns = r->u.thread.t_ns;
 	t->state = (uint32_t)(r->u.thread.state & 0xffffffffu);
+	t->state_snap = p->n_snaps;
 	return 0;
 }
 

@@ -76,14 +76,16 @@ struct model_fd {
 struct model_child {
 	uint32_t pid, stack_id;
 	uint64_t t_ns;
-	uint32_t state; /* trace_child_state_t, last seen */
+	uint32_t state;      /* trace_child_state_t, last seen */
+	uint32_t state_snap; /* index of the snapshot that brought it (n_snaps when it came) */
 	char *api, *cmd;
 };
 
 struct model_thread {
 	uint32_t tid, stack_id;
 	uint64_t t_ns;
-	uint32_t state; /* trace_thread_state_t, last seen */
+	uint32_t state;      /* trace_thread_state_t, last seen */
+	uint32_t state_snap; /* as for model_child */
 };
 
 struct model_tempfile {

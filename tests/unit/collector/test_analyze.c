@@ -305,6 +305,59 @@ static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_
 	tb_free(&t);
 }
 
+/* A killed process (no final snapshot) is reported from its last snapshot: a child that is
+ * a zombie first in that snapshot, or a thread finished unjoined first there, may have been
+ * reaped or joined a moment later and is not a finding; ones seen so in an earlier snapshot
+ * are. With a final snapshot both count. */
+static void killed_trace(struct tb *t, bool final)
+{
+	tb_init(t);
+	tb_process(t, 10, 1, 0, 0, "/app", 0, NULL);
+	tb_child(t, 100, 8, 1, TRACE_CHILD_RUNNING, "fork", "");
+	tb_child(t, 101, 8, 2, TRACE_CHILD_RUNNING, "fork", "");
+	tb_thread(t, 501, 11, 1, TRACE_THREAD_RUNNING);
+	tb_thread(t, 502, 11, 2, TRACE_THREAD_RUNNING);
+	tb_snapshot(t, 0, 1, 0, 0, 0, 0);
+	tb_flush(t);
+	tb_child(t, 100, 8, 1, TRACE_CHILD_ZOMBIE, "fork", "");
+	tb_thread(t, 501, 11, 1, TRACE_THREAD_FINISHED);
+	tb_snapshot(t, 1, 2, 0, 0, 0, 0);
+	tb_flush(t);
+	tb_child(t, 101, 8, 2, TRACE_CHILD_ZOMBIE, "fork", "");
+	tb_thread(t, 502, 11, 2, TRACE_THREAD_FINISHED);
+	tb_snapshot(t, 2, 3, 0, 0, 0, final ? TRACE_SNAP_FINAL : 0);
+	if (final)
+		tb_end(t, 4, TRACE_END_EXIT, 0);
+	tb_flush(t);
+}
+
+static void test_killed_last_moment_states(void **state)
+{
+	(void)state;
+	for (int final = 0; final <= 1; final++) {
+		struct tb t;
+		killed_trace(&t, final);
+		struct model *m = load(&t);
+		struct analysis *a = run(m, 0);
+		const struct finding_list *l = &a->procs[0].findings;
+		const struct finding *zombie = NULL, *thread = NULL;
+		for (size_t i = 0; i < l->n; i++) {
+			if (l->items[i].kind == FINDING_ZOMBIE)
+				zombie = &l->items[i];
+			if (l->items[i].kind == FINDING_THREAD)
+				thread = &l->items[i];
+		}
+		assert_non_null(zombie);
+		assert_non_null(thread);
+		assert_int_equal(zombie->count, final ? 2 : 1);
+		assert_int_equal(thread->count, final ? 2 : 1);
+		assert_string_equal(thread->state, "unjoined");
+		analyze_free(a);
+		model_destroy(m);
+		tb_free(&t);
+	}
+}
+
 static void test_process_tree(void **state)
 {
 	(void)state;
@@ -336,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_sampled_blocks_scaled),
 	    cmocka_unit_test(test_sites_fallback),
 	    cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_killed_last_moment_states),
 	    cmocka_unit_test(test_process_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,7 +245,9 @@ static void test_resources_and_rss(void **state)
 	assert_non_null(t7);
 	assert_non_null(t8);
 	assert_true(t7->trend.growing);
-	assert_int_equal(t7->count, 40);
+	/* The trace has no final snapshot (killed): the thread that finished in its last one
+	 * may have been about to be joined, and is not counted (analyze_proc.c). */
+	assert_int_equal(t7->count, 39);
 	assert_false(t8->trend.growing);
 	/* RSS +10 MiB/s, heap flat: one rss finding naming the cause. */
 	assert_int_equal(count_kind(a, FINDING_RSS), 1);
