@@ -312,11 +312,11 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 	Dwarf_Addr pc = vaddr, bias = 0;
 	const char *src = NULL;
 	int src_line = 0;
-	Dwfl_Line *ln = dwfl_module_getsrc(f->mod, pc);
-	if (ln)
-		src = dwfl_lineinfo(ln, NULL, &src_line, NULL, NULL, NULL);
 	bool have_outer = false;
 	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, pc, &bias);
+	if (cu && dwarf_haspc(cu, pc - bias) <= 0)
+		cu =
+		    NULL; /* the nearest CU, not one holding pc (a gap with no debug information) */
 	if (!cu) {
 		/* elfutils < 0.189 finds CUs only through .debug_aranges, which clang does not
 		 * emit by default (DWARF 5): scan the CUs' own ranges instead. */
@@ -328,6 +328,12 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 			}
 		}
 	}
+	/* Lines only inside a CU's ranges: between two sequences of the line table (gcc -O2
+	 * puts main in .text.startup, and crt1's _start, without debug information, lands after
+	 * it) dwfl_module_getsrc gives the last row before the gap, a plausible wrong line. */
+	Dwfl_Line *ln = cu ? dwfl_module_getsrc(f->mod, pc) : NULL;
+	if (ln)
+		src = dwfl_lineinfo(ln, NULL, &src_line, NULL, NULL, NULL);
 	if (!src && cu) {
 		Dwarf_Line *dl = dwarf_getsrc_die(cu, pc - bias);
 		if (dl) {
