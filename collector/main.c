@@ -262,7 +262,7 @@ static const struct option_def options[] = {
      "child, thread, tempfile, growth, rss)",
      opt_fail_on},
     {"top", 0, "N", "findings shown per process (text default 20, JSON all; 0 = all)", opt_top},
-    {"min-bytes", 0, "N", "hide heap findings smaller than N bytes (suffix k, m, g allowed)",
+    {"min-bytes", 0, "N", "hide leak and reachable findings under N bytes (suffix k, m, g)",
      opt_min_bytes},
     {"window", 0, "START:END",
      "trend tests over this part only, seconds from start (negative: from the end; either "
