@@ -1,7 +1,7 @@
 /* sym_crt_gap.c - frees, closes, joins and reaps everything; only libc's stdout buffer stays
  * (reachable), its stack ending in crt1's _start. Built by gcc -O2, main sits in .text.startup
  * with _start (no debug information) right after it, and the line table's last row before
- * that gap once gave _start this file's line 35. Kept as it was when that showed: the layout
+ * that gap once gave _start one of main's lines. Keep the code as it is: the layout
  * is what matters. */
 #include <stdio.h>
 #include <stdlib.h>
