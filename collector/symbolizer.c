@@ -314,9 +314,9 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 	int src_line = 0;
 	bool have_outer = false;
 	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, pc, &bias);
+	/* addrdie may return the nearest CU, not one holding pc (a gap without debug info). */
 	if (cu && dwarf_haspc(cu, pc - bias) <= 0)
-		cu =
-		    NULL; /* the nearest CU, not one holding pc (a gap with no debug information) */
+		cu = NULL;
 	if (!cu) {
 		/* elfutils < 0.189 finds CUs only through .debug_aranges, which clang does not
 		 * emit by default (DWARF 5): scan the CUs' own ranges instead. */
@@ -328,9 +328,10 @@ static int resolve(struct symbolizer *s, struct sym_file *f, uint64_t vaddr)
 			}
 		}
 	}
-	/* Lines only inside a CU's ranges: between two sequences of the line table (gcc -O2
-	 * puts main in .text.startup, and crt1's _start, without debug information, lands after
-	 * it) dwfl_module_getsrc gives the last row before the gap, a plausible wrong line. */
+	/* Lines only for a pc inside a CU's ranges: in a gap between two sequences of a CU's
+	 * line table (gcc -O2 puts main in .text.startup, and crt1's _start, without debug
+	 * information, lands after it) dwfl_module_getsrc gives the last row before the gap, a
+	 * plausible wrong line. */
 	Dwfl_Line *ln = cu ? dwfl_module_getsrc(f->mod, pc) : NULL;
 	if (ln)
 		src = dwfl_lineinfo(ln, NULL, &src_line, NULL, NULL, NULL);

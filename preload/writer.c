@@ -97,17 +97,20 @@ static long lk_futex(int *w, int op, int val, const struct timespec *ts)
  * FUTEX_WAIT: a final snapshot of a big heap holds the lock for seconds (the reachability
  * scan), and a waiter that kept yielding burned a core meanwhile (live_sites with 4M live
  * blocks spent 15 s of system time in sched_yield at exit). */
-static void lk_snap_lock(void)
+static bool lk_snap_trylock(void)
 {
 	int c = 0;
-	if (__atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
-	                                __ATOMIC_RELAXED))
+	return __atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
+	                                   __ATOMIC_RELAXED);
+}
+
+static void lk_snap_lock(void)
+{
+	if (lk_snap_trylock())
 		return;
 	for (int i = 0; i < 64; i++) {
 		sched_yield();
-		c = 0;
-		if (__atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
-		                                __ATOMIC_RELAXED))
+		if (lk_snap_trylock())
 			return;
 	}
 	while (__atomic_exchange_n(&lk_snap_lock_word, 2, __ATOMIC_ACQUIRE) != 0)
@@ -132,13 +135,6 @@ void lk_writer_wake(void)
 
 static int lk_writer_start_thread(void);
 static void lk_apply(void *arg, const lk_event_t *ev);
-
-static bool lk_snap_trylock(void)
-{
-	int c = 0;
-	return __atomic_compare_exchange_n(&lk_snap_lock_word, &c, 1, false, __ATOMIC_ACQUIRE,
-	                                   __ATOMIC_RELAXED);
-}
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
