@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # bench.sh - `make bench`: wall time, peak RSS and trace size of each workload natively, under
-# libleak (full tracking and LEAK_SAMPLE sampling), heaptrack (record + interpret) and valgrind
-# memcheck, with runs interleaved (native full sampled heaptrack memcheck, then again, ...) so
-# that the ratios compare runs made seconds apart on a machine other people share. Then times
+# libleak (full tracking and LEAK_SAMPLE sampling), heaptrack (record + interpret), valgrind
+# memcheck and massif, and under bench/unw_only.c (one unw_backtrace per allocation, nothing
+# recorded: the floor of a libunwind-based profiler), with runs interleaved (native full sampled
+# heaptrack memcheck massif unwind, then again, ...) so that the ratios compare runs made
+# seconds apart on a machine other people share. Then times
 # leak-report on a synthetic one-hour trace (bench/gen_trace.c). Prints a markdown table and
 # writes it to $BUILD/bench/results.md (raw runs: raw.tsv beside it).
 #
 # Environment:
 #   BUILD                  build directory (default build)
 #   BENCH_ROUNDS           interleaved rounds (default 5)
-#   BENCH_MEMCHECK_ROUNDS  memcheck runs only in the first N rounds (default 3; it is 10-90x)
-#   BENCH_MEMCHECK_LIMIT   CPU seconds; a workload whose memcheck run takes more is marked skip (40)
+#   BENCH_MEMCHECK_ROUNDS  memcheck and massif run only in the first N rounds (default 3; 10-90x)
+#   BENCH_MEMCHECK_LIMIT   CPU seconds; a workload whose memcheck or massif run takes more is
+#                          marked skip for that tool (40)
 #   BENCH_TIME_LIMIT       seconds; start no new round after this long (default 0: no limit)
-#   BENCH_QUICK=1          1 round, small inputs, no heaptrack/memcheck/perf: `make check` smoke test
+#   BENCH_QUICK=1          1 round, small inputs, no heaptrack/valgrind/perf: `make check` smoke test
 #   BENCH_ONLY             space-separated workload names (default: all)
 #   BENCH_EXTRA            runs for the memory/threads/sampling/fork targets (set empty to skip)
 #   BENCH_SAMPLE           LEAK_SAMPLE of the sampled column (default 524288)
@@ -45,6 +48,7 @@ CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
 for w in malloc_churn xthread fd_churn fork_thread live_sites; do
 	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
 done
+gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/unw_only.so" bench/unw_only.c -lunwind
 gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/gen_trace" bench/gen_trace.c -lzstd
 gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 
@@ -138,15 +142,17 @@ if [ "$QUICK" != 1 ]; then
 		log "bench: heaptrack not installed: column n/a"
 	fi
 	if command -v valgrind >/dev/null; then
-		TOOLS+=(memcheck)
+		TOOLS+=(memcheck massif)
 	else
-		log "bench: valgrind not installed: column n/a"
+		log "bench: valgrind not installed: columns n/a"
 	fi
 fi
+TOOLS+=(unwind)
 
 RAW=$OUT/raw.tsv
 rm -f "$OUT"/sites.*.tsv "$OUT"/fail.*.stderr
 printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\tcpu_s\n' >"$RAW"
+# MC_SKIP[TOOL.WL]: why valgrind TOOL no longer runs WL (its exit status at the cut)
 declare -A MC_SKIP=() STATS=() EVENTS=() LIVE_BLOCKS=() HWM=()
 
 # Sums the size of the files given (0 if none).
@@ -196,6 +202,12 @@ run_one() {
 			valgrind --tool=memcheck --leak-check=full -q --log-file="$dir/vg.%p")
 		limit=$((MC_LIMIT * 5))
 		;;
+	massif)
+		pre=(prlimit --cpu="$MC_LIMIT:$((MC_LIMIT + 5))"
+			valgrind --tool=massif -q --massif-out-file="$dir/massif.%p" --log-file="$dir/vg.%p")
+		limit=$((MC_LIMIT * 5))
+		;;
+	unwind) ENVV+=(LD_PRELOAD="$(realpath "$OUT/unw_only.so")") ;;
 	esac
 	local t0 t1 rc=0 rss wall bytes
 	t0=$(date +%s%N)
@@ -256,16 +268,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for wl in $WL; do
 		[ -z "$(missing "$wl")" ] || continue
 		for tool in "${TOOLS[@]}"; do
-			if [ "$tool" = memcheck ]; then
+			if [ "$tool" = memcheck ] || [ "$tool" = massif ]; then
 				[ "$r" -le "$MC_ROUNDS" ] || continue
-				[ -z "${MC_SKIP[$wl]:-}" ] || continue
+				[ -z "${MC_SKIP[$tool.$wl]:-}" ] || continue
 			fi
 			rc=0
 			run_one "$tool" "$wl" "$r" || rc=$?
 			# 124 timeout, 152 SIGXCPU at the CPU limit, 137 SIGKILL at the hard one
-			if [ "$tool" = memcheck ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ]; }; then
-				MC_SKIP[$wl]=$rc
-				log "bench: memcheck on $wl exceeds ${MC_LIMIT} s of CPU or $((MC_LIMIT * 5)) s of wall: skip"
+			if { [ "$tool" = memcheck ] || [ "$tool" = massif ]; } &&
+				{ [ "$rc" -eq 124 ] || [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ]; }; then
+				MC_SKIP[$tool.$wl]=$rc
+				log "bench: $tool on $wl exceeds ${MC_LIMIT} s of CPU or $((MC_LIMIT * 5)) s of wall: skip"
 			fi
 		done
 	done
@@ -402,9 +415,9 @@ cell() {
 	if [ -z "$m" ]; then
 		if [ -n "$(missing "$2")" ]; then
 			echo "n/a ($(missing "$2") not installed)"
-		elif [ "$1" = memcheck ] && [ "${MC_SKIP[$2]:-}" = 124 ]; then
+		elif [ "${MC_SKIP[$1.$2]:-}" = 124 ]; then
 			echo "skip (>$((MC_LIMIT * 5)) s wall)"
-		elif [ "$1" = memcheck ] && [ -n "${MC_SKIP[$2]:-}" ]; then
+		elif [ -n "${MC_SKIP[$1.$2]:-}" ]; then
 			echo "skip (>${MC_LIMIT} s CPU)"
 		elif [ -n "$f" ]; then
 			case $f in
@@ -513,8 +526,11 @@ fi
 	echo "A sampled cell marked \"not implemented\" ran with LEAK_SAMPLE=$SAMPLE but its trace says"
 	echo "sample_bytes 0: the preload ignored the variable and tracked everything."
 	echo
-	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | full/ht | ovh/ht | full target | sampled target |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "unw_backtrace alone: bench/unw_only.c preloaded, one unw_backtrace (64 frames) per allocation"
+	echo "and nothing recorded, the floor under a profiler that calls libunwind for every stack."
+	echo
+	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | massif | unw_backtrace alone | full/ht | ovh/ht | full target | sampled target |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for wl in $WL; do
 		fx=$(ratio full "$wl")
 		sx=$(ratio sampled "$wl")
@@ -537,24 +553,26 @@ fi
 		esac
 		fh=$(ratio full "$wl" 4 heaptrack)
 		[ -z "$fh" ] || fh=$(awk -v r="$fh" 'BEGIN { printf "%.2f", r }')
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" "$(cell native "$wl")" \
-			"$(cell full "$wl")" "$(cell sampled "$wl")" "$(cell heaptrack "$wl")" \
-			"$(cell memcheck "$wl")" "${fh:-n/a}" "$ovh" "$tgt" "$stgt"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
+			"$(cell native "$wl")" "$(cell full "$wl")" "$(cell sampled "$wl")" \
+			"$(cell heaptrack "$wl")" "$(cell memcheck "$wl")" "$(cell massif "$wl")" \
+			"$(cell unwind "$wl")" "${fh:-n/a}" "$ovh" "$tgt" "$stgt"
 	done
 	echo
 	if [ -n "$GNU_TIME" ]; then
 		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios):"
 		echo "less disturbed than wall time when other jobs share the machine; the targets use wall time."
 		echo
-		echo "| workload | full CPU | sampled CPU | heaptrack CPU | memcheck CPU | ovh/ht CPU |"
-		echo "|---|---|---|---|---|---|"
+		echo "| workload | full CPU | sampled CPU | heaptrack CPU | memcheck CPU | massif CPU | unw_backtrace CPU | ovh/ht CPU |"
+		echo "|---|---|---|---|---|---|---|---|"
 		for wl in $WL; do
 			cf=$(ratio full "$wl" 8) cs=$(ratio sampled "$wl" 8) ch=$(ratio heaptrack "$wl" 8)
-			cm=$(ratio memcheck "$wl" 8)
-			awk -v w="$wl" -v f="$cf" -v s="$cs" -v h="$ch" -v m="$cm" 'function x(v) {
-				return v == "" ? "n/a" : sprintf("%.2fx", v) } BEGIN {
+			cm=$(ratio memcheck "$wl" 8) cv=$(ratio massif "$wl" 8) cu=$(ratio unwind "$wl" 8)
+			awk -v w="$wl" -v f="$cf" -v s="$cs" -v h="$ch" -v m="$cm" -v v="$cv" -v u="$cu" '
+				function x(r) { return r == "" ? "n/a" : sprintf("%.2fx", r) } BEGIN {
 				o = (f != "" && h != "" && h > 1) ? sprintf("%.2f", (f - 1) / (h - 1)) : "n/a"
-				printf "| %s | %s | %s | %s | %s | %s |\n", w, x(f), x(s), x(h), x(m), o }'
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, x(f), x(s), x(h), x(m),
+					x(v), x(u), o }'
 		done
 		echo
 	fi
@@ -598,7 +616,7 @@ fi
 	echo "  $(heaptrack --version 2>/dev/null | head -n 1 || echo "heaptrack n/a"), $(valgrind --version 2>/dev/null || echo "valgrind n/a"),"
 	echo "  gcc $(gcc -dumpfullversion), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /' || true), $("$PY" --version 2>&1)"
 	echo "- cc1 is run directly (\`cc1 -quiet -fpreprocessed -O2 unit.i\`): the \`cc -O2 -c\` driver"
-	echo "  forks cc1 and as, and heaptrack and memcheck follow only the first process."
+	echo "  forks cc1 and as, and heaptrack and valgrind follow only the first process."
 	echo "- reproduce: \`make bench\` (or \`BUILD=build BENCH_ROUNDS=5 bench/bench.sh\`)"
 } >"$OUT/results.md"
 cat "$OUT/results.md"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
-# round, small inputs, no heaptrack or memcheck) must print a table with one row per workload
-# whose native time and libleak full/sampled ratios are numbers, and the synthetic one-hour
-# trace generator must write a trace bench/trace_stats accepts. It takes ~20 s on an idle
-# machine; over the 90 s budget it warns, and only the 240 s hard limit fails it, because
-# make check may share the machine with parallel builds (99 s seen at load average 20).
+# round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
+# whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,
+# and the synthetic one-hour trace generator must write a trace bench/trace_stats accepts.
+# It takes ~20 s on an idle machine; over the 90 s budget it warns, and only the 240 s hard
+# limit fails it, because make check may share the machine with parallel builds (99 s seen
+# at load average 20).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,7 @@ cmp -s "$TMP/table.md" "$TMP/bench/results.md" || fail "results.md differs from 
 
 for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; do
 	row=$(grep -E "^\| $wl \|" "$TMP/table.md" | head -n 1) || fail "no row for $wl"
-	IFS='|' read -r _ name native full sampled _ <<<"$row"
+	IFS='|' read -r _ name native full sampled _ _ _ unwind _ <<<"$row"
 	assert_eq "$(echo "$name" | xargs)" "$wl" "workload name"
 	if [[ $native == *"not installed"* ]]; then
 		# sqlite3 and GNU time are bench packages (make deps-bench), not check ones.
@@ -36,6 +37,7 @@ for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; d
 	assert_match "$full" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl libleak full ratio"
 	assert_match "$sampled" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\)( not implemented)? $' \
 		"$wl libleak sampled ratio"
+	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
 done
 assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
 "$TMP/bench/trace_stats" "$TMP/bench/synthetic-1h.lkt" >"$TMP/stats" ||
