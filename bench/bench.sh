@@ -4,9 +4,9 @@
 # memcheck and massif, and under bench/unw_only.c (one unw_backtrace per allocation, nothing
 # recorded: the floor of a libunwind-based profiler), with runs interleaved (native full sampled
 # heaptrack memcheck massif unwind, then again, ...) so that the ratios compare runs made
-# seconds apart on a machine other people share. Then times
-# leak-report on a synthetic one-hour trace (bench/gen_trace.c). Prints a markdown table and
-# writes it to $BUILD/bench/results.md (raw runs: raw.tsv beside it).
+# seconds apart on a machine other people share. Then times leak-report on a synthetic
+# one-hour trace (bench/gen_trace.c). Prints a markdown table and writes it to
+# $BUILD/bench/results.md (raw runs: raw.tsv beside it).
 #
 # Environment:
 #   BUILD                  build directory (default build)
@@ -154,6 +154,8 @@ rm -f "$OUT"/sites.*.tsv "$OUT"/fail.*.stderr
 printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\tcpu_s\n' >"$RAW"
 # MC_SKIP[TOOL.WL]: why valgrind TOOL no longer runs WL (its exit status at the cut)
 declare -A MC_SKIP=() STATS=() EVENTS=() LIVE_BLOCKS=() HWM=()
+# is_valgrind TOOL: the tools that run only MC_ROUNDS rounds, under MC_LIMIT
+is_valgrind() { [ "$1" = memcheck ] || [ "$1" = massif ]; }
 
 # Sums the size of the files given (0 if none).
 bytes_of() {
@@ -268,15 +270,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for wl in $WL; do
 		[ -z "$(missing "$wl")" ] || continue
 		for tool in "${TOOLS[@]}"; do
-			if [ "$tool" = memcheck ] || [ "$tool" = massif ]; then
+			if is_valgrind "$tool"; then
 				[ "$r" -le "$MC_ROUNDS" ] || continue
 				[ -z "${MC_SKIP[$tool.$wl]:-}" ] || continue
 			fi
 			rc=0
 			run_one "$tool" "$wl" "$r" || rc=$?
 			# 124 timeout, 152 SIGXCPU at the CPU limit, 137 SIGKILL at the hard one
-			if { [ "$tool" = memcheck ] || [ "$tool" = massif ]; } &&
-				{ [ "$rc" -eq 124 ] || [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ]; }; then
+			if is_valgrind "$tool" && { [ "$rc" -eq 124 ] || [ "$rc" -eq 152 ] || [ "$rc" -eq 137 ]; }; then
 				MC_SKIP[$tool.$wl]=$rc
 				log "bench: $tool on $wl exceeds ${MC_LIMIT} s of CPU or $((MC_LIMIT * 5)) s of wall: skip"
 			fi
