@@ -297,7 +297,9 @@ HOUR_LINE="one-hour churn trace: n/a (libleak.so not built)"
 if [ "$HAVE_LEAK" = 1 ]; then
 	workload churn_d5
 	rm -rf "$WORK/hour" && mkdir -p "$WORK/hour"
-	if env LD_PRELOAD="$SO" LEAK_OUT="$WORK/hour/trace.%p.lkt" LEAK_INTERVAL_MS=20 \
+	timer=()
+	[ -z "$GNU_TIME" ] || timer=("$GNU_TIME" -f '%M' -o "$WORK/hour.rss")
+	if "${timer[@]}" env LD_PRELOAD="$SO" LEAK_OUT="$WORK/hour/trace.%p.lkt" LEAK_INTERVAL_MS=20 \
 		"${CMD[@]}" </dev/null >/dev/null 2>&1; then
 		default_ms=$(sed -n 's/.*interval_ms=\([0-9]*\).*/\1/p' <<<"${STATS[full.churn_d5]:-}")
 		HOUR_LINE=$("$OUT/trace_stats" "$WORK"/hour/trace.*.lkt | tail -n 1 | awk \
@@ -313,6 +315,27 @@ if [ "$HAVE_LEAK" = 1 ]; then
 		}')
 	else
 		HOUR_LINE="one-hour churn trace: n/a (churn run under libleak failed)"
+	fi
+fi
+
+# --- memory against run length: the same 20 ms churn run four times as long -----------------
+# Peak RSS of the whole process (the writer thread shares it): what libleak keeps must not grow
+# with snapshots or events, only with stacks and live blocks, which are the same here.
+RUNLEN_LINE="peak RSS against run length: n/a (needs libleak.so and GNU time)"
+if [ "$HAVE_LEAK" = 1 ] && [ -n "$GNU_TIME" ] && [ -s "$WORK/hour.rss" ]; then
+	rm -rf "$WORK/hour4" && mkdir -p "$WORK/hour4"
+	if "$GNU_TIME" -f '%M' -o "$WORK/hour4.rss" env LD_PRELOAD="$SO" \
+		LEAK_OUT="$WORK/hour4/trace.%p.lkt" LEAK_INTERVAL_MS=20 \
+		"$OUT/malloc_churn" 5 $((CHURN_ROUNDS * 4)) </dev/null >/dev/null 2>&1; then
+		snaps() { "$OUT/trace_stats" "$1"/trace.*.lkt | tail -n 1 | sed -n 's/.* snapshots=\([0-9]*\).*/\1/p'; }
+		RUNLEN_LINE=$(awk -v a="$(grep -E '^[0-9]+$' "$WORK/hour.rss" | tail -n 1)" \
+			-v b="$(grep -E '^[0-9]+$' "$WORK/hour4.rss" | tail -n 1)" \
+			-v sa="$(snaps "$WORK/hour")" -v sb="$(snaps "$WORK/hour4")" 'BEGIN {
+			printf "peak RSS against run length, churn_d5 under libleak at a 20 ms interval: " \
+				"%d KB over %d snapshots, %d KB over %d (4x the events); target: does not grow " \
+				"(within 1 MB): %s", a, sa, b, sb, (b - a <= 1024 ? "met" : "NOT met") }')
+	else
+		RUNLEN_LINE="peak RSS against run length: n/a (churn run under libleak failed)"
 	fi
 fi
 
@@ -602,6 +625,7 @@ fi
 	done
 	echo
 	echo "- $HOUR_LINE"
+	echo "- $RUNLEN_LINE"
 	for l in "${OTHER[@]}"; do
 		echo "- $l"
 	done

@@ -2,7 +2,8 @@
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
 # round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
 # whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,
-# and the synthetic one-hour trace generator must write a trace bench/trace_stats accepts.
+# the run-length line must give two peak RSS figures (with GNU time), and the synthetic
+# one-hour trace generator must write a trace bench/trace_stats accepts.
 # It takes ~20 s on an idle machine; over the 90 s budget it warns, and only the 240 s hard
 # limit fails it, because make check may share the machine with parallel builds (99 s seen
 # at load average 20).
@@ -40,6 +41,11 @@ for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; d
 	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
 done
 assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
+if [ -x /usr/bin/time ]; then
+	assert_match "$(cat "$TMP/table.md")" \
+		'peak RSS against run length, .*: [0-9]+ KB over [0-9]+ snapshots, [0-9]+ KB over [0-9]+ .*: (met|NOT met)' \
+		"RSS against run length line"
+fi
 "$TMP/bench/trace_stats" "$TMP/bench/synthetic-1h.lkt" >"$TMP/stats" ||
 	fail "trace_stats rejects the synthetic trace: $(cat "$TMP/stats")"
 assert_match "$(tail -n 1 "$TMP/stats")" ' snapshots=120 stacks=2000 .* end=1 truncated=0' \
