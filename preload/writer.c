@@ -629,6 +629,7 @@ static void *lk_writer_main(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* handlers must run elsewhere: they wait on us */
 	uint64_t interval = (uint64_t)lk_config.interval_ms * 1000000u;
+	uint64_t alone_at = 0; /* when lk_writer_alone last looked */
 	while (!lk_disabled) {
 		int seen = __atomic_load_n(&lk_wake_word, __ATOMIC_ACQUIRE);
 		uint64_t now = lk_now_ns();
@@ -644,9 +645,17 @@ static void *lk_writer_main(void *arg)
 				lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
 			__atomic_store_n(&lk_writer_waiting, 0, __ATOMIC_RELAXED);
 		}
-		if (lk_writer_alone())
-			exit(0); /* what glibc does when the last thread returns; runs our final
-			            snapshot */
+		/* Not on every wake-up: reading /proc/self/stat sums every thread's run time, each
+		 * under its runqueue's lock, and a producer can wake us a thousand times a second.
+		 * Once the leader is a zombie nothing wakes us early, so this still runs every
+		 * LK_ALONE_CHECK_NS. */
+		now = lk_now_ns();
+		if (now - alone_at >= LK_ALONE_CHECK_NS) {
+			alone_at = now;
+			if (lk_writer_alone())
+				exit(0); /* what glibc does when the last thread returns; runs our
+				            final snapshot */
+		}
 		lk_snap_lock();
 		if (lk_req_final) {
 			lk_req_final = 0;
