@@ -63,27 +63,6 @@ static inline bool lk_ring_cores_busy(uint64_t cpu_ns, uint64_t wall_ns, int ncp
 	return ncpu > 0 && wall_ns > 0 && cpu_ns * 2 >= wall_ns * (uint64_t)(2 * ncpu - 1);
 }
 
-/* How long the writer may sleep before it drains again, when the rings took events events
- * over the ns since its last drain: the time they take at that rate to fill LK_RING_POLL_FILL
- * of a ring, at least LK_RING_POLL_MIN_NS. While the writer polls like this, producers skip
- * the system call that wakes it (a futex wake on every half-full ring was 9% of a malloc
- * churn's profile); the writer's timer costs the spare processor instead. 0, sleep until
- * woken or a snapshot is due, when the rate is too low for that to pay (the delay would pass
- * LK_RING_POLL_MAX_NS: under 1.2 M events a second) or unknown. A ring that fills anyway is
- * drained by its producer, as ever. */
-#define LK_RING_POLL_FILL   (LK_RING_EVENTS * 3 / 8)
-#define LK_RING_POLL_MIN_NS 200000ull
-#define LK_RING_POLL_MAX_NS 5000000ull
-static inline uint64_t lk_ring_poll_ns(uint64_t events, uint64_t ns)
-{
-	if (!events || !ns)
-		return 0;
-	unsigned __int128 p = (unsigned __int128)ns * LK_RING_POLL_FILL / events;
-	if (p > LK_RING_POLL_MAX_NS)
-		return 0;
-	return p < LK_RING_POLL_MIN_NS ? LK_RING_POLL_MIN_NS : (uint64_t)p;
-}
-
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
  * Returns false if the event was dropped (ring full after the bounded wait, or no memory):
  * the drop is counted. Never calls malloc. */

@@ -73,12 +73,9 @@ static uint32_t lk_stacks_emitted;
 static trace_buf_t lk_buf;
 
 static int lk_snap_lock_word;
-static int lk_wake_word; /* futex: bumped to wake the writer */
-/* 1 while the writer may be in FUTEX_WAIT on lk_wake_word and wants a producer's wake-up:
- * not while it polls (lk_ring_poll_ns), when it wakes by itself soon enough. */
-static int lk_writer_waiting;
-static uint64_t lk_applied; /* events applied to the counters so far (snapshot lock held) */
-static int lk_done_word;    /* futex: bumped after a requested final snapshot */
+static int lk_wake_word;      /* futex: bumped to wake the writer */
+static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_wake_word */
+static int lk_done_word;      /* futex: bumped after a requested final snapshot */
 static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 static volatile int lk_thread_running;
 /* 1 in a forked child until its writer thread is needed (a ring half full, a dlclose flush):
@@ -134,14 +131,6 @@ void lk_writer_wake(void)
 	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&lk_writer_waiting, __ATOMIC_SEQ_CST))
 		lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
-}
-
-/* Wakes the writer even while it polls: for requests (a final or forced snapshot, the end)
- * that should not wait out a poll. Async-signal-safe. */
-static void lk_writer_kick(void)
-{
-	__atomic_add_fetch(&lk_wake_word, 1, __ATOMIC_SEQ_CST);
-	lk_futex(&lk_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static int lk_writer_start_thread(void);
@@ -267,7 +256,6 @@ static void lk_mark_dirty(lk_site_t *s, uint32_t id)
 static void lk_apply(void *arg, const lk_event_t *ev)
 {
 	(void)arg;
-	lk_applied++;
 	int64_t sign = ev->op == LK_EV_ALLOC ? 1 : -1;
 	/* Sampled (LEAK_SAMPLE): a block of size s stands for s/p(s) bytes and 1/p(s) blocks;
 	 * p depends on s alone, so its FREE subtracts exactly what its ALLOC added. */
@@ -535,7 +523,7 @@ static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
 	lk_snap_unlock();
 	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC &&
 	    __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED))
-		lk_writer_kick(); /* lets the thread see lk_disabled and exit */
+		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
 }
 
 /* noinline, with the callee-saved registers spilled in its frame: the reachability scan of
@@ -586,7 +574,7 @@ void lk_writer_request_from_signal(int final, int signo)
 	}
 	if (!final) {
 		lk_req_forced = 1;
-		lk_writer_kick();
+		lk_writer_wake();
 		return;
 	}
 	if (lk_disabled || !lk_thread_running)
@@ -594,7 +582,7 @@ void lk_writer_request_from_signal(int final, int signo)
 	int done = __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE);
 	lk_req_signo = signo;
 	lk_req_final = 1;
-	lk_writer_kick();
+	lk_writer_wake();
 	uint64_t deadline = lk_now_ns() + 2000000000ull;
 	while (__atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == done) {
 		uint64_t now = lk_now_ns();
@@ -642,21 +630,17 @@ static void *lk_writer_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* handlers must run elsewhere: they wait on us */
 	uint64_t interval = (uint64_t)lk_config.interval_ms * 1000000u;
 	uint64_t alone_at = 0; /* when lk_writer_alone last looked */
-	uint64_t poll = 0;     /* lk_ring_poll_ns after the last drain */
-	uint64_t drained_at = lk_now_ns(), applied = 0;
 	while (!lk_disabled) {
 		int seen = __atomic_load_n(&lk_wake_word, __ATOMIC_ACQUIRE);
 		uint64_t now = lk_now_ns();
 		uint64_t due = lk_last_ns + interval;
 		if (now < due && !lk_req_final && !lk_req_forced) {
 			uint64_t wait = due - now;
-			uint64_t cap = poll ? poll : LK_ALONE_CHECK_NS;
-			if (wait > cap)
-				wait = cap;
+			if (wait > LK_ALONE_CHECK_NS)
+				wait = LK_ALONE_CHECK_NS;
 			struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
 			                      .tv_nsec = (long)(wait % 1000000000u)};
-			if (!poll)
-				__atomic_store_n(&lk_writer_waiting, 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&lk_writer_waiting, 1, __ATOMIC_SEQ_CST);
 			if (__atomic_load_n(&lk_wake_word, __ATOMIC_SEQ_CST) == seen)
 				lk_futex(&lk_wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
 			__atomic_store_n(&lk_writer_waiting, 0, __ATOMIC_RELAXED);
@@ -689,15 +673,7 @@ static void *lk_writer_main(void *arg)
 		} else {
 			lk_ring_drain(lk_apply, NULL);
 		}
-		uint64_t n = lk_applied - applied;
-		applied = lk_applied;
 		lk_snap_unlock();
-		/* Poll while events come fast and a processor is spare; while every processor is
-		 * busy the producers drain their own rings, and a polling writer would preempt one
-		 * of them as surely as a woken one. */
-		now = lk_now_ns();
-		poll = lk_writer_cores_busy() ? 0 : lk_ring_poll_ns(n, now - drained_at);
-		drained_at = now;
 	}
 	lk_thread_running = 0;
 	return NULL;

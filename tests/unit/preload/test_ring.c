@@ -307,26 +307,6 @@ static void test_cores_busy_rule(void **state)
 	assert_false(lk_ring_cores_busy(20 * ms, 0, 2));
 }
 
-static void test_poll_rule(void **state)
-{
-	(void)state;
-	const uint64_t us = 1000;
-	/* 10 M events a second: a ring's 3/8 (6144 events) in 614 us */
-	assert_int_equal(lk_ring_poll_ns(10000, 1000 * us), 614400);
-	/* faster: never under the floor */
-	assert_int_equal(lk_ring_poll_ns(1000000, 1000 * us), LK_RING_POLL_MIN_NS);
-	/* 1.2288 M events a second fills 3/8 of a ring in exactly the ceiling */
-	assert_int_equal(lk_ring_poll_ns(6144, LK_RING_POLL_MAX_NS), LK_RING_POLL_MAX_NS);
-	/* slower: sleep until woken */
-	assert_int_equal(lk_ring_poll_ns(6143, LK_RING_POLL_MAX_NS), 0);
-	assert_int_equal(lk_ring_poll_ns(8192, 1000000 * us), 0); /* a wake after a quiet second */
-	assert_int_equal(lk_ring_poll_ns(0, 1000 * us), 0);
-	assert_int_equal(lk_ring_poll_ns(10000, 0), 0);
-	/* ns * LK_RING_POLL_FILL overflows 64 bits here; the quotient does not */
-	assert_int_equal(lk_ring_poll_ns(UINT64_C(1) << 45, UINT64_C(1) << 52), 128 * 6144);
-	assert_int_equal(lk_ring_poll_ns(UINT64_C(1) << 52, UINT64_C(1) << 62), 0);
-}
-
 static void *one_event_thread(void *arg)
 {
 	(void)arg;
@@ -365,7 +345,6 @@ int main(void)
 	    cmocka_unit_test(test_closed_ring_fails_at_once),
 	    cmocka_unit_test(test_wake_hook_may_drain_in_place),
 	    cmocka_unit_test(test_cores_busy_rule),
-	    cmocka_unit_test(test_poll_rule),
 	    cmocka_unit_test(test_thread_churn_reuses_rings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
