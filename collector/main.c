@@ -24,13 +24,12 @@
 #include "model.h"
 #include "report.h"
 #include "symbolizer.h"
-#include "trace_format.h"
 #include "trace_reader.h"
+#include "version.h"
 
-#define EXIT_OK             0
-#define EXIT_BAD            2
-#define EXIT_MATCHED        3
-#define LEAK_REPORT_VERSION "0.1"
+#define EXIT_OK      0
+#define EXIT_BAD     2
+#define EXIT_MATCHED 3
 
 struct cli {
 	bool json, no_symbols, help, version;
@@ -485,7 +484,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (c.version) {
-		printf("leak-report %s (trace format %d)\n", LEAK_REPORT_VERSION, TRACE_VERSION);
+		printf("leak-report %s\n", LEAK_VERSION_STRING);
 		status = EXIT_OK;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "series.h"
 #include "symbolizer.h"
 #include "trace_reader.h"
+#include "version.h"
 
 #define EXIT_OK  0
 #define EXIT_BAD 2
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 	        "  --points N          timeline points per process (default 2000)\n"
 	        "  --no-symbols        do not read debug information\n"
 	        "  -h, --help          show this help\n"
+	        "  --version           show the version\n"
 	        "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
 	        "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
 	        HTML_DYGRAPHS_DIR);
@@ -101,6 +103,10 @@ int main(int argc, char **argv)
 		uint64_t *num = NULL;
 		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
+			status = EXIT_OK;
+			goto out;
+		} else if (strcmp(o, "--version") == 0) {
+			printf("leak-view %s\n", LEAK_VERSION_STRING);
 			status = EXIT_OK;
 			goto out;
 		} else if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0) {
