@@ -3,7 +3,6 @@
  * one stderr line "leak-report: [PATH: ]reason" and exit 2; --fail-on turns matching
  * findings into exit 3. Options live in one table (options[]): a new flag is one row and
  * one small handler, and --help is generated from the same rows. */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "export_pprof.h"
 #include "export_samples.h"
 #include "finding.h"
+#include "load.h"
 #include "model.h"
 #include "report.h"
 #include "symbolizer.h"
@@ -372,16 +371,6 @@ static void report_skipped(const char *path, const char *why, void *arg)
 	fprintf(stderr, "leak-report: %s: %s (skipped)\n", path, why);
 }
 
-/* Every *.lkt in dir; unreadable ones are reported and skipped (trace_reader_load_dir). */
-static int load_dir(struct model *m, const char *dir)
-{
-	struct err e = {{0}};
-	if (trace_reader_load_dir(m, dir, report_skipped, NULL, &e) == 0)
-		return 0;
-	fprintf(stderr, "leak-report: %s: %s\n", dir, e.msg);
-	return -1;
-}
-
 static volatile sig_atomic_t follow_stop;
 
 static void on_sigint(int sig)
@@ -524,15 +513,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: out of memory\n");
 		goto out;
 	}
-	for (int i = 0; i < c.n_inputs; i++) {
-		struct stat st;
-		if (stat(c.inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (load_dir(m, c.inputs[i]) != 0)
-				goto out;
-		} else if (trace_reader_load(m, c.inputs[i], &e) != 0) {
-			fprintf(stderr, "leak-report: %s: %s\n", c.inputs[i], e.msg);
-			goto out;
-		}
+	const char *failed;
+	if (load_paths(m, c.inputs, c.n_inputs, report_skipped, NULL, &failed, &e) != 0) {
+		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
+		goto out;
 	}
 	if (analyze_run(m, &c.aopts, &a, &e) != 0) {
 		fprintf(stderr, "leak-report: %s\n", e.msg);
