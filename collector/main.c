@@ -1,5 +1,5 @@
 /* main.c - leak-report: argv -> load traces -> analyze -> text or JSON report. The only file
- * of the collector that prints errors or exits (STYLE.md 3.5): every failure below becomes
+ * of the collector that prints errors or exits (see err.h): every failure below becomes
  * one stderr line "leak-report: [PATH: ]reason" and exit 2; --fail-on turns matching
  * findings into exit 3. Options live in one table (options[]): a new flag is one row and
  * one small handler, and --help is generated from the same rows. */
