@@ -64,8 +64,8 @@ TOOLS=(native)
 HAVE_LEAK=0
 if [ -f "$SO" ]; then
 	HAVE_LEAK=1
-	# Pin the library: others rebuild $BUILD/libleak.so in a shared checkout while the suite
-	# runs, and a run that mixed two builds (sampling landed mid-run once) compares nothing.
+	# Pin the library: in a shared checkout $BUILD/libleak.so may be rebuilt while the suite
+	# runs, and a run that mixed two builds would compare nothing.
 	cp "$SO" "$WORK/libleak.so"
 	SO=$WORK/libleak.so
 	TOOLS+=(full sampled)
@@ -104,11 +104,11 @@ bytes_of() {
 }
 
 # retire_run_dir DIR: removes the last run's files, but one that made many (a trace per forked
-# child) is only moved aside until the bench ends. On ext4 without a journal (as here) the inode
-# allocator skips inodes deleted in the last 5 to 300 s one by one (recently_deleted in a kernel
-# profile): deleting 1200 traces just before the next run creates 1200 more made each creation
-# scan all of them, tripling fork+thread's time under libleak. That is the harness's cost, not
-# the tool's: a program's traces are not deleted while it runs.
+# child) is only moved aside until the bench ends. ext4's inode allocator skips recently
+# deleted inodes one by one (recently_deleted), so deleting 1200 traces just before the next
+# run creates 1200 more would charge that scan to the next run (it tripled fork+thread's time
+# under libleak). That is the harness's cost, not the tool's: a program's traces are not
+# deleted while it runs.
 SPENT=0
 retire_run_dir() {
 	[ -d "$1" ] || return 0
