@@ -267,7 +267,7 @@ help:
 	@echo "               check and print the apt-get line)"
 	@echo "  unit, e2e     just one half of check"
 	@echo "  asan          collector, preload core and their unit tests under ASan+UBSan"
-	@echo "  bench         overhead vs native and heaptrack (see README)"
+	@echo "  bench         overhead vs native and heaptrack (docs/BENCHMARKS.md)"
 	@echo "  fuzz          libFuzzer on the trace reader (FUZZ_SECONDS=600)"
 	@echo "  format        clang-format -i; format-check: fail on differences"
 	@echo "  lint          shellcheck + cppcheck; headers: each header compiles alone"
