@@ -1,6 +1,8 @@
 # libleak - non-recursive Makefile. `make help` lists the targets.
 # Sources are found by wildcard: a new preload/collector/viewer .c file, a tests/unit/*/test_X.c,
 # a tests/e2e/progs/*.c or tests/e2e/test_*.sh joins the build and the test run by existing.
+# `make` (all) installs nothing: a missing package stops it with the apt-get line to run; only
+# `make demo`, `make check` and `make bench` install missing packages (as root).
 
 B ?= build
 BA ?= build-asan
@@ -15,6 +17,9 @@ Q := $(if $(filter 1,$(V)),,@)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 $(WERROR)
 CFLAGS ?= -g -O2
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Icommon -MMD -MP
+
+# The one version string (common/version.h); `make install` writes it into the scripts.
+VERSION := $(shell sed -n 's/^\#define LEAK_VERSION_STRING "\(.*\)"$$/\1/p' common/version.h)
 
 PKGS_PRELOAD := libunwind libzstd
 PKGS_COLLECTOR := libdw libzstd
@@ -60,24 +65,30 @@ E2E := $(wildcard tests/e2e/test_*.sh)
 PROG_CFLAGS := -O2 -g -pthread
 PROG_LIBS := -ldl
 
+MAN1 := $(wildcard docs/man/*.1)
+MAN7 := $(wildcard docs/man/*.7)
+
 .PHONY: all check unit e2e demo asan bench fuzz format format-check lint headers install \
-	clean help deps deps-check deps-bench progs
+	uninstall clean help deps deps-check deps-bench progs compile_commands.json
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
 
-all: deps $(TOOLS)
+all: $(TOOLS)
 
+# Package checks. The sets nest (build < check < bench) and run one after the other, so that
+# two apt-get runs never race under -j. Only demo, check and bench may install.
+DEPS_FLAGS := $(if $(filter demo check bench,$(MAKECMDGOALS)),,--no-install)
 deps:
-	$(Q)scripts/install-deps build
-deps-check:
-	$(Q)scripts/install-deps check
-deps-bench:
-	$(Q)scripts/install-deps bench
+	$(Q)scripts/install-deps $(DEPS_FLAGS) build
+deps-check: deps
+	$(Q)scripts/install-deps $(DEPS_FLAGS) check
+deps-bench: deps-check
+	$(Q)scripts/install-deps $(DEPS_FLAGS) bench
 
 $(B)/obj/preload/%.o: preload/%.c | deps
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(PRELOAD_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(PRELOAD_CFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(B)/libleak.so: $(PRELOAD_OBJ) preload/libleak.map
 	$(if $(Q),@echo "  LD      $@")
@@ -112,7 +123,8 @@ $(B)/leak-view: $(call objs,$(B),$(VIEWER_SRC)) $(B)/libcollector.a
 $(B)/tests/unit/preload/%: tests/unit/preload/%.c $(B)/preload-core.a | deps-check
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  TEST-CC $<")
-	$(Q)$(CC) $(BASE_CFLAGS) -Ipreload $(PKG_CFLAGS) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< \
+	$(Q)$(CC) $(BASE_CFLAGS) -Ipreload $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
+		-fno-omit-frame-pointer -o $@ $< \
 		$(B)/preload-core.a $$(cat $(wildcard tests/unit/preload/$*.ldflags) /dev/null) \
 		$(CMOCKA_LIBS) $(PRELOAD_LIBS)
 
@@ -154,13 +166,26 @@ e2e: deps-check all $(PROGS)
 check: deps-check all $(UNIT_PRELOAD) $(UNIT_COLLECTOR) $(PROGS)
 	$(Q)BUILD=$(B) tests/run.sh $(UNIT_PRELOAD) $(UNIT_COLLECTOR) $(E2E) tests/lint.sh
 
-# Collector and its unit tests under ASan+UBSan, in their own build directory.
+# The collector, the preload's core (everything but the hooks: preload-core.a) and the unit
+# tests of both under ASan+UBSan, in their own build directory. libleak.so itself is not
+# sanitized: a sanitizer runtime cannot be preloaded into programs that were not built with it.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# gcc's -Wstringop-overread misfires under ASan at -O1: strnlen(s, 4096) on a short literal
+# (common/varint.h's trace_put_str, inlined into a test) is correct, strnlen stops at the NUL.
+ASAN_WARN := $(if $(filter gcc cc,$(notdir $(CC))),-Wno-stringop-overread)
+# Two preload tests stay out. test_unwind: walking a stack means reading the words of other
+# functions' frames, which ASan reports as stack-buffer-overflow (gcc has no ignore list to
+# exempt the walker). test_reach: it checks that blocks only stale words point to stay
+# unreached, and ASan's padded frames and allocator leave stale words that its scrubbing
+# cannot clear, so they are found (a correct conservative answer, not the expected one).
+ASAN_SKIP := test_unwind test_reach
+ASAN_UNIT := $(filter-out $(ASAN_SKIP:%=$(BA)/tests/unit/preload/%), \
+	$(UNIT_PRELOAD:$(B)/%=$(BA)/%)) $(UNIT_COLLECTOR:$(B)/%=$(BA)/%)
 asan: deps-check
-	$(Q)$(MAKE) --no-print-directory B=$(BA) EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+	$(Q)$(MAKE) --no-print-directory B=$(BA) EXTRA_CFLAGS="$(ASAN_FLAGS) $(ASAN_WARN)" \
 		COLLECTOR_LIBS="$(ASAN_FLAGS) $(COLLECTOR_LIBS)" CFLAGS="-g -O1" \
-		$(BA)/leak-report $(UNIT_COLLECTOR:$(B)/%=$(BA)/%)
-	$(Q)BUILD=$(BA) LEAK_TEST_TIMEOUT_MULT=3 tests/run.sh $(UNIT_COLLECTOR:$(B)/%=$(BA)/%)
+		$(BA)/leak-report $(ASAN_UNIT)
+	$(Q)BUILD=$(BA) LEAK_TEST_TIMEOUT_MULT=3 tests/run.sh $(ASAN_UNIT)
 
 demo: deps all $(B)/demo
 	$(Q)scripts/leak-run -o $(B)/demo-out -- $(B)/demo
@@ -189,30 +214,66 @@ headers:
 		printf '#include "%s"\n' "$$h" | $(CC) $(BASE_CFLAGS) -Ipreload -Icollector -I. \
 			$(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; done
 
+# What install puts where; uninstall removes exactly this list (and lib/libleak/ once empty).
+INSTALLED := $(PREFIX)/lib/libleak/libleak.so $(PREFIX)/bin/leak-report \
+	$(if $(VIEWER_SRC),$(PREFIX)/bin/leak-view) $(PREFIX)/bin/leak-run $(PREFIX)/bin/leak-soak \
+	$(MAN1:docs/man/%=$(PREFIX)/share/man/man1/%) $(MAN7:docs/man/%=$(PREFIX)/share/man/man7/%)
+# The scripts get the library's installed path and the version written in.
+SCRIPT_SED := -e 's|^LIBLEAK_SO_DEFAULT=.*|LIBLEAK_SO_DEFAULT=$(PREFIX)/lib/libleak/libleak.so|' \
+	-e 's|^version_installed=.*|version_installed=$(VERSION)|'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/libleak $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/lib/libleak $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 0644 $(B)/libleak.so $(DESTDIR)$(PREFIX)/lib/libleak/libleak.so
 	install -m 0755 $(B)/leak-report $(DESTDIR)$(PREFIX)/bin/leak-report
-	if [ -f $(B)/leak-view ]; then install -m 0755 $(B)/leak-view $(DESTDIR)$(PREFIX)/bin/; fi
-	sed 's|^LIBLEAK_SO_DEFAULT=.*|LIBLEAK_SO_DEFAULT=$(PREFIX)/lib/libleak/libleak.so|' \
-		scripts/leak-run > $(DESTDIR)$(PREFIX)/bin/leak-run
-	chmod 0755 $(DESTDIR)$(PREFIX)/bin/leak-run
-	if [ -f scripts/leak-soak ]; then install -m 0755 scripts/leak-soak $(DESTDIR)$(PREFIX)/bin/; fi
+	$(if $(VIEWER_SRC),install -m 0755 $(B)/leak-view $(DESTDIR)$(PREFIX)/bin/leak-view)
+	for s in leak-run leak-soak; do \
+		sed $(SCRIPT_SED) scripts/$$s > $(DESTDIR)$(PREFIX)/bin/$$s && \
+		chmod 0755 $(DESTDIR)$(PREFIX)/bin/$$s || exit 1; done
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN7) $(DESTDIR)$(PREFIX)/share/man/man7/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/lib/libleak 2>/dev/null
+
+# A compilation database for clangd and other tools, from the commands `make -n` would run
+# for the tools and the unit tests (nothing is built, no extra tool is needed).
+compile_commands.json:
+	$(Q)$(MAKE) --no-print-directory -nB V=1 all $(UNIT_PRELOAD) $(UNIT_COLLECTOR) \
+		DEPS_FLAGS=--no-install 2>/dev/null | \
+		awk -v dir="$(CURDIR)" 'BEGIN { print "["; n = 0 } \
+		/\\$$/ { sub(/\\$$/, ""); held = held $$0; next } \
+		{ $$0 = held $$0; held = ""; gsub(/\t/, " ") } \
+		$$1 ~ /(^|\/)(gcc|cc|clang|g\+\+|clang\+\+)(-[0-9]+)?$$/ { \
+			file = ""; for (i = 2; i <= NF; i++) if ($$i ~ /\.(c|cc)$$/) file = $$i; \
+			if (file == "") next; cmd = $$0; gsub(/\\/, "\\\\", cmd); \
+			gsub(/"/, "\\\"", cmd); \
+			printf "%s  {\"directory\": \"%s\", \"file\": \"%s\", \"command\": \"%s\"}", \
+				n++ ? ",\n" : "", dir, file, cmd } \
+		END { print "\n]" }' > $@.tmp && mv $@.tmp $@
+	$(Q)echo "compile_commands.json: $$(grep -c '"file"' $@) entries"
 
 clean:
-	rm -rf $(B) $(BA)
+	rm -rf $(B) $(BA) build-clang compile_commands.json
 
 help:
 	@echo "targets:"
 	@echo "  all           build/libleak.so, build/leak-report, build/leak-view (default)"
 	@echo "  demo          profile the bundled example and print its report"
 	@echo "  check         unit + end-to-end tests, lint (installs test packages as root)"
+	@echo "               (demo, check and bench install missing packages; the rest only"
+	@echo "               check and print the apt-get line)"
 	@echo "  unit, e2e     just one half of check"
-	@echo "  asan          collector and its unit tests under ASan+UBSan (build-asan/)"
-	@echo "  bench         overhead vs native and heaptrack (see README)"
+	@echo "  asan          collector, preload core and their unit tests under ASan+UBSan"
+	@echo "  bench         overhead vs native and heaptrack (docs/BENCHMARKS.md)"
 	@echo "  fuzz          libFuzzer on the trace reader (FUZZ_SECONDS=600)"
 	@echo "  format        clang-format -i; format-check: fail on differences"
 	@echo "  lint          shellcheck + cppcheck; headers: each header compiles alone"
-	@echo "  install       PREFIX=$(PREFIX) DESTDIR=; clean: remove build dirs"
+	@echo "  install       PREFIX=$(PREFIX) DESTDIR=: tools, library, scripts, man pages"
+	@echo "  uninstall     remove what install installed (same PREFIX and DESTDIR)"
+	@echo "  compile_commands.json   compilation database for clangd and friends"
+	@echo "  clean         remove the build directories"
 
 -include $(shell find $(B)/obj $(BA)/obj -name '*.d' 2>/dev/null)

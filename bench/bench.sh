@@ -7,6 +7,10 @@
 # seconds apart on a machine other people share. Then times leak-report on a synthetic
 # one-hour trace (bench/gen_trace.c). Prints a markdown table and writes it to
 # $BUILD/bench/results.md (raw runs: raw.tsv beside it).
+# This file is the runner (tools, timed runs, rounds, the extra measurements); the workloads
+# live in bench/workloads.sh and the tables in bench/summary.sh, both sourced from here.
+# Rules: every run goes through run_one, which appends one line to raw.tsv; the summary is
+# computed from raw.tsv and what run_one recorded, never from a run of its own.
 #
 # Environment:
 #   BUILD                  build directory (default build)
@@ -43,31 +47,10 @@ trap 'rm -rf "$WORK"' EXIT
 
 log() { printf '%s\n' "$*" >&2; }
 
-# --- build the workloads and tools --------------------------------------------------------
-CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
-for w in malloc_churn xthread fd_churn fork_thread live_sites; do
-	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
-done
-gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/unw_only.so" bench/unw_only.c -lunwind
-gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/gen_trace" bench/gen_trace.c -lzstd
-gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
+# Workloads, their inputs and the helper tools (bench/workloads.sh).
+# shellcheck source=bench/workloads.sh
+. bench/workloads.sh
 
-# --- inputs -------------------------------------------------------------------------------
-if [ "$QUICK" = 1 ]; then
-	CHURN_ROUNDS=20000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
-	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4
-else
-	CHURN_ROUNDS=140000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
-	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16
-fi
-awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
-awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
-gcc -E "$OUT/unit.c" -o "$OUT/unit.i"
-head -c 4096 /dev/urandom >"$OUT/fd_target.bin"
-CC1=$(gcc -print-prog-name=cc1)
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3 || echo python3)
-SQLITE3=$(command -v sqlite3 || echo sqlite3)
 # Peak RSS and CPU time come from GNU time (Debian package `time`, installed by
 # `make deps-bench`); without it those columns are n/a and wall times are still measured.
 GNU_TIME=${BENCH_TIME-/usr/bin/time}
@@ -75,60 +58,14 @@ if [ ! -x "$GNU_TIME" ]; then
 	log "bench: $GNU_TIME missing (package time): RSS and CPU columns are n/a"
 	GNU_TIME=
 fi
-# missing WORKLOAD: prints the program a workload needs if it is not installed
-missing() {
-	case $1 in
-	python3) [ -x "$PY" ] || echo python3 ;;
-	sqlite3) command -v sqlite3 >/dev/null || echo sqlite3 ;;
-	esac
-}
-
-ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
-WL=${BENCH_ONLY:-$ALL_WL}
-# Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
-# only (BENCH_EXTRA= turns them off).
-EXTRA_WL=${BENCH_EXTRA-xthread_1t live_big live_small fork_nofollow}
-
-# Sets CMD (argv), ENVV (extra environment) and STDIN for workload $1.
-workload() {
-	ENVV=()
-	STDIN=/dev/null
-	case $1 in
-	churn_d5) CMD=("$OUT/malloc_churn" 5 "$CHURN_ROUNDS") ;;
-	churn_d30) CMD=("$OUT/malloc_churn" 30 "$CHURN_ROUNDS") ;;
-	xthread) CMD=("$OUT/xthread" "$XT_OPS") ;;
-	xthread_1t) CMD=("$OUT/xthread" "$XT_OPS" 1) ;;
-	live_big) CMD=("$OUT/live_sites" "$LIVE_BIG") ;;
-	live_small) CMD=("$OUT/live_sites" "$LIVE_SMALL") ;;
-	fd_churn) CMD=("$OUT/fd_churn" "$OUT/fd_target.bin" "$FD_ITERS") ;;
-	fork_thread) CMD=("$OUT/fork_thread" "$FORKS" "$THREADS") ;;
-	fork_nofollow) # fork_thread with children untraced, as heaptrack leaves them
-		CMD=("$OUT/fork_thread" "$FORKS" "$THREADS")
-		ENVV=(LEAK_FOLLOW_FORK=0)
-		;;
-	python3)
-		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
-		ENVV=(PYTHONMALLOC=malloc)
-		;;
-	sqlite3)
-		CMD=("$SQLITE3" :memory:)
-		STDIN=$OUT/workload.sql
-		;;
-	cc1) CMD=("$CC1" -quiet -fpreprocessed -O2 "$OUT/unit.i" -o "$WORK/unit.s") ;;
-	*)
-		log "bench: unknown workload $1"
-		exit 2
-		;;
-	esac
-}
 
 # --- which tools ----------------------------------------------------------------------------
 TOOLS=(native)
 HAVE_LEAK=0
 if [ -f "$SO" ]; then
 	HAVE_LEAK=1
-	# Pin the library: others rebuild $BUILD/libleak.so in a shared checkout while the suite
-	# runs, and a run that mixed two builds (sampling landed mid-run once) compares nothing.
+	# Pin the library: in a shared checkout $BUILD/libleak.so may be rebuilt while the suite
+	# runs, and a run that mixed two builds would compare nothing.
 	cp "$SO" "$WORK/libleak.so"
 	SO=$WORK/libleak.so
 	TOOLS+=(full sampled)
@@ -167,11 +104,11 @@ bytes_of() {
 }
 
 # retire_run_dir DIR: removes the last run's files, but one that made many (a trace per forked
-# child) is only moved aside until the bench ends. On ext4 without a journal (as here) the inode
-# allocator skips inodes deleted in the last 5 to 300 s one by one (recently_deleted in a kernel
-# profile): deleting 1200 traces just before the next run creates 1200 more made each creation
-# scan all of them, tripling fork+thread's time under libleak. That is the harness's cost, not
-# the tool's: a program's traces are not deleted while it runs.
+# child) is only moved aside until the bench ends. ext4's inode allocator skips recently
+# deleted inodes one by one (recently_deleted), so deleting 1200 traces just before the next
+# run creates 1200 more would charge that scan to the next run (it tripled fork+thread's time
+# under libleak). That is the harness's cost, not the tool's: a program's traces are not
+# deleted while it runs.
 SPENT=0
 retire_run_dir() {
 	[ -d "$1" ] || return 0
@@ -401,247 +338,7 @@ if [ -x "$REPORT" ]; then
 fi
 SYN_LINE="synthetic trace (${GEN_ARGS[*]}, modules: ${MODS[*]}): $((SYN_BYTES / 1024)) KiB, written in ${gen_s} s"
 
-# --- summary ------------------------------------------------------------------------------
-# median of the numbers on stdin ("" if none)
-median() {
-	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit;
-		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-# col RAWCOLUMN TOOL WL: values of one column for good runs
-col() {
-	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $2 == t && $3 == w && $7 == 0 { print $c }' "$RAW"
-}
-# ratio TOOL WL [COLUMN] [BASE]: median over rounds of wall(tool)/wall(BASE, default native)
-# from the same round (COLUMN 8: CPU time instead of wall)
-ratio() {
-	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" -v b="${4:-native}" 'NR > 1 && $3 == w && $7 == 0 {
-		if ($2 == b) n[$1] = $c; else if ($2 == t) x[$1] = $c }
-		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
-}
-# cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
-cpu_ns_per_event() {
-	local ev=${EVENTS[$2]:-}
-	[ -n "$ev" ] && [ "$ev" -gt 0 ] || return 0
-	awk -F'\t' -v t="$1" -v w="$2" -v e="$ev" 'NR > 1 && $3 == w && $7 == 0 {
-		if ($2 == "native") n[$1] = $8; else if ($2 == t) x[$1] = $8 }
-		END { for (r in x) if (r in n) print (x[r] - n[r]) * 1e9 / e }' "$RAW" | median
-}
-fails() {
-	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $2 == t && $3 == w && $7 != 0 { print $7 }' "$RAW" |
-		sort -u | tr '\n' ' '
-}
-# cell TOOL WL: "3.41x (1.12 s)" or why not
-cell() {
-	local m x f
-	m=$(col 4 "$1" "$2" | median)
-	x=$(ratio "$1" "$2")
-	f=$(fails "$1" "$2")
-	if [ -z "$m" ]; then
-		if [ -n "$(missing "$2")" ]; then
-			echo "n/a ($(missing "$2") not installed)"
-		elif [ "${MC_SKIP[$1.$2]:-}" = 124 ]; then
-			echo "skip (>$((MC_LIMIT * 5)) s wall)"
-		elif [ -n "${MC_SKIP[$1.$2]:-}" ]; then
-			echo "skip (>${MC_LIMIT} s CPU)"
-		elif [ -n "$f" ]; then
-			case $f in
-			"124 ") echo "timeout" ;;
-			*) echo "fail (exit ${f% })" ;;
-			esac
-		else
-			echo "n/a"
-		fi
-		return
-	fi
-	if [ "$1" = native ]; then
-		printf '%.3f s' "$m"
-	else
-		printf '%.2fx (%.2f s)' "$x" "$m"
-	fi
-	[ -z "$f" ] || printf ' +fail'
-	if [ "$1" = sampled ] && [ -n "${STATS[sampled.$2]:-}" ] &&
-		[ "$(stat_field "sampled.$2" sample_bytes)" = 0 ]; then
-		printf ' not implemented'
-	fi
-}
-mb() { [ -n "$1" ] && [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo n/a; }
-human() {
-	[ -n "$1" ] && [ "$1" != 0 ] && awk -v b="$1" 'BEGIN {
-		if (b >= 1048576) printf "%.1f MB", b / 1048576; else if (b >= 1024) printf "%.1f KB", b / 1024;
-		else printf "%d B", b }' || echo "-"
-}
-stat_field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<" ${STATS[$1]:-}"; }
 
-# --- other targets: bookkeeping per live block, cost per event from 1 to 2 threads, sampling
-# accuracy per site ----------------------------------------------------------------------------
-OTHER=()
-# per_block TOOL WHEN NB FB NS FS: bookkeeping bytes per live block from RSS in KB (native and
-# TOOL at live_big, then at live_small); the difference of the differences leaves out what does
-# not grow with the heap. Prints nothing if a figure is missing.
-per_block() {
-	local bb=${LIVE_BLOCKS[live_big]:-} bs=${LIVE_BLOCKS[live_small]:-}
-	[ -n "$3" ] && [ -n "$4" ] && [ -n "$5" ] && [ -n "$6" ] && [ -n "$bb" ] && [ -n "$bs" ] || return 0
-	awk -v t="$1" -v when="$2" -v nb="$3" -v fb="$4" -v ns="$5" -v fs="$6" -v bb="$bb" -v bs="$bs" 'BEGIN {
-		per = ((fb - nb) - (fs - ns)) * 1024 / (bb - bs)
-		printf "bookkeeping per live block %s, %s: %.1f bytes (RSS over native: %.0f MB at %d live blocks, %.0f MB at %d)%s\n",
-			when, t, per, (fb - nb) / 1024, bb, (fs - ns) / 1024, bs,
-			(t == "full" ? (per <= 32 ? "; target <= 32: met" : "; target <= 32: NOT met") : "") }'
-}
-# hwm TOOL.WL: median VmHWM that live_sites printed before exit
-hwm() { tr ' ' '\n' <<<"${HWM[$1]:-}" | grep -E '^[0-9]+$' | median; }
-if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" live_big "* ]] && [[ " $EXTRA_WL " == *" live_small "* ]]; then
-	for t in full sampled; do
-		l=$(per_block "$t" "at peak (exit, with the reachability scan)" \
-			"$(col 5 native live_big | median)" "$(col 5 "$t" live_big | median)" \
-			"$(col 5 native live_small | median)" "$(col 5 "$t" live_small | median)")
-		[ -z "$l" ] || OTHER+=("$l")
-		l=$(per_block "$t" "while running (peak before exit)" \
-			"$(hwm native.live_big)" "$(hwm "$t.live_big")" \
-			"$(hwm native.live_small)" "$(hwm "$t.live_small")")
-		[ -z "$l" ] || OTHER+=("$l")
-	done
-fi
-if [ "$HAVE_LEAK" = 1 ] && [[ " $EXTRA_WL " == *" xthread_1t "* ]] && [[ " $WL " == *" xthread "* ]]; then
-	for t in full sampled; do
-		one=$(cpu_ns_per_event "$t" xthread_1t) two=$(cpu_ns_per_event "$t" xthread)
-		if [ -z "$one" ] || [ -z "$two" ]; then
-			continue
-		fi
-		OTHER+=("$(awk -v a="$one" -v b="$two" -v t="$t" 'BEGIN {
-			printf "CPU cost per heap event over native, %s: %.1f ns with 1 thread, %.1f ns with 2 (xthread; x%.2f)%s",
-				t, a, b, (a > 0 ? b / a : 0),
-				(t == "full" ? (b <= a * 1.15 ? "; target: does not grow: met (within 15%)" : "; target: does not grow: NOT met") : "") }')")
-	done
-fi
-if [[ " $EXTRA_WL " == *" fork_nofollow "* ]]; then
-	fnf=$(ratio full fork_nofollow) snf=$(ratio sampled fork_nofollow) hft=$(ratio heaptrack fork_thread)
-	if [ -n "$fnf" ]; then
-		OTHER+=("$(awk -v f="$fnf" -v s="$snf" -v h="$hft" 'BEGIN {
-			printf "fork+thread churn with LEAK_FOLLOW_FORK=0 (children not traced, as under heaptrack): full %.2fx, sampled %s native", f, (s == "" ? "n/a" : sprintf("%.2fx", s))
-			if (h != "") printf "; the fork_thread target (<= %.2fx): %s", 1 + (h - 1) / 3, (f - 1 <= (h - 1) / 3 ? "met" : "NOT met") }')")
-	fi
-fi
-if [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.truth.tsv" ]; then
-	OTHER+=("$(awk -v d="$(stat_field full.live_big dropped)" 'FNR == NR { truth[$1] = $2; next }
-		{ if (truth[$1] == $2) ok++; n++ }
-		END { printf "full tracking, live_big, bytes per site vs the program'"'"'s own count: %d of %d sites exact (events dropped: %s)", ok, n, d == "" ? "?" : d }' \
-		"$OUT/sites.truth.tsv" "$OUT/sites.full.tsv")")
-fi
-if [ -n "${STATS[sampled.live_big]:-}" ] && [ "$(stat_field sampled.live_big sample_bytes)" = 0 ]; then
-	OTHER+=("sampling accuracy: n/a, LEAK_SAMPLE not implemented (sampled traces have sample_bytes 0)")
-elif [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.sampled.tsv" ]; then
-	OTHER+=("$(awk -v S="$SAMPLE" 'FNR == NR { full[$1] = $2; tot += $2; next } { samp[$1] = $2 }
-		END { for (f in full) if (full[f] >= tot / 100) {
-			n++; e = (samp[f] + 0) / full[f] - 1; if (e < 0) e = -e
-			if (e <= 0.10) ok++; if (e > worst) { worst = e; wf = f }
-			sd = sqrt(S / full[f]); if (sd > wsd) wsd = sd }
-		printf "sampling accuracy (LEAK_SAMPLE=%d, live_big): %d of %d sites holding >= 1%% of the heap within +-10%% of full tracking, worst %s %.1f%% (Poisson 1-sigma for the smallest such site: %.1f%%); target: all within 10%%: %s",
-			S, ok, n, wf, worst * 100, wsd * 100, (ok == n ? "met" : "NOT met") }' \
-		"$OUT/sites.full.tsv" "$OUT/sites.sampled.tsv")")
-fi
-
-{
-	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $DONE_ROUNDS of $ROUNDS, memcheck rounds: $MC_ROUNDS (cut at ${MC_LIMIT} s CPU)$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
-	echo
-	echo "Median wall time natively; for each tool the median over rounds of its wall time divided by"
-	echo "the native run of the same round, and its median wall. full/ht: median of full's wall time"
-	echo "divided by heaptrack's in the same round. ovh/ht = (full - 1) / (heaptrack - 1);"
-	echo "the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
-	echo "A sampled cell marked \"not implemented\" ran with LEAK_SAMPLE=$SAMPLE but its trace says"
-	echo "sample_bytes 0: the preload ignored the variable and tracked everything."
-	echo
-	echo "unw_backtrace alone: bench/unw_only.c preloaded, one unw_backtrace (64 frames) per allocation"
-	echo "and nothing recorded, the floor under a profiler that calls libunwind for every stack."
-	echo
-	echo "| workload | native | libleak full | libleak sampled | heaptrack | memcheck | massif | unw_backtrace alone | full/ht | ovh/ht | full target | sampled target |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for wl in $WL; do
-		fx=$(ratio full "$wl")
-		sx=$(ratio sampled "$wl")
-		hx=$(ratio heaptrack "$wl")
-		ovh=n/a tgt=n/a stgt=-
-		if [ -n "$hx" ]; then
-			tgt=$(awk -v h="$hx" 'BEGIN { printf "<= %.2fx", 1 + (h - 1) / 3 }')
-			if [ -n "$fx" ]; then
-				ovh=$(awk -v f="$fx" -v h="$hx" 'BEGIN { if (h > 1) printf "%.2f", (f - 1) / (h - 1); else print "n/a" }')
-				tgt+=$(awk -v f="$fx" -v h="$hx" 'BEGIN { print (f - 1 <= (h - 1) / 3) ? " met" : " NOT met" }')
-			fi
-		fi
-		case $wl in
-		churn_*)
-			stgt="<= 1.05x"
-			if [ -n "$sx" ]; then
-				stgt+=$(awk -v s="$sx" 'BEGIN { print (s <= 1.05) ? " met" : " NOT met" }')
-			fi
-			;;
-		esac
-		fh=$(ratio full "$wl" 4 heaptrack)
-		[ -z "$fh" ] || fh=$(awk -v r="$fh" 'BEGIN { printf "%.2f", r }')
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
-			"$(cell native "$wl")" "$(cell full "$wl")" "$(cell sampled "$wl")" \
-			"$(cell heaptrack "$wl")" "$(cell memcheck "$wl")" "$(cell massif "$wl")" \
-			"$(cell unwind "$wl")" "${fh:-n/a}" "$ovh" "$tgt" "$stgt"
-	done
-	echo
-	if [ -n "$GNU_TIME" ]; then
-		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios):"
-		echo "less disturbed than wall time when other jobs share the machine; the targets use wall time."
-		echo
-		echo "| workload | full CPU | sampled CPU | heaptrack CPU | memcheck CPU | massif CPU | unw_backtrace CPU | ovh/ht CPU |"
-		echo "|---|---|---|---|---|---|---|---|"
-		for wl in $WL; do
-			cf=$(ratio full "$wl" 8) cs=$(ratio sampled "$wl" 8) ch=$(ratio heaptrack "$wl" 8)
-			cm=$(ratio memcheck "$wl" 8) cv=$(ratio massif "$wl" 8) cu=$(ratio unwind "$wl" 8)
-			awk -v w="$wl" -v f="$cf" -v s="$cs" -v h="$ch" -v m="$cm" -v v="$cv" -v u="$cu" '
-				function x(r) { return r == "" ? "n/a" : sprintf("%.2fx", r) } BEGIN {
-				o = (f != "" && h != "" && h > 1) ? sprintf("%.2f", (f - 1) / (h - 1)) : "n/a"
-				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w, x(f), x(s), x(h), x(m),
-					x(v), x(u), o }'
-		done
-		echo
-	fi
-	echo "Peak RSS (MB, median; /usr/bin/time %M, largest process of the run) and trace size (median"
-	echo "bytes, all files of the run). Events: calls the workload reports (alloc + free [+ fd/fork/thread])"
-	echo "or, for real programs, total_allocs + total_frees from libleak's final snapshot. Dropped: events"
-	echo "libleak's final snapshot says it lost to full rings (first full run)."
-	echo
-	echo "| workload | RSS native | full | sampled | heaptrack | memcheck | events | dropped | full trace | B/event | snapshots | sampled trace | heaptrack trace | ht B/event |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-	for wl in $WL; do
-		ev=${EVENTS[$wl]:-}
-		if [ -z "$ev" ] && [ -n "${STATS[full.$wl]:-}" ]; then
-			ev=$(stat_field "full.$wl" events)
-		fi
-		fb=$(col 6 full "$wl" | median)
-		sb=$(col 6 sampled "$wl" | median)
-		hb=$(col 6 heaptrack "$wl" | median)
-		bpe() { [ -n "$1" ] && [ -n "$ev" ] && [ "$ev" -gt 0 ] && awk -v b="$1" -v e="$ev" 'BEGIN { printf "%.3g", b / e }' || echo "-"; }
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
-			"$(mb "$(col 5 native "$wl" | median)")" "$(mb "$(col 5 full "$wl" | median)")" \
-			"$(mb "$(col 5 sampled "$wl" | median)")" "$(mb "$(col 5 heaptrack "$wl" | median)")" \
-			"$(mb "$(col 5 memcheck "$wl" | median)")" "${ev:-?}" \
-			"$(stat_field "full.$wl" dropped | grep . || echo -)" "$(human "$fb")" "$(bpe "$fb")" \
-			"$(stat_field "full.$wl" snapshots | grep . || echo -)" "$(human "$sb")" "$(human "$hb")" "$(bpe "$hb")"
-	done
-	echo
-	echo "- $HOUR_LINE"
-	echo "- $RUNLEN_LINE"
-	for l in "${OTHER[@]}"; do
-		echo "- $l"
-	done
-	echo "- $SYN_LINE"
-	echo "- $REPORT_LINE (target: seconds)"
-	for l in "${PERF_LINES[@]}"; do
-		echo "- $l"
-	done
-	echo "- machine load (1/5/15 min): $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
-	rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-	dirty=$(git status --porcelain -- preload common collector 2>/dev/null | wc -l)
-	echo "- versions: libleak $rev$([ "$dirty" -gt 0 ] && echo " + $dirty uncommitted files in preload/common/collector"),"
-	echo "  $(heaptrack --version 2>/dev/null | head -n 1 || echo "heaptrack n/a"), $(valgrind --version 2>/dev/null || echo "valgrind n/a"),"
-	echo "  gcc $(gcc -dumpfullversion), $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 | sed 's/^/sqlite3 /' || true), $("$PY" --version 2>&1)"
-	echo "- cc1 is run directly (\`cc1 -quiet -fpreprocessed -O2 unit.i\`): the \`cc -O2 -c\` driver"
-	echo "  forks cc1 and as, and heaptrack and valgrind follow only the first process."
-	echo "- reproduce: \`make bench\` (or \`BUILD=build BENCH_ROUNDS=5 bench/bench.sh\`)"
-} >"$OUT/results.md"
-cat "$OUT/results.md"
+# Tables and derived figures, into $OUT/results.md (bench/summary.sh).
+# shellcheck source=bench/summary.sh
+. bench/summary.sh

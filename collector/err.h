@@ -1,4 +1,4 @@
-/* err.h - the collector's error convention (STYLE.md 3.5): library functions return an int
+/* err.h - the collector's error convention: library functions return an int
  * (0 ok, <0 error) and fill a caller-owned struct err with one line of text, without the
  * program name or the trace path (main.c prefixes those). Only main.c prints. */
 #ifndef LEAK_COLLECTOR_ERR_H

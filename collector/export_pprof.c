@@ -14,6 +14,7 @@
 #include "export_samples.h"
 #include "hashmap.h"
 #include "protobuf.h"
+#include "strtab.h"
 
 /* Profile fields. */
 enum {
@@ -33,48 +34,15 @@ enum {
 
 struct pprof {
 	struct protobuf out, msg, sub, line; /* the Profile; scratch for nested messages */
-	char **strs;                         /* string table; strs[0] is "" */
-	size_t n_strs, cap_strs;
-	struct hashmap str_index;  /* FNV-1a hash (probed on collision) -> string index */
-	struct hashmap func_index; /* name index << 32 | file index -> function id */
+	struct strtab strs;                  /* the string table; index 0 is "" */
+	struct hashmap func_index;           /* name index << 32 | file index -> function id */
 	uint64_t n_funcs, n_locs, n_maps;
 };
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 /* Index of s in the string table, adding it when new; -1 on out of memory. */
 static int64_t intern(struct pprof *pp, const char *s)
 {
-	if (!s)
-		s = "";
-	uint64_t h = fnv1a(s);
-	uint32_t idx;
-	while (hashmap_get(&pp->str_index, h, &idx)) {
-		if (strcmp(pp->strs[idx], s) == 0)
-			return idx;
-		h++;
-	}
-	if (pp->n_strs == pp->cap_strs) {
-		size_t ncap = pp->cap_strs ? pp->cap_strs * 2 : 256;
-		char **n = realloc(pp->strs, ncap * sizeof(*n));
-		if (!n)
-			return -1;
-		pp->strs = n;
-		pp->cap_strs = ncap;
-	}
-	char *copy = strdup(s);
-	if (!copy || hashmap_put(&pp->str_index, h, (uint32_t)pp->n_strs) != 0) {
-		free(copy);
-		return -1;
-	}
-	pp->strs[pp->n_strs] = copy;
-	return (int64_t)pp->n_strs++;
+	return strtab_intern(&pp->strs, s);
 }
 
 static int value_type(struct pprof *pp, uint32_t field, const char *type, const char *unit)
@@ -316,8 +284,8 @@ int export_pprof_write(FILE *f, const struct analysis *a, const struct analyze_o
 		rc = err_set(e, "out of memory");
 	for (uint32_t i = 0; i < a->n_procs && rc == 0; i++)
 		rc = write_proc(&pp, a, i, &rows, s, &st, e);
-	for (size_t i = 0; i < pp.n_strs && rc == 0; i++)
-		protobuf_string(&pp.out, PB_STRING_TABLE, pp.strs[i]);
+	for (size_t i = 0; i < pp.strs.n && rc == 0; i++)
+		protobuf_string(&pp.out, PB_STRING_TABLE, pp.strs.v[i]);
 	if (rc == 0 &&
 	    (protobuf_failed(&pp.out) || protobuf_failed(&pp.msg) || protobuf_failed(&pp.sub) ||
 	     protobuf_failed(&pp.line) || protobuf_gzip(&pp.out, &gz, &gz_len) != 0))
@@ -325,10 +293,7 @@ int export_pprof_write(FILE *f, const struct analysis *a, const struct analyze_o
 	if (rc == 0 && (fwrite(gz, 1, gz_len, f) != gz_len || fflush(f) != 0 || ferror(f)))
 		rc = err_set(e, "write failed: %s", strerror(errno ? errno : EIO));
 	free(gz);
-	for (size_t i = 0; i < pp.n_strs; i++)
-		free(pp.strs[i]);
-	free(pp.strs);
-	hashmap_fini(&pp.str_index);
+	strtab_fini(&pp.strs);
 	hashmap_fini(&pp.func_index);
 	protobuf_fini(&pp.out);
 	protobuf_fini(&pp.msg);

@@ -8,23 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Grows *arr (elements of size elem, capacity *cap) to hold at least need elements. */
-static int grow_array(void **arr, uint32_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	if (need > UINT32_MAX / 2)
-		return -1;
-	size_t ncap = *cap ? *cap : 8;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -1;
-	*arr = n;
-	*cap = (uint32_t)ncap;
-	return 0;
-}
+#include "array.h"
 
 static char *dup_str(struct trace_str s)
 {
@@ -101,7 +85,7 @@ void model_destroy(struct model *m)
 
 struct model_proc *model_add_proc(struct model *m, const char *trace_path)
 {
-	if (grow_array((void **)&m->procs, &m->cap_procs, (size_t)m->n_procs + 1,
+	if (array_grow((void **)&m->procs, &m->cap_procs, (size_t)m->n_procs + 1,
 	               sizeof(*m->procs)) != 0)
 		return NULL;
 	struct model_proc *p = calloc(1, sizeof(*p));
@@ -128,7 +112,7 @@ static int64_t stack_slot(struct model_proc *p, uint32_t id)
 	uint32_t idx;
 	if (hashmap_get(&p->stack_index, id, &idx))
 		return idx;
-	if (grow_array((void **)&p->stacks, &p->cap_stacks, (size_t)p->n_stacks + 1,
+	if (array_grow((void **)&p->stacks, &p->cap_stacks, (size_t)p->n_stacks + 1,
 	               sizeof(*p->stacks)) != 0)
 		return -1;
 	idx = p->n_stacks;
@@ -177,7 +161,7 @@ static int apply_process(struct model_proc *p, const struct trace_record *r)
 
 static int apply_module(struct model_proc *p, const struct trace_record *r)
 {
-	if (grow_array((void **)&p->modules, &p->cap_modules, (size_t)p->n_modules + 1,
+	if (array_grow((void **)&p->modules, &p->cap_modules, (size_t)p->n_modules + 1,
 	               sizeof(*p->modules)) != 0)
 		return -1;
 	struct model_module *mod = &p->modules[p->n_modules];
@@ -225,7 +209,7 @@ static int apply_stack(struct model_proc *p, const struct trace_record *r)
 
 static int apply_snapshot(struct model_proc *p, const struct trace_record *r)
 {
-	if (grow_array((void **)&p->snaps, &p->cap_snaps, (size_t)p->n_snaps + 1,
+	if (array_grow((void **)&p->snaps, &p->cap_snaps, (size_t)p->n_snaps + 1,
 	               sizeof(*p->snaps)) != 0)
 		return -1;
 	struct model_snapshot *sn = &p->snaps[p->n_snaps++];
@@ -271,7 +255,7 @@ static int apply_site(struct model_proc *p, const struct trace_record *r)
 	uint64_t prev_b = last ? last->live_bytes : 0, prev_c = last ? last->live_count : 0;
 	if (prev_b == s->live_bytes && prev_c == s->live_count)
 		return 0;
-	if (grow_array((void **)&s->points, &s->cap_points, (size_t)s->n_points + 1,
+	if (array_grow((void **)&s->points, &s->cap_points, (size_t)s->n_points + 1,
 	               sizeof(*s->points)) != 0)
 		return -1;
 	s->points[s->n_points++] = (struct model_point){snap, s->live_bytes, s->live_count};
@@ -312,7 +296,7 @@ static int apply_fd_open(struct model_proc *p, const struct trace_record *r)
 		free(f->peer);
 		free(f->api);
 	} else {
-		if (grow_array((void **)&p->fds, &p->cap_fds, (size_t)p->n_fds + 1,
+		if (array_grow((void **)&p->fds, &p->cap_fds, (size_t)p->n_fds + 1,
 		               sizeof(*p->fds)) != 0)
 			return -1;
 		idx = p->n_fds;
@@ -355,7 +339,7 @@ static int apply_child(struct model_proc *p, const struct trace_record *r)
 	if (hashmap_get(&p->child_index, pid, &idx) && p->children[idx].t_ns == r->u.child.t_ns)
 		c = &p->children[idx];
 	if (!c) {
-		if (grow_array((void **)&p->children, &p->cap_children, (size_t)p->n_children + 1,
+		if (array_grow((void **)&p->children, &p->cap_children, (size_t)p->n_children + 1,
 		               sizeof(*p->children)) != 0)
 			return -1;
 		idx = p->n_children;
@@ -385,7 +369,7 @@ static int apply_thread(struct model_proc *p, const struct trace_record *r)
 	if (hashmap_get(&p->thread_index, tid, &idx) && p->threads[idx].t_ns == r->u.thread.t_ns)
 		t = &p->threads[idx];
 	if (!t) {
-		if (grow_array((void **)&p->threads, &p->cap_threads, (size_t)p->n_threads + 1,
+		if (array_grow((void **)&p->threads, &p->cap_threads, (size_t)p->n_threads + 1,
 		               sizeof(*p->threads)) != 0)
 			return -1;
 		idx = p->n_threads;
@@ -414,7 +398,7 @@ static int apply_tempfile(struct model_proc *p, const struct trace_record *r)
 		}
 	}
 	if (!t || (t->state == TRACE_TEMP_REMOVED && t->t_ns != r->u.tempfile.t_ns)) {
-		if (grow_array((void **)&p->tempfiles, &p->cap_tempfiles,
+		if (array_grow((void **)&p->tempfiles, &p->cap_tempfiles,
 		               (size_t)p->n_tempfiles + 1, sizeof(*p->tempfiles)) != 0)
 			return -1;
 		t = &p->tempfiles[p->n_tempfiles++];

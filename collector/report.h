@@ -13,6 +13,8 @@
 #include "err.h"
 #include "symbolizer.h"
 
+struct json_out;
+
 struct report_opts {
 	size_t top; /* findings per process; 0 = all */
 };
@@ -22,6 +24,10 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
                       const struct report_opts *o, struct err *e);
 int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,
                       const struct report_opts *o, struct err *e);
+
+/* The key "stack" and its frames, innermost first: {addr, module, offset, function, file,
+ * path, line, inlined}. The one shape of a stack in every JSON output (findings, --diff). */
+void report_json_stack(struct json_out *j, const struct sym_stack *st);
 
 /* "1.5 MiB", "200 B" into buf; returns buf. */
 const char *report_bytes(uint64_t bytes, char *buf, size_t len);

@@ -29,6 +29,25 @@ static void json_p(struct json_out *j, double p)
 	json_out_double(j, p, dec);
 }
 
+/* The trend test's result: count_per_sec, tau, p_value. */
+static void json_test(struct json_out *j, const struct finding_trend *t)
+{
+	json_out_key(j, "count_per_sec");
+	json_out_double(j, t->count_per_sec, 3);
+	json_out_key(j, "tau");
+	json_out_double(j, t->tau, 4);
+	json_out_key(j, "p_value");
+	json_p(j, t->p_value);
+}
+
+static void json_counts(struct json_out *j, const struct finding_trend *t)
+{
+	json_out_key(j, "first_count");
+	json_out_u64(j, t->first_count);
+	json_out_key(j, "last_count");
+	json_out_u64(j, t->last_count);
+}
+
 void report_growth_json_fields(struct json_out *j, const struct finding *f)
 {
 	const struct finding_trend *t = &f->trend;
@@ -37,21 +56,13 @@ void report_growth_json_fields(struct json_out *j, const struct finding *f)
 	case FINDING_RSS:
 		json_out_key(j, "bytes_per_sec");
 		json_out_double(j, t->bytes_per_sec, 3);
-		json_out_key(j, "count_per_sec");
-		json_out_double(j, t->count_per_sec, 3);
-		json_out_key(j, "tau");
-		json_out_double(j, t->tau, 4);
-		json_out_key(j, "p_value");
-		json_p(j, t->p_value);
+		json_test(j, t);
 		json_out_key(j, "first_bytes");
 		json_out_u64(j, t->first_bytes);
 		json_out_key(j, "last_bytes");
 		json_out_u64(j, t->last_bytes);
 		if (f->kind == FINDING_GROWTH) {
-			json_out_key(j, "first_count");
-			json_out_u64(j, t->first_count);
-			json_out_key(j, "last_count");
-			json_out_u64(j, t->last_count);
+			json_counts(j, t);
 		} else {
 			json_out_key(j, "cause");
 			json_out_str(j, f->state);
@@ -70,46 +81,13 @@ void report_growth_json_fields(struct json_out *j, const struct finding *f)
 		json_out_bool(j, t->growing);
 		if (!t->growing)
 			break;
-		json_out_key(j, "count_per_sec");
-		json_out_double(j, t->count_per_sec, 3);
-		json_out_key(j, "tau");
-		json_out_double(j, t->tau, 4);
-		json_out_key(j, "p_value");
-		json_p(j, t->p_value);
-		json_out_key(j, "first_count");
-		json_out_u64(j, t->first_count);
-		json_out_key(j, "last_count");
-		json_out_u64(j, t->last_count);
+		json_test(j, t);
+		json_counts(j, t);
 		json_window(j, t);
 		break;
 	default:
 		break;
 	}
-}
-
-static void json_frames(struct json_out *j, const struct sym_stack *st)
-{
-	json_out_key(j, "stack");
-	json_out_begin_array(j);
-	for (size_t i = 0; i < st->n; i++) {
-		const struct sym_frame *fr = &st->frames[i];
-		json_out_begin_object(j);
-		json_out_key(j, "addr");
-		json_out_hex(j, fr->addr);
-		json_out_key(j, "module");
-		json_out_str(j, fr->module);
-		json_out_key(j, "function");
-		json_out_str(j, fr->function);
-		json_out_key(j, "file");
-		json_out_str(j, fr->file);
-		json_out_key(j, "line");
-		if (fr->line)
-			json_out_u64(j, (uint64_t)fr->line);
-		else
-			json_out_null(j);
-		json_out_end_object(j);
-	}
-	json_out_end_array(j);
 }
 
 static int symbolize(const struct analysis_proc *ap, uint32_t stack_id, struct symbolizer *s,
@@ -163,7 +141,7 @@ int report_growth_json_diff(struct json_out *j, const struct analysis_proc *ap,
 		json_out_i64(j, x->delta_count);
 		if (symbolize(ap, x->stack_id, s, st, e) != 0)
 			return -1;
-		json_frames(j, st);
+		report_json_stack(j, st);
 		json_out_end_object(j);
 	}
 	json_out_end_array(j);

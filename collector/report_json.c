@@ -13,7 +13,7 @@
 #include "report_growth.h"
 #include "trace_format.h"
 
-static void write_stack(struct json_out *j, const struct sym_stack *st)
+void report_json_stack(struct json_out *j, const struct sym_stack *st)
 {
 	json_out_key(j, "stack");
 	json_out_begin_array(j);
@@ -104,7 +104,7 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 	st->n = 0;
 	if (ms && symbolizer_stack(s, p, ms, st, e) != 0)
 		return -1;
-	write_stack(j, st);
+	report_json_stack(j, st);
 	json_out_end_object(j);
 	return 0;
 }

@@ -2,23 +2,23 @@
  * its JSON report rendered into memory (report_json_write on open_memstream) plus the time
  * series and flame-graph data (series.c) -> one self-contained HTML page (html.c). The only
  * viewer file that prints or exits: errors are one line "leak-view: [PATH: ]reason", exit 2. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analyze.h"
 #include "err.h"
 #include "html.h"
 #include "json_out.h"
+#include "load.h"
 #include "model.h"
 #include "report.h"
 #include "series.h"
 #include "symbolizer.h"
 #include "trace_reader.h"
+#include "version.h"
 
 #define EXIT_OK  0
 #define EXIT_BAD 2
@@ -41,6 +41,7 @@ static void usage(FILE *f)
 	        "  --points N          timeline points per process (default 2000)\n"
 	        "  --no-symbols        do not read debug information\n"
 	        "  -h, --help          show this help\n"
+	        "  --version           show the version\n"
 	        "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
 	        "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
 	        HTML_DYGRAPHS_DIR);
@@ -63,16 +64,6 @@ static void report_skipped(const char *path, const char *why, void *arg)
 {
 	(void)arg;
 	fprintf(stderr, "leak-view: %s: %s (skipped)\n", path, why);
-}
-
-/* Every *.lkt in dir; unreadable ones are reported and skipped (trace_reader_load_dir). */
-static int load_dir(struct model *m, const char *dir)
-{
-	struct err e = {{0}};
-	if (trace_reader_load_dir(m, dir, report_skipped, NULL, &e) == 0)
-		return 0;
-	fprintf(stderr, "leak-view: %s: %s\n", dir, e.msg);
-	return -1;
 }
 
 int main(int argc, char **argv)
@@ -101,6 +92,10 @@ int main(int argc, char **argv)
 		uint64_t *num = NULL;
 		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
+			status = EXIT_OK;
+			goto out;
+		} else if (strcmp(o, "--version") == 0) {
+			printf("leak-view %s\n", LEAK_VERSION_STRING);
 			status = EXIT_OK;
 			goto out;
 		} else if (strcmp(o, "-o") == 0 || strcmp(o, "--output") == 0) {
@@ -157,15 +152,10 @@ int main(int argc, char **argv)
 	}
 	if (!(m = model_create()))
 		goto oom;
-	for (int i = 0; i < n_inputs; i++) {
-		struct stat st;
-		if (stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (load_dir(m, inputs[i]) != 0)
-				goto out;
-		} else if (trace_reader_load(m, inputs[i], &e) != 0) {
-			fprintf(stderr, "leak-view: %s: %s\n", inputs[i], e.msg);
-			goto out;
-		}
+	const char *failed;
+	if (load_paths(m, inputs, n_inputs, report_skipped, NULL, &failed, &e) != 0) {
+		fprintf(stderr, "leak-view: %s: %s\n", failed, e.msg);
+		goto out;
 	}
 	if (analyze_run(m, &aopts, &a, &e) != 0) {
 		fprintf(stderr, "leak-view: %s\n", e.msg);

@@ -11,61 +11,12 @@
 #include <string.h>
 
 #include "export_samples.h"
-#include "hashmap.h"
+#include "strtab.h"
 #include "trace_format.h"
 
 static const char *const fd_type_names[TRACE_FD_NTYPES] = {
     "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
     "signalfd", "inotify", "memfd", "dir",     "other"};
-
-struct names {
-	char **v;
-	size_t n, cap;
-	struct hashmap index; /* FNV-1a (probed on collision) -> index */
-};
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int64_t names_intern(struct names *t, const char *s)
-{
-	uint64_t h = fnv1a(s);
-	uint32_t idx;
-	while (hashmap_get(&t->index, h, &idx)) {
-		if (strcmp(t->v[idx], s) == 0)
-			return idx;
-		h++;
-	}
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 256;
-		char **n = realloc(t->v, ncap * sizeof(*n));
-		if (!n)
-			return -1;
-		t->v = n;
-		t->cap = ncap;
-	}
-	char *copy = strdup(s);
-	if (!copy || hashmap_put(&t->index, h, (uint32_t)t->n) != 0) {
-		free(copy);
-		return -1;
-	}
-	t->v[t->n] = copy;
-	return (int64_t)t->n++;
-}
-
-static void names_fini(struct names *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i]);
-	free(t->v);
-	hashmap_fini(&t->index);
-	memset(t, 0, sizeof(*t));
-}
 
 /* Snapshot indexes drawn: all of them, or the last of each of max equal buckets. */
 static uint32_t *pick_points(const struct model_proc *p, uint32_t max, uint32_t *n)
@@ -311,7 +262,7 @@ static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples
 /* One flame graph: {"total", "stacks": [[name index, outermost first]...], "values",
  * "cut_stacks", "cut_value"}; names are shared by both graphs of the process. */
 static int write_flame(struct ctx *c, uint32_t pi, const struct export_samples *rows,
-                       enum export_metric m, struct names *names)
+                       enum export_metric m, struct strtab *names)
 {
 	const struct model_proc *p = c->a->procs[pi].proc;
 	size_t n;
@@ -341,7 +292,7 @@ static int write_flame(struct ctx *c, uint32_t pi, const struct export_samples *
 			break;
 		json_out_begin_array(c->j);
 		if (!c->st.n) {
-			int64_t id = names_intern(names, "[no stack]");
+			int64_t id = strtab_intern(names, "[no stack]");
 			if (id < 0)
 				rc = err_set(c->e, "out of memory");
 			else
@@ -349,7 +300,7 @@ static int write_flame(struct ctx *c, uint32_t pi, const struct export_samples *
 		}
 		for (size_t k = c->st.n; k-- > 0 && rc == 0;) {
 			char buf[512];
-			int64_t id = names_intern(
+			int64_t id = strtab_intern(
 			    names, export_frame_name(&c->st.frames[k], buf, sizeof(buf)));
 			if (id < 0)
 				rc = err_set(c->e, "out of memory");
@@ -406,7 +357,7 @@ static int write_proc(struct ctx *c, uint32_t pi, const struct export_samples *r
 	uint32_t n_pts;
 	uint32_t *pts = pick_points(p, c->o->max_points, &n_pts);
 	uint64_t *v = calloc((size_t)n_pts * 3 + 1, sizeof(*v));
-	struct names names = {0};
+	struct strtab names = {0};
 	int rc = 0;
 	if (!pts || !v) {
 		rc = err_set(c->e, "out of memory");
@@ -460,7 +411,7 @@ static int write_proc(struct ctx *c, uint32_t pi, const struct export_samples *r
 	json_out_end_array(c->j);
 	json_out_end_object(c->j);
 out:
-	names_fini(&names);
+	strtab_fini(&names);
 	free(pts);
 	free(v);
 	return rc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_fuzz_smoke.sh - `make check`'s bounded fuzzing pass (issue 6): tests/fuzz/run.sh for
+# test_fuzz_smoke.sh - `make check`'s bounded fuzzing pass: tests/fuzz/run.sh for
 # 60 s (LEAK_FUZZ_SECONDS to change it) on the trace reader, the analyses and both reports,
 # under ASan and UBSan. A crash, leak, UB report or slow input fails the test; the input is
 # saved under $BUILD/fuzz/crashes/. `make fuzz` runs the same for longer.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_hard_exec.sh - exec from a multithreaded program (issue 6): stage 1 has three threads
+# test_hard_exec.sh - exec from a multithreaded program: stage 1 has three threads
 # allocating and execs itself (same pid, same exe name: leak.%e.%p.lkt names the same file
 # twice), stage 2 execs /bin/sh. Three images, three traces, all readable; stdout unchanged.
 # All three must be complete: END reason exec, exec, then exit (dash leaves with _exit).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_hard_exit_paths.sh - every way out other than returning from main (issue 6): _exit, _Exit,
+# test_hard_exit_paths.sh - every way out other than returning from main: _exit, _Exit,
 # quick_exit, abort (SIGABRT), a real SIGSEGV, raise(SIGTERM) (the preload's handler must
 # re-raise it), SIGKILL, and _exit from an atexit handler. The status (or killing signal) and
 # stdout must match the native run, and the trace must read. A process killed by a signal the

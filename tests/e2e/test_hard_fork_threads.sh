@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_hard_fork_threads.sh - 200 forks while four threads allocate flat out (issue 6). A child that
+# test_hard_fork_threads.sh - 200 forks while four threads allocate flat out. A child that
 # deadlocks on a lock some other thread held at fork time is reported hung by the program itself
 # (10 s per child) and the whole run is bounded; every child writes its own trace
 # (LEAK_FOLLOW_FORK=1), so 201 traces must read, all complete (half the children leave with

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_hard_longjmp.sh - longjmp out of a recursion that allocates at every level, out of a qsort
-# comparator (through libc frames) and siglongjmp out of a signal handler (issue 6). Every block
+# comparator (through libc frames) and siglongjmp out of a signal handler. Every block
 # is freed after the jump, so besides unchanged output the report must show no leak from them.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh

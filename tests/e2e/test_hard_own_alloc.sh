@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_hard_own_alloc.sh - programs whose memory mostly bypasses malloc (issue 6):
+# test_hard_own_alloc.sh - programs whose memory mostly bypasses malloc:
 # hard_bump_alloc takes it from its own mmap arena (plus mremap growth) with one malloc call;
 # hard_own_malloc defines malloc/free/calloc/realloc/memalign/... itself (as a statically
 # linked jemalloc or tcmalloc does) and aborts on a pointer it did not hand out, which catches

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_hard_signal_alloc.sh - a SIGALRM handler that mallocs, reallocs and frees, firing every
-# 100 us while the program opens, closes and pipes (hooked calls) (issue 6). A preload thread
+# 100 us while the program opens, closes and pipes (hooked calls). A preload thread
 # that does not block signals would run the handler inside the profiler. No hang, output
 # unchanged, the trace reads.
 set -euo pipefail

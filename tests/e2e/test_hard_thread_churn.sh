@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# test_hard_thread_churn.sh - 3600 short-lived threads (joinable, detached, pthread_exit) while the
-# preload writes a snapshot every 10 ms (LEAK_INTERVAL_MS=10, the smallest it accepts) (issue 6): a dead thread's
-# ring and table entries must stay valid while the writer drains them. No crash, no hang,
-# output unchanged, a complete trace.
+# test_hard_thread_churn.sh - 3600 short-lived threads (joinable, detached, pthread_exit)
+# while the preload writes a snapshot every 10 ms (LEAK_INTERVAL_MS=10): a dead thread's ring
+# and table entries must stay valid while the writer drains them. No crash, no hang, output
+# unchanged, a complete trace.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_hard_vfork_spawn.sh - vfork + exec (or _exit) and posix_spawn/posix_spawnp with file actions
-# (issue 6). The vfork child borrows the parent's memory until exec, and glibc's posix_spawn
+# test_hard_vfork_spawn.sh - vfork + exec (or _exit) and posix_spawn/posix_spawnp with file
+# actions. The vfork child borrows the parent's memory until exec, and glibc's posix_spawn
 # is clone(CLONE_VM|CLONE_VFORK): the preload must not touch its state there. Statuses and
 # stdout unchanged; the parent's and every exec'd child's traces read.
 set -euo pipefail

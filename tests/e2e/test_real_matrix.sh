@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_real_matrix.sh - `make check`'s entry to the real-program matrix (tests/real/run.sh,
-# issue 6): python3, perl, bash, git, sqlite3, cc, make -j2, nginx, memcached, redis-server,
+# test_real_matrix.sh - `make check`'s entry to the real-program matrix (tests/real/run.sh):
+# python3, perl, bash, git, sqlite3, cc, make -j2, nginx, memcached, redis-server,
 # node and java, each run natively and under libleak.so with stdout, exit status and every
 # trace compared and read. Missing packages are installed as root; a program is skipped (a
 # "SKIP: <program>: ..." line) only when its package cannot be installed.

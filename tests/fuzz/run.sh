@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh - fuzz the collector's trace reader and analysis for SECONDS (issue 6).
+# run.sh - fuzz the collector's trace reader and analysis for SECONDS.
 #   usage: tests/fuzz/run.sh SECONDS        (make fuzz: FUZZ_SECONDS, default 600)
 # 1. Builds $BUILD/fuzz/fuzz_trace_reader: collector/*.c minus main.c plus
 #    tests/fuzz/fuzz_trace_reader.c, clang -fsanitize=fuzzer,address,undefined.

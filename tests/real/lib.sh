@@ -185,7 +185,7 @@ lkr_check_traces() {
 		find "$dir" -maxdepth 1 -printf '    | %f %s bytes\n' >&2
 		fail "$what: $LKR_N_TRACES trace(s) written, expected exactly $LKR_TRACES_EXACT"
 	fi
-	# docs/FORMAT.md and issue 6: traces are created mode 0600 (they reveal addresses, paths).
+	# docs/FORMAT.md: traces are created mode 0600 (they reveal addresses, paths).
 	for t in "${traces[@]}"; do
 		[ "$(stat -c %a "$t")" = 600 ] || fail "$what: $t has mode $(stat -c %a "$t"), not 600"
 	done

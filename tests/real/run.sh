@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh - the real-program matrix (issue 6): run real programs natively and under libleak.so
+# run.sh - the real-program matrix: run real programs natively and under libleak.so
 # and prove the preload changes nothing: same stdout (after normalising what is truly
 # nondeterministic), same exit status, within a time bound, and every trace written reads
 # with `leak-report --json` (exit 0, not truncated). One line per program:
