@@ -95,7 +95,8 @@ static inline void tb_flush(struct tb *t)
 /* A NUL-terminated string (or NULL: empty) as a record field. */
 static inline struct trace_str tb_s(const char *s)
 {
-	return trace_cstr(s, TRACE_MAX_STR);
+	struct trace_str r = {(const uint8_t *)s, s ? strlen(s) : 0};
+	return r;
 }
 
 /* The same, put by hand (for records a test writes field by field, malformed ones too). */
