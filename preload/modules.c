@@ -122,9 +122,11 @@ static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	m->t_ns = lk_now_ns() - lk_mods_t0;
 	m->loaded = m->seen = 1;
 	/* This very function lies in libleak's own mapping, whatever the file is called: the
-	 * collector drops frames by this range, never by names. */
+	 * collector drops frames by this range, never by names. (Never the main program: were
+	 * libleak linked into it, every frame of the program would go.) */
 	uintptr_t self = (uintptr_t)&lk_modules_cb;
-	m->flags = self >= lo && self < hi ? TRACE_MODULE_SELF : 0;
+	if (name != lk_exe_path && self >= lo && self < hi)
+		m->flags = TRACE_MODULE_SELF;
 	size_t len = 0;
 	if (name[0] != '/' && name[0] != '[' && lk_cwd[0]) {
 		len = strnlen(lk_cwd, LK_MOD_PATH - 2);
