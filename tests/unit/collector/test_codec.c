@@ -387,7 +387,8 @@ static void test_same_bytes_as_before(void **state)
 	memcpy(cmd, "/bin/app\0-v\0\0", 13);
 	cmd[13 + TRACE_MAX_ARG_LEN + 100] = 0;
 	size_t n = sizeof(cmd);
-	legacy_process(&old, "/bin/app", cmd, n);
+	static const char exe[TRACE_MAX_STR] = "/bin/app"; /* strnlen's bound inside it */
+	legacy_process(&old, exe, cmd, n);
 	struct trace_str args[8];
 	uint32_t argc = 0;
 	for (size_t p = 0; p < n && argc < 8; argc++) {
@@ -404,7 +405,7 @@ static void test_same_bytes_as_before(void **state)
 	                            .interval_ms = 1000,
 	                            .sample_bytes = 65536,
 	                            .depth = 64,
-	                            .exe = trace_cstr("/bin/app", TRACE_MAX_STR),
+	                            .exe = trace_cstr(exe, TRACE_MAX_STR),
 	                            .argc = argc,
 	                            .argv = args,
 	                        });
@@ -433,13 +434,14 @@ static void test_same_bytes_as_before(void **state)
 	/* MODULE without its flags: the bytes of the first writers. */
 	old.len = 0;
 	static const uint8_t bid[] = {1, 2, 3, 4};
+	static const char lib[512] = "/lib/libc.so.6";
 	size_t r = trace_rec_begin(&old, TRACE_TAG_MODULE);
 	trace_put_u(&old, 2);
 	trace_put_u(&old, 0x7f0000000000ull);
 	trace_put_u(&old, 0x7f0000001000ull);
 	trace_put_u(&old, 0x7f0000009000ull);
 	trace_put_u(&old, 5);
-	trace_put_str(&old, "/lib/libc.so.6", 512);
+	trace_put_str(&old, lib, sizeof(lib));
 	trace_put_bytes(&old, bid, sizeof(bid));
 	trace_rec_end(&old, r);
 	struct trace_rec_module m = {
@@ -448,7 +450,7 @@ static void test_same_bytes_as_before(void **state)
 	    .lo = 0x7f0000001000ull,
 	    .hi = 0x7f0000009000ull,
 	    .t_ns = 5,
-	    .path = trace_cstr("/lib/libc.so.6", 512),
+	    .path = trace_cstr(lib, sizeof(lib)),
 	    .build_id = {bid, sizeof(bid)},
 	};
 	buf.len = 0;
