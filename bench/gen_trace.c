@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -218,14 +219,14 @@ static int flush_chunk(int fd, trace_buf_t *b, void **zbuf, size_t *zcap, ZSTD_C
 
 static void put_site(trace_buf_t *b, uint32_t id, const site_t *s)
 {
-	size_t r = trace_rec_begin(b, TRACE_TAG_SITE);
-	trace_put_u(b, id);
-	trace_put_u(b, s->live_count * s->size);
-	trace_put_u(b, s->live_count);
-	trace_put_u(b, s->total_allocs);
-	trace_put_u(b, s->total_frees);
-	trace_put_u(b, s->total_allocs * s->size);
-	trace_rec_end(b, r);
+	trace_enc_site(b, &(struct trace_rec_site){
+	                      .stack_id = id,
+	                      .live_bytes = s->live_count * s->size,
+	                      .live_count = s->live_count,
+	                      .total_allocs = s->total_allocs,
+	                      .total_frees = s->total_frees,
+	                      .total_alloc_bytes = s->total_allocs * s->size,
+	                  });
 }
 
 static void usage(void)
@@ -317,30 +318,28 @@ int main(int argc, char **argv)
 	void *zbuf = NULL;
 	size_t zcap = 0;
 	const uint64_t start_ns = 1767225600ull * 1000000000ull;
-	size_t r = trace_rec_begin(&b, TRACE_TAG_PROCESS);
-	trace_put_u(&b, 4242);
-	trace_put_u(&b, 1);
-	trace_put_u(&b, start_ns);
-	trace_put_u(&b, 0);
-	trace_put_u(&b, interval_ms);
-	trace_put_u(&b, 0);
-	trace_put_u(&b, 64);
-	trace_put_str(&b, mods[0].path, TRACE_MAX_STR - 1);
-	trace_put_u(&b, 2);
-	trace_put_str(&b, mods[0].path, TRACE_MAX_ARG_LEN);
-	trace_put_str(&b, "--serve", TRACE_MAX_ARG_LEN);
-	trace_rec_end(&b, r);
-	for (int m = 0; m < n_mods; m++) {
-		r = trace_rec_begin(&b, TRACE_TAG_MODULE);
-		trace_put_u(&b, (uint64_t)m + 1);
-		trace_put_u(&b, mods[m].base);
-		trace_put_u(&b, mods[m].lo);
-		trace_put_u(&b, mods[m].hi);
-		trace_put_u(&b, 0);
-		trace_put_str(&b, mods[m].path, TRACE_MAX_STR - 1);
-		trace_put_bytes(&b, mods[m].build_id, mods[m].build_id_len);
-		trace_rec_end(&b, r);
-	}
+	const struct trace_str args[] = {trace_cstr(mods[0].path, TRACE_MAX_ARG_LEN),
+	                                 trace_cstr("--serve", TRACE_MAX_ARG_LEN)};
+	trace_enc_process(&b, &(struct trace_rec_process){
+	                          .pid = 4242,
+	                          .ppid = 1,
+	                          .start_ns = start_ns,
+	                          .interval_ms = interval_ms,
+	                          .depth = 64,
+	                          .exe = trace_cstr(mods[0].path, TRACE_MAX_STR - 1),
+	                          .argc = 2,
+	                          .argv = args,
+	                      });
+	/* Modules as the first writers wrote them (no flags field): none is libleak's own. */
+	for (int m = 0; m < n_mods; m++)
+		trace_enc_module(&b, &(struct trace_rec_module){
+		                         .id = (uint64_t)m + 1,
+		                         .base = mods[m].base,
+		                         .lo = mods[m].lo,
+		                         .hi = mods[m].hi,
+		                         .path = trace_cstr(mods[m].path, TRACE_MAX_STR - 1),
+		                         .build_id = {mods[m].build_id, mods[m].build_id_len},
+		                     });
 
 	uint64_t total_allocs = 0, total_frees = 0, total_bytes = 0, live_bytes = 0,
 	         live_blocks = 0;
@@ -363,13 +362,8 @@ int main(int argc, char **argv)
 				fr[n++] = pool_pc(pool, n_pool);
 			for (int f = 0; f < trunk_len[t] && n < MAX_DEPTH; f++)
 				fr[n++] = trunks[t][f];
-			r = trace_rec_begin(&b, TRACE_TAG_STACK);
-			trace_put_u(&b, id);
-			trace_put_u(&b, (uint64_t)n);
-			trace_put_u(&b, fr[0]);
-			for (int f = 1; f < n; f++)
-				trace_put_s(&b, (int64_t)(fr[f] - fr[f - 1]));
-			trace_rec_end(&b, r);
+			trace_enc_stack(&b, &(struct trace_rec_stack){
+			                        .id = id, .n = (uint32_t)n, .frames = fr});
 		}
 		/* Advance the counters; remember which stacks changed. */
 		size_t n_changed = 0;
@@ -423,18 +417,18 @@ int main(int argc, char **argv)
 			live_blocks += sites[id].live_count;
 			live_bytes += sites[id].live_count * sites[id].size;
 		}
-		r = trace_rec_begin(&b, TRACE_TAG_SNAPSHOT);
-		trace_put_u(&b, seq);
-		trace_put_u(&b, (uint64_t)seq * interval_ms * 1000000ull);
-		trace_put_u(&b, 24ull * 1048576 + live_bytes + live_bytes / 4);
-		trace_put_u(&b, live_bytes);
-		trace_put_u(&b, live_blocks);
-		trace_put_u(&b, total_allocs);
-		trace_put_u(&b, total_frees);
-		trace_put_u(&b, total_bytes);
-		trace_put_u(&b, 0);
-		trace_put_u(&b, final ? TRACE_SNAP_FINAL : 0);
-		trace_rec_end(&b, r);
+		trace_enc_snapshot(&b,
+		                   &(struct trace_rec_snapshot){
+		                       .seq = seq,
+		                       .t_ns = (uint64_t)seq * interval_ms * 1000000ull,
+		                       .rss_bytes = 24ull * 1048576 + live_bytes + live_bytes / 4,
+		                       .live_bytes = live_bytes,
+		                       .live_blocks = live_blocks,
+		                       .total_allocs = total_allocs,
+		                       .total_frees = total_frees,
+		                       .total_alloc_bytes = total_bytes,
+		                       .flags = final ? TRACE_SNAP_FINAL : 0,
+		                   });
 		for (size_t k = 0; k < n_changed; k++)
 			put_site(&b, changed[k], &sites[changed[k]]);
 		if (final) {
@@ -443,24 +437,25 @@ int main(int argc, char **argv)
 				const site_t *s = &sites[id];
 				uint64_t step = (s->size + 15) & ~15u;
 				for (uint64_t k = 0; k < s->live_count; k++) {
-					r = trace_rec_begin(&b, TRACE_TAG_BLOCK);
-					trace_put_u(&b, s->addr_next - (k + 1) * step);
-					trace_put_u(&b, s->size);
-					trace_put_u(&b, id);
 					/* only the growing stacks leak: their blocks are
 					 * unreachable */
 					int leaks = s->kind == GROW_FAST || s->kind == GROW_SLOW;
-					trace_put_u(&b, leaks ? TRACE_BLOCK_SCANNED
-					                      : TRACE_BLOCK_SCANNED |
-					                            TRACE_BLOCK_REACHABLE);
-					trace_rec_end(&b, r);
+					trace_enc_block(
+					    &b, &(struct trace_rec_block){
+					            .addr = s->addr_next - (k + 1) * step,
+					            .size = s->size,
+					            .stack_id = id,
+					            .flags = leaks ? TRACE_BLOCK_SCANNED
+					                           : TRACE_BLOCK_SCANNED |
+					                                 TRACE_BLOCK_REACHABLE,
+					        });
 				}
 			}
-			r = trace_rec_begin(&b, TRACE_TAG_END);
-			trace_put_u(&b, (uint64_t)seq * interval_ms * 1000000ull + 1000);
-			trace_put_u(&b, TRACE_END_EXIT);
-			trace_put_s(&b, 0);
-			trace_rec_end(&b, r);
+			trace_enc_end(&b,
+			              &(struct trace_rec_end){
+			                  .t_ns = (uint64_t)seq * interval_ms * 1000000ull + 1000,
+			                  .reason = TRACE_END_EXIT,
+			              });
 		}
 		if (flush_chunk(fd, &b, &zbuf, &zcap, cctx, level) != 0) {
 			fprintf(stderr, "gen_trace: writing %s failed\n", out_path);

@@ -10,11 +10,6 @@
 #include "hashmap.h"
 #include "trace_format.h"
 
-static const char *const fd_type_names[TRACE_FD_NTYPES] = {
-    "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
-    "signalfd", "inotify", "memfd", "dir",     "other",
-};
-
 int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 {
 	(void)o;
@@ -32,7 +27,7 @@ int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 		if (!hashmap_get(&groups, key, &idx)) {
 			struct finding n = {.kind = FINDING_FD,
 			                    .stack_id = f->stack_id,
-			                    .fd_type = fd_type_names[f->type],
+			                    .fd_type = trace_fd_type_name(f->type),
 			                    .path = f->path,
 			                    .peer = f->peer,
 			                    .api = f->api};

@@ -26,11 +26,6 @@
 #define RSS_FLOOR_BYTES  (1024.0 * 1024)
 #define FLOOR_REL        0.1
 
-static const char *const fd_type_names[TRACE_FD_NTYPES] = {
-    "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
-    "signalfd", "inotify", "memfd", "dir",     "other",
-};
-
 void growth_test_series(const double *x, const double *y, size_t n, const struct growth_test *t,
                         struct growth_result *r)
 {
@@ -308,7 +303,7 @@ static int resource_growth(struct analysis_proc *ap, const struct span *sp)
 					continue;
 				/* Same group as analyze_fd: stack and type (by its name). */
 				if (d->type >= TRACE_FD_NTYPES ||
-				    strcmp(fd_type_names[d->type], f->fd_type) != 0)
+				    strcmp(trace_fd_type_name(d->type), f->fd_type) != 0)
 					continue;
 				open[no++] = d->t_ns;
 				if (d->closed)

@@ -171,6 +171,8 @@ static int apply_module(struct model_proc *p, const struct trace_record *r)
 	mod->lo = r->u.module.lo;
 	mod->hi = r->u.module.hi;
 	mod->t_ns = r->u.module.t_ns;
+	mod->flags = (uint32_t)r->u.module.flags;
+	mod->has_flags = r->u.module.has_flags;
 	mod->path = dup_str(r->u.module.path);
 	mod->build_id_len = r->u.module.build_id.len;
 	mod->build_id = malloc(mod->build_id_len ? mod->build_id_len : 1);

@@ -26,6 +26,8 @@ struct model_module {
 	char *path;
 	uint8_t *build_id;
 	size_t build_id_len;
+	uint32_t flags; /* MODULE.flags (TRACE_MODULE_SELF), if has_flags: older traces lack it */
+	bool has_flags;
 	bool unloaded;
 	uint64_t unload_t_ns;
 };

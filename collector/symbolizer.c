@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hashmap.h"
+#include "trace_format.h"
 
 /* One resolved frame, strings in the arena. */
 struct resolved {
@@ -451,9 +452,14 @@ static struct sym_frame *out_push(struct sym_stack *out)
 	return f;
 }
 
-static bool is_libleak(const char *module)
+/* libleak's own mapping, by address range: the module the writer flagged as its own. A trace
+ * from a writer before that flag has only the file name to go by. Never by function names: a
+ * program's own lk_parse() is the program's. */
+static bool is_libleak(const struct model_module *m)
 {
-	return module && strcmp(base_name(module), "libleak.so") == 0;
+	if (m->has_flags)
+		return (m->flags & TRACE_MODULE_SELF) != 0;
+	return m->path && strcmp(base_name(m->path), "libleak.so") == 0;
 }
 
 int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
@@ -463,7 +469,7 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 	for (uint32_t i = 0; i < st->n_frames; i++) {
 		uint64_t addr = st->frames[i];
 		const struct model_module *m = model_proc_frame_module(p, st, i);
-		if (m && is_libleak(m->path))
+		if (m && is_libleak(m))
 			continue;
 		uint32_t ce = UINT32_MAX;
 		if (m && s->use_dwarf) {
@@ -476,9 +482,6 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 				return err_set(e, "out of memory");
 		}
 		uint32_t n = ce == UINT32_MAX ? 0 : s->cache[ce].n;
-		if (n && s->pool[s->cache[ce].first + n - 1].function &&
-		    strncmp(s->pool[s->cache[ce].first + n - 1].function, "lk_", 3) == 0)
-			continue; /* libleak linked statically or unrecognised module name */
 		for (uint32_t k = 0; k < (n ? n : 1); k++) {
 			struct sym_frame *f = out_push(out);
 			if (!f)

@@ -38,8 +38,9 @@ struct symbolizer *symbolizer_create(bool use_dwarf, const char *debug_root);
 void symbolizer_destroy(struct symbolizer *s);
 
 /* Expands stack st of process p into out (innermost first; an inlined call adds frames),
- * dropping libleak's own frames (module libleak.so, functions lk_*). Returns 0, or -1 with
- * e filled on out of memory. Unresolvable frames are not errors. */
+ * dropping libleak's own frames (those in the module its MODULE record flags as
+ * TRACE_MODULE_SELF). Returns 0, or -1 with e filled on out of memory. Unresolvable frames are not
+ * errors. */
 int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
                      struct sym_stack *out, struct err *e);
 void sym_stack_fini(struct sym_stack *out);

@@ -1,7 +1,8 @@
-/* trace_reader.c - header check, chunk-by-chunk zstd decode, record framing and field
- * decoding with every limit of docs/FORMAT.md enforced. Each chunk is decoded twice: first
- * to validate all its records, then to apply them, so a corrupt chunk leaves the model
- * exactly as it was after the previous chunk (the "read up to the last good chunk" rule).
+/* trace_reader.c - header check, chunk-by-chunk zstd decode and record framing; the fields
+ * are decoded by common/trace_codec.h, every limit of docs/FORMAT.md enforced. Each chunk is
+ * decoded twice: first to validate all its records, then to apply them, so a corrupt chunk
+ * leaves the model exactly as it was after the previous chunk (the "read up to the last good
+ * chunk" rule).
  * Input comes through pread() on a file, or from memory for tests and the fuzzer; the file
  * size is re-read on every update so a growing trace can be followed. */
 #include "trace_reader.h"
@@ -18,11 +19,10 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "trace_record.h"
 #include "varint.h"
-
-#define ID_LIMIT (1ull << 32)
 
 struct trace_reader {
 	int fd; /* -1 for memory input */
@@ -174,181 +174,6 @@ void trace_reader_close(struct trace_reader *r)
 	free(r);
 }
 
-/* --- record decoding ------------------------------------------------------------------ */
-
-static const char *tag_name(unsigned tag)
-{
-	static const char *const names[] = {"?",        "PROCESS",  "MODULE", "MODULE_UNLOAD",
-	                                    "STACK",    "SNAPSHOT", "SITE",   "BLOCK",
-	                                    "FD_OPEN",  "FD_CLOSE", "CHILD",  "THREAD",
-	                                    "TEMPFILE", "EXEC",     "END"};
-	return tag < sizeof(names) / sizeof(names[0]) ? names[tag] : "?";
-}
-
-static struct trace_str get_str(trace_cur_t *c)
-{
-	struct trace_str s;
-	s.len = trace_get_bytes(c, &s.p, TRACE_MAX_STR);
-	return s;
-}
-
-/* Decodes one known record into rec. Returns 0, or -1 with why set to a static reason. */
-static int decode(unsigned tag, trace_cur_t *c, struct trace_record *rec, const char **why)
-{
-	rec->tag = (trace_tag_t)tag;
-	int bad_id = 0;
-#define ID(x) (bad_id |= (x) >= ID_LIMIT, (x))
-	switch (tag) {
-	case TRACE_TAG_PROCESS: {
-		rec->u.process.pid = trace_get_u(c);
-		rec->u.process.ppid = trace_get_u(c);
-		rec->u.process.start_ns = trace_get_u(c);
-		rec->u.process.flags = trace_get_u(c);
-		rec->u.process.interval_ms = trace_get_u(c);
-		rec->u.process.sample_bytes = trace_get_u(c);
-		rec->u.process.depth = trace_get_u(c);
-		rec->u.process.exe = get_str(c);
-		uint64_t argc = trace_get_u(c);
-		if (!c->err && argc > TRACE_MAX_ARGC) {
-			*why = "argc above 256";
-			return -1;
-		}
-		rec->u.process.argc = c->err ? 0 : (uint32_t)argc;
-		for (uint32_t i = 0; i < rec->u.process.argc && !c->err; i++)
-			rec->u.process.argv[i] = get_str(c);
-		(void)ID(rec->u.process.pid);
-		(void)ID(rec->u.process.ppid);
-		break;
-	}
-	case TRACE_TAG_MODULE:
-		rec->u.module.id = trace_get_u(c);
-		rec->u.module.base = trace_get_u(c);
-		rec->u.module.lo = trace_get_u(c);
-		rec->u.module.hi = trace_get_u(c);
-		rec->u.module.t_ns = trace_get_u(c);
-		rec->u.module.path = get_str(c);
-		rec->u.module.build_id = get_str(c);
-		(void)ID(rec->u.module.id);
-		break;
-	case TRACE_TAG_MODULE_UNLOAD:
-		rec->u.module_unload.id = trace_get_u(c);
-		rec->u.module_unload.t_ns = trace_get_u(c);
-		(void)ID(rec->u.module_unload.id);
-		break;
-	case TRACE_TAG_STACK: {
-		rec->u.stack.id = trace_get_u(c);
-		uint64_t n = trace_get_u(c);
-		if (!c->err && n > TRACE_MAX_FRAMES) {
-			*why = "more than 256 frames";
-			return -1;
-		}
-		rec->u.stack.n = c->err ? 0 : (uint32_t)n;
-		uint64_t prev = 0;
-		for (uint32_t i = 0; i < rec->u.stack.n && !c->err; i++) {
-			/* Unsigned addition: deltas wrap like the writer's subtraction did. */
-			prev = i == 0 ? trace_get_u(c) : prev + (uint64_t)trace_get_s(c);
-			rec->u.stack.frames[i] = prev;
-		}
-		(void)ID(rec->u.stack.id);
-		break;
-	}
-	case TRACE_TAG_SNAPSHOT:
-		rec->u.snapshot.seq = trace_get_u(c);
-		rec->u.snapshot.t_ns = trace_get_u(c);
-		rec->u.snapshot.rss_bytes = trace_get_u(c);
-		rec->u.snapshot.live_bytes = trace_get_u(c);
-		rec->u.snapshot.live_blocks = trace_get_u(c);
-		rec->u.snapshot.total_allocs = trace_get_u(c);
-		rec->u.snapshot.total_frees = trace_get_u(c);
-		rec->u.snapshot.total_alloc_bytes = trace_get_u(c);
-		rec->u.snapshot.dropped_events = trace_get_u(c);
-		rec->u.snapshot.flags = trace_get_u(c);
-		break;
-	case TRACE_TAG_SITE:
-		rec->u.site.stack_id = trace_get_u(c);
-		rec->u.site.live_bytes = trace_get_u(c);
-		rec->u.site.live_count = trace_get_u(c);
-		rec->u.site.total_allocs = trace_get_u(c);
-		rec->u.site.total_frees = trace_get_u(c);
-		rec->u.site.total_alloc_bytes = trace_get_u(c);
-		(void)ID(rec->u.site.stack_id);
-		break;
-	case TRACE_TAG_BLOCK:
-		rec->u.block.addr = trace_get_u(c);
-		rec->u.block.size = trace_get_u(c);
-		rec->u.block.stack_id = trace_get_u(c);
-		rec->u.block.flags = trace_get_u(c);
-		(void)ID(rec->u.block.stack_id);
-		break;
-	case TRACE_TAG_FD_OPEN:
-		rec->u.fd_open.fd = trace_get_u(c);
-		rec->u.fd_open.gen = trace_get_u(c);
-		rec->u.fd_open.type = trace_get_u(c);
-		rec->u.fd_open.flags = trace_get_u(c);
-		rec->u.fd_open.stack_id = trace_get_u(c);
-		rec->u.fd_open.t_ns = trace_get_u(c);
-		rec->u.fd_open.path = get_str(c);
-		rec->u.fd_open.peer = get_str(c);
-		rec->u.fd_open.api = get_str(c);
-		(void)ID(rec->u.fd_open.fd);
-		(void)ID(rec->u.fd_open.gen);
-		(void)ID(rec->u.fd_open.stack_id);
-		break;
-	case TRACE_TAG_FD_CLOSE:
-		rec->u.fd_close.fd = trace_get_u(c);
-		rec->u.fd_close.gen = trace_get_u(c);
-		rec->u.fd_close.t_ns = trace_get_u(c);
-		(void)ID(rec->u.fd_close.fd);
-		(void)ID(rec->u.fd_close.gen);
-		break;
-	case TRACE_TAG_CHILD:
-		rec->u.child.pid = trace_get_u(c);
-		rec->u.child.stack_id = trace_get_u(c);
-		rec->u.child.t_ns = trace_get_u(c);
-		rec->u.child.state = trace_get_u(c);
-		rec->u.child.api = get_str(c);
-		rec->u.child.cmd = get_str(c);
-		(void)ID(rec->u.child.pid);
-		(void)ID(rec->u.child.stack_id);
-		break;
-	case TRACE_TAG_THREAD:
-		rec->u.thread.tid = trace_get_u(c);
-		rec->u.thread.stack_id = trace_get_u(c);
-		rec->u.thread.t_ns = trace_get_u(c);
-		rec->u.thread.state = trace_get_u(c);
-		(void)ID(rec->u.thread.tid);
-		(void)ID(rec->u.thread.stack_id);
-		break;
-	case TRACE_TAG_TEMPFILE:
-		rec->u.tempfile.stack_id = trace_get_u(c);
-		rec->u.tempfile.t_ns = trace_get_u(c);
-		rec->u.tempfile.path = get_str(c);
-		rec->u.tempfile.state = trace_get_u(c);
-		rec->u.tempfile.api = get_str(c);
-		(void)ID(rec->u.tempfile.stack_id);
-		break;
-	case TRACE_TAG_EXEC:
-		rec->u.exec.t_ns = trace_get_u(c);
-		rec->u.exec.path = get_str(c);
-		break;
-	case TRACE_TAG_END:
-		rec->u.end.t_ns = trace_get_u(c);
-		rec->u.end.reason = trace_get_u(c);
-		rec->u.end.status = trace_get_s(c);
-		break;
-	}
-#undef ID
-	if (c->err) {
-		*why = "fields missing or over the length limits";
-		return -1;
-	}
-	if (bad_id) {
-		*why = "id not below 2^32";
-		return -1;
-	}
-	return 0;
-}
-
 /* Walks the records of one raw chunk: validates only (p == NULL) or applies to p. */
 static int walk_records(struct trace_reader *r, const uint8_t *raw, size_t len,
                         struct model_proc *p, char *why, size_t why_len, struct err *e)
@@ -364,12 +189,13 @@ static int walk_records(struct trace_reader *r, const uint8_t *raw, size_t len,
 		}
 		trace_cur_t pc = {c.p, c.p + plen, 0};
 		c.p += plen;
-		if (tag < TRACE_TAG_PROCESS || tag > TRACE_TAG_END)
-			continue; /* unknown tag: skip (FORMAT.md versioning rules) */
 		const char *reason = NULL;
-		if (decode(tag, &pc, &r->rec, &reason) != 0) {
-			snprintf(why, why_len, "bad %s record at byte %zu: %s", tag_name(tag), at,
-			         reason);
+		int rc = trace_decode(tag, &pc, &r->rec, &reason);
+		if (rc == 1)
+			continue; /* unknown tag: skip (FORMAT.md versioning rules) */
+		if (rc != 0) {
+			snprintf(why, why_len, "bad %s record at byte %zu: %s", trace_tag_name(tag),
+			         at, reason);
 			return -1;
 		}
 		if (p && model_proc_apply(p, &r->rec, e) != 0)

@@ -1,10 +1,13 @@
-/* trace_format.h - constants of the libleak trace format (docs/FORMAT.md is the prose).
- * Shared by the preload (writer) and the collector (reader). No functions, no libc beyond
- * stdint: this header is compiled into libleak.so and into leak-report alike. */
+/* trace_format.h - constants of the libleak trace format (docs/FORMAT.md is the prose): the
+ * header and chunk framing, the limits, the record tags (generated from trace_records.h) and
+ * the flag and state values of their fields. Shared by the preload (writer) and the collector
+ * (reader): no libc beyond stdint, only static inline name lookups. */
 #ifndef LEAK_COMMON_TRACE_FORMAT_H
 #define LEAK_COMMON_TRACE_FORMAT_H
 
 #include <stdint.h>
+
+#include "trace_records.h"
 
 #define TRACE_MAGIC       "LKTRACE\0" /* 8 bytes including the NUL */
 #define TRACE_MAGIC_LEN   8
@@ -20,28 +23,34 @@
 #define TRACE_MAX_FRAMES  256u
 #define TRACE_MAX_ARGC    256u
 #define TRACE_MAX_ARG_LEN 4096u
+#define TRACE_ID_LIMIT    (1ull << 32) /* ID fields: stack, module, fd, pid ... */
 
 typedef enum {
-	TRACE_TAG_PROCESS = 1,
-	TRACE_TAG_MODULE = 2,
-	TRACE_TAG_MODULE_UNLOAD = 3,
-	TRACE_TAG_STACK = 4,
-	TRACE_TAG_SNAPSHOT = 5,
-	TRACE_TAG_SITE = 6,
-	TRACE_TAG_BLOCK = 7,
-	TRACE_TAG_FD_OPEN = 8,
-	TRACE_TAG_FD_CLOSE = 9,
-	TRACE_TAG_CHILD = 10,
-	TRACE_TAG_THREAD = 11,
-	TRACE_TAG_TEMPFILE = 12,
-	TRACE_TAG_EXEC = 13,
-	TRACE_TAG_END = 14,
+#define TRACE_TAG_ENUM_(num, TAG, name) TRACE_TAG_##TAG = num,
+	TRACE_RECORDS(TRACE_TAG_ENUM_)
+#undef TRACE_TAG_ENUM_
 } trace_tag_t;
+
+/* "PROCESS", "MODULE" ... for a known tag, else "?". */
+static inline const char *trace_tag_name(unsigned tag)
+{
+	switch (tag) {
+#define TRACE_TAG_NAME_(num, TAG, name)                                                            \
+	case num:                                                                                  \
+		return #TAG;
+		TRACE_RECORDS(TRACE_TAG_NAME_)
+#undef TRACE_TAG_NAME_
+	}
+	return "?";
+}
 
 /* PROCESS.flags */
 #define TRACE_PROC_FORKED  0x1u
 #define TRACE_PROC_SAMPLED 0x2u
 #define TRACE_PROC_EXECED  0x4u
+
+/* MODULE.flags (absent in traces of older writers) */
+#define TRACE_MODULE_SELF 0x1u /* libleak's own mapping: its frames are not the program's */
 
 /* SNAPSHOT.flags */
 #define TRACE_SNAP_FINAL  0x1u
@@ -52,20 +61,37 @@ typedef enum {
 #define TRACE_BLOCK_REACHABLE 0x1u
 #define TRACE_BLOCK_SCANNED   0x2u
 
+/* FD_OPEN.type: X(value, NAME, "name in reports") */
+#define TRACE_FD_TYPES(X)                                                                          \
+	X(0, FILE, "file")                                                                         \
+	X(1, SOCKET, "socket")                                                                     \
+	X(2, PIPE, "pipe")                                                                         \
+	X(3, EVENTFD, "eventfd")                                                                   \
+	X(4, TIMERFD, "timerfd")                                                                   \
+	X(5, EPOLL, "epoll")                                                                       \
+	X(6, SIGNALFD, "signalfd")                                                                 \
+	X(7, INOTIFY, "inotify")                                                                   \
+	X(8, MEMFD, "memfd")                                                                       \
+	X(9, DIR, "dir")                                                                           \
+	X(10, OTHER, "other")
+
 typedef enum {
-	TRACE_FD_FILE = 0,
-	TRACE_FD_SOCKET = 1,
-	TRACE_FD_PIPE = 2,
-	TRACE_FD_EVENTFD = 3,
-	TRACE_FD_TIMERFD = 4,
-	TRACE_FD_EPOLL = 5,
-	TRACE_FD_SIGNALFD = 6,
-	TRACE_FD_INOTIFY = 7,
-	TRACE_FD_MEMFD = 8,
-	TRACE_FD_DIR = 9,
-	TRACE_FD_OTHER = 10,
-	TRACE_FD_NTYPES
+#define TRACE_FD_ENUM_(v, NAME, str) TRACE_FD_##NAME = v,
+	TRACE_FD_TYPES(TRACE_FD_ENUM_)
+#undef TRACE_FD_ENUM_
+	    TRACE_FD_NTYPES
 } trace_fd_type_t;
+
+/* "file", "socket" ...; a type this build does not know reads as "other". */
+static inline const char *trace_fd_type_name(uint64_t type)
+{
+	static const char *const names[TRACE_FD_NTYPES] = {
+#define TRACE_FD_NAME_(v, NAME, str) [v] = str,
+	    TRACE_FD_TYPES(TRACE_FD_NAME_)
+#undef TRACE_FD_NAME_
+	};
+	return names[type < TRACE_FD_NTYPES ? type : TRACE_FD_OTHER];
+}
 
 /* FD_OPEN.flags */
 #define TRACE_FD_CLOEXEC   0x1u

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -617,24 +618,22 @@ static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)
 	lk_spin_unlock(&e->lock);
 
 	if (was && (!c.open || c.gen != was)) {
-		size_t r = trace_rec_begin(b, TRACE_TAG_FD_CLOSE);
-		trace_put_u(b, (uint64_t)fd);
-		trace_put_u(b, was);
-		trace_put_u(b, lk_rel_ns(c.close_ns));
-		trace_rec_end(b, r);
+		trace_enc_fd_close(b, &(struct trace_rec_fd_close){.fd = (uint64_t)fd,
+		                                                   .gen = was,
+		                                                   .t_ns = lk_rel_ns(c.close_ns)});
 	}
 	if (c.open) {
-		size_t r = trace_rec_begin(b, TRACE_TAG_FD_OPEN);
-		trace_put_u(b, (uint64_t)fd);
-		trace_put_u(b, c.gen);
-		trace_put_u(b, c.type);
-		trace_put_u(b, c.flags);
-		trace_put_u(b, c.stack_id);
-		trace_put_u(b, lk_rel_ns(c.t_ns));
-		trace_put_str(b, c.path, sizeof(c.path));
-		trace_put_str(b, c.peer, sizeof(c.peer));
-		trace_put_str(b, c.api, sizeof(c.api));
-		trace_rec_end(b, r);
+		trace_enc_fd_open(b, &(struct trace_rec_fd_open){
+		                         .fd = (uint64_t)fd,
+		                         .gen = c.gen,
+		                         .type = c.type,
+		                         .flags = c.flags,
+		                         .stack_id = c.stack_id,
+		                         .t_ns = lk_rel_ns(c.t_ns),
+		                         .path = trace_cstr(c.path, sizeof(c.path)),
+		                         .peer = trace_cstr(c.peer, sizeof(c.peer)),
+		                         .api = trace_cstr(c.api, sizeof(c.api)),
+		                     });
 	}
 }
 
@@ -675,13 +674,13 @@ static void lk_emit_temps(trace_buf_t *b, int final)
 			lk_spin_unlock(&lk_temp_lock);
 			continue;
 		}
-		size_t r = trace_rec_begin(b, TRACE_TAG_TEMPFILE);
-		trace_put_u(b, c.stack_id);
-		trace_put_u(b, lk_rel_ns(c.t_ns));
-		trace_put_str(b, c.path, sizeof(c.path));
-		trace_put_u(b, state);
-		trace_put_str(b, c.api, sizeof(c.api));
-		trace_rec_end(b, r);
+		trace_enc_tempfile(b, &(struct trace_rec_tempfile){
+		                          .stack_id = c.stack_id,
+		                          .t_ns = lk_rel_ns(c.t_ns),
+		                          .path = trace_cstr(c.path, sizeof(c.path)),
+		                          .state = state,
+		                          .api = trace_cstr(c.api, sizeof(c.api)),
+		                      });
 		lk_spin_lock(&lk_temp_lock);
 		t->emitted_state = state;
 		lk_spin_unlock(&lk_temp_lock);
@@ -712,9 +711,7 @@ void lk_fd_emit(trace_buf_t *b, int final)
 	lk_exec_is_pending = 0;
 	lk_spin_unlock(&lk_exec_lock);
 	if (pending) {
-		size_t r = trace_rec_begin(b, TRACE_TAG_EXEC);
-		trace_put_u(b, lk_rel_ns(t));
-		trace_put_str(b, path, sizeof(path));
-		trace_rec_end(b, r);
+		trace_enc_exec(b, &(struct trace_rec_exec){.t_ns = lk_rel_ns(t),
+		                                           .path = trace_cstr(path, sizeof(path))});
 	}
 }

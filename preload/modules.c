@@ -1,4 +1,5 @@
-/* modules.c - module map for symbolization.
+/* modules.c - module map for symbolization, and its MODULE/MODULE_UNLOAD records (libleak's
+ * own mapping is flagged TRACE_MODULE_SELF).
  *
  * Every scan walks dl_iterate_phdr (mark) and flags modules not seen any more as unloaded
  * (sweep); the dlopen/dlclose hooks scan right after the real call, and the writer scans
@@ -9,6 +10,7 @@
 #include "modules.h"
 #include "spin.h"
 #include "sys.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 
 #include <elf.h>
@@ -25,6 +27,7 @@ typedef struct {
 	uintptr_t base, lo, hi;
 	uint64_t t_ns, unload_ns;
 	uint32_t id;
+	uint32_t flags; /* MODULE.flags: TRACE_MODULE_SELF for libleak's own mapping */
 	uint8_t loaded, emitted, unload_emitted, seen;
 	uint32_t build_id_len;
 	uint8_t build_id[LK_MOD_BUILD_ID];
@@ -118,6 +121,12 @@ static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	m->hi = hi;
 	m->t_ns = lk_now_ns() - lk_mods_t0;
 	m->loaded = m->seen = 1;
+	/* This very function lies in libleak's own mapping, whatever the file is called: the
+	 * collector drops frames by this range, never by names. (Never the main program: were
+	 * libleak linked into it, every frame of the program would go.) */
+	uintptr_t self = (uintptr_t)&lk_modules_cb;
+	if (name != lk_exe_path && self >= lo && self < hi)
+		m->flags = TRACE_MODULE_SELF;
 	size_t len = 0;
 	if (name[0] != '/' && name[0] != '[' && lk_cwd[0]) {
 		len = strnlen(lk_cwd, LK_MOD_PATH - 2);
@@ -182,25 +191,25 @@ void lk_modules_emit(trace_buf_t *b)
 	for (uint32_t i = 0; i < lk_mods_n; i++) {
 		lk_module_t *m = &lk_mods[i];
 		if (!m->emitted) {
-			size_t rec = trace_rec_begin(b, TRACE_TAG_MODULE);
-			trace_put_u(b, m->id);
-			trace_put_u(b, m->base);
-			trace_put_u(b, m->lo);
-			trace_put_u(b, m->hi);
-			trace_put_u(b, m->t_ns);
-			trace_put_str(b, m->path, LK_MOD_PATH);
-			trace_put_bytes(b, m->build_id, m->build_id_len);
-			trace_rec_end(b, rec);
+			trace_enc_module(b, &(struct trace_rec_module){
+			                        .id = m->id,
+			                        .base = m->base,
+			                        .lo = m->lo,
+			                        .hi = m->hi,
+			                        .t_ns = m->t_ns,
+			                        .path = trace_cstr(m->path, LK_MOD_PATH),
+			                        .build_id = {m->build_id, m->build_id_len},
+			                        .flags = m->flags,
+			                        .has_flags = true,
+			                    });
 			m->emitted = 1;
 		}
 	}
 	for (uint32_t i = 0; i < lk_mods_n; i++) {
 		lk_module_t *m = &lk_mods[i];
 		if (!m->loaded && !m->unload_emitted) {
-			size_t rec = trace_rec_begin(b, TRACE_TAG_MODULE_UNLOAD);
-			trace_put_u(b, m->id);
-			trace_put_u(b, m->unload_ns);
-			trace_rec_end(b, rec);
+			trace_enc_module_unload(b, &(struct trace_rec_module_unload){
+			                               .id = m->id, .t_ns = m->unload_ns});
 			m->unload_emitted = 1;
 		}
 	}

@@ -19,6 +19,7 @@
 
 #include "emit.h"
 #include "fd_table.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -200,14 +201,14 @@ static void lk_emit_children(trace_buf_t *b)
 		lk_spin_unlock(&lk_children_lock);
 		if (same)
 			continue;
-		size_t r = trace_rec_begin(b, TRACE_TAG_CHILD);
-		trace_put_u(b, (uint64_t)c.pid);
-		trace_put_u(b, c.stack_id);
-		trace_put_u(b, lk_rel(c.t_ns));
-		trace_put_u(b, state);
-		trace_put_str(b, c.api, sizeof(c.api));
-		trace_put_str(b, c.cmd, sizeof(c.cmd));
-		trace_rec_end(b, r);
+		trace_enc_child(b, &(struct trace_rec_child){
+		                       .pid = (uint64_t)c.pid,
+		                       .stack_id = c.stack_id,
+		                       .t_ns = lk_rel(c.t_ns),
+		                       .state = state,
+		                       .api = trace_cstr(c.api, sizeof(c.api)),
+		                       .cmd = trace_cstr(c.cmd, sizeof(c.cmd)),
+		                   });
 	}
 }
 
@@ -340,12 +341,12 @@ static void lk_emit_threads(trace_buf_t *b)
 		lk_spin_unlock(&lk_threads_lock);
 		if (skip)
 			continue;
-		size_t r = trace_rec_begin(b, TRACE_TAG_THREAD);
-		trace_put_u(b, (uint64_t)c.tid);
-		trace_put_u(b, c.stack_id);
-		trace_put_u(b, lk_rel(c.t_ns));
-		trace_put_u(b, state);
-		trace_rec_end(b, r);
+		trace_enc_thread(b, &(struct trace_rec_thread){
+		                        .tid = (uint64_t)c.tid,
+		                        .stack_id = c.stack_id,
+		                        .t_ns = lk_rel(c.t_ns),
+		                        .state = state,
+		                    });
 	}
 }
 

@@ -23,8 +23,10 @@
 #include "real.h"
 #include "ring.h"
 #include "sample.h"
+#include "snapshot_emit.h"
 #include "stack_table.h"
 #include "sys.h"
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "tracefile.h"
 
@@ -293,138 +295,6 @@ static uint64_t lk_pos(int64_t v)
 	return v > 0 ? (uint64_t)v : 0; /* a free drained before its alloc: transient */
 }
 
-static void lk_emit_process(trace_buf_t *b)
-{
-	size_t rec = trace_rec_begin(b, TRACE_TAG_PROCESS);
-	trace_put_u(b, (uint64_t)lk_sys_getpid());
-	trace_put_u(b, (uint64_t)lk_ppid);
-	trace_put_u(b, lk_start_rt);
-	trace_put_u(b, lk_proc_flags | (lk_sample_bytes ? TRACE_PROC_SAMPLED : 0));
-	trace_put_u(b, lk_config.interval_ms);
-	trace_put_u(b, lk_sample_bytes); /* 0: every allocation tracked */
-	trace_put_u(b, lk_config.depth);
-	trace_put_str(b, lk_modules_exe(), TRACE_MAX_STR);
-	/* argv from /proc/self/cmdline: NUL-separated, read with raw syscalls. Most fit the
-	 * stack buffer (no mmap/munmap per forked child); a longer one is read again whole. */
-	char small[4096], *cmd = small;
-	size_t cap = sizeof(small), n = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		int fd = lk_sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0);
-		if (fd < 0)
-			break;
-		ssize_t r;
-		n = 0;
-		while (n < cap && (r = lk_sys_read(fd, cmd + n, cap - n)) > 0)
-			n += (size_t)r;
-		lk_sys_close(fd);
-		if (n < cap || pass == 1)
-			break;
-		char *big = lk_sys_mmap(1u << 20);
-		if (!big)
-			break;
-		cmd = big;
-		cap = 1u << 20;
-	}
-	uint64_t argc = 0;
-	for (size_t i = 0; i < n; i++)
-		argc += cmd[i] == 0;
-	if (n && cmd[n - 1] != 0)
-		argc++; /* cut at the cap: the last one is partial */
-	if (argc > TRACE_MAX_ARGC)
-		argc = TRACE_MAX_ARGC;
-	trace_put_u(b, argc);
-	size_t p = 0;
-	for (uint64_t i = 0; i < argc; i++) {
-		size_t len = strnlen(cmd + p, n - p);
-		trace_put_bytes(b, cmd + p, len > TRACE_MAX_ARG_LEN ? TRACE_MAX_ARG_LEN : len);
-		p += len + 1;
-	}
-	if (cmd != small)
-		lk_sys_munmap(cmd, cap);
-	trace_rec_end(b, rec);
-}
-
-static void lk_emit_stacks(trace_buf_t *b, uint32_t upto)
-{
-	/* A library constructor allocates before dlopen returns (and before our rescan): if a
-	 * frame lies in no known module, rescan once so its MODULE precedes the STACK. */
-	int rescanned = 0;
-	for (uint32_t id = lk_stacks_emitted + 1; id <= upto && !rescanned; id++) {
-		uint32_t n;
-		const uintptr_t *f = lk_stack_table_frames(id, &n);
-		for (uint32_t i = 0; i < n; i++)
-			if (!lk_modules_contains(f[i])) {
-				lk_modules_scan();
-				rescanned = 1;
-				break;
-			}
-	}
-	lk_modules_emit(b);
-	for (uint32_t id = lk_stacks_emitted + 1; id <= upto; id++) {
-		uint32_t n;
-		const uintptr_t *f = lk_stack_table_frames(id, &n);
-		size_t rec = trace_rec_begin(b, TRACE_TAG_STACK);
-		trace_put_u(b, id);
-		trace_put_u(b, n);
-		for (uint32_t i = 0; i < n; i++) {
-			if (i == 0)
-				trace_put_u(b, f[0]);
-			else
-				trace_put_s(b, (int64_t)(f[i] - f[i - 1]));
-		}
-		trace_rec_end(b, rec);
-	}
-	lk_stacks_emitted = upto;
-}
-
-/* The final snapshot's BLOCK records go out in chunks of about this many raw bytes, so a heap
- * of millions of live blocks needs no buffer of its size (nor a chunk past the format's
- * 256 MiB limit). */
-#define LK_BLOCK_CHUNK (4u << 20)
-
-typedef struct {
-	trace_buf_t *b;
-	uint32_t max_stack;
-	int write_err;
-} lk_blocks_t;
-
-static void lk_blocks_max(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                          uint32_t flags)
-{
-	(void)ptr, (void)size, (void)flags;
-	lk_blocks_t *bl = arg;
-	if (stack_id > bl->max_stack)
-		bl->max_stack = stack_id;
-}
-
-static void lk_blocks_max_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
-{
-	lk_blocks_max(arg, ptr, size, stack_id, 0);
-}
-
-static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                          uint32_t flags)
-{
-	lk_blocks_t *bl = arg;
-	trace_buf_t *b = bl->b;
-	size_t rec = trace_rec_begin(b, TRACE_TAG_BLOCK);
-	trace_put_u(b, ptr);
-	trace_put_u(b, size);
-	trace_put_u(b, stack_id);
-	trace_put_u(b, flags);
-	trace_rec_end(b, rec);
-	if (b->len >= LK_BLOCK_CHUNK && !b->err && !bl->write_err) {
-		bl->write_err = lk_tracefile_write_chunk(b->data, b->len) != 0;
-		b->len = 0;
-	}
-}
-
-/* Not scanned (no reachability scan ran): flags 0. */
-static void lk_emit_block_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
-{
-	lk_emit_block(arg, ptr, size, stack_id, 0);
-}
-
 /* Snapshot lock held. Drains, builds one chunk and writes it. */
 static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 {
@@ -439,64 +309,60 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	b->len = 0;
 	b->err = 0;
 	if (!lk_process_emitted)
-		lk_emit_process(b);
+		lk_emit_process(b, lk_ppid, lk_start_rt, lk_proc_flags);
 	uint32_t upto = lk_stack_table_count();
-	lk_blocks_t blocks = {.b = b};
 	int scanned = 0;
 	if (flags & TRACE_SNAP_FINAL) {
 		/* BLOCK.flags: reachable or not (preload/reach.c). Nothing live (the usual short
 		 * child): no roots to read. A block may name a stack interned after `upto`, and
 		 * every STACK must precede the records that use it: find the largest first. */
 		scanned = lk_heap_table_count() > 0 && lk_reach_scan() == 0;
-		if (!scanned || !lk_reach_foreach(lk_blocks_max, &blocks))
-			lk_heap_table_foreach(lk_blocks_max_table, &blocks);
-		if (blocks.max_stack > upto)
-			upto = blocks.max_stack;
+		uint32_t max_stack = lk_emit_blocks_max_stack(scanned);
+		if (max_stack > upto)
+			upto = max_stack;
 	}
-	lk_emit_stacks(b, upto);
+	lk_emit_stacks(b, lk_stacks_emitted, upto);
+	lk_stacks_emitted = upto;
 	int final = (flags & TRACE_SNAP_FINAL) != 0;
 	if (lk_fd_emit)
 		lk_fd_emit(b, final);
 	if (lk_proc_emit)
 		lk_proc_emit(b, final);
 	uint64_t now = lk_now_ns();
-	size_t rec = trace_rec_begin(b, TRACE_TAG_SNAPSHOT);
-	trace_put_u(b, lk_seq);
-	trace_put_u(b, now - lk_t0);
-	trace_put_u(b, lk_sys_rss_bytes());
-	trace_put_u(b, lk_pos(lk_tot.live_bytes));
-	trace_put_u(b, lk_pos(lk_tot.live_count));
-	trace_put_u(b, lk_tot.allocs);
-	trace_put_u(b, lk_tot.frees);
-	trace_put_u(b, lk_tot.alloc_bytes);
-	trace_put_u(b, lk_ring_dropped());
-	trace_put_u(b, flags);
-	trace_rec_end(b, rec);
+	trace_enc_snapshot(b, &(struct trace_rec_snapshot){
+	                          .seq = lk_seq,
+	                          .t_ns = now - lk_t0,
+	                          .rss_bytes = lk_sys_rss_bytes(),
+	                          .live_bytes = lk_pos(lk_tot.live_bytes),
+	                          .live_blocks = lk_pos(lk_tot.live_count),
+	                          .total_allocs = lk_tot.allocs,
+	                          .total_frees = lk_tot.frees,
+	                          .total_alloc_bytes = lk_tot.alloc_bytes,
+	                          .dropped_events = lk_ring_dropped(),
+	                          .flags = flags,
+	                      });
 	for (size_t i = 0; i < lk_dirty_n; i++) {
 		uint32_t id = lk_dirty[i];
 		lk_site_t *s = lk_site(id);
 		s->dirty = 0;
-		rec = trace_rec_begin(b, TRACE_TAG_SITE);
-		trace_put_u(b, id);
-		trace_put_u(b, lk_pos(s->live_bytes));
-		trace_put_u(b, lk_pos(s->live_count));
-		trace_put_u(b, s->allocs);
-		trace_put_u(b, s->frees);
-		trace_put_u(b, s->alloc_bytes);
-		trace_rec_end(b, rec);
+		trace_enc_site(b, &(struct trace_rec_site){
+		                      .stack_id = id,
+		                      .live_bytes = lk_pos(s->live_bytes),
+		                      .live_count = lk_pos(s->live_count),
+		                      .total_allocs = s->allocs,
+		                      .total_frees = s->frees,
+		                      .total_alloc_bytes = s->alloc_bytes,
+		                  });
 	}
 	lk_dirty_n = 0;
 	if (final) {
 		/* BLOCKs follow the final SNAPSHOT, in its chunk and the chunks after it; END is
-		 * in the last. Address order when the scan ran (no lookup per block). */
-		if (!scanned || !lk_reach_foreach(lk_emit_block, &blocks))
-			lk_heap_table_foreach(lk_emit_block_table, &blocks);
+		 * in the last. */
+		lk_emit_blocks(b, scanned);
 		lk_reach_release();
-		rec = trace_rec_begin(b, TRACE_TAG_END);
-		trace_put_u(b, now - lk_t0);
-		trace_put_u(b, (uint64_t)end_reason);
-		trace_put_s(b, status);
-		trace_rec_end(b, rec);
+		trace_enc_end(b, &(struct trace_rec_end){.t_ns = now - lk_t0,
+		                                         .reason = (uint64_t)end_reason,
+		                                         .status = status});
 	}
 	lk_seq++;
 	lk_last_ns = now;

@@ -14,10 +14,6 @@
 #include "strtab.h"
 #include "trace_format.h"
 
-static const char *const fd_type_names[TRACE_FD_NTYPES] = {
-    "file",     "socket",  "pipe",  "eventfd", "timerfd", "epoll",
-    "signalfd", "inotify", "memfd", "dir",     "other"};
-
 /* Snapshot indexes drawn: all of them, or the last of each of max equal buckets. */
 static uint32_t *pick_points(const struct model_proc *p, uint32_t max, uint32_t *n)
 {
@@ -86,7 +82,7 @@ static int write_fds(struct json_out *j, const struct model_proc *p, const uint3
 	json_out_begin_object(j);
 	for (uint32_t ty = 0; ty < TRACE_FD_NTYPES; ty++) {
 		if (seen[ty])
-			write_u64s(j, fd_type_names[ty], counts + (size_t)ty * n, n);
+			write_u64s(j, trace_fd_type_name(ty), counts + (size_t)ty * n, n);
 	}
 	json_out_end_object(j);
 	free(ev);

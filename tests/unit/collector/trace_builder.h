@@ -1,5 +1,5 @@
 /* trace_builder.h - builds libleak traces in memory for the collector's unit tests, with the
- * same common/varint.h encoders the preload uses, so the tests exercise the real framing.
+ * same common/trace_codec.h encoders the preload uses, so the tests exercise the real bytes.
  * Records go into the current chunk; tb_flush() compresses it into the file image. Test code
  * only: static functions, abort() on out of memory. */
 #ifndef LEAK_TESTS_TRACE_BUILDER_H
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -91,6 +92,14 @@ static inline void tb_flush(struct tb *t)
 	t->chunk.len = 0;
 }
 
+/* A NUL-terminated string (or NULL: empty) as a record field. */
+static inline struct trace_str tb_s(const char *s)
+{
+	struct trace_str r = {(const uint8_t *)s, s ? strlen(s) : 0};
+	return r;
+}
+
+/* The same, put by hand (for records a test writes field by field, malformed ones too). */
 static inline void tb_str(trace_buf_t *b, const char *s)
 {
 	trace_put_bytes(b, s, s ? strlen(s) : 0);
@@ -101,19 +110,21 @@ static inline void tb_process_sampled(struct tb *t, uint64_t pid, uint64_t ppid,
                                       uint64_t flags, uint64_t sample_bytes, const char *exe,
                                       int argc, const char *const *argv)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_PROCESS);
-	trace_put_u(&t->chunk, pid);
-	trace_put_u(&t->chunk, ppid);
-	trace_put_u(&t->chunk, start_ns);
-	trace_put_u(&t->chunk, flags);
-	trace_put_u(&t->chunk, 100); /* interval_ms */
-	trace_put_u(&t->chunk, sample_bytes);
-	trace_put_u(&t->chunk, 64); /* depth */
-	tb_str(&t->chunk, exe);
-	trace_put_u(&t->chunk, (uint64_t)argc);
-	for (int i = 0; i < argc; i++)
-		tb_str(&t->chunk, argv[i]);
-	trace_rec_end(&t->chunk, r);
+	struct trace_str args[TRACE_MAX_ARGC];
+	for (int i = 0; i < argc && i < (int)TRACE_MAX_ARGC; i++)
+		args[i] = tb_s(argv[i]);
+	trace_enc_process(&t->chunk, &(struct trace_rec_process){
+	                                 .pid = pid,
+	                                 .ppid = ppid,
+	                                 .start_ns = start_ns,
+	                                 .flags = flags,
+	                                 .interval_ms = 100,
+	                                 .sample_bytes = sample_bytes,
+	                                 .depth = 64,
+	                                 .exe = tb_s(exe),
+	                                 .argc = (uint32_t)argc,
+	                                 .argv = args,
+	                             });
 }
 
 static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,
@@ -122,160 +133,149 @@ static inline void tb_process(struct tb *t, uint64_t pid, uint64_t ppid, uint64_
 	tb_process_sampled(t, pid, ppid, start_ns, flags, 0, exe, argc, argv);
 }
 
+/* A MODULE record as the first writers wrote it, without the flags field. */
 static inline void tb_module(struct tb *t, uint64_t id, uint64_t base, uint64_t lo, uint64_t hi,
                              const char *path, const void *build_id, size_t build_id_len)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_MODULE);
-	trace_put_u(&t->chunk, id);
-	trace_put_u(&t->chunk, base);
-	trace_put_u(&t->chunk, lo);
-	trace_put_u(&t->chunk, hi);
-	trace_put_u(&t->chunk, 0);
-	tb_str(&t->chunk, path);
-	trace_put_bytes(&t->chunk, build_id, build_id_len);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_module(&t->chunk, &(struct trace_rec_module){
+	                                .id = id,
+	                                .base = base,
+	                                .lo = lo,
+	                                .hi = hi,
+	                                .path = tb_s(path),
+	                                .build_id = {build_id, build_id_len},
+	                            });
+}
+
+/* A MODULE record with its flags field (TRACE_MODULE_SELF ...), as today's writer does. */
+static inline void tb_module_flags(struct tb *t, uint64_t id, uint64_t base, uint64_t lo,
+                                   uint64_t hi, const char *path, uint64_t flags)
+{
+	trace_enc_module(&t->chunk, &(struct trace_rec_module){
+	                                .id = id,
+	                                .base = base,
+	                                .lo = lo,
+	                                .hi = hi,
+	                                .path = tb_s(path),
+	                                .flags = flags,
+	                                .has_flags = true,
+	                            });
 }
 
 static inline void tb_module_unload(struct tb *t, uint64_t id, uint64_t t_ns)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_MODULE_UNLOAD);
-	trace_put_u(&t->chunk, id);
-	trace_put_u(&t->chunk, t_ns);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_module_unload(&t->chunk,
+	                        &(struct trace_rec_module_unload){.id = id, .t_ns = t_ns});
 }
 
 static inline void tb_stack(struct tb *t, uint64_t id, unsigned n, const uint64_t *frames)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_STACK);
-	trace_put_u(&t->chunk, id);
-	trace_put_u(&t->chunk, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (i == 0)
-			trace_put_u(&t->chunk, frames[0]);
-		else
-			trace_put_s(&t->chunk, (int64_t)(frames[i] - frames[i - 1]));
-	}
-	trace_rec_end(&t->chunk, r);
+	trace_enc_stack(&t->chunk, &(struct trace_rec_stack){.id = id, .n = n, .frames = frames});
 }
 
 static inline void tb_snapshot(struct tb *t, uint64_t seq, uint64_t t_ns, uint64_t live_bytes,
                                uint64_t live_blocks, uint64_t dropped, uint64_t flags)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_SNAPSHOT);
-	trace_put_u(&t->chunk, seq);
-	trace_put_u(&t->chunk, t_ns);
-	trace_put_u(&t->chunk, 4096 * 100); /* rss */
-	trace_put_u(&t->chunk, live_bytes);
-	trace_put_u(&t->chunk, live_blocks);
-	trace_put_u(&t->chunk, live_blocks + 10); /* total_allocs */
-	trace_put_u(&t->chunk, 10);               /* total_frees */
-	trace_put_u(&t->chunk, live_bytes + 1000);
-	trace_put_u(&t->chunk, dropped);
-	trace_put_u(&t->chunk, flags);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_snapshot(&t->chunk, &(struct trace_rec_snapshot){
+	                                  .seq = seq,
+	                                  .t_ns = t_ns,
+	                                  .rss_bytes = 4096 * 100,
+	                                  .live_bytes = live_bytes,
+	                                  .live_blocks = live_blocks,
+	                                  .total_allocs = live_blocks + 10,
+	                                  .total_frees = 10,
+	                                  .total_alloc_bytes = live_bytes + 1000,
+	                                  .dropped_events = dropped,
+	                                  .flags = flags,
+	                              });
 }
 
 static inline void tb_site(struct tb *t, uint64_t stack_id, uint64_t live_bytes,
                            uint64_t live_count)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_SITE);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, live_bytes);
-	trace_put_u(&t->chunk, live_count);
-	trace_put_u(&t->chunk, live_count + 1);
-	trace_put_u(&t->chunk, 1);
-	trace_put_u(&t->chunk, live_bytes + 7);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_site(&t->chunk, &(struct trace_rec_site){
+	                              .stack_id = stack_id,
+	                              .live_bytes = live_bytes,
+	                              .live_count = live_count,
+	                              .total_allocs = live_count + 1,
+	                              .total_frees = 1,
+	                              .total_alloc_bytes = live_bytes + 7,
+	                          });
 }
 
 static inline void tb_block(struct tb *t, uint64_t addr, uint64_t size, uint64_t stack_id,
                             uint64_t flags)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_BLOCK);
-	trace_put_u(&t->chunk, addr);
-	trace_put_u(&t->chunk, size);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, flags);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_block(&t->chunk,
+	                &(struct trace_rec_block){
+	                    .addr = addr, .size = size, .stack_id = stack_id, .flags = flags});
 }
 
 static inline void tb_fd_open(struct tb *t, uint64_t fd, uint64_t gen, uint64_t type,
                               uint64_t flags, uint64_t stack_id, const char *path, const char *peer,
                               const char *api)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_FD_OPEN);
-	trace_put_u(&t->chunk, fd);
-	trace_put_u(&t->chunk, gen);
-	trace_put_u(&t->chunk, type);
-	trace_put_u(&t->chunk, flags);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, 5);
-	tb_str(&t->chunk, path);
-	tb_str(&t->chunk, peer);
-	tb_str(&t->chunk, api);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_fd_open(&t->chunk, &(struct trace_rec_fd_open){
+	                                 .fd = fd,
+	                                 .gen = gen,
+	                                 .type = type,
+	                                 .flags = flags,
+	                                 .stack_id = stack_id,
+	                                 .t_ns = 5,
+	                                 .path = tb_s(path),
+	                                 .peer = tb_s(peer),
+	                                 .api = tb_s(api),
+	                             });
 }
 
 static inline void tb_fd_close(struct tb *t, uint64_t fd, uint64_t gen)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_FD_CLOSE);
-	trace_put_u(&t->chunk, fd);
-	trace_put_u(&t->chunk, gen);
-	trace_put_u(&t->chunk, 9);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_fd_close(&t->chunk,
+	                   &(struct trace_rec_fd_close){.fd = fd, .gen = gen, .t_ns = 9});
 }
 
 static inline void tb_child(struct tb *t, uint64_t pid, uint64_t stack_id, uint64_t t_ns,
                             uint64_t state, const char *api, const char *cmd)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_CHILD);
-	trace_put_u(&t->chunk, pid);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, t_ns);
-	trace_put_u(&t->chunk, state);
-	tb_str(&t->chunk, api);
-	tb_str(&t->chunk, cmd);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_child(&t->chunk, &(struct trace_rec_child){
+	                               .pid = pid,
+	                               .stack_id = stack_id,
+	                               .t_ns = t_ns,
+	                               .state = state,
+	                               .api = tb_s(api),
+	                               .cmd = tb_s(cmd),
+	                           });
 }
 
 static inline void tb_thread(struct tb *t, uint64_t tid, uint64_t stack_id, uint64_t t_ns,
                              uint64_t state)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_THREAD);
-	trace_put_u(&t->chunk, tid);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, t_ns);
-	trace_put_u(&t->chunk, state);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_thread(&t->chunk,
+	                 &(struct trace_rec_thread){
+	                     .tid = tid, .stack_id = stack_id, .t_ns = t_ns, .state = state});
 }
 
 static inline void tb_tempfile(struct tb *t, uint64_t stack_id, uint64_t t_ns, const char *path,
                                uint64_t state, const char *api)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_TEMPFILE);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, t_ns);
-	tb_str(&t->chunk, path);
-	trace_put_u(&t->chunk, state);
-	tb_str(&t->chunk, api);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_tempfile(&t->chunk, &(struct trace_rec_tempfile){
+	                                  .stack_id = stack_id,
+	                                  .t_ns = t_ns,
+	                                  .path = tb_s(path),
+	                                  .state = state,
+	                                  .api = tb_s(api),
+	                              });
 }
 
 static inline void tb_exec(struct tb *t, uint64_t t_ns, const char *path)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_EXEC);
-	trace_put_u(&t->chunk, t_ns);
-	tb_str(&t->chunk, path);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_exec(&t->chunk, &(struct trace_rec_exec){.t_ns = t_ns, .path = tb_s(path)});
 }
 
 static inline void tb_end(struct tb *t, uint64_t t_ns, uint64_t reason, int64_t status)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_END);
-	trace_put_u(&t->chunk, t_ns);
-	trace_put_u(&t->chunk, reason);
-	trace_put_s(&t->chunk, status);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_end(&t->chunk,
+	              &(struct trace_rec_end){.t_ns = t_ns, .reason = reason, .status = status});
 }
 
 /* An unknown tag with a payload, and a known record with extra trailing bytes: both must be
