@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "hashmap.h"
 #include "trace_format.h"
 
@@ -86,23 +87,6 @@ static char *arena_strdup(struct symbolizer *s, const char *str)
 	memcpy(d, str, n);
 	b->used += n;
 	return d;
-}
-
-static int grow(void **arr, uint32_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	if (need > UINT32_MAX / 2)
-		return -1;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -1;
-	*arr = n;
-	*cap = (uint32_t)ncap;
-	return 0;
 }
 
 struct symbolizer *symbolizer_create(bool use_dwarf, const char *debug_root)
@@ -231,7 +215,8 @@ static uint32_t file_for(struct symbolizer *s, const struct model_module *m)
 		    memcmp(f->build_id, m->build_id, m->build_id_len) == 0)
 			return idx;
 	}
-	if (grow((void **)&s->files, &s->cap_files, (size_t)s->n_files + 1, sizeof(*s->files)))
+	if (array_grow((void **)&s->files, &s->cap_files, (size_t)s->n_files + 1,
+	               sizeof(*s->files)))
 		return UINT32_MAX;
 	struct sym_file *f = &s->files[s->n_files];
 	memset(f, 0, sizeof(*f));
@@ -293,7 +278,7 @@ static const char *base_name(const char *path)
 static int push_resolved(struct symbolizer *s, const char *function, const char *path, int line,
                          bool inlined)
 {
-	if (grow((void **)&s->pool, &s->cap_pool, (size_t)s->n_pool + 1, sizeof(*s->pool)))
+	if (array_grow((void **)&s->pool, &s->cap_pool, (size_t)s->n_pool + 1, sizeof(*s->pool)))
 		return -1;
 	struct resolved *r = &s->pool[s->n_pool];
 	r->function = arena_strdup(s, function);
@@ -422,7 +407,8 @@ static uint32_t lookup(struct symbolizer *s, uint32_t file, uint64_t vaddr)
 	if (hashmap_get(&s->cache_index, key, &idx) && s->cache[idx].file == file &&
 	    s->cache[idx].vaddr == vaddr)
 		return idx;
-	if (grow((void **)&s->cache, &s->cap_cache, (size_t)s->n_cache + 1, sizeof(*s->cache)))
+	if (array_grow((void **)&s->cache, &s->cap_cache, (size_t)s->n_cache + 1,
+	               sizeof(*s->cache)))
 		return UINT32_MAX;
 	struct cache_entry *c = &s->cache[s->n_cache];
 	c->file = file;
