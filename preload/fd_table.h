@@ -1,5 +1,5 @@
 /* fd_table.h - live descriptors and temp files of the traced process, and the exec marker.
- * The hooks in interpose_fd.c/interpose_proc.c describe what happened (they capture the stack
+ * The descriptor hooks, through fd_record.c, describe what happened (they capture the stack
  * and the time); the table keeps the current state per fd number and the writer thread asks
  * it, through lk_fd_emit (emit.h), for the FD_OPEN/FD_CLOSE/TEMPFILE/EXEC records that changed.
  * No function here calls malloc, a hook, or unknown code; locks are per-entry spinlocks held
@@ -90,9 +90,5 @@ void lk_fd_on_fork_child(void);
  * the lk_now_ns() value when lk_fd_init ran. */
 void lk_fd_set_time_base(uint64_t t0_ns);
 uint64_t lk_fd_time_base(void);
-
-/* Type of a descriptor from its /proc/self/fd link text ("socket:[...]", "anon_inode:[eventfd]",
- * "/memfd:name", a path; a directory is told by fstat on fd). Raw system calls only. */
-unsigned lk_fd_type_from_link(const char *link, int fd);
 
 #endif
