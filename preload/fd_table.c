@@ -54,7 +54,6 @@ typedef struct {
 } lk_temp_entry_t;
 
 #define LK_TEMP_NOT_EMITTED 0xff
-#define LK_FD_NINTERNAL     8
 
 static lk_fd_entry_t *lk_fd_tab;
 static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
@@ -66,7 +65,6 @@ static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed *
 static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
 static uint64_t lk_fd_t0;
-static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
 static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
@@ -378,17 +376,7 @@ void lk_fd_mark_internal(int fd)
 {
 	if (fd < 0)
 		return;
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int expected = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE);
-		if (expected == fd)
-			break;
-		/* -1: never used (ends a scan); -2: freed by lk_fd_unmark_internal. */
-		if (expected >= 0)
-			continue;
-		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, fd, 0,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			break;
-	}
+	lk_fd_internal_add(fd);
 	/* If it was recorded (scanned as inherited before being marked), drop it silently:
 	 * it was never the program's. */
 	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2 &&
@@ -399,41 +387,6 @@ void lk_fd_mark_internal(int fd)
 		lk_spin_unlock(&e->lock);
 		lk_fd_mark_dirty(fd);
 	}
-}
-
-void lk_fd_unmark_internal(int fd)
-{
-	for (int i = 0; fd >= 0 && i < LK_FD_NINTERNAL; i++) {
-		int expected = fd;
-		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, -2, 0,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			break;
-	}
-}
-
-int lk_fd_is_internal(int fd)
-{
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
-		if (v == fd)
-			return 1;
-		if (v == -1)
-			break;
-	}
-	return 0;
-}
-
-int lk_fd_next_internal(unsigned from)
-{
-	int best = -1;
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
-		if (v == -1)
-			break;
-		if (v >= 0 && (unsigned)v >= from && (best < 0 || v < best))
-			best = v;
-	}
-	return best;
 }
 
 uint64_t lk_fd_overflow_count(void)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fd_internal.h"
+
 #define LK_FD_MAX        65536 /* fds at or above this are only counted */
 #define LK_FD_PATH_LEN   160   /* path / local address, truncated */
 #define LK_FD_PEER_LEN   64
@@ -57,15 +59,9 @@ void lk_fd_set_addr(int fd, const char *local, const char *peer);
  * if the fd is not tracked or has no path. */
 int lk_fd_get_path(int fd, char *buf, size_t n);
 
-/* libleak's own descriptors (the trace file, a wake-up pipe): never reported, and close() /
- * close_range() from the program leave them open so the trace can still be written (a daemon
- * closing 3..1023). Up to 8. */
+/* fd becomes one of libleak's own descriptors (fd_internal.h): never reported, and dropped
+ * from the table if it was recorded already (scanned as inherited before being marked). */
 void lk_fd_mark_internal(int fd);
-int lk_fd_is_internal(int fd);
-/* The fd is no longer libleak's (a forked child dropping its parent's trace descriptor). */
-void lk_fd_unmark_internal(int fd);
-/* Smallest internal fd >= from, or -1. */
-int lk_fd_next_internal(unsigned from);
 
 /* Descriptors opened at or beyond LK_FD_MAX since start. */
 uint64_t lk_fd_overflow_count(void);
