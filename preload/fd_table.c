@@ -5,11 +5,12 @@
  * generation; an open on a number still open closes the old generation implicitly, which
  * also covers closes we cannot see (libc's internal close in fclose, dup2 over an fd).
  * What the trace already holds is remembered per entry (emitted_gen), and a dirty bitmap
- * lets the writer visit only the entries that changed, so a snapshot costs O(changes). */
+ * lets the writer visit only the entries that changed, so a snapshot costs O(changes).
+ * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
+#include "fd_probe.h"
 #include "spin.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -54,7 +55,6 @@ typedef struct {
 } lk_temp_entry_t;
 
 #define LK_TEMP_NOT_EMITTED 0xff
-#define LK_FD_NINTERNAL     8
 
 static lk_fd_entry_t *lk_fd_tab;
 static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
@@ -66,7 +66,6 @@ static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed *
 static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
 static uint64_t lk_fd_t0;
-static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
 static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
@@ -125,73 +124,17 @@ static lk_fd_entry_t *lk_fd_entry(int fd)
 	return &lk_fd_tab[fd];
 }
 
-unsigned lk_fd_type_from_link(const char *l, int fd)
+static bool lk_fd_inherited_wanted(int fd)
 {
-	static const struct {
-		const char *prefix;
-		unsigned type;
-	} map[] = {
-	    {"socket:", TRACE_FD_SOCKET},
-	    {"pipe:", TRACE_FD_PIPE},
-	    {"anon_inode:[eventfd]", TRACE_FD_EVENTFD},
-	    {"anon_inode:[timerfd]", TRACE_FD_TIMERFD},
-	    {"anon_inode:[eventpoll]", TRACE_FD_EPOLL},
-	    {"anon_inode:[signalfd]", TRACE_FD_SIGNALFD},
-	    {"anon_inode:inotify", TRACE_FD_INOTIFY},
-	    {"/memfd:", TRACE_FD_MEMFD},
-	    {"anon_inode:", TRACE_FD_OTHER},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strncmp(l, map[i].prefix, strlen(map[i].prefix)) == 0)
-			return map[i].type;
-	if (l[0] != '/')
-		return TRACE_FD_OTHER;
-	struct stat st;
-	if (syscall(SYS_fstat, fd, &st) == 0 && S_ISDIR(st.st_mode))
-		return TRACE_FD_DIR;
-	return TRACE_FD_FILE;
+	return fd < LK_FD_MAX && !lk_fd_is_internal(fd);
 }
 
-/* Records every descriptor open now as inherited. Raw syscalls: our own open/close hooks
- * must not see this, and it may run inside one of them. */
-static void lk_fd_scan_inherited(void)
+static void lk_fd_inherited_found(int fd, unsigned type, unsigned cloexec, const char *link)
 {
-	int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
-	                       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (dfd < 0)
-		return;
-	char buf[2048];
-	for (;;) {
-		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_name[0] < '0' || d->d_name[0] > '9')
-				continue;
-			int fd = 0;
-			for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
-				fd = fd * 10 + (*p - '0');
-			if (fd == dfd || fd >= LK_FD_MAX || lk_fd_is_internal(fd))
-				continue;
-			char link[LK_FD_PATH_LEN];
-			long len = syscall(SYS_readlinkat, dfd, d->d_name, link, sizeof(link) - 1);
-			link[len > 0 ? len : 0] = '\0';
-			unsigned flags = TRACE_FD_INHERITED;
-			long fdfl = syscall(SYS_fcntl, fd, F_GETFD, 0);
-			if (fdfl > 0 && (fdfl & FD_CLOEXEC))
-				flags |= TRACE_FD_CLOEXEC;
-			unsigned type = lk_fd_type_from_link(link, fd);
-			lk_fd_on_open(fd, type, flags, 0, lk_fd_t0, "inherited",
-			              type == TRACE_FD_FILE || type == TRACE_FD_DIR ||
-			                      type == TRACE_FD_MEMFD
-			                  ? link
-			                  : NULL,
-			              NULL);
-		}
-	}
-	syscall(SYS_close, dfd);
+	lk_fd_on_open(
+	    fd, type, TRACE_FD_INHERITED | cloexec, 0, lk_fd_t0, "inherited",
+	    type == TRACE_FD_FILE || type == TRACE_FD_DIR || type == TRACE_FD_MEMFD ? link : NULL,
+	    NULL);
 }
 
 /* The trace counts time from the constructor; lk_fd_init may run much later (first hook). */
@@ -227,7 +170,9 @@ int lk_fd_init(void)
 		lk_fd_t0 = lk_fd_clock_ns();
 	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
 	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);
-	lk_fd_scan_inherited();
+	/* Every descriptor open now is inherited. Raw syscalls (fd_probe.c): our own open/close
+	 * hooks must not see this, and it may run inside one of them. */
+	lk_fd_probe_open_fds(lk_fd_inherited_wanted, lk_fd_inherited_found);
 	return 0;
 }
 
@@ -432,17 +377,7 @@ void lk_fd_mark_internal(int fd)
 {
 	if (fd < 0)
 		return;
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int expected = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE);
-		if (expected == fd)
-			break;
-		/* -1: never used (ends a scan); -2: freed by lk_fd_unmark_internal. */
-		if (expected >= 0)
-			continue;
-		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, fd, 0,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			break;
-	}
+	lk_fd_internal_add(fd);
 	/* If it was recorded (scanned as inherited before being marked), drop it silently:
 	 * it was never the program's. */
 	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2 &&
@@ -453,41 +388,6 @@ void lk_fd_mark_internal(int fd)
 		lk_spin_unlock(&e->lock);
 		lk_fd_mark_dirty(fd);
 	}
-}
-
-void lk_fd_unmark_internal(int fd)
-{
-	for (int i = 0; fd >= 0 && i < LK_FD_NINTERNAL; i++) {
-		int expected = fd;
-		if (__atomic_compare_exchange_n(&lk_fd_internal[i], &expected, -2, 0,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			break;
-	}
-}
-
-int lk_fd_is_internal(int fd)
-{
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
-		if (v == fd)
-			return 1;
-		if (v == -1)
-			break;
-	}
-	return 0;
-}
-
-int lk_fd_next_internal(unsigned from)
-{
-	int best = -1;
-	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
-		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);
-		if (v == -1)
-			break;
-		if (v >= 0 && (unsigned)v >= from && (best < 0 || v < best))
-			best = v;
-	}
-	return best;
 }
 
 uint64_t lk_fd_overflow_count(void)

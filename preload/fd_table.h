@@ -1,5 +1,5 @@
 /* fd_table.h - live descriptors and temp files of the traced process, and the exec marker.
- * The hooks in interpose_fd.c/interpose_proc.c describe what happened (they capture the stack
+ * The descriptor hooks, through fd_record.c, describe what happened (they capture the stack
  * and the time); the table keeps the current state per fd number and the writer thread asks
  * it, through lk_fd_emit (emit.h), for the FD_OPEN/FD_CLOSE/TEMPFILE/EXEC records that changed.
  * No function here calls malloc, a hook, or unknown code; locks are per-entry spinlocks held
@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fd_internal.h"
 
 #define LK_FD_MAX        65536 /* fds at or above this are only counted */
 #define LK_FD_PATH_LEN   160   /* path / local address, truncated */
@@ -57,15 +59,9 @@ void lk_fd_set_addr(int fd, const char *local, const char *peer);
  * if the fd is not tracked or has no path. */
 int lk_fd_get_path(int fd, char *buf, size_t n);
 
-/* libleak's own descriptors (the trace file, a wake-up pipe): never reported, and close() /
- * close_range() from the program leave them open so the trace can still be written (a daemon
- * closing 3..1023). Up to 8. */
+/* fd becomes one of libleak's own descriptors (fd_internal.h): never reported, and dropped
+ * from the table if it was recorded already (scanned as inherited before being marked). */
 void lk_fd_mark_internal(int fd);
-int lk_fd_is_internal(int fd);
-/* The fd is no longer libleak's (a forked child dropping its parent's trace descriptor). */
-void lk_fd_unmark_internal(int fd);
-/* Smallest internal fd >= from, or -1. */
-int lk_fd_next_internal(unsigned from);
 
 /* Descriptors opened at or beyond LK_FD_MAX since start. */
 uint64_t lk_fd_overflow_count(void);
@@ -90,9 +86,5 @@ void lk_fd_on_fork_child(void);
  * the lk_now_ns() value when lk_fd_init ran. */
 void lk_fd_set_time_base(uint64_t t0_ns);
 uint64_t lk_fd_time_base(void);
-
-/* Type of a descriptor from its /proc/self/fd link text ("socket:[...]", "anon_inode:[eventfd]",
- * "/memfd:name", a path; a directory is told by fstat on fd). Raw system calls only. */
-unsigned lk_fd_type_from_link(const char *link, int fd);
 
 #endif

@@ -8,6 +8,7 @@
 #include "fd_table.h"
 #include "guard.h"
 #include "heap_table.h"
+#include "interpose_exit.h"
 #include "log.h"
 #include "modules.h"
 #include "reach.h"
@@ -30,70 +31,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LK_EXPORT __attribute__((visibility("default")))
-
-static volatile int lk_exit_status;
 static int lk_fork_prepared;
 static int lk_fork_parent_pid;
-
-/* An explicit exit() from the program gives END its status; a return from main reaches
- * glibc's exit internally and is caught by the __libc_start_main wrapper below. Either way
- * the exit path's frames are no roots for the reachability scan (reach.h). */
-LK_EXPORT void exit(int status)
-{
-	typedef void (*lk_exit_fn)(int);
-	static lk_exit_fn real_exit;
-	__builtin_unwind_init();
-	lk_reach_exit_from = lk_reach_sp();
-	lk_exit_status = status;
-	if (!real_exit)
-		real_exit = (lk_exit_fn)lk_real_sym("exit");
-	real_exit(status);
-	__builtin_unreachable();
-}
-
-/* quick_exit runs the at_quick_exit handlers (ours, registered first, runs last and writes
- * the final snapshot) and then glibc's internal _exit, past our _exit hook: recording its
- * status here is what gives END the right one. */
-LK_EXPORT void quick_exit(int status)
-{
-	typedef void (*lk_exit_fn)(int);
-	static lk_exit_fn real_quick_exit;
-	__builtin_unwind_init();
-	lk_reach_exit_from = lk_reach_sp();
-	lk_exit_status = status;
-	if (!real_quick_exit)
-		real_quick_exit = (lk_exit_fn)lk_real_sym("quick_exit");
-	if (real_quick_exit)
-		real_quick_exit(status);
-	for (;;)
-		syscall(SYS_exit_group, status);
-}
-
-/* Wrapping main is the only way to learn the status of a return from main (glibc calls
- * exit internally). Needs `__libc_start_main;` in preload/libleak.map. */
-typedef int (*lk_main_fn)(int, char **, char **);
-static lk_main_fn lk_host_main;
-
-static int lk_main_wrapper(int argc, char **argv, char **envp)
-{
-	int status = lk_host_main(argc, argv, envp);
-	lk_exit_status = status;
-	lk_reach_exit_from = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
-	return status;
-}
-
-int __libc_start_main(lk_main_fn main_fn, int argc, char **argv, void (*init)(void),
-                      void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
-LK_EXPORT int __libc_start_main(lk_main_fn main_fn, int argc, char **argv, void (*init)(void),
-                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
-{
-	typedef int (*lk_start_fn)(lk_main_fn, int, char **, void (*)(void), void (*)(void),
-	                           void (*)(void), void *);
-	lk_start_fn real_start = (lk_start_fn)lk_real_sym("__libc_start_main");
-	lk_host_main = main_fn;
-	return real_start(lk_main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
-}
 
 static void lk_on_exit(void)
 {

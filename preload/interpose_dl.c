@@ -8,27 +8,23 @@
  * object's RUNPATH/$ORIGIN and namespace, and a hook would make libleak.so the caller. New
  * libraries are found instead by the writer, which rescans when a frame lies in no known module,
  * and by the rescan here before any unload. */
-#include "guard.h"
+#include "hook.h"
 #include "modules.h"
-#include "real.h"
 #include "stack_table.h"
 #include "unwind.h"
 #include "writer.h"
 
 #include <dlfcn.h>
 
-#define LK_EXPORT __attribute__((visibility("default")))
-
 LK_EXPORT int dlclose(void *handle)
 {
-	if (!lk_real.dlclose)
-		lk_real.dlclose = (int (*)(void *))lk_real_sym("dlclose");
+	__typeof__(lk_real.dlclose) fn = LK_REAL(dlclose);
 	if (lk_guard_enter()) {
 		lk_modules_scan();
 		lk_writer_flush_before_unload();
 		lk_guard_leave();
 	}
-	int r = lk_real.dlclose ? lk_real.dlclose(handle) : -1;
+	int r = fn ? fn(handle) : -1;
 	if (r == 0 && lk_guard_enter()) {
 		if (lk_modules_scan() > 0) {
 			lk_stack_table_new_epoch();

@@ -6,9 +6,8 @@
  * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
  * filter has never seen costs one load. */
 #include "bootstrap.h"
-#include "guard.h"
 #include "heap_table.h"
-#include "real.h"
+#include "hook.h"
 #include "sample.h"
 
 #include <errno.h>
@@ -17,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define LK_EXPORT __attribute__((visibility("default")))
 
 void cfree(void *ptr); /* gone from glibc's headers, still in the version script */
 

@@ -10,21 +10,10 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "guard.h"
+#include "hook.h"
 #include "proc_table.h"
-#include "real.h"
 #include "stack.h"
 #include "sys.h"
-
-#define LK_EXPORT __attribute__((visibility("default")))
-
-#define LK_FN(name) static __typeof__(name) *lk_r_##name
-#define LK_GET(name)                                                                               \
-	(lk_r_##name ? lk_r_##name : (lk_r_##name = (__typeof__(lk_r_##name))lk_real_sym(#name)))
-#define LK_REAL_OR(name, failret)                                                                  \
-	__typeof__(name) *fn = LK_GET(name);                                                       \
-	if (!fn)                                                                                   \
-		return failret;
 
 typedef struct {
 	void *(*start)(void *);
@@ -107,13 +96,6 @@ static void *lk_thread_tramp(void *p)
 	return ret;
 }
 
-LK_FN(pthread_create);
-LK_FN(pthread_join);
-LK_FN(pthread_tryjoin_np);
-LK_FN(pthread_timedjoin_np);
-LK_FN(pthread_detach);
-LK_FN(pthread_exit);
-
 LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *),
                              void *arg)
 {
@@ -159,7 +141,7 @@ LK_EXPORT int pthread_join(pthread_t th, void **ret)
 	LK_REAL_OR(pthread_join, ENOSYS);
 	int rc = fn(th, ret);
 	if (rc == 0)
-		lk_proc_thread_on_join(th);
+		LK_RECORD(lk_proc_thread_on_join(th));
 	return rc;
 }
 
@@ -168,7 +150,7 @@ LK_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
 	LK_REAL_OR(pthread_tryjoin_np, ENOSYS);
 	int rc = fn(th, ret);
 	if (rc == 0)
-		lk_proc_thread_on_join(th);
+		LK_RECORD(lk_proc_thread_on_join(th));
 	return rc;
 }
 
@@ -177,7 +159,7 @@ LK_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timesp
 	LK_REAL_OR(pthread_timedjoin_np, ENOSYS);
 	int rc = fn(th, ret, abstime);
 	if (rc == 0)
-		lk_proc_thread_on_join(th);
+		LK_RECORD(lk_proc_thread_on_join(th));
 	return rc;
 }
 
@@ -186,14 +168,14 @@ LK_EXPORT int pthread_detach(pthread_t th)
 	LK_REAL_OR(pthread_detach, ENOSYS);
 	int rc = fn(th);
 	if (rc == 0)
-		lk_proc_thread_on_detach(th);
+		LK_RECORD(lk_proc_thread_on_detach(th));
 	return rc;
 }
 
 LK_EXPORT void pthread_exit(void *ret)
 {
 	lk_thread_finished(NULL);
-	__typeof__(pthread_exit) *fn = LK_GET(pthread_exit);
+	__typeof__(lk_real.pthread_exit) fn = LK_REAL(pthread_exit);
 	if (fn)
 		fn(ret);
 	__builtin_unreachable();

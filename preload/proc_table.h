@@ -1,8 +1,8 @@
 /* proc_table.h - child processes and threads of the traced process. The hooks in
- * interpose_proc.c and interpose_thread.c report spawns, reaps, starts, finishes, joins and
- * detaches; the writer asks, through lk_proc_emit (emit.h), for the CHILD and THREAD records
- * whose state changed, after checking running children for zombies (waitid WNOWAIT, which
- * does not reap). Fixed tables, no malloc, one short spinlock per table. Any thread. */
+ * interpose_spawn.c, interpose_wait.c and interpose_thread.c report spawns, reaps, starts,
+ * finishes, joins and detaches; the writer asks, through lk_proc_emit (emit.h), for the CHILD and
+ * THREAD records whose state changed, after checking running children for zombies (waitid WNOWAIT,
+ * which does not reap). Fixed tables, no malloc, one short spinlock per table. Any thread. */
 #ifndef LEAK_PRELOAD_PROC_TABLE_H
 #define LEAK_PRELOAD_PROC_TABLE_H
 

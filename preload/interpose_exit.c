@@ -1,0 +1,90 @@
+/* interpose_exit.c - how the process ends: exit and quick_exit (their status, for END; the
+ * final snapshot is written by init.c's atexit/at_quick_exit handler), the __libc_start_main
+ * wrapper (the status of a return from main), and _exit/_Exit, which skip atexit and so write
+ * the final snapshot themselves. On each way out, the frames of the exit path are marked as no
+ * roots for the reachability scan (reach.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "hook.h"
+#include "interpose_exit.h"
+#include "reach.h"
+#include "trace_format.h"
+
+volatile int lk_exit_status;
+
+/* An explicit exit() from the program gives END its status; a return from main reaches
+ * glibc's exit internally and is caught by the __libc_start_main wrapper below. */
+LK_EXPORT void exit(int status)
+{
+	__builtin_unwind_init();
+	lk_reach_exit_from = lk_reach_sp();
+	lk_exit_status = status;
+	__typeof__(lk_real.exit) fn = LK_REAL(exit);
+	if (fn)
+		fn(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/* quick_exit runs the at_quick_exit handlers (ours, registered first, runs last and writes
+ * the final snapshot) and then glibc's internal _exit, past our _exit hook: recording its
+ * status here is what gives END the right one. */
+LK_EXPORT void quick_exit(int status)
+{
+	__builtin_unwind_init();
+	lk_reach_exit_from = lk_reach_sp();
+	lk_exit_status = status;
+	__typeof__(lk_real.quick_exit) fn = LK_REAL(quick_exit);
+	if (fn)
+		fn(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/* Wrapping main is the only way to learn the status of a return from main (glibc calls
+ * exit internally). */
+typedef int (*lk_main_fn)(int, char **, char **);
+static lk_main_fn lk_host_main;
+
+static int lk_main_wrapper(int argc, char **argv, char **envp)
+{
+	int status = lk_host_main(argc, argv, envp);
+	lk_exit_status = status;
+	lk_reach_exit_from = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
+	return status;
+}
+
+LK_EXPORT int __libc_start_main(lk_main_fn main_fn, int argc, char **argv, void (*init)(void),
+                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	lk_host_main = main_fn;
+	return LK_REAL(__libc_start_main)(lk_main_wrapper, argc, argv, init, fini, rtld_fini,
+	                                  stack_end);
+}
+
+/* _exit skips atexit, so the final snapshot is written here: a forked child that ends with
+ * _exit (the usual way) would otherwise leave a trace without END. glibc's exit() reaches
+ * its internal _exit, not this one, after the atexit handler already wrote the snapshot. */
+static void lk_exit_now(void (*fn)(int), int status) __attribute__((noreturn));
+static void lk_exit_now(void (*fn)(int), int status)
+{
+	LK_RECORD(lk_writer_sync(1, TRACE_END_EXIT, status));
+	if (fn)
+		fn(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+LK_EXPORT void _exit(int status)
+{
+	lk_exit_now(LK_REAL(_exit), status);
+}
+
+LK_EXPORT void _Exit(int status)
+{
+	lk_exit_now(LK_REAL(_Exit), status);
+}
