@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "trace_clock.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -64,7 +65,6 @@ static int lk_fd_used_words;
 static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed */
 static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
-static uint64_t lk_fd_t0;
 static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
@@ -82,13 +82,6 @@ static void lk_copy_str(char *dst, size_t n, const char *src)
 	if (len)
 		memcpy(dst, src, len);
 	dst[len] = '\0';
-}
-
-static uint64_t lk_fd_clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void lk_fd_mark_dirty(int fd)
@@ -182,7 +175,7 @@ static void lk_fd_scan_inherited(void)
 			if (fdfl > 0 && (fdfl & FD_CLOEXEC))
 				flags |= TRACE_FD_CLOEXEC;
 			unsigned type = lk_fd_type_from_link(link, fd);
-			lk_fd_on_open(fd, type, flags, 0, lk_fd_t0, "inherited",
+			lk_fd_on_open(fd, type, flags, 0, lk_clock_t0(), "inherited",
 			              type == TRACE_FD_FILE || type == TRACE_FD_DIR ||
 			                      type == TRACE_FD_MEMFD
 			                  ? link
@@ -191,13 +184,6 @@ static void lk_fd_scan_inherited(void)
 		}
 	}
 	syscall(SYS_close, dfd);
-}
-
-/* The trace counts time from the constructor; lk_fd_init may run much later (first hook). */
-__attribute__((constructor)) static void lk_fd_time_ctor(void)
-{
-	if (!lk_fd_t0)
-		lk_fd_t0 = lk_fd_clock_ns();
 }
 
 int lk_fd_init(void)
@@ -222,22 +208,10 @@ int lk_fd_init(void)
 		return -1;
 	}
 	lk_fd_tab = p;
-	if (!lk_fd_t0)
-		lk_fd_t0 = lk_fd_clock_ns();
 	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
 	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);
 	lk_fd_scan_inherited();
 	return 0;
-}
-
-void lk_fd_set_time_base(uint64_t t0_ns)
-{
-	lk_fd_t0 = t0_ns;
-}
-
-uint64_t lk_fd_time_base(void)
-{
-	return lk_fd_t0;
 }
 
 void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
@@ -564,7 +538,6 @@ void lk_fd_on_fork_child(void)
 	lk_temp_hw = 0;
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
-	lk_fd_t0 = lk_fd_clock_ns(); /* the child's trace starts now */
 	lk_fd_emit_reset();
 }
 
@@ -604,7 +577,7 @@ void lk_fd_emit_reset(void)
 
 static uint64_t lk_rel_ns(uint64_t t)
 {
-	return t > lk_fd_t0 ? t - lk_fd_t0 : 0;
+	return lk_clock_since(t);
 }
 
 static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)

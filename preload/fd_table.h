@@ -86,11 +86,6 @@ void lk_fd_exec_cancel(void);
  * child (not from pthread_atfork: registering one lazily could run inside a fork). */
 void lk_fd_on_fork_child(void);
 
-/* Base subtracted from t_ns values at emission (the trace counts ns since start). Default:
- * the lk_now_ns() value when lk_fd_init ran. */
-void lk_fd_set_time_base(uint64_t t0_ns);
-uint64_t lk_fd_time_base(void);
-
 /* Type of a descriptor from its /proc/self/fd link text ("socket:[...]", "anon_inode:[eventfd]",
  * "/memfd:name", a path; a directory is told by fstat on fd). Raw system calls only. */
 unsigned lk_fd_type_from_link(const char *link, int fd);

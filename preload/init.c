@@ -16,6 +16,7 @@
 #include "stack.h"
 #include "stack_table.h"
 #include "sys.h"
+#include "trace_clock.h"
 #include "trace_format.h"
 #include "tracefile.h"
 #include "unwind.h"
@@ -255,12 +256,10 @@ __attribute__((constructor)) static void lk_init(void)
 	}
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
-	uint64_t t0 = lk_now_ns();
+	lk_clock_start();
 	lk_stack_init();
-	lk_modules_init(t0);
-	/* Descriptors open now are the inherited ones (no stack); times share the writer's base. */
-	lk_fd_set_time_base(t0);
-	lk_fd_init();
+	lk_modules_init();
+	lk_fd_init(); /* descriptors open now are the inherited ones (no stack) */
 	char path[4096];
 	int r = lk_out_absolute();
 	if (r == 0)
@@ -275,7 +274,7 @@ __attribute__((constructor)) static void lk_init(void)
 	if (lk_tracefile_create_unique(path) < 0)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();
-	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
+	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
 	/* Both only fail when glibc cannot allocate the handler's slot: then the trace keeps
 	 * the last periodic snapshot and has no END, as after _exit. */
 	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)

@@ -25,6 +25,7 @@
 #include "sample.h"
 #include "stack_table.h"
 #include "sys.h"
+#include "trace_clock.h"
 #include "trace_format.h"
 #include "tracefile.h"
 
@@ -679,10 +680,10 @@ static void *lk_writer_main(void *arg)
 	return NULL;
 }
 
-void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
+void lk_writer_init(int ppid, uint32_t proc_flags)
 {
-	lk_t0 = lk_last_ns = t0_ns;
-	lk_start_rt = lk_realtime_ns();
+	lk_t0 = lk_last_ns = lk_clock_t0();
+	lk_start_rt = lk_clock_start_realtime();
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
 	lk_buf.grow = lk_buf_grow;
@@ -752,9 +753,9 @@ void lk_writer_fork_child(int follow, int parent_pid)
 	lk_process_emitted = 0;
 	lk_stacks_emitted = 0;
 	lk_req_final = lk_req_forced = 0;
-	uint64_t t0 = lk_now_ns();
-	lk_writer_init(t0, parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
-	lk_modules_reset_emitted(t0);
+	lk_clock_start();
+	lk_writer_init(parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
+	lk_modules_reset_emitted();
 	if (lk_fd_emit_reset)
 		lk_fd_emit_reset();
 	if (lk_proc_emit_reset)

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-/* Constructor context. t0_ns: CLOCK_MONOTONIC start; proc_flags: PROCESS.flags. */
-void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags);
+/* Constructor context, after lk_clock_start (trace_clock.h). proc_flags: PROCESS.flags. */
+void lk_writer_init(int ppid, uint32_t proc_flags);
 
 /* Starts the thread (lk_real.pthread_create). Returns 0 or -1 (then only sync writes happen). */
 int lk_writer_start(void);
