@@ -13,6 +13,7 @@
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
+#include "sample.h"
 #include "stack.h"
 #include "stack_table.h"
 #include "sys.h"
@@ -184,70 +185,21 @@ static void lk_fork_child(void)
 	lk_guard_depth = depth;
 }
 
-/* Makes LEAK_OUT absolute against today's cwd, keeping %p/%e for a forked child (which
- * expands it again with its own pid); '%' in the cwd is escaped. Returns 0 or -errno. */
-static int lk_out_absolute(void)
+/* Settings every module reads from the start, applied before LEAK_DISABLE is looked at (as
+ * the hooks may consult them whether or not tracing starts). */
+static void lk_init_settings(void)
 {
-	char *pat = lk_config.out_pattern;
-	if (pat[0] == '/')
-		return 0;
-	char cwd[4096], abs[sizeof(lk_config.out_pattern)];
-	long r = syscall(SYS_getcwd, cwd, sizeof(cwd));
-	if (r < 0)
-		return -errno;
-	size_t n = 0;
-	for (const char *c = cwd; *c; c++) {
-		if (n + 3 >= sizeof(abs))
-			return -ENAMETOOLONG;
-		if (*c == '%')
-			abs[n++] = '%';
-		abs[n++] = *c;
+	lk_config_init();
+	lk_unwind_set_mode((lk_unwind_mode_t)lk_config.unwind);
+	if (lk_sample_init(lk_config.sample_bytes) < 0) {
+		lk_warn("LEAK_SAMPLE: out of memory, recording every allocation", NULL, NULL);
+		lk_config.sample_bytes = 0;
 	}
-	if (n > 1)
-		abs[n++] = '/';
-	const char *rel = (pat[0] == '.' && pat[1] == '/') ? pat + 2 : pat;
-	size_t len = strlen(rel);
-	if (n + len + 1 > sizeof(abs))
-		return -ENAMETOOLONG;
-	memcpy(abs + n, rel, len + 1);
-	memcpy(pat, abs, n + len + 1);
-	return 0;
-}
-
-/* LEAK_OUT naming a directory (an existing one, or any path ending in '/') means the default
- * file name inside it. 0 or -errno (the pattern would grow too long). */
-static int lk_out_directory(void)
-{
-	static const char name[] = "leak.%e.%p.lkt";
-	char *pat = lk_config.out_pattern;
-	size_t n = strlen(pat);
-	bool dir = n > 0 && pat[n - 1] == '/';
-	if (!dir) {
-		char path[4096];
-		if (lk_config_expand_out(pat, lk_modules_exe(), lk_sys_getpid(), path,
-		                         sizeof(path)) < 0)
-			return 0; /* the caller's own expansion reports it */
-		/* O_PATH: a directory we may write but not list is still a directory. */
-		int fd = lk_sys_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-		if (fd >= 0) {
-			lk_sys_close(fd);
-			dir = true;
-		}
-	}
-	if (!dir)
-		return 0;
-	bool slash = pat[n - 1] != '/';
-	if (n + slash + sizeof(name) > sizeof(lk_config.out_pattern))
-		return -ENAMETOOLONG;
-	if (slash)
-		pat[n++] = '/';
-	memcpy(pat + n, name, sizeof(name));
-	return 0;
 }
 
 __attribute__((constructor)) static void lk_init(void)
 {
-	lk_config_init();
+	lk_init_settings();
 	if (lk_config.disable)
 		return; /* hooks stay pass-through: lk_ready is never set */
 	if (lk_real_init() < 0) {
@@ -260,18 +212,7 @@ __attribute__((constructor)) static void lk_init(void)
 	lk_stack_init();
 	lk_modules_init();
 	lk_fd_init(); /* descriptors open now are the inherited ones (no stack) */
-	char path[4096];
-	int r = lk_out_absolute();
-	if (r == 0)
-		r = lk_out_directory();
-	if (r == 0)
-		r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(),
-		                         path, sizeof(path));
-	if (r < 0) {
-		lk_warn("cannot resolve LEAK_OUT to a path; profiling off", NULL, NULL);
-		goto out;
-	}
-	if (lk_tracefile_create_unique(path) < 0)
+	if (lk_tracefile_init() < 0)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();
 	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);

@@ -760,17 +760,8 @@ void lk_writer_fork_child(int follow, int parent_pid)
 		lk_fd_emit_reset();
 	if (lk_proc_emit_reset)
 		lk_proc_emit_reset();
-	lk_tracefile_forget();
-	char path[4096];
-	int r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(), path,
-	                             sizeof(path));
-	if (r < 0 || lk_tracefile_create_unique(path) < 0) {
-		if (r < 0)
-			lk_warn("cannot name the trace of a forked child; profiling off there",
-			        NULL, NULL);
-		lk_disabled = 1;
-		return;
-	}
+	if (lk_tracefile_fork_child() < 0)
+		return; /* it warned and set lk_disabled */
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
 }
