@@ -40,12 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The non-heap trackers are another engineer's files; until they link in, these are NULL. */
-#pragma weak lk_fd_emit
-#pragma weak lk_proc_emit
-#pragma weak lk_fd_emit_reset
-#pragma weak lk_proc_emit_reset
-
 typedef struct {
 	int64_t live_bytes, live_count;
 	uint64_t allocs, frees, alloc_bytes;
@@ -456,10 +450,8 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	}
 	lk_emit_stacks(b, upto);
 	int final = (flags & TRACE_SNAP_FINAL) != 0;
-	if (lk_fd_emit)
-		lk_fd_emit(b, final);
-	if (lk_proc_emit)
-		lk_proc_emit(b, final);
+	lk_fd_emit(b, final);
+	lk_proc_emit(b, final);
 	uint64_t now = lk_now_ns();
 	size_t rec = trace_rec_begin(b, TRACE_TAG_SNAPSHOT);
 	trace_put_u(b, lk_seq);
@@ -756,10 +748,8 @@ void lk_writer_fork_child(int follow, int parent_pid)
 	lk_clock_start();
 	lk_writer_init(parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
 	lk_modules_reset_emitted();
-	if (lk_fd_emit_reset)
-		lk_fd_emit_reset();
-	if (lk_proc_emit_reset)
-		lk_proc_emit_reset();
+	lk_fd_emit_reset();
+	lk_proc_emit_reset();
 	if (lk_tracefile_fork_child() < 0)
 		return; /* it warned and set lk_disabled */
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
