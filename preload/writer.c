@@ -23,6 +23,7 @@
 #include "real.h"
 #include "ring.h"
 #include "sample.h"
+#include "sites.h"
 #include "stack_table.h"
 #include "sys.h"
 #include "trace_clock.h"
@@ -39,26 +40,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct {
-	int64_t live_bytes, live_count;
-	uint64_t allocs, frees, alloc_bytes;
-	uint32_t dirty;
-	uint32_t pad;
-} lk_site_t;
-
-#define LK_SITE_CHUNK_BITS 16
-#define LK_SITE_CHUNK      (1u << LK_SITE_CHUNK_BITS)
-#define LK_SITE_DIR        ((LK_STACK_MAX_IDS >> LK_SITE_CHUNK_BITS) + 1)
-
-static lk_site_t *lk_sites[LK_SITE_DIR];
-static uint32_t *lk_dirty;
-static size_t lk_dirty_n, lk_dirty_cap;
-
-static struct {
-	int64_t live_bytes, live_count;
-	uint64_t allocs, frees, alloc_bytes;
-} lk_tot;
 
 static uint64_t lk_t0, lk_start_rt, lk_seq, lk_last_ns;
 static int lk_ppid;
@@ -129,7 +110,6 @@ void lk_writer_wake(void)
 }
 
 static int lk_writer_start_thread(void);
-static void lk_apply(void *arg, const lk_event_t *ev);
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
@@ -219,68 +199,6 @@ static int lk_buf_grow(trace_buf_t *b, size_t need)
 	b->data = p;
 	b->cap = cap;
 	return 0;
-}
-
-static lk_site_t *lk_site(uint32_t id)
-{
-	lk_site_t **chunk = &lk_sites[id >> LK_SITE_CHUNK_BITS];
-	if (!*chunk && !(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
-		return NULL;
-	return &(*chunk)[id & (LK_SITE_CHUNK - 1)];
-}
-
-static void lk_mark_dirty(lk_site_t *s, uint32_t id)
-{
-	if (s->dirty)
-		return;
-	if (lk_dirty_n == lk_dirty_cap) {
-		size_t cap = lk_dirty_cap ? lk_dirty_cap * 2 : 4096;
-		uint32_t *d = lk_sys_mmap(cap * sizeof(*d));
-		if (!d)
-			return; /* stays clean: its next change retries */
-		if (lk_dirty_n)
-			memcpy(d, lk_dirty, lk_dirty_n * sizeof(*d));
-		lk_sys_munmap(lk_dirty, lk_dirty_cap * sizeof(*d));
-		lk_dirty = d;
-		lk_dirty_cap = cap;
-	}
-	s->dirty = 1;
-	lk_dirty[lk_dirty_n++] = id;
-}
-
-static void lk_apply(void *arg, const lk_event_t *ev)
-{
-	(void)arg;
-	int64_t sign = ev->op == LK_EV_ALLOC ? 1 : -1;
-	/* Sampled (LEAK_SAMPLE): a block of size s stands for s/p(s) bytes and 1/p(s) blocks;
-	 * p depends on s alone, so its FREE subtracts exactly what its ALLOC added. */
-	uint64_t bytes = ev->size, count = 1;
-	if (lk_sample_bytes) {
-		bytes = lk_sample_est_bytes(ev->size);
-		count = lk_sample_est_count(ev->size);
-	}
-	lk_tot.live_bytes += sign * (int64_t)bytes;
-	lk_tot.live_count += sign * (int64_t)count;
-	if (ev->op == LK_EV_ALLOC) {
-		lk_tot.allocs += count;
-		lk_tot.alloc_bytes += bytes;
-	} else {
-		lk_tot.frees += count;
-	}
-	if (!ev->stack_id)
-		return; /* no stack: counted in the totals only */
-	lk_site_t *s = lk_site(ev->stack_id);
-	if (!s)
-		return;
-	s->live_bytes += sign * (int64_t)bytes;
-	s->live_count += sign * (int64_t)count;
-	if (ev->op == LK_EV_ALLOC) {
-		s->allocs += count;
-		s->alloc_bytes += bytes;
-	} else {
-		s->frees += count;
-	}
-	lk_mark_dirty(s, ev->stack_id);
 }
 
 static uint64_t lk_pos(int64_t v)
@@ -735,12 +653,7 @@ void lk_writer_fork_child(int follow, int parent_pid)
 		lk_disabled = 1;
 		return;
 	}
-	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
-		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
-		lk_sites[i] = NULL;
-	}
-	lk_dirty_n = 0;
-	memset(&lk_tot, 0, sizeof(lk_tot));
+	lk_sites_reset();
 	lk_seq = 0;
 	lk_process_emitted = 0;
 	lk_stacks_emitted = 0;
