@@ -1,13 +1,13 @@
-/* init.c - libleak's life cycle: the constructor (config, real functions, tables, trace file,
- * writer thread, handlers), the exit path (final snapshot with every live block), fatal and
- * SIGUSR2 signals, and fork. Everything here runs before main or in exceptional contexts, so
- * it allocates nothing through malloc and does its I/O through sys.c. The ordering of the fork
- * handlers and the signal protocol are explained in docs/DESIGN.md. */
+/* init.c - libleak's life cycle: the constructor (settings, real functions, trace clock,
+ * tables, trace file, writer thread, fork and signal handlers) and the exit path (final
+ * snapshot with every live block, from atexit/at_quick_exit or the exit hooks). Everything
+ * here runs before main or while the process ends, so it allocates nothing through malloc and
+ * does its I/O through sys.c. */
 #include "config.h"
 #include "emit.h"
 #include "fd_table.h"
+#include "fork.h"
 #include "guard.h"
-#include "heap_table.h"
 #include "log.h"
 #include "modules.h"
 #include "reach.h"
@@ -15,7 +15,6 @@
 #include "ring.h"
 #include "sample.h"
 #include "stack.h"
-#include "stack_table.h"
 #include "sys.h"
 #include "trace_clock.h"
 #include "trace_format.h"
@@ -23,20 +22,13 @@
 #include "unwind.h"
 #include "writer.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define LK_EXPORT __attribute__((visibility("default")))
 
 static volatile int lk_exit_status;
-static int lk_fork_prepared;
-static int lk_fork_parent_pid;
 
 /* An explicit exit() from the program gives END its status; a return from main reaches
  * glibc's exit internally and is caught by the __libc_start_main wrapper below. Either way
@@ -107,84 +99,6 @@ static void lk_on_exit(void)
 	lk_guard_depth = depth;
 }
 
-/* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
- * signal the default way. */
-static void lk_on_fatal_signal(int signo)
-{
-	int saved = errno;
-	lk_writer_request_from_signal(1, signo);
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	lk_real.sigaction(signo, &dfl, NULL);
-	/* Still blocked while we run: delivered, with SIG_DFL, as soon as we return. */
-	syscall(SYS_tgkill, lk_sys_getpid(), lk_sys_gettid(), signo);
-	errno = saved;
-}
-
-static void lk_on_usr2(int signo)
-{
-	(void)signo;
-	lk_writer_request_from_signal(0, 0);
-}
-
-static void lk_signal_install(int signo, void (*fn)(int))
-{
-	struct sigaction old, sa;
-	if (!lk_real.sigaction || lk_real.sigaction(signo, NULL, &old) != 0)
-		return;
-	if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-		return; /* the host (or its parent) chose a disposition: leave it alone */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	lk_real.sigaction(signo, &sa, NULL);
-}
-
-static void lk_fork_prepare(void)
-{
-	lk_fork_prepared = lk_ready && !lk_disabled;
-	if (!lk_fork_prepared)
-		return;
-	lk_fork_parent_pid = lk_sys_getpid();
-	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
-	 * lock may be held by a thread that will not exist in the child. */
-	lk_writer_fork_prepare();
-	lk_stack_table_lock();
-	lk_heap_table_fork_prepare();
-	lk_modules_lock();
-}
-
-static void lk_fork_parent(void)
-{
-	if (!lk_fork_prepared)
-		return;
-	lk_modules_unlock();
-	lk_heap_table_fork_parent();
-	lk_stack_table_unlock();
-	lk_writer_fork_parent();
-}
-
-static void lk_fork_child(void)
-{
-	if (!lk_fork_prepared)
-		return;
-	int depth = lk_guard_depth;
-	lk_guard_depth = 1;
-	lk_modules_unlock();
-	lk_stack_table_unlock();
-	if (lk_config.follow_fork) {
-		lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
-		lk_ring_reset_after_fork();
-		lk_unwind_reset_after_fork();
-	}
-	/* Untraced (LEAK_FOLLOW_FORK=0): this sets lk_disabled, and the tables are never read
-	 * again, so they are left as they are (each page touched would be copied). */
-	lk_writer_fork_child(lk_config.follow_fork, lk_fork_parent_pid);
-	lk_guard_depth = depth;
-}
-
 /* Settings every module reads from the start, applied before LEAK_DISABLE is looked at (as
  * the hooks may consult them whether or not tracing starts). */
 static void lk_init_settings(void)
@@ -221,11 +135,8 @@ __attribute__((constructor)) static void lk_init(void)
 	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
 		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
 		        NULL, NULL);
-	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
-	lk_signal_install(SIGTERM, lk_on_fatal_signal);
-	lk_signal_install(SIGINT, lk_on_fatal_signal);
-	lk_signal_install(SIGHUP, lk_on_fatal_signal);
-	lk_signal_install(SIGUSR2, lk_on_usr2);
+	lk_fork_install();
+	lk_writer_signals_install();
 	lk_ready = 1;
 	lk_writer_start();
 out:
