@@ -1,119 +1,171 @@
-/* config.c - LEAK_* variables. getenv() does not allocate; parsing is done by hand so that
- * nothing here touches malloc or stdio (the constructor runs before the host's main, possibly
- * before its own allocator is ready). */
+/* config.c - the LEAK_* settings table and its one reader. Rules: every LEAK_* variable libleak
+ * reads is a row here, with its bounds and default (README's LEAK_* table lists the same);
+ * values are parsed by hand after getenv, which does not allocate, so nothing here touches
+ * malloc or stdio (the constructor runs before the host's main, possibly before its own
+ * allocator is ready). A bad value gets one line on stderr and the default. */
 #include "config.h"
 #include "log.h"
-#include "sample.h"
 #include "sys.h"
 #include "unwind.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-lk_config_t lk_config = {
-    .depth = 64,
-    .interval_ms = 1000,
-    .follow_fork = true,
-    .out_pattern = "./leak.%e.%p.lkt",
+typedef enum {
+	LK_CFG_UINT,    /* a decimal in [lo, hi] */
+	LK_CFG_WORD,    /* one of words[]; the value is its index */
+	LK_CFG_TEXT,    /* a non-empty string shorter than the field; empty = unset */
+	LK_CFG_PRESENT, /* set (to anything) or not */
+} lk_cfg_kind_t;
+
+typedef struct {
+	const char *name;
+	lk_cfg_kind_t kind;
+	uint64_t lo, hi, dflt;    /* UINT: bounds and default; WORD: default index */
+	const char *const *words; /* WORD: the accepted values, NULL-terminated */
+	const char *dflt_text;    /* TEXT: default */
+	size_t offset, size;      /* the field of lk_config */
+} lk_cfg_row_t;
+
+static const char *const lk_unwind_words[] = {"dwarf", "fp", "libunwind", NULL};
+_Static_assert(LK_UNWIND_DWARF == 0 && LK_UNWIND_FP == 1 && LK_UNWIND_LIBUNWIND == 2,
+               "lk_unwind_words is indexed by lk_unwind_mode_t");
+
+#define LK_FIELD(f) offsetof(lk_config_t, f), sizeof(((lk_config_t *)0)->f)
+
+/* clang-format off */
+static const lk_cfg_row_t lk_cfg_rows[] = {
+	/* name              kind            lo  hi        default          words             text default        field */
+	{"LEAK_DISABLE",     LK_CFG_UINT,    0,  1,        0,               NULL,             NULL,               LK_FIELD(disable)},
+	{"LEAK_OUT",         LK_CFG_TEXT,    0,  0,        0,               NULL,             "./leak.%e.%p.lkt", LK_FIELD(out_pattern)},
+	{"LEAK_DEPTH",       LK_CFG_UINT,    1,  256,      64,              NULL,             NULL,               LK_FIELD(depth)},
+	{"LEAK_INTERVAL_MS", LK_CFG_UINT,    10, 3600000,  1000,            NULL,             NULL,               LK_FIELD(interval_ms)},
+	{"LEAK_FOLLOW_FORK", LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(follow_fork)},
+	{"LEAK_SAMPLE",      LK_CFG_UINT,    0,  1u << 30, 0,               NULL,             NULL,               LK_FIELD(sample_bytes)},
+	{"LEAK_UNWIND",      LK_CFG_WORD,    0,  2,        LK_UNWIND_DWARF, lk_unwind_words,  NULL,               LK_FIELD(unwind)},
+	{"LEAK_VERSION",     LK_CFG_UINT,    0,  1,        0,               NULL,             NULL,               LK_FIELD(version)},
+	{"LEAK_EXECED_FROM", LK_CFG_PRESENT, 0,  1,        0,               NULL,             NULL,               LK_FIELD(execed)},
 };
+/* clang-format on */
 
-/* Parses a decimal in [lo, hi]; on anything else warns and returns dflt. */
-static uint32_t lk_config_uint(const char *name, uint32_t lo, uint32_t hi, uint32_t dflt)
+lk_config_t lk_config;
+
+/* Stores v into a bool, uint8_t, uint32_t or uint64_t field (values fit: bounds above). */
+static void lk_cfg_store(const lk_cfg_row_t *row, uint64_t v)
 {
-	const char *s = getenv(name);
-	if (!s)
-		return dflt;
-	uint64_t v = 0;
-	const char *p = s;
-	while (*p >= '0' && *p <= '9' && v <= hi)
-		v = v * 10 + (uint64_t)(*p++ - '0');
-	if (p == s || *p || v < lo || v > hi) {
-		lk_warn("ignoring bad ", name, " (using the default)");
-		return dflt;
+	char *f = (char *)&lk_config + row->offset;
+	if (row->size == 1) {
+		uint8_t x = (uint8_t)v;
+		memcpy(f, &x, 1);
+	} else if (row->size == 4) {
+		uint32_t x = (uint32_t)v;
+		memcpy(f, &x, 4);
+	} else {
+		memcpy(f, &v, 8);
 	}
-	return (uint32_t)v;
+}
+
+/* Parses a decimal in [lo, hi] into *v; -1 on anything else. */
+static int lk_cfg_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9' && x <= hi)
+		x = x * 10 + (uint64_t)(*p++ - '0');
+	if (p == s || *p || x < lo || x > hi)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* "libleak: NAME=VALUE is not ALLOWED; using DEFAULT" */
+static void lk_cfg_warn(const lk_cfg_row_t *row, const char *value)
+{
+	char lo[21], hi[21], dflt[21], allowed[160];
+	size_t n = 0;
+	const char *use = dflt;
+	if (row->kind == LK_CFG_WORD) {
+		memcpy(allowed, "one of ", 7);
+		n = 7;
+		for (int i = 0; row->words[i]; i++) {
+			size_t k = strlen(row->words[i]);
+			if (n + k + 3 >= sizeof(allowed))
+				break;
+			if (i) {
+				memcpy(allowed + n, ", ", 2);
+				n += 2;
+			}
+			memcpy(allowed + n, row->words[i], k);
+			n += k;
+		}
+		allowed[n] = 0;
+		use = row->words[row->dflt];
+	} else if (row->kind == LK_CFG_TEXT) {
+		memcpy(allowed, "a path shorter than 4096 bytes", 31);
+		use = row->dflt_text;
+	} else {
+		lo[lk_fmt_u64(lo, row->lo)] = 0;
+		hi[lk_fmt_u64(hi, row->hi)] = 0;
+		memcpy(allowed, "in ", 3);
+		n = 3;
+		size_t k = strlen(lo);
+		memcpy(allowed + n, lo, k);
+		n += k;
+		memcpy(allowed + n, "..", 2);
+		n += 2;
+		k = strlen(hi);
+		memcpy(allowed + n, hi, k + 1);
+		dflt[lk_fmt_u64(dflt, row->dflt)] = 0;
+	}
+	const char *parts[] = {"libleak: ", row->name, "=",        value,
+	                       " is not ",  allowed,   "; using ", use};
+	lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
+}
+
+static void lk_cfg_read(const lk_cfg_row_t *row)
+{
+	const char *s = getenv(row->name);
+	uint64_t v = row->dflt;
+	switch (row->kind) {
+	case LK_CFG_UINT:
+		if (s && lk_cfg_uint(s, row->lo, row->hi, &v) < 0) {
+			lk_cfg_warn(row, s);
+			v = row->dflt;
+		}
+		break;
+	case LK_CFG_WORD:
+		if (s) {
+			uint64_t i = 0;
+			while (row->words[i] && strcmp(row->words[i], s) != 0)
+				i++;
+			if (row->words[i])
+				v = i;
+			else
+				lk_cfg_warn(row, s);
+		}
+		break;
+	case LK_CFG_PRESENT:
+		v = s != NULL;
+		break;
+	case LK_CFG_TEXT: {
+		char *f = (char *)&lk_config + row->offset;
+		size_t len = s ? strlen(s) : 0;
+		if (len >= row->size) {
+			lk_cfg_warn(row, "(too long)");
+			len = 0;
+		}
+		if (len)
+			memcpy(f, s, len + 1);
+		else
+			memcpy(f, row->dflt_text, strlen(row->dflt_text) + 1);
+		return;
+	}
+	}
+	lk_cfg_store(row, v);
 }
 
 void lk_config_init(void)
 {
-	const char *d = getenv("LEAK_DISABLE");
-	lk_config.disable = d && strcmp(d, "1") == 0;
-	lk_config.depth = lk_config_uint("LEAK_DEPTH", 1, 256, 64);
-	lk_config.interval_ms = lk_config_uint("LEAK_INTERVAL_MS", 10, 3600000, 1000);
-	lk_config.follow_fork = lk_config_uint("LEAK_FOLLOW_FORK", 0, 1, 1) != 0;
-	lk_config.execed = getenv("LEAK_EXECED_FROM") != NULL;
-	int mode = lk_unwind_parse_mode(getenv("LEAK_UNWIND"));
-	if (mode < 0) {
-		lk_warn("ignoring bad LEAK_UNWIND (dwarf, fp or libunwind; using dwarf)", NULL,
-		        NULL);
-		mode = LK_UNWIND_DWARF;
-	}
-	lk_config.unwind = (uint8_t)mode;
-	lk_unwind_set_mode((lk_unwind_mode_t)mode);
-	lk_config.sample_bytes = lk_config_uint("LEAK_SAMPLE", 0, 1u << 30, 0);
-	if (lk_sample_init(lk_config.sample_bytes) < 0) {
-		lk_warn("LEAK_SAMPLE: out of memory, recording every allocation", NULL, NULL);
-		lk_config.sample_bytes = 0;
-	}
-	const char *out = getenv("LEAK_OUT");
-	if (out && *out) {
-		if (strlen(out) >= sizeof(lk_config.out_pattern))
-			lk_warn("ignoring bad LEAK_OUT (too long; using the default)", NULL, NULL);
-		else
-			strcpy(lk_config.out_pattern, out);
-	}
-}
-
-static int lk_config_append(char *out, size_t cap, size_t *n, const char *s, size_t len)
-{
-	if (*n + len + 1 > cap)
-		return -ENAMETOOLONG;
-	memcpy(out + *n, s, len);
-	*n += len;
-	out[*n] = 0;
-	return 0;
-}
-
-int lk_config_expand_out(const char *pattern, const char *exe, int pid, char *out, size_t cap)
-{
-	size_t n = 0;
-	int r = 0;
-	if (cap == 0)
-		return -ENAMETOOLONG;
-	out[0] = 0;
-	if (pattern[0] != '/') {
-		/* Resolve now: the host may chdir before the first flush. */
-		long len = syscall(SYS_getcwd, out, cap);
-		if (len < 0)
-			return -errno;
-		n = strlen(out);
-		if (n > 1 && (r = lk_config_append(out, cap, &n, "/", 1)) < 0)
-			return r;
-		if (n == 1 && out[0] != '/')
-			return -ENOENT;
-		if (pattern[0] == '.' && pattern[1] == '/')
-			pattern += 2;
-	}
-	const char *base = exe ? strrchr(exe, '/') : NULL;
-	base = base ? base + 1 : (exe ? exe : "unknown");
-	for (const char *p = pattern; *p && r == 0; p++) {
-		if (p[0] == '%' && p[1] == 'p') {
-			char num[21];
-			size_t len = lk_fmt_u64(num, (uint64_t)pid);
-			r = lk_config_append(out, cap, &n, num, len);
-			p++;
-		} else if (p[0] == '%' && p[1] == 'e') {
-			r = lk_config_append(out, cap, &n, base, strlen(base));
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			r = lk_config_append(out, cap, &n, "%", 1);
-			p++;
-		} else {
-			r = lk_config_append(out, cap, &n, p, 1);
-		}
-	}
-	return r;
+	for (size_t i = 0; i < sizeof(lk_cfg_rows) / sizeof(lk_cfg_rows[0]); i++)
+		lk_cfg_read(&lk_cfg_rows[i]);
 }

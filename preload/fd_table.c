@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "trace_clock.h"
 #include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
@@ -65,7 +66,6 @@ static int lk_fd_used_words;
 static volatile int lk_fd_init_state; /* 0 no, 1 in progress, 2 done, 3 failed */
 static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
-static uint64_t lk_fd_t0;
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
 static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
@@ -82,13 +82,6 @@ static void lk_copy_str(char *dst, size_t n, const char *src)
 	if (len)
 		memcpy(dst, src, len);
 	dst[len] = '\0';
-}
-
-static uint64_t lk_fd_clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void lk_fd_mark_dirty(int fd)
@@ -132,16 +125,9 @@ static bool lk_fd_inherited_wanted(int fd)
 static void lk_fd_inherited_found(int fd, unsigned type, unsigned cloexec, const char *link)
 {
 	lk_fd_on_open(
-	    fd, type, TRACE_FD_INHERITED | cloexec, 0, lk_fd_t0, "inherited",
+	    fd, type, TRACE_FD_INHERITED | cloexec, 0, lk_clock_t0(), "inherited",
 	    type == TRACE_FD_FILE || type == TRACE_FD_DIR || type == TRACE_FD_MEMFD ? link : NULL,
 	    NULL);
-}
-
-/* The trace counts time from the constructor; lk_fd_init may run much later (first hook). */
-__attribute__((constructor)) static void lk_fd_time_ctor(void)
-{
-	if (!lk_fd_t0)
-		lk_fd_t0 = lk_fd_clock_ns();
 }
 
 int lk_fd_init(void)
@@ -166,24 +152,12 @@ int lk_fd_init(void)
 		return -1;
 	}
 	lk_fd_tab = p;
-	if (!lk_fd_t0)
-		lk_fd_t0 = lk_fd_clock_ns();
 	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
 	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);
 	/* Every descriptor open now is inherited. Raw syscalls (fd_probe.c): our own open/close
 	 * hooks must not see this, and it may run inside one of them. */
 	lk_fd_probe_open_fds(lk_fd_inherited_wanted, lk_fd_inherited_found);
 	return 0;
-}
-
-void lk_fd_set_time_base(uint64_t t0_ns)
-{
-	lk_fd_t0 = t0_ns;
-}
-
-uint64_t lk_fd_time_base(void)
-{
-	return lk_fd_t0;
 }
 
 void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
@@ -465,7 +439,6 @@ void lk_fd_on_fork_child(void)
 	lk_temp_hw = 0;
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
-	lk_fd_t0 = lk_fd_clock_ns(); /* the child's trace starts now */
 	lk_fd_emit_reset();
 }
 
@@ -505,7 +478,7 @@ void lk_fd_emit_reset(void)
 
 static uint64_t lk_rel_ns(uint64_t t)
 {
-	return t > lk_fd_t0 ? t - lk_fd_t0 : 0;
+	return lk_clock_since(t);
 }
 
 static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)

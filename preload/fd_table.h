@@ -82,9 +82,4 @@ void lk_fd_exec_cancel(void);
  * child (not from pthread_atfork: registering one lazily could run inside a fork). */
 void lk_fd_on_fork_child(void);
 
-/* Base subtracted from t_ns values at emission (the trace counts ns since start). Default:
- * the lk_now_ns() value when lk_fd_init ran. */
-void lk_fd_set_time_base(uint64_t t0_ns);
-uint64_t lk_fd_time_base(void);
-
 #endif

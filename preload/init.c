@@ -1,38 +1,31 @@
-/* init.c - libleak's life cycle: the constructor (config, real functions, tables, trace file,
- * writer thread, handlers), the exit path (final snapshot with every live block), fatal and
- * SIGUSR2 signals, and fork. Everything here runs before main or in exceptional contexts, so
- * it allocates nothing through malloc and does its I/O through sys.c. The ordering of the fork
- * handlers and the signal protocol are explained in docs/DESIGN.md. */
+/* init.c - libleak's life cycle: the constructor (settings, real functions, trace clock,
+ * tables, trace file, writer thread, fork and signal handlers) and the exit path (final
+ * snapshot with every live block, from atexit/at_quick_exit or the exit hooks). Everything
+ * here runs before main or while the process ends, so it allocates nothing through malloc and
+ * does its I/O through sys.c. */
 #include "config.h"
 #include "emit.h"
 #include "fd_table.h"
+#include "fork.h"
 #include "guard.h"
-#include "heap_table.h"
 #include "interpose_exit.h"
 #include "log.h"
 #include "modules.h"
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
+#include "sample.h"
 #include "stack.h"
-#include "stack_table.h"
 #include "sys.h"
+#include "trace_clock.h"
 #include "trace_format.h"
 #include "tracefile.h"
 #include "unwind.h"
 #include "writer.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int lk_fork_prepared;
-static int lk_fork_parent_pid;
 
 static void lk_on_exit(void)
 {
@@ -44,148 +37,21 @@ static void lk_on_exit(void)
 	lk_guard_depth = depth;
 }
 
-/* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
- * signal the default way. */
-static void lk_on_fatal_signal(int signo)
+/* Settings every module reads from the start, applied before LEAK_DISABLE is looked at (as
+ * the hooks may consult them whether or not tracing starts). */
+static void lk_init_settings(void)
 {
-	int saved = errno;
-	lk_writer_request_from_signal(1, signo);
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	lk_real.sigaction(signo, &dfl, NULL);
-	/* Still blocked while we run: delivered, with SIG_DFL, as soon as we return. */
-	syscall(SYS_tgkill, lk_sys_getpid(), lk_sys_gettid(), signo);
-	errno = saved;
-}
-
-static void lk_on_usr2(int signo)
-{
-	(void)signo;
-	lk_writer_request_from_signal(0, 0);
-}
-
-static void lk_signal_install(int signo, void (*fn)(int))
-{
-	struct sigaction old, sa;
-	if (!lk_real.sigaction || lk_real.sigaction(signo, NULL, &old) != 0)
-		return;
-	if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-		return; /* the host (or its parent) chose a disposition: leave it alone */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	lk_real.sigaction(signo, &sa, NULL);
-}
-
-static void lk_fork_prepare(void)
-{
-	lk_fork_prepared = lk_ready && !lk_disabled;
-	if (!lk_fork_prepared)
-		return;
-	lk_fork_parent_pid = lk_sys_getpid();
-	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
-	 * lock may be held by a thread that will not exist in the child. */
-	lk_writer_fork_prepare();
-	lk_stack_table_lock();
-	lk_heap_table_fork_prepare();
-	lk_modules_lock();
-}
-
-static void lk_fork_parent(void)
-{
-	if (!lk_fork_prepared)
-		return;
-	lk_modules_unlock();
-	lk_heap_table_fork_parent();
-	lk_stack_table_unlock();
-	lk_writer_fork_parent();
-}
-
-static void lk_fork_child(void)
-{
-	if (!lk_fork_prepared)
-		return;
-	int depth = lk_guard_depth;
-	lk_guard_depth = 1;
-	lk_modules_unlock();
-	lk_stack_table_unlock();
-	if (lk_config.follow_fork) {
-		lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
-		lk_ring_reset_after_fork();
-		lk_unwind_reset_after_fork();
+	lk_config_init();
+	lk_unwind_set_mode((lk_unwind_mode_t)lk_config.unwind);
+	if (lk_sample_init(lk_config.sample_bytes) < 0) {
+		lk_warn("LEAK_SAMPLE: out of memory, recording every allocation", NULL, NULL);
+		lk_config.sample_bytes = 0;
 	}
-	/* Untraced (LEAK_FOLLOW_FORK=0): this sets lk_disabled, and the tables are never read
-	 * again, so they are left as they are (each page touched would be copied). */
-	lk_writer_fork_child(lk_config.follow_fork, lk_fork_parent_pid);
-	lk_guard_depth = depth;
-}
-
-/* Makes LEAK_OUT absolute against today's cwd, keeping %p/%e for a forked child (which
- * expands it again with its own pid); '%' in the cwd is escaped. Returns 0 or -errno. */
-static int lk_out_absolute(void)
-{
-	char *pat = lk_config.out_pattern;
-	if (pat[0] == '/')
-		return 0;
-	char cwd[4096], abs[sizeof(lk_config.out_pattern)];
-	long r = syscall(SYS_getcwd, cwd, sizeof(cwd));
-	if (r < 0)
-		return -errno;
-	size_t n = 0;
-	for (const char *c = cwd; *c; c++) {
-		if (n + 3 >= sizeof(abs))
-			return -ENAMETOOLONG;
-		if (*c == '%')
-			abs[n++] = '%';
-		abs[n++] = *c;
-	}
-	if (n > 1)
-		abs[n++] = '/';
-	const char *rel = (pat[0] == '.' && pat[1] == '/') ? pat + 2 : pat;
-	size_t len = strlen(rel);
-	if (n + len + 1 > sizeof(abs))
-		return -ENAMETOOLONG;
-	memcpy(abs + n, rel, len + 1);
-	memcpy(pat, abs, n + len + 1);
-	return 0;
-}
-
-/* LEAK_OUT naming a directory (an existing one, or any path ending in '/') means the default
- * file name inside it. 0 or -errno (the pattern would grow too long). */
-static int lk_out_directory(void)
-{
-	static const char name[] = "leak.%e.%p.lkt";
-	char *pat = lk_config.out_pattern;
-	size_t n = strlen(pat);
-	bool dir = n > 0 && pat[n - 1] == '/';
-	if (!dir) {
-		char path[4096];
-		if (lk_config_expand_out(pat, lk_modules_exe(), lk_sys_getpid(), path,
-		                         sizeof(path)) < 0)
-			return 0; /* the caller's own expansion reports it */
-		/* O_PATH: a directory we may write but not list is still a directory. */
-		int fd = lk_sys_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-		if (fd >= 0) {
-			lk_sys_close(fd);
-			dir = true;
-		}
-	}
-	if (!dir)
-		return 0;
-	bool slash = pat[n - 1] != '/';
-	if (n + slash + sizeof(name) > sizeof(lk_config.out_pattern))
-		return -ENAMETOOLONG;
-	if (slash)
-		pat[n++] = '/';
-	memcpy(pat + n, name, sizeof(name));
-	return 0;
 }
 
 __attribute__((constructor)) static void lk_init(void)
 {
-	lk_config_init();
+	lk_init_settings();
 	if (lk_config.disable)
 		return; /* hooks stay pass-through: lk_ready is never set */
 	if (lk_real_init() < 0) {
@@ -194,37 +60,21 @@ __attribute__((constructor)) static void lk_init(void)
 	}
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
-	uint64_t t0 = lk_now_ns();
+	lk_clock_start();
 	lk_stack_init();
-	lk_modules_init(t0);
-	/* Descriptors open now are the inherited ones (no stack); times share the writer's base. */
-	lk_fd_set_time_base(t0);
-	lk_fd_init();
-	char path[4096];
-	int r = lk_out_absolute();
-	if (r == 0)
-		r = lk_out_directory();
-	if (r == 0)
-		r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(),
-		                         path, sizeof(path));
-	if (r < 0) {
-		lk_warn("cannot resolve LEAK_OUT to a path; profiling off", NULL, NULL);
-		goto out;
-	}
-	if (lk_tracefile_create_unique(path) < 0)
+	lk_modules_init();
+	lk_fd_init(); /* descriptors open now are the inherited ones (no stack) */
+	if (lk_tracefile_init() < 0)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();
-	lk_writer_init(t0, (int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
+	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
 	/* Both only fail when glibc cannot allocate the handler's slot: then the trace keeps
 	 * the last periodic snapshot and has no END, as after _exit. */
 	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
 		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
 		        NULL, NULL);
-	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
-	lk_signal_install(SIGTERM, lk_on_fatal_signal);
-	lk_signal_install(SIGINT, lk_on_fatal_signal);
-	lk_signal_install(SIGHUP, lk_on_fatal_signal);
-	lk_signal_install(SIGUSR2, lk_on_usr2);
+	lk_fork_install();
+	lk_writer_signals_install();
 	lk_ready = 1;
 	lk_writer_start();
 out:

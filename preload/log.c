@@ -6,22 +6,25 @@
 
 #include <string.h>
 
-void lk_warn(const char *a, const char *b, const char *c)
+void lk_log_line(const char *const *parts, size_t n)
 {
-	static const char prefix[] = "libleak: ";
 	char line[1024];
-	size_t n = sizeof(prefix) - 1;
-	memcpy(line, prefix, n);
-	const char *parts[3] = {a, b, c};
-	for (int i = 0; i < 3; i++) {
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
 		if (!parts[i])
 			continue;
-		size_t len = strlen(parts[i]);
-		if (len > sizeof(line) - 1 - n)
-			len = sizeof(line) - 1 - n;
-		memcpy(line + n, parts[i], len);
-		n += len;
+		size_t k = strlen(parts[i]);
+		if (k > sizeof(line) - 1 - len)
+			k = sizeof(line) - 1 - len;
+		memcpy(line + len, parts[i], k);
+		len += k;
 	}
-	line[n++] = '\n';
-	lk_sys_write(2, line, n); /* lk_sys_write preserves errno */
+	line[len++] = '\n';
+	lk_sys_write(2, line, len); /* lk_sys_write preserves errno */
+}
+
+void lk_warn(const char *a, const char *b, const char *c)
+{
+	const char *parts[4] = {"libleak: ", a, b, c};
+	lk_log_line(parts, 4);
 }

@@ -10,6 +10,7 @@
 #include "modules.h"
 #include "spin.h"
 #include "sys.h"
+#include "trace_clock.h"
 #include "trace_codec.h"
 #include "trace_format.h"
 
@@ -37,7 +38,6 @@ typedef struct {
 static lk_module_t *lk_mods;
 static uint32_t lk_mods_n;
 static int lk_mods_lock_word;
-static uint64_t lk_mods_t0;
 static char lk_exe_path[4096];
 static char lk_cwd[LK_MOD_PATH]; /* relative dlpi_names (LD_PRELOAD=build/x.so) resolve here */
 
@@ -119,7 +119,7 @@ static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	m->base = info->dlpi_addr;
 	m->lo = lo;
 	m->hi = hi;
-	m->t_ns = lk_now_ns() - lk_mods_t0;
+	m->t_ns = lk_clock_now();
 	m->loaded = m->seen = 1;
 	/* This very function lies in libleak's own mapping, whatever the file is called: the
 	 * collector drops frames by this range, never by names. (Never the main program: were
@@ -156,16 +156,15 @@ int lk_modules_scan(void)
 	for (uint32_t i = 0; i < lk_mods_n; i++)
 		if (!lk_mods[i].seen && lk_mods[i].loaded) {
 			lk_mods[i].loaded = 0;
-			lk_mods[i].unload_ns = lk_now_ns() - lk_mods_t0;
+			lk_mods[i].unload_ns = lk_clock_now();
 			vanished++;
 		}
 	lk_modules_unlock();
 	return vanished;
 }
 
-void lk_modules_init(uint64_t t0_ns)
+void lk_modules_init(void)
 {
-	lk_mods_t0 = t0_ns;
 	long n = syscall(SYS_readlink, "/proc/self/exe", lk_exe_path, sizeof(lk_exe_path) - 1);
 	lk_exe_path[n > 0 ? n : 0] = 0;
 	if (syscall(SYS_getcwd, lk_cwd, sizeof(lk_cwd)) < 0)
@@ -216,9 +215,8 @@ void lk_modules_emit(trace_buf_t *b)
 	lk_modules_unlock();
 }
 
-void lk_modules_reset_emitted(uint64_t t0_ns)
+void lk_modules_reset_emitted(void)
 {
-	lk_mods_t0 = t0_ns;
 	for (uint32_t i = 0; i < lk_mods_n; i++) {
 		lk_mods[i].emitted = lk_mods[i].unload_emitted = 0;
 		lk_mods[i].t_ns = lk_mods[i].unload_ns = 0;

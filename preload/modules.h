@@ -9,8 +9,8 @@
 
 #include "varint.h"
 
-/* Constructor context, once: reads /proc/self/exe and scans. t0_ns is the trace's start. */
-void lk_modules_init(uint64_t t0_ns);
+/* Constructor context, once, after lk_clock_start: reads /proc/self/exe and scans. */
+void lk_modules_init(void);
 
 /* Any thread (dlopen/dlclose hooks, writer). Rescans the loaded objects: new ones are added,
  * ones no longer loaded are marked unloaded. Never calls malloc; takes the loader lock. */
@@ -24,8 +24,8 @@ bool lk_modules_contains(uintptr_t addr);
  * unloaded and not yet reported. */
 void lk_modules_emit(trace_buf_t *b);
 
-/* Forked child with a new trace: everything is emitted again; t0_ns is the new start. */
-void lk_modules_reset_emitted(uint64_t t0_ns);
+/* Forked child with a new trace (its clock restarted): everything is emitted again. */
+void lk_modules_reset_emitted(void);
 
 /* Absolute path of the executable (readlink /proc/self/exe), "" if unknown. */
 const char *lk_modules_exe(void);

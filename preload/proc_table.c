@@ -19,6 +19,7 @@
 
 #include "emit.h"
 #include "fd_table.h"
+#include "trace_clock.h"
 #include "trace_codec.h"
 #include "trace_format.h"
 #include "varint.h"
@@ -71,8 +72,7 @@ static void lk_str(char *dst, size_t n, const char *src)
 
 static uint64_t lk_rel(uint64_t t)
 {
-	uint64_t t0 = lk_fd_time_base();
-	return t > t0 ? t - t0 : 0;
+	return lk_clock_since(t);
 }
 
 void lk_proc_init(void)

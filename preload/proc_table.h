@@ -52,7 +52,7 @@ void lk_proc_thread_on_detach(pthread_t th);
 void lk_proc_on_fork_child(void);
 
 /* Idempotent; hooks call it (it initialises the fd table). Times are emitted relative to
- * lk_fd_time_base() (fd_table.h), like the descriptors'. */
+ * the trace clock (trace_clock.h), like the descriptors'. */
 void lk_proc_init(void);
 
 #endif

@@ -1,22 +1,20 @@
-/* tracefile.c - trace file creation and chunk appends, via raw syscalls (sys.c).
- *
- * The descriptor made at creation is kept, moved to a high number (close-on-exec) and marked
- * internal, so the close/close_range/closefrom hooks leave it alone when a daemon closes
- * everything. Keeping it matters: a process that drops privileges (nginx workers setuid to
- * nobody) could not reopen a 0600 file it created as root. Before each chunk the descriptor
- * is checked (dev/ino still name the file created at start); if the program closed it behind
- * our back (raw syscall) or dup2'd over it, the path is reopened with O_APPEND|O_NOFOLLOW and
- * checked the same way, so a replaced or symlinked path is never written. A chunk is built
- * whole in memory and written with one write loop, so a reader sees whole chunks or a
- * truncated tail, never interleaving. zstd allocates through an mmap allocator, never malloc:
- * a lazy forked child writes its final snapshot from a fatal-signal handler (writer.c), which
- * may have interrupted the host's malloc. */
+/* tracefile.c - LEAK_OUT from pattern to open file, and the chunk appends; raw syscalls only.
+ * The pattern is resolved once at start (absolute; a directory gets the default name) and
+ * expanded for this process and each forked child. The descriptor made at creation is kept
+ * high, close-on-exec and internal (a process that drops privileges could not reopen a 0600
+ * file); before each chunk its dev/ino are checked, and if the program closed or replaced it the
+ * path is reopened O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
+ * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
+ * signal handler that interrupted the host's malloc. */
 #include "tracefile.h"
+#include "config.h"
 #include "fd_table.h"
 #include "guard.h"
 #include "log.h"
+#include "modules.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +25,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced, ZSTD_customMem (exported) */
 #include <zstd.h>
 
+static char lk_tf_pattern[4096]; /* absolute, directory resolved; %p %e %% kept */
 static char lk_tf_path[4096];
 static uint64_t lk_tf_dev, lk_tf_ino;
 static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
@@ -229,6 +228,187 @@ int lk_tracefile_create_unique(const char *path)
 		return lk_tracefile_fail(r);
 	}
 	return 0;
+}
+
+/* ---- LEAK_OUT ---- */
+
+static int lk_tracefile_append(char *out, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (*n + len + 1 > cap)
+		return -ENAMETOOLONG;
+	memcpy(out + *n, s, len);
+	*n += len;
+	out[*n] = 0;
+	return 0;
+}
+
+int lk_tracefile_expand(const char *pattern, const char *exe, int pid, char *out, size_t cap)
+{
+	size_t n = 0;
+	int r = 0;
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	out[0] = 0;
+	if (pattern[0] != '/') {
+		/* Resolve now: the host may chdir before the first flush. */
+		long len = syscall(SYS_getcwd, out, cap);
+		if (len < 0)
+			return -errno;
+		n = strlen(out);
+		if (n > 1 && (r = lk_tracefile_append(out, cap, &n, "/", 1)) < 0)
+			return r;
+		if (n == 1 && out[0] != '/')
+			return -ENOENT;
+		if (pattern[0] == '.' && pattern[1] == '/')
+			pattern += 2;
+	}
+	const char *base = exe ? strrchr(exe, '/') : NULL;
+	base = base ? base + 1 : (exe ? exe : "unknown");
+	for (const char *p = pattern; *p && r == 0; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			char num[21];
+			size_t len = lk_fmt_u64(num, (uint64_t)pid);
+			r = lk_tracefile_append(out, cap, &n, num, len);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'e') {
+			r = lk_tracefile_append(out, cap, &n, base, strlen(base));
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			r = lk_tracefile_append(out, cap, &n, "%", 1);
+			p++;
+		} else {
+			r = lk_tracefile_append(out, cap, &n, p, 1);
+		}
+	}
+	return r;
+}
+
+/* pat relative: made absolute against today's cwd into out, keeping %p/%e for a forked child
+ * (which expands it again with its own pid); '%' in the cwd is escaped. 0 or -errno. */
+static int lk_tracefile_absolute(const char *pat, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (pat[0] != '/') {
+		char cwd[4096];
+		long r = syscall(SYS_getcwd, cwd, sizeof(cwd));
+		if (r < 0)
+			return -errno;
+		for (const char *c = cwd; *c; c++) {
+			if (n + 3 >= cap)
+				return -ENAMETOOLONG;
+			if (*c == '%')
+				out[n++] = '%';
+			out[n++] = *c;
+		}
+		if (n > 1)
+			out[n++] = '/';
+		if (pat[0] == '.' && pat[1] == '/')
+			pat += 2;
+	}
+	size_t len = strlen(pat);
+	if (n + len + 1 > cap)
+		return -ENAMETOOLONG;
+	memcpy(out + n, pat, len + 1);
+	return 0;
+}
+
+/* A pattern naming a directory (an existing one, or any path ending in '/') means the default
+ * file name inside it. 0 or -errno (the pattern would grow too long). */
+static int lk_tracefile_directory(char *pat, size_t cap)
+{
+	static const char name[] = "leak.%e.%p.lkt";
+	size_t n = strlen(pat);
+	bool dir = n > 0 && pat[n - 1] == '/';
+	if (!dir) {
+		char path[4096];
+		if (lk_tracefile_expand(pat, lk_modules_exe(), lk_sys_getpid(), path,
+		                        sizeof(path)) < 0)
+			return 0; /* the caller's own expansion reports it */
+		/* O_PATH: a directory we may write but not list is still a directory. */
+		int fd = lk_sys_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			lk_sys_close(fd);
+			dir = true;
+		}
+	}
+	if (!dir)
+		return 0;
+	bool slash = pat[n - 1] != '/';
+	if (n + slash + sizeof(name) > cap)
+		return -ENAMETOOLONG;
+	if (slash)
+		pat[n++] = '/';
+	memcpy(pat + n, name, sizeof(name));
+	return 0;
+}
+
+int lk_tracefile_set_pattern(const char *pattern)
+{
+	char pat[sizeof(lk_tf_pattern)];
+	int r = lk_tracefile_absolute(pattern, pat, sizeof(pat));
+	if (r == 0)
+		r = lk_tracefile_directory(pat, sizeof(pat));
+	if (r < 0) {
+		lk_tf_pattern[0] = 0;
+		return r;
+	}
+	memcpy(lk_tf_pattern, pat, strlen(pat) + 1);
+	return 0;
+}
+
+const char *lk_tracefile_pattern(void)
+{
+	return lk_tf_pattern;
+}
+
+/* LEAK_VERSION=1: "libleak 0.2.0: tracing pid 1234 to /path/leak.app.1234.lkt" */
+static void lk_tracefile_banner(void)
+{
+	if (!lk_config.version)
+		return;
+	char pid[21];
+	pid[lk_fmt_u64(pid, (uint64_t)lk_sys_getpid())] = 0;
+	const char *parts[] = {"libleak " LEAK_VERSION_STRING ": tracing pid ", pid, " to ",
+	                       lk_tf_path};
+	lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
+}
+
+/* Expands the kept pattern for this process and creates its trace. A name that cannot be
+ * made prints unnamed; a file that cannot be created prints its own line. Either way
+ * profiling stops (lk_disabled). */
+static int lk_tracefile_open(const char *unnamed)
+{
+	char path[4096];
+	int r = lk_tf_pattern[0] ? lk_tracefile_expand(lk_tf_pattern, lk_modules_exe(),
+	                                               lk_sys_getpid(), path, sizeof(path))
+	                         : -ENOENT;
+	if (r < 0) {
+		lk_warn(unnamed, NULL, NULL);
+		lk_disabled = 1;
+		return r;
+	}
+	r = lk_tracefile_create_unique(path);
+	if (r == 0)
+		lk_tracefile_banner();
+	return r;
+}
+
+int lk_tracefile_init(void)
+{
+	static const char unnamed[] = "cannot resolve LEAK_OUT to a path; profiling off";
+	int r = lk_tracefile_set_pattern(lk_config.out_pattern);
+	if (r < 0) {
+		lk_warn(unnamed, NULL, NULL);
+		lk_disabled = 1;
+		return r;
+	}
+	return lk_tracefile_open(unnamed);
+}
+
+int lk_tracefile_fork_child(void)
+{
+	lk_tracefile_forget();
+	return lk_tracefile_open("cannot name the trace of a forked child; profiling off there");
 }
 
 static int lk_tracefile_reserve(size_t need)

@@ -1,12 +1,38 @@
-/* tracefile.h - the trace file on disk: created once (0600, O_EXCL, O_NOFOLLOW), then one
- * zstd-compressed chunk appended per snapshot through a kept descriptor (reopened if the
+/* tracefile.h - the trace file, from the LEAK_OUT pattern to the open file: the pattern is
+ * resolved once at start (absolute, directory -> default name) and expanded for the main
+ * process and each forked child; the file is created once (0600, O_EXCL, O_NOFOLLOW), then one
+ * zstd-compressed chunk is appended per snapshot through a kept descriptor (reopened if the
  * program closed it). The first failure is sticky: it prints one line, sets lk_disabled, and
- * every later call is a no-op. */
+ * every later call is a no-op. No other file names or opens the trace. */
 #ifndef LEAK_PRELOAD_TRACEFILE_H
 #define LEAK_PRELOAD_TRACEFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Constructor, after lk_config_init and lk_modules_init: resolves lk_config.out_pattern
+ * (lk_tracefile_set_pattern) and creates this process's trace (a unique name, see
+ * lk_tracefile_create_unique); with LEAK_VERSION=1 prints the startup line. 0 or -errno
+ * (then it warned and set lk_disabled). */
+int lk_tracefile_init(void);
+
+/* Forked child (single-threaded): forgets the parent's file and creates the child's own from
+ * the same pattern with its pid. 0 or -errno (warned, lk_disabled set). */
+int lk_tracefile_fork_child(void);
+
+/* Resolves a LEAK_OUT value and keeps it as the pattern of this process and its children:
+ * relative -> absolute against today's cwd ('%' in it escaped, a leading "./" dropped), a
+ * directory (an existing one, or ending in '/') -> the default name leak.%e.%p.lkt inside it.
+ * 0 or -errno (too long, no cwd). */
+int lk_tracefile_set_pattern(const char *pattern);
+
+/* The kept pattern ("" before lk_tracefile_set_pattern). */
+const char *lk_tracefile_pattern(void);
+
+/* Expands %p (pid), %e (exe basename, "unknown" if NULL), %% in pattern into out (cap bytes),
+ * made absolute against the current directory. 0, or -ENAMETOOLONG / -errno. Never
+ * allocates. */
+int lk_tracefile_expand(const char *pattern, const char *exe, int pid, char *out, size_t cap);
 
 /* Creates path (absolute) and writes the 16-byte header. Returns 0 or -errno (and warns,
  * sets the sticky error and lk_disabled). Keeps the descriptor for the chunks. */
@@ -29,7 +55,7 @@ int lk_tracefile_error(void);
 /* Path of the current trace ("" before create). */
 const char *lk_tracefile_path(void);
 
-/* Forked child: forget the parent's file (the next create starts the child's own). */
+/* Forgets the current file (the next create starts a new one); the pattern is kept. */
 void lk_tracefile_forget(void);
 
 #endif

@@ -1,17 +1,10 @@
-/* writer.c - the writer thread and snapshot building.
- *
- * Hooks only push {op, stack, size} into their own ring; this file is the only consumer (the
- * thread, or a producer draining its own ring under the snapshot lock while the program keeps
- * every processor busy, see lk_writer_ring_wake). Draining adds each event into per-stack counters
- * kept in arrays indexed by stack id (chunks of 64 Ki stacks mmap'd on demand), so the order events
- * from different threads are drained in does not matter: the sums are commutative. A stack whose
- * counters changed since the last snapshot is on a dirty list and gets one SITE record in the next
- * snapshot.
- *
- * One snapshot = one chunk: [PROCESS] MODULE* MODULE_UNLOAD* STACK* (fd/proc records)
- * SNAPSHOT SITE* [BLOCK* END]. The snapshot lock makes every consumer (the thread, an
- * exit/exec-time lk_writer_sync on the caller's thread, a producer's drain) exclusive; the thread
- * holds the guard for its whole life, so zstd's and its own mallocs pass through unrecorded. */
+/* writer.c - the writer thread: its wake-ups, the busy heuristic that lets a producer drain
+ * its own ring, the lazy start in a forked child, the snapshot lock, and the building of one
+ * snapshot chunk: [PROCESS] MODULE* MODULE_UNLOAD* STACK* (fd/proc records) SNAPSHOT SITE*
+ * [BLOCK* END]. The rings' only consumer is whoever holds the snapshot lock (the thread, a
+ * producer draining its own ring, a sync in writer_sync.c); drained events go to sites.c. The
+ * thread holds the guard for life, so zstd's and its own mallocs pass through unrecorded. This
+ * file calls nothing of the life cycle (init.c, fork.c, the exit hooks). */
 #include "writer.h"
 #include "config.h"
 #include "emit.h"
@@ -23,12 +16,15 @@
 #include "real.h"
 #include "ring.h"
 #include "sample.h"
+#include "sites.h"
 #include "snapshot_emit.h"
 #include "stack_table.h"
 #include "sys.h"
+#include "trace_clock.h"
 #include "trace_codec.h"
 #include "trace_format.h"
 #include "tracefile.h"
+#include "writer_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,32 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The non-heap trackers are another engineer's files; until they link in, these are NULL. */
-#pragma weak lk_fd_emit
-#pragma weak lk_proc_emit
-#pragma weak lk_fd_emit_reset
-#pragma weak lk_proc_emit_reset
-
-typedef struct {
-	int64_t live_bytes, live_count;
-	uint64_t allocs, frees, alloc_bytes;
-	uint32_t dirty;
-	uint32_t pad;
-} lk_site_t;
-
-#define LK_SITE_CHUNK_BITS 16
-#define LK_SITE_CHUNK      (1u << LK_SITE_CHUNK_BITS)
-#define LK_SITE_DIR        ((LK_STACK_MAX_IDS >> LK_SITE_CHUNK_BITS) + 1)
-
-static lk_site_t *lk_sites[LK_SITE_DIR];
-static uint32_t *lk_dirty;
-static size_t lk_dirty_n, lk_dirty_cap;
-
-static struct {
-	int64_t live_bytes, live_count;
-	uint64_t allocs, frees, alloc_bytes;
-} lk_tot;
-
 static uint64_t lk_t0, lk_start_rt, lk_seq, lk_last_ns;
 static int lk_ppid;
 static uint32_t lk_proc_flags;
@@ -77,17 +47,14 @@ static trace_buf_t lk_buf;
 static int lk_snap_lock_word;
 static int lk_wake_word;      /* futex: bumped to wake the writer */
 static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_wake_word */
-static int lk_done_word;      /* futex: bumped after a requested final snapshot */
-static volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
-static volatile int lk_thread_running;
-/* 1 in a forked child until its writer thread is needed (a ring half full, a dlclose flush):
- * most children exit or exec first, and their final snapshot is written synchronously by
- * the exiting thread, so they never pay for a thread. */
-static int lk_thread_lazy;
+int lk_done_word;
+volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
+volatile int lk_thread_running;
+int lk_thread_lazy;
 
 #define LK_ALONE_CHECK_NS 200000000ull /* how often the writer checks it is the last thread */
 
-static long lk_futex(int *w, int op, int val, const struct timespec *ts)
+long lk_futex(int *w, int op, int val, const struct timespec *ts)
 {
 	int saved = errno;
 	long r = syscall(SYS_futex, w, op, val, ts, NULL, 0);
@@ -97,8 +64,7 @@ static long lk_futex(int *w, int op, int val, const struct timespec *ts)
 
 /* 0 free, 1 held, 2 held with sleepers. A few yields first (snapshots are short), then
  * FUTEX_WAIT: a final snapshot of a big heap holds the lock for seconds (the reachability
- * scan), and a waiter that kept yielding burned a core meanwhile (live_sites with 4M live
- * blocks spent 15 s of system time in sched_yield at exit). */
+ * scan), and a waiter that kept yielding would burn a core meanwhile. */
 static bool lk_snap_trylock(void)
 {
 	int c = 0;
@@ -106,7 +72,7 @@ static bool lk_snap_trylock(void)
 	                                   __ATOMIC_RELAXED);
 }
 
-static void lk_snap_lock(void)
+void lk_snap_lock(void)
 {
 	if (lk_snap_trylock())
 		return;
@@ -119,7 +85,7 @@ static void lk_snap_lock(void)
 		lk_futex(&lk_snap_lock_word, FUTEX_WAIT_PRIVATE, 2, NULL);
 }
 
-static void lk_snap_unlock(void)
+void lk_snap_unlock(void)
 {
 	if (__atomic_exchange_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE) == 2)
 		lk_futex(&lk_snap_lock_word, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -136,7 +102,6 @@ void lk_writer_wake(void)
 }
 
 static int lk_writer_start_thread(void);
-static void lk_apply(void *arg, const lk_event_t *ev);
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
@@ -177,9 +142,8 @@ static void lk_writer_start_if_lazy(void)
  * included), or when r is full, the producer drains r itself if the snapshot lock is free,
  * instead of waking the writer: a woken writer preempts one of the program's threads, which
  * may hold glibc's arena lock while the other sleeps on it, and the events are still in this
- * core's cache. Two threads churning on two cores ran in 0.76 of the time (14 paired runs,
- * bench/xthread); with a processor to spare the writer still drains in parallel (malloc churn
- * and python3 unchanged, 0.97 each). */
+ * core's cache. With a processor to spare the writer still drains in parallel (docs/DESIGN.md,
+ * Rings). */
 static void lk_writer_ring_wake(lk_ring_t *r, bool full)
 {
 	lk_writer_start_if_lazy();
@@ -228,75 +192,12 @@ static int lk_buf_grow(trace_buf_t *b, size_t need)
 	return 0;
 }
 
-static lk_site_t *lk_site(uint32_t id)
-{
-	lk_site_t **chunk = &lk_sites[id >> LK_SITE_CHUNK_BITS];
-	if (!*chunk && !(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
-		return NULL;
-	return &(*chunk)[id & (LK_SITE_CHUNK - 1)];
-}
-
-static void lk_mark_dirty(lk_site_t *s, uint32_t id)
-{
-	if (s->dirty)
-		return;
-	if (lk_dirty_n == lk_dirty_cap) {
-		size_t cap = lk_dirty_cap ? lk_dirty_cap * 2 : 4096;
-		uint32_t *d = lk_sys_mmap(cap * sizeof(*d));
-		if (!d)
-			return; /* stays clean: its next change retries */
-		if (lk_dirty_n)
-			memcpy(d, lk_dirty, lk_dirty_n * sizeof(*d));
-		lk_sys_munmap(lk_dirty, lk_dirty_cap * sizeof(*d));
-		lk_dirty = d;
-		lk_dirty_cap = cap;
-	}
-	s->dirty = 1;
-	lk_dirty[lk_dirty_n++] = id;
-}
-
-static void lk_apply(void *arg, const lk_event_t *ev)
-{
-	(void)arg;
-	int64_t sign = ev->op == LK_EV_ALLOC ? 1 : -1;
-	/* Sampled (LEAK_SAMPLE): a block of size s stands for s/p(s) bytes and 1/p(s) blocks;
-	 * p depends on s alone, so its FREE subtracts exactly what its ALLOC added. */
-	uint64_t bytes = ev->size, count = 1;
-	if (lk_sample_bytes) {
-		bytes = lk_sample_est_bytes(ev->size);
-		count = lk_sample_est_count(ev->size);
-	}
-	lk_tot.live_bytes += sign * (int64_t)bytes;
-	lk_tot.live_count += sign * (int64_t)count;
-	if (ev->op == LK_EV_ALLOC) {
-		lk_tot.allocs += count;
-		lk_tot.alloc_bytes += bytes;
-	} else {
-		lk_tot.frees += count;
-	}
-	if (!ev->stack_id)
-		return; /* no stack: counted in the totals only */
-	lk_site_t *s = lk_site(ev->stack_id);
-	if (!s)
-		return;
-	s->live_bytes += sign * (int64_t)bytes;
-	s->live_count += sign * (int64_t)count;
-	if (ev->op == LK_EV_ALLOC) {
-		s->allocs += count;
-		s->alloc_bytes += bytes;
-	} else {
-		s->frees += count;
-	}
-	lk_mark_dirty(s, ev->stack_id);
-}
-
 static uint64_t lk_pos(int64_t v)
 {
 	return v > 0 ? (uint64_t)v : 0; /* a free drained before its alloc: transient */
 }
 
-/* Snapshot lock held. Drains, builds one chunk and writes it. */
-static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
+void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 {
 	if (lk_disabled)
 		return;
@@ -324,10 +225,8 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	lk_emit_stacks(b, lk_stacks_emitted, upto);
 	lk_stacks_emitted = upto;
 	int final = (flags & TRACE_SNAP_FINAL) != 0;
-	if (lk_fd_emit)
-		lk_fd_emit(b, final);
-	if (lk_proc_emit)
-		lk_proc_emit(b, final);
+	lk_fd_emit(b, final);
+	lk_proc_emit(b, final);
 	uint64_t now = lk_now_ns();
 	trace_enc_snapshot(b, &(struct trace_rec_snapshot){
 	                          .seq = lk_seq,
@@ -380,85 +279,6 @@ static void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 		lk_disabled = 1;
 }
 
-static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
-{
-	if (lk_disabled || !lk_ready)
-		return;
-	lk_snap_lock();
-	lk_snapshot_locked(flags, end_reason, status);
-	lk_snap_unlock();
-	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC &&
-	    __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED))
-		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
-}
-
-/* noinline, with the callee-saved registers spilled in its frame: the reachability scan of
- * this thread's stack starts at its stack pointer (reach.h), so a pointer the program keeps
- * in a register still counts. */
-__attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int status)
-{
-	if (final) {
-		__builtin_unwind_init();
-		lk_reach_stack_from = lk_reach_sp();
-	}
-	lk_writer_sync_flags(
-	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
-	    end_reason, status);
-	lk_reach_stack_from = 0;
-}
-
-void lk_writer_flush_before_unload(void)
-{
-	if (lk_disabled || !lk_ready ||
-	    lk_stack_table_count() == __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED))
-		return;
-	lk_writer_sync(0, 0, 0);
-}
-
-/* A lazy child has no thread to ask: the handler writes the snapshot itself, unless it
- * interrupted libleak (guard held: a lock of ours may be held by this very thread). The path
- * never calls malloc (buffers mmap'd, zstd on an mmap allocator, raw syscalls). */
-static void lk_writer_sync_from_signal(int final, int signo)
-{
-	if (lk_guard_depth)
-		return;
-	int saved = errno;
-	lk_guard_depth = 1;
-	if (final)
-		lk_writer_sync_flags(TRACE_SNAP_FINAL, TRACE_END_SIGNAL, signo);
-	else
-		lk_writer_sync_flags(TRACE_SNAP_FORCED, 0, 0);
-	lk_guard_depth = 0;
-	errno = saved;
-}
-
-void lk_writer_request_from_signal(int final, int signo)
-{
-	if (__atomic_load_n(&lk_thread_lazy, __ATOMIC_ACQUIRE)) {
-		lk_writer_sync_from_signal(final, signo);
-		return;
-	}
-	if (!final) {
-		lk_req_forced = 1;
-		lk_writer_wake();
-		return;
-	}
-	if (lk_disabled || !lk_thread_running)
-		return;
-	int done = __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE);
-	lk_req_signo = signo;
-	lk_req_final = 1;
-	lk_writer_wake();
-	uint64_t deadline = lk_now_ns() + 2000000000ull;
-	while (__atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == done) {
-		uint64_t now = lk_now_ns();
-		if (now >= deadline)
-			break;
-		struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000000};
-		lk_futex(&lk_done_word, FUTEX_WAIT_PRIVATE, done, &ts);
-	}
-}
-
 /* True if the main thread has ended with pthread_exit (a zombie leader) and this writer is the
  * only thread left. glibc calls exit(0) when the last thread returns, but the writer counts as
  * one, so without this check such a process would never end. */
@@ -485,6 +305,21 @@ static bool lk_writer_alone(void)
 	while (*p >= '0' && *p <= '9')
 		threads = threads * 10 + (*p++ - '0');
 	return state == 'Z' && threads == 2; /* the zombie leader and us */
+}
+
+/* What glibc does when the last thread returns: exit(0), which runs our atexit handler and so
+ * the final snapshot. The real exit, from the lk_real table: this file never calls into the
+ * life-cycle hooks. As exit's hook would, it marks the frames deeper than this one (exit's,
+ * the atexit handlers') as no roots for the reachability scan (reach.h). */
+__attribute__((noinline, noreturn)) static void lk_writer_exit_alone(void)
+{
+	void (*real_exit)(int) = lk_real.exit;
+	__builtin_unwind_init();
+	lk_reach_exit_from = lk_reach_sp();
+	if (real_exit)
+		real_exit(0);
+	for (;;)
+		syscall(SYS_exit_group, 0);
 }
 
 static void *lk_writer_main(void *arg)
@@ -519,8 +354,7 @@ static void *lk_writer_main(void *arg)
 		if (now - alone_at >= LK_ALONE_CHECK_NS) {
 			alone_at = now;
 			if (lk_writer_alone())
-				exit(0); /* what glibc does when the last thread returns; runs our
-				            final snapshot */
+				lk_writer_exit_alone();
 		}
 		lk_snap_lock();
 		if (lk_req_final) {
@@ -545,10 +379,15 @@ static void *lk_writer_main(void *arg)
 	return NULL;
 }
 
-void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags)
+uint32_t lk_writer_stacks_emitted(void)
 {
-	lk_t0 = lk_last_ns = t0_ns;
-	lk_start_rt = lk_realtime_ns();
+	return __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED);
+}
+
+void lk_writer_init(int ppid, uint32_t proc_flags)
+{
+	lk_t0 = lk_last_ns = lk_clock_t0();
+	lk_start_rt = lk_clock_start_realtime();
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
 	lk_buf.grow = lk_buf_grow;
@@ -600,42 +439,23 @@ void lk_writer_fork_parent(void)
 	lk_snap_unlock();
 }
 
-void lk_writer_fork_child(int follow, int parent_pid)
+void lk_writer_fork_child(void)
 {
 	lk_snap_unlock();
 	lk_thread_running = 0;
-	if (!follow) {
-		lk_disabled = 1;
-		return;
-	}
-	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
-		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
-		lk_sites[i] = NULL;
-	}
-	lk_dirty_n = 0;
-	memset(&lk_tot, 0, sizeof(lk_tot));
+}
+
+void lk_writer_restart(int parent_pid)
+{
 	lk_seq = 0;
 	lk_process_emitted = 0;
 	lk_stacks_emitted = 0;
 	lk_req_final = lk_req_forced = 0;
-	uint64_t t0 = lk_now_ns();
-	lk_writer_init(t0, parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
-	lk_modules_reset_emitted(t0);
-	if (lk_fd_emit_reset)
-		lk_fd_emit_reset();
-	if (lk_proc_emit_reset)
-		lk_proc_emit_reset();
-	lk_tracefile_forget();
-	char path[4096];
-	int r = lk_config_expand_out(lk_config.out_pattern, lk_modules_exe(), lk_sys_getpid(), path,
-	                             sizeof(path));
-	if (r < 0 || lk_tracefile_create_unique(path) < 0) {
-		if (r < 0)
-			lk_warn("cannot name the trace of a forked child; profiling off there",
-			        NULL, NULL);
-		lk_disabled = 1;
-		return;
-	}
+	lk_writer_init(parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
+}
+
+void lk_writer_start_lazy(void)
+{
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
 }

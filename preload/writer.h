@@ -1,13 +1,14 @@
-/* writer.h - the writer thread: drains the per-thread rings into per-stack counters and, every
- * LEAK_INTERVAL_MS or on request, appends one snapshot chunk to the trace (docs/FORMAT.md).
- * lk_writer_sync (emit.h) is the synchronous path for exit/exec. */
+/* writer.h - the writer thread: drains the per-thread rings into per-stack counters (sites.h)
+ * and, every LEAK_INTERVAL_MS or on request, appends one snapshot chunk to the trace
+ * (docs/FORMAT.md). lk_writer_sync (emit.h) is the synchronous path for exit/exec. The
+ * writer calls nothing of the life cycle (init.c, fork.c); they call it. */
 #ifndef LEAK_PRELOAD_WRITER_H
 #define LEAK_PRELOAD_WRITER_H
 
 #include <stdint.h>
 
-/* Constructor context. t0_ns: CLOCK_MONOTONIC start; proc_flags: PROCESS.flags. */
-void lk_writer_init(uint64_t t0_ns, int ppid, uint32_t proc_flags);
+/* Constructor context, after lk_clock_start (trace_clock.h). proc_flags: PROCESS.flags. */
+void lk_writer_init(int ppid, uint32_t proc_flags);
 
 /* Starts the thread (lk_real.pthread_create). Returns 0 or -1 (then only sync writes happen). */
 int lk_writer_start(void);
@@ -20,18 +21,26 @@ void lk_writer_wake(void);
  * wait for it, at most about 2 s. */
 void lk_writer_request_from_signal(int final, int signo);
 
+/* Constructor context: final snapshot on SIGTERM, SIGINT, SIGHUP, a forced one on SIGUSR2, each
+ * only where the host left the default disposition. */
+void lk_writer_signals_install(void);
+
 /* dlclose hook, guard held, before the real dlclose: if stacks were interned since the last
  * snapshot, writes a snapshot now, so every STACK in the library is in the file while its
  * MODULE is the latest one covering those addresses (a later library may reuse the range). */
 void lk_writer_flush_before_unload(void);
 
-/* Fork protocol (called from init.c's pthread_atfork handlers, in this order around the
- * other tables' locks): prepare waits for any snapshot in progress and holds it off. */
+/* Fork protocol (fork.c's pthread_atfork handlers, in this order around the other tables'
+ * locks): prepare waits for any snapshot in progress and holds it off until parent/child. */
 void lk_writer_fork_prepare(void);
 void lk_writer_fork_parent(void);
-/* Child: follow=1 starts a new trace (new file for the child pid, PROCESS flags bit0,
- * ppid = parent, counters zeroed, every stack and module emitted again, new thread);
- * follow=0 leaves the child silent. */
-void lk_writer_fork_child(int follow, int parent_pid);
+/* Child: releases the lock; the parent's thread does not exist here. */
+void lk_writer_fork_child(void);
+/* Child starting its own trace (clock restarted, counters reset): PROCESS again with
+ * ppid = parent_pid and flags | TRACE_PROC_FORKED, every stack again. */
+void lk_writer_restart(int parent_pid);
+/* Child: the thread starts on first need (a ring half full, the first
+ * interval passed); until then the exiting thread writes the final snapshot itself. */
+void lk_writer_start_lazy(void);
 
 #endif

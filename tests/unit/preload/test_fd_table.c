@@ -17,6 +17,7 @@
 
 #include "emit.h"
 #include "fd_table.h"
+#include "trace_clock.h"
 #include "trace_format.h"
 #include "varint.h"
 
@@ -109,7 +110,7 @@ static int emit(int final, rec_t *recs, int max)
 /* Fd numbers far above anything the test process has open, so inherited fds never mix in. */
 #define FD_A 5000
 #define FD_B 5001
-#define T0   (lk_fd_time_base())
+#define T0   (lk_clock_t0())
 
 static rec_t inherited[512];
 static int n_inherited;

@@ -16,6 +16,7 @@
 
 #include "emit.h"
 #include "fd_table.h"
+#include "trace_clock.h"
 #include "proc_table.h"
 #include "trace_format.h"
 #include "varint.h"
@@ -99,7 +100,7 @@ static void test_child_states(void **state)
 {
 	(void)state;
 	rec_t r[16];
-	uint64_t t0 = lk_fd_time_base();
+	uint64_t t0 = lk_clock_t0();
 	pid_t z = spawn_exited();
 	pid_t run = fork();
 	if (run == 0) {

@@ -2,7 +2,9 @@
  * existing file or a planted symlink is refused, never written through), a chunk reads back
  * as magic + lengths + a checksummed zstd frame (small ones stored, not compressed), a replaced
  * file is not written into, and a failing write (ENOSPC injected with -Wl,--wrap=lk_sys_write) is
- * sticky and stops profiling. Also LEAK_OUT expansion (config.c), which names the file. */
+ * sticky and stops profiling. Also LEAK_OUT from pattern to file: expansion of %p/%e/%%, a
+ * relative pattern made absolute at start (a later chdir does not move the trace), a directory
+ * given the default name, and a forked child's own file from the same pattern. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +27,7 @@
 #include "trace_format.h"
 #include "fd_table.h"
 #include "tracefile.h"
+#include "version.h"
 
 ssize_t __real_lk_sys_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_lk_sys_write(int fd, const void *buf, size_t n);
@@ -316,16 +319,122 @@ static void test_out_pattern_expansion(void **state)
 	(void)state;
 	char out[4096];
 	assert_int_equal(
-	    lk_config_expand_out("/t/leak.%e.%p.lkt", "/usr/bin/app", 42, out, sizeof(out)), 0);
+	    lk_tracefile_expand("/t/leak.%e.%p.lkt", "/usr/bin/app", 42, out, sizeof(out)), 0);
 	assert_string_equal(out, "/t/leak.app.42.lkt");
-	assert_int_equal(lk_config_expand_out("/t/100%%-%x-%", "app", 7, out, sizeof(out)), 0);
+	assert_int_equal(lk_tracefile_expand("/t/100%%-%x-%", "app", 7, out, sizeof(out)), 0);
 	assert_string_equal(out, "/t/100%-%x-%"); /* only %p %e %% expand */
 	char cwd[4096], want[4200];
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(lk_config_expand_out("./x.%p", "app", 3, out, sizeof(out)), 0);
+	assert_int_equal(lk_tracefile_expand("./x.%p", "app", 3, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want), "%s/x.3", cwd);
 	assert_string_equal(out, want);
-	assert_int_equal(lk_config_expand_out("/t/%e%e%e", "abcdefgh", 1, out, 20), -ENAMETOOLONG);
+	assert_int_equal(lk_tracefile_expand("/t/%e%e%e", "abcdefgh", 1, out, 20), -ENAMETOOLONG);
+}
+
+static void test_expand_sizes(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_int_equal(lk_tracefile_expand("/t/%e", NULL, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "/t/unknown");
+	assert_int_equal(lk_tracefile_expand("/t/%e", "", 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "/t/");
+	assert_int_equal(lk_tracefile_expand("/t/%p", "a", 0, out, 0), -ENAMETOOLONG);
+	assert_int_equal(lk_tracefile_expand("/t/%p", "a", 123, out, 7), 0); /* "/t/123" fits */
+	assert_int_equal(lk_tracefile_expand("/t/%p", "a", 1234, out, 7), -ENAMETOOLONG);
+}
+
+static char saved_cwd[4096];
+
+static int setup_cwd(void **state)
+{
+	assert_non_null(getcwd(saved_cwd, sizeof(saved_cwd)));
+	return setup(state);
+}
+
+static int teardown_cwd(void **state)
+{
+	assert_int_equal(chdir(saved_cwd), 0);
+	return teardown(state);
+}
+
+/* Relative: absolute against the cwd at start ("./" dropped, '%' in the cwd escaped, %p %e
+ * kept for a forked child). */
+static void test_pattern_relative(void **state)
+{
+	(void)state;
+	char sub[512], want[1024];
+	path_in(sub, "50%dir");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chdir(sub), 0);
+	assert_int_equal(lk_tracefile_set_pattern("./t.%p.lkt"), 0);
+	snprintf(want, sizeof(want), "%s/50%%%%dir/t.%%p.lkt", dir);
+	assert_string_equal(lk_tracefile_pattern(), want);
+	assert_int_equal(lk_tracefile_set_pattern("sub/t.lkt"), 0);
+	snprintf(want, sizeof(want), "%s/50%%%%dir/sub/t.lkt", dir);
+	assert_string_equal(lk_tracefile_pattern(), want);
+	assert_int_equal(lk_tracefile_set_pattern("/abs/%e.lkt"), 0);
+	assert_string_equal(lk_tracefile_pattern(), "/abs/%e.lkt");
+}
+
+/* A directory (existing, or ending in '/') gets the default name inside it. */
+static void test_pattern_directory(void **state)
+{
+	(void)state;
+	char want[1024];
+	assert_int_equal(lk_tracefile_set_pattern(dir), 0);
+	snprintf(want, sizeof(want), "%s/leak.%%e.%%p.lkt", dir);
+	assert_string_equal(lk_tracefile_pattern(), want);
+	assert_int_equal(lk_tracefile_set_pattern("/nonexistent/d/"), 0);
+	assert_string_equal(lk_tracefile_pattern(), "/nonexistent/d/leak.%e.%p.lkt");
+	assert_int_equal(lk_tracefile_set_pattern("/nonexistent/f"), 0); /* not a directory */
+	assert_string_equal(lk_tracefile_pattern(), "/nonexistent/f");
+	static char big[5000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	assert_int_equal(lk_tracefile_set_pattern(big), -ENAMETOOLONG);
+	assert_string_equal(lk_tracefile_pattern(), "");
+}
+
+/* From LEAK_OUT to the open file: the main process's trace after a chdir still lands where
+ * the pattern pointed at start, with the startup line when LEAK_VERSION=1; then a forked
+ * child's own file from the same pattern (here: the same pid, so a unique suffix). */
+static void test_init_and_child(void **state)
+{
+	(void)state;
+	char want[1024], want2[1024];
+	assert_int_equal(chdir(dir), 0);
+	snprintf(lk_config.out_pattern, sizeof(lk_config.out_pattern), "./t.%%p.lkt");
+	lk_config.version = true;
+	assert_int_equal(lk_tracefile_init(), 0);
+	lk_config.version = false;
+	assert_int_equal(chdir("/"), 0);
+	snprintf(want, sizeof(want), "%s/t.%d.lkt", dir, (int)getpid());
+	assert_string_equal(lk_tracefile_path(), want);
+	assert_int_equal(access(want, F_OK), 0);
+	assert_int_equal(lk_tracefile_fork_child(), 0);
+	snprintf(want2, sizeof(want2), "%s/t.%d.2.lkt", dir, (int)getpid());
+	assert_string_equal(lk_tracefile_path(), want2);
+	assert_int_equal(lk_tracefile_write_chunk("x", 1), 0);
+	struct stat st;
+	assert_int_equal(stat(want, &st), 0);
+	assert_int_equal(st.st_size, TRACE_HEADER_SIZE); /* the parent's file is not written */
+	assert_int_equal(stat(want2, &st), 0);
+	assert_true(st.st_size > TRACE_HEADER_SIZE);
+	assert_int_equal(lk_disabled, 0);
+}
+
+/* A pattern that cannot be made a path (too long once made absolute): one line, profiling
+ * off, nothing created. */
+static void test_init_unnamed(void **state)
+{
+	(void)state;
+	assert_int_equal(chdir(dir), 0);
+	memset(lk_config.out_pattern, 'a', sizeof(lk_config.out_pattern) - 1);
+	lk_config.out_pattern[sizeof(lk_config.out_pattern) - 1] = 0;
+	assert_true(lk_tracefile_init() < 0);
+	assert_int_equal(lk_disabled, 1);
+	assert_string_equal(lk_tracefile_path(), "");
 }
 
 int main(void)
@@ -343,6 +452,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_enospc_is_sticky, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enospc_at_creation, setup, teardown),
 	    cmocka_unit_test(test_out_pattern_expansion),
+	    cmocka_unit_test(test_expand_sizes),
+	    cmocka_unit_test_setup_teardown(test_pattern_relative, setup_cwd, teardown_cwd),
+	    cmocka_unit_test_setup_teardown(test_pattern_directory, setup_cwd, teardown_cwd),
+	    cmocka_unit_test_setup_teardown(test_init_and_child, setup_cwd, teardown_cwd),
+	    cmocka_unit_test_setup_teardown(test_init_unnamed, setup_cwd, teardown_cwd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,91 @@
+/* fork.c - the fork protocol. Before fork every lock a hook or the writer may hold is taken
+ * (in the writer's nesting order), so the child never inherits one held by a thread that does
+ * not exist there; after it both sides release them. A traced child then forgets what belongs
+ * to the parent (blocks, ring contents, unwinder memo, counters, what was emitted), restarts
+ * the trace clock, creates its own trace file and lets its writer start lazily. An untraced
+ * child (LEAK_FOLLOW_FORK=0) only sets lk_disabled: its tables are never read again, so they
+ * are left as they are (each page touched would be copied). The ordering is explained in
+ * docs/DESIGN.md. */
+#include "fork.h"
+#include "config.h"
+#include "emit.h"
+#include "guard.h"
+#include "heap_table.h"
+#include "modules.h"
+#include "ring.h"
+#include "sites.h"
+#include "stack_table.h"
+#include "sys.h"
+#include "trace_clock.h"
+#include "tracefile.h"
+#include "unwind.h"
+#include "writer.h"
+
+#include <pthread.h>
+
+static int lk_fork_prepared;
+static int lk_fork_parent_pid;
+
+static void lk_fork_prepare(void)
+{
+	lk_fork_prepared = lk_ready && !lk_disabled;
+	if (!lk_fork_prepared)
+		return;
+	lk_fork_parent_pid = lk_sys_getpid();
+	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
+	 * lock may be held by a thread that will not exist in the child. */
+	lk_writer_fork_prepare();
+	lk_stack_table_lock();
+	lk_heap_table_fork_prepare();
+	lk_modules_lock();
+}
+
+static void lk_fork_parent(void)
+{
+	if (!lk_fork_prepared)
+		return;
+	lk_modules_unlock();
+	lk_heap_table_fork_parent();
+	lk_stack_table_unlock();
+	lk_writer_fork_parent();
+}
+
+/* Traced child: a new trace with counters zeroed and every stack and module emitted again. */
+static void lk_fork_child_trace(void)
+{
+	lk_clock_start();
+	lk_sites_reset();
+	lk_writer_restart(lk_fork_parent_pid);
+	lk_modules_reset_emitted();
+	lk_fd_emit_reset();
+	lk_proc_emit_reset();
+	if (lk_tracefile_fork_child() < 0)
+		return; /* it warned and set lk_disabled */
+	lk_writer_start_lazy();
+}
+
+static void lk_fork_child(void)
+{
+	if (!lk_fork_prepared)
+		return;
+	int depth = lk_guard_depth;
+	lk_guard_depth = 1;
+	lk_modules_unlock();
+	lk_stack_table_unlock();
+	if (lk_config.follow_fork) {
+		lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
+		lk_ring_reset_after_fork();
+		lk_unwind_reset_after_fork();
+	}
+	lk_writer_fork_child();
+	if (lk_config.follow_fork)
+		lk_fork_child_trace();
+	else
+		lk_disabled = 1;
+	lk_guard_depth = depth;
+}
+
+void lk_fork_install(void)
+{
+	pthread_atfork(lk_fork_prepare, lk_fork_parent, lk_fork_child);
+}

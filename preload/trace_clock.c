@@ -1,0 +1,34 @@
+/* trace_clock.c - the trace's t=0 (monotonic) and its wall-clock start. Written only while
+ * the process is single-threaded as far as libleak is concerned (constructor, forked child
+ * before its writer runs); read with relaxed atomics anywhere. */
+#include "trace_clock.h"
+#include "sys.h"
+
+static uint64_t lk_clock_t0_ns, lk_clock_rt_ns;
+
+void lk_clock_start(void)
+{
+	__atomic_store_n(&lk_clock_t0_ns, lk_now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&lk_clock_rt_ns, lk_realtime_ns(), __ATOMIC_RELAXED);
+}
+
+uint64_t lk_clock_t0(void)
+{
+	return __atomic_load_n(&lk_clock_t0_ns, __ATOMIC_RELAXED);
+}
+
+uint64_t lk_clock_start_realtime(void)
+{
+	return __atomic_load_n(&lk_clock_rt_ns, __ATOMIC_RELAXED);
+}
+
+uint64_t lk_clock_since(uint64_t mono_ns)
+{
+	uint64_t t0 = lk_clock_t0();
+	return mono_ns > t0 ? mono_ns - t0 : 0;
+}
+
+uint64_t lk_clock_now(void)
+{
+	return lk_clock_since(lk_now_ns());
+}

@@ -1,0 +1,144 @@
+/* writer_sync.c - snapshots outside the writer's schedule: the synchronous ones written on the
+ * caller's thread (exit, exec, dlclose: lk_writer_sync), and the requests of signal handlers
+ * (SIGUSR2: a forced snapshot; SIGTERM/SIGINT/SIGHUP: the final one, waited for at most about
+ * 2 s, then the default action), whose handlers are installed here.
+ * Everything here may run in a signal handler or an exiting thread: no malloc, raw syscalls,
+ * the snapshot lock taken only when this thread cannot already hold it. */
+#include "emit.h"
+#include "guard.h"
+#include "reach.h"
+#include "real.h"
+#include "stack_table.h"
+#include "sys.h"
+#include "trace_format.h"
+#include "writer.h"
+#include "writer_internal.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
+{
+	if (lk_disabled || !lk_ready)
+		return;
+	lk_snap_lock();
+	lk_snapshot_locked(flags, end_reason, status);
+	lk_snap_unlock();
+	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC &&
+	    __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED))
+		lk_writer_wake(); /* lets the thread see lk_disabled and exit */
+}
+
+/* noinline, with the callee-saved registers spilled in its frame: the reachability scan of
+ * this thread's stack starts at its stack pointer (reach.h), so a pointer the program keeps
+ * in a register still counts. */
+__attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int status)
+{
+	if (final) {
+		__builtin_unwind_init();
+		lk_reach_stack_from = lk_reach_sp();
+	}
+	lk_writer_sync_flags(
+	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
+	    end_reason, status);
+	lk_reach_stack_from = 0;
+}
+
+void lk_writer_flush_before_unload(void)
+{
+	if (lk_disabled || !lk_ready || lk_stack_table_count() == lk_writer_stacks_emitted())
+		return;
+	lk_writer_sync(0, 0, 0);
+}
+
+/* A lazy child has no thread to ask: the handler writes the snapshot itself, unless it
+ * interrupted libleak (guard held: a lock of ours may be held by this very thread). The path
+ * never calls malloc (buffers mmap'd, zstd on an mmap allocator, raw syscalls). */
+static void lk_writer_sync_from_signal(int final, int signo)
+{
+	if (lk_guard_depth)
+		return;
+	int saved = errno;
+	lk_guard_depth = 1;
+	if (final)
+		lk_writer_sync_flags(TRACE_SNAP_FINAL, TRACE_END_SIGNAL, signo);
+	else
+		lk_writer_sync_flags(TRACE_SNAP_FORCED, 0, 0);
+	lk_guard_depth = 0;
+	errno = saved;
+}
+
+void lk_writer_request_from_signal(int final, int signo)
+{
+	if (__atomic_load_n(&lk_thread_lazy, __ATOMIC_ACQUIRE)) {
+		lk_writer_sync_from_signal(final, signo);
+		return;
+	}
+	if (!final) {
+		lk_req_forced = 1;
+		lk_writer_wake();
+		return;
+	}
+	if (lk_disabled || !lk_thread_running)
+		return;
+	int done = __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE);
+	lk_req_signo = signo;
+	lk_req_final = 1;
+	lk_writer_wake();
+	uint64_t deadline = lk_now_ns() + 2000000000ull;
+	while (__atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == done) {
+		uint64_t now = lk_now_ns();
+		if (now >= deadline)
+			break;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000000};
+		lk_futex(&lk_done_word, FUTEX_WAIT_PRIVATE, done, &ts);
+	}
+}
+
+/* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
+ * signal the default way. */
+static void lk_on_fatal_signal(int signo)
+{
+	int saved = errno;
+	lk_writer_request_from_signal(1, signo);
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	lk_real.sigaction(signo, &dfl, NULL);
+	/* Still blocked while we run: delivered, with SIG_DFL, as soon as we return. */
+	syscall(SYS_tgkill, lk_sys_getpid(), lk_sys_gettid(), signo);
+	errno = saved;
+}
+
+static void lk_on_usr2(int signo)
+{
+	(void)signo;
+	lk_writer_request_from_signal(0, 0);
+}
+
+static void lk_signal_install(int signo, void (*fn)(int))
+{
+	struct sigaction old, sa;
+	if (!lk_real.sigaction || lk_real.sigaction(signo, NULL, &old) != 0)
+		return;
+	if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+		return; /* the host (or its parent) chose a disposition: leave it alone */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	lk_real.sigaction(signo, &sa, NULL);
+}
+
+void lk_writer_signals_install(void)
+{
+	lk_signal_install(SIGTERM, lk_on_fatal_signal);
+	lk_signal_install(SIGINT, lk_on_fatal_signal);
+	lk_signal_install(SIGHUP, lk_on_fatal_signal);
+	lk_signal_install(SIGUSR2, lk_on_usr2);
+}
