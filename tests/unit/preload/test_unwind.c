@@ -1,4 +1,5 @@
-/* test_unwind.c - preload/unwind.c: the cached DWARF walker gives unw_backtrace's frames,
+/* test_unwind.c - preload/unwind.c and the walkers behind it (walk.c, walk_memo.c, rule_table.c):
+ * the cached DWARF walker gives unw_backtrace's frames,
  * frame for frame, on recursion 5 and 30 deep in this binary (frame pointers) and through a
  * shared library built -O2 without frame pointers (unwind_chain.c, compiled here at run time),
  * in a new thread (no per-thread warm-up: no rule is built again), and from a signal handler
