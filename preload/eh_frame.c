@@ -181,7 +181,7 @@ static void lk_eh_restore_reg(lk_eh_state_t *st, const lk_eh_state_t *init, uint
  * after the CIE's initial instructions (NULL while running them). Returns false on an
  * instruction it does not model. */
 static bool lk_eh_run(const uint8_t *p, const uint8_t *end, const lk_eh_cie_t *cie, uint64_t loc,
-                       uint64_t target, lk_eh_state_t *st, const lk_eh_state_t *init)
+                      uint64_t target, lk_eh_state_t *st, const lk_eh_state_t *init)
 {
 	lk_eh_rd_t r = {p, end, false};
 	lk_eh_state_t stack[LK_EH_STATE_STACK];
@@ -198,7 +198,7 @@ static bool lk_eh_run(const uint8_t *p, const uint8_t *end, const lk_eh_cie_t *c
 			continue;
 		case 2: /* offset */
 			lk_eh_set_reg(st, low, LK_EH_REG_OFFSET,
-			               (int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
+			              (int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
 			continue;
 		case 3: /* restore */
 			if (!init)
@@ -222,11 +222,12 @@ static bool lk_eh_run(const uint8_t *p, const uint8_t *end, const lk_eh_cie_t *c
 		case 0x05: /* offset_extended */
 			reg = lk_eh_rd_uleb(&r);
 			lk_eh_set_reg(st, reg, LK_EH_REG_OFFSET,
-			               (int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
+			              (int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
 			break;
 		case 0x11: /* offset_extended_sf */
 			reg = lk_eh_rd_uleb(&r);
-			lk_eh_set_reg(st, reg, LK_EH_REG_OFFSET, lk_eh_rd_sleb(&r) * cie->data_align);
+			lk_eh_set_reg(st, reg, LK_EH_REG_OFFSET,
+			              lk_eh_rd_sleb(&r) * cie->data_align);
 			break;
 		case 0x06: /* restore_extended */
 			if (!init)
@@ -303,7 +304,7 @@ static bool lk_eh_run(const uint8_t *p, const uint8_t *end, const lk_eh_cie_t *c
 		case 0x2f: /* GNU_negative_offset_extended */
 			reg = lk_eh_rd_uleb(&r);
 			lk_eh_set_reg(st, reg, LK_EH_REG_OFFSET,
-			               -(int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
+			              -(int64_t)lk_eh_rd_uleb(&r) * cie->data_align);
 			break;
 		default:
 			return false; /* set_loc, vendor ops: not modelled */
@@ -375,8 +376,7 @@ static bool lk_eh_cie_parse(const uint8_t *cie, const uint8_t *hi, lk_eh_cie_t *
 	return !r.bad && r.p <= r.end;
 }
 
-uint64_t lk_eh_frame_rule_fde(const uint8_t *fde, const uint8_t *lo, const uint8_t *hi,
-                              uint64_t pc)
+uint64_t lk_eh_frame_rule_fde(const uint8_t *fde, const uint8_t *lo, const uint8_t *hi, uint64_t pc)
 {
 	if (fde < lo || fde >= hi)
 		return LK_EH_RULE_UNKNOWN;
@@ -422,8 +422,7 @@ uint64_t lk_eh_frame_rule_fde(const uint8_t *fde, const uint8_t *lo, const uint8
 
 /* ---- .eh_frame_hdr and modules ----------------------------------------------------------- */
 
-uint64_t lk_eh_frame_rule_hdr(const uint8_t *hdr, const uint8_t *lo, const uint8_t *hi,
-                              uint64_t pc)
+uint64_t lk_eh_frame_rule_hdr(const uint8_t *hdr, const uint8_t *lo, const uint8_t *hi, uint64_t pc)
 {
 	if (hdr < lo || hdr >= hi || hi - hdr < 4)
 		return LK_EH_RULE_UNKNOWN;
@@ -453,9 +452,9 @@ uint64_t lk_eh_frame_rule_hdr(const uint8_t *hdr, const uint8_t *lo, const uint8
 
 typedef struct {
 	uint64_t pc;
-	const uint8_t *hdr;    /* .eh_frame_hdr of the module holding pc - 1 */
+	const uint8_t *hdr;     /* .eh_frame_hdr of the module holding pc - 1 */
 	const uint8_t *lo, *hi; /* the span of its PT_LOAD segments */
-	bool found;            /* pc - 1 is in some module */
+	bool found;             /* pc - 1 is in some module */
 } lk_eh_find_t;
 
 /* Only finds the module: the FDE is parsed after dl_iterate_phdr returns, so the loader's

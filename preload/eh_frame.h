@@ -12,7 +12,7 @@
  * rule. STEP: CFA = RSP or RBP + offset, return address at CFA - 8, RBP unchanged or saved.
  * END: the outermost frame (return address undefined). UNKNOWN: anything else. */
 enum { LK_EH_RULE_STEP = 1, LK_EH_RULE_END = 2, LK_EH_RULE_UNKNOWN = 3 };
-#define LK_EH_RULE_KIND(r)  ((unsigned)((r) & 3))
+#define LK_EH_RULE_KIND(r)  ((unsigned)((r)&3))
 #define LK_EH_RULE_CFA_BP   4u
 #define LK_EH_RULE_BP_SAVED 8u
 

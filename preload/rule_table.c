@@ -20,8 +20,8 @@ lk_rule_table_t *lk_rule_table_create(void)
 	if (!n)
 		return NULL;
 	lk_rule_table_t *expected = NULL;
-	if (!__atomic_compare_exchange_n(&lk_rule_table_cur, &expected, n, false,
-	                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(&lk_rule_table_cur, &expected, n, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
 		lk_sys_munmap(n, sizeof(*n));
 		return expected;
 	}

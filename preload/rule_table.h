@@ -12,7 +12,7 @@
 #define LK_RULE_TABLE_LEVEL0 12
 
 typedef struct {
-	uint64_t pc; /* 0: empty */
+	uint64_t pc;   /* 0: empty */
 	uint64_t rule; /* 0: being written (a miss) */
 } lk_rule_table_slot_t;
 

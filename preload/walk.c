@@ -90,10 +90,10 @@ uint64_t lk_walk_rules_built(void)
 
 /* Records that the walk's result depends on the word at at_ (which it read as val_);
  * past LK_WALK_MEMO_READS the walk is not remembered. */
-#define LK_WALK_DEPEND(at_, val_)                                                                    \
+#define LK_WALK_DEPEND(at_, val_)                                                                  \
 	do {                                                                                       \
 		if (t && t->complete) {                                                            \
-			if (t->nreads < LK_WALK_MEMO_TAIL_READS) {                                        \
+			if (t->nreads < LK_WALK_MEMO_TAIL_READS) {                                 \
 				t->addr[t->nreads] = (at_);                                        \
 				t->word[t->nreads++] = (val_);                                     \
 				t->lo = (at_) < t->lo ? (at_) : t->lo;                             \
@@ -103,7 +103,7 @@ uint64_t lk_walk_rules_built(void)
 			}                                                                          \
 		}                                                                                  \
 		if (e) {                                                                           \
-			if (nread < LK_WALK_MEMO_READS) {                                            \
+			if (nread < LK_WALK_MEMO_READS) {                                          \
 				e->addr[nread] = (at_);                                            \
 				e->word[nread] = (val_);                                           \
 				lo = (at_) < lo ? (at_) : lo;                                      \
@@ -119,21 +119,21 @@ uint64_t lk_walk_rules_built(void)
  * -fomit-frame-pointer RBP is an ordinary callee-saved register: the words saved for it
  * are the callers' loop counters and pointers, so a reload counts only once it is used.
  * LK_WALK_BP_DEPEND records that for the memo; LK_WALK_BP_USED also marks the step in t. */
-#define LK_WALK_BP_DEPEND()                                                                          \
+#define LK_WALK_BP_DEPEND()                                                                        \
 	do {                                                                                       \
 		if (bp_at == 0) {                                                                  \
 			if (e)                                                                     \
 				e->need_bp = 1;                                                    \
 		} else if (bp_at != 1) {                                                           \
-			LK_WALK_DEPEND(bp_at, bp);                                                   \
+			LK_WALK_DEPEND(bp_at, bp);                                                 \
 			bp_at = 1;                                                                 \
 		}                                                                                  \
 	} while (0)
-#define LK_WALK_BP_USED()                                                                            \
+#define LK_WALK_BP_USED()                                                                          \
 	do {                                                                                       \
 		if (t && t->complete)                                                              \
 			t->step[t->nsteps - 1].uses_bp = 1;                                        \
-		LK_WALK_BP_DEPEND();                                                                 \
+		LK_WALK_BP_DEPEND();                                                               \
 	} while (0)
 
 int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
@@ -196,7 +196,7 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 	/* Where RBP's value came from: 0 the start, 1 a load already recorded, else the address
 	 * it was loaded from (not recorded until used). */
 	uintptr_t bp_at = 0;
-	bool ended = false;              /* by an outermost frame, not by max */
+	bool ended = false;                     /* by an outermost frame, not by max */
 	const lk_walk_memo_step_t *tail = NULL; /* the step of L this walk finished with */
 	uint64_t h = LK_FRAME_HASH_SEED;
 	/* Nearly every hit is at the first probe of the newest level: try that inline. */
@@ -361,4 +361,3 @@ int lk_walk_fp(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int 
 	}
 	return n;
 }
-

@@ -26,8 +26,7 @@ static inline bool lk_walk_keep(uintptr_t pc, uintptr_t skip_lo, uintptr_t skip_
  * skip range must keep frame pointers: they are stepped by RBP. With a memo m, a remembered
  * walk is reused (returns 0, out->value set) or this one is remembered (m->pending). */
 int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
-                  uintptr_t skip_lo, uintptr_t skip_hi, struct lk_walk_memo *m,
-                  lk_walk_out_t *out);
+                  uintptr_t skip_lo, uintptr_t skip_hi, struct lk_walk_memo *m, lk_walk_out_t *out);
 
 /* The frame-pointer chain: stops at the first frame record that is not on the stack above
  * the previous one. Returns the count. */

@@ -110,9 +110,9 @@ static inline uint32_t lk_walk_memo_tag(uintptr_t pc, uintptr_t sp)
 }
 
 /* The remembered walk from (pc, sp, bp) that the stack still matches, or NULL. */
-static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t pc,
-                                                    uintptr_t sp, uintptr_t bp, uint32_t gen,
-                                                    uintptr_t ok_lo, uintptr_t ok_hi)
+static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp,
+                                                    uintptr_t bp, uint32_t gen, uintptr_t ok_lo,
+                                                    uintptr_t ok_hi)
 {
 	const __m128i want = _mm_set1_epi32((int)lk_walk_memo_tag(pc, sp));
 	for (int i = 0; i < LK_WALK_MEMO_WAYS; i += 4) {
@@ -121,7 +121,8 @@ static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t
 		         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want)));
 		     bits; bits &= bits - 1) {
 			lk_walk_memo_ent_t *e = &m->ent[i + __builtin_ctz(bits)];
-			if (e->pc == pc && e->sp == sp && lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
+			if (e->pc == pc && e->sp == sp &&
+			    lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
 				return e;
 		}
 	}
