@@ -28,7 +28,8 @@ static uint8_t *guarded; /* the readable page */
 static int map_guarded(void **state)
 {
 	(void)state;
-	uint8_t *m = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *m =
+	    mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	if (mprotect(m, PAGE, PROT_NONE) != 0 || mprotect(m + 2 * PAGE, PAGE, PROT_NONE) != 0)
@@ -110,7 +111,8 @@ static size_t fx_fde(fx_t *f, size_t cie_at, bool z, uint8_t enc, uint64_t start
 	put_u32(f, 0);
 	put_u32(f, (uint32_t)(f->n - cie_at)); /* CIE pointer: back from this field */
 	if (enc == PCREL4) {
-		put_u32(f, (uint32_t)(int32_t)(int64_t)(start - (uint64_t)(uintptr_t)(f->b + f->n)));
+		put_u32(f,
+		        (uint32_t)(int32_t)(int64_t)(start - (uint64_t)(uintptr_t)(f->b + f->n)));
 		put_u32(f, (uint32_t)range);
 	} else {
 		put_u64(f, start);
@@ -158,7 +160,7 @@ static void test_cie_rule_and_range_edges(void **state)
 	(void)state;
 	fx_t f;
 	size_t fde = fx_one(&f, NULL, 0, 0x40);
-	/* pc is a return address: the call is at pc - 1, which must lie in [START, START + 0x40). */
+	/* pc is a return address: the call, at pc - 1, must lie in [START, START + 0x40). */
 	assert_int_equal(rule_at(&f, fde, START), LK_EH_RULE_UNKNOWN);
 	assert_step(rule_at(&f, fde, START + 1), 0, 8, 0, 0);
 	assert_step(rule_at(&f, fde, START + 0x40), 0, 8, 0, 0);
@@ -190,22 +192,22 @@ static void test_def_cfa_forms(void **state)
 {
 	(void)state;
 	static const uint8_t ins[] = {
-	    0x0c, 0x06, 0x20,       /* def_cfa r6 + 32 */
-	    0x86, 0x03,             /* offset r6 at -24 */
-	    0x44,                   /* advance_loc 4 */
-	    0x12, 0x07, 0x7d,       /* def_cfa_sf r7 + (-3 * -8) = 24 */
-	    0x44,                   /* advance_loc 4 */
-	    0x13, 0x7c,             /* def_cfa_offset_sf -4 * -8 = 32 */
-	    0x44,                   /* advance_loc 4 */
-	    0x05, 0x06, 0x04,       /* offset_extended r6 at -32 */
-	    0x44,                   /* advance_loc 4 */
-	    0x08, 0x06,             /* same_value r6 */
-	    0x44,                   /* advance_loc 4 */
-	    0x11, 0x06, 0x02,       /* offset_extended_sf r6 at 2 * -8 */
-	    0x2e, 0x10,             /* GNU_args_size: no effect */
-	    0x09, 0x03, 0x04,       /* register r3 in r4: not ours, fine */
-	    0x44,                   /* advance_loc 4 */
-	    0x06, 0x06,             /* restore_extended r6: as after the CIE (same value) */
+	    0x0c, 0x06, 0x20, /* def_cfa r6 + 32 */
+	    0x86, 0x03,       /* offset r6 at -24 */
+	    0x44,             /* advance_loc 4 */
+	    0x12, 0x07, 0x7d, /* def_cfa_sf r7 + (-3 * -8) = 24 */
+	    0x44,             /* advance_loc 4 */
+	    0x13, 0x7c,       /* def_cfa_offset_sf -4 * -8 = 32 */
+	    0x44,             /* advance_loc 4 */
+	    0x05, 0x06, 0x04, /* offset_extended r6 at -32 */
+	    0x44,             /* advance_loc 4 */
+	    0x08, 0x06,       /* same_value r6 */
+	    0x44,             /* advance_loc 4 */
+	    0x11, 0x06, 0x02, /* offset_extended_sf r6 at 2 * -8 */
+	    0x2e, 0x10,       /* GNU_args_size: no effect */
+	    0x09, 0x03, 0x04, /* register r3 in r4: not ours, fine */
+	    0x44,             /* advance_loc 4 */
+	    0x06, 0x06,       /* restore_extended r6: as after the CIE (same value) */
 	};
 	fx_t f;
 	size_t fde = fx_one(&f, ins, sizeof(ins), 0x40);
@@ -425,14 +427,16 @@ static void test_garbage_never_reads_outside(void **state)
 		size_t n = f.n;
 		if (round % 2) {
 			for (size_t i = 0; i < n; i++)
-				f.b[i] = (uint8_t)(next_rand() % 4 ? next_rand() % 48 : next_rand());
+				f.b[i] =
+				    (uint8_t)(next_rand() % 4 ? next_rand() % 48 : next_rand());
 		} else {
 			for (int k = 0; k < 3; k++)
 				f.b[next_rand() % n] = (uint8_t)next_rand();
 		}
 		uint8_t *b = flush_end(f.b, n);
 		uint64_t pc = START + next_rand() % 0x30;
-		uint64_t r = lk_eh_frame_rule_fde(b + (round % 3 ? fde : next_rand() % n), b, b + n, pc);
+		uint64_t r =
+		    lk_eh_frame_rule_fde(b + (round % 3 ? fde : next_rand() % n), b, b + n, pc);
 		assert_true(r != 0);
 		/* and the same bytes read as an .eh_frame_hdr */
 		b[0] = 1;
