@@ -22,8 +22,9 @@ typedef struct {
 	int newest;
 } lk_rule_table_t;
 
-/* The current table; replaced (never freed) by lk_rule_table_reset. */
-extern lk_rule_table_t *lk_rule_table_cur;
+/* The current table; replaced (never freed) by lk_rule_table_reset. Hidden: read directly,
+ * not through the GOT. */
+extern lk_rule_table_t *lk_rule_table_cur __attribute__((visibility("hidden")));
 
 /* Any thread: maps the first table; NULL without memory. Use lk_rule_table_get. */
 lk_rule_table_t *lk_rule_table_create(void);

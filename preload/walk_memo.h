@@ -66,8 +66,11 @@ struct lk_walk_memo {
 	lk_walk_memo_t *next; /* pool: push-only list, reused after a thread exits */
 };
 
-extern __thread lk_walk_memo_t *lk_walk_memo_self __attribute__((tls_model("initial-exec")));
-extern uint32_t lk_walk_memo_gen_now;
+/* This thread's memo, and the generation of the rules (hidden: read directly, not through
+ * the GOT). */
+extern __thread lk_walk_memo_t *lk_walk_memo_self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern uint32_t lk_walk_memo_gen_now __attribute__((visibility("hidden")));
 
 /* Any thread: attaches a memo to this thread (from the pool, or a new mapping); NULL without
  * memory. Use lk_walk_memo_get. */
