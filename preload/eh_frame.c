@@ -134,6 +134,8 @@ static uint64_t lk_eh_rd_encoded(lk_eh_rd_t *r, uint8_t enc, uint64_t datarel)
 	return v;
 }
 
+/* ---- the CFA program -------------------------------------------------------------------- */
+
 /* Rule state while running a CFA program. Registers: 6 RBP, 7 RSP, 16 return address. */
 enum { LK_EH_REG_SAME = 0, LK_EH_REG_OFFSET = 1, LK_EH_REG_UNDEF = 2, LK_EH_REG_OTHER = 3 };
 

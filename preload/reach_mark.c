@@ -388,7 +388,7 @@ void lk_reach_mark_drain(void)
 	} while (lk_rs->sp);
 }
 
-/* ---- the engine's interface ---------------------------------------------------------------- */
+/* ---- the engine's interface ------------------------------------------------------------ */
 
 static void *lk_reach_map(size_t n)
 {
