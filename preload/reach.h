@@ -10,11 +10,12 @@
 
 /* Snapshot lock held (one scan at a time), guard held. Copies the live-block table, marks
  * every block reachable from the roots (writable segments of every loaded module except
- * libleak, and each thread's stack from its stack pointer up) through pointers, interior
- * ones included, found in reachable blocks. Memory is read with process_vm_readv, so a block
- * another thread frees and unmaps meanwhile cannot fault. Never calls malloc (mmap only).
- * Returns 0 when the scan ran, -1 when it could not (out of memory, process_vm_readv
- * refused, a block at or above 2^48): lk_reach_flags then answers 0 for every block. */
+ * libleak, this thread's stack, and the stack of every thread blocked in a system call)
+ * through pointers, interior ones included, found in reachable blocks. Memory is read with
+ * process_vm_readv, so a block another thread frees and unmaps meanwhile cannot fault. Never calls
+ * malloc (mmap only). Returns 0 when the scan ran, -1 when it could not (out of memory,
+ * process_vm_readv refused, a block at or above 2^48): lk_reach_flags then answers 0 for every
+ * block. */
 int lk_reach_scan(void);
 
 /* The caller's stack pointer (inlined into it), after its __builtin_unwind_init has spilled

@@ -1,8 +1,8 @@
-/* stack.c - capture the caller's stack with unwind.c (cached DWARF rules by default,
- * LEAK_UNWIND=fp or libunwind on request; unw_step loops and glibc backtrace() are far too
- * slow for every malloc, see PERFORMANCE.md), leaving out libleak's own frames, and intern the
- * rest. The unwind is the whole cost of a recorded malloc; everything else here is a few
- * compares. */
+/* stack.c - one call per recorded event: the caller's stack as an interned id. Walks with
+ * unwind.h through this thread's memo (a walk remembered with its id gives the id back without
+ * walking or interning), leaves out libleak's own frames (its text range, found once at init,
+ * is the walk's skip range), and interns the rest with stack_table.h. Any thread, guard held;
+ * never calls malloc; preserves errno. The walk is nearly the whole cost of a recorded event. */
 #include "stack.h"
 #include "config.h"
 #include "frame_hash.h"

@@ -1,6 +1,7 @@
-/* unwind.h - stack walking for every recorded event: a cached x86-64 DWARF walker (per-PC
- * rules built once from .eh_frame, kept in a process-wide lock-free table), a frame-pointer
- * walker, and libunwind's unw_backtrace as the reference and the fallback. */
+/* unwind.h - stack walking for every recorded event, the one interface stack.c uses: a cached
+ * x86-64 DWARF walker (walk.c; per-PC rules built once from .eh_frame by eh_frame.c, kept in
+ * the process-wide lock-free rule_table.c; each thread's memo of walks in walk_memo.c), a
+ * frame-pointer walker, and libunwind's unw_backtrace as the reference and the fallback. */
 #ifndef LEAK_PRELOAD_UNWIND_H
 #define LEAK_PRELOAD_UNWIND_H
 

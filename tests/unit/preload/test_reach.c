@@ -1,10 +1,10 @@
-/* test_reach.c - preload/reach.c: the exit-time reachability scan over blocks put in the
- * live-block table by hand. reach.c skips the module it is linked into (libleak.so in real
- * use, this test binary here), so dl_iterate_phdr is wrapped (test_reach.ldflags) to make it
- * skip libc instead and see this binary's globals as a program's. A chain from a global
- * through interior pointers is reachable; a block held only by a
- * local of this thread, or of a thread blocked in read(2), is reachable; a block whose only
- * pointer sits in untracked memory, and an unreferenced cycle, are not. Flags of unknown
+/* test_reach.c - preload/reach.c (roots) and reach_mark.c (marking): the exit-time
+ * reachability scan over blocks put in the live-block table by hand. reach.c skips the module
+ * it is linked into (libleak.so in real use, this test binary here), so dl_iterate_phdr is
+ * wrapped (test_reach.ldflags) to make it skip libc instead and see this binary's globals as a
+ * program's. A chain from a global through interior pointers is reachable; a block held only
+ * by a local of this thread, or of a thread blocked in read(2), is reachable; a block whose
+ * only pointer sits in untracked memory, and an unreferenced cycle, are not. Flags of unknown
  * pointers and after release are 0. */
 #include <errno.h>
 #include <link.h>

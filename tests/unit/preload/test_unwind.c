@@ -1,13 +1,14 @@
-/* test_unwind.c - preload/unwind.c: the cached DWARF walker gives unw_backtrace's frames,
- * frame for frame, on recursion 5 and 30 deep in this binary (frame pointers) and through a
- * shared library built -O2 without frame pointers (unwind_chain.c, compiled here at run time),
- * in a new thread (no per-thread warm-up: no rule is built again), and from a signal handler
- * (a signal frame: the capture falls back to libunwind). A capture whose rules are cached
- * allocates nothing. The frame-pointer walker agrees with libunwind where frame pointers
- * exist. The per-thread memo of walks reuses a walk only when a fresh walk gives the same
- * frames, and forgets them all on invalidation; a walk finished with the frames of the
- * thread's last walk gives a fresh walk's frames. 5000 return addresses in one library,
- * more than the rule table's first levels hold, are all walked right and found again. */
+/* test_unwind.c - preload/unwind.c and what it calls (walk.c, walk_memo.c, rule_table.c): the
+ * cached DWARF walker gives unw_backtrace's frames, frame for frame, on recursion 5 and 30
+ * deep in this binary (frame pointers) and through a shared library built -O2 without frame
+ * pointers (unwind_chain.c, compiled here at run time), in a new thread (no per-thread
+ * warm-up: no rule is built again), and from a signal handler (a signal frame: the capture
+ * falls back to libunwind). A capture whose rules are cached allocates nothing. The
+ * frame-pointer walker agrees with libunwind where frame pointers exist. The per-thread memo
+ * of walks reuses a walk only when a fresh walk gives the same frames, and forgets them all on
+ * invalidation; a walk finished with the frames of the thread's last walk gives a fresh walk's
+ * frames. 5000 return addresses in one library, more than the rule table's first levels hold,
+ * are all walked right and found again. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>

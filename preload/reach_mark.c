@@ -1,0 +1,507 @@
+/* reach_mark.c - the mark engine of the exit-time reachability scan.
+ *
+ * The live blocks are copied from the block table into an address-sorted array of packed
+ * 12-byte entries with two mark bits each; a word that falls inside a block marks it, and
+ * marked blocks are scanned in turn from a bounded mark stack (no recursion; what overflows is
+ * found again by a pass over the marks). Memory is read through process_vm_readv into a bounce
+ * buffer: other threads still run at exit and may free and unmap a block under us. All memory
+ * is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
+#include "reach_mark.h"
+#include "reach_proc.h"
+
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "heap_table.h"
+#include "sys.h"
+#include "trace_format.h"
+
+/* A block's mark, two bits of marked[]: 0 not reached, PENDING reached but not scanned yet,
+ * SCANNED. */
+enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
+/* Mark stack entries (4 bytes each). Reached blocks that do not fit stay PENDING and are
+ * found again by a pass over the array: memory at exit does not grow by 4 bytes a block. */
+#define LK_REACH_STACK_MAX (64u * 1024)
+
+/* The sorted copy: 12 bytes a block, as in the block table, so that the table (at most 19.3
+ * bytes a block), the copy and the marks (a quarter byte) stay under 32 bytes a block at
+ * exit. Three 32-bit words; lo (the first two, read unaligned) = addr : 48 | size field bits
+ * 0..15 << 48, w[2] = stack : 24 | size field bits 16..23 << 24. A size field below LK_RB_BIG
+ * is the size; at or above, its low bits index big[], which holds the sizes of blocks of
+ * 8 MiB and more (few, and only the pages used are ever touched). Addresses at or above 2^48
+ * (5-level paging) do not pack: the scan then does not run. */
+typedef struct {
+	uint32_t w[3];
+} lk_reach_block_t;
+_Static_assert(sizeof(lk_reach_block_t) == 12, "12-byte copies");
+
+#define LK_RB_ADDR_MASK ((1ull << 48) - 1)
+#define LK_RB_BIG       (1u << 23)
+#define LK_RB_BIG_MAX   (1u << 20) /* entries of big[]: 8 MiB of address space, mostly unused */
+
+static inline uint64_t lk_rb_lo(const lk_reach_block_t *b)
+{
+	uint64_t lo;
+	memcpy(&lo, b->w, sizeof(lo));
+	return lo;
+}
+
+static inline uintptr_t lk_rb_addr(const lk_reach_block_t *b)
+{
+	return (uintptr_t)(lk_rb_lo(b) & LK_RB_ADDR_MASK);
+}
+
+static inline uint32_t lk_rb_stack(const lk_reach_block_t *b)
+{
+	return b->w[2] & 0xffffff;
+}
+
+#define LK_REACH_BOUNCE (64u * 1024)
+
+/* mmap'd, like everything the scan uses: the scan state holds the lowest block address, and
+ * nothing of it may sit in memory that is itself scanned. */
+struct lk_reach_state {
+	lk_reach_block_t *blocks;
+	size_t n, cap, blocks_bytes;
+	uint64_t *big; /* sizes of 8 MiB and more */
+	size_t big_n, big_bytes;
+	int unpacked;    /* a block did not pack: no scan */
+	uint8_t *marked; /* two bits per block (lk_mark, lk_mark_set) */
+	uint32_t *stack; /* mark stack of block indices */
+	size_t sp;
+	size_t marked_bytes, stack_bytes;
+	size_t stack_cap; /* the mark stack is bounded: past it, blocks stay PENDING */
+	int overflow;     /* some PENDING block is not on the stack */
+	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
+	uint8_t *bounce;
+	const char *maps; /* /proc/self/maps when the scan began, whole, or NULL */
+	int ran;
+	pid_t pid;
+};
+static struct lk_reach_state *lk_rs;
+
+static inline unsigned lk_mark(size_t i)
+{
+	return lk_rs->marked[i / 4] >> (i % 4 * 2) & 3;
+}
+
+static inline void lk_mark_set(size_t i, unsigned mark)
+{
+	uint8_t *m = &lk_rs->marked[i / 4];
+	*m = (uint8_t)((*m & ~(3u << (i % 4 * 2))) | mark << (i % 4 * 2));
+}
+
+static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
+{
+	uint32_t field = (uint32_t)(lk_rb_lo(b) >> 48) | (b->w[2] >> 24) << 16;
+	return field < LK_RB_BIG ? field : lk_rs->big[field - LK_RB_BIG];
+}
+
+static void lk_reach_collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
+{
+	(void)arg;
+	if (lk_rs->n == lk_rs->cap)
+		return;
+	if ((uint64_t)ptr > LK_RB_ADDR_MASK) {
+		lk_rs->unpacked = 1;
+		return;
+	}
+	uint64_t field = size;
+	if (size >= LK_RB_BIG) {
+		if (lk_rs->big_n == LK_RB_BIG_MAX) {
+			lk_rs->unpacked = 1;
+			return;
+		}
+		lk_rs->big[lk_rs->big_n] = size;
+		field = LK_RB_BIG + lk_rs->big_n++;
+	}
+	lk_reach_block_t *b = &lk_rs->blocks[lk_rs->n++];
+	uint64_t lo = (uint64_t)ptr | field << 48;
+	memcpy(b->w, &lo, sizeof(lo));
+	b->w[2] = (stack_id & 0xffffff) | (uint32_t)(field >> 16) << 24;
+}
+
+/* Sort by address, in place, no recursion, no allocation: quicksort (median of three, the
+ * smaller side first so the explicit stack stays below 64 entries) down to runs of 16, then
+ * one insertion sort. Heapsort's scattered swaps were a quarter of the exit time with
+ * millions of blocks. Block addresses are distinct. */
+static void lk_reach_sort(lk_reach_block_t *a, size_t n)
+{
+	size_t stack[128], sp = 0;
+	size_t lo = 0, hi = n; /* [lo, hi) */
+	for (;;) {
+		while (hi - lo > 16) {
+			size_t mid = lo + (hi - lo) / 2;
+			lk_reach_block_t t;
+#define LK_SWAP(i, j) (t = a[i], a[i] = a[j], a[j] = t)
+			if (lk_rb_addr(&a[mid]) < lk_rb_addr(&a[lo]))
+				LK_SWAP(mid, lo);
+			if (lk_rb_addr(&a[hi - 1]) < lk_rb_addr(&a[lo]))
+				LK_SWAP(hi - 1, lo);
+			if (lk_rb_addr(&a[hi - 1]) < lk_rb_addr(&a[mid]))
+				LK_SWAP(hi - 1, mid);
+			uintptr_t pivot = lk_rb_addr(&a[mid]);
+			size_t i = lo, j = hi - 1;
+			for (;;) {
+				while (lk_rb_addr(&a[i]) < pivot)
+					i++;
+				while (lk_rb_addr(&a[j]) > pivot)
+					j--;
+				if (i >= j)
+					break;
+				LK_SWAP(i, j);
+				i++;
+				j--;
+			}
+#undef LK_SWAP
+			/* [lo, j] <= pivot <= [j + 1, hi) */
+			size_t split = j + 1;
+			if (split - lo < hi - split) {
+				stack[sp++] = split;
+				stack[sp++] = hi;
+				hi = split;
+			} else {
+				stack[sp++] = lo;
+				stack[sp++] = split;
+				lo = split;
+			}
+		}
+		if (!sp)
+			break;
+		hi = stack[--sp];
+		lo = stack[--sp];
+	}
+	for (size_t i = 1; i < n; i++) {
+		lk_reach_block_t v = a[i];
+		size_t k = i;
+		while (k > 0 && lk_rb_addr(&a[k - 1]) > lk_rb_addr(&v)) {
+			a[k] = a[k - 1];
+			k--;
+		}
+		a[k] = v;
+	}
+}
+
+/* Index of the block that v points into, or -1: its start, or an interior byte outside its
+ * last 8. glibc's pointer to the next chunk (the top chunk, a free neighbour) lands on a
+ * block's last bytes whenever its size is not a multiple of 16, and would otherwise keep the
+ * most recent allocation of a program "reachable" for ever. */
+static long lk_reach_find(uintptr_t v)
+{
+	if (v < lk_rs->lo || v >= lk_rs->hi)
+		return -1;
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) { /* first block with addr > v */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -1;
+	const lk_reach_block_t *b = &lk_rs->blocks[lo - 1];
+	uintptr_t off = v - lk_rb_addr(b);
+	uint64_t size = lk_reach_size(b);
+	if (off == 0 || (size > 8 && off < size - 8))
+		return (long)(lo - 1);
+	return -1;
+}
+
+static void lk_reach_words(const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
+		uintptr_t v;
+		memcpy(&v, buf + off, sizeof(v));
+		long i = lk_reach_find(v);
+		if (i >= 0 && !lk_mark((size_t)i)) {
+			lk_mark_set((size_t)i, LK_MARK_PENDING);
+			if (lk_rs->sp < lk_rs->stack_cap)
+				lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+			else
+				lk_rs->overflow = 1; /* found again by lk_reach_refill */
+		}
+	}
+}
+
+void lk_reach_mark_range(uintptr_t start, size_t len)
+{
+	start = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+	while (len >= sizeof(uintptr_t)) {
+		size_t n = len < LK_REACH_BOUNCE ? len : LK_REACH_BOUNCE;
+		struct iovec local = {lk_rs->bounce, n}, remote = {(void *)start, n};
+		long r = syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0);
+		if (r > 0) {
+			lk_reach_words(lk_rs->bounce, (size_t)r);
+			n = (size_t)r;
+		} else {
+			uintptr_t next = lk_reach_proc_next(lk_rs->maps, start);
+			n = next - start < len ? (size_t)(next - start) : len;
+		}
+		start += n;
+		len -= n;
+	}
+}
+
+/* Scans the marked blocks on the mark stack, a batch at a time. A batch is sorted by address
+ * and blocks less than LK_REACH_GAP apart are read as one range, gap included (a gap that
+ * small lies in pages of its two blocks, so it is mapped when they are), so a dense heap of
+ * small blocks costs one page pin per page, not one per block: with millions of live blocks,
+ * pinning was most of the time at exit. Up to LK_REACH_IOV ranges go to one process_vm_readv;
+ * the call stops at the first range it cannot read, whose blocks and the ones after are then
+ * done alone, page by page. Only the blocks' own bytes are scanned, never the gaps. */
+#define LK_REACH_IOV   256
+#define LK_REACH_BATCH 2048
+#define LK_REACH_GAP   1024
+
+static void lk_reach_sort_idx(uint32_t *a, size_t n)
+{
+	static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1}; /* Ciura's */
+	for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		size_t gap = gaps[g];
+		for (size_t i = gap; i < n; i++) {
+			uint32_t v = a[i];
+			size_t k = i;
+			for (; k >= gap && a[k - gap] > v; k -= gap)
+				a[k] = a[k - gap];
+			a[k] = v;
+		}
+	}
+}
+
+static inline size_t lk_reach_words_len(const lk_reach_block_t *b)
+{
+	return (size_t)lk_reach_size(b) & ~(sizeof(uintptr_t) - 1);
+}
+
+/* Reads and scans batch[0..n) (sorted): as many ranges as fit the bounce buffer and the
+ * iovecs per call. */
+static void lk_reach_read_batch(const uint32_t *batch, size_t n)
+{
+	struct iovec local[LK_REACH_IOV], remote[LK_REACH_IOV];
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 0, total = 0, first = i;
+		uintptr_t run_end = 0;
+		for (; i < n; i++) {
+			const lk_reach_block_t *b = &lk_rs->blocks[batch[i]];
+			uintptr_t addr = lk_rb_addr(b);
+			size_t len = lk_reach_words_len(b);
+			if (k && addr >= run_end && addr - run_end < LK_REACH_GAP &&
+			    total + (addr + len - run_end) <= LK_REACH_BOUNCE) {
+				size_t more = addr + len - run_end; /* the gap and the block */
+				remote[k - 1].iov_len += more;
+				local[k - 1].iov_len += more;
+				total += more;
+				run_end = addr + len;
+				continue;
+			}
+			if (k == LK_REACH_IOV || total + len > LK_REACH_BOUNCE)
+				break;
+			local[k] = (struct iovec){lk_rs->bounce + total, len};
+			remote[k] = (struct iovec){(void *)addr, len};
+			total += len;
+			run_end = addr + len;
+			k++;
+		}
+		long r =
+		    total ? syscall(SYS_process_vm_readv, lk_rs->pid, local, k, remote, k, 0) : 0;
+		size_t done = r > 0 ? (size_t)r : 0;
+		/* Each block's bytes sit in its range's part of the bounce buffer, ranges in
+		 * order. The bounce buffer is reused by the scans below: walk in order. */
+		size_t run = 0;
+		for (size_t j = first; j < i; j++) {
+			const lk_reach_block_t *b = &lk_rs->blocks[batch[j]];
+			uintptr_t addr = lk_rb_addr(b);
+			size_t len = lk_reach_words_len(b);
+			/* Its range is the last one starting at or before it (a block under 8
+			 * bytes has no words: its range may be empty). */
+			while (run + 1 < k && addr >= (uintptr_t)remote[run + 1].iov_base)
+				run++;
+			size_t off = (size_t)((uint8_t *)local[run].iov_base - lk_rs->bounce) +
+			             (size_t)(addr - (uintptr_t)remote[run].iov_base);
+			if (off + len <= done) {
+				lk_reach_words(lk_rs->bounce + off, len);
+				continue;
+			}
+			/* Not (fully) read: alone, which skips what cannot be read. The bounce
+			 * buffer is free again: everything read before is scanned. */
+			for (; j < i; j++) {
+				b = &lk_rs->blocks[batch[j]];
+				lk_reach_mark_range(lk_rb_addr(b), lk_reach_words_len(b));
+			}
+			break;
+		}
+	}
+}
+
+static void lk_reach_drain_stack(void)
+{
+	uint32_t batch[LK_REACH_BATCH];
+	while (lk_rs->sp) {
+		size_t n = 0;
+		while (lk_rs->sp && n < LK_REACH_BATCH) {
+			uint32_t idx = lk_rs->stack[lk_rs->sp - 1];
+			const lk_reach_block_t *b = &lk_rs->blocks[idx];
+			if ((lk_rb_addr(b) & (sizeof(uintptr_t) - 1)) ||
+			    lk_reach_words_len(b) > LK_REACH_BOUNCE)
+				break; /* unaligned or large: scanned alone below */
+			lk_rs->sp--;
+			lk_mark_set(idx, LK_MARK_SCANNED);
+			batch[n++] = idx;
+		}
+		if (n == 0) {
+			uint32_t idx = lk_rs->stack[--lk_rs->sp];
+			lk_mark_set(idx, LK_MARK_SCANNED);
+			const lk_reach_block_t *b = &lk_rs->blocks[idx];
+			lk_reach_mark_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
+			continue;
+		}
+		lk_reach_sort_idx(batch, n);
+		lk_reach_read_batch(batch, n);
+	}
+}
+
+/* After an overflow: puts PENDING blocks back on the stack, as many as fit. */
+static void lk_reach_refill(void)
+{
+	lk_rs->overflow = 0;
+	for (size_t i = 0; i < lk_rs->n; i++) {
+		if (lk_mark(i) != LK_MARK_PENDING)
+			continue;
+		if (lk_rs->sp == lk_rs->stack_cap) {
+			lk_rs->overflow = 1;
+			return;
+		}
+		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+	}
+}
+
+void lk_reach_mark_drain(void)
+{
+	do {
+		lk_reach_drain_stack();
+		if (lk_rs->overflow)
+			lk_reach_refill();
+	} while (lk_rs->sp);
+}
+
+/* ---- the engine's interface ------------------------------------------------------------ */
+
+static void *lk_reach_map(size_t n)
+{
+	return n ? lk_sys_mmap(n) : NULL;
+}
+
+int lk_reach_mark_begin(size_t *n)
+{
+	*n = 0;
+	lk_reach_mark_release();
+	lk_rs = lk_sys_mmap(sizeof(*lk_rs));
+	if (!lk_rs)
+		return -1;
+	memset(lk_rs, 0, sizeof(*lk_rs));
+	lk_rs->pid = lk_sys_getpid();
+	uint64_t count = lk_heap_table_count();
+	/* Slack for blocks other threads add between the count and the copy. */
+	lk_rs->cap = (size_t)(count + count / 64 + 1024);
+	lk_rs->stack_cap = lk_rs->cap < LK_REACH_STACK_MAX ? lk_rs->cap : LK_REACH_STACK_MAX;
+	lk_rs->blocks_bytes = lk_rs->cap * sizeof(lk_reach_block_t);
+	lk_rs->marked_bytes = lk_rs->cap / 4 + 1;
+	lk_rs->stack_bytes = lk_rs->stack_cap * sizeof(uint32_t);
+	lk_rs->blocks = lk_reach_map(lk_rs->blocks_bytes);
+	lk_rs->marked = lk_reach_map(lk_rs->marked_bytes);
+	lk_rs->big_bytes = LK_RB_BIG_MAX * sizeof(uint64_t);
+	lk_rs->big = lk_reach_map(lk_rs->big_bytes);
+	lk_rs->stack = lk_reach_map(lk_rs->stack_bytes);
+	lk_rs->bounce = lk_sys_mmap(LK_REACH_BOUNCE);
+	if (!lk_rs->blocks || !lk_rs->marked || !lk_rs->big || !lk_rs->stack || !lk_rs->bounce) {
+		lk_reach_mark_release();
+		return -1;
+	}
+	/* Can we read our own memory this way at all (seccomp, YAMA)? */
+	struct iovec local = {lk_rs->bounce, sizeof(*lk_rs)}, remote = {lk_rs, sizeof(*lk_rs)};
+	if (syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0) !=
+	    (long)sizeof(*lk_rs)) {
+		lk_reach_mark_release();
+		return -1;
+	}
+	lk_heap_table_foreach(lk_reach_collect, NULL);
+	if (lk_rs->unpacked) {
+		lk_reach_mark_release();
+		return -1;
+	}
+	lk_reach_sort(lk_rs->blocks, lk_rs->n);
+	if (lk_rs->n) {
+		lk_rs->lo = lk_rb_addr(&lk_rs->blocks[0]);
+		for (size_t i = 0; i < lk_rs->n; i++) {
+			uintptr_t end =
+			    lk_rb_addr(&lk_rs->blocks[i]) + lk_reach_size(&lk_rs->blocks[i]) + 1;
+			if (end > lk_rs->hi)
+				lk_rs->hi = end;
+		}
+	}
+	*n = lk_rs->n;
+	return 0;
+}
+
+void lk_reach_mark_set_maps(const char *maps)
+{
+	lk_rs->maps = maps;
+}
+
+void lk_reach_mark_end(void)
+{
+	lk_rs->ran = 1;
+}
+
+uint32_t lk_reach_mark_flags(uintptr_t ptr)
+{
+	if (!lk_rs || !lk_rs->ran)
+		return 0;
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rb_addr(&lk_rs->blocks[mid]) < ptr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
+		return 0;
+	return TRACE_BLOCK_SCANNED | (lk_mark(lo) ? TRACE_BLOCK_REACHABLE : 0);
+}
+
+size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
+                                        uint32_t flags),
+                             void *arg)
+{
+	if (!lk_rs || !lk_rs->ran)
+		return 0;
+	for (size_t i = 0; i < lk_rs->n; i++) {
+		const lk_reach_block_t *b = &lk_rs->blocks[i];
+		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b),
+		   TRACE_BLOCK_SCANNED | (lk_mark(i) ? TRACE_BLOCK_REACHABLE : 0));
+	}
+	return lk_rs->n;
+}
+
+void lk_reach_mark_release(void)
+{
+	if (!lk_rs)
+		return;
+	if (lk_rs->blocks)
+		lk_sys_munmap(lk_rs->blocks, lk_rs->blocks_bytes);
+	if (lk_rs->marked)
+		lk_sys_munmap(lk_rs->marked, lk_rs->marked_bytes);
+	if (lk_rs->big)
+		lk_sys_munmap(lk_rs->big, lk_rs->big_bytes);
+	if (lk_rs->stack)
+		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
+	if (lk_rs->bounce)
+		lk_sys_munmap(lk_rs->bounce, LK_REACH_BOUNCE);
+	lk_sys_munmap(lk_rs, sizeof(*lk_rs));
+	lk_rs = NULL;
+}

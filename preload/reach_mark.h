@@ -1,0 +1,37 @@
+/* reach_mark.h - the mark engine of the exit-time reachability scan (reach_mark.c): a sorted,
+ * packed copy of the live-block table, two mark bits a block, and reads of the process's own
+ * memory that cannot fault. reach.c finds the roots and hands them over as address ranges.
+ * One scan at a time (the snapshot lock); never calls malloc. */
+#ifndef LEAK_PRELOAD_REACH_MARK_H
+#define LEAK_PRELOAD_REACH_MARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Forgets the last scan, then copies the live blocks and sorts them by address. Returns 0 and
+ * sets *n to the count, or -1 when the scan cannot run (out of memory, process_vm_readv
+ * refused, a block at or above 2^48). */
+int lk_reach_mark_begin(size_t *n);
+
+/* The text of /proc/self/maps, read whole, or NULL: where a read that failed goes on
+ * (lk_reach_proc_next). It must stay valid until it is set again. */
+void lk_reach_mark_set_maps(const char *maps);
+
+/* Scans [start, start + len) as a root: a word that points into a block (its start, or an
+ * interior byte outside its last 8) marks it. What cannot be read is skipped. */
+void lk_reach_mark_range(uintptr_t start, size_t len);
+
+/* Scans the marked blocks, and the blocks they mark, until none is left to scan. */
+void lk_reach_mark_drain(void);
+
+/* The scan is complete: lk_reach_mark_flags and lk_reach_mark_foreach answer from now on. */
+void lk_reach_mark_end(void);
+
+/* As lk_reach_flags, lk_reach_foreach and lk_reach_release (reach.h). */
+uint32_t lk_reach_mark_flags(uintptr_t ptr);
+size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
+                                        uint32_t flags),
+                             void *arg);
+void lk_reach_mark_release(void);
+
+#endif

@@ -1,0 +1,30 @@
+/* reach_proc.h - the /proc text the reachability scan reads (reach_proc.c): a small file read
+ * whole, the mappings of /proc/self/maps, a thread's stack pointer. No malloc, no stdio: the
+ * caller gives the buffers. */
+#ifndef LEAK_PRELOAD_REACH_PROC_H
+#define LEAK_PRELOAD_REACH_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads a whole small /proc file into buf (NUL-terminated, at most cap - 1 bytes); returns its
+ * length or -1. */
+long lk_reach_proc_read(const char *path, char *buf, size_t cap);
+
+/* The readable, writable mapping of maps (the text of /proc/self/maps) that holds addr: 0 and
+ * [*start, *end), or -1. */
+int lk_reach_proc_mapping(const char *maps, uintptr_t addr, uintptr_t *start, uintptr_t *end);
+
+/* Where to read next after a read at addr failed. Inside a readable mapping of maps the
+ * failure is taken as a change since (a block freed and unmapped meanwhile): the next page.
+ * Elsewhere, the start of the next readable mapping: a block whose pages are gone costs one
+ * step, not one system call per page (hours for a 1 TiB hole). Without maps (NULL: not read
+ * whole), the next page. */
+uintptr_t lk_reach_proc_next(const char *maps, uintptr_t addr);
+
+/* The stack pointer of thread tid if it sits in a system call (/proc/self/task/TID/syscall:
+ * "nr args... sp pc"); 0 if it is running or the file cannot be read. buf: scratch. */
+uintptr_t lk_reach_proc_thread_sp(pid_t tid, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,153 @@
+/* walk_memo.c - each thread's memo of its recent stack walks.
+ *
+ * A walk is a pure function of where it starts (PC, RSP, and RBP if a rule uses it before
+ * reloading it) and of the stack words it reads: the same start and the same words give the
+ * same frames. So each thread keeps its last few walks, keyed by their first frame outside
+ * libleak, with every (address, word) pair they read, and the caller's value (its stack id);
+ * and its last walk step by step, for a walk that reaches one of its steps to take the rest.
+ * The DWARF walker (walk.c) records and checks; this file owns the memory and the bookkeeping.
+ * One mmap per thread, pooled and reused after the thread exits; no malloc, no locks. */
+#include "walk_memo.h"
+#include "sys.h"
+
+#include <pthread.h>
+
+__thread lk_walk_memo_t *lk_walk_memo_self __attribute__((tls_model("initial-exec")));
+uint32_t lk_walk_memo_gen_now; /* bumped by lk_walk_memo_invalidate */
+static lk_walk_memo_t *lk_walk_memo_pool;
+static pthread_key_t lk_walk_memo_key;
+static bool lk_walk_memo_key_ok;
+
+static void lk_walk_memo_release(void *p)
+{
+	lk_walk_memo_t *m = p;
+	if (m == lk_walk_memo_self)
+		lk_walk_memo_self = NULL;
+	if (m)
+		__atomic_store_n(&m->in_use, 0, __ATOMIC_RELEASE);
+}
+
+lk_walk_memo_t *lk_walk_memo_attach(void)
+{
+	lk_walk_memo_t *m;
+	for (m = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_ACQUIRE); m; m = m->next) {
+		int expect = 0;
+		if (!__atomic_load_n(&m->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&m->in_use, &expect, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			break;
+	}
+	if (m) {
+		for (int i = 0; i < LK_WALK_MEMO_WAYS; i++) {
+			m->tag[i] = 0;
+			m->ent[i].value = 0;
+		}
+		m->tail.nsteps = 0; /* another thread's stack */
+	} else {
+		m = lk_sys_mmap(sizeof(*m));
+		if (!m)
+			return NULL;
+		m->in_use = 1;
+		m->next = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&lk_walk_memo_pool, &m->next, m, true,
+		                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	m->pending = NULL;
+	lk_walk_memo_self = m;
+	if (lk_walk_memo_key_ok) /* key < 32: glibc does not allocate */
+		pthread_setspecific(lk_walk_memo_key, m);
+	return m;
+}
+
+/* An unused entry, else one at random (a cycle through more walks than entries then still
+ * hits some). */
+lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp)
+{
+	int v = -1;
+	for (int i = 0; i < LK_WALK_MEMO_WAYS && v < 0; i++)
+		if (!m->tag[i]) /* the tags only: one cache line per entry is read on a hit only */
+			v = i;
+	if (v < 0) {
+		uint32_t x = m->rng ? m->rng : 2463534242u;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		m->rng = x;
+		v = (int)(x % LK_WALK_MEMO_WAYS);
+	}
+	m->tag[v] = lk_walk_memo_tag(pc, sp);
+	m->ent[v].pc = pc;
+	m->ent[v].sp = sp;
+	m->ent[v].value = 0;
+	return &m->ent[v];
+}
+
+void lk_walk_memo_tail_commit(lk_walk_memo_tail_t *r, const lk_walk_memo_tail_t *t, int keep,
+                              uint32_t nf, bool complete)
+{
+	uint32_t base = keep >= 0 ? (uint32_t)keep + 1 : 0;
+	uint32_t rbase = keep >= 0 ? r->step[keep].reads : 0;
+	uint32_t fbase = keep >= 0 ? r->step[keep].frames : 0;
+	if (!t->complete || base + t->nsteps > LK_WALK_MEMO_TAIL_STEPS ||
+	    rbase + t->nreads > LK_WALK_MEMO_TAIL_READS || base + t->nsteps == 0)
+		return;
+	bool next = keep >= 0 && r->step[keep].need_bp;
+	for (uint32_t i = t->nsteps; i-- > 0;) {
+		lk_walk_memo_step_t st = t->step[i];
+		next = st.uses_bp || (!st.loads_bp && next);
+		st.need_bp = next;
+		st.reads = (uint16_t)(rbase + t->nreads - st.reads);
+		st.frames = (uint16_t)(fbase + nf - st.frames);
+		r->step[base + (t->nsteps - 1 - i)] = st;
+	}
+	for (uint32_t i = 0; i < t->nreads; i++) {
+		r->addr[rbase + i] = t->addr[t->nreads - 1 - i];
+		r->word[rbase + i] = t->word[t->nreads - 1 - i];
+	}
+	r->nsteps = base + t->nsteps;
+	r->nreads = rbase + t->nreads;
+	if (keep < 0) {
+		r->complete = complete;
+		r->lo = t->lo;
+		r->hi = t->hi;
+	} else {
+		r->lo = t->lo < r->lo ? t->lo : r->lo;
+		r->hi = t->hi > r->hi ? t->hi : r->hi;
+	}
+	r->gen = t->gen;
+}
+
+void lk_walk_memo_store(uint64_t value)
+{
+	lk_walk_memo_t *m = lk_walk_memo_self;
+	if (m && m->pending) {
+		m->pending->value = value;
+		m->pending = NULL;
+	}
+}
+
+void lk_walk_memo_invalidate(void)
+{
+	__atomic_add_fetch(&lk_walk_memo_gen_now, 1, __ATOMIC_ACQ_REL);
+}
+
+void lk_walk_memo_thread_init(void)
+{
+	lk_walk_memo_key_ok = pthread_key_create(&lk_walk_memo_key, lk_walk_memo_release) == 0;
+}
+
+void lk_walk_memo_reset_after_fork(void)
+{
+	for (lk_walk_memo_t *m = lk_walk_memo_pool; m; m = m->next)
+		m->in_use = (m == lk_walk_memo_self);
+}
+
+uint64_t lk_walk_memo_tails_reused(void)
+{
+	uint64_t n = 0;
+	for (lk_walk_memo_t *m = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_ACQUIRE); m;
+	     m = m->next)
+		n += __atomic_load_n(&m->tails_reused, __ATOMIC_RELAXED);
+	return n;
+}

@@ -1,0 +1,169 @@
+/* walk_memo.h - each thread's memo of its recent stack walks (walk_memo.c): whole walks keyed
+ * by where they start, and the last walk step by step for the next one to finish with. The
+ * DWARF walker (walk.c) fills and reads the records directly, so their layout is here, and so
+ * is the lookup done at the start of every walk (inline). */
+#ifndef LEAK_PRELOAD_WALK_MEMO_H
+#define LEAK_PRELOAD_WALK_MEMO_H
+
+#include <emmintrin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Fully associative: a helper called from many places has one entry per caller. */
+#define LK_WALK_MEMO_WAYS  32
+#define LK_WALK_MEMO_READS 64 /* words a remembered walk may read (deeper walks are not kept) */
+
+typedef struct {
+	uintptr_t pc, sp; /* start: first frame outside the skip range */
+	uintptr_t bp;     /* RBP at the start, if need_bp */
+	uintptr_t lo, hi; /* lowest word read, end of the highest */
+	uint64_t value;   /* caller's value for this walk; 0 = entry unused */
+	uint32_t gen;     /* lk_walk_memo_gen() when walked */
+	uint16_t nread;
+	uint8_t need_bp;                    /* RBP at the start was used before any reload */
+	uintptr_t addr[LK_WALK_MEMO_READS]; /* (not offsets from sp: 1.4x slower to compare) */
+	uintptr_t word[LK_WALK_MEMO_READS];
+} lk_walk_memo_ent_t;
+
+/* The last walk, step by step: a walk that reaches a step of it (same PC, RSP, and RBP where
+ * the rest uses it) while every word the rest read is unchanged takes those frames instead of
+ * walking them. Kept bottom first, so the shared rest stays where it is and only the new top
+ * is written. */
+#define LK_WALK_MEMO_TAIL_STEPS 128
+#define LK_WALK_MEMO_TAIL_READS 256
+
+typedef struct {
+	uintptr_t pc, sp, bp; /* the walk's state as the step begins */
+	uint16_t reads;       /* record: reads by this step and those below; scratch: before it */
+	uint16_t frames;      /* record: frames at this step and below; scratch: before it */
+	uint8_t kept;         /* pc is a frame (outside the skip range) */
+	uint8_t uses_bp;      /* the step uses RBP's value */
+	uint8_t loads_bp;     /* ... then loads RBP */
+	uint8_t need_bp;      /* the rest from here depends on RBP's value at this step */
+} lk_walk_memo_step_t;
+
+typedef struct {
+	uint32_t nsteps, nreads; /* nsteps 0: nothing to reuse */
+	uint32_t gen;
+	bool complete;    /* record: ended by itself (not at max); scratch: still fits */
+	uintptr_t lo, hi; /* lowest word read, end of the highest (or a wider range) */
+	lk_walk_memo_step_t step[LK_WALK_MEMO_TAIL_STEPS];
+	uintptr_t addr[LK_WALK_MEMO_TAIL_READS], word[LK_WALK_MEMO_TAIL_READS];
+} lk_walk_memo_tail_t;
+
+typedef struct lk_walk_memo lk_walk_memo_t;
+struct lk_walk_memo {
+	lk_walk_memo_tail_t tail;    /* the last walk, bottom first */
+	lk_walk_memo_tail_t scratch; /* this walk's steps, top first, until it ends */
+	uint64_t tails_reused;
+	/* hash of each entry's start (0: unused), scanned 4 at a time apart from the entries:
+	 * 128 bytes for 32 ways */
+	uint32_t tag[LK_WALK_MEMO_WAYS] __attribute__((aligned(64)));
+	lk_walk_memo_ent_t ent[LK_WALK_MEMO_WAYS];
+	lk_walk_memo_ent_t *pending; /* the last walk, waiting for lk_walk_memo_store */
+	uint32_t rng;                /* picks the entry a new walk replaces */
+	int in_use;
+	lk_walk_memo_t *next; /* pool: push-only list, reused after a thread exits */
+};
+
+/* This thread's memo, and the generation of the rules (hidden: read directly, not through
+ * the GOT). */
+extern __thread lk_walk_memo_t *lk_walk_memo_self
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern uint32_t lk_walk_memo_gen_now __attribute__((visibility("hidden")));
+
+/* Any thread: attaches a memo to this thread (from the pool, or a new mapping); NULL without
+ * memory. Use lk_walk_memo_get. */
+lk_walk_memo_t *lk_walk_memo_attach(void);
+
+/* Any thread: this thread's memo; NULL without memory. */
+static inline lk_walk_memo_t *lk_walk_memo_get(void)
+{
+	lk_walk_memo_t *m = lk_walk_memo_self;
+	if (__builtin_expect(m != NULL, 1))
+		return m;
+	return lk_walk_memo_attach();
+}
+
+/* The generation a walk is tagged with: records of another generation are stale. */
+static inline uint32_t lk_walk_memo_gen(void)
+{
+	return __atomic_load_n(&lk_walk_memo_gen_now, __ATOMIC_ACQUIRE);
+}
+
+/* True if e's stack words all still hold what its walk read (its start matched). The words
+ * lie in [e->lo, e->hi); [ok_lo, ok_hi) is the caller's verified range of this stack. */
+static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp, uint32_t gen,
+                                      uintptr_t ok_lo, uintptr_t ok_hi)
+{
+	if (!e->value || e->gen != gen || (e->need_bp && e->bp != bp))
+		return false;
+	if (e->lo < ok_lo || e->hi > ok_hi)
+		return false;
+	for (uint32_t i = 0; i < e->nread; i++)
+		if (*(const uintptr_t *)e->addr[i] != e->word[i])
+			return false;
+	return true;
+}
+
+static inline uint32_t lk_walk_memo_tag(uintptr_t pc, uintptr_t sp)
+{
+	uint64_t x = (pc ^ (sp << 17 | sp >> 47)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(x >> 32) | 1; /* never 0 (unused) */
+}
+
+/* The remembered walk from (pc, sp, bp) that the stack still matches, or NULL. */
+static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp,
+                                                    uintptr_t bp, uint32_t gen, uintptr_t ok_lo,
+                                                    uintptr_t ok_hi)
+{
+	const __m128i want = _mm_set1_epi32((int)lk_walk_memo_tag(pc, sp));
+	for (int i = 0; i < LK_WALK_MEMO_WAYS; i += 4) {
+		__m128i t = _mm_load_si128((const __m128i *)&m->tag[i]);
+		for (unsigned bits =
+		         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want)));
+		     bits; bits &= bits - 1) {
+			lk_walk_memo_ent_t *e = &m->ent[i + __builtin_ctz(bits)];
+			if (e->pc == pc && e->sp == sp &&
+			    lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
+				return e;
+		}
+	}
+	return NULL;
+}
+
+/* The entry a new walk from (pc, sp) replaces, its start set and its value 0. */
+lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp);
+
+/* How many of the record's reads, from the bottom, still hold what its walk read. */
+static inline uint32_t lk_walk_memo_tail_verify(const lk_walk_memo_tail_t *r)
+{
+	uint32_t i = 0;
+	while (i < r->nreads && *(const uintptr_t *)r->addr[i] == r->word[i])
+		i++;
+	return i;
+}
+
+/* The walk ended: makes the record r of the last walk the steps of scratch t (top first)
+ * above r's steps [0, keep] (keep < 0: none), which the walk finished with. nf: frames the
+ * walk kept itself; complete: how it ended, for a whole new record (keep < 0; a kept rest
+ * keeps its own). Nothing changes if the result would not fit. */
+void lk_walk_memo_tail_commit(lk_walk_memo_tail_t *r, const lk_walk_memo_tail_t *t, int keep,
+                              uint32_t nf, bool complete);
+
+/* Attaches value (nonzero) to this thread's last remembered walk, if any. */
+void lk_walk_memo_store(uint64_t value);
+
+/* Every remembered walk is stale from now on (dlclose). */
+void lk_walk_memo_invalidate(void);
+
+/* Constructor context: the thread-exit key that returns a thread's memo to the pool. */
+void lk_walk_memo_thread_init(void);
+
+/* Forked child: the other threads' memos go back to the pool. */
+void lk_walk_memo_reset_after_fork(void);
+
+/* The sum over all memos of walks finished with the last walk's frames (relaxed). */
+uint64_t lk_walk_memo_tails_reused(void);
+
+#endif
