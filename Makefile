@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libleak - non-recursive Makefile. `make help` lists the targets.
 # Sources are found by wildcard: a new preload/collector/viewer .c file, a tests/unit/*/test_X.c,
 # a tests/e2e/progs/*.c or tests/e2e/test_*.sh joins the build and the test run by existing.

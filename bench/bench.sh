@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench.sh - `make bench`: wall time, peak RSS and trace size of each workload natively, under
 # libleak (full tracking and LEAK_SAMPLE sampling), heaptrack (record + interpret), valgrind
 # memcheck and massif, and under bench/unw_only.c (one unw_backtrace per allocation, nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_churn.c - descriptor churn: open/read/close of a file, then socketpair/write/read/close,
  * with an occasional small malloc as real code has around its I/O. Usage: fd_churn FILE
  * [ITERS]. Prints "events N fd_opens O heap_allocs A" on stderr (events = opens + closes +

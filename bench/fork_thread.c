@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork_thread.c - process and thread churn: fork + waitpid of a child that allocates once and
  * _exits, then pthread_create + join of a thread that makes a few allocations. Costs here are
  * per-process and per-thread set-up (a profiler's fork handler, a fresh per-thread unwind

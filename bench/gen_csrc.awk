@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gen_csrc.awk - writes a mid-size C translation unit for the cc1 benchmark workload: common
 # system headers (so the parser has real declarations to chew), then N generated modules, each
 # with a struct, a hash table, a state machine in a switch, string formatting and loops the

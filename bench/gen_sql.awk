@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gen_sql.awk - writes the SQL script of the sqlite3 benchmark workload on stdout: a table
 # filled by N inserts in one transaction, two indexes, grouped and indexed selects, an update,
 # a self-join and a delete. Usage: awk -v n=80000 -f gen_sql.awk > workload.sql

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gen_trace.c - writes a synthetic libleak trace (docs/FORMAT.md, version 1) shaped like a long
  * run of a real service, so `make bench` can time leak-report on an hour of data without
  * waiting an hour. Default: 3600 snapshots one second apart, 20,000 stacks. Most stacks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* live_sites.c - a heap of known shape for the memory and sampling-accuracy targets: twelve
  * allocation sites, each in its own noinline function, hold fixed shares of a live heap of
  * MB megabytes (30%, 20%, 12% ... 1%) in blocks of one size per site (16 B .. 64 KiB) and

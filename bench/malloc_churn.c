@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* malloc_churn.c - single-thread malloc/free churn at a chosen stack depth.
  * Usage: malloc_churn DEPTH [ROUNDS]. Each round recurses DEPTH frames deep, then replaces
  * blocks of mixed sizes (16 B .. 4 KiB, a few larger) in a 256-slot pool, so few blocks are

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """py_workload.py - a python3 workload for the libleak benchmarks: build dicts of records,
 round-trip them through json, index and aggregate them. Run with PYTHONMALLOC=malloc so every
 object allocation goes through malloc. Usage: python3 py_workload.py [SCALE]."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # summary.sh - the benchmark's report, sourced by bench.sh once every run is done: medians
 # of the per-round ratios from $RAW, the derived figures (bookkeeping per live block, cost
 # per event, sampling accuracy) and the markdown tables, written to $OUT/results.md and

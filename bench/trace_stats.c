@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_stats.c - a small reader of docs/FORMAT.md traces for the benchmarks: counts records
  * and chunk sizes so bench.sh can report bytes per event, tell whether sampling was on
  * (PROCESS.sample_bytes), and extrapolate the size of a one-hour trace from the size of a

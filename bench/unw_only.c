@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unw_only.c - the floor under any libunwind-based heap profiler: an LD_PRELOAD library whose
  * malloc, calloc, realloc and the aligned allocators take one unw_backtrace of up to 64 frames
  * (LEAK_DEPTH's default) and record nothing, then call glibc's. Frees are passed straight

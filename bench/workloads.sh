@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # workloads.sh - the benchmark's workloads, sourced by bench.sh: builds the C workloads and
 # helper tools into $OUT, writes the generated inputs (SQL script, C translation unit), and
 # defines workload NAME, which sets CMD, ENVV and STDIN for one run. Sizes come from QUICK

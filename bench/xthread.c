@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xthread.c - two threads churning malloc/free, 30% of each thread's blocks freed by the
  * other thread. Blocks cross over through one single-producer/single-consumer ring per
  * direction (atomics, no lock), so what is measured is the allocator and the profiler, not

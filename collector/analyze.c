@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze.c - analyze_run(): orders the processes as a tree (ppid links between the traces
  * of one run), runs every analysis on each and ranks the result. */
 #include "analyze.h"

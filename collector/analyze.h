@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze.h - the one entry point from a loaded model to ranked findings, used by
  * leak-report and leak-view alike (never a second implementation). analyze_run() calls each
  * analyze_<kind>() on every process, applies the options and ranks. A new analysis

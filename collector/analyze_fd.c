@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze_fd.c - "fd": descriptors still open at the end (FD_OPEN without FD_CLOSE),
  * grouped by creating stack and type. Descriptors inherited at start (no stack: not ours
  * to close) and 0-2 are not findings. inherited_by_exec marks groups where a descriptor was

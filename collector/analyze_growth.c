@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze_growth.c - "growth" and "rss" findings, and the "growing" mark on fd, thread and
  * zombie findings: what keeps increasing while the process runs, found from the snapshots
  * alone, so it works on a process that is still running or was killed (no final snapshot).

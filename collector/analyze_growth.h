@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze_growth.h - the trend test applied to one series, shared by analyze_growth.c and its
  * unit test, and the window a process is analysed over. The full analysis entry point is
  * analyze_growth() in analyze.h. */

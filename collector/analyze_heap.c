@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze_heap.c - "leak" and "reachable": heap blocks still live at the end, grouped by
  * allocating stack. The final snapshot's BLOCK records are the truth; a block the exit-time
  * scan found reachable (scanned + reachable flags) is reported as "reachable", which ranks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* analyze_proc.c - process-level resources left behind: "zombie" (a child exited and was
  * never reaped), "child" (still running when the trace ended), "thread" (finished but never
  * joined, or still running joinable at exit), "tempfile" (still on disk at exit). Children

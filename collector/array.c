@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* array.c - array_grow() (see array.h). */
 #include "array.h"
 

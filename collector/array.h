@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* array.h - growing the collector's dynamic arrays: one rule for every (items, n, cap)
  * triple in model.c and the symbolizer, so capacity limits and the doubling live in one
  * place. Capacities are uint32_t: ids and counts in a trace are bounded to 32 bits. */

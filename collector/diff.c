@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diff.c - snapshot diffs per stack (see diff.h). Every stack's live values at a snapshot
  * come from its change list (model_stack_live_at), so a diff costs one binary search per
  * stack and snapshot, whatever the trace length. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diff.h - `leak-report --diff A B`: what changed on the heap between two snapshots of one
  * trace, per allocating stack (grew, shrank, appeared, disappeared), like UMDH or
  * jeprof --base but from one trace. A snapshot is named by index or by time ("10s"). */

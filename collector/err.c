@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* err.c - err_set(): the one formatter behind every collector error message. Kept out of
  * line so the format-string checking lives in one place. */
 #include "err.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* err.h - the collector's error convention: library functions return an int
  * (0 ok, <0 error) and fill a caller-owned struct err with one line of text, without the
  * program name or the trace path (main.c prefixes those). Only main.c prints. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_collapsed.c - folded stacks. The numbers come from export_samples (the same
  * findings as the JSON report), so the lines of one metric sum to the JSON totals; the
  * e2e test parses them back to check exactly that. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_collapsed.h - `leak-report --format collapsed`: folded stacks, one line per stack,
  * "outermost;...;innermost VALUE", the input of flamegraph.pl, inferno and speedscope. */
 #ifndef LEAK_COLLECTOR_EXPORT_COLLAPSED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_pprof.c - profile.proto writer. Field numbers follow google/pprof's
  * proto/profile.proto (Profile, ValueType, Sample, Label, Mapping, Location, Line,
  * Function). The Profile's repeated fields may come in any order on the wire, so samples,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_pprof.h - `leak-report --format pprof -o FILE`: a gzipped profile.proto (the format
  * of github.com/google/pprof) that the pprof tool and continuous-profiling servers read. */
 #ifndef LEAK_COLLECTOR_EXPORT_PPROF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_samples.c - one row per stack for the profile exports, derived from the ranked
  * findings (never a second heap analysis) plus each stack's SITE change list for growth. */
 #include "export_samples.h"

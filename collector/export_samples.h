@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export_samples.h - the per-stack numbers every profile export shares (collapsed stacks,
  * pprof, leak-view's flame graphs), taken from one analysis so that their totals equal
  * `leak-report --json`: live bytes and objects are the heap findings (leak + reachable) of

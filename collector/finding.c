@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* finding.c - kind names, --fail-on parsing, ranking. The names here are the JSON "kind"
  * strings and the --fail-on vocabulary: never rename one. */
 #include "finding.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* finding.h - one reportable problem, in the single shape every kind shares (kind, bytes,
  * count, stack) plus the fields some kinds add. Analyses append findings to a list;
  * finding_list_rank() orders it for every output. A new kind is one enum value before

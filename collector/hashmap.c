@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hashmap.c - see hashmap.h. The hash is a 64-bit finaliser (splitmix64), so sequential ids
  * and fd<<32|gen keys spread evenly. */
 #include "hashmap.h"

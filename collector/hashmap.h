@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hashmap.h - open-addressing map from a 64-bit key to a 32-bit value, used to find stacks,
  * descriptors, children and threads by id without dense arrays sized by untrusted ids.
  * Linear probing over a power-of-two table kept at most half full; no deletion (a caller

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_out.c - see json_out.h. Arrays of scalars stay on one line ("fds": [3, 4]); objects
  * and arrays of objects are broken over lines, which keeps reports readable with less. */
 #include "json_out.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_out.h - a small streaming JSON writer to a FILE*: it tracks commas and nesting, so
  * callers only say what comes next, and it escapes strings, which come from traces and may
  * hold any bytes (invalid UTF-8 becomes U+FFFD, so the output always parses). Output is

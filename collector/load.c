@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.c - load_paths() (see load.h): a directory goes to trace_reader_load_dir, anything
  * else to trace_reader_load. */
 #include "load.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* load.h - the input side leak-report and leak-view share: the paths given on the command
  * line, each a trace or a directory of traces (every *.lkt in it), read into one model. */
 #ifndef LEAK_COLLECTOR_LOAD_H

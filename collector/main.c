@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - leak-report: argv -> load traces -> analyze -> text or JSON report. The only file
  * of the collector that prints errors or exits (see err.h): every failure below becomes
  * one stderr line "leak-report: [PATH: ]reason" and exit 2; --fail-on turns matching

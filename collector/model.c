@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c - applies decoded trace records to a struct model_proc (see model.h), in file
  * order, and answers the lookups the analyses need. Everything here trusts only what
  * trace_reader.c has already bounded (ids < 2^32, frames <= 256, strings <= 64 KiB); record

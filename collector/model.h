@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.h - one trace file in memory, after every record has been applied in file order
  * (docs/FORMAT.md). trace_reader.c decodes bytes and calls the model_proc_on_*() appliers;
  * the analyses (analyze_*.c), the reports and leak-view only read these structs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* protobuf.c - a minimal protobuf encoder (wire types 0 and 2 only) and gzip through zlib,
  * enough for profile.proto. Decoding is never needed here: tests check the output with
  * `protoc --decode_raw` and the pprof tool, which are independent of this code. */

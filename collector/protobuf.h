@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* protobuf.h - the few protobuf wire-format primitives export_pprof.c needs, written into a
  * growable byte buffer: varints, length-delimited fields (repeated scalars are written unpacked,
  * one field each: every protobuf parser accepts that, and `protoc --decode_raw` shows them). A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c - formatting helpers shared by the text and JSON reports. */
 #include "report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h - what the two report writers (report_text.c, report_json.c) share: their
  * options and entry points, and small formatting helpers. Both take an analysis and a
  * symbolizer and write to a caller's FILE*, so leak-view can render into memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_growth.c - trend fields and --diff in the JSON and text reports (see
  * report_growth.h). Rates are written with 3 decimals, p-values in full precision (they are
  * often tiny), times in seconds since the process started. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_growth.h - how the trend results and --diff appear in the two reports: the extra
  * JSON fields of growth/rss/fd/thread/zombie findings, the JSON "diff" array, and their
  * text lines. report_json.c and report_text.c call these, so the field names live in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_json.c - `leak-report --json`. The names written here are an interface (e2e tests,
  * leak-view, users' scripts): fields may be added, never renamed. Shape:
  * { "version": 1, "processes": [ { pid, ppid, exe, argv, start, end, snapshots,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_text.c - the default human report: one summary block per process, children
  * indented under their parent (the process tree), then its findings ranked as analyze.c
  * left them, each with its symbolized stack. Sizes in binary units, counts with thousands

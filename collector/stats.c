@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c - Theil-Sen and Mann-Kendall (see stats.h). The pairwise slopes live in a fixed
  * stack buffer (n <= STATS_MAX_POINTS gives at most 32,640 pairs), so the hot loop of the
  * growth analysis never allocates; the median is a quickselect. */

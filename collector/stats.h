@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.h - the robust trend statistics behind growth detection (analyze_growth.c):
  * Theil-Sen slope (median of pairwise slopes, insensitive to outliers and to the steps of a
  * counter that changes only now and then) and the Mann-Kendall trend test (rank based, so a

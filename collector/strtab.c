@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strtab.c - string interning (see strtab.h). */
 #include "strtab.h"
 

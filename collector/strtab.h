@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strtab.h - a table of distinct strings, each with a dense index in order of first sight:
  * the string table of a pprof export and the frame names shared by leak-view's flame
  * graphs. Strings are copied in; lookups hash them (FNV-1a) into a hashmap. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolizer.c - see symbolizer.h. Each distinct ELF file gets its own Dwfl holding that one
  * module reported at bias 0 (its link-time addresses), which sidesteps overlapping ranges
  * from dlclose/dlopen reuse and lets every process share one open file. The recorded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* symbolizer.h - return addresses -> function, file, line (with inlined frames), through
  * elfutils libdwfl. One symbolizer serves every process of a run: ELF files are opened once
  * per (path, build-id) at their link-time addresses, and frames are looked up at

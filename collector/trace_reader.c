@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_reader.c - header check, chunk-by-chunk zstd decode and record framing; the fields
  * are decoded by common/trace_codec.h, every limit of docs/FORMAT.md enforced. Each chunk is
  * decoded twice: first to validate all its records, then to apply them, so a corrupt chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_reader.h - reads a libleak trace (docs/FORMAT.md) into a struct model_proc.
  * The file is treated as untrusted: every length is checked before use, allocations are
  * bounded by the format's limits, and a cut-short file is read up to its last complete chunk

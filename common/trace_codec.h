@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_codec.h - the encoders and the decoder of every record, generated from
  * trace_records.h over the varint.h primitives. Static inline, no allocation, no stdio: the
  * preload encodes with it on its own paths, the collector decodes with it.

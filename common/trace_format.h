@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_format.h - constants of the libleak trace format (docs/FORMAT.md is the prose): the
  * header and chunk framing, the limits, the record tags (generated from trace_records.h) and
  * the flag and state values of their fields. Shared by the preload (writer) and the collector

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_record.h - one record of docs/FORMAT.md in memory, generated from trace_records.h:
  * struct trace_rec_<name> per record (a field per member, named as in the list) and
  * struct trace_record, the tagged union the reader hands to the model. Writers fill a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_records.h - the one declaration of every trace record of docs/FORMAT.md: its tag,
  * its name and its fields in payload order. Pure preprocessor, no includes. Everything else
  * is generated from these lists: the tag enum (trace_format.h), the decoded structs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* varint.h - LEB128 varints and the record framing of docs/FORMAT.md, as static inline
  * helpers over caller-owned memory. No allocation, no libc calls beyond memcpy, so the
  * preload can use it on its own paths. Encoders write into a trace_buf_t whose `grow`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo.c - a small leaky "server" for `make demo` (scripts/leak-run -- build/demo).
  * It answers 2000 fake requests over about 2.5 seconds, so libleak takes a few snapshots.
  * Two bugs on purpose, everything else is freed:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bootstrap.c - static arena for allocations made before lk_real is resolved (heaptrack's
  * DummyPool). Each block has a 16-byte header holding its size so realloc can copy out of it.
  * A bump pointer advanced by CAS: the arena is only ever used for a handful of calloc calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bootstrap.h - a small static arena that serves allocations made before the real malloc is
  * known: dlsym(RTLD_NEXT) itself calls calloc while libleak resolves malloc. Its memory is
  * never reused, so free() of it is a no-op and realloc() of it copies out. */

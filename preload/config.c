@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - the LEAK_* settings table and its one reader. Rules: every LEAK_* variable libleak
  * reads is a row here, with its bounds and default (README's LEAK_* table lists the same);
  * values are parsed by hand after getenv, which does not allocate, so nothing here touches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h - the LEAK_* settings: one table in config.c (name, type, bounds, default; one row
  * each), read once by the constructor without allocating, validated once. A bad value prints
  * one line naming the variable, the value and what is allowed, and the default is kept. No

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* eh_frame.c - the .eh_frame interpreter: from a return address to a packed rule (eh_frame.h).
  *
  * dl_iterate_phdr finds the module and its PT_GNU_EH_FRAME; the .eh_frame_hdr binary search

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* eh_frame.h - the x86-64 .eh_frame interpreter: from a return address to the packed rule that
  * steps its frame, or LK_EH_RULE_UNKNOWN when the rule is not of the one shape the walker
  * models (the caller then falls back to libunwind). Pure functions of the bytes they are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* emit.h - the writer thread's interface to the non-heap trackers (descriptors, children,
  * threads, temp files: fd_table.c, proc_table.c). At each snapshot the writer, after emitting
  * every new STACK and before the SNAPSHOT record, asks each tracker to append the records for

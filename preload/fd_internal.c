@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_internal.c - the set of libleak's own descriptors (at most LK_FD_NINTERNAL): a fixed
  * array of fd numbers changed by compare-and-swap, so the close hooks can ask it from any
  * thread without a lock. A slot is -1 until first used (a scan stops there) and -2 once freed,

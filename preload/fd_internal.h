@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_internal.h - libleak's own descriptors (the trace file, a wake-up pipe): never reported,
  * and close()/close_range()/closefrom() from the program leave them open so the trace can still
  * be written (a daemon closing 3..1023). Lock-free; any thread, signal handlers included. */

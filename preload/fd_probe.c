@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_probe.c - naming and probing of descriptors: path joining, socket addresses as text, and
  * what fstat and /proc/self/fd say about a descriptor libleak did not see being made (inherited,
  * received by SCM_RIGHTS, pidfd_getfd). Everything goes through raw system calls, since it runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_probe.h - what a descriptor is and what it is called: absolute paths (relative ones joined
  * to a directory or the cwd), socket kinds and addresses as text, and probes of descriptors made
  * elsewhere (fstat, the /proc/self/fd link text). Raw system calls only: no malloc, no hooked

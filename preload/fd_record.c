@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_record.c - what the descriptor hooks record, between their real call and fd_table.c:
  * the creating stack and time, the absolute path (relative ones against the dirfd's recorded
  * path or the cwd), socket kinds and addresses, and the probing of descriptors received from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_record.h - the recording half of the descriptor hooks (interpose_open.c, _temp.c,
  * _socket.c, _fdops.c, _spawn.c, _exec.c): each hook makes its real call, then one call here
  * inside LK_RECORD (hook.h), and this captures the stack and the time, names the descriptor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_table.c - descriptors indexed by number, temp files, and the exec marker.
  * The table is one anonymous mapping of LK_FD_MAX fixed-size entries (no malloc: it is filled
  * from inside open/close hooks, possibly before the heap is usable). Each entry has a short

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_table.h - live descriptors and temp files of the traced process, and the exec marker.
  * The descriptor hooks, through fd_record.c, describe what happened (they capture the stack
  * and the time); the table keeps the current state per fd number and the writer thread asks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork.c - the fork protocol. Before fork every lock a hook or the writer may hold is taken
  * (in the writer's nesting order), so the child never inherits one held by a thread that does
  * not exist there; after it both sides release them. A traced child then forgets what belongs

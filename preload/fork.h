@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork.h - libleak across fork: the pthread_atfork handlers that quiesce every table around a
  * fork and, in a traced child (LEAK_FOLLOW_FORK=1), reset the other modules and start the
  * child's own trace. */

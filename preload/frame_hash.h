@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frame_hash.h - the running hash of a stack's frames, shared by the unwinder (which folds each
  * frame in as it walks, so interning needs no second pass over the frames) and the stack table
  * (which finishes it with the frame count and its epoch). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* guard.h - thread-local reentrancy guard. Every hook records only when it can enter the
  * guard, so anything libleak itself does (unwinding, zstd, dl_iterate_phdr, the writer
  * thread) passes through the hooks unrecorded. initial-exec TLS: touching it never allocates. */

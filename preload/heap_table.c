@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_table.c - live heap blocks, and the heap hooks' bookkeeping on top of them.
  *
  * Shape: 256 shards chosen by a pointer hash, each behind a one-word spinlock, so threads

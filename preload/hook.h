@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hook.h - the shape of every interposer, and its one way to reach libc (the lk_real table).
  * A hook makes the real call first (its result and errno are the program's), then, if the guard
  * can be entered, makes one call into the core with errno saved around it:

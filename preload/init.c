@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* init.c - libleak's life cycle: the constructor (settings, real functions, trace clock,
  * tables, trace file, writer thread, fork and signal handlers) and the exit path (final
  * snapshot with every live block, from atexit/at_quick_exit or the exit hooks). Everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_dl.c - dlclose, only to keep the module map current, so that stacks from a
  * library that is later unloaded still symbolize. Before the real dlclose the map is rescanned
  * (the library is certainly in it) and stacks not yet written are flushed (writer.h), since

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_exec.c - the exec family. Exec is the one hook that works before the real call:
  * the trace must get its final snapshot, the descriptors open now and an EXEC record on disk
  * before the program is replaced, and the new program must keep the preload (LD_PRELOAD re-added

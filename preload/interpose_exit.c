@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_exit.c - how the process ends: exit and quick_exit (their status, for END; the
  * final snapshot is written by init.c's atexit/at_quick_exit handler), the __libc_start_main
  * wrapper (the status of a return from main), and _exit/_Exit, which skip atexit and so write

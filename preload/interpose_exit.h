@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_exit.h - what the exit hooks (interpose_exit.c) leave for init.c's exit handler. */
 #ifndef LEAK_PRELOAD_INTERPOSE_EXIT_H
 #define LEAK_PRELOAD_INTERPOSE_EXIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_fdops.c - descriptors that are neither opened by path nor sockets: pipes, the
  * dup family and fcntl (F_DUPFD*, F_SETFD), epoll, eventfd, timerfd, signalfd, inotify, memfd,
  * pidfds, and the closers close, close_range and closefrom. libleak's own descriptors (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_heap.c - the malloc family. Each hook makes the real call first (its result and
  * errno are the host's), then, if the guard can be entered, makes one call into heap_table.c
  * with errno saved around it. Before lk_real is resolved (dlsym's own calloc, or a malloc

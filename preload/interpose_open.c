@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_open.c - descriptors opened by path: the open family (with the _FORTIFY_SOURCE
  * entry points), creat, the stdio streams and the dirent directories, and their closing halves
  * fclose and closedir. libc's own wrappers call its internal open/close (fopen -> __open,

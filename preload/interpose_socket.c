@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_socket.c - sockets: socket, socketpair, accept, accept4, and the calls that name
  * one (bind, connect: the description becomes "kind local-address" and the peer), plus recvmsg
  * and recvmmsg, through which SCM_RIGHTS hands the program descriptors some other code made.

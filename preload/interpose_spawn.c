@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_spawn.c - child processes the program makes: fork, vfork, posix_spawn*, and popen
  * with its pclose (a child and a pipe at once), feeding proc_table.c (and fd_table.c for
  * popen's pipe). vfork is served by the real fork: a vfork child shares its parent's memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_temp.c - temp files: the mkstemp family and mkdtemp (a file or directory that
  * outlives the program unless removed), tmpfile (unlinked at creation: a descriptor only), and
  * the removers unlink, unlinkat, remove and rmdir, which mark a temp file of that path gone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_thread.c - pthread_create/join/tryjoin/timedjoin/detach/exit, feeding the thread
  * half of proc_table.c. A created thread runs a trampoline that records its kernel tid and
  * marks it finished when the start routine returns or the thread exits early (pthread_exit,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interpose_wait.c - reaping: the wait family marks a child reaped once its status says it is
  * gone (not merely stopped or continued), and signal/sigaction follow the SIGCHLD disposition
  * (ignored or SA_NOCLDWAIT: the kernel reaps, so an exited child is no zombie). Feeds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - libleak's only output besides the trace: one line on stderr, built on the stack and
  * written with a single raw write(2), so it is safe from hooks and signal handlers and never
  * interleaves mid-line with the host's own output. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h - libleak's lines on stderr via one raw write(2). Never allocates; usable from any
  * context including signal handlers. */
 #ifndef LEAK_PRELOAD_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* modules.c - module map for symbolization, and its MODULE/MODULE_UNLOAD records (libleak's
  * own mapping is flagged TRACE_MODULE_SELF).
  *

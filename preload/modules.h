@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* modules.h - the map of loaded objects (dl_iterate_phdr), kept so that a stack from a library
  * dlclose'd before exit still symbolizes: each module is emitted once as MODULE (path, bias,
  * range, build-id) and, once gone, as MODULE_UNLOAD. */

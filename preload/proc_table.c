@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_table.c - children and threads, as two fixed tables of slots (no malloc: filled from
  * fork/pthread_create hooks). A slot remembers the state the trace last heard
  * (emitted_state), so each snapshot carries only changes; a slot whose life ended (reaped,

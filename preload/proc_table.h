@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_table.h - child processes and threads of the traced process. The hooks in
  * interpose_spawn.c, interpose_wait.c and interpose_thread.c report spawns, reaps, starts,
  * finishes, joins and detaches; the writer asks, through lk_proc_emit (emit.h), for the CHILD and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach.c - the exit-time reachability scan (reach.h): finds the roots and feeds them to the
  * mark engine (reach_mark.c), so the report can tell a leak (nothing points to it any more)
  * from memory a global or a live stack still holds.

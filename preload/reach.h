@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach.h - the conservative reachability scan behind BLOCK.flags (docs/FORMAT.md): at the
  * final snapshot, which live heap blocks can still be reached from the program's roots.
  * Used only by the writer's final snapshot: lk_reach_scan, then lk_reach_foreach (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach_mark.c - the mark engine of the exit-time reachability scan.
  *
  * The live blocks are copied from the block table into an address-sorted array of packed

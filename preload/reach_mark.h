@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach_mark.h - the mark engine of the exit-time reachability scan (reach_mark.c): a sorted,
  * packed copy of the live-block table, two mark bits a block, and reads of the process's own
  * memory that cannot fault. reach.c finds the roots and hands them over as address ranges.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach_proc.c - the /proc text the reachability scan reads: small files read whole with raw
  * system calls (lk_sys_*) into the caller's buffers, /proc/self/maps searched for a mapping or
  * for the next readable one, and /proc/self/task/TID/syscall for a blocked thread's stack

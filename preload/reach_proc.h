@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reach_proc.h - the /proc text the reachability scan reads (reach_proc.c): a small file read
  * whole, the mappings of /proc/self/maps, a thread's stack pointer. No malloc, no stdio: the
  * caller gives the buffers. */

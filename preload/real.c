@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* real.c - the lk_real table, from dlsym(RTLD_NEXT), and the process-wide state every hook
  * reads (guard, lk_ready, lk_disabled). dlsym calls calloc, which lands in our own calloc while
  * lk_real.malloc is still NULL: the in-progress flag below makes the heap hooks serve those from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* real.h - the real libc functions behind every hook, in one table resolved once with
  * dlsym(RTLD_NEXT). Hooks reach it through LK_REAL()/LK_REAL_OR() (hook.h), which resolve the
  * table first when a hook runs before libleak's constructor. A symbol this libc lacks stays

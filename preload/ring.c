@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.c - per-thread event ring between the interposers and the writer thread.
  * One producer (the owning thread), one consumer at a time (the writer thread, or the
  * producer itself under the writer's lock, see writer.c): two atomic indices, no lock on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ring.h - per-thread single-producer/single-consumer event rings between the hooks (producer:
  * the owning thread) and the writer (consumer). No lock on the malloc path. */
 #ifndef LEAK_PRELOAD_RING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rule_table.c - the process-wide, lock-free table of unwind rules by return address.
  *
  * Levels of doubling size; a level is created when the newest one is half full and gets a copy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rule_table.h - the process-wide table of packed unwind rules (eh_frame.h) by return address,
  * read without locks. The walker probes it once or twice a frame, so the read side is inline
  * here: lk_rule_table_get, lk_rule_table_newest and lk_rule_table_probe for the first probe of

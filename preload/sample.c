@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sample.c - the slow half of Poisson byte sampling: exponential draws from a per-thread
  * xorshift RNG, the counting filter of sampled addresses, and the weights the writer scales
  * SITE values by.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sample.h - Poisson sampling by bytes (LEAK_SAMPLE=N, as in tcmalloc and jemalloc). Each
  * thread counts down the bytes to its next sample point, drawn from an exponential with mean
  * N; an allocation that crosses the point is sampled, so one of size s is sampled with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sites.c - the per-stack counters. Events from different threads are drained in any order:
  * the sums are commutative. Counters live in arrays indexed by stack id, in chunks of 64 Ki
  * stacks mmap'd on demand; the dirty list is mmap'd and doubled. Nothing here allocates

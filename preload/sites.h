@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sites.h - per-stack counters: the events drained from the rings are summed into one
  * counter set per stack id and into the process totals; a stack whose counters changed since
  * the last snapshot is on the dirty list, and the snapshot writes one SITE record for each.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* snapshot_emit.c - encodes the heap records of a snapshot chunk (see snapshot_emit.h); the
  * field lists are common/trace_records.h's, the bytes common/trace_codec.h's. Called by the
  * writer with the snapshot lock held, which makes the static scratch below safe. Raw

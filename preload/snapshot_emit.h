@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* snapshot_emit.h - the heap records of a snapshot chunk, encoded with common/trace_codec.h:
  * PROCESS (with argv from /proc/self/cmdline), the new MODULE and STACK records, and the final
  * snapshot's BLOCK records (written out in pieces as they pile up). The writer decides when;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spin.h - the one spinlock of libleak's tables: test-and-test-and-set on an int, held only
  * for a few stores (never across a call into unknown code, never while allocating). Fork
  * safety is the tables' job (atfork quiesce or reset). */

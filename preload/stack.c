@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.c - one call per recorded event: the caller's stack as an interned id. Walks with
  * unwind.h through this thread's memo (a walk remembered with its id gives the id back without
  * walking or interning), leaves out libleak's own frames (its text range, found once at init,

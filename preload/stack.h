@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack.h - capture the calling stack and intern it. One call gives the stack id used in
  * every event; identical stacks get the same id. */
 #ifndef LEAK_PRELOAD_STACK_H

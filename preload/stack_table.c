@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_table.c - intern call stacks into dense ids (1, 2, ...).
  *
  * The hot path (a stack seen before) is lock-free: hash the frames, probe an open-addressing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stack_table.h - interning of call stacks: identical frame arrays get the same id (from 1),
  * so every event carries 4 bytes instead of a stack. Lookup is lock-free; only inserting a new
  * stack takes a spinlock. Frames live in mmap'd arenas and are never freed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sys.h - raw system calls and async-signal-safe helpers for libleak's own work, so that its
  * I/O never goes through its own hooks (open/close/write are interposed) and never allocates.
  * Functions return a value >= 0 or -errno (libuv style) and preserve errno. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_clock.c - the trace's t=0 (monotonic) and its wall-clock start. Written only while
  * the process is single-threaded as far as libleak is concerned (constructor, forked child
  * before its writer runs); read with relaxed atomics anywhere. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_clock.h - the trace's time base: the CLOCK_MONOTONIC instant that is t=0 of the trace
  * and the CLOCK_REALTIME at that instant (PROCESS.start). Owned here and asked for: every
  * time in the trace is lk_clock_since(a monotonic instant). Restarted once per trace (the

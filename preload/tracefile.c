@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracefile.c - LEAK_OUT from pattern to open file, and the chunk appends; raw syscalls only.
  * The pattern is resolved once at start (absolute; a directory gets the default name) and
  * expanded for this process and each forked child. The descriptor made at creation is kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tracefile.h - the trace file, from the LEAK_OUT pattern to the open file: the pattern is
  * resolved once at start (absolute, directory -> default name) and expanded for the main
  * process and each forked child; the file is created once (0600, O_EXCL, O_NOFOLLOW), then one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.c - the public face of stack walking (unwind.h): the LEAK_UNWIND mode, the two
  * capture entry points, the fallback to libunwind's unw_backtrace, invalidation and counters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind.h - stack walking for every recorded event, the one interface stack.c uses: a cached
  * x86-64 DWARF walker (walk.c; per-PC rules built once from .eh_frame by eh_frame.c, kept in
  * the process-wide lock-free rule_table.c; each thread's memo of walks in walk_memo.c), a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* walk.c - the stack walkers: the cached DWARF walker and the frame-pointer walker.
  *
  * A DWARF step is one rule lookup (rule_table.h; built from .eh_frame on a miss, eh_frame.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* walk.h - the stack walkers behind lk_unwind_capture (walk.c): the cached DWARF walker, with
  * this thread's memo of walks, and the frame-pointer walker. Both start from a caller's state
  * (PC, RSP, RBP), read only this thread's stack, never allocate, lock or call into unknown

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* walk_memo.c - each thread's memo of its recent stack walks.
  *
  * A walk is a pure function of where it starts (PC, RSP, and RBP if a rule uses it before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* walk_memo.h - each thread's memo of its recent stack walks (walk_memo.c): whole walks keyed
  * by where they start, and the last walk step by step for the next one to finish with. The
  * DWARF walker (walk.c) fills and reads the records directly, so their layout is here, and so

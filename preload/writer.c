@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.c - the writer thread: its wake-ups, the busy heuristic that lets a producer drain
  * its own ring, the lazy start in a forked child, the snapshot lock, and the building of one
  * snapshot chunk: [PROCESS] MODULE* MODULE_UNLOAD* STACK* (fd/proc records) SNAPSHOT SITE*

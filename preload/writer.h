@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer.h - the writer thread: drains the per-thread rings into per-stack counters (sites.h)
  * and, every LEAK_INTERVAL_MS or on request, appends one snapshot chunk to the trace
  * (docs/FORMAT.md). lk_writer_sync (emit.h) is the synchronous path for exit/exec. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer_internal.h - what writer.c shares with writer_sync.c, and no other file: the snapshot
  * lock, the building of one snapshot, and the state of the thread and of the requests it
  * serves. writer.c defines all of it and never calls into writer_sync.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* writer_sync.c - snapshots outside the writer's schedule: the synchronous ones written on the
  * caller's thread (exit, exec, dlclose: lk_writer_sync), and the requests of signal handlers
  * (SIGUSR2: a forced snapshot; SIGTERM/SIGINT/SIGHUP: the final one, waited for at most about

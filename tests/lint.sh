@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # lint.sh - shellcheck every shell script in the tree, cppcheck the C sources for real bugs
 # (warnings, not style), and format the man pages with every groff warning on (any warning
 # fails). Part of `make check`.

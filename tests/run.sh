@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - run test executables (cmocka binaries, e2e scripts), each under a timeout, with one
 # PASS/FAIL line per test and the closing line "N passed, N failed". Logs go to
 # $BUILD/test-logs/NAME.log; a failing test's last lines are shown.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* html.c - fills the page template. Our own assets are linked in with .incbin (paths are
  * relative to the repository top, where make runs the compiler), so an installed leak-view
  * needs no data files of its own; only the third-party charting library is read at run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* html.h - assembles leak-view's one self-contained page: the template, stylesheet and script
  * in viewer/assets/ (built into the binary), the dygraphs library read from its installed
  * location at run time (never committed here), and the two JSON documents the script draws

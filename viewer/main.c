@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - leak-view: traces -> the same analysis as leak-report (collector/analyze.h) ->
  * its JSON report rendered into memory (report_json_write on open_memstream) plus the time
  * series and flame-graph data (series.c) -> one self-contained HTML page (html.c). The only

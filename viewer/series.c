@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* series.c - leak-view's time series and flame-graph data. Everything is derived from the
  * model and the ranked analysis leak-report uses; nothing here decides what is a leak.
  * Caps keep a one-hour, 20,000-stack trace to a few MB: timelines are bucketed to

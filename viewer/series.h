@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* series.h - what leak-view draws beyond `leak-report --json`: per process, the snapshot
  * time series (live heap, RSS, descriptors by type, threads, children, the top growing
  * stacks) and the flame-graph stacks of live bytes and growth. Written as one JSON value next

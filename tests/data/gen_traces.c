@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gen_traces.c - writes the hand-made traces of tests/data (committed, so tests need no
  * generator at run time; rerun after a format change):
  *   cc -std=gnu11 -Icommon -Itests/unit/collector tests/data/gen_traces.c -lzstd \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # lib.sh - helpers shared by every tests/e2e/test_*.sh. Source it first thing:
 #

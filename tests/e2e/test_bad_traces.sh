@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_bad_traces.sh - leak-report on the hand-made traces of tests/data (see
 # tests/data/gen_traces.c): every unreadable input and every usage error gives exit 2 and
 # exactly one stderr line naming the cause, never a crash; a truncated trace is read up to

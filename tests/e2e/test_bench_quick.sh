@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
 # round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
 # whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,

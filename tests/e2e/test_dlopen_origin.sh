@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A library that dlopens a sibling by bare name finds it through its own RUNPATH ($ORIGIN):
 # glibc resolves the name against the *calling* object, so libleak must not interpose dlopen
 # (a hook would make libleak.so the caller and the load would fail). The sibling's leak, made

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_exec.sh - exec: before the program is replaced, its trace gets the descriptors open now
 # and an EXEC record, so the report marks a descriptor opened without close-on-exec as
 # inherited_by_exec and one opened with O_CLOEXEC as not. The exec'd program keeps the preload

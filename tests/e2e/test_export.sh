@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_export.sh - `leak-report --format collapsed|pprof` on a real traced program (grow_cache,
 # whose cache_store_value() grows and stays reachable), gcc and clang builds: the folded stacks
 # of each metric sum to the JSON report's totals and name the growing function; the pprof file

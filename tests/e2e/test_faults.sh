@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_faults.sh - the preload under faults it cannot prevent. In every case the
 # program's exit status and stdout must equal a native run's, and nothing may hang:
 #   unwritable LEAK_OUT   a missing directory, a path through a regular file, and a read-only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_fd_fork_inherit.sh - with LEAK_FOLLOW_FORK=1 (default) each forked child writes its own
 # trace, and what it inherited from the parent (descriptors, temp files, threads, children)
 # is not reported there: the parent's trace reports it. Children that _exit at once (a), exit

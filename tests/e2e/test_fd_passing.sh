@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_fd_passing.sh - descriptors that arrive without an open call, built with gcc and clang:
 # received over a unix socket with SCM_RIGHTS (recvmsg with several fds in one message,
 # recvmmsg with two messages, a message truncated to one fd) and made by pidfd_open and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_fds.sh - descriptor leaks of every family, built with gcc and clang: files (open,
 # openat, creat, fopen, opendir), eventfd/timerfd/epoll/signalfd/inotify/memfd, dup/dup2/dup3/
 # fcntl, dup2 over an open descriptor, close_range, reuse of a number, pipes, loopback sockets

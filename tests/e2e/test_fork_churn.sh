@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_fork_churn.sh - forked children under LEAK_FOLLOW_FORK=1 (the default), where a child
 # gets no writer thread until it needs one and short-lived children write their final
 # snapshot from the exiting thread:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_fuzz_smoke.sh - `make check`'s bounded fuzzing pass: tests/fuzz/run.sh for
 # 60 s (LEAK_FUZZ_SECONDS to change it) on the trace reader, the analyses and both reports,
 # under ASan and UBSan. A crash, leak, UB report or slow input fails the test; the input is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_growth_follow.sh - leak-report --follow on a trace that is being written, with
 # snapshots forced by SIGUSR2: the profiled program (grow_realloc) runs with a 100 s interval,
 # so every snapshot in the trace before its exit is one we forced. --follow must report again

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_growth_killed.sh - leaks found from the snapshots alone: an unbounded cache, a
 # realloc-grown buffer, a socket-per-request, a thread-per-request and a process-per-request
 # (never reaped) program each run ~5 s (LEAK_INTERVAL_MS=200) and then SIGKILL themselves

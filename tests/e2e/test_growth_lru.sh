@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_growth_lru.sh - a bounded LRU cache with eviction, serving ~1000 requests/s for a
 # minute (LEAK_INTERVAL_MS=200, 300 snapshots): the heap fills during the first second and
 # then holds at 400 entries of random size, so no growth may be reported (the warm-up is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_growth_reachable.sh - the exit-time reachability scan (preload/reach.c) as a user sees
 # it: grow_reach_globals keeps a config, a 10-node list and a table in globals and loses 5
 # blocks of 100 bytes in lose_blocks(). Only those 5 are "leak" findings; everything held by

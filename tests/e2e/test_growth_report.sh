@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_growth_report.sh - the options around growth on one finished trace: an unbounded
 # cache (grow_cache unbounded, ~1 MB/s) that serves 400 ticks of requests (~4 s) and exits
 # with the cache still referenced from a global. Checks the growth finding at exit, --limit's eta_s, --window

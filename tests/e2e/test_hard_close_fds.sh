@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_close_fds.sh - daemons that clean up descriptors at start: close(0..1023),
 # close_range(0, ~0U), closefrom(0) and dup2(/dev/null) over every fd 0..1023, then reuse the
 # low numbers for their own files while snapshots are due every 10 ms. If the preload kept

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_early_malloc.sh - malloc before the preload's constructor has run:
 # lib_hard_early.so allocates (malloc, realloc, calloc, strdup, posix_memalign, fopen) in its
 # constructor; linked into hard_early_malloc, the loader runs that constructor before

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_exec.sh - exec from a multithreaded program: stage 1 has three threads
 # allocating and execs itself (same pid, same exe name: leak.%e.%p.lkt names the same file
 # twice), stage 2 execs /bin/sh. Three images, three traces, all readable; stdout unchanged.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_exit_paths.sh - every way out other than returning from main: _exit, _Exit,
 # quick_exit, abort (SIGABRT), a real SIGSEGV, raise(SIGTERM) (the preload's handler must
 # re-raise it), SIGKILL, and _exit from an atexit handler. The status (or killing signal) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_fork_threads.sh - 200 forks while four threads allocate flat out. A child that
 # deadlocks on a lock some other thread held at fork time is reported hung by the program itself
 # (10 s per child) and the whole run is bounded; every child writes its own trace

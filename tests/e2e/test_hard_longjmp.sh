@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_longjmp.sh - longjmp out of a recursion that allocates at every level, out of a qsort
 # comparator (through libc frames) and siglongjmp out of a signal handler. Every block
 # is freed after the jump, so besides unchanged output the report must show no leak from them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_own_alloc.sh - programs whose memory mostly bypasses malloc:
 # hard_bump_alloc takes it from its own mmap arena (plus mremap growth) with one malloc call;
 # hard_own_malloc defines malloc/free/calloc/realloc/memalign/... itself (as a statically

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_signal_alloc.sh - a SIGALRM handler that mallocs, reallocs and frees, firing every
 # 100 us while the program opens, closes and pipes (hooked calls). A preload thread
 # that does not block signals would run the handler inside the profiler. No hang, output

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_thread_churn.sh - 3600 short-lived threads (joinable, detached, pthread_exit)
 # while the preload writes a snapshot every 10 ms (LEAK_INTERVAL_MS=10): a dead thread's ring
 # and table entries must stay valid while the writer drains them. No crash, no hang, output

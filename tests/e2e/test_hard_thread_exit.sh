@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_thread_exit.sh - the process ends from a thread other than main: a worker
 # calls exit(7) while main is blocked in pthread_join and another thread allocates; and main
 # calls pthread_exit so the process ends when its last thread returns. Status, stdout and

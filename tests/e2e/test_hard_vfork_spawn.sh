@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_hard_vfork_spawn.sh - vfork + exec (or _exit) and posix_spawn/posix_spawnp with file
 # actions. The vfork child borrows the parent's memory until exec, and glibc's posix_spawn
 # is clone(CLONE_VM|CLONE_VFORK): the preload must not touch its state there. Statuses and

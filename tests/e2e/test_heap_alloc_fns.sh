@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_alloc_fns.sh - every interposed allocation function, C and C++ (new, new[] through
 # libstdc++, aligned new), gcc and clang builds: the leaking function's name, exact count and
 # bytes, one finding per leaking call site, and the text report names them too. Also mmap-sized

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_demo.sh - what `make demo` shows, checked: examples/demo.c built like the Makefile
 # builds it (-O2 -g; gcc, then clang) and run through scripts/leak-run. Its two bugs must be
 # named with the counts valgrind --leak-check=full agrees on: cache_put 1665 blocks /

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_dlopen.sh - leaks made inside a dlopen'ed library that is dlclose'd before exit
 # are still symbolized to the library's own function, file and module; a second library
 # loaded after the first is gone (usually at the same address) is told apart from it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_free_all.sh - a program that frees everything it allocates (through every
 # allocation function, realloc(p, 0) included) has no "leak" finding, for gcc and clang
 # builds; --fail-on leak exits 0 on its trace and 3 on a leaking program's trace.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_inline.sh - a malloc two inlining levels deep (heap_inline.c): the stack shows
 # inline_inner and inline_middle (both inlined) then outer_leaker, each at its own source line,
 # with exact count and bytes, for gcc and clang builds.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_leak_run.sh - scripts/leak-run around heap_exit.c (5 x 2222 bytes leaked from
 # exit_leak_block): CMD's stdout and exit status pass through, the report follows (text or
 # --json), -o DIR and -i SECONDS take effect, SIGTERM/SIGINT reach CMD, stdin reaches CMD,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_many.sh - a final snapshot larger than one chunk: 300,000 leaked and 200,000
 # reachable blocks at exit (about 6 MB of BLOCK records, written in chunks of 4 MiB after the
 # final SNAPSHOT). The report must count every block, classify each one, and read the trace

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_process.sh - what the preload must leave alone and what must survive an abrupt end,
 # with heap_exit.c (5 blocks of 2222 bytes leaked from exit_leak_block), gcc and clang builds:
 #   - stdout, stderr and exit status are the same as without the preload;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_heap_threads.sh - blocks malloc'd by one thread and freed by another while both run
 # (heap_threads.c): all freed leaves no leak at the producer's stack; half freed leaves
 # exactly 500 blocks of 333 bytes there. "busy" adds 300,000 malloc/free pairs on each thread,

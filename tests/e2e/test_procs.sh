@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_procs.sh - child processes: zombies (forked, exited, never waited for) are reported with
 # their exact pids and the forking function; children reaped by waitpid, wait(NULL) and
 # waitid are not; with SIGCHLD ignored (or SA_NOCLDWAIT) exited children are reaped by the

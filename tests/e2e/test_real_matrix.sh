@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_real_matrix.sh - `make check`'s entry to the real-program matrix (tests/real/run.sh):
 # python3, perl, bash, git, sqlite3, cc, make -j2, nginx, memcached, redis-server,
 # node and java, each run natively and under libleak.so with stdout, exit status and every

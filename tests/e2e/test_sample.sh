@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_sample.sh - LEAK_SAMPLE end to end: the unbounded cache of grow_cache (growth at
 # cache_store_value, about 4 MB by the end) traced twice, in full and sampled by bytes with a
 # mean of 16 KiB. The sampled trace says its mean, still flags the growth at the same stack,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_soak.sh - scripts/leak-soak end to end. A leaky and a healthy soak_server (loopback
 # TCP, port picked by the kernel and printed) are each driven for 8 s by a bash /dev/tcp
 # load loop: the leaky one must get the LEAK verdict (exit 3) with growth at

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_sym_gap.sh - a frame in code without debug information (crt1's _start) gets its symbol
 # name and no file or line, even where it lies in a gap between two line-table sequences of a
 # CU that has them (sym_crt_gap.c, gcc -O2: main in .text.startup, then _start, then the

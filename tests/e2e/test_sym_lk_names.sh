@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_sym_lk_names.sh - a program's own functions named lk_* (sym_lk_names.c) are reported:
 # libleak drops only the frames inside its own mapping (flagged in its MODULE record), never
 # frames by name. The leak at lk_parse has count 5, 3885 bytes, and the stack

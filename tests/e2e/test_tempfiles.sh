@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_tempfiles.sh - temp files: a mkstemp file and a mkdtemp directory still on disk at exit
 # are reported with their exact paths, api and creating function; temp files removed with
 # unlink, unlinkat, remove and rmdir, and tmpfile(), are not.

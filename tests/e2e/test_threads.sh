@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_threads.sh - threads: two joinable threads that finished and were never joined and one
 # still running at exit are reported with their kernel tids and the creating function; joined,
 # tryjoined, pthread_exit'ed-and-joined, pthread_detach'ed and attribute-detached threads are

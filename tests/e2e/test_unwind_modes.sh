@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_unwind_modes.sh - the default walker (cached .eh_frame rules and the per-thread memo of
 # remembered walks) attributes every allocation exactly as libunwind does. unwind_paths makes
 # 2 x 100,000 allocations through 3 callers at recursion depths 0-8, over frames of three

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_version.sh - one version string: leak-report, leak-view, leak-run and leak-soak print
 # "<tool> <LEAK_VERSION_STRING of common/version.h>" for --version, in the tree and after
 # `make install` (which writes the version into the scripts), and `make uninstall` removes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_view.sh - leak-view end to end: two traced programs (grow_cache, which grows at
 # cache_store_value, and fd_files, which leaks descriptors) make one page. Without a browser:
 # the page is self-contained (no external script, stylesheet or image), carries the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_view_large.sh - leak-view's size target: a one-hour trace with 20,000 stacks (3,600
 # snapshots, from bench/gen_trace.c, the benchmark's generator, over real ELF modules) makes a
 # page under 10 MB, and the page says what it cut (timeline buckets, merged flame-graph

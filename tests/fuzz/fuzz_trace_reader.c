@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_trace_reader.c - libFuzzer target for the collector's untrusted-input path: the trace
  * reader (header, chunk framing, zstd, record decoding), the model, every analysis and both
  * report writers, exactly as leak-report runs them (minus main.c), without symbol files.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* make_seeds.c - turns real traces into seeds for fuzz_trace_reader (see its mode byte):
  *   <name>.file       0x00 + the trace as it is
  *   <name>.cutN       0x00 + the trace cut inside chunk N (a truncated trace)

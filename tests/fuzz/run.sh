@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - fuzz the collector's trace reader and analysis for SECONDS.
 #   usage: tests/fuzz/run.sh SECONDS        (make fuzz: FUZZ_SECONDS, default 600)
 # 1. Builds $BUILD/fuzz/fuzz_trace_reader: collector/*.c minus main.c plus

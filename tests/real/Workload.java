@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload for the real-program matrix (tests/real/java.sh). Deterministic output only.
 import java.util.*;
 import java.util.concurrent.*;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # bash.sh - bash itself (a second bash, under the preload) running bash_workload.sh: pipes,
 # subshells, command and process substitution, background jobs, here-documents.

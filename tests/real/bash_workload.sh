@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bash_workload.sh - workload for the real-program matrix (tests/real/bash.sh). Every line of
 # output is deterministic.
 set -euo pipefail

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # cc.sh - cc (the gcc driver) compiling and linking a C file: a fork and exec chain through
 # cc1, as and collect2/ld, every one of them under the preload. The built program runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # common.sh - helpers for the workloads in tests/real/<program>.sh (sourced by run.sh in
 # --case mode, in the run's work directory): loopback ports, servers started in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # git.sh - git init, add, commit (twice), log, diff, gc (which spawns pack-objects) and fsck in
 # a fresh repository, with author, committer and dates fixed so hashes and output compare.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # java.sh - OpenJDK 17 running Workload.java (compiled natively with javac first): threads, an
 # ExecutorService, collections, string building, ProcessBuilder. The JVM installs its own

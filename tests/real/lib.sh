@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # lib.sh - run a program natively and under libleak.so, and prove the preload changed nothing:
 # same exit status, same stdout (after an optional normaliser), optionally the same stderr and

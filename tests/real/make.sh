@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # make.sh - make -j2 on a generated tree of 12 C files plus a generated header: parallel
 # recipes, each a shell that runs cc (the whole chain under the preload). The result runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # memcached.sh - memcached with four worker threads on a free loopback port, driven over bash
 # /dev/tcp connections (set/get/incr/append/delete, several connections at once), then

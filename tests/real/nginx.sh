@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # nginx.sh - nginx master with two worker processes on a free loopback port: static files, a
 # return directive and a 404 fetched with curl, a reload (SIGHUP: new workers, old ones drain),

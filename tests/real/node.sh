@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # node.sh - node running node_workload.js: worker_threads, child_process, zlib, fs, timers and
 # promises, JSON and Buffers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload for the real-program matrix (tests/real/node.sh). Deterministic output only.
 'use strict';
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # perl.sh - perl running perl_workload.pl: hashes, regexes, sort, fork/waitpid, a pipe open
 # and backticks.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Workload for the real-program matrix (tests/real/perl.sh). Deterministic output only.
 use strict;
 use warnings;

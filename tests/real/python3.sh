@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # python3.sh - CPython (Debian's /usr/bin/python3) running python3_workload.py: threads,
 # multiprocessing pools (fork and spawn), subprocess with pipes.

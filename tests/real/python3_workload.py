@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Workload for the real-program matrix (tests/real/python3.sh): threads, multiprocessing
 (fork and spawn pools) and subprocess, with deterministic output only."""
 import hashlib

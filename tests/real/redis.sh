@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # redis.sh - redis-server (its own jemalloc inside; it must still run correctly) on a free
 # loopback port, driven with redis-cli: strings, lists, hashes, sorted sets, a Lua script, a

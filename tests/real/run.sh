@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - the real-program matrix: run real programs natively and under libleak.so
 # and prove the preload changes nothing: same stdout (after normalising what is truly
 # nondeterministic), same exit status, within a time bound, and every trace written reads

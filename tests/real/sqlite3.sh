@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # sqlite3.sh - the sqlite3 shell on a generated workload: tables filled by recursive CTEs,
 # indexes, joins, aggregates, window functions, JSON, a transaction rolled back, VACUUM.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* report.js - draws leak-view's page from two inlined JSON documents: #report-data (exactly
  * `leak-report --json`, capped to --top findings per process) and #series-data (series.c:
  * timelines, top growing stacks, flame-graph stacks). Timelines use dygraphs (inlined by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon_closefds.c - a daemon-style start: closes every descriptor from 3 to 1023 (libleak's
  * own must survive, or the trace could not be written), then leaks one descriptor from
  * leak_after_closing and runs a little longer so at least one periodic snapshot happens. */

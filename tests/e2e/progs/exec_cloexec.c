@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exec_cloexec.c - opens /etc/hostname without close-on-exec (from open_inherited, so it is
  * inherited by the exec'd program) and /etc/passwd with O_CLOEXEC (from open_cloexec); the
  * flag is also changed after the fact: set by fcntl(F_SETFD) (open_then_setfd) and by

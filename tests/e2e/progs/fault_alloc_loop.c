@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault_alloc_loop.c - a steady allocator for the fault tests: every round allocates from
  * 64 recursion depths x 3 call sites (so about 200 distinct stacks change at every
  * snapshot and the trace keeps growing), keeps one block in eight, and sleeps 2 ms.

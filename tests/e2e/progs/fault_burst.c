@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault_burst.c - 16 threads allocate and free flat out (1,000,000 pairs each) while the
  * snapshot interval is long, to overflow the per-thread rings. Each thread also leaks exactly
  * one 48-byte block per 1,000 allocations from burst_leak(), so a run without dropped events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_dup.c - descriptor duplication and reuse. Leaks one descriptor from each of dup, dup2,
  * dup3 (O_CLOEXEC) and fcntl(F_DUPFD_CLOEXEC); dup2 over an open descriptor (the file it
  * replaced was closed by dup2, so only the new one leaks); close_range over five eventfds and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_files.c - leaks one descriptor from each of open, openat, creat, fopen and opendir (each
  * from its own function, so the report can name it), and opens and properly closes one of
  * each kind too (those must not be reported). argv[1]: a scratch directory for creat. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_fork_inherit.c - what a forked child inherits is not the child's leak. The parent leaks
  * a TCP socket (parent_socket) and a file (parent_file) without close-on-exec, both ends of a
  * pipe2(O_CLOEXEC) (parent_pipe), a temp file left in argv[1] (parent_tempfile), and a

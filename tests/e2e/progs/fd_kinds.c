@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_kinds.c - leaks one each of eventfd, timerfd, epoll (epoll_create1), signalfd, inotify and
  * memfd, each from its own function. signalfd on an existing descriptor only changes its mask
  * and must not count as a new descriptor; epoll_create+close is not a leak. */

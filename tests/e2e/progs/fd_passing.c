@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_passing.c - descriptors that arrive without an open call. Over an AF_UNIX datagram
  * socketpair (so message boundaries hold) the program sends descriptors of several kinds with
  * SCM_RIGHTS, closes its originals, and receives them from distinct functions:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd_pipes.c - leaks both ends of a pipe() and of a pipe2(O_CLOEXEC), each from its own
  * function; a pipe closed on both ends is not a leak. */
 #define _GNU_SOURCE

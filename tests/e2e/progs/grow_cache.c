@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_cache.c - a key/value cache serving a steady stream of requests, in two shapes:
  * "lru": at most CAPACITY entries, the least recently used one evicted on a miss when full,
  * so the heap fills during the first second and then holds (no growth may be reported);

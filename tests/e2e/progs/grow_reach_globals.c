@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_reach_globals.c - memory still referenced at exit versus memory nobody points to:
  * config_load() builds a config held by a global (with a name string it points to: reachable
  * only through the config), list_push() a 10-node list from a global head, table_fill()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_realloc.c - a log buffer that is never trimmed: log_append() grows one block with
  * realloc by 512 bytes every 10 ms (~50 KiB/s), so the live count at its stack stays 1
  * while the bytes climb. The buffer stays reachable from a global. Runs SECONDS seconds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_rss.c - memory that grows outside malloc: map_chunk() mmaps 256 KiB every 20 ms and
  * touches every page (RSS +12.5 MiB/s) and never unmaps it, while the heap stays flat. The
  * report must name RSS growth without heap growth ("rss") and no growing stack. SIGKILLs

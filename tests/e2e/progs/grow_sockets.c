@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_sockets.c - a loopback server that handles one request per connection, and a client
  * loop in the same process that sends one every 20 ms. "leak": handle_request() forgets to
  * close the accepted socket (a socket-per-request leak: open descriptors at accept_request's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_threads.c - a thread per request: spawn_handler() starts a joinable thread for each
  * request (every 50 ms) that does a little work and returns. "leak": nobody joins them, so
  * finished-but-unjoined threads pile up at spawn_handler's stack (~20/s); "ok": each is

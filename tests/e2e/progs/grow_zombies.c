@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grow_zombies.c - a process per request: spawn_worker() forks a child every 50 ms that exits
  * at once. "leak": the parent never waits, so zombies pile up at spawn_worker's stack
  * (~20/s); "ok": it reaps each one. Runs SECONDS seconds (0 = until killed), prints "ready"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_bump_alloc.c - a program that takes most of its memory from its own mmap-based bump
  * allocator (an arena per run, released with munmap), with only a few malloc calls. The
  * preload sees little of the heap; it must not mind the big anonymous mappings, mremap

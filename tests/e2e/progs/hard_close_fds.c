@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_close_fds.c - a daemon that cleans up its descriptors at start, then reuses the low
  * numbers for its own files. Modes:
  *   close        close(fd) for fd 0..1023

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_early_malloc.c - uses memory that lib_hard_early.so allocated in its constructor,
  * before the preload's constructor ran, then reallocates and frees it. The test links the
  * library in (-l:lib_hard_early.so); found through dlsym so this file also builds alone. */

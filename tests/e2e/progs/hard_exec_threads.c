@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_exec_threads.c - execve from a multithreaded program, twice in a row.
  * Stage 1 starts three threads that allocate flat out and execs itself ("stage2") from
  * main: same pid, same exe name, so a LEAK_OUT of leak.%e.%p.lkt names the same file.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_exit_paths.c - every way a process can end other than returning from main. The
  * exit status (or the killing signal) and what reached stdout must not change under the
  * preload. Modes: _exit _Exit quick_exit abort segv sigterm sigkill atexit_exit. */

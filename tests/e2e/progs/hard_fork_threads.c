@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_fork_threads.c - fork 200 times while four other threads allocate flat out.
  * A profiler lock (ring, table, writer) held by an allocating thread at the moment of fork
  * stays locked forever in the child, which then deadlocks on its first malloc. Each child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_longjmp.c - longjmp and siglongjmp across frames that allocated: out of a recursion
  * that mallocs at every level, out of a qsort comparator (through libc's frames), and out
  * of a signal handler. Blocks are kept in a table and freed after the jump, so nothing leaks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_own_malloc.c - a program that defines malloc, free and friends itself, as programs
  * linking a static allocator (jemalloc, tcmalloc, mimalloc without a prefix) do. The
  * executable comes first in symbol lookup, so its malloc wins over the preload's for the

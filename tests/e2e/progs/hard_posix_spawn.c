@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_posix_spawn.c - posix_spawn and posix_spawnp with file actions, 20 times each,
  * from a program with a second thread allocating. glibc spawns with clone(CLONE_VM |
  * CLONE_VFORK), so the preload must not touch its state in the child before exec. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_signal_alloc.c - a SIGALRM handler that allocates and frees, firing every 100 us.
  * Not async-signal-safe by the book, but common in real programs. To keep the program
  * itself well defined, main blocks SIGALRM around its own malloc calls, so the handler only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_thread_churn.c - 2400 short-lived threads, joinable and detached, created and
  * finished while the preload writes snapshots every millisecond (LEAK_INTERVAL_MS=1): a
  * thread's ring and table entries must stay valid until the writer is done with them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_thread_exit.c - the process ends from a thread other than main.
  *   exit      a worker thread calls exit(7) while main is blocked in pthread_join and a
  *             third thread is allocating: the final snapshot runs on the worker.

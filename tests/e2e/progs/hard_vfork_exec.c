@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hard_vfork_exec.c - vfork, then exec or _exit in the child, 30 times. The child shares
  * the parent's memory and stack until it execs, so the preload must not allocate, lock or
  * write its trace in the vfork child before exec. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_alloc_fns.c - leaks through every C allocation function libleak interposes. Each
  * function leaks from its own noinline function with a block count and a block size no other
  * one uses, so test_heap_alloc_fns.sh can tie every finding to exactly one function:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_dlopen.c - loads each library named on the command line by path, calls its
  * heap_plugin_run() (which leaks), and dlcloses it again before the next one, checking with
  * RTLD_NOLOAD that it really was unloaded. Prints one line per library:

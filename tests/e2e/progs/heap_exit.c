@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_exit.c - leaks 5 blocks of 2222 bytes from exit_leak_block(), then ends the way the
  * mode says, for the tests of what the preload must leave unchanged:
  *   out   print to stdout (stdio, fully buffered into a file) and stderr, return 42

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_free_all.c - uses every allocation function libleak interposes and frees every block,
  * including the less obvious frees: realloc(p, 0), realloc(NULL, n) as malloc, a block that
  * realloc moved, free(NULL). No stdio (glibc keeps stdout's buffer to the end), so nothing at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_inline.c - a leak whose malloc call sits two inlining levels deep:
  * inline_inner() is inlined into inline_middle(), which is inlined into outer_leaker()
  * (noinline). outer_leaker() leaks 3 blocks of 4321 bytes. The report's stack must show all

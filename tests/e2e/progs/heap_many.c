@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_many.c - a heap of many live blocks at exit: LEAKED blocks of 24 bytes whose pointers
  * are dropped (leaks, at lose_block) and KEPT blocks of 40 bytes held by a global array
  * (reachable, at keep_block). Their BLOCK records fill several chunks of the final snapshot.

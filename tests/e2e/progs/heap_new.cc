@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // heap_new.cc - C++ new and new[] reach libleak's malloc through libstdc++. Leaks
 //   leak_via_new        10 x 1800 (new Blob)
 //   leak_via_new_array  11 x 1900 (new char[1900]: no array cookie for a trivial type)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heap_threads.c - blocks allocated by one thread and freed by another, while both run.
  * The producer allocates N_BLOCKS blocks of BLOCK_SIZE bytes in producer_alloc_block() and
  * publishes each one; the consumer frees them as they appear: all of them ("all"), or only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib_hard_early.c - a shared library whose constructor allocates. Linked into
  * hard_early_malloc (DT_NEEDED), its constructor runs before the preload's own constructor
  * (the dynamic loader initialises needed libraries before preloaded ones that do not depend

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib_heap_plugin.c - a plugin heap_dlopen loads by path, calls, and dlcloses before exit.
  * heap_plugin_run() leaks 13 blocks of 777 bytes from plugin_alloc_entry(), a function that
  * exists only in this library: the report must still name it after the unload. */

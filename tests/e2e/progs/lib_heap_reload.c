@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib_heap_reload.c - a second plugin heap_dlopen loads after lib_heap_plugin.so is gone, so
  * it may be mapped where that one was. heap_plugin_run() leaks 17 blocks of 555 bytes from
  * reload_alloc_entry(): the report must tell the two libraries' functions apart. */

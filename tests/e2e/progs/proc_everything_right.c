@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_everything_right.c - does every kind of thing libleak tracks beyond the heap, and
  * cleans up after each: files, sockets, pipes, popen+pclose, fork+waitpid, posix_spawn+wait,
  * joined and detached threads, temp files removed (argv[1] is a scratch directory), dup'd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_popen.c - popen without pclose: the pipe descriptor and the child (a zombie once it
  * exits) both leak, from popen_leak(). A popen'd child closed with pclose is neither. */
 #include <stdio.h>

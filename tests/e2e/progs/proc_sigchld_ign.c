@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_sigchld_ign.c - SIGCHLD is ignored (signal(SIGCHLD, SIG_IGN)), so the kernel reaps
  * children itself: three children that exit and are never waited for are not zombies and
  * must not be reported. A fourth is forked after sigaction(SA_NOCLDWAIT) for the same reason. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc_zombie.c - forks two children that exit at once and are never waited for (zombies at
  * exit), from zombie_maker(); one child still running when the parent exits, from
  * runaway_child(); one more child is reaped with waitpid (not a finding), one with wait(NULL)

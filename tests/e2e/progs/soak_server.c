@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* soak_server.c - a small request/response server for soak tests: listens on 127.0.0.1 at a
  * port the kernel picks, prints "listening 127.0.0.1:PORT", and answers each connection's
  * one line ("GET KEY") with one line, then closes it. Each request gets a 1 KiB session from

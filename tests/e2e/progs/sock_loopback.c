@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sock_loopback.c - sockets over loopback only. A TCP listener on 127.0.0.1 (port chosen by
  * the kernel, printed on stdout as "port N"), a client connected to it, the accepted socket
  * (accept with a NULL address: the peer must still be known), a socketpair, and a UDP socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sym_crt_gap.c - frees, closes, joins and reaps everything; only libc's stdout buffer stays
  * (reachable), its stack ending in crt1's _start. Built by gcc -O2, main sits in .text.startup
  * with _start (no debug information) right after it, and the line table's last row before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sym_lk_names.c - a program whose own functions are named like libleak's (lk_*): lk_parse()
  * leaks 5 blocks of 777 bytes, called from lk_run(). libleak recognises its own frames by the
  * address range of its mapping, so the report must name lk_parse, then lk_run, then main. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* temp_files.c - temp files left behind vs removed, under the directory argv[1]. Left on disk
  * at exit: one mkstemp file (from leave_mkstemp) and one mkdtemp directory (from
  * leave_mkdtemp). Removed (not findings): mkstemps + unlink, mkostemp + remove, mkdtemp +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread_unjoined.c - two joinable threads that finish and are never joined (a finding, from
  * unjoined_spawner), one still running (blocked) when the process exits, also never joined
  * (from running_spawner); and threads that are fine: joined, pthread_tryjoin_np'd,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind_paths.c - many call paths to one allocation helper, for comparing stack walkers:
  * keep() is called from three callers, each reached through a recursion of chosen depth whose
  * levels have different frame shapes (a plain frame, a variable alloca that makes the compiler

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_analyze.c - analyze*.c and finding.c on synthesized traces: leaks grouped by stack
  * and ranked by bytes, reachable blocks split off and ranked after leaks, the SITE fallback
  * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings

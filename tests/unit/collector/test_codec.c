@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_codec.c - common/trace_codec.h, generated from common/trace_records.h: every record
  * kind of the list (a new one is covered by existing) is filled field by field, encoded and
  * decoded with the reader's decoder, and compared; at the format's limits, past them (the

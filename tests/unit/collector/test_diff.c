@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_diff.c - diff.c: parsing snapshot references (index, negative index, time with an
  * 's' suffix, bad input) and diffs between two snapshots of a synthesized trace: appeared,
  * disappeared, grew, shrank, unchanged stacks left out, largest change first, clamping of

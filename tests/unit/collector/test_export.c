@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_export.c - protobuf.c, export_samples.c, export_collapsed.c and export_pprof.c on a
  * synthesized trace: exact wire bytes for the encoder, a gzip round trip through zlib's own
  * inflate, exact folded lines for each metric (frames stay module+offset: no DWARF), and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_growth.c - analyze_growth.c on synthesized traces with known shapes: a steady leak is
  * a growth finding with the right rate, first/last values and eta; a cache that warms up and
  * plateaus is not; a stack that is reachable at exit but grows becomes a leak; --window

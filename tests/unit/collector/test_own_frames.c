@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_own_frames.c - the symbolizer drops libleak's own frames by address range: frames in
  * the module whose MODULE record carries TRACE_MODULE_SELF go, whatever the file is called;
  * a module called libleak.so without the flag stays. A trace from a writer before the flags

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_report.c - report_json.c, report_text.c, json_out.c and report.c end to end on a
  * synthesized trace: the JSON parses with jq and carries the fixed names with exact values
  * (including hostile strings: quotes, control bytes, invalid UTF-8), stacks are symbolized

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stats.c - the trend statistics on series whose answer is known: exact lines, lines
  * with outliers, a plateau after a warm-up, a noisy leak, pure noise, and Mann-Kendall
  * values checked against the textbook formula. */

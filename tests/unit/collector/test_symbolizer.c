@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_symbolizer.c - symbolizer.c against a real -O2 -g shared object compiled in the
  * setup: a return address inside an always_inline function inlined into a noinline one
  * must expand to two frames (inner marked inlined, with the call site line for the outer),

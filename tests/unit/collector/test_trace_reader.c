@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_trace_reader.c - trace_reader.c + model.c: a synthesized trace with every record kind
  * reads back into the exact model; cutting it at every byte offset never crashes and keeps
  * the chunks before the cut; foreign, empty, newer and oversized inputs are refused with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trace_builder.h - builds libleak traces in memory for the collector's unit tests, with the
  * same common/trace_codec.h encoders the preload uses, so the tests exercise the real bytes.
  * Records go into the current chunk; tb_flush() compresses it into the file image. Test code

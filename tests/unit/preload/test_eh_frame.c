@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_eh_frame.c - preload/eh_frame.c on hand-assembled .eh_frame bytes: CIEs and FDEs whose
  * CFA programs use def_cfa, def_cfa_offset, def_cfa_register, offset (RBP saved), the
  * advance_loc forms and remember/restore_state, checked at the locations where each rule

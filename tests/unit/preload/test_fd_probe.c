@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fd_probe.c - descriptor naming and probing: socket addresses as text (AF_INET, AF_INET6,
  * AF_UNIX paths, the abstract namespace, unnamed and short addresses, truncation), socket kinds,
  * path joining (absolute kept, joined to a directory, to the cwd, an unknown directory), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fd_table.c - the descriptor table and its emission: open/close/reuse generations,
  * dup2 over an open descriptor, close_range (close and cloexec-only), that a snapshot carries
  * only what changed, temp files, the exec marker, overflow past LK_FD_MAX, internal fds, and

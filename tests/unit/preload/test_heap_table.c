@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_heap_table.c - preload/heap_table.c: the live-block table. Insert/lookup/remove,
  * unknown pointers ignored, removals in the middle of probe runs, size and stack packing
  * limits (the side table), growth to 1M live entries, a long random run against a reference

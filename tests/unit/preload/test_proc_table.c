@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proc_table.c - children and threads: spawn, zombie detection without reaping, reap,
  * reaps we could not see (ECHILD, SIGCHLD ignored), thread states, that only changes are
  * emitted, and slot reuse. Uses real child processes: zombie detection is a system call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_reach.c - preload/reach.c (roots) and reach_mark.c (marking): the exit-time
  * reachability scan over blocks put in the live-block table by hand. reach.c skips the module
  * it is linked into (libleak.so in real use, this test binary here), so dl_iterate_phdr is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ring.c - preload/ring.c: per-thread SPSC rings. Exact totals with several producer
  * threads (each on its own ring) and one concurrent consumer; drop counting on a full ring;
  * rings released at thread exit are reused, so thread churn does not grow their number. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sample.c - preload/sample.c: Poisson sampling by bytes. The weights match libm's
  * 1/(1 - exp(-s/N)); each size is sampled with probability 1 - exp(-s/N); per-stack byte
  * estimates from a simulated mix of stacks and sizes land within a few standard errors of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stack_table.c - preload/stack_table.c: interning. Same frames -> same id, any
  * difference (a frame, the depth) -> a new id; ids are dense from 1; growth past the initial
  * index keeps every id findable; two threads interning the same stacks in opposite orders

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tracefile.c - preload/tracefile.c: creation is 0600 and O_EXCL|O_NOFOLLOW (an
  * existing file or a planted symlink is refused, never written through), a chunk reads back
  * as magic + lengths + a checksummed zstd frame (small ones stored, not compressed), a replaced

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_unwind.c - preload/unwind.c and what it calls (walk.c, walk_memo.c, rule_table.c): the
  * cached DWARF walker gives unw_backtrace's frames, frame for frame, on recursion 5 and 30
  * deep in this binary (frame pointers) and through a shared library built -O2 without frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_varint.c - common/varint.h: LEB128 and zigzag round trips at the edges, string/bytes
  * framing, the fixed 3-byte record length (a padded varint the reader must accept as is), and
  * the decoder's bounds checks. The preload and the collector both depend on these. */

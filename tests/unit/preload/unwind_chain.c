@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* unwind_chain.c - call chains for test_unwind.c. Not built by make: the test compiles it at
  * run time into a shared library with -O2 -fomit-frame-pointer (the way distributions build),
  * so the walker must step through these frames with .eh_frame rules, and through a library.
