@@ -40,7 +40,7 @@ uint64_t lk_heap_table_bytes(void);
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg);
 
-/* Fork (init.c's atfork handlers): the child's table starts empty, the parent's blocks are not
+/* Fork (fork.c's atfork handlers): the child's table starts empty, the parent's blocks are not
  * the child's to report. The arrays are not inherited at all (MADV_DONTFORK), so prepare
  * locks nothing unless that failed for one of them. */
 void lk_heap_table_fork_prepare(void);

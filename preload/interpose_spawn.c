@@ -50,7 +50,7 @@ static pid_t lk_fork_as(const char *api)
 		LK_RECORD(lk_spawned(pid, api, NULL, autoreap));
 	} else if (pid == 0 && !lk_disabled) {
 		/* The child: its own children and threads start empty, its temp files are the
-		 * parent's; descriptors stay, and go into its new trace (init.c's atfork child
+		 * parent's; descriptors stay, and go into its new trace (fork.c's atfork child
 		 * handler already asked for that through lk_fd_emit_reset). An untraced child
 		 * (LEAK_FOLLOW_FORK=0) never reads these tables again: they are left alone. */
 		int saved = errno;

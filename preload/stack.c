@@ -50,7 +50,8 @@ uint32_t lk_stack_capture(void)
 	uintptr_t buf[256];
 	uint64_t hash, memo;
 	/* libleak's frames are left out: the hook and bookkeeping on top, and the main() wrapper
-	 * of init.c at the bottom. Frame 0 becomes a return address in malloc's caller. */
+	 * of interpose_exit.c at the bottom. Frame 0 becomes a return address in malloc's caller.
+	 */
 	int keep =
 	    lk_unwind_capture_memo(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi, &hash, &memo);
 	if (memo) { /* the same walk as a recent one: the same stack */

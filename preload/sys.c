@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* sys.c - raw system calls for libleak's own I/O. open/close/write are interposed by libleak
- * itself (interpose_fd.c), and the host may interpose them too, so every byte libleak reads or
- * writes goes through syscall(2) here. Each helper returns >= 0 or -errno and leaves errno as
- * it found it, so the host never sees our bookkeeping (libuv convention). */
+ * itself (the descriptor hooks), and the host may interpose them too, so every byte libleak reads
+ * or writes goes through syscall(2) here. Each helper returns >= 0 or -errno and leaves errno as it
+ * found it, so the host never sees our bookkeeping (libuv convention). */
 #include "sys.h"
 
 #include <errno.h>

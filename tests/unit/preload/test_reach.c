@@ -246,6 +246,7 @@ struct seen {
 	uintptr_t ptr[8];
 	uint64_t size[8];
 	uint32_t stack[8], flags[8];
+	uintptr_t last; /* every block is checked for order, not only the first eight kept */
 	size_t n;
 	int sorted;
 };
@@ -253,8 +254,9 @@ struct seen {
 static void collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags)
 {
 	struct seen *s = arg;
-	if (s->n && ptr <= s->ptr[s->n - 1])
+	if (s->n && ptr <= s->last)
 		s->sorted = 0;
+	s->last = ptr;
 	if (s->n < 8) {
 		s->ptr[s->n] = ptr;
 		s->size[s->n] = size;
