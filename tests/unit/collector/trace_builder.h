@@ -100,12 +100,6 @@ static inline struct trace_str tb_s(const char *s)
 	return r;
 }
 
-/* The same, put by hand (for records a test writes field by field, malformed ones too). */
-static inline void tb_str(trace_buf_t *b, const char *s)
-{
-	trace_put_bytes(b, s, s ? strlen(s) : 0);
-}
-
 /* A PROCESS record; sample_bytes 0 = every allocation tracked. */
 static inline void tb_process_sampled(struct tb *t, uint64_t pid, uint64_t ppid, uint64_t start_ns,
                                       uint64_t flags, uint64_t sample_bytes, const char *exe,
