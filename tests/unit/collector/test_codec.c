@@ -282,7 +282,8 @@ static void test_unknown_tag(void **state)
 	assert_string_equal(trace_fd_type_name(99), "other");
 }
 
-/* Lists past their limits as a reader sees them (only a foreign writer makes them). */
+/* Lists and strings past their limits as a reader sees them, written by hand: the encoders
+ * clamp to the limits, so only a foreign writer makes them. */
 static void test_list_limits(void **state)
 {
 	(void)state;

@@ -36,33 +36,31 @@ static struct analysis *run(struct model *m, const struct analyze_opts *o)
 	return a;
 }
 
+/* A SNAPSHOT at seq * STEP_NS with one live block; the counters the tests do not read are 0. */
 static void snap(struct tb *t, uint64_t seq, uint64_t rss, uint64_t live, uint64_t flags)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_SNAPSHOT);
-	trace_put_u(&t->chunk, seq);
-	trace_put_u(&t->chunk, seq * STEP_NS);
-	trace_put_u(&t->chunk, rss);
-	trace_put_u(&t->chunk, live);
-	trace_put_u(&t->chunk, 1);
-	for (int i = 0; i < 4; i++)
-		trace_put_u(&t->chunk, 0);
-	trace_put_u(&t->chunk, flags);
-	trace_rec_end(&t->chunk, r);
+	trace_enc_snapshot(&t->chunk, &(struct trace_rec_snapshot){
+	                                  .seq = seq,
+	                                  .t_ns = seq * STEP_NS,
+	                                  .rss_bytes = rss,
+	                                  .live_bytes = live,
+	                                  .live_blocks = 1,
+	                                  .flags = flags,
+	                              });
 }
 
+/* An accepted socket (gen 1, no flags) opened at t_ns. */
 static void fd_open_at(struct tb *t, uint64_t fd, uint64_t stack_id, uint64_t t_ns)
 {
-	size_t r = trace_rec_begin(&t->chunk, TRACE_TAG_FD_OPEN);
-	trace_put_u(&t->chunk, fd);
-	trace_put_u(&t->chunk, 1);
-	trace_put_u(&t->chunk, TRACE_FD_SOCKET);
-	trace_put_u(&t->chunk, 0);
-	trace_put_u(&t->chunk, stack_id);
-	trace_put_u(&t->chunk, t_ns);
-	tb_str(&t->chunk, "tcp 127.0.0.1:80");
-	tb_str(&t->chunk, "");
-	tb_str(&t->chunk, "accept");
-	trace_rec_end(&t->chunk, r);
+	trace_enc_fd_open(&t->chunk, &(struct trace_rec_fd_open){
+	                                 .fd = fd,
+	                                 .gen = 1,
+	                                 .type = TRACE_FD_SOCKET,
+	                                 .stack_id = stack_id,
+	                                 .t_ns = t_ns,
+	                                 .path = tb_s("tcp 127.0.0.1:80"),
+	                                 .api = tb_s("accept"),
+	                             });
 }
 
 static const struct finding *find(const struct analysis *a, enum finding_kind k, uint32_t stack)

@@ -3,7 +3,8 @@
  * dup2 over an open descriptor, close_range (close and cloexec-only), that a snapshot carries
  * only what changed, temp files, the exec marker, overflow past LK_FD_MAX, internal fds, and
  * a forked child's view (the parent's descriptors flagged, its temp files forgotten).
- * Records are decoded back with the shared varint reader, as the collector does. */
+ * Records are decoded back with trace_decode() (common/trace_codec.h), as the collector
+ * does, and copied into a rec_t (strings NUL-terminated) before the buffer is freed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,9 +20,11 @@
 #include "emit.h"
 #include "fd_table.h"
 #include "trace_clock.h"
+#include "trace_codec.h"
 #include "trace_format.h"
-#include "varint.h"
 
+/* One emitted record, copied out of its decoded struct: FD_OPEN, FD_CLOSE, TEMPFILE or EXEC
+ * (stack is stack_id, t is t_ns). */
 typedef struct {
 	int tag;
 	uint64_t fd, gen, type, flags, stack, t;
@@ -42,16 +45,16 @@ static int grow(trace_buf_t *b, size_t need)
 	return 0;
 }
 
-static void get_str(trace_cur_t *c, char *out, size_t n)
+/* A decoded string (a view into the emit buffer) as a C string, cut to the room in out. */
+static void copy_str(char *out, size_t n, struct trace_str s)
 {
-	const uint8_t *p;
-	size_t len = trace_get_bytes(c, &p, TRACE_MAX_STR);
-	if (len >= n)
-		len = n - 1;
+	size_t len = s.len < n ? s.len : n - 1;
 	if (len)
-		memcpy(out, p, len);
+		memcpy(out, s.p, len);
 	out[len] = 0;
 }
+
+static struct trace_record dec;
 
 /* Runs one emit and decodes it into recs; returns the number of records. */
 static int emit(int final, rec_t *recs, int max)
@@ -69,39 +72,45 @@ static int emit(int final, rec_t *recs, int max)
 		uint64_t len = trace_get_u(&c);
 		trace_cur_t p = {c.p, c.p + len, 0};
 		c.p += len;
-		switch (r->tag) {
-		case TRACE_TAG_FD_OPEN:
-			r->fd = trace_get_u(&p);
-			r->gen = trace_get_u(&p);
-			r->type = trace_get_u(&p);
-			r->flags = trace_get_u(&p);
-			r->stack = trace_get_u(&p);
-			r->t = trace_get_u(&p);
-			get_str(&p, r->path, sizeof(r->path));
-			get_str(&p, r->peer, sizeof(r->peer));
-			get_str(&p, r->api, sizeof(r->api));
+		const char *why = "unknown tag";
+		if (trace_decode((unsigned)r->tag, &p, &dec, &why) != 0)
+			fail_msg("tag %d: %s", r->tag, why);
+		switch (dec.tag) {
+		case TRACE_TAG_FD_OPEN: {
+			const struct trace_rec_fd_open *d = &dec.u.fd_open;
+			r->fd = d->fd;
+			r->gen = d->gen;
+			r->type = d->type;
+			r->flags = d->flags;
+			r->stack = d->stack_id;
+			r->t = d->t_ns;
+			copy_str(r->path, sizeof(r->path), d->path);
+			copy_str(r->peer, sizeof(r->peer), d->peer);
+			copy_str(r->api, sizeof(r->api), d->api);
 			break;
+		}
 		case TRACE_TAG_FD_CLOSE:
-			r->fd = trace_get_u(&p);
-			r->gen = trace_get_u(&p);
-			r->t = trace_get_u(&p);
+			r->fd = dec.u.fd_close.fd;
+			r->gen = dec.u.fd_close.gen;
+			r->t = dec.u.fd_close.t_ns;
 			break;
-		case TRACE_TAG_TEMPFILE:
-			r->stack = trace_get_u(&p);
-			r->t = trace_get_u(&p);
-			get_str(&p, r->path, sizeof(r->path));
-			r->state = trace_get_u(&p);
-			get_str(&p, r->api, sizeof(r->api));
+		case TRACE_TAG_TEMPFILE: {
+			const struct trace_rec_tempfile *d = &dec.u.tempfile;
+			r->stack = d->stack_id;
+			r->t = d->t_ns;
+			copy_str(r->path, sizeof(r->path), d->path);
+			r->state = d->state;
+			copy_str(r->api, sizeof(r->api), d->api);
 			break;
+		}
 		case TRACE_TAG_EXEC:
-			r->t = trace_get_u(&p);
-			get_str(&p, r->path, sizeof(r->path));
+			r->t = dec.u.exec.t_ns;
+			copy_str(r->path, sizeof(r->path), dec.u.exec.path);
 			break;
 		default:
 			fail_msg("unexpected tag %d", r->tag);
 		}
-		assert_int_equal(p.err, 0);
-		assert_true(p.p == p.end);
+		assert_true(p.p == p.end); /* no bytes past the fields the codec knows */
 	}
 	assert_int_equal(c.err, 0);
 	free(b.data);

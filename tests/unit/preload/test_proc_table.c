@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_proc_table.c - children and threads: spawn, zombie detection without reaping, reap,
  * reaps we could not see (ECHILD, SIGCHLD ignored), thread states, that only changes are
- * emitted, and slot reuse. Uses real child processes: zombie detection is a system call. */
+ * emitted, and slot reuse. Uses real child processes: zombie detection is a system call.
+ * Records are decoded back with trace_decode() (common/trace_codec.h), as the collector
+ * does, and copied into a rec_t (strings NUL-terminated) before the buffer is freed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,9 +21,11 @@
 #include "fd_table.h"
 #include "trace_clock.h"
 #include "proc_table.h"
+#include "trace_codec.h"
 #include "trace_format.h"
-#include "varint.h"
 
+/* One emitted record, copied out of its decoded struct: CHILD (id is the pid) or THREAD (id
+ * is the tid); stack is stack_id, t is t_ns. */
 typedef struct {
 	int tag;
 	uint64_t id, stack, t, state;
@@ -41,16 +45,16 @@ static int grow(trace_buf_t *b, size_t need)
 	return 0;
 }
 
-static void get_str(trace_cur_t *c, char *out, size_t n)
+/* A decoded string (a view into the emit buffer) as a C string, cut to the room in out. */
+static void copy_str(char *out, size_t n, struct trace_str s)
 {
-	const uint8_t *p;
-	size_t len = trace_get_bytes(c, &p, TRACE_MAX_STR);
-	if (len >= n)
-		len = n - 1;
+	size_t len = s.len < n ? s.len : n - 1;
 	if (len)
-		memcpy(out, p, len);
+		memcpy(out, s.p, len);
 	out[len] = 0;
 }
+
+static struct trace_record dec;
 
 static int emit(rec_t *recs, int max)
 {
@@ -67,18 +71,26 @@ static int emit(rec_t *recs, int max)
 		uint64_t len = trace_get_u(&c);
 		trace_cur_t p = {c.p, c.p + len, 0};
 		c.p += len;
-		r->id = trace_get_u(&p);
-		r->stack = trace_get_u(&p);
-		r->t = trace_get_u(&p);
-		r->state = trace_get_u(&p);
-		if (r->tag == TRACE_TAG_CHILD) {
-			get_str(&p, r->api, sizeof(r->api));
-			get_str(&p, r->cmd, sizeof(r->cmd));
+		const char *why = "unknown tag";
+		if (trace_decode((unsigned)r->tag, &p, &dec, &why) != 0)
+			fail_msg("tag %d: %s", r->tag, why);
+		if (dec.tag == TRACE_TAG_CHILD) {
+			const struct trace_rec_child *d = &dec.u.child;
+			r->id = d->pid;
+			r->stack = d->stack_id;
+			r->t = d->t_ns;
+			r->state = d->state;
+			copy_str(r->api, sizeof(r->api), d->api);
+			copy_str(r->cmd, sizeof(r->cmd), d->cmd);
 		} else {
 			assert_int_equal(r->tag, TRACE_TAG_THREAD);
+			const struct trace_rec_thread *d = &dec.u.thread;
+			r->id = d->tid;
+			r->stack = d->stack_id;
+			r->t = d->t_ns;
+			r->state = d->state;
 		}
-		assert_int_equal(p.err, 0);
-		assert_true(p.p == p.end);
+		assert_true(p.p == p.end); /* no bytes past the fields the codec knows */
 	}
 	free(b.data);
 	return n;
