@@ -68,7 +68,7 @@ static int parse_item(struct fail_rule *r, const char *item, size_t n, struct er
 		end = ce;
 	}
 	if (v >= 0 && rate) {
-		double per = *end != '/'            ? 0
+		double per = *end != '/'              ? 0
 		             : strcmp(end, "/s") == 0 ? 1
 		             : strcmp(end, "/m") == 0 ? 60
 		             : strcmp(end, "/h") == 0 ? 3600
@@ -152,8 +152,7 @@ static bool rule_matches(const struct fail_rule *r, const struct analysis_proc *
 	return r->has_limit && sum > r->limit;
 }
 
-uint32_t fail_rules_match(const struct fail_rules *rs, const struct analysis *a,
-                          bool growing_only)
+uint32_t fail_rules_match(const struct fail_rules *rs, const struct analysis *a, bool growing_only)
 {
 	uint32_t mask = 0;
 	for (uint32_t i = 0; i < a->n_procs; i++)

@@ -35,7 +35,6 @@ struct fail_rules {
 /* Adds the items of one --fail-on argument. Returns 0, or -1 with e filled (the item shown). */
 int fail_rules_parse(struct fail_rules *rs, const char *arg, struct err *e);
 /* Bit (1u << kind) for each kind whose rule matched in a (0: none). */
-uint32_t fail_rules_match(const struct fail_rules *rs, const struct analysis *a,
-                          bool growing_only);
+uint32_t fail_rules_match(const struct fail_rules *rs, const struct analysis *a, bool growing_only);
 
 #endif
