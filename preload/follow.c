@@ -41,7 +41,7 @@ static uint64_t lk_parse_num(const char *s, size_t n, size_t *i, unsigned base)
 	uint64_t v = 0;
 	for (; *i < n; (*i)++) {
 		char c = s[*i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+		unsigned d = c >= '0' && c <= '9'                 ? (unsigned)(c - '0')
 		             : base == 16 && c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
 		                                                  : base;
 		if (d >= base)

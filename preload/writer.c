@@ -53,9 +53,10 @@ volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 volatile int lk_thread_running;
 int lk_thread_lazy;
 
-#define LK_ALONE_CHECK_NS 200000000ull /* how often the writer checks it is the last thread */
-#define LK_DENSE_MIN_NS   100000000ull /* the first snapshots come this often */
-#define LK_DENSE_DIV      12           /* then every 1/12 of the time run so far */
+#define LK_ALONE_CHECK_NS 200000000ull  /* how often the writer checks it is the last thread */
+#define LK_DENSE_MIN_NS   100000000ull  /* the first snapshots come this often */
+#define LK_DENSE_DIV      12            /* then every 1/12 of the time run so far */
+#define LK_DENSE_MAX_NS   1000000000ull /* for intervals up to this (the default) */
 
 long lk_futex(int *w, int op, int val, const struct timespec *ts)
 {
@@ -171,10 +172,13 @@ static void lk_writer_ring_wake(lk_ring_t *r, bool full)
 /* The interval after the snapshot at lk_last_ns: a twelfth of the time run so far, at least
  * LK_DENSE_MIN_NS (or LEAK_INTERVAL_MS if smaller), at most LEAK_INTERVAL_MS. So the last 60%
  * of any run longer than about 3 s holds some 11 snapshots, enough for the growth test, and
- * an hour at 1 s costs about 29 snapshots more than a fixed schedule (all in its first 12 s). */
+ * an hour at 1 s costs about 29 snapshots more than a fixed schedule (all in its first 12 s).
+ * An interval longer than the default 1 s is taken as asked: fixed from the start. */
 static uint64_t lk_interval_ns(void)
 {
 	uint64_t cfg = (uint64_t)lk_config.interval_ms * 1000000u;
+	if (cfg > LK_DENSE_MAX_NS)
+		return cfg;
 	uint64_t v = (lk_last_ns - lk_t0) / LK_DENSE_DIV;
 	uint64_t lo = cfg < LK_DENSE_MIN_NS ? cfg : LK_DENSE_MIN_NS;
 	return v < lo ? lo : v > cfg ? cfg : v;

@@ -63,7 +63,7 @@ for sig in TERM INT; do
 		exec "$LEAK_RUN" --json -i 0.1 -o "$d/out" -- "$p" wait >"$d/stdout" 2>"$d/stderr" </dev/null
 	) &
 	BG_PID=$!
-	wait_for "$d/stdout" '^ready$'
+	wait_for "$d/stderr" '^ready$' # --json: CMD's stdout goes to stderr
 	sleep 0.8
 	kill -"$sig" "$BG_PID"
 	rc=0
@@ -72,7 +72,7 @@ for sig in TERM INT; do
 	expect=143
 	[ "$sig" == TERM ] || expect=130
 	assert_eq "$rc" "$expect" "leak-run exit status after SIG$sig (CMD's)"
-	json=$(tail -n +2 "$d/stdout")
+	json=$(cat "$d/stdout")
 	assert_jq "$json" 'count_in("exit_leak_block")' 5 "count at exit_leak_block after SIG$sig"
 	assert_jq "$json" '.processes[0].snapshots >= 3' true "several snapshots in 0.8 s with -i 0.1"
 done

@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 	int n = 0;
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= secs)
+		if ((double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+		    secs)
 			break;
 		records_append(n++);
 		nanosleep(&tick, NULL);
