@@ -244,7 +244,14 @@ if [ "$HAVE_LEAK" = 1 ]; then
 			-v dms="${default_ms:-1000}" '{
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 			if (v["snapshots"] < 3) { print "one-hour churn trace: n/a (too few snapshots)"; exit }
-			n = 3600000 / dms
+			# The writer'"'"'s schedule (preload/writer.c): up to 1000 ms, dense at the start
+			# (100 ms, then a twelfth of the time run so far, up to the interval).
+			n = 0
+			if (dms > 1000) n = int(3600000 / dms)
+			else for (t = 0; t < 3600000; n++) {
+				iv = t / 12; lo = dms < 100 ? dms : 100
+				t += iv < lo ? lo : iv > dms ? dms : iv
+			}
 			mb = (v["first_chunk"] + n * v["steady_chunk"]) / 1e6
 			printf "one-hour churn trace at the default %d ms interval: %.1f MB extrapolated " \
 				"(%d snapshots x %d B steady-state chunk + %d B first chunk; measured at " \

@@ -59,6 +59,50 @@ static void add_subtree(const struct model *m, const uint32_t *parent, uint32_t 
 	}
 }
 
+static const char *base_of(const char *path)
+{
+	const char *b = path ? strrchr(path, '/') : NULL;
+	return b ? b + 1 : path ? path : "";
+}
+
+/* --pid / --exe: is this process one of those asked for? */
+static bool selected(const struct model_proc *p, const struct analyze_opts *o)
+{
+	if (!o->n_pids && !o->n_exes)
+		return true;
+	for (size_t i = 0; i < o->n_pids; i++)
+		if (o->pids[i] == p->pid)
+			return true;
+	for (size_t i = 0; i < o->n_exes; i++)
+		if (strcmp(base_of(p->exe), o->exes[i]) == 0 ||
+		    (p->argc && strcmp(base_of(p->argv[0]), o->exes[i]) == 0))
+			return true;
+	return false;
+}
+
+/* Keeps the selected processes, in tree order; they become roots (depth 0) unless their
+ * parent is kept too. */
+static void select_procs(struct analysis *a, const struct analyze_opts *o)
+{
+	if (!o->n_pids && !o->n_exes)
+		return;
+	uint32_t k = 0, kept_depth = UINT32_MAX, shift = 0;
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		struct analysis_proc ap = a->procs[i];
+		if (kept_depth != UINT32_MAX && ap.depth <= kept_depth)
+			kept_depth = UINT32_MAX;
+		if (!selected(ap.proc, o))
+			continue;
+		if (kept_depth == UINT32_MAX) {
+			kept_depth = ap.depth;
+			shift = ap.depth;
+		}
+		ap.depth -= shift;
+		a->procs[k++] = ap;
+	}
+	a->n_procs = k;
+}
+
 int analyze_run(const struct model *m, const struct analyze_opts *o, struct analysis **out,
                 struct err *e)
 {
@@ -96,6 +140,7 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 	}
 	free(visited);
 	free(parent);
+	select_procs(a, o);
 	for (uint32_t i = 0; i < a->n_procs; i++) {
 		struct analysis_proc *ap = &a->procs[i];
 		if (analyze_heap(ap, o) != 0 || analyze_fd(ap, o) != 0 ||

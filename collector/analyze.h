@@ -23,6 +23,12 @@ struct analyze_opts {
 	double window_start_s, window_end_s;
 	uint64_t limit_bytes; /* --limit: growth findings get eta_s to reach it; 0 = none */
 	bool diff;            /* --diff A B: fill analysis_proc.diff */
+	/* --pid and --exe: only these processes (none given: all). exes are basenames matched
+	 * against the executable and argv[0]. */
+	const uint32_t *pids;
+	size_t n_pids;
+	const char *const *exes;
+	size_t n_exes;
 	struct diff_ref diff_a, diff_b;
 };
 
@@ -32,6 +38,10 @@ struct analysis_proc {
 	bool heap_from_sites;         /* no final snapshot: leaks are the last SITE values */
 	uint32_t depth;               /* in the process tree (0 for roots) */
 	struct diff_list diff;        /* when analyze_opts.diff */
+	/* Whether the trend tests ran: growth_snaps snapshots in the window, growth_needed
+	 * wanted (fewer: growth_ran false, "inconclusive"). */
+	bool growth_ran;
+	uint32_t growth_snaps, growth_needed;
 };
 
 struct analysis {

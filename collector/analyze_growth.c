@@ -102,20 +102,32 @@ struct span {
 	uint32_t idx[GROWTH_MAX_SAMPLES];
 	double x[GROWTH_MAX_SAMPLES]; /* seconds since start */
 	size_t n;
+	bool final; /* the window ends with the exit (final) snapshot */
 };
 
-static bool span_init(const struct model_proc *p, const struct analyze_opts *o, struct span *sp)
+static bool span_init(struct analysis_proc *ap, const struct analyze_opts *o, struct span *sp)
 {
+	const struct model_proc *p = ap->proc;
+	ap->growth_needed = GROWTH_MIN_POINTS;
+	ap->growth_snaps = 0;
+	ap->growth_ran = false;
 	if (!growth_window(p, o->window_start_set, o->window_start_s, o->window_end_set,
 	                   o->window_end_s, &sp->w0, &sp->w1))
 		return false;
 	uint32_t nw = sp->w1 - sp->w0 + 1;
+	ap->growth_snaps = nw;
 	if (nw < GROWTH_MIN_POINTS)
 		return false;
-	uint32_t skip = (uint32_t)((double)nw * (1 - GROWTH_LATER_PART));
-	if (nw - skip < GROWTH_MIN_POINTS)
-		skip = nw - GROWTH_MIN_POINTS;
-	sp->a = sp->w0 + skip;
+	ap->growth_ran = true;
+	/* The later part by time, not by count: the writer's schedule is dense at the start
+	 * (writer.c), so the last 60% of the snapshots would reach back into a warm-up. */
+	double t0 = (double)p->snaps[sp->w0].t_ns, t1 = (double)p->snaps[sp->w1].t_ns;
+	double cut = t0 + (t1 - t0) * (1 - GROWTH_LATER_PART);
+	sp->a = sp->w0;
+	while (sp->a < sp->w1 && (double)p->snaps[sp->a].t_ns < cut)
+		sp->a++;
+	if (sp->w1 - sp->a + 1 < GROWTH_MIN_POINTS)
+		sp->a = sp->w1 + 1 - GROWTH_MIN_POINTS;
 	uint32_t m = sp->w1 - sp->a + 1;
 	sp->n = m < GROWTH_MAX_SAMPLES ? m : GROWTH_MAX_SAMPLES;
 	for (size_t k = 0; k < sp->n; k++) {
@@ -125,11 +137,24 @@ static bool span_init(const struct model_proc *p, const struct analyze_opts *o, 
 		sp->idx[k] = i;
 		sp->x[k] = (double)p->snaps[i].t_ns / 1e9;
 	}
+	sp->final = (p->snaps[sp->w1].flags & TRACE_SNAP_FINAL) != 0;
 	return true;
 }
 
+/* Points of a stack's series to test: all n, or n - 1 when the last one is the exit snapshot
+ * and holds less than half of the one before (the program freed its structures at exit: a
+ * teardown, not the trend while it ran). */
+static size_t without_teardown(const struct span *sp, const double *yb, const double *yc)
+{
+	size_t n = sp->n;
+	if (sp->final && n > GROWTH_MIN_POINTS &&
+	    (yb[n - 1] < 0.5 * yb[n - 2] || yc[n - 1] < 0.5 * yc[n - 2]))
+		return n - 1;
+	return n;
+}
+
 static void set_trend(struct finding_trend *tr, const struct model_proc *p, const struct span *sp,
-                      const struct growth_result *rb, const struct growth_result *rc)
+                      uint32_t end, const struct growth_result *rb, const struct growth_result *rc)
 {
 	const struct growth_result *main_r = rb->growing || !rc ? rb : rc;
 	tr->growing = rb->growing || (rc && rc->growing);
@@ -138,7 +163,7 @@ static void set_trend(struct finding_trend *tr, const struct model_proc *p, cons
 	tr->tau = main_r->tau;
 	tr->p_value = main_r->p;
 	tr->window_start_s = (double)p->snaps[sp->w0].t_ns / 1e9;
-	tr->window_end_s = (double)p->snaps[sp->w1].t_ns / 1e9;
+	tr->window_end_s = (double)p->snaps[end].t_ns / 1e9;
 	tr->eta_s = -1;
 }
 
@@ -167,19 +192,23 @@ static int heap_growth(struct analysis_proc *ap, const struct analyze_opts *o,
 			yb[k] = (double)b;
 			yc[k] = (double)c;
 		}
+		/* A growth hidden by the exit teardown is tested, and shown, up to the
+		 * snapshot before it. */
+		size_t n = without_teardown(sp, yb, yc);
+		uint32_t end = n < sp->n ? sp->idx[n - 1] : sp->w1;
 		struct growth_result rb, rc;
-		growth_test_series(sp->x, yb, sp->n, &tb, &rb);
-		growth_test_series(sp->x, yc, sp->n, &tc, &rc);
+		growth_test_series(sp->x, yb, n, &tb, &rb);
+		growth_test_series(sp->x, yc, n, &tc, &rc);
 		if (!rb.growing && !rc.growing)
 			continue;
-		ensure_slope(sp->x, yb, sp->n, &rb);
-		ensure_slope(sp->x, yc, sp->n, &rc);
+		ensure_slope(sp->x, yb, n, &rb);
+		ensure_slope(sp->x, yc, n, &rc);
 		uint64_t b0, c0, b1, c1;
 		model_stack_live_at(s, sp->w0, &b0, &c0);
-		model_stack_live_at(s, sp->w1, &b1, &c1);
+		model_stack_live_at(s, end, &b1, &c1);
 		struct finding f = {
 		    .kind = FINDING_GROWTH, .stack_id = s->id, .bytes = b1, .count = c1};
-		set_trend(&f.trend, p, sp, &rb, &rc);
+		set_trend(&f.trend, p, sp, end, &rb, &rc);
 		f.trend.first_bytes = b0;
 		f.trend.last_bytes = b1;
 		f.trend.first_count = c0;
@@ -216,7 +245,7 @@ static int rss_growth(struct analysis_proc *ap, const struct analyze_opts *o, co
 	struct finding f = {.kind = FINDING_RSS,
 	                    .bytes = s1->rss_bytes,
 	                    .state = "fragmentation or non-malloc growth (mmap, arenas)"};
-	set_trend(&f.trend, p, sp, &rr, NULL);
+	set_trend(&f.trend, p, sp, sp->w1, &rr, NULL);
 	f.trend.first_bytes = s0->rss_bytes;
 	f.trend.last_bytes = s1->rss_bytes;
 	f.trend.count_per_sec = rh.slope; /* the live heap's own slope, for comparison */
@@ -258,7 +287,7 @@ static void mark_resource(struct finding *f, const struct model_proc *p, const s
 	growth_test_series(sp->x, y, sp->n, &tc, &rc);
 	ensure_slope(sp->x, y, sp->n, &rc);
 	struct growth_result none = {.p = 1};
-	set_trend(&f->trend, p, sp, &none, &rc);
+	set_trend(&f->trend, p, sp, sp->w1, &none, &rc);
 	f->trend.growing = rc.growing;
 	/* First and last open counts over the window. */
 	uint64_t t0 = p->snaps[sp->w0].t_ns, t1 = p->snaps[sp->w1].t_ns;
@@ -339,7 +368,7 @@ int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
 	struct span *sp = malloc(sizeof(*sp));
 	if (!sp)
 		return -1;
-	if (!span_init(ap->proc, o, sp)) {
+	if (!span_init(ap, o, sp)) {
 		free(sp);
 		return 0;
 	}

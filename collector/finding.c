@@ -84,22 +84,30 @@ void finding_list_fini(struct finding_list *l)
 	l->n = l->cap = 0;
 }
 
-/* Growth first, then RSS growth: in a process that is still running (or was killed) they
- * are what separates a leak from memory that is merely in use. */
+/* What to act on first: leaks, growth, then descriptors, children, threads and temp files,
+ * RSS growth, children still running; reachable memory (caches, singletons, library state)
+ * last, however large it is. */
 static int rank_class(enum finding_kind k)
 {
-	switch (k) {
-	case FINDING_GROWTH:
-		return 0;
-	case FINDING_RSS:
-		return 1;
-	case FINDING_LEAK:
-		return 2;
-	case FINDING_REACHABLE:
-		return 3;
-	default:
-		return 4;
-	}
+	static const int rank[FINDING_NKINDS] = {
+	    [FINDING_LEAK] = 0,   [FINDING_GROWTH] = 1, [FINDING_FD] = 2,
+	    [FINDING_ZOMBIE] = 3, [FINDING_THREAD] = 4, [FINDING_TEMPFILE] = 5,
+	    [FINDING_RSS] = 6,    [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
+	};
+	return (unsigned)k < FINDING_NKINDS ? rank[k] : FINDING_NKINDS;
+}
+
+bool finding_kind_is_actionable(enum finding_kind k)
+{
+	return k != FINDING_REACHABLE;
+}
+
+size_t finding_list_actionable(const struct finding_list *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += finding_kind_is_actionable(l->items[i].kind);
+	return n;
 }
 
 static int cmp_u64_desc(uint64_t a, uint64_t b)

@@ -62,14 +62,18 @@ const char *finding_kind_name(enum finding_kind k);
 int finding_kinds_parse(const char *list, uint32_t *mask, struct err *e);
 /* True for kinds measured in heap bytes (ranked first, filtered by --min-bytes). */
 bool finding_kind_is_heap(enum finding_kind k);
+/* Every kind but reachable: what a report leads with and --top counts. */
+bool finding_kind_is_actionable(enum finding_kind k);
+/* The number of actionable findings in l (ranked: they come first). */
+size_t finding_list_actionable(const struct finding_list *l);
 
 /* Appends a copy of f (ids empty) and returns it, or NULL on out of memory. */
 struct finding *finding_list_add(struct finding_list *l, const struct finding *f);
 /* Appends id to f's id list; -1 on out of memory. */
 int finding_add_id(struct finding *f, uint32_t id);
 void finding_list_fini(struct finding_list *l);
-/* Heap kinds first (leak before reachable, then by bytes), others after, by count; ties by
- * kind and stack id so output is stable. */
+/* Kinds in the order leak, growth, fd, zombie, thread, tempfile, rss, child, reachable, then
+ * by bytes, then by count; ties by kind and stack id so output is stable. */
 void finding_list_rank(struct finding_list *l);
 /* True when some finding's kind is in mask. */
 bool finding_list_matches(const struct finding_list *l, uint32_t mask);

@@ -17,7 +17,8 @@
 struct json_out;
 
 struct report_opts {
-	size_t top; /* findings per process; 0 = all */
+	size_t top;          /* actionable findings per process; 0 = all */
+	bool show_reachable; /* text: list reachable findings, not one summary line */
 };
 
 /* Each returns 0, or -1 with e filled (out of memory, or a write error on f). */

@@ -181,6 +181,15 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_u64(j, last ? last->total_alloc_bytes : 0);
 	json_out_key(j, "depth");
 	json_out_u64(j, ap->depth);
+	json_out_key(j, "growth_test");
+	json_out_begin_object(j);
+	json_out_key(j, "status");
+	json_out_str(j, ap->growth_ran ? "ran" : "inconclusive");
+	json_out_key(j, "snapshots");
+	json_out_u64(j, ap->growth_snaps);
+	json_out_key(j, "needed");
+	json_out_u64(j, ap->growth_needed);
+	json_out_end_object(j);
 }
 
 int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,
@@ -203,7 +212,10 @@ int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		json_out_u64(&j, ap->findings.n);
 		json_out_key(&j, "findings");
 		json_out_begin_array(&j);
-		size_t n = o->top && o->top < ap->findings.n ? o->top : ap->findings.n;
+		/* --top counts actionable findings; reachable ones (ranked last) are all kept
+		 * unless --top cut the actionable ones short. */
+		size_t act = finding_list_actionable(&ap->findings);
+		size_t n = !o->top || o->top >= act ? ap->findings.n : o->top;
 		for (size_t k = 0; k < n && rc == 0; k++)
 			rc = write_finding(&j, ap->proc, &ap->findings.items[k], s, &st, e);
 		json_out_end_array(&j);

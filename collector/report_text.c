@@ -155,38 +155,127 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        ind);
 }
 
+/* "growth test: ..." for a process whose trend tests could not run. */
+static void print_growth_test(FILE *f, const char *ind, const struct analysis_proc *ap)
+{
+	if (!ap->proc->have_process || ap->growth_ran)
+		return;
+	fprintf(
+	    f, "%s  growth test: %" PRIu32 " snapshot%s, needs %" PRIu32 "; run longer or use -i\n",
+	    ind, ap->growth_snaps, ap->growth_snaps == 1 ? "" : "s", ap->growth_needed);
+}
+
+/* Reachable memory in one line: its total, blocks and stacks. */
+static void print_reachable_summary(FILE *f, const char *ind, const struct finding_list *l,
+                                    size_t from)
+{
+	uint64_t bytes = 0, blocks = 0;
+	for (size_t k = from; k < l->n; k++) {
+		bytes += l->items[k].bytes;
+		blocks += l->items[k].count;
+	}
+	char b[32], c[32];
+	fprintf(f,
+	        "\n%s  reachable at exit: %s in %s block%s from %zu stack%s; --show reachable "
+	        "lists them\n",
+	        ind, report_bytes(bytes, b, sizeof(b)), report_count(blocks, c, sizeof(c)),
+	        blocks == 1 ? "" : "s", l->n - from, l->n - from == 1 ? "" : "s");
+}
+
+/* A child or exec'd process with nothing to act on: one line. */
+static void print_one_line(FILE *f, const char *ind, const struct analysis_proc *ap)
+{
+	const struct model_proc *p = ap->proc;
+	char endbuf[300], b[32];
+	fprintf(f, "%s`- %s [pid %" PRIu32 "]", ind, base_name(p->exe), p->pid);
+	for (uint32_t i = 1; i < p->argc && i < 4; i++)
+		fprintf(f, " %s", p->argv[i]);
+	if (p->argc > 4)
+		fputs(" ...", f);
+	fprintf(f, "%s: ran %.2f s, %s, no findings",
+	        (p->flags & TRACE_PROC_EXECED) ? " (exec'd)" : "",
+	        (double)(model_proc_end_ns(p) - p->start_ns) / 1e9,
+	        report_end_text(p, endbuf, sizeof(endbuf)));
+	if (ap->findings.n) {
+		uint64_t bytes = 0;
+		for (size_t k = 0; k < ap->findings.n; k++)
+			bytes += ap->findings.items[k].bytes;
+		fprintf(f, " (reachable %s)", report_bytes(bytes, b, sizeof(b)));
+	}
+	if (!ap->growth_ran)
+		fprintf(f, "; growth test: %" PRIu32 " of %" PRIu32 " snapshots", ap->growth_snaps,
+		        ap->growth_needed);
+	fputc('\n', f);
+}
+
+static int print_finding(FILE *f, const char *ind, size_t rank, const struct analysis_proc *ap,
+                         const struct finding *fi, struct symbolizer *s, struct sym_stack *st,
+                         struct err *e)
+{
+	fputc('\n', f);
+	print_finding_line(f, ind, rank, fi);
+	const struct model_stack *ms =
+	    fi->stack_id ? model_proc_stack(ap->proc, fi->stack_id) : NULL;
+	st->n = 0;
+	if (ms && symbolizer_stack(s, ap->proc, ms, st, e) != 0)
+		return -1;
+	print_frames(f, ind, st);
+	return 0;
+}
+
 int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
                       const struct report_opts *o, struct err *e)
 {
 	struct sym_stack st = {0};
 	int rc = 0;
+	bool prev_one = false; /* the process before was a one-liner */
 	for (uint32_t i = 0; i < a->n_procs && rc == 0; i++) {
 		const struct analysis_proc *ap = &a->procs[i];
 		char ind[64];
 		uint32_t d = ap->depth > 20 ? 20 : ap->depth;
 		memset(ind, ' ', d * 3);
 		ind[d * 3] = '\0';
+		const struct finding_list *l = &ap->findings;
+		/* Ranked: the actionable findings first, reachable ones after. */
+		size_t act = finding_list_actionable(l);
+		if (ap->depth && ap->proc->have_process && !act && !ap->diff.n) {
+			if (!ap->proc->truncated && !ap->heap_from_sites) {
+				if (i && !prev_one)
+					fputc('\n', f);
+				print_one_line(f, ind, ap);
+				prev_one = true;
+				continue;
+			}
+		}
 		if (i)
 			fputc('\n', f);
+		prev_one = false;
 		print_summary(f, ind, ap);
-		const struct finding_list *l = &ap->findings;
+		print_growth_test(f, ind, ap);
 		if (!l->n)
 			fprintf(f, "%s  no findings\n", ind);
-		size_t n = o->top && o->top < l->n ? o->top : l->n;
-		for (size_t k = 0; k < n; k++) {
-			const struct finding *fi = &l->items[k];
-			fputc('\n', f);
-			print_finding_line(f, ind, k + 1, fi);
-			const struct model_stack *ms =
-			    fi->stack_id ? model_proc_stack(ap->proc, fi->stack_id) : NULL;
-			st.n = 0;
-			if (ms && (rc = symbolizer_stack(s, ap->proc, ms, &st, e)) != 0)
-				break;
-			print_frames(f, ind, &st);
-		}
-		if (rc == 0 && n < l->n)
+		else if (!act)
+			fprintf(f, "%s  no actionable findings\n", ind);
+		size_t n = o->top && o->top < act ? o->top : act;
+		for (size_t k = 0; k < n && rc == 0; k++)
+			rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st, e);
+		if (rc == 0 && n < act)
 			fprintf(f, "\n%s  ... %zu more finding%s (--top 0 shows all)\n", ind,
-			        l->n - n, l->n - n == 1 ? "" : "s");
+			        act - n, act - n == 1 ? "" : "s");
+		if (rc == 0 && act < l->n) {
+			if (!o->show_reachable) {
+				print_reachable_summary(f, ind, l, act);
+			} else {
+				size_t m = o->top && o->top < l->n - act ? act + o->top : l->n;
+				for (size_t k = act; k < m && rc == 0; k++)
+					rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st,
+					                   e);
+				if (rc == 0 && m < l->n)
+					fprintf(
+					    f, "\n%s  ... %zu more reachable (--top 0 shows all)\n",
+					    ind, l->n - m);
+			}
+		}
 		if (rc == 0)
 			rc = report_growth_text_diff(f, ind, ap, s, &st, o->top, e);
 	}

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "emit.h"
 #include "fd_table.h"
+#include "follow.h"
 #include "fork.h"
 #include "guard.h"
 #include "interpose_exit.h"
@@ -53,6 +54,9 @@ static void lk_init_settings(void)
 __attribute__((constructor)) static void lk_init(void)
 {
 	lk_init_settings();
+	/* LEAK_FOLLOW_FORK=0: a program run by a child of the traced one is not traced. */
+	if (!lk_config.disable && !lk_config.follow_fork && lk_parent_has_preload())
+		lk_config.disable = 1;
 	if (lk_config.disable)
 		return; /* hooks stay pass-through: lk_ready is never set */
 	if (lk_real_init() < 0) {

@@ -40,6 +40,9 @@ static void usage(FILE *f)
 	        "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
 	        "merged)\n"
 	        "  --points N          timeline points per process (default 2000)\n"
+	        "  --pid PID           only this process (repeatable)\n"
+	        "  --exe NAME          only processes whose executable or argv[0] is NAME "
+	        "(repeatable)\n"
 	        "  --no-symbols        do not read debug information\n"
 	        "  -h, --help          show this help\n"
 	        "  --version           show the version\n"
@@ -73,6 +76,10 @@ int main(int argc, char **argv)
 	bool no_symbols = false;
 	uint64_t top = 200, flame = 3000, points = 2000;
 	struct analyze_opts aopts = {0};
+	uint32_t pids[64];
+	const char *exes[64];
+	aopts.pids = pids;
+	aopts.exes = exes;
 	const char **inputs = calloc((size_t)argc + 1, sizeof(char *));
 	int n_inputs = 0, status = EXIT_BAD;
 	struct model *m = NULL;
@@ -117,6 +124,25 @@ int main(int argc, char **argv)
 			continue;
 		} else if (strcmp(o, "--no-symbols") == 0) {
 			no_symbols = true;
+			continue;
+		} else if (strcmp(o, "--pid") == 0) {
+			uint64_t v;
+			if (parse_num(val, &v) != 0 || !v || v > UINT32_MAX || aopts.n_pids == 64) {
+				fprintf(stderr, "leak-view: --pid wants a process id, not '%s'\n",
+				        val ? val : "");
+				goto out;
+			}
+			pids[aopts.n_pids++] = (uint32_t)v;
+			i++;
+			continue;
+		} else if (strcmp(o, "--exe") == 0) {
+			if (!val || !*val || strchr(val, '/') || aopts.n_exes == 64) {
+				fprintf(stderr, "leak-view: --exe wants a program name, not '%s'\n",
+				        val ? val : "");
+				goto out;
+			}
+			exes[aopts.n_exes++] = val;
+			i++;
 			continue;
 		} else if (strcmp(o, "--top") == 0) {
 			num = &top;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # test_heap_leak_run.sh - scripts/leak-run around heap_exit.c (5 x 2222 bytes leaked from
 # exit_leak_block): CMD's stdout and exit status pass through, the report follows (text or
-# --json), -o DIR and -i SECONDS take effect, SIGTERM/SIGINT reach CMD, stdin reaches CMD,
+# --json, with stdout holding only the JSON document), -o DIR and -i SECONDS take effect, SIGTERM/SIGINT reach CMD, stdin reaches CMD,
 # and leak-run's own failures exit 125.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -38,10 +38,12 @@ assert_match "$(cat "$TMP/text.err")" 'a line on stderr' "CMD's stderr passed th
 
 note "--json, and only this run's traces are reported"
 rc=0
-timeout "$T_LIMIT" "$LEAK_RUN" --json -o "$TMP/text" -- "$p" pid >"$TMP/json.out" 2>/dev/null </dev/null || rc=$?
+timeout "$T_LIMIT" "$LEAK_RUN" --json -o "$TMP/text" -- "$p" pid >"$TMP/json.out" 2>"$TMP/json.err" </dev/null || rc=$?
 assert_eq "$rc" 0 "leak-run --json exit status"
-pid=$(head -n 1 "$TMP/json.out")
-json=$(tail -n +2 "$TMP/json.out")
+# stdout is the JSON document alone (jq reads it whole); CMD's stdout went to stderr.
+jq -e . "$TMP/json.out" >/dev/null || fail "leak-run --json stdout is not one JSON document: $(head -c 300 "$TMP/json.out")"
+pid=$(head -n 1 "$TMP/json.err")
+json=$(cat "$TMP/json.out")
 assert_jq "$json" '.processes | length' 1 "processes reported (the earlier trace in DIR is not this run's)"
 assert_jq "$json" '.processes[0].pid' "$pid" "pid of the reported process"
 assert_jq "$json" 'count_in("exit_leak_block")' 5 "count at exit_leak_block"
@@ -61,7 +63,7 @@ for sig in TERM INT; do
 		exec "$LEAK_RUN" --json -i 0.1 -o "$d/out" -- "$p" wait >"$d/stdout" 2>"$d/stderr" </dev/null
 	) &
 	BG_PID=$!
-	wait_for "$d/stdout" '^ready$'
+	wait_for "$d/stderr" '^ready$' # --json: CMD's stdout goes to stderr
 	sleep 0.8
 	kill -"$sig" "$BG_PID"
 	rc=0
@@ -70,7 +72,7 @@ for sig in TERM INT; do
 	expect=143
 	[ "$sig" == TERM ] || expect=130
 	assert_eq "$rc" "$expect" "leak-run exit status after SIG$sig (CMD's)"
-	json=$(tail -n +2 "$d/stdout")
+	json=$(cat "$d/stdout")
 	assert_jq "$json" 'count_in("exit_leak_block")' 5 "count at exit_leak_block after SIG$sig"
 	assert_jq "$json" '.processes[0].snapshots >= 3' true "several snapshots in 0.8 s with -i 0.1"
 done

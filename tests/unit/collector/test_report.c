@@ -135,9 +135,11 @@ static void test_json(void **state)
 	assert_true(jq(".processes[0].argv == [\"/app\", \"quote\\\" back\\\\slash\", "
 	               "\"nl\\nctl\\u0001\", \"bad\\ufffd\\ufffdutf8\", \"ok \\u00e9\"]"));
 	assert_true(jq("[.processes[0].findings[].kind] == "
-	               "[\"leak\", \"reachable\", \"fd\", \"zombie\", \"thread\", \"tempfile\"]"));
+	               "[\"leak\", \"fd\", \"zombie\", \"thread\", \"tempfile\", \"reachable\"]"));
 	assert_true(jq(".processes[0].findings[0] | .bytes == 200 and .count == 2"));
-	assert_true(jq(".processes[0].findings[1] | .bytes == 1000 and .count == 1"));
+	assert_true(jq(".processes[0].findings[5] | .bytes == 1000 and .count == 1"));
+	assert_true(jq(".processes[0].growth_test == {\"status\": \"inconclusive\", "
+	               "\"snapshots\": 2, \"needed\": 8}"));
 	char expr[4608];
 	snprintf(expr, sizeof(expr),
 	         ".processes[0].findings[0].stack[0] | .function == \"report_test_site\" and "
@@ -147,12 +149,12 @@ static void test_json(void **state)
 	assert_true(jq(expr));
 	assert_true(jq(".processes[0].findings[0].stack[1] | .function == null and .module == null "
 	               "and .addr == \"0x99\" and .line == null"));
-	assert_true(jq(".processes[0].findings[2] | .fd_type == \"socket\" and .fds == [5, 8] and "
+	assert_true(jq(".processes[0].findings[1] | .fd_type == \"socket\" and .fds == [5, 8] and "
 	               ".count == 2 and .bytes == 0 and .api == \"accept4\" and "
 	               ".path == \"tcp 127.0.0.1:5000\" and .inherited_by_exec == false"));
-	assert_true(jq(".processes[0].findings[3] | .pids == [777] and .count == 1"));
-	assert_true(jq(".processes[0].findings[4] | .state == \"unjoined\" and .count == 1"));
-	assert_true(jq(".processes[0].findings[5] | .path == \"/tmp/x\\\"y\" and .bytes == 0"));
+	assert_true(jq(".processes[0].findings[2] | .pids == [777] and .count == 1"));
+	assert_true(jq(".processes[0].findings[3] | .state == \"unjoined\" and .count == 1"));
+	assert_true(jq(".processes[0].findings[4] | .path == \"/tmp/x\\\"y\" and .bytes == 0"));
 
 	/* --top 1 limits JSON findings too. */
 	f = fopen(json_path, "w");
@@ -188,7 +190,11 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "killed by signal 9"));
 	assert_non_null(strstr(buf, "12 dropped events"));
 	assert_non_null(strstr(buf, "#1   leak            200 B in 2 blocks"));
-	assert_non_null(strstr(buf, "#2   reachable      1000 B in 1 block"));
+	/* Reachable memory is one summary line, after the actionable findings. */
+	assert_null(strstr(buf, "reachable      1000 B"));
+	assert_non_null(strstr(buf, "reachable at exit: 1000 B in 1 block from 1 stack; --show "
+	                            "reachable lists them"));
+	assert_non_null(strstr(buf, "growth test: 2 snapshots, needs 8; run longer or use -i"));
 	char want[256];
 	snprintf(want, sizeof(want), "#0  report_test_site test_report.c:%d (", site_line);
 	assert_non_null(strstr(buf, want));
@@ -196,9 +202,30 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "socket tcp 127.0.0.1:5000 -> 10.0.0.1:80 (accept4), fd 5 8"));
 	assert_non_null(strstr(buf, "never reaped, pid 777"));
 	assert_non_null(strstr(buf, "left on disk: /tmp/x\"y (mkstemp)"));
-	/* Ranking: the leak line comes before the reachable line before the fd line. */
-	assert_true(strstr(buf, "leak ") < strstr(buf, "reachable"));
-	assert_true(strstr(buf, "reachable") < strstr(buf, " fd "));
+	/* Ranking: leak, then fd, then reachable. */
+	assert_true(strstr(buf, "leak ") < strstr(buf, " fd "));
+	assert_true(strstr(buf, " fd ") < strstr(buf, "reachable at exit"));
+	free(buf);
+
+	/* --show reachable lists it, numbered after the actionable ones. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ro.show_reachable = true;
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "#6   reachable      1000 B in 1 block"));
+	assert_null(strstr(buf, "reachable at exit"));
+	free(buf);
+
+	/* --top counts actionable findings: the reachable summary stays. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ro.show_reachable = false;
+	ro.top = 2;
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "... 3 more findings (--top 0 shows all)"));
+	assert_non_null(strstr(buf, "reachable at exit: 1000 B"));
 	free(buf);
 
 	char b[32];

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_report_actionable.sh - reports that lead with what to act on:
+#   - python3 leaking 3 descriptors: the fd finding is shown in text (default --top) and
+#     comes before any reachable finding in JSON, reachable memory is one summary line (listed with --show reachable),
+#     and JSON keeps every reachable finding, last;
+#   - proc_tree (system("sleep"), system("sh -c"), fork+exec sleep, three rounds): 25 traces,
+#     each clean child one line of the tree; --pid and --exe select processes in
+#     leak-report and leak-view; LEAK_FOLLOW_FORK=0 leaves the parent's trace only;
+#   - leak-run --json writes nothing but the JSON document on stdout (| jq);
+#   - leak-report --fail-on with limits (leak>SIZE, fd>N, bad limits exit 2).
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+LEAK_RUN=$(cd "$(dirname "$0")/../.." && pwd)/scripts/leak-run
+LEAK_VIEW=$BUILD_ABS/leak-view
+export LIBLEAK_SO=$LEAK_SO LEAK_REPORT
+need "$LEAK_SO" "$LEAK_REPORT" "$LEAK_RUN" "$LEAK_VIEW" "$(prog gcc proc_tree)" "$(prog clang proc_tree)"
+# The interpreter itself, not a wrapper script (a pyenv shim would be the traced root).
+py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
+[ -x "$py" ] || fail "python3 is missing (scripts/install-deps installs it)"
+
+note "python3 with 3 leaked descriptors: fd first, reachable one line"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_RUN" -o "$TMP/py" -- "$py" -c \
+	'import os; fds=[os.open("/dev/null", 0) for _ in range(3)]' >"$TMP/py.txt" 2>"$TMP/py.err" || rc=$?
+assert_eq "$rc" 0 "leak-run python3: exit status"
+text=$(cat "$TMP/py.txt")
+assert_match "$text" '#[1-9] +fd +3 open +file /dev/null' "python3: the 3 descriptors are shown, among the first"
+assert_match "$text" 'reachable at exit: [0-9.]+ (B|KiB|MiB) in [0-9,]+ blocks? from [0-9]+ stacks?; --show reachable lists them' \
+	"python3: reachable summary line"
+if grep -Eq '#[0-9]+ +reachable' <<<"$text"; then
+	fail "python3: reachable findings listed without --show reachable: $text"
+fi
+if grep -q 'more finding' <<<"$text"; then
+	fail "python3: actionable findings cut by --top: $text"
+fi
+t=("$TMP"/py/*.lkt)
+shown=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --show reachable "${t[@]}")
+assert_match "$shown" '#[0-9]+ +reachable ' "--show reachable lists them"
+j=$(report_json "${t[@]}")
+assert_jq "$j" '[.processes[0].findings[].kind] | index("fd") < 9' true "python3 JSON: fd among the first"
+assert_jq "$j" '[.processes[0].findings[].kind] | (index("reachable") // 99) > (index("fd"))' true "python3 JSON: reachable after fd"
+assert_jq "$j" '[.processes[0].findings[] | select(.kind == "reachable")] | length > 3' true "python3 JSON: every reachable finding kept"
+
+note "leak-report --fail-on with limits"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --fail-on 'fd>3' "${t[@]}" >/dev/null 2>"$TMP/f.err" || rc=$?
+assert_eq "$rc" 0 "--fail-on fd>3 with 3 descriptors"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --fail-on 'reachable>1g,fd>2' "${t[@]}" >/dev/null 2>"$TMP/f.err" || rc=$?
+assert_eq "$rc" 3 "--fail-on fd>2 with 3 descriptors"
+assert_eq "$(cat "$TMP/f.err")" "leak-report: --fail-on matched: fd" "the kinds matched, on stderr"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --fail-on 'growth>1m' "${t[@]}" >/dev/null 2>"$TMP/f.err" || rc=$?
+assert_eq "$rc" 2 "--fail-on growth>1m (no rate unit): bad usage"
+assert_match "$(cat "$TMP/f.err")" "bad limit in 'growth>1m'" "--fail-on bad limit message"
+timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --help | grep -q 'growth>1m/h' || fail "--help lacks the growth>1m/h example"
+
+for cc in "${COMPILERS[@]}"; do
+	note "$cc: proc_tree, followed"
+	rc=0
+	timeout -k 5 "$T_LIMIT" "$LEAK_RUN" -o "$TMP/tree.$cc" -- "$(prog "$cc" proc_tree)" >"$TMP/tree.$cc.txt" 2>/dev/null || rc=$?
+	assert_eq "$rc" 0 "$cc proc_tree: exit status"
+	traces=("$TMP/tree.$cc"/*.lkt)
+	[ "${#traces[@]}" -ge 20 ] || fail "$cc proc_tree: only ${#traces[@]} traces"
+	text=$(cat "$TMP/tree.$cc.txt")
+	lines=$(wc -l <<<"$text")
+	# The parent's block (summary, growth test, the fd with its stack, ~12 lines) and one
+	# line per child.
+	[ "$lines" -le $((${#traces[@]} + 25)) ] || fail "$cc proc_tree: $lines lines for ${#traces[@]} traces: $text"
+	assert_match "$text" 'fd +1 open +file /dev/null' "$cc proc_tree: the parent's fd"
+	assert_eq "$(grep -Ec '^ +`- (sleep|dash|sh|bash|proc_tree) \[pid [0-9]+\].*: ran [0-9.]+ s, .*no findings' <<<"$text")" \
+		"$((${#traces[@]} - 1))" "$cc proc_tree: one line per child"
+
+	note "$cc: --pid and --exe"
+	j=$(report_json "${traces[@]}")
+	root=$(jq_get "$j" '.processes[0].pid')
+	j=$(report_json --pid "$root" "${traces[@]}")
+	assert_jq "$j" '[.processes[].pid] | unique | length' 1 "$cc --pid: one process"
+	j=$(report_json --exe sleep "${traces[@]}")
+	assert_jq "$j" '[.processes[] | .exe | split("/") | last] | unique | @json' '["sleep"]' "$cc --exe sleep: only sleep"
+	assert_jq "$j" '.processes | length' 6 "$cc --exe sleep: six sleeps"
+	timeout -k 5 "$T_LIMIT" "$LEAK_VIEW" --pid "$root" "${traces[@]}" -o "$TMP/tree.$cc.html" 2>"$TMP/view.err" ||
+		fail "leak-view --pid failed: $(cat "$TMP/view.err")"
+	assert_eq "$(grep -o '"pid": *[0-9]*' "$TMP/tree.$cc.html" | sort -u | wc -l)" 1 "$cc leak-view --pid: one process in the page"
+
+	note "$cc: proc_tree, LEAK_FOLLOW_FORK=0"
+	rc=0
+	LEAK_FOLLOW_FORK=0 timeout -k 5 "$T_LIMIT" "$LEAK_RUN" -o "$TMP/tree0.$cc" -- "$(prog "$cc" proc_tree)" \
+		>"$TMP/tree0.$cc.txt" 2>/dev/null || rc=$?
+	assert_eq "$rc" 0 "$cc proc_tree LEAK_FOLLOW_FORK=0: exit status"
+	assert_eq "$(find "$TMP/tree0.$cc" -name '*.lkt' | wc -l)" 1 "$cc LEAK_FOLLOW_FORK=0: traces (no child, forked or exec'd)"
+done
+
+note "leak-run --json | jq"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_RUN" --json -o "$TMP/j" -- "$(prog gcc proc_tree)" 2>"$TMP/j.err" </dev/null |
+	jq -e '.processes[0].findings[0].kind == "fd"' >/dev/null || rc=$?
+assert_eq "$rc" 0 "leak-run --json | jq"
+assert_match "$(cat "$TMP/j.err")" '^done$' "leak-run --json: CMD's stdout went to stderr"
+echo ok
