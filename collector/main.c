@@ -36,6 +36,8 @@ struct cli {
 	uint32_t fail_mask;
 	bool top_set;
 	size_t top;
+	size_t frames;   /* --frames N: text frames per stack from the user's first; 0 = all */
+	bool full_names; /* --full-names: whole C++ names, library frames not folded */
 	const char *out_path;
 	enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_COLLAPSED, FORMAT_PPROF } format;
 	enum export_metric metric;
@@ -168,6 +170,25 @@ static int opt_version(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+static int opt_frames(struct cli *c, const char *arg, struct err *e)
+{
+	uint64_t v;
+	if (parse_u64(arg, false, &v) != 0 || v > 100000)
+		return err_set(
+		    e, "--frames wants a number of frames in 0..100000 (0 = all), not '%.64s'",
+		    arg);
+	c->frames = (size_t)v;
+	return 0;
+}
+
+static int opt_full_names(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->full_names = true;
+	return 0;
+}
+
 static int opt_window(struct cli *c, const char *arg, struct err *e)
 {
 	return analyze_parse_window(&c->aopts, arg, e);
@@ -261,6 +282,12 @@ static const struct option_def options[] = {
      "child, thread, tempfile, growth, rss)",
      opt_fail_on},
     {"top", 0, "N", "findings shown per process (text default 20, JSON all; 0 = all)", opt_top},
+    {"frames", 0, "N",
+     "text: frames shown per stack, from the first of the program's own code (library frames "
+     "above it are folded into one note; default 0 = all)",
+     opt_frames},
+    {"full-names", 0, NULL,
+     "text: whole C++ names (templates, return types) and every library frame", opt_full_names},
     {"min-bytes", 0, "N", "hide leak and reachable findings under N bytes (suffix k, m, g)",
      opt_min_bytes},
     {"window", 0, "START:END",
@@ -405,7 +432,11 @@ static int run_follow(const struct cli *c, FILE *out)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct report_opts ro = {.top = c->top_set ? c->top : c->json ? 0 : 20};
+	struct report_opts ro = {.top = c->top_set ? c->top
+	                                : c->json  ? 0
+	                                           : 20,
+	                         .frames = c->frames,
+	                         .full = c->full_names};
 	double every = c->every_s > 0 ? c->every_s : 5;
 	for (;;) {
 		int n = trace_reader_update(r, p, NULL, &e);
@@ -533,7 +564,11 @@ int main(int argc, char **argv)
 		out = stdout;
 		goto out;
 	}
-	struct report_opts ro = {.top = c.top_set ? c.top : c.json ? 0 : 20};
+	struct report_opts ro = {.top = c.top_set ? c.top
+	                                : c.json  ? 0
+	                                          : 20,
+	                         .frames = c.frames,
+	                         .full = c.full_names};
 	int rc = c.format == FORMAT_COLLAPSED
 	             ? export_collapsed_write(out, a, &c.aopts, s, c.metric, &e)
 	         : c.format == FORMAT_PPROF ? export_pprof_write(out, a, &c.aopts, s, &e)

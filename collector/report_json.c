@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "json_out.h"
 #include "report_growth.h"
 #include "trace_format.h"
@@ -29,6 +30,11 @@ void report_json_stack(struct json_out *j, const struct sym_stack *st)
 		json_out_hex(j, f->offset);
 		json_out_key(j, "function");
 		json_out_str(j, f->function);
+		char sb[512];
+		json_out_key(j, "short");
+		json_out_str(j, f->function ? frame_name_short(f->function, sb, sizeof(sb)) : NULL);
+		json_out_key(j, "library");
+		json_out_bool(j, frame_name_is_library(f));
 		json_out_key(j, "file");
 		json_out_str(j, f->file);
 		json_out_key(j, "path");

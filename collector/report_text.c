@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "report_growth.h"
 #include "trace_format.h"
 
@@ -18,31 +19,79 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path ? path : "?";
 }
 
-static void print_frames(FILE *f, const char *ind, const struct sym_stack *st)
+static void print_frame_name(FILE *f, const struct sym_frame *fr, bool full)
+{
+	char sb[512], eb[1024];
+	if (!fr->function) {
+		fprintf(f, "0x%" PRIx64, fr->addr);
+		return;
+	}
+	const char *name = full ? fr->function : frame_name_short(fr->function, sb, sizeof(sb));
+	fputs(frame_name_escape(name, eb, sizeof(eb)), f);
+}
+
+void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
+                        const struct report_opts *o)
 {
 	if (!st->n) {
 		fprintf(f, "%s      (no stack)\n", ind);
 		return;
 	}
-	for (size_t i = 0; i < st->n; i++) {
+	size_t first = o->full ? 0 : frame_name_first_user(st);
+	size_t end = o->frames && first + o->frames < st->n ? first + o->frames : st->n;
+	char eb[1024];
+	for (size_t i = first; i < end; i++) {
 		const struct sym_frame *fr = &st->frames[i];
 		fprintf(f, "%s      #%-2zu ", ind, i);
-		if (fr->function)
-			fputs(fr->function, f);
-		else
-			fprintf(f, "0x%" PRIx64, fr->addr);
-		if (fr->file && fr->line)
-			fprintf(f, " %s:%d", fr->file, fr->line);
-		else if (fr->file)
-			fprintf(f, " %s", fr->file);
+		print_frame_name(f, fr, o->full);
+		const char *file = frame_name_escape(fr->file, eb, sizeof(eb));
+		if (file && fr->line)
+			fprintf(f, " %s:%d", file, fr->line);
+		else if (file)
+			fprintf(f, " %s", file);
 		if (fr->module && fr->function)
-			fprintf(f, " (%s)", base_name(fr->module));
+			fprintf(f, " (%s)",
+			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)));
 		else if (fr->module)
-			fprintf(f, " (%s+0x%" PRIx64 ")", base_name(fr->module), fr->offset);
+			fprintf(f, " (%s+0x%" PRIx64 ")",
+			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)),
+			        fr->offset);
 		if (fr->inlined)
 			fputs(" [inlined]", f);
+		if (i == first && first) {
+			/* The library frames above: the one the user's code called names the
+			 * container or call (std::map<...>::operator[]). */
+			fputs("  via ", f);
+			print_frame_name(f, &st->frames[first - 1], false);
+			fprintf(f, " (%zu library frame%s folded)", first, first == 1 ? "" : "s");
+		}
 		fputc('\n', f);
 	}
+	if (end < st->n)
+		fprintf(f, "%s      ... %zu more frame%s (--frames 0 shows all)\n", ind,
+		        st->n - end, st->n - end == 1 ? "" : "s");
+}
+
+void report_text_frames_inline(FILE *f, const struct sym_stack *st, size_t n)
+{
+	size_t first = frame_name_first_user(st);
+	char eb[1024];
+	for (size_t k = first; k < st->n && k < first + n; k++) {
+		const struct sym_frame *fr = &st->frames[k];
+		if (k > first)
+			fputs(" < ", f);
+		print_frame_name(f, fr, false);
+		if (k == first && fr->file && fr->line)
+			fprintf(f, " %s:%d", frame_name_escape(fr->file, eb, sizeof(eb)), fr->line);
+		else if (fr->line)
+			fprintf(f, ":%d", fr->line);
+	}
+	if (first) {
+		fputs("  via ", f);
+		print_frame_name(f, &st->frames[first - 1], false);
+	}
+	if (!st->n)
+		fputs("(no stack)", f);
 }
 
 static void print_ids(FILE *f, const char *what, const struct finding *fi)
@@ -182,7 +231,7 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 			st.n = 0;
 			if (ms && (rc = symbolizer_stack(s, ap->proc, ms, &st, e)) != 0)
 				break;
-			print_frames(f, ind, &st);
+			report_text_frames(f, ind, &st, o);
 		}
 		if (rc == 0 && n < l->n)
 			fprintf(f, "\n%s  ... %zu more finding%s (--top 0 shows all)\n", ind,

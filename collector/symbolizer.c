@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "call_target.h"
 #include "hashmap.h"
 #include "trace_format.h"
 
@@ -439,6 +440,23 @@ static struct sym_frame *out_push(struct sym_stack *out)
 	return f;
 }
 
+/* libstdc++'s operator new[] tail-calls operator new, so a new[] leaves only operator new
+ * on the stack, above the caller of new[]: when the caller's call instruction (ending at its
+ * return address ret_vaddr in mod) calls an operator new[], the frame is renamed to it. */
+static void name_array_new(struct symbolizer *s, struct sym_frame *f, Dwfl_Module *mod,
+                           uint64_t ret_vaddr)
+{
+	const char *callee = call_target_name(mod, ret_vaddr);
+	if (!callee || strncmp(callee, "_Zna", 4) != 0)
+		return;
+	char *freeme;
+	const char *name = demangle(s, callee, &freeme);
+	const char *kept = arena_strdup(s, name);
+	free(freeme);
+	if (kept)
+		f->function = kept;
+}
+
 /* libleak's own mapping, by address range: the module the writer flagged as its own. A trace
  * from a writer before that flag has only the file name to go by. Never by function names: a
  * program's own lk_parse() is the program's. */
@@ -453,6 +471,7 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
                      struct sym_stack *out, struct err *e)
 {
 	out->n = 0;
+	size_t plain_new = SIZE_MAX; /* out index of an operator new frame just seen */
 	for (uint32_t i = 0; i < st->n_frames; i++) {
 		uint64_t addr = st->frames[i];
 		const struct model_module *m = model_proc_frame_module(p, st, i);
@@ -463,6 +482,9 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 			uint32_t file = file_for(s, m);
 			if (file == UINT32_MAX)
 				return err_set(e, "out of memory");
+			if (plain_new != SIZE_MAX && s->files[file].mod)
+				name_array_new(s, &out->frames[plain_new], s->files[file].mod,
+				               addr - m->base);
 			/* A return address: addr - 1 lands inside the call instruction. */
 			ce = lookup(s, file, addr - 1 - m->base);
 			if (ce == UINT32_MAX)
@@ -485,6 +507,11 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 				f->inlined = r->inlined;
 			}
 		}
+		plain_new = SIZE_MAX;
+		if (n && strncmp(out->frames[out->n - 1].function ? out->frames[out->n - 1].function
+		                                                  : "",
+		                 "operator new(", 13) == 0)
+			plain_new = out->n - 1;
 	}
 	return 0;
 }

@@ -58,20 +58,61 @@
 		return i >= 0 ? p.slice(i + 1) : p;
 	}
 
+	/* C++ names as leak-report's text shows them (collector/frame_name.c): template
+	 * arguments elided to <...>, the return type dropped; the full name stays on hover. */
+	function shortName(name) {
+		if (!name || name.indexOf('<') < 0 && name.indexOf(' ') < 0) return name;
+		let out = '';
+		for (let i = 0; i < name.length;) {
+			if (/(^|[^\w])operator$/.test(out)) {
+				const m = /^(\(\)|\[\]|<<=|>>=|<=>|->\*|<<|>>|<=|>=|==|!=|&&|\|\||\+\+|--|->|[-+*\/%^&|]=|[<>+\-*\/%^&|~!=,])/.exec(name.slice(i));
+				if (m) { out += m[0]; i += m[0].length; continue; }
+			}
+			if (name[i] === '<') {
+				let d = 0, j = i;
+				for (; j < name.length; j++) {
+					if (name[j] === '<') d++;
+					else if (name[j] === '>' && --d === 0) break;
+				}
+				if (j >= name.length) { out += name[i++]; continue; }
+				out += '<...>';
+				i = j + 1;
+				continue;
+			}
+			if (name.startsWith('std::__cxx11::', i)) { out += 'std::'; i += 14; continue; }
+			out += name[i++];
+		}
+		let d = 0, cut = -1;
+		for (let i = 0; i < out.length; i++) {
+			const c = out[i];
+			if (d === 0 && c === '(' && out.startsWith('(anonymous namespace)', i)) { i += 20; continue; }
+			if (d === 0 && c === '(' && !/(^|[^\w])operator$/.test(out.slice(0, i))) break;
+			if ('([{'.indexOf(c) >= 0) d++;
+			else if (')]}'.indexOf(c) >= 0 && d > 0) d--;
+			else if (d === 0 && c === ' ' && out[i + 1] !== '<' && !/(^|[^\w])operator$/.test(out.slice(0, i))) cut = i + 1;
+		}
+		return cut > 0 ? out.slice(cut) : out;
+	}
+
 	function frameName(f) {
-		if (f.function) return f.function;
+		if (f.function) return f.short || shortName(f.function);
 		if (f.module) return baseName(f.module) + '+' + f.offset;
 		return f.addr;
 	}
 
-	const RUNTIME = /^(libc\.so|libc-|libstdc\+\+|ld-linux|libgcc_s)/;
+	const RUNTIME = /^(libc\.so|libc-|libstdc\+\+|libc\+\+|ld-linux|libgcc_s|libm\.so)/;
 
-	/* First named frame outside the C/C++ runtime (the code that asked for the resource), and
-	 * its caller with the line of the call, which tells apart the stacks of a shared helper
-	 * (series.c labels the growing stacks the same way). */
+	function isLibrary(f) {
+		if (typeof f.library === 'boolean') return f.library;
+		return RUNTIME.test(baseName(f.module || ''));
+	}
+
+	/* First frame of the user's code (the allocator and standard-library frames above it say
+	 * nothing about who leaks), and its caller with the line of the call, which tells apart
+	 * the stacks of a shared helper (series.c labels the growing stacks the same way). */
 	function topFrame(stack) {
 		if (!stack || !stack.length) return '[no stack]';
-		let i = stack.findIndex(function (f) { return f.function && !RUNTIME.test(baseName(f.module || '')); });
+		let i = stack.findIndex(function (f) { return !isLibrary(f); });
 		if (i < 0) i = 0;
 		const name = frameName(stack[i]);
 		const c = stack[i + 1];
@@ -366,6 +407,7 @@
 				}
 				const pct = (100 * r.n.value / root.value).toFixed(2);
 				const label = r.n.name + ' — ' + fmt(r.n.value) + ' (' + pct + '%)';
+				const shown = shortName(r.n.name);
 				const t = document.createElementNS(SVGNS, 'title');
 				t.textContent = label;
 				rect.append(t);
@@ -380,7 +422,7 @@
 					tx.setAttribute('x', (r.x + 3).toFixed(2));
 					tx.setAttribute('y', r.d * ROW + 12.5);
 					const chars = Math.floor((r.w - 6) / 6.7);
-					tx.textContent = r.n.name.length > chars ? r.n.name.slice(0, Math.max(chars - 1, 1)) + '…' : r.n.name;
+					tx.textContent = shown.length > chars ? shown.slice(0, Math.max(chars - 1, 1)) + '…' : shown;
 					g.append(tx);
 				}
 				svg.append(g);
@@ -462,8 +504,8 @@
 		const ol = el('ol', {cls: 'stack', start: 0});
 		for (const fr of f.stack || []) {
 			const where = frameWhere(fr);
-			ol.append(el('li', null, [
-				el('span', {cls: 'fn', text: frameName(fr)}),
+			ol.append(el('li', {cls: isLibrary(fr) ? 'lib' : ''}, [
+				el('span', {cls: 'fn', text: frameName(fr), title: fr.function || ''}),
 				where ? el('span', {cls: 'loc', text: '  ' + where}) : null,
 				el('span', {cls: 'mod', text: '  ' + baseName(fr.module || '') + '+' + fr.offset}),
 				fr.inlined ? el('span', {cls: 'inl', text: '  (inlined)'}) : null,
@@ -488,7 +530,9 @@
 		}
 		const rows = p.findings.map(function (f, i) {
 			const text = [f.kind, details(f)].concat((f.stack || []).map(function (fr) { return frameName(fr) + ' ' + frameWhere(fr); })).join(' ').toLowerCase();
-			return {f: f, rank: i + 1, top: topFrame(f.stack), rate: growthRate(f, s, trendByStack), text: text, open: false};
+			const ti = (f.stack || []).findIndex(function (fr) { return !isLibrary(fr); });
+			const tf = (f.stack || [])[ti < 0 ? 0 : ti];
+			return {f: f, rank: i + 1, top: topFrame(f.stack), topFull: tf && tf.function || '', rate: growthRate(f, s, trendByStack), text: text, open: false};
 		});
 		const cols = [
 			{k: 'rank', t: '#', num: true, v: function (r) { return r.rank; }},
@@ -539,7 +583,7 @@
 					el('td', {cls: 'num', text: f.bytes ? fmtBytes(f.bytes) : ''}),
 					el('td', {cls: 'num', text: fmtCount(f.count)}),
 					el('td', {cls: 'num', text: r.rate === null ? '' : fmtBytes(r.rate) + '/s'}),
-					el('td', {cls: 'mono', text: r.top}),
+					el('td', {cls: 'mono', text: r.top, title: r.topFull}),
 					el('td', {cls: 'mono', text: details(f)}),
 				]);
 				tr.addEventListener('click', function () {
