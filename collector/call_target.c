@@ -79,8 +79,8 @@ const char *call_target_name(Dwfl_Module *mod, uint64_t ret_vaddr)
 	if (read_at(elf, target, b, sizeof(b)) == 0) {
 		for (size_t i = 0; i + 6 <= sizeof(b); i++) {
 			if (b[i] == 0xff && b[i + 1] == 0x25) {
-				const char *name =
-				    slot_symbol(elf, target + i + 6 + (uint64_t)(int64_t)rel32(b + i + 2));
+				const char *name = slot_symbol(
+				    elf, target + i + 6 + (uint64_t)(int64_t)rel32(b + i + 2));
 				if (name)
 					return name;
 				break;

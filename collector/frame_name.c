@@ -32,11 +32,13 @@ static size_t elide(const char *full, char *buf, size_t len)
 					buf[o++] = *p++;
 				continue;
 			}
-			static const char *const ops[] = {
-			    "<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||",
-			    "++",  "--",  "->",  "+=",  "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<",
-			    ">",   "+",   "-",   "*",   "/",  "%",  "^",  "&",  "|",  "~",  "!",  "=",
-			    ","};
+			static const char *const ops[] = {"<<=", ">>=", "<=>", "->*", "<<", ">>",
+			                                  "<=",  ">=",  "==",  "!=",  "&&", "||",
+			                                  "++",  "--",  "->",  "+=",  "-=", "*=",
+			                                  "/=",  "%=",  "^=",  "&=",  "|=", "<",
+			                                  ">",   "+",   "-",   "*",   "/",  "%",
+			                                  "^",   "&",   "|",   "~",   "!",  "=",
+			                                  ","};
 			size_t k = 0;
 			for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && !k; i++) {
 				if (strncmp(p, ops[i], strlen(ops[i])) == 0)
@@ -90,7 +92,8 @@ static void drop_return_type(char *buf)
 			p += 20;
 			continue;
 		}
-		if (depth == 0 && *p == '(' && !(p > buf && ends_with_operator(buf, (size_t)(p - buf))))
+		if (depth == 0 && *p == '(' &&
+		    !(p > buf && ends_with_operator(buf, (size_t)(p - buf))))
 			break;
 		if (*p == '(' || *p == '[' || *p == '{')
 			depth++;

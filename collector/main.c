@@ -49,6 +49,8 @@ struct cli {
 	bool growing_only; /* --fail-on counts fd/thread/zombie findings only when growing */
 	const char **inputs;
 	int n_inputs;
+	const char *debug_dirs[16]; /* --debug-dir, in order */
+	int n_debug_dirs;
 };
 
 /* Whole-string unsigned number with an optional k/m/g (binary) suffix when allow_suffix. */
@@ -189,6 +191,27 @@ static int opt_full_names(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+static int opt_debug_dir(struct cli *c, const char *arg, struct err *e)
+{
+	if (c->n_debug_dirs == 16)
+		return err_set(e, "--debug-dir given more than 16 times");
+	c->debug_dirs[c->n_debug_dirs++] = arg;
+	return 0;
+}
+
+/* The symbolizer with the --debug-dir directories; NULL on out of memory. */
+static struct symbolizer *cli_symbolizer(const struct cli *c)
+{
+	struct symbolizer *s = symbolizer_create(!c->no_symbols, NULL);
+	for (int i = 0; s && i < c->n_debug_dirs; i++) {
+		if (symbolizer_add_debug_dir(s, c->debug_dirs[i]) != 0) {
+			symbolizer_destroy(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
 static int opt_window(struct cli *c, const char *arg, struct err *e)
 {
 	return analyze_parse_window(&c->aopts, arg, e);
@@ -310,6 +333,11 @@ static const struct option_def options[] = {
      "with --fail-on: fd, thread and zombie findings count only when growing (soak tests)",
      opt_growing_only},
     {"output", 'o', "FILE", "write the report to FILE instead of stdout", opt_output},
+    {"debug-dir", 0, "DIR",
+     "also look for modules' files here, by build-id (DIR/.build-id/xx/yyyy[.debug]) and by "
+     "name (may be repeated; searched after the trace's path and /usr/lib/debug, before "
+     "debuginfod)",
+     opt_debug_dir},
     {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
      opt_no_symbols},
     {"help", 'h', NULL, "show this help", opt_help},
@@ -416,7 +444,7 @@ static int run_follow(const struct cli *c, FILE *out)
 	struct err e = {{0}};
 	struct trace_reader *r = NULL;
 	struct model *m = model_create();
-	struct symbolizer *s = symbolizer_create(!c->no_symbols, NULL);
+	struct symbolizer *s = cli_symbolizer(c);
 	struct model_proc *p = m ? model_add_proc(m, c->inputs[0]) : NULL;
 	int status = EXIT_BAD;
 	bool matched = false, reported = false;
@@ -477,6 +505,7 @@ static int run_follow(const struct cli *c, FILE *out)
 		if (follow_stop)
 			break;
 	}
+	symbolizer_notes(s, stderr, "leak-report");
 	status = matched ? EXIT_MATCHED : EXIT_OK;
 out:
 	trace_reader_close(r);
@@ -554,7 +583,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s\n", e.msg);
 		goto out;
 	}
-	s = symbolizer_create(!c.no_symbols, NULL);
+	s = cli_symbolizer(&c);
 	if (!s) {
 		fprintf(stderr, "leak-report: out of memory\n");
 		goto out;
@@ -583,6 +612,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s: %s\n", c.out_path ? c.out_path : "stdout", e.msg);
 		goto out;
 	}
+	symbolizer_notes(s, stderr, "leak-report");
 	status = cli_matches(&c, a) ? EXIT_MATCHED : EXIT_OK;
 out:
 	if (status == EXIT_OK || status == EXIT_MATCHED) {
