@@ -7,6 +7,7 @@
  * operators) or comes before template arguments (operator< <int>). */
 #include "frame_name.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,29 +158,61 @@ size_t frame_name_first_user(const struct sym_stack *st)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p that is not a C1 control, or 0. */
+static size_t utf8_ok(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+	             : c >= 0xe0 && c <= 0xef ? 3
+	             : c >= 0xf0 && c <= 0xf4 ? 4
+	                                      : 0;
+	uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0xa0) ||
+	    (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
 const char *frame_name_escape(const char *s, char *buf, size_t len)
 {
 	if (!s)
 		return s;
 	const unsigned char *p = (const unsigned char *)s;
 	bool any = false;
-	for (; *p && !any; p++)
-		any = *p < 0x20 || *p == 0x7f;
+	while (*p && !any) {
+		size_t k = *p < 0x80 ? 1 : utf8_ok(p);
+		any = *p < 0x20 || *p == 0x7f || !k;
+		p += k ? k : 1;
+	}
 	if (!any || len < 5)
 		return s;
 	size_t o = 0;
-	for (p = (const unsigned char *)s; *p && o + 5 < len; p++) {
+	for (p = (const unsigned char *)s; *p && o + 5 < len;) {
+		size_t k = *p < 0x80 ? 1 : utf8_ok(p);
 		if (*p == '\n') {
 			buf[o++] = '\\';
 			buf[o++] = 'n';
 		} else if (*p == '\t') {
 			buf[o++] = '\\';
 			buf[o++] = 't';
-		} else if (*p < 0x20 || *p == 0x7f) {
+		} else if (*p < 0x20 || *p == 0x7f || !k) {
 			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
+			k = 1;
+		} else if (o + k + 1 < len) {
+			memcpy(buf + o, p, k);
+			o += k;
 		} else {
-			buf[o++] = (char)*p;
+			break;
 		}
+		p += k ? k : 1;
+		if (k > 1)
+			continue;
 	}
 	buf[o] = '\0';
 	return buf;

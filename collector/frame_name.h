@@ -24,8 +24,9 @@ bool frame_name_is_library(const struct sym_frame *f);
  * one, or 0 when there is none (a stack wholly in the runtime is shown whole). */
 size_t frame_name_first_user(const struct sym_stack *st);
 
-/* Escapes control bytes of s for a terminal (\xNN, \n, \t; DEL too) into buf; returns buf,
- * or s itself when there is nothing to escape. */
+/* Escapes what could drive a terminal for text output into buf: control bytes (\xNN, \n,
+ * \t; DEL too), C1 controls and every byte of invalid UTF-8 (\xNN). Returns buf, or s itself
+ * when there is nothing to escape. */
 const char *frame_name_escape(const char *s, char *buf, size_t len);
 
 #endif

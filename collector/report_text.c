@@ -13,6 +13,10 @@
 #include "report_growth.h"
 #include "trace_format.h"
 
+/* Control bytes of a string from the trace (a hostile file name can hold terminal escapes)
+ * as \xNN; buf is a char array. */
+#define ESC(str, buf) frame_name_escape((str), (buf), sizeof(buf))
+
 static const char *base_name(const char *path)
 {
 	const char *b = path ? strrchr(path, '/') : NULL;
@@ -103,9 +107,39 @@ static void print_ids(FILE *f, const char *what, const struct finding *fi)
 		fprintf(f, " ... (%" PRIu32 " in all)", fi->n_ids);
 }
 
+/* A group of several distinct paths or peers lists them on a line of its own (the finding
+ * line shows the first): "paths: a, b, c and 27 more". */
+static void print_members(FILE *f, const char *ind, const char *what, const char *const *list,
+                          uint32_t n, uint32_t more)
+{
+	char eb[1024];
+	if (n + more < 2)
+		return;
+	/* Members in one directory: the directory once, then their names. */
+	const char *slash = strrchr(list[0], '/');
+	size_t dir = slash ? (size_t)(slash - list[0]) + 1 : 0;
+	for (uint32_t i = 1; i < n && dir; i++) {
+		if (strncmp(list[i], list[0], dir) != 0 || strchr(list[i] + dir, '/'))
+			dir = 0;
+	}
+	fprintf(f, "\n%s             %s", ind, what);
+	if (dir > 1) {
+		char d[1024];
+		snprintf(d, sizeof(d), "%.*s", (int)(dir < sizeof(d) ? dir : sizeof(d) - 1),
+		         list[0]);
+		fprintf(f, " in %s", frame_name_escape(d, eb, sizeof(eb)));
+	}
+	fputs(": ", f);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "",
+		        frame_name_escape(list[i] + (dir > 1 ? dir : 0), eb, sizeof(eb)));
+	if (more)
+		fprintf(f, " and %" PRIu32 " more", more);
+}
+
 static void print_finding_line(FILE *f, const char *ind, size_t rank, const struct finding *fi)
 {
-	char b[32], c[32];
+	char b[32], c[32], e1[1024], e2[1024], e3[256];
 	fprintf(f, "%s  #%-3zu %-10s ", ind, rank, finding_kind_name(fi->kind));
 	report_count(fi->count, c, sizeof(c));
 	switch (fi->kind) {
@@ -117,11 +151,11 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 	case FINDING_FD:
 		fprintf(f, "%10s open  %s", c, fi->fd_type);
 		if (fi->path && fi->path[0])
-			fprintf(f, " %s", fi->path);
+			fprintf(f, " %s", ESC(fi->path, e1));
 		if (fi->peer && fi->peer[0])
-			fprintf(f, " -> %s", fi->peer);
+			fprintf(f, " -> %s", ESC(fi->peer, e2));
 		if (fi->api && fi->api[0])
-			fprintf(f, " (%s)", fi->api);
+			fprintf(f, " (%s)", ESC(fi->api, e3));
 		print_ids(f, ", fd", fi);
 		if (fi->inherited_by_exec)
 			fputs(", inherited by exec", f);
@@ -145,31 +179,38 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		report_growth_text_line(f, fi);
 		break;
 	case FINDING_TEMPFILE:
-		fprintf(f, "%10s left on disk: %s", "", fi->path ? fi->path : "");
+		fprintf(f, "%10s left on disk: %s", "", fi->path ? ESC(fi->path, e1) : "");
 		if (fi->api && fi->api[0])
-			fprintf(f, " (%s)", fi->api);
+			fprintf(f, " (%s)", ESC(fi->api, e3));
 		break;
 	default:
 		fprintf(f, "%10s", c);
 		break;
 	}
 	report_growth_text_mark(f, fi);
+	if (fi->kind == FINDING_FD) {
+		bool sock = fi->fd_type && strncmp(fi->fd_type, "socket", 6) == 0;
+		print_members(f, ind, sock ? "local" : "paths", fi->paths, fi->n_paths,
+		              fi->more_paths);
+		print_members(f, ind, "peers", fi->peers, fi->n_peers, fi->more_peers);
+	}
 	fputc('\n', f);
 }
 
 static void print_summary(FILE *f, const char *ind, const struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
-	char b1[32], b2[32], c1[32], endbuf[300];
+	char b1[32], b2[32], c1[32], endbuf[300], e1[1024], e2[1024];
 	if (!p->have_process) {
 		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n%s  %s: %s\n", ind, ap->depth ? "`- " : "",
-		        base_name(p->trace_path), p->pid, ind, "truncated", p->truncation);
+		        ESC(base_name(p->trace_path), e1), p->pid, ind, "truncated",
+		        ESC(p->truncation, e2));
 		return;
 	}
-	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "", base_name(p->exe),
-	        p->pid);
+	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "",
+	        ESC(base_name(p->exe), e1), p->pid);
 	for (uint32_t i = 0; i < p->argc && i < 8; i++)
-		fprintf(f, " %s", p->argv[i]);
+		fprintf(f, " %s", ESC(p->argv[i], e1));
 	if (p->argc > 8)
 		fputs(" ...", f);
 	fputc('\n', f);
@@ -186,7 +227,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 	        report_bytes(model_proc_peak_live(p), b1, sizeof(b1)),
 	        report_count(last ? last->total_allocs : 0, c1, sizeof(c1)),
 	        report_bytes(last ? last->total_alloc_bytes : 0, b2, sizeof(b2)),
-	        report_end_text(p, endbuf, sizeof(endbuf)));
+	        ESC(report_end_text(p, endbuf, sizeof(endbuf)), e1));
 	if (p->sample_bytes)
 		fprintf(f,
 		        "%s  sampled every %" PRIu64
@@ -196,7 +237,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		fprintf(f, "%s  %" PRIu64 " dropped events: counts are approximate\n", ind,
 		        last->dropped_events);
 	if (p->truncated)
-		fprintf(f, "%s  truncated: %s\n", ind, p->truncation);
+		fprintf(f, "%s  truncated: %s\n", ind, ESC(p->truncation, e2));
 	if (ap->heap_from_sites)
 		fprintf(f,
 		        "%s  no final snapshot (trace cut short): leaks are the heap still live "

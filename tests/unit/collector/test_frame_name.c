@@ -87,6 +87,10 @@ static void test_escape(void **state)
 	assert_string_equal(frame_name_escape("plain", buf, sizeof(buf)), "plain");
 	assert_string_equal(frame_name_escape("a\x1b[31mb\n\x7f", buf, sizeof(buf)),
 	                    "a\\x1b[31mb\\n\\x7f");
+	/* Invalid UTF-8 and C1 controls byte by byte; valid UTF-8 kept. */
+	assert_string_equal(frame_name_escape("u-\xff\xc3(-\xc2\x9b-\xc3\xa9", buf, sizeof(buf)),
+	                    "u-\\xff\\xc3(-\\xc2\\x9b-\xc3\xa9");
+	assert_string_equal(frame_name_escape("caf\xc3\xa9", buf, sizeof(buf)), "caf\xc3\xa9");
 }
 
 int main(void)
