@@ -427,6 +427,44 @@ static void report_skipped(const char *path, const char *why, void *arg)
 	fprintf(stderr, "leak-report: %s: %s (skipped)\n", path, why);
 }
 
+/* --diff indices must name snapshots each process has (an index past the end used to become
+ * the last snapshot without a word), and times must fall inside its run. */
+static int check_diff_ref(const struct model_proc *p, const struct diff_ref *r, struct err *e)
+{
+	if (!p->n_snaps)
+		return 0;
+	if (!r->by_time) {
+		if (r->index >= (int64_t)p->n_snaps || r->index < -(int64_t)p->n_snaps)
+			return err_set(e,
+			               "--diff %lld: the trace has %" PRIu32
+			               " snapshots (0..%" PRIu32 ", or -%" PRIu32 "..-1)",
+			               (long long)r->index, p->n_snaps, p->n_snaps - 1, p->n_snaps);
+		return 0;
+	}
+	double end = (double)p->snaps[p->n_snaps - 1].t_ns / 1e9;
+	if (r->t_s > end + 1e-9 || -r->t_s > end + 1e-9)
+		return err_set(e, "--diff %gs: the trace's snapshots span 0..%.2f s", r->t_s, end);
+	return 0;
+}
+
+/* What the options ask of the loaded traces: --diff within range, and --fail-on only over
+ * traces that hold a process (a header-only or empty trace cannot pass a CI gate). Returns 0,
+ * or -1 with e filled and *bad the trace at fault. */
+static int check_inputs(const struct cli *c, const struct model *m, const char **bad, struct err *e)
+{
+	for (uint32_t i = 0; i < m->n_procs; i++) {
+		const struct model_proc *p = m->procs[i];
+		*bad = p->trace_path;
+		if (c->aopts.diff && (check_diff_ref(p, &c->aopts.diff_a, e) != 0 ||
+		                      check_diff_ref(p, &c->aopts.diff_b, e) != 0))
+			return -1;
+		if (c->fail_mask && !p->have_process)
+			return err_set(e, "no process record (an empty or header-only trace): "
+			                  "nothing for --fail-on to check");
+	}
+	return 0;
+}
+
 static volatile sig_atomic_t follow_stop;
 
 static void on_sigint(int sig)
@@ -576,6 +614,10 @@ int main(int argc, char **argv)
 	}
 	const char *failed;
 	if (load_paths(m, c.inputs, c.n_inputs, report_skipped, NULL, &failed, &e) != 0) {
+		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
+		goto out;
+	}
+	if (check_inputs(&c, m, &failed, &e) != 0) {
 		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
 		goto out;
 	}

@@ -228,6 +228,10 @@ int lk_tracefile_create_unique(const char *path)
 		lk_tracefile_set_path(path);
 		return lk_tracefile_fail(r);
 	}
+	/* Say so: a user who named an existing file would otherwise read that one. */
+	const char *parts[] = {"libleak: LEAK_OUT: ", path, " exists; writing ", lk_tf_path,
+	                       " instead (the existing file is left alone)"};
+	lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
 	return 0;
 }
 
