@@ -22,6 +22,7 @@
 #include "finding.h"
 #include "load.h"
 #include "model.h"
+#include "proc_alive.h"
 #include "report.h"
 #include "symbolizer.h"
 #include "trace_reader.h"
@@ -510,7 +511,10 @@ static int run_follow(const struct cli *c, FILE *out)
 			fprintf(stderr, "leak-report: %s: %s\n", c->inputs[0], e.msg);
 			goto out;
 		}
-		if ((n > 0 || !reported) && p->have_process) {
+		/* No END and no new chunk: the writer may have died (SIGKILL, a crash) without
+		 * one. Its pid gone, or taken by another process, ends the follow. */
+		bool gone = p->have_process && !p->have_end && !proc_alive(p->pid, p->start_ns);
+		if ((n > 0 || !reported || gone) && p->have_process) {
 			struct analysis *a;
 			if (analyze_run(m, &c->aopts, &a, &e) != 0) {
 				fprintf(stderr, "leak-report: %s\n", e.msg);
@@ -522,7 +526,9 @@ static int run_follow(const struct cli *c, FILE *out)
 				        p->n_snaps == 1 ? "" : "s",
 				        p->n_snaps ? (double)p->snaps[p->n_snaps - 1].t_ns / 1e9
 				                   : 0.0,
-				        p->have_end ? ", ended" : ", running");
+				        p->have_end ? ", ended"
+				        : gone      ? ", gone"
+				                    : ", running");
 			int rc = c->json ? report_json_write(out, a, s, &ro, &e)
 			                 : report_text_write(out, a, s, &ro, &e);
 			if (rc == 0 && c->json)
@@ -535,7 +541,18 @@ static int run_follow(const struct cli *c, FILE *out)
 			}
 			reported = true;
 		}
-		if (p->have_end || follow_stop)
+		if (gone && !c->json)
+			fprintf(out,
+			        "--- %s: process %" PRIu32
+			        " is gone without an END record (killed or crashed); "
+			        "this was its last report\n",
+			        c->inputs[0], p->pid);
+		if (gone)
+			fprintf(stderr,
+			        "leak-report: %s: process %" PRIu32
+			        " is gone without an END record\n",
+			        c->inputs[0], p->pid);
+		if (p->have_end || follow_stop || gone)
 			break;
 		struct timespec ts = {.tv_sec = (time_t)every,
 		                      .tv_nsec = (long)((every - (double)(time_t)every) * 1e9)};

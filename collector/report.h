@@ -44,7 +44,8 @@ void report_json_stack(struct json_out *j, const struct sym_stack *st);
 const char *report_bytes(uint64_t bytes, char *buf, size_t len);
 /* "1,234,567" into buf; returns buf. */
 const char *report_count(uint64_t n, char *buf, size_t len);
-/* END as words: "exit 0", "killed by signal 9", "exec", or "no END record (cut short)". */
+/* END as words: "exit 0", "killed by signal 9", "exec", "still running (no END record yet)"
+ * when the process is alive (proc_alive.h), or "no END record (cut short)". */
 const char *report_end_text(const struct model_proc *p, char *buf, size_t len);
 
 #endif

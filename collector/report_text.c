@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frame_name.h"
+#include "proc_alive.h"
 #include "report_growth.h"
 #include "trace_format.h"
 
@@ -240,9 +241,11 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		fprintf(f, "%s  truncated: %s\n", ind, ESC(p->truncation, e2));
 	if (ap->heap_from_sites)
 		fprintf(f,
-		        "%s  no final snapshot (trace cut short): leaks are the heap still live "
-		        "at the last snapshot\n",
-		        ind);
+		        "%s  no final snapshot (%s): leaks are the heap still live at the last "
+		        "snapshot\n",
+		        ind,
+		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
+		                                                        : "trace cut short");
 }
 
 int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
