@@ -220,6 +220,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-view: %s: %s\n", out_path, e.msg);
 		goto out;
 	}
+	symbolizer_notes(s, stderr, "leak-view");
 	status = EXIT_OK;
 	goto out;
 oom:

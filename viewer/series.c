@@ -201,18 +201,22 @@ static size_t *rank_rows(const struct export_samples *rows, uint32_t pi, enum ex
 	return idx;
 }
 
-/* "growing": the top_growing stacks by growth, each with its live bytes at every point. */
-static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples *rows,
-                         const uint32_t *pts, uint32_t n_pts)
+/* key: the first limit stacks by metric, each with its label, the full name of the frame the
+ * label starts with (for hover), and its live bytes at every point. "growing" (by growth)
+ * draws the growing-stacks chart; "stacks" (by bytes allocated over the trace, which covers
+ * every stack that was ever large) feeds the diff between two chosen moments. */
+static int write_lines(struct ctx *c, uint32_t pi, const struct export_samples *rows,
+                       const uint32_t *pts, uint32_t n_pts, const char *key,
+                       enum export_metric metric, size_t limit)
 {
 	const struct model_proc *p = c->a->procs[pi].proc;
 	size_t n;
-	size_t *idx = rank_rows(rows, pi, EXPORT_GROWTH, &n);
+	size_t *idx = rank_rows(rows, pi, metric, &n);
 	if (!idx)
 		return err_set(c->e, "out of memory");
-	if (n > c->o->top_growing)
-		n = c->o->top_growing;
-	json_out_key(c->j, "growing");
+	if (n > limit)
+		n = limit;
+	json_out_key(c->j, key);
 	json_out_begin_array(c->j);
 	for (size_t i = 0; i < n; i++) {
 		const struct export_sample *r = &rows->items[idx[i]];
@@ -224,6 +228,9 @@ static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples
 		json_out_begin_object(c->j);
 		json_out_key(c->j, "label");
 		json_out_str(c->j, stack_label(&c->st, buf, sizeof(buf)));
+		json_out_key(c->j, "full");
+		json_out_str(c->j,
+		             c->st.n ? c->st.frames[frame_name_first_user(&c->st)].function : NULL);
 		json_out_key(c->j, "stack_id");
 		json_out_u64(c->j, r->stack_id);
 		json_out_key(c->j, "growth");
@@ -371,7 +378,9 @@ static int write_proc(struct ctx *c, uint32_t pi, const struct export_samples *r
 		rc = err_set(c->e, "out of memory");
 		goto out;
 	}
-	if ((rc = write_growing(c, pi, rows, pts, n_pts)) != 0)
+	if ((rc = write_lines(c, pi, rows, pts, n_pts, "growing", EXPORT_GROWTH,
+	                      c->o->top_growing)) != 0 ||
+	    (rc = write_lines(c, pi, rows, pts, n_pts, "stacks", EXPORT_ALLOC_BYTES, 60)) != 0)
 		goto out;
 	write_rates(c, pi);
 	uint32_t w0, w1;
