@@ -25,7 +25,6 @@ assert_eq "$RUN_STATUS" 0 "grow_cache exit status"
 mkdir -p "$TMP/scratch"
 LEAK_INTERVAL_MS=100 run_traced fds "$(prog gcc fd_files)" "$TMP/scratch"
 json=$(report_json "$grow" "$fds")
-n_findings=$(jq_get "$json" '[.processes[].findings[]] | length')
 # Table rows: a heap stack is listed once (its growth and leak findings share a row).
 n_rows=$(jq_get "$json" '[.processes[] | [.findings[] | if (.kind == "leak" or .kind == "reachable" or .kind == "growth") and .stack_id then "s\(.stack_id)" else null end] | (map(select(. != null)) | unique | length) + (map(select(. == null)) | length)] | add')
 n_fd=$(jq_get "$json" '[.processes[].findings[] | select(.kind == "fd")] | length')
