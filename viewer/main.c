@@ -33,7 +33,7 @@ static void usage(FILE *f)
 	        "section per process).\n\noptions:\n"
 	        "  -o, --output FILE   the page to write (required)\n"
 	        "  --top N             findings listed per process (default 200; 0 = all)\n"
-	        "  --min-bytes N       hide heap findings smaller than N bytes\n"
+	        "  --min-bytes N       hide heap findings smaller than N bytes (suffix k, m, g)\n"
 	        "  --window START:END  growth over this part only, seconds from start (negative: "
 	        "from the end;\n"
 	        "                      either side may be empty), as leak-report --window\n"
@@ -48,16 +48,27 @@ static void usage(FILE *f)
 	        HTML_DYGRAPHS_DIR);
 }
 
-static int parse_num(const char *s, uint64_t *out)
+/* A decimal; with sized, an optional k, m or g (binary) suffix too, as leak-report takes. */
+static int parse_num(const char *s, bool sized, uint64_t *out)
 {
 	char *end;
 	errno = 0;
 	if (!s || !*s || *s == '-')
 		return -1;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
+	if (errno || end == s)
 		return -1;
-	*out = v;
+	unsigned shift = 0;
+	if (sized && *end) {
+		char c = (char)(*end | 0x20);
+		shift = c == 'k' ? 10 : c == 'm' ? 20 : c == 'g' ? 30 : 64;
+		if (shift == 64 || end[1] || v > (UINT64_MAX >> shift))
+			return -1;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -133,9 +144,14 @@ int main(int argc, char **argv)
 			inputs[n_inputs++] = o;
 			continue;
 		}
-		if (parse_num(val, num) != 0 || (num != &aopts.min_bytes && num != &top && !*num) ||
-		    *num > UINT32_MAX) {
-			fprintf(stderr, "leak-view: %s wants a positive number, not '%s'\n", o,
+		bool sized = num == &aopts.min_bytes;
+		if (parse_num(val, sized, num) != 0 ||
+		    (num != &aopts.min_bytes && num != &top && !*num) ||
+		    (!sized && *num > UINT32_MAX)) {
+			fprintf(stderr, "leak-view: %s wants %s, not '%s'\n", o,
+			        sized         ? "a byte count (e.g. 4096 or 64k)"
+			        : num == &top ? "a number in 0..4294967295"
+			                      : "a number in 1..4294967295",
 			        val ? val : "");
 			goto out;
 		}

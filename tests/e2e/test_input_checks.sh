@@ -98,3 +98,11 @@ rc=0
 (cd "$TMP" && "$LEAK_RUN" -- no-such-command-here >/dev/null 2>"$TMP/err") || rc=$?
 assert_eq "$rc" 127 "leak-run no-such-command: exit status"
 assert_eq "$(cat "$TMP/err")" "leak-run: no-such-command-here: command not found" "leak-run missing command: message"
+
+note "leak-view: sizes as leak-report takes them, bad numbers named"
+LEAK_VIEW=$BUILD_ABS/leak-view
+"$LEAK_VIEW" --min-bytes 64k "$trace" -o "$TMP/v.html" || fail "leak-view --min-bytes 64k refused"
+rc=0
+"$LEAK_VIEW" --min-bytes 64x "$trace" -o "$TMP/v.html" 2>"$TMP/err" || rc=$?
+assert_eq "$rc" 2 "leak-view --min-bytes 64x: exit status"
+assert_eq "$(cat "$TMP/err")" "leak-view: --min-bytes wants a byte count (e.g. 4096 or 64k), not '64x'" "leak-view bad size message"
