@@ -108,6 +108,35 @@ static void drop_return_type(char *buf)
 		memmove(buf, cut, strlen(cut) + 1);
 }
 
+/* A name still longer than FRAME_NAME_LONG after elision keeps its parameter list as "(...)"
+ * (what follows it, " const", stays). */
+#define FRAME_NAME_LONG 120
+
+static void elide_params(char *buf)
+{
+	if (strlen(buf) <= FRAME_NAME_LONG)
+		return;
+	int depth = 0;
+	char *open = NULL;
+	for (char *p = buf; *p; p++) {
+		if (!open && *p == '(' && strncmp(p, "(anonymous namespace)", 21) == 0) {
+			p += 20;
+			continue;
+		}
+		if (*p == '(' && !open && !(p > buf && ends_with_operator(buf, (size_t)(p - buf))))
+			open = p;
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0 && --depth == 0 && open) {
+			if (p - open > 4) {
+				memcpy(open, "(...)", 5);
+				memmove(open + 5, p + 1, strlen(p + 1) + 1);
+			}
+			return;
+		}
+	}
+}
+
 char *frame_name_short(const char *full, char *buf, size_t len)
 {
 	if (!len)
@@ -117,6 +146,7 @@ char *frame_name_short(const char *full, char *buf, size_t len)
 		return buf;
 	elide(full, buf, len);
 	drop_return_type(buf);
+	elide_params(buf);
 	return buf;
 }
 

@@ -12,7 +12,8 @@
 #include "symbolizer.h"
 
 /* The short form of a demangled name into buf (always terminated, cut at len - 1); returns
- * buf. A name without templates or a return type comes back unchanged. */
+ * buf. A name without templates or a return type comes back unchanged; one still over 120
+ * characters gets "(...)" for its parameters. */
 char *frame_name_short(const char *full, char *buf, size_t len);
 
 /* True for a frame of the C/C++ runtime or of a standard-library header: a function in

@@ -64,9 +64,9 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 		if (fr->inlined)
 			fputs(" [inlined]", f);
 		if (i == first && first) {
-			/* The library frames above: the one the user's code called names the
-			 * container or call (std::map<...>::operator[]). */
-			fputs("  via ", f);
+			/* The library frames above, on a line of their own: the one the user's
+			 * code called names the container or call (std::map<...>::operator[]). */
+			fprintf(f, "\n%s          via ", ind);
 			print_frame_name(f, &st->frames[first - 1], false);
 			fprintf(f, " (%zu library frame%s folded)", first, first == 1 ? "" : "s");
 		}

@@ -47,6 +47,11 @@ static void test_short(void **state)
 	check("Foo::operator std::__cxx11::basic_string<char, std::char_traits<char>, "
 	      "std::allocator<char> >() const",
 	      "Foo::operator std::basic_string<...>() const");
+	/* Still long after elision: the parameters go. */
+	check("ns::Handler::process_request_with_a_long_name(ns::Request const&, ns::Response&, "
+	      "std::vector<int, std::allocator<int> > const&, ns::Options const&, "
+	      "ns::Context&) const",
+	      "ns::Handler::process_request_with_a_long_name(...) const");
 	char small[8];
 	frame_name_short("abcdefghijklmnop", small, sizeof(small));
 	assert_string_equal(small, "abcdefg");
