@@ -26,26 +26,29 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: leak-view [OPTIONS] TRACE|DIR... -o report.html\n"
-	        "Writes one self-contained HTML page (timelines, flame graphs, findings) for "
-	        "libleak traces;\na directory means every *.lkt in it (a fork tree gets one "
-	        "section per process).\n\noptions:\n"
-	        "  -o, --output FILE   the page to write (required)\n"
-	        "  --top N             findings listed per process (default 200; 0 = all)\n"
-	        "  --min-bytes N       hide heap findings smaller than N bytes (suffix k, m, g)\n"
-	        "  --window START:END  growth over this part only, seconds from start (negative: "
-	        "from the end;\n"
-	        "                      either side may be empty), as leak-report --window\n"
-	        "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
-	        "merged)\n"
-	        "  --points N          timeline points per process (default 2000)\n"
-	        "  --no-symbols        do not read debug information\n"
-	        "  -h, --help          show this help\n"
-	        "  --version           show the version\n"
-	        "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
-	        "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
-	        HTML_DYGRAPHS_DIR);
+	fprintf(
+	    f,
+	    "usage: leak-view [OPTIONS] TRACE|DIR... -o report.html\n"
+	    "Writes one self-contained HTML page (timelines, flame graphs, findings) for "
+	    "libleak traces;\na directory means every *.lkt in it (a fork tree gets one "
+	    "section per process).\n\noptions:\n"
+	    "  -o, --output FILE   the page to write (required)\n"
+	    "  --top N             findings listed per process (default 200; 0 = all)\n"
+	    "  --min-bytes N       hide heap findings smaller than N bytes (suffix k, m, g)\n"
+	    "  --window START:END  growth over this part only, seconds from start (negative: "
+	    "from the end;\n"
+	    "                      either side may be empty), as leak-report --window\n"
+	    "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
+	    "merged)\n"
+	    "  --points N          timeline points per process (default 2000)\n"
+	    "  --debug-dir DIR     also look for modules' files here (by build-id and name), as\n"
+	    "                      leak-report --debug-dir\n"
+	    "  --no-symbols        do not read debug information\n"
+	    "  -h, --help          show this help\n"
+	    "  --version           show the version\n"
+	    "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
+	    "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
+	    HTML_DYGRAPHS_DIR);
 }
 
 /* A decimal; with sized, an optional k, m or g (binary) suffix too, as leak-report takes. */
@@ -81,6 +84,8 @@ static void report_skipped(const char *path, const char *why, void *arg)
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL;
+	const char *debug_dirs[16];
+	int n_debug_dirs = 0;
 	bool no_symbols = false;
 	uint64_t top = 200, flame = 3000, points = 2000;
 	struct analyze_opts aopts = {0};
@@ -128,6 +133,15 @@ int main(int argc, char **argv)
 			continue;
 		} else if (strcmp(o, "--no-symbols") == 0) {
 			no_symbols = true;
+			continue;
+		} else if (strcmp(o, "--debug-dir") == 0) {
+			if (!val || n_debug_dirs == 16) {
+				fprintf(stderr,
+				        "leak-view: --debug-dir needs a DIR (at most 16)\n");
+				goto out;
+			}
+			debug_dirs[n_debug_dirs++] = val;
+			i++;
 			continue;
 		} else if (strcmp(o, "--top") == 0) {
 			num = &top;
@@ -180,6 +194,10 @@ int main(int argc, char **argv)
 	}
 	if (!(s = symbolizer_create(!no_symbols, NULL)))
 		goto oom;
+	for (int k = 0; k < n_debug_dirs; k++) {
+		if (symbolizer_add_debug_dir(s, debug_dirs[k]) != 0)
+			goto oom;
+	}
 
 	FILE *mem = open_memstream(&report, &report_len);
 	if (!mem)

@@ -4,7 +4,8 @@
 # of cxx_containers named pool is traced, then moved away: leak-report says once that pool
 # was not found and how many frames stay unnamed; --debug-dir DIR finds it by name; a local
 # Debian debuginfod server (debuginfod -F DIR on 127.0.0.1) serving DIR gives the same report
-# through DEBUGINFOD_URLS (cache in a temp dir, DEBUGINFOD_CACHE_PATH); a rebuilt pool at the
+# through DEBUGINFOD_URLS (cache in a temp dir, DEBUGINFOD_CACHE_PATH); leak-view notes and
+# takes --debug-dir the same way; a rebuilt pool at the
 # trace's path is refused with "build-id differs from the trace (rebuilt?)". Without the
 # debuginfod package the server half prints SKIP.
 set -euo pipefail
@@ -36,6 +37,13 @@ note "--debug-dir finds it"
 got=$("$LEAK_REPORT" --json --debug-dir "$TMP/srv" "$trace" 2>"$TMP/err2" | names)
 assert_eq "$got" "$ref" "report through --debug-dir"
 [ ! -s "$TMP/err2" ] || fail "notes with --debug-dir: $(cat "$TMP/err2")"
+
+LEAK_VIEW=$BUILD_ABS/leak-view
+"$LEAK_VIEW" "$trace" -o "$TMP/moved.html" 2>"$TMP/view1.err"
+assert_match "$(cat "$TMP/view1.err")" '^leak-view: pool: not found .*; [0-9]+ frames unnamed$' "leak-view note for a missing pool"
+"$LEAK_VIEW" --debug-dir "$TMP/srv" "$trace" -o "$TMP/found.html" 2>"$TMP/view2.err"
+[ ! -s "$TMP/view2.err" ] || fail "leak-view notes with --debug-dir: $(cat "$TMP/view2.err")"
+grep -q 'handle_request' "$TMP/found.html" || fail "leak-view --debug-dir: no handle_request in the page"
 
 note "a rebuilt binary is refused, with a note"
 cp "$(prog clang cxx_containers)" "$TMP/bin/pool"
