@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "bundle.h"
 #include "err.h"
 #include "export_collapsed.h"
 #include "export_pprof.h"
@@ -51,6 +52,7 @@ struct cli {
 	const char **inputs;
 	int n_inputs;
 	const char *debug_dirs[16]; /* --debug-dir, in order */
+	const char *bundle_dir;     /* --bundle DIR */
 	int n_debug_dirs;
 };
 
@@ -200,6 +202,13 @@ static int opt_debug_dir(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+static int opt_bundle(struct cli *c, const char *arg, struct err *e)
+{
+	(void)e;
+	c->bundle_dir = arg;
+	return 0;
+}
+
 /* The symbolizer with the --debug-dir directories; NULL on out of memory. */
 static struct symbolizer *cli_symbolizer(const struct cli *c)
 {
@@ -339,6 +348,10 @@ static const struct option_def options[] = {
      "name (may be repeated; searched after the trace's path and /usr/lib/debug, before "
      "debuginfod)",
      opt_debug_dir},
+    {"bundle", 0, "DIR",
+     "instead of a report, copy the traces and the files their stacks need (by build-id) "
+     "into DIR, for leak-report --debug-dir DIR DIR on another machine",
+     opt_bundle},
     {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
      opt_no_symbols},
     {"help", 'h', NULL, "show this help", opt_help},
@@ -645,6 +658,26 @@ int main(int argc, char **argv)
 	s = cli_symbolizer(&c);
 	if (!s) {
 		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	if (c.bundle_dir) {
+		struct bundle_stats bs;
+		char b[32];
+		if (bundle_write(c.bundle_dir, m, s, &bs, &e) != 0) {
+			fprintf(stderr, "leak-report: --bundle: %s\n", e.msg);
+			goto out;
+		}
+		printf("leak-report: %s: %" PRIu32 " trace%s and %" PRIu32
+		       " module file%s (%s); report from it with: leak-report --debug-dir %s %s\n",
+		       c.bundle_dir, bs.traces, bs.traces == 1 ? "" : "s", bs.files,
+		       bs.files == 1 ? "" : "s", report_bytes(bs.bytes, b, sizeof(b)), c.bundle_dir,
+		       c.bundle_dir);
+		if (bs.missing)
+			printf(
+			    "leak-report: %" PRIu32
+			    " module%s without a file here: their frames stay unnamed there too\n",
+			    bs.missing, bs.missing == 1 ? "" : "s");
+		status = EXIT_OK;
 		goto out;
 	}
 	if (c.out_path && !(out = fopen(c.out_path, "w"))) {

@@ -39,6 +39,7 @@ struct sym_file {
 	Dwfl *dwfl;       /* NULL when the file could not be used */
 	Dwfl_Module *mod; /* its one module */
 	int status;       /* SYM_FOUND, SYM_MISSING or SYM_MISMATCH (how the trace's path did) */
+	char *found;      /* the file dwfl reads, wherever the search found it; NULL if none */
 	uint32_t unnamed; /* distinct addresses left without a name (for the note) */
 };
 
@@ -129,6 +130,7 @@ void symbolizer_destroy(struct symbolizer *s)
 		if (s->files[i].dwfl)
 			dwfl_end(s->files[i].dwfl);
 		free(s->files[i].path);
+		free(s->files[i].found);
 		free(s->files[i].build_id);
 	}
 	free(s->files);
@@ -190,6 +192,7 @@ static int try_open(struct sym_file *f, const char *path)
 	}
 	f->dwfl = dwfl;
 	f->mod = mod;
+	f->found = strdup(path);
 	return SYM_FOUND;
 }
 
@@ -614,4 +617,10 @@ void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog)
 		                                   : "not found (nor by build-id: see --debug-dir)",
 		        sf->unnamed, sf->unnamed == 1 ? "" : "s");
 	}
+}
+
+const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m)
+{
+	uint32_t idx = file_for(s, m);
+	return idx == UINT32_MAX ? NULL : s->files[idx].found;
 }

@@ -48,6 +48,10 @@ int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir);
  * symbolized. */
 void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog);
 
+/* The file the search found for module m (the trace's path, a debug file, a --debug-dir or
+ * debuginfod cache entry), or NULL when none was found or use_dwarf is off. */
+const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m);
+
 /* Expands stack st of process p into out (innermost first; an inlined call adds frames),
  * dropping libleak's own frames (those in the module its MODULE record flags as
  * TRACE_MODULE_SELF). Returns 0, or -1 with e filled on out of memory. Unresolvable frames are not

@@ -5,7 +5,8 @@
 # was not found and how many frames stay unnamed; --debug-dir DIR finds it by name; a local
 # Debian debuginfod server (debuginfod -F DIR on 127.0.0.1) serving DIR gives the same report
 # through DEBUGINFOD_URLS (cache in a temp dir, DEBUGINFOD_CACHE_PATH); leak-view notes and
-# takes --debug-dir the same way; a rebuilt pool at the
+# takes --debug-dir the same way; --bundle DIR (made while pool was in place) gives the same
+# report through --debug-dir DIR; a rebuilt pool at the
 # trace's path is refused with "build-id differs from the trace (rebuilt?)". Without the
 # debuginfod package the server half prints SKIP.
 set -euo pipefail
@@ -26,6 +27,10 @@ ref=$("$LEAK_REPORT" --json "$trace" 2>"$TMP/err0" | names)
 [ ! -s "$TMP/err0" ] || fail "notes with the binary in place: $(cat "$TMP/err0")"
 grep -q 'handle_request' <<<"$ref" || fail "reference report lacks handle_request: $ref"
 
+note "--bundle: the trace and the files its stacks need"
+"$LEAK_REPORT" --bundle "$TMP/bundle" "$trace" >"$TMP/bundle.out"
+assert_match "$(cat "$TMP/bundle.out")" "^leak-report: $TMP/bundle: 1 trace and [0-9]+ module files \\(.*\\); report from it with: leak-report --debug-dir $TMP/bundle $TMP/bundle\$" "--bundle summary"
+
 note "binary moved away: one note, frames unnamed"
 mv "$TMP/bin/pool" "$TMP/srv/pool"
 "$LEAK_REPORT" --json "$trace" 2>"$TMP/err1" | names >"$TMP/moved.json"
@@ -44,6 +49,11 @@ assert_match "$(cat "$TMP/view1.err")" '^leak-view: pool: not found .*; [0-9]+ f
 "$LEAK_VIEW" --debug-dir "$TMP/srv" "$trace" -o "$TMP/found.html" 2>"$TMP/view2.err"
 [ ! -s "$TMP/view2.err" ] || fail "leak-view notes with --debug-dir: $(cat "$TMP/view2.err")"
 grep -q 'handle_request' "$TMP/found.html" || fail "leak-view --debug-dir: no handle_request in the page"
+
+note "--debug-dir BUNDLE reads the bundle"
+got=$("$LEAK_REPORT" --json --debug-dir "$TMP/bundle" "$TMP/bundle" 2>"$TMP/errb" | names)
+assert_eq "$got" "$ref" "report from the bundle"
+[ ! -s "$TMP/errb" ] || fail "notes with the bundle: $(cat "$TMP/errb")"
 
 note "a rebuilt binary is refused, with a note"
 cp "$(prog clang cxx_containers)" "$TMP/bin/pool"
