@@ -112,7 +112,8 @@ int bundle_write(const char *dir, const struct model *m, struct symbolizer *s,
 		for (uint32_t k = 0; k < p->n_stacks; k++) {
 			const struct model_stack *ms = &p->stacks[k];
 			for (uint32_t f = 0; f < ms->n_frames; f++) {
-				uint32_t mi = ms->frame_module ? ms->frame_module[f] : MODEL_NO_MODULE;
+				uint32_t mi =
+				    ms->frame_module ? ms->frame_module[f] : MODEL_NO_MODULE;
 				if (mi != MODEL_NO_MODULE && mi < p->n_modules)
 					used[mi] = true;
 			}

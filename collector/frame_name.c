@@ -112,9 +112,9 @@ static void drop_return_type(char *buf)
  * (what follows it, " const", stays). */
 #define FRAME_NAME_LONG 120
 
-static void elide_params(char *buf)
+static void elide_params(char *buf, size_t longer_than)
 {
-	if (strlen(buf) <= FRAME_NAME_LONG)
+	if (strlen(buf) <= longer_than)
 		return;
 	int depth = 0;
 	char *open = NULL;
@@ -146,7 +146,14 @@ char *frame_name_short(const char *full, char *buf, size_t len)
 		return buf;
 	elide(full, buf, len);
 	drop_return_type(buf);
-	elide_params(buf);
+	elide_params(buf, FRAME_NAME_LONG);
+	return buf;
+}
+
+char *frame_name_compact(const char *full, char *buf, size_t len)
+{
+	frame_name_short(full, buf, len);
+	elide_params(buf, 0);
 	return buf;
 }
 

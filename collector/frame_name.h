@@ -16,6 +16,10 @@
  * characters gets "(...)" for its parameters. */
 char *frame_name_short(const char *full, char *buf, size_t len);
 
+/* The short form with any parameter list longer than "(int)" as "(...)": for one-line
+ * stacks (--diff) where several frames share a line. */
+char *frame_name_compact(const char *full, char *buf, size_t len);
+
 /* True for a frame of the C/C++ runtime or of a standard-library header: a function in
  * libc, libstdc++, libc++, libgcc_s or the dynamic loader, operator new/delete, or an inlined
  * std:: / __gnu_cxx:: function or one whose file is under /usr/include. */

@@ -24,14 +24,18 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path ? path : "?";
 }
 
-static void print_frame_name(FILE *f, const struct sym_frame *fr, bool full)
+enum name_form { NAME_SHORT, NAME_FULL, NAME_COMPACT };
+
+static void print_frame_name(FILE *f, const struct sym_frame *fr, enum name_form form)
 {
 	char sb[512], eb[1024];
 	if (!fr->function) {
 		fprintf(f, "0x%" PRIx64, fr->addr);
 		return;
 	}
-	const char *name = full ? fr->function : frame_name_short(fr->function, sb, sizeof(sb));
+	const char *name = form == NAME_FULL      ? fr->function
+	                   : form == NAME_COMPACT ? frame_name_compact(fr->function, sb, sizeof(sb))
+	                                          : frame_name_short(fr->function, sb, sizeof(sb));
 	fputs(frame_name_escape(name, eb, sizeof(eb)), f);
 }
 
@@ -48,7 +52,7 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 	for (size_t i = first; i < end; i++) {
 		const struct sym_frame *fr = &st->frames[i];
 		fprintf(f, "%s      #%-2zu ", ind, i);
-		print_frame_name(f, fr, o->full);
+		print_frame_name(f, fr, o->full ? NAME_FULL : NAME_SHORT);
 		const char *file = frame_name_escape(fr->file, eb, sizeof(eb));
 		if (file && fr->line)
 			fprintf(f, " %s:%d", file, fr->line);
@@ -67,7 +71,7 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 			/* The library frames above, on a line of their own: the one the user's
 			 * code called names the container or call (std::map<...>::operator[]). */
 			fprintf(f, "\n%s          via ", ind);
-			print_frame_name(f, &st->frames[first - 1], false);
+			print_frame_name(f, &st->frames[first - 1], NAME_SHORT);
 			fprintf(f, " (%zu library frame%s folded)", first, first == 1 ? "" : "s");
 		}
 		fputc('\n', f);
@@ -85,15 +89,15 @@ void report_text_frames_inline(FILE *f, const struct sym_stack *st, size_t n)
 		const struct sym_frame *fr = &st->frames[k];
 		if (k > first)
 			fputs(" < ", f);
-		print_frame_name(f, fr, false);
+		print_frame_name(f, fr, NAME_COMPACT);
 		if (k == first && fr->file && fr->line)
 			fprintf(f, " %s:%d", frame_name_escape(fr->file, eb, sizeof(eb)), fr->line);
 		else if (fr->line)
 			fprintf(f, ":%d", fr->line);
 	}
 	if (first) {
-		fputs("  via ", f);
-		print_frame_name(f, &st->frames[first - 1], false);
+		fputs(" via ", f);
+		print_frame_name(f, &st->frames[first - 1], NAME_COMPACT);
 	}
 	if (!st->n)
 		fputs("(no stack)", f);

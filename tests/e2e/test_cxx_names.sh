@@ -56,6 +56,10 @@ $one"
 	diff_lines=$("$LEAK_REPORT" --diff 0 -1 "$trace" | sed -n '/diff: snapshot/,$p' | grep -E '^      ')
 	grep -q '^      handle_request(int) cxx_containers.cc:[0-9]* < main' <<<"$diff_lines" ||
 		fail "$cc: --diff lines do not start at handle_request: $diff_lines"
+	grep -q ' via std::map<\.\.\.>::operator\[\](\.\.\.)$' <<<"$diff_lines" ||
+		fail "$cc: --diff lines do not name the folded std::map call: $diff_lines"
+	[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' <<<"$diff_lines")" -lt 160 ] ||
+		fail "$cc: --diff lines of 160 characters or more: $diff_lines"
 	# JSON: full names, short names and the library flag.
 	json=$(report_json "$trace")
 	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak") | .stack[] | select(.function | tostring | test("^std::map<std::__cxx11::basic_string"))] | length > 0' true \

@@ -20,6 +20,7 @@ static void check(const char *full, const char *want)
 static void test_short(void **state)
 {
 	(void)state;
+	char buf[512];
 	check("handle_request(int)", "handle_request(int)");
 	check("main", "main");
 	check("std::map<std::__cxx11::basic_string<char, std::char_traits<char>, "
@@ -52,6 +53,10 @@ static void test_short(void **state)
 	      "std::vector<int, std::allocator<int> > const&, ns::Options const&, "
 	      "ns::Context&) const",
 	      "ns::Handler::process_request_with_a_long_name(...) const");
+	assert_string_equal(
+	    frame_name_compact("std::map<int, int>::operator[](int const&)", buf, sizeof(buf)),
+	    "std::map<...>::operator[](...)");
+	assert_string_equal(frame_name_compact("handle(int)", buf, sizeof(buf)), "handle(int)");
 	char small[8];
 	frame_name_short("abcdefghijklmnop", small, sizeof(small));
 	assert_string_equal(small, "abcdefg");
