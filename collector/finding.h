@@ -49,7 +49,12 @@ struct finding {
 	uint32_t n_ids, cap_ids;
 	bool inherited_by_exec;
 	struct finding_trend trend;
+	/* fd: the group's distinct paths and peers, the first FINDING_MEMBERS of each in the
+	 * order seen (borrowed), and how many more distinct ones there are. */
+	const char *paths[8], *peers[8];
+	uint32_t n_paths, n_peers, more_paths, more_peers;
 };
+#define FINDING_MEMBERS 8
 
 struct finding_list {
 	struct finding *items;

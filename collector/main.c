@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "bundle.h"
 #include "err.h"
 #include "export_collapsed.h"
 #include "export_pprof.h"
@@ -23,6 +24,7 @@
 #include "finding.h"
 #include "load.h"
 #include "model.h"
+#include "proc_alive.h"
 #include "report.h"
 #include "symbolizer.h"
 #include "trace_reader.h"
@@ -40,6 +42,8 @@ struct cli {
 	const char *exes[64];
 	bool top_set;
 	size_t top;
+	size_t frames;   /* --frames N: text frames per stack from the user's first; 0 = all */
+	bool full_names; /* --full-names: whole C++ names, library frames not folded */
 	const char *out_path;
 	enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_COLLAPSED, FORMAT_PPROF } format;
 	enum export_metric metric;
@@ -51,6 +55,9 @@ struct cli {
 	bool growing_only; /* --fail-on counts fd/thread/zombie findings only when growing */
 	const char **inputs;
 	int n_inputs;
+	const char *debug_dirs[16]; /* --debug-dir, in order */
+	const char *bundle_dir;     /* --bundle DIR */
+	int n_debug_dirs;
 };
 
 /* Whole-string unsigned number with an optional k/m/g (binary) suffix when allow_suffix. */
@@ -199,6 +206,53 @@ static int opt_version(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
+static int opt_frames(struct cli *c, const char *arg, struct err *e)
+{
+	uint64_t v;
+	if (parse_u64(arg, false, &v) != 0 || v > 100000)
+		return err_set(
+		    e, "--frames wants a number of frames in 0..100000 (0 = all), not '%.64s'",
+		    arg);
+	c->frames = (size_t)v;
+	return 0;
+}
+
+static int opt_full_names(struct cli *c, const char *arg, struct err *e)
+{
+	(void)arg;
+	(void)e;
+	c->full_names = true;
+	return 0;
+}
+
+static int opt_debug_dir(struct cli *c, const char *arg, struct err *e)
+{
+	if (c->n_debug_dirs == 16)
+		return err_set(e, "--debug-dir given more than 16 times");
+	c->debug_dirs[c->n_debug_dirs++] = arg;
+	return 0;
+}
+
+static int opt_bundle(struct cli *c, const char *arg, struct err *e)
+{
+	(void)e;
+	c->bundle_dir = arg;
+	return 0;
+}
+
+/* The symbolizer with the --debug-dir directories; NULL on out of memory. */
+static struct symbolizer *cli_symbolizer(const struct cli *c)
+{
+	struct symbolizer *s = symbolizer_create(!c->no_symbols, NULL);
+	for (int i = 0; s && i < c->n_debug_dirs; i++) {
+		if (symbolizer_add_debug_dir(s, c->debug_dirs[i]) != 0) {
+			symbolizer_destroy(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
 static int opt_window(struct cli *c, const char *arg, struct err *e)
 {
 	return analyze_parse_window(&c->aopts, arg, e);
@@ -298,6 +352,12 @@ static const struct option_def options[] = {
     {"pid", 0, "PID", "only this process (repeatable)", opt_pid},
     {"exe", 0, "NAME", "only processes whose executable or argv[0] is named NAME (repeatable)",
      opt_exe},
+    {"frames", 0, "N",
+     "text: frames shown per stack, from the first of the program's own code (library frames "
+     "above it are folded into one note; default 0 = all)",
+     opt_frames},
+    {"full-names", 0, NULL,
+     "text: whole C++ names (templates, return types) and every library frame", opt_full_names},
     {"min-bytes", 0, "N", "hide leak and reachable findings under N bytes (suffix k, m, g)",
      opt_min_bytes},
     {"window", 0, "START:END",
@@ -320,6 +380,15 @@ static const struct option_def options[] = {
      "with --fail-on: fd, thread and zombie findings count only when growing (soak tests)",
      opt_growing_only},
     {"output", 'o', "FILE", "write the report to FILE instead of stdout", opt_output},
+    {"debug-dir", 0, "DIR",
+     "also look for modules' files here, by build-id (DIR/.build-id/xx/yyyy[.debug]) and by "
+     "name (may be repeated; searched after the trace's path and /usr/lib/debug, before "
+     "debuginfod)",
+     opt_debug_dir},
+    {"bundle", 0, "DIR",
+     "instead of a report, copy the traces and the files their stacks need (by build-id) "
+     "into DIR, for leak-report --debug-dir DIR DIR on another machine",
+     opt_bundle},
     {"no-symbols", 0, NULL, "do not read debug information (frames stay module+offset)",
      opt_no_symbols},
     {"help", 'h', NULL, "show this help", opt_help},
@@ -409,6 +478,44 @@ static void report_skipped(const char *path, const char *why, void *arg)
 	fprintf(stderr, "leak-report: %s: %s (skipped)\n", path, why);
 }
 
+/* --diff indices must name snapshots each process has (an index past the end used to become
+ * the last snapshot without a word), and times must fall inside its run. */
+static int check_diff_ref(const struct model_proc *p, const struct diff_ref *r, struct err *e)
+{
+	if (!p->n_snaps)
+		return 0;
+	if (!r->by_time) {
+		if (r->index >= (int64_t)p->n_snaps || r->index < -(int64_t)p->n_snaps)
+			return err_set(e,
+			               "--diff %lld: the trace has %" PRIu32
+			               " snapshots (0..%" PRIu32 ", or -%" PRIu32 "..-1)",
+			               (long long)r->index, p->n_snaps, p->n_snaps - 1, p->n_snaps);
+		return 0;
+	}
+	double end = (double)p->snaps[p->n_snaps - 1].t_ns / 1e9;
+	if (r->t_s > end + 1e-9 || -r->t_s > end + 1e-9)
+		return err_set(e, "--diff %gs: the trace's snapshots span 0..%.2f s", r->t_s, end);
+	return 0;
+}
+
+/* What the options ask of the loaded traces: --diff within range, and --fail-on only over
+ * traces that hold a process (a header-only or empty trace cannot pass a CI gate). Returns 0,
+ * or -1 with e filled and *bad the trace at fault. */
+static int check_inputs(const struct cli *c, const struct model *m, const char **bad, struct err *e)
+{
+	for (uint32_t i = 0; i < m->n_procs; i++) {
+		const struct model_proc *p = m->procs[i];
+		*bad = p->trace_path;
+		if (c->aopts.diff && (check_diff_ref(p, &c->aopts.diff_a, e) != 0 ||
+		                      check_diff_ref(p, &c->aopts.diff_b, e) != 0))
+			return -1;
+		if (c->fail.n && !p->have_process)
+			return err_set(e, "no process record (an empty or header-only trace): "
+			                  "nothing for --fail-on to check");
+	}
+	return 0;
+}
+
 static volatile sig_atomic_t follow_stop;
 
 static void on_sigint(int sig)
@@ -426,7 +533,7 @@ static int run_follow(const struct cli *c, FILE *out)
 	struct err e = {{0}};
 	struct trace_reader *r = NULL;
 	struct model *m = model_create();
-	struct symbolizer *s = symbolizer_create(!c->no_symbols, NULL);
+	struct symbolizer *s = cli_symbolizer(c);
 	struct model_proc *p = m ? model_add_proc(m, c->inputs[0]) : NULL;
 	int status = EXIT_BAD;
 	bool matched = false, reported = false;
@@ -445,6 +552,8 @@ static int run_follow(const struct cli *c, FILE *out)
 	struct report_opts ro = {.top = c->top_set ? c->top
 	                                : c->json  ? 0
 	                                           : 20,
+	                         .frames = c->frames,
+	                         .full = c->full_names,
 	                         .show_reachable = c->show_reachable};
 	double every = c->every_s > 0 ? c->every_s : 5;
 	for (;;) {
@@ -453,7 +562,10 @@ static int run_follow(const struct cli *c, FILE *out)
 			fprintf(stderr, "leak-report: %s: %s\n", c->inputs[0], e.msg);
 			goto out;
 		}
-		if ((n > 0 || !reported) && p->have_process) {
+		/* No END and no new chunk: the writer may have died (SIGKILL, a crash) without
+		 * one. Its pid gone, or taken by another process, ends the follow. */
+		bool gone = p->have_process && !p->have_end && !proc_alive(p->pid, p->start_ns);
+		if ((n > 0 || !reported || gone) && p->have_process) {
 			struct analysis *a;
 			if (analyze_run(m, &c->aopts, &a, &e) != 0) {
 				fprintf(stderr, "leak-report: %s\n", e.msg);
@@ -465,7 +577,9 @@ static int run_follow(const struct cli *c, FILE *out)
 				        p->n_snaps == 1 ? "" : "s",
 				        p->n_snaps ? (double)p->snaps[p->n_snaps - 1].t_ns / 1e9
 				                   : 0.0,
-				        p->have_end ? ", ended" : ", running");
+				        p->have_end ? ", ended"
+				        : gone      ? ", gone"
+				                    : ", running");
 			int rc = c->json ? report_json_write(out, a, s, &ro, &e)
 			                 : report_text_write(out, a, s, &ro, &e);
 			if (rc == 0 && c->json)
@@ -478,7 +592,18 @@ static int run_follow(const struct cli *c, FILE *out)
 			}
 			reported = true;
 		}
-		if (p->have_end || follow_stop)
+		if (gone && !c->json)
+			fprintf(out,
+			        "--- %s: process %" PRIu32
+			        " is gone without an END record (killed or crashed); "
+			        "this was its last report\n",
+			        c->inputs[0], p->pid);
+		if (gone)
+			fprintf(stderr,
+			        "leak-report: %s: process %" PRIu32
+			        " is gone without an END record\n",
+			        c->inputs[0], p->pid);
+		if (p->have_end || follow_stop || gone)
 			break;
 		struct timespec ts = {.tv_sec = (time_t)every,
 		                      .tv_nsec = (long)((every - (double)(time_t)every) * 1e9)};
@@ -486,6 +611,7 @@ static int run_follow(const struct cli *c, FILE *out)
 		if (follow_stop)
 			break;
 	}
+	symbolizer_notes(s, stderr, "leak-report");
 	status = matched ? EXIT_MATCHED : EXIT_OK;
 out:
 	trace_reader_close(r);
@@ -559,13 +685,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
 		goto out;
 	}
+	if (check_inputs(&c, m, &failed, &e) != 0) {
+		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
+		goto out;
+	}
 	if (analyze_run(m, &c.aopts, &a, &e) != 0) {
 		fprintf(stderr, "leak-report: %s\n", e.msg);
 		goto out;
 	}
-	s = symbolizer_create(!c.no_symbols, NULL);
+	s = cli_symbolizer(&c);
 	if (!s) {
 		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	if (c.bundle_dir) {
+		struct bundle_stats bs;
+		char b[32];
+		if (bundle_write(c.bundle_dir, m, s, &bs, &e) != 0) {
+			fprintf(stderr, "leak-report: --bundle: %s\n", e.msg);
+			goto out;
+		}
+		printf("leak-report: %s: %" PRIu32 " trace%s and %" PRIu32
+		       " module file%s (%s); report from it with: leak-report --debug-dir %s %s\n",
+		       c.bundle_dir, bs.traces, bs.traces == 1 ? "" : "s", bs.files,
+		       bs.files == 1 ? "" : "s", report_bytes(bs.bytes, b, sizeof(b)), c.bundle_dir,
+		       c.bundle_dir);
+		if (bs.missing)
+			printf(
+			    "leak-report: %" PRIu32
+			    " module%s without a file here: their frames stay unnamed there too\n",
+			    bs.missing, bs.missing == 1 ? "" : "s");
+		status = EXIT_OK;
 		goto out;
 	}
 	if (c.out_path && !(out = fopen(c.out_path, "w"))) {
@@ -576,6 +726,8 @@ int main(int argc, char **argv)
 	struct report_opts ro = {.top = c.top_set ? c.top
 	                                : c.json  ? 0
 	                                          : 20,
+	                         .frames = c.frames,
+	                         .full = c.full_names,
 	                         .show_reachable = c.show_reachable};
 	int rc = c.format == FORMAT_COLLAPSED
 	             ? export_collapsed_write(out, a, &c.aopts, s, c.metric, &e)
@@ -591,6 +743,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s: %s\n", c.out_path ? c.out_path : "stdout", e.msg);
 		goto out;
 	}
+	symbolizer_notes(s, stderr, "leak-report");
 	status = cli_matches(&c, a) ? EXIT_MATCHED : EXIT_OK;
 out:
 	if (status == EXIT_OK || status == EXIT_MATCHED) {

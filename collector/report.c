@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 
+#include "proc_alive.h"
 #include "trace_format.h"
 
 const char *report_bytes(uint64_t bytes, char *buf, size_t len)
@@ -39,7 +40,9 @@ const char *report_count(uint64_t n, char *buf, size_t len)
 
 const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
 {
-	if (!p->have_end)
+	if (!p->have_end && p->have_process && proc_alive(p->pid, p->start_ns))
+		snprintf(buf, len, "still running (no END record yet)");
+	else if (!p->have_end)
 		snprintf(buf, len, "no END record (cut short)");
 	else if (p->end_reason == TRACE_END_SIGNAL)
 		snprintf(buf, len, "killed by signal %" PRId64, p->end_status);

@@ -225,17 +225,7 @@ int report_growth_text_diff(FILE *f, const char *ind, const struct analysis_proc
 		if (symbolize(ap, x->stack_id, s, st, e) != 0)
 			return -1;
 		fprintf(f, "%s      ", ind);
-		for (size_t k = 0; k < st->n && k < 4; k++) {
-			const struct sym_frame *fr = &st->frames[k];
-			if (k)
-				fputs(" < ", f);
-			if (fr->function)
-				fputs(fr->function, f);
-			else
-				fprintf(f, "0x%" PRIx64, fr->addr);
-		}
-		if (!st->n)
-			fputs("(no stack)", f);
+		report_text_frames_inline(f, st, 4);
 		fputc('\n', f);
 	}
 	if (n < d->n)

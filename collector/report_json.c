@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "json_out.h"
 #include "report_growth.h"
 #include "trace_format.h"
@@ -29,6 +30,11 @@ void report_json_stack(struct json_out *j, const struct sym_stack *st)
 		json_out_hex(j, f->offset);
 		json_out_key(j, "function");
 		json_out_str(j, f->function);
+		char sb[512];
+		json_out_key(j, "short");
+		json_out_str(j, f->function ? frame_name_short(f->function, sb, sizeof(sb)) : NULL);
+		json_out_key(j, "library");
+		json_out_bool(j, frame_name_is_library(f));
 		json_out_key(j, "file");
 		json_out_str(j, f->file);
 		json_out_key(j, "path");
@@ -54,6 +60,19 @@ static void write_ids(struct json_out *j, const char *name, const struct finding
 	json_out_end_array(j);
 }
 
+/* The group's distinct members: the first few, and how many more there are. */
+static void write_members(struct json_out *j, const char *key, const char *more_key,
+                          const char *const *list, uint32_t n, uint32_t more)
+{
+	json_out_key(j, key);
+	json_out_begin_array(j);
+	for (uint32_t i = 0; i < n; i++)
+		json_out_str(j, list[i]);
+	json_out_end_array(j);
+	json_out_key(j, more_key);
+	json_out_u64(j, more);
+}
+
 static int write_finding(struct json_out *j, const struct model_proc *p, const struct finding *f,
                          struct symbolizer *s, struct sym_stack *st, struct err *e)
 {
@@ -75,6 +94,8 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 		json_out_key(j, "api");
 		json_out_str(j, f->api);
 		write_ids(j, "fds", f);
+		write_members(j, "paths", "more_paths", f->paths, f->n_paths, f->more_paths);
+		write_members(j, "peers", "more_peers", f->peers, f->n_peers, f->more_peers);
 		json_out_key(j, "inherited_by_exec");
 		json_out_bool(j, f->inherited_by_exec);
 		break;

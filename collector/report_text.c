@@ -9,8 +9,14 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "frame_name.h"
+#include "proc_alive.h"
 #include "report_growth.h"
 #include "trace_format.h"
+
+/* Control bytes of a string from the trace (a hostile file name can hold terminal escapes)
+ * as \xNN; buf is a char array. */
+#define ESC(str, buf) frame_name_escape((str), (buf), sizeof(buf))
 
 static const char *base_name(const char *path)
 {
@@ -18,31 +24,83 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path ? path : "?";
 }
 
-static void print_frames(FILE *f, const char *ind, const struct sym_stack *st)
+enum name_form { NAME_SHORT, NAME_FULL, NAME_COMPACT };
+
+static void print_frame_name(FILE *f, const struct sym_frame *fr, enum name_form form)
+{
+	char sb[512], eb[1024];
+	if (!fr->function) {
+		fprintf(f, "0x%" PRIx64, fr->addr);
+		return;
+	}
+	const char *name = form == NAME_FULL      ? fr->function
+	                   : form == NAME_COMPACT ? frame_name_compact(fr->function, sb, sizeof(sb))
+	                                          : frame_name_short(fr->function, sb, sizeof(sb));
+	fputs(frame_name_escape(name, eb, sizeof(eb)), f);
+}
+
+void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
+                        const struct report_opts *o)
 {
 	if (!st->n) {
 		fprintf(f, "%s      (no stack)\n", ind);
 		return;
 	}
-	for (size_t i = 0; i < st->n; i++) {
+	size_t first = o->full ? 0 : frame_name_first_user(st);
+	size_t end = o->frames && first + o->frames < st->n ? first + o->frames : st->n;
+	char eb[1024];
+	for (size_t i = first; i < end; i++) {
 		const struct sym_frame *fr = &st->frames[i];
 		fprintf(f, "%s      #%-2zu ", ind, i);
-		if (fr->function)
-			fputs(fr->function, f);
-		else
-			fprintf(f, "0x%" PRIx64, fr->addr);
-		if (fr->file && fr->line)
-			fprintf(f, " %s:%d", fr->file, fr->line);
-		else if (fr->file)
-			fprintf(f, " %s", fr->file);
+		print_frame_name(f, fr, o->full ? NAME_FULL : NAME_SHORT);
+		const char *file = frame_name_escape(fr->file, eb, sizeof(eb));
+		if (file && fr->line)
+			fprintf(f, " %s:%d", file, fr->line);
+		else if (file)
+			fprintf(f, " %s", file);
 		if (fr->module && fr->function)
-			fprintf(f, " (%s)", base_name(fr->module));
+			fprintf(f, " (%s)",
+			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)));
 		else if (fr->module)
-			fprintf(f, " (%s+0x%" PRIx64 ")", base_name(fr->module), fr->offset);
+			fprintf(f, " (%s+0x%" PRIx64 ")",
+			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)),
+			        fr->offset);
 		if (fr->inlined)
 			fputs(" [inlined]", f);
+		if (i == first && first) {
+			/* The library frames above, on a line of their own: the one the user's
+			 * code called names the container or call (std::map<...>::operator[]). */
+			fprintf(f, "\n%s          via ", ind);
+			print_frame_name(f, &st->frames[first - 1], NAME_SHORT);
+			fprintf(f, " (%zu library frame%s folded)", first, first == 1 ? "" : "s");
+		}
 		fputc('\n', f);
 	}
+	if (end < st->n)
+		fprintf(f, "%s      ... %zu more frame%s (--frames 0 shows all)\n", ind,
+		        st->n - end, st->n - end == 1 ? "" : "s");
+}
+
+void report_text_frames_inline(FILE *f, const struct sym_stack *st, size_t n)
+{
+	size_t first = frame_name_first_user(st);
+	char eb[1024];
+	for (size_t k = first; k < st->n && k < first + n; k++) {
+		const struct sym_frame *fr = &st->frames[k];
+		if (k > first)
+			fputs(" < ", f);
+		print_frame_name(f, fr, NAME_COMPACT);
+		if (k == first && fr->file && fr->line)
+			fprintf(f, " %s:%d", frame_name_escape(fr->file, eb, sizeof(eb)), fr->line);
+		else if (fr->line)
+			fprintf(f, ":%d", fr->line);
+	}
+	if (first) {
+		fputs(" via ", f);
+		print_frame_name(f, &st->frames[first - 1], NAME_COMPACT);
+	}
+	if (!st->n)
+		fputs("(no stack)", f);
 }
 
 static void print_ids(FILE *f, const char *what, const struct finding *fi)
@@ -54,9 +112,39 @@ static void print_ids(FILE *f, const char *what, const struct finding *fi)
 		fprintf(f, " ... (%" PRIu32 " in all)", fi->n_ids);
 }
 
+/* A group of several distinct paths or peers lists them on a line of its own (the finding
+ * line shows the first): "paths: a, b, c and 27 more". */
+static void print_members(FILE *f, const char *ind, const char *what, const char *const *list,
+                          uint32_t n, uint32_t more)
+{
+	char eb[1024];
+	if (n + more < 2)
+		return;
+	/* Members in one directory: the directory once, then their names. */
+	const char *slash = strrchr(list[0], '/');
+	size_t dir = slash ? (size_t)(slash - list[0]) + 1 : 0;
+	for (uint32_t i = 1; i < n && dir; i++) {
+		if (strncmp(list[i], list[0], dir) != 0 || strchr(list[i] + dir, '/'))
+			dir = 0;
+	}
+	fprintf(f, "\n%s             %s", ind, what);
+	if (dir > 1) {
+		char d[1024];
+		snprintf(d, sizeof(d), "%.*s", (int)(dir < sizeof(d) ? dir : sizeof(d) - 1),
+		         list[0]);
+		fprintf(f, " in %s", frame_name_escape(d, eb, sizeof(eb)));
+	}
+	fputs(": ", f);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "",
+		        frame_name_escape(list[i] + (dir > 1 ? dir : 0), eb, sizeof(eb)));
+	if (more)
+		fprintf(f, " and %" PRIu32 " more", more);
+}
+
 static void print_finding_line(FILE *f, const char *ind, size_t rank, const struct finding *fi)
 {
-	char b[32], c[32];
+	char b[32], c[32], e1[1024], e2[1024], e3[256];
 	fprintf(f, "%s  #%-3zu %-10s ", ind, rank, finding_kind_name(fi->kind));
 	report_count(fi->count, c, sizeof(c));
 	switch (fi->kind) {
@@ -68,11 +156,11 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 	case FINDING_FD:
 		fprintf(f, "%10s open  %s", c, fi->fd_type);
 		if (fi->path && fi->path[0])
-			fprintf(f, " %s", fi->path);
+			fprintf(f, " %s", ESC(fi->path, e1));
 		if (fi->peer && fi->peer[0])
-			fprintf(f, " -> %s", fi->peer);
+			fprintf(f, " -> %s", ESC(fi->peer, e2));
 		if (fi->api && fi->api[0])
-			fprintf(f, " (%s)", fi->api);
+			fprintf(f, " (%s)", ESC(fi->api, e3));
 		print_ids(f, ", fd", fi);
 		if (fi->inherited_by_exec)
 			fputs(", inherited by exec", f);
@@ -96,31 +184,38 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		report_growth_text_line(f, fi);
 		break;
 	case FINDING_TEMPFILE:
-		fprintf(f, "%10s left on disk: %s", "", fi->path ? fi->path : "");
+		fprintf(f, "%10s left on disk: %s", "", fi->path ? ESC(fi->path, e1) : "");
 		if (fi->api && fi->api[0])
-			fprintf(f, " (%s)", fi->api);
+			fprintf(f, " (%s)", ESC(fi->api, e3));
 		break;
 	default:
 		fprintf(f, "%10s", c);
 		break;
 	}
 	report_growth_text_mark(f, fi);
+	if (fi->kind == FINDING_FD) {
+		bool sock = fi->fd_type && strncmp(fi->fd_type, "socket", 6) == 0;
+		print_members(f, ind, sock ? "local" : "paths", fi->paths, fi->n_paths,
+		              fi->more_paths);
+		print_members(f, ind, "peers", fi->peers, fi->n_peers, fi->more_peers);
+	}
 	fputc('\n', f);
 }
 
 static void print_summary(FILE *f, const char *ind, const struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
-	char b1[32], b2[32], c1[32], endbuf[300];
+	char b1[32], b2[32], c1[32], endbuf[300], e1[1024], e2[1024];
 	if (!p->have_process) {
 		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n%s  %s: %s\n", ind, ap->depth ? "`- " : "",
-		        base_name(p->trace_path), p->pid, ind, "truncated", p->truncation);
+		        ESC(base_name(p->trace_path), e1), p->pid, ind, "truncated",
+		        ESC(p->truncation, e2));
 		return;
 	}
-	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "", base_name(p->exe),
-	        p->pid);
+	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "",
+	        ESC(base_name(p->exe), e1), p->pid);
 	for (uint32_t i = 0; i < p->argc && i < 8; i++)
-		fprintf(f, " %s", p->argv[i]);
+		fprintf(f, " %s", ESC(p->argv[i], e1));
 	if (p->argc > 8)
 		fputs(" ...", f);
 	fputc('\n', f);
@@ -137,7 +232,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 	        report_bytes(model_proc_peak_live(p), b1, sizeof(b1)),
 	        report_count(last ? last->total_allocs : 0, c1, sizeof(c1)),
 	        report_bytes(last ? last->total_alloc_bytes : 0, b2, sizeof(b2)),
-	        report_end_text(p, endbuf, sizeof(endbuf)));
+	        ESC(report_end_text(p, endbuf, sizeof(endbuf)), e1));
 	if (p->sample_bytes)
 		fprintf(f,
 		        "%s  sampled every %" PRIu64
@@ -147,12 +242,14 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		fprintf(f, "%s  %" PRIu64 " dropped events: counts are approximate\n", ind,
 		        last->dropped_events);
 	if (p->truncated)
-		fprintf(f, "%s  truncated: %s\n", ind, p->truncation);
+		fprintf(f, "%s  truncated: %s\n", ind, ESC(p->truncation, e2));
 	if (ap->heap_from_sites)
 		fprintf(f,
-		        "%s  no final snapshot (trace cut short): leaks are the heap still live "
-		        "at the last snapshot\n",
-		        ind);
+		        "%s  no final snapshot (%s): leaks are the heap still live at the last "
+		        "snapshot\n",
+		        ind,
+		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
+		                                                        : "trace cut short");
 }
 
 /* "growth test: ..." for a process whose trend tests could not run. */
@@ -210,7 +307,7 @@ static void print_one_line(FILE *f, const char *ind, const struct analysis_proc 
 
 static int print_finding(FILE *f, const char *ind, size_t rank, const struct analysis_proc *ap,
                          const struct finding *fi, struct symbolizer *s, struct sym_stack *st,
-                         struct err *e)
+                         const struct report_opts *o, struct err *e)
 {
 	fputc('\n', f);
 	print_finding_line(f, ind, rank, fi);
@@ -219,7 +316,7 @@ static int print_finding(FILE *f, const char *ind, size_t rank, const struct ana
 	st->n = 0;
 	if (ms && symbolizer_stack(s, ap->proc, ms, st, e) != 0)
 		return -1;
-	print_frames(f, ind, st);
+	report_text_frames(f, ind, st, o);
 	return 0;
 }
 
@@ -258,7 +355,7 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 			fprintf(f, "%s  no actionable findings\n", ind);
 		size_t n = o->top && o->top < act ? o->top : act;
 		for (size_t k = 0; k < n && rc == 0; k++)
-			rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st, e);
+			rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st, o, e);
 		if (rc == 0 && n < act)
 			fprintf(f, "\n%s  ... %zu more finding%s (--top 0 shows all)\n", ind,
 			        act - n, act - n == 1 ? "" : "s");
@@ -269,7 +366,7 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 				size_t m = o->top && o->top < l->n - act ? act + o->top : l->n;
 				for (size_t k = act; k < m && rc == 0; k++)
 					rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st,
-					                   e);
+					                   o, e);
 				if (rc == 0 && m < l->n)
 					fprintf(
 					    f, "\n%s  ... %zu more reachable (--top 0 shows all)\n",

@@ -10,6 +10,7 @@
 #include "symbolizer.h"
 
 #include <dlfcn.h>
+#include <inttypes.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include "array.h"
+#include "call_target.h"
+#include "debuginfod.h"
 #include "hashmap.h"
 #include "trace_format.h"
 
@@ -35,7 +38,12 @@ struct sym_file {
 	size_t build_id_len;
 	Dwfl *dwfl;       /* NULL when the file could not be used */
 	Dwfl_Module *mod; /* its one module */
+	int status;       /* SYM_FOUND, SYM_MISSING or SYM_MISMATCH (how the trace's path did) */
+	char *found;      /* the file dwfl reads, wherever the search found it; NULL if none */
+	uint32_t unnamed; /* distinct addresses left without a name (for the note) */
 };
+
+enum { SYM_FOUND, SYM_MISSING, SYM_MISMATCH };
 
 struct cache_entry {
 	uint32_t file;
@@ -66,6 +74,10 @@ struct symbolizer {
 	demangle_fn demangle;
 	int demangle_status;
 	void *libstdcxx;
+	char **debug_dirs; /* --debug-dir, in the order given */
+	uint32_t n_debug_dirs;
+	struct debuginfod *dbgd; /* debuginfod.c; NULL until first needed */
+	bool dbgd_tried;
 };
 
 static char *arena_strdup(struct symbolizer *s, const char *str)
@@ -118,6 +130,7 @@ void symbolizer_destroy(struct symbolizer *s)
 		if (s->files[i].dwfl)
 			dwfl_end(s->files[i].dwfl);
 		free(s->files[i].path);
+		free(s->files[i].found);
 		free(s->files[i].build_id);
 	}
 	free(s->files);
@@ -132,6 +145,10 @@ void symbolizer_destroy(struct symbolizer *s)
 	}
 	if (s->libstdcxx)
 		dlclose(s->libstdcxx);
+	for (uint32_t i = 0; i < s->n_debug_dirs; i++)
+		free(s->debug_dirs[i]);
+	free(s->debug_dirs);
+	debuginfod_destroy(s->dbgd);
 	free(s->debug_root);
 	free(s);
 }
@@ -149,51 +166,109 @@ static const Dwfl_Callbacks offline_callbacks = {
     .section_address = dwfl_offline_section_address,
 };
 
-/* Reports path at bias 0 into a fresh Dwfl; keeps it only if its build-id matches. */
-static bool try_open(struct sym_file *f, const char *path)
+/* Reports path at bias 0 into a fresh Dwfl; keeps it only if its build-id matches.
+ * Returns SYM_FOUND, SYM_MISSING (no such readable file) or SYM_MISMATCH. */
+static int try_open(struct sym_file *f, const char *path)
 {
 	if (access(path, R_OK) != 0)
-		return false;
+		return SYM_MISSING;
 	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
 	if (!dwfl)
-		return false;
+		return SYM_MISSING;
 	dwfl_report_begin(dwfl);
 	Dwfl_Module *mod = dwfl_report_elf(dwfl, f->path, path, -1, 0, true);
 	dwfl_report_end(dwfl, NULL, NULL);
+	int rc = mod ? SYM_FOUND : SYM_MISSING;
 	if (mod && f->build_id_len) {
 		const unsigned char *bits;
 		GElf_Addr vaddr;
 		int n = dwfl_module_build_id(mod, &bits, &vaddr);
 		if (n != (int)f->build_id_len || memcmp(bits, f->build_id, f->build_id_len) != 0)
-			mod = NULL;
+			rc = SYM_MISMATCH;
 	}
-	if (!mod) {
+	if (rc != SYM_FOUND) {
 		dwfl_end(dwfl);
-		return false;
+		return rc;
 	}
 	f->dwfl = dwfl;
 	f->mod = mod;
-	return true;
+	f->found = strdup(path);
+	return SYM_FOUND;
 }
 
+/* "DIR/.build-id/xx/yyyy" + suffix into a new string. */
+static char *build_id_path(const char *dir, const struct sym_file *f, const char *suffix)
+{
+	size_t n = strlen(dir) + 16 + 2 * f->build_id_len + strlen(suffix);
+	char *p = malloc(n);
+	if (!p)
+		return NULL;
+	int k = snprintf(p, n, "%s/.build-id/%02x/", dir, f->build_id[0]);
+	for (size_t i = 1; i < f->build_id_len && k > 0 && (size_t)k < n; i++)
+		k += snprintf(p + k, n - (size_t)k, "%02x", f->build_id[i]);
+	if (k > 0 && (size_t)k < n)
+		snprintf(p + k, n - (size_t)k, "%s", suffix);
+	return p;
+}
+
+static bool try_build_id_dir(struct sym_file *f, const char *dir, const char *suffix)
+{
+	char *p = build_id_path(dir, f, suffix);
+	bool ok = p && try_open(f, p) == SYM_FOUND;
+	free(p);
+	return ok;
+}
+
+/* The module's file name in a --debug-dir: DIR/NAME, then DIR/NAME.debug. */
+static bool try_named(struct sym_file *f, const char *dir)
+{
+	const char *b = strrchr(f->path, '/');
+	b = b ? b + 1 : f->path;
+	size_t n = strlen(dir) + strlen(b) + 8;
+	char *p = malloc(n);
+	if (!p)
+		return false;
+	snprintf(p, n, "%s/%s", dir, b);
+	bool ok = try_open(f, p) == SYM_FOUND;
+	if (!ok) {
+		snprintf(p, n, "%s/%s.debug", dir, b);
+		ok = try_open(f, p) == SYM_FOUND;
+	}
+	free(p);
+	return ok;
+}
+
+/* The search order (README, "Symbols"): the trace's path when its build-id matches, the
+ * system's build-id tree, each --debug-dir, then debuginfod when DEBUGINFOD_URLS is set. */
 static void open_file(struct symbolizer *s, struct sym_file *f)
 {
 	if (!s->use_dwarf || f->path[0] != '/')
 		return; /* [vdso] and other pseudo paths have no file */
-	if (try_open(f, f->path) || !f->build_id_len)
+	f->status = try_open(f, f->path);
+	if (f->status == SYM_FOUND || !f->build_id_len)
 		return;
-	/* The file changed since the run: the debug file with the recorded build-id. */
-	size_t n = strlen(s->debug_root) + 16 + 2 * f->build_id_len + 8;
-	char *dbg = malloc(n);
-	if (!dbg)
+	if (try_build_id_dir(f, s->debug_root, ".debug"))
 		return;
-	int k = snprintf(dbg, n, "%s/.build-id/%02x/", s->debug_root, f->build_id[0]);
-	for (size_t i = 1; i < f->build_id_len && k > 0 && (size_t)k < n; i++)
-		k += snprintf(dbg + k, n - (size_t)k, "%02x", f->build_id[i]);
-	if (k > 0 && (size_t)k < n)
-		snprintf(dbg + k, n - (size_t)k, ".debug");
-	try_open(f, dbg);
-	free(dbg);
+	for (uint32_t i = 0; i < s->n_debug_dirs; i++) {
+		if (try_build_id_dir(f, s->debug_dirs[i], ".debug") ||
+		    try_build_id_dir(f, s->debug_dirs[i], "") || try_named(f, s->debug_dirs[i]))
+			return;
+	}
+	if (!s->dbgd_tried) {
+		s->dbgd_tried = true;
+		s->dbgd = debuginfod_create();
+	}
+	char *path = NULL;
+	if (s->dbgd && debuginfod_fetch(s->dbgd, f->build_id, f->build_id_len, false, &path) == 0) {
+		bool ok = try_open(f, path) == SYM_FOUND;
+		free(path);
+		path = NULL;
+		if (ok)
+			return;
+	}
+	if (s->dbgd && debuginfod_fetch(s->dbgd, f->build_id, f->build_id_len, true, &path) == 0)
+		try_open(f, path);
+	free(path);
 }
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -418,6 +493,8 @@ static uint32_t lookup(struct symbolizer *s, uint32_t file, uint64_t vaddr)
 	if (s->files[file].mod && resolve(s, &s->files[file], vaddr) != 0)
 		return UINT32_MAX;
 	c->n = s->n_pool - c->first;
+	if (!c->n)
+		s->files[file].unnamed++;
 	idx = s->n_cache++;
 	if (hashmap_put(&s->cache_index, key, idx) != 0)
 		return UINT32_MAX;
@@ -439,6 +516,23 @@ static struct sym_frame *out_push(struct sym_stack *out)
 	return f;
 }
 
+/* libstdc++'s operator new[] tail-calls operator new, so a new[] leaves only operator new
+ * on the stack, above the caller of new[]: when the caller's call instruction (ending at its
+ * return address ret_vaddr in mod) calls an operator new[], the frame is renamed to it. */
+static void name_array_new(struct symbolizer *s, struct sym_frame *f, Dwfl_Module *mod,
+                           uint64_t ret_vaddr)
+{
+	const char *callee = call_target_name(mod, ret_vaddr);
+	if (!callee || strncmp(callee, "_Zna", 4) != 0)
+		return;
+	char *freeme;
+	const char *name = demangle(s, callee, &freeme);
+	const char *kept = arena_strdup(s, name);
+	free(freeme);
+	if (kept)
+		f->function = kept;
+}
+
 /* libleak's own mapping, by address range: the module the writer flagged as its own. A trace
  * from a writer before that flag has only the file name to go by. Never by function names: a
  * program's own lk_parse() is the program's. */
@@ -453,6 +547,7 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
                      struct sym_stack *out, struct err *e)
 {
 	out->n = 0;
+	size_t plain_new = SIZE_MAX; /* out index of an operator new frame just seen */
 	for (uint32_t i = 0; i < st->n_frames; i++) {
 		uint64_t addr = st->frames[i];
 		const struct model_module *m = model_proc_frame_module(p, st, i);
@@ -463,6 +558,9 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 			uint32_t file = file_for(s, m);
 			if (file == UINT32_MAX)
 				return err_set(e, "out of memory");
+			if (plain_new != SIZE_MAX && s->files[file].mod)
+				name_array_new(s, &out->frames[plain_new], s->files[file].mod,
+				               addr - m->base);
 			/* A return address: addr - 1 lands inside the call instruction. */
 			ce = lookup(s, file, addr - 1 - m->base);
 			if (ce == UINT32_MAX)
@@ -485,6 +583,44 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 				f->inlined = r->inlined;
 			}
 		}
+		plain_new = SIZE_MAX;
+		if (n && strncmp(out->frames[out->n - 1].function ? out->frames[out->n - 1].function
+		                                                  : "",
+		                 "operator new(", 13) == 0)
+			plain_new = out->n - 1;
 	}
 	return 0;
+}
+
+int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir)
+{
+	char **n = realloc(s->debug_dirs, (s->n_debug_dirs + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	s->debug_dirs = n;
+	if (!(n[s->n_debug_dirs] = strdup(dir)))
+		return -1;
+	s->n_debug_dirs++;
+	return 0;
+}
+
+void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog)
+{
+	for (uint32_t i = 0; i < s->n_files; i++) {
+		const struct sym_file *sf = &s->files[i];
+		if (sf->mod || !sf->unnamed || sf->path[0] != '/')
+			continue;
+		const char *b = strrchr(sf->path, '/');
+		fprintf(f, "%s: %s: %s; %" PRIu32 " frame%s unnamed\n", prog, b ? b + 1 : sf->path,
+		        sf->status == SYM_MISMATCH ? "build-id differs from the trace (rebuilt?)"
+		        : !sf->build_id_len        ? "not found, and the trace has no build-id"
+		                                   : "not found (nor by build-id: see --debug-dir)",
+		        sf->unnamed, sf->unnamed == 1 ? "" : "s");
+	}
+}
+
+const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m)
+{
+	uint32_t idx = file_for(s, m);
+	return idx == UINT32_MAX ? NULL : s->files[idx].found;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "model.h"
@@ -37,6 +38,19 @@ struct symbolizer;
  * use_dwarf false, no file is opened: frames keep module + offset only (--no-symbols). */
 struct symbolizer *symbolizer_create(bool use_dwarf, const char *debug_root);
 void symbolizer_destroy(struct symbolizer *s);
+
+/* A directory searched (after the trace's path and debug_root) for a module's file by
+ * build-id (DIR/.build-id/xx/yyyy[.debug]) and by name (DIR/NAME[.debug]); 0 or -1 (OOM). */
+int symbolizer_add_debug_dir(struct symbolizer *s, const char *dir);
+
+/* One line per module whose frames stayed unnamed, saying why ("PROG: pool: build-id differs
+ * from the trace (rebuilt?); 12 frames unnamed"), into f. Call after the stacks are
+ * symbolized. */
+void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog);
+
+/* The file the search found for module m (the trace's path, a debug file, a --debug-dir or
+ * debuginfod cache entry), or NULL when none was found or use_dwarf is off. */
+const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m);
 
 /* Expands stack st of process p into out (innermost first; an inlined call adds frames),
  * dropping libleak's own frames (those in the module its MODULE record flags as

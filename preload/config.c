@@ -17,6 +17,8 @@ typedef enum {
 	LK_CFG_WORD,    /* one of words[]; the value is its index */
 	LK_CFG_TEXT,    /* a non-empty string shorter than the field; empty = unset */
 	LK_CFG_PRESENT, /* set (to anything) or not */
+	LK_CFG_BOOL,    /* 1/0, yes/no, true/false, on/off (any case) */
+	LK_CFG_SIZE,    /* bytes in [lo, hi], with an optional k, m or g (binary) suffix */
 } lk_cfg_kind_t;
 
 typedef struct {
@@ -37,14 +39,14 @@ _Static_assert(LK_UNWIND_DWARF == 0 && LK_UNWIND_FP == 1 && LK_UNWIND_LIBUNWIND 
 /* clang-format off */
 static const lk_cfg_row_t lk_cfg_rows[] = {
 	/* name              kind            lo  hi        default          words             text default        field */
-	{"LEAK_DISABLE",     LK_CFG_UINT,    0,  1,        0,               NULL,             NULL,               LK_FIELD(disable)},
+	{"LEAK_DISABLE",     LK_CFG_BOOL,    0,  1,        0,               NULL,             NULL,               LK_FIELD(disable)},
 	{"LEAK_OUT",         LK_CFG_TEXT,    0,  0,        0,               NULL,             "./leak.%e.%p.lkt", LK_FIELD(out_pattern)},
 	{"LEAK_DEPTH",       LK_CFG_UINT,    1,  256,      64,              NULL,             NULL,               LK_FIELD(depth)},
 	{"LEAK_INTERVAL_MS", LK_CFG_UINT,    10, 3600000,  1000,            NULL,             NULL,               LK_FIELD(interval_ms)},
-	{"LEAK_FOLLOW_FORK", LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(follow_fork)},
-	{"LEAK_SAMPLE",      LK_CFG_UINT,    0,  1u << 30, 0,               NULL,             NULL,               LK_FIELD(sample_bytes)},
+	{"LEAK_FOLLOW_FORK", LK_CFG_BOOL,    0,  1,        1,               NULL,             NULL,               LK_FIELD(follow_fork)},
+	{"LEAK_SAMPLE",      LK_CFG_SIZE,    0,  1u << 30, 0,               NULL,             NULL,               LK_FIELD(sample_bytes)},
 	{"LEAK_UNWIND",      LK_CFG_WORD,    0,  2,        LK_UNWIND_DWARF, lk_unwind_words,  NULL,               LK_FIELD(unwind)},
-	{"LEAK_VERSION",     LK_CFG_UINT,    0,  1,        0,               NULL,             NULL,               LK_FIELD(version)},
+	{"LEAK_VERSION",     LK_CFG_BOOL,    0,  1,        0,               NULL,             NULL,               LK_FIELD(version)},
 	{"LEAK_EXECED_FROM", LK_CFG_PRESENT, 0,  1,        0,               NULL,             NULL,               LK_FIELD(execed)},
 };
 /* clang-format on */
@@ -79,6 +81,56 @@ static int lk_cfg_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 	return 0;
 }
 
+/* ASCII lower case of the first len bytes of a and b compare equal. */
+static bool lk_cfg_word_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		if (x != *b)
+			return false;
+	}
+	return !*a && !*b;
+}
+
+/* A boolean word into *v; -1 on anything else. */
+static int lk_cfg_bool(const char *s, uint64_t *v)
+{
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
+	for (size_t i = 0; i < 4; i++) {
+		if (lk_cfg_word_eq(s, yes[i]) || lk_cfg_word_eq(s, no[i])) {
+			*v = lk_cfg_word_eq(s, yes[i]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A decimal with an optional k/m/g suffix (binary, any case) in [lo, hi]; -1 on else. */
+static int lk_cfg_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9' && x <= hi)
+		x = x * 10 + (uint64_t)(*p++ - '0');
+	if (p == s)
+		return -1;
+	unsigned shift = 0;
+	if (*p) {
+		char c = (char)(*p | 0x20);
+		shift = c == 'k' ? 10 : c == 'm' ? 20 : c == 'g' ? 30 : 99;
+		if (shift == 99 || p[1])
+			return -1;
+	}
+	if (x > (hi >> shift))
+		return -1;
+	x <<= shift;
+	if (x < lo || x > hi)
+		return -1;
+	*v = x;
+	return 0;
+}
+
 /* "libleak: NAME=VALUE is not ALLOWED; using DEFAULT" */
 static void lk_cfg_warn(const lk_cfg_row_t *row, const char *value)
 {
@@ -101,6 +153,10 @@ static void lk_cfg_warn(const lk_cfg_row_t *row, const char *value)
 		}
 		allowed[n] = 0;
 		use = row->words[row->dflt];
+	} else if (row->kind == LK_CFG_BOOL) {
+		static const char b[] = "a boolean (1, 0, yes, no, true, false, on, off)";
+		memcpy(allowed, b, sizeof(b));
+		use = row->dflt ? "1" : "0";
 	} else if (row->kind == LK_CFG_TEXT) {
 		memcpy(allowed, "a path shorter than 4096 bytes", 31);
 		use = row->dflt_text;
@@ -116,6 +172,10 @@ static void lk_cfg_warn(const lk_cfg_row_t *row, const char *value)
 		n += 2;
 		k = strlen(hi);
 		memcpy(allowed + n, hi, k + 1);
+		if (row->kind == LK_CFG_SIZE) {
+			static const char sfx[] = " bytes (suffix k, m or g allowed)";
+			memcpy(allowed + n + k, sfx, sizeof(sfx));
+		}
 		dflt[lk_fmt_u64(dflt, row->dflt)] = 0;
 	}
 	const char *parts[] = {"libleak: ", row->name, "=",        value,
@@ -147,6 +207,18 @@ static void lk_cfg_read(const lk_cfg_row_t *row)
 		break;
 	case LK_CFG_PRESENT:
 		v = s != NULL;
+		break;
+	case LK_CFG_BOOL:
+		if (s && lk_cfg_bool(s, &v) < 0) {
+			lk_cfg_warn(row, s);
+			v = row->dflt;
+		}
+		break;
+	case LK_CFG_SIZE:
+		if (s && lk_cfg_size(s, row->lo, row->hi, &v) < 0) {
+			lk_cfg_warn(row, s);
+			v = row->dflt;
+		}
 		break;
 	case LK_CFG_TEXT: {
 		char *f = (char *)&lk_config + row->offset;

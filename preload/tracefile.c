@@ -28,6 +28,7 @@
 
 static char lk_tf_pattern[4096]; /* absolute, directory resolved; %p %e %% kept */
 static char lk_tf_path[4096];
+static int lk_tf_forked; /* this process is a forked child (its trace name may repeat) */
 static uint64_t lk_tf_dev, lk_tf_ino;
 static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
 static int lk_tf_err;
@@ -228,6 +229,15 @@ int lk_tracefile_create_unique(const char *path)
 		lk_tracefile_set_path(path);
 		return lk_tracefile_fail(r);
 	}
+	/* Say so: a user who named an existing file would otherwise read that one. Only for the
+	 * first trace the user started: after an exec the file is usually this pid's own trace
+	 * from before it (a program that execs itself), and forked children of a LEAK_OUT without
+	 * %p all share one name; a line on the program's stderr each time would be noise. */
+	if (!lk_config.execed && !lk_tf_forked) {
+		const char *parts[] = {"libleak: LEAK_OUT: ", path, " exists; writing ", lk_tf_path,
+		                       " instead (the existing file is left alone)"};
+		lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
+	}
 	return 0;
 }
 
@@ -408,6 +418,7 @@ int lk_tracefile_init(void)
 
 int lk_tracefile_fork_child(void)
 {
+	lk_tf_forked = 1;
 	lk_tracefile_forget();
 	return lk_tracefile_open("cannot name the trace of a forked child; profiling off there");
 }

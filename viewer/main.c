@@ -26,41 +26,55 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: leak-view [OPTIONS] TRACE|DIR... -o report.html\n"
-	        "Writes one self-contained HTML page (timelines, flame graphs, findings) for "
-	        "libleak traces;\na directory means every *.lkt in it (a fork tree gets one "
-	        "section per process).\n\noptions:\n"
-	        "  -o, --output FILE   the page to write (required)\n"
-	        "  --top N             findings listed per process (default 200; 0 = all)\n"
-	        "  --min-bytes N       hide heap findings smaller than N bytes\n"
-	        "  --window START:END  growth over this part only, seconds from start (negative: "
-	        "from the end;\n"
-	        "                      either side may be empty), as leak-report --window\n"
-	        "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
-	        "merged)\n"
-	        "  --points N          timeline points per process (default 2000)\n"
-	        "  --pid PID           only this process (repeatable)\n"
-	        "  --exe NAME          only processes whose executable or argv[0] is NAME "
-	        "(repeatable)\n"
-	        "  --no-symbols        do not read debug information\n"
-	        "  -h, --help          show this help\n"
-	        "  --version           show the version\n"
-	        "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
-	        "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
-	        HTML_DYGRAPHS_DIR);
+	fprintf(
+	    f,
+	    "usage: leak-view [OPTIONS] TRACE|DIR... -o report.html\n"
+	    "Writes one self-contained HTML page (timelines, flame graphs, findings) for "
+	    "libleak traces;\na directory means every *.lkt in it (a fork tree gets one "
+	    "section per process).\n\noptions:\n"
+	    "  -o, --output FILE   the page to write (required)\n"
+	    "  --top N             findings listed per process (default 200; 0 = all)\n"
+	    "  --min-bytes N       hide heap findings smaller than N bytes (suffix k, m, g)\n"
+	    "  --window START:END  growth over this part only, seconds from start (negative: "
+	    "from the end;\n"
+	    "                      either side may be empty), as leak-report --window\n"
+	    "  --flame-stacks N    stacks drawn per flame graph (default 3000; the rest are "
+	    "merged)\n"
+	    "  --points N          timeline points per process (default 2000)\n"
+	    "  --pid PID           only this process (repeatable)\n"
+	    "  --exe NAME          only processes whose executable or argv[0] is NAME "
+	    "(repeatable)\n"
+	    "  --debug-dir DIR     also look for modules' files here (by build-id and name), as\n"
+	    "                      leak-report --debug-dir\n"
+	    "  --no-symbols        do not read debug information\n"
+	    "  -h, --help          show this help\n"
+	    "  --version           show the version\n"
+	    "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
+	    "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
+	    HTML_DYGRAPHS_DIR);
 }
 
-static int parse_num(const char *s, uint64_t *out)
+/* A decimal; with sized, an optional k, m or g (binary) suffix too, as leak-report takes. */
+static int parse_num(const char *s, bool sized, uint64_t *out)
 {
 	char *end;
 	errno = 0;
 	if (!s || !*s || *s == '-')
 		return -1;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end)
+	if (errno || end == s)
 		return -1;
-	*out = v;
+	unsigned shift = 0;
+	if (sized && *end) {
+		char c = (char)(*end | 0x20);
+		shift = c == 'k' ? 10 : c == 'm' ? 20 : c == 'g' ? 30 : 64;
+		if (shift == 64 || end[1] || v > (UINT64_MAX >> shift))
+			return -1;
+		end++;
+	}
+	if (*end)
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -73,6 +87,8 @@ static void report_skipped(const char *path, const char *why, void *arg)
 int main(int argc, char **argv)
 {
 	const char *out_path = NULL;
+	const char *debug_dirs[16];
+	int n_debug_dirs = 0;
 	bool no_symbols = false;
 	uint64_t top = 200, flame = 3000, points = 2000;
 	struct analyze_opts aopts = {0};
@@ -127,7 +143,8 @@ int main(int argc, char **argv)
 			continue;
 		} else if (strcmp(o, "--pid") == 0) {
 			uint64_t v;
-			if (parse_num(val, &v) != 0 || !v || v > UINT32_MAX || aopts.n_pids == 64) {
+			if (parse_num(val, false, &v) != 0 || !v || v > UINT32_MAX ||
+			    aopts.n_pids == 64) {
 				fprintf(stderr, "leak-view: --pid wants a process id, not '%s'\n",
 				        val ? val : "");
 				goto out;
@@ -142,6 +159,15 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			exes[aopts.n_exes++] = val;
+			i++;
+			continue;
+		} else if (strcmp(o, "--debug-dir") == 0) {
+			if (!val || n_debug_dirs == 16) {
+				fprintf(stderr,
+				        "leak-view: --debug-dir needs a DIR (at most 16)\n");
+				goto out;
+			}
+			debug_dirs[n_debug_dirs++] = val;
 			i++;
 			continue;
 		} else if (strcmp(o, "--top") == 0) {
@@ -159,9 +185,14 @@ int main(int argc, char **argv)
 			inputs[n_inputs++] = o;
 			continue;
 		}
-		if (parse_num(val, num) != 0 || (num != &aopts.min_bytes && num != &top && !*num) ||
-		    *num > UINT32_MAX) {
-			fprintf(stderr, "leak-view: %s wants a positive number, not '%s'\n", o,
+		bool sized = num == &aopts.min_bytes;
+		if (parse_num(val, sized, num) != 0 ||
+		    (num != &aopts.min_bytes && num != &top && !*num) ||
+		    (!sized && *num > UINT32_MAX)) {
+			fprintf(stderr, "leak-view: %s wants %s, not '%s'\n", o,
+			        sized         ? "a byte count (e.g. 4096 or 64k)"
+			        : num == &top ? "a number in 0..4294967295"
+			                      : "a number in 1..4294967295",
 			        val ? val : "");
 			goto out;
 		}
@@ -190,6 +221,10 @@ int main(int argc, char **argv)
 	}
 	if (!(s = symbolizer_create(!no_symbols, NULL)))
 		goto oom;
+	for (int k = 0; k < n_debug_dirs; k++) {
+		if (symbolizer_add_debug_dir(s, debug_dirs[k]) != 0)
+			goto oom;
+	}
 
 	FILE *mem = open_memstream(&report, &report_len);
 	if (!mem)
@@ -246,6 +281,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-view: %s: %s\n", out_path, e.msg);
 		goto out;
 	}
+	symbolizer_notes(s, stderr, "leak-view");
 	status = EXIT_OK;
 	goto out;
 oom:

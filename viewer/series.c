@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_name.h"
 #include "export_samples.h"
 #include "strtab.h"
 #include "trace_format.h"
@@ -127,39 +128,27 @@ static int write_tasks(struct json_out *j, const struct model_proc *p, const uin
 	return 0;
 }
 
-/* The stack's label: its first frame outside the C/C++ runtime that has a name (the
- * allocation wrappers there say nothing about who leaks), else its first frame, followed by
- * its caller with the line of the call ("copy_string <- main:46"), which tells apart the
- * stacks of a helper called from several places. */
+/* The stack's label: its first frame of the user's code (the allocator and standard-library
+ * frames above it say nothing about who leaks; frame_name.h), else its first frame, followed
+ * by its caller with the line of the call ("copy_string <- main:46"), which tells apart the
+ * stacks of a helper called from several places. C++ names are shortened (templates elided),
+ * as in the text report. */
 static const char *stack_label(const struct sym_stack *st, char *buf, size_t len)
 {
-	static const char *const runtime[] = {"libc.so", "libc-", "libstdc++", "ld-linux",
-	                                      "libgcc_s"};
 	if (!st->n)
 		return "[no stack]";
-	size_t top = 0;
-	for (size_t i = 0; i < st->n; i++) {
-		const struct sym_frame *f = &st->frames[i];
-		if (!f->function)
-			continue;
-		const char *base = f->module ? strrchr(f->module, '/') : NULL;
-		base = base ? base + 1 : f->module ? f->module : "";
-		bool rt = false;
-		for (size_t k = 0; k < sizeof(runtime) / sizeof(runtime[0]); k++)
-			rt = rt || strncmp(base, runtime[k], strlen(runtime[k])) == 0;
-		if (!rt) {
-			top = i;
-			break;
-		}
-	}
-	char a[256], b[256];
-	const char *name = export_frame_name(&st->frames[top], a, sizeof(a));
+	size_t top = frame_name_first_user(st);
+	char a[256], b[256], sa[256], sb[256];
+	const struct sym_frame *f = &st->frames[top];
+	const char *name = f->function ? frame_name_short(f->function, sa, sizeof(sa))
+	                               : export_frame_name(f, a, sizeof(a));
 	if (top + 1 >= st->n) {
 		snprintf(buf, len, "%s", name);
 		return buf;
 	}
 	const struct sym_frame *caller = &st->frames[top + 1];
-	const char *cname = export_frame_name(caller, b, sizeof(b));
+	const char *cname = caller->function ? frame_name_short(caller->function, sb, sizeof(sb))
+	                                     : export_frame_name(caller, b, sizeof(b));
 	if (caller->line)
 		snprintf(buf, len, "%s \u2190 %s:%d", name, cname, caller->line);
 	else
@@ -212,18 +201,22 @@ static size_t *rank_rows(const struct export_samples *rows, uint32_t pi, enum ex
 	return idx;
 }
 
-/* "growing": the top_growing stacks by growth, each with its live bytes at every point. */
-static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples *rows,
-                         const uint32_t *pts, uint32_t n_pts)
+/* key: the first limit stacks by metric, each with its label, the full name of the frame the
+ * label starts with (for hover), and its live bytes at every point. "growing" (by growth)
+ * draws the growing-stacks chart; "stacks" (by bytes allocated over the trace, which covers
+ * every stack that was ever large) feeds the diff between two chosen moments. */
+static int write_lines(struct ctx *c, uint32_t pi, const struct export_samples *rows,
+                       const uint32_t *pts, uint32_t n_pts, const char *key,
+                       enum export_metric metric, size_t limit)
 {
 	const struct model_proc *p = c->a->procs[pi].proc;
 	size_t n;
-	size_t *idx = rank_rows(rows, pi, EXPORT_GROWTH, &n);
+	size_t *idx = rank_rows(rows, pi, metric, &n);
 	if (!idx)
 		return err_set(c->e, "out of memory");
-	if (n > c->o->top_growing)
-		n = c->o->top_growing;
-	json_out_key(c->j, "growing");
+	if (n > limit)
+		n = limit;
+	json_out_key(c->j, key);
 	json_out_begin_array(c->j);
 	for (size_t i = 0; i < n; i++) {
 		const struct export_sample *r = &rows->items[idx[i]];
@@ -235,6 +228,9 @@ static int write_growing(struct ctx *c, uint32_t pi, const struct export_samples
 		json_out_begin_object(c->j);
 		json_out_key(c->j, "label");
 		json_out_str(c->j, stack_label(&c->st, buf, sizeof(buf)));
+		json_out_key(c->j, "full");
+		json_out_str(c->j,
+		             c->st.n ? c->st.frames[frame_name_first_user(&c->st)].function : NULL);
 		json_out_key(c->j, "stack_id");
 		json_out_u64(c->j, r->stack_id);
 		json_out_key(c->j, "growth");
@@ -382,7 +378,9 @@ static int write_proc(struct ctx *c, uint32_t pi, const struct export_samples *r
 		rc = err_set(c->e, "out of memory");
 		goto out;
 	}
-	if ((rc = write_growing(c, pi, rows, pts, n_pts)) != 0)
+	if ((rc = write_lines(c, pi, rows, pts, n_pts, "growing", EXPORT_GROWTH,
+	                      c->o->top_growing)) != 0 ||
+	    (rc = write_lines(c, pi, rows, pts, n_pts, "stacks", EXPORT_ALLOC_BYTES, 60)) != 0)
 		goto out;
 	write_rates(c, pi);
 	uint32_t w0, w1;

@@ -86,7 +86,8 @@ got=$(jq -c '[.processes[0].findings_total, (.processes[0].findings | length)]' 
 note "directory: every *.lkt, unreadable ones skipped with one line each"
 mkdir "$TMP/dir"
 cp "$DATA/sample.lkt" "$DATA/truncated.lkt" "$DATA/empty.lkt" "$TMP/dir/"
-timeout "$T_LIMIT" "$LEAK_REPORT" --json "$TMP/dir" >"$TMP/d.json" 2>"$TMP/err"
+# --no-symbols: the golden traces name modules of another machine (a note each otherwise).
+timeout "$T_LIMIT" "$LEAK_REPORT" --json --no-symbols "$TMP/dir" >"$TMP/d.json" 2>"$TMP/err"
 [ "$(cat "$TMP/err")" = "leak-report: $TMP/dir/empty.lkt: empty file (skipped)" ] ||
 	fail "directory: stderr: $(cat "$TMP/err")"
 got=$(jq -c '[.processes[] | [.pid, .truncated]]' "$TMP/d.json")

@@ -25,7 +25,8 @@ assert_eq "$RUN_STATUS" 0 "grow_cache exit status"
 mkdir -p "$TMP/scratch"
 LEAK_INTERVAL_MS=100 run_traced fds "$(prog gcc fd_files)" "$TMP/scratch"
 json=$(report_json "$grow" "$fds")
-n_findings=$(jq_get "$json" '[.processes[].findings[]] | length')
+# Table rows: a heap stack is listed once (its growth and leak findings share a row).
+n_rows=$(jq_get "$json" '[.processes[] | [.findings[] | if (.kind == "leak" or .kind == "reachable" or .kind == "growth") and .stack_id then "s\(.stack_id)" else null end] | (map(select(. != null)) | unique | length) + (map(select(. == null)) | length)] | add')
 n_fd=$(jq_get "$json" '[.processes[].findings[] | select(.kind == "fd")] | length')
 [ "$n_fd" -gt 0 ] || fail "fd_files made no fd finding; the page test needs one"
 
@@ -68,7 +69,7 @@ fi
 
 note "render in headless Chromium via chromedriver"
 shot=${LEAK_VIEW_SCREENSHOT:-$TMP/page.png}
-timeout 120 python3 - "$page" "$chrome" "$driver" "$shot" "$n_findings" "$TMP" <<'EOF'
+timeout 120 python3 - "$page" "$chrome" "$driver" "$shot" "$n_rows" "$TMP" <<'EOF'
 import base64, json, os, socket, subprocess, sys, tempfile, time, urllib.request
 
 page, chrome, driver, shot, n_findings, tmp = sys.argv[1:7]
@@ -199,14 +200,18 @@ try:
     call("POST", S + "/element/%s/click" % th, {})
     vals = js("""return Array.from(document.querySelector('section.proc').querySelectorAll('tr.finding'))
                  .map(r => r.children[0].textContent)""")
-    order = js("""const p = JSON.parse(document.getElementById('report-data').textContent).processes[0];
-                  return p.findings.map((f, i) => [f.bytes, i + 1]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(x => String(x[1]));""")
+    # Rows are per stack (a growth and a leak finding of one stack share a row): the order
+    # of the rows' own bytes, ties by rank.
+    order = js("""return Array.from(document.querySelector('section.proc').querySelectorAll('tr.finding'))
+                  .map(r => [+r.dataset.bytes, +r.children[0].textContent]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(x => String(x[1]));""")
     if vals != order: fail("sorted by bytes: rows %s, expected %s" % (vals[:8], order[:8]))
     box = find("section.proc .findings-card input[type=search]")
     call("POST", S + "/element/%s/value" % box, {"text": "cache_store_value"})
     shown = js("return Array.from(document.querySelector('section.proc').querySelectorAll('tr.finding')).length")
     want = js("""const p = JSON.parse(document.getElementById('report-data').textContent).processes[0];
-                 return p.findings.filter(f => (f.stack || []).some(x => x.function === 'cache_store_value')).length""")
+                 const heap = (f) => ['leak', 'reachable', 'growth'].includes(f.kind) && f.stack_id;
+                 const m = p.findings.filter(f => (f.stack || []).some(x => x.function === 'cache_store_value'));
+                 return new Set(m.filter(heap).map(f => f.stack_id)).size + m.filter(f => !heap(f)).length""")
     if shown != want or want == 0: fail("search cache_store_value: %d rows shown, %d findings match" % (shown, want))
 
     # Flame graph: search highlights, click zooms.

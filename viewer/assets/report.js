@@ -58,20 +58,61 @@
 		return i >= 0 ? p.slice(i + 1) : p;
 	}
 
+	/* C++ names as leak-report's text shows them (collector/frame_name.c): template
+	 * arguments elided to <...>, the return type dropped; the full name stays on hover. */
+	function shortName(name) {
+		if (!name || name.indexOf('<') < 0 && name.indexOf(' ') < 0) return name;
+		let out = '';
+		for (let i = 0; i < name.length;) {
+			if (/(^|[^\w])operator$/.test(out)) {
+				const m = /^(\(\)|\[\]|<<=|>>=|<=>|->\*|<<|>>|<=|>=|==|!=|&&|\|\||\+\+|--|->|[-+*\/%^&|]=|[<>+\-*\/%^&|~!=,])/.exec(name.slice(i));
+				if (m) { out += m[0]; i += m[0].length; continue; }
+			}
+			if (name[i] === '<') {
+				let d = 0, j = i;
+				for (; j < name.length; j++) {
+					if (name[j] === '<') d++;
+					else if (name[j] === '>' && --d === 0) break;
+				}
+				if (j >= name.length) { out += name[i++]; continue; }
+				out += '<...>';
+				i = j + 1;
+				continue;
+			}
+			if (name.startsWith('std::__cxx11::', i)) { out += 'std::'; i += 14; continue; }
+			out += name[i++];
+		}
+		let d = 0, cut = -1;
+		for (let i = 0; i < out.length; i++) {
+			const c = out[i];
+			if (d === 0 && c === '(' && out.startsWith('(anonymous namespace)', i)) { i += 20; continue; }
+			if (d === 0 && c === '(' && !/(^|[^\w])operator$/.test(out.slice(0, i))) break;
+			if ('([{'.indexOf(c) >= 0) d++;
+			else if (')]}'.indexOf(c) >= 0 && d > 0) d--;
+			else if (d === 0 && c === ' ' && out[i + 1] !== '<' && !/(^|[^\w])operator$/.test(out.slice(0, i))) cut = i + 1;
+		}
+		return cut > 0 ? out.slice(cut) : out;
+	}
+
 	function frameName(f) {
-		if (f.function) return f.function;
+		if (f.function) return f.short || shortName(f.function);
 		if (f.module) return baseName(f.module) + '+' + f.offset;
 		return f.addr;
 	}
 
-	const RUNTIME = /^(libc\.so|libc-|libstdc\+\+|ld-linux|libgcc_s)/;
+	const RUNTIME = /^(libc\.so|libc-|libstdc\+\+|libc\+\+|ld-linux|libgcc_s|libm\.so)/;
 
-	/* First named frame outside the C/C++ runtime (the code that asked for the resource), and
-	 * its caller with the line of the call, which tells apart the stacks of a shared helper
-	 * (series.c labels the growing stacks the same way). */
+	function isLibrary(f) {
+		if (typeof f.library === 'boolean') return f.library;
+		return RUNTIME.test(baseName(f.module || ''));
+	}
+
+	/* First frame of the user's code (the allocator and standard-library frames above it say
+	 * nothing about who leaks), and its caller with the line of the call, which tells apart
+	 * the stacks of a shared helper (series.c labels the growing stacks the same way). */
 	function topFrame(stack) {
 		if (!stack || !stack.length) return '[no stack]';
-		let i = stack.findIndex(function (f) { return f.function && !RUNTIME.test(baseName(f.module || '')); });
+		let i = stack.findIndex(function (f) { return !isLibrary(f); });
 		if (i < 0) i = 0;
 		const name = frameName(stack[i]);
 		const c = stack[i + 1];
@@ -150,7 +191,25 @@
 			const li = el('li', null, [a, ' ', el('span', {cls: 'note', text: fmtCount(p.findings_total) + ' findings, ' + fmtBytes(heapLeaked(p)) + ' leaked, ' + endText(p)})]);
 			stack[stack.length - 1].append(li);
 		});
-		nav.append(el('div', {cls: 'card'}, [el('h3', {text: 'Process tree'}), root]));
+		/* Filter: processes whose name, pid or command line match stay, with their ancestors
+		 * in the tree; the sections of the others are hidden. */
+		const filter = el('input', {type: 'search', cls: 'proc-filter', placeholder: 'Filter processes (name, pid, argument)…', 'aria-label': 'filter processes'});
+		const shown = el('span', {cls: 'info'});
+		filter.addEventListener('input', function () {
+			const q = filter.value.trim().toLowerCase();
+			let n = 0;
+			procs.forEach(function (p, i) {
+				const text = [p.exe || '', String(p.pid)].concat(p.argv || []).join(' ').toLowerCase();
+				const hit = !q || text.indexOf(q) >= 0;
+				const sec = document.getElementById('proc-' + i);
+				if (sec) sec.hidden = !hit;
+				const li = root.querySelector('a[href="#proc-' + i + '"]').parentElement;
+				li.classList.toggle('filtered', !hit);
+				n += hit;
+			});
+			shown.textContent = q ? n + ' of ' + procs.length + ' processes' : '';
+		});
+		nav.append(el('div', {cls: 'card'}, [el('h3', {text: 'Process tree'}), el('div', {cls: 'toolbar'}, [filter, shown]), root]));
 		nav.hidden = false;
 	}
 
@@ -200,6 +259,8 @@
 						axisLabelFormatter: function (v) { return fmt(v); },
 						axisLabelWidth: 70, includeZero: true},
 				},
+				/* From the process's start (t = 0), not from its first snapshot. */
+				dateWindow: [0, Math.max(t[t.length - 1], 1e-3)],
 				colors: ['#2457c5', '#e07a10', '#2f9e44', '#c62f2f', '#7048e8', '#0b7285', '#a61e4d', '#5c940d', '#868e96', '#d9480f', '#364fc7'],
 			}, extra || {}));
 		});
@@ -251,13 +312,14 @@
 
 	/* ---- flame graphs (own SVG icicle) ---------------------------------------------- */
 
-	function buildTree(flame, names) {
+	/* inverted: bottom-up, the innermost frame (where the memory was allocated) at the top. */
+	function buildTree(flame, names, inverted) {
 		const root = {name: 'all', value: 0, children: new Map(), parent: null};
 		flame.stacks.forEach(function (st, i) {
 			const v = flame.values[i];
 			root.value += v;
 			let n = root;
-			for (const id of st) {
+			for (const id of inverted ? st.slice().reverse() : st) {
 				const name = names[id];
 				let c = n.children.get(name);
 				if (!c) {
@@ -292,16 +354,18 @@
 		const fmt = unitBytes ? fmtBytes : fmtCount;
 		const info = el('span', {cls: 'info'});
 		const reset = el('button', {type: 'button', text: 'Reset zoom'});
+		const invert = el('button', {type: 'button', cls: 'invert', text: 'Bottom-up', title: 'inverted flame graph: the allocating frames at the top, their callers below'});
 		const hover = el('div', {cls: 'hover', text: 'Hover a frame for its value; click to zoom.'});
 		const box = el('div', {cls: 'flame'});
-		card.append(el('h3', null, [title, el('small', {text: 'total ' + fmt(flame.total)})]), el('div', {cls: 'toolbar'}, [reset, info]), box, hover);
+		card.append(el('h3', null, [title, el('small', {text: 'total ' + fmt(flame.total)})]), el('div', {cls: 'toolbar'}, [reset, invert, info]), box, hover);
 		if (!flame.total) {
 			box.append(el('div', {cls: 'empty', text: 'nothing to draw'}));
 			return {highlight: function () {}};
 		}
 		if (flame.cut_stacks)
 			card.append(el('p', {cls: 'note', text: 'Drawn: the ' + fmtCount(flame.stacks.length) + ' largest stacks; ' + fmtCount(flame.cut_stacks) + ' smaller ones (' + fmt(flame.cut_value) + ') are merged into one frame.'}));
-		const root = buildTree(flame, names);
+		let inverted = false;
+		let root = buildTree(flame, names, inverted);
 		let zoom = root;
 		let term = '';
 		const ROW = 18;
@@ -366,6 +430,7 @@
 				}
 				const pct = (100 * r.n.value / root.value).toFixed(2);
 				const label = r.n.name + ' — ' + fmt(r.n.value) + ' (' + pct + '%)';
+				const shown = shortName(r.n.name);
 				const t = document.createElementNS(SVGNS, 'title');
 				t.textContent = label;
 				rect.append(t);
@@ -380,7 +445,7 @@
 					tx.setAttribute('x', (r.x + 3).toFixed(2));
 					tx.setAttribute('y', r.d * ROW + 12.5);
 					const chars = Math.floor((r.w - 6) / 6.7);
-					tx.textContent = r.n.name.length > chars ? r.n.name.slice(0, Math.max(chars - 1, 1)) + '…' : r.n.name;
+					tx.textContent = shown.length > chars ? shown.slice(0, Math.max(chars - 1, 1)) + '…' : shown;
 					g.append(tx);
 				}
 				svg.append(g);
@@ -392,6 +457,14 @@
 			info.textContent = text;
 		}
 		reset.addEventListener('click', function () {
+			zoom = root;
+			draw();
+		});
+		invert.addEventListener('click', function () {
+			inverted = !inverted;
+			invert.textContent = inverted ? 'Top-down' : 'Bottom-up';
+			box.dataset.inverted = inverted ? '1' : '';
+			root = buildTree(flame, names, inverted);
 			zoom = root;
 			draw();
 		});
@@ -413,6 +486,52 @@
 			f1.highlight(search.value.trim());
 			f2.highlight(search.value.trim());
 		});
+	}
+
+	/* ---- diff between two chosen moments --------------------------------------------- */
+
+	/* The stacks' live bytes at two chosen points of the timeline (s.stacks: the stacks that
+	 * allocated most over the trace), as leak-report --diff does per snapshot: what grew,
+	 * shrank, appeared or disappeared, largest change first. */
+	function drawDiff(section, s) {
+		const stacks = s.stacks || [];
+		if (s.t.length < 2 || !stacks.length) return;
+		const card = el('div', {cls: 'card diff-card'});
+		section.append(card);
+		const pick = function (sel) {
+			const x = el('select', {'aria-label': 'moment ' + sel});
+			s.t.forEach(function (t, i) { x.append(el('option', {value: String(i), text: 't = ' + fmtSecs(t)})); });
+			return x;
+		};
+		const a = pick('A'), b = pick('B');
+		a.value = '0';
+		b.value = String(s.t.length - 1);
+		const tbody = el('tbody');
+		const table = el('table', {cls: 'diff'}, [el('thead', null, [el('tr', null, [
+			el('th', {text: 'change'}), el('th', {cls: 'num', text: 'delta'}), el('th', {cls: 'num', text: 'at A'}),
+			el('th', {cls: 'num', text: 'at B'}), el('th', {text: 'stack'})])]), tbody]);
+		card.append(el('h3', {text: 'Diff between two moments'}),
+			el('div', {cls: 'toolbar'}, ['A ', a, ' B ', b, el('span', {cls: 'info', text: 'live bytes per stack (the ' + stacks.length + ' stacks that allocated most)'})]), table);
+		function render() {
+			const i = +a.value, k = +b.value;
+			const rows = stacks.map(function (st) {
+				const x = st.v[i], y = st.v[k];
+				return {st: st, x: x, y: y, d: y - x};
+			}).filter(function (r) { return r.d !== 0; });
+			rows.sort(function (p, q) { return Math.abs(q.d) - Math.abs(p.d); });
+			tbody.replaceChildren();
+			if (!rows.length) tbody.append(el('tr', null, [el('td', {colspan: 5, cls: 'empty', text: 'no stack changed between these moments'})]));
+			for (const r of rows.slice(0, 30)) {
+				const change = !r.x ? 'appeared' : !r.y ? 'disappeared' : r.d > 0 ? 'grew' : 'shrank';
+				tbody.append(el('tr', {cls: 'diff-row', 'data-change': change}, [
+					el('td', {text: change}), el('td', {cls: 'num', text: (r.d > 0 ? '+' : '-') + fmtBytes(Math.abs(r.d))}),
+					el('td', {cls: 'num', text: fmtBytes(r.x)}), el('td', {cls: 'num', text: fmtBytes(r.y)}),
+					el('td', {cls: 'mono', text: r.st.label, title: r.st.full || ''})]));
+			}
+		}
+		a.addEventListener('change', render);
+		b.addEventListener('change', render);
+		render();
 	}
 
 	/* ---- findings table ------------------------------------------------------------- */
@@ -462,8 +581,8 @@
 		const ol = el('ol', {cls: 'stack', start: 0});
 		for (const fr of f.stack || []) {
 			const where = frameWhere(fr);
-			ol.append(el('li', null, [
-				el('span', {cls: 'fn', text: frameName(fr)}),
+			ol.append(el('li', {cls: isLibrary(fr) ? 'lib' : ''}, [
+				el('span', {cls: 'fn', text: frameName(fr), title: fr.function || ''}),
 				where ? el('span', {cls: 'loc', text: '  ' + where}) : null,
 				el('span', {cls: 'mod', text: '  ' + baseName(fr.module || '') + '+' + fr.offset}),
 				fr.inlined ? el('span', {cls: 'inl', text: '  (inlined)'}) : null,
@@ -486,13 +605,35 @@
 		for (const f of p.findings) {
 			if (f.kind === 'growth' && f.stack_id && typeof f.bytes_per_sec === 'number') trendByStack[f.stack_id] = f.bytes_per_sec;
 		}
-		const rows = p.findings.map(function (f, i) {
+		/* Each stack once: a growth finding and the leak (or reachable) finding of the same
+		 * stack are one row, the kinds joined ("growth + leak"). */
+		const byStack = {};
+		const merged = [];
+		p.findings.forEach(function (f, i) {
+			const heap = f.kind === 'leak' || f.kind === 'reachable' || f.kind === 'growth';
+			const prev = heap && f.stack_id ? byStack[f.stack_id] : undefined;
+			if (prev) {
+				prev.kinds.push(f.kind);
+				if (f.kind !== 'growth') {
+					prev.f = Object.assign({}, f, {bytes_per_sec: prev.f.bytes_per_sec});
+				}
+				return;
+			}
+			const r = {f: f, rank: i + 1, kinds: [f.kind]};
+			if (heap && f.stack_id) byStack[f.stack_id] = r;
+			merged.push(r);
+		});
+		const rows = merged.map(function (m) {
+			const f = m.f;
+			const i = m.rank - 1;
 			const text = [f.kind, details(f)].concat((f.stack || []).map(function (fr) { return frameName(fr) + ' ' + frameWhere(fr); })).join(' ').toLowerCase();
-			return {f: f, rank: i + 1, top: topFrame(f.stack), rate: growthRate(f, s, trendByStack), text: text, open: false};
+			const ti = (f.stack || []).findIndex(function (fr) { return !isLibrary(fr); });
+			const tf = (f.stack || [])[ti < 0 ? 0 : ti];
+			return {f: f, rank: i + 1, kind: m.kinds.join(' + '), top: topFrame(f.stack), topFull: tf && tf.function || '', rate: growthRate(f, s, trendByStack), text: text + ' ' + m.kinds.join(' '), open: false};
 		});
 		const cols = [
 			{k: 'rank', t: '#', num: true, v: function (r) { return r.rank; }},
-			{k: 'kind', t: 'kind', v: function (r) { return r.f.kind; }},
+			{k: 'kind', t: 'kind', v: function (r) { return r.kind; }},
 			{k: 'bytes', t: 'bytes', num: true, v: function (r) { return r.f.bytes; }},
 			{k: 'count', t: 'count', num: true, v: function (r) { return r.f.count; }},
 			{k: 'rate', t: 'growth rate', num: true, v: function (r) { return r.rate === null ? -Infinity : r.rate; }},
@@ -533,13 +674,13 @@
 			tbody.replaceChildren();
 			for (const r of shown) {
 				const f = r.f;
-				const tr = el('tr', {cls: 'finding' + (r.open ? ' open' : ''), 'data-kind': f.kind}, [
+				const tr = el('tr', {cls: 'finding' + (r.open ? ' open' : ''), 'data-kind': f.kind, 'data-bytes': String(f.bytes || 0)}, [
 					el('td', {cls: 'num', text: r.rank}),
-					el('td', null, [el('span', {cls: 'kind kind-' + f.kind, text: f.kind})]),
+					el('td', null, [el('span', {cls: 'kind kind-' + f.kind, text: r.kind})]),
 					el('td', {cls: 'num', text: f.bytes ? fmtBytes(f.bytes) : ''}),
 					el('td', {cls: 'num', text: fmtCount(f.count)}),
 					el('td', {cls: 'num', text: r.rate === null ? '' : fmtBytes(r.rate) + '/s'}),
-					el('td', {cls: 'mono', text: r.top}),
+					el('td', {cls: 'mono', text: r.top, title: r.topFull}),
 					el('td', {cls: 'mono', text: details(f)}),
 				]);
 				tr.addEventListener('click', function () {
@@ -582,6 +723,7 @@
 			} else if (s && s.pid === p.pid) {
 				drawTimelines(section, s);
 				drawFlames(section, s);
+				drawDiff(section, s);
 				drawFindings(section, p, s);
 			} else {
 				drawFindings(section, p, null);
