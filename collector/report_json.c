@@ -12,6 +12,7 @@
 
 #include "json_out.h"
 #include "report_growth.h"
+#include "report_scan.h"
 #include "trace_format.h"
 
 void report_json_stack(struct json_out *j, const struct sym_stack *st)
@@ -181,6 +182,7 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_u64(j, last ? last->total_alloc_bytes : 0);
 	json_out_key(j, "depth");
 	json_out_u64(j, ap->depth);
+	report_scan_json(j, p);
 }
 
 int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,

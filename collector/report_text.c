@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report_growth.h"
+#include "report_scan.h"
 #include "trace_format.h"
 
 static const char *base_name(const char *path)
@@ -153,6 +154,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        "%s  no final snapshot (trace cut short): leaks are the heap still live "
 		        "at the last snapshot\n",
 		        ind);
+	report_scan_text(f, ind, p);
 }
 
 int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
