@@ -308,6 +308,8 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		goto out; /* cannot tell ours apart: none */
 	for (size_t i = 0; i < lk_reach_module_maps.n; i++)
 		lk_ranges_add(&ex, lk_reach_module_maps.r[i].start, lk_reach_module_maps.r[i].len);
+	lk_ranges_sort(&ex);
+	an.ex = &ex;
 	uintptr_t prev_end = 0;
 	int prev_guard = 0;
 	for (const char *p = maps; *p;) {
@@ -360,14 +362,12 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 			continue;
 		size_t ex_n = ex.n;
 		lk_anon_arenas(s, e, &ex);
-		if (ex.n != ex_n || an.bytes == 0)
+		if (ex.n != ex_n)
 			lk_ranges_sort(&ex);
-		an.ex = &ex;
 		an.pos = s;
 		lk_reach_mark_blocks_in(s, e, lk_anon_block, &an);
 		if (an.pos < e)
 			lk_anon_piece(&an, an.pos, e);
-		ex.n = ex_n; /* the arena heaps found here matter here only */
 		lk_reach_mark_drain();
 	}
 	lk_ranges_free(&ex);
