@@ -352,8 +352,9 @@ lk_stop_t *lk_stop_world(void)
 		 * before it saves: take the slot back with a compare-and-swap. */
 		int expected = LK_STOP_SENT;
 		int gone = syscall(SYS_tgkill, pid, t->tid, 0) != 0;
-		__atomic_compare_exchange_n(&t->state, &expected, gone ? LK_STOP_GONE : LK_STOP_TIMEOUT,
-		                            0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		__atomic_compare_exchange_n(&t->state, &expected,
+		                            gone ? LK_STOP_GONE : LK_STOP_TIMEOUT, 0,
+		                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	}
 	return st;
 }

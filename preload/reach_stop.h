@@ -11,11 +11,11 @@
 
 /* What became of one thread. */
 enum {
-	LK_STOP_SENT = 0,  /* signalled, not answered yet */
-	LK_STOP_SAVED,     /* stopped: sp, tp and regs are valid */
-	LK_STOP_GONE,      /* exited meanwhile (or a zombie): nothing to scan */
-	LK_STOP_BLOCKED,   /* blocks the signal: not stopped */
-	LK_STOP_TIMEOUT,   /* did not answer in time (or no free signal): not stopped */
+	LK_STOP_SENT = 0, /* signalled, not answered yet */
+	LK_STOP_SAVED,    /* stopped: sp, tp and regs are valid */
+	LK_STOP_GONE,     /* exited meanwhile (or a zombie): nothing to scan */
+	LK_STOP_BLOCKED,  /* blocks the signal: not stopped */
+	LK_STOP_TIMEOUT,  /* did not answer in time (or no free signal): not stopped */
 };
 
 /* Bytes of registers a slot keeps: the general registers, then the FPU/vector state (xmm,
