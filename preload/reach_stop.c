@@ -112,8 +112,7 @@ static void lk_stop_save(lk_stop_thread_t *t, const ucontext_t *uc)
 	len += flen;
 #else
 	(void)uc;
-	volatile uintptr_t here = 0;
-	t->sp = (uintptr_t)&here;
+	t->sp = (uintptr_t)__builtin_frame_address(0);
 #endif
 	t->regs_len = (uint32_t)len;
 	t->tp = lk_thread_pointer();
