@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* At start (the constructor): asks the loader for its static TLS size (dlsym, which a scan in
+ * a signal handler must not call). */
+void lk_reach_init(void);
+
 /* Snapshot lock held (one scan at a time), guard held. Copies the live-block table, stops the
  * program's other threads, marks every block reachable from the roots (reach.c: writable
  * segments of every loaded module except libleak, every thread's registers, stack, static and
