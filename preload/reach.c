@@ -249,7 +249,17 @@ typedef struct {
 /* [a, b) minus the excluded ranges. */
 static void lk_anon_piece(lk_anon_t *an, uintptr_t a, uintptr_t b)
 {
-	for (size_t i = 0; i < an->ex->n && a < b; i++) {
+	/* From the last range starting at or before a (a mapping split by many blocks makes
+	 * many pieces: no walk from the start each time). */
+	size_t lo = 0, hi = an->ex->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (an->ex->r[mid].start <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo ? lo - 1 : 0; i < an->ex->n && a < b; i++) {
 		uintptr_t xs = an->ex->r[i].start, xe = xs + an->ex->r[i].len;
 		if (xe <= a)
 			continue;
