@@ -31,7 +31,7 @@
 #include "sys.h"
 #include "writer_internal.h"
 
-static pid_t lk_writer_tid_v;
+static pid_t lk_writer_tid_v, lk_writer_pid_v; /* a forked child inherits the parent's */
 static uintptr_t lk_writer_stack_v;
 /* The stop in progress, for the handler; NULL otherwise (a late signal then does nothing). */
 static lk_stop_t *lk_stop_cur;
@@ -43,17 +43,19 @@ void lk_reach_note_writer(void)
 {
 	volatile char here = 0;
 	__atomic_store_n(&lk_writer_stack_v, (uintptr_t)&here, __ATOMIC_RELAXED);
+	__atomic_store_n(&lk_writer_pid_v, lk_sys_getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&lk_writer_tid_v, lk_sys_gettid(), __ATOMIC_RELEASE);
 }
 
 pid_t lk_reach_writer_tid(void)
 {
-	return __atomic_load_n(&lk_writer_tid_v, __ATOMIC_ACQUIRE);
+	pid_t tid = __atomic_load_n(&lk_writer_tid_v, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&lk_writer_pid_v, __ATOMIC_RELAXED) == lk_sys_getpid() ? tid : 0;
 }
 
 uintptr_t lk_reach_writer_stack(void)
 {
-	return __atomic_load_n(&lk_writer_stack_v, __ATOMIC_RELAXED);
+	return lk_reach_writer_tid() ? __atomic_load_n(&lk_writer_stack_v, __ATOMIC_RELAXED) : 0;
 }
 
 static long lk_stop_futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
