@@ -54,6 +54,8 @@ const lk_reach_summary_t *lk_reach_summary(void)
 #define LK_RED_ZONE 128
 /* The thread descriptor above the thread pointer (struct pthread: 2304 bytes in glibc 2.36). */
 #define LK_TCB_BOUND 4096
+/* The largest guard below a thread stack taken for one (the default is a page). */
+#define LK_GUARD_MAX (1ul << 20)
 /* glibc's arena heaps: HEAP_MAX_SIZE on 64-bit. */
 #define LK_ARENA_HEAP (64ul << 20)
 
@@ -359,7 +361,9 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		while (q < eol && *q == ' ')
 			q++;
 		int anon = inode == 0 && (q == eol || !strncmp(q, "[anon:", 6));
-		int guard = anon && !strncmp(perms, "---p", 4);
+		/* A thread stack's guard: a page or a few (not the PROT_NONE tail of an arena
+		 * heap, which a pool mapped just above must not be mistaken for a stack by). */
+		int guard = anon && !strncmp(perms, "---p", 4) && e - s <= LK_GUARD_MAX;
 		int after_guard = prev_guard && prev_end == s;
 		prev_end = e;
 		prev_guard = guard;
