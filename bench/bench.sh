@@ -284,6 +284,36 @@ if [ "$HAVE_LEAK" = 1 ] && [ -n "$GNU_TIME" ] && [ -s "$WORK/hour.rss" ]; then
 	fi
 fi
 
+# --- the exit scan: a 1 GiB heap held by 8 threads (bench/scan_heap.c) ------------------------
+# Time from exit() to the end of the process, natively and under libleak (stopping the threads,
+# the reachability scan of every root, the BLOCK records), interleaved, median of 3.
+SCAN_LINE="exit scan: n/a (libleak.so not built)"
+if [ "$HAVE_LEAK" = 1 ]; then
+	scan_mb=1024
+	[ "$QUICK" = 1 ] && scan_mb=64
+	scan_nat=() scan_leak=() scan_nat_cpu=() scan_leak_cpu=()
+	for _ in 1 2 3; do
+		read -r _ ms _ cpu < <("$OUT/scan_heap" "$scan_mb" 8 1024 || echo "exit_ms ? x ?")
+		scan_nat+=("$ms") scan_nat_cpu+=("$cpu")
+		rm -rf "$WORK/scan" && mkdir -p "$WORK/scan"
+		read -r _ ms _ cpu < <(env LD_PRELOAD="$SO" LEAK_OUT="$WORK/scan/trace.%p.lkt" \
+			"$OUT/scan_heap" "$scan_mb" 8 1024 2>/dev/null || echo "exit_ms ? x ?")
+		scan_leak+=("$ms") scan_leak_cpu+=("$cpu")
+	done
+	med3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+	scan_roots=n/a
+	if [ -x "$REPORT" ] && command -v jq >/dev/null; then
+		scan_roots=$("$REPORT" --json "$WORK"/scan/trace.*.lkt 2>/dev/null | jq -r '[.processes[] |
+			select(.scan != null and .scan.threads_stopped > 0) | .scan |
+			"\(.threads_stopped) threads stopped, \(.threads_missed) missed, partial \(.partial)"] |
+			first // "n/a"' 2>/dev/null || echo n/a)
+	fi
+	SCAN_LINE="exit scan, ${scan_mb} MiB heap in 1 KiB blocks held by 8 threads: exit() to process end"
+	SCAN_LINE+=" median $(med3 "${scan_leak[@]}") ms under libleak (${scan_leak[*]}; CPU"
+	SCAN_LINE+=" $(med3 "${scan_leak_cpu[@]}") ms), $(med3 "${scan_nat[@]}") ms natively (${scan_nat[*]};"
+	SCAN_LINE+=" CPU $(med3 "${scan_nat_cpu[@]}") ms); ${scan_roots}"
+fi
+
 # --- where the time goes: a flat perf profile of churn_d5 under libleak ----------------------
 PERF_LINES=()
 if [ "$HAVE_LEAK" = 1 ] && [ "${BENCH_PERF:-$((1 - QUICK))}" = 1 ] && command -v perf >/dev/null; then

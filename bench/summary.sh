@@ -231,6 +231,7 @@ fi
 	echo
 	echo "- $HOUR_LINE"
 	echo "- $RUNLEN_LINE"
+	echo "- $SCAN_LINE"
 	for l in "${OTHER[@]}"; do
 		echo "- $l"
 	done

@@ -10,7 +10,7 @@
 
 # --- build the workloads and tools --------------------------------------------------------
 CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
-for w in malloc_churn xthread fd_churn fork_thread live_sites; do
+for w in malloc_churn xthread fd_churn fork_thread live_sites scan_heap; do
 	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
 done
 gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/unw_only.so" bench/unw_only.c -lunwind

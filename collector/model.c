@@ -434,6 +434,29 @@ static int apply_exec(struct model_proc *p, const struct trace_record *r)
 	return 0;
 }
 
+static void apply_scan(struct model_proc *p, const struct trace_record *r)
+{
+	p->have_scan = true;
+	p->scan_flags = r->u.scan.flags;
+	p->scan_stopped = r->u.scan.threads_stopped;
+	p->scan_missed = r->u.scan.threads_missed;
+	p->scan_anon_bytes = r->u.scan.anon_bytes;
+	p->n_scan_threads = 0;
+}
+
+static void apply_scan_thread(struct model_proc *p, const struct trace_record *r)
+{
+	if (p->n_scan_threads == MODEL_SCAN_THREADS)
+		return;
+	struct model_scan_thread *t = &p->scan_threads[p->n_scan_threads++];
+	t->tid = (uint32_t)r->u.scan_thread.tid;
+	t->reason = (uint32_t)(r->u.scan_thread.reason & 0xffffffffu);
+	size_t n = r->u.scan_thread.name.len < sizeof(t->name) - 1 ? r->u.scan_thread.name.len
+	                                                           : sizeof(t->name) - 1;
+	memcpy(t->name, r->u.scan_thread.name.p, n);
+	t->name[n] = '\0';
+}
+
 int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct err *e)
 {
 	int rc = 0;
@@ -482,6 +505,12 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 		break;
 	case TRACE_TAG_EXEC:
 		rc = apply_exec(p, r);
+		break;
+	case TRACE_TAG_SCAN:
+		apply_scan(p, r);
+		break;
+	case TRACE_TAG_SCAN_THREAD:
+		apply_scan_thread(p, r);
 		break;
 	case TRACE_TAG_END:
 		p->have_end = true;

@@ -98,6 +98,8 @@ struct model_tempfile {
 	uint32_t state; /* trace_temp_state_t, last seen */
 };
 
+#define MODEL_SCAN_THREADS 32
+
 struct model_proc {
 	char *trace_path; /* where it was read from */
 	/* PROCESS (have_process false: the trace had no complete chunk; pid may still be set
@@ -143,6 +145,14 @@ struct model_proc {
 	struct hashmap thread_index; /* tid -> latest entry */
 	struct model_tempfile *tempfiles;
 	uint32_t n_tempfiles, cap_tempfiles;
+	/* SCAN, SCAN_THREAD of the latest final snapshot: the exit scan's roots */
+	bool have_scan;
+	uint64_t scan_flags, scan_stopped, scan_missed, scan_anon_bytes;
+	uint32_t n_scan_threads; /* the first MODEL_SCAN_THREADS missed threads */
+	struct model_scan_thread {
+		uint32_t tid, reason;
+		char name[32];
+	} scan_threads[MODEL_SCAN_THREADS];
 };
 
 struct model {

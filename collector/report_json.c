@@ -13,6 +13,7 @@
 #include "frame_name.h"
 #include "json_out.h"
 #include "report_growth.h"
+#include "report_scan.h"
 #include "trace_format.h"
 
 void report_json_stack(struct json_out *j, const struct sym_stack *st)
@@ -211,6 +212,7 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_key(j, "needed");
 	json_out_u64(j, ap->growth_needed);
 	json_out_end_object(j);
+	report_scan_json(j, p);
 }
 
 int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,

@@ -12,6 +12,7 @@
 #include "frame_name.h"
 #include "proc_alive.h"
 #include "report_growth.h"
+#include "report_scan.h"
 #include "trace_format.h"
 
 /* Control bytes of a string from the trace (a hostile file name can hold terminal escapes)
@@ -250,6 +251,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        ind,
 		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
 		                                                        : "trace cut short");
+	report_scan_text(f, ind, p);
 }
 
 /* "growth test: ..." for a process whose trend tests could not run. */

@@ -61,6 +61,17 @@ static inline const char *trace_tag_name(unsigned tag)
 /* BLOCK.flags */
 #define TRACE_BLOCK_REACHABLE 0x1u
 #define TRACE_BLOCK_SCANNED   0x2u
+/* Not reached, but the scan was partial (SCAN.flags): counted reachable, never a leak. */
+#define TRACE_BLOCK_PARTIAL 0x4u
+
+/* SCAN.flags */
+#define TRACE_SCAN_PARTIAL 0x1u /* some root set was unknown or unreadable */
+#define TRACE_SCAN_NO_ANON 0x2u /* anonymous mappings were not scanned (cannot tell ours) */
+
+/* SCAN_THREAD.reason: why a thread was not stopped */
+#define TRACE_SCAN_MISSED_BLOCKED 1u /* it blocks the stop signal */
+#define TRACE_SCAN_MISSED_TIMEOUT 2u /* it did not answer within a second */
+#define TRACE_SCAN_MISSED_NOSIG   3u /* no free signal, or no room to stop it */
 
 /* FD_OPEN.type: X(value, NAME, "name in reports") */
 #define TRACE_FD_TYPES(X)                                                                          \

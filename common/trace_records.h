@@ -34,7 +34,9 @@
 	R(11, THREAD, thread)                                                                      \
 	R(12, TEMPFILE, tempfile)                                                                  \
 	R(13, EXEC, exec)                                                                          \
-	R(14, END, end)
+	R(14, END, end)                                                                            \
+	R(40, SCAN, scan)                                                                          \
+	R(41, SCAN_THREAD, scan_thread)
 
 #define TRACE_FIELDS_process(F)                                                                    \
 	F(ID, pid)                                                                                 \
@@ -131,6 +133,19 @@
 #define TRACE_FIELDS_exec(F)                                                                       \
 	F(U, t_ns)                                                                                 \
 	F(STR, path, TRACE_MAX_STR)
+
+/* The exit scan's roots (before the final BLOCKs): threads stopped, threads missed. */
+#define TRACE_FIELDS_scan(F)                                                                       \
+	F(U, flags)                                                                                \
+	F(U, threads_stopped)                                                                      \
+	F(U, threads_missed)                                                                       \
+	F(U, anon_bytes)
+
+/* A thread the exit scan could not stop (one record each, after SCAN). */
+#define TRACE_FIELDS_scan_thread(F)                                                                \
+	F(ID, tid)                                                                                 \
+	F(U, reason)                                                                               \
+	F(STR, name, TRACE_MAX_STR)
 
 #define TRACE_FIELDS_end(F)                                                                        \
 	F(U, t_ns)                                                                                 \

@@ -11,6 +11,7 @@
 #include "fd_table.h"
 #include "fd_probe.h"
 #include "spin.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -152,6 +153,7 @@ int lk_fd_init(void)
 		__atomic_store_n(&lk_fd_init_state, 3, __ATOMIC_RELEASE);
 		return -1;
 	}
+	lk_sys_note_own(p, sizeof(lk_fd_entry_t) * LK_FD_MAX);
 	lk_fd_tab = p;
 	/* Mark ready before the scan: the scan itself records through lk_fd_on_open. */
 	__atomic_store_n(&lk_fd_init_state, 2, __ATOMIC_RELEASE);

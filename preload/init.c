@@ -68,7 +68,8 @@ __attribute__((constructor)) static void lk_init(void)
 	lk_clock_start();
 	lk_stack_init();
 	lk_modules_init();
-	lk_fd_init(); /* descriptors open now are the inherited ones (no stack) */
+	lk_reach_init(); /* the loader's TLS figures, now: the scan may run in a signal handler */
+	lk_fd_init();    /* descriptors open now are the inherited ones (no stack) */
 	if (lk_tracefile_init() < 0)
 		goto out; /* it warned and set lk_disabled */
 	lk_ring_init();

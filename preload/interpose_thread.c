@@ -45,6 +45,8 @@ static int lk_tramps_ready(void)
 		void *p = mmap(NULL, sizeof(lk_tramp_t) * LK_TRAMP_MAX, PROT_READ | PROT_WRITE,
 		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		lk_tramps = p == MAP_FAILED ? NULL : p;
+		if (lk_tramps)
+			lk_sys_note_own(p, sizeof(lk_tramp_t) * LK_TRAMP_MAX);
 		__atomic_store_n(&lk_tramps_state, lk_tramps ? 2 : 3, __ATOMIC_RELEASE);
 		return lk_tramps != NULL;
 	}

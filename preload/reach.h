@@ -9,12 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Snapshot lock held (one scan at a time), guard held. Copies the live-block table, marks
- * every block reachable from the roots (writable segments of every loaded module except
- * libleak, this thread's stack, and the stack of every thread blocked in a system call)
- * through pointers, interior ones included, found in reachable blocks. Memory is read with
- * process_vm_readv, so a block another thread frees and unmaps meanwhile cannot fault. Never calls
- * malloc (mmap only). Returns 0 when the scan ran, -1 when it could not (out of memory,
+/* At start (the constructor): asks the loader for its static TLS size (dlsym, which a scan in
+ * a signal handler must not call). */
+void lk_reach_init(void);
+
+/* Snapshot lock held (one scan at a time), guard held. Copies the live-block table, stops the
+ * program's other threads, marks every block reachable from the roots (reach.c: writable
+ * segments of every loaded module except libleak, every thread's registers, stack, static and
+ * dynamic TLS and descriptor, the program's anonymous writable mappings) through pointers,
+ * interior ones included, found in reachable blocks, and lets the threads go on. Memory is read
+ * with process_vm_readv, so a block another thread frees and unmaps meanwhile cannot fault. Never
+ * calls malloc (mmap only). Returns 0 when the scan ran, -1 when it could not (out of memory,
  * process_vm_readv refused, a block at or above 2^48): lk_reach_flags then answers 0 for every
  * block. */
 int lk_reach_scan(void);
@@ -48,6 +53,23 @@ extern __thread uintptr_t lk_reach_stack_from __attribute__((tls_model("initial-
  * exit path's frames (libc's, the atexit handlers', libleak's), laid over dead ones, whose
  * stale words (unwritten slots) are no roots. The exiting thread's scan starts there. */
 extern __thread uintptr_t lk_reach_exit_from __attribute__((tls_model("initial-exec")));
+
+/* What the last scan saw of its roots, for the trace (SCAN, SCAN_THREAD records). */
+#define LK_REACH_MISSED_MAX 32
+typedef struct {
+	int partial; /* some root set unknown: blocks not reached are TRACE_BLOCK_PARTIAL */
+	int no_anon; /* anonymous mappings not scanned */
+	int no_stop; /* the other threads could not be stopped at all */
+	uint32_t threads_stopped, threads_missed;
+	uint64_t anon_bytes; /* bytes of anonymous mappings scanned as roots */
+	uint32_t missed_n;   /* the first LK_REACH_MISSED_MAX missed threads */
+	struct {
+		int32_t tid;
+		uint32_t reason; /* TRACE_SCAN_MISSED_* */
+		char name[16];
+	} missed[LK_REACH_MISSED_MAX];
+} lk_reach_summary_t;
+const lk_reach_summary_t *lk_reach_summary(void);
 
 /* TRACE_BLOCK_SCANNED, plus TRACE_BLOCK_REACHABLE when marked, for a block the last scan
  * saw; 0 when no scan ran or ptr was not in the table when it did. */

@@ -79,6 +79,7 @@ struct lk_reach_state {
 	uint8_t *bounce;
 	const char *maps; /* /proc/self/maps when the scan began, whole, or NULL */
 	int ran;
+	int partial; /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
 	pid_t pid;
 };
 static struct lk_reach_state *lk_rs;
@@ -453,6 +454,42 @@ void lk_reach_mark_set_maps(const char *maps)
 	lk_rs->maps = maps;
 }
 
+int lk_reach_mark_read(uintptr_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
+	return syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0) == (long)len
+	           ? 0
+	           : -1;
+}
+
+void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
+                             void (*fn)(void *arg, uintptr_t addr, uint64_t size), void *arg)
+{
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) { /* first block at or after start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rb_addr(&lk_rs->blocks[mid]) < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < lk_rs->n && lk_rb_addr(&lk_rs->blocks[lo]) < end; lo++)
+		fn(arg, lk_rb_addr(&lk_rs->blocks[lo]), lk_reach_size(&lk_rs->blocks[lo]));
+}
+
+void lk_reach_mark_set_partial(void)
+{
+	lk_rs->partial = 1;
+}
+
+static inline uint32_t lk_reach_mark_bits(size_t i)
+{
+	if (lk_mark(i))
+		return TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE;
+	return lk_rs->partial ? TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE | TRACE_BLOCK_PARTIAL
+	                      : TRACE_BLOCK_SCANNED;
+}
+
 void lk_reach_mark_end(void)
 {
 	lk_rs->ran = 1;
@@ -472,7 +509,7 @@ uint32_t lk_reach_mark_flags(uintptr_t ptr)
 	}
 	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
 		return 0;
-	return TRACE_BLOCK_SCANNED | (lk_mark(lo) ? TRACE_BLOCK_REACHABLE : 0);
+	return lk_reach_mark_bits(lo);
 }
 
 size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
@@ -483,8 +520,7 @@ size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size,
 		return 0;
 	for (size_t i = 0; i < lk_rs->n; i++) {
 		const lk_reach_block_t *b = &lk_rs->blocks[i];
-		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b),
-		   TRACE_BLOCK_SCANNED | (lk_mark(i) ? TRACE_BLOCK_REACHABLE : 0));
+		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b), lk_reach_mark_bits(i));
 	}
 	return lk_rs->n;
 }

@@ -25,6 +25,17 @@ void lk_reach_mark_range(uintptr_t start, size_t len);
 /* Scans the marked blocks, and the blocks they mark, until none is left to scan. */
 void lk_reach_mark_drain(void);
 
+/* Reads len bytes at addr into buf without faulting: 0 if all were read, else -1. */
+int lk_reach_mark_read(uintptr_t addr, void *buf, size_t len);
+
+/* Calls fn for every copied block whose start lies in [start, end), in address order. */
+void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
+                             void (*fn)(void *arg, uintptr_t addr, uint64_t size), void *arg);
+
+/* Some root set was unknown: a block not reached is reachable after all (TRACE_BLOCK_PARTIAL),
+ * never a leak. */
+void lk_reach_mark_set_partial(void);
+
 /* The scan is complete: lk_reach_mark_flags and lk_reach_mark_foreach answer from now on. */
 void lk_reach_mark_end(void);
 

@@ -144,8 +144,29 @@ uint32_t lk_emit_blocks_max_stack(int scanned)
 	return bl.max_stack;
 }
 
+/* SCAN and a SCAN_THREAD per thread the scan could not stop: before the BLOCKs. */
+static void lk_emit_scan(trace_buf_t *b)
+{
+	const lk_reach_summary_t *sum = lk_reach_summary();
+	uint32_t flags =
+	    (sum->partial ? TRACE_SCAN_PARTIAL : 0) | (sum->no_anon ? TRACE_SCAN_NO_ANON : 0);
+	trace_enc_scan(b, &(struct trace_rec_scan){.flags = flags,
+	                                           .threads_stopped = sum->threads_stopped,
+	                                           .threads_missed = sum->threads_missed,
+	                                           .anon_bytes = sum->anon_bytes});
+	for (uint32_t i = 0; i < sum->missed_n; i++) {
+		size_t len = strnlen(sum->missed[i].name, sizeof(sum->missed[i].name));
+		trace_enc_scan_thread(b, &(struct trace_rec_scan_thread){
+		                             .tid = (uint64_t)sum->missed[i].tid,
+		                             .reason = sum->missed[i].reason,
+		                             .name = {(const uint8_t *)sum->missed[i].name, len}});
+	}
+}
+
 void lk_emit_blocks(trace_buf_t *b, int scanned)
 {
+	if (scanned)
+		lk_emit_scan(b);
 	/* Address order when the scan ran (no lookup per block). */
 	lk_blocks_t bl = {.b = b};
 	if (!scanned || !lk_reach_foreach(lk_emit_block, &bl))

@@ -84,13 +84,62 @@ int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino)
 	return 0;
 }
 
+/* ---- libleak's own mappings ----------------------------------------------------------
+ * The exit scan takes anonymous writable mappings as roots (reach.c), but not libleak's own:
+ * its tables point at every block. Every mapping libleak makes is noted here, lock-free (a
+ * slot is claimed by a compare-and-swap on its start), and forgotten when it is unmapped
+ * whole. */
+#define LK_OWN_MAX 4096
+static struct {
+	uintptr_t start, len;
+} lk_own[LK_OWN_MAX];
+static int lk_own_overflow;
+
+void lk_sys_note_own(void *p, size_t n)
+{
+	for (size_t i = 0; i < LK_OWN_MAX; i++) {
+		uintptr_t zero = 0;
+		if (__atomic_load_n(&lk_own[i].start, __ATOMIC_RELAXED) == 0 &&
+		    __atomic_compare_exchange_n(&lk_own[i].start, &zero, (uintptr_t)p, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&lk_own[i].len, (uintptr_t)n, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	__atomic_store_n(&lk_own_overflow, 1, __ATOMIC_RELAXED);
+}
+
+static void lk_sys_forget_own(void *p)
+{
+	for (size_t i = 0; i < LK_OWN_MAX; i++)
+		if (__atomic_load_n(&lk_own[i].start, __ATOMIC_ACQUIRE) == (uintptr_t)p) {
+			__atomic_store_n(&lk_own[i].len, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&lk_own[i].start, 0, __ATOMIC_RELEASE);
+			return;
+		}
+}
+
+int lk_sys_own_foreach(void (*fn)(void *arg, uintptr_t start, size_t len), void *arg)
+{
+	for (size_t i = 0; i < LK_OWN_MAX; i++) {
+		uintptr_t s = __atomic_load_n(&lk_own[i].start, __ATOMIC_ACQUIRE);
+		uintptr_t n = __atomic_load_n(&lk_own[i].len, __ATOMIC_ACQUIRE);
+		if (s && n)
+			fn(arg, s, n);
+	}
+	return __atomic_load_n(&lk_own_overflow, __ATOMIC_RELAXED) ? -1 : 0;
+}
+
 void *lk_sys_mmap(size_t n)
 {
 	int saved = errno;
 	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
 	                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	errno = saved;
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	lk_sys_note_own(p, n);
+	return p;
 }
 
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
@@ -101,8 +150,10 @@ void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		p = NULL;
-	else
+	else {
 		*kept_from_children = syscall(SYS_madvise, p, n, MADV_DONTFORK) == 0;
+		lk_sys_note_own(p, n);
+	}
 	errno = saved;
 	return p;
 }
@@ -110,8 +161,10 @@ void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 void lk_sys_munmap(void *p, size_t n)
 {
 	int saved = errno;
-	if (p)
+	if (p) {
+		lk_sys_forget_own(p);
 		syscall(SYS_munmap, p, n);
+	}
 	errno = saved;
 }
 

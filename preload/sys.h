@@ -23,6 +23,10 @@ void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
  * inherits it as usual). */
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children);
 void lk_sys_munmap(void *p, size_t n);
+/* Notes a mapping libleak made itself (lk_sys_mmap* do): the exit scan takes no root in it.
+ * lk_sys_own_foreach calls fn for each noted mapping; -1 if some could not be noted. */
+void lk_sys_note_own(void *p, size_t n);
+int lk_sys_own_foreach(void (*fn)(void *arg, uintptr_t start, size_t len), void *arg);
 pid_t lk_sys_getpid(void);
 pid_t lk_sys_gettid(void);
 uint64_t lk_now_ns(void);         /* CLOCK_MONOTONIC */

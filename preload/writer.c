@@ -14,6 +14,7 @@
 #include "log.h"
 #include "modules.h"
 #include "reach.h"
+#include "reach_stop.h"
 #include "real.h"
 #include "ring.h"
 #include "sample.h"
@@ -344,7 +345,8 @@ __attribute__((noinline, noreturn)) static void lk_writer_exit_alone(void)
 static void *lk_writer_main(void *arg)
 {
 	(void)arg;
-	lk_guard_depth = 1; /* for life: nothing this thread does is recorded */
+	lk_guard_depth = 1;     /* for life: nothing this thread does is recorded */
+	lk_reach_note_writer(); /* not a thread of the program's: no roots, never stopped */
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL); /* handlers must run elsewhere: they wait on us */

@@ -3,7 +3,8 @@
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
 # round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
 # whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,
-# the run-length line must give two peak RSS figures (with GNU time), and the synthetic
+# the run-length line must give two peak RSS figures (with GNU time), the exit scan line its
+# times with the 8 threads of bench/scan_heap stopped and scanned, and the synthetic
 # one-hour trace generator must write a trace bench/trace_stats accepts.
 # It takes ~20 s on an idle machine; over the 90 s budget it warns, and only the 240 s hard
 # limit fails it, because make check may share the machine with parallel builds (99 s seen
@@ -42,6 +43,9 @@ for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; d
 	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
 done
 assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
+assert_match "$(cat "$TMP/table.md")" \
+	'exit scan, 64 MiB heap .* median [0-9.]+ ms under libleak \([0-9. ]+; CPU [0-9.]+ ms\), [0-9.]+ ms natively .*; 8 threads stopped, 0 missed, partial false' \
+	"exit scan line"
 if [ -x /usr/bin/time ]; then
 	assert_match "$(cat "$TMP/table.md")" \
 		'peak RSS against run length, .*: [0-9]+ KB over [0-9]+ snapshots, [0-9]+ KB over [0-9]+ .*: (met|NOT met)' \

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/* reach_roots.c - one block (4242 bytes, allocated by make_marker) held at exit by exactly one
+ * kind of root, LeakSanitizer's root-set scenarios as a plain program. The test
+ * (test_reach_roots.sh) asserts the verdict libleak gives the block: reachable for
+ *   reg          a general register (r13) of a thread spinning in inline asm
+ *   xmm          an xmm register (xmm7) of a thread spinning in inline asm
+ *   stack        the stack of a thread busy-looping (running, not in a system call)
+ *   blocked      the stack of a thread blocked in pause()
+ *   tls          static TLS (__thread) of the main thread
+ *   tls_thread   static TLS of a running thread
+ *   dtls LIB     dynamic TLS of a dlopen'd library (lib_reach_dtls.so)
+ *   key_lo       a pthread key below 32 (the descriptor's first block)
+ *   key_hi       a pthread key at 32 or above (a second-level array)
+ *   pool         a pool over mmap (an anonymous mapping, not heap)
+ * and leak for
+ *   self         a block that points only to itself
+ *   stale        a dead stack slot below main's frame (the pointer is gone from registers)
+ *   stale_thread a dead stack slot below a running thread's stack pointer
+ *   unaligned    a pointer stored at an odd offset of a global
+ *   fork         a block lost in a forked child (the child's trace)
+ * and reachable, in a partial scan, for
+ *   masked       a block lost while a thread that blocks every signal spins: that thread
+ *                cannot be stopped, its roots are unknown, so nothing is called a leak
+ * and reg again with the program's own handler on SIGRTMAX (own_rtmax): the scan must stop
+ * the thread with another signal and never run the program's handler.
+ * Every mode hands the block over through g_handoff, then clears it and scrubs the dead stack
+ * below main, so that no other copy of the pointer is left. Built at -O2 by the Makefile and
+ * at -O0 by the test. Usage: reach_roots MODE [LIB] */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MARKER_SIZE 4242
+
+void *volatile g_handoff;
+volatile int g_ready;
+void *volatile g_pool;
+void *volatile g_lib;
+char g_bytes[32];
+__thread void *volatile t_marker;
+
+__attribute__((noinline)) void *make_marker(void)
+{
+	void *p = malloc(MARKER_SIZE);
+	if (!p)
+		abort();
+	memset(p, 0x5a, MARKER_SIZE);
+	return p;
+}
+
+__attribute__((noinline)) void handoff(void)
+{
+	g_handoff = make_marker();
+}
+
+/* Overwrites the dead stack below the caller, and the scratch registers with it. */
+__attribute__((noinline)) int scrub(void)
+{
+	volatile char buf[16384];
+	memset((char *)buf, 0, sizeof(buf));
+	return buf[100];
+}
+
+__attribute__((noinline)) void wait_ready(void)
+{
+	while (!g_ready)
+		usleep(1000);
+}
+
+#if defined(__x86_64__)
+static void *spin_reg(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("movq (%0), %%r13\n\t"
+	                 "movq $0, (%0)\n\t"
+	                 "movl $1, (%1)\n\t"
+	                 "1: pause\n\t"
+	                 "jmp 1b\n\t"
+	                 :
+	                 : "r"(&g_handoff), "r"(&g_ready)
+	                 : "r13", "memory");
+	__builtin_unreachable();
+}
+
+static void *spin_xmm(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("movq (%0), %%xmm7\n\t"
+	                 "movq $0, (%0)\n\t"
+	                 "movl $1, (%1)\n\t"
+	                 "1: pause\n\t"
+	                 "jmp 1b\n\t"
+	                 :
+	                 : "r"(&g_handoff), "r"(&g_ready)
+	                 : "xmm7", "memory");
+	__builtin_unreachable();
+}
+#endif
+
+static void *spin_stack(void *arg)
+{
+	(void)arg;
+	volatile uintptr_t slots[8];
+	slots[3] = (uintptr_t)g_handoff;
+	g_handoff = NULL;
+	g_ready = 1;
+	for (;;)
+		slots[0]++;
+	return NULL;
+}
+
+static void *block_stack(void *arg)
+{
+	(void)arg;
+	volatile uintptr_t slots[8];
+	slots[3] = (uintptr_t)g_handoff;
+	g_handoff = NULL;
+	g_ready = 1;
+	for (;;)
+		pause();
+	return (void *)slots[3];
+}
+
+static void *spin_tls(void *arg)
+{
+	(void)arg;
+	t_marker = g_handoff;
+	g_handoff = NULL;
+	scrub();
+	g_ready = 1;
+	for (volatile unsigned long n = 0;; n++)
+		;
+	return NULL;
+}
+
+/* Leaves the pointer in a slot deep below the caller's frame, and nowhere else. */
+__attribute__((noinline)) void stale_fill(void)
+{
+	volatile uintptr_t deep[512];
+	for (int i = 0; i < 512; i++)
+		deep[i] = 0;
+	deep[8] = (uintptr_t)make_marker(); /* the deep end: 4 KiB below the caller */
+}
+
+/* Clears the scratch registers, general and vector: libc's and libleak's copies of the
+ * pointer (memset's arguments, a record copied through a vector register) stay there. */
+__attribute__((noinline)) void clear_regs(void)
+{
+#if defined(__x86_64__)
+	__asm__ volatile("xor %%eax, %%eax\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t"
+	                 "xor %%esi, %%esi\n\txor %%edi, %%edi\n\txor %%r8d, %%r8d\n\t"
+	                 "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d\n\t"
+	                 :
+	                 :
+	                 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11");
+	if (__builtin_cpu_supports("avx"))
+		__asm__ volatile("vzeroall" ::
+		                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+		                       "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+		                       "xmm14", "xmm15");
+	else
+		__asm__ volatile(
+		    "pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+		    "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+		    "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\t"
+		    :
+		    :
+		    : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7");
+#endif
+}
+
+static void *masked_thread(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	g_ready = 1;
+	for (volatile unsigned long n = 0;; n++)
+		;
+	return NULL;
+}
+
+static void own_handler(int sig)
+{
+	(void)sig;
+	static const char msg[] = "own SIGRTMAX handler ran\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+}
+
+static void *stale_thread(void *arg)
+{
+	(void)arg;
+	stale_fill();
+	scrub();
+	clear_regs();
+	g_ready = 1;
+	for (volatile unsigned long n = 0;; n++)
+		;
+	return NULL;
+}
+
+__attribute__((noinline)) void lose_self(void)
+{
+	void **p = make_marker();
+	*p = p;
+}
+
+__attribute__((noinline)) void lose_unaligned(void)
+{
+	uintptr_t v = (uintptr_t)make_marker();
+	memcpy(g_bytes + 3, &v, sizeof(v));
+}
+
+__attribute__((noinline)) void lose_plain(void)
+{
+	void *volatile p = make_marker();
+	p = NULL;
+}
+
+__attribute__((noinline)) void tls_set(void)
+{
+	t_marker = make_marker();
+}
+
+__attribute__((noinline)) void key_set(int count)
+{
+	pthread_key_t k = 0;
+	for (int i = 0; i < count; i++)
+		if (pthread_key_create(&k, NULL) != 0)
+			abort();
+	if (pthread_setspecific(k, make_marker()) != 0)
+		abort();
+	if (count > 1 && k < 32)
+		fprintf(stderr, "key %u is below 32\n", (unsigned)k);
+}
+
+__attribute__((noinline)) void pool_fill(void)
+{
+	void **pool =
+	    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pool == MAP_FAILED)
+		abort();
+	pool[1000] = make_marker();
+	g_pool = pool;
+}
+
+__attribute__((noinline)) void dtls_set(const char *lib)
+{
+	g_lib = dlopen(lib, RTLD_NOW);
+	if (!g_lib) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		exit(2);
+	}
+	void (*set)(void *(*)(void)) = (void (*)(void *(*)(void)))dlsym(g_lib, "dtls_set");
+	if (!set)
+		exit(2);
+	set(make_marker);
+}
+
+static void start(void *(*fn)(void *))
+{
+	pthread_t t;
+	handoff();
+	if (pthread_create(&t, NULL, fn, NULL) != 0)
+		abort();
+	wait_ready();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+#if defined(__x86_64__)
+	if (!strcmp(mode, "reg"))
+		start(spin_reg);
+	else if (!strcmp(mode, "xmm"))
+		start(spin_xmm);
+	else if (!strcmp(mode, "own_rtmax")) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = own_handler;
+		sigaction(SIGRTMAX, &sa, NULL);
+		start(spin_reg);
+	} else
+#endif
+	    if (!strcmp(mode, "stack"))
+		start(spin_stack);
+	else if (!strcmp(mode, "blocked"))
+		start(block_stack);
+	else if (!strcmp(mode, "tls"))
+		tls_set();
+	else if (!strcmp(mode, "tls_thread"))
+		start(spin_tls);
+	else if (!strcmp(mode, "dtls") && argc > 2)
+		dtls_set(argv[2]);
+	else if (!strcmp(mode, "key_lo"))
+		key_set(1);
+	else if (!strcmp(mode, "key_hi"))
+		key_set(40);
+	else if (!strcmp(mode, "pool"))
+		pool_fill();
+	else if (!strcmp(mode, "self"))
+		lose_self();
+	else if (!strcmp(mode, "stale"))
+		stale_fill();
+	else if (!strcmp(mode, "stale_thread")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, stale_thread, NULL) != 0)
+			abort();
+		wait_ready();
+	} else if (!strcmp(mode, "masked")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, masked_thread, NULL) != 0)
+			abort();
+		wait_ready();
+		lose_plain();
+	} else if (!strcmp(mode, "unaligned"))
+		lose_unaligned();
+	else if (!strcmp(mode, "fork")) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			lose_plain();
+			scrub();
+			exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+	} else {
+		fprintf(stderr, "usage: reach_roots MODE [LIB]\n");
+		return 2;
+	}
+	scrub();
+	exit(0);
+}

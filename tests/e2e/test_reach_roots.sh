@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_reach_roots.sh - the exit scan's roots (preload/reach.c, reach_stop.c), one case each,
+# as LeakSanitizer's root-set tests have them (reach_roots.c): a block held only by a
+# register (general, xmm) of a thread spinning in asm, the stack of a running or a blocked
+# thread, static TLS of the main thread and of a running thread, dynamic TLS of a dlopen'd
+# library, pthread keys below and above 32, a pool over mmap is "reachable"; a block pointing
+# to itself, one left in a dead stack slot (of main, of a running thread), one held only by
+# an unaligned copy, one lost in a forked child is a "leak". Each verdict is asserted for the
+# gcc and clang builds at -O2 (the Makefile's) and at -O0 (built here). A thread that blocks
+# every signal cannot be stopped: the scan is partial, names it, and the lost block is
+# reachable, not a leak; a program that handles SIGRTMAX itself never sees the stop signal.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need "$LEAK_SO" "$LEAK_REPORT"
+src=$(cd "$(dirname "$0")" && pwd)/progs/reach_roots.c
+# shellcheck disable=SC2016 # jq variables
+MARK='def marker: [.processes[] | .findings[] | select(any(.stack[0:3][]; .function == "make_marker"))];'
+
+n=0
+# traced PROG ARGS...: run under libleak; $traces holds the traces written (one per process).
+traced() {
+	n=$((n + 1))
+	mkdir -p "$TMP/r$n"
+	local rc=0
+	timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/r$n/leak.%e.%p.lkt" "$@" \
+		>"$TMP/r$n/stdout" 2>"$TMP/r$n/stderr" </dev/null || rc=$?
+	assert_eq "$rc" 0 "$* exit status ($(head -c 300 "$TMP/r$n/stderr"))"
+	traces=("$TMP/r$n"/*.lkt)
+}
+
+# verdict WHAT KIND PARTIAL PROG ARGS...: the marker block is one finding of KIND, and the
+# scan's partial flag (of the process holding it) is PARTIAL.
+verdict() {
+	local what=$1 kind=$2 partial=$3
+	shift 3
+	traced "$@"
+	local j
+	j=$(report_json "${traces[@]}")
+	assert_jq "$j" "$MARK [marker[] | \"\\(.kind) \\(.count)\"] | join(\",\")" "$kind 1" "$what"
+	assert_jq "$j" "[.processes[] | select(any(.findings[]; any(.stack[0:3][]; .function == \"make_marker\"))) | .scan.partial] | join(\",\")" \
+		"$partial" "$what: scan partial"
+}
+
+for cc in "${COMPILERS[@]}"; do
+	lib=$(prog "$cc" lib_reach_dtls.so)
+	o0=$TMP/reach_roots_O0_$cc
+	need "$(prog "$cc" reach_roots)"
+	[ -e "$lib" ] || fail "missing $lib (run make progs)"
+	"$cc" -O0 -g -pthread -o "$o0" "$src" -ldl || fail "$cc -O0 build of reach_roots.c"
+	for opt in O2 O0; do
+		p=$(prog "$cc" reach_roots)
+		[ "$opt" = O0 ] && p=$o0
+		note "$cc -$opt: roots that keep a block reachable"
+		modes=(stack blocked tls tls_thread key_lo key_hi pool)
+		[ "$(uname -m)" = x86_64 ] && modes=(reg xmm "${modes[@]}")
+		for m in "${modes[@]}"; do
+			verdict "$cc -$opt $m" reachable false "$p" "$m"
+		done
+		verdict "$cc -$opt dtls" reachable false "$p" dtls "$lib"
+		note "$cc -$opt: what must stay a leak"
+		for m in self stale stale_thread unaligned; do
+			verdict "$cc -$opt $m" leak false "$p" "$m"
+		done
+		verdict "$cc -$opt fork" leak false "$p" fork
+		assert_eq "${#traces[@]}" 2 "$cc -$opt fork: traces (parent and child)"
+	done
+
+	p=$(prog "$cc" reach_roots)
+	note "$cc: a thread that blocks every signal makes the scan partial"
+	verdict "$cc masked" reachable true "$p" masked
+	j=$(report_json "${traces[@]}")
+	assert_jq "$j" '.processes[0].scan.missed | map(.reason) | join(",")' signal_blocked "$cc masked: missed thread"
+	assert_jq "$j" '.processes[0].scan.assumed_reachable_blocks' 1 "$cc masked: blocks assumed reachable"
+	assert_jq "$j" '.processes[0].scan.threads_missed' 1 "$cc masked: threads missed"
+	text=$("$LEAK_REPORT" "${traces[@]}")
+	assert_match "$text" 'exit scan partial: thread [0-9]+ \(reach_roots\) blocks the stop signal; 1 blocks not reached are counted reachable' \
+		"$cc masked: text report"
+
+	if [ "$(uname -m)" = x86_64 ]; then
+		note "$cc: the program's own SIGRTMAX handler is left alone"
+		verdict "$cc own_rtmax" reachable false "$p" own_rtmax
+		assert_eq "$(cat "$TMP/r$n/stderr")" "" "$cc own_rtmax: stderr (the program's handler ran?)"
+	fi
+done
