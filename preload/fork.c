@@ -67,6 +67,7 @@ static void lk_fork_child_trace(void)
 
 static void lk_fork_child(void)
 {
+	lk_tracefile_after_fork_child();
 	if (!lk_fork_prepared)
 		return;
 	int depth = lk_guard_depth;
