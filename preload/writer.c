@@ -380,6 +380,11 @@ static void *lk_writer_main(void *arg)
 	return NULL;
 }
 
+int lk_writer_thread_running(void)
+{
+	return __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED);
+}
+
 uint32_t lk_writer_stacks_emitted(void)
 {
 	return __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED);

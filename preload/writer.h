@@ -14,6 +14,9 @@ void lk_writer_init(int ppid, uint32_t proc_flags);
 /* Starts the thread (lk_real.pthread_create). Returns 0 or -1 (then only sync writes happen). */
 int lk_writer_start(void);
 
+/* 1 while libleak's writer thread runs (it counts among the process's threads). */
+int lk_writer_thread_running(void);
+
 /* Async-signal-safe. Wakes the writer (it drains, snapshots if due or requested). */
 void lk_writer_wake(void);
 
