@@ -8,6 +8,7 @@
 #include "emit.h"
 #include "fd_table.h"
 #include "fork.h"
+#include "go_exit.h"
 #include "guard.h"
 #include "interpose_exit.h"
 #include "log.h"
@@ -76,6 +77,7 @@ __attribute__((constructor)) static void lk_init(void)
 		        NULL, NULL);
 	lk_fork_install();
 	lk_writer_signals_install();
+	lk_go_exit_install();
 	lk_ready = 1;
 	lk_writer_start();
 out:

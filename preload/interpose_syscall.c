@@ -25,7 +25,7 @@
 #include "writer.h"
 
 #define LK_STR_(x) #x
-#define LK_STR(x) LK_STR_(x)
+#define LK_STR(x)  LK_STR_(x)
 
 /* /proc/self/stat's num_threads, or 0 if unreadable. */
 static long lk_thread_count(void)
@@ -56,7 +56,7 @@ static long lk_thread_count(void)
  * alive; the status the parent sees is the same either way). */
 __attribute__((used, visibility("hidden"))) long lk_syscall_exit_hook(long nr, long status);
 __attribute__((used, visibility("hidden"), noinline)) long lk_syscall_exit_hook(long nr,
-                                                                                 long status)
+                                                                                long status)
 {
 	if (!lk_ready || lk_disabled || lk_guard_depth)
 		return nr;
@@ -86,56 +86,59 @@ __asm__(".text\n"
         ".p2align 4\n"
         "syscall:\n"
         "	.cfi_startproc\n"
-        "	cmpq $" LK_STR(SYS_exit_group) ", %rdi\n"
-        "	je 2f\n"
-        "	cmpq $" LK_STR(SYS_exit) ", %rdi\n"
-        "	je 2f\n"
-        "1:	movq %rdi, %rax\n"
-        "	movq %rsi, %rdi\n"
-        "	movq %rdx, %rsi\n"
-        "	movq %rcx, %rdx\n"
-        "	movq %r8, %r10\n"
-        "	movq %r9, %r8\n"
-        "	movq 8(%rsp), %r9\n"
-        "	syscall\n"
-        "	cmpq $-4095, %rax\n"
-        "	jae 3f\n"
-        "	ret\n"
-        "3:	movq %rax, %rdi\n"
-        "	jmp lk_syscall_errno\n"
-        "2:	pushq %rdi\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	pushq %rsi\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	pushq %rdx\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	pushq %rcx\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	pushq %r8\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	pushq %r9\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	subq $8, %rsp\n"
-        "	.cfi_adjust_cfa_offset 8\n"
-        "	call lk_syscall_exit_hook\n"
-        "	movq %rax, 48(%rsp)\n" /* the number to make: into the saved %rdi */
-        "	addq $8, %rsp\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %r9\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %r8\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %rcx\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %rdx\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %rsi\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	popq %rdi\n"
-        "	.cfi_adjust_cfa_offset -8\n"
-        "	jmp 1b\n"
-        "	.cfi_endproc\n"
-        ".size syscall, .-syscall\n");
+        "	cmpq $" LK_STR(
+            SYS_exit_group) ", %rdi\n"
+                            "	je 2f\n"
+                            "	cmpq $" LK_STR(
+                                SYS_exit) ", %rdi\n"
+                                          "	je 2f\n"
+                                          "1:	movq %rdi, %rax\n"
+                                          "	movq %rsi, %rdi\n"
+                                          "	movq %rdx, %rsi\n"
+                                          "	movq %rcx, %rdx\n"
+                                          "	movq %r8, %r10\n"
+                                          "	movq %r9, %r8\n"
+                                          "	movq 8(%rsp), %r9\n"
+                                          "	syscall\n"
+                                          "	cmpq $-4095, %rax\n"
+                                          "	jae 3f\n"
+                                          "	ret\n"
+                                          "3:	movq %rax, %rdi\n"
+                                          "	jmp lk_syscall_errno\n"
+                                          "2:	pushq %rdi\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	pushq %rsi\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	pushq %rdx\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	pushq %rcx\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	pushq %r8\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	pushq %r9\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	subq $8, %rsp\n"
+                                          "	.cfi_adjust_cfa_offset 8\n"
+                                          "	call lk_syscall_exit_hook\n"
+                                          "	movq %rax, 48(%rsp)\n" /* the number to make: into
+                                                                          the saved %rdi */
+                                          "	addq $8, %rsp\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %r9\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %r8\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %rcx\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %rdx\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %rsi\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	popq %rdi\n"
+                                          "	.cfi_adjust_cfa_offset -8\n"
+                                          "	jmp 1b\n"
+                                          "	.cfi_endproc\n"
+                                          ".size syscall, .-syscall\n");
 #else
 #include <stdarg.h>
 /* Elsewhere: six register-sized arguments, as glibc's C callers pass them. */
