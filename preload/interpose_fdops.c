@@ -2,10 +2,10 @@
 /* interpose_fdops.c - descriptors that are neither opened by path nor sockets: pipes, the
  * dup family and fcntl (F_DUPFD*, F_SETFD), epoll, eventfd, timerfd, signalfd, inotify, memfd,
  * pidfds, and the closers close, close_range and closefrom. libleak's own descriptor (the
- * trace file) is not the program's: its closers leave it open (a daemon closing 3..1023 must
- * not take the trace away), close, dup and fcntl on it fail with EBADF as they would natively,
- * and a dup2/dup3 onto its number first moves the trace elsewhere, then goes through
- * untouched. Each hook has hook.h's shape; the recording is fd_record.c's. */
+ * trace file) is not the program's: its closers leave it open and report success (a daemon
+ * closing 3..1023 must not take the trace away), dup and fcntl on it fail with EBADF as they
+ * would natively, and a dup2/dup3 onto its number first moves the trace elsewhere, then goes
+ * through untouched. Each hook has hook.h's shape; the recording is fd_record.c's. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -240,12 +240,16 @@ LK_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 
 /* --- close ---------------------------------------------------------------------------- */
 
-/* The trace descriptor survives the program's close(), which fails with EBADF as it would
- * natively: the program never had that number. */
+/* The trace descriptor survives the program's close(), which succeeds: programs that list
+ * /proc/self/fd and close what they find (crashpad, daemons) see the number there and would
+ * report an EBADF; a later dup or fcntl on it then fails with EBADF, as after a close. */
 LK_EXPORT int close(int fd)
 {
-	if (lk_not_programs(fd))
-		return -1;
+	int saved = errno;
+	if (lk_not_programs(fd)) {
+		errno = saved;
+		return 0;
+	}
 	LK_REAL_OR(close, -1);
 	uint32_t gen = lk_fd_gen_before_close(fd);
 	int rc = fn(fd);
