@@ -13,6 +13,7 @@
 #include "interpose_exit.h"
 #include "log.h"
 #include "modules.h"
+#include "preload_order.h"
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
@@ -90,6 +91,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_fork_install();
 	lk_writer_signals_install();
 	lk_go_exit_install();
+	lk_preload_order_check();
 	lk_ready = 1;
 	if (lk_init_must_stay_single(argc, argv)) {
 		/* No thread until the program has one; it forks, so none at a first need. */
