@@ -112,9 +112,20 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 {
 	const struct model_proc *p = ap->proc;
 	char b1[32], b2[32], c1[32], endbuf[300];
+	if (!p->have_process && !p->n_chunks) {
+		fprintf(f,
+		        "%s%s%s [pid %" PRIu32 "]: only a header, no snapshot (the process ended, "
+		        "exec'd or was killed before its first one)\n",
+		        ind, ap->depth ? "`- " : "", base_name(p->trace_path), p->pid);
+		return;
+	}
 	if (!p->have_process) {
-		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n%s  %s: %s\n", ind, ap->depth ? "`- " : "",
-		        base_name(p->trace_path), p->pid, ind, "truncated", p->truncation);
+		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n", ind, ap->depth ? "`- " : "",
+		        base_name(p->trace_path), p->pid);
+		fprintf(f,
+		        "%s  warning: %" PRIu64 " bytes of damaged data skipped (%s), the PROCESS "
+		        "record with them; the rest is reported\n",
+		        ind, p->skipped_bytes, p->damage);
 		return;
 	}
 	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "", base_name(p->exe),
@@ -148,6 +159,12 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        last->dropped_events);
 	if (p->truncated)
 		fprintf(f, "%s  truncated: %s\n", ind, p->truncation);
+	if (p->damaged_chunks)
+		fprintf(f,
+		        "%s  warning: %" PRIu64 " bytes of damaged data skipped in %" PRIu32
+		        " place%s (first: %s); the rest is reported\n",
+		        ind, p->skipped_bytes, p->damaged_chunks, p->damaged_chunks == 1 ? "" : "s",
+		        p->damage);
 	if (ap->heap_from_sites)
 		fprintf(f,
 		        "%s  no final snapshot (trace cut short): leaks are the heap still live "
@@ -170,8 +187,9 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 			fputc('\n', f);
 		print_summary(f, ind, ap);
 		const struct finding_list *l = &ap->findings;
-		if (!l->n)
-			fprintf(f, "%s  no findings\n", ind);
+		if (!l->n && (ap->proc->have_process || ap->proc->n_chunks))
+			fprintf(f, "%s  no findings\n",
+			        ind); /* a header-only trace: its one line */
 		size_t n = o->top && o->top < l->n ? o->top : l->n;
 		for (size_t k = 0; k < n; k++) {
 			const struct finding *fi = &l->items[k];
