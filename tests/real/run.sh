@@ -22,7 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/run.sh
-ALL_PROGRAMS=(python3 perl bash git sqlite3 cc make nginx memcached redis node java go)
+ALL_PROGRAMS=(python3 perl bash git sqlite3 cc make nginx memcached redis node java go chromium
+	postgres tmux libreoffice)
 
 # --case NAME: one run of one workload, in the current directory, LKR_MODE from the caller
 # (lkr_pair runs this twice under timeout). Only what the workload needs is loaded here.
@@ -108,12 +109,13 @@ ensure_packages() {
 	if [ "$install" = 1 ] && [ "$(id -u)" -eq 0 ] && ! compgen -G '/var/lib/apt/lists/*Packages' >/dev/null; then
 		timeout 300 apt-get update -qq >/dev/null 2>&1 || true
 	fi
-	# A JDK is big: it gets 120 s of its own, and java is skipped (saying so) if that is not
-	# enough, so the rest of the matrix keeps its time (make check bounds the whole test).
+	# A JDK and LibreOffice are big: they get 120 s of their own, and java or libreoffice is
+	# skipped (saying so) if that is not enough, so the rest of the matrix keeps its time
+	# (make check bounds the whole test).
 	local slow=() quick=()
 	for pkg in "${missing[@]}"; do
 		case $pkg in
-		openjdk-*) slow+=("$pkg") ;;
+		openjdk-* | libreoffice-*) slow+=("$pkg") ;;
 		*) quick+=("$pkg") ;;
 		esac
 	done
