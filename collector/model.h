@@ -123,6 +123,11 @@ struct model_proc {
 	bool truncated;
 	char truncation[384]; /* why, when truncated */
 	uint32_t n_chunks;
+	/* Damage skipped in the middle: bytes from each corrupt chunk to the next one that
+	 * validated, how many such places, and what the first one was. */
+	uint64_t skipped_bytes;
+	uint32_t damaged_chunks;
+	char damage[256];
 
 	struct model_module *modules; /* file order */
 	uint32_t n_modules, cap_modules;

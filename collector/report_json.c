@@ -137,25 +137,31 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	const struct model_proc *p = ap->proc;
 	json_out_key(j, "pid");
 	json_out_u64(j, p->pid);
-	json_out_key(j, "ppid");
-	json_out_u64(j, p->ppid);
-	json_out_key(j, "exe");
-	json_out_str(j, p->exe);
-	json_out_key(j, "argv");
-	json_out_begin_array(j);
-	for (uint32_t i = 0; i < p->argc; i++)
-		json_out_str(j, p->argv[i]);
-	json_out_end_array(j);
+	/* Without a PROCESS record (a trace that is only a header, or whose first chunk was
+	 * damaged) ppid, exe, argv and the times are unknown: left out, never null or 0. */
+	json_out_key(j, "header_only");
+	json_out_bool(j, !p->have_process && !p->n_chunks);
+	if (p->have_process) {
+		json_out_key(j, "ppid");
+		json_out_u64(j, p->ppid);
+		json_out_key(j, "exe");
+		json_out_str(j, p->exe ? p->exe : "");
+		json_out_key(j, "argv");
+		json_out_begin_array(j);
+		for (uint32_t i = 0; i < p->argc; i++)
+			json_out_str(j, p->argv[i]);
+		json_out_end_array(j);
+	}
 	json_out_key(j, "trace");
 	json_out_str(j, p->trace_path);
-	/* Times are unknown for a trace that never completed a chunk. */
-	double nan = p->have_process ? 0 : (double)NAN;
-	json_out_key(j, "start");
-	json_out_double(j, nan + (double)p->start_ns / 1e9, 6);
-	json_out_key(j, "end");
-	json_out_double(j, nan + (double)model_proc_end_ns(p) / 1e9, 6);
-	json_out_key(j, "duration");
-	json_out_double(j, nan + (double)(model_proc_end_ns(p) - p->start_ns) / 1e9, 6);
+	if (p->have_process) {
+		json_out_key(j, "start");
+		json_out_double(j, (double)p->start_ns / 1e9, 6);
+		json_out_key(j, "end");
+		json_out_double(j, (double)model_proc_end_ns(p) / 1e9, 6);
+		json_out_key(j, "duration");
+		json_out_double(j, (double)(model_proc_end_ns(p) - p->start_ns) / 1e9, 6);
+	}
 	json_out_key(j, "snapshots");
 	json_out_u64(j, p->n_snaps);
 	json_out_key(j, "exit_status");
@@ -187,6 +193,12 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	if (p->truncated) {
 		json_out_key(j, "truncation");
 		json_out_str(j, p->truncation);
+	}
+	json_out_key(j, "skipped_bytes");
+	json_out_u64(j, p->skipped_bytes);
+	if (p->damaged_chunks) {
+		json_out_key(j, "damage");
+		json_out_str(j, p->damage);
 	}
 	json_out_key(j, "cut_short");
 	json_out_bool(j, !p->have_end);

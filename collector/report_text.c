@@ -207,10 +207,20 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 {
 	const struct model_proc *p = ap->proc;
 	char b1[32], b2[32], c1[32], endbuf[300], e1[1024], e2[1024];
+	if (!p->have_process && !p->n_chunks) {
+		fprintf(f,
+		        "%s%s%s [pid %" PRIu32 "]: only a header, no snapshot (the process ended, "
+		        "exec'd or was killed before its first one)\n",
+		        ind, ap->depth ? "`- " : "", ESC(base_name(p->trace_path), e1), p->pid);
+		return;
+	}
 	if (!p->have_process) {
-		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n%s  %s: %s\n", ind, ap->depth ? "`- " : "",
-		        ESC(base_name(p->trace_path), e1), p->pid, ind, "truncated",
-		        ESC(p->truncation, e2));
+		fprintf(f, "%s%s%s [pid %" PRIu32 "]\n", ind, ap->depth ? "`- " : "",
+		        ESC(base_name(p->trace_path), e1), p->pid);
+		fprintf(f,
+		        "%s  warning: %" PRIu64 " bytes of damaged data skipped (%s), the PROCESS "
+		        "record with them; the rest is reported\n",
+		        ind, p->skipped_bytes, ESC(p->damage, e2));
 		return;
 	}
 	fprintf(f, "%s%s%s [pid %" PRIu32 "]", ind, ap->depth ? "`- " : "",
@@ -244,6 +254,12 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        last->dropped_events);
 	if (p->truncated)
 		fprintf(f, "%s  truncated: %s\n", ind, ESC(p->truncation, e2));
+	if (p->damaged_chunks)
+		fprintf(f,
+		        "%s  warning: %" PRIu64 " bytes of damaged data skipped in %" PRIu32
+		        " place%s (first: %s); the rest is reported\n",
+		        ind, p->skipped_bytes, p->damaged_chunks, p->damaged_chunks == 1 ? "" : "s",
+		        ESC(p->damage, e2));
 	if (ap->heap_from_sites)
 		fprintf(f,
 		        "%s  no final snapshot (%s): leaks are the heap still live at the last "
@@ -351,9 +367,11 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		prev_one = false;
 		print_summary(f, ind, ap);
 		print_growth_test(f, ind, ap);
-		if (!l->n)
-			fprintf(f, "%s  no findings\n", ind);
-		else if (!act)
+		if (!l->n) {
+			if (ap->proc->have_process ||
+			    ap->proc->n_chunks) /* header-only: its line */
+				fprintf(f, "%s  no findings\n", ind);
+		} else if (!act)
 			fprintf(f, "%s  no actionable findings\n", ind);
 		size_t n = o->top && o->top < act ? o->top : act;
 		for (size_t k = 0; k < n && rc == 0; k++)

@@ -257,15 +257,53 @@ static int read_chunk(struct trace_reader *r, struct model_proc *p, uint64_t siz
 		return -1;
 	}
 	int rc = walk_records(r, r->rbuf, rlen, NULL, why, why_len, e);
-	if (rc == 0)
+	if (rc == 0 && p)
 		rc = walk_records(r, r->rbuf, rlen, p, why, why_len, e);
 	if (rc != 0)
 		return rc;
 	r->off += TRACE_CHUNK_HEADER_SIZE + (uint64_t)clen;
 	r->n_chunks++;
-	p->n_chunks = r->n_chunks;
+	if (p)
+		p->n_chunks = r->n_chunks;
 	*pending = 0;
 	return 1;
+}
+
+/* After a corrupt chunk at r->off: the next offset (past it) where a chunk magic starts and a
+ * whole chunk validates, with r->off moved there and 1 returned; 0 if none before the end
+ * (r->off unchanged). Each candidate is checked by decoding it without applying (p NULL). */
+static int resync(struct trace_reader *r, uint64_t size, struct err *e)
+{
+	uint8_t win[65536];
+	uint64_t from = r->off + 1;
+	while (from + TRACE_CHUNK_HEADER_SIZE <= size) {
+		size_t n = size - from < sizeof(win) ? (size_t)(size - from) : sizeof(win);
+		if (src_read(r, from, win, n, e) != 0)
+			return -1;
+		for (size_t i = 0; i + 4 <= n; i++) {
+			if (memcmp(win + i, TRACE_CHUNK_MAGIC, 4) != 0)
+				continue;
+			uint64_t saved = r->off, pending;
+			char why[200];
+			r->off = from + i;
+			uint32_t chunks = r->n_chunks;
+			int rc = read_chunk(r, NULL, size, &pending, why, sizeof(why), e);
+			r->n_chunks = chunks;
+			if (rc == -2)
+				return -1;
+			uint64_t cand = from + i;
+			r->off = saved;
+			if (rc == 1 || (rc == 0 && pending > 0)) {
+				/* A chunk that validates, or one still being written at the end. */
+				r->off = cand;
+				return 1;
+			}
+		}
+		if (n < 4)
+			break;
+		from += n - 3; /* a magic may straddle two windows */
+	}
+	return 0;
 }
 
 int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_tail, struct err *e)
@@ -294,6 +332,18 @@ int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_t
 		}
 		if (rc == -2)
 			return -1;
+		/* Damage loses only itself: on to the next chunk that validates. */
+		int found = resync(r, size, e);
+		if (found < 0)
+			return -1;
+		if (found) {
+			p->skipped_bytes += r->off - at;
+			p->damaged_chunks++;
+			if (!p->damage[0])
+				snprintf(p->damage, sizeof(p->damage),
+				         "corrupt chunk at offset %" PRIu64 " (%s)", at, why);
+			continue;
+		}
 		if (r->n_chunks == 0)
 			return err_set(e, "corrupt chunk at offset %" PRIu64 ": %s", at, why);
 		p->truncated = true;
@@ -340,8 +390,10 @@ static int load(struct model *m, const char *name, struct trace_reader *r, struc
 		         " complete chunks before it",
 		         r->off, r->n_chunks);
 	}
-	if (rc >= 0 && !p->have_process && r->n_chunks)
+	if (rc >= 0 && !p->have_process && r->n_chunks && !p->damaged_chunks)
 		rc = err_set(e, "no PROCESS record");
+	if (rc >= 0 && !p->have_process && p->damaged_chunks)
+		p->pid = pid_from_name(name); /* the PROCESS record was in the damage */
 	if (rc >= 0 && !r->n_chunks) {
 		/* Only a header (and perhaps part of a chunk): the process exited, exec'd or was
 		 * killed before its first snapshot, which vfork children and short-lived

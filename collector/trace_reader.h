@@ -25,8 +25,10 @@ void trace_reader_close(struct trace_reader *r);
 
 /* Applies every complete chunk from the current offset to p. Stops quietly before an
  * incomplete chunk at the end (it may still be being written) and remembers the offset; sets
- * *at_tail (may be NULL) to true when stopped there with bytes pending. A corrupt chunk is an
- * error if no chunk has been read yet; later, p is marked truncated there and 0 returned.
+ * *at_tail (may be NULL) to true when stopped there with bytes pending. A corrupt chunk is
+ * skipped to the next offset where a whole chunk validates (p->skipped_bytes,
+ * p->damaged_chunks, p->damage); with none after it, it is an error if no chunk has been read
+ * yet, and otherwise p is marked truncated there.
  * Returns the number of chunks applied (>= 0) or <0 with e filled. */
 int trace_reader_update(struct trace_reader *r, struct model_proc *p, bool *at_tail, struct err *e);
 

@@ -9,6 +9,7 @@
  * lets the writer visit only the entries that changed, so a snapshot costs O(changes).
  * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
+#include "ring.h"
 #include "fd_probe.h"
 #include "spin.h"
 #include "sys.h"
@@ -89,6 +90,7 @@ static void lk_copy_str(char *dst, size_t n, const char *src)
 static void lk_fd_mark_dirty(int fd)
 {
 	__atomic_fetch_or(&lk_fd_dirty[fd / 64], 1ull << (fd % 64), __ATOMIC_RELEASE);
+	lk_ring_tick_now();
 }
 
 static bool lk_fd_was_used(int fd)

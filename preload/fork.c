@@ -26,9 +26,12 @@
 
 static int lk_fork_prepared;
 static int lk_fork_parent_pid;
+static int lk_fork_threaded; /* the parent had threads of its own */
 
 static void lk_fork_prepare(void)
 {
+	lk_fork_threaded = lk_writer_was_threaded();
+	lk_writer_program_forked(); /* it may check it is single-threaded before the next one */
 	lk_fork_prepared = lk_ready && !lk_disabled;
 	if (!lk_fork_prepared)
 		return;
@@ -67,6 +70,8 @@ static void lk_fork_child_trace(void)
 
 static void lk_fork_child(void)
 {
+	lk_tracefile_after_fork_child();
+	lk_unwind_fork_child(lk_fork_threaded);
 	if (!lk_fork_prepared)
 		return;
 	int depth = lk_guard_depth;

@@ -24,9 +24,21 @@ static inline bool lk_guard_enter(void)
 	return true;
 }
 
+/* Work for a single-threaded process that has no writer thread, done when a hook leaves the
+ * guard (writer_sync.c): a periodic snapshot that fell due inside a hook (taken after the
+ * hook's whole change, never between a realloc's free and its allocation), and a fatal signal
+ * (SIGTERM, SIGINT, SIGHUP) that arrived while inside libleak, where its final snapshot could
+ * not be written. LK_PENDING_* bits. */
+#define LK_PENDING_SNAPSHOT 1
+#define LK_PENDING_SIGNAL   2
+extern volatile int lk_guard_pending;
+void lk_guard_run_pending(void);
+
 static inline void lk_guard_leave(void)
 {
 	lk_guard_depth = 0;
+	if (__builtin_expect(lk_guard_pending != 0, 0))
+		lk_guard_run_pending();
 }
 
 #endif

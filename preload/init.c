@@ -9,10 +9,12 @@
 #include "fd_table.h"
 #include "follow.h"
 #include "fork.h"
+#include "go_exit.h"
 #include "guard.h"
 #include "interpose_exit.h"
 #include "log.h"
 #include "modules.h"
+#include "preload_order.h"
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
@@ -26,6 +28,7 @@
 #include "writer.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,7 +54,18 @@ static void lk_init_settings(void)
 	}
 }
 
-__attribute__((constructor)) static void lk_init(void)
+/* A process that must stay single-threaded to work: Chromium's (and Electron's) zygote,
+ * started as `... --type=zygote`, refuses to fork once /proc/self/task shows a second
+ * thread. glibc passes argc and argv to constructors. */
+static int lk_init_must_stay_single(int argc, char **argv)
+{
+	for (int i = 1; argv && i < argc && argv[i]; i++)
+		if (strcmp(argv[i], "--type=zygote") == 0)
+			return 1;
+	return 0;
+}
+
+__attribute__((constructor)) static void lk_init(int argc, char **argv)
 {
 	lk_init_settings();
 	/* LEAK_FOLLOW_FORK=0: a program run by a child of the traced one is not traced. */
@@ -81,8 +95,16 @@ __attribute__((constructor)) static void lk_init(void)
 		        NULL, NULL);
 	lk_fork_install();
 	lk_writer_signals_install();
+	lk_go_exit_install();
+	lk_preload_order_check();
 	lk_ready = 1;
-	lk_writer_start();
+	if (lk_init_must_stay_single(argc, argv)) {
+		/* No thread until the program has one; it forks, so none at a first need. */
+		lk_writer_program_forked();
+		lk_writer_start_lazy();
+	} else {
+		lk_writer_start();
+	}
 out:
 	lk_guard_depth = depth;
 }

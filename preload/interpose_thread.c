@@ -15,6 +15,7 @@
 #include "proc_table.h"
 #include "stack.h"
 #include "sys.h"
+#include "writer.h"
 
 typedef struct {
 	void *(*start)(void *);
@@ -122,6 +123,8 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	 * stays with glibc's stack cache after the thread ends, and is not the program's. */
 	if (!t) {
 		int rc = fn(th, attr, start, arg);
+		if (rc == 0)
+			lk_writer_program_threaded();
 		lk_guard_leave();
 		return rc;
 	}
@@ -129,6 +132,8 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	t->arg = arg;
 	t->slot = slot;
 	int rc = fn(th, attr, lk_thread_tramp, t);
+	if (rc == 0)
+		lk_writer_program_threaded(); /* libleak's writer may start now */
 	lk_guard_leave();
 	if (rc != 0) {
 		lk_tramp_put(t);

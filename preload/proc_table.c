@@ -9,6 +9,7 @@
  * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
  * writes or one slot copy, never across a system call. */
 #include "proc_table.h"
+#include "ring.h"
 #include "spin.h"
 
 #include <errno.h>
@@ -94,6 +95,7 @@ static int lk_child_terminal(uint8_t s)
 void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const char *api,
                             const char *cmd, int autoreap, const void *key)
 {
+	lk_ring_tick_now();
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);
@@ -122,6 +124,7 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 
 void lk_proc_child_on_reap(pid_t pid)
 {
+	lk_ring_tick_now();
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);

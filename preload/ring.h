@@ -39,10 +39,19 @@ struct lk_ring {
  * here (lk_ring_drain_one, as the consumer of the moment) when that is cheaper. */
 extern void (*lk_ring_wake_fn)(lk_ring_t *r, bool full);
 /* While non-NULL, called by every producer once per LK_RING_TICK events (hook context, guard
- * held): a forked child without a writer thread yet uses it to notice that a periodic
- * snapshot is due. */
+ * held): a process without a writer thread yet uses it to notice that a periodic snapshot is
+ * due. */
 extern void (*lk_ring_tick_fn)(void);
-#define LK_RING_TICK 256u
+#define LK_RING_TICK 16u
+
+/* The tick, for events that do not pass through a ring (descriptors, children): a program
+ * that only opens sockets still gets its periodic snapshots. Hook context, guard held. */
+static inline void lk_ring_tick_now(void)
+{
+	void (*tick)(void) = __atomic_load_n(&lk_ring_tick_fn, __ATOMIC_RELAXED);
+	if (__builtin_expect(tick != NULL, 0))
+		tick();
+}
 /* Waits for room in a full ring before a producer drops the event: LK_RING_YIELDS
  * sched_yield()s, then sleeps of LK_RING_NAP_NS (default 40000 waits, about 2 s). Sleeping
  * idles the core, so the scheduler moves a writer that was queued behind another busy thread

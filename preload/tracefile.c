@@ -3,8 +3,9 @@
  * The pattern is resolved once at start (absolute; a directory gets the default name) and
  * expanded for this process and each forked child. The descriptor made at creation is kept
  * high, close-on-exec and internal (a process that drops privileges could not reopen a 0600
- * file); before each chunk its dev/ino are checked, and if the program closed or replaced it the
- * path is reopened O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
+ * file); a program dup2 onto its number moves it first (lk_tracefile_vacate); before each
+ * chunk its dev/ino are checked, and if it was replaced unseen the path is reopened
+ * O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
  * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
  * signal handler that interrupted the host's malloc. */
 #include "tracefile.h"
@@ -13,12 +14,14 @@
 #include "guard.h"
 #include "log.h"
 #include "modules.h"
+#include "spin.h"
 #include "sys.h"
 #include "trace_format.h"
 #include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -31,6 +34,12 @@ static char lk_tf_path[4096];
 static int lk_tf_forked; /* this process is a forked child (its trace name may repeat) */
 static uint64_t lk_tf_dev, lk_tf_ino;
 static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
+/* lk_tf_fd changes (keep, drop, vacate) under lk_tf_lock, with signals blocked. A chunk write
+ * publishes the descriptor it writes through in lk_tf_busy; a hook that lets the program dup2
+ * onto that number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number
+ * (seq_cst on both sides: the write either sees the moved number or is waited for). */
+static volatile int lk_tf_lock;
+static int lk_tf_busy = -1;
 static int lk_tf_err;
 static ZSTD_CCtx *lk_tf_cctx;
 /* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
@@ -63,18 +72,91 @@ static void lk_tracefile_keep(int fd)
 		lk_sys_close(fd);
 		fd = (int)hi;
 	}
-	lk_tf_fd = fd;
 	lk_fd_mark_internal(fd);
+	__atomic_store_n(&lk_tf_fd, fd, __ATOMIC_SEQ_CST);
 }
 
 static void lk_tracefile_drop_fd(int close_it)
 {
 	if (lk_tf_fd < 0)
 		return;
-	lk_fd_unmark_internal(lk_tf_fd);
+	int fd = lk_tf_fd;
+	__atomic_store_n(&lk_tf_fd, -1, __ATOMIC_SEQ_CST);
+	lk_fd_unmark_internal(fd);
 	if (close_it)
-		lk_sys_close(lk_tf_fd);
-	lk_tf_fd = -1;
+		lk_sys_close(fd);
+}
+
+/* All signals blocked (and the old mask saved) around a change of lk_tf_fd or a chunk write:
+ * a handler on this thread that dup2s onto the trace number must not wait on itself. */
+static void lk_tf_block(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, sizeof(long));
+}
+
+static void lk_tf_unblock(const sigset_t *old)
+{
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, sizeof(long));
+}
+
+static int lk_tf_names_trace(int fd)
+{
+	uint64_t dev, ino;
+	return fd >= 0 && lk_sys_fstat_ino(fd, &dev, &ino) == 0 && dev == lk_tf_dev &&
+	       ino == lk_tf_ino;
+}
+
+int lk_tracefile_owns(int fd)
+{
+	if (fd < 0 || fd != __atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST))
+		return 0;
+	if (lk_tf_names_trace(fd))
+		return 1;
+	/* Replaced behind the hooks' back (a raw dup2): the number is the program's now. */
+	sigset_t old;
+	lk_tf_block(&old);
+	lk_spin_lock(&lk_tf_lock);
+	if (__atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST) == fd)
+		lk_tracefile_drop_fd(0);
+	lk_spin_unlock(&lk_tf_lock);
+	lk_tf_unblock(&old);
+	return 0;
+}
+
+void lk_tracefile_vacate(int fd)
+{
+	if (fd < 0 || fd != __atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST))
+		return;
+	sigset_t old;
+	lk_tf_block(&old);
+	lk_spin_lock(&lk_tf_lock);
+	if (__atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST) == fd) {
+		/* Above the program's number if there is room, else anywhere; without room the
+		 * next chunk reopens the path. */
+		long moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
+		if (moved < 0)
+			moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+		lk_tracefile_drop_fd(0); /* the program's dup2 closes fd */
+		if (moved >= 0) {
+			lk_fd_mark_internal((int)moved);
+			__atomic_store_n(&lk_tf_fd, (int)moved, __ATOMIC_SEQ_CST);
+		}
+	}
+	lk_spin_unlock(&lk_tf_lock);
+	lk_tf_unblock(&old);
+	/* A chunk write that took fd before the move finishes before the number changes hands. */
+	while (__atomic_load_n(&lk_tf_busy, __ATOMIC_SEQ_CST) == fd)
+		syscall(SYS_sched_yield);
+}
+
+void lk_tracefile_after_fork_child(void)
+{
+	/* Single-threaded now: a lock or a write another thread of the parent held at fork is
+	 * nobody's here. */
+	__atomic_store_n(&lk_tf_lock, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lk_tf_busy, -1, __ATOMIC_SEQ_CST);
 }
 
 void lk_tracefile_forget(void)
@@ -140,28 +222,30 @@ static int lk_tracefile_try_create(void)
 	hdr[8] = TRACE_VERSION & 0xff;
 	hdr[9] = TRACE_VERSION >> 8;
 	hdr[10] = TRACE_HEADER_SIZE;
+	sigset_t old;
+	lk_tf_block(&old);
+	lk_spin_lock(&lk_tf_lock);
+	lk_tracefile_drop_fd(1);
+	lk_tracefile_keep(fd); /* moved high before anything is written */
+	fd = lk_tf_fd;
 	int r = lk_sys_fstat_ino(fd, &lk_tf_dev, &lk_tf_ino);
 	if (r == 0) {
 		ssize_t w = lk_sys_write(fd, hdr, sizeof(hdr));
 		r = w < 0 ? (int)w : 0;
 	}
-	if (r == 0) {
+	if (r != 0)
 		lk_tracefile_drop_fd(1);
-		lk_tracefile_keep(fd);
-	} else {
-		lk_sys_close(fd);
-	}
+	lk_spin_unlock(&lk_tf_lock);
+	lk_tf_unblock(&old);
 	return r;
 }
 
 /* A descriptor on the created file for appending: the kept one if it still names the file,
- * else a reopened one (then kept). 0 or -errno. */
+ * else a reopened one (then kept). The fd or -errno. Under lk_tf_lock, signals blocked. */
 static int lk_tracefile_fd(void)
 {
-	uint64_t dev, ino;
 	if (lk_tf_fd >= 0) {
-		if (lk_sys_fstat_ino(lk_tf_fd, &dev, &ino) == 0 && dev == lk_tf_dev &&
-		    ino == lk_tf_ino)
+		if (lk_tf_names_trace(lk_tf_fd))
 			return lk_tf_fd;
 		/* Closed behind our back, or now the program's own file: never touch it again. */
 		lk_tracefile_drop_fd(0);
@@ -169,15 +253,38 @@ static int lk_tracefile_fd(void)
 	int fd = lk_sys_open(lk_tf_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
-	int r = lk_sys_fstat_ino(fd, &dev, &ino);
-	if (r == 0 && (dev != lk_tf_dev || ino != lk_tf_ino))
-		r = -ESTALE; /* the path now names another file: never write into it */
-	if (r < 0) {
-		lk_sys_close(fd);
-		return r;
+	lk_tracefile_keep(fd); /* high first: a low number is the program's to dup2 onto */
+	if (!lk_tf_names_trace(lk_tf_fd)) {
+		lk_tracefile_drop_fd(1); /* the path now names another file: never write into it */
+		return -ESTALE;
 	}
-	lk_tracefile_keep(fd);
 	return lk_tf_fd;
+}
+
+/* Appends p[0..n) through the trace descriptor, published in lk_tf_busy for the write. */
+static int lk_tracefile_append_chunk(const void *p, size_t n)
+{
+	sigset_t old;
+	lk_tf_block(&old);
+	lk_spin_lock(&lk_tf_lock);
+	int fd = lk_tracefile_fd();
+	if (fd >= 0)
+		__atomic_store_n(&lk_tf_busy, fd, __ATOMIC_SEQ_CST);
+	lk_spin_unlock(&lk_tf_lock);
+	int r = fd;
+	if (fd >= 0) {
+		/* A vacate after the lock sees lk_tf_busy and waits; one before it moved
+		 * lk_tf_fd, which this write then does not use. */
+		if (__atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST) == fd) {
+			ssize_t w = lk_sys_write(fd, p, n);
+			r = w < 0 ? (int)w : 0;
+		} else {
+			r = -EAGAIN;
+		}
+		__atomic_store_n(&lk_tf_busy, -1, __ATOMIC_SEQ_CST);
+	}
+	lk_tf_unblock(&old);
+	return r;
 }
 
 static int lk_tracefile_set_path(const char *path)
@@ -571,9 +678,12 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 		lk_tf_out[4 + i] = (unsigned char)((size_t)c >> (8 * i));
 		lk_tf_out[8 + i] = (unsigned char)(n >> (8 * i));
 	}
-	int fd = lk_tracefile_fd();
-	if (fd < 0)
-		return lk_tracefile_fail(fd);
-	ssize_t w = lk_sys_write(fd, lk_tf_out, (size_t)c + TRACE_CHUNK_HEADER_SIZE);
-	return w < 0 ? lk_tracefile_fail((int)w) : 0;
+	int r;
+	for (int tries = 0;
+	     (r = lk_tracefile_append_chunk(lk_tf_out, (size_t)c + TRACE_CHUNK_HEADER_SIZE)) ==
+	         -EAGAIN &&
+	     tries < 8;
+	     tries++)
+		;
+	return r < 0 ? lk_tracefile_fail(r) : 0;
 }

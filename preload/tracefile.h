@@ -56,6 +56,18 @@ int lk_tracefile_error(void);
 /* Path of the current trace ("" before create). */
 const char *lk_tracefile_path(void);
 
+/* The program is about to use fd (dup2/dup3 onto it): if it is the trace descriptor, the
+ * trace moves to another number (or is dropped, to be reopened by path at the next chunk),
+ * and a chunk write in flight on fd ends before this returns. Any thread, signals too. */
+void lk_tracefile_vacate(int fd);
+
+/* True if fd is the trace descriptor and still names the trace file; one the program took
+ * over without a hook seeing it is forgotten (false). Any thread. */
+int lk_tracefile_owns(int fd);
+
+/* In a forked child, first thing: resets what the parent's other threads may have held. */
+void lk_tracefile_after_fork_child(void);
+
 /* Forgets the current file (the next create starts a new one); the pattern is kept. */
 void lk_tracefile_forget(void);
 

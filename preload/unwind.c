@@ -21,6 +21,10 @@
 
 static lk_unwind_mode_t lk_unwind_mode = LK_UNWIND_DWARF;
 static uint64_t lk_unwind_fallbacks;
+/* Set in a child forked from a multi-threaded process: another thread of the parent may have
+ * held one of libunwind's internal locks at fork, and in the child nobody would ever release
+ * it. Until exec the walk is the DWARF one, then frame pointers, never unw_backtrace. */
+static int lk_unwind_no_libunwind;
 
 /* unw_backtrace from inside lk_unwind_capture: its frames[0] is a return address into
  * lk_unwind_capture itself, dropped so the result starts at our caller like the others. */
@@ -47,16 +51,25 @@ lk_unwind_walk(const uintptr_t *fp, uintptr_t *frames, int max, uintptr_t skip_l
 	int n = -1;
 	out->value = 0;
 	out->hashed = false;
-	if (lk_unwind_mode != LK_UNWIND_LIBUNWIND) {
-		/* Our own frame record (the entry point always has one: it takes the frame
-		 * address) gives the caller's state: its PC, its RSP (our CFA) and its RBP. */
-		uintptr_t pc = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+	/* Our own frame record (the entry point always has one: it takes the frame address)
+	 * gives the caller's state: its PC, its RSP (our CFA) and its RBP. */
+	uintptr_t pc = fp[1], sp = (uintptr_t)(fp + 2), bp = fp[0];
+	int no_uw = __atomic_load_n(&lk_unwind_no_libunwind, __ATOMIC_RELAXED);
+	if (lk_unwind_mode != LK_UNWIND_LIBUNWIND || no_uw) {
 		if (lk_unwind_mode == LK_UNWIND_FP)
 			n = lk_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
 		else
 			n = lk_walk_dwarf(pc, sp, bp, frames, max, skip_lo, skip_hi, m, out);
 		if (n < 0)
 			__atomic_add_fetch(&lk_unwind_fallbacks, 1, __ATOMIC_RELAXED);
+	}
+	if (n < 0 && no_uw) {
+		n = lk_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
+		if (n < 0)
+			n = 0;
+		out->hashed = false;
+		if (m)
+			m->pending = NULL;
 	}
 	if (n < 0) {
 		n = lk_unwind_libunwind(frames, max, skip_lo, skip_hi);
@@ -110,6 +123,12 @@ void lk_unwind_thread_init(void)
 void lk_unwind_reset_after_fork(void)
 {
 	lk_walk_memo_reset_after_fork();
+}
+
+void lk_unwind_fork_child(int parent_threaded)
+{
+	if (parent_threaded)
+		__atomic_store_n(&lk_unwind_no_libunwind, 1, __ATOMIC_RELAXED);
 }
 
 void lk_unwind_invalidate(void)

@@ -46,6 +46,10 @@ void lk_unwind_thread_init(void);
 
 /* Forked child: the other threads' memos go back to the pool. */
 void lk_unwind_reset_after_fork(void);
+/* Forked child, first thing: if the parent had other threads (one may have held a lock inside
+ * libunwind at fork), libunwind is never called in this process (until exec replaces it); a
+ * walk the DWARF walker cannot finish uses frame pointers instead. */
+void lk_unwind_fork_child(int parent_threaded);
 
 /* dlclose hook, before the real call: forgets every cached rule and remembered walk (a later
  * library may be mapped where the unloaded one was). */

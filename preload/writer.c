@@ -107,6 +107,7 @@ void lk_writer_wake(void)
 }
 
 static int lk_writer_start_thread(void);
+static bool lk_snap_trylock(void);
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
@@ -131,15 +132,77 @@ static bool lk_writer_cores_busy(void)
 	return __atomic_load_n(&lk_busy, __ATOMIC_RELAXED);
 }
 
-/* A lazy child's first need of its thread (a ring half full, a periodic snapshot due). Hook
- * context (guard held): pthread_create's own allocations pass through. */
+/* Whether the program has created a thread, and whether it has forked (since start, or
+ * since the fork that made this process). A single-threaded program that forks may check
+ * before each fork that it is still single-threaded (Chromium's zygote counts
+ * /proc/self/task and refuses to fork otherwise), so libleak starts no thread in it until it
+ * has one of its own: its snapshots are written on its own thread instead. A program that
+ * has not forked gets the thread at the first need (a ring half full, an interval passed). */
+static int lk_program_threaded;
+static int lk_program_forked;
+
+static bool lk_writer_thread_allowed(void)
+{
+	return __atomic_load_n(&lk_program_threaded, __ATOMIC_RELAXED) ||
+	       !__atomic_load_n(&lk_program_forked, __ATOMIC_RELAXED);
+}
+
+/* A lazy process's first need of its thread (a ring half full, a periodic snapshot due), when
+ * it may have one. Hook context (guard held): pthread_create's own allocations pass
+ * through. */
 static void lk_writer_start_if_lazy(void)
 {
 	if (__builtin_expect(__atomic_load_n(&lk_thread_lazy, __ATOMIC_RELAXED), 0) &&
+	    lk_writer_thread_allowed() &&
 	    __atomic_exchange_n(&lk_thread_lazy, 0, __ATOMIC_ACQ_REL)) {
 		__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 		lk_writer_start_thread();
 	}
+}
+
+/* Lazy and single-threaded: the snapshot lock is taken only if free (this thread may be the
+ * one holding it, deeper in a signal's interrupted path), with signals blocked meanwhile. */
+static void lk_writer_on_own_thread(lk_ring_t *r)
+{
+	if (!r && !lk_writer_lazy_alone())
+		return; /* the program started a thread meanwhile, and with it ours */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (lk_snap_trylock()) {
+		if (r)
+			lk_ring_drain_one(r, lk_apply, NULL);
+		else if (!lk_disabled)
+			lk_snapshot_locked(0, 0, 0);
+		lk_snap_unlock();
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void lk_writer_snapshot_here(void)
+{
+	lk_writer_on_own_thread(NULL);
+}
+
+int lk_writer_lazy_alone(void)
+{
+	return __atomic_load_n(&lk_thread_lazy, __ATOMIC_ACQUIRE) && !lk_writer_thread_allowed();
+}
+
+void lk_writer_program_forked(void)
+{
+	__atomic_store_n(&lk_program_forked, 1, __ATOMIC_RELAXED);
+}
+
+void lk_writer_program_threaded(void)
+{
+	if (!__atomic_exchange_n(&lk_program_threaded, 1, __ATOMIC_ACQ_REL))
+		lk_writer_start_if_lazy();
+}
+
+int lk_writer_was_threaded(void)
+{
+	return __atomic_load_n(&lk_program_threaded, __ATOMIC_RELAXED);
 }
 
 /* lk_ring_wake_fn: a producer's ring r is half full or full (hook context, guard held). While
@@ -152,6 +215,11 @@ static void lk_writer_start_if_lazy(void)
 static void lk_writer_ring_wake(lk_ring_t *r, bool full)
 {
 	lk_writer_start_if_lazy();
+	if (lk_writer_lazy_alone()) {
+		if (!lk_disabled)
+			lk_writer_on_own_thread(r);
+		return;
+	}
 	if (!lk_disabled && (full || lk_writer_cores_busy())) {
 		/* Signals wait meanwhile: a handler that forks, exits or dies of a fatal signal
 		 * takes (or waits for the writer to take) the lock this thread would hold. */
@@ -185,13 +253,17 @@ static uint64_t lk_interval_ns(void)
 	return v < lo ? lo : v > cfg ? cfg : v;
 }
 
-/* lk_ring_tick_fn while lazy: a child that keeps allocating slowly must still get its
- * periodic snapshots, so once the first interval has passed the thread starts. */
+/* lk_ring_tick_fn while lazy: a process that keeps allocating must still get its periodic
+ * snapshots: once an interval has passed, the thread starts if the program has threads of its
+ * own, else this thread writes the snapshot. */
 static void lk_writer_lazy_tick(void)
 {
 	if (lk_now_ns() >= lk_last_ns + lk_interval_ns()) {
 		lk_writer_start_if_lazy();
-		lk_writer_wake();
+		if (lk_writer_lazy_alone()) /* at the end of this hook (guard.h) */
+			__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
+		else
+			lk_writer_wake();
 	}
 }
 
@@ -399,6 +471,11 @@ static void *lk_writer_main(void *arg)
 	return NULL;
 }
 
+int lk_writer_thread_running(void)
+{
+	return __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED);
+}
+
 uint32_t lk_writer_stacks_emitted(void)
 {
 	return __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED);
@@ -463,6 +540,8 @@ void lk_writer_fork_child(void)
 {
 	lk_snap_unlock();
 	lk_thread_running = 0;
+	lk_program_threaded = 0; /* the child has one thread, and has not forked yet */
+	lk_program_forked = 0;
 }
 
 void lk_writer_restart(int parent_pid)

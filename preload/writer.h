@@ -14,6 +14,9 @@ void lk_writer_init(int ppid, uint32_t proc_flags);
 /* Starts the thread (lk_real.pthread_create). Returns 0 or -1 (then only sync writes happen). */
 int lk_writer_start(void);
 
+/* 1 while libleak's writer thread runs (it counts among the process's threads). */
+int lk_writer_thread_running(void);
+
 /* Async-signal-safe. Wakes the writer (it drains, snapshots if due or requested). */
 void lk_writer_wake(void);
 
@@ -40,8 +43,23 @@ void lk_writer_fork_child(void);
 /* Child starting its own trace (clock restarted, counters reset): PROCESS again with
  * ppid = parent_pid and flags | TRACE_PROC_FORKED, every stack again. */
 void lk_writer_restart(int parent_pid);
-/* Child: the thread starts on first need (a ring half full, the first
- * interval passed); until then the exiting thread writes the final snapshot itself. */
+/* Every process (the constructor, a forked child): the thread starts on first need (a ring
+ * half full, an interval passed), unless the program is single-threaded and has forked
+ * (lk_writer_program_forked): then only once the program has a thread of its own
+ * (lk_writer_program_threaded). Until then the program's thread drains its ring and writes
+ * the periodic snapshots itself, and the exiting thread the final one. */
 void lk_writer_start_lazy(void);
+/* pthread_create hook, guard held, after the program created a thread. */
+void lk_writer_program_threaded(void);
+/* fork's prepare handler, in the parent: the program forks. */
+void lk_writer_program_forked(void);
+/* The program has created a thread since this process began (fork: since the fork). */
+int lk_writer_was_threaded(void);
+/* Lazy, and no thread may start yet (single-threaded, has forked): signal handlers and
+ * hooks write the snapshots themselves. */
+int lk_writer_lazy_alone(void);
+/* Guard held, lazy and single-threaded: a periodic snapshot on this thread, if the snapshot
+ * lock is free. */
+void lk_writer_snapshot_here(void);
 
 #endif

@@ -101,11 +101,21 @@ void lk_writer_request_from_signal(int final, int signo)
 	}
 }
 
+volatile int lk_guard_pending;
+static volatile sig_atomic_t lk_signal_deferred;
+
 /* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
- * signal the default way. */
+ * signal the default way. A single-threaded process interrupted inside libleak (its locks may
+ * be this thread's) has no writer to ask: the signal waits for the guard to be left. */
 static void lk_on_fatal_signal(int signo)
 {
 	int saved = errno;
+	if (lk_guard_depth && lk_writer_lazy_alone() && !lk_disabled) {
+		lk_signal_deferred = signo;
+		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SIGNAL, __ATOMIC_SEQ_CST);
+		errno = saved;
+		return;
+	}
 	lk_writer_request_from_signal(1, signo);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
@@ -113,6 +123,20 @@ static void lk_on_fatal_signal(int signo)
 	lk_real.sigaction(signo, &dfl, NULL);
 	/* Still blocked while we run: delivered, with SIG_DFL, as soon as we return. */
 	syscall(SYS_tgkill, lk_sys_getpid(), lk_sys_gettid(), signo);
+	errno = saved;
+}
+
+void lk_guard_run_pending(void)
+{
+	int pending = __atomic_exchange_n(&lk_guard_pending, 0, __ATOMIC_SEQ_CST);
+	int saved = errno;
+	if ((pending & LK_PENDING_SNAPSHOT) && !lk_disabled && lk_ready) {
+		lk_guard_depth = 1;
+		lk_writer_snapshot_here();
+		lk_guard_depth = 0;
+	}
+	if (pending & LK_PENDING_SIGNAL)
+		lk_on_fatal_signal((int)lk_signal_deferred);
 	errno = saved;
 }
 

@@ -12,7 +12,8 @@
 # Programs live in tests/real/<name>.sh, each defining case_<name> (the workload: it runs the
 # program under test with lkr_under, clients natively) and optionally norm_<name> (a stdout
 # filter), pkgs_<name> (the Debian packages it needs), limit_<name> (seconds per run) and
-# trunc_ok_<name> (programs of the workload whose traces may be cut short, and why).
+# trunc_ok_<name> (programs of the workload whose traces may be cut short, and why) and
+# check_<name> (more assertions on the leak run's report, LKR_JSON).
 # As root, missing packages are installed with apt-get (services are kept from starting);
 # a program is skipped only when its package cannot be installed, and the line says why.
 # Servers listen on a free loopback port chosen per run and are always stopped (trap).
@@ -21,7 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/run.sh
-ALL_PROGRAMS=(python3 perl bash git sqlite3 cc make nginx memcached redis node java)
+ALL_PROGRAMS=(python3 perl bash git sqlite3 cc make nginx memcached redis node java go chromium
+	postgres tmux libreoffice)
 
 # --case NAME: one run of one workload, in the current directory, LKR_MODE from the caller
 # (lkr_pair runs this twice under timeout). Only what the workload needs is loaded here.
@@ -107,12 +109,13 @@ ensure_packages() {
 	if [ "$install" = 1 ] && [ "$(id -u)" -eq 0 ] && ! compgen -G '/var/lib/apt/lists/*Packages' >/dev/null; then
 		timeout 300 apt-get update -qq >/dev/null 2>&1 || true
 	fi
-	# A JDK is big: it gets 120 s of its own, and java is skipped (saying so) if that is not
-	# enough, so the rest of the matrix keeps its time (make check bounds the whole test).
+	# A JDK and LibreOffice are big: they get 120 s of their own, and java or libreoffice is
+	# skipped (saying so) if that is not enough, so the rest of the matrix keeps its time
+	# (make check bounds the whole test).
 	local slow=() quick=()
 	for pkg in "${missing[@]}"; do
 		case $pkg in
-		openjdk-*) slow+=("$pkg") ;;
+		openjdk-* | libreoffice-*) slow+=("$pkg") ;;
 		*) quick+=("$pkg") ;;
 		esac
 	done
@@ -179,6 +182,7 @@ for p in "${programs[@]}"; do
 		LKR_WRAP=0 LKR_LIMIT=$((limit * ${LEAK_TEST_TIMEOUT_MULT:-1})) LKR_NORM=$norm \
 			LKR_EXPECT_STATUS=0 LKR_TRUNC_OK_EXES=$ok lkr_pair "$p" "$self" --case "$p"
 		[ "$LKR_ALLOCS" -gt 0 ] || fail "$p: the traces record no allocation at all: was the preload active?"
+		if declare -F "check_$p" >/dev/null; then "check_$p"; fi
 		echo "$LKR_N_TRACES $LKR_N_HEADER_ONLY $LKR_DROPPED $LKR_ALLOCS $(cat "$LKR_NATIVE/seconds") $(cat "$LKR_LEAK/seconds") $LKR_HEADER_ONLY_EXES" >"$TMP/$p.result"
 	) >"$log" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
