@@ -105,4 +105,4 @@ LEAK_VIEW=$BUILD_ABS/leak-view
 rc=0
 "$LEAK_VIEW" --min-bytes 64x "$trace" -o "$TMP/v.html" 2>"$TMP/err" || rc=$?
 assert_eq "$rc" 2 "leak-view --min-bytes 64x: exit status"
-assert_eq "$(cat "$TMP/err")" "leak-view: --min-bytes wants a byte count (e.g. 4096 or 64k), not '64x'" "leak-view bad size message"
+assert_eq "$(cat "$TMP/err")" "leak-view: --min-bytes: '64x' is not a size (0..18446744073709551615 bytes; suffix k, m or g allowed)" "leak-view bad size message"
