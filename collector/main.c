@@ -316,21 +316,23 @@ static const struct option_def options[] = {
     {"min-bytes", 0, "N", "hide leak and reachable findings under N bytes (suffix k, m, g)",
      opt_min_bytes},
     {"window", 0, "START:END",
-     "trend tests over this part only, seconds from start (negative: from the end; either "
-     "side may be empty, e.g. 30: or -60:)",
+     "trend tests over this part only, seconds from start (negative: from the end; suffix "
+     "s, m, h or d; either side may be empty, e.g. 30:, -60: or -1m:)",
      opt_window},
     {"limit", 0, "SIZE",
      "growth findings get eta_s, the seconds until the site alone reaches SIZE (e.g. 1g)",
      opt_limit},
     {"diff", 0, "A B",
      "also list what grew, shrank, appeared, disappeared per stack between two snapshots "
-     "(index, negative from the end, or time like 10s)",
+     "(index, negative from the end, or time like 10s or 2m)",
      opt_diff},
     {"follow", 0, NULL,
      "re-read one trace that is being written and re-report while it grows, until it has "
      "END or SIGINT",
      opt_follow},
-    {"every", 0, "S", "with --follow: seconds between reports (default 5)", opt_every},
+    {"every", 0, "S",
+     "with --follow: seconds between reports (default 5; 0.05..86400, suffix s, m, h or d)",
+     opt_every},
     {"growing-only", 0, NULL,
      "with --fail-on: fd, thread and zombie findings count only when growing (soak tests)",
      opt_growing_only},
@@ -364,6 +366,7 @@ static void print_help(FILE *f)
 		         options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
 		fprintf(f, "  %-24s %s\n", options[i].short_name ? lhs : lhs + 2, options[i].help);
 	}
+	fprintf(f, "\nCounts are decimals; sizes take k, m, g (binary); times s, m, h, d.\n");
 	fprintf(f, "\nexit status: 0 report written, 3 --fail-on matched, 2 bad usage or "
 	           "unreadable trace\n");
 }

@@ -102,8 +102,7 @@ double parse_size_prefix(const char *s, const char **end)
 	return v;
 }
 
-int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out,
-                  struct err *e)
+int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out, struct err *e)
 {
 	bool ok = s && *s;
 	const char *p = s;
@@ -155,7 +154,6 @@ int parse_bool(const char *opt, const char *s, bool *out, struct err *e)
 			return 0;
 		}
 	}
-	return err_set(e,
-	               "%s: '" SHOW "' is not a boolean (1, 0, yes, no, true, false, on, off)",
+	return err_set(e, "%s: '" SHOW "' is not a boolean (1, 0, yes, no, true, false, on, off)",
 	               opt, s ? s : "");
 }

@@ -30,8 +30,7 @@ double parse_size_prefix(const char *s, const char **end);
 
 /* Seconds: a decimal that may have a fraction, with an optional suffix s, m, h or d (plain =
  * seconds), in [lo, hi]; a leading '-' only when lo < 0. */
-int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out,
-                  struct err *e);
+int parse_seconds(const char *opt, const char *s, double lo, double hi, double *out, struct err *e);
 
 /* 1/0, yes/no, true/false, on/off (any case). */
 int parse_bool(const char *opt, const char *s, bool *out, struct err *e);

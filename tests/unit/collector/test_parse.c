@@ -22,8 +22,8 @@ static void test_count(void **state)
 	assert_int_equal(v, 10);
 	assert_int_equal(parse_count("--top", "18446744073709551615", 0, UINT64_MAX, &v, &e), 0);
 	assert_true(v == UINT64_MAX);
-	const char *bad[] = {"", "x", "-1", "+1", " 1", "1 ", "11", "1k", "0x10", "1.0",
-	                     "18446744073709551616"};
+	const char *bad[] = {
+	    "", "x", "-1", "+1", " 1", "1 ", "11", "1k", "0x10", "1.0", "18446744073709551616"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = 7;
 		assert_int_equal(parse_count("--top", bad[i], 0, 10, &v, &e), -1);
@@ -44,21 +44,21 @@ static void test_size(void **state)
 	const struct {
 		const char *s;
 		uint64_t v;
-	} good[] = {{"0", 0},           {"4096", 4096},         {"64k", 65536},
-	            {"64K", 65536},     {"1m", 1 << 20},        {"1M", 1 << 20},
-	            {"1g", 1u << 30},   {"3G", 3ull << 30},     {"17179869183g", 17179869183ull << 30}};
+	} good[] = {{"0", 0},         {"4096", 4096},     {"64k", 65536},
+	            {"64K", 65536},   {"1m", 1 << 20},    {"1M", 1 << 20},
+	            {"1g", 1u << 30}, {"3G", 3ull << 30}, {"17179869183g", 17179869183ull << 30}};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(parse_size("--min-bytes", good[i].s, 0, UINT64_MAX, &v, &e), 0);
 		assert_true(v == good[i].v);
 	}
-	const char *bad[] = {"", "k", "64x", "64kb", "1.5k", "-1", " 64k", "64k ", "1t",
-	                     "17179869184g"};
+	const char *bad[] = {"",   "k",    "64x",  "64kb", "1.5k",
+	                     "-1", " 64k", "64k ", "1t",   "17179869184g"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse_size("--min-bytes", bad[i], 0, UINT64_MAX, &v, &e), -1);
 	assert_int_equal(parse_size("--limit", "0", 1, 100, &v, &e), -1);
 	assert_int_equal(parse_size("--limit", "1k", 1, 1023, &v, &e), -1);
-	assert_string_equal(e.msg,
-	                    "--limit: '1k' is not a size (1..1023 bytes; suffix k, m or g allowed)");
+	assert_string_equal(
+	    e.msg, "--limit: '1k' is not a size (1..1023 bytes; suffix k, m or g allowed)");
 }
 
 static void test_size_prefix(void **state)
@@ -84,14 +84,14 @@ static void test_seconds(void **state)
 	const struct {
 		const char *s;
 		double v;
-	} good[] = {{"5", 5}, {"0.5", 0.5}, {"4s", 4}, {"2m", 120}, {"1h", 3600},
-	            {"1d", 86400}, {"1.5m", 90}};
+	} good[] = {{"5", 5},     {"0.5", 0.5},  {"4s", 4},   {"2m", 120},
+	            {"1h", 3600}, {"1d", 86400}, {"1.5m", 90}};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(parse_seconds("--every", good[i].s, 0, 86400, &v, &e), 0);
 		assert_true(v == good[i].v);
 	}
-	const char *bad[] = {"", "x", "s", "5x", "5ms", "5 s", "-5", "1e3", "inf", "nan", "0x10",
-	                     "2d", "0.01"};
+	const char *bad[] = {"",    "x",   "s",   "5x",   "5ms", "5 s", "-5",
+	                     "1e3", "inf", "nan", "0x10", "2d",  "0.01"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse_seconds("--every", bad[i], 0.05, 86400, &v, &e), -1);
 	assert_string_equal(
@@ -124,14 +124,14 @@ static void test_bool(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse_bool("LEAK_X", bad[i], &v, &e), -1);
 	assert_int_equal(parse_bool("LEAK_X", "maybe", &v, &e), -1);
-	assert_string_equal(e.msg,
-	                    "LEAK_X: 'maybe' is not a boolean (1, 0, yes, no, true, false, on, off)");
+	assert_string_equal(
+	    e.msg, "LEAK_X: 'maybe' is not a boolean (1, 0, yes, no, true, false, on, off)");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_count),        cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_count),       cmocka_unit_test(test_size),
 	    cmocka_unit_test(test_size_prefix), cmocka_unit_test(test_seconds),
 	    cmocka_unit_test(test_bool),
 	};
