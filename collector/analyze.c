@@ -2,6 +2,7 @@
 /* analyze.c - analyze_run(): orders the processes as a tree (ppid links between the traces
  * of one run), runs every analysis on each and ranks the result. */
 #include "analyze.h"
+#include "parse.h"
 
 #include <errno.h>
 
@@ -176,7 +177,7 @@ bool analyze_matches(const struct analysis *a, uint32_t mask)
 	return false;
 }
 
-/* One side of --window: empty, or seconds (negative from the end), an optional 's'. */
+/* One side of --window: empty, or a duration (parse.h; negative: from the end). */
 static int parse_window_side(const char *s, size_t n, bool *set, double *out)
 {
 	*set = n != 0;
@@ -187,12 +188,7 @@ static int parse_window_side(const char *s, size_t n, bool *set, double *out)
 		return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	if (buf[n - 1] == 's')
-		buf[n - 1] = '\0';
-	errno = 0;
-	char *end;
-	*out = strtod(buf, &end);
-	return errno || end == buf || *end ? -1 : 0;
+	return parse_seconds("--window", buf, -1e12, 1e12, out, NULL);
 }
 
 int analyze_parse_window(struct analyze_opts *o, const char *arg, struct err *e)
@@ -203,9 +199,10 @@ int analyze_parse_window(struct analyze_opts *o, const char *arg, struct err *e)
 	                      &o->window_start_s) != 0 ||
 	    parse_window_side(colon + 1, strlen(colon + 1), &o->window_end_set, &o->window_end_s) !=
 	        0)
-		return err_set(e,
-		               "--window wants START:END in seconds (e.g. 10:, -60:, 5:30), "
-		               "not '%.64s'",
-		               arg ? arg : "");
+		return err_set(
+		    e,
+		    "--window: '%.64s' is not START:END (durations from the start, "
+		    "negative from the end, either side empty; e.g. 10:, -60:, 5:30, 1m:2m)",
+		    arg ? arg : "");
 	return 0;
 }

@@ -3,6 +3,7 @@
  * come from its change list (model_stack_live_at), so a diff costs one binary search per
  * stack and snapshot, whatever the trace length. */
 #include "diff.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,23 +14,25 @@ int diff_ref_parse(const char *s, struct diff_ref *r, struct err *e)
 {
 	*r = (struct diff_ref){0};
 	size_t n = strlen(s);
-	char *end;
-	errno = 0;
-	if (n > 1 && s[n - 1] == 's') {
-		double v = strtod(s, &end);
-		if (errno || end != s + n - 1 || !isfinite(v))
-			return err_set(
-			    e, "--diff wants a snapshot index or a time like 10s, not '%.64s'", s);
+	/* A time ends in a unit (10s, 2m; parse.h's durations); an index is a bare integer,
+	 * negative from the end. */
+	if (n > 1 && strchr("smhd", s[n - 1])) {
+		if (parse_seconds("--diff", s, -1e12, 1e12, &r->t_s, NULL) != 0)
+			goto bad;
 		r->by_time = true;
-		r->t_s = v;
 		return 0;
 	}
-	long long v = strtoll(s, &end, 10);
-	if (errno || !n || *end)
-		return err_set(e, "--diff wants a snapshot index or a time like 10s, not '%.64s'",
-		               s);
-	r->index = v;
+	uint64_t v;
+	bool neg = *s == '-';
+	if (parse_count("--diff", s + neg, 0, INT64_MAX, &v, NULL) != 0)
+		goto bad;
+	r->index = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
+bad:
+	return err_set(e,
+	               "--diff: '%.64s' is not a snapshot (an index, negative from the end, or a "
+	               "time like 10s, 2m, 1h)",
+	               s);
 }
 
 static uint32_t resolve(const struct model_proc *p, const struct diff_ref *r)

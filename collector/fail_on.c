@@ -1,41 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fail_on.c - parsing and testing --fail-on rules (see fail_on.h). */
 #include "fail_on.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* "1.5m" -> bytes (binary suffixes k, m, g); end set past it. -1 when not a number. */
-static double parse_size(const char *s, const char **end)
-{
-	if (*s < '0' || *s > '9')
-		return -1;
-	char *e;
-	errno = 0;
-	double v = strtod(s, &e);
-	if (errno || e == s || !(v >= 0) || isinf(v))
-		return -1;
-	switch (*e | 0x20) {
-	case 'k':
-		v *= 1024.0;
-		e++;
-		break;
-	case 'm':
-		v *= 1024.0 * 1024;
-		e++;
-		break;
-	case 'g':
-		v *= 1024.0 * 1024 * 1024;
-		e++;
-		break;
-	default:
-		break;
-	}
-	*end = e;
-	return v;
-}
 
 static int parse_item(struct fail_rule *r, const char *item, size_t n, struct err *e)
 {
@@ -59,7 +30,7 @@ static int parse_item(struct fail_rule *r, const char *item, size_t n, struct er
 	const char *s = gt + 1, *end;
 	bool rate = r->kind == FINDING_GROWTH || r->kind == FINDING_RSS;
 	bool bytes = rate || r->kind == FINDING_LEAK || r->kind == FINDING_REACHABLE;
-	double v = bytes ? parse_size(s, &end) : -1;
+	double v = bytes ? parse_size_prefix(s, &end) : -1;
 	if (!bytes && *s >= '0' && *s <= '9') {
 		char *ce;
 		errno = 0;

@@ -24,6 +24,7 @@
 #include "finding.h"
 #include "load.h"
 #include "model.h"
+#include "parse.h"
 #include "proc_alive.h"
 #include "report.h"
 #include "symbolizer.h"
@@ -59,39 +60,6 @@ struct cli {
 	const char *bundle_dir;     /* --bundle DIR */
 	int n_debug_dirs;
 };
-
-/* Whole-string unsigned number with an optional k/m/g (binary) suffix when allow_suffix. */
-static int parse_u64(const char *s, bool allow_suffix, uint64_t *out)
-{
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	unsigned shift = 0;
-	if (allow_suffix && *end) {
-		switch (*end | 0x20) {
-		case 'k':
-			shift = 10;
-			break;
-		case 'm':
-			shift = 20;
-			break;
-		case 'g':
-			shift = 30;
-			break;
-		default:
-			return -1;
-		}
-		end++;
-	}
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
 
 static int opt_json(struct cli *c, const char *arg, struct err *e)
 {
@@ -137,8 +105,8 @@ static int opt_show(struct cli *c, const char *arg, struct err *e)
 static int opt_pid(struct cli *c, const char *arg, struct err *e)
 {
 	uint64_t v;
-	if (parse_u64(arg, false, &v) != 0 || !v || v > UINT32_MAX)
-		return err_set(e, "--pid wants a process id, not '%.64s'", arg);
+	if (parse_count("--pid", arg, 1, UINT32_MAX, &v, e) != 0)
+		return -1;
 	if (c->aopts.n_pids == sizeof(c->pids) / sizeof(c->pids[0]))
 		return err_set(e, "--pid: at most 64");
 	c->pids[c->aopts.n_pids++] = (uint32_t)v;
@@ -160,8 +128,8 @@ static int opt_exe(struct cli *c, const char *arg, struct err *e)
 static int opt_top(struct cli *c, const char *arg, struct err *e)
 {
 	uint64_t v;
-	if (parse_u64(arg, false, &v) != 0 || v > SIZE_MAX)
-		return err_set(e, "--top wants a number, not '%s'", arg);
+	if (parse_count("--top", arg, 0, UINT32_MAX, &v, e) != 0)
+		return -1;
 	c->top = (size_t)v;
 	c->top_set = true;
 	return 0;
@@ -169,10 +137,7 @@ static int opt_top(struct cli *c, const char *arg, struct err *e)
 
 static int opt_min_bytes(struct cli *c, const char *arg, struct err *e)
 {
-	if (parse_u64(arg, true, &c->aopts.min_bytes) != 0)
-		return err_set(e, "--min-bytes wants a byte count (e.g. 4096 or 64k), not '%s'",
-		               arg);
-	return 0;
+	return parse_size("--min-bytes", arg, 0, UINT64_MAX, &c->aopts.min_bytes, e);
 }
 
 static int opt_output(struct cli *c, const char *arg, struct err *e)
@@ -209,10 +174,8 @@ static int opt_version(struct cli *c, const char *arg, struct err *e)
 static int opt_frames(struct cli *c, const char *arg, struct err *e)
 {
 	uint64_t v;
-	if (parse_u64(arg, false, &v) != 0 || v > 100000)
-		return err_set(
-		    e, "--frames wants a number of frames in 0..100000 (0 = all), not '%.64s'",
-		    arg);
+	if (parse_count("--frames", arg, 0, 100000, &v, e) != 0)
+		return -1;
 	c->frames = (size_t)v;
 	return 0;
 }
@@ -260,9 +223,7 @@ static int opt_window(struct cli *c, const char *arg, struct err *e)
 
 static int opt_limit(struct cli *c, const char *arg, struct err *e)
 {
-	if (parse_u64(arg, true, &c->aopts.limit_bytes) != 0 || !c->aopts.limit_bytes)
-		return err_set(e, "--limit wants a size (e.g. 512m or 1g), not '%s'", arg);
-	return 0;
+	return parse_size("--limit", arg, 1, UINT64_MAX, &c->aopts.limit_bytes, e);
 }
 
 static int opt_diff(struct cli *c, const char *arg, struct err *e)
@@ -309,13 +270,7 @@ static bool cli_matches(const struct cli *c, const struct analysis *a)
 
 static int opt_every(struct cli *c, const char *arg, struct err *e)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (errno || end == arg || (*end && strcmp(end, "s") != 0) || !(v >= 0.05) || v > 86400)
-		return err_set(e, "--every wants seconds (e.g. 5 or 0.5), not '%.64s'", arg);
-	c->every_s = v;
-	return 0;
+	return parse_seconds("--every", arg, 0.05, 86400, &c->every_s, e);
 }
 
 struct option_def {
@@ -361,21 +316,23 @@ static const struct option_def options[] = {
     {"min-bytes", 0, "N", "hide leak and reachable findings under N bytes (suffix k, m, g)",
      opt_min_bytes},
     {"window", 0, "START:END",
-     "trend tests over this part only, seconds from start (negative: from the end; either "
-     "side may be empty, e.g. 30: or -60:)",
+     "trend tests over this part only, seconds from start (negative: from the end; suffix "
+     "s, m, h or d; either side may be empty, e.g. 30:, -60: or -1m:)",
      opt_window},
     {"limit", 0, "SIZE",
      "growth findings get eta_s, the seconds until the site alone reaches SIZE (e.g. 1g)",
      opt_limit},
     {"diff", 0, "A B",
      "also list what grew, shrank, appeared, disappeared per stack between two snapshots "
-     "(index, negative from the end, or time like 10s)",
+     "(index, negative from the end, or time like 10s or 2m)",
      opt_diff},
     {"follow", 0, NULL,
      "re-read one trace that is being written and re-report while it grows, until it has "
      "END or SIGINT",
      opt_follow},
-    {"every", 0, "S", "with --follow: seconds between reports (default 5)", opt_every},
+    {"every", 0, "S",
+     "with --follow: seconds between reports (default 5; 0.05..86400, suffix s, m, h or d)",
+     opt_every},
     {"growing-only", 0, NULL,
      "with --fail-on: fd, thread and zombie findings count only when growing (soak tests)",
      opt_growing_only},
@@ -409,6 +366,7 @@ static void print_help(FILE *f)
 		         options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
 		fprintf(f, "  %-24s %s\n", options[i].short_name ? lhs : lhs + 2, options[i].help);
 	}
+	fprintf(f, "\nCounts are decimals; sizes take k, m, g (binary); times s, m, h, d.\n");
 	fprintf(f, "\nexit status: 0 report written, 3 --fail-on matched, 2 bad usage or "
 	           "unreadable trace\n");
 }

@@ -3,7 +3,11 @@
  * reads is a row here, with its bounds and default (README's LEAK_* table lists the same);
  * values are parsed by hand after getenv, which does not allocate, so nothing here touches
  * malloc or stdio (the constructor runs before the host's main, possibly before its own
- * allocator is ready). A bad value gets one line on stderr and the default. */
+ * allocator is ready). A bad value gets one line on stderr and the default.
+ * Sizes (lk_cfg_size) and booleans (lk_cfg_bool) follow the same rules as the collector's
+ * option parser (collector/parse.c, which this library cannot link): a decimal with an
+ * optional k, m or g binary suffix in any case; 1/0, yes/no, true/false, on/off in any case.
+ * Change both or neither (tests/unit/collector/test_parse.c and test_input_checks.sh). */
 #include "config.h"
 #include "log.h"
 #include "sys.h"

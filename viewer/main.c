@@ -15,6 +15,7 @@
 #include "json_out.h"
 #include "load.h"
 #include "model.h"
+#include "parse.h"
 #include "report.h"
 #include "series.h"
 #include "symbolizer.h"
@@ -52,30 +53,6 @@ static void usage(FILE *f)
 	    "\nThe charting library is read from %s (Debian package libjs-dygraphs;\n"
 	    "LEAK_VIEW_JS_DIR overrides). Exit status: 0 page written, 2 error.\n",
 	    HTML_DYGRAPHS_DIR);
-}
-
-/* A decimal; with sized, an optional k, m or g (binary) suffix too, as leak-report takes. */
-static int parse_num(const char *s, bool sized, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	unsigned shift = 0;
-	if (sized && *end) {
-		char c = (char)(*end | 0x20);
-		shift = c == 'k' ? 10 : c == 'm' ? 20 : c == 'g' ? 30 : 64;
-		if (shift == 64 || end[1] || v > (UINT64_MAX >> shift))
-			return -1;
-		end++;
-	}
-	if (*end)
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 static void report_skipped(const char *path, const char *why, void *arg)
@@ -143,10 +120,12 @@ int main(int argc, char **argv)
 			continue;
 		} else if (strcmp(o, "--pid") == 0) {
 			uint64_t v;
-			if (parse_num(val, false, &v) != 0 || !v || v > UINT32_MAX ||
-			    aopts.n_pids == 64) {
-				fprintf(stderr, "leak-view: --pid wants a process id, not '%s'\n",
-				        val ? val : "");
+			if (parse_count("--pid", val, 1, UINT32_MAX, &v, &e) != 0) {
+				fprintf(stderr, "leak-view: %s\n", e.msg);
+				goto out;
+			}
+			if (aopts.n_pids == 64) {
+				fprintf(stderr, "leak-view: --pid: at most 64\n");
 				goto out;
 			}
 			pids[aopts.n_pids++] = (uint32_t)v;
@@ -185,15 +164,11 @@ int main(int argc, char **argv)
 			inputs[n_inputs++] = o;
 			continue;
 		}
-		bool sized = num == &aopts.min_bytes;
-		if (parse_num(val, sized, num) != 0 ||
-		    (num != &aopts.min_bytes && num != &top && !*num) ||
-		    (!sized && *num > UINT32_MAX)) {
-			fprintf(stderr, "leak-view: %s wants %s, not '%s'\n", o,
-			        sized         ? "a byte count (e.g. 4096 or 64k)"
-			        : num == &top ? "a number in 0..4294967295"
-			                      : "a number in 1..4294967295",
-			        val ? val : "");
+		int rc = num == &aopts.min_bytes
+		             ? parse_size(o, val, 0, UINT64_MAX, num, &e)
+		             : parse_count(o, val, num == &top ? 0 : 1, UINT32_MAX, num, &e);
+		if (rc != 0) {
+			fprintf(stderr, "leak-view: %s\n", e.msg);
 			goto out;
 		}
 		i++;

@@ -47,7 +47,7 @@ expect_error "leak-report: $DATA/v99.lkt: unsupported format version 99 (this bu
 note "usage errors"
 expect_error "leak-report: unknown option '--bogus' (see --help)" --bogus "$DATA/sample.lkt"
 expect_error "leak-report: option --top needs an argument N" "$DATA/sample.lkt" --top
-expect_error "leak-report: --top wants a number, not 'x'" --top x "$DATA/sample.lkt"
+expect_error "leak-report: --top: 'x' is not a count (0..4294967295)" --top x "$DATA/sample.lkt"
 expect_error "leak-report: unknown finding kind 'leaks'" --fail-on leak,leaks "$DATA/sample.lkt"
 expect_error "leak-report: no trace given (see --help)" --json
 expect_error "leak-report: $TMP/no/such/dir/r.json: No such file or directory" \

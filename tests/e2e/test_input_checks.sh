@@ -5,7 +5,9 @@
 # value gets one line naming it and what is allowed; LEAK_OUT naming an existing file says
 # where the trace goes instead and leaves the file alone. leak-report: --diff indices out of
 # range, --format pprof to a terminal, a header-only trace under --fail-on are exit 2 with
-# one line; leak-run on a missing program says so without bash's line numbers.
+# one line; leak-run on a missing program says so without bash's line numbers. Every option
+# of leak-report and leak-view goes through one parser (collector/parse.c) with one message
+# shape, and leak-run -i / leak-soak take the same durations.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -105,4 +107,41 @@ LEAK_VIEW=$BUILD_ABS/leak-view
 rc=0
 "$LEAK_VIEW" --min-bytes 64x "$trace" -o "$TMP/v.html" 2>"$TMP/err" || rc=$?
 assert_eq "$rc" 2 "leak-view --min-bytes 64x: exit status"
-assert_eq "$(cat "$TMP/err")" "leak-view: --min-bytes wants a byte count (e.g. 4096 or 64k), not '64x'" "leak-view bad size message"
+assert_eq "$(cat "$TMP/err")" "leak-view: --min-bytes: '64x' is not a size (0..18446744073709551615 bytes; suffix k, m or g allowed)" "leak-view bad size message"
+
+note "options: one parser, one message shape (OPT: 'VALUE' is not a WHAT (ALLOWED))"
+bad() { # bad TOOL EXPECTED-STATUS EXPECTED-LINE ARGS...
+	local tool=$1 want=$2 line=$3 rc=0
+	shift 3
+	"$tool" "$@" >/dev/null 2>"$TMP/err" || rc=$?
+	assert_eq "$rc" "$want" "$(basename "$tool") $*: exit status"
+	assert_eq "$(cat "$TMP/err")" "$line" "$(basename "$tool") $*: message"
+}
+R=$LEAK_REPORT
+bad "$R" 2 "leak-report: --top: 'x' is not a count (0..4294967295)" --top x "$trace"
+bad "$R" 2 "leak-report: --frames: '-1' is not a count (0..100000)" --frames -1 "$trace"
+bad "$R" 2 "leak-report: --pid: '0' is not a count (1..4294967295)" --pid 0 "$trace"
+bad "$R" 2 "leak-report: --min-bytes: '1.5k' is not a size (0..18446744073709551615 bytes; suffix k, m or g allowed)" --min-bytes 1.5k "$trace"
+bad "$R" 2 "leak-report: --limit: '0' is not a size (1..18446744073709551615 bytes; suffix k, m or g allowed)" --limit 0 "$trace"
+bad "$R" 2 "leak-report: --every: '0.01' is not a duration (0.05..86400 seconds; suffix s, m, h or d allowed)" --every 0.01 "$trace"
+bad "$R" 2 "leak-report: --every: '5ms' is not a duration (0.05..86400 seconds; suffix s, m, h or d allowed)" --every 5ms "$trace"
+bad "$R" 2 "leak-report: --window: '1x:' is not START:END (durations from the start, negative from the end, either side empty; e.g. 10:, -60:, 5:30, 1m:2m)" --window 1x: "$trace"
+bad "$R" 2 "leak-report: --diff: '3x' is not a snapshot (an index, negative from the end, or a time like 10s, 2m, 1h)" --diff 3x 0 "$trace"
+# Forms accepted before and the ones every tool now shares.
+"$R" --min-bytes 64K --limit 1G --top 0 --frames 3 --window 0.5s: --every 2s "$trace" >/dev/null ||
+	fail "leak-report refused sizes/durations it takes"
+"$R" --window -1m: --diff 0 0s --fail-on 'leak>1.5k,growth>1m/h,fd>10' "$trace" >/dev/null 2>&1 ||
+	[ $? -eq 3 ] || fail "leak-report refused --window -1m: / --diff 0s / --fail-on limits"
+bad "$LEAK_VIEW" 2 "leak-view: --top: 'x' is not a count (0..4294967295)" --top x "$trace" -o "$TMP/v.html"
+bad "$LEAK_VIEW" 2 "leak-view: --points: '0' is not a count (1..4294967295)" --points 0 "$trace" -o "$TMP/v.html"
+bad "$LEAK_VIEW" 2 "leak-view: --pid: 'abc' is not a count (1..4294967295)" --pid abc "$trace" -o "$TMP/v.html"
+
+note "leak-run, leak-soak: the same durations, one clean line for a bad one"
+bad "$LEAK_RUN" 125 "leak-run: -i: '1x' is not a duration (seconds, e.g. 1, 0.25, 2s, 500ms)" -i 1x -- true
+LEAK_SOAK=$(dirname "$LEAK_RUN")/leak-soak
+bad "$LEAK_SOAK" 125 "leak-soak: --interval: '1 s' is not a duration (seconds, e.g. 30, 0.5, 30s, 2m, 1h, 1d, 500ms)" --duration 1 --interval '1 s' -- true
+bad "$LEAK_SOAK" 125 "leak-soak: --top: 'x' is not a count (0..999999999)" --duration 1 --top x -- true
+for i in 0.25 0.25s 250ms; do
+	(cd "$TMP" && "$LEAK_RUN" -o "$TMP/run-$i" -i "$i" --json -- true >"$TMP/run.json" 2>"$TMP/err") ||
+		fail "leak-run -i $i refused: $(cat "$TMP/err")"
+done

@@ -89,7 +89,7 @@ note "usage"
 rc=0
 "$soak" --duration 5x -- true 2>"$TMP/usage.err" || rc=$?
 assert_eq "$rc" 125 "bad --duration: exit status"
-assert_match "$(cat "$TMP/usage.err")" "not a time" "bad --duration: message"
+assert_eq "$(cat "$TMP/usage.err")" "leak-soak: --duration: '5x' is not a duration (seconds, e.g. 30, 0.5, 30s, 2m, 1h, 1d, 500ms)" "bad --duration: message"
 rc=0
 "$soak" -- true 2>/dev/null || rc=$?
 assert_eq "$rc" 125 "missing --duration: exit status"

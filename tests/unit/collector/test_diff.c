@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_diff.c - diff.c: parsing snapshot references (index, negative index, time with an
- * 's' suffix, bad input) and diffs between two snapshots of a synthesized trace: appeared,
+ * s/m/h/d suffix, bad input) and diffs between two snapshots of a synthesized trace: appeared,
  * disappeared, grew, shrank, unchanged stacks left out, largest change first, clamping of
  * out-of-range indices, and time lookup. */
 #include <math.h>
@@ -35,7 +35,10 @@ static void test_parse(void **state)
 	assert_non_null(strstr(e.msg, "--diff"));
 	assert_int_equal(diff_ref_parse("s", &r, &e), -1);
 	assert_int_equal(diff_ref_parse("", &r, &e), -1);
-	assert_int_equal(diff_ref_parse("3m", &r, &e), -1);
+	assert_int_equal(diff_ref_parse("3m", &r, &e), 0);
+	assert_true(r.by_time && r.t_s == 180);
+	assert_int_equal(diff_ref_parse("3x", &r, &e), -1);
+	assert_int_equal(diff_ref_parse("--1", &r, &e), -1);
 	assert_int_equal(diff_ref_parse("1.5", &r, &e), -1);
 }
 
