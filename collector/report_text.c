@@ -29,13 +29,17 @@ static void print_frames(FILE *f, const char *ind, const struct sym_stack *st)
 		fprintf(f, "%s      #%-2zu ", ind, i);
 		if (fr->function)
 			fputs(fr->function, f);
+		else if (fr->python)
+			fputs("?", f); /* a code object the trace does not name (cut short) */
 		else
 			fprintf(f, "0x%" PRIx64, fr->addr);
 		if (fr->file && fr->line)
 			fprintf(f, " %s:%d", fr->file, fr->line);
 		else if (fr->file)
 			fprintf(f, " %s", fr->file);
-		if (fr->module && fr->function)
+		if (fr->python)
+			fputs(" [py]", f);
+		else if (fr->module && fr->function)
 			fprintf(f, " (%s)", base_name(fr->module));
 		else if (fr->module)
 			fprintf(f, " (%s+0x%" PRIx64 ")", base_name(fr->module), fr->offset);

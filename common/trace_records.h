@@ -34,7 +34,8 @@
 	R(11, THREAD, thread)                                                                      \
 	R(12, TEMPFILE, tempfile)                                                                  \
 	R(13, EXEC, exec)                                                                          \
-	R(14, END, end)
+	R(14, END, end)                                                                            \
+	R(15, PY_CODE, py_code)
 
 #define TRACE_FIELDS_process(F)                                                                    \
 	F(ID, pid)                                                                                 \
@@ -131,6 +132,14 @@
 #define TRACE_FIELDS_exec(F)                                                                       \
 	F(U, t_ns)                                                                                 \
 	F(STR, path, TRACE_MAX_STR)
+
+#define TRACE_FIELDS_py_code(F)                                                                    \
+	F(ID, id)                                                                                  \
+	F(U, py_version)                                                                           \
+	F(U, firstlineno)                                                                          \
+	F(STR, qualname, TRACE_MAX_STR)                                                            \
+	F(STR, filename, TRACE_MAX_STR)                                                            \
+	F(BYTES, linetable, TRACE_MAX_STR)
 
 #define TRACE_FIELDS_end(F)                                                                        \
 	F(U, t_ns)                                                                                 \

@@ -12,6 +12,7 @@
 #include "interpose_exit.h"
 #include "log.h"
 #include "modules.h"
+#include "python.h"
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
@@ -63,6 +64,7 @@ __attribute__((constructor)) static void lk_init(void)
 	lk_guard_depth = 1;
 	lk_clock_start();
 	lk_stack_init();
+	lk_py_init();
 	lk_modules_init();
 	lk_fd_init(); /* descriptors open now are the inherited ones (no stack) */
 	if (lk_tracefile_init() < 0)
