@@ -138,6 +138,10 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_double(j, nan + (double)(model_proc_end_ns(p) - p->start_ns) / 1e9, 6);
 	json_out_key(j, "snapshots");
 	json_out_u64(j, p->n_snaps);
+	if (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE)) {
+		json_out_key(j, "state_at");
+		json_out_str(j, "python_finalize");
+	}
 	json_out_key(j, "exit_status");
 	if (p->have_end && p->end_reason == TRACE_END_EXIT)
 		json_out_i64(j, p->end_status);

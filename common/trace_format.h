@@ -65,6 +65,9 @@ static inline const char *trace_tag_name(unsigned tag)
 #define TRACE_SNAP_FINAL  0x1u
 #define TRACE_SNAP_FORCED 0x2u
 #define TRACE_SNAP_EXEC   0x4u
+#define TRACE_SNAP_PY_FINALIZE                                                                     \
+	0x8u /* final, taken as Python's finalization began: what the                              \
+	      * interpreter frees and closes after it is not shown */
 
 /* BLOCK.flags */
 #define TRACE_BLOCK_REACHABLE 0x1u

@@ -31,6 +31,10 @@
 
 static void lk_on_exit(void)
 {
+	if (lk_py_finalized && lk_ready) { /* the final snapshot was taken as Python finalized */
+		lk_writer_end_after_final(TRACE_END_EXIT, lk_exit_status);
+		return;
+	}
 	if (!lk_ready || lk_disabled)
 		return;
 	int depth = lk_guard_depth;

@@ -31,6 +31,7 @@
 #include "stack_table.h"
 #include "sys.h"
 #include "trace_codec.h"
+#include "writer.h"
 
 #include <dlfcn.h>
 #include <link.h>
@@ -56,8 +57,7 @@ typedef struct {
 	/* _PyInterpreterFrame */
 	uint16_t fr_code, fr_previous, fr_prev_instr, fr_is_entry, fr_owner;
 	/* PyCodeObject */
-	uint16_t co_firstlineno, co_filename, co_qualname, co_linetable, co_firsttraceable,
-	    co_code;
+	uint16_t co_firstlineno, co_filename, co_qualname, co_linetable, co_firsttraceable, co_code;
 	/* PyBytesObject, PyASCIIObject, PyCompactUnicodeObject */
 	uint16_t bytes_size, bytes_data, str_length, str_state, str_ascii_data, str_utf8_len,
 	    str_utf8, str_compact_data;
@@ -100,7 +100,7 @@ static const lk_py_layout_t lk_py_layouts[] = {
 
 int lk_py_active;
 static const lk_py_layout_t *lk_py;
-static const char *lk_py_runtime;       /* &_PyRuntime */
+static const char *lk_py_runtime;              /* &_PyRuntime */
 static uintptr_t lk_py_eval_lo, lk_py_eval_hi; /* _PyEval_EvalFrameDefault's text */
 static uintptr_t lk_py_code_type, lk_py_str_type, lk_py_bytes_type;
 
@@ -122,10 +122,10 @@ typedef struct {
 #define LK_PY_SLOTS     (2 * LK_PY_MAX_CODES)
 #define LK_PY_ARENA     (1u << 20)
 
-static uint32_t *lk_py_slots;         /* hash(code) -> id, 0 = empty */
-static lk_py_code_t **lk_py_codes;    /* id -> entry */
-static uint32_t lk_py_ncodes;         /* ids 1..n exist (acquire/release) */
-static uint32_t lk_py_codes_emitted;  /* writer only */
+static uint32_t *lk_py_slots;        /* hash(code) -> id, 0 = empty */
+static lk_py_code_t **lk_py_codes;   /* id -> entry */
+static uint32_t lk_py_ncodes;        /* ids 1..n exist (acquire/release) */
+static uint32_t lk_py_codes_emitted; /* writer only */
 static int lk_py_lock_word;
 static unsigned char *lk_py_arena_cur, *lk_py_arena_end;
 
@@ -275,8 +275,8 @@ static uint32_t lk_py_code_id(uintptr_t co)
 	uint32_t h = lk_py_hash(co);
 	for (int pass = 0; pass < 2; pass++) {
 		for (uint32_t i = h;; i = (i + 1) & (LK_PY_SLOTS - 1)) {
-			uint32_t id = __atomic_load_n(&lk_py_slots[i & (LK_PY_SLOTS - 1)],
-			                              __ATOMIC_ACQUIRE);
+			uint32_t id =
+			    __atomic_load_n(&lk_py_slots[i & (LK_PY_SLOTS - 1)], __ATOMIC_ACQUIRE);
 			if (!id)
 				break;
 			const lk_py_code_t *e = __atomic_load_n(&lk_py_codes[id], __ATOMIC_ACQUIRE);
@@ -311,8 +311,8 @@ static uintptr_t lk_py_tstate(void)
 {
 	const lk_py_layout_t *L = lk_py;
 	uintptr_t rt = (uintptr_t)lk_py_runtime;
-	uintptr_t ts = __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current),
-	                               __ATOMIC_RELAXED);
+	uintptr_t ts =
+	    __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current), __ATOMIC_RELAXED);
 	if (ts && lk_py_word(ts, L->ts_thread_id) == (uintptr_t)pthread_self())
 		return ts;
 	const int *tss = (const int *)(rt + L->rt_tss_key);
@@ -359,7 +359,8 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 			int32_t first = *(const int32_t *)(co + L->co_firsttraceable);
 			bool entry = *(const uint8_t *)(fr + L->fr_is_entry) != 0;
 			/* An incomplete frame (still being set up) is not shown, as in CPython. */
-			bool incomplete = owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
+			bool incomplete =
+			    owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
 			if (!incomplete && k < max) {
 				uint32_t id = lk_py_code_id(co);
 				if (!id)
@@ -367,7 +368,8 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
 				if (lasti > 0xffffffffu)
 					lasti = 0xffffffffu;
-				out[k++] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)id << 32 | lasti);
+				out[k++] =
+				    (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)id << 32 | lasti);
 			}
 			fr = lk_py_word(fr, L->fr_previous);
 			if (entry)
@@ -383,6 +385,7 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 
 uint32_t lk_py_stack(uint32_t native_id)
 {
+	lk_py_check_finalize();
 	uint32_t n;
 	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
 	uintptr_t out[256];
@@ -393,11 +396,20 @@ uint32_t lk_py_stack(uint32_t native_id)
 	return id ? id : native_id;
 }
 
-int lk_py_finalizing(void)
+int lk_py_finalized;
+
+void lk_py_check_finalize(void)
 {
-	return lk_py_active &&
-	       __atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
-	                       __ATOMIC_RELAXED) != 0;
+	if (__builtin_expect(
+	        !__atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
+	                         __ATOMIC_RELAXED),
+	        1))
+		return;
+	int expect = 0;
+	if (!__atomic_compare_exchange_n(&lk_py_finalized, &expect, 1, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_RELAXED))
+		return;
+	lk_writer_sync_py_finalize();
 }
 
 /* ---------------------------------------------------------------- writer */
@@ -413,14 +425,15 @@ void lk_py_emit_codes(trace_buf_t *b, int restart)
 		const lk_py_code_t *e = __atomic_load_n(&lk_py_codes[id], __ATOMIC_ACQUIRE);
 		if (!e)
 			continue;
-		trace_enc_py_code(b, &(struct trace_rec_py_code){
-		                         .id = id,
-		                         .py_version = lk_py->version,
-		                         .firstlineno = (uint64_t)(e->firstlineno > 0 ? e->firstlineno : 0),
-		                         .qualname = {(const uint8_t *)e->qualname, e->qualname_len},
-		                         .filename = {(const uint8_t *)e->filename, e->filename_len},
-		                         .linetable = {e->linetable, e->linetable_len},
-		                     });
+		trace_enc_py_code(
+		    b, &(struct trace_rec_py_code){
+		           .id = id,
+		           .py_version = lk_py->version,
+		           .firstlineno = (uint64_t)(e->firstlineno > 0 ? e->firstlineno : 0),
+		           .qualname = {(const uint8_t *)e->qualname, e->qualname_len},
+		           .filename = {(const uint8_t *)e->filename, e->filename_len},
+		           .linetable = {e->linetable, e->linetable_len},
+		       });
 	}
 	lk_py_codes_emitted = upto;
 }

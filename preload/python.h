@@ -34,8 +34,13 @@ uint32_t lk_py_stack(uint32_t native_id);
  * the first, into a new trace file). Call before the STACK records that may use them. */
 void lk_py_emit_codes(trace_buf_t *b, int restart);
 
-/* True while the interpreter is finalizing (Py_FinalizeEx has begun); false if not Python. */
-int lk_py_finalizing(void);
+/* Any thread, guard held, no libleak lock held, lk_py_active set: if the interpreter has begun
+ * its finalization (which frees every dict and closes every socket), takes the final snapshot
+ * now, once. */
+void lk_py_check_finalize(void);
+
+/* Set once that snapshot was taken: the exit path then only appends END. */
+extern int lk_py_finalized __attribute__((visibility("hidden")));
 
 /* Fork: prepare takes the code table's insert lock, parent/child release it. */
 void lk_py_lock(void);
