@@ -65,7 +65,7 @@ void lk_writer_end_after_final(int end_reason, int status)
 {
 	uint8_t raw[64];
 	trace_buf_t b = {.data = raw, .cap = sizeof(raw)};
-	trace_enc_end(&b, &(struct trace_rec_end){.t_ns = lk_clock_since(lk_clock_now()),
+	trace_enc_end(&b, &(struct trace_rec_end){.t_ns = lk_clock_now(),
 	                                          .reason = (uint64_t)end_reason,
 	                                          .status = status});
 	if (!b.err)
