@@ -569,7 +569,7 @@ bool lk_heap_on_free(void *ptr)
 {
 	uint64_t size;
 	uint32_t stack;
-	if (__builtin_expect(lk_py_active, 0))
+	if (__builtin_expect(lk_py_watch, 0))
 		lk_py_check_finalize(); /* finalization frees first: the state before it */
 	if (!lk_heap_table_remove((uintptr_t)ptr, &size, &stack))
 		return false;

@@ -99,6 +99,7 @@ static const lk_py_layout_t lk_py_layouts[] = {
 /* ---------------------------------------------------------------- state */
 
 int lk_py_active;
+int lk_py_watch;
 static const lk_py_layout_t *lk_py;
 static const char *lk_py_runtime;              /* &_PyRuntime */
 static uintptr_t lk_py_eval_lo, lk_py_eval_hi; /* _PyEval_EvalFrameDefault's text */
@@ -326,10 +327,31 @@ static inline bool lk_py_in_eval(uintptr_t pc)
 	return pc > lk_py_eval_lo && pc <= lk_py_eval_hi;
 }
 
+/* Each thread's last merges: (native id, hash of the merged frames with each code object's
+ * identity in place of its id) -> merged stack id. A hit skips the code table and the stack
+ * table; the walk itself is always done. */
+#define LK_PY_CACHE 64
+typedef struct {
+	uint64_t hash;
+	uint32_t native_id, id;
+} lk_py_cache_ent_t;
+static __thread lk_py_cache_ent_t lk_py_cache[LK_PY_CACHE]
+    __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
 /* Merges this thread's Python frames into nat[0..n) (innermost first) into out (at most
- * max); returns the count, or 0 when nothing was merged (no Python frames, or a check failed:
- * then the native stack stands). */
-static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, uint32_t max)
+ * max); a Python frame is left as its code object's address in code[k] and its instruction
+ * offset in out[k] (code[k] is 0 for a native frame), and *hash (given the native stack's) is
+ * folded with each Python frame's position, code identity and offset. Returns the count, or 0 when
+ * nothing was merged (no Python frames, or a check failed: then the native stack stands). */
+static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, uintptr_t *code,
+                            uint32_t max, uint64_t *hash)
 {
 	const lk_py_layout_t *L = lk_py;
 	uintptr_t ts = lk_py_tstate();
@@ -340,10 +362,12 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 	if (!fr)
 		return 0;
 	uint32_t k = 0, walked = 0;
+	uint64_t h = *hash;
 	bool merged = false;
 	for (uint32_t i = 0; i < n && k < max; i++) {
 		if (!fr || !lk_py_in_eval(nat[i])) {
-			out[k++] = nat[i];
+			code[k] = 0;
+			out[k++] = nat[i]; /* native frames: fixed by native_id */
 			continue;
 		}
 		uint32_t before = k;
@@ -362,24 +386,29 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 			bool incomplete =
 			    owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
 			if (!incomplete && k < max) {
-				uint32_t id = lk_py_code_id(co);
-				if (!id)
-					return 0;
 				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
 				if (lasti > 0xffffffffu)
 					lasti = 0xffffffffu;
-				out[k++] =
-				    (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)id << 32 | lasti);
+				code[k] = co;
+				out[k++] = (uintptr_t)lasti;
+				h = lk_py_mix(h, co ^ (uint64_t)k << 48);
+				h = lk_py_mix(h, (lk_py_word(co, L->co_linetable) ^
+				                  lk_py_word(co, L->co_qualname) << 1) ^
+				                     lasti * 0x9e3779b97f4a7c15ull);
 			}
 			fr = lk_py_word(fr, L->fr_previous);
 			if (entry)
 				break;
 		}
-		if (k == before && k < max)
-			out[k++] = nat[i]; /* nothing to put in its place: keep the native frame */
-		else
+		if (k == before &&
+		    k < max) { /* nothing to put in its place: keep the native frame */
+			code[k] = 0;
+			out[k++] = nat[i];
+		} else {
 			merged = true;
+		}
 	}
+	*hash = h;
 	return merged ? k : 0;
 }
 
@@ -388,12 +417,29 @@ uint32_t lk_py_stack(uint32_t native_id)
 	lk_py_check_finalize();
 	uint32_t n;
 	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
-	uintptr_t out[256];
-	uint32_t k = nat ? lk_py_merge(nat, n, out, 256) : 0;
+	uintptr_t out[256], code[256];
+	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
+	uint32_t k = nat ? lk_py_merge(nat, n, out, code, 256, &h) : 0;
 	if (!k)
 		return native_id;
+	lk_py_cache_ent_t *c = &lk_py_cache[(h ^ native_id) & (LK_PY_CACHE - 1)];
+	if (c->hash == h && c->native_id == native_id && c->id)
+		return c->id;
+	for (uint32_t i = 0; i < k; i++) {
+		if (!code[i])
+			continue;
+		uint32_t cid = lk_py_code_id(code[i]);
+		if (!cid)
+			return native_id;
+		out[i] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | out[i]);
+	}
 	uint32_t id = lk_stack_table_intern(out, k);
-	return id ? id : native_id;
+	if (!id)
+		return native_id;
+	c->hash = h;
+	c->native_id = native_id;
+	c->id = id;
+	return id;
 }
 
 int lk_py_finalized;
@@ -472,8 +518,6 @@ void lk_py_init(void)
 		return; /* not Python: nothing else is ever done here */
 	if (lk_config.python_malloc)
 		setenv("PYTHONMALLOC", "malloc", 0); /* before the interpreter reads it */
-	if (!lk_config.python)
-		return;
 	int major = 3, minor = -1;
 	const uint32_t *hex = dlsym(RTLD_DEFAULT, "Py_Version");
 	if (hex) {
@@ -493,7 +537,8 @@ void lk_py_init(void)
 		if (major == 3 && minor >= 0 && lk_py_layouts[i].version == (0x0300 | minor))
 			L = &lk_py_layouts[i];
 	if (!L) {
-		lk_py_unsupported(major, minor);
+		if (lk_config.python)
+			lk_py_unsupported(major, minor);
 		return;
 	}
 	void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
@@ -507,12 +552,15 @@ void lk_py_init(void)
 		lk_py_unsupported(major, minor);
 		return;
 	}
+	lk_py = L;
+	lk_py_runtime = rt;
+	lk_py_watch = 1; /* the final state as finalization begins, frames or not */
+	if (!lk_config.python)
+		return;
 	lk_py_slots = lk_sys_mmap(LK_PY_SLOTS * sizeof(uint32_t));
 	lk_py_codes = lk_sys_mmap(LK_PY_MAX_CODES * sizeof(lk_py_code_t *));
 	if (!lk_py_slots || !lk_py_codes)
 		return;
-	lk_py = L;
-	lk_py_runtime = rt;
 	lk_py_eval_lo = (uintptr_t)eval;
 	lk_py_eval_hi = (uintptr_t)eval + sym->st_size;
 	lk_py_code_type = (uintptr_t)code;

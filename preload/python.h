@@ -19,6 +19,9 @@
 
 /* Nonzero once Python frames are merged into stacks (hidden: one load on the hot path). */
 extern int lk_py_active __attribute__((visibility("hidden")));
+/* Nonzero in a CPython process of a known version, LEAK_PYTHON or not: the hooks then watch for
+ * the start of finalization (lk_py_check_finalize). */
+extern int lk_py_watch __attribute__((visibility("hidden")));
 
 /* Constructor context, after lk_real and before the writer: finds the interpreter, checks its
  * version (one line on stderr if its layout is unknown), and sets PYTHONMALLOC=malloc when
@@ -34,7 +37,7 @@ uint32_t lk_py_stack(uint32_t native_id);
  * the first, into a new trace file). Call before the STACK records that may use them. */
 void lk_py_emit_codes(trace_buf_t *b, int restart);
 
-/* Any thread, guard held, no libleak lock held, lk_py_active set: if the interpreter has begun
+/* Any thread, guard held, no libleak lock held, lk_py_watch set: if the interpreter has begun
  * its finalization (which frees every dict and closes every socket), takes the final snapshot
  * now, once. */
 void lk_py_check_finalize(void);
