@@ -53,7 +53,7 @@ def grow_for(seconds):
 
 @ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
 def compare(a, b):
-    kept.append(bytearray(1 << 20))  # LINE compare
+    socks.append(socket.socket())  # LINE compare
     return a[0] - b[0]
 
 
@@ -65,7 +65,7 @@ def sort_with_callback():
 
 def run_deleted():
     ns = {}
-    exec("def made_by_exec():\n    kept.append(bytearray(1 << 20))\n", {"kept": kept}, ns)
+    exec("def made_by_exec():\n    socks.append(socket.socket())\n", {"socks": socks, "socket": socket}, ns)
     ns["made_by_exec"]()  # LINE run_deleted
     del ns
 
