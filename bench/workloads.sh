@@ -36,12 +36,12 @@ SQLITE3=$(command -v sqlite3 || echo sqlite3)
 # missing WORKLOAD: prints the program a workload needs if it is not installed
 missing() {
 	case $1 in
-	python3) [ -x "$PY" ] || echo python3 ;;
+	python3 | python3_nopy) [ -x "$PY" ] || echo python3 ;;
 	sqlite3) command -v sqlite3 >/dev/null || echo sqlite3 ;;
 	esac
 }
 
-ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1"
+ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 python3_nopy sqlite3 cc1"
 WL=${BENCH_ONLY:-$ALL_WL}
 # Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
 # only (BENCH_EXTRA= turns them off).
@@ -67,6 +67,10 @@ workload() {
 	python3)
 		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
 		ENVV=(PYTHONMALLOC=malloc)
+		;;
+	python3_nopy) # the same without Python frames (LEAK_PYTHON=0): their cost is the ratio
+		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
+		ENVV=(PYTHONMALLOC=malloc LEAK_PYTHON=0)
 		;;
 	sqlite3)
 		CMD=("$SQLITE3" :memory:)

@@ -23,10 +23,20 @@ static int from_blocks(struct analysis_proc *ap)
 	const bool sampled = (p->flags & TRACE_PROC_SAMPLED) && p->sample_bytes;
 	double *est = NULL; /* sampled: [2k] bytes, [2k+1] count of finding base+k */
 	size_t est_cap = 0;
+	/* A Python process (its trace names Python code), at the start of finalization or
+	 * killed: everything the interpreter holds is reachable (modules, types, caches, every
+	 * small object now that PYTHONMALLOC=malloc brings them to malloc), tens of thousands of
+	 * stacks that are no finding. What grew shows as growth, what nothing points to as
+	 * leak. */
+	const bool py_final =
+	    p->n_pycodes ||
+	    (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE));
 	for (size_t i = 0; i < p->n_blocks; i++) {
 		const struct model_block *b = &p->blocks[i];
 		bool reachable =
 		    (b->flags & TRACE_BLOCK_SCANNED) && (b->flags & TRACE_BLOCK_REACHABLE);
+		if (reachable && py_final)
+			continue;
 		uint64_t key = (uint64_t)b->stack_id << 1 | reachable;
 		uint32_t idx;
 		if (!hashmap_get(&groups, key, &idx)) {

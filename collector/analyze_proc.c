@@ -54,7 +54,10 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 		if (t->state == TRACE_THREAD_FINISHED && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "unjoined",
 			                 t->tid);
-		else if (t->state == TRACE_THREAD_RUNNING)
+		else if (t->state == TRACE_THREAD_RUNNING ||
+		         (t->state == TRACE_THREAD_DETACHED && p->n_pycodes && !cut))
+			/* CPython detaches every thread it starts: one still running at exit is a
+			 * finding there, detached or not. */
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "running",
 			                 t->tid);
 	}

@@ -144,6 +144,11 @@ char *frame_name_short(const char *full, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!full)
 		return buf;
+	if (full[0] == '<' || strstr(full, ".<")) {
+		/* A Python qualified name (<module>, f.<locals>.g, <lambda>): no C++ to shorten. */
+		snprintf(buf, len, "%s", full);
+		return buf;
+	}
 	elide(full, buf, len);
 	drop_return_type(buf);
 	elide_params(buf, FRAME_NAME_LONG);

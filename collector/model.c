@@ -71,6 +71,7 @@ static void proc_free(struct model_proc *p)
 		free(p->tempfiles[i].api);
 	}
 	free(p->tempfiles);
+	model_py_free(p);
 	free(p);
 }
 
@@ -511,6 +512,9 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 		break;
 	case TRACE_TAG_SCAN_THREAD:
 		apply_scan_thread(p, r);
+		break;
+	case TRACE_TAG_PY_CODE:
+		rc = model_py_apply(p, r);
 		break;
 	case TRACE_TAG_END:
 		p->have_end = true;

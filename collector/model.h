@@ -98,6 +98,16 @@ struct model_tempfile {
 	uint32_t state; /* trace_temp_state_t, last seen */
 };
 
+/* A Python code object (PY_CODE): what names its frames, copied when it was first seen. */
+struct model_pycode {
+	uint32_t id;
+	uint32_t py_version; /* 0x030b: 3.11, the line table's format */
+	int firstlineno;
+	char *qualname, *filename;
+	uint8_t *linetable;
+	size_t linetable_len;
+};
+
 #define MODEL_SCAN_THREADS 32
 
 struct model_proc {
@@ -158,6 +168,9 @@ struct model_proc {
 		uint32_t tid, reason;
 		char name[32];
 	} scan_threads[MODEL_SCAN_THREADS];
+	struct model_pycode *pycodes; /* model_py.c */
+	uint32_t n_pycodes, cap_pycodes;
+	struct hashmap pycode_index; /* code id -> index in pycodes */
 };
 
 struct model {
@@ -178,6 +191,14 @@ void model_drop_last_proc(struct model *m);
  * leniently (a SITE for an undefined stack creates it without frames). Returns 0, or -1 with
  * e filled (out of memory only). */
 int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct err *e);
+
+/* model_py.c: applies a PY_CODE record (0, or -1 on out of memory); frees a process's code
+ * objects; the code object of a Python frame value (model_py_frame), NULL when unknown. */
+int model_py_apply(struct model_proc *p, const struct trace_record *r);
+void model_py_free(struct model_proc *p);
+const struct model_pycode *model_proc_pycode(const struct model_proc *p, uint32_t id);
+/* The source line of instruction offset instr (code units) of c; 0 when it has none. */
+int model_py_line(const struct model_pycode *c, uint32_t instr);
 
 /* Lookups; NULL when absent. */
 const struct model_stack *model_proc_stack(const struct model_proc *p, uint32_t id);

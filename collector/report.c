@@ -48,6 +48,9 @@ const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "killed by signal %" PRId64, p->end_status);
 	else if (p->end_reason == TRACE_END_EXEC)
 		snprintf(buf, len, "exec %s", p->exec_path ? p->exec_path : "");
+	else if (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE))
+		snprintf(buf, len, "exit %" PRId64 ", state as Python finalization began",
+		         p->end_status);
 	else
 		snprintf(buf, len, "exit %" PRId64, p->end_status);
 	return buf;

@@ -47,6 +47,8 @@ void report_json_stack(struct json_out *j, const struct sym_stack *st)
 			json_out_null(j);
 		json_out_key(j, "inlined");
 		json_out_bool(j, f->inlined);
+		json_out_key(j, "lang");
+		json_out_str(j, f->python ? "python" : "native");
 		json_out_end_object(j);
 	}
 	json_out_end_array(j);
@@ -164,6 +166,10 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	}
 	json_out_key(j, "snapshots");
 	json_out_u64(j, p->n_snaps);
+	if (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE)) {
+		json_out_key(j, "state_at");
+		json_out_str(j, "python_finalize");
+	}
 	json_out_key(j, "exit_status");
 	if (p->have_end && p->end_reason == TRACE_END_EXIT)
 		json_out_i64(j, p->end_status);

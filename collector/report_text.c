@@ -31,7 +31,14 @@ static void print_frame_name(FILE *f, const struct sym_frame *fr, enum name_form
 {
 	char sb[512], eb[1024];
 	if (!fr->function) {
-		fprintf(f, "0x%" PRIx64, fr->addr);
+		if (fr->python)
+			fputs("?", f); /* a code object the trace does not name (cut short) */
+		else
+			fprintf(f, "0x%" PRIx64, fr->addr);
+		return;
+	}
+	if (fr->python) { /* a qualified name such as <lambda> or f.<locals>.g: no C++ to shorten */
+		fputs(frame_name_escape(fr->function, eb, sizeof(eb)), f);
 		return;
 	}
 	const char *name = form == NAME_FULL      ? fr->function
@@ -59,7 +66,9 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 			fprintf(f, " %s:%d", file, fr->line);
 		else if (file)
 			fprintf(f, " %s", file);
-		if (fr->module && fr->function)
+		if (fr->python)
+			fputs(" [py]", f);
+		else if (fr->module && fr->function)
 			fprintf(f, " (%s)",
 			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)));
 		else if (fr->module)

@@ -543,6 +543,28 @@ static bool is_libleak(const struct model_module *m)
 	return m->path && strcmp(base_name(m->path), "libleak.so") == 0;
 }
 
+/* A Python frame (TRACE_FRAME_PY): its code object's names and the line of its instruction.
+ * An absolute file is shown by its base name (the path keeps it whole), a relative one as the
+ * program was started with it. */
+static int python_frame(const struct model_proc *p, uint64_t v, struct sym_stack *out)
+{
+	struct sym_frame *f = out_push(out);
+	if (!f)
+		return -1;
+	f->addr = v;
+	f->offset = v;
+	f->python = true;
+	const struct model_pycode *c = model_proc_pycode(p, TRACE_FRAME_PY_CODE(v));
+	if (!c)
+		return 0;
+	const char *slash = c->filename[0] == '/' ? strrchr(c->filename, '/') : NULL;
+	f->function = c->qualname;
+	f->path = c->filename;
+	f->file = slash ? slash + 1 : c->filename;
+	f->line = model_py_line(c, TRACE_FRAME_PY_INSTR(v));
+	return 0;
+}
+
 int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
                      struct sym_stack *out, struct err *e)
 {
@@ -550,6 +572,11 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 	size_t plain_new = SIZE_MAX; /* out index of an operator new frame just seen */
 	for (uint32_t i = 0; i < st->n_frames; i++) {
 		uint64_t addr = st->frames[i];
+		if (addr & TRACE_FRAME_PY) {
+			if (python_frame(p, addr, out) != 0)
+				return err_set(e, "out of memory");
+			continue;
+		}
 		const struct model_module *m = model_proc_frame_module(p, st, i);
 		if (m && is_libleak(m))
 			continue;

@@ -24,6 +24,8 @@ struct sym_frame {
 	const char *path;     /* the full DWARF path; NULL when unknown */
 	int line;             /* 0 when unknown */
 	bool inlined;         /* this function was inlined into the next frame's */
+	bool python;          /* a Python frame: function is its qualified name, path its file
+	                       * as the interpreter has it, file that shortened (relative stays) */
 };
 
 /* Caller-owned growable frame list, reused across calls. */

@@ -53,10 +53,21 @@ static inline const char *trace_tag_name(unsigned tag)
 /* MODULE.flags (absent in traces of older writers) */
 #define TRACE_MODULE_SELF 0x1u /* libleak's own mapping: its frames are not the program's */
 
+/* STACK frames: a value with TRACE_FRAME_PY set is a Python frame, not a return address: the
+ * PY_CODE id in bits 32..62, the instruction offset in code units below
+ * (TRACE_FRAME_PY_NO_INSTR: the frame has not started; its first line names it). */
+#define TRACE_FRAME_PY          (1ull << 63)
+#define TRACE_FRAME_PY_CODE(f)  ((uint32_t)((f) >> 32) & 0x7fffffffu)
+#define TRACE_FRAME_PY_INSTR(f) ((uint32_t)(f))
+#define TRACE_FRAME_PY_NO_INSTR 0xffffffffu
+
 /* SNAPSHOT.flags */
 #define TRACE_SNAP_FINAL  0x1u
 #define TRACE_SNAP_FORCED 0x2u
 #define TRACE_SNAP_EXEC   0x4u
+#define TRACE_SNAP_PY_FINALIZE                                                                     \
+	0x8u /* final, taken as Python's finalization began: what the                              \
+	      * interpreter frees and closes after it is not shown */
 
 /* BLOCK.flags */
 #define TRACE_BLOCK_REACHABLE 0x1u

@@ -35,6 +35,7 @@
 	R(12, TEMPFILE, tempfile)                                                                  \
 	R(13, EXEC, exec)                                                                          \
 	R(14, END, end)                                                                            \
+	R(15, PY_CODE, py_code)                                                                    \
 	R(40, SCAN, scan)                                                                          \
 	R(41, SCAN_THREAD, scan_thread)
 
@@ -146,6 +147,14 @@
 	F(ID, tid)                                                                                 \
 	F(U, reason)                                                                               \
 	F(STR, name, TRACE_MAX_STR)
+
+#define TRACE_FIELDS_py_code(F)                                                                    \
+	F(ID, id)                                                                                  \
+	F(U, py_version)                                                                           \
+	F(U, firstlineno)                                                                          \
+	F(STR, qualname, TRACE_MAX_STR)                                                            \
+	F(STR, filename, TRACE_MAX_STR)                                                            \
+	F(BYTES, linetable, TRACE_MAX_STR)
 
 #define TRACE_FIELDS_end(F)                                                                        \
 	F(U, t_ns)                                                                                 \

@@ -52,6 +52,9 @@ static const lk_cfg_row_t lk_cfg_rows[] = {
 	{"LEAK_UNWIND",      LK_CFG_WORD,    0,  2,        LK_UNWIND_DWARF, lk_unwind_words,  NULL,               LK_FIELD(unwind)},
 	{"LEAK_VERSION",     LK_CFG_BOOL,    0,  1,        0,               NULL,             NULL,               LK_FIELD(version)},
 	{"LEAK_EXECED_FROM", LK_CFG_PRESENT, 0,  1,        0,               NULL,             NULL,               LK_FIELD(execed)},
+	{"LEAK_PYTHON",      LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(python)},
+	{"LEAK_PYTHONMALLOC", LK_CFG_UINT,   0,  1,        1,               NULL,             NULL,               LK_FIELD(python_malloc)},
+	{"LEAK_PYTHON_TEST_VERSION", LK_CFG_UINT, 0, 399,  0,               NULL,             NULL,               LK_FIELD(python_test_version)},
 };
 /* clang-format on */
 

@@ -21,6 +21,9 @@ typedef struct {
 	uint64_t sample_bytes;  /* LEAK_SAMPLE: 0 = record every allocation, N = Poisson
 	                         * sampling by bytes with mean N */
 	char out_pattern[4096]; /* LEAK_OUT as given (tracefile.c makes it a path) */
+	bool python;            /* LEAK_PYTHON: Python frames in the stacks of a CPython process */
+	bool python_malloc;     /* LEAK_PYTHONMALLOC: set PYTHONMALLOC=malloc if unset */
+	uint32_t python_test_version; /* LEAK_PYTHON_TEST_VERSION: tests only, pretend 3.N (3NN) */
 } lk_config_t;
 
 extern lk_config_t lk_config;

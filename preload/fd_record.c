@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -42,6 +43,28 @@ void lk_fd_rec_open(int fd, unsigned type, int cloexec, const char *api, int dir
 	char abs[LK_FD_PATH_LEN];
 	const char *p = path ? lk_fd_abs_path(dirfd, path, abs, sizeof(abs)) : NULL;
 	lk_fd_rec_new(fd, type, cloexec ? TRACE_FD_CLOEXEC : 0, api, p, NULL);
+}
+
+/* True if abs lies inside dir (a '/' follows the prefix). */
+static bool lk_fd_under(const char *abs, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n > 1 && dir[0] == '/' && strncmp(abs, dir, n) == 0 && abs[n] == '/' && abs[n + 1];
+}
+
+void lk_fd_rec_open_excl(int fd, int cloexec, const char *api, int dirfd, const char *path)
+{
+	char abs[LK_TEMP_PATH_LEN];
+	const char *p = path ? lk_fd_abs_path(dirfd, path, abs, sizeof(abs)) : NULL;
+	if (p && p[0] == '/' &&
+	    (lk_fd_under(p, getenv("TMPDIR")) || lk_fd_under(p, "/tmp") ||
+	     lk_fd_under(p, "/var/tmp"))) {
+		lk_fd_rec_temp(fd, p, cloexec, api);
+		return;
+	}
+	lk_fd_rec_new(fd, TRACE_FD_FILE, cloexec ? TRACE_FD_CLOEXEC : 0, api, p, NULL);
 }
 
 void lk_fd_rec_wrapped(int fd, unsigned type, const char *api)

@@ -19,6 +19,10 @@
 void lk_fd_rec_new(int fd, unsigned type, unsigned flags, const char *api, const char *path,
                    const char *peer);
 
+/* A file created with O_CREAT|O_EXCL: a temp file (lk_fd_rec_temp) when its absolute path lies
+ * inside $TMPDIR, /tmp or /var/tmp, else as lk_fd_rec_open. */
+void lk_fd_rec_open_excl(int fd, int cloexec, const char *api, int dirfd, const char *path);
+
 /* A new descriptor opened by path: path (NULL for none) is made absolute against dirfd
  * (AT_FDCWD: the cwd). */
 void lk_fd_rec_open(int fd, unsigned type, int cloexec, const char *api, int dirfd,

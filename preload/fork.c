@@ -8,6 +8,7 @@
  * are left as they are (each page touched would be copied). The ordering is explained in
  * docs/DESIGN.md. */
 #include "fork.h"
+#include "python.h"
 #include "config.h"
 #include "emit.h"
 #include "guard.h"
@@ -39,6 +40,7 @@ static void lk_fork_prepare(void)
 	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
 	 * lock may be held by a thread that will not exist in the child. */
 	lk_writer_fork_prepare();
+	lk_py_lock();
 	lk_stack_table_lock();
 	lk_heap_table_fork_prepare();
 	lk_modules_lock();
@@ -51,6 +53,7 @@ static void lk_fork_parent(void)
 	lk_modules_unlock();
 	lk_heap_table_fork_parent();
 	lk_stack_table_unlock();
+	lk_py_unlock();
 	lk_writer_fork_parent();
 }
 
@@ -78,6 +81,7 @@ static void lk_fork_child(void)
 	lk_guard_depth = 1;
 	lk_modules_unlock();
 	lk_stack_table_unlock();
+	lk_py_unlock();
 	if (lk_config.follow_fork) {
 		lk_heap_table_fork_child(); /* the parent's blocks are not the child's */
 		lk_ring_reset_after_fork();

@@ -32,6 +32,7 @@
  * stack:24}, empty in practice; a pointer is in at most one of the two. Nothing here calls
  * malloc: all memory comes from mmap. */
 #include "heap_table.h"
+#include "python.h"
 
 #include <string.h>
 
@@ -568,6 +569,8 @@ bool lk_heap_on_free(void *ptr)
 {
 	uint64_t size;
 	uint32_t stack;
+	if (__builtin_expect(lk_py_watch, 0))
+		lk_py_check_finalize(); /* finalization frees first: the state before it */
 	if (!lk_heap_table_remove((uintptr_t)ptr, &size, &stack))
 		return false;
 	lk_ring_push(LK_EV_FREE, stack, size);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "modules.h"
 #include "preload_order.h"
+#include "python.h"
 #include "reach.h"
 #include "real.h"
 #include "ring.h"
@@ -34,6 +35,10 @@
 
 static void lk_on_exit(void)
 {
+	if (lk_py_finalized && lk_ready) { /* the final snapshot was taken as Python finalized */
+		lk_writer_end_after_final(TRACE_END_EXIT, lk_exit_status);
+		return;
+	}
 	if (!lk_ready || lk_disabled)
 		return;
 	int depth = lk_guard_depth;
@@ -81,6 +86,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_guard_depth = 1;
 	lk_clock_start();
 	lk_stack_init();
+	lk_py_init();
 	lk_modules_init();
 	lk_reach_init(); /* the loader's TLS figures, now: the scan may run in a signal handler */
 	lk_fd_init();    /* descriptors open now are the inherited ones (no stack) */

@@ -27,7 +27,11 @@ static unsigned lk_open_type(int flags)
 
 static void lk_on_open(int fd, int flags, const char *api, int dirfd, const char *path)
 {
-	if (fd >= 0)
+	/* Created exclusively inside the temp directory: a temp file (Python's tempfile module,
+	 * and any mkstemp written by hand). */
+	if (fd >= 0 && (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && !(flags & O_DIRECTORY))
+		LK_RECORD(lk_fd_rec_open_excl(fd, flags & O_CLOEXEC, api, dirfd, path));
+	else if (fd >= 0)
 		LK_RECORD(
 		    lk_fd_rec_open(fd, lk_open_type(flags), flags & O_CLOEXEC, api, dirfd, path));
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "heap_table.h"
 #include "modules.h"
+#include "python.h"
 #include "reach.h"
 #include "sample.h"
 #include "stack_table.h"
@@ -77,13 +78,14 @@ void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto)
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);
 		for (uint32_t i = 0; i < n; i++)
-			if (!lk_modules_contains(f[i])) {
+			if (!(f[i] & LK_PY_FRAME_TAG) && !lk_modules_contains(f[i])) {
 				lk_modules_scan();
 				rescanned = 1;
 				break;
 			}
 	}
 	lk_modules_emit(b);
+	lk_py_emit_codes(b, from == 0); /* every code a stack below names (interned before it) */
 	for (uint32_t id = from + 1; id <= upto; id++) {
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);

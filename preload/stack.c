@@ -7,6 +7,7 @@
 #include "stack.h"
 #include "config.h"
 #include "frame_hash.h"
+#include "python.h"
 #include "stack_table.h"
 #include "unwind.h"
 
@@ -54,9 +55,12 @@ uint32_t lk_stack_capture(void)
 	 */
 	int keep =
 	    lk_unwind_capture_memo(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi, &hash, &memo);
-	if (memo) { /* the same walk as a recent one: the same stack */
+	if (memo) { /* the same walk as a recent one: the same native stack */
+		uint32_t id = (uint32_t)memo;
+		if (lk_py_active)
+			id = lk_py_stack(id);
 		errno = saved;
-		return (uint32_t)memo;
+		return id;
 	}
 	if (keep == 0) { /* statically linked (unit tests): nothing is "outside" */
 		keep = lk_unwind_capture(buf, (int)lk_config.depth, 0, 0);
@@ -64,7 +68,10 @@ uint32_t lk_stack_capture(void)
 	}
 	uint32_t id = keep > 0 ? lk_stack_table_intern_hashed(buf, (uint32_t)keep, hash) : 0;
 	if (id)
-		lk_unwind_memo_store(id);
+		lk_unwind_memo_store(
+		    id); /* the native id: Python frames are read on every capture */
+	if (id && lk_py_active)
+		id = lk_py_stack(id);
 	errno = saved;
 	return id;
 }

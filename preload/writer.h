@@ -34,6 +34,13 @@ void lk_writer_signals_install(void);
  * MODULE is the latest one covering those addresses (a later library may reuse the range). */
 void lk_writer_flush_before_unload(void);
 
+/* Python finalization began (python.c, inside a hook, guard held, no lock held): the final
+ * snapshot now, flagged TRACE_SNAP_PY_FINALIZE; recording stops. Then at the process's real
+ * end, lk_writer_end_after_final appends the END record with the real status (a later END
+ * supersedes the one of the final snapshot, docs/FORMAT.md). */
+void lk_writer_sync_py_finalize(void);
+void lk_writer_end_after_final(int end_reason, int status);
+
 /* Fork protocol (fork.c's pthread_atfork handlers, in this order around the other tables'
  * locks): prepare waits for any snapshot in progress and holds it off until parent/child. */
 void lk_writer_fork_prepare(void);

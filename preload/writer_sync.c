@@ -11,7 +11,10 @@
 #include "real.h"
 #include "stack_table.h"
 #include "sys.h"
+#include "trace_clock.h"
+#include "trace_codec.h"
 #include "trace_format.h"
+#include "tracefile.h"
 #include "writer.h"
 #include "writer_internal.h"
 
@@ -48,6 +51,25 @@ __attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int sta
 	    final ? TRACE_SNAP_FINAL | (end_reason == TRACE_END_EXEC ? TRACE_SNAP_EXEC : 0) : 0,
 	    end_reason, status);
 	lk_reach_stack_from = 0;
+}
+
+void lk_writer_sync_py_finalize(void)
+{
+	__builtin_unwind_init();
+	lk_reach_stack_from = lk_reach_sp();
+	lk_writer_sync_flags(TRACE_SNAP_FINAL | TRACE_SNAP_PY_FINALIZE, TRACE_END_EXIT, 0);
+	lk_reach_stack_from = 0;
+}
+
+void lk_writer_end_after_final(int end_reason, int status)
+{
+	uint8_t raw[64];
+	trace_buf_t b = {.data = raw, .cap = sizeof(raw)};
+	trace_enc_end(&b, &(struct trace_rec_end){.t_ns = lk_clock_now(),
+	                                          .reason = (uint64_t)end_reason,
+	                                          .status = status});
+	if (!b.err)
+		lk_tracefile_write_chunk(b.data, b.len);
 }
 
 void lk_writer_flush_before_unload(void)

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: MIT */
+/* python.c - the Python frames of a CPython process, read as plain memory.
+ *
+ * Detection (constructor): _PyRuntime, _PyEval_EvalFrameDefault and the type objects are
+ * looked up by symbol (dlsym: the python executable exports them, as does a libpython already
+ * mapped), and the version (Py_Version, else the file name of the module that holds
+ * _PyRuntime) picks a layout from lk_py_layouts. Only a known layout turns the merge on;
+ * any other version gets one line and native stacks.
+ *
+ * Capture (any thread, inside a hook): the calling thread's PyThreadState is the runtime's
+ * current one if it belongs to this thread (the thread holds the GIL), else the one the
+ * interpreter keeps in its thread-specific key (a thread that released the GIL around a
+ * system call: socket(), open(), connect(), waitpid()). Its frame chain (cframe->current_frame,
+ * then ->previous) is walked innermost first. In 3.11 one native activation of
+ * _PyEval_EvalFrameDefault runs Python frames up to and including one whose is_entry is set,
+ * so each such native frame is replaced by that run of Python frames: native frames of C
+ * extensions and of the interpreter stay where they are. No C-API call, no GIL, no reference
+ * count, no allocation: only loads of this thread's own frames and of the code objects they
+ * hold alive, each code object checked to be one (its type is PyCode_Type) before use; the
+ * chain is bounded; a check that fails leaves the native stack as it was.
+ *
+ * Naming: a code object is interned once into the code table (lock-free lookup by address,
+ * checked against the name and line-table objects it points at, since a freed code object's
+ * address is reused), copying its qualified name, file name, line table and first line into
+ * libleak's memory, so a code object freed later still names its frames. The writer emits
+ * each as a PY_CODE record; the collector turns (code id, instruction offset) into a line. */
+#include "python.h"
+#include "config.h"
+#include "log.h"
+#include "spin.h"
+#include "stack_table.h"
+#include "sys.h"
+#include "trace_codec.h"
+#include "writer.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- layouts */
+
+/* Offsets (bytes) of what the walk reads, per interpreter version. 3.11 is measured from its
+ * internal headers (Include/internal/pycore_frame.h, pycore_runtime.h, cpython/code.h) on
+ * x86-64. 3.12 moved the frame into tstate->cframe->current_frame with f_code renamed
+ * f_executable in 3.13, and 3.13+ publishes all of these in _PyRuntime.debug_offsets
+ * (_Py_DebugOffsets, cookie "xdebugpy"): a row for them is read from there, not written here,
+ * and until that reader exists those versions get native stacks. */
+typedef struct {
+	uint16_t version; /* 0x030b: 3.11 */
+	/* _PyRuntimeState */
+	uint16_t rt_finalizing, rt_tstate_current, rt_tss_key;
+	/* PyThreadState, _PyCFrame */
+	uint16_t ts_cframe, ts_thread_id, cf_current_frame;
+	/* _PyInterpreterFrame */
+	uint16_t fr_code, fr_previous, fr_prev_instr, fr_is_entry, fr_owner;
+	/* PyCodeObject */
+	uint16_t co_firstlineno, co_filename, co_qualname, co_linetable, co_firsttraceable, co_code;
+	/* PyBytesObject, PyASCIIObject, PyCompactUnicodeObject */
+	uint16_t bytes_size, bytes_data, str_length, str_state, str_ascii_data, str_utf8_len,
+	    str_utf8, str_compact_data;
+	uint8_t owner_generator; /* FRAME_OWNED_BY_GENERATOR */
+} lk_py_layout_t;
+
+static const lk_py_layout_t lk_py_layouts[] = {
+    {
+        .version = 0x030b,
+        .rt_finalizing = 24,
+        .rt_tstate_current = 576,
+        .rt_tss_key = 592, /* Py_tss_t: int _is_initialized; pthread_key_t _key */
+        .ts_cframe = 56,
+        .ts_thread_id = 152,
+        .cf_current_frame = 8,
+        .fr_code = 32,
+        .fr_previous = 48,
+        .fr_prev_instr = 56,
+        .fr_is_entry = 68,
+        .fr_owner = 69,
+        .co_firstlineno = 72,
+        .co_filename = 112,
+        .co_qualname = 128,
+        .co_linetable = 136,
+        .co_firsttraceable = 168,
+        .co_code = 184,
+        .bytes_size = 16,
+        .bytes_data = 32,
+        .str_length = 16,
+        .str_state = 32,
+        .str_ascii_data = 48,
+        .str_utf8_len = 48,
+        .str_utf8 = 56,
+        .str_compact_data = 72,
+        .owner_generator = 1,
+    },
+};
+
+/* ---------------------------------------------------------------- state */
+
+int lk_py_active;
+int lk_py_watch;
+static const lk_py_layout_t *lk_py;
+static const char *lk_py_runtime;              /* &_PyRuntime */
+static uintptr_t lk_py_eval_lo, lk_py_eval_hi; /* _PyEval_EvalFrameDefault's text */
+static uintptr_t lk_py_code_type, lk_py_str_type, lk_py_bytes_type;
+
+#define LK_PY_MAX_CHAIN 4096 /* Python frames walked per capture, at most */
+#define LK_PY_MAX_NAME  1024 /* bytes kept of a name or a file name */
+
+/* ---------------------------------------------------------------- code table */
+
+typedef struct {
+	uintptr_t code, linetable_obj, qualname_obj; /* identity: a reused address differs */
+	uint32_t id;
+	int32_t firstlineno;
+	uint32_t qualname_len, filename_len, linetable_len;
+	const char *qualname, *filename;
+	const uint8_t *linetable;
+} lk_py_code_t;
+
+#define LK_PY_MAX_CODES (1u << 18)
+#define LK_PY_SLOTS     (2 * LK_PY_MAX_CODES)
+#define LK_PY_ARENA     (1u << 20)
+
+static uint32_t *lk_py_slots;        /* hash(code) -> id, 0 = empty */
+static lk_py_code_t **lk_py_codes;   /* id -> entry */
+static uint32_t lk_py_ncodes;        /* ids 1..n exist (acquire/release) */
+static uint32_t lk_py_codes_emitted; /* writer only */
+static int lk_py_lock_word;
+static unsigned char *lk_py_arena_cur, *lk_py_arena_end;
+
+void lk_py_lock(void)
+{
+	lk_spin_lock(&lk_py_lock_word);
+}
+
+void lk_py_unlock(void)
+{
+	lk_spin_unlock(&lk_py_lock_word);
+}
+
+static inline uintptr_t lk_py_word(uintptr_t p, uint16_t off)
+{
+	return *(const uintptr_t *)(p + off);
+}
+
+static inline uint32_t lk_py_hash(uintptr_t code)
+{
+	return (uint32_t)(((uint64_t)code * 0x9e3779b97f4a7c15ull) >> 40);
+}
+
+static void *lk_py_arena_alloc(size_t bytes)
+{
+	bytes = (bytes + 7) & ~(size_t)7;
+	if (!lk_py_arena_cur || (size_t)(lk_py_arena_end - lk_py_arena_cur) < bytes) {
+		size_t sz = bytes > LK_PY_ARENA ? bytes : LK_PY_ARENA;
+		unsigned char *a = lk_sys_mmap(sz);
+		if (!a)
+			return NULL;
+		lk_py_arena_cur = a;
+		lk_py_arena_end = a + sz;
+	}
+	void *p = lk_py_arena_cur;
+	lk_py_arena_cur += bytes;
+	return p;
+}
+
+/* UTF-8 of code point c into o (room for 4); returns the count. */
+static size_t lk_py_utf8(uint32_t c, char *o)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | c >> 12);
+		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | c >> 18);
+	o[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Lock held. Copies str object s as UTF-8 (at most LK_PY_MAX_NAME bytes) into the arena;
+ * "?" for anything that is not a compact str. */
+static const char *lk_py_copy_str(uintptr_t s, uint32_t *len)
+{
+	const lk_py_layout_t *L = lk_py;
+	static char tmp[LK_PY_MAX_NAME + 4];
+	size_t n = 0;
+	if (s && !(s & 7) && lk_py_word(s, 8) == lk_py_str_type) {
+		uint32_t state = *(const uint32_t *)(s + L->str_state);
+		uint32_t kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
+		uint64_t length = lk_py_word(s, L->str_length);
+		if (compact && ascii) {
+			n = length < LK_PY_MAX_NAME ? length : LK_PY_MAX_NAME;
+			memcpy(tmp, (const char *)(s + L->str_ascii_data), n);
+		} else if (compact && lk_py_word(s, L->str_utf8)) {
+			uint64_t u = lk_py_word(s, L->str_utf8_len);
+			n = u < LK_PY_MAX_NAME ? u : LK_PY_MAX_NAME;
+			memcpy(tmp, (const char *)lk_py_word(s, L->str_utf8), n);
+		} else if (compact && (kind == 1 || kind == 2 || kind == 4)) {
+			const unsigned char *d = (const unsigned char *)(s + L->str_compact_data);
+			for (uint64_t i = 0; i < length && n < LK_PY_MAX_NAME; i++) {
+				uint32_t c = kind == 1   ? d[i]
+				             : kind == 2 ? ((const uint16_t *)d)[i]
+				                         : ((const uint32_t *)d)[i];
+				n += lk_py_utf8(c > 0x10ffff ? 0xfffd : c, tmp + n);
+			}
+		}
+	}
+	if (!n) {
+		tmp[0] = '?';
+		n = 1;
+	}
+	char *p = lk_py_arena_alloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, tmp, n);
+	p[n] = 0;
+	*len = (uint32_t)n;
+	return p;
+}
+
+/* Lock held. A new entry for code object co (its type already checked); NULL without
+ * memory or ids. */
+static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
+{
+	const lk_py_layout_t *L = lk_py;
+	uint32_t id = lk_py_ncodes + 1;
+	if (id >= LK_PY_MAX_CODES)
+		return NULL;
+	lk_py_code_t *e = lk_py_arena_alloc(sizeof(*e));
+	if (!e)
+		return NULL;
+	e->code = co;
+	e->linetable_obj = lt;
+	e->qualname_obj = qn;
+	e->id = id;
+	e->firstlineno = *(const int32_t *)(co + L->co_firstlineno);
+	e->qualname = lk_py_copy_str(qn, &e->qualname_len);
+	e->filename = lk_py_copy_str(lk_py_word(co, L->co_filename), &e->filename_len);
+	e->linetable = NULL;
+	e->linetable_len = 0;
+	if (lt && !(lt & 7) && lk_py_word(lt, 8) == lk_py_bytes_type) {
+		uint64_t n = lk_py_word(lt, L->bytes_size);
+		if (n > TRACE_MAX_STR)
+			n = TRACE_MAX_STR; /* lines past it are not named */
+		uint8_t *p = n ? lk_py_arena_alloc(n) : NULL;
+		if (p) {
+			memcpy(p, (const void *)(lt + L->bytes_data), n);
+			e->linetable = p;
+			e->linetable_len = (uint32_t)n;
+		}
+	}
+	if (!e->qualname || !e->filename)
+		return NULL;
+	return e;
+}
+
+/* The id of code object co, interning it if new; 0 if the table is full. */
+static uint32_t lk_py_code_id(uintptr_t co)
+{
+	const lk_py_layout_t *L = lk_py;
+	uintptr_t lt = lk_py_word(co, L->co_linetable), qn = lk_py_word(co, L->co_qualname);
+	uint32_t h = lk_py_hash(co);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = h;; i = (i + 1) & (LK_PY_SLOTS - 1)) {
+			uint32_t id =
+			    __atomic_load_n(&lk_py_slots[i & (LK_PY_SLOTS - 1)], __ATOMIC_ACQUIRE);
+			if (!id)
+				break;
+			const lk_py_code_t *e = __atomic_load_n(&lk_py_codes[id], __ATOMIC_ACQUIRE);
+			if (e && e->code == co && e->linetable_obj == lt && e->qualname_obj == qn) {
+				if (pass)
+					lk_py_unlock();
+				return id;
+			}
+		}
+		if (!pass)
+			lk_py_lock(); /* not there: look again under the lock, then insert */
+	}
+	uint32_t id = 0;
+	lk_py_code_t *e = lk_py_code_new(co, lt, qn);
+	if (e) {
+		uint32_t i = h & (LK_PY_SLOTS - 1);
+		while (lk_py_slots[i])
+			i = (i + 1) & (LK_PY_SLOTS - 1);
+		__atomic_store_n(&lk_py_codes[e->id], e, __ATOMIC_RELEASE);
+		__atomic_store_n(&lk_py_slots[i], e->id, __ATOMIC_RELEASE);
+		__atomic_store_n(&lk_py_ncodes, e->id, __ATOMIC_RELEASE);
+		id = e->id;
+	}
+	lk_py_unlock();
+	return id;
+}
+
+/* ---------------------------------------------------------------- capture */
+
+/* The calling thread's PyThreadState, or 0. */
+static uintptr_t lk_py_tstate(void)
+{
+	const lk_py_layout_t *L = lk_py;
+	uintptr_t rt = (uintptr_t)lk_py_runtime;
+	uintptr_t ts =
+	    __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current), __ATOMIC_RELAXED);
+	if (ts && lk_py_word(ts, L->ts_thread_id) == (uintptr_t)pthread_self())
+		return ts;
+	const int *tss = (const int *)(rt + L->rt_tss_key);
+	if (!tss[0])
+		return 0; /* the interpreter has not made its key yet */
+	return (uintptr_t)pthread_getspecific((pthread_key_t)tss[1]);
+}
+
+static inline bool lk_py_in_eval(uintptr_t pc)
+{
+	return pc > lk_py_eval_lo && pc <= lk_py_eval_hi;
+}
+
+/* Each thread's last merges: (native id, hash of the merged frames with each code object's
+ * identity in place of its id) -> merged stack id. A hit skips the code table and the stack
+ * table; the walk itself is always done. */
+#define LK_PY_CACHE 64
+typedef struct {
+	uint64_t hash;
+	uint32_t native_id, id;
+} lk_py_cache_ent_t;
+static __thread lk_py_cache_ent_t lk_py_cache[LK_PY_CACHE]
+    __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+/* Merges this thread's Python frames into nat[0..n) (innermost first) into out (at most
+ * max); a Python frame is left as its code object's address in code[k] and its instruction
+ * offset in out[k] (code[k] is 0 for a native frame), and *hash (given the native stack's) is
+ * folded with each Python frame's position, code identity and offset. Returns the count, or 0 when
+ * nothing was merged (no Python frames, or a check failed: then the native stack stands). */
+static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, uintptr_t *code,
+                            uint32_t max, uint64_t *hash)
+{
+	const lk_py_layout_t *L = lk_py;
+	uintptr_t ts = lk_py_tstate();
+	if (!ts || (ts & 7))
+		return 0;
+	uintptr_t cf = lk_py_word(ts, L->ts_cframe);
+	uintptr_t fr = cf && !(cf & 7) ? lk_py_word(cf, L->cf_current_frame) : 0;
+	if (!fr)
+		return 0;
+	uint32_t k = 0, walked = 0;
+	uint64_t h = *hash;
+	bool merged = false;
+	for (uint32_t i = 0; i < n && k < max; i++) {
+		if (!fr || !lk_py_in_eval(nat[i])) {
+			code[k] = 0;
+			out[k++] = nat[i]; /* native frames: fixed by native_id */
+			continue;
+		}
+		uint32_t before = k;
+		while (fr && walked++ < LK_PY_MAX_CHAIN) {
+			if (fr & 7)
+				return 0;
+			uintptr_t co = lk_py_word(fr, L->fr_code);
+			if (!co || (co & 7) || lk_py_word(co, 8) != lk_py_code_type)
+				return 0; /* not the layout we think: no Python frames at all */
+			uintptr_t start = co + L->co_code;
+			uintptr_t pi = lk_py_word(fr, L->fr_prev_instr);
+			uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
+			int32_t first = *(const int32_t *)(co + L->co_firsttraceable);
+			bool entry = *(const uint8_t *)(fr + L->fr_is_entry) != 0;
+			/* An incomplete frame (still being set up) is not shown, as in CPython. */
+			bool incomplete =
+			    owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
+			if (!incomplete && k < max) {
+				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
+				if (lasti > 0xffffffffu)
+					lasti = 0xffffffffu;
+				code[k] = co;
+				out[k++] = (uintptr_t)lasti;
+				h = lk_py_mix(h, co ^ (uint64_t)k << 48);
+				h = lk_py_mix(h, (lk_py_word(co, L->co_linetable) ^
+				                  lk_py_word(co, L->co_qualname) << 1) ^
+				                     lasti * 0x9e3779b97f4a7c15ull);
+			}
+			fr = lk_py_word(fr, L->fr_previous);
+			if (entry)
+				break;
+		}
+		if (k == before &&
+		    k < max) { /* nothing to put in its place: keep the native frame */
+			code[k] = 0;
+			out[k++] = nat[i];
+		} else {
+			merged = true;
+		}
+	}
+	*hash = h;
+	return merged ? k : 0;
+}
+
+uint32_t lk_py_stack(uint32_t native_id)
+{
+	lk_py_check_finalize();
+	uint32_t n;
+	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
+	uintptr_t out[256], code[256];
+	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
+	uint32_t k = nat ? lk_py_merge(nat, n, out, code, 256, &h) : 0;
+	if (!k)
+		return native_id;
+	lk_py_cache_ent_t *c = &lk_py_cache[(h ^ native_id) & (LK_PY_CACHE - 1)];
+	if (c->hash == h && c->native_id == native_id && c->id)
+		return c->id;
+	for (uint32_t i = 0; i < k; i++) {
+		if (!code[i])
+			continue;
+		uint32_t cid = lk_py_code_id(code[i]);
+		if (!cid)
+			return native_id;
+		out[i] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | out[i]);
+	}
+	uint32_t id = lk_stack_table_intern(out, k);
+	if (!id)
+		return native_id;
+	c->hash = h;
+	c->native_id = native_id;
+	c->id = id;
+	return id;
+}
+
+int lk_py_finalized;
+
+void lk_py_check_finalize(void)
+{
+	if (__builtin_expect(
+	        !__atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
+	                         __ATOMIC_RELAXED),
+	        1))
+		return;
+	int expect = 0;
+	if (!__atomic_compare_exchange_n(&lk_py_finalized, &expect, 1, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_RELAXED))
+		return;
+	lk_writer_sync_py_finalize();
+}
+
+/* ---------------------------------------------------------------- writer */
+
+void lk_py_emit_codes(trace_buf_t *b, int restart)
+{
+	if (!lk_py_active)
+		return;
+	if (restart)
+		lk_py_codes_emitted = 0;
+	uint32_t upto = __atomic_load_n(&lk_py_ncodes, __ATOMIC_ACQUIRE);
+	for (uint32_t id = lk_py_codes_emitted + 1; id <= upto; id++) {
+		const lk_py_code_t *e = __atomic_load_n(&lk_py_codes[id], __ATOMIC_ACQUIRE);
+		if (!e)
+			continue;
+		trace_enc_py_code(
+		    b, &(struct trace_rec_py_code){
+		           .id = id,
+		           .py_version = lk_py->version,
+		           .firstlineno = (uint64_t)(e->firstlineno > 0 ? e->firstlineno : 0),
+		           .qualname = {(const uint8_t *)e->qualname, e->qualname_len},
+		           .filename = {(const uint8_t *)e->filename, e->filename_len},
+		           .linetable = {e->linetable, e->linetable_len},
+		       });
+	}
+	lk_py_codes_emitted = upto;
+}
+
+/* ---------------------------------------------------------------- detection */
+
+/* "python3.NN" in a file name (the executable or libpython): the minor version, or -1. */
+static int lk_py_minor_from_name(const char *s)
+{
+	const char *p = s ? strstr(s, "python3.") : NULL;
+	if (!p)
+		return -1;
+	p += 8;
+	int m = 0, d = 0;
+	while (*p >= '0' && *p <= '9' && d < 3) {
+		m = m * 10 + (*p++ - '0');
+		d++;
+	}
+	return d ? m : -1;
+}
+
+static void lk_py_unsupported(int major, int minor)
+{
+	char a[12], b[12];
+	a[lk_fmt_u64(a, (uint64_t)major)] = 0;
+	b[lk_fmt_u64(b, (uint64_t)(minor < 0 ? 0 : minor))] = 0;
+	const char *parts[] = {"libleak: python ", a, ".", minor < 0 ? "?" : b,
+	                       " frames not supported; native stacks only"};
+	lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
+}
+
+void lk_py_init(void)
+{
+	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
+	if (!rt)
+		return; /* not Python: nothing else is ever done here */
+	if (lk_config.python_malloc)
+		setenv("PYTHONMALLOC", "malloc", 0); /* before the interpreter reads it */
+	int major = 3, minor = -1;
+	const uint32_t *hex = dlsym(RTLD_DEFAULT, "Py_Version");
+	if (hex) {
+		major = (int)(*hex >> 24);
+		minor = (int)(*hex >> 16 & 0xff);
+	} else {
+		Dl_info info;
+		if (dladdr(rt, &info))
+			minor = lk_py_minor_from_name(info.dli_fname);
+	}
+	if (lk_config.python_test_version) {
+		major = (int)lk_config.python_test_version / 100;
+		minor = (int)lk_config.python_test_version % 100;
+	}
+	const lk_py_layout_t *L = NULL;
+	for (size_t i = 0; i < sizeof(lk_py_layouts) / sizeof(lk_py_layouts[0]); i++)
+		if (major == 3 && minor >= 0 && lk_py_layouts[i].version == (0x0300 | minor))
+			L = &lk_py_layouts[i];
+	if (!L) {
+		if (lk_config.python)
+			lk_py_unsupported(major, minor);
+		return;
+	}
+	void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+	void *code = dlsym(RTLD_DEFAULT, "PyCode_Type");
+	void *str = dlsym(RTLD_DEFAULT, "PyUnicode_Type");
+	void *bytes = dlsym(RTLD_DEFAULT, "PyBytes_Type");
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (!eval || !code || !str || !bytes ||
+	    !dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size) {
+		lk_py_unsupported(major, minor);
+		return;
+	}
+	lk_py = L;
+	lk_py_runtime = rt;
+	lk_py_watch = 1; /* the final state as finalization begins, frames or not */
+	if (!lk_config.python)
+		return;
+	lk_py_slots = lk_sys_mmap(LK_PY_SLOTS * sizeof(uint32_t));
+	lk_py_codes = lk_sys_mmap(LK_PY_MAX_CODES * sizeof(lk_py_code_t *));
+	if (!lk_py_slots || !lk_py_codes)
+		return;
+	lk_py_eval_lo = (uintptr_t)eval;
+	lk_py_eval_hi = (uintptr_t)eval + sym->st_size;
+	lk_py_code_type = (uintptr_t)code;
+	lk_py_str_type = (uintptr_t)str;
+	lk_py_bytes_type = (uintptr_t)bytes;
+	lk_py_active = 1;
+}
