@@ -28,7 +28,11 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(cat "$out/stdout")" "$native" "libleak first ($cc): stdout"
 	[ ! -s "$out/stderr" ] || fail "libleak first ($cc): stderr: $(cat "$out/stderr")"
 	j=$(report_json "$out"/*.lkt)
-	assert_jq "$j" 'bytes_in("leak_one")' 1000 "libleak first ($cc): the leak under jemalloc"
+	# Recorded, whatever the verdict: the scan may find the block from jemalloc's own
+	# metadata, an anonymous mapping it roots (README, Limits).
+	assert_jq "$j" '[.processes[].findings[] | select(.kind == "leak" or .kind == "reachable")
+		| select(any(.stack[0:4][]; .function == "leak_one")) | .bytes] | add // 0' 1000 \
+		"libleak first ($cc): the block lost under jemalloc is recorded"
 
 	out=$TMP/second.$cc
 	mkdir -p "$out"
