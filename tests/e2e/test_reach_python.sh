@@ -21,7 +21,8 @@ for round in 1 2; do
 	note "python service, SIGTERM (run $round)"
 	mkdir -p "$TMP/r$round"
 	# timeout passes the SIGTERM on; env, not a prefix: timeout itself is not traced.
-	timeout -k 5 "$T_LIMIT" env -u PYTHONMALLOC LD_PRELOAD="$LEAK_SO" \
+	# LEAK_PYTHONMALLOC=0 keeps pymalloc, whose mmap'd arenas are the roots under test.
+	timeout -k 5 "$T_LIMIT" env -u PYTHONMALLOC LEAK_PYTHONMALLOC=0 LD_PRELOAD="$LEAK_SO" \
 		LEAK_OUT="$TMP/r$round/leak.%e.%p.lkt" "$PY" "$src" >"$TMP/r$round/stdout" \
 		2>"$TMP/r$round/stderr" </dev/null &
 	pid=$!
@@ -38,12 +39,11 @@ for round in 1 2; do
 	assert_jq "$j" '.processes[0].scan.threads_stopped >= 1' true "threads stopped"
 	assert_jq "$j" '.processes[0].scan.anon_bytes > 0' true "anonymous bytes scanned"
 	# The lost blocks, 50 x 777 bytes: leaks, but for a stale copy or two of the last
-	# addresses (ctypes' result buffers) that a conservative scan may still find.
+	# addresses (ctypes' result buffers) that a conservative scan may still find. Those are
+	# reachable, which a Python trace does not list (the interpreter's whole heap is).
 	# shellcheck disable=SC2016 # jq
 	lost='def lost: select(.bytes == (.count * 777) and any(.stack[]; .function == "ffi_call"));'
-	assert_jq "$j" "$lost"' [.processes[0].findings[] | select(.kind == "leak" or .kind == "reachable") |
-		lost] | map(.count) | add' 50 "blocks of 777 bytes from ffi_call"
-	assert_jq "$j" "$lost"' [leaks[] | lost] | map(.count) | add >= 45' true \
+	assert_jq "$j" "$lost"' [leaks[] | lost] | map(.count) | add | . >= 45 and . <= 50' true \
 		"the blocks lost through ctypes are leaks"
 	assert_jq "$j" "$lost"' [leaks[] | select([lost] | length == 0)] | length' 0 \
 		"leak findings other than the ctypes blocks (interpreter-owned memory)"
