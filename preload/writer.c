@@ -304,21 +304,27 @@ void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	if (!lk_process_emitted)
 		lk_emit_process(b, lk_ppid, lk_start_rt, lk_proc_flags);
 	uint32_t upto = lk_stack_table_count();
+	lk_emit_stacks(b, lk_stacks_emitted, upto);
+	lk_stacks_emitted = upto;
+	int final = (flags & TRACE_SNAP_FINAL) != 0;
+	/* Descriptors, children and threads as they are at the cut, before the exit scan below
+	 * stops the other threads: its signal ends their sleeps and waits with EINTR, and what a
+	 * thread does then (a Python daemon thread exits once finalization has begun) is after
+	 * the state this snapshot captures. */
+	lk_fd_emit(b, final);
+	lk_proc_emit(b, final);
 	int scanned = 0;
-	if (flags & TRACE_SNAP_FINAL) {
+	if (final) {
 		/* BLOCK.flags: reachable or not (preload/reach.c). Nothing live (the usual short
 		 * child): no roots to read. A block may name a stack interned after `upto`, and
 		 * every STACK must precede the records that use it: find the largest first. */
 		scanned = lk_heap_table_count() > 0 && lk_reach_scan() == 0;
 		uint32_t max_stack = lk_emit_blocks_max_stack(scanned);
-		if (max_stack > upto)
-			upto = max_stack;
+		if (max_stack > lk_stacks_emitted) {
+			lk_emit_stacks(b, lk_stacks_emitted, max_stack);
+			lk_stacks_emitted = max_stack;
+		}
 	}
-	lk_emit_stacks(b, lk_stacks_emitted, upto);
-	lk_stacks_emitted = upto;
-	int final = (flags & TRACE_SNAP_FINAL) != 0;
-	lk_fd_emit(b, final);
-	lk_proc_emit(b, final);
 	uint64_t now = lk_now_ns();
 	trace_enc_snapshot(b, &(struct trace_rec_snapshot){
 	                          .seq = lk_seq,
