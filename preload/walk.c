@@ -89,8 +89,9 @@ uint64_t lk_walk_rules_built(void)
 
 /* ---- the DWARF walker -------------------------------------------------------------------- */
 
-/* Records that the walk's result depends on the word at at_ (which it read as val_);
- * past LK_WALK_MEMO_READS the walk is not remembered. */
+/* Records that the walk's result depends on the word at at_ (which it read as val_), in this
+ * walk's steps (t); the memo entry (e) takes them from there when the walk ends. Past
+ * LK_WALK_MEMO_TAIL_READS the walk is neither remembered nor kept as the last. */
 #define LK_WALK_DEPEND(at_, val_)                                                                  \
 	do {                                                                                       \
 		if (t && t->complete) {                                                            \
@@ -101,17 +102,6 @@ uint64_t lk_walk_rules_built(void)
 				t->hi = (at_) + 8 > t->hi ? (at_) + 8 : t->hi;                     \
 			} else {                                                                   \
 				t->complete = false;                                               \
-			}                                                                          \
-		}                                                                                  \
-		if (e) {                                                                           \
-			if (nread < LK_WALK_MEMO_READS) {                                          \
-				e->addr[nread] = (at_);                                            \
-				e->word[nread] = (val_);                                           \
-				lo = (at_) < lo ? (at_) : lo;                                      \
-				hi = (at_) + 8 > hi ? (at_) + 8 : hi;                              \
-				nread++;                                                           \
-			} else {                                                                   \
-				e = NULL;                                                          \
 			}                                                                          \
 		}                                                                                  \
 	} while (0)
@@ -192,8 +182,6 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		t->lo = UINTPTR_MAX;
 		t->hi = 0;
 	}
-	uint32_t nread = 0;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	/* Where RBP's value came from: 0 the start, 1 a load already recorded, else the address
 	 * it was loaded from (not recorded until used). */
 	uintptr_t bp_at = 0;
@@ -300,10 +288,23 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 			break;
 		}
 	}
+	/* The memo entry's reads: this walk's own (t holds them all while it fits, and a walk
+	 * that outgrows t has more than an entry holds), then the rest's from L. */
+	if (tail && tail->need_bp)
+		LK_WALK_BP_DEPEND(); /* the memo's; the rest's own need is in its steps */
+	uint32_t nread = 0;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	if (e && (!t->complete || t->nreads > LK_WALK_MEMO_READS))
+		e = NULL;
+	if (e && t->nreads) {
+		memcpy(e->addr, t->addr, t->nreads * sizeof(uintptr_t));
+		memcpy(e->word, t->word, t->nreads * sizeof(uintptr_t));
+		nread = t->nreads;
+		lo = t->lo;
+		hi = t->hi;
+	}
 	if (tail) {
 		/* The rest is L's from tail down: its words are this walk's dependencies too. */
-		if (tail->need_bp)
-			LK_WALK_BP_DEPEND(); /* the memo's; the rest's own need is in its steps */
 		if (e) {
 			if (nread + tail->reads <= LK_WALK_MEMO_READS) {
 				memcpy(e->addr + nread, L->addr, tail->reads * sizeof(uintptr_t));
