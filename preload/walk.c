@@ -156,8 +156,17 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 	lk_walk_memo_ent_t *e = NULL;
 	if (m) {
 		m->pending = NULL;
+		/* Stacks that never repeat (every walk a new path): after LK_WALK_MEMO_COLD walks
+		 * that neither the memo nor the last walk helped, only one walk in
+		 * LK_WALK_MEMO_COLD_EVERY looks there and records itself; the rest just walk. */
+		if (m->misses >= LK_WALK_MEMO_COLD &&
+		    (++m->misses & (LK_WALK_MEMO_COLD_EVERY - 1)) != 0)
+			m = NULL;
+	}
+	if (m) {
 		e = lk_walk_memo_find(m, pc, sp, bp, gen, lk_walk_ok_lo, lk_walk_ok_hi);
 		if (e) {
+			m->misses = 0;
 			out->value = e->value;
 			return 0;
 		}
@@ -326,8 +335,11 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		}
 		lk_walk_memo_tail_commit(L, t, lj, nf, false);
 		__atomic_store_n(&m->tails_reused, m->tails_reused + 1, __ATOMIC_RELAXED);
+		/* it helped if it gave at least as many frames as this walk stepped itself */
+		m->misses = (uint32_t)n - nf >= nf ? 0 : m->misses + 1;
 	} else if (t) {
 		lk_walk_memo_tail_commit(&m->tail, t, -1, (uint32_t)n, ended);
+		m->misses++;
 	}
 	out->hash = h;
 	out->hashed = true;
