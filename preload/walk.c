@@ -127,6 +127,69 @@ uint64_t lk_walk_rules_built(void)
 		LK_WALK_BP_DEPEND();                                                               \
 	} while (0)
 
+/* The walk alone, for a walk the memo does not see (no memo, or a lean walk of a thread whose
+ * stacks do not repeat): the same steps and checks as lk_walk_dwarf without recording what it
+ * reads, in a loop short enough to stay in registers. */
+static int lk_walk_dwarf_plain(lk_rule_table_t *c, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                               uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi,
+                               uintptr_t base, lk_walk_out_t *out)
+{
+	uintptr_t ok_hi = lk_walk_ok_hi;
+	uint64_t h = LK_FRAME_HASH_SEED;
+	lk_rule_table_view_t newest = lk_rule_table_newest(c);
+	int n = 0;
+	while (n < max) {
+		uintptr_t cfa;
+		if (__builtin_expect(!lk_walk_keep(pc, skip_lo, skip_hi), 0)) {
+			cfa = bp + 16;
+			if (bp < sp || (bp & 7))
+				return -1;
+			if (cfa > ok_hi) {
+				if (!lk_walk_stack_ok(base, cfa))
+					return -1;
+				ok_hi = lk_walk_ok_hi;
+			}
+			pc = ((const uintptr_t *)bp)[1];
+			bp = ((const uintptr_t *)bp)[0];
+			sp = cfa;
+			continue;
+		}
+		frames[n++] = pc;
+		h = lk_frame_hash_step(h, pc);
+		uint64_t rule = lk_rule_table_probe(newest, pc);
+		if (__builtin_expect(!rule, 0)) {
+			rule = lk_walk_rule_slow(c, pc);
+			newest = lk_rule_table_newest(c);
+		}
+		if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
+			if (LK_EH_RULE_KIND(rule) == LK_EH_RULE_END)
+				break;
+			return -1;
+		}
+		cfa = (rule & LK_EH_RULE_CFA_BP ? bp : sp) + lk_eh_rule_cfa_off(rule);
+		if (cfa <= sp)
+			return -1;
+		if (cfa > ok_hi) {
+			if (!lk_walk_stack_ok(base, cfa))
+				return -1;
+			ok_hi = lk_walk_ok_hi;
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (rule & LK_EH_RULE_BP_SAVED) {
+			uintptr_t at = cfa + (uintptr_t)lk_eh_rule_bp_off(rule);
+			if (at < sp)
+				return -1;
+			bp = *(const uintptr_t *)at;
+		}
+		sp = cfa;
+		if (!pc)
+			break;
+	}
+	out->hash = h;
+	out->hashed = true;
+	return n;
+}
+
 int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
                   uintptr_t skip_lo, uintptr_t skip_hi, lk_walk_memo_t *m, lk_walk_out_t *out)
 {
@@ -163,7 +226,9 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		    (++m->misses & (LK_WALK_MEMO_COLD_EVERY - 1)) != 0)
 			m = NULL;
 	}
-	if (m) {
+	if (!m)
+		return lk_walk_dwarf_plain(c, pc, sp, bp, frames, max, skip_lo, skip_hi, base, out);
+	{
 		e = lk_walk_memo_find(m, pc, sp, bp, gen, lk_walk_ok_lo, lk_walk_ok_hi);
 		if (e) {
 			m->misses = 0;
