@@ -91,7 +91,7 @@ RAW=$OUT/raw.tsv
 rm -f "$OUT"/sites.*.tsv "$OUT"/fail.*.stderr
 printf 'round\ttool\tworkload\twall_s\trss_kb\ttrace_bytes\trc\tcpu_s\n' >"$RAW"
 # MC_SKIP[TOOL.WL]: why valgrind TOOL no longer runs WL (its exit status at the cut)
-declare -A MC_SKIP=() STATS=() EVENTS=() LIVE_BLOCKS=() HWM=()
+declare -A MC_SKIP=() STATS=() EVENTS=() ALLOCS=() FRAMES=() LIVE_BLOCKS=() HWM=()
 # is_valgrind TOOL: the tools that run only MC_ROUNDS rounds, under MC_LIMIT
 is_valgrind() { [ "$1" = memcheck ] || [ "$1" = massif ]; }
 
@@ -148,6 +148,8 @@ run_one() {
 		limit=$((MC_LIMIT * 5))
 		;;
 	unwind) ENVV+=(LD_PRELOAD="$(realpath "$OUT/unw_only.so")") ;;
+	libunwind) # libleak with its libunwind walker: the varied workloads' per-frame figures
+		ENVV+=(LD_PRELOAD="$SO" LEAK_OUT="$dir/trace.%p.lkt" LEAK_UNWIND=libunwind) ;;
 	esac
 	local t0 t1 rc=0 rss wall bytes
 	t0=$(date +%s%N)
@@ -165,6 +167,8 @@ run_one() {
 	shopt -u nullglob
 	if [ "$tool" = native ] && [ -z "${EVENTS[$wl]:-}" ]; then
 		EVENTS[$wl]=$(sed -n 's/^events \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
+		ALLOCS[$wl]=$(sed -n 's/^events .* allocs \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
+		FRAMES[$wl]=$(sed -n 's/^events .* frames \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
 		LIVE_BLOCKS[$wl]=$(sed -n 's/^events .* live_blocks \([0-9]*\).*/\1/p' "$dir/stderr" | tail -n 1)
 	fi
 	# live_sites reports its peak RSS before exit: bookkeeping during the run, without the
@@ -220,6 +224,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				log "bench: $tool on $wl exceeds ${MC_LIMIT} s of CPU or $((MC_LIMIT * 5)) s of wall: skip"
 			fi
 		done
+		# the varied workloads also under libleak's libunwind walker, for the per-frame figures
+		if [ "$HAVE_LEAK" = 1 ] && [[ $wl == varied_* ]]; then
+			run_one libunwind "$wl" "$r" || true
+		fi
 	done
 	for wl in $EXTRA_WL; do
 		for tool in "${TOOLS[@]}"; do

@@ -145,6 +145,49 @@ elif [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.sampled.tsv" ]; then
 		"$OUT/sites.full.tsv" "$OUT/sites.sampled.tsv")")
 fi
 
+# --- the walker's cost per frame on varied stacks (varied_d5, varied_d30) ---------------------
+# ns_per_frame TOOL WL: median over rounds of (wall(TOOL) - wall(native)) / (allocs x frames
+# per capture): everything the tool adds, per frame it captures.
+ns_per_frame() {
+	local a=${ALLOCS[$2]:-} f=${FRAMES[$2]:-}
+	[ -n "$a" ] && [ -n "$f" ] && [ "$a" -gt 0 ] || return 0
+	awk -F'\t' -v t="$1" -v w="$2" -v d="$((a * f))" 'NR > 1 && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $4; else if ($2 == t) x[$1] = $4 }
+		END { for (r in x) if (r in n) print (x[r] - n[r]) * 1e9 / d }' "$RAW" | median
+}
+# ns_per_extra_frame TOOL: median over rounds of the overhead at depth 30 less that at depth 5,
+# per extra frame captured: the per-frame cost without the per-event one.
+ns_per_extra_frame() {
+	local a=${ALLOCS[varied_d30]:-} f30=${FRAMES[varied_d30]:-} f5=${FRAMES[varied_d5]:-}
+	[ -n "$a" ] && [ -n "$f30" ] && [ -n "$f5" ] && [ "$a" = "${ALLOCS[varied_d5]:-}" ] || return 0
+	awk -F'\t' -v t="$1" -v d="$((a * (f30 - f5)))" 'NR > 1 && $7 == 0 && $3 ~ /^varied_d(5|30)$/ {
+		o[$1 SUBSEP $3 SUBSEP $2] = $4; rr[$1] }
+		function get(r, w, x) { k = r SUBSEP w SUBSEP x; return (k in o) ? o[k] : "" }
+		END { for (r in rr) {
+			a = get(r, "varied_d30", t); b = get(r, "varied_d5", t)
+			na = get(r, "varied_d30", "native"); nb = get(r, "varied_d5", "native")
+			if (a != "" && b != "" && na != "" && nb != "")
+				print ((a - na) - (b - nb)) * 1e9 / d } }' "$RAW" | median
+}
+FRAME_ROWS=()
+for wl in varied_d5 varied_d30; do
+	if [[ " $WL " != *" $wl "* ]] || [ "$HAVE_LEAK" != 1 ]; then continue; fi
+	FRAME_ROWS+=("$(awk -v w="$wl" -v fr="${FRAMES[$wl]:-?}" -v f="$(ns_per_frame full "$wl")" \
+		-v l="$(ns_per_frame libunwind "$wl")" -v u="$(ns_per_frame unwind "$wl")" \
+		-v fl="$(ratio full "$wl" 4 libunwind)" -v fu="$(ratio full "$wl" 4 unwind)" \
+		-v lx="$(ratio libunwind "$wl")" '
+		function x(v, fmt) { return v == "" ? "n/a" : sprintf(fmt, v) } BEGIN {
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, fr, x(f, "%.1f"),
+			x(l, "%.1f"), x(u, "%.1f"), x(lx, "%.2fx"), x(fl, "%.2f"), x(fu, "%.2f"),
+			(fl == "" ? "n/a" : (fl <= 1 ? "met" : "NOT met")) }')")
+done
+EXTRA_FRAME_LINE=
+if [ ${#FRAME_ROWS[@]} = 2 ]; then
+	EXTRA_FRAME_LINE=$(awk -v f="$(ns_per_extra_frame full)" -v l="$(ns_per_extra_frame libunwind)" \
+		-v u="$(ns_per_extra_frame unwind)" 'function x(v) { return v == "" ? "n/a" : sprintf("%.1f ns", v) }
+		BEGIN { printf "per extra frame, (varied_d30 - native) - (varied_d5 - native) over 25 more frames a capture: libleak full %s, LEAK_UNWIND=libunwind %s, unw_backtrace alone %s", x(f), x(l), x(u) }')
+fi
+
 {
 	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $DONE_ROUNDS of $ROUNDS, memcheck rounds: $MC_ROUNDS (cut at ${MC_LIMIT} s CPU)$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
 	echo
@@ -204,6 +247,19 @@ fi
 					x(v), x(u), o }'
 		done
 		echo
+	fi
+	if [ ${#FRAME_ROWS[@]} -gt 0 ]; then
+		echo "The walker on varied stacks (bench/varied_churn.c: every malloc through one of 2^(depth+1)"
+		echo "paths chosen at random, no frame pointers): wall time over native per frame captured"
+		echo "(allocations x frames a capture), median over rounds; LEAK_UNWIND=libunwind is libleak"
+		echo "with its libunwind walker, run in the same rounds. full/libunwind and full/unw: median"
+		echo "of the per-round ratios of wall times; target: full/libunwind <= 1."
+		echo
+		echo "| workload | frames | full ns/frame | LEAK_UNWIND=libunwind ns/frame | unw_backtrace ns/frame | LEAK_UNWIND=libunwind | full/libunwind | full/unw | target |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		printf '%s\n' "${FRAME_ROWS[@]}"
+		echo
+		[ -z "$EXTRA_FRAME_LINE" ] || { echo "- $EXTRA_FRAME_LINE"; echo; }
 	fi
 	echo "Peak RSS (MB, median; /usr/bin/time %M, largest process of the run) and trace size (median"
 	echo "bytes, all files of the run). Events: calls the workload reports (alloc + free [+ fd/fork/thread])"

@@ -10,7 +10,7 @@
 
 # --- build the workloads and tools --------------------------------------------------------
 CFLAGS_B=(-std=gnu11 -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror -pthread)
-for w in malloc_churn xthread fd_churn fork_thread live_sites scan_heap; do
+for w in malloc_churn varied_churn xthread fd_churn fork_thread live_sites scan_heap; do
 	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
 done
 gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/unw_only.so" bench/unw_only.c -lunwind
@@ -19,10 +19,10 @@ gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 
 # --- inputs -------------------------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
-	CHURN_ROUNDS=20000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
+	CHURN_ROUNDS=20000 VARIED_OPS=300000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
 	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4
 else
-	CHURN_ROUNDS=140000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
+	CHURN_ROUNDS=140000 VARIED_OPS=4000000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
 	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16
 fi
 awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
@@ -41,7 +41,8 @@ missing() {
 	esac
 }
 
-ALL_WL="churn_d5 churn_d30 xthread fd_churn fork_thread python3 python3_nopy sqlite3 cc1"
+ALL_WL="churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread python3 python3_nopy sqlite3
+	cc1"
 WL=${BENCH_ONLY:-$ALL_WL}
 # Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
 # only (BENCH_EXTRA= turns them off).
@@ -54,6 +55,9 @@ workload() {
 	case $1 in
 	churn_d5) CMD=("$OUT/malloc_churn" 5 "$CHURN_ROUNDS") ;;
 	churn_d30) CMD=("$OUT/malloc_churn" 30 "$CHURN_ROUNDS") ;;
+	# the same stack rarely twice in a row: 2^(depth+1) paths chosen at random per operation
+	varied_d5) CMD=("$OUT/varied_churn" 5 "$VARIED_OPS") ;;
+	varied_d30) CMD=("$OUT/varied_churn" 30 "$VARIED_OPS") ;;
 	xthread) CMD=("$OUT/xthread" "$XT_OPS") ;;
 	xthread_1t) CMD=("$OUT/xthread" "$XT_OPS" 1) ;;
 	live_big) CMD=("$OUT/live_sites" "$LIVE_BIG") ;;

@@ -89,8 +89,9 @@ uint64_t lk_walk_rules_built(void)
 
 /* ---- the DWARF walker -------------------------------------------------------------------- */
 
-/* Records that the walk's result depends on the word at at_ (which it read as val_);
- * past LK_WALK_MEMO_READS the walk is not remembered. */
+/* Records that the walk's result depends on the word at at_ (which it read as val_), in this
+ * walk's steps (t); the memo entry (e) takes them from there when the walk ends. Past
+ * LK_WALK_MEMO_TAIL_READS the walk is neither remembered nor kept as the last. */
 #define LK_WALK_DEPEND(at_, val_)                                                                  \
 	do {                                                                                       \
 		if (t && t->complete) {                                                            \
@@ -101,17 +102,6 @@ uint64_t lk_walk_rules_built(void)
 				t->hi = (at_) + 8 > t->hi ? (at_) + 8 : t->hi;                     \
 			} else {                                                                   \
 				t->complete = false;                                               \
-			}                                                                          \
-		}                                                                                  \
-		if (e) {                                                                           \
-			if (nread < LK_WALK_MEMO_READS) {                                          \
-				e->addr[nread] = (at_);                                            \
-				e->word[nread] = (val_);                                           \
-				lo = (at_) < lo ? (at_) : lo;                                      \
-				hi = (at_) + 8 > hi ? (at_) + 8 : hi;                              \
-				nread++;                                                           \
-			} else {                                                                   \
-				e = NULL;                                                          \
 			}                                                                          \
 		}                                                                                  \
 	} while (0)
@@ -136,6 +126,69 @@ uint64_t lk_walk_rules_built(void)
 			t->step[t->nsteps - 1].uses_bp = 1;                                        \
 		LK_WALK_BP_DEPEND();                                                               \
 	} while (0)
+
+/* The walk alone, for a walk the memo does not see (no memo, or a lean walk of a thread whose
+ * stacks do not repeat): the same steps and checks as lk_walk_dwarf without recording what it
+ * reads, in a loop short enough to stay in registers. */
+static int lk_walk_dwarf_plain(lk_rule_table_t *c, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                               uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi,
+                               uintptr_t base, lk_walk_out_t *out)
+{
+	uintptr_t ok_hi = lk_walk_ok_hi;
+	uint64_t h = LK_FRAME_HASH_SEED;
+	lk_rule_table_view_t newest = lk_rule_table_newest(c);
+	int n = 0;
+	while (n < max) {
+		uintptr_t cfa;
+		if (__builtin_expect(!lk_walk_keep(pc, skip_lo, skip_hi), 0)) {
+			cfa = bp + 16;
+			if (bp < sp || (bp & 7))
+				return -1;
+			if (cfa > ok_hi) {
+				if (!lk_walk_stack_ok(base, cfa))
+					return -1;
+				ok_hi = lk_walk_ok_hi;
+			}
+			pc = ((const uintptr_t *)bp)[1];
+			bp = ((const uintptr_t *)bp)[0];
+			sp = cfa;
+			continue;
+		}
+		frames[n++] = pc;
+		h = lk_frame_hash_step(h, pc);
+		uint64_t rule = lk_rule_table_probe(newest, pc);
+		if (__builtin_expect(!rule, 0)) {
+			rule = lk_walk_rule_slow(c, pc);
+			newest = lk_rule_table_newest(c);
+		}
+		if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
+			if (LK_EH_RULE_KIND(rule) == LK_EH_RULE_END)
+				break;
+			return -1;
+		}
+		cfa = (rule & LK_EH_RULE_CFA_BP ? bp : sp) + lk_eh_rule_cfa_off(rule);
+		if (cfa <= sp)
+			return -1;
+		if (cfa > ok_hi) {
+			if (!lk_walk_stack_ok(base, cfa))
+				return -1;
+			ok_hi = lk_walk_ok_hi;
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		if (rule & LK_EH_RULE_BP_SAVED) {
+			uintptr_t at = cfa + (uintptr_t)lk_eh_rule_bp_off(rule);
+			if (at < sp)
+				return -1;
+			bp = *(const uintptr_t *)at;
+		}
+		sp = cfa;
+		if (!pc)
+			break;
+	}
+	out->hash = h;
+	out->hashed = true;
+	return n;
+}
 
 int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
                   uintptr_t skip_lo, uintptr_t skip_hi, lk_walk_memo_t *m, lk_walk_out_t *out)
@@ -166,8 +219,19 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 	lk_walk_memo_ent_t *e = NULL;
 	if (m) {
 		m->pending = NULL;
+		/* Stacks that never repeat (every walk a new path): after LK_WALK_MEMO_COLD walks
+		 * that neither the memo nor the last walk helped, only one walk in
+		 * LK_WALK_MEMO_COLD_EVERY looks there and records itself; the rest just walk. */
+		if (m->misses >= LK_WALK_MEMO_COLD &&
+		    (++m->misses & (LK_WALK_MEMO_COLD_EVERY - 1)) != 0)
+			m = NULL;
+	}
+	if (!m)
+		return lk_walk_dwarf_plain(c, pc, sp, bp, frames, max, skip_lo, skip_hi, base, out);
+	{
 		e = lk_walk_memo_find(m, pc, sp, bp, gen, lk_walk_ok_lo, lk_walk_ok_hi);
 		if (e) {
+			m->misses = 0;
 			out->value = e->value;
 			return 0;
 		}
@@ -192,8 +256,6 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		t->lo = UINTPTR_MAX;
 		t->hi = 0;
 	}
-	uint32_t nread = 0;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	/* Where RBP's value came from: 0 the start, 1 a load already recorded, else the address
 	 * it was loaded from (not recorded until used). */
 	uintptr_t bp_at = 0;
@@ -300,10 +362,23 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 			break;
 		}
 	}
+	/* The memo entry's reads: this walk's own (t holds them all while it fits, and a walk
+	 * that outgrows t has more than an entry holds), then the rest's from L. */
+	if (tail && tail->need_bp)
+		LK_WALK_BP_DEPEND(); /* the memo's; the rest's own need is in its steps */
+	uint32_t nread = 0;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	if (e && (!t->complete || t->nreads > LK_WALK_MEMO_READS))
+		e = NULL;
+	if (e && t->nreads) {
+		memcpy(e->addr, t->addr, t->nreads * sizeof(uintptr_t));
+		memcpy(e->word, t->word, t->nreads * sizeof(uintptr_t));
+		nread = t->nreads;
+		lo = t->lo;
+		hi = t->hi;
+	}
 	if (tail) {
 		/* The rest is L's from tail down: its words are this walk's dependencies too. */
-		if (tail->need_bp)
-			LK_WALK_BP_DEPEND(); /* the memo's; the rest's own need is in its steps */
 		if (e) {
 			if (nread + tail->reads <= LK_WALK_MEMO_READS) {
 				memcpy(e->addr + nread, L->addr, tail->reads * sizeof(uintptr_t));
@@ -325,8 +400,11 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		}
 		lk_walk_memo_tail_commit(L, t, lj, nf, false);
 		__atomic_store_n(&m->tails_reused, m->tails_reused + 1, __ATOMIC_RELAXED);
+		/* it helped if it gave at least as many frames as this walk stepped itself */
+		m->misses = (uint32_t)n - nf >= nf ? 0 : m->misses + 1;
 	} else if (t) {
 		lk_walk_memo_tail_commit(&m->tail, t, -1, (uint32_t)n, ended);
+		m->misses++;
 	}
 	out->hash = h;
 	out->hashed = true;

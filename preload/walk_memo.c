@@ -44,6 +44,7 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 			m->ent[i].value = 0;
 		}
 		m->tail.nsteps = 0; /* another thread's stack */
+		m->misses = 0;
 	} else {
 		m = lk_sys_mmap(sizeof(*m));
 		if (!m)

@@ -13,6 +13,10 @@
 /* Fully associative: a helper called from many places has one entry per caller. */
 #define LK_WALK_MEMO_WAYS  32
 #define LK_WALK_MEMO_READS 64 /* words a remembered walk may read (deeper walks are not kept) */
+/* After LK_WALK_MEMO_COLD walks in a row that the memo did not help, only every
+ * LK_WALK_MEMO_COLD_EVERY-th walk uses it (a power of two); a hit restores every walk. */
+#define LK_WALK_MEMO_COLD       64
+#define LK_WALK_MEMO_COLD_EVERY 16
 
 typedef struct {
 	uintptr_t pc, sp; /* start: first frame outside the skip range */
@@ -63,6 +67,7 @@ struct lk_walk_memo {
 	lk_walk_memo_ent_t ent[LK_WALK_MEMO_WAYS];
 	lk_walk_memo_ent_t *pending; /* the last walk, waiting for lk_walk_memo_store */
 	uint32_t rng;                /* picks the entry a new walk replaces */
+	uint32_t misses;             /* walks in a row neither the memo nor the tail helped */
 	int in_use;
 	lk_walk_memo_t *next; /* pool: push-only list, reused after a thread exits */
 };

@@ -3,6 +3,7 @@
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
 # round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
 # whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,
+# the varied-stack workloads a per-frame row each (full, LEAK_UNWIND=libunwind, unw_backtrace),
 # the run-length line must give two peak RSS figures (with GNU time), the exit scan line its
 # times with the 8 threads of bench/scan_heap stopped and scanned, and the synthetic
 # one-hour trace generator must write a trace bench/trace_stats accepts.
@@ -27,7 +28,7 @@ cat "$TMP/table.md"
 [ "$rc" -eq 0 ] || fail "BENCH_QUICK=1 bench/bench.sh exited $rc: $(tail -n 5 "$TMP/bench.log")"
 cmp -s "$TMP/table.md" "$TMP/bench/results.md" || fail "results.md differs from the printed table"
 
-for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; do
+for wl in churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; do
 	row=$(grep -E "^\| $wl \|" "$TMP/table.md" | head -n 1) || fail "no row for $wl"
 	IFS='|' read -r _ name native full sampled _ _ _ unwind _ <<<"$row"
 	assert_eq "$(echo "$name" | xargs)" "$wl" "workload name"
@@ -42,6 +43,14 @@ for wl in churn_d5 churn_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; d
 		"$wl libleak sampled ratio"
 	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
 done
+for wl in varied_d5 varied_d30; do
+	row=$(grep -E "^\| $wl \| [0-9]+ \|" "$TMP/table.md" | head -n 1) || fail "no per-frame row for $wl"
+	assert_match "$row" '^\| varied_d[0-9]+ \| [0-9]+ \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \| [0-9.]+x \| [0-9.]+ \| [0-9.]+ \| (met|NOT met) \|$' \
+		"$wl per-frame row"
+done
+assert_match "$(cat "$TMP/table.md")" \
+	'per extra frame, .*: libleak full -?[0-9.]+ ns, LEAK_UNWIND=libunwind -?[0-9.]+ ns, unw_backtrace alone -?[0-9.]+ ns' \
+	"per extra frame line"
 assert_match "$(cat "$TMP/table.md")" 'synthetic trace .*KiB' "synthetic trace line"
 assert_match "$(cat "$TMP/table.md")" \
 	'exit scan, 64 MiB heap .* median [0-9.]+ ms under libleak \([0-9. ]+; CPU [0-9.]+ ms\), [0-9.]+ ms natively .*; 8 threads stopped, 0 missed, partial false' \
