@@ -25,7 +25,15 @@ check_go() {
 		| "\(.exit_status)/\(.truncated)"] | sort | join(" ")' <<<"$LKR_JSON")
 	[ "$got" = "0/false 3/false" ] ||
 		fail "go: the workload's traces end with '$got', expected '0/false 3/false' (status/truncated)"
+	# Go's runtime handles every signal, real-time ones too, so the exit scan cannot stop its
+	# threads: the scan is partial and what it did not reach is reachable, never leak
+	# (README, Limits). The 2 x 10 blocks c_keep lost must still be recorded, with that reason.
 	got=$(jq '[.processes[] | select((.exe // "") | endswith("/workload")) | .findings[]
-		| select(.kind == "leak" and any(.stack[0:3][]; .function == "c_keep")) | .count] | add' <<<"$LKR_JSON")
-	[ "$got" = 20 ] || fail "go: expected 2 x 10 blocks leaked by c_keep, got $got"
+		| select((.kind == "leak" or .kind == "reachable") and any(.stack[0:3][]; .function == "c_keep"))
+		| .count] | add' <<<"$LKR_JSON")
+	[ "$got" = 20 ] || fail "go: expected 2 x 10 blocks from c_keep, got $got"
+	got=$(jq '[.processes[] | select((.exe // "") | endswith("/workload")) | select(.scan.partial
+		or any(.findings[]; .kind == "leak" and any(.stack[0:3][]; .function == "c_keep")))]
+		| length' <<<"$LKR_JSON")
+	[ "$got" = 2 ] || fail "go: a reachable c_keep block without a partial scan to explain it"
 }
