@@ -41,4 +41,15 @@ static inline void lk_guard_leave(void)
 		lk_guard_run_pending();
 }
 
+/* Back to the depth saved before a `lk_guard_depth = 1`: when that leaves libleak, the work
+ * deferred meanwhile runs (a fatal signal that arrived during an exit-time snapshot must
+ * still end the process, whatever the program's later atexit handlers do). */
+static inline void lk_guard_restore(int depth)
+{
+	if (depth)
+		lk_guard_depth = depth;
+	else
+		lk_guard_leave();
+}
+
 #endif

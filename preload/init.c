@@ -44,7 +44,7 @@ static void lk_on_exit(void)
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
 	lk_writer_sync(1, TRACE_END_EXIT, lk_exit_status);
-	lk_guard_depth = depth;
+	lk_guard_restore(depth);
 }
 
 /* Settings every module reads from the start, applied before LEAK_DISABLE is looked at (as

@@ -124,15 +124,20 @@ void lk_writer_request_from_signal(int final, int signo)
 }
 
 volatile int lk_guard_pending;
-static volatile sig_atomic_t lk_signal_deferred;
+/* The signal deferred on this thread: it runs its handler again there, where the signal was
+ * not blocked (the re-raise is thread-directed; another thread may block it). */
+static __thread volatile sig_atomic_t lk_signal_deferred __attribute__((tls_model("initial-exec")));
 
 /* Async-signal-safe: asks the writer for the final snapshot (bounded wait), then dies of the
- * signal the default way. A single-threaded process interrupted inside libleak (its locks may
- * be this thread's) has no writer to ask: the signal waits for the guard to be left. */
+ * signal the default way. A thread interrupted inside libleak may hold one of its locks (a
+ * block table shard's spinlock, taken on every malloc and free) that the final snapshot
+ * needs: the writer would spin on it while this handler waited, and the process would die
+ * without its snapshot. So the signal waits for the guard to be left (a hook's bookkeeping:
+ * microseconds), in a process with a writer thread as in one without. */
 static void lk_on_fatal_signal(int signo)
 {
 	int saved = errno;
-	if (lk_guard_depth && lk_writer_lazy_alone() && !lk_disabled) {
+	if (lk_guard_depth && !lk_disabled) {
 		lk_signal_deferred = signo;
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SIGNAL, __ATOMIC_SEQ_CST);
 		errno = saved;
@@ -157,8 +162,14 @@ void lk_guard_run_pending(void)
 		lk_writer_snapshot_here();
 		lk_guard_depth = 0;
 	}
-	if (pending & LK_PENDING_SIGNAL)
-		lk_on_fatal_signal((int)lk_signal_deferred);
+	/* Read after the snapshot: the signal may have come during it. */
+	int signo = (int)lk_signal_deferred;
+	if (signo) {
+		lk_signal_deferred = 0;
+		lk_on_fatal_signal(signo);
+	} else if (pending & LK_PENDING_SIGNAL) { /* another thread's, leaving its hook soon */
+		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SIGNAL, __ATOMIC_SEQ_CST);
+	}
 	errno = saved;
 }
 
