@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frame_name.h"
@@ -91,26 +92,57 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 		        st->n - end, st->n - end == 1 ? "" : "s");
 }
 
+/* The longest inline stack, " via ..." included: frames past it become " < ...", so that a
+ * --diff line stays readable (and under 160 characters with its indentation). */
+#define INLINE_MAX 150
+
+/* One frame of an inline stack, into a string the caller frees (NULL: out of memory): its
+ * name, then " file:line" (with_file), ":line", or nothing (name_only). */
+static char *inline_frame(const struct sym_frame *fr, bool with_file, bool name_only)
+{
+	char *s = NULL, eb[1024];
+	size_t len = 0;
+	FILE *m = open_memstream(&s, &len);
+	if (!m)
+		return NULL;
+	print_frame_name(m, fr, NAME_COMPACT);
+	if (!name_only && with_file && fr->file && fr->line)
+		fprintf(m, " %s:%d", frame_name_escape(fr->file, eb, sizeof(eb)), fr->line);
+	else if (!name_only && fr->line)
+		fprintf(m, ":%d", fr->line);
+	if (fclose(m) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 void report_text_frames_inline(FILE *f, const struct sym_stack *st, size_t n)
 {
-	size_t first = frame_name_first_user(st);
-	char eb[1024];
-	for (size_t k = first; k < st->n && k < first + n; k++) {
-		const struct sym_frame *fr = &st->frames[k];
-		if (k > first)
-			fputs(" < ", f);
-		print_frame_name(f, fr, NAME_COMPACT);
-		if (k == first && fr->file && fr->line)
-			fprintf(f, " %s:%d", frame_name_escape(fr->file, eb, sizeof(eb)), fr->line);
-		else if (fr->line)
-			fprintf(f, ":%d", fr->line);
-	}
-	if (first) {
-		fputs(" via ", f);
-		print_frame_name(f, &st->frames[first - 1], NAME_COMPACT);
-	}
-	if (!st->n)
+	if (!st->n) {
 		fputs("(no stack)", f);
+		return;
+	}
+	size_t first = frame_name_first_user(st);
+	char *via = first ? inline_frame(&st->frames[first - 1], false, true) : NULL;
+	size_t budget = INLINE_MAX - (via ? strlen(via) + 5 : 0), used = 0;
+	for (size_t k = first; k < st->n && k < first + n; k++) {
+		char *fr = inline_frame(&st->frames[k], k == first, false);
+		if (!fr)
+			break;
+		size_t need = strlen(fr) + (k > first ? 3 : 0);
+		if (k > first && used + need > budget) {
+			fputs(" < ...", f);
+			free(fr);
+			break;
+		}
+		fprintf(f, "%s%s", k > first ? " < " : "", fr);
+		used += need;
+		free(fr);
+	}
+	if (via)
+		fprintf(f, " via %s", via);
+	free(via);
 }
 
 static void print_ids(FILE *f, const char *what, const struct finding *fi)
