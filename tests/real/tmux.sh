@@ -12,7 +12,7 @@ case_tmux() {
 	# shellcheck disable=SC2016 # expanded by the pane's shell
 	lkr_under tmux -S "$s" -f /dev/null new-session -d -s t -x 80 -y 24 \
 		'printf "hello from tmux %s\n" $((6 * 7)); exec sleep 30'
-	lkr_under tmux -S "$s" new-window -d -t t 'exec sleep 30'
+	lkr_under tmux -S "$s" new-window -d -t t: 'exec sleep 30' # t: the session, next free index
 	for _ in $(seq 1 100); do
 		lkr_under tmux -S "$s" capture-pane -p -t t:0 | grep -q hello && break
 		sleep 0.05
