@@ -30,25 +30,9 @@
 /* /proc/self/stat's num_threads, or 0 if unreadable. */
 static long lk_thread_count(void)
 {
-	char buf[1024];
-	int fd = lk_sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	ssize_t n = lk_sys_read(fd, buf, sizeof(buf) - 1);
-	lk_sys_close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	for (int field = 2; field < 20 && *p; p++) /* num_threads is field 20 */
-		if (*p == ' ')
-			field++;
-	long threads = 0;
-	while (*p >= '0' && *p <= '9')
-		threads = threads * 10 + (*p++ - '0');
-	return threads;
+	char state;
+	long threads;
+	return lk_sys_self_stat(&state, &threads) == 0 ? threads : 0;
 }
 
 /* The system call to make instead of nr: the same, or SYS_exit_group when the last program

@@ -115,17 +115,6 @@ static void lk_ranges_sort(lk_ranges_t *rs)
 static uintptr_t lk_self_tls_off, lk_self_tls_len;
 static size_t lk_tls_static_size;
 
-static inline uintptr_t lk_reach_tp(void)
-{
-	uintptr_t tp = 0;
-#if defined(__x86_64__)
-	__asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
-#elif defined(__aarch64__)
-	__asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
-#endif
-	return tp;
-}
-
 /* The module segments dl_iterate_phdr found, to scan once the world is stopped, and every
  * module's writable segments (libleak's too), page-rounded: a bss larger than its file pages
  * shows as an anonymous mapping, which must not be taken as the program's own. */
@@ -160,7 +149,7 @@ static int lk_reach_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 				                sizeof(void *) &&
 				    info->dlpi_tls_data) {
 					lk_self_tls_off =
-					    lk_reach_tp() - (uintptr_t)info->dlpi_tls_data;
+					    lk_thread_pointer() - (uintptr_t)info->dlpi_tls_data;
 					lk_self_tls_len = info->dlpi_phdr[k].p_memsz;
 				}
 			return 0;
@@ -428,7 +417,7 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 	long maps_len = -1;
 	for (; maps_cap <= (64u << 20); maps_cap *= 4) {
 		maps = lk_sys_mmap(maps_cap);
-		maps_len = maps ? lk_reach_proc_read("/proc/self/maps", maps, maps_cap) : -1;
+		maps_len = maps ? lk_sys_read_file("/proc/self/maps", maps, maps_cap) : -1;
 		if (maps_len < 0 || (size_t)maps_len < maps_cap - 1)
 			break;
 		lk_sys_munmap(maps, maps_cap);
@@ -456,7 +445,7 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 		lk_reach_mark_range(from, e - from);
 	}
 	lk_reach_mark_drain();
-	lk_reach_tls(lk_reach_tp());
+	lk_reach_tls(lk_thread_pointer());
 	lk_reach_mark_drain();
 
 	/* The other threads: stopped ones whole, missed ones by what /proc says. */

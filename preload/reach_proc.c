@@ -9,25 +9,6 @@
 #include <fcntl.h>
 #include <string.h>
 
-long lk_reach_proc_read(const char *path, char *buf, size_t cap)
-{
-	int fd = lk_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	size_t len = 0;
-	for (;;) {
-		ssize_t r = lk_sys_read(fd, buf + len, cap - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (len == cap - 1)
-			break;
-	}
-	lk_sys_close(fd);
-	buf[len] = '\0';
-	return (long)len;
-}
-
 /* The hex number (0x optional) at *p; *p moves past it. */
 static uintptr_t lk_reach_proc_hex(const char **p)
 {
@@ -100,7 +81,7 @@ uintptr_t lk_reach_proc_thread_sp(pid_t tid, char *buf, size_t cap)
 	size_t n = strlen(path);
 	n += lk_fmt_u64(path + n, (uint64_t)tid);
 	memcpy(path + n, "/syscall", 9);
-	if (lk_reach_proc_read(path, buf, cap) <= 0 || buf[0] < '0' || buf[0] > '9')
+	if (lk_sys_read_file(path, buf, cap) <= 0 || buf[0] < '0' || buf[0] > '9')
 		return 0;
 	/* Fields: nr a1 a2 a3 a4 a5 a6 sp pc: the 8th. */
 	const char *p = buf;

@@ -9,10 +9,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Reads a whole small /proc file into buf (NUL-terminated, at most cap - 1 bytes); returns its
- * length or -1. */
-long lk_reach_proc_read(const char *path, char *buf, size_t cap);
-
 /* The readable, writable mapping of maps (the text of /proc/self/maps) that holds addr: 0 and
  * [*start, *end), or -1. */
 int lk_reach_proc_mapping(const char *maps, uintptr_t addr, uintptr_t *start, uintptr_t *end);

@@ -63,17 +63,6 @@ static long lk_stop_futex(uint32_t *word, int op, uint32_t val, const struct tim
 	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
 }
 
-static inline uintptr_t lk_thread_pointer(void)
-{
-	uintptr_t tp = 0;
-#if defined(__x86_64__)
-	__asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
-#elif defined(__aarch64__)
-	__asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
-#endif
-	return tp;
-}
-
 /* The context at the signal, into t. */
 static void lk_stop_save(lk_stop_thread_t *t, const ucontext_t *uc)
 {
@@ -193,7 +182,7 @@ static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *bloc
 	size_t n = strlen(path);
 	n += lk_fmt_u64(path + n, (uint64_t)tid);
 	memcpy(path + n, "/status", 8);
-	if (lk_reach_proc_read(path, buf, sizeof(buf)) <= 0)
+	if (lk_sys_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	*zombie = *blocked = 0;
 	for (const char *p = buf; *p;) {

@@ -18,6 +18,18 @@ enum {
 	LK_STOP_TIMEOUT,  /* did not answer in time (or no free signal): not stopped */
 };
 
+/* The calling thread's thread pointer (fs_base on x86-64): its TCB, above its static TLS. */
+static inline uintptr_t lk_thread_pointer(void)
+{
+	uintptr_t tp = 0;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+#endif
+	return tp;
+}
+
 /* Bytes of registers a slot keeps: the general registers, then the FPU/vector state (xmm,
  * the upper ymm halves and more as the XSAVE area holds them). */
 #define LK_STOP_REGS 1024

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <string.h>
 #include <unistd.h>
 
 static long lk_sys_ret(long r)
@@ -212,17 +213,48 @@ int lk_sys_ncpu(void)
 	return CPU_COUNT(&set);
 }
 
+long lk_sys_read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = lk_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	while (len + 1 < cap) {
+		ssize_t r = lk_sys_read(fd, buf + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	lk_sys_close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+int lk_sys_self_stat(char *state, long *threads)
+{
+	char buf[1024];
+	if (lk_sys_read_file("/proc/self/stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parens */
+	if (!p || p[1] != ' ')
+		return -1;
+	*state = p[2];
+	p += 2;
+	for (int field = 3; field < 20 && *p; p++) /* num_threads is field 20 */
+		if (*p == ' ')
+			field++;
+	long n = 0;
+	while (*p >= '0' && *p <= '9')
+		n = n * 10 + (*p++ - '0');
+	*threads = n;
+	return 0;
+}
+
 uint64_t lk_sys_rss_bytes(void)
 {
 	char buf[128];
-	int fd = lk_sys_open("/proc/self/statm", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
+	if (lk_sys_read_file("/proc/self/statm", buf, sizeof(buf)) <= 0)
 		return 0;
-	ssize_t n = lk_sys_read(fd, buf, sizeof(buf) - 1);
-	lk_sys_close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	/* statm: size resident shared ... in pages; we want the second field. */
 	const char *p = buf;
 	while (*p && *p != ' ')

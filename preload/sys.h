@@ -34,6 +34,11 @@ uint64_t lk_realtime_ns(void);    /* CLOCK_REALTIME */
 uint64_t lk_process_cpu_ns(void); /* CLOCK_PROCESS_CPUTIME_ID: all the process's threads */
 int lk_sys_ncpu(void);            /* processors this thread may run on, 0 if unknown */
 uint64_t lk_sys_rss_bytes(void);
+/* A small file (/proc text) read whole into buf, NUL-terminated, cut at cap - 1 bytes.
+ * Returns its length, or -1 if it cannot be opened. Raw system calls; preserves errno. */
+long lk_sys_read_file(const char *path, char *buf, size_t cap);
+/* This process's state letter and thread count from /proc/self/stat: 0, or -1. */
+int lk_sys_self_stat(char *state, long *threads);
 
 /* Formats v into buf (decimal), returns the length; buf must hold 21 bytes. */
 size_t lk_fmt_u64(char *buf, uint64_t v);

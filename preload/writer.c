@@ -382,27 +382,10 @@ void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
  * one, so without this check such a process would never end. */
 static bool lk_writer_alone(void)
 {
-	char buf[1024];
-	int fd = lk_sys_open("/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	ssize_t n = lk_sys_read(fd, buf, sizeof(buf) - 1);
-	lk_sys_close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parens */
-	if (!p || p[1] != ' ')
-		return false;
-	char state = p[2];
-	p += 2;
-	for (int field = 3; field < 20 && *p; p++) /* num_threads is field 20 */
-		if (*p == ' ')
-			field++;
-	long threads = 0;
-	while (*p >= '0' && *p <= '9')
-		threads = threads * 10 + (*p++ - '0');
-	return state == 'Z' && threads == 2; /* the zombie leader and us */
+	char state;
+	long threads;
+	return lk_sys_self_stat(&state, &threads) == 0 && state == 'Z' &&
+	       threads == 2; /* the zombie leader and us */
 }
 
 /* What glibc does when the last thread returns: exit(0), which runs our atexit handler and so
