@@ -117,6 +117,11 @@ typedef struct {
 	uint32_t qualname_len, filename_len, linetable_len;
 	const char *qualname, *filename;
 	const uint8_t *linetable;
+	/* canon[o]: the first instruction offset of the run of location entries that holds o
+	 * and shares its line, for o < ncanon; a stack is recorded with that offset, so two
+	 * events on one line are one stack (fewer stacks to intern, emit and aggregate). */
+	const uint16_t *canon;
+	uint32_t ncanon;
 } lk_py_code_t;
 
 #define LK_PY_MAX_CODES (1u << 18)
@@ -232,6 +237,86 @@ static const char *lk_py_copy_str(uintptr_t s, uint32_t *len)
 	return p;
 }
 
+/* Location-table varints (3.11, Objects/locations.md): 6 bits a byte, low first, 0x40 = more. */
+static uint32_t lk_py_lt_varint(const uint8_t *t, uint32_t n, uint32_t *i)
+{
+	uint32_t v = 0;
+	for (unsigned shift = 0; *i < n && shift < 32; shift += 6) {
+		uint8_t b = t[(*i)++];
+		v |= (uint32_t)(b & 0x3f) << shift;
+		if (!(b & 0x40))
+			break;
+	}
+	return v;
+}
+
+/* Lock held. Builds e->canon from e->linetable (3.11's format; the collector's model_py_line
+ * reads the same table): a run of consecutive entries on one line maps to its first offset.
+ * Left empty (offsets kept as they are) for a damaged table or one past 65535 code units. */
+static void lk_py_canon_build(lk_py_code_t *e)
+{
+	const uint8_t *t = e->linetable;
+	uint32_t n = e->linetable_len, i = 0, units = 0;
+	while (i < n) { /* first pass: the number of code units covered */
+		uint8_t first = t[i++];
+		if (!(first & 0x80))
+			return;
+		unsigned code = first >> 3 & 15;
+		units += (first & 7) + 1u;
+		if (code == 14) {
+			for (int k = 0; k < 4; k++)
+				lk_py_lt_varint(t, n, &i);
+		} else if (code == 13) {
+			lk_py_lt_varint(t, n, &i);
+		} else if (code >= 10 && code < 15) {
+			i += 2;
+		} else if (code < 10) {
+			i += 1;
+		}
+	}
+	if (!units || units > 0xffff)
+		return;
+	uint16_t *c = lk_py_arena_alloc(units * sizeof(uint16_t));
+	if (!c)
+		return;
+	int64_t line = e->firstlineno, run_line = INT64_MIN;
+	uint32_t addr = 0, run_start = 0;
+	i = 0;
+	while (i < n && addr < units) {
+		uint8_t first = t[i++];
+		unsigned code = first >> 3 & 15, len = (first & 7) + 1u;
+		int64_t l;
+		if (code == 15) {
+			l = INT64_MIN + 1; /* no line: a run of its own kind */
+		} else if (code == 14) {
+			uint32_t u = lk_py_lt_varint(t, n, &i);
+			line += u & 1 ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
+			for (int k = 0; k < 3; k++)
+				lk_py_lt_varint(t, n, &i);
+			l = line;
+		} else if (code == 13) {
+			uint32_t u = lk_py_lt_varint(t, n, &i);
+			line += u & 1 ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
+			l = line;
+		} else if (code >= 10) {
+			line += (int64_t)code - 10;
+			i += 2;
+			l = line;
+		} else {
+			i += 1;
+			l = line;
+		}
+		if (l != run_line) {
+			run_line = l;
+			run_start = addr;
+		}
+		for (unsigned k = 0; k < len && addr < units; k++)
+			c[addr++] = (uint16_t)run_start;
+	}
+	e->canon = c;
+	e->ncanon = units;
+}
+
 /* Lock held. A new entry for code object co (its type already checked); NULL without
  * memory or ids. */
 static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
@@ -265,6 +350,10 @@ static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
 	}
 	if (!e->qualname || !e->filename)
 		return NULL;
+	e->canon = NULL;
+	e->ncanon = 0;
+	if (lk_py->version == 0x030b)
+		lk_py_canon_build(e);
 	return e;
 }
 
@@ -307,6 +396,18 @@ static uint32_t lk_py_code_id(uintptr_t co)
 
 /* ---------------------------------------------------------------- capture */
 
+/* pthread_self() without the call: on x86-64 glibc it is the TCB's self pointer, %fs:0. */
+static inline uintptr_t lk_py_self(void)
+{
+#if defined(__x86_64__)
+	uintptr_t tp;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
 /* The calling thread's PyThreadState, or 0. */
 static uintptr_t lk_py_tstate(void)
 {
@@ -314,7 +415,7 @@ static uintptr_t lk_py_tstate(void)
 	uintptr_t rt = (uintptr_t)lk_py_runtime;
 	uintptr_t ts =
 	    __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current), __ATOMIC_RELAXED);
-	if (ts && lk_py_word(ts, L->ts_thread_id) == (uintptr_t)pthread_self())
+	if (ts && lk_py_word(ts, L->ts_thread_id) == lk_py_self())
 		return ts;
 	const int *tss = (const int *)(rt + L->rt_tss_key);
 	if (!tss[0])
@@ -329,14 +430,63 @@ static inline bool lk_py_in_eval(uintptr_t pc)
 
 /* Each thread's last merges: (native id, hash of the merged frames with each code object's
  * identity in place of its id) -> merged stack id. A hit skips the code table and the stack
- * table; the walk itself is always done. */
-#define LK_PY_CACHE 64
+ * table; the walk itself is always done. Direct-mapped, big enough for the working set of a
+ * loop that allocates from many lines through many native paths (64 entries missed one event
+ * in five on the bench workload). One mmap per thread, pooled and reused after the thread
+ * exits (as walk_memo.c does), so the TLS cost is one pointer. */
+#define LK_PY_CACHE 1024
 typedef struct {
 	uint64_t hash;
 	uint32_t native_id, id;
 } lk_py_cache_ent_t;
-static __thread lk_py_cache_ent_t lk_py_cache[LK_PY_CACHE]
-    __attribute__((tls_model("initial-exec")));
+typedef struct lk_py_tcache lk_py_tcache_t;
+struct lk_py_tcache {
+	lk_py_cache_ent_t ent[LK_PY_CACHE];
+	int in_use;
+	lk_py_tcache_t *next; /* pool: push-only list */
+};
+static __thread lk_py_tcache_t *lk_py_tcache_self __attribute__((tls_model("initial-exec")));
+static lk_py_tcache_t *lk_py_tcache_pool;
+static pthread_key_t lk_py_tcache_key;
+static bool lk_py_tcache_key_ok;
+
+static void lk_py_tcache_release(void *p)
+{
+	lk_py_tcache_t *t = p;
+	if (t == lk_py_tcache_self)
+		lk_py_tcache_self = NULL;
+	if (t)
+		__atomic_store_n(&t->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's cache, taken from the pool or mapped; NULL without memory. */
+static lk_py_tcache_t *lk_py_tcache_attach(void)
+{
+	lk_py_tcache_t *t;
+	for (t = __atomic_load_n(&lk_py_tcache_pool, __ATOMIC_ACQUIRE); t; t = t->next) {
+		int expect = 0;
+		if (!__atomic_load_n(&t->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&t->in_use, &expect, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			break;
+	}
+	if (t) {
+		memset(t->ent, 0, sizeof(t->ent)); /* ids stay valid, but start clean */
+	} else {
+		t = lk_sys_mmap(sizeof(*t));
+		if (!t)
+			return NULL;
+		t->in_use = 1;
+		t->next = __atomic_load_n(&lk_py_tcache_pool, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&lk_py_tcache_pool, &t->next, t, true,
+		                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	lk_py_tcache_self = t;
+	if (lk_py_tcache_key_ok) /* key < 32: glibc does not allocate */
+		pthread_setspecific(lk_py_tcache_key, t);
+	return t;
+}
 
 static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
 {
@@ -345,13 +495,20 @@ static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* Merges this thread's Python frames into nat[0..n) (innermost first) into out (at most
- * max); a Python frame is left as its code object's address in code[k] and its instruction
- * offset in out[k] (code[k] is 0 for a native frame), and *hash (given the native stack's) is
- * folded with each Python frame's position, code identity and offset. Returns the count, or 0 when
- * nothing was merged (no Python frames, or a check failed: then the native stack stands). */
-static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, uintptr_t *code,
-                            uint32_t max, uint64_t *hash)
+/* One Python frame as read: its code object and instruction offset; runs of them end at a
+ * frame whose is_entry is set (one native activation of the evaluation loop each). */
+typedef struct {
+	uintptr_t code;
+	uint32_t lasti;
+	uint8_t end; /* the last frame of its run (is_entry, or the chain's end) */
+} lk_py_pyframe_t;
+
+/* Reads the Python frames of this thread for the first nruns activations of the evaluation
+ * loop (innermost first) into pf (at most max), folding each frame's run position, code
+ * identity and offset into *hash. Returns the count; -1 when a check failed (then no Python
+ * frames at all: the native stack stands). A run with no complete frame is a run of one
+ * entry with code 0. */
+static int lk_py_read(uint32_t nruns, lk_py_pyframe_t *pf, int max, uint64_t *hash)
 {
 	const lk_py_layout_t *L = lk_py;
 	uintptr_t ts = lk_py_tstate();
@@ -359,24 +516,17 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 		return 0;
 	uintptr_t cf = lk_py_word(ts, L->ts_cframe);
 	uintptr_t fr = cf && !(cf & 7) ? lk_py_word(cf, L->cf_current_frame) : 0;
-	if (!fr)
-		return 0;
-	uint32_t k = 0, walked = 0;
+	int k = 0;
+	uint32_t walked = 0;
 	uint64_t h = *hash;
-	bool merged = false;
-	for (uint32_t i = 0; i < n && k < max; i++) {
-		if (!fr || !lk_py_in_eval(nat[i])) {
-			code[k] = 0;
-			out[k++] = nat[i]; /* native frames: fixed by native_id */
-			continue;
-		}
-		uint32_t before = k;
+	for (uint32_t run = 0; run < nruns && fr && k < max; run++) {
+		int before = k;
 		while (fr && walked++ < LK_PY_MAX_CHAIN) {
 			if (fr & 7)
-				return 0;
+				return -1;
 			uintptr_t co = lk_py_word(fr, L->fr_code);
 			if (!co || (co & 7) || lk_py_word(co, 8) != lk_py_code_type)
-				return 0; /* not the layout we think: no Python frames at all */
+				return -1; /* not the layout we think: no Python frames at all */
 			uintptr_t start = co + L->co_code;
 			uintptr_t pi = lk_py_word(fr, L->fr_prev_instr);
 			uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
@@ -389,9 +539,10 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
 				if (lasti > 0xffffffffu)
 					lasti = 0xffffffffu;
-				code[k] = co;
-				out[k++] = (uintptr_t)lasti;
-				h = lk_py_mix(h, co ^ (uint64_t)k << 48);
+				pf[k].code = co;
+				pf[k].lasti = (uint32_t)lasti;
+				pf[k++].end = 0;
+				h = lk_py_mix(h, co ^ (uint64_t)(k + run) << 48);
 				h = lk_py_mix(h, (lk_py_word(co, L->co_linetable) ^
 				                  lk_py_word(co, L->co_qualname) << 1) ^
 				                     lasti * 0x9e3779b97f4a7c15ull);
@@ -400,38 +551,85 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 			if (entry)
 				break;
 		}
-		if (k == before &&
-		    k < max) { /* nothing to put in its place: keep the native frame */
-			code[k] = 0;
-			out[k++] = nat[i];
+		if (k == before) { /* nothing to put in its place: the native frame stays */
+			if (k >= max)
+				break;
+			pf[k].code = 0;
+			pf[k].lasti = 0;
+			pf[k++].end = 1;
+			h = lk_py_mix(h, 0x51 + run);
 		} else {
-			merged = true;
+			pf[k - 1].end = 1;
 		}
 	}
 	*hash = h;
-	return merged ? k : 0;
+	return k;
+}
+
+static inline bool lk_py_finalizing(void)
+{
+	return __atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
+	                       __ATOMIC_RELAXED) != 0;
 }
 
 uint32_t lk_py_stack(uint32_t native_id)
 {
-	lk_py_check_finalize();
+	if (__builtin_expect(lk_py_finalizing(), 0))
+		lk_py_check_finalize();
 	uint32_t n;
 	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
-	uintptr_t out[256], code[256];
-	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
-	uint32_t k = nat ? lk_py_merge(nat, n, out, code, 256, &h) : 0;
-	if (!k)
+	if (!nat)
 		return native_id;
-	lk_py_cache_ent_t *c = &lk_py_cache[(h ^ native_id) & (LK_PY_CACHE - 1)];
+	/* The native stack is fixed by its id: only the activations of the evaluation loop in it
+	 * (counted, nothing copied) and the Python frames read for them make the key. */
+	uint32_t nruns = 0;
+	for (uint32_t i = 0; i < n; i++)
+		nruns += lk_py_in_eval(nat[i]);
+	if (!nruns)
+		return native_id;
+	lk_py_pyframe_t pf[256];
+	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
+	int npf = lk_py_read(nruns, pf, 256, &h);
+	if (npf <= 0)
+		return native_id;
+	bool any = false;
+	for (int j = 0; j < npf && !any; j++)
+		any = pf[j].code != 0;
+	if (!any)
+		return native_id;
+	lk_py_tcache_t *t = lk_py_tcache_self;
+	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
+		return native_id;
+	lk_py_cache_ent_t *c = &t->ent[(h ^ h >> 32 ^ native_id) & (LK_PY_CACHE - 1)];
 	if (c->hash == h && c->native_id == native_id && c->id)
 		return c->id;
-	for (uint32_t i = 0; i < k; i++) {
-		if (!code[i])
+	/* A miss: merge, name the code objects, intern. */
+	uintptr_t out[256];
+	uint32_t k = 0;
+	int j = 0;
+	for (uint32_t i = 0; i < n && k < 256; i++) {
+		if (j >= npf || !lk_py_in_eval(nat[i])) {
+			out[k++] = nat[i];
 			continue;
-		uint32_t cid = lk_py_code_id(code[i]);
-		if (!cid)
-			return native_id;
-		out[i] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | out[i]);
+		}
+		for (;;) {
+			const lk_py_pyframe_t *f = &pf[j++];
+			if (!f->code) {
+				out[k++] = nat[i]; /* no Python frame for it: keep the native one */
+			} else {
+				uint32_t cid = lk_py_code_id(f->code);
+				if (!cid)
+					return native_id;
+				const lk_py_code_t *e =
+				    __atomic_load_n(&lk_py_codes[cid], __ATOMIC_ACQUIRE);
+				uintptr_t off = f->lasti;
+				if (off < e->ncanon)
+					off = e->canon[off];
+				out[k++] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | off);
+			}
+			if (f->end || j >= npf || k >= 256)
+				break;
+		}
 	}
 	uint32_t id = lk_stack_table_intern(out, k);
 	if (!id)
@@ -446,10 +644,7 @@ int lk_py_finalized;
 
 void lk_py_check_finalize(void)
 {
-	if (__builtin_expect(
-	        !__atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
-	                         __ATOMIC_RELAXED),
-	        1))
+	if (__builtin_expect(!lk_py_finalizing(), 1))
 		return;
 	int expect = 0;
 	if (!__atomic_compare_exchange_n(&lk_py_finalized, &expect, 1, false, __ATOMIC_ACQ_REL,
@@ -561,6 +756,7 @@ void lk_py_init(void)
 	lk_py_codes = lk_sys_mmap(LK_PY_MAX_CODES * sizeof(lk_py_code_t *));
 	if (!lk_py_slots || !lk_py_codes)
 		return;
+	lk_py_tcache_key_ok = pthread_key_create(&lk_py_tcache_key, lk_py_tcache_release) == 0;
 	lk_py_eval_lo = (uintptr_t)eval;
 	lk_py_eval_hi = (uintptr_t)eval + sym->st_size;
 	lk_py_code_type = (uintptr_t)code;
