@@ -164,7 +164,8 @@ int analyze_merge_same(struct analysis_proc *ap)
 		if (!f->stack_id)
 			continue;
 		uint64_t key = mix(stack_key(p, f->stack_id), (uint64_t)f->kind + 1);
-		key = mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
+		key =
+		    mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
 		uint32_t j;
 		/* A 64-bit key collision between different texts keeps the later one apart. */
 		if (hashmap_get(&first, key, &j)) {
