@@ -557,8 +557,12 @@ typedef struct {
 	uint32_t native_id, id;
 } lk_py_cache_ent_t;
 typedef struct lk_py_tcache lk_py_tcache_t;
+#define LK_PY_RUNS_MEMO 256
 struct lk_py_tcache {
 	lk_py_cache_ent_t ent[LK_PY_CACHE];
+	/* native id << 32 | its count of evaluation-loop frames, by native id (a native stack
+	 * never changes: only its count is remembered, the scan is skipped) */
+	uint64_t runs[LK_PY_RUNS_MEMO];
 	int in_use;
 	lk_py_tcache_t *next; /* pool: push-only list */
 };
@@ -589,6 +593,7 @@ static lk_py_tcache_t *lk_py_tcache_attach(void)
 	}
 	if (t) {
 		memset(t->ent, 0, sizeof(t->ent)); /* ids stay valid, but start clean */
+		memset(t->runs, 0, sizeof(t->runs));
 	} else {
 		t = lk_sys_mmap(sizeof(*t));
 		if (!t)
@@ -719,15 +724,25 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 {
 	if (__builtin_expect(lk_py_watch && lk_py_finalizing(), 0))
 		lk_py_check_finalize();
-	uint32_t n;
-	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
-	if (!nat)
+	uint32_t n = 0;
+	const uintptr_t *nat = NULL; /* read only when needed: the memo and cache skip it */
+	lk_py_tcache_t *t = lk_py_tcache_self;
+	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
 		return native_id;
 	/* The native stack is fixed by its id: only the activations of the evaluation loop in it
-	 * (counted, nothing copied) and the Python frames read for them make the key. */
-	uint32_t nruns = 0;
-	for (uint32_t i = 0; i < n; i++)
-		nruns += lk_py_in_eval(nat[i]);
+	 * (counted once, nothing copied) and the Python frames read for them make the key. */
+	uint64_t *memo = &t->runs[native_id & (LK_PY_RUNS_MEMO - 1)];
+	uint32_t nruns;
+	if ((uint32_t)(*memo >> 32) == native_id) {
+		nruns = (uint32_t)*memo;
+	} else {
+		if (!(nat = lk_stack_table_frames(native_id, &n)))
+			return native_id;
+		nruns = 0;
+		for (uint32_t i = 0; i < n; i++)
+			nruns += lk_py_in_eval(nat[i]);
+		*memo = (uint64_t)native_id << 32 | nruns;
+	}
 	if (!nruns)
 		return native_id;
 	lk_py_pyframe_t pf[256];
@@ -740,13 +755,12 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 		any = pf[j].code != 0;
 	if (!any)
 		return native_id;
-	lk_py_tcache_t *t = lk_py_tcache_self;
-	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
-		return native_id;
 	lk_py_cache_ent_t *c = &t->ent[(h ^ h >> 32 ^ native_id) & (LK_PY_CACHE - 1)];
 	if (c->hash == h && c->native_id == native_id && c->id)
 		return c->id;
 	/* A miss: merge, name the code objects, intern. */
+	if (!nat && !(nat = lk_stack_table_frames(native_id, &n)))
+		return native_id;
 	uintptr_t out[256];
 	uint32_t k = 0;
 	int j = 0;
