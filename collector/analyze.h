@@ -44,6 +44,10 @@ struct analysis_proc {
 	uint32_t growth_snaps, growth_needed;
 };
 
+/* Findings of one kind whose stacks read the same (a Python frame by function, file and line)
+ * become one, counts summed (analyze_merge.c). -1 on out of memory. */
+int analyze_merge_same(struct analysis_proc *ap);
+
 struct analysis {
 	struct analysis_proc *procs; /* process-tree order: a parent before its children */
 	uint32_t n_procs;

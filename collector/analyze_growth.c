@@ -342,9 +342,12 @@ static int resource_growth(struct analysis_proc *ap, const struct span *sp)
 		} else if (f->kind == FINDING_THREAD) {
 			uint32_t want = f->state && f->state[0] == 'u' ? TRACE_THREAD_FINISHED
 			                                               : TRACE_THREAD_RUNNING;
+			/* CPython's threads are detached: its "running" ones are too. */
+			bool py = p->n_pycodes && want == TRACE_THREAD_RUNNING;
 			for (uint32_t i = 0; i < p->n_threads; i++) {
 				const struct model_thread *t = &p->threads[i];
-				if (t->stack_id == f->stack_id && t->state == want)
+				if (t->stack_id == f->stack_id &&
+				    (t->state == want || (py && t->state == TRACE_THREAD_DETACHED)))
 					open[no++] = t->t_ns;
 			}
 		} else if (f->kind == FINDING_ZOMBIE) {
@@ -363,6 +366,72 @@ static int resource_growth(struct analysis_proc *ap, const struct span *sp)
 	return 0;
 }
 
+/* When a detached thread's end was seen: the snapshot that brought its finished state, or the
+ * end of the trace when the state came after the last snapshot. */
+static uint64_t detached_end_ns(const struct model_proc *p, const struct model_thread *t)
+{
+	if (t->state_snap < p->n_snaps)
+		return p->snaps[t->state_snap].t_ns;
+	return p->have_end ? p->end_t_ns : p->n_snaps ? p->snaps[p->n_snaps - 1].t_ns : t->t_ns;
+}
+
+/* A growing count of detached threads is a leak in a C program too: nobody will join them and
+ * they pile up. Detached threads still running at the end, grouped by the stack that created
+ * them, are a "thread" finding (state "detached") when the number of them alive rises over
+ * the tested part (started minus finished at each snapshot). CPython's threads (all detached)
+ * are findings already when running at exit (analyze_proc), marked growing above. */
+static int detached_growth(struct analysis_proc *ap, const struct span *sp)
+{
+	const struct model_proc *p = ap->proc;
+	if (p->n_pycodes || !p->n_threads)
+		return 0;
+	uint64_t *open = malloc(p->n_threads * sizeof(uint64_t));
+	uint64_t *close = malloc(p->n_threads * sizeof(uint64_t));
+	struct hashmap done = {0}; /* stacks already tested */
+	int rc = open && close ? 0 : -1;
+	for (uint32_t i = 0; i < p->n_threads && rc == 0; i++) {
+		const struct model_thread *t = &p->threads[i];
+		uint32_t v;
+		if (t->state != TRACE_THREAD_DETACHED || hashmap_get(&done, t->stack_id, &v))
+			continue;
+		if (hashmap_put(&done, t->stack_id, 1) != 0) {
+			rc = -1;
+			break;
+		}
+		size_t no = 0, nc = 0;
+		struct finding f = {
+		    .kind = FINDING_THREAD, .stack_id = t->stack_id, .state = "detached"};
+		for (uint32_t j = 0; j < p->n_threads; j++) {
+			const struct model_thread *u = &p->threads[j];
+			if (u->stack_id != t->stack_id)
+				continue;
+			if (u->state == TRACE_THREAD_DETACHED) {
+				open[no++] = u->t_ns;
+				f.count++;
+			} else if (u->state == TRACE_THREAD_DETACHED_FINISHED) {
+				open[no++] = u->t_ns;
+				close[nc++] = detached_end_ns(p, u);
+			}
+		}
+		mark_resource(&f, p, sp, open, no, close, nc);
+		if (!f.trend.growing)
+			continue;
+		struct finding *g = finding_list_add(&ap->findings, &f);
+		if (!g) {
+			rc = -1;
+			break;
+		}
+		for (uint32_t j = i; j < p->n_threads && rc == 0; j++)
+			if (p->threads[j].stack_id == t->stack_id &&
+			    p->threads[j].state == TRACE_THREAD_DETACHED)
+				rc = finding_add_id(g, p->threads[j].tid);
+	}
+	hashmap_fini(&done);
+	free(open);
+	free(close);
+	return rc;
+}
+
 int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
 {
 	struct span *sp = malloc(sizeof(*sp));
@@ -378,6 +447,8 @@ int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
 		rc = rss_growth(ap, o, sp, grown.len != 0);
 	if (rc == 0)
 		rc = resource_growth(ap, sp);
+	if (rc == 0)
+		rc = detached_growth(ap, sp);
 	/* Reachable at exit is not a leak unless its stack also grows: then it is one. */
 	for (size_t k = 0; rc == 0 && k < ap->findings.n; k++) {
 		struct finding *f = &ap->findings.items[k];

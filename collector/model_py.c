@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* model_py.c - the Python code objects of a process (PY_CODE records, docs/FORMAT.md) and the
  * line of a Python frame: its instruction offset looked up in the code object's location
- * table (CPython 3.11's format, Objects/locations.md: entries of one start byte
- * 1CCCCLLL - code C, length L+1 code units - and varint operands). */
+ * table (CPython 3.11's format, unchanged in 3.12 and 3.13, Objects/locations.md: entries of one
+ * start byte 1CCCCLLL - code C, length L+1 code units - and varint operands). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +93,7 @@ static int32_t lt_svarint(const uint8_t *t, size_t n, size_t *i)
 
 int model_py_line(const struct model_pycode *c, uint32_t instr)
 {
-	if (instr == TRACE_FRAME_PY_NO_INSTR || c->py_version != 0x030b)
+	if (instr == TRACE_FRAME_PY_NO_INSTR || c->py_version < 0x030b || c->py_version > 0x030d)
 		return c->firstlineno;
 	const uint8_t *t = c->linetable;
 	size_t n = c->linetable_len, i = 0;

@@ -217,8 +217,9 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		break;
 	case FINDING_THREAD:
 		fprintf(f, "%10s thread%s %s, ", c, fi->count == 1 ? "" : "s",
-		        fi->state && strcmp(fi->state, "unjoined") == 0 ? "finished, never joined"
-		                                                        : "running joinable");
+		        fi->state && strcmp(fi->state, "unjoined") == 0   ? "finished, never joined"
+		        : fi->state && strcmp(fi->state, "detached") == 0 ? "running detached"
+		                                                          : "running joinable");
 		print_ids(f, "tid", fi);
 		break;
 	case FINDING_GROWTH:

@@ -11,6 +11,7 @@
  * and by the rescan here before any unload. */
 #include "hook.h"
 #include "modules.h"
+#include "python.h"
 #include "stack_table.h"
 #include "unwind.h"
 #include "writer.h"
@@ -25,6 +26,7 @@ LK_EXPORT int dlclose(void *handle)
 		lk_writer_flush_before_unload();
 		lk_guard_leave();
 	}
+	lk_py_dlclose_begin();
 	int r = fn ? fn(handle) : -1;
 	if (r == 0 && lk_guard_enter()) {
 		if (lk_modules_scan() > 0) {
@@ -33,5 +35,6 @@ LK_EXPORT int dlclose(void *handle)
 		}
 		lk_guard_leave();
 	}
+	lk_py_dlclose_end(); /* after the rescan: is libpython still mapped? */
 	return r;
 }

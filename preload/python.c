@@ -27,6 +27,7 @@
 #include "python.h"
 #include "config.h"
 #include "log.h"
+#include "modules.h"
 #include "spin.h"
 #include "stack_table.h"
 #include "sys.h"
@@ -36,23 +37,43 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- layouts */
 
-/* Offsets (bytes) of what the walk reads, per interpreter version. 3.11 is measured from its
- * internal headers (Include/internal/pycore_frame.h, pycore_runtime.h, cpython/code.h) on
- * x86-64. 3.12 moved the frame into tstate->cframe->current_frame with f_code renamed
- * f_executable in 3.13, and 3.13+ publishes all of these in _PyRuntime.debug_offsets
- * (_Py_DebugOffsets, cookie "xdebugpy"): a row for them is read from there, not written here,
- * and until that reader exists those versions get native stacks. */
+/* Offsets (bytes) of what the walk reads, per interpreter version, measured from each
+ * version's internal headers (Include/internal/pycore_frame.h, pycore_runtime.h,
+ * cpython/code.h, cpython/unicodeobject.h) on x86-64 (how: docs/DESIGN.md, "Python").
+ * What changed between them:
+ * - 3.11: the runtime keeps the GIL holder's thread state (tstate_current); a frame ends the
+ *   run of one evaluation-loop activation when its is_entry is set.
+ * - 3.12: the thread state is a C thread-local (not readable from here), so it is taken from
+ *   the interpreter's thread-specific key (autoTSSkey), which every thread that ran Python has;
+ *   an activation pushes an entry frame owned by the C stack (FRAME_OWNED_BY_CSTACK) under its
+ *   frames instead of is_entry; strings lost their wstr fields.
+ * - 3.13: tstate->current_frame without the _PyCFrame; f_code became f_executable and
+ *   prev_instr instr_ptr (same offsets, same arithmetic). 3.13 publishes most offsets in
+ *   _PyRuntime.debug_offsets (_Py_DebugOffsets, cookie "xdebugpy"): they are read from the
+ *   process and must agree with this row, or the build is not the one measured (a
+ *   free-threaded build, another patch level that moved a field) and gets native stacks.
+ * The location table (co_linetable) has one format in 3.11-3.13 (Objects/locations.md). */
+enum {
+	LK_PYL_TSTATE_CURRENT = 1, /* rt_tstate_current is the GIL holder's thread state */
+	LK_PYL_CFRAME = 2,         /* frame = tstate->cframe->current_frame, else tstate->X */
+	LK_PYL_ENTRY_OWNER = 4,    /* runs end at a C-stack-owned entry frame, else is_entry */
+	LK_PYL_DEBUG_OFFSETS = 8,  /* _PyRuntime starts with _Py_DebugOffsets: check them */
+};
+
 typedef struct {
 	uint16_t version; /* 0x030b: 3.11 */
+	uint16_t flags;   /* LK_PYL_* */
 	/* _PyRuntimeState */
 	uint16_t rt_finalizing, rt_tstate_current, rt_tss_key;
-	/* PyThreadState, _PyCFrame */
+	/* PyThreadState, _PyCFrame (ts_cframe: the current frame itself without LK_PYL_CFRAME) */
 	uint16_t ts_cframe, ts_thread_id, cf_current_frame;
 	/* _PyInterpreterFrame */
 	uint16_t fr_code, fr_previous, fr_prev_instr, fr_is_entry, fr_owner;
@@ -61,12 +82,13 @@ typedef struct {
 	/* PyBytesObject, PyASCIIObject, PyCompactUnicodeObject */
 	uint16_t bytes_size, bytes_data, str_length, str_state, str_ascii_data, str_utf8_len,
 	    str_utf8, str_compact_data;
-	uint8_t owner_generator; /* FRAME_OWNED_BY_GENERATOR */
+	uint8_t owner_generator, owner_cstack; /* FRAME_OWNED_BY_GENERATOR, _CSTACK */
 } lk_py_layout_t;
 
 static const lk_py_layout_t lk_py_layouts[] = {
     {
         .version = 0x030b,
+        .flags = LK_PYL_TSTATE_CURRENT | LK_PYL_CFRAME,
         .rt_finalizing = 24,
         .rt_tstate_current = 576,
         .rt_tss_key = 592, /* Py_tss_t: int _is_initialized; pthread_key_t _key */
@@ -93,13 +115,105 @@ static const lk_py_layout_t lk_py_layouts[] = {
         .str_utf8 = 56,
         .str_compact_data = 72,
         .owner_generator = 1,
+        .owner_cstack = 0xff, /* none */
+    },
+    {
+        .version = 0x030c,
+        .flags = LK_PYL_CFRAME | LK_PYL_ENTRY_OWNER,
+        .rt_finalizing = 24,
+        .rt_tss_key = 1544,
+        .ts_cframe = 56,
+        .ts_thread_id = 136,
+        .cf_current_frame = 0,
+        .fr_code = 0,
+        .fr_previous = 8,
+        .fr_prev_instr = 56,
+        .fr_owner = 70,
+        .co_firstlineno = 68,
+        .co_filename = 112,
+        .co_qualname = 128,
+        .co_linetable = 136,
+        .co_firsttraceable = 176,
+        .co_code = 192,
+        .bytes_size = 16,
+        .bytes_data = 32,
+        .str_length = 16,
+        .str_state = 32,
+        .str_ascii_data = 40,
+        .str_utf8_len = 40,
+        .str_utf8 = 48,
+        .str_compact_data = 56,
+        .owner_generator = 1,
+        .owner_cstack = 3,
+    },
+    {
+        .version = 0x030d,
+        .flags = LK_PYL_ENTRY_OWNER | LK_PYL_DEBUG_OFFSETS,
+        .rt_finalizing = 608,
+        .rt_tss_key = 2160,
+        .ts_cframe = 72, /* current_frame */
+        .ts_thread_id = 152,
+        .fr_code = 0, /* f_executable */
+        .fr_previous = 8,
+        .fr_prev_instr = 56, /* instr_ptr */
+        .fr_owner = 70,
+        .co_firstlineno = 68,
+        .co_filename = 112,
+        .co_qualname = 128,
+        .co_linetable = 136,
+        .co_firsttraceable = 184,
+        .co_code = 200,
+        .bytes_size = 16,
+        .bytes_data = 32,
+        .str_length = 16,
+        .str_state = 32,
+        .str_ascii_data = 40,
+        .str_utf8_len = 40,
+        .str_utf8 = 48,
+        .str_compact_data = 56,
+        .owner_generator = 1,
+        .owner_cstack = 3,
     },
 };
+
+/* _Py_DebugOffsets (3.13's Include/internal/pycore_runtime.h), the part read here: every
+ * field a uint64_t, in this order, at the start of _PyRuntime. */
+typedef struct {
+	char cookie[8];
+	uint64_t version, free_threaded;
+	uint64_t rt_size, rt_finalizing, rt_interpreters_head;
+	uint64_t is[13]; /* interpreter_state: not used */
+	uint64_t ts_size, ts_prev, ts_next, ts_interp, ts_current_frame, ts_thread_id,
+	    ts_native_thread_id, ts_datastack_chunk, ts_status;
+	uint64_t fr_size, fr_previous, fr_executable, fr_instr_ptr, fr_localsplus, fr_owner;
+	uint64_t co_size, co_filename, co_name, co_qualname, co_linetable, co_firstlineno,
+	    co_argcount, co_localsplusnames, co_localspluskinds, co_code_adaptive;
+	uint64_t ob_size_, ob_type;
+} lk_py_debug_offsets_t;
+
+/* Whether the debug offsets at rt (3.13+) are those of layout L: the cookie, the version's
+ * major and minor, a build with the GIL, and every offset both know equal. */
+static bool lk_py_debug_offsets_match(const void *rt, const lk_py_layout_t *L)
+{
+	lk_py_debug_offsets_t d;
+	memcpy(&d, rt, sizeof(d));
+	return memcmp(d.cookie, "xdebugpy", 8) == 0 && (d.version >> 16 & 0xffff) == L->version &&
+	       d.free_threaded == 0 && d.rt_finalizing == L->rt_finalizing &&
+	       d.ts_current_frame == L->ts_cframe && d.ts_thread_id == L->ts_thread_id &&
+	       d.fr_previous == L->fr_previous && d.fr_executable == L->fr_code &&
+	       d.fr_instr_ptr == L->fr_prev_instr && d.fr_owner == L->fr_owner &&
+	       d.co_filename == L->co_filename && d.co_qualname == L->co_qualname &&
+	       d.co_linetable == L->co_linetable && d.co_firstlineno == L->co_firstlineno &&
+	       d.co_code_adaptive == L->co_code && d.ob_type == 8;
+}
 
 /* ---------------------------------------------------------------- state */
 
 int lk_py_active;
 int lk_py_watch;
+static int lk_py_late;                    /* libpython was found after start (lk_py_late_check) */
+static int lk_py_late_watch;              /* no interpreter at start: the writer looks for one */
+static int lk_py_inflight, lk_py_closers; /* late only: captures merging, dlcloses running */
 static const lk_py_layout_t *lk_py;
 static const char *lk_py_runtime;              /* &_PyRuntime */
 static uintptr_t lk_py_eval_lo, lk_py_eval_hi; /* _PyEval_EvalFrameDefault's text */
@@ -117,6 +231,11 @@ typedef struct {
 	uint32_t qualname_len, filename_len, linetable_len;
 	const char *qualname, *filename;
 	const uint8_t *linetable;
+	/* canon[o]: the first instruction offset of the run of location entries that holds o
+	 * and shares its line, for o < ncanon; a stack is recorded with that offset, so two
+	 * events on one line are one stack (fewer stacks to intern, emit and aggregate). */
+	const uint16_t *canon;
+	uint32_t ncanon;
 } lk_py_code_t;
 
 #define LK_PY_MAX_CODES (1u << 18)
@@ -232,6 +351,86 @@ static const char *lk_py_copy_str(uintptr_t s, uint32_t *len)
 	return p;
 }
 
+/* Location-table varints (3.11, Objects/locations.md): 6 bits a byte, low first, 0x40 = more. */
+static uint32_t lk_py_lt_varint(const uint8_t *t, uint32_t n, uint32_t *i)
+{
+	uint32_t v = 0;
+	for (unsigned shift = 0; *i < n && shift < 32; shift += 6) {
+		uint8_t b = t[(*i)++];
+		v |= (uint32_t)(b & 0x3f) << shift;
+		if (!(b & 0x40))
+			break;
+	}
+	return v;
+}
+
+/* Lock held. Builds e->canon from e->linetable (3.11's format; the collector's model_py_line
+ * reads the same table): a run of consecutive entries on one line maps to its first offset.
+ * Left empty (offsets kept as they are) for a damaged table or one past 65535 code units. */
+static void lk_py_canon_build(lk_py_code_t *e)
+{
+	const uint8_t *t = e->linetable;
+	uint32_t n = e->linetable_len, i = 0, units = 0;
+	while (i < n) { /* first pass: the number of code units covered */
+		uint8_t first = t[i++];
+		if (!(first & 0x80))
+			return;
+		unsigned code = first >> 3 & 15;
+		units += (first & 7) + 1u;
+		if (code == 14) {
+			for (int k = 0; k < 4; k++)
+				lk_py_lt_varint(t, n, &i);
+		} else if (code == 13) {
+			lk_py_lt_varint(t, n, &i);
+		} else if (code >= 10 && code < 15) {
+			i += 2;
+		} else if (code < 10) {
+			i += 1;
+		}
+	}
+	if (!units || units > 0xffff)
+		return;
+	uint16_t *c = lk_py_arena_alloc(units * sizeof(uint16_t));
+	if (!c)
+		return;
+	int64_t line = e->firstlineno, run_line = INT64_MIN;
+	uint32_t addr = 0, run_start = 0;
+	i = 0;
+	while (i < n && addr < units) {
+		uint8_t first = t[i++];
+		unsigned code = first >> 3 & 15, len = (first & 7) + 1u;
+		int64_t l;
+		if (code == 15) {
+			l = INT64_MIN + 1; /* no line: a run of its own kind */
+		} else if (code == 14) {
+			uint32_t u = lk_py_lt_varint(t, n, &i);
+			line += u & 1 ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
+			for (int k = 0; k < 3; k++)
+				lk_py_lt_varint(t, n, &i);
+			l = line;
+		} else if (code == 13) {
+			uint32_t u = lk_py_lt_varint(t, n, &i);
+			line += u & 1 ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
+			l = line;
+		} else if (code >= 10) {
+			line += (int64_t)code - 10;
+			i += 2;
+			l = line;
+		} else {
+			i += 1;
+			l = line;
+		}
+		if (l != run_line) {
+			run_line = l;
+			run_start = addr;
+		}
+		for (unsigned k = 0; k < len && addr < units; k++)
+			c[addr++] = (uint16_t)run_start;
+	}
+	e->canon = c;
+	e->ncanon = units;
+}
+
 /* Lock held. A new entry for code object co (its type already checked); NULL without
  * memory or ids. */
 static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
@@ -265,6 +464,9 @@ static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
 	}
 	if (!e->qualname || !e->filename)
 		return NULL;
+	e->canon = NULL;
+	e->ncanon = 0;
+	lk_py_canon_build(e); /* one table format in every known version */
 	return e;
 }
 
@@ -307,19 +509,35 @@ static uint32_t lk_py_code_id(uintptr_t co)
 
 /* ---------------------------------------------------------------- capture */
 
+/* pthread_self() without the call: on x86-64 glibc it is the TCB's self pointer, %fs:0. */
+static inline uintptr_t lk_py_self(void)
+{
+#if defined(__x86_64__)
+	uintptr_t tp;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
 /* The calling thread's PyThreadState, or 0. */
 static uintptr_t lk_py_tstate(void)
 {
 	const lk_py_layout_t *L = lk_py;
-	uintptr_t rt = (uintptr_t)lk_py_runtime;
-	uintptr_t ts =
-	    __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current), __ATOMIC_RELAXED);
-	if (ts && lk_py_word(ts, L->ts_thread_id) == (uintptr_t)pthread_self())
-		return ts;
+	uintptr_t rt = (uintptr_t)lk_py_runtime, self = lk_py_self();
+	if (L->flags & LK_PYL_TSTATE_CURRENT) {
+		uintptr_t ts = __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current),
+		                               __ATOMIC_RELAXED);
+		if (ts && !(ts & 7) && lk_py_word(ts, L->ts_thread_id) == self)
+			return ts;
+	}
 	const int *tss = (const int *)(rt + L->rt_tss_key);
 	if (!tss[0])
 		return 0; /* the interpreter has not made its key yet */
-	return (uintptr_t)pthread_getspecific((pthread_key_t)tss[1]);
+	uintptr_t ts = (uintptr_t)pthread_getspecific((pthread_key_t)tss[1]);
+	/* A thread's own: the key's value is set by the interpreter for the thread it binds. */
+	return ts && !(ts & 7) && lk_py_word(ts, L->ts_thread_id) == self ? ts : 0;
 }
 
 static inline bool lk_py_in_eval(uintptr_t pc)
@@ -329,14 +547,68 @@ static inline bool lk_py_in_eval(uintptr_t pc)
 
 /* Each thread's last merges: (native id, hash of the merged frames with each code object's
  * identity in place of its id) -> merged stack id. A hit skips the code table and the stack
- * table; the walk itself is always done. */
-#define LK_PY_CACHE 64
+ * table; the walk itself is always done. Direct-mapped, big enough for the working set of a
+ * loop that allocates from many lines through many native paths (64 entries missed one event
+ * in five on the bench workload). One mmap per thread, pooled and reused after the thread
+ * exits (as walk_memo.c does), so the TLS cost is one pointer. */
+#define LK_PY_CACHE 1024
 typedef struct {
 	uint64_t hash;
 	uint32_t native_id, id;
 } lk_py_cache_ent_t;
-static __thread lk_py_cache_ent_t lk_py_cache[LK_PY_CACHE]
-    __attribute__((tls_model("initial-exec")));
+typedef struct lk_py_tcache lk_py_tcache_t;
+#define LK_PY_RUNS_MEMO 256
+struct lk_py_tcache {
+	lk_py_cache_ent_t ent[LK_PY_CACHE];
+	/* native id << 32 | its count of evaluation-loop frames, by native id (a native stack
+	 * never changes: only its count is remembered, the scan is skipped) */
+	uint64_t runs[LK_PY_RUNS_MEMO];
+	int in_use;
+	lk_py_tcache_t *next; /* pool: push-only list */
+};
+static __thread lk_py_tcache_t *lk_py_tcache_self __attribute__((tls_model("initial-exec")));
+static lk_py_tcache_t *lk_py_tcache_pool;
+static pthread_key_t lk_py_tcache_key;
+static bool lk_py_tcache_key_ok;
+
+static void lk_py_tcache_release(void *p)
+{
+	lk_py_tcache_t *t = p;
+	if (t == lk_py_tcache_self)
+		lk_py_tcache_self = NULL;
+	if (t)
+		__atomic_store_n(&t->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's cache, taken from the pool or mapped; NULL without memory. */
+static lk_py_tcache_t *lk_py_tcache_attach(void)
+{
+	lk_py_tcache_t *t;
+	for (t = __atomic_load_n(&lk_py_tcache_pool, __ATOMIC_ACQUIRE); t; t = t->next) {
+		int expect = 0;
+		if (!__atomic_load_n(&t->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&t->in_use, &expect, 1, false, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_RELAXED))
+			break;
+	}
+	if (t) {
+		memset(t->ent, 0, sizeof(t->ent)); /* ids stay valid, but start clean */
+		memset(t->runs, 0, sizeof(t->runs));
+	} else {
+		t = lk_sys_mmap(sizeof(*t));
+		if (!t)
+			return NULL;
+		t->in_use = 1;
+		t->next = __atomic_load_n(&lk_py_tcache_pool, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&lk_py_tcache_pool, &t->next, t, true,
+		                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
+	lk_py_tcache_self = t;
+	if (lk_py_tcache_key_ok) /* key < 32: glibc does not allocate */
+		pthread_setspecific(lk_py_tcache_key, t);
+	return t;
+}
 
 static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
 {
@@ -345,43 +617,54 @@ static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* Merges this thread's Python frames into nat[0..n) (innermost first) into out (at most
- * max); a Python frame is left as its code object's address in code[k] and its instruction
- * offset in out[k] (code[k] is 0 for a native frame), and *hash (given the native stack's) is
- * folded with each Python frame's position, code identity and offset. Returns the count, or 0 when
- * nothing was merged (no Python frames, or a check failed: then the native stack stands). */
-static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, uintptr_t *code,
-                            uint32_t max, uint64_t *hash)
+/* One Python frame as read: its code object and instruction offset; runs of them end at a
+ * frame whose is_entry is set (one native activation of the evaluation loop each). */
+typedef struct {
+	uintptr_t code;
+	uint32_t lasti;
+	uint8_t end; /* the last frame of its run (is_entry, or the chain's end) */
+} lk_py_pyframe_t;
+
+/* Reads the Python frames of this thread for the first nruns activations of the evaluation
+ * loop (innermost first) into pf (at most max), folding each frame's run position, code
+ * identity and offset into *hash. Returns the count; -1 when a check failed (then no Python
+ * frames at all: the native stack stands). A run with no complete frame is a run of one
+ * entry with code 0. */
+static int lk_py_read(uint32_t nruns, lk_py_pyframe_t *pf, int max, uint64_t *hash)
 {
 	const lk_py_layout_t *L = lk_py;
 	uintptr_t ts = lk_py_tstate();
 	if (!ts || (ts & 7))
 		return 0;
-	uintptr_t cf = lk_py_word(ts, L->ts_cframe);
-	uintptr_t fr = cf && !(cf & 7) ? lk_py_word(cf, L->cf_current_frame) : 0;
-	if (!fr)
-		return 0;
-	uint32_t k = 0, walked = 0;
+	uintptr_t fr;
+	if (L->flags & LK_PYL_CFRAME) {
+		uintptr_t cf = lk_py_word(ts, L->ts_cframe);
+		fr = cf && !(cf & 7) ? lk_py_word(cf, L->cf_current_frame) : 0;
+	} else {
+		fr = lk_py_word(ts, L->ts_cframe);
+	}
+	bool by_owner = (L->flags & LK_PYL_ENTRY_OWNER) != 0;
+	int k = 0;
+	uint32_t walked = 0;
 	uint64_t h = *hash;
-	bool merged = false;
-	for (uint32_t i = 0; i < n && k < max; i++) {
-		if (!fr || !lk_py_in_eval(nat[i])) {
-			code[k] = 0;
-			out[k++] = nat[i]; /* native frames: fixed by native_id */
-			continue;
-		}
-		uint32_t before = k;
+	for (uint32_t run = 0; run < nruns && fr && k < max; run++) {
+		int before = k;
 		while (fr && walked++ < LK_PY_MAX_CHAIN) {
 			if (fr & 7)
-				return 0;
+				return -1;
+			uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
+			if (by_owner && owner == L->owner_cstack) {
+				fr = lk_py_word(fr,
+				                L->fr_previous); /* the activation's entry frame */
+				break;
+			}
 			uintptr_t co = lk_py_word(fr, L->fr_code);
 			if (!co || (co & 7) || lk_py_word(co, 8) != lk_py_code_type)
-				return 0; /* not the layout we think: no Python frames at all */
+				return -1; /* not the layout we think: no Python frames at all */
 			uintptr_t start = co + L->co_code;
 			uintptr_t pi = lk_py_word(fr, L->fr_prev_instr);
-			uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
 			int32_t first = *(const int32_t *)(co + L->co_firsttraceable);
-			bool entry = *(const uint8_t *)(fr + L->fr_is_entry) != 0;
+			bool entry = !by_owner && *(const uint8_t *)(fr + L->fr_is_entry) != 0;
 			/* An incomplete frame (still being set up) is not shown, as in CPython. */
 			bool incomplete =
 			    owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
@@ -389,9 +672,10 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
 				if (lasti > 0xffffffffu)
 					lasti = 0xffffffffu;
-				code[k] = co;
-				out[k++] = (uintptr_t)lasti;
-				h = lk_py_mix(h, co ^ (uint64_t)k << 48);
+				pf[k].code = co;
+				pf[k].lasti = (uint32_t)lasti;
+				pf[k++].end = 0;
+				h = lk_py_mix(h, co ^ (uint64_t)(k + run) << 48);
 				h = lk_py_mix(h, (lk_py_word(co, L->co_linetable) ^
 				                  lk_py_word(co, L->co_qualname) << 1) ^
 				                     lasti * 0x9e3779b97f4a7c15ull);
@@ -400,38 +684,109 @@ static uint32_t lk_py_merge(const uintptr_t *nat, uint32_t n, uintptr_t *out, ui
 			if (entry)
 				break;
 		}
-		if (k == before &&
-		    k < max) { /* nothing to put in its place: keep the native frame */
-			code[k] = 0;
-			out[k++] = nat[i];
+		if (k == before) { /* nothing to put in its place: the native frame stays */
+			if (k >= max)
+				break;
+			pf[k].code = 0;
+			pf[k].lasti = 0;
+			pf[k++].end = 1;
+			h = lk_py_mix(h, 0x51 + run);
 		} else {
-			merged = true;
+			pf[k - 1].end = 1;
 		}
 	}
 	*hash = h;
-	return merged ? k : 0;
+	return k;
 }
+
+static inline bool lk_py_finalizing(void)
+{
+	return __atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
+	                       __ATOMIC_RELAXED) != 0;
+}
+
+static uint32_t lk_py_stack_merge(uint32_t native_id);
 
 uint32_t lk_py_stack(uint32_t native_id)
 {
-	lk_py_check_finalize();
-	uint32_t n;
-	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
-	uintptr_t out[256], code[256];
-	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
-	uint32_t k = nat ? lk_py_merge(nat, n, out, code, 256, &h) : 0;
-	if (!k)
+	if (__builtin_expect(!lk_py_late, 1))
+		return lk_py_stack_merge(native_id);
+	/* libpython loaded late, which a dlclose may unmap: counted in flight (dlclose waits). */
+	__atomic_add_fetch(&lk_py_inflight, 1, __ATOMIC_SEQ_CST);
+	uint32_t id = __atomic_load_n(&lk_py_active, __ATOMIC_SEQ_CST)
+	                  ? lk_py_stack_merge(native_id)
+	                  : native_id;
+	__atomic_sub_fetch(&lk_py_inflight, 1, __ATOMIC_SEQ_CST);
+	return id;
+}
+
+static uint32_t lk_py_stack_merge(uint32_t native_id)
+{
+	if (__builtin_expect(lk_py_watch && lk_py_finalizing(), 0))
+		lk_py_check_finalize();
+	uint32_t n = 0;
+	const uintptr_t *nat = NULL; /* read only when needed: the memo and cache skip it */
+	lk_py_tcache_t *t = lk_py_tcache_self;
+	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
 		return native_id;
-	lk_py_cache_ent_t *c = &lk_py_cache[(h ^ native_id) & (LK_PY_CACHE - 1)];
+	/* The native stack is fixed by its id: only the activations of the evaluation loop in it
+	 * (counted once, nothing copied) and the Python frames read for them make the key. */
+	uint64_t *memo = &t->runs[native_id & (LK_PY_RUNS_MEMO - 1)];
+	uint32_t nruns;
+	if ((uint32_t)(*memo >> 32) == native_id) {
+		nruns = (uint32_t)*memo;
+	} else {
+		if (!(nat = lk_stack_table_frames(native_id, &n)))
+			return native_id;
+		nruns = 0;
+		for (uint32_t i = 0; i < n; i++)
+			nruns += lk_py_in_eval(nat[i]);
+		*memo = (uint64_t)native_id << 32 | nruns;
+	}
+	if (!nruns)
+		return native_id;
+	lk_py_pyframe_t pf[256];
+	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
+	int npf = lk_py_read(nruns, pf, 256, &h);
+	if (npf <= 0)
+		return native_id;
+	bool any = false;
+	for (int j = 0; j < npf && !any; j++)
+		any = pf[j].code != 0;
+	if (!any)
+		return native_id;
+	lk_py_cache_ent_t *c = &t->ent[(h ^ h >> 32 ^ native_id) & (LK_PY_CACHE - 1)];
 	if (c->hash == h && c->native_id == native_id && c->id)
 		return c->id;
-	for (uint32_t i = 0; i < k; i++) {
-		if (!code[i])
+	/* A miss: merge, name the code objects, intern. */
+	if (!nat && !(nat = lk_stack_table_frames(native_id, &n)))
+		return native_id;
+	uintptr_t out[256];
+	uint32_t k = 0;
+	int j = 0;
+	for (uint32_t i = 0; i < n && k < 256; i++) {
+		if (j >= npf || !lk_py_in_eval(nat[i])) {
+			out[k++] = nat[i];
 			continue;
-		uint32_t cid = lk_py_code_id(code[i]);
-		if (!cid)
-			return native_id;
-		out[i] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | out[i]);
+		}
+		for (;;) {
+			const lk_py_pyframe_t *f = &pf[j++];
+			if (!f->code) {
+				out[k++] = nat[i]; /* no Python frame for it: keep the native one */
+			} else {
+				uint32_t cid = lk_py_code_id(f->code);
+				if (!cid)
+					return native_id;
+				const lk_py_code_t *e =
+				    __atomic_load_n(&lk_py_codes[cid], __ATOMIC_ACQUIRE);
+				uintptr_t off = f->lasti;
+				if (off < e->ncanon)
+					off = e->canon[off];
+				out[k++] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | off);
+			}
+			if (f->end || j >= npf || k >= 256)
+				break;
+		}
 	}
 	uint32_t id = lk_stack_table_intern(out, k);
 	if (!id)
@@ -446,10 +801,7 @@ int lk_py_finalized;
 
 void lk_py_check_finalize(void)
 {
-	if (__builtin_expect(
-	        !__atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
-	                         __ATOMIC_RELAXED),
-	        1))
+	if (__builtin_expect(!lk_py_finalizing(), 1))
 		return;
 	int expect = 0;
 	if (!__atomic_compare_exchange_n(&lk_py_finalized, &expect, 1, false, __ATOMIC_ACQ_REL,
@@ -460,8 +812,12 @@ void lk_py_check_finalize(void)
 
 /* ---------------------------------------------------------------- writer */
 
+static void lk_py_late_check(void);
+
 void lk_py_emit_codes(trace_buf_t *b, int restart)
 {
+	if (__builtin_expect(lk_py_late_watch, 0))
+		lk_py_late_check();
 	if (!lk_py_active)
 		return;
 	if (restart)
@@ -511,60 +867,242 @@ static void lk_py_unsupported(int major, int minor)
 	lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
 }
 
-void lk_py_init(void)
+/* What detection needs of the interpreter, found by symbol. */
+typedef struct {
+	void *rt, *eval, *code, *str, *bytes;
+	size_t eval_size;
+	int major, minor; /* minor -1: unknown */
+} lk_py_syms_t;
+
+/* Picks the layout and turns the merge on (late: from the writer, as a libpython loaded after
+ * start is found; everything is set before lk_py_active is published). False when the
+ * version's layout is unknown (the one line printed). */
+static bool lk_py_start(const lk_py_syms_t *y, bool late)
 {
-	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
-	if (!rt)
-		return; /* not Python: nothing else is ever done here */
-	if (lk_config.python_malloc)
-		setenv("PYTHONMALLOC", "malloc", 0); /* before the interpreter reads it */
-	int major = 3, minor = -1;
-	const uint32_t *hex = dlsym(RTLD_DEFAULT, "Py_Version");
-	if (hex) {
-		major = (int)(*hex >> 24);
-		minor = (int)(*hex >> 16 & 0xff);
-	} else {
-		Dl_info info;
-		if (dladdr(rt, &info))
-			minor = lk_py_minor_from_name(info.dli_fname);
-	}
-	if (lk_config.python_test_version) {
+	int major = y->major, minor = y->minor;
+	/* Tests: another version than the real one is always an unknown layout (never another
+	 * version's offsets on this interpreter). */
+	bool pretend = false;
+	if (lk_config.python_test_version &&
+	    (int)lk_config.python_test_version != major * 100 + minor) {
 		major = (int)lk_config.python_test_version / 100;
 		minor = (int)lk_config.python_test_version % 100;
+		pretend = true;
 	}
 	const lk_py_layout_t *L = NULL;
 	for (size_t i = 0; i < sizeof(lk_py_layouts) / sizeof(lk_py_layouts[0]); i++)
-		if (major == 3 && minor >= 0 && lk_py_layouts[i].version == (0x0300 | minor))
+		if (!pretend && major == 3 && minor >= 0 &&
+		    lk_py_layouts[i].version == (0x0300 | minor))
 			L = &lk_py_layouts[i];
-	if (!L) {
+	if (L && (L->flags & LK_PYL_DEBUG_OFFSETS) && !lk_py_debug_offsets_match(y->rt, L))
+		L = NULL; /* not the build measured: its offsets differ from what it publishes */
+	if (!L || !y->eval || !y->code || !y->str || !y->bytes || !y->eval_size) {
 		if (lk_config.python)
 			lk_py_unsupported(major, minor);
-		return;
-	}
-	void *eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
-	void *code = dlsym(RTLD_DEFAULT, "PyCode_Type");
-	void *str = dlsym(RTLD_DEFAULT, "PyUnicode_Type");
-	void *bytes = dlsym(RTLD_DEFAULT, "PyBytes_Type");
-	Dl_info info;
-	const ElfW(Sym) *sym = NULL;
-	if (!eval || !code || !str || !bytes ||
-	    !dladdr1(eval, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size) {
-		lk_py_unsupported(major, minor);
-		return;
+		return false;
 	}
 	lk_py = L;
-	lk_py_runtime = rt;
-	lk_py_watch = 1; /* the final state as finalization begins, frames or not */
+	lk_py_runtime = y->rt;
+	/* The final state as finalization begins, frames or not: for the python program, not for
+	 * a C program that loads the interpreter late and may go on after Py_Finalize. */
+	if (!late)
+		lk_py_watch = 1;
 	if (!lk_config.python)
-		return;
+		return true;
 	lk_py_slots = lk_sys_mmap(LK_PY_SLOTS * sizeof(uint32_t));
 	lk_py_codes = lk_sys_mmap(LK_PY_MAX_CODES * sizeof(lk_py_code_t *));
 	if (!lk_py_slots || !lk_py_codes)
+		return false;
+	lk_py_tcache_key_ok = pthread_key_create(&lk_py_tcache_key, lk_py_tcache_release) == 0;
+	lk_py_eval_lo = (uintptr_t)y->eval;
+	lk_py_eval_hi = (uintptr_t)y->eval + y->eval_size;
+	lk_py_code_type = (uintptr_t)y->code;
+	lk_py_str_type = (uintptr_t)y->str;
+	lk_py_bytes_type = (uintptr_t)y->bytes;
+	lk_py_late = late;
+	__atomic_store_n(&lk_py_active, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+void lk_py_init(void)
+{
+	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
+	if (!rt) {
+		/* Not Python now: a C program may still load libpython later (the writer looks). */
+		lk_py_late_watch = lk_config.python != 0;
 		return;
-	lk_py_eval_lo = (uintptr_t)eval;
-	lk_py_eval_hi = (uintptr_t)eval + sym->st_size;
-	lk_py_code_type = (uintptr_t)code;
-	lk_py_str_type = (uintptr_t)str;
-	lk_py_bytes_type = (uintptr_t)bytes;
-	lk_py_active = 1;
+	}
+	if (lk_config.python_malloc)
+		setenv("PYTHONMALLOC", "malloc", 0); /* before the interpreter reads it */
+	lk_py_syms_t y = {.rt = rt, .major = 3, .minor = -1};
+	const uint32_t *hex = dlsym(RTLD_DEFAULT, "Py_Version");
+	if (hex) {
+		y.major = (int)(*hex >> 24);
+		y.minor = (int)(*hex >> 16 & 0xff);
+	} else {
+		Dl_info info;
+		if (dladdr(rt, &info))
+			y.minor = lk_py_minor_from_name(info.dli_fname);
+	}
+	y.eval = dlsym(RTLD_DEFAULT, "_PyEval_EvalFrameDefault");
+	y.code = dlsym(RTLD_DEFAULT, "PyCode_Type");
+	y.str = dlsym(RTLD_DEFAULT, "PyUnicode_Type");
+	y.bytes = dlsym(RTLD_DEFAULT, "PyBytes_Type");
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (y.eval && dladdr1(y.eval, &info, (void **)&sym, RTLD_DL_SYMENT) && sym)
+		y.eval_size = sym->st_size;
+	lk_py_start(&y, false);
+}
+
+/* ---------------------------------------------------------------- libpython loaded later */
+
+/* A C program that dlopen()s libpython after start (embedding: Py_Initialize and
+ * PyRun_SimpleString through dlsym) had no _PyRuntime when lk_py_init ran. The writer, each
+ * time it emits stacks, asks the loader whether anything was loaded since it last looked
+ * (dl_iterate_phdr's dlpi_adds, read from the first object only) and then looks for a
+ * libpython3.X among the objects: its symbols are read from its own dynamic symbol table (GNU
+ * hash), as memory, since dlsym/dlopen would take the loader lock that a thread running a
+ * library's constructors holds while it may wait for the writer. Python frames then appear in
+ * stacks captured from that moment on; PYTHONMALLOC is the user's to set (too late here). A
+ * dlclose of anything pauses the merge until in-flight captures are done, and resumes it only
+ * while libpython is still mapped. */
+
+static uint64_t lk_py_seen_adds;
+
+static uint32_t lk_py_gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+typedef struct {
+	uintptr_t base;
+	const ElfW(Sym) * symtab;
+	const char *strtab;
+	const uint32_t *gnu;
+} lk_py_elf_t;
+
+static uintptr_t lk_py_dyn_ptr(uintptr_t base, uintptr_t v)
+{
+	return v < base ? v + base : v; /* glibc relocates these in place on x86-64; not all do */
+}
+
+static const ElfW(Sym) * lk_py_elf_sym(const lk_py_elf_t *e, const char *name)
+{
+	if (!e->gnu || !e->symtab || !e->strtab)
+		return NULL;
+	uint32_t nbuckets = e->gnu[0], symoffset = e->gnu[1], bloom_size = e->gnu[2];
+	if (!nbuckets)
+		return NULL;
+	const uint32_t *buckets = e->gnu + 4 + bloom_size * (sizeof(ElfW(Addr)) / 4);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t h = lk_py_gnu_hash(name);
+	uint32_t i = buckets[h % nbuckets];
+	if (i < symoffset)
+		return NULL;
+	for (uint32_t guard = 0; guard < (1u << 20); guard++, i++) {
+		uint32_t h2 = chain[i - symoffset];
+		const ElfW(Sym) *s = &e->symtab[i];
+		if ((h | 1) == (h2 | 1) && s->st_shndx != SHN_UNDEF &&
+		    strcmp(e->strtab + s->st_name, name) == 0)
+			return s;
+		if (h2 & 1)
+			break;
+	}
+	return NULL;
+}
+
+static void *lk_py_elf_addr(const lk_py_elf_t *e, const char *name, size_t *size)
+{
+	const ElfW(Sym) *s = lk_py_elf_sym(e, name);
+	if (!s || !s->st_value)
+		return NULL;
+	if (size)
+		*size = s->st_size;
+	return (void *)(e->base + s->st_value);
+}
+
+static int lk_py_adds_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs))
+		*(uint64_t *)arg = info->dlpi_adds;
+	return 1; /* the counter is the same in every entry: one is enough */
+}
+
+static int lk_py_find_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	lk_py_syms_t *y = arg;
+	const char *name = info->dlpi_name;
+	int minor = name ? lk_py_minor_from_name(strstr(name, "libpython3.") ? name : "") : -1;
+	if (minor < 0)
+		return 0;
+	lk_py_elf_t e = {.base = info->dlpi_addr};
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_DYNAMIC)
+			continue;
+		for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+		     d->d_tag != DT_NULL; d++) {
+			if (d->d_tag == DT_SYMTAB)
+				e.symtab = (const ElfW(Sym) *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
+			else if (d->d_tag == DT_STRTAB)
+				e.strtab = (const char *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
+			else if (d->d_tag == DT_GNU_HASH)
+				e.gnu = (const uint32_t *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
+		}
+	}
+	y->rt = lk_py_elf_addr(&e, "_PyRuntime", NULL);
+	if (!y->rt)
+		return 0;
+	y->major = 3;
+	y->minor = minor;
+	const uint32_t *hex = lk_py_elf_addr(&e, "Py_Version", NULL);
+	if (hex) {
+		y->major = (int)(*hex >> 24);
+		y->minor = (int)(*hex >> 16 & 0xff);
+	}
+	y->eval = lk_py_elf_addr(&e, "_PyEval_EvalFrameDefault", &y->eval_size);
+	y->code = lk_py_elf_addr(&e, "PyCode_Type", NULL);
+	y->str = lk_py_elf_addr(&e, "PyUnicode_Type", NULL);
+	y->bytes = lk_py_elf_addr(&e, "PyBytes_Type", NULL);
+	return 1;
+}
+
+static void lk_py_late_check(void)
+{
+	uint64_t adds = 0;
+	dl_iterate_phdr(lk_py_adds_cb, &adds);
+	if (adds == lk_py_seen_adds)
+		return;
+	lk_py_seen_adds = adds;
+	lk_py_syms_t y = {0};
+	dl_iterate_phdr(lk_py_find_cb, &y);
+	if (!y.rt)
+		return;
+	lk_py_late_watch = 0; /* one interpreter, known or not: looked at once */
+	lk_py_start(&y, true);
+}
+
+void lk_py_dlclose_begin(void)
+{
+	if (!__atomic_load_n(&lk_py_late, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_add_fetch(&lk_py_closers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&lk_py_active, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&lk_py_inflight, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+void lk_py_dlclose_end(void)
+{
+	if (!__atomic_load_n(&lk_py_late, __ATOMIC_ACQUIRE))
+		return;
+	lk_modules_scan(); /* the hook's own rescan may not have run (nested in a hook) */
+	if (__atomic_sub_fetch(&lk_py_closers, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    lk_modules_contains(lk_py_eval_lo))
+		__atomic_store_n(&lk_py_active, 1, __ATOMIC_SEQ_CST);
 }

@@ -45,6 +45,12 @@ void lk_py_check_finalize(void);
 /* Set once that snapshot was taken: the exit path then only appends END. */
 extern int lk_py_finalized __attribute__((visibility("hidden")));
 
+/* dlclose hook, around the real call: with a libpython found after start (which a dlclose may
+ * unmap), the merge pauses until captures in flight are done, and resumes only if libpython
+ * is still mapped after the call (the module map rescanned in between). */
+void lk_py_dlclose_begin(void);
+void lk_py_dlclose_end(void);
+
 /* Fork: prepare takes the code table's insert lock, parent/child release it. */
 void lk_py_lock(void);
 void lk_py_unlock(void);

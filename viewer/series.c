@@ -128,17 +128,62 @@ static int write_tasks(struct json_out *j, const struct model_proc *p, const uin
 	return 0;
 }
 
-/* The stack's label: its first frame of the user's code (the allocator and standard-library
- * frames above it say nothing about who leaks; frame_name.h), else its first frame, followed
- * by its caller with the line of the call ("copy_string <- main:46"), which tells apart the
- * stacks of a helper called from several places. C++ names are shortened (templates elided),
- * as in the text report. */
+/* A frame's name on the page: a Python frame as the text report shows it ("grow kinds.py:49
+ * [py]"), else export_frame_name's (function, or module+offset). */
+static const char *view_frame_name(const struct sym_frame *f, char *buf, size_t len)
+{
+	if (f->python && f->function) {
+		if (f->line)
+			snprintf(buf, len, "%s %s:%d [py]", f->function, f->file ? f->file : "?",
+			         f->line);
+		else
+			snprintf(buf, len, "%s %s [py]", f->function, f->file ? f->file : "?");
+		return buf;
+	}
+	return export_frame_name(f, buf, len);
+}
+
+/* The frame a stack's label starts at: its innermost Python frame, else its first frame of
+ * the user's code. */
+static size_t label_top(const struct sym_stack *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->frames[i].python && st->frames[i].function)
+			return i;
+	return frame_name_first_user(st);
+}
+
+/* The stack's label: in a stack with Python frames, the innermost one (function file:line)
+ * and the Python frame that called it with its line ("grow kinds.py:49 \u2190 grow_for:53"):
+ * the interpreter's own frames above it say nothing about whose code this is. Else its first
+ * frame of the user's code (the allocator and standard-library frames above it say nothing
+ * about who leaks; frame_name.h), else its first frame, followed by its caller with the line
+ * of the call ("copy_string <- main:46"), which tells apart the stacks of a helper called
+ * from several places. C++ names are shortened (templates elided), as in the text report. */
 static const char *stack_label(const struct sym_stack *st, char *buf, size_t len)
 {
 	if (!st->n)
 		return "[no stack]";
-	size_t top = frame_name_first_user(st);
 	char a[256], b[256], sa[256], sb[256];
+	for (size_t i = 0; i < st->n; i++) {
+		const struct sym_frame *f = &st->frames[i];
+		if (!f->python || !f->function)
+			continue;
+		const char *name = view_frame_name(f, a, sizeof(a));
+		size_t nl = strlen(name);
+		if (nl > 5 && strcmp(name + nl - 5, " [py]") == 0)
+			a[nl - 5] = 0; /* the label is Python's already */
+		for (size_t k = i + 1; k < st->n; k++) {
+			const struct sym_frame *c = &st->frames[k];
+			if (!c->python || !c->function)
+				continue;
+			snprintf(buf, len, "%s \u2190 %s:%d", a, c->function, c->line);
+			return buf;
+		}
+		snprintf(buf, len, "%s", a);
+		return buf;
+	}
+	size_t top = frame_name_first_user(st);
 	const struct sym_frame *f = &st->frames[top];
 	const char *name = f->function ? frame_name_short(f->function, sa, sizeof(sa))
 	                               : export_frame_name(f, a, sizeof(a));
@@ -229,8 +274,7 @@ static int write_lines(struct ctx *c, uint32_t pi, const struct export_samples *
 		json_out_key(c->j, "label");
 		json_out_str(c->j, stack_label(&c->st, buf, sizeof(buf)));
 		json_out_key(c->j, "full");
-		json_out_str(c->j,
-		             c->st.n ? c->st.frames[frame_name_first_user(&c->st)].function : NULL);
+		json_out_str(c->j, c->st.n ? c->st.frames[label_top(&c->st)].function : NULL);
 		json_out_key(c->j, "stack_id");
 		json_out_u64(c->j, r->stack_id);
 		json_out_key(c->j, "growth");
@@ -294,7 +338,7 @@ static int write_flame(struct ctx *c, uint32_t pi, const struct export_samples *
 		for (size_t k = c->st.n; k-- > 0 && rc == 0;) {
 			char buf[512];
 			int64_t id = strtab_intern(
-			    names, export_frame_name(&c->st.frames[k], buf, sizeof(buf)));
+			    names, view_frame_name(&c->st.frames[k], buf, sizeof(buf)));
 			if (id < 0)
 				rc = err_set(c->e, "out of memory");
 			else

@@ -112,6 +112,13 @@
 	 * the stacks of a shared helper (series.c labels the growing stacks the same way). */
 	function topFrame(stack) {
 		if (!stack || !stack.length) return '[no stack]';
+		/* A Python stack: its innermost Python frame and the Python frame that called it (the
+		 * interpreter's own frames say nothing about whose code it is; series.c does the same). */
+		const py = stack.filter(function (f) { return f.lang === 'python' && f.function; });
+		if (py.length) {
+			const n = py[0].function + ' ' + (py[0].file || '?') + (py[0].line ? ':' + py[0].line : '');
+			return py.length > 1 ? n + ' \u2190 ' + py[1].function + ':' + py[1].line : n;
+		}
 		let i = stack.findIndex(function (f) { return !isLibrary(f); });
 		if (i < 0) i = 0;
 		const name = frameName(stack[i]);
@@ -584,7 +591,7 @@
 			ol.append(el('li', {cls: isLibrary(fr) ? 'lib' : ''}, [
 				el('span', {cls: 'fn', text: frameName(fr), title: fr.function || ''}),
 				where ? el('span', {cls: 'loc', text: '  ' + where}) : null,
-				el('span', {cls: 'mod', text: '  ' + baseName(fr.module || '') + '+' + fr.offset}),
+				el('span', {cls: 'mod', text: fr.lang === 'python' ? '  [py]' : '  ' + baseName(fr.module || '') + '+' + fr.offset}),
 				fr.inlined ? el('span', {cls: 'inl', text: '  (inlined)'}) : null,
 			]));
 		}
@@ -627,7 +634,8 @@
 			const f = m.f;
 			const i = m.rank - 1;
 			const text = [f.kind, details(f)].concat((f.stack || []).map(function (fr) { return frameName(fr) + ' ' + frameWhere(fr); })).join(' ').toLowerCase();
-			const ti = (f.stack || []).findIndex(function (fr) { return !isLibrary(fr); });
+			const pi = (f.stack || []).findIndex(function (fr) { return fr.lang === 'python' && fr.function; });
+			const ti = pi >= 0 ? pi : (f.stack || []).findIndex(function (fr) { return !isLibrary(fr); });
 			const tf = (f.stack || [])[ti < 0 ? 0 : ti];
 			return {f: f, rank: i + 1, kind: m.kinds.join(' + '), top: topFrame(f.stack), topFull: tf && tf.function || '', rate: growthRate(f, s, trendByStack), text: text + ' ' + m.kinds.join(' '), open: false};
 		});

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* analyze_merge.c - analyze_merge_same(): findings of one kind whose stacks read the same
+ * become one. Two stack ids can name the same frames as a reader sees them: a Python frame is
+ * recorded with its instruction offset, and two calls on one Python line (two allocations of
+ * one expression, a loop that reaches the line from two places) are two offsets and so two
+ * stacks with identical text. Here a Python frame compares by function, file and line, a
+ * native frame by its address; findings of one kind (and one descriptor type, state and API)
+ * on such stacks (temp files excepted: each is its own finding) are summed into the first one:
+ * bytes, counts, ids, paths and peers; the trend of a growth finding adds the rates and the
+ * first/last values (a sum of steady growths is one), keeps the smaller p-value and the larger tau,
+ * and the sooner ETA. */
+#include "analyze.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hashmap.h"
+#include "trace_format.h"
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	return h;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A Python frame as the reader sees it, or false for a native frame (or a code id the trace
+ * never defined: compared by value then). */
+static bool py_frame(const struct model_proc *p, uint64_t f, const struct model_pycode **c,
+                     int *line)
+{
+	if (!(f & TRACE_FRAME_PY))
+		return false;
+	*c = model_proc_pycode(p, TRACE_FRAME_PY_CODE(f));
+	if (!*c)
+		return false;
+	*line = model_py_line(*c, TRACE_FRAME_PY_INSTR(f));
+	return true;
+}
+
+static uint64_t stack_key(const struct model_proc *p, uint32_t id)
+{
+	const struct model_stack *s = model_proc_stack(p, id);
+	uint64_t h = mix(0x9e3779b97f4a7c15ull, s ? s->n_frames : 0xffffffffu);
+	for (uint32_t i = 0; s && i < s->n_frames; i++) {
+		const struct model_pycode *c;
+		int line;
+		if (py_frame(p, s->frames[i], &c, &line))
+			h = mix(h, str_hash(c->qualname) ^ str_hash(c->filename) * 3 ^
+			               (uint64_t)(uint32_t)line << 17);
+		else
+			h = mix(h, s->frames[i]);
+	}
+	return h;
+}
+
+static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return true;
+	const struct model_stack *x = model_proc_stack(p, a), *y = model_proc_stack(p, b);
+	if (!x || !y || x->n_frames != y->n_frames)
+		return false;
+	for (uint32_t i = 0; i < x->n_frames; i++) {
+		const struct model_pycode *cx, *cy;
+		int lx, ly;
+		bool px = py_frame(p, x->frames[i], &cx, &lx);
+		bool py = py_frame(p, y->frames[i], &cy, &ly);
+		if (px != py)
+			return false;
+		if (!px ? x->frames[i] != y->frames[i]
+		        : lx != ly || !str_eq(cx->qualname, cy->qualname) ||
+		              !str_eq(cx->filename, cy->filename))
+			return false;
+	}
+	return true;
+}
+
+static bool group_same(const struct finding *a, const struct finding *b)
+{
+	return a->kind == b->kind && str_eq(a->fd_type, b->fd_type) && str_eq(a->state, b->state) &&
+	       str_eq(a->api, b->api);
+}
+
+static void add_members(const char **list, uint32_t *n, uint32_t *more, const char *const *from,
+                        uint32_t from_n, uint32_t from_more)
+{
+	for (uint32_t i = 0; i < from_n; i++) {
+		bool seen = false;
+		for (uint32_t j = 0; j < *n && !seen; j++)
+			seen = str_eq(list[j], from[i]);
+		if (seen)
+			continue;
+		if (*n < FINDING_MEMBERS)
+			list[(*n)++] = from[i];
+		else
+			(*more)++;
+	}
+	*more += from_more;
+}
+
+static int fold(struct finding *d, const struct finding *s)
+{
+	d->bytes += s->bytes;
+	d->count += s->count;
+	for (uint32_t i = 0; i < s->n_ids; i++)
+		if (finding_add_id(d, s->ids[i]) != 0)
+			return -1;
+	d->inherited_by_exec |= s->inherited_by_exec;
+	add_members(d->paths, &d->n_paths, &d->more_paths, s->paths, s->n_paths, s->more_paths);
+	add_members(d->peers, &d->n_peers, &d->more_peers, s->peers, s->n_peers, s->more_peers);
+	if (!d->path)
+		d->path = s->path;
+	if (!d->peer)
+		d->peer = s->peer;
+	struct finding_trend *t = &d->trend;
+	const struct finding_trend *u = &s->trend;
+	if (u->growing || t->growing) {
+		if (!t->growing) {
+			t->p_value = u->p_value;
+			t->tau = u->tau;
+			t->eta_s = u->eta_s;
+		} else if (u->growing) {
+			t->p_value = u->p_value < t->p_value ? u->p_value : t->p_value;
+			t->tau = u->tau > t->tau ? u->tau : t->tau;
+			if (u->eta_s >= 0 && (t->eta_s < 0 || u->eta_s < t->eta_s))
+				t->eta_s = u->eta_s;
+		}
+		t->growing = true;
+	}
+	t->bytes_per_sec += u->bytes_per_sec;
+	t->count_per_sec += u->count_per_sec;
+	t->first_bytes += u->first_bytes;
+	t->last_bytes += u->last_bytes;
+	t->first_count += u->first_count;
+	t->last_count += u->last_count;
+	return 0;
+}
+
+int analyze_merge_same(struct analysis_proc *ap)
+{
+	struct finding_list *l = &ap->findings;
+	const struct model_proc *p = ap->proc;
+	struct hashmap first = {0}; /* key of kind and stack text -> index of the first */
+	bool *gone = calloc(l->n ? l->n : 1, sizeof(bool));
+	if (!gone)
+		return -1;
+	int rc = 0;
+	bool any = false;
+	for (size_t i = 0; i < l->n && rc == 0; i++) {
+		struct finding *f = &l->items[i];
+		if (!f->stack_id || f->kind == FINDING_TEMPFILE)
+			continue; /* each temp file is its own finding (analyze_proc.c) */
+		uint64_t key = mix(stack_key(p, f->stack_id), (uint64_t)f->kind + 1);
+		key =
+		    mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
+		uint32_t j;
+		/* A 64-bit key collision between different texts keeps the later one apart. */
+		if (hashmap_get(&first, key, &j)) {
+			struct finding *d = &l->items[j];
+			if (group_same(d, f) && stacks_same(p, d->stack_id, f->stack_id)) {
+				rc = fold(d, f);
+				gone[i] = true;
+				any = true;
+			}
+			continue;
+		}
+		rc = hashmap_put(&first, key, (uint32_t)i);
+	}
+	if (rc == 0 && any) {
+		size_t k = 0;
+		for (size_t i = 0; i < l->n; i++) {
+			if (gone[i]) {
+				free(l->items[i].ids);
+				continue;
+			}
+			l->items[k++] = l->items[i];
+		}
+		l->n = k;
+	}
+	free(gone);
+	hashmap_fini(&first);
+	return rc;
+}
