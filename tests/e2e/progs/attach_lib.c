@@ -8,8 +8,10 @@
  *           made before the window, a thread started and joined, leak_attach_end
  *   cycles  twenty begin/end windows with allocations in each: no growth of descriptors or
  *           threads from one cycle to the next
- * Usage: attach_lib LIBLEAK_SO OUT_DIR MODE. Prints what it saw; exit status 0 when the entry
- * points answered 0 (and, for cycles, nothing grew). */
+ *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
+ * Usage: attach_lib LIBLEAK_SO|- OUT_DIR MODE. With "-" nothing is loaded and the entry points
+ * are stand-ins answering 0: the program's own output to compare with. Prints what it saw;
+ * exit status 0 when the entry points answered 0 (and, for cycles, nothing grew). */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -64,7 +66,28 @@ __attribute__((noinline)) static int open_in_window(void)
 	return open("/dev/zero", O_RDONLY | O_CLOEXEC);
 }
 
-static volatile void *sink;
+static void *volatile sink;
+
+static int no_begin(const char *dir, unsigned ms)
+{
+	(void)dir;
+	(void)ms;
+	return 0;
+}
+
+static int no_end(void)
+{
+	return 0;
+}
+
+/* A malloc/free loop the compiler cannot drop. */
+static void churn(int n, size_t base)
+{
+	for (int i = 0; i < n; i++) {
+		sink = malloc(base + (size_t)(i % 100));
+		free(sink);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -90,29 +113,30 @@ int main(int argc, char **argv)
 		old[i] = malloc(100 + (size_t)i);
 	int threads0 = count_dir("/proc/self/task"), fds0 = count_dir("/proc/self/fd");
 
-	void *h = dlopen(argv[1], RTLD_NOW);
-	if (!h) {
-		fprintf(stderr, "dlopen: %s\n", dlerror());
-		return 1;
+	int (*begin)(const char *, unsigned) = no_begin;
+	int (*end)(void) = no_end;
+	if (strcmp(argv[1], "-") != 0) {
+		void *h = dlopen(argv[1], RTLD_NOW);
+		if (!h) {
+			fprintf(stderr, "dlopen: %s\n", dlerror());
+			return 1;
+		}
+		begin = (int (*)(const char *, unsigned))dlsym(h, "leak_attach_begin");
+		end = (int (*)(void))dlsym(h, "leak_attach_end");
 	}
-	int (*begin)(const char *, unsigned) =
-	    (int (*)(const char *, unsigned))dlsym(h, "leak_attach_begin");
-	int (*end)(void) = (int (*)(void))dlsym(h, "leak_attach_end");
 	if (!begin || !end) {
 		fprintf(stderr, "no entry points\n");
 		return 1;
 	}
 	int rc = 0;
 	if (strcmp(mode, "inert") == 0) {
-		for (int i = 0; i < 1000; i++)
-			free(malloc(64));
+		churn(1000, 64);
 		printf("inert threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
 		       fds0, count_dir("/proc/self/fd"));
 	} else if (strcmp(mode, "window") == 0) {
 		int b = begin(argv[2], 100);
 		printf("begin %d\n", b);
-		for (int i = 0; i < 20000; i++)
-			free(malloc(32 + (size_t)(i % 100)));
+		churn(20000, 32);
 		for (int i = 0; i < 5; i++)
 			sink = leak_in_window(1000);
 		for (int i = 0; i < 32; i++)
@@ -128,16 +152,14 @@ int main(int argc, char **argv)
 		int e = end();
 		printf("end %d fd %d\n", e, fd >= 0);
 		rc = b != 0 || e != 0;
-		for (int i = 0; i < 1000; i++)
-			free(malloc(64)); /* after the window: not recorded */
+		churn(1000, 64); /* after the window: not recorded */
 		printf("after threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
 		       fds0, count_dir("/proc/self/fd") - 1);
 	} else if (strcmp(mode, "cycles") == 0) {
 		int t1 = 0, f1 = 0;
 		for (int c = 0; c < 20 && !rc; c++) {
 			int b = begin(argv[2], 50);
-			for (int i = 0; i < 5000; i++)
-				free(malloc(48));
+			churn(5000, 48);
 			sink = leak_in_window(200);
 			int fd = open_in_window();
 			usleep(20000);
@@ -156,6 +178,14 @@ int main(int argc, char **argv)
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
+	} else if (strcmp(mode, "exit") == 0) {
+		printf("begin %d\n", begin(argv[2], 100));
+		for (int i = 0; i < 3; i++)
+			sink = leak_in_window(777);
+		churn(1000, 16);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		exit(3);
 	}
 	for (int i = 32; i < 64; i++)
 		free(old[i]);
