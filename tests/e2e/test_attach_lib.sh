@@ -9,6 +9,8 @@
 #    before it (freed or realloc'd in it) count nowhere, what existed at its start (threads,
 #    a child, descriptors) is listed as pre-existing and never a finding; END says detach, the
 #    report the window; the program's output and status are those of a run without libleak;
+#  - the program's GOT entry for malloc holds the hook in the window and libc's after it;
+#  - a library dlopen()ed and dlclose()d in the window: its leaks reported with its frames;
 #  - twenty windows in one process: each trace complete, no descriptor or thread left over;
 #  - exit() inside a window: the final snapshot with the exit status.
 set -euo pipefail
@@ -66,6 +68,18 @@ for cc in "${COMPILERS[@]}"; do
 		"window ($cc): the text report's window"
 	assert_match "$text" 'pre-existing at attach \(not findings\): [0-9]+ descriptors, 2 threads, 1 child' \
 		"window ($cc): the text report's pre-existing line"
+
+	assert_match "$(cat "$RUN_STDOUT")" 'got routed 1 restored 1' \
+		"window ($cc): GOT entry patched in the window, restored after"
+
+	note "$cc: a library loaded in the window"
+	mkdir -p "$TMP/plug.$cc"
+	need "$(prog "$cc" lib_heap_plugin.so)"
+	run_native "$p" "$LEAK_SO" "$TMP/plug.$cc" plugin "$(prog "$cc" lib_heap_plugin.so)"
+	assert_eq "$RUN_STATUS" 0 "plugin ($cc): exit status ($(cat "$RUN_STDOUT"))"
+	traces=("$TMP/plug.$cc"/*.lkt)
+	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
+	assert_jq "$j" 'count_in("plugin_alloc_entry")' 13 "plugin ($cc): the library's leaks"
 
 	note "$cc: twenty windows"
 	mkdir -p "$TMP/cyc.$cc"

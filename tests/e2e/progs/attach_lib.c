@@ -9,6 +9,8 @@
  *   cycles  twenty begin/end windows with allocations in each: no growth of descriptors or
  *           threads from one cycle to the next
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
+ *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
+ *           blocks and is dlclose()d: its calls are routed too
  * Usage: attach_lib LIBLEAK_SO|- OUT_DIR MODE. With "-" nothing is loaded and the entry points
  * are stand-ins answering 0: the program's own output to compare with. Prints what it saw;
  * exit status 0 when the entry points answered 0 (and, for cycles, nothing grew). */
@@ -80,6 +82,14 @@ static int no_end(void)
 	return 0;
 }
 
+/* Whether this program's GOT entry for malloc (what &malloc reads in a PIE) holds what the
+ * name resolves to globally (libc's): not while attached, again after. */
+__attribute__((noinline)) static int got_is_libc(void)
+{
+	void *(*volatile mine)(size_t) = malloc;
+	return (void *)mine == dlsym(RTLD_DEFAULT, "malloc");
+}
+
 /* A malloc/free loop the compiler cannot drop. */
 static void churn(int n, size_t base)
 {
@@ -149,8 +159,13 @@ int main(int argc, char **argv)
 		pthread_join(t, &ret);
 		free(ret);
 		usleep(300000); /* a few periodic snapshots */
+		int routed = !got_is_libc();
 		int e = end();
 		printf("end %d fd %d\n", e, fd >= 0);
+		if (strcmp(argv[1], "-") != 0)
+			printf("got routed %d restored %d\n", routed, got_is_libc());
+		else
+			printf("got routed 1 restored 1\n");
 		rc = b != 0 || e != 0;
 		churn(1000, 64); /* after the window: not recorded */
 		printf("after threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
@@ -178,6 +193,17 @@ int main(int argc, char **argv)
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
+	} else if (strcmp(mode, "plugin") == 0 && argc > 4) {
+		int b = begin(argv[2], 100);
+		void *lib = dlopen(argv[4], RTLD_NOW);
+		int (*run)(void) = lib ? (int (*)(void))dlsym(lib, "heap_plugin_run") : NULL;
+		int n = run ? run() : -1;
+		if (lib)
+			dlclose(lib);
+		churn(1000, 16);
+		int e = end();
+		printf("plugin begin %d ran %d end %d\n", b, n, e);
+		rc = b || e || n < 0;
 	} else if (strcmp(mode, "exit") == 0) {
 		printf("begin %d\n", begin(argv[2], 100));
 		for (int i = 0; i < 3; i++)
