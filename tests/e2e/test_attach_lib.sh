@@ -11,6 +11,7 @@
 #    report the window; the program's output and status are those of a run without libleak;
 #  - the program's GOT entry for malloc holds the hook in the window and libc's after it;
 #  - a library dlopen()ed and dlclose()d in the window: its leaks reported with its frames;
+#  - five windows over four threads in a tight malloc/free loop: no crash, each trace whole;
 #  - twenty windows in one process: each trace complete, no descriptor or thread left over;
 #  - exit() inside a window: the final snapshot with the exit status.
 set -euo pipefail
@@ -80,6 +81,18 @@ for cc in "${COMPILERS[@]}"; do
 	traces=("$TMP/plug.$cc"/*.lkt)
 	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
 	assert_jq "$j" 'count_in("plugin_alloc_entry")' 13 "plugin ($cc): the library's leaks"
+
+	note "$cc: windows over threads in a tight loop"
+	mkdir -p "$TMP/thr.$cc"
+	run_native "$p" "$LEAK_SO" "$TMP/thr.$cc" threads
+	assert_eq "$RUN_STATUS" 0 "threads ($cc): exit status ($(cat "$RUN_STDOUT"))"
+	assert_match "$(cat "$RUN_STDOUT")" 'threads churned yes' "threads ($cc): the loops ran"
+	traces=("$TMP/thr.$cc"/*.lkt)
+	assert_eq "${#traces[@]}" 5 "threads ($cc): one trace per window"
+	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[@]}")
+	assert_jq "$j" '[.processes[] | select(.end_reason == "detach" and .total_allocs > 1000)]
+		| length' 5 "threads ($cc): every window complete, allocations counted"
+	assert_jq "$j" 'count_in("churn_thread") > 0' true "threads ($cc): the loop's leaks"
 
 	note "$cc: twenty windows"
 	mkdir -p "$TMP/cyc.$cc"

@@ -8,6 +8,8 @@
  *           made before the window, a thread started and joined, leak_attach_end
  *   cycles  twenty begin/end windows with allocations in each: no growth of descriptors or
  *           threads from one cycle to the next
+ *   threads four threads in a tight malloc/free loop (each leaking one block per 1000) while
+ *           the main thread opens and closes five windows of 100 ms
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
  *           blocks and is dlclose()d: its calls are routed too
@@ -48,6 +50,25 @@ static void *pre_thread(void *arg)
 	while (read(block_pipe[0], &c, 1) < 0)
 		;
 	return NULL;
+}
+
+static volatile int stop_churn;
+
+static void *churn_thread(void *arg)
+{
+	(void)arg;
+	unsigned long n = 0;
+	while (!stop_churn) {
+		void *p = malloc(24 + n % 200);
+		if (++n % 1000 == 0)
+			__asm__ volatile("" : : "r"(p) : "memory"); /* kept: a leak */
+		else
+			free(p);
+		void *q = calloc(1, 40);
+		q = realloc(q, 80);
+		free(q);
+	}
+	return (void *)n;
 }
 
 static void *window_thread(void *arg)
@@ -193,6 +214,26 @@ int main(int argc, char **argv)
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
+	} else if (strcmp(mode, "threads") == 0) {
+		pthread_t t[4];
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, churn_thread, NULL);
+		for (int c = 0; c < 5 && !rc; c++) {
+			usleep(30000);
+			int b = begin(argv[2], 20);
+			usleep(100000);
+			int e = end();
+			rc = b || e;
+			printf("window %d: begin %d end %d\n", c, b, e);
+		}
+		stop_churn = 1;
+		unsigned long total = 0;
+		for (int i = 0; i < 4; i++) {
+			void *n;
+			pthread_join(t[i], &n);
+			total += (unsigned long)n;
+		}
+		printf("threads churned %s\n", total > 1000 ? "yes" : "no");
 	} else if (strcmp(mode, "plugin") == 0 && argc > 4) {
 		int b = begin(argv[2], 100);
 		void *lib = dlopen(argv[4], RTLD_NOW);
