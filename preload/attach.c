@@ -273,7 +273,7 @@ static int lk_attach_settings(const char *out_dir, unsigned interval_ms)
 LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 {
 	if (!lk_attach_mode)
-		return -EEXIST; /* preloaded: it records already */
+		return -EALREADY; /* preloaded: it records already */
 	if (lk_attach_active || lk_attach_detaching)
 		return -EBUSY;
 	int depth = lk_guard_depth;

@@ -13,6 +13,7 @@
 #  - a library dlopen()ed and dlclose()d in the window: its leaks reported with its frames;
 #  - five windows over four threads in a tight malloc/free loop: no crash, each trace whole;
 #  - twenty windows in one process: each trace complete, no descriptor or thread left over;
+#  - under LD_PRELOAD (recording already) leak_attach_begin refuses with -EALREADY;
 #  - exit() inside a window: the final snapshot with the exit status.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -120,4 +121,13 @@ for cc in "${COMPILERS[@]}"; do
 		"exit 3" "exit ($cc): END"
 	assert_jq "$j" 'count_in("leak_in_window")' 3 "exit ($cc): blocks leaked in the window"
 done
+
+note "preloaded: begin refuses"
+mkdir -p "$TMP/pre"
+mkdir -p "$TMP/pre.traces"
+run_native env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/pre.traces/leak.%e.%p.lkt" \
+	"$(prog gcc attach_lib)" "$LEAK_SO" "$TMP/pre" window
+assert_eq "$RUN_STATUS" 1 "preloaded: exit status (begin and end refused)"
+assert_match "$(cat "$RUN_STDOUT")" '^begin -114$' "preloaded: begin answers -EALREADY"
+assert_eq "$(find "$TMP/pre" -name '*.lkt' | wc -l)" 0 "preloaded: no window trace"
 note "attach entry points: inert until begin, windows, cycles, exit: ok"
