@@ -278,7 +278,8 @@ static int lk_attach_setup_once(void)
 static int lk_attach_settings(const char *out_dir, unsigned interval_ms)
 {
 	lk_config_defaults();
-	lk_config.follow_fork = 0; /* a child forked in the window runs untraced */
+	lk_config.follow_fork = 0;   /* a child forked in the window runs untraced */
+	lk_config.python_malloc = 0; /* its interpreter read PYTHONMALLOC long ago */
 	if (interval_ms)
 		lk_config.interval_ms = interval_ms < 10        ? 10
 		                        : interval_ms > 3600000 ? 3600000
