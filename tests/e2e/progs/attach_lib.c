@@ -11,8 +11,8 @@
  *   threads four threads in a tight malloc/free loop (each leaking one block per 1000) while
  *           the main thread opens and closes five windows of 100 ms
  *   stopped a window whose writer thread ("leak-writer") a child process holds stopped with
- *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT (GOT restored
- *           already), then 0 once the thread runs again
+ *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT, then 0 once
+ *           the thread runs again, with the GOT restored
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
  *           blocks and is dlclose()d: its calls are routed too. With a fifth argument "late",
@@ -309,14 +309,14 @@ int main(int argc, char **argv)
 			return 77;
 		}
 		int e1 = end();
-		int restored = got_is_libc();
 		if (write(go[1], "g", 1) != 1)
 			return 1;
 		waitpid(tracer, NULL, 0);
 		int e2 = end();
+		int restored = got_is_libc();
 		int e3 = end();
-		printf("stopped begin %d end %d restored %d, then end %d, again %d\n", b, e1,
-		       restored, e2, e3);
+		printf("stopped begin %d end %d, then end %d restored %d, again %d\n", b, e1, e2,
+		       restored, e3);
 		rc = !(b == 0 && e1 == -110 && restored && e2 == 0 && e3 == -2);
 	} else if (strcmp(mode, "exit") == 0) {
 		printf("begin %d\n", begin(argv[2], 100));
