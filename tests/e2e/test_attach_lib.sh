@@ -14,7 +14,8 @@
 #    also when it came through a pointer to dlopen taken before the window (the writer's
 #    pass routes it then);
 #  - five windows over four threads in a tight malloc/free loop: no crash, each trace whole;
-#  - twenty windows in one process: each trace complete, no descriptor or thread left over;
+#  - twenty windows in one process: each trace complete, no descriptor, thread or mapping
+#    left over;
 #  - leak_attach_end while a tracer holds the writer thread stopped: -ETIMEDOUT, then 0 with
 #    the GOT restored once it runs (skipped, with a line saying so, where ptrace is refused);
 #  - under LD_PRELOAD (recording already) leak_attach_begin refuses with -EALREADY;
@@ -112,6 +113,7 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(cat "$RUN_STDERR")" "" "cycles ($cc): nothing on stderr"
 	assert_match "$(cat "$RUN_STDOUT")" '^cycles threads ([0-9]+) \1->\1 fds ([0-9]+) \2->\2$' \
 		"cycles ($cc): no thread or descriptor left over"
+	assert_match "$(cat "$RUN_STDOUT")" 'KiB: steady$' "cycles ($cc): no mapping grows per window"
 	traces=("$TMP/cyc.$cc"/*.lkt)
 	assert_eq "${#traces[@]}" 20 "cycles ($cc): one trace per window"
 	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[@]}")

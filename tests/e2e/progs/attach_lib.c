@@ -48,6 +48,20 @@ static int count_dir(const char *path)
 	return n;
 }
 
+/* VmSize of this process, KiB. */
+static long vm_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmSize:", 7) == 0)
+			kib = atol(line + 7);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
 static int block_pipe[2];
 
 static void *pre_thread(void *arg)
@@ -221,6 +235,7 @@ int main(int argc, char **argv)
 		       fds0, count_dir("/proc/self/fd") - 1);
 	} else if (strcmp(mode, "cycles") == 0) {
 		int t1 = 0, f1 = 0;
+		long vm1 = 0;
 		for (int c = 0; c < 20 && !rc; c++) {
 			int b = begin(argv[2], 50);
 			churn(5000, 48);
@@ -236,10 +251,16 @@ int main(int argc, char **argv)
 			if (c == 0) {
 				t1 = count_dir("/proc/self/task");
 				f1 = count_dir("/proc/self/fd");
+				vm1 = vm_kib();
 			}
 		}
 		int t2 = count_dir("/proc/self/task"), f2 = count_dir("/proc/self/fd");
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
+		long vm2 = vm_kib();
+		/* Mappings kept for the next window may grow a little (the stack table), never by
+		 * a window's worth each time. */
+		printf("cycles mapped after the first %ld KiB, after the last %ld KiB: %s\n", vm1,
+		       vm2, vm2 - vm1 < 4096 ? "steady" : "growing");
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
 	} else if (strcmp(mode, "threads") == 0) {
