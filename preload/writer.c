@@ -528,7 +528,7 @@ static int lk_writer_start_thread(void)
 	    lk_real.pthread_create ? lk_real.pthread_create(&t, &attr, lk_writer_main, NULL) : -1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r == 0 && lk_writer_joinable) {
-		lk_writer_tid = t;
+		__atomic_store_n(&lk_writer_tid, t, __ATOMIC_RELEASE);
 		pthread_setname_np(t, "leak-writer"); /* a tracer leaves it running (attach.h) */
 	}
 	pthread_attr_destroy(&attr);
@@ -625,7 +625,15 @@ int lk_writer_detach(unsigned wait_ms)
 		lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_DETACH, 0);
 		lk_snap_unlock();
 	}
-	if (lk_writer_tid) {
+	/* A hook may be starting the thread right now: its handle comes when pthread_create
+	 * returns there. */
+	for (unsigned w = 0; __atomic_load_n(&lk_thread_running, __ATOMIC_ACQUIRE) &&
+	                     !__atomic_load_n(&lk_writer_tid, __ATOMIC_ACQUIRE) && w < wait_ms;
+	     w++) {
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (__atomic_load_n(&lk_writer_tid, __ATOMIC_ACQUIRE)) {
 		/* It leaves its loop once the final snapshot set lk_disabled. */
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
