@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -302,6 +303,16 @@ static int lk_attach_settings(const char *out_dir, unsigned interval_ms)
 	return 0;
 }
 
+/* Children the program lets the kernel reap (SIGCHLD ignored, SA_NOCLDWAIT) were so before
+ * the window: the sigaction hook only sees later changes. */
+static void lk_attach_sigchld(void)
+{
+	struct sigaction sa;
+	if (lk_real.sigaction && lk_real.sigaction(SIGCHLD, NULL, &sa) == 0)
+		lk_proc_set_autoreap((!(sa.sa_flags & SA_SIGINFO) && sa.sa_handler == SIG_IGN) ||
+		                     (sa.sa_flags & SA_NOCLDWAIT));
+}
+
 LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 {
 	if (!lk_attach_mode)
@@ -334,7 +345,9 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 		goto out;
 	}
 	lk_writer_start_lazy();
+	lk_attach_sigchld();
 	lk_ready = 1;
+	lk_writer_signals_install(); /* a fatal signal in the window: its final snapshot */
 	if (lk_got_patch_all() < 0) {
 		lk_ready = 0;
 		lk_tracefile_forget();
@@ -362,8 +375,10 @@ LK_EXPORT int leak_attach_end(void)
 			lk_attach_detaching = 1;
 		}
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		lk_writer_signals_uninstall();
 		r = lk_writer_detach(1000);
+	}
 	if (r == 0) {
 		lk_ready = 0;
 		lk_disabled = 1;

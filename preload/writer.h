@@ -28,6 +28,8 @@ void lk_writer_request_from_signal(int final, int signo);
 /* Constructor context: final snapshot on SIGTERM, SIGINT, SIGHUP, a forced one on SIGUSR2, each
  * only where the host left the default disposition. */
 void lk_writer_signals_install(void);
+/* leak_attach_end: each of those handlers still installed goes back to the default. */
+void lk_writer_signals_uninstall(void);
 
 /* dlclose hook, guard held, before the real dlclose: if stacks were interned since the last
  * snapshot, writes a snapshot now, so every STACK in the library is in the file while its

@@ -19,7 +19,9 @@
 #  - leak_attach_end while a tracer holds the writer thread stopped: -ETIMEDOUT, then 0 with
 #    the GOT restored once it runs (skipped, with a line saying so, where ptrace is refused);
 #  - under LD_PRELOAD (recording already) leak_attach_begin refuses with -EALREADY;
-#  - exit() inside a window: the final snapshot with the exit status.
+#  - exit() inside a window: the final snapshot with the exit status; SIGTERM inside one: the
+#    final snapshot, then death by the signal (its disposition is the default again after a
+#    window).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -76,6 +78,8 @@ for cc in "${COMPILERS[@]}"; do
 	assert_match "$text" 'pre-existing at attach \(not findings\): [0-9]+ descriptors, 2 threads, 1 child' \
 		"window ($cc): the text report's pre-existing line"
 
+	assert_match "$(cat "$RUN_STDOUT")" 'sigterm default 1' \
+		"window ($cc): SIGTERM's disposition is the default again after the window"
 	assert_match "$(cat "$RUN_STDOUT")" 'got routed 1 restored 1' \
 		"window ($cc): GOT entry patched in the window, restored after"
 
@@ -136,6 +140,19 @@ for cc in "${COMPILERS[@]}"; do
 		j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
 		assert_jq "$j" '.processes[0].end_reason' detach "stopped ($cc): the trace ends"
 	fi
+
+	note "$cc: SIGTERM inside a window"
+	mkdir -p "$TMP/term.$cc"
+	run_native "$p" "$LEAK_SO" "$TMP/term.$cc" sigterm
+	assert_eq "$RUN_STATUS" 143 "sigterm ($cc): dies of SIGTERM as it would have"
+	traces=("$TMP/term.$cc"/*.lkt)
+	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
+	assert_jq "$j" '.processes[0].end_reason + " " + (.processes[0].signal | tostring)' \
+		"signal 15" "sigterm ($cc): END"
+	# The exit scan runs on a fatal signal: a stale word may keep one block "reachable".
+	assert_jq "$j" '[.processes[0].findings[] | select(.kind == "leak" or .kind == "reachable")
+		| select(any(.stack[0:3][]; .function == "leak_in_window")) | .count] | add' 4 \
+		"sigterm ($cc): blocks left in the window"
 
 	note "$cc: exit inside a window"
 	mkdir -p "$TMP/exit.$cc"

@@ -14,6 +14,8 @@
  *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT, then 0 once
  *           the thread runs again, with the GOT restored
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
+ *   sigterm leak_attach_begin, 4 leaked blocks, then SIGTERM (default disposition) inside
+ *           the window: the process dies of it, after its final snapshot
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
  *           blocks and is dlclose()d: its calls are routed too. With a fifth argument "late",
  *           it is loaded through a pointer to dlopen taken before the window (which the
@@ -229,6 +231,9 @@ int main(int argc, char **argv)
 			printf("got routed %d restored %d\n", routed, got_is_libc());
 		else
 			printf("got routed 1 restored 1\n");
+		struct sigaction term;
+		sigaction(SIGTERM, NULL, &term);
+		printf("sigterm default %d\n", term.sa_handler == SIG_DFL);
 		rc = b != 0 || e != 0;
 		churn(1000, 64); /* after the window: not recorded */
 		printf("after threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
@@ -339,10 +344,21 @@ int main(int argc, char **argv)
 		printf("stopped begin %d end %d, then end %d restored %d, again %d\n", b, e1, e2,
 		       restored, e3);
 		rc = !(b == 0 && e1 == -110 && restored && e2 == 0 && e3 == -2);
+	} else if (strcmp(mode, "sigterm") == 0) {
+		printf("begin %d\n", begin(argv[2], 100));
+		for (int i = 0; i < 4; i++)
+			sink = leak_in_window(333);
+		sink = NULL; /* unreachable, all four: the exit scan runs on a fatal signal */
+		churn(1000, 16);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		kill(getpid(), SIGTERM);
+		pause();
 	} else if (strcmp(mode, "exit") == 0) {
 		printf("begin %d\n", begin(argv[2], 100));
 		for (int i = 0; i < 3; i++)
 			sink = leak_in_window(777);
+		sink = NULL;
 		churn(1000, 16);
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
