@@ -14,10 +14,12 @@
  * gives back the block table: the hooks are inert (lk_ready 0), so a call that still reaches
  * one through a pointer taken during the window goes straight to the real function.
  *
- * A tracer may call both with the program's other threads stopped. Neither waits unboundedly
- * on anything another thread may hold: begin takes the loader's lock (dlsym, dl_iterate_phdr)
- * and, the first time only, the atexit and atfork locks (and malloc, if glibc's tables for
- * them are full); end waits at most about a second for the writer thread (named
+ * A tracer may call both with the program's other threads stopped, but should let them run
+ * (leak-attach does): begin takes the loader's lock (dlsym, dl_iterate_phdr) and, the first
+ * time only, the atexit and atfork locks (and malloc, if glibc's tables for them are full),
+ * which a stopped thread may hold; end, at the last, the block table's shard locks, held by a
+ * hook only for a moment. What libleak's own threads hold is waited for boundedly: end waits
+ * at most about a second for the writer thread (named
  * "leak-writer": a tracer should leave it running) and for the snapshot lock, and returns
  * -ETIMEDOUT if they did not come (the GOT is restored by then, unless the writer was stopped
  * inside its GOT pass), and calling it again finishes the job. */
