@@ -200,3 +200,26 @@ void lk_writer_signals_install(void)
 	lk_signal_install(SIGHUP, lk_on_fatal_signal);
 	lk_signal_install(SIGUSR2, lk_on_usr2);
 }
+
+/* leak_attach_end: a handler of ours still installed goes back to the default disposition it
+ * replaced; one the program installed since stays. */
+static void lk_signal_uninstall(int signo, void (*fn)(int))
+{
+	struct sigaction cur, dfl;
+	if (!lk_real.sigaction || lk_real.sigaction(signo, NULL, &cur) != 0)
+		return;
+	if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != fn)
+		return;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	lk_real.sigaction(signo, &dfl, NULL);
+}
+
+void lk_writer_signals_uninstall(void)
+{
+	lk_signal_uninstall(SIGTERM, lk_on_fatal_signal);
+	lk_signal_uninstall(SIGINT, lk_on_fatal_signal);
+	lk_signal_uninstall(SIGHUP, lk_on_fatal_signal);
+	lk_signal_uninstall(SIGUSR2, lk_on_usr2);
+}
