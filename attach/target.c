@@ -404,6 +404,7 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 		return -1;
 	}
 	status_field(status, "State", v, sizeof v);
+	char state0 = v[0];
 	if (v[0] == 'Z' || v[0] == 'X') {
 		snprintf(why, whylen, "%d (%s) has exited (%s): nothing to attach to", (int)pid,
 		         t->comm, v);
@@ -420,7 +421,6 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 		         (int)pid, t->comm, v, tcomm);
 		return -1;
 	}
-	char state0 = v[0];
 	/* stat field 9 (flags): PF_EXITING while the process is on its way out. */
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if (read_small(path, stat, sizeof stat) > 0) {

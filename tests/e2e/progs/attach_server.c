@@ -45,7 +45,7 @@ static void *acceptor(void *arg)
 				eintr++;
 			continue;
 		}
-		FILE *f = fdopen(c, "r+");
+		FILE *f = fdopen(c, "r");
 		char buf[256];
 		int quit = 0;
 		while (fgets(buf, sizeof buf, f)) {
@@ -58,8 +58,7 @@ static void *acceptor(void *arg)
 				sum = sum * 131 + (unsigned char)*p;
 			remember_line(buf);
 			served++;
-			fprintf(f, "ok %u\n", served);
-			fflush(f);
+			dprintf(c, "ok %u\n", served);
 		}
 		fclose(f);
 		if (quit) {
