@@ -64,7 +64,7 @@ zparent=$!
 at_exit "kill -KILL $zparent 2>/dev/null || true"
 zombie=
 for _ in $(seq 100); do
-	zombie=$(cat "/proc/$zparent/task/$zparent/children" 2>/dev/null | awk '{print $1}')
+	zombie=$(awk '{print $1}' "/proc/$zparent/task/$zparent/children" 2>/dev/null || true)
 	[ -n "$zombie" ] && grep -q '^State:.*Z' "/proc/$zombie/status" 2>/dev/null && break
 	sleep 0.05
 done
@@ -73,7 +73,10 @@ refused "zombie" "has exited" "$zombie"
 
 start_loop
 # A thread id instead of the process id.
-tid=$(ls "/proc/$LOOP_PID/task" | grep -v "^$LOOP_PID\$" | head -n 1)
+tid=
+for t in "/proc/$LOOP_PID"/task/*; do
+	[ "${t##*/}" = "$LOOP_PID" ] || tid=${t##*/}
+done
 refused "thread id" "is a thread of process $LOOP_PID" "$tid"
 
 # Stopped by job control.
