@@ -31,7 +31,7 @@ cycle() {
 count() {
 	local e n=0
 	for e in "$1"/*; do
-		[ -e "$e" ] && n=$((n + 1))
+		{ [ -e "$e" ] || [ -L "$e" ]; } && n=$((n + 1))
 	done
 	echo "$n"
 }
