@@ -162,3 +162,21 @@ else
 fi
 note "SKIP non-x86-64 and musl programs: none can run here (the ELF machine and the" \
 	"ld-musl mapping are checked in attach/target.c)"
+
+# The command line: --version from common/version.h, bad usage exits 2 with one line.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+want=$(sed -n 's/^#define LEAK_VERSION_STRING "\(.*\)"$/\1/p' "$top/common/version.h")
+assert_eq "$("$ATTACH" --version)" "leak-attach $want" "leak-attach --version"
+"$ATTACH" --help | grep -q -- '--for DURATION' || fail "--help lacks --for"
+for bad in "" "--for" "--for 0 1" "--for x 1" "-i 1ms 1" "abc" "1 2" "--bogus 1"; do
+	rc=0
+	# shellcheck disable=SC2086 # word splitting wanted: the arguments of one case
+	"$ATTACH" $bad >/dev/null 2>"$TMP/u.err" || rc=$?
+	assert_eq "$rc" 2 "leak-attach $bad: exit status"
+	assert_eq "$(wc -l <"$TMP/u.err")" 1 "leak-attach $bad: lines"
+done
+rc=0
+"$top/scripts/leak-run" --pid 999999 2>"$TMP/u.err" || rc=$?
+assert_eq "$rc" 3 "leak-run --pid: leak-attach's status"
+assert_eq "$(cat "$TMP/u.err")" "leak-attach: no process 999999" "leak-run --pid: message"
+note "command line: --version, usage errors and leak-run --pid as expected"
