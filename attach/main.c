@@ -388,7 +388,7 @@ static int inject(struct at_target *t, const struct plan *p, int begin, double *
 		status = begin && (err == EALREADY || err == EBUSY) ? EXIT_REFUSED : EXIT_FAILED;
 	}
 done:
-	if (s.restarts)
+	if (s.restarts && getenv("LEAK_ATTACH_DEBUG"))
 		fprintf(stderr, "%s: %d call(s) interrupted by the stop restarted (no EINTR)\n",
 		        prog, s.restarts);
 	inject_finish(&s);

@@ -494,9 +494,23 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 	}
 	/* libc is initialised once __libc_early_init/_init set environ; before that the loader
 	 * is still relocating and dlopen is not usable. */
-	uintptr_t envp_addr = target_sym(&t->libc, "__environ");
+	uintptr_t envp_addr = 0;
+	char exe[4096];
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	ssize_t el = readlink(path, exe, sizeof exe - 1);
+	struct at_module exem;
+	if (el > 0) {
+		/* A program that uses environ has its own copy (a copy relocation): that one. */
+		exe[el] = 0;
+		char *d = strstr(exe, " (deleted)");
+		if (d)
+			*d = 0;
+		const char *eb = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+		if (target_find_module(pid, eb, &exem) == 0)
+			envp_addr = target_sym(&exem, "__environ") ?: target_sym(&exem, "environ");
+	}
 	if (!envp_addr)
-		envp_addr = target_sym(&t->libc, "environ");
+		envp_addr = target_sym(&t->libc, "__environ");
 	uintptr_t envp = 0;
 	if (envp_addr && target_read(pid, envp_addr, &envp, sizeof envp) == 0 && envp == 0) {
 		snprintf(

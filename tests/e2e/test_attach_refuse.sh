@@ -142,6 +142,13 @@ refused "vfork child" "is a vfork child" "$vchild"
 refused "vfork parent" "is waiting in vfork" "$vparent"
 kill -KILL "$vchild" 2>/dev/null || true
 
+# Stopped at its first instruction, in the dynamic loader (libc not loaded yet).
+"$(prog gcc attach_tracer)" --exec-stopped "$TMP/early.pid" "$(prog gcc attach_vfork)"
+early=$(cat "$TMP/early.pid")
+at_exit "kill -KILL $early 2>/dev/null || true"
+refused "in the loader" "stopped in the dynamic loader" "$early"
+kill -KILL "$early"
+
 # Static.
 if printf 'int main(void){for(;;)__asm__ volatile("pause");}\n' |
 	gcc -static -O2 -x c -o "$TMP/static" - 2>"$TMP/static.err"; then
