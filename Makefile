@@ -224,6 +224,7 @@ $(B)/demo: examples/demo.c
 
 bench: deps-bench all
 	$(Q)BUILD=$(B) bench/bench.sh
+	$(Q)BUILD=$(B) bench/attach.sh
 
 fuzz: deps-check
 	$(Q)BUILD=$(B) tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
