@@ -71,6 +71,7 @@ static void proc_free(struct model_proc *p)
 		free(p->tempfiles[i].api);
 	}
 	free(p->tempfiles);
+	free(p->preexisting);
 	model_py_free(p);
 	free(p);
 }
@@ -458,6 +459,21 @@ static void apply_scan_thread(struct model_proc *p, const struct trace_record *r
 	t->name[n] = '\0';
 }
 
+static int apply_preexisting(struct model_proc *p, const struct trace_record *r)
+{
+	if (array_grow((void **)&p->preexisting, &p->cap_preexisting, (size_t)p->n_preexisting + 1,
+	               sizeof(*p->preexisting)) != 0)
+		return -1;
+	struct model_preexisting *x = &p->preexisting[p->n_preexisting++];
+	x->kind = (uint32_t)(r->u.preexisting.kind & 0xffffffffu);
+	x->id = (uint32_t)r->u.preexisting.id;
+	size_t n = r->u.preexisting.name.len < sizeof(x->name) - 1 ? r->u.preexisting.name.len
+	                                                           : sizeof(x->name) - 1;
+	memcpy(x->name, r->u.preexisting.name.p, n);
+	x->name[n] = '\0';
+	return 0;
+}
+
 int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct err *e)
 {
 	int rc = 0;
@@ -515,6 +531,9 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 		break;
 	case TRACE_TAG_PY_CODE:
 		rc = model_py_apply(p, r);
+		break;
+	case TRACE_TAG_PREEXISTING:
+		rc = apply_preexisting(p, r);
 		break;
 	case TRACE_TAG_END:
 		p->have_end = true;

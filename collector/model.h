@@ -168,6 +168,13 @@ struct model_proc {
 		uint32_t tid, reason;
 		char name[32];
 	} scan_threads[MODEL_SCAN_THREADS];
+	/* PREEXISTING: threads and children alive when an attach window began (PROCESS.flags
+	 * TRACE_PROC_ATTACHED); that moment's descriptors are the fds flagged inherited. */
+	struct model_preexisting {
+		uint32_t kind, id; /* TRACE_PRE_* */
+		char name[32];
+	} * preexisting;
+	uint32_t n_preexisting, cap_preexisting;
 	struct model_pycode *pycodes; /* model_py.c */
 	uint32_t n_pycodes, cap_pycodes;
 	struct hashmap pycode_index; /* code id -> index in pycodes */

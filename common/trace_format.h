@@ -46,9 +46,10 @@ static inline const char *trace_tag_name(unsigned tag)
 }
 
 /* PROCESS.flags */
-#define TRACE_PROC_FORKED  0x1u
-#define TRACE_PROC_SAMPLED 0x2u
-#define TRACE_PROC_EXECED  0x4u
+#define TRACE_PROC_FORKED   0x1u
+#define TRACE_PROC_SAMPLED  0x2u
+#define TRACE_PROC_EXECED   0x4u
+#define TRACE_PROC_ATTACHED 0x8u /* the trace covers an attach window (leak_attach_begin) */
 
 /* MODULE.flags (absent in traces of older writers) */
 #define TRACE_MODULE_SELF 0x1u /* libleak's own mapping: its frames are not the program's */
@@ -147,6 +148,12 @@ typedef enum {
 	TRACE_END_EXIT = 0,
 	TRACE_END_SIGNAL = 1,
 	TRACE_END_EXEC = 2,
+	TRACE_END_DETACH = 3, /* leak_attach_end: the process runs on */
 } trace_end_reason_t;
+
+/* PREEXISTING.kind: a resource that existed when the attach window began (no stack). The
+ * descriptors of that moment are FD_OPEN records flagged TRACE_FD_INHERITED. */
+#define TRACE_PRE_THREAD 1u
+#define TRACE_PRE_CHILD  2u
 
 #endif

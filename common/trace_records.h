@@ -37,7 +37,8 @@
 	R(14, END, end)                                                                            \
 	R(15, PY_CODE, py_code)                                                                    \
 	R(40, SCAN, scan)                                                                          \
-	R(41, SCAN_THREAD, scan_thread)
+	R(41, SCAN_THREAD, scan_thread)                                                            \
+	R(90, PREEXISTING, preexisting)
 
 #define TRACE_FIELDS_process(F)                                                                    \
 	F(ID, pid)                                                                                 \
@@ -160,5 +161,11 @@
 	F(U, t_ns)                                                                                 \
 	F(U, reason)                                                                               \
 	F(S, status)
+
+/* A thread or child that existed when an attach window began (TRACE_PRE_*): never a finding. */
+#define TRACE_FIELDS_preexisting(F)                                                                \
+	F(U, kind)                                                                                 \
+	F(ID, id)                                                                                  \
+	F(STR, name, TRACE_MAX_STR)
 
 #endif

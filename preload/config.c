@@ -249,3 +249,15 @@ void lk_config_init(void)
 	for (size_t i = 0; i < sizeof(lk_cfg_rows) / sizeof(lk_cfg_rows[0]); i++)
 		lk_cfg_read(&lk_cfg_rows[i]);
 }
+
+void lk_config_defaults(void)
+{
+	for (size_t i = 0; i < sizeof(lk_cfg_rows) / sizeof(lk_cfg_rows[0]); i++) {
+		const lk_cfg_row_t *row = &lk_cfg_rows[i];
+		if (row->kind == LK_CFG_TEXT)
+			memcpy((char *)&lk_config + row->offset, row->dflt_text,
+			       strlen(row->dflt_text) + 1);
+		else
+			lk_cfg_store(row, row->dflt);
+	}
+}

@@ -32,4 +32,9 @@ extern lk_config_t lk_config;
  * LEAK_* variable of the table into lk_config (the defaults where unset or bad). */
 void lk_config_init(void);
 
+/* Every setting at its default, no variable read: a libleak.so loaded into a running program
+ * takes its settings from leak_attach_begin's arguments, never from the program's
+ * environment. */
+void lk_config_defaults(void);
+
 #endif

@@ -11,6 +11,7 @@
 #include "fd_table.h"
 #include "ring.h"
 #include "fd_probe.h"
+#include "fd_internal.h"
 #include "spin.h"
 #include "sys.h"
 
@@ -126,12 +127,59 @@ static bool lk_fd_inherited_wanted(int fd)
 	return fd < LK_FD_MAX && !lk_fd_is_internal(fd);
 }
 
+/* An attach window's descriptors of its start are "pre-existing", sockets with their
+ * addresses (a preloaded process's inherited ones are seldom more than 0-2). */
+static const char *lk_fd_inherited_api = "inherited";
+
+static void lk_fd_inherited_sock(int fd, char *local, char *peer, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	local[0] = peer[0] = 0;
+	if (syscall(SYS_getsockname, fd, (struct sockaddr *)&ss, &sl) == 0)
+		lk_fd_probe_sockaddr((struct sockaddr *)&ss, sl, local, n);
+	sl = sizeof(ss);
+	if (syscall(SYS_getpeername, fd, (struct sockaddr *)&ss, &sl) == 0)
+		lk_fd_probe_sockaddr((struct sockaddr *)&ss, sl, peer, n);
+}
+
 static void lk_fd_inherited_found(int fd, unsigned type, unsigned cloexec, const char *link)
 {
-	lk_fd_on_open(
-	    fd, type, TRACE_FD_INHERITED | cloexec, 0, lk_clock_t0(), "inherited",
-	    type == TRACE_FD_FILE || type == TRACE_FD_DIR || type == TRACE_FD_MEMFD ? link : NULL,
-	    NULL);
+	char local[LK_FD_PEER_LEN], peer[LK_FD_PEER_LEN];
+	bool sock = type == TRACE_FD_SOCKET && lk_fd_inherited_api[0] == 'p';
+	if (sock)
+		lk_fd_inherited_sock(fd, local, peer, sizeof(local));
+	lk_fd_on_open(fd, type, TRACE_FD_INHERITED | cloexec, 0, lk_clock_t0(), lk_fd_inherited_api,
+	              sock ? local
+	              : type == TRACE_FD_FILE || type == TRACE_FD_DIR || type == TRACE_FD_MEMFD
+	                  ? link
+	                  : NULL,
+	              sock ? peer : NULL);
+}
+
+void lk_fd_attach_reset(void)
+{
+	lk_fd_inherited_api = "pre-existing";
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2) {
+		lk_fd_init(); /* the first window: the scan is part of it */
+		return;
+	}
+	/* A later window: what the last one knew is stale (the program ran on unseen). The hooks
+	 * are inert meanwhile, so nothing holds an entry's lock. */
+	lk_temp_lock = 0;
+	memset(lk_temp_tab, 0, (size_t)lk_temp_hw * sizeof(lk_temp_tab[0]));
+	lk_temp_hw = 0;
+	lk_exec_lock = 0;
+	lk_exec_is_pending = 0;
+	for (int w = 0; w < lk_fd_used_words; w++) {
+		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
+			int i = w * 64 + __builtin_ctzll(bits);
+			if (!lk_fd_is_internal(i))
+				memset(&lk_fd_tab[i], 0, sizeof(lk_fd_tab[i]));
+		}
+		lk_fd_dirty[w] = 0;
+	}
+	lk_fd_probe_open_fds(lk_fd_inherited_wanted, lk_fd_inherited_found);
 }
 
 int lk_fd_init(void)

@@ -25,6 +25,10 @@
  * other call is then a no-op). Call it early from init.c; hooks also call it. */
 int lk_fd_init(void);
 
+/* leak_attach_begin (hooks inert): forgets what an earlier window knew and records every
+ * descriptor open now as inherited ("pre-existing", sockets with their addresses). */
+void lk_fd_attach_reset(void);
+
 /* A new descriptor `fd` exists (open, socket, pipe end ...). If the number was still open in
  * the table (a close we did not see, dup2 over it) that generation closes now. flags are
  * TRACE_FD_* bits; path/peer may be NULL; strings are copied (truncated). */

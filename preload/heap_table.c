@@ -550,6 +550,25 @@ void lk_heap_table_fork_child(void)
 	lk_heap_inherited = 0; /* nothing of the child's own was inherited yet */
 }
 
+/* leak_attach_end, the hooks inert: every block is forgotten and the arrays given back, so a
+ * detached process keeps no memory of libleak's but its static tables. A hook still inside
+ * takes the shard lock first, so it finds either the old arrays or none. */
+void lk_heap_table_release(void)
+{
+	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
+		lk_heap_shard_t *s = &lk_heap_shards[i];
+		if (!lk_heap_was_used(s))
+			continue;
+		lk_heap_lock(s);
+		lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
+		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
+		s->slots = NULL;
+		s->side = NULL;
+		s->cap = s->live = s->side_cap = s->side_live = s->limit = 0;
+		lk_heap_unlock(s);
+	}
+}
+
 /* ---- hook bookkeeping ---- */
 
 void lk_heap_on_alloc(void *ptr, size_t size)

@@ -4,6 +4,7 @@
  * snapshot with every live block, from atexit/at_quick_exit or the exit hooks). Everything
  * here runs before main or while the process ends, so it allocates nothing through malloc and
  * does its I/O through sys.c. */
+#include "attach.h"
 #include "config.h"
 #include "emit.h"
 #include "fd_table.h"
@@ -70,8 +71,21 @@ static int lk_init_must_stay_single(int argc, char **argv)
 	return 0;
 }
 
+void lk_init_exit_handlers(void)
+{
+	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
+		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
+		        NULL, NULL);
+}
+
 __attribute__((constructor)) static void lk_init(int argc, char **argv)
 {
+	/* dlopen()ed into a running program (leak-attach): nothing at all until
+	 * leak_attach_begin (attach.c), not even the settings. */
+	if (lk_attach_loaded_late()) {
+		lk_attach_mode = 1;
+		return;
+	}
 	lk_init_settings();
 	/* LEAK_FOLLOW_FORK=0: a program run by a child of the traced one is not traced. */
 	if (!lk_config.disable && !lk_config.follow_fork && lk_parent_has_preload())
@@ -96,9 +110,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
 	/* Both only fail when glibc cannot allocate the handler's slot: then the trace keeps
 	 * the last periodic snapshot and has no END, as after _exit. */
-	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
-		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
-		        NULL, NULL);
+	lk_init_exit_handlers();
 	lk_fork_install();
 	lk_writer_signals_install();
 	lk_go_exit_install();

@@ -6,6 +6,7 @@
  * arena; freeing such a block is a no-op and realloc copies it out. With LEAK_SAMPLE (sample.h)
  * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
  * filter has never seen costs one load. */
+#include "attach.h"
 #include "bootstrap.h"
 #include "heap_table.h"
 #include "hook.h"
@@ -206,7 +207,10 @@ static void *lk_realloc_impl(void *ptr, size_t size)
 		}
 	} else if (ptr || n) {
 		/* The new block is an allocation of its own: sampled on its own size. */
-		bool rec = n && (!sampling || lk_sample_take(size));
+		/* Attached to a running program, a block it had before the window is unknown:
+		 * what realloc makes of it is that block still, counted nowhere. */
+		bool rec = n && (!sampling || lk_sample_take(size)) &&
+		           (tracked || !ptr || !lk_attach_mode);
 		lk_heap_on_realloc_end(ptr, tracked, old_size, old_stack, rec ? n : NULL,
 		                       rec ? size : 0);
 		if (rec && sampling)

@@ -2,6 +2,7 @@
 /* log.c - libleak's only output besides the trace: one line on stderr, built on the stack and
  * written with a single raw write(2), so it is safe from hooks and signal handlers and never
  * interleaves mid-line with the host's own output. */
+#include "attach.h"
 #include "log.h"
 #include "sys.h"
 
@@ -9,6 +10,10 @@
 
 void lk_log_line(const char *const *parts, size_t n)
 {
+	/* Attached to a running program, its stderr is its own (a log, a terminal that is not
+	 * the user's): leak-attach learns what failed from the entry points' return values. */
+	if (lk_attach_mode)
+		return;
 	char line[1024];
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++) {

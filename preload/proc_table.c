@@ -370,6 +370,13 @@ void lk_proc_on_fork_child(void)
 	lk_threads_hw = 0;
 }
 
+/* leak_attach_begin (hooks inert): the children and threads an earlier window knew are
+ * forgotten; those alive now are pre-existing (attach_pre.c). */
+void lk_proc_attach_reset(void)
+{
+	lk_proc_on_fork_child();
+}
+
 /* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken. */
 void lk_proc_emit_reset(void)
 {

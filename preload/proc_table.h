@@ -56,4 +56,7 @@ void lk_proc_on_fork_child(void);
  * the trace clock (trace_clock.h), like the descriptors'. */
 void lk_proc_init(void);
 
+/* leak_attach_begin (hooks inert): forgets the children and threads of an earlier window. */
+void lk_proc_attach_reset(void);
+
 #endif

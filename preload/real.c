@@ -13,16 +13,20 @@
 __thread int lk_guard_depth __attribute__((tls_model("initial-exec")));
 volatile int lk_disabled;
 volatile int lk_ready;
+int lk_attach_mode; /* attach.h: here, so every file that reads it links without attach.c */
 
 lk_real_t lk_real;
 
 static int lk_real_resolving;
+/* RTLD_NEXT when preloaded; RTLD_DEFAULT once leak_attach_begin routes a running program's
+ * calls here (attach.c): what its modules were bound to, whichever library defines it. */
+static void *lk_real_handle = RTLD_NEXT;
 
 static void *lk_real_sym(const char *name)
 {
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1; /* dlsym's own calloc must not be recorded */
-	void *p = dlsym(RTLD_NEXT, name);
+	void *p = dlsym(lk_real_handle, name);
 	lk_guard_depth = depth;
 	return p;
 }
@@ -49,6 +53,24 @@ int lk_real_init(void)
 	__atomic_store_n(&lk_real.malloc, m, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_real_resolving, 0, __ATOMIC_RELEASE);
 	return m && f ? 0 : -1;
+}
+
+int lk_real_init_global(void)
+{
+	if (lk_real.malloc && lk_real.free)
+		return 0;
+	lk_real_handle = RTLD_DEFAULT;
+	int r = lk_real_init();
+	/* A name the program's libraries lack resolves to libleak's own hook if the tracer loaded
+	 * it RTLD_GLOBAL: calling that would recurse, so the hook fails with ENOSYS instead. */
+	Dl_info self, got;
+	if (r == 0 && dladdr((void *)&lk_real_init_global, &self)) {
+		void **slot = (void **)&lk_real;
+		for (size_t i = 0; i < sizeof(lk_real) / sizeof(void *); i++)
+			if (slot[i] && dladdr(slot[i], &got) && got.dli_fbase == self.dli_fbase)
+				__atomic_store_n(&slot[i], NULL, __ATOMIC_RELEASE);
+	}
+	return lk_real.malloc && lk_real.free ? r : -1;
 }
 
 void *lk_real_resolve(void *const *slot, const char *name)

@@ -186,3 +186,19 @@ void lk_ring_reset_after_fork(void)
 		r->in_use = (r == lk_ring_self);
 	}
 }
+
+static void lk_ring_discard(void *arg, const lk_event_t *ev)
+{
+	(void)arg;
+	(void)ev;
+}
+
+void lk_ring_attach_reset(void)
+{
+	lk_ring_drain(lk_ring_discard, NULL);
+	for (lk_ring_t *r = __atomic_load_n(&lk_ring_list, __ATOMIC_ACQUIRE); r; r = r->next) {
+		__atomic_store_n(&r->dropped, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->gave_up, 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&lk_ring_closed, 0, __ATOMIC_RELEASE);
+}

@@ -103,4 +103,8 @@ void lk_ring_thread_exit(void);
 /* Forked child: every ring is emptied and released except the calling thread's. */
 void lk_ring_reset_after_fork(void);
 
+/* leak_attach_begin (hooks inert): what an earlier window left in the rings is dropped,
+ * the drop counts zeroed, and the rings open again after that window's final snapshot. */
+void lk_ring_attach_reset(void);
+
 #endif

@@ -53,6 +53,13 @@ int lk_done_word;
 volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
 volatile int lk_thread_running;
 int lk_thread_lazy;
+/* Attach mode (attach.c): the thread is joinable and named, its final snapshot ends the
+ * window (END reason detach), and two callbacks run at each snapshot. */
+static int lk_writer_joinable;
+static pthread_t lk_writer_tid;
+static volatile int lk_req_detach;
+void (*lk_writer_emit_fn)(trace_buf_t *b);
+void (*lk_writer_poll_fn)(void);
 
 #define LK_ALONE_CHECK_NS 200000000ull  /* how often the writer checks it is the last thread */
 #define LK_DENSE_MIN_NS   100000000ull  /* the first snapshots come this often */
@@ -313,12 +320,17 @@ void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	 * the state this snapshot captures. */
 	lk_fd_emit(b, final);
 	lk_proc_emit(b, final);
+	if (lk_writer_emit_fn)
+		lk_writer_emit_fn(b);
 	int scanned = 0;
 	if (final) {
 		/* BLOCK.flags: reachable or not (preload/reach.c). Nothing live (the usual short
 		 * child): no roots to read. A block may name a stack interned after `upto`, and
 		 * every STACK must precede the records that use it: find the largest first. */
-		scanned = lk_heap_table_count() > 0 && lk_reach_scan() == 0;
+		/* Not at a detach: the program runs on, and a thread that a tracer keeps stopped
+		 * would never answer the scan's signal (its handler would stay installed). */
+		scanned = end_reason != TRACE_END_DETACH && lk_heap_table_count() > 0 &&
+		          lk_reach_scan() == 0;
 		uint32_t max_stack = lk_emit_blocks_max_stack(scanned);
 		if (max_stack > lk_stacks_emitted) {
 			lk_emit_stacks(b, lk_stacks_emitted, max_stack);
@@ -440,11 +452,21 @@ static void *lk_writer_main(void *arg)
 		lk_snap_lock();
 		if (lk_req_final) {
 			lk_req_final = 0;
-			lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_SIGNAL, (int)lk_req_signo);
+			if (lk_req_detach)
+				lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_DETACH, 0);
+			else
+				lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_SIGNAL,
+				                   (int)lk_req_signo);
 			lk_snap_unlock();
 			__atomic_add_fetch(&lk_done_word, 1, __ATOMIC_RELEASE);
 			lk_futex(&lk_done_word, FUTEX_WAKE_PRIVATE, 1 << 30, NULL);
 			continue;
+		}
+		if (lk_writer_poll_fn && !lk_req_forced &&
+		    lk_now_ns() >= lk_last_ns + lk_interval_ns()) {
+			lk_snap_unlock(); /* it may take the loader's lock: never under ours */
+			lk_writer_poll_fn();
+			lk_snap_lock();
 		}
 		if (lk_req_forced) {
 			lk_req_forced = 0;
@@ -495,7 +517,8 @@ static int lk_writer_start_thread(void)
 	pthread_t t;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setdetachstate(&attr, lk_writer_joinable ? PTHREAD_CREATE_JOINABLE
+	                                                      : PTHREAD_CREATE_DETACHED);
 	/* Born with every signal blocked: a lazy child starts it from a hook, and a host signal
 	 * must never run its handler on our thread. */
 	sigset_t all, old;
@@ -505,6 +528,10 @@ static int lk_writer_start_thread(void)
 	int r =
 	    lk_real.pthread_create ? lk_real.pthread_create(&t, &attr, lk_writer_main, NULL) : -1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0 && lk_writer_joinable) {
+		lk_writer_tid = t;
+		pthread_setname_np(t, "leak-writer"); /* a tracer leaves it running (attach.h) */
+	}
 	pthread_attr_destroy(&attr);
 	if (r != 0) {
 		lk_thread_running = 0;
@@ -546,4 +573,71 @@ void lk_writer_start_lazy(void)
 {
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
+}
+
+/* ---- attach mode (attach.c) ---- */
+
+void lk_writer_attach_reset(int ppid, uint32_t proc_flags)
+{
+	lk_writer_joinable = 1;
+	lk_req_detach = 0;
+	lk_seq = 0;
+	lk_process_emitted = 0;
+	lk_stacks_emitted = 0;
+	lk_req_final = lk_req_forced = 0;
+	lk_program_threaded = lk_program_forked = 0;
+	lk_writer_init(ppid, proc_flags);
+}
+
+/* Waits on lk_done_word to move past seen, at most ms milliseconds. */
+static bool lk_writer_wait_done(int seen, unsigned ms)
+{
+	for (unsigned waited = 0; __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == seen;
+	     waited += 10) {
+		if (waited >= ms)
+			return false;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+		lk_futex(&lk_done_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+	}
+	return true;
+}
+
+int lk_writer_detach(unsigned wait_ms)
+{
+	__atomic_store_n(&lk_thread_lazy, 0, __ATOMIC_RELEASE); /* no thread starts now */
+	__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&lk_thread_running, __ATOMIC_ACQUIRE) && !lk_disabled) {
+		int seen = __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE);
+		lk_req_detach = 1;
+		lk_req_final = 1;
+		lk_writer_wake();
+		if (!lk_writer_wait_done(seen, wait_ms))
+			return -ETIMEDOUT; /* the thread is stopped (a tracer): ask again */
+	} else if (!lk_disabled) {
+		/* No thread yet: the snapshot here, once the lock is free (bounded: a thread
+		 * stopped while holding it must not hang the caller). */
+		unsigned waited = 0;
+		while (!lk_snap_trylock()) {
+			if (waited++ >= wait_ms)
+				return -ETIMEDOUT;
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+			nanosleep(&ts, NULL);
+		}
+		lk_snapshot_locked(TRACE_SNAP_FINAL, TRACE_END_DETACH, 0);
+		lk_snap_unlock();
+	}
+	if (lk_writer_tid) {
+		/* It leaves its loop once the final snapshot set lk_disabled. */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)(wait_ms / 1000 + 1);
+		int (*join)(pthread_t, void **, const struct timespec *) =
+		    lk_real.pthread_timedjoin_np;
+		int r = join ? join(lk_writer_tid, NULL, &until) : ENOSYS;
+		if (r != 0)
+			return -r;
+		lk_writer_tid = 0;
+	}
+	lk_thread_running = 0;
+	return 0;
 }

@@ -69,4 +69,22 @@ int lk_writer_lazy_alone(void);
  * lock is free. */
 void lk_writer_snapshot_here(void);
 
+/* ---- attach mode (attach.c) ---- */
+
+#include "varint.h"
+
+/* leak_attach_begin (hooks inert): a new trace starts (PROCESS with proc_flags, every stack
+ * and module again, counters at 0); the thread, once started (lazily), is joinable and named
+ * "leak-writer". */
+void lk_writer_attach_reset(int ppid, uint32_t proc_flags);
+/* leak_attach_end: the final snapshot (END reason detach; by the thread if it runs, else
+ * here), then the thread is joined. Waits at most about wait_ms for each; -ETIMEDOUT (the
+ * thread or a holder of the snapshot lock is stopped: call again once it runs), or 0. */
+int lk_writer_detach(unsigned wait_ms);
+/* Set by attach.c: records appended to every snapshot after the descriptors and threads
+ * (the pre-existing resources), and a call the thread makes before each periodic snapshot,
+ * without the snapshot lock (modules loaded since: their GOT entries). */
+extern void (*lk_writer_emit_fn)(trace_buf_t *b);
+extern void (*lk_writer_poll_fn)(void);
+
 #endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* attach.h - libleak.so loaded into a running program: inert until leak_attach_begin, which
+ * routes the program's calls to the hooks (its GOT entries) and starts a trace of the window;
+ * leak_attach_end writes the final snapshot (END reason detach), puts the GOT entries back,
+ * stops the writer and closes the trace (attach.c). Both are exported (libleak.map) for
+ * leak-attach, which calls them from a thread of the target it has stopped and redirected.
+ *
+ *	int leak_attach_begin(const char *out_dir, unsigned interval_ms);
+ *	int leak_attach_end(void);
+ *
+ * out_dir: an existing directory (absolute, or relative to the program's cwd; NULL or "" for
+ * the cwd), where the trace is created as leak.<exe>.<pid>.lkt (.2.lkt, ... for later windows).
+ * interval_ms: the snapshot interval (0: the default, 1000; clamped to 10 .. 3600000).
+ * Both return 0 or -errno: begin -EEXIST (libleak was preloaded: it records already), -EBUSY
+ * (a window is open), -ENOENT/-EACCES/... (out_dir), -ENOSYS (no real malloc, or no link
+ * map); end -ENOENT (no window), -ETIMEDOUT (the writer thread "leak-writer", or a thread
+ * holding the snapshot lock, did not run within about a second: the GOT entries are restored
+ * already; call again once they run). */
+#ifndef LEAK_PRELOAD_ATTACH_H
+#define LEAK_PRELOAD_ATTACH_H
+
+/* 1 when libleak.so was loaded into a running program (the constructor then did nothing). */
+extern int lk_attach_mode;
+
+/* Constructor: true if this libleak.so was dlopen()ed by a running program (it comes after
+ * libc in the loader's list) rather than preloaded. */
+int lk_attach_loaded_late(void);
+
+int leak_attach_begin(const char *out_dir, unsigned interval_ms);
+int leak_attach_end(void);
+
+/* init.c: registers the atexit/at_quick_exit handler that writes the final snapshot (a process
+ * that exits inside the window); it does nothing while not attached. */
+void lk_init_exit_handlers(void);
+
+#endif
