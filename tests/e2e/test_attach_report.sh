@@ -53,7 +53,7 @@ for cc in "${COMPILERS[@]}"; do
 	need "$(prog "$cc" attach_loop)" "$(prog "$cc" attach_server)"
 
 	loop_start "$cc" "$TMP/$cc-plain"
-	sleep 1
+	sleep 0.3
 	loop_stop "$TMP/$cc-plain"
 
 	d=$TMP/$cc-win
@@ -101,7 +101,7 @@ for cc in "${COMPILERS[@]}"; do
 			exec 3>&-
 		done
 		if [ "$mode" = attached ]; then
-			sleep 0.5
+			sleep 0.2
 			kill -INT "$apid"
 			rc=0
 			wait "$apid" || rc=$?
