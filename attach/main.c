@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -178,13 +179,15 @@ static int take_lock(pid_t pid)
 	return fd;
 }
 
-/* Copies SRC to DST (created 0644). 0 ok. */
+/* Copies SRC to DST (created with SRC's permissions). 0 ok. */
 static int copy_file(const char *src, const char *dst)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct stat st;
+	mode_t mode = fstat(in, &st) == 0 ? (st.st_mode & 0777) : 0600;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (out < 0) {
 		close(in);
 		return -1;
@@ -222,53 +225,71 @@ struct plan {
 	char dir[PATH_MAX];        /* trace directory here */
 	char dir_target[PATH_MAX]; /* the same (or a stand-in) as the target sees it */
 	int dir_copied;            /* the target writes to a stand-in: copy traces back */
+	char root[64];             /* "" or /proc/PID/root: where the target's paths are here */
 	unsigned interval_ms;
 };
 
-/* A target in another mount namespace (a container) may not see our files: give it a copy of
- * the library and a trace directory inside its own /tmp. */
+/* 1 when the target's user can reach PATH with MODE (access(2) as that user, in a child). */
+static int target_can(const struct at_target *t, const char *path, int mode)
+{
+	if (geteuid() != 0 || t->uid == 0)
+		return 1; /* the same user as us, or root: what we can, it can */
+	pid_t c = fork();
+	if (c == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(t->gid) != 0 || setuid(t->uid) != 0)
+			_exit(1);
+		_exit(access(path, mode) == 0 ? 0 : 1);
+	}
+	int st;
+	if (c < 0 || waitpid(c, &st, 0) != c)
+		return 1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* A target in another mount namespace (a container) may not see our files, and one running
+ * as another user (an nginx worker) may not reach our directory: give it a copy of the
+ * library and a trace directory of its own in its /tmp, copied back to DIR afterwards. */
 static int make_visible(const struct at_target *t, struct plan *p)
 {
 	snprintf(p->so_target, sizeof p->so_target, "%s", p->so);
 	snprintf(p->dir_target, sizeof p->dir_target, "%s", p->dir);
-	if (!t->other_mntns)
-		return 0;
+	p->root[0] = 0;
+	if (t->other_mntns)
+		snprintf(p->root, sizeof p->root, "/proc/%d/root", (int)t->pid);
 	struct stat st;
-	if (!same_file_in_target(t->pid, p->so)) {
+	if (t->other_mntns ? !same_file_in_target(t->pid, p->so) : !target_can(t, p->so, R_OK)) {
 		if (stat(p->so, &st) != 0)
 			return -1;
 		/* A fixed name per build: attaching again dlopens the same file (same handle). */
 		snprintf(p->so_target, sizeof p->so_target, "/tmp/libleak-attach.%lx.%lx.so",
 		         (unsigned long)st.st_ino, (unsigned long)st.st_mtime);
 		char tp[PATH_MAX + 64];
-		snprintf(tp, sizeof tp, "/proc/%d/root%s", (int)t->pid, p->so_target);
+		snprintf(tp, sizeof tp, "%s%s", p->root, p->so_target);
 		if (access(tp, R_OK) != 0 && copy_file(p->so, tp) != 0) {
-			fprintf(
-			    stderr,
-			    "%s: %d (%s) lives in another mount namespace and libleak.so cannot "
-			    "be copied into its /tmp (%s): make %s visible inside it (a bind "
-			    "mount) or run leak-attach inside the container\n",
-			    prog, (int)t->pid, t->comm, strerror(errno), p->so);
+			fprintf(stderr,
+			        "%s: %d (%s) cannot see %s and it cannot be copied into its /tmp "
+			        "(%s): make it visible to the process (a bind mount, permissions) "
+			        "or run leak-attach where the process runs\n",
+			        prog, (int)t->pid, t->comm, p->so, strerror(errno));
 			return -1;
 		}
-		fprintf(stderr,
-		        "%s: %d is in another mount namespace: libleak.so copied to %s "
-		        "inside it\n",
-		        prog, (int)t->pid, p->so_target);
+		fprintf(stderr, "%s: %d cannot see %s: copied to %s%s\n", prog, (int)t->pid, p->so,
+		        p->so_target, t->other_mntns ? " inside its mount namespace" : "");
 	}
-	if (!same_file_in_target(t->pid, p->dir)) {
+	if (t->other_mntns ? !same_file_in_target(t->pid, p->dir)
+	                   : !target_can(t, p->dir, W_OK | X_OK)) {
 		char tp[PATH_MAX + 64];
 		snprintf(p->dir_target, sizeof p->dir_target, "/tmp/leak-attach.%d.%ld",
 		         (int)t->pid, (long)time(NULL));
-		snprintf(tp, sizeof tp, "/proc/%d/root%s", (int)t->pid, p->dir_target);
+		snprintf(tp, sizeof tp, "%s%s", p->root, p->dir_target);
 		if (mkdir(tp, 0700) != 0 && errno != EEXIST) {
-			fprintf(stderr, "%s: cannot create %s inside %d's file system: %s\n", prog,
-			        p->dir_target, (int)t->pid, strerror(errno));
+			fprintf(stderr, "%s: cannot create %s for %d: %s\n", prog, p->dir_target,
+			        (int)t->pid, strerror(errno));
 			return -1;
 		}
-		if (geteuid() == 0 && chown(tp, t->uid, t->gid) != 0) {
-			/* best effort: the target may run as root there */
-		}
+		if (geteuid() == 0 && chown(tp, t->uid, t->gid) != 0)
+			fprintf(stderr, "%s: cannot hand %s to uid %u: %s\n", prog, tp,
+			        (unsigned)t->uid, strerror(errno));
 		p->dir_copied = 1;
 	}
 	return 0;
@@ -442,7 +463,7 @@ static int wait_window(pid_t pid, long long duration_ms)
 static void copy_back(const struct plan *p)
 {
 	char src[PATH_MAX + 64];
-	snprintf(src, sizeof src, "/proc/%d/root%s", (int)p->pid, p->dir_target);
+	snprintf(src, sizeof src, "%s%s", p->root, p->dir_target);
 	DIR *d = opendir(src);
 	if (!d) {
 		fprintf(stderr, "%s: cannot read %s inside %d (%s): traces lost\n", prog,
