@@ -46,6 +46,8 @@ const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "no END record (cut short)");
 	else if (p->end_reason == TRACE_END_SIGNAL)
 		snprintf(buf, len, "killed by signal %" PRId64, p->end_status);
+	else if (p->end_reason == TRACE_END_DETACH)
+		snprintf(buf, len, "detached, the process runs on");
 	else if (p->end_reason == TRACE_END_EXEC)
 		snprintf(buf, len, "exec %s", p->exec_path ? p->exec_path : "");
 	else if (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE))

@@ -13,6 +13,7 @@
 #include "frame_name.h"
 #include "json_out.h"
 #include "report_growth.h"
+#include "report_attach.h"
 #include "report_scan.h"
 #include "trace_format.h"
 
@@ -183,6 +184,7 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_str(j, !p->have_end                        ? NULL
 	                : p->end_reason == TRACE_END_SIGNAL ? "signal"
 	                : p->end_reason == TRACE_END_EXEC   ? "exec"
+	                : p->end_reason == TRACE_END_DETACH ? "detach"
 	                                                    : "exit");
 	if (p->have_exec) {
 		json_out_key(j, "exec");
@@ -231,6 +233,7 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_u64(j, ap->growth_needed);
 	json_out_end_object(j);
 	report_scan_json(j, p);
+	report_attach_json(j, p);
 }
 
 int report_json_write(FILE *f, const struct analysis *a, struct symbolizer *s,

@@ -13,6 +13,7 @@
 #include "frame_name.h"
 #include "proc_alive.h"
 #include "report_growth.h"
+#include "report_attach.h"
 #include "report_scan.h"
 #include "trace_format.h"
 
@@ -273,14 +274,20 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 	fputc('\n', f);
 	const struct model_snapshot *last = p->n_snaps ? &p->snaps[p->n_snaps - 1] : NULL;
 	double secs = (double)(model_proc_end_ns(p) - p->start_ns) / 1e9;
+	char ran[96], win[64];
+	if (report_attached(p))
+		snprintf(ran, sizeof(ran), "attached %s",
+		         report_attach_window(p, win, sizeof(win)));
+	else
+		snprintf(ran, sizeof(ran), "ran %.2f s", secs);
 	fprintf(f,
-	        "%s  ppid %" PRIu32 "%s, ran %.2f s, %" PRIu32
+	        "%s  ppid %" PRIu32 "%s, %s, %" PRIu32
 	        " snapshot%s, peak %s live heap, %s allocations (%s), %s\n",
 	        ind, p->ppid,
 	        (p->flags & TRACE_PROC_FORKED)   ? " (forked)"
 	        : (p->flags & TRACE_PROC_EXECED) ? " (exec'd)"
 	                                         : "",
-	        secs, p->n_snaps, p->n_snaps == 1 ? "" : "s",
+	        ran, p->n_snaps, p->n_snaps == 1 ? "" : "s",
 	        report_bytes(model_proc_peak_live(p), b1, sizeof(b1)),
 	        report_count(last ? last->total_allocs : 0, c1, sizeof(c1)),
 	        report_bytes(last ? last->total_alloc_bytes : 0, b2, sizeof(b2)),
@@ -309,6 +316,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
 		                                                        : "trace cut short");
 	report_scan_text(f, ind, p);
+	report_attach_text(f, ind, p);
 }
 
 /* "growth test: ..." for a process whose trend tests could not run. */

@@ -273,7 +273,7 @@ static int lk_attach_settings(const char *out_dir, unsigned interval_ms)
 LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 {
 	if (!lk_attach_mode)
-		return -EEXIST; /* preloaded: it records already */
+		return -EALREADY; /* preloaded: it records already */
 	if (lk_attach_active || lk_attach_detaching)
 		return -EBUSY;
 	int depth = lk_guard_depth;
@@ -287,6 +287,7 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 	lk_modules_scan();
 	lk_modules_reset_emitted();
 	lk_sites_reset();
+	lk_heap_table_release(); /* what a hook still inside at the last end may have left */
 	lk_ring_attach_reset();
 	lk_proc_attach_reset();
 	lk_fd_attach_reset();

@@ -11,7 +11,7 @@
  * out_dir: an existing directory (absolute, or relative to the program's cwd; NULL or "" for
  * the cwd), where the trace is created as leak.<exe>.<pid>.lkt (.2.lkt, ... for later windows).
  * interval_ms: the snapshot interval (0: the default, 1000; clamped to 10 .. 3600000).
- * Both return 0 or -errno: begin -EEXIST (libleak was preloaded: it records already), -EBUSY
+ * Both return 0 or -errno: begin -EALREADY (libleak was preloaded: it records already), -EBUSY
  * (a window is open), -ENOENT/-EACCES/... (out_dir), -ENOSYS (no real malloc, or no link
  * map); end -ENOENT (no window), -ETIMEDOUT (the writer thread "leak-writer", or a thread
  * holding the snapshot lock, did not run within about a second: the GOT entries are restored

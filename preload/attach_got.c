@@ -28,6 +28,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -268,9 +269,53 @@ typedef struct {
 	const ElfW(Sym) * symtab;
 	const char *strtab;
 	size_t strsz;
-	uintptr_t relro_lo, relro_hi;
-	int has_path; /* DT_RPATH or DT_RUNPATH */
+	uintptr_t relro_lo, relro_hi; /* read-only now: made writable around a write */
+	int has_path;                 /* DT_RPATH or DT_RUNPATH */
 } lk_got_elf_t;
+
+/* The protection of the mapping holding addr, from /proc/self/maps (raw reads): PROT_* bits, or
+ * -1 if no mapping holds it. */
+static int lk_got_page_prot(uintptr_t addr)
+{
+	int fd = lk_sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	size_t have = 0;
+	int prot = -1;
+	for (;;) {
+		ssize_t n = lk_sys_read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = 0;
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			uintptr_t lo = 0, hi = 0;
+			const char *c = line;
+			for (; (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'); c++)
+				lo = lo * 16 + (uintptr_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+			if (*c == '-')
+				for (c++; (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'); c++)
+					hi = hi * 16 +
+					     (uintptr_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+			if (*c == ' ' && addr >= lo && addr < hi) {
+				prot = (c[1] == 'r' ? PROT_READ : 0) |
+				       (c[2] == 'w' ? PROT_WRITE : 0) |
+				       (c[3] == 'x' ? PROT_EXEC : 0);
+				goto out;
+			}
+			line = nl + 1;
+		}
+		have = strlen(line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line longer than the buffer: not one of ours */
+	}
+out:
+	lk_sys_close(fd);
+	return prot;
+}
 
 static uintptr_t lk_got_ptr(uintptr_t base, uintptr_t v)
 {
@@ -385,6 +430,14 @@ static void lk_got_patch_module(struct dl_phdr_info *info)
 	}
 	if (!e.symtab || !e.strtab)
 		return;
+	if (e.relro_lo < e.relro_hi) {
+		/* The loader makes RELRO read-only once the module is relocated: one still
+		 * writable is being loaded right now (dl_iterate_phdr lists it already), and
+		 * its slots may not hold their values yet. The next pass takes it. */
+		int prot = lk_got_page_prot(e.relro_lo);
+		if (prot < 0 || (prot & PROT_WRITE))
+			return;
+	}
 	if (lk_got_nmods >= LK_GOT_MAX_MODS)
 		return;
 	lk_got_mod_t *m = &lk_got_mods[lk_got_nmods];
@@ -481,9 +534,13 @@ void lk_got_poll(void)
 {
 	if (!__atomic_load_n(&lk_got_active, __ATOMIC_ACQUIRE))
 		return;
+	/* Only if free: a library's constructor that dlopens (a thread holding the loader's
+	 * lock) must never wait for a pass that waits for that lock. A pass skipped is made by
+	 * the writer's next one. */
+	if (__atomic_exchange_n(&lk_got_lock, 1, __ATOMIC_ACQUIRE))
+		return;
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
-	lk_got_spin();
 	if (lk_got_active)
 		lk_got_pass();
 	lk_got_unspin();

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "emit.h"
 #include "fd_table.h"
 #include "hook.h"
@@ -167,7 +168,10 @@ static int lk_exec_prepare(const char *path, int search, char *const *envp, lk_e
 		lk_writer_sync(1, TRACE_END_EXEC, 0);
 		synced = 1;
 	}
-	lk_exec_env(e, envp);
+	/* Attached to a running program, the program it execs runs as it would have: no
+	 * preload, none of our settings. */
+	if (!lk_attach_mode)
+		lk_exec_env(e, envp);
 	return synced;
 }
 

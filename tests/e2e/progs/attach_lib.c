@@ -8,8 +8,14 @@
  *           made before the window, a thread started and joined, leak_attach_end
  *   cycles  twenty begin/end windows with allocations in each: no growth of descriptors or
  *           threads from one cycle to the next
- * Usage: attach_lib LIBLEAK_SO OUT_DIR MODE. Prints what it saw; exit status 0 when the entry
- * points answered 0 (and, for cycles, nothing grew). */
+ *   threads four threads in a tight malloc/free loop (each leaking one block per 1000) while
+ *           the main thread opens and closes five windows of 100 ms
+ *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
+ *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
+ *           blocks and is dlclose()d: its calls are routed too
+ * Usage: attach_lib LIBLEAK_SO|- OUT_DIR MODE. With "-" nothing is loaded and the entry points
+ * are stand-ins answering 0: the program's own output to compare with. Prints what it saw;
+ * exit status 0 when the entry points answered 0 (and, for cycles, nothing grew). */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -46,6 +52,25 @@ static void *pre_thread(void *arg)
 	return NULL;
 }
 
+static volatile int stop_churn;
+
+static void *churn_thread(void *arg)
+{
+	(void)arg;
+	unsigned long n = 0;
+	while (!stop_churn) {
+		void *p = malloc(24 + n % 200);
+		if (++n % 1000 == 0)
+			__asm__ volatile("" : : "r"(p) : "memory"); /* kept: a leak */
+		else
+			free(p);
+		void *q = calloc(1, 40);
+		q = realloc(q, 80);
+		free(q);
+	}
+	return (void *)n;
+}
+
 static void *window_thread(void *arg)
 {
 	return malloc((size_t)(unsigned long)arg);
@@ -64,7 +89,36 @@ __attribute__((noinline)) static int open_in_window(void)
 	return open("/dev/zero", O_RDONLY | O_CLOEXEC);
 }
 
-static volatile void *sink;
+static void *volatile sink;
+
+static int no_begin(const char *dir, unsigned ms)
+{
+	(void)dir;
+	(void)ms;
+	return 0;
+}
+
+static int no_end(void)
+{
+	return 0;
+}
+
+/* Whether this program's GOT entry for malloc (what &malloc reads in a PIE) holds what the
+ * name resolves to globally (libc's): not while attached, again after. */
+__attribute__((noinline)) static int got_is_libc(void)
+{
+	void *(*volatile mine)(size_t) = malloc;
+	return (void *)mine == dlsym(RTLD_DEFAULT, "malloc");
+}
+
+/* A malloc/free loop the compiler cannot drop. */
+static void churn(int n, size_t base)
+{
+	for (int i = 0; i < n; i++) {
+		sink = malloc(base + (size_t)(i % 100));
+		free(sink);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -90,29 +144,30 @@ int main(int argc, char **argv)
 		old[i] = malloc(100 + (size_t)i);
 	int threads0 = count_dir("/proc/self/task"), fds0 = count_dir("/proc/self/fd");
 
-	void *h = dlopen(argv[1], RTLD_NOW);
-	if (!h) {
-		fprintf(stderr, "dlopen: %s\n", dlerror());
-		return 1;
+	int (*begin)(const char *, unsigned) = no_begin;
+	int (*end)(void) = no_end;
+	if (strcmp(argv[1], "-") != 0) {
+		void *h = dlopen(argv[1], RTLD_NOW);
+		if (!h) {
+			fprintf(stderr, "dlopen: %s\n", dlerror());
+			return 1;
+		}
+		begin = (int (*)(const char *, unsigned))dlsym(h, "leak_attach_begin");
+		end = (int (*)(void))dlsym(h, "leak_attach_end");
 	}
-	int (*begin)(const char *, unsigned) =
-	    (int (*)(const char *, unsigned))dlsym(h, "leak_attach_begin");
-	int (*end)(void) = (int (*)(void))dlsym(h, "leak_attach_end");
 	if (!begin || !end) {
 		fprintf(stderr, "no entry points\n");
 		return 1;
 	}
 	int rc = 0;
 	if (strcmp(mode, "inert") == 0) {
-		for (int i = 0; i < 1000; i++)
-			free(malloc(64));
+		churn(1000, 64);
 		printf("inert threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
 		       fds0, count_dir("/proc/self/fd"));
 	} else if (strcmp(mode, "window") == 0) {
 		int b = begin(argv[2], 100);
 		printf("begin %d\n", b);
-		for (int i = 0; i < 20000; i++)
-			free(malloc(32 + (size_t)(i % 100)));
+		churn(20000, 32);
 		for (int i = 0; i < 5; i++)
 			sink = leak_in_window(1000);
 		for (int i = 0; i < 32; i++)
@@ -125,19 +180,22 @@ int main(int argc, char **argv)
 		pthread_join(t, &ret);
 		free(ret);
 		usleep(300000); /* a few periodic snapshots */
+		int routed = !got_is_libc();
 		int e = end();
 		printf("end %d fd %d\n", e, fd >= 0);
+		if (strcmp(argv[1], "-") != 0)
+			printf("got routed %d restored %d\n", routed, got_is_libc());
+		else
+			printf("got routed 1 restored 1\n");
 		rc = b != 0 || e != 0;
-		for (int i = 0; i < 1000; i++)
-			free(malloc(64)); /* after the window: not recorded */
+		churn(1000, 64); /* after the window: not recorded */
 		printf("after threads %d->%d fds %d->%d\n", threads0, count_dir("/proc/self/task"),
 		       fds0, count_dir("/proc/self/fd") - 1);
 	} else if (strcmp(mode, "cycles") == 0) {
 		int t1 = 0, f1 = 0;
 		for (int c = 0; c < 20 && !rc; c++) {
 			int b = begin(argv[2], 50);
-			for (int i = 0; i < 5000; i++)
-				free(malloc(48));
+			churn(5000, 48);
 			sink = leak_in_window(200);
 			int fd = open_in_window();
 			usleep(20000);
@@ -156,6 +214,45 @@ int main(int argc, char **argv)
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
+	} else if (strcmp(mode, "threads") == 0) {
+		pthread_t t[4];
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, churn_thread, NULL);
+		for (int c = 0; c < 5 && !rc; c++) {
+			usleep(30000);
+			int b = begin(argv[2], 20);
+			usleep(100000);
+			int e = end();
+			rc = b || e;
+			printf("window %d: begin %d end %d\n", c, b, e);
+		}
+		stop_churn = 1;
+		unsigned long total = 0;
+		for (int i = 0; i < 4; i++) {
+			void *n;
+			pthread_join(t[i], &n);
+			total += (unsigned long)n;
+		}
+		printf("threads churned %s\n", total > 1000 ? "yes" : "no");
+	} else if (strcmp(mode, "plugin") == 0 && argc > 4) {
+		int b = begin(argv[2], 100);
+		void *lib = dlopen(argv[4], RTLD_NOW);
+		int (*run)(void) = lib ? (int (*)(void))dlsym(lib, "heap_plugin_run") : NULL;
+		int n = run ? run() : -1;
+		if (lib)
+			dlclose(lib);
+		churn(1000, 16);
+		int e = end();
+		printf("plugin begin %d ran %d end %d\n", b, n, e);
+		rc = b || e || n < 0;
+	} else if (strcmp(mode, "exit") == 0) {
+		printf("begin %d\n", begin(argv[2], 100));
+		for (int i = 0; i < 3; i++)
+			sink = leak_in_window(777);
+		churn(1000, 16);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		exit(3);
 	}
 	for (int i = 32; i < 64; i++)
 		free(old[i]);
