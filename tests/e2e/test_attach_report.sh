@@ -5,8 +5,9 @@
 #  - a multithreaded malloc/free loop (progs/attach_loop.c) attached for a 2 s window: its
 #    output and exit status are those of an unattached run; the report of the window has the
 #    blocks leaked in leak_in_window (stack through worker), their growth, and the
-#    descriptors opened in the window (from main), and nothing about the descriptor and the
-#    thread that existed before the attach;
+#    descriptors opened in the window (from main); the descriptor and the threads that
+#    existed before the attach are listed as pre-existing and are not findings, and the report
+#    says which window it covers;
 #  - a server blocked in accept/epoll_wait (progs/attach_server.c) attached while it serves:
 #    same output (no EINTR) and status as unattached, and the window's allocations in
 #    remember_line are in the report;
@@ -78,6 +79,14 @@ for cc in "${COMPILERS[@]}"; do
 		"$cc: the pre-existing descriptor among the findings"
 	assert_jq "$j" '[.processes[0].findings[] | select(any(.stack[]?; .function == "idle"))] | length' 0 \
 		"$cc: the pre-existing thread among the findings"
+	# ... and listed as pre-existing, with the window the report covers.
+	assert_jq "$j" '.processes[0].end_reason' detach "$cc: end reason"
+	assert_jq "$j" '.processes[0].attached.detached' true "$cc: attached.detached"
+	assert_jq "$j" '.processes[0].attached.window | test("^[0-9:]+-[0-9:]+, [0-9.]+ s$")' true "$cc: the window"
+	assert_jq "$j" '[.processes[0].preexisting[] | select(.type == "file" and .fd == 3 and .path == "/dev/null")] | length' 1 \
+		"$cc: the descriptor from before the attach listed as pre-existing"
+	assert_jq "$j" '[.processes[0].preexisting[] | select(.type == "thread")] | length' 4 \
+		"$cc: the threads from before the attach (main, idle, 2 workers) listed as pre-existing"
 	note "$cc: loop window: $(jq_get "$j" 'count_in("leak_in_window")') blocks leaked in leak_in_window, fds $(jq_get "$j" '[.processes[0].findings[] | select(.kind == "fd") | .fds[]] | join(" ")') opened; $(grep -E 'attached|detached' "$d/attach.err" | sed 's/; traces.*//' | tr '\n' ' ')"
 
 	# The server, blocked in accept and epoll_wait while attached.
