@@ -34,3 +34,9 @@ JS
 	curl -s --max-time 5 "http://127.0.0.1:$port/quit"
 	wait_exit "$pid" 20
 }
+
+# The window must see node's own allocations (Buffer.alloc every 2 ms, the HTTP requests):
+# at least 100.
+check_node_attach() {
+	[ "$LKR_ALLOCS" -ge 100 ] || fail "node_attach: only $LKR_ALLOCS allocations recorded in the window"
+}

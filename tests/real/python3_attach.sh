@@ -38,3 +38,12 @@ PY
 	wait_exit "$pid" 20
 	cat py.out
 }
+
+# The window must see CPython's own allocations (its dicts and lists go through malloc when
+# large, its arenas through mmap): at least 100, with frames in the python3 executable.
+check_python3_attach() {
+	[ "$LKR_ALLOCS" -ge 100 ] || fail "python3_attach: only $LKR_ALLOCS allocations recorded in the window"
+	local n
+	n=$(jq '[.processes[].findings[].stack[]? | select(.module // "" | test("python3"))] | length' <<<"$LKR_JSON")
+	[ "$n" -gt 0 ] || fail "python3_attach: no native frame of python3 in the report"
+}
