@@ -11,9 +11,8 @@
 #  - a server blocked in accept/epoll_wait (progs/attach_server.c) attached while it serves:
 #    same output (no EINTR) and status as unattached, and the window's allocations in
 #    remember_line are in the report;
-#  - twenty attach/detach cycles on one process: no growth of its threads or descriptors
-#    (other than the /dev/null the loop itself opens every 2 s), every cycle reported;
-#  - a 64-thread program's longest stall with the real library under 100 ms.
+# (test_attach_cycles.sh repeats windows on one process; test_attach_stub.sh tests the
+# tool's mechanics alone.)
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -130,45 +129,3 @@ for cc in "${COMPILERS[@]}"; do
 		"$cc: the window's remember_line blocks in the report"
 	note "$cc: server: $(head -n 1 "$TMP/$cc-srv-attached/out"), same attached"
 done
-
-# Twenty cycles on one process.
-d=$TMP/cycles
-loop_start gcc "$d"
-sleep 0.3
-fds0=$(count "/proc/$LPID/fd")
-thr0=$(count "/proc/$LPID/task")
-for i in $(seq 20); do
-	rc=0
-	timeout 30 "$ATTACH" --json -o "$d/t$i" --for 0.1 "$LPID" >"$d/r$i.json" 2>"$d/a$i.err" || rc=$?
-	assert_eq "$rc" 0 "cycle $i: leak-attach status ($(cat "$d/a$i.err"))"
-	assert_jq "$(cat "$d/r$i.json")" '.processes | length' 1 "cycle $i: report"
-done
-fds1=$(count "/proc/$LPID/fd")
-thr1=$(count "/proc/$LPID/task")
-assert_eq "$thr1" "$thr0" "threads after 20 cycles"
-assert_eq "$fds1" "$fds0" "descriptors (other than /dev/null) after 20 cycles ($(ls -l "/proc/$LPID/fd"))"
-loop_stop "$d"
-assert_eq "$(cat "$d/out")" "$(cat "$TMP/gcc-plain/out")" "output after 20 cycles"
-note "20 cycles: threads $thr0 -> $thr1, descriptors other than the loop's own /dev/null $fds0 -> $fds1"
-
-# 64 threads, the real library: the best of two tries (the machine is shared).
-best=
-for try in 1 2; do
-	d=$TMP/stall$try
-	mkdir -p "$d"
-	"$(prog gcc attach_stall)" 64 "$d/ready" "$d/stop" >"$d/out" &
-	pid=$!
-	at_exit "touch '$d/stop'; kill -KILL $pid 2>/dev/null || true"
-	for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
-	sleep 0.5
-	timeout 30 "$ATTACH" -o "$d/t" --for 1 "$pid" >/dev/null 2>"$d/attach.err" ||
-		fail "stall: leak-attach failed: $(cat "$d/attach.err")"
-	sleep 0.5
-	touch "$d/stop"
-	wait "$pid"
-	s=$(sed -n 's/^max stall \([0-9.]*\) ms$/\1/p' "$d/out")
-	note "stall try $try: 64 threads, max stall $s ms; $(grep -E 'attached|detached' "$d/attach.err" | sed 's/; traces.*//' | tr '\n' ' ')"
-	if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$s; fi
-	awk -v a="$best" 'BEGIN { exit !(a < 100) }' && break
-done
-awk -v a="$best" 'BEGIN { exit !(a < 100) }' || fail "64 threads stalled $best ms (limit 100)"

@@ -125,3 +125,29 @@ for try in 1 2; do
 	awk -v a="$best" 'BEGIN { exit !(a < 100) }' && break
 done
 awk -v a="$best" 'BEGIN { exit !(a < 100) }' || fail "64 threads stalled $best ms (limit 100)"
+
+# A target that keeps changing: a thread started every millisecond, SIGALRM every
+# millisecond to a handler, malloc/free churn. Ten cycles: no thread left traced, no signal
+# lost for good, every thread joined, the program ends as it would.
+for cc in "${COMPILERS[@]}"; do
+	LIBLEAK_SO=$(prog "$cc" lib_attach_stub.so)
+	d=$TMP/$cc-busy
+	mkdir -p "$d"
+	"$(prog "$cc" attach_busy)" "$d/ready" "$d/stop" >"$d/out" 2>"$d/err" &
+	pid=$!
+	at_exit "touch '$d/stop'; kill -KILL $pid 2>/dev/null || true"
+	for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
+	for i in $(seq 10); do
+		cycle "$d/attach.err" -o "$d/t" --for 0.05 "$pid"
+		for t in "/proc/$pid"/task/*; do
+			tp=$(sed -n 's/^TracerPid:[[:space:]]*//p' "$t/status" 2>/dev/null || echo 0)
+			[ "${tp:-0}" = 0 ] || fail "$cc: cycle $i left thread ${t##*/} traced by $tp"
+		done
+	done
+	touch "$d/stop"
+	rc=0
+	wait "$pid" || rc=$?
+	assert_eq "$rc" 4 "$cc: busy program exit status ($(cat "$d/err"))"
+	assert_eq "$(cat "$d/out")" ok "$cc: busy program output ($(cat "$d/err"))"
+	note "$cc: busy program after 10 cycles: $(cat "$d/err")"
+done

@@ -3,7 +3,7 @@
  * (an LCG picks sizes and contents) until STOPFILE appears. Every round of 4096 iterations
  * must give the same checksum; the program prints it, "rounds consistent" and exits 3, so an
  * attached run and an unattached one print exactly the same. Each thread also leaks one block
- * every 256 rounds in leak_in_window() and the main thread opens a descriptor it never closes
+ * every 100 ms in leak_in_window() and the main thread opens a descriptor it never closes
  * in open_in_window() every 2 s: what the attached window should report. A descriptor and a
  * thread made before READYFILE is written are pre-existing. The longest gap between two
  * iterations of any thread goes to stderr ("max stall N ms").
@@ -67,13 +67,15 @@ __attribute__((noinline)) static int open_in_window(void)
 static void *worker(void *arg)
 {
 	(void)arg;
-	double last = now_ms(), worst = 0;
-	for (unsigned r = 1; !stop; r++) {
+	double last = now_ms(), worst = 0, next_leak = last + 100;
+	while (!stop) {
 		if (round_sum() != want)
 			bad = 1;
-		if (r % 256 == 0)
-			leak_in_window();
 		double t = now_ms();
+		if (t >= next_leak) {
+			leak_in_window();
+			next_leak = t + 100;
+		}
 		if (t - last > worst)
 			worst = t - last;
 		last = t;
