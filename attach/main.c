@@ -695,6 +695,8 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_stop; /* no SA_RESTART: the window's poll returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal must not leave libleak recording in the target: detach as well. */
+	sigaction(SIGHUP, &sa, NULL);
 
 	double held;
 	time_t t_begin = time(NULL);
