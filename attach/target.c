@@ -303,6 +303,27 @@ out:
 	return rc;
 }
 
+/* 1 when a file mapped in PID has WORD in its path (the first such path goes to OUT). */
+static int maps_path_with(pid_t pid, const char *word, char *out, size_t outlen)
+{
+	char path[64], line[4400];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *p = strchr(line, '/');
+		if (p && strstr(p, word)) {
+			p[strcspn(p, "\n")] = 0;
+			snprintf(out, outlen, "%.*s", (int)(outlen - 1), p);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* 1 when /proc/PID/environ starts the program with libleak in LD_PRELOAD. */
 static int preloaded_with_libleak(pid_t pid)
 {
@@ -458,12 +479,11 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 	}
 	int have_libc = target_find_module(pid, "libc", &t->libc) == 0;
 	int have_ld = target_find_module(pid, "ld-linux-x86-64", &t->ld) == 0;
-	struct at_module musl;
-	if (target_find_module(pid, "ld-musl-x86_64", &musl) == 0 ||
-	    target_find_module(pid, "libc.musl-x86_64", &musl) == 0) {
+	char musl[512];
+	if (maps_path_with(pid, "musl", musl, sizeof musl)) {
 		snprintf(why, whylen,
 		         "%d (%s) runs on musl libc (%s), not glibc: libleak works with glibc only",
-		         (int)pid, t->comm, musl.path);
+		         (int)pid, t->comm, musl);
 		return -1;
 	}
 	if (!interp && !have_ld) {

@@ -3,9 +3,10 @@
 # test_attach_refuse.sh - leak-attach refuses, with one line on stderr and exit status 3, and
 # leaves the target untouched (still running, no tracer, nothing loaded into it) when: the
 # process is a zombie, stopped, a vfork child or a parent in vfork, already traced, statically
-# linked, already running libleak (LD_PRELOAD) or already attached by another leak-attach, the
-# caller may not ptrace it, or the pid is a thread or no process. Cases this machine cannot
-# produce (Yama ptrace_scope, a non-x86-64 or musl program) print a skip line.
+# linked, on musl, already running libleak (LD_PRELOAD) or already attached by another
+# leak-attach, stopped in the dynamic loader, the caller may not ptrace it, or the pid is a
+# thread or no process. Cases this machine cannot produce (Yama ptrace_scope, a non-x86-64
+# program) print a skip line.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -167,8 +168,21 @@ if [ -r /proc/sys/kernel/yama/ptrace_scope ]; then
 else
 	note "SKIP Yama ptrace_scope: this kernel has no Yama"
 fi
-note "SKIP non-x86-64 and musl programs: none can run here (the ELF machine and the" \
-	"ld-musl mapping are checked in attach/target.c)"
+# musl (scripts/install-deps installs musl-tools for make check).
+if command -v musl-gcc >/dev/null; then
+	printf '#include <unistd.h>\nint main(void){for(;;)pause();}\n' >"$TMP/m.c"
+	musl-gcc -O2 -o "$TMP/musl" "$TMP/m.c"
+	"$TMP/musl" &
+	mp=$!
+	at_exit "kill -KILL $mp 2>/dev/null || true"
+	sleep 0.2
+	refused "musl" "runs on musl libc" "$mp"
+	kill -KILL "$mp"
+else
+	note "SKIP musl program: no musl-gcc (apt-get install musl-tools)"
+fi
+note "SKIP non-x86-64 program: none can run here (the ELF machine of /proc/PID/exe is" \
+	"checked in attach/target.c)"
 
 # The command line: --version from common/version.h, bad usage exits 2 with one line.
 top=$(cd "$(dirname "$0")/../.." && pwd)
