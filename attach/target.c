@@ -477,10 +477,15 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 		    (int)pid, t->comm, machine, is64 ? "" : ", 32-bit");
 		return -1;
 	}
-	int have_libc = target_find_module(pid, "libc", &t->libc) == 0;
+	int have_libc = target_find_module(pid, "libc", &t->libc) == 0 &&
+	                strncmp(strrchr(t->libc.path, '/') + 1, "libc.so.6", 9) == 0;
 	int have_ld = target_find_module(pid, "ld-linux-x86-64", &t->ld) == 0;
 	char musl[512];
-	if (maps_path_with(pid, "musl", musl, sizeof musl)) {
+	/* musl's loader is ld-musl-x86_64.so.1, a link to .../x86_64-linux-musl/libc.so (Debian)
+	 * or libc.musl-x86_64.so.1 (Alpine): what maps shows is the target of the link. */
+	if (!have_libc && (maps_path_with(pid, "/ld-musl-", musl, sizeof musl) ||
+	                   maps_path_with(pid, "-linux-musl/", musl, sizeof musl) ||
+	                   maps_path_with(pid, "/libc.musl-", musl, sizeof musl))) {
 		snprintf(why, whylen,
 		         "%d (%s) runs on musl libc (%s), not glibc: libleak works with glibc only",
 		         (int)pid, t->comm, musl);
@@ -500,7 +505,7 @@ int target_inspect(pid_t pid, struct at_target *t, char *why, size_t whylen)
 		         (int)pid, t->comm, (int)pid);
 		return -1;
 	}
-	if (!have_libc || strncmp(strrchr(t->libc.path, '/') + 1, "libc.so.6", 9) != 0) {
+	if (!have_libc) {
 		snprintf(why, whylen,
 		         "%d (%s) has no glibc (libc.so.6) mapped: not a glibc program", (int)pid,
 		         t->comm);
