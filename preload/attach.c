@@ -289,6 +289,7 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 	lk_sites_reset();
 	lk_heap_table_release(); /* what a hook still inside at the last end may have left */
 	lk_ring_attach_reset();
+	__atomic_add_fetch(&lk_attach_gen, 1, __ATOMIC_ACQ_REL);
 	lk_proc_attach_reset();
 	lk_fd_attach_reset();
 	lk_pre_scan();

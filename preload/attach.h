@@ -21,6 +21,9 @@
 
 /* 1 when libleak.so was loaded into a running program (the constructor then did nothing). */
 extern int lk_attach_mode;
+/* Bumped by each leak_attach_begin (0 when preloaded): a thread's slot in the thread table is
+ * that window's only. */
+extern unsigned lk_attach_gen;
 
 /* Constructor: true if this libleak.so was dlopen()ed by a running program (it comes after
  * libc in the loader's list) rather than preloaded. */

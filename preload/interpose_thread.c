@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include "attach.h"
 #include "hook.h"
 #include "proc_table.h"
 #include "stack.h"
@@ -21,6 +22,7 @@ typedef struct {
 	void *(*start)(void *);
 	void *arg;
 	int slot;
+	unsigned gen; /* lk_attach_gen when it was made: a slot of that window's table */
 	volatile int used;
 } lk_tramp_t;
 
@@ -32,6 +34,9 @@ static unsigned lk_tramp_next;
 
 /* The table slot of the calling thread + 1 (0: not a recorded thread). */
 static __thread int lk_thread_slot1 __attribute__((tls_model("initial-exec")));
+/* The attach window (attach.h) whose table holds that slot: a thread made in one window and
+ * ending in a later one must not mark a slot of the new table. Always 0 when preloaded. */
+static __thread unsigned lk_thread_gen __attribute__((tls_model("initial-exec")));
 
 static int lk_tramps_ready(void)
 {
@@ -79,7 +84,7 @@ static void lk_tramp_put(lk_tramp_t *t)
 static void lk_thread_finished(void *unused)
 {
 	(void)unused;
-	if (lk_thread_slot1)
+	if (lk_thread_slot1 && lk_thread_gen == __atomic_load_n(&lk_attach_gen, __ATOMIC_ACQUIRE))
 		lk_proc_thread_on_finish(lk_thread_slot1 - 1);
 }
 
@@ -89,9 +94,13 @@ static void *lk_thread_tramp(void *p)
 	void *(*start)(void *) = t->start;
 	void *arg = t->arg;
 	int slot = t->slot;
+	unsigned gen = t->gen;
 	lk_tramp_put(t);
-	lk_thread_slot1 = slot + 1;
-	lk_proc_thread_on_start(slot, lk_sys_gettid(), pthread_self());
+	if (gen == __atomic_load_n(&lk_attach_gen, __ATOMIC_ACQUIRE)) {
+		lk_thread_slot1 = slot + 1;
+		lk_thread_gen = gen;
+		lk_proc_thread_on_start(slot, lk_sys_gettid(), pthread_self());
+	}
 	void *ret;
 	/* Runs on return, pthread_exit and cancellation alike. */
 	pthread_cleanup_push(lk_thread_finished, NULL);
@@ -131,6 +140,8 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	t->start = start;
 	t->arg = arg;
 	t->slot = slot;
+	t->gen = __atomic_load_n(&lk_attach_gen, __ATOMIC_ACQUIRE);
+	unsigned gen = t->gen;
 	int rc = fn(th, attr, lk_thread_tramp, t);
 	if (rc == 0)
 		lk_writer_program_threaded(); /* libleak's writer may start now */
@@ -138,7 +149,7 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	if (rc != 0) {
 		lk_tramp_put(t);
 		lk_proc_thread_cancel(slot);
-	} else {
+	} else if (gen == __atomic_load_n(&lk_attach_gen, __ATOMIC_ACQUIRE)) {
 		lk_proc_thread_on_created(slot, *th);
 	}
 	return rc;

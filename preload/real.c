@@ -14,6 +14,7 @@ __thread int lk_guard_depth __attribute__((tls_model("initial-exec")));
 volatile int lk_disabled;
 volatile int lk_ready;
 int lk_attach_mode; /* attach.h: here, so every file that reads it links without attach.c */
+unsigned lk_attach_gen;
 
 lk_real_t lk_real;
 

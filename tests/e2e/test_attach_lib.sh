@@ -13,6 +13,8 @@
 #  - a library dlopen()ed and dlclose()d in the window: its leaks reported with its frames;
 #  - five windows over four threads in a tight malloc/free loop: no crash, each trace whole;
 #  - twenty windows in one process: each trace complete, no descriptor or thread left over;
+#  - leak_attach_end while a tracer holds the writer thread stopped: -ETIMEDOUT with the GOT
+#    restored, then 0 once it runs (skipped, with a line saying so, where ptrace is refused);
 #  - under LD_PRELOAD (recording already) leak_attach_begin refuses with -EALREADY;
 #  - exit() inside a window: the final snapshot with the exit status.
 set -euo pipefail
@@ -110,6 +112,20 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$j" '[.processes[] | [.findings[] | select(.kind == "leak")
 		| select(any(.stack[0:3][]; .function == "leak_in_window")) | .count] | add]
 		| map(tostring) | unique | join(",")' 1 "cycles ($cc): each window sees its own leak"
+
+	note "$cc: end while the writer thread is stopped"
+	mkdir -p "$TMP/stop.$cc"
+	run_native "$p" "$LEAK_SO" "$TMP/stop.$cc" stopped
+	if [ "$RUN_STATUS" -eq 77 ]; then
+		echo "SKIP: stopped writer ($cc): $(cat "$RUN_STDOUT")"
+	else
+		assert_eq "$RUN_STATUS" 0 "stopped ($cc): exit status ($(cat "$RUN_STDOUT"))"
+		assert_match "$(cat "$RUN_STDOUT")" 'end -110 restored 1, then end 0, again -2' \
+			"stopped ($cc): -ETIMEDOUT, GOT restored, then 0"
+		traces=("$TMP/stop.$cc"/*.lkt)
+		j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
+		assert_jq "$j" '.processes[0].end_reason' detach "stopped ($cc): the trace ends"
+	fi
 
 	note "$cc: exit inside a window"
 	mkdir -p "$TMP/exit.$cc"

@@ -10,6 +10,9 @@
  *           threads from one cycle to the next
  *   threads four threads in a tight malloc/free loop (each leaking one block per 1000) while
  *           the main thread opens and closes five windows of 100 ms
+ *   stopped a window whose writer thread ("leak-writer") a child process holds stopped with
+ *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT (GOT restored
+ *           already), then 0 once the thread runs again
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
  *           blocks and is dlclose()d: its calls are routed too
@@ -24,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +55,27 @@ static void *pre_thread(void *arg)
 	while (read(block_pipe[0], &c, 1) < 0)
 		;
 	return NULL;
+}
+
+/* The tid of the thread named name, or 0. */
+static int tid_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	int tid = 0;
+	struct dirent *e;
+	while (d && !tid && (e = readdir(d))) {
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f) && strncmp(comm, name, strlen(name)) == 0)
+				tid = atoi(e->d_name);
+			fclose(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	return tid;
 }
 
 static volatile int stop_churn;
@@ -245,6 +271,45 @@ int main(int argc, char **argv)
 		int e = end();
 		printf("plugin begin %d ran %d end %d\n", b, n, e);
 		rc = b || e || n < 0;
+	} else if (strcmp(mode, "stopped") == 0) {
+		int b = begin(argv[2], 20);
+		int writer = 0;
+		for (int i = 0; i < 200 && !writer; i++) {
+			churn(2000, 40); /* the first need starts the writer thread */
+			usleep(10000);
+			writer = tid_named("leak-writer");
+		}
+		int go[2], ready[2];
+		if (!writer || pipe(go) || pipe(ready))
+			return 1;
+		pid_t tracer = fork();
+		if (tracer == 0) {
+			char c = 0;
+			int ok = ptrace(PTRACE_SEIZE, writer, NULL, NULL) == 0 &&
+			         ptrace(PTRACE_INTERRUPT, writer, NULL, NULL) == 0 &&
+			         waitpid(writer, NULL, __WALL) == writer;
+			c = ok ? 'y' : 'n';
+			if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(1);
+			ptrace(PTRACE_DETACH, writer, NULL, NULL);
+			_exit(0);
+		}
+		prctl(PR_SET_PTRACER, tracer, 0, 0, 0);
+		char c = 'n';
+		if (read(ready[0], &c, 1) != 1 || c != 'y') {
+			printf("stopped: cannot stop the writer (ptrace not permitted)\n");
+			return 77;
+		}
+		int e1 = end();
+		int restored = got_is_libc();
+		if (write(go[1], "g", 1) != 1)
+			return 1;
+		waitpid(tracer, NULL, 0);
+		int e2 = end();
+		int e3 = end();
+		printf("stopped begin %d end %d restored %d, then end %d, again %d\n", b, e1,
+		       restored, e2, e3);
+		rc = !(b == 0 && e1 == -110 && restored && e2 == 0 && e3 == -2);
 	} else if (strcmp(mode, "exit") == 0) {
 		printf("begin %d\n", begin(argv[2], 100));
 		for (int i = 0; i < 3; i++)
