@@ -51,6 +51,7 @@ struct at_thread {
 	int stopped;                  /* in a ptrace stop we can inspect */
 	int pending_sig;              /* a signal the stop took from it: given back at detach */
 	int regs_changed;             /* saved regs were rewritten (an EINTR made a restart) */
+	int late;                     /* did not stop in time (uninterruptible sleep) */
 	struct user_regs_struct regs; /* as found at the stop */
 };
 
@@ -77,5 +78,8 @@ int inject_call(struct at_session *s, uintptr_t fn, uint64_t a0, uint64_t a1, ui
 uintptr_t inject_scratch(struct at_session *s, const void *data, size_t len);
 /* Restores the chosen thread's registers and releases it (signals taken are given back). */
 void inject_finish(struct at_session *s);
+/* Detaches threads that stopped only after they were released (see inject.c); returns how
+ * many are still waited for. */
+size_t inject_reap_orphans(void);
 
 #endif

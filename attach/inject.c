@@ -82,11 +82,43 @@ static int known(const struct at_session *s, pid_t tid)
 	return 0;
 }
 
+/* Threads seized and interrupted that had not stopped when we let go (a long uninterruptible
+ * sleep): they stop as soon as they can and must then be detached, or they would stay stopped
+ * until leak-attach exits. inject_reap_orphans detaches those that have stopped since. */
+static pid_t orphans[64];
+static size_t n_orphans;
+
+size_t inject_reap_orphans(void)
+{
+	for (size_t i = 0; i < n_orphans;) {
+		int st;
+		pid_t r = waitpid(orphans[i], &st, __WALL | WNOHANG);
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		int sig = 0;
+		if (r > 0 && WIFSTOPPED(st) && (st >> 16) != PTRACE_EVENT_STOP)
+			sig = WSTOPSIG(st); /* a signal-delivery stop: give the signal back */
+		if (r > 0 && WIFSTOPPED(st))
+			ptrace(PTRACE_DETACH, orphans[i], NULL, (void *)(long)sig);
+		orphans[i] = orphans[--n_orphans];
+	}
+	return n_orphans;
+}
+
 static void release(struct at_thread *t)
 {
 	if (t->tid <= 0)
 		return;
-	if (t->stopped && t->regs_changed)
+	if (!t->stopped) {
+		if (n_orphans < sizeof orphans / sizeof *orphans)
+			orphans[n_orphans++] = t->tid;
+		t->tid = -t->tid;
+		inject_reap_orphans();
+		return;
+	}
+	if (t->regs_changed)
 		ptrace(PTRACE_SETREGS, t->tid, NULL, &t->regs);
 	ptrace(PTRACE_DETACH, t->tid, NULL, (void *)(long)t->pending_sig);
 	t->tid = -t->tid;
@@ -100,27 +132,21 @@ static void release_all(struct at_session *s)
 }
 
 /* Waits for T's stop after PTRACE_INTERRUPT. A signal-delivery stop first is kept (the
- * signal is given back at detach) and the interrupt stop then follows. 0 ok, -1 gone. */
+ * signal is given back at detach). 0 stopped, 1 not within a second (a thread in an
+ * uninterruptible sleep: it is left out), -1 gone. */
 static int wait_stop(struct at_thread *t)
 {
 	for (;;) {
 		int st;
-		pid_t r = wait_tid(t->tid, &st, 5);
+		pid_t r = wait_tid(t->tid, &st, 1);
 		if (r < 0)
-			return -1;
+			return errno == EINTR ? 1 : -1;
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			return -1;
 		if (!WIFSTOPPED(st))
 			continue;
-		if ((st >> 16) == PTRACE_EVENT_STOP) {
-			t->stopped = 1;
-			return 0;
-		}
-		/* A signal arrived before the interrupt: hold it back until we detach. */
-		if (!t->pending_sig)
-			t->pending_sig = WSTOPSIG(st);
-		else
-			syscall(SYS_tgkill, -1, t->tid, WSTOPSIG(st)); /* unreachable in practice */
+		if ((st >> 16) != PTRACE_EVENT_STOP)
+			t->pending_sig = WSTOPSIG(st); /* held back until we detach */
 		t->stopped = 1;
 		return 0;
 	}
@@ -143,6 +169,7 @@ int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
 	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
 	/* Seize and interrupt every thread listed; list again until a pass finds none new (a
 	 * thread being created while we stop the others shows up on the next pass). */
+	int rc;
 	for (int pass = 0; pass < 1000; pass++) {
 		DIR *d = opendir(dir);
 		if (!d) {
@@ -178,14 +205,18 @@ int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
 			break;
 		for (size_t i = 0; i < s->n; i++) {
 			struct at_thread *t = &s->th[i];
-			if (t->tid > 0 && !t->stopped && wait_stop(t) != 0)
-				t->tid = -t->tid; /* gone */
+			if (t->tid > 0 && !t->stopped && !t->late && (rc = wait_stop(t)) != 0) {
+				if (rc < 0)
+					t->tid = -t->tid; /* gone */
+				else
+					t->late = 1; /* released with the others, detached later */
+			}
 		}
 	}
 	size_t live = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		struct at_thread *t = &s->th[i];
-		if (t->tid <= 0)
+		if (t->tid <= 0 || !t->stopped)
 			continue;
 		if (ptrace(PTRACE_GETREGS, t->tid, NULL, &t->regs) != 0) {
 			release(t);
@@ -311,11 +342,11 @@ int inject_pick_and_release(struct at_session *s, char *why, size_t whylen)
 {
 	ssize_t pick = -1;
 	for (size_t i = 0; i < s->n && pick < 0; i++)
-		if (s->th[i].tid > 0 && at_safe_point(s, &s->th[i]))
+		if (s->th[i].tid > 0 && s->th[i].stopped && at_safe_point(s, &s->th[i]))
 			pick = (ssize_t)i;
 	for (size_t i = 0; i < s->n && pick < 0; i++) {
 		struct at_thread *t = &s->th[i];
-		if (t->tid <= 0)
+		if (t->tid <= 0 || !t->stopped)
 			continue;
 		int r = step_out(s, t);
 		if (r == 1)

@@ -439,6 +439,9 @@ static int wait_window(pid_t pid, long long duration_ms)
 				break;
 			timeout = left > 1e9 ? 1000000000 : (int)left + 1;
 		}
+		/* A thread that stopped late is detached as soon as it has stopped. */
+		if (inject_reap_orphans() && (timeout < 0 || timeout > 100))
+			timeout = 100;
 		if (pfd >= 0) {
 			struct pollfd pf = {.fd = pfd, .events = POLLIN};
 			int r = poll(&pf, 1, timeout);
@@ -731,6 +734,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	for (int i = 0; i < 50 && inject_reap_orphans(); i++) {
+		struct timespec d = {0, 100000000};
+		nanosleep(&d, NULL);
+	}
+	if (inject_reap_orphans())
+		fprintf(
+		    stderr,
+		    "%s: %zu thread(s) of %d in an uninterruptible sleep never stopped; they stay "
+		    "seized until leak-attach exits, now\n",
+		    prog, inject_reap_orphans(), (int)p.pid);
 	close(lock);
 	if (p.dir_copied)
 		copy_back(&p);

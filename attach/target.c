@@ -4,6 +4,7 @@
  * Every refusal case is decided here, from reads only: a refused target never sees ptrace. */
 #include "attach.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -359,11 +360,19 @@ static int in_vfork(pid_t pid, pid_t ppid, char *why, size_t whylen)
 		         (int)pid);
 		return 1;
 	}
-	/* The other side: a parent waiting for its vfork child. */
+	/* The other side: a thread waiting for its vfork child (any thread can vfork). */
 	char path[96], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if (read_small(path, buf, sizeof buf) > 0) {
-		for (char *p = buf; *p;) {
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int found = 0;
+	while (!found && d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.20s/children", (int)pid, e->d_name);
+		if (read_small(path, buf, sizeof buf) <= 0)
+			continue;
+		for (char *p = buf; *p && !found;) {
 			char *end;
 			long c = strtol(p, &end, 10);
 			if (end == p)
@@ -374,12 +383,14 @@ static int in_vfork(pid_t pid, pid_t ppid, char *why, size_t whylen)
 				    "%d is waiting in vfork for child %ld (they share memory): "
 				    "attach after the child execs or exits",
 				    (int)pid, c);
-				return 1;
+				found = 1;
 			}
 			p = end;
 		}
 	}
-	return 0;
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static int yama_refuses(pid_t pid, char *why, size_t whylen)
