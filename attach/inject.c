@@ -6,9 +6,9 @@
  * malloc arena shared by threads, the loader's lock, libleak's own), and waiting for it would
  * hang the target. Only the picked thread is held, and only while dlopen and the libleak entry
  * point run. A thread interrupted in a blocking syscall restarts it when released (the kernel
- * turns -ERESTART* into a restart because no handler ran); the few calls that return EINTR on
- * any stop (epoll_wait and friends) are rewound to restart too, unless a real signal is
- * pending. The call itself runs with orig_rax = -1 so no restart logic touches it, and
+ * turns -ERESTART* into a restart because no handler ran); a call that returned EINTR because
+ * of the stop (epoll_wait and friends, socket calls with a timeout) is rewound to restart too,
+ * unless a real signal is pending. The call itself runs with orig_rax = -1 so no restart logic touches it, and
  * returns to address 0: the SIGSEGV that follows is caught and never delivered. */
 #include "attach.h"
 
@@ -152,12 +152,15 @@ static int wait_stop(struct at_thread *t)
 	}
 }
 
-/* Syscalls that return -EINTR (not -ERESTART*) when a stop interrupts them. */
-static int eintr_on_stop(long nr)
+/* A syscall that returned -EINTR at our stop, with no signal pending for the thread, returned
+ * it because of the stop: epoll_wait and its kin, semop, io_getevents, and socket calls with
+ * a timeout (SO_RCVTIMEO/SO_SNDTIMEO) return -EINTR, not -ERESTART*, on any stop. A real
+ * signal would still be pending here (our stop is taken before signals are dequeued), and
+ * then the EINTR is the program's own and is left alone. close is the exception: Linux has
+ * already released the descriptor when close says EINTR, so it must not run again. */
+static int rewind_eintr(long nr)
 {
-	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == 441 /* epoll_pwait2 */ ||
-	       nr == SYS_rt_sigtimedwait || nr == SYS_semop || nr == SYS_semtimedop ||
-	       nr == SYS_io_getevents;
+	return nr != SYS_close;
 }
 
 int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
@@ -224,8 +227,8 @@ int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
 		}
 		live++;
 		long nr = (long)t->regs.orig_rax;
-		if (nr >= 0 && (long)t->regs.rax == -EINTR && eintr_on_stop(nr) &&
-		    !t->pending_sig && !target_thread_sigpending(pid, t->tid)) {
+		if (nr >= 0 && (long)t->regs.rax == -EINTR && rewind_eintr(nr) && !t->pending_sig &&
+		    !target_thread_sigpending(pid, t->tid)) {
 			t->regs.rax = t->regs.orig_rax;
 			t->regs.rip -= 2; /* back onto the syscall instruction */
 			t->regs_changed = 1;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* attach_server.c - a server that sits blocked while it is attached: one thread in accept(),
- * the main thread in epoll_wait() (timeout -1) on a pipe, one in read() on another pipe and one
- * in nanosleep. Each connection sends lines; the server adds them to a checksum, answers
- * "ok N" and keeps a copy of every line it got (a growing list: malloc'd in remember_line).
- * "quit" ends it: it prints how many lines it served, the checksum, and whether any call
- * failed with EINTR (it never expects one: no signal handler is installed), and exits 5.
+ * the main thread in epoll_wait() (timeout -1) on a pipe, one in read() on another pipe, one
+ * in nanosleep and one in recv() on a socket with a receive timeout (SO_RCVTIMEO: such a call
+ * returns EINTR, not a restart, after any stop). Each connection sends lines; the server adds them
+ * to a checksum, answers "ok N" and keeps a copy of every line it got (a growing list: malloc'd in
+ * remember_line). "quit" ends it: it prints how many lines it served, the checksum, and whether any
+ * call failed with EINTR (it never expects one: no signal handler is installed), and exits 5.
  * usage: attach_server PORTFILE */
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,10 +15,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-static int lsock, quit_pipe[2], idle_pipe[2];
+static int lsock, quit_pipe[2], idle_pipe[2], timed_pair[2];
 static unsigned long long sum;
 static unsigned served, eintr;
 struct line {
@@ -82,6 +84,21 @@ static void *reader(void *arg)
 	}
 }
 
+static void *timed_recv(void *arg)
+{
+	(void)arg;
+	struct timeval tv = {3600, 0};
+	setsockopt(timed_pair[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	char c;
+	for (;;) {
+		ssize_t r = recv(timed_pair[0], &c, 1, 0);
+		if (r < 0 && errno == EINTR)
+			eintr++;
+		if (r == 0)
+			return NULL;
+	}
+}
+
 static void *sleeper(void *arg)
 {
 	(void)arg;
@@ -103,12 +120,13 @@ int main(int argc, char **argv)
 	if (bind(lsock, (struct sockaddr *)&a, sizeof a) || listen(lsock, 16) ||
 	    getsockname(lsock, (struct sockaddr *)&a, &al))
 		return 1;
-	if (pipe(quit_pipe) || pipe(idle_pipe))
+	if (pipe(quit_pipe) || pipe(idle_pipe) || socketpair(AF_UNIX, SOCK_STREAM, 0, timed_pair))
 		return 1;
-	pthread_t t1, t2, t3;
+	pthread_t t1, t2, t3, t4;
 	pthread_create(&t1, NULL, acceptor, NULL);
 	pthread_create(&t2, NULL, reader, NULL);
 	pthread_create(&t3, NULL, sleeper, NULL);
+	pthread_create(&t4, NULL, timed_recv, NULL);
 	int ep = epoll_create1(0);
 	struct epoll_event ev = {.events = EPOLLIN};
 	epoll_ctl(ep, EPOLL_CTL_ADD, quit_pipe[0], &ev);
