@@ -231,8 +231,10 @@ int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
 		    !target_thread_sigpending(pid, t->tid)) {
 			t->regs.rax = t->regs.orig_rax;
 			t->regs.rip -= 2; /* back onto the syscall instruction */
+			/* Now, not at release: a thread single-stepped later must restart too. */
+			if (ptrace(PTRACE_SETREGS, t->tid, NULL, &t->regs) == 0)
+				s->restarts++;
 			t->regs_changed = 1;
-			s->restarts++;
 		}
 	}
 	if (!live) {
