@@ -149,22 +149,27 @@ static void lk_pre_list(const char *dir, void (*fn)(void *arg, int id), void *ar
 	lk_sys_close(fd);
 }
 
-static void lk_pre_comm(const char *dir, int id, const char *leaf, char *out, size_t cap)
+/* Reads /proc file dir + id + leaf into out (NUL-terminated, "" on failure): its length, or
+ * -1 if it cannot be read. */
+static long lk_pre_comm(const char *dir, int id, const char *leaf, char *out, size_t cap)
 {
 	char path[96], num[21];
+	out[0] = 0;
 	num[lk_fmt_u64(num, (uint64_t)id)] = 0;
 	size_t n = 0;
 	const char *parts[] = {dir, num, leaf};
 	for (size_t i = 0; i < 3; i++) {
 		size_t l = strlen(parts[i]);
 		if (n + l >= sizeof(path))
-			return;
+			return -1;
 		memcpy(path + n, parts[i], l);
 		n += l;
 	}
 	path[n] = 0;
-	if (lk_sys_read_file(path, out, cap) < 0)
+	long r = lk_sys_read_file(path, out, cap);
+	if (r < 0)
 		out[0] = 0;
+	return r;
 }
 
 static void lk_pre_thread(void *arg, int tid)
@@ -175,12 +180,33 @@ static void lk_pre_thread(void *arg, int tid)
 	lk_pre_add(TRACE_PRE_THREAD, tid, comm);
 }
 
-/* Children: each thread's /proc/self/task/TID/children (a space-separated pid list). */
+/* Children: each thread's /proc/self/task/TID/children (a space-separated pid list), or,
+ * in a kernel without that file, every /proc/PID/stat whose ppid is this process. */
+static int lk_pre_no_children_file;
+
+static void lk_pre_by_stat(void *arg, int pid)
+{
+	int self = *(const int *)arg;
+	char stat[512], comm[32];
+	lk_pre_comm("/proc/", pid, "/stat", stat, sizeof(stat));
+	const char *close = strrchr(stat, ')');
+	if (!close || close[1] != ' ' || !close[2] || close[3] != ' ')
+		return;
+	int ppid = 0;
+	for (const char *c = close + 4; *c >= '0' && *c <= '9'; c++)
+		ppid = ppid * 10 + (*c - '0');
+	if (ppid != self)
+		return;
+	lk_pre_comm("/proc/", pid, "/comm", comm, sizeof(comm));
+	lk_pre_add(TRACE_PRE_CHILD, pid, comm);
+}
+
 static void lk_pre_children_of(void *arg, int tid)
 {
 	(void)arg;
 	char list[2048];
-	lk_pre_comm("/proc/self/task/", tid, "/children", list, sizeof(list));
+	if (lk_pre_comm("/proc/self/task/", tid, "/children", list, sizeof(list)) < 0)
+		lk_pre_no_children_file = 1;
 	for (const char *c = list; *c;) {
 		while (*c == ' ' || *c == '\n')
 			c++;
@@ -202,7 +228,12 @@ static void lk_pre_scan(void)
 	lk_pre_n = 0;
 	lk_pre_emitted = 0;
 	lk_pre_list("/proc/self/task", lk_pre_thread, NULL);
+	lk_pre_no_children_file = 0;
 	lk_pre_list("/proc/self/task", lk_pre_children_of, NULL);
+	if (lk_pre_no_children_file) {
+		int self = lk_sys_getpid();
+		lk_pre_list("/proc", lk_pre_by_stat, &self);
+	}
 }
 
 /* lk_writer_emit_fn: the pre-existing threads and children, once per trace. */
@@ -247,7 +278,8 @@ static int lk_attach_setup_once(void)
 static int lk_attach_settings(const char *out_dir, unsigned interval_ms)
 {
 	lk_config_defaults();
-	lk_config.follow_fork = 0; /* a child forked in the window runs untraced */
+	lk_config.follow_fork = 0;   /* a child forked in the window runs untraced */
+	lk_config.python_malloc = 0; /* its interpreter read PYTHONMALLOC long ago */
 	if (interval_ms)
 		lk_config.interval_ms = interval_ms < 10        ? 10
 		                        : interval_ms > 3600000 ? 3600000

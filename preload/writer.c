@@ -449,6 +449,11 @@ static void *lk_writer_main(void *arg)
 			if (lk_writer_alone())
 				lk_writer_exit_alone();
 		}
+		/* Attached: modules loaded since the last pass get their GOT entries, before a
+		 * periodic snapshot. It takes the loader's lock: never under ours. */
+		if (lk_writer_poll_fn && !lk_req_final &&
+		    lk_now_ns() >= lk_last_ns + lk_interval_ns())
+			lk_writer_poll_fn();
 		lk_snap_lock();
 		if (lk_req_final) {
 			lk_req_final = 0;
@@ -461,12 +466,6 @@ static void *lk_writer_main(void *arg)
 			__atomic_add_fetch(&lk_done_word, 1, __ATOMIC_RELEASE);
 			lk_futex(&lk_done_word, FUTEX_WAKE_PRIVATE, 1 << 30, NULL);
 			continue;
-		}
-		if (lk_writer_poll_fn && !lk_req_forced &&
-		    lk_now_ns() >= lk_last_ns + lk_interval_ns()) {
-			lk_snap_unlock(); /* it may take the loader's lock: never under ours */
-			lk_writer_poll_fn();
-			lk_snap_lock();
 		}
 		if (lk_req_forced) {
 			lk_req_forced = 0;

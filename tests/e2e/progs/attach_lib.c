@@ -15,7 +15,9 @@
  *           already), then 0 once the thread runs again
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
- *           blocks and is dlclose()d: its calls are routed too
+ *           blocks and is dlclose()d: its calls are routed too. With a fifth argument "late",
+ *           it is loaded through a pointer to dlopen taken before the window (which the
+ *           attach does not route): the writer's next pass routes it, within an interval
  * Usage: attach_lib LIBLEAK_SO|- OUT_DIR MODE. With "-" nothing is loaded and the entry points
  * are stand-ins answering 0: the program's own output to compare with. Prints what it saw;
  * exit status 0 when the entry points answered 0 (and, for cycles, nothing grew). */
@@ -261,8 +263,14 @@ int main(int argc, char **argv)
 		}
 		printf("threads churned %s\n", total > 1000 ? "yes" : "no");
 	} else if (strcmp(mode, "plugin") == 0 && argc > 4) {
-		int b = begin(argv[2], 100);
-		void *lib = dlopen(argv[4], RTLD_NOW);
+		void *(*volatile early_dlopen)(const char *, int) = dlopen;
+		int late = argc > 5 && strcmp(argv[5], "late") == 0;
+		int b = begin(argv[2], late ? 20 : 100);
+		void *lib = late ? early_dlopen(argv[4], RTLD_NOW) : dlopen(argv[4], RTLD_NOW);
+		for (int i = 0; late && i < 30; i++) {
+			churn(200, 16); /* the hooks' ticks start the writer, which passes */
+			usleep(10000);
+		}
 		int (*run)(void) = lib ? (int (*)(void))dlsym(lib, "heap_plugin_run") : NULL;
 		int n = run ? run() : -1;
 		if (lib)
