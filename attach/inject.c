@@ -8,8 +8,8 @@
  * point run. A thread interrupted in a blocking syscall restarts it when released (the kernel
  * turns -ERESTART* into a restart because no handler ran); a call that returned EINTR because
  * of the stop (epoll_wait and friends, socket calls with a timeout) is rewound to restart too,
- * unless a real signal is pending. The call itself runs with orig_rax = -1 so no restart logic touches it, and
- * returns to address 0: the SIGSEGV that follows is caught and never delivered. */
+ * unless a real signal is pending. The call itself runs with orig_rax = -1 so no restart logic
+ * touches it, and returns to address 0: the SIGSEGV that follows is caught and never delivered. */
 #include "attach.h"
 
 #include <errno.h>
