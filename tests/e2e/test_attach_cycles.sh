@@ -64,27 +64,50 @@ loop_stop "$d"
 assert_eq "$(cat "$d/out")" "$(printf 'checksum 2698610772992365986\nrounds consistent\nstatus 3')" "output after 20 cycles"
 note "20 cycles: threads $thr0 -> $thr1, descriptors other than the loop's own /dev/null $fds0 -> $fds1"
 
-# 64 threads, the real library: the best of two tries (the machine is shared).
-best=
-for try in 1 2; do
-	d=$TMP/stall$try
+# 64 threads, the real library: the program's own longest stall over an attach and a detach
+# must stay under 100 ms, and so must every stop leak-attach reports (LEAK_ATTACH_DEBUG: all
+# threads held, calling thread held). The machine is shared: up to three tries; if none
+# passes, the same program unattached shows whether the machine alone stalls it that long
+# (then the figures say nothing about leak-attach and the test says so instead of failing).
+# stall_run DIR ATTACH(0|1): prints the program's max stall in ms.
+stall_run() {
+	local d=$1 pid
 	mkdir -p "$d"
 	"$(prog gcc attach_stall)" 64 "$d/ready" "$d/stop" >"$d/out" &
 	pid=$!
 	at_exit "touch '$d/stop'; kill -KILL $pid 2>/dev/null || true"
 	for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
 	sleep 0.5
-	timeout 30 "$ATTACH" -o "$d/t" --for 1 "$pid" >/dev/null 2>"$d/attach.err" ||
-		fail "stall: leak-attach failed: $(cat "$d/attach.err")"
+	if [ "$2" = 1 ]; then
+		LEAK_ATTACH_DEBUG=1 timeout 30 "$ATTACH" -o "$d/t" --for 1 "$pid" >/dev/null 2>"$d/attach.err" ||
+			fail "stall: leak-attach failed: $(cat "$d/attach.err")"
+	else
+		sleep 1.2
+	fi
 	sleep 0.5
 	touch "$d/stop"
 	wait "$pid"
-	s=$(sed -n 's/^max stall \([0-9.]*\) ms$/\1/p' "$d/out")
-	note "stall try $try: 64 threads, max stall $s ms; $(grep -E 'attached|detached' "$d/attach.err" | sed 's/; traces.*//' | tr '\n' ' ')"
-	if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$s; fi
-	awk -v a="$best" 'BEGIN { exit !(a < 100) }' && break
+	sed -n 's/^max stall \([0-9.]*\) ms$/\1/p' "$d/out"
+}
+below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+ok=0
+for try in 1 2 3; do
+	s=$(stall_run "$TMP/stall$try" 1)
+	held=$(sed -n 's/.*all threads held \([0-9.]*\) ms, calling thread \([0-9.]*\) ms.*/\1 \2/p' "$TMP/stall$try/attach.err" | tr '\n' ' ')
+	note "stall try $try: 64 threads, max stall $s ms; held (all, calling) at attach and detach: $held ms"
+	ok=1
+	for h in $held $s; do
+		below "$h" 100 || ok=0
+	done
+	[ "$ok" = 0 ] || break
 done
-awk -v a="$best" 'BEGIN { exit !(a < 100) }' || fail "64 threads stalled $best ms (limit 100)"
+if [ "$ok" = 0 ]; then
+	base=$(stall_run "$TMP/stall-base" 0)
+	if below "$base" 100; then
+		fail "64 threads: stall $s ms, stops $held ms attached, $base ms stall unattached (limit 100)"
+	fi
+	note "stall: the machine alone stalls the unattached program $base ms (load $(cut -d' ' -f1-3 /proc/loadavg)): not a measure of leak-attach here"
+fi
 
 # A target that keeps changing (a thread every millisecond, SIGALRM every millisecond,
 # malloc churn), three windows with the real library: it ends as it would, every thread
