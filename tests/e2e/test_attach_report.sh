@@ -8,7 +8,8 @@
 #    descriptors opened in the window (from main); the descriptor and the threads that
 #    existed before the attach are listed as pre-existing and are not findings, and the report
 #    says which window it covers;
-#  - a server blocked in accept/epoll_wait (progs/attach_server.c) attached while it serves:
+#  - a server blocked in accept/epoll_wait (progs/attach_server.c) attached while it serves
+#    (the clang build through scripts/leak-run --pid):
 #    same output (no EINTR) and status as unattached, and the window's allocations in
 #    remember_line are in the report;
 # (test_attach_cycles.sh repeats windows on one process; test_attach_stub.sh tests the
@@ -19,6 +20,7 @@ set -euo pipefail
 
 ATTACH=$BUILD_ABS/leak-attach
 need "$ATTACH"
+top=$(cd "$(dirname "$0")/../.." && pwd)
 unset LIBLEAK_SO
 
 # count DIR: entries of DIR (dangling links too: pipes and sockets), except links to
@@ -98,7 +100,13 @@ for cc in "${COMPILERS[@]}"; do
 		for _ in $(seq 200); do [ -s "$s/port" ] && break; sleep 0.05; done
 		port=$(cat "$s/port")
 		if [ "$mode" = attached ]; then
-			timeout 30 "$ATTACH" --json -o "$s/t" "$spid" >"$s/report.json" 2>"$s/attach.err" &
+			# clang's run goes through leak-run --pid (the same leak-attach behind it).
+			if [ "$cc" = clang ]; then
+				timeout 30 "$top/scripts/leak-run" --pid "$spid" -i 0.5 --json -o "$s/t" \
+					>"$s/report.json" 2>"$s/attach.err" &
+			else
+				timeout 30 "$ATTACH" --json -o "$s/t" "$spid" >"$s/report.json" 2>"$s/attach.err" &
+			fi
 			apid=$!
 			wait_for "$s/attach.err" "^leak-attach: attached to $spid" 20
 		fi
