@@ -400,8 +400,8 @@ static int inject(struct at_target *t, const struct plan *p, int begin, double *
 	if ((int32_t)ret != 0) {
 		if (begin && (err == EALREADY || err == EBUSY))
 			fprintf(stderr,
-			        "%s: %d (%s) already runs libleak (attached by another "
-			        "leak-attach?): nothing changed\n",
+			        "%s: %d (%s) already runs libleak (preloaded, or attached by "
+			        "another leak-attach): nothing changed\n",
 			        prog, (int)t->pid, t->comm);
 		else
 			fprintf(stderr, "%s: %s in %d failed: %s\n", prog, fn_name, (int)t->pid,
