@@ -132,6 +132,24 @@ refused "preloaded" "already runs libleak" "$pre"
 touch "$TMP/pre/stop"
 wait "$pre" || true
 
+# Preloaded, with its environment wiped (so /proc/PID/environ does not show it): the library
+# itself refuses the window (EALREADY) and leak-attach says so.
+LD_PRELOAD=$LEAK_SO LEAK_OUT=$TMP/pre/leak.%e.%p.lkt "$(prog gcc attach_wipeenv)" "$TMP/pre/ready2" "$TMP/pre/stop2" \
+	>"$TMP/pre/out2" 2>&1 &
+wipe=$!
+at_exit "touch '$TMP/pre/stop2'; kill -KILL $wipe 2>/dev/null || true"
+for _ in $(seq 200); do [ -e "$TMP/pre/ready2" ] && break; sleep 0.05; done
+! grep -qa LD_PRELOAD "/proc/$wipe/environ" || fail "attach_wipeenv left LD_PRELOAD in its environ"
+rc=0
+timeout 20 "$ATTACH" -o "$TMP/out" "$wipe" >"$TMP/a.out" 2>"$TMP/a.err" || rc=$?
+assert_eq "$rc" 3 "preloaded, environ wiped: exit status ($(cat "$TMP/a.err"))"
+assert_match "$(cat "$TMP/a.err")" "already runs libleak \\(preloaded, or attached by another leak-attach\\): nothing changed" \
+	"preloaded, environ wiped: message"
+grep -q '^TracerPid:[[:space:]]*0$' "/proc/$wipe/status" || fail "preloaded, environ wiped: left traced"
+note "preloaded, environ wiped: $(cat "$TMP/a.err")"
+touch "$TMP/pre/stop2"
+wait "$wipe" || fail "attach_wipeenv ended badly after the refused attach: $(cat "$TMP/pre/out2")"
+
 # A vfork child and its parent.
 "$(prog gcc attach_vfork)" "$TMP/vfork.pid" &
 vparent=$!
