@@ -5,7 +5,8 @@
 #  - a multithreaded malloc/free loop (progs/attach_loop.c) attached for a 2 s window: its
 #    output and exit status are those of an unattached run; the report of the window has the
 #    blocks leaked in leak_in_window (stack through worker), their growth, and the
-#    descriptors opened in the window (from main); the descriptor and the threads that
+#    descriptors opened in the window (from main), and --diff over the window shows the
+#    growth; the descriptor and the threads that
 #    existed before the attach are listed as pre-existing and are not findings, and the report
 #    says which window it covers;
 #  - a server blocked in accept/epoll_wait (progs/attach_server.c) attached while it serves
@@ -88,6 +89,10 @@ for cc in "${COMPILERS[@]}"; do
 		"$cc: the descriptor from before the attach listed as pre-existing"
 	assert_jq "$j" '[.processes[0].preexisting[] | select(.type == "thread")] | length' 4 \
 		"$cc: the threads from before the attach (main, idle, 2 workers) listed as pre-existing"
+	# --diff works on the window: from its first snapshot to its last, leak_in_window grew.
+	dj=$(timeout 30 "$LEAK_REPORT" --json --diff 0 -1 "$d"/t/*.lkt) || fail "$cc: leak-report --diff on the window"
+	assert_jq "$dj" '[.processes[0].diff[] | select(.change == "grew" and any(.stack[0:2][]; .function == "leak_in_window"))] | length' 1 \
+		"$cc: --diff 0 -1 on the window: leak_in_window grew"
 	note "$cc: loop window: $(jq_get "$j" 'count_in("leak_in_window")') blocks leaked in leak_in_window, fds $(jq_get "$j" '[.processes[0].findings[] | select(.kind == "fd") | .fds[]] | join(" ")') opened; $(grep -E 'attached|detached' "$d/attach.err" | sed 's/; traces.*//' | tr '\n' ' ')"
 
 	# The server, blocked in accept and epoll_wait while attached.
