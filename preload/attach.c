@@ -19,8 +19,8 @@
  * and, the first time only, the atexit and atfork locks (and malloc, if glibc's tables for
  * them are full); end waits at most about a second for the writer thread (named
  * "leak-writer": a tracer should leave it running) and for the snapshot lock, and returns
- * -ETIMEDOUT if they did not come: the GOT is restored by then, and calling it again finishes
- * the job. */
+ * -ETIMEDOUT if they did not come (the GOT is restored by then, unless the writer was stopped
+ * inside its GOT pass), and calling it again finishes the job. */
 #include "attach.h"
 #include "attach_got.h"
 #include "config.h"
@@ -354,12 +354,16 @@ LK_EXPORT int leak_attach_end(void)
 		return -ENOENT;
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
+	int r = 0;
 	if (lk_attach_active) {
-		lk_got_restore_all();
-		lk_attach_active = 0;
-		lk_attach_detaching = 1;
+		r = lk_got_restore_all();
+		if (r >= 0) {
+			lk_attach_active = 0;
+			lk_attach_detaching = 1;
+		}
 	}
-	int r = lk_writer_detach(1000);
+	if (r >= 0)
+		r = lk_writer_detach(1000);
 	if (r == 0) {
 		lk_ready = 0;
 		lk_disabled = 1;

@@ -36,6 +36,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libleak.map's names, less __libc_start_main (it ran long ago), plus dlopen and dlmopen;
@@ -568,7 +569,14 @@ int lk_got_restore_all(void)
 {
 	if (!lk_got_ready)
 		return 0;
-	lk_got_spin();
+	/* Bounded: the writer may be inside a pass (holding this and the loader's lock) and be
+	 * kept stopped by a tracer; then the caller says so and is asked again. */
+	for (int i = 0; __atomic_exchange_n(&lk_got_lock, 1, __ATOMIC_ACQUIRE); i++) {
+		if (i >= 1000)
+			return -ETIMEDOUT;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
+		nanosleep(&ts, NULL);
+	}
 	uint32_t n = lk_got_nrecs;
 	lk_got_active = 0;
 	dl_iterate_phdr(lk_got_restore_cb, NULL);

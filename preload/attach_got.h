@@ -16,7 +16,8 @@ int lk_got_patch_all(void);
 void lk_got_poll(void);
 
 /* Puts back every slot that still holds a hook, in the modules still loaded. Returns how many
- * slots were patched. */
+ * slots were patched, or -ETIMEDOUT when a pass held the lock for a second (a writer thread
+ * stopped inside one): nothing changed then. */
 int lk_got_restore_all(void);
 
 /* Slots patched now. */

@@ -28,6 +28,10 @@ static void *lk_real_sym(const char *name)
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1; /* dlsym's own calloc must not be recorded */
 	void *p = dlsym(lk_real_handle, name);
+	/* Attached: a name the program's own scope lacks (pthread_create before glibc 2.34, in a
+	 * program without libpthread) is the one libleak's own dependencies bring. */
+	if (!p && lk_real_handle == RTLD_DEFAULT)
+		p = dlsym(RTLD_NEXT, name);
 	lk_guard_depth = depth;
 	return p;
 }

@@ -14,9 +14,10 @@
 #    also when it came through a pointer to dlopen taken before the window (the writer's
 #    pass routes it then);
 #  - five windows over four threads in a tight malloc/free loop: no crash, each trace whole;
-#  - twenty windows in one process: each trace complete, no descriptor or thread left over;
-#  - leak_attach_end while a tracer holds the writer thread stopped: -ETIMEDOUT with the GOT
-#    restored, then 0 once it runs (skipped, with a line saying so, where ptrace is refused);
+#  - twenty windows in one process: each trace complete, no descriptor, thread or mapping
+#    left over;
+#  - leak_attach_end while a tracer holds the writer thread stopped: -ETIMEDOUT, then 0 with
+#    the GOT restored once it runs (skipped, with a line saying so, where ptrace is refused);
 #  - under LD_PRELOAD (recording already) leak_attach_begin refuses with -EALREADY;
 #  - exit() inside a window: the final snapshot with the exit status.
 set -euo pipefail
@@ -112,6 +113,7 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$(cat "$RUN_STDERR")" "" "cycles ($cc): nothing on stderr"
 	assert_match "$(cat "$RUN_STDOUT")" '^cycles threads ([0-9]+) \1->\1 fds ([0-9]+) \2->\2$' \
 		"cycles ($cc): no thread or descriptor left over"
+	assert_match "$(cat "$RUN_STDOUT")" 'KiB: steady$' "cycles ($cc): no mapping grows per window"
 	traces=("$TMP/cyc.$cc"/*.lkt)
 	assert_eq "${#traces[@]}" 20 "cycles ($cc): one trace per window"
 	j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[@]}")
@@ -128,8 +130,8 @@ for cc in "${COMPILERS[@]}"; do
 		echo "SKIP: stopped writer ($cc): $(cat "$RUN_STDOUT")"
 	else
 		assert_eq "$RUN_STATUS" 0 "stopped ($cc): exit status ($(cat "$RUN_STDOUT"))"
-		assert_match "$(cat "$RUN_STDOUT")" 'end -110 restored 1, then end 0, again -2' \
-			"stopped ($cc): -ETIMEDOUT, GOT restored, then 0"
+		assert_match "$(cat "$RUN_STDOUT")" 'end -110, then end 0 restored 1, again -2' \
+			"stopped ($cc): -ETIMEDOUT, then 0 with the GOT restored"
 		traces=("$TMP/stop.$cc"/*.lkt)
 		j=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "${traces[0]}")
 		assert_jq "$j" '.processes[0].end_reason' detach "stopped ($cc): the trace ends"

@@ -11,8 +11,8 @@
  *   threads four threads in a tight malloc/free loop (each leaking one block per 1000) while
  *           the main thread opens and closes five windows of 100 ms
  *   stopped a window whose writer thread ("leak-writer") a child process holds stopped with
- *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT (GOT restored
- *           already), then 0 once the thread runs again
+ *           ptrace when leak_attach_end is called: it must answer -ETIMEDOUT, then 0 once
+ *           the thread runs again, with the GOT restored
  *   exit    leak_attach_begin, 3 leaked blocks, then exit(3) inside the window
  *   plugin  a window in which a library (argv[4], lib_heap_plugin.so) is dlopen()ed, leaks 13
  *           blocks and is dlclose()d: its calls are routed too. With a fifth argument "late",
@@ -46,6 +46,20 @@ static int count_dir(const char *path)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* VmSize of this process, KiB. */
+static long vm_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmSize:", 7) == 0)
+			kib = atol(line + 7);
+	if (f)
+		fclose(f);
+	return kib;
 }
 
 static int block_pipe[2];
@@ -221,6 +235,7 @@ int main(int argc, char **argv)
 		       fds0, count_dir("/proc/self/fd") - 1);
 	} else if (strcmp(mode, "cycles") == 0) {
 		int t1 = 0, f1 = 0;
+		long vm1 = 0;
 		for (int c = 0; c < 20 && !rc; c++) {
 			int b = begin(argv[2], 50);
 			churn(5000, 48);
@@ -236,10 +251,16 @@ int main(int argc, char **argv)
 			if (c == 0) {
 				t1 = count_dir("/proc/self/task");
 				f1 = count_dir("/proc/self/fd");
+				vm1 = vm_kib();
 			}
 		}
 		int t2 = count_dir("/proc/self/task"), f2 = count_dir("/proc/self/fd");
 		printf("cycles threads %d %d->%d fds %d %d->%d\n", threads0, t1, t2, fds0, f1, f2);
+		long vm2 = vm_kib();
+		/* Mappings kept for the next window may grow a little (the stack table), never by
+		 * a window's worth each time. */
+		printf("cycles mapped after the first %ld KiB, after the last %ld KiB: %s\n", vm1,
+		       vm2, vm2 - vm1 < 4096 ? "steady" : "growing");
 		if (t2 != t1 || f2 != f1 || t2 != threads0 || f2 != fds0)
 			rc = 1;
 	} else if (strcmp(mode, "threads") == 0) {
@@ -309,14 +330,14 @@ int main(int argc, char **argv)
 			return 77;
 		}
 		int e1 = end();
-		int restored = got_is_libc();
 		if (write(go[1], "g", 1) != 1)
 			return 1;
 		waitpid(tracer, NULL, 0);
 		int e2 = end();
+		int restored = got_is_libc();
 		int e3 = end();
-		printf("stopped begin %d end %d restored %d, then end %d, again %d\n", b, e1,
-		       restored, e2, e3);
+		printf("stopped begin %d end %d, then end %d restored %d, again %d\n", b, e1, e2,
+		       restored, e3);
 		rc = !(b == 0 && e1 == -110 && restored && e2 == 0 && e3 == -2);
 	} else if (strcmp(mode, "exit") == 0) {
 		printf("begin %d\n", begin(argv[2], 100));
