@@ -4,8 +4,9 @@
 # threads, five frames deep) natively, under LD_PRELOAD=libleak.so, and started natively with
 # leak-attach attached before the churn begins. Runs are interleaved (native, preload,
 # attached, then again) and the churn times itself, so start-up and the attach are left out.
-# Prints one markdown table (medians of the rounds, and attached/preload, the issue's
-# "within 10%" figure) and writes it to $BENCH_OUT/attach.md.
+# Prints one markdown table (medians of the rounds, and the median of the rounds' paired
+# attached/preload ratios, the issue's "within 10%" figure) and writes it to
+# $BENCH_OUT/attach.md.
 # Environment: BUILD (default build), BENCH_ROUNDS (default 5), BENCH_ATTACH_CHURN (rounds of
 # churn per run, default 20000), BENCH_OUT (default $BUILD/bench).
 set -euo pipefail
@@ -63,8 +64,19 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { prin
 n=$(median <<<"${all[native]}")
 p=$(median <<<"${all[preload]}")
 a=$(median <<<"${all[attached]}")
+# The ratio that matters is paired: attached / preload of the same round (runs seconds
+# apart), then the median of those.
+read -r -a pre <<<"${all[preload]}"
+read -r -a att <<<"${all[attached]}"
+ratios=
+for ((i = 0; i < ${#pre[@]}; i++)); do
+	ratios+="$(awk -v a="${att[$i]}" -v p="${pre[$i]}" 'BEGIN { printf "%.3f", a / p }') "
+done
+r=$(median <<<"$ratios")
 {
-	echo "| churn (2 threads, depth 5, $CHURN rounds), median of $ROUNDS | native | LD_PRELOAD | attached | attached / LD_PRELOAD |"
+	echo "| churn (2 threads, depth 5, $CHURN rounds), median of $ROUNDS | native | LD_PRELOAD | attached | attached / LD_PRELOAD (paired) |"
 	echo "|---|---|---|---|---|"
-	awk -v n="$n" -v p="$p" -v a="$a" 'BEGIN { printf "| ms | %.0f | %.0f | %.0f | %.2f |\n", n, p, a, a / p }'
+	awk -v n="$n" -v p="$p" -v a="$a" -v r="$r" 'BEGIN { printf "| ms | %.0f | %.0f | %.0f | %.2f |\n", n, p, a, r }'
+	echo
+	echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg); per-round ratios: $ratios"
 } | tee "$OUT/attach.md"
