@@ -59,7 +59,10 @@ define objs
 $(patsubst %.c,$(1)/obj/%.o,$(2))
 endef
 
-TOOLS := $(B)/libleak.so $(B)/leak-report $(if $(VIEWER_SRC),$(B)/leak-view)
+# --- leak-attach: loads libleak.so into a running process (ptrace) ----------------------
+ATTACH_SRC := $(wildcard attach/*.c)
+
+TOOLS := $(B)/libleak.so $(B)/leak-report $(if $(VIEWER_SRC),$(B)/leak-view) $(B)/leak-attach
 
 # --- tests ---------------------------------------------------------------------------
 UNIT_PRELOAD_SRC := $(wildcard tests/unit/preload/test_*.c)
@@ -131,6 +134,17 @@ $(B)/obj/viewer/html.o: $(wildcard viewer/assets/*)
 $(B)/leak-view: $(call objs,$(B),$(VIEWER_SRC)) $(B)/libcollector.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) -o $@ $^ $(COLLECTOR_LIBS)
+
+# leak-attach looks for the installed library where `make install` puts it.
+$(B)/obj/attach/%.o: attach/%.c | deps
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -DLEAK_LIBDIR='"$(PREFIX)/lib/libleak"' $(CFLAGS) $(EXTRA_CFLAGS) \
+		-c $< -o $@
+
+$(B)/leak-attach: $(call objs,$(B),$(ATTACH_SRC))
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) -o $@ $^
 
 # Unit tests: one cmocka binary per module. A test_X.ldflags file beside test_X.c adds link
 # flags (for example -Wl,--wrap=lk_sys_write fault seams).
@@ -210,6 +224,7 @@ $(B)/demo: examples/demo.c
 
 bench: deps-bench all
 	$(Q)BUILD=$(B) bench/bench.sh
+	$(Q)BUILD=$(B) bench/attach.sh
 
 fuzz: deps-check
 	$(Q)BUILD=$(B) tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
@@ -230,7 +245,7 @@ headers:
 
 # What install puts where; uninstall removes exactly this list (and lib/libleak/ once empty).
 INSTALLED := $(PREFIX)/lib/libleak/libleak.so $(PREFIX)/bin/leak-report \
-	$(if $(VIEWER_SRC),$(PREFIX)/bin/leak-view) $(PREFIX)/bin/leak-run $(PREFIX)/bin/leak-soak \
+	$(if $(VIEWER_SRC),$(PREFIX)/bin/leak-view) $(PREFIX)/bin/leak-attach $(PREFIX)/bin/leak-run $(PREFIX)/bin/leak-soak \
 	$(MAN1:docs/man/%=$(PREFIX)/share/man/man1/%) $(MAN7:docs/man/%=$(PREFIX)/share/man/man7/%)
 # The scripts get the library's installed path and the version written in.
 SCRIPT_SED := -e 's|^LIBLEAK_SO_DEFAULT=.*|LIBLEAK_SO_DEFAULT=$(PREFIX)/lib/libleak/libleak.so|' \
@@ -242,6 +257,7 @@ install: all
 	install -m 0644 $(B)/libleak.so $(DESTDIR)$(PREFIX)/lib/libleak/libleak.so
 	install -m 0755 $(B)/leak-report $(DESTDIR)$(PREFIX)/bin/leak-report
 	$(if $(VIEWER_SRC),install -m 0755 $(B)/leak-view $(DESTDIR)$(PREFIX)/bin/leak-view)
+	install -m 0755 $(B)/leak-attach $(DESTDIR)$(PREFIX)/bin/leak-attach
 	for s in leak-run leak-soak; do \
 		sed $(SCRIPT_SED) scripts/$$s > $(DESTDIR)$(PREFIX)/bin/$$s && \
 		chmod 0755 $(DESTDIR)$(PREFIX)/bin/$$s || exit 1; done
@@ -274,7 +290,8 @@ clean:
 
 help:
 	@echo "targets:"
-	@echo "  all           build/libleak.so, build/leak-report, build/leak-view (default)"
+	@echo "  all           build/libleak.so, build/leak-report, build/leak-view,"
+	@echo "                build/leak-attach (default)"
 	@echo "  demo          profile the bundled example and print its report"
 	@echo "  check         unit + end-to-end tests, lint (installs test packages as root)"
 	@echo "               (demo, check and bench install missing packages; the rest only"

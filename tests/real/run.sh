@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/run.sh
 ALL_PROGRAMS=(python3 perl bash git sqlite3 cc make nginx memcached redis node java go chromium
-	postgres tmux libreoffice)
+	postgres tmux libreoffice nginx_attach redis_attach python3_attach node_attach)
 
 # --case NAME: one run of one workload, in the current directory, LKR_MODE from the caller
 # (lkr_pair runs this twice under timeout). Only what the workload needs is loaded here.
