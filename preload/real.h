@@ -18,13 +18,17 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,7 +154,31 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(pidfd_getfd)                                                                             \
 	X(close)                                                                                   \
 	X(close_range)                                                                             \
-	X(closefrom)
+	X(closefrom)                                                                               \
+	/* descriptor numbers the program names (the trace's moves away first) */                  \
+	X(read)                                                                                    \
+	X(write)                                                                                   \
+	X(pread)                                                                                   \
+	X(pread64)                                                                                 \
+	X(pwrite)                                                                                  \
+	X(pwrite64)                                                                                \
+	X(readv)                                                                                   \
+	X(writev)                                                                                  \
+	X(lseek)                                                                                   \
+	X(lseek64)                                                                                 \
+	X(fstat)                                                                                   \
+	X(fstat64)                                                                                 \
+	X(ftruncate)                                                                               \
+	X(ftruncate64)                                                                             \
+	X(fsync)                                                                                   \
+	X(fdatasync)                                                                               \
+	X(flock)                                                                                   \
+	X(fchmod)                                                                                  \
+	X(fchown)                                                                                  \
+	X(fchdir)                                                                                  \
+	X(ioctl)                                                                                   \
+	X(readdir)                                                                                 \
+	X(readdir64)
 
 typedef struct {
 	void *(*malloc)(size_t);
