@@ -35,8 +35,7 @@
 LK_FDNUM_HOOK(ssize_t, read, -1, (int fd, void *buf, size_t n), (fd, buf, n))
 LK_FDNUM_HOOK(ssize_t, write, -1, (int fd, const void *buf, size_t n), (fd, buf, n))
 LK_FDNUM_HOOK(ssize_t, pread, -1, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off))
-LK_FDNUM_HOOK(ssize_t, pread64, -1, (int fd, void *buf, size_t n, off64_t off),
-              (fd, buf, n, off))
+LK_FDNUM_HOOK(ssize_t, pread64, -1, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off))
 LK_FDNUM_HOOK(ssize_t, pwrite, -1, (int fd, const void *buf, size_t n, off_t off),
               (fd, buf, n, off))
 LK_FDNUM_HOOK(ssize_t, pwrite64, -1, (int fd, const void *buf, size_t n, off64_t off),

@@ -16,10 +16,10 @@ static int lk_status_gone(int st)
 	return WIFEXITED(st) || WIFSIGNALED(st);
 }
 
-static void lk_on_reaped(pid_t pid)
+static void lk_on_reaped(pid_t pid, int wstatus)
 {
 	if (pid > 0)
-		LK_RECORD(lk_proc_child_on_reap(pid));
+		LK_RECORD(lk_proc_child_on_reap(pid, wstatus));
 }
 
 LK_EXPORT pid_t wait(int *status)
@@ -30,7 +30,7 @@ LK_EXPORT pid_t wait(int *status)
 	if (status)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
@@ -42,7 +42,7 @@ LK_EXPORT pid_t waitpid(pid_t which, int *status, int options)
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
@@ -53,7 +53,7 @@ LK_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 	if (rc == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
 	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
 	     info->si_code == CLD_DUMPED))
-		lk_on_reaped(info->si_pid);
+		lk_on_reaped(info->si_pid, lk_proc_wstatus_of(info));
 	return rc;
 }
 
@@ -65,7 +65,7 @@ LK_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
@@ -77,7 +77,7 @@ LK_EXPORT pid_t wait4(pid_t which, int *status, int options, struct rusage *ru)
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
