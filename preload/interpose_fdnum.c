@@ -22,6 +22,7 @@
 #include "hook.h"
 #include "sys.h"
 #include "tracefile.h"
+#include "writer.h"
 
 /* One hook: the trace leaves fd, then the real call. */
 #define LK_FDNUM_HOOK(ret, name, failret, params, args)                                            \
@@ -32,7 +33,24 @@
 		return fn args;                                                                    \
 	}
 
-LK_FDNUM_HOOK(ssize_t, read, -1, (int fd, void *buf, size_t n), (fd, buf, n))
+/* read and readv may block (a pipe, a socket, a terminal): the writer thread starts first if
+ * it has not (writer.h). */
+LK_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	LK_BEFORE_BLOCK();
+	lk_tracefile_yield(fd);
+	LK_REAL_OR(read, -1);
+	return fn(fd, buf, n);
+}
+
+LK_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	LK_BEFORE_BLOCK();
+	lk_tracefile_yield(fd);
+	LK_REAL_OR(readv, -1);
+	return fn(fd, iov, n);
+}
+
 LK_FDNUM_HOOK(ssize_t, write, -1, (int fd, const void *buf, size_t n), (fd, buf, n))
 LK_FDNUM_HOOK(ssize_t, pread, -1, (int fd, void *buf, size_t n, off_t off), (fd, buf, n, off))
 LK_FDNUM_HOOK(ssize_t, pread64, -1, (int fd, void *buf, size_t n, off64_t off), (fd, buf, n, off))
@@ -40,7 +58,6 @@ LK_FDNUM_HOOK(ssize_t, pwrite, -1, (int fd, const void *buf, size_t n, off_t off
               (fd, buf, n, off))
 LK_FDNUM_HOOK(ssize_t, pwrite64, -1, (int fd, const void *buf, size_t n, off64_t off),
               (fd, buf, n, off))
-LK_FDNUM_HOOK(ssize_t, readv, -1, (int fd, const struct iovec *iov, int n), (fd, iov, n))
 LK_FDNUM_HOOK(ssize_t, writev, -1, (int fd, const struct iovec *iov, int n), (fd, iov, n))
 LK_FDNUM_HOOK(off_t, lseek, -1, (int fd, off_t off, int whence), (fd, off, whence))
 LK_FDNUM_HOOK(off64_t, lseek64, -1, (int fd, off64_t off, int whence), (fd, off, whence))

@@ -11,11 +11,13 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -23,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -178,7 +181,23 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(fchdir)                                                                                  \
 	X(ioctl)                                                                                   \
 	X(readdir)                                                                                 \
-	X(readdir64)
+	X(readdir64)                                                                               \
+	/* calls a program blocks in (the writer thread starts) */                                 \
+	X(nanosleep)                                                                               \
+	X(clock_nanosleep)                                                                         \
+	X(usleep)                                                                                  \
+	X(sleep)                                                                                   \
+	X(pause)                                                                                   \
+	X(poll)                                                                                    \
+	X(ppoll)                                                                                   \
+	X(select)                                                                                  \
+	X(pselect)                                                                                 \
+	X(epoll_wait)                                                                              \
+	X(epoll_pwait)                                                                             \
+	X(sigsuspend)                                                                              \
+	X(sigwaitinfo)                                                                             \
+	X(sigtimedwait)                                                                            \
+	X(sigwait)
 
 typedef struct {
 	void *(*malloc)(size_t);
