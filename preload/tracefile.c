@@ -3,7 +3,7 @@
  * The pattern is resolved once at start (absolute; a directory gets the default name) and
  * expanded for this process and each forked child. The descriptor made at creation is kept
  * high, close-on-exec and internal (a process that drops privileges could not reopen a 0600
- * file); a program dup2 onto its number moves it first (lk_tracefile_vacate); before each
+ * file); a program's call that names its number moves it first (lk_tracefile_vacate); before each
  * chunk its dev/ino are checked, and if it was replaced unseen the path is reopened
  * O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
  * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
@@ -35,9 +35,9 @@ static int lk_tf_forked; /* this process is a forked child (its trace name may r
 static uint64_t lk_tf_dev, lk_tf_ino;
 int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h) */
 /* lk_tf_fd changes (keep, drop, vacate) under lk_tf_lock, with signals blocked. A chunk write
- * publishes the descriptor it writes through in lk_tf_busy; a hook that lets the program dup2
- * onto that number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number
- * (seq_cst on both sides: the write either sees the moved number or is waited for). */
+ * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
+ * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
+ * closes it (seq_cst on both sides: the write either sees the moved number or is waited for). */
 static volatile int lk_tf_lock;
 static int lk_tf_busy = -1;
 static int lk_tf_err;
