@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* interpose_block.c - the calls a program blocks in (sleeps, poll/select/epoll waits, signal
- * waits). Each only starts libleak's writer thread the first time, if it has not started yet
- * (writer.h, lk_writer_start_lazy_main): a single-threaded program gets no thread before it
- * needs one, and an idle one still gets its periodic snapshots. The wait family, accept,
- * recvmsg and read do the same in their own files. */
+ * waits, recv/recvfrom, stdio reads: glibc's own read under them is not ours). Each only starts
+ * libleak's writer thread the first time, if it has not started yet (writer.h,
+ * lk_writer_start_lazy_main): a single-threaded program gets no thread before it needs one, and an
+ * idle one still gets its periodic snapshots. The wait family, accept, recvmsg and read do the same
+ * in their own files. */
 #include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "tracefile.h"
 #include "writer.h"
 
 /* One hook: the thread's start if pending, then the real call. */
@@ -50,3 +54,31 @@ LK_BLOCK_HOOK(int, sigwaitinfo, -1, (const sigset_t *set, siginfo_t *info), (set
 LK_BLOCK_HOOK(int, sigtimedwait, -1,
               (const sigset_t *set, siginfo_t *info, const struct timespec *ts), (set, info, ts))
 LK_BLOCK_HOOK(int, sigwait, EINVAL, (const sigset_t *set, int *sig), (set, sig))
+
+/* Sockets: also a descriptor the program names (interpose_fdnum.c). */
+LK_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	LK_BEFORE_BLOCK();
+	lk_tracefile_yield(fd);
+	LK_REAL_OR(recv, -1);
+	return fn(fd, buf, n, flags);
+}
+
+LK_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                           socklen_t *len)
+{
+	LK_BEFORE_BLOCK();
+	lk_tracefile_yield(fd);
+	LK_REAL_OR(recvfrom, -1);
+	return fn(fd, buf, n, flags, addr, len);
+}
+
+/* stdio reads (a program waiting for a line on its stdin). */
+LK_BLOCK_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
+LK_BLOCK_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
+LK_BLOCK_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
+LK_BLOCK_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
+              (line, n, delim, fp))
+LK_BLOCK_HOOK(int, getchar, EOF, (void), ())
+LK_BLOCK_HOOK(int, fgetc, EOF, (FILE * fp), (fp))
+LK_BLOCK_HOOK(int, getc, EOF, (FILE * fp), (fp))

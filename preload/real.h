@@ -197,7 +197,16 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(sigsuspend)                                                                              \
 	X(sigwaitinfo)                                                                             \
 	X(sigtimedwait)                                                                            \
-	X(sigwait)
+	X(sigwait)                                                                                 \
+	X(recv)                                                                                    \
+	X(recvfrom)                                                                                \
+	X(fgets)                                                                                   \
+	X(fread)                                                                                   \
+	X(getline)                                                                                 \
+	X(getdelim)                                                                                \
+	X(getchar)                                                                                 \
+	X(fgetc)                                                                                   \
+	X(getc)
 
 typedef struct {
 	void *(*malloc)(size_t);

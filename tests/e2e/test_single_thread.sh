@@ -5,7 +5,8 @@
 # unshare(CLONE_NEWUSER) first (a second thread makes it fail with EINVAL): the output must be
 # the native one. Then it sleeps 50 ms between allocations for about a second: its first sleep
 # starts the writer thread, so with LEAK_INTERVAL_MS=50 the trace holds at least 8 snapshots
-# and the growth test runs.
+# and the growth test runs. Then the same wait in stdio's fgets (a forked child writes the line
+# a second later): at least 8 snapshots in the waiting process's trace too.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,4 +23,11 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$LKR_JSON" '.processes[0] | .snapshots >= 8 and .growth_test.status == "ran"' \
 		true "$cc: periodic snapshots while idle"
 	note "$cc: $(tail -1 "$LKR_LEAK/stdout"); $(jq '.processes[0].snapshots' <<<"$LKR_JSON") snapshots"
+
+	LEAK_INTERVAL_MS=50 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=2 LKR_LIMIT=20 \
+		lkr_pair "stdio.$cc" "$p" stdio
+	assert_eq "$(head -1 "$LKR_LEAK/stdout")" "threads at start: 1" "$cc stdio: one thread at start"
+	assert_jq "$LKR_JSON" '[.processes[] | select(.forked | not)][0].snapshots >= 8' true \
+		"$cc stdio: periodic snapshots while waiting in fgets"
+	note "$cc: $(jq '[.processes[] | select(.forked | not)][0].snapshots' <<<"$LKR_JSON") snapshots while waiting in fgets"
 done
