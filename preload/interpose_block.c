@@ -73,12 +73,10 @@ LK_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 	return fn(fd, buf, n, flags, addr, len);
 }
 
-/* stdio reads (a program waiting for a line on its stdin). */
+/* stdio reads (a program waiting for a line on its stdin). Not getc, fgetc, getchar: called
+ * once per character, their hook would cost every character a call. */
 LK_BLOCK_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
 LK_BLOCK_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
 LK_BLOCK_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
 LK_BLOCK_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
               (line, n, delim, fp))
-LK_BLOCK_HOOK(int, getchar, EOF, (void), ())
-LK_BLOCK_HOOK(int, fgetc, EOF, (FILE * fp), (fp))
-LK_BLOCK_HOOK(int, getc, EOF, (FILE * fp), (fp))

@@ -203,10 +203,7 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(fgets)                                                                                   \
 	X(fread)                                                                                   \
 	X(getline)                                                                                 \
-	X(getdelim)                                                                                \
-	X(getchar)                                                                                 \
-	X(fgetc)                                                                                   \
-	X(getc)
+	X(getdelim)
 
 typedef struct {
 	void *(*malloc)(size_t);
