@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* load.c - load_paths() (see load.h): a directory goes to trace_reader_load_dir, anything
- * else to trace_reader_load. */
+ * else to trace_reader_load; then the ends that only a parent's trace saw (recover.c). */
 #include "load.h"
 
 #include <sys/stat.h>
 
+#include "recover.h"
 #include "trace_reader.h"
 
 int load_paths(struct model *m, const char *const *paths, int n,
@@ -21,5 +22,6 @@ int load_paths(struct model *m, const char *const *paths, int n,
 			return -1;
 		}
 	}
+	recover_exits(m);
 	return 0;
 }

@@ -360,6 +360,10 @@ static int apply_child(struct model_proc *p, const struct trace_record *r)
 	c->t_ns = r->u.child.t_ns;
 	c->state = (uint32_t)(r->u.child.state & 0xffffffffu);
 	c->state_snap = p->n_snaps; /* a chunk's CHILD records precede its SNAPSHOT */
+	if (r->u.child.has_wstatus && r->u.child.wstatus <= 0xffff) {
+		c->have_wstatus = true;
+		c->wstatus = (int)r->u.child.wstatus;
+	}
 	c->api = dup_str(r->u.child.api);
 	c->cmd = dup_str(r->u.child.cmd);
 	if (!c->api || !c->cmd)

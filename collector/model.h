@@ -82,6 +82,8 @@ struct model_child {
 	uint32_t state;      /* trace_child_state_t, last seen */
 	uint32_t state_snap; /* index of the snapshot that brought it (n_snaps when it came) */
 	char *api, *cmd;
+	bool have_wstatus; /* the parent's wait (or its zombie probe) saw how it ended */
+	int wstatus;       /* a wait status, as in <sys/wait.h> */
 };
 
 struct model_thread {
@@ -125,6 +127,10 @@ struct model_proc {
 	uint64_t end_t_ns;
 	uint32_t end_reason;
 	int64_t end_status;
+	/* No END, but the parent's trace (read with this one) saw how this process ended:
+	 * wait_status, a wait status (recover.c). */
+	bool have_wait_status;
+	int wait_status;
 	/* EXEC */
 	bool have_exec;
 	uint64_t exec_t_ns;

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <sys/wait.h>
 
 #include "proc_alive.h"
 #include "trace_format.h"
@@ -38,10 +39,28 @@ const char *report_count(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+const char *report_wait_text(int wstatus, char *buf, size_t len)
+{
+	if (WIFSIGNALED(wstatus))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(wstatus));
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(wstatus));
+	return buf;
+}
+
 const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
 {
-	if (!p->have_end && p->have_process && proc_alive(p->pid, p->start_ns))
+	char how[48];
+	if (!p->have_end && p->have_wait_status)
+		snprintf(buf, len,
+		         "%s (its parent's wait saw it; no END record: final state recovered from "
+		         "its last snapshot)",
+		         report_wait_text(p->wait_status, how, sizeof(how)));
+	else if (!p->have_end && p->have_process && proc_alive(p->pid, p->start_ns))
 		snprintf(buf, len, "still running (no END record yet)");
+	else if (!p->have_end && p->n_snaps)
+		snprintf(buf, len,
+		         "no END record (cut short); final state recovered from its last snapshot");
 	else if (!p->have_end)
 		snprintf(buf, len, "no END record (cut short)");
 	else if (p->end_reason == TRACE_END_SIGNAL)

@@ -48,5 +48,7 @@ const char *report_count(uint64_t n, char *buf, size_t len);
 /* END as words: "exit 0", "killed by signal 9", "exec", "still running (no END record yet)"
  * when the process is alive (proc_alive.h), or "no END record (cut short)". */
 const char *report_end_text(const struct model_proc *p, char *buf, size_t len);
+/* "exit N" or "killed by signal N" for a wait status. */
+const char *report_wait_text(int wstatus, char *buf, size_t len);
 
 #endif

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "frame_name.h"
 #include "json_out.h"
+#include "recover.h"
 #include "report_growth.h"
 #include "report_attach.h"
 #include "report_scan.h"
@@ -171,21 +173,34 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 		json_out_key(j, "state_at");
 		json_out_str(j, "python_finalize");
 	}
+	/* No END, but the parent's wait saw how it ended (recover.c): that is its end. */
+	bool waited = !p->have_end && p->have_wait_status;
+	bool wsig = waited && WIFSIGNALED(p->wait_status);
 	json_out_key(j, "exit_status");
 	if (p->have_end && p->end_reason == TRACE_END_EXIT)
 		json_out_i64(j, p->end_status);
+	else if (waited && !wsig)
+		json_out_i64(j, WEXITSTATUS(p->wait_status));
 	else
 		json_out_null(j);
-	if (p->have_end && p->end_reason == TRACE_END_SIGNAL) {
+	if ((p->have_end && p->end_reason == TRACE_END_SIGNAL) || wsig) {
 		json_out_key(j, "signal");
-		json_out_i64(j, p->end_status);
+		json_out_i64(j, wsig ? WTERMSIG(p->wait_status) : p->end_status);
 	}
 	json_out_key(j, "end_reason");
-	json_out_str(j, !p->have_end                        ? NULL
+	json_out_str(j, waited                              ? (wsig ? "signal" : "exit")
+	                : !p->have_end                      ? NULL
 	                : p->end_reason == TRACE_END_SIGNAL ? "signal"
 	                : p->end_reason == TRACE_END_EXEC   ? "exec"
 	                : p->end_reason == TRACE_END_DETACH ? "detach"
 	                                                    : "exit");
+	json_out_key(j, "end_seen_by");
+	json_out_str(j, p->have_end ? "end_record" : waited ? "parent_wait" : NULL);
+	json_out_key(j, "final_state");
+	json_out_str(j, p->have_end                     ? "final"
+	                : recover_final_state(p)        ? "recovered"
+	                : p->n_snaps && p->have_process ? "running"
+	                                                : NULL);
 	if (p->have_exec) {
 		json_out_key(j, "exec");
 		json_out_str(j, p->exec_path);

@@ -253,8 +253,12 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 	if (!p->have_process && !p->n_chunks) {
 		fprintf(f,
 		        "%s%s%s [pid %" PRIu32 "]: only a header, no snapshot (the process ended, "
-		        "exec'd or was killed before its first one)\n",
+		        "exec'd or was killed before its first one)",
 		        ind, ap->depth ? "`- " : "", ESC(base_name(p->trace_path), e1), p->pid);
+		if (p->have_wait_status)
+			fprintf(f, "; its parent's wait saw %s",
+			        report_wait_text(p->wait_status, endbuf, sizeof(endbuf)));
+		fputc('\n', f);
 		return;
 	}
 	if (!p->have_process) {

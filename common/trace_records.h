@@ -117,7 +117,8 @@
 	F(U, t_ns)                                                                                 \
 	F(U, state)                                                                                \
 	F(STR, api, TRACE_MAX_STR)                                                                 \
-	F(STR, cmd, TRACE_MAX_STR)
+	F(STR, cmd, TRACE_MAX_STR)                                                                 \
+	F(OPT_U, wstatus)
 
 #define TRACE_FIELDS_thread(F)                                                                     \
 	F(ID, tid)                                                                                 \

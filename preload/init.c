@@ -121,7 +121,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 		lk_writer_program_forked();
 		lk_writer_start_lazy();
 	} else {
-		lk_writer_start();
+		lk_writer_start_lazy_main();
 	}
 out:
 	lk_guard_depth = depth;

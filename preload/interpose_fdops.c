@@ -2,10 +2,11 @@
 /* interpose_fdops.c - descriptors that are neither opened by path nor sockets: pipes, the
  * dup family and fcntl (F_DUPFD*, F_SETFD), epoll, eventfd, timerfd, signalfd, inotify, memfd,
  * pidfds, and the closers close, close_range and closefrom. libleak's own descriptor (the
- * trace file) is not the program's: its closers leave it open and report success (a daemon
- * closing 3..1023 must not take the trace away), dup and fcntl on it fail with EBADF as they
- * would natively, and a dup2/dup3 onto its number first moves the trace elsewhere, then goes
- * through untouched. Each hook has hook.h's shape; the recording is fd_record.c's. */
+ * trace file) is not the program's: a call of the program that names its number moves the
+ * trace first (lk_tracefile_yield) and then goes through untouched, so it finds the number
+ * free as natively (close, dup, fcntl: EBADF; dup2/dup3 onto it: the program's); a range
+ * closer closes around it (a daemon closing 3..1023 must not take the trace away). Each hook
+ * has hook.h's shape; the recording is fd_record.c's. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,25 +25,6 @@
 #include "sys.h"
 #include "trace_format.h"
 #include "tracefile.h"
-
-/* fd is libleak's trace descriptor, which the program never opened: its call fails with
- * EBADF, as it would without libleak. */
-static int lk_not_programs(int fd)
-{
-	if (__builtin_expect(lk_guard_depth || !lk_fd_is_internal(fd), 1))
-		return 0;
-	if (!lk_tracefile_owns(fd))
-		return 0;
-	errno = EBADF;
-	return 1;
-}
-
-/* The program dup2s onto newfd: if that is the trace's number, the trace moves first. */
-static void lk_make_room(int newfd)
-{
-	if (__builtin_expect(!lk_guard_depth && lk_fd_is_internal(newfd), 0))
-		lk_tracefile_vacate(newfd);
-}
 
 /* A new descriptor of a kind that has no name. */
 static void lk_on_new(int fd, unsigned type, int cloexec, const char *api)
@@ -79,8 +61,7 @@ LK_EXPORT int pipe2(int fds[2], int flags)
 
 LK_EXPORT int dup(int oldfd)
 {
-	if (lk_not_programs(oldfd))
-		return -1;
+	lk_tracefile_yield(oldfd);
 	LK_REAL_OR(dup, -1);
 	int fd = fn(oldfd);
 	lk_on_dup(oldfd, fd, 0, "dup");
@@ -89,9 +70,8 @@ LK_EXPORT int dup(int oldfd)
 
 LK_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (lk_not_programs(oldfd))
-		return -1;
-	lk_make_room(newfd);
+	lk_tracefile_yield(oldfd);
+	lk_tracefile_yield(newfd);
 	LK_REAL_OR(dup2, -1);
 	int fd = fn(oldfd, newfd);
 	lk_on_dup(oldfd, fd, 0, "dup2");
@@ -100,10 +80,8 @@ LK_EXPORT int dup2(int oldfd, int newfd)
 
 LK_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (lk_not_programs(oldfd))
-		return -1;
-	if (oldfd != newfd)
-		lk_make_room(newfd);
+	lk_tracefile_yield(oldfd);
+	lk_tracefile_yield(newfd);
 	LK_REAL_OR(dup3, -1);
 	int fd = fn(oldfd, newfd, flags);
 	lk_on_dup(oldfd, fd, flags & O_CLOEXEC, "dup3");
@@ -128,8 +106,7 @@ LK_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (lk_not_programs(fd))
-		return -1;
+	lk_tracefile_yield(fd);
 	LK_REAL_OR(fcntl, -1);
 	int rc = fn(fd, cmd, arg);
 	lk_on_fcntl(fd, cmd, arg, rc);
@@ -142,8 +119,7 @@ LK_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (lk_not_programs(fd))
-		return -1;
+	lk_tracefile_yield(fd);
 	LK_REAL_OR(fcntl64, -1);
 	int rc = fn(fd, cmd, arg);
 	lk_on_fcntl(fd, cmd, arg, rc);
@@ -240,16 +216,13 @@ LK_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 
 /* --- close ---------------------------------------------------------------------------- */
 
-/* The trace descriptor survives the program's close(), which succeeds: programs that list
- * /proc/self/fd and close what they find (crashpad, daemons) see the number there and would
- * report an EBADF; a later dup or fcntl on it then fails with EBADF, as after a close. */
+/* close() of the trace's number: the trace moves first, and the program's close finds the
+ * number free (EBADF, as natively: the program never opened it). /proc/self/fd does not list
+ * it to the program's readdir (interpose_fdnum.c), so a program closing what it lists there
+ * (crashpad, daemons) never names it. */
 LK_EXPORT int close(int fd)
 {
-	int saved = errno;
-	if (lk_not_programs(fd)) {
-		errno = saved;
-		return 0;
-	}
+	lk_tracefile_yield(fd);
 	LK_REAL_OR(close, -1);
 	uint32_t gen = lk_fd_gen_before_close(fd);
 	int rc = fn(fd);

@@ -14,6 +14,7 @@
 #include "fd_record.h"
 #include "hook.h"
 #include "trace_format.h"
+#include "tracefile.h"
 
 static int lk_open_needs_mode(int flags)
 {
@@ -174,6 +175,7 @@ LK_EXPORT FILE *fopen64(const char *path, const char *mode)
  * descriptor we never saw (inherited) gets one now. */
 LK_EXPORT FILE *fdopen(int fd, const char *mode)
 {
+	lk_tracefile_yield(fd); /* never a stream on the trace: EBADF, as natively */
 	LK_REAL_OR(fdopen, NULL);
 	FILE *fp = fn(fd, mode);
 	if (fp)
@@ -229,6 +231,7 @@ LK_EXPORT DIR *opendir(const char *path)
 
 LK_EXPORT DIR *fdopendir(int fd)
 {
+	lk_tracefile_yield(fd);
 	LK_REAL_OR(fdopendir, NULL);
 	DIR *d = fn(fd);
 	if (d)

@@ -8,6 +8,7 @@
 
 #include "fd_record.h"
 #include "hook.h"
+#include "writer.h"
 
 LK_EXPORT int socket(int domain, int type, int protocol)
 {
@@ -30,6 +31,7 @@ LK_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 /* The peer comes from the accepted address: when the caller passes none, ours is used. */
 LK_EXPORT int accept(int lfd, struct sockaddr *addr, socklen_t *len)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(accept, -1);
 	struct sockaddr_storage own;
 	socklen_t ownlen = sizeof(own);
@@ -44,6 +46,7 @@ LK_EXPORT int accept(int lfd, struct sockaddr *addr, socklen_t *len)
 
 LK_EXPORT int accept4(int lfd, struct sockaddr *addr, socklen_t *len, int flags)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(accept4, -1);
 	struct sockaddr_storage own;
 	socklen_t ownlen = sizeof(own);
@@ -77,6 +80,7 @@ LK_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 LK_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(recvmsg, -1);
 	ssize_t n = fn(fd, msg, flags);
 	if (n >= 0 && msg && lk_fd_may_carry_fds(msg))
@@ -88,6 +92,7 @@ LK_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 LK_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
                        struct timespec *timeout)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(recvmmsg, -1);
 	int n = fn(fd, vec, vlen, flags, timeout);
 	int first = 0;

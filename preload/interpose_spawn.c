@@ -151,7 +151,7 @@ static void lk_pclosed(int fd, uint32_t gen, pid_t pid, int rc)
 	if (gen)
 		lk_fd_rec_close(fd, gen);
 	if (pid > 0 && rc != -1)
-		lk_proc_child_on_reap(pid);
+		lk_proc_child_on_reap(pid, rc);
 }
 
 LK_EXPORT int pclose(FILE *fp)

@@ -9,6 +9,7 @@
 
 #include "hook.h"
 #include "proc_table.h"
+#include "writer.h"
 
 /* A status that means the child is gone (not stopped or continued). */
 static int lk_status_gone(int st)
@@ -16,68 +17,73 @@ static int lk_status_gone(int st)
 	return WIFEXITED(st) || WIFSIGNALED(st);
 }
 
-static void lk_on_reaped(pid_t pid)
+static void lk_on_reaped(pid_t pid, int wstatus)
 {
 	if (pid > 0)
-		LK_RECORD(lk_proc_child_on_reap(pid));
+		LK_RECORD(lk_proc_child_on_reap(pid, wstatus));
 }
 
 LK_EXPORT pid_t wait(int *status)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(wait, -1);
 	int st = 0;
 	pid_t pid = fn(&st);
 	if (status)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
 LK_EXPORT pid_t waitpid(pid_t which, int *status, int options)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(waitpid, -1);
 	int st = 0;
 	pid_t pid = fn(which, &st, options);
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
 LK_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(waitid, -1);
 	int rc = fn(idtype, id, info, options);
 	if (rc == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
 	    (info->si_code == CLD_EXITED || info->si_code == CLD_KILLED ||
 	     info->si_code == CLD_DUMPED))
-		lk_on_reaped(info->si_pid);
+		lk_on_reaped(info->si_pid, lk_proc_wstatus_of(info));
 	return rc;
 }
 
 LK_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(wait3, -1);
 	int st = 0;
 	pid_t pid = fn(&st, options, ru);
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 
 LK_EXPORT pid_t wait4(pid_t which, int *status, int options, struct rusage *ru)
 {
+	LK_BEFORE_BLOCK();
 	LK_REAL_OR(wait4, -1);
 	int st = 0;
 	pid_t pid = fn(which, &st, options, ru);
 	if (status && pid > 0)
 		*status = st;
 	if (pid > 0 && lk_status_gone(st))
-		lk_on_reaped(pid);
+		lk_on_reaped(pid, st);
 	return pid;
 }
 

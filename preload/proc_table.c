@@ -34,6 +34,7 @@ typedef struct {
 	uint8_t emitted_state;
 	uint8_t autoreap;
 	pid_t pid;
+	int wstatus; /* as the program's wait (or our zombie probe) saw it; -1 unknown */
 	uint32_t stack_id;
 	uint64_t t_ns;
 	const void *key;
@@ -110,6 +111,7 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 		c->emitted_state = LK_NOT_EMITTED;
 		c->autoreap = (uint8_t)(autoreap != 0);
 		c->pid = pid;
+		c->wstatus = -1;
 		c->stack_id = stack_id;
 		c->t_ns = t_ns;
 		c->key = key;
@@ -122,7 +124,7 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 	lk_spin_unlock(&lk_children_lock);
 }
 
-void lk_proc_child_on_reap(pid_t pid)
+void lk_proc_child_on_reap(pid_t pid, int wstatus)
 {
 	lk_ring_tick_now();
 	if (pid <= 0)
@@ -133,6 +135,8 @@ void lk_proc_child_on_reap(pid_t pid)
 		if (c->used && c->pid == pid && !lk_child_terminal(c->state)) {
 			c->state = TRACE_CHILD_REAPED;
 			c->key = NULL;
+			if (wstatus >= 0)
+				c->wstatus = wstatus;
 		}
 	}
 	lk_spin_unlock(&lk_children_lock);
@@ -163,9 +167,27 @@ int lk_proc_autoreap(void)
 	return lk_autoreap_now;
 }
 
+/* The wait status a waitid siginfo stands for, -1 if it is not an exit. */
+static int lk_wstatus_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return (si->si_status & 0xff) << 8;
+	if (si->si_code == CLD_KILLED)
+		return si->si_status & 0x7f;
+	if (si->si_code == CLD_DUMPED)
+		return (si->si_status & 0x7f) | 0x80;
+	return -1;
+}
+
+int lk_proc_wstatus_of(const siginfo_t *si)
+{
+	return lk_wstatus_of(si);
+}
+
 /* Zombie check of one child that the table has as running or zombie. Raw waitid: our own
- * waitid hook must not see it, and WNOWAIT leaves the child for the program to reap. */
-static uint8_t lk_child_probe(pid_t pid, uint8_t state, int autoreap)
+ * waitid hook must not see it, and WNOWAIT leaves the child for the program to reap. A
+ * zombie's exit status is kept in *wstatus. */
+static uint8_t lk_child_probe(pid_t pid, uint8_t state, int autoreap, int *wstatus)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
@@ -173,6 +195,8 @@ static uint8_t lk_child_probe(pid_t pid, uint8_t state, int autoreap)
 	long rc = syscall(SYS_waitid, P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT, NULL);
 	int err = errno;
 	errno = saved;
+	if (rc == 0 && si.si_pid == pid)
+		*wstatus = lk_wstatus_of(&si);
 	if (rc == 0)
 		return si.si_pid == pid ? TRACE_CHILD_ZOMBIE : TRACE_CHILD_RUNNING;
 	if (err == ECHILD)
@@ -191,15 +215,23 @@ static void lk_emit_children(trace_buf_t *b)
 		if (!c.used)
 			continue;
 		uint8_t state = c.state;
+		int wstatus = -1;
 		if (!lk_child_terminal(state))
-			state = lk_child_probe(c.pid, state, c.autoreap);
+			state = lk_child_probe(c.pid, state, c.autoreap, &wstatus);
 		lk_spin_lock(&lk_children_lock);
 		/* The program may have reaped it while we probed: its hook wins. */
-		if (s->used && s->pid == c.pid && !lk_child_terminal(s->state))
+		if (s->used && s->pid == c.pid && !lk_child_terminal(s->state)) {
 			s->state = state;
+			if (wstatus >= 0)
+				s->wstatus = wstatus;
+		}
 		state = s->state;
-		int same = !s->used || s->pid != c.pid || state == s->emitted_state ||
-		           (lk_child_terminal(state) && s->emitted_state == LK_NOT_EMITTED);
+		wstatus = s->wstatus;
+		/* A child reaped before it was ever emitted is left out, unless its exit status is
+		 * known: a reader recovers the end of a child whose trace has none from it. */
+		int same =
+		    !s->used || s->pid != c.pid || state == s->emitted_state ||
+		    (lk_child_terminal(state) && s->emitted_state == LK_NOT_EMITTED && wstatus < 0);
 		if (!same)
 			s->emitted_state = state;
 		lk_spin_unlock(&lk_children_lock);
@@ -212,6 +244,8 @@ static void lk_emit_children(trace_buf_t *b)
 		                       .state = state,
 		                       .api = trace_cstr(c.api, sizeof(c.api)),
 		                       .cmd = trace_cstr(c.cmd, sizeof(c.cmd)),
+		                       .has_wstatus = wstatus >= 0,
+		                       .wstatus = wstatus >= 0 ? (uint64_t)wstatus : 0,
 		                   });
 	}
 }

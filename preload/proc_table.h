@@ -8,6 +8,7 @@
 #define LEAK_PRELOAD_PROC_TABLE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,10 +23,13 @@
  * kernel reaps it. key identifies it for a later lookup (popen's FILE *), may be NULL. */
 void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const char *api,
                             const char *cmd, int autoreap, const void *key);
-/* pid was reaped by wait*; untracked pids are ignored. */
-void lk_proc_child_on_reap(pid_t pid);
+/* pid was reaped by wait*, which saw wstatus (a wait status as in <sys/wait.h>, or -1 when
+ * the call did not say); untracked pids are ignored. */
+void lk_proc_child_on_reap(pid_t pid, int wstatus);
 /* pid of the running child spawned with `key`, or 0. */
 pid_t lk_proc_child_by_key(const void *key);
+/* The wait status a waitid siginfo stands for (CLD_EXITED, CLD_KILLED, CLD_DUMPED), else -1. */
+int lk_proc_wstatus_of(const siginfo_t *si);
 /* Current SIGCHLD disposition: 1 if children are reaped by the kernel. Children that exit
  * while it is set are reported as reaped automatically. */
 void lk_proc_set_autoreap(int on);

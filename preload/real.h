@@ -11,20 +11,27 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,7 +157,53 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(pidfd_getfd)                                                                             \
 	X(close)                                                                                   \
 	X(close_range)                                                                             \
-	X(closefrom)
+	X(closefrom)                                                                               \
+	/* descriptor numbers the program names (the trace's moves away first) */                  \
+	X(read)                                                                                    \
+	X(write)                                                                                   \
+	X(pread)                                                                                   \
+	X(pread64)                                                                                 \
+	X(pwrite)                                                                                  \
+	X(pwrite64)                                                                                \
+	X(readv)                                                                                   \
+	X(writev)                                                                                  \
+	X(lseek)                                                                                   \
+	X(lseek64)                                                                                 \
+	X(fstat)                                                                                   \
+	X(fstat64)                                                                                 \
+	X(ftruncate)                                                                               \
+	X(ftruncate64)                                                                             \
+	X(fsync)                                                                                   \
+	X(fdatasync)                                                                               \
+	X(flock)                                                                                   \
+	X(fchmod)                                                                                  \
+	X(fchown)                                                                                  \
+	X(fchdir)                                                                                  \
+	X(ioctl)                                                                                   \
+	X(readdir)                                                                                 \
+	X(readdir64)                                                                               \
+	/* calls a program blocks in (the writer thread starts) */                                 \
+	X(nanosleep)                                                                               \
+	X(clock_nanosleep)                                                                         \
+	X(usleep)                                                                                  \
+	X(sleep)                                                                                   \
+	X(pause)                                                                                   \
+	X(poll)                                                                                    \
+	X(ppoll)                                                                                   \
+	X(select)                                                                                  \
+	X(pselect)                                                                                 \
+	X(epoll_wait)                                                                              \
+	X(epoll_pwait)                                                                             \
+	X(sigsuspend)                                                                              \
+	X(sigwaitinfo)                                                                             \
+	X(sigtimedwait)                                                                            \
+	X(sigwait)                                                                                 \
+	X(recv)                                                                                    \
+	X(recvfrom)                                                                                \
+	X(fgets)                                                                                   \
+	X(fread)                                                                                   \
+	X(getline)                                                                                 \
+	X(getdelim)
 
 typedef struct {
 	void *(*malloc)(size_t);

@@ -3,7 +3,7 @@
  * The pattern is resolved once at start (absolute; a directory gets the default name) and
  * expanded for this process and each forked child. The descriptor made at creation is kept
  * high, close-on-exec and internal (a process that drops privileges could not reopen a 0600
- * file); a program dup2 onto its number moves it first (lk_tracefile_vacate); before each
+ * file); a program's call that names its number moves it first (lk_tracefile_vacate); before each
  * chunk its dev/ino are checked, and if it was replaced unseen the path is reopened
  * O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
  * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
@@ -33,11 +33,11 @@ static char lk_tf_pattern[4096]; /* absolute, directory resolved; %p %e %% kept 
 static char lk_tf_path[4096];
 static int lk_tf_forked; /* this process is a forked child (its trace name may repeat) */
 static uint64_t lk_tf_dev, lk_tf_ino;
-static int lk_tf_fd = -1; /* kept open between chunks; internal to libleak */
+int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h) */
 /* lk_tf_fd changes (keep, drop, vacate) under lk_tf_lock, with signals blocked. A chunk write
- * publishes the descriptor it writes through in lk_tf_busy; a hook that lets the program dup2
- * onto that number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number
- * (seq_cst on both sides: the write either sees the moved number or is waited for). */
+ * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
+ * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
+ * closes it (seq_cst on both sides: the write either sees the moved number or is waited for). */
 static volatile int lk_tf_lock;
 static int lk_tf_busy = -1;
 static int lk_tf_err;
@@ -59,15 +59,26 @@ const char *lk_tracefile_path(void)
 	return lk_tf_path;
 }
 
+/* The lowest number the trace is kept at: RLIMIT_NOFILE/2 (512 under `ulimit -n 1024`) or
+ * 1000 with more room; under a limit below 512, the top number (the program's own numbers
+ * come from the bottom: the same as natively until its table is full). */
+static long lk_tracefile_home(void)
+{
+	struct rlimit rl;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0 || rl.rlim_cur < 4)
+		return 3;
+	if (rl.rlim_cur >= 512)
+		return rl.rlim_cur > 1024 ? 1000 : (long)rl.rlim_cur / 2;
+	return (long)rl.rlim_cur - 1;
+}
+
 /* Takes ownership of fd: moves it out of the way of the program's own numbers (daemons redirect
  * 0-2 and often assume small numbers are theirs), close-on-exec, marked internal. */
 static void lk_tracefile_keep(int fd)
 {
-	struct rlimit rl;
-	long lo = 3;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur >= 512)
-		lo = rl.rlim_cur > 1024 ? 1000 : (long)rl.rlim_cur / 2;
-	long hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lo);
+	long hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lk_tracefile_home());
+	if (hi < 0)
+		hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 	if (hi >= 0) {
 		lk_sys_close(fd);
 		fd = (int)hi;
@@ -125,6 +136,23 @@ int lk_tracefile_owns(int fd)
 	return 0;
 }
 
+/* A copy of the trace descriptor fd on a number the program is unlikely to name next: the
+ * top of the table (a program sweeping its numbers upwards has passed everything else when it
+ * gets there), else above fd, else anywhere. -1 without room. */
+static long lk_tracefile_new_home(int fd)
+{
+	struct rlimit rl;
+	long top = 1024;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur < 1024)
+		top = (long)rl.rlim_cur;
+	long moved = fd < top - 1 ? syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, top - 1) : -1;
+	if (moved < 0)
+		moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (moved < 0)
+		moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	return moved;
+}
+
 void lk_tracefile_vacate(int fd)
 {
 	if (fd < 0 || fd != __atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST))
@@ -133,22 +161,26 @@ void lk_tracefile_vacate(int fd)
 	lk_tf_block(&old);
 	lk_spin_lock(&lk_tf_lock);
 	if (__atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST) == fd) {
-		/* Above the program's number if there is room, else anywhere; without room the
-		 * next chunk reopens the path. */
-		long moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
-		if (moved < 0)
-			moved = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-		lk_tracefile_drop_fd(0); /* the program's dup2 closes fd */
+		/* Still the trace? One taken over behind the hooks' back (a raw dup2) is the
+		 * program's: forgotten, never closed. */
+		int ours = lk_tf_names_trace(fd);
+		long moved = ours ? lk_tracefile_new_home(fd) : -1;
+		lk_tracefile_drop_fd(0);
 		if (moved >= 0) {
 			lk_fd_mark_internal((int)moved);
 			__atomic_store_n(&lk_tf_fd, (int)moved, __ATOMIC_SEQ_CST);
 		}
+		/* Without room the next chunk reopens the path. A chunk write that took fd before
+		 * the move finishes first (it holds no lock: signals are blocked around it, so it
+		 * is never this thread's); then the number is the program's again, and free, as
+		 * natively. */
+		while (ours && __atomic_load_n(&lk_tf_busy, __ATOMIC_SEQ_CST) == fd)
+			syscall(SYS_sched_yield);
+		if (ours)
+			lk_sys_close(fd);
 	}
 	lk_spin_unlock(&lk_tf_lock);
 	lk_tf_unblock(&old);
-	/* A chunk write that took fd before the move finishes before the number changes hands. */
-	while (__atomic_load_n(&lk_tf_busy, __ATOMIC_SEQ_CST) == fd)
-		syscall(SYS_sched_yield);
 }
 
 void lk_tracefile_after_fork_child(void)

@@ -56,10 +56,24 @@ int lk_tracefile_error(void);
 /* Path of the current trace ("" before create). */
 const char *lk_tracefile_path(void);
 
-/* The program is about to use fd (dup2/dup3 onto it): if it is the trace descriptor, the
- * trace moves to another number (or is dropped, to be reopened by path at the next chunk),
- * and a chunk write in flight on fd ends before this returns. Any thread, signals too. */
+/* The program names fd (closes, writes, reads, dup2s onto it, ...): if it is the trace
+ * descriptor, the trace moves to another number (the top of the table if free; without room
+ * it is dropped, to be reopened by path at the next chunk), a chunk write in flight on fd ends,
+ * and fd is closed: the program's call then finds the number free (EBADF, or a dup2 target),
+ * as it would natively. A number taken over behind the hooks' back is only forgotten. Any
+ * thread, signal handlers too. */
 void lk_tracefile_vacate(int fd);
+
+/* The trace descriptor's number, -1 without one (read it through lk_tracefile_yield). */
+extern int lk_tf_fd;
+
+/* Every hook that takes a descriptor of the program's calls this first: lk_tracefile_vacate
+ * when fd is the trace's number, else one load and compare. */
+static inline void lk_tracefile_yield(int fd)
+{
+	if (__builtin_expect(fd >= 0 && fd == __atomic_load_n(&lk_tf_fd, __ATOMIC_RELAXED), 0))
+		lk_tracefile_vacate(fd);
+}
 
 /* True if fd is the trace descriptor and still names the trace file; one the program took
  * over without a hook seeing it is forgotten (false). Any thread. */

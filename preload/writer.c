@@ -557,6 +557,7 @@ void lk_writer_fork_child(void)
 	lk_thread_running = 0;
 	lk_program_threaded = 0; /* the child has one thread, and has not forked yet */
 	lk_program_forked = 0;
+	lk_writer_block_pending = 0; /* a child starts its thread only on first need */
 }
 
 void lk_writer_restart(int parent_pid)
@@ -566,6 +567,25 @@ void lk_writer_restart(int parent_pid)
 	lk_stacks_emitted = 0;
 	lk_req_final = lk_req_forced = 0;
 	lk_writer_init(parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
+}
+
+int lk_writer_block_pending;
+
+void lk_writer_start_lazy_main(void)
+{
+	lk_writer_start_lazy();
+	__atomic_store_n(&lk_writer_block_pending, 1, __ATOMIC_RELEASE);
+}
+
+void lk_writer_before_block(void)
+{
+	if (!__atomic_exchange_n(&lk_writer_block_pending, 0, __ATOMIC_ACQ_REL))
+		return;
+	/* Even after a fork: the program is not a zygote (lk_init_must_stay_single). */
+	if (__atomic_exchange_n(&lk_thread_lazy, 0, __ATOMIC_ACQ_REL)) {
+		__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
+		lk_writer_start_thread();
+	}
 }
 
 void lk_writer_start_lazy(void)

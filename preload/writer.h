@@ -58,6 +58,23 @@ void lk_writer_restart(int parent_pid);
  * (lk_writer_program_threaded). Until then the program's thread drains its ring and writes
  * the periodic snapshots itself, and the exiting thread the final one. */
 void lk_writer_start_lazy(void);
+/* The program started under the preload (or exec'd), when it need not stay single-threaded:
+ * lazy as above, and the thread also starts when the program is about to block (a sleep, poll,
+ * wait, accept, read: lk_writer_before_block), forked or not, so an idle program still gets
+ * its periodic snapshots. A program that never blocks nor fills a ring before it calls
+ * unshare(CLONE_NEWUSER) or counts its threads finds itself single-threaded. */
+void lk_writer_start_lazy_main(void);
+/* Nonzero while lk_writer_before_block has a thread to start. */
+extern int lk_writer_block_pending;
+/* Guard held: the program is about to block. */
+void lk_writer_before_block(void);
+/* Hook shape: the thread's start, once, when the program is about to block. */
+#define LK_BEFORE_BLOCK()                                                                          \
+	do {                                                                                       \
+		if (__builtin_expect(__atomic_load_n(&lk_writer_block_pending, __ATOMIC_RELAXED),  \
+		                     0))                                                           \
+			LK_RECORD(lk_writer_before_block());                                       \
+	} while (0)
 /* pthread_create hook, guard held, after the program created a thread. */
 void lk_writer_program_threaded(void);
 /* fork's prepare handler, in the parent: the program forks. */

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # test_fd_collide.sh - the program's own descriptor numbers meet the trace's. libleak keeps
-# its trace on RLIMIT_NOFILE/2 (512 under `ulimit -n 1024`) or 1000; a program that probes,
-# closes, dup2s or dup3s onto that number, writes through it and closes it (a pipe whose reader
-# waits for EOF, a file), or close_ranges it, must behave exactly as natively (same stdout,
-# same out.txt, no hang), and every trace must read, complete. Then the same in bash:
-# `exec N>$F; echo hi >&N; exec N>&-`.
+# its trace on RLIMIT_NOFILE/2 (512 under `ulimit -n 1024`), 1000 above, the top number (63
+# under `ulimit -n 64`) below 512; a program that lists /proc/self/fd, calls close, write,
+# read, fstat, lseek, ftruncate, ioctl, fdopen... on that number without opening it (EBADF
+# natively), dup2s or dup3s onto it, writes through it and closes it (a pipe whose reader waits
+# for EOF, a file), or close_ranges it, must behave exactly as natively (same stdout and
+# stderr, same out.txt, no hang), and every trace must read, complete. Then the same in bash:
+# `echo >&N` unopened, `exec N>$F; echo hi >&N; exec N>&-`.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,9 +23,11 @@ if [ "$LKR_MODE" = leak ]; then export LD_PRELOAD=$LEAK_SO LEAK_OUT=$LKR_TRACES/
 exec "$@"' limited)
 
 # The numbers the test aims at are the trace's: check where libleak puts it.
-for pair in 1024:512 4096:1000; do
+# (bash's child ls lists bash's descriptors: a process's own listing leaves its trace out.)
+# shellcheck disable=SC2016 # expanded by that bash
+for pair in 1024:512 4096:1000 64:63; do
 	nofile=${pair%:*} n=${pair#*:}
-	got=$(LKR_MODE=leak LKR_TRACES=$TMP "${limited[@]}" "$nofile" ls -l /proc/self/fd/ |
+	got=$(LKR_MODE=leak LKR_TRACES=$TMP "${limited[@]}" "$nofile" bash -c 'ls -l /proc/$$/fd/; :' |
 		awk '/\.lkt$/ { print $(NF - 2) }')
 	assert_eq "$got" "$n" "trace descriptor under ulimit -n $nofile"
 	rm -f "$TMP"/*.lkt
@@ -32,7 +36,7 @@ done
 for cc in "${COMPILERS[@]}"; do
 	p=$(prog "$cc" fd_collide)
 	need "$p"
-	for pair in 1024:512 4096:1000; do
+	for pair in 1024:512 4096:1000 64:63; do
 		nofile=${pair%:*} n=${pair#*:}
 		LEAK_INTERVAL_MS=10 LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=2 \
 			LKR_ARTIFACTS=out.txt LKR_LIMIT=20 \
@@ -49,6 +53,8 @@ done
 cat >"$TMP/collide.sh" <<'SH'
 F=$1/file.txt
 n=$2
+eval "echo never >&$n" || echo "echo >&$n failed"
+eval "cat <&$n" || echo "cat <&$n failed"
 eval "exec $n>\"\$F\""
 eval "echo hi >&$n"
 eval "exec $n>&-"
@@ -57,11 +63,16 @@ eval "echo there >&$n"
 eval "exec $n>&-"
 echo "file has: $(cat "$F")"
 SH
-for pair in 1024:512 4096:1000; do
+for pair in 1024:512 4096:1000 64:63; do
 	nofile=${pair%:*} n=${pair#*:}
 	LEAK_INTERVAL_MS=10 LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_ARTIFACTS=file.txt \
 		LKR_LIMIT=20 lkr_pair "bash.$n" "${limited[@]}" "$nofile" bash "$TMP/collide.sh" @DIR@/work "$n"
-	assert_eq "$(cat "$LKR_LEAK/stdout")" "file has: hi
-there" "bash exec $n>file under libleak"
+	# (Under `ulimit -n 64` bash's own script descriptor is 63: natively "hi" is lost there.)
+	want="file has: hi
+there"
+	[ "$n" = 63 ] && want="file has: there"
+	assert_eq "$(cat "$LKR_LEAK/stdout")" "echo >&$n failed
+cat <&$n failed
+$want" "bash exec $n>file under libleak"
 	note "bash, fd $n: same output, $LKR_N_TRACES traces read"
 done

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* fd_collide.c N DIR - a program whose own descriptor numbers meet the one a preload keeps
- * its trace on (RLIMIT_NOFILE/2 under `ulimit -n 1024`, or 1000). On number N it probes
- * (fcntl F_GETFD and dup2 from it: natively EBADF; close, which libleak lets succeed), dup2s a
- * pipe's write end onto N and closes it while a forked reader waits for EOF (a swallowed close
- * hangs here), dup2s a file onto N, writes through it and closes it, dup3s and close_ranges N, and
- * dup2s onto N from a signal handler, all while allocating so that snapshots (every 10 ms in the
- * test) are written meanwhile. It prints what each call returned and what DIR/out.txt holds: the
- * same with and without the preload. */
+ * its trace on (RLIMIT_NOFILE/2 under `ulimit -n 1024`, 1000 above, the top number below 512).
+ * It prints the number its first open gets and what it lists in /proc/self/fd. On number N,
+ * which it never opened, it calls fcntl, close, write, read, fstat, lseek, ftruncate, fsync,
+ * ioctl, fdopen and dup2 from it (natively all EBADF), then dup2s a pipe's write end onto N and
+ * closes it while a forked reader waits for EOF (a swallowed close hangs here), dup2s a file onto
+ * N, writes through it and closes it, dup3s and close_ranges N, and dup2s onto N from a signal
+ * handler, all while allocating so that snapshots (every 10 ms in the test) are written meanwhile.
+ * It prints what each call returned and what DIR/out.txt holds: the same with and without the
+ * preload. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +44,21 @@ static const char *res(int rc)
 	return rc >= 0 ? "ok" : errno == EBADF ? "EBADF" : strerror(errno);
 }
 
+/* The descriptors /proc/self/fd lists, but the directory's own. */
+static void list_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	printf("fds:");
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+			printf(" %s", e->d_name);
+	printf("\n");
+	closedir(d);
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -59,9 +79,35 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/out.txt", argv[2]);
 	churn(20);
 
-	int rc = fcntl(target, F_GETFD);
+	int rc = open("/dev/null", O_RDONLY);
+	printf("first open: %d\n", rc);
+	close(rc);
+	list_fds();
+
+	/* N was never opened: every call on it fails with EBADF, and nothing reaches the trace. */
+	rc = fcntl(target, F_GETFD);
 	printf("fcntl(%d, F_GETFD): %s\n", target, res(rc));
-	close(target); /* natively EBADF; libleak reports success (see interpose_fdops.c) */
+	printf("close(%d): %s\n", target, res(close(target)));
+	churn(3);
+	printf("write: %s\n", res((int)write(target, "program bytes", 13)));
+	char b[16];
+	printf("read: %s\n", res((int)read(target, b, sizeof b)));
+	struct stat sb;
+	printf("fstat: %s\n", res(fstat(target, &sb)));
+	printf("lseek: %s\n", res((int)lseek(target, 0, SEEK_END)));
+	churn(3);
+	printf("ftruncate: %s\n", res(ftruncate(target, 0)));
+	printf("fsync: %s\n", res(fsync(target)));
+	int avail = 0;
+	printf("ioctl: %s\n", res(ioctl(target, FIONREAD, &avail)));
+	FILE *fp = fdopen(target, "w");
+	printf("fdopen: %s\n", fp ? "ok" : res(-1));
+	if (fp) {
+		fputs("program bytes via stdio", fp);
+		fclose(fp);
+	}
+	churn(3);
+	list_fds();
 	rc = dup2(target, 5);
 	printf("dup2(%d, 5): %s\n", target, res(rc));
 	fflush(stdout);

@@ -25,10 +25,11 @@
 #include "trace_format.h"
 
 /* One emitted record, copied out of its decoded struct: CHILD (id is the pid) or THREAD (id
- * is the tid); stack is stack_id, t is t_ns. */
+ * is the tid); stack is stack_id, t is t_ns, ws a CHILD's wait status (-1: none). */
 typedef struct {
 	int tag;
 	uint64_t id, stack, t, state;
+	long ws;
 	char api[64], cmd[128];
 } rec_t;
 
@@ -80,6 +81,7 @@ static int emit(rec_t *recs, int max)
 			r->stack = d->stack_id;
 			r->t = d->t_ns;
 			r->state = d->state;
+			r->ws = d->has_wstatus ? (long)d->wstatus : -1;
 			copy_str(r->api, sizeof(r->api), d->api);
 			copy_str(r->cmd, sizeof(r->cmd), d->cmd);
 		} else {
@@ -126,21 +128,24 @@ static void test_child_states(void **state)
 	assert_int_equal(r[0].tag, TRACE_TAG_CHILD);
 	assert_int_equal(r[0].id, (uint64_t)z);
 	assert_int_equal(r[0].state, TRACE_CHILD_ZOMBIE);
+	assert_int_equal(r[0].ws, 0); /* the probe saw its exit 0 */
 	assert_int_equal(r[0].stack, 5);
 	assert_int_equal(r[0].t, 10);
 	assert_string_equal(r[0].api, "fork");
 	assert_int_equal(r[1].id, (uint64_t)run);
 	assert_int_equal(r[1].state, TRACE_CHILD_RUNNING);
+	assert_int_equal(r[1].ws, -1);
 	assert_string_equal(r[1].cmd, "/bin/sleep");
 
 	/* The probe did not reap: the zombie is still waitable; and no change, no records. */
 	assert_int_equal(emit(r, 16), 0);
 	int st;
 	assert_int_equal(waitpid(z, &st, 0), z);
-	lk_proc_child_on_reap(z);
+	lk_proc_child_on_reap(z, st);
 	assert_int_equal(emit(r, 16), 1);
 	assert_int_equal(r[0].id, (uint64_t)z);
 	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+	assert_int_equal(r[0].ws, st);
 
 	/* Reaped where the hooks could not see it (raw wait): the probe finds ECHILD. */
 	kill(run, SIGKILL);
@@ -148,12 +153,24 @@ static void test_child_states(void **state)
 	assert_int_equal(emit(r, 16), 1);
 	assert_int_equal(r[0].id, (uint64_t)run);
 	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+	assert_int_equal(r[0].ws, -1); /* nothing saw how it ended */
 
-	/* Spawned and reaped between snapshots: nothing. */
+	/* Spawned and reaped between snapshots: nothing, unless the wait said how it ended
+	 * (a reader recovers the end of a child whose own trace has none from it). */
 	pid_t q = spawn_exited();
 	lk_proc_child_on_spawn(q, 7, t0, "fork", NULL, 0, NULL);
 	assert_int_equal(waitpid(q, &st, 0), q);
-	lk_proc_child_on_reap(q);
+	lk_proc_child_on_reap(q, -1);
+	assert_int_equal(emit(r, 16), 0);
+	q = fork();
+	if (q == 0)
+		_exit(7);
+	lk_proc_child_on_spawn(q, 7, t0, "fork", NULL, 0, NULL);
+	assert_int_equal(waitpid(q, &st, 0), q);
+	lk_proc_child_on_reap(q, st);
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+	assert_int_equal(r[0].ws, 7 << 8);
 	assert_int_equal(emit(r, 16), 0);
 }
 
