@@ -15,5 +15,8 @@ void lk_fd_unmark_internal(int fd);
 int lk_fd_is_internal(int fd);
 /* Smallest internal fd >= from, or -1. */
 int lk_fd_next_internal(unsigned from);
+/* fd is libleak's trace descriptor, which the program never opened: 1 with errno EBADF (the
+ * program's call on it fails as it would without libleak), else 0. interpose_fdops.c. */
+int lk_fd_not_programs(int fd);
 
 #endif

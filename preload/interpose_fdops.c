@@ -27,7 +27,7 @@
 
 /* fd is libleak's trace descriptor, which the program never opened: its call fails with
  * EBADF, as it would without libleak. */
-static int lk_not_programs(int fd)
+int lk_fd_not_programs(int fd)
 {
 	if (__builtin_expect(lk_guard_depth || !lk_fd_is_internal(fd), 1))
 		return 0;
@@ -79,7 +79,7 @@ LK_EXPORT int pipe2(int fds[2], int flags)
 
 LK_EXPORT int dup(int oldfd)
 {
-	if (lk_not_programs(oldfd))
+	if (lk_fd_not_programs(oldfd))
 		return -1;
 	LK_REAL_OR(dup, -1);
 	int fd = fn(oldfd);
@@ -89,7 +89,7 @@ LK_EXPORT int dup(int oldfd)
 
 LK_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (lk_not_programs(oldfd))
+	if (lk_fd_not_programs(oldfd))
 		return -1;
 	lk_make_room(newfd);
 	LK_REAL_OR(dup2, -1);
@@ -100,7 +100,7 @@ LK_EXPORT int dup2(int oldfd, int newfd)
 
 LK_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (lk_not_programs(oldfd))
+	if (lk_fd_not_programs(oldfd))
 		return -1;
 	if (oldfd != newfd)
 		lk_make_room(newfd);
@@ -128,7 +128,7 @@ LK_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (lk_not_programs(fd))
+	if (lk_fd_not_programs(fd))
 		return -1;
 	LK_REAL_OR(fcntl, -1);
 	int rc = fn(fd, cmd, arg);
@@ -142,7 +142,7 @@ LK_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	if (lk_not_programs(fd))
+	if (lk_fd_not_programs(fd))
 		return -1;
 	LK_REAL_OR(fcntl64, -1);
 	int rc = fn(fd, cmd, arg);
@@ -246,7 +246,7 @@ LK_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 LK_EXPORT int close(int fd)
 {
 	int saved = errno;
-	if (lk_not_programs(fd)) {
+	if (lk_fd_not_programs(fd)) {
 		errno = saved;
 		return 0;
 	}
