@@ -72,6 +72,7 @@ static void proc_free(struct model_proc *p)
 	}
 	free(p->tempfiles);
 	model_py_free(p);
+	model_js_free(p);
 	free(p);
 }
 
@@ -515,6 +516,9 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 		break;
 	case TRACE_TAG_PY_CODE:
 		rc = model_py_apply(p, r);
+		break;
+	case TRACE_TAG_JS_CODE:
+		rc = model_js_apply(p, r);
 		break;
 	case TRACE_TAG_END:
 		p->have_end = true;

@@ -37,7 +37,8 @@
 	R(14, END, end)                                                                            \
 	R(15, PY_CODE, py_code)                                                                    \
 	R(40, SCAN, scan)                                                                          \
-	R(41, SCAN_THREAD, scan_thread)
+	R(41, SCAN_THREAD, scan_thread)                                                            \
+	R(80, JS_CODE, js_code)
 
 #define TRACE_FIELDS_process(F)                                                                    \
 	F(ID, pid)                                                                                 \
@@ -155,6 +156,14 @@
 	F(STR, qualname, TRACE_MAX_STR)                                                            \
 	F(STR, filename, TRACE_MAX_STR)                                                            \
 	F(BYTES, linetable, TRACE_MAX_STR)
+
+/* A range of V8 code named by node's perf map (--perf-basic-prof), read at snapshot time:
+ * one record per map line covering a frame of the STACKs that follow. Ranges may overlap
+ * (V8 reused the address for other code): a reader names no frame more than one covers. */
+#define TRACE_FIELDS_js_code(F)                                                                    \
+	F(U, start)                                                                                \
+	F(U, size)                                                                                 \
+	F(STR, name, TRACE_MAX_STR)
 
 #define TRACE_FIELDS_end(F)                                                                        \
 	F(U, t_ns)                                                                                 \

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* node.h - JavaScript names for the V8 frames of a node process (node.c). At init, in a
+ * process that is node (found by symbol), libleak adds --perf-basic-prof and
+ * --interpreted-frames-native-stack to NODE_OPTIONS (LEAK_NODE=0: not), so that V8 writes
+ * /tmp/perf-PID.map, one "start size name" line per code object, interpreted functions
+ * included. The stack walk steps V8's code by its frame pointers (walk.c); at each snapshot
+ * the writer reads the map's new lines and emits a JS_CODE record for each line covering a
+ * frame of the STACKs it writes, so the report needs no map file. */
+#ifndef LEAK_PRELOAD_NODE_H
+#define LEAK_PRELOAD_NODE_H
+
+#include <stdint.h>
+
+#include "trace_codec.h"
+
+/* Constructor context, guard held: finds node and sets NODE_OPTIONS (LEAK_NODE). */
+void lk_node_init(void);
+
+/* Writer, snapshot lock held: JS_CODE records for the map lines covering the frames of
+ * stacks from+1..upto that lie in no module (restart: into a new trace file). */
+void lk_node_emit(trace_buf_t *b, uint32_t from, uint32_t upto);
+
+/* At the final snapshot: removes the map file when libleak turned the map on. */
+void lk_node_finish(void);
+
+#endif
