@@ -118,6 +118,8 @@ struct model_jscode {
 	const char *file; /* path's base name */
 	int line;         /* the function's first line, 0 if unknown */
 	bool stub;        /* not a JavaScript function: a builtin, stub, handler or regexp */
+	const char *tier; /* V8's marker: "interpreted" (~), "baseline" (^), "maglev" (+),
+	                   * "optimized" (*); NULL if none */
 };
 
 #define MODEL_SCAN_THREADS 32

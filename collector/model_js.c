@@ -19,12 +19,20 @@ static int parse_name(struct model_jscode *c, const char *s, size_t len)
 	const char *sp = memchr(s, ' ', len);
 	if (colon && (!sp || colon < sp)) { /* the kind, "JS:" or "LazyCompile:" */
 		size_t kl = (size_t)(colon - s);
-		c->stub = !((kl == 2 && !memcmp(s, "JS", 2)) || (kl == 11 && !memcmp(s, "LazyCompile", 11)) ||
-		            (kl == 8 && !memcmp(s, "Function", 8)) || (kl == 6 && !memcmp(s, "Script", 6)));
+		c->stub = !((kl == 2 && !memcmp(s, "JS", 2)) ||
+		            (kl == 11 && !memcmp(s, "LazyCompile", 11)) ||
+		            (kl == 8 && !memcmp(s, "Function", 8)) ||
+		            (kl == 6 && !memcmp(s, "Script", 6)));
 		s = colon + 1;
 	}
-	if (s < end && strchr("~^+*-", *s))
+	if (s < end && strchr("~^+*-", *s)) {
+		c->tier = *s == '~'   ? "interpreted"
+		          : *s == '^' ? "baseline"
+		          : *s == '+' ? "maglev"
+		          : *s == '*' ? "optimized"
+		                      : NULL;
 		s++;
+	}
 	/* " file:line:col" at the end, after the last space. */
 	const char *last = NULL;
 	for (const char *p = s; p < end; p++)
@@ -130,7 +138,8 @@ const struct model_jscode *model_proc_jscode(const struct model_proc *p, uint64_
 		if (at - c->start >= c->size)
 			continue;
 		if (one)
-			return NULL; /* two codes here at different times: which one ran is unknown */
+			return NULL; /* two codes here at different times: which one ran is unknown
+			              */
 		one = c;
 	}
 	return one;

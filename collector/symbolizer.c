@@ -592,6 +592,7 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 			f->path = js->path;
 			f->file = js->file;
 			f->line = js->line;
+			f->js_tier = js->tier;
 			plain_new = SIZE_MAX;
 			continue;
 		}

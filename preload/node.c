@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LK_NODE_FLAGS "--perf-basic-prof --interpreted-frames-native-stack"
+#define LK_NODE_FLAGS    "--perf-basic-prof --interpreted-frames-native-stack"
 #define LK_NODE_NAME_MAX 1024u /* longer names are cut */
 
 typedef struct {
@@ -32,9 +32,9 @@ typedef struct {
 	uint8_t emitted; /* into the current trace file */
 } lk_node_ent_t;
 
-static int lk_node_on;      /* node, and LEAK_NODE: the writer reads the map */
-static int lk_node_ours;    /* libleak added the flags: the map is removed at the end */
-static pid_t lk_node_pid;   /* the map read is /tmp/perf-<lk_node_pid>.map */
+static int lk_node_on;       /* node, and LEAK_NODE: the writer reads the map */
+static int lk_node_ours;     /* libleak added the flags: the map is removed at the end */
+static pid_t lk_node_pid;    /* the map read is /tmp/perf-<lk_node_pid>.map */
 static uint64_t lk_node_off; /* bytes of the map parsed (whole lines) */
 static lk_node_ent_t *lk_node_ents;
 static size_t lk_node_n, lk_node_cap;
@@ -49,12 +49,23 @@ void lk_node_init(void)
 		return;
 	lk_node_on = 1;
 	const char *cur = getenv("NODE_OPTIONS");
-	if (cur && strstr(cur, "--perf-basic-prof"))
-		return; /* the map is on already: the user's, so left in place */
+	/* The map (or V8's log) asked for by the user, in NODE_OPTIONS or on the command line:
+	 * the user's files, left alone. */
+	static char cmd[4096];
+	long cn = lk_sys_read_file("/proc/self/cmdline", cmd, sizeof(cmd) - 1);
+	for (long i = 0; i < cn; i += (long)strlen(cmd + i) + 1) {
+		if (!strncmp(cmd + i, "--perf-basic-prof", 17) || !strncmp(cmd + i, "--prof", 6) ||
+		    !strncmp(cmd + i, "--log", 5))
+			return;
+	}
+	if (cur &&
+	    (strstr(cur, "--perf-basic-prof") || strstr(cur, "--prof") || strstr(cur, "--log")))
+		return;
 	static char buf[4096];
 	size_t n = cur ? strlen(cur) : 0;
 	if (n + sizeof(LK_NODE_FLAGS) + 1 > sizeof(buf)) {
-		lk_warn("NODE_OPTIONS too long to add the perf map flags; JavaScript frames stay unnamed",
+		lk_warn("NODE_OPTIONS too long to add the perf map flags; JavaScript frames stay "
+		        "unnamed",
 		        NULL, NULL);
 		return;
 	}
@@ -65,6 +76,30 @@ void lk_node_init(void)
 	memcpy(buf + n, LK_NODE_FLAGS, sizeof(LK_NODE_FLAGS));
 	if (setenv("NODE_OPTIONS", buf, 1) == 0)
 		lk_node_ours = 1;
+}
+
+static void lk_node_path(char *path, pid_t pid);
+
+int lk_node_own_file(int fd, const char *path)
+{
+	if (!lk_node_ours || !path)
+		return 0;
+	char map[48], pid[24];
+	lk_node_path(map, lk_sys_getpid());
+	pid[0] = '-';
+	size_t pl = 1 + lk_fmt_u64(pid + 1, (uint64_t)lk_sys_getpid());
+	memcpy(pid + pl, "-v8.log", 8);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t bl = strlen(base);
+	bool log = !strncmp(base, "isolate-0x", 10) && bl > strlen(pid) &&
+	           !strcmp(base + bl - strlen(pid), pid);
+	if (!log && strcmp(path, map) != 0)
+		return 0;
+	syscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC); /* the program's children need neither */
+	if (log)
+		syscall(SYS_unlink, path); /* V8 writes on into the unlinked file */
+	return 1;
 }
 
 static void lk_node_path(char *path, pid_t pid)
@@ -121,13 +156,14 @@ static void lk_node_line(const char *s, const char *end)
 {
 	uint64_t start, size;
 	if (lk_node_hex(&s, end, &start) || s >= end || *s++ != ' ' ||
-	    lk_node_hex(&s, end, &size) || s >= end || *s++ != ' ' || !size ||
-	    size > 0xffffffffu || start + size < start)
+	    lk_node_hex(&s, end, &size) || s >= end || *s++ != ' ' || !size || size > 0xffffffffu ||
+	    start + size < start)
 		return;
 	size_t len = (size_t)(end - s);
 	if (len > LK_NODE_NAME_MAX)
 		len = LK_NODE_NAME_MAX;
-	if (!lk_node_grow((void **)&lk_node_ents, &lk_node_cap, lk_node_n + 1, sizeof(*lk_node_ents)) ||
+	if (!lk_node_grow((void **)&lk_node_ents, &lk_node_cap, lk_node_n + 1,
+	                  sizeof(*lk_node_ents)) ||
 	    !lk_node_grow((void **)&lk_node_names, &lk_node_names_cap, lk_node_names_len + len, 1))
 		return;
 	memcpy(lk_node_names + lk_node_names_len, s, len);
@@ -199,7 +235,7 @@ static void lk_node_read(void)
 		}
 		lk_node_off += line;
 		if (line == 0 && have == sizeof(buf)) { /* one line longer than the buffer */
-			lk_node_off += have;                /* skipped (cut at the next read) */
+			lk_node_off += have;            /* skipped (cut at the next read) */
 			have = 0;
 			continue;
 		}
@@ -248,12 +284,12 @@ static void lk_node_cover(trace_buf_t *b, uint64_t pc)
 		if (at - e->start >= e->size || e->emitted)
 			continue;
 		e->emitted = 1;
-		trace_enc_js_code(b, &(struct trace_rec_js_code){
-		                         .start = e->start,
-		                         .size = e->size,
-		                         .name = {(const uint8_t *)lk_node_names + e->name_off,
-		                                  e->name_len},
-		                     });
+		trace_enc_js_code(
+		    b, &(struct trace_rec_js_code){
+		           .start = e->start,
+		           .size = e->size,
+		           .name = {(const uint8_t *)lk_node_names + e->name_off, e->name_len},
+		       });
 	}
 }
 

@@ -20,6 +20,12 @@ void lk_node_init(void);
  * stacks from+1..upto that lie in no module (restart: into a new trace file). */
 void lk_node_emit(trace_buf_t *b, uint32_t from, uint32_t upto);
 
+/* A hook's new stream fd at path (any thread): 1 if it is V8's perf map or V8's log file
+ * (isolate-0x...-PID-v8.log in the working directory, which --perf-basic-prof also makes) while
+ * libleak turned them on: the fd is made close-on-exec, the log file removed at once, and
+ * neither is the program's to report. */
+int lk_node_own_file(int fd, const char *path);
+
 /* At the final snapshot: removes the map file when libleak turned the map on. */
 void lk_node_finish(void);
 
