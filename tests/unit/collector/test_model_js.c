@@ -74,7 +74,7 @@ static void test_reused_address_unnamed(void **state)
 	assert_int_equal(p.n_jscodes, 1);
 	assert_string_equal(model_proc_jscode(&p, 0x1001)->function, "a");
 	assert_string_equal(model_proc_jscode(&p, 0x1100)->function, "a"); /* call at 0x10ff */
-	assert_null(model_proc_jscode(&p, 0x1000));                       /* call before it */
+	assert_null(model_proc_jscode(&p, 0x1000));                        /* call before it */
 	assert_null(model_proc_jscode(&p, 0x1101));
 	/* a was collected and b compiled over part of its range: no name there, either way */
 	add(&p, 0x1080, 0x100, "JS:*b b.js:2:1");
