@@ -14,6 +14,7 @@
 #include "sys.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -42,10 +43,50 @@ static uint32_t lk_node_maxsize; /* the largest size of any entry */
 static char *lk_node_names;
 static size_t lk_node_names_len, lk_node_names_cap;
 
+/* [lo, hi) of uv_default_loop, then of the stream initialisers (node exports libuv). */
+static const char *const lk_node_rt_names[] = {"uv_default_loop", "uv_tcp_init_ex", "uv_tcp_init",
+                                               "uv_pipe_init", "uv_tty_init"};
+#define LK_NODE_RT_N (sizeof(lk_node_rt_names) / sizeof(lk_node_rt_names[0]))
+static uintptr_t lk_node_rt[LK_NODE_RT_N][2];
+static int lk_node_rt_on;
+
+static void lk_node_rt_init(void)
+{
+	for (size_t i = 0; i < LK_NODE_RT_N; i++) {
+		void *f = dlsym(RTLD_DEFAULT, lk_node_rt_names[i]);
+		Dl_info info;
+		const ElfW(Sym) *sym = NULL;
+		if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
+		    !sym->st_size)
+			continue;
+		lk_node_rt[i][0] = (uintptr_t)f;
+		lk_node_rt[i][1] = (uintptr_t)f + sym->st_size;
+		lk_node_rt_on = 1;
+	}
+}
+
+bool lk_node_runtime_fd(uint32_t stack_id, const char *path)
+{
+	if (!lk_node_rt_on)
+		return false;
+	bool devnull = path && strcmp(path, "/dev/null") == 0;
+	uint32_t n;
+	const uintptr_t *f = lk_stack_table_frames(stack_id, &n);
+	for (uint32_t i = 0; f && i < n; i++) {
+		for (size_t k = 0; k < (devnull ? LK_NODE_RT_N : 1); k++)
+			if (f[i] - 1 - lk_node_rt[k][0] < lk_node_rt[k][1] - lk_node_rt[k][0])
+				return true;
+	}
+	return false;
+}
+
 void lk_node_init(void)
 {
 	/* node's own N-API entry point: node itself, or a program embedding it. */
-	if (!lk_config.node || !dlsym(RTLD_DEFAULT, "napi_module_register"))
+	if (!dlsym(RTLD_DEFAULT, "napi_module_register"))
+		return;
+	lk_node_rt_init(); /* the runtime's own descriptors, names or not */
+	if (!lk_config.node)
 		return;
 	lk_node_on = 1;
 	const char *cur = getenv("NODE_OPTIONS");

@@ -9,6 +9,7 @@
 #ifndef LEAK_PRELOAD_NODE_H
 #define LEAK_PRELOAD_NODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "trace_codec.h"
@@ -25,6 +26,13 @@ void lk_node_emit(trace_buf_t *b, uint32_t from, uint32_t upto);
  * libleak turned them on: the fd is made close-on-exec, the log file removed at once, and
  * neither is the program's to report. */
 int lk_node_own_file(int fd, const char *path);
+
+/* Any thread, guard held: true if the descriptor whose creating stack is stack_id (path: its
+ * file, or NULL) is node's runtime's own, held until exit by design: made inside
+ * uv_default_loop (the main loop's epoll, eventfd and signal pipe), or /dev/null opened inside
+ * uv_tcp_init_ex, uv_tcp_init, uv_pipe_init or uv_tty_init (libuv's reserve descriptor for
+ * EMFILE, opened at a loop's first stream). One load when not node. */
+bool lk_node_runtime_fd(uint32_t stack_id, const char *path);
 
 /* At the final snapshot: removes the map file when libleak turned the map on. */
 void lk_node_finish(void);

@@ -6,7 +6,8 @@
 # the names come from V8's perf map, which libleak turns on), once with the functions
 # interpreted and once after V8 optimized them. The map and V8's log file are gone after the
 # run, so the report reads the names from the trace alone; nothing closedProperly opened is
-# reported; LEAK_NODE=0 leaves the frames unnamed.
+# reported; a program that closes all it opens (closes_all.js) has no fd finding, node's own
+# event loop descriptors included; LEAK_NODE=0 leaves the frames unnamed.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +57,15 @@ for mode in interp opt; do
 		"$mode: closedProperly's listener was closed"
 	note "$mode: node's leaks named by their JavaScript functions ($tier)"
 done
+
+# Everything closed (libuv closes with syscall(SYS_close)); node's own loop is not a finding.
+d=$TMP/closes_all
+run_node "$d" "$NODE" "$(dirname "$JS")/closes_all.js"
+assert_eq "$(cat "$d/stdout")" "done" "closes_all.js ran"
+j=$("$LEAK_REPORT" --no-symbols --json "$d"/out/*.lkt)
+assert_jq "$j" "$DEFS [node.findings[] | select(.kind == \"fd\" or .kind == \"child\" or .kind == \"zombie\")] | length" 0 \
+	"a node program that closes everything: no fd, child or zombie finding"
+note "closes_all.js: no fd finding"
 
 d=$TMP/off
 LEAK_NODE=0 run_node "$d" "$NODE" "$JS" interp
