@@ -83,16 +83,13 @@ __attribute__((used, visibility("hidden"))) long lk_syscall_errno(long neg)
 #else
 #define LK_SC_FD_OLD(X)
 #endif
+/* clang-format off */
 #define LK_SC_FD_LIST(X)                                                                           \
-	X(SYS_close)                                                                               \
-	X(SYS_dup)                                                                                 \
-	X(SYS_dup3)                                                                                \
-	X(SYS_close_range)                                                                         \
-	X(SYS_socket)                                                                              \
-	X(SYS_socketpair)                                                                          \
+	X(SYS_close) X(SYS_dup) X(SYS_dup3) X(SYS_close_range) X(SYS_socket) X(SYS_socketpair)     \
 	X(SYS_accept) X(SYS_accept4) X(SYS_pipe2) X(SYS_eventfd2) X(SYS_epoll_create1)             \
-	    X(SYS_timerfd_create) X(SYS_inotify_init1) X(SYS_memfd_create) X(SYS_pidfd_open)       \
-	        X(SYS_pidfd_getfd) X(SYS_openat) LK_SC_FD_OLD(X)
+	X(SYS_timerfd_create) X(SYS_inotify_init1) X(SYS_memfd_create) X(SYS_pidfd_open)           \
+	X(SYS_pidfd_getfd) X(SYS_openat) LK_SC_FD_OLD(X)
+/* clang-format on */
 #define LK_SC_WORD(w)    (0 LK_SC_FD_LIST(LK_SC_BIT_##w))
 #define LK_SC_BIT_(n, w) | ((n) / 64 == (w) ? 1ULL << ((n) % 64) : 0)
 #define LK_SC_BIT_0(n)   LK_SC_BIT_(n, 0)
