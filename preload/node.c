@@ -33,10 +33,12 @@ typedef struct {
 	uint8_t emitted; /* into the current trace file */
 } lk_node_ent_t;
 
-static int lk_node_on;       /* node, and LEAK_NODE: the writer reads the map */
-static int lk_node_ours;     /* libleak added the flags: the map is removed at the end */
-static pid_t lk_node_pid;    /* the map read is /tmp/perf-<lk_node_pid>.map */
-static uint64_t lk_node_off; /* bytes of the map parsed (whole lines) */
+static int lk_node_on;              /* node, and LEAK_NODE: the writer reads the map */
+static int lk_node_ours;            /* libleak added the flags: the map is removed at the end */
+static int lk_node_restore_pending; /* NODE_OPTIONS still holds the flags libleak added */
+static const char *lk_node_orig;    /* the user's NODE_OPTIONS, NULL if unset */
+static pid_t lk_node_pid;           /* the map read is /tmp/perf-<lk_node_pid>.map */
+static uint64_t lk_node_off;        /* bytes of the map parsed (whole lines) */
 static lk_node_ent_t *lk_node_ents;
 static size_t lk_node_n, lk_node_cap;
 static uint32_t lk_node_maxsize; /* the largest size of any entry */
@@ -115,8 +117,25 @@ void lk_node_init(void)
 		buf[n++] = ' ';
 	}
 	memcpy(buf + n, LK_NODE_FLAGS, sizeof(LK_NODE_FLAGS));
-	if (setenv("NODE_OPTIONS", buf, 1) == 0)
+	static char orig[4096];
+	if (cur)
+		memcpy(orig, cur, strlen(cur) + 1);
+	if (setenv("NODE_OPTIONS", buf, 1) == 0) {
 		lk_node_ours = 1;
+		lk_node_orig = cur ? orig : NULL;
+		__atomic_store_n(&lk_node_restore_pending, 1, __ATOMIC_RELEASE);
+	}
+}
+
+void lk_node_restore_env(void)
+{
+	if (!__atomic_load_n(&lk_node_restore_pending, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&lk_node_restore_pending, 0, __ATOMIC_ACQ_REL))
+		return;
+	if (lk_node_orig)
+		setenv("NODE_OPTIONS", lk_node_orig, 1);
+	else
+		unsetenv("NODE_OPTIONS");
 }
 
 static void lk_node_path(char *path, pid_t pid);

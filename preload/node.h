@@ -17,6 +17,11 @@
 /* Constructor context, guard held: finds node and sets NODE_OPTIONS (LEAK_NODE). */
 void lk_node_init(void);
 
+/* Any hook, guard held: puts the user's NODE_OPTIONS back (once), so that the program's
+ * process.env and its children see their own. Called from the first pthread_create, which
+ * node makes (its platform's workers) only after it parsed NODE_OPTIONS. */
+void lk_node_restore_env(void);
+
 /* Writer, snapshot lock held: JS_CODE records for the map lines covering the frames of
  * stacks from+1..upto that lie in no module (restart: into a new trace file). */
 void lk_node_emit(trace_buf_t *b, uint32_t from, uint32_t upto);

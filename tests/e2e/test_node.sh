@@ -67,6 +67,18 @@ assert_jq "$j" "$DEFS [node.findings[] | select(.kind == \"fd\" or .kind == \"ch
 	"a node program that closes everything: no fd, child or zombie finding"
 note "closes_all.js: no fd finding"
 
+# The program and the node it starts see their own NODE_OPTIONS (libleak puts the user's back
+# once node has read it); the child, traced too, leaves no map and no V8 log behind either.
+d=$TMP/env
+NODE_OPTIONS=--no-warnings run_node "$d" "$NODE" "$(dirname "$JS")/env_child.js"
+assert_eq "$(tr '\n' ' ' <"$d/stdout")" 'parent "--no-warnings" child "--no-warnings" ' \
+	"NODE_OPTIONS as the program and its child see it"
+[ -z "$(find "$d" -maxdepth 1 -name 'isolate-*-v8.log')" ] || fail "env: V8's log left in the working directory"
+for pid in $("$LEAK_REPORT" --no-symbols --json "$d"/out/*.lkt | jq -r '.processes[].pid'); do
+	[ ! -e "/tmp/perf-$pid.map" ] || fail "env: /tmp/perf-$pid.map left behind"
+done
+note "env_child.js: NODE_OPTIONS untouched for the program and its child, nothing left behind"
+
 d=$TMP/off
 LEAK_NODE=0 run_node "$d" "$NODE" "$JS" interp
 j=$("$LEAK_REPORT" --no-symbols --json "$d"/out/*.lkt)
