@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LK_NODE_FLAGS    "--perf-basic-prof --interpreted-frames-native-stack"
+#define LK_NODE_FLAGS    "--perf-basic-prof-only-functions --interpreted-frames-native-stack"
 #define LK_NODE_NAME_MAX 1024u /* longer names are cut */
 
 typedef struct {

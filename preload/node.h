@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* node.h - JavaScript names for the V8 frames of a node process (node.c). At init, in a
- * process that is node (found by symbol), libleak adds --perf-basic-prof and
- * --interpreted-frames-native-stack to NODE_OPTIONS (LEAK_NODE=0: not), so that V8 writes
- * /tmp/perf-PID.map, one "start size name" line per code object, interpreted functions
- * included. The stack walk steps V8's code by its frame pointers (walk.c); at each snapshot
- * the writer reads the map's new lines and emits a JS_CODE record for each line covering a
- * frame of the STACKs it writes, so the report needs no map file. */
+ * process that is node (found by symbol), libleak adds --perf-basic-prof-only-functions
+ * and --interpreted-frames-native-stack to NODE_OPTIONS (LEAK_NODE=0: not), so that V8 writes
+ * /tmp/perf-PID.map, one "start size name" line per JavaScript function's code, interpreted
+ * ones included (not builtins: node's symbols name those). The stack walk steps V8's code by
+ * its frame pointers (walk.c); at each snapshot the writer reads the map's new lines and emits a
+ * JS_CODE record for each line covering a frame of the STACKs it writes, so the report needs no map
+ * file. */
 #ifndef LEAK_PRELOAD_NODE_H
 #define LEAK_PRELOAD_NODE_H
 
