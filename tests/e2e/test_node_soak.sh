@@ -3,8 +3,8 @@
 # test_node_soak.sh - scripts/leak-soak on a node http server (tests/e2e/node/soak_server.js)
 # driven by a bash /dev/tcp load loop: the leaky one, which never destroys its backend
 # sockets (nor clears its interval timers, which are V8 objects a preload cannot see), gets
-# LEAK with a growing fd finding named by the JavaScript function that opened them,
-# openBackend; the fixed one is OK. --fail-on fd: node's own heap moves too much in a few
+# LEAK with a growing socket finding with its JavaScript stack, the sockets named by the
+# function that opened them (openBackend) until V8 inlines it; the fixed one is OK. --fail-on fd: node's own heap moves too much in a few
 # seconds for a heap growth gate to mean anything here.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -54,9 +54,14 @@ done
 assert_eq "$(cat "$TMP/leaky.rc")" 3 "leaky node server: leak-soak exit status"
 # the whole report (leak-soak shows the top 10), over leak-soak's window
 j=$("$LEAK_REPORT" --no-symbols --json --window 2: "$TMP/leaky/traces")
-# shellcheck disable=SC2016 # jq variables
-assert_jq "$j" '[.processes[].findings[] | select(.kind == "fd" and .growing == true)
-	| select(any(.stack[]; .lang == "js" and .function == "openBackend"))] | length > 0' true \
-	"leaky node server: a growing fd finding named by openBackend"
+# Once V8 optimizes the request handler it inlines openBackend into it, and the perf map names
+# only the function the code belongs to: the sockets made before that are named openBackend,
+# and the growing finding of the later ones still shows their JavaScript stack.
+assert_jq "$j" '[.processes[].findings[] | select(.kind == "fd" and .fd_type == "socket")
+	| select(any(.stack[]; .lang == "js" and .function == "openBackend")) | .count] | add // 0 | . >= 20' true \
+	"leaky node server: backend sockets named by openBackend"
+assert_jq "$j" '[.processes[].findings[] | select(.kind == "fd" and .growing == true and .api == "socket")
+	| select(any(.stack[]; .lang == "js" and .function == "Socket.connect"))] | length > 0' true \
+	"leaky node server: a growing socket finding with its JavaScript stack"
 assert_eq "$(cat "$TMP/fixed.rc")" 0 "fixed node server: leak-soak exit status ($(head -n 1 "$TMP/fixed.out"))"
 note "leaky: LEAK named by openBackend; fixed: OK"
