@@ -3,8 +3,8 @@
  * JavaScript function naming a frame. A name is V8's perf map text: "JS:~fn /path/a.js:3:24"
  * (a kind, then ~ interpreted, ^ baseline, + maglev, * optimized), older V8's
  * "LazyCompile:*fn file:3:24", or a stub such as "Builtin:ArrayMap". A frame is named only
- * when exactly one distinct range covers it: V8 reused the address of collected or moved code
- * otherwise, and which of them ran at the event is unknown. */
+ * when the ranges covering it all name one function at one tier: otherwise V8 reused the
+ * address of collected code for other code, and which of them ran at the event is unknown. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +129,18 @@ void model_js_free(struct model_proc *p)
 	free(p->jscodes);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two ranges that name the same function at the same tier: whichever ran, the name is right. */
+static bool same_function(const struct model_jscode *a, const struct model_jscode *b)
+{
+	return a->line == b->line && a->stub == b->stub && same_str(a->function, b->function) &&
+	       same_str(a->path, b->path) && same_str(a->tier, b->tier);
+}
+
 const struct model_jscode *model_proc_jscode(const struct model_proc *p, uint64_t addr)
 {
 	const struct model_jscode *one = NULL;
@@ -137,10 +149,11 @@ const struct model_jscode *model_proc_jscode(const struct model_proc *p, uint64_
 		const struct model_jscode *c = &p->jscodes[i];
 		if (at - c->start >= c->size)
 			continue;
-		if (one)
-			return NULL; /* two codes here at different times: which one ran is unknown
-			              */
-		one = c;
+		/* Two codes here at different times: which one ran is unknown. */
+		if (one && !same_function(one, c))
+			return NULL;
+		if (!one)
+			one = c;
 	}
 	return one;
 }

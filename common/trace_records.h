@@ -159,7 +159,7 @@
 
 /* A range of V8 code named by node's perf map (--perf-basic-prof), read at snapshot time:
  * one record per map line covering a frame of the STACKs that follow. Ranges may overlap
- * (V8 reused the address for other code): a reader names no frame more than one covers. */
+ * (V8 reused the address): a reader names a frame only if all that cover it name one function. */
 #define TRACE_FIELDS_js_code(F)                                                                    \
 	F(U, start)                                                                                \
 	F(U, size)                                                                                 \

@@ -81,6 +81,12 @@ static void test_reused_address_unnamed(void **state)
 	assert_null(model_proc_jscode(&p, 0x1090));
 	assert_string_equal(model_proc_jscode(&p, 0x1010)->function, "a");
 	assert_string_equal(model_proc_jscode(&p, 0x1150)->function, "b");
+	/* the same function's code again over the range (another code object, same tier): named */
+	add(&p, 0x2000, 0x100, "JS:~c c.js:3:1");
+	add(&p, 0x2040, 0x100, "JS:~c c.js:3:1");
+	assert_string_equal(model_proc_jscode(&p, 0x2050)->function, "c");
+	add(&p, 0x2040, 0x80, "JS:*c c.js:3:1"); /* but another tier there: which ran? */
+	assert_null(model_proc_jscode(&p, 0x2050));
 	/* garbage lines never crash and name nothing they do not cover */
 	add(&p, 0x9000, 0, "JS:~zero z.js:1:1");
 	add(&p, UINT64_MAX - 4, 0x100, "JS:~wrap w.js:1:1");
