@@ -23,6 +23,12 @@ ratio() {
 		if ($2 == b) n[$1] = $c; else if ($2 == t) x[$1] = $c }
 		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
 }
+# wlratio TOOL WL BASEWL [COLUMN]: median over rounds of wall(TOOL on WL)/wall(TOOL on BASEWL)
+wlratio() {
+	awk -F'\t' -v t="$1" -v w="$2" -v b="$3" -v c="${4:-4}" 'NR > 1 && $2 == t && $7 == 0 {
+		if ($3 == b) n[$1] = $c; else if ($3 == w) x[$1] = $c }
+		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
+}
 # cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
 cpu_ns_per_event() {
 	local ev=${EVENTS[$2]:-}
@@ -231,6 +237,19 @@ fi
 			"$(cell unwind "$wl")" "${fh:-n/a}" "$ovh" "$tgt" "$stgt"
 	done
 	echo
+	node_rows=0
+	for w in $WL; do
+		case $w in node | node_nonames) node_rows=$((node_rows + 1)) ;; esac
+	done
+	case $node_rows in
+	2)
+		nn=$(wlratio full node node_nonames)
+		nc=$(wlratio full node node_nonames 8)
+		if [ -n "$nn" ]; then
+			awk -v r="$nn" -v c="$nc" 'BEGIN { printf "JavaScript names (node with libleak full, LEAK_NODE=1 over LEAK_NODE=0, median of per-round ratios): %.2fx wall, %s CPU; target <= 1.2x: %s\n\n", r, c == "" ? "n/a" : sprintf("%.2fx", c), r <= 1.2 ? "met" : "NOT met" }'
+		fi
+		;;
+	esac
 	if [ -n "$GNU_TIME" ]; then
 		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios):"
 		echo "less disturbed than wall time when other jobs share the machine; the targets use wall time."

@@ -20,10 +20,10 @@ gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 # --- inputs -------------------------------------------------------------------------------
 if [ "$QUICK" = 1 ]; then
 	CHURN_ROUNDS=20000 VARIED_OPS=300000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
-	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4
+	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4 NODE_REQS=300
 else
 	CHURN_ROUNDS=140000 VARIED_OPS=4000000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
-	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16
+	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16 NODE_REQS=20000
 fi
 awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
 awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
@@ -33,16 +33,18 @@ CC1=$(gcc -print-prog-name=cc1)
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 || echo python3)
 SQLITE3=$(command -v sqlite3 || echo sqlite3)
+NODE=$(command -v node || echo node)
 # missing WORKLOAD: prints the program a workload needs if it is not installed
 missing() {
 	case $1 in
 	python3 | python3_nopy) [ -x "$PY" ] || echo python3 ;;
 	sqlite3) command -v sqlite3 >/dev/null || echo sqlite3 ;;
+	node | node_nonames) command -v node >/dev/null || echo nodejs ;;
 	esac
 }
 
 ALL_WL="churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread python3 python3_nopy sqlite3
-	cc1"
+	cc1 node node_nonames"
 WL=${BENCH_ONLY:-$ALL_WL}
 # Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
 # only (BENCH_EXTRA= turns them off).
@@ -75,6 +77,13 @@ workload() {
 	python3_nopy) # the same without Python frames (LEAK_PYTHON=0): their cost is the ratio
 		CMD=("$PY" bench/py_workload.py "$PY_SCALE")
 		ENVV=(PYTHONMALLOC=malloc LEAK_PYTHON=0)
+		;;
+	node) # http server and client in one process; JavaScript names on (the default)
+		CMD=("$NODE" bench/node_workload.js "$NODE_REQS")
+		;;
+	node_nonames) # the same with LEAK_NODE=0: the names' cost is the ratio node/node_nonames
+		CMD=("$NODE" bench/node_workload.js "$NODE_REQS")
+		ENVV=(LEAK_NODE=0)
 		;;
 	sqlite3)
 		CMD=("$SQLITE3" :memory:)

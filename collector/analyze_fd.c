@@ -44,7 +44,7 @@ int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 	int rc = 0;
 	for (uint32_t i = 0; i < p->n_fds && rc == 0; i++) {
 		const struct model_fd *f = &p->fds[i];
-		if (f->closed || f->fd <= 2 || (f->flags & TRACE_FD_INHERITED))
+		if (f->closed || f->fd <= 2 || (f->flags & (TRACE_FD_INHERITED | TRACE_FD_RUNTIME)))
 			continue;
 		if ((f->flags & TRACE_FD_FORKED) && !f->open_at_exec)
 			continue;

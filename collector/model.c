@@ -73,6 +73,7 @@ static void proc_free(struct model_proc *p)
 	free(p->tempfiles);
 	free(p->preexisting);
 	model_py_free(p);
+	model_js_free(p);
 	free(p);
 }
 
@@ -538,6 +539,9 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 		break;
 	case TRACE_TAG_PREEXISTING:
 		rc = apply_preexisting(p, r);
+		break;
+	case TRACE_TAG_JS_CODE:
+		rc = model_js_apply(p, r);
 		break;
 	case TRACE_TAG_END:
 		p->have_end = true;

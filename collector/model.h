@@ -110,6 +110,20 @@ struct model_pycode {
 	size_t linetable_len;
 };
 
+/* A range of V8 code (JS_CODE) and the JavaScript function its perf map line names. */
+struct model_jscode {
+	uint64_t start, size;
+	char *text; /* the map's text as recorded */
+	size_t text_len;
+	char *function;   /* the function ("(anonymous)" if V8 gives none), or the stub's name */
+	char *path;       /* the script as V8 names it (a path, or node:net), NULL if none */
+	const char *file; /* path's base name */
+	int line;         /* the function's first line, 0 if unknown */
+	bool stub;        /* not a JavaScript function: a builtin, stub, handler or regexp */
+	const char *tier; /* V8's marker: "interpreted" (~), "baseline" (^), "maglev" (+),
+	                   * "optimized" (*); NULL if none */
+};
+
 #define MODEL_SCAN_THREADS 32
 
 struct model_proc {
@@ -183,7 +197,9 @@ struct model_proc {
 	uint32_t n_preexisting, cap_preexisting;
 	struct model_pycode *pycodes; /* model_py.c */
 	uint32_t n_pycodes, cap_pycodes;
-	struct hashmap pycode_index; /* code id -> index in pycodes */
+	struct hashmap pycode_index;  /* code id -> index in pycodes */
+	struct model_jscode *jscodes; /* model_js.c */
+	uint32_t n_jscodes, cap_jscodes;
 };
 
 struct model {
@@ -210,6 +226,11 @@ int model_proc_apply(struct model_proc *p, const struct trace_record *r, struct 
 int model_py_apply(struct model_proc *p, const struct trace_record *r);
 void model_py_free(struct model_proc *p);
 const struct model_pycode *model_proc_pycode(const struct model_proc *p, uint32_t id);
+/* model_js.c: applies a JS_CODE record (0, or -1 on out of memory); frees them; the one
+ * code range covering return address addr, NULL when none or more than one does. */
+int model_js_apply(struct model_proc *p, const struct trace_record *r);
+void model_js_free(struct model_proc *p);
+const struct model_jscode *model_proc_jscode(const struct model_proc *p, uint64_t addr);
 /* The source line of instruction offset instr (code units) of c; 0 when it has none. */
 int model_py_line(const struct model_pycode *c, uint32_t instr);
 

@@ -51,7 +51,11 @@ void report_json_stack(struct json_out *j, const struct sym_stack *st)
 		json_out_key(j, "inlined");
 		json_out_bool(j, f->inlined);
 		json_out_key(j, "lang");
-		json_out_str(j, f->python ? "python" : "native");
+		json_out_str(j, f->python ? "python" : f->js ? "js" : "native");
+		if (f->js && f->js_tier) {
+			json_out_key(j, "tier");
+			json_out_str(j, f->js_tier);
+		}
 		json_out_end_object(j);
 	}
 	json_out_end_array(j);

@@ -39,7 +39,7 @@ static void print_frame_name(FILE *f, const struct sym_frame *fr, enum name_form
 			fprintf(f, "0x%" PRIx64, fr->addr);
 		return;
 	}
-	if (fr->python) { /* a qualified name such as <lambda> or f.<locals>.g: no C++ to shorten */
+	if (fr->python || fr->js) { /* <lambda>, f.<locals>.g, get x: no C++ to shorten */
 		fputs(frame_name_escape(fr->function, eb, sizeof(eb)), f);
 		return;
 	}
@@ -70,6 +70,8 @@ void report_text_frames(FILE *f, const char *ind, const struct sym_stack *st,
 			fprintf(f, " %s", file);
 		if (fr->python)
 			fputs(" [py]", f);
+		else if (fr->js)
+			fputs(" [js]", f);
 		else if (fr->module && fr->function)
 			fprintf(f, " (%s)",
 			        frame_name_escape(base_name(fr->module), eb, sizeof(eb)));

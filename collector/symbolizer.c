@@ -580,6 +580,22 @@ int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const str
 		const struct model_module *m = model_proc_frame_module(p, st, i);
 		if (m && is_libleak(m))
 			continue;
+		const struct model_jscode *js = m ? NULL : model_proc_jscode(p, addr);
+		if (js) {
+			struct sym_frame *f = out_push(out);
+			if (!f)
+				return err_set(e, "out of memory");
+			f->addr = addr;
+			f->offset = addr;
+			f->js = true;
+			f->function = js->function;
+			f->path = js->path;
+			f->file = js->file;
+			f->line = js->line;
+			f->js_tier = js->tier;
+			plain_new = SIZE_MAX;
+			continue;
+		}
 		uint32_t ce = UINT32_MAX;
 		if (m && s->use_dwarf) {
 			uint32_t file = file_for(s, m);

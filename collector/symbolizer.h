@@ -26,6 +26,9 @@ struct sym_frame {
 	bool inlined;         /* this function was inlined into the next frame's */
 	bool python;          /* a Python frame: function is its qualified name, path its file
 	                       * as the interpreter has it, file that shortened (relative stays) */
+	bool js;              /* V8 code named by node's perf map (JS_CODE): function is the
+	                       * JavaScript function (or the stub), path its script, line its first */
+	const char *js_tier;  /* js: the code's tier (model_jscode), NULL if V8 gave none */
 };
 
 /* Caller-owned growable frame list, reused across calls. */

@@ -122,6 +122,9 @@ static inline const char *trace_fd_type_name(uint64_t type)
 #define TRACE_FD_INHERITED 0x2u
 #define TRACE_FD_TEMPFILE  0x4u
 #define TRACE_FD_FORKED    0x8u /* open in the fork parent; stack is the parent's */
+/* The runtime's own, held until exit by design: node's default event loop (epoll, eventfd,
+ * signal pipe) and libuv's reserve /dev/null. Not a finding. */
+#define TRACE_FD_RUNTIME 0x10u
 
 typedef enum {
 	TRACE_CHILD_RUNNING = 0,

@@ -38,6 +38,7 @@
 	R(15, PY_CODE, py_code)                                                                    \
 	R(40, SCAN, scan)                                                                          \
 	R(41, SCAN_THREAD, scan_thread)                                                            \
+	R(80, JS_CODE, js_code)                                                                    \
 	R(90, PREEXISTING, preexisting)
 
 #define TRACE_FIELDS_process(F)                                                                    \
@@ -157,6 +158,14 @@
 	F(STR, qualname, TRACE_MAX_STR)                                                            \
 	F(STR, filename, TRACE_MAX_STR)                                                            \
 	F(BYTES, linetable, TRACE_MAX_STR)
+
+/* A range of V8 code named by node's perf map (--perf-basic-prof), read at snapshot time:
+ * one record per map line covering a frame of the STACKs that follow. Ranges may overlap
+ * (V8 reused the address): a reader names a frame only if all that cover it name one function. */
+#define TRACE_FIELDS_js_code(F)                                                                    \
+	F(U, start)                                                                                \
+	F(U, size)                                                                                 \
+	F(STR, name, TRACE_MAX_STR)
 
 #define TRACE_FIELDS_end(F)                                                                        \
 	F(U, t_ns)                                                                                 \

@@ -54,6 +54,7 @@ static const lk_cfg_row_t lk_cfg_rows[] = {
 	{"LEAK_EXECED_FROM", LK_CFG_PRESENT, 0,  1,        0,               NULL,             NULL,               LK_FIELD(execed)},
 	{"LEAK_PYTHON",      LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(python)},
 	{"LEAK_PYTHONMALLOC", LK_CFG_UINT,   0,  1,        1,               NULL,             NULL,               LK_FIELD(python_malloc)},
+	{"LEAK_NODE",        LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(node)},
 	{"LEAK_PYTHON_TEST_VERSION", LK_CFG_UINT, 0, 399,  0,               NULL,             NULL,               LK_FIELD(python_test_version)},
 };
 /* clang-format on */

@@ -23,6 +23,7 @@ typedef struct {
 	char out_pattern[4096]; /* LEAK_OUT as given (tracefile.c makes it a path) */
 	bool python;            /* LEAK_PYTHON: Python frames in the stacks of a CPython process */
 	bool python_malloc;     /* LEAK_PYTHONMALLOC: set PYTHONMALLOC=malloc if unset */
+	bool node;              /* LEAK_NODE: JavaScript names from V8's perf map in node */
 	uint32_t python_test_version; /* LEAK_PYTHON_TEST_VERSION: tests only, pretend 3.N (3NN) */
 } lk_config_t;
 

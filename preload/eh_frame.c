@@ -397,8 +397,10 @@ uint64_t lk_eh_frame_rule_fde(const uint8_t *fde, const uint8_t *lo, const uint8
 		return LK_EH_RULE_UNKNOWN;
 	uint64_t start = lk_eh_rd_encoded(&r, cie.fde_enc, 0);
 	uint64_t range = lk_eh_rd_encoded(&r, (uint8_t)(cie.fde_enc & 0x0f), 0);
-	if (r.bad || pc - 1 < start || pc - 1 >= start + range)
+	if (r.bad)
 		return LK_EH_RULE_UNKNOWN;
+	if (pc - 1 < start || pc - 1 >= start + range)
+		return LK_EH_RULE_NOFDE;
 	const uint8_t *ins = r.p;
 	if (cie.has_z) { /* the FDE's augmentation data, length first */
 		uint64_t alen = lk_eh_rd_uleb(&r);
@@ -448,7 +450,7 @@ uint64_t lk_eh_frame_rule_hdr(const uint8_t *hdr, const uint8_t *lo, const uint8
 			h = mid;
 	}
 	if (lk_eh_s32(table + 8 * l) > (int64_t)target)
-		return LK_EH_RULE_UNKNOWN;
+		return LK_EH_RULE_NOFDE;
 	uintptr_t fde = (uintptr_t)hdr + (uintptr_t)lk_eh_s32(table + 8 * l + 4);
 	return lk_eh_frame_rule_fde((const uint8_t *)fde, lo, hi, pc);
 }

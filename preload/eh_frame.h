@@ -16,6 +16,10 @@ enum { LK_EH_RULE_STEP = 1, LK_EH_RULE_END = 2, LK_EH_RULE_UNKNOWN = 3 };
 #define LK_EH_RULE_KIND(r)  ((unsigned)((r)&3))
 #define LK_EH_RULE_CFA_BP   4u
 #define LK_EH_RULE_BP_SAVED 8u
+/* An UNKNOWN whose pc no FDE covers (code without call-frame information, such as V8's
+ * builtins in node's text, or no module at all: JIT code). The walker steps such a frame by
+ * its frame pointer, which that code keeps. */
+#define LK_EH_RULE_NOFDE (LK_EH_RULE_UNKNOWN | 16u)
 
 static inline uint64_t lk_eh_rule_cfa_off(uint64_t rule)
 {

@@ -5,6 +5,7 @@
  * other code. Called inside the guard (hook.h's LK_RECORD), so the hooks it reaches itself
  * (getsockname, getsockopt, inet_ntop) pass unrecorded; it never allocates. */
 #include "fd_record.h"
+#include "node.h"
 #include "fd_probe.h"
 #include "stack.h"
 #include "sys.h"
@@ -22,6 +23,8 @@ void lk_fd_rec_new(int fd, unsigned type, unsigned flags, const char *api, const
 	if (lk_fd_init() != 0)
 		return;
 	uint32_t stack = lk_stack_capture();
+	if (lk_node_runtime_fd(stack, path))
+		flags |= TRACE_FD_RUNTIME;
 	lk_fd_on_open(fd, type, flags, stack, lk_now_ns(), api, path, peer);
 }
 
@@ -84,9 +87,10 @@ void lk_fd_rec_pipe(const int fds[2], int cloexec, const char *api)
 		return;
 	uint32_t stack = lk_stack_capture();
 	uint64_t now = lk_now_ns();
+	unsigned flags = (cloexec ? TRACE_FD_CLOEXEC : 0) |
+	                 (lk_node_runtime_fd(stack, NULL) ? TRACE_FD_RUNTIME : 0);
 	for (int i = 0; i < 2; i++)
-		lk_fd_on_open(fds[i], TRACE_FD_PIPE, cloexec ? TRACE_FD_CLOEXEC : 0, stack, now,
-		              api, NULL, NULL);
+		lk_fd_on_open(fds[i], TRACE_FD_PIPE, flags, stack, now, api, NULL, NULL);
 }
 
 void lk_fd_rec_dup(int oldfd, int newfd, int cloexec, const char *api)

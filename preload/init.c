@@ -16,6 +16,7 @@
 #include "log.h"
 #include "modules.h"
 #include "preload_order.h"
+#include "node.h"
 #include "python.h"
 #include "reach.h"
 #include "real.h"
@@ -101,6 +102,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_clock_start();
 	lk_stack_init();
 	lk_py_init();
+	lk_node_init();
 	lk_modules_init();
 	lk_reach_init(); /* the loader's TLS figures, now: the scan may run in a signal handler */
 	lk_fd_init();    /* descriptors open now are the inherited ones (no stack) */

@@ -13,6 +13,7 @@
 
 #include "fd_record.h"
 #include "hook.h"
+#include "node.h"
 #include "trace_format.h"
 #include "tracefile.h"
 
@@ -143,7 +144,7 @@ LK_EXPORT int creat64(const char *path, mode_t mode)
 static void lk_on_stream(FILE *fp, const char *api, const char *path, const char *mode)
 {
 	int fd = fp ? fileno(fp) : -1;
-	if (fd >= 0)
+	if (fd >= 0 && !lk_node_own_file(fd, path))
 		LK_RECORD(lk_fd_rec_open(fd, TRACE_FD_FILE, mode && strchr(mode, 'e') != NULL, api,
 		                         AT_FDCWD, path));
 }

@@ -6,9 +6,17 @@
  * syscall() is variadic and carries any system call, including vfork and clone, so its hook
  * is glibc's own stub in assembly: it looks at the number, and only for the two exits calls
  * into C (registers saved around the call) before making the system call itself. Every other
- * number costs two compares; the stack the kernel and the caller see is glibc's. */
+ * number costs two compares; the stack the kernel and the caller see is glibc's. Descriptor
+ * numbers (close, dup3, accept4, ...) go to lk_syscall_fd, below. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,11 +25,14 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "fd_internal.h"
+#include "fd_record.h"
 #include "hook.h"
 #include "interpose_exit.h"
 #include "reach.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "tracefile.h"
 #include "writer.h"
 
 #define LK_STR_(x) #x
@@ -62,8 +73,125 @@ __attribute__((used, visibility("hidden"))) long lk_syscall_errno(long neg)
 	return -1;
 }
 
+/* --- descriptor calls made through syscall() -------------------------------------------- */
+
+/* libuv (so node) closes with syscall(SYS_close, fd), to avoid close()'s cancellation point;
+ * other runtimes make descriptors the same way. The numbers below go to lk_syscall_fd, which
+ * makes the call as the libc wrapper's hook would (closes stay raw system calls, so still no
+ * cancellation point) and records it. Bit n of the table is set for number n. */
+#if defined(SYS_open)
+#define LK_SC_FD_OLD(X) X(SYS_open) X(SYS_dup2) X(SYS_pipe)
+#else
+#define LK_SC_FD_OLD(X)
+#endif
+/* clang-format off */
+#define LK_SC_FD_LIST(X)                                                                           \
+	X(SYS_close) X(SYS_dup) X(SYS_dup3) X(SYS_close_range) X(SYS_socket) X(SYS_socketpair)     \
+	X(SYS_accept) X(SYS_accept4) X(SYS_pipe2) X(SYS_eventfd2) X(SYS_epoll_create1)             \
+	X(SYS_timerfd_create) X(SYS_inotify_init1) X(SYS_memfd_create) X(SYS_pidfd_open)           \
+	X(SYS_pidfd_getfd) X(SYS_openat) LK_SC_FD_OLD(X)
+/* clang-format on */
+#define LK_SC_WORD(w)    (0 LK_SC_FD_LIST(LK_SC_BIT_##w))
+#define LK_SC_BIT_(n, w) | ((n) / 64 == (w) ? 1ULL << ((n) % 64) : 0)
+#define LK_SC_BIT_0(n)   LK_SC_BIT_(n, 0)
+#define LK_SC_BIT_1(n)   LK_SC_BIT_(n, 1)
+#define LK_SC_BIT_2(n)   LK_SC_BIT_(n, 2)
+#define LK_SC_BIT_3(n)   LK_SC_BIT_(n, 3)
+#define LK_SC_BIT_4(n)   LK_SC_BIT_(n, 4)
+#define LK_SC_BIT_5(n)   LK_SC_BIT_(n, 5)
+#define LK_SC_BIT_6(n)   LK_SC_BIT_(n, 6)
+#define LK_SC_BIT_7(n)   LK_SC_BIT_(n, 7)
+__attribute__((used, visibility("hidden"))) const uint64_t lk_syscall_fd_bits[8] = {
+    LK_SC_WORD(0), LK_SC_WORD(1), LK_SC_WORD(2), LK_SC_WORD(3),
+    LK_SC_WORD(4), LK_SC_WORD(5), LK_SC_WORD(6), LK_SC_WORD(7),
+};
+_Static_assert(SYS_pidfd_getfd < 8 * 64 && SYS_close_range < 8 * 64, "fd syscall table");
+
+/* The raw system call, -1 and errno on failure as syscall() returns it. */
+static long lk_raw(long nr, long a, long b, long c)
+{
+	long rc;
 #if defined(__x86_64__)
-/* glibc's sysdeps/unix/sysv/linux/x86_64/syscall.S, with the two exits looked at first. */
+	__asm__ volatile("syscall"
+	                 : "=a"(rc)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c)
+	                 : "rcx", "r11", "memory");
+#else
+	__typeof__(lk_real.syscall) fn = LK_REAL(syscall);
+	return fn ? fn(nr, a, b, c) : (errno = ENOSYS, -1);
+#endif
+	if (rc < 0 && rc > -4096) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return rc;
+}
+
+__attribute__((used, visibility("hidden"))) long lk_syscall_fd(long nr, long a0, long a1, long a2,
+                                                               long a3, long a4, long a5);
+__attribute__((used, visibility("hidden"))) long lk_syscall_fd(long nr, long a0, long a1, long a2,
+                                                               long a3, long a4, long a5)
+{
+	(void)a4;
+	(void)a5;
+	switch (nr) {
+	case SYS_close: {
+		int fd = (int)a0;
+		lk_tracefile_yield(fd);
+		uint32_t gen = lk_fd_gen_before_close(fd);
+		long rc = lk_raw(SYS_close, fd, 0, 0);
+		if (gen && (rc == 0 || errno != EBADF))
+			LK_RECORD(lk_fd_rec_close(fd, gen));
+		return rc;
+	}
+	case SYS_close_range:
+		return close_range((unsigned)a0, (unsigned)a1, (int)a2);
+	case SYS_dup:
+		return dup((int)a0);
+	case SYS_dup3:
+		return dup3((int)a0, (int)a1, (int)a2);
+	case SYS_socket:
+		return socket((int)a0, (int)a1, (int)a2);
+	case SYS_socketpair:
+		return socketpair((int)a0, (int)a1, (int)a2, (int *)a3);
+	case SYS_accept:
+		return accept((int)a0, (struct sockaddr *)a1, (socklen_t *)a2);
+	case SYS_accept4:
+		return accept4((int)a0, (struct sockaddr *)a1, (socklen_t *)a2, (int)a3);
+	case SYS_pipe2:
+		return pipe2((int *)a0, (int)a1);
+	case SYS_eventfd2:
+		return eventfd((unsigned)a0, (int)a1);
+	case SYS_epoll_create1:
+		return epoll_create1((int)a0);
+	case SYS_timerfd_create:
+		return timerfd_create((int)a0, (int)a1);
+	case SYS_inotify_init1:
+		return inotify_init1((int)a0);
+	case SYS_memfd_create:
+		return memfd_create((const char *)a0, (unsigned)a1);
+	case SYS_pidfd_open:
+		return pidfd_open((pid_t)a0, (unsigned)a1);
+	case SYS_pidfd_getfd:
+		return pidfd_getfd((int)a0, (int)a1, (unsigned)a2);
+#if defined(SYS_open)
+	case SYS_open:
+		return open((const char *)a0, (int)a1, (mode_t)a2);
+	case SYS_dup2:
+		return dup2((int)a0, (int)a1);
+	case SYS_pipe:
+		return pipe((int *)a0);
+#endif
+	case SYS_openat:
+		return openat((int)a0, (const char *)a1, (int)a2, (mode_t)a3);
+	}
+	return lk_raw(nr, a0, a1, a2);
+}
+
+#if defined(__x86_64__)
+/* glibc's sysdeps/unix/sysv/linux/x86_64/syscall.S, with the two exits looked at first, and
+ * the descriptor numbers of lk_syscall_fd_bits sent to lk_syscall_fd (a tail jump: its
+ * arguments are syscall()'s, in the same registers and stack slot). */
 __asm__(".text\n"
         ".globl syscall\n"
         ".type syscall,@function\n"
@@ -76,6 +204,10 @@ __asm__(".text\n"
                             "	cmpq $" LK_STR(
                                 SYS_exit) ", %rdi\n"
                                           "	je 2f\n"
+                                          "	cmpq $511, %rdi\n"
+                                          "	ja 1f\n"
+                                          "	btq %rdi, lk_syscall_fd_bits(%rip)\n"
+                                          "	jc lk_syscall_fd\n"
                                           "1:	movq %rdi, %rax\n"
                                           "	movq %rsi, %rdi\n"
                                           "	movq %rdx, %rsi\n"
@@ -136,6 +268,8 @@ LK_EXPORT long syscall(long nr, ...)
 	va_end(ap);
 	if (nr == SYS_exit_group || nr == SYS_exit)
 		nr = lk_syscall_exit_hook(nr, a[0]);
+	else if (nr >= 0 && nr < 512 && (lk_syscall_fd_bits[nr / 64] >> (nr % 64) & 1))
+		return lk_syscall_fd(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	LK_REAL_OR(syscall, -1);
 	return fn(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "hook.h"
+#include "node.h"
 #include "proc_table.h"
 #include "stack.h"
 #include "sys.h"
@@ -116,6 +117,7 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	if (!lk_guard_enter())
 		return fn(th, attr, start, arg);
 	int saved = errno;
+	lk_node_restore_env();
 	lk_proc_init();
 	int ds = PTHREAD_CREATE_JOINABLE;
 	if (attr && pthread_attr_getdetachstate(attr, &ds) != 0)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "heap_table.h"
 #include "modules.h"
+#include "node.h"
 #include "python.h"
 #include "reach.h"
 #include "sample.h"
@@ -86,6 +87,7 @@ void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto)
 	}
 	lk_modules_emit(b);
 	lk_py_emit_codes(b, from == 0); /* every code a stack below names (interned before it) */
+	lk_node_emit(b, from, upto);    /* the perf map lines naming their JIT frames */
 	for (uint32_t id = from + 1; id <= upto; id++) {
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);

@@ -77,7 +77,7 @@ static uint64_t lk_walk_rule_slow(lk_rule_table_t *c, uint64_t pc)
 	rule = lk_eh_frame_rule(pc);
 	__atomic_add_fetch(&lk_walk_built, 1, __ATOMIC_RELAXED);
 	if (!rule)
-		return LK_EH_RULE_UNKNOWN;
+		return LK_EH_RULE_NOFDE; /* JIT code, or a module not mapped yet */
 	lk_rule_table_insert(c, pc, rule);
 	return rule;
 }
@@ -164,7 +164,21 @@ static int lk_walk_dwarf_plain(lk_rule_table_t *c, uintptr_t pc, uintptr_t sp, u
 		if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
 			if (LK_EH_RULE_KIND(rule) == LK_EH_RULE_END)
 				break;
-			return -1;
+			if (rule != LK_EH_RULE_NOFDE || bp < sp || (bp & 7))
+				return -1;
+			/* Code without call-frame information: its frame record at RBP. */
+			cfa = bp + 16;
+			if (cfa > ok_hi) {
+				if (!lk_walk_stack_ok(base, cfa))
+					return -1;
+				ok_hi = lk_walk_ok_hi;
+			}
+			pc = ((const uintptr_t *)bp)[1];
+			bp = ((const uintptr_t *)bp)[0];
+			sp = cfa;
+			if (!pc)
+				break;
+			continue;
 		}
 		cfa = (rule & LK_EH_RULE_CFA_BP ? bp : sp) + lk_eh_rule_cfa_off(rule);
 		if (cfa <= sp)
@@ -329,7 +343,32 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 				ended = true;
 				break;
 			}
-			return -1;
+			if (rule != LK_EH_RULE_NOFDE)
+				return -1;
+			/* Code without call-frame information (V8's builtins and JIT code keep
+			 * frame pointers): step by its frame record at RBP. */
+			cfa = bp + 16;
+			LK_WALK_BP_USED();
+			if (bp < sp || (bp & 7))
+				return -1;
+			if (cfa > ok_hi) {
+				if (!lk_walk_stack_ok(base, cfa))
+					return -1;
+				ok_hi = lk_walk_ok_hi;
+			}
+			uintptr_t at = bp;
+			pc = ((const uintptr_t *)at)[1];
+			LK_WALK_DEPEND(at + 8, pc);
+			bp = ((const uintptr_t *)at)[0];
+			bp_at = at;
+			if (t && t->complete)
+				t->step[t->nsteps - 1].loads_bp = 1;
+			sp = cfa;
+			if (!pc) {
+				ended = true;
+				break;
+			}
+			continue;
 		}
 		if (rule & LK_EH_RULE_CFA_BP) {
 			LK_WALK_BP_USED();

@@ -13,6 +13,7 @@
 #include "heap_table.h"
 #include "log.h"
 #include "modules.h"
+#include "node.h"
 #include "reach.h"
 #include "reach_stop.h"
 #include "real.h"
@@ -385,8 +386,10 @@ void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 	/* An exec that succeeds replaces the process, so recording need not stop for it; one
 	 * that fails (ENOEXEC, E2BIG, a noexec mount) goes on recording into this trace, and the
 	 * collector lets the later snapshots supersede the exec-time END. */
-	if (final && end_reason != TRACE_END_EXEC)
+	if (final && end_reason != TRACE_END_EXEC) {
 		lk_disabled = 1;
+		lk_node_finish();
+	}
 }
 
 /* True if the main thread has ended with pthread_exit (a zombie leader) and this writer is the

@@ -161,12 +161,13 @@ static void test_cie_rule_and_range_edges(void **state)
 	(void)state;
 	fx_t f;
 	size_t fde = fx_one(&f, NULL, 0, 0x40);
-	/* pc is a return address: the call, at pc - 1, must lie in [START, START + 0x40). */
-	assert_int_equal(rule_at(&f, fde, START), LK_EH_RULE_UNKNOWN);
+	/* pc is a return address: the call, at pc - 1, must lie in [START, START + 0x40); outside,
+	 * no FDE covers it (NOFDE: the walker steps such code by its frame pointer). */
+	assert_int_equal(rule_at(&f, fde, START), LK_EH_RULE_NOFDE);
 	assert_step(rule_at(&f, fde, START + 1), 0, 8, 0, 0);
 	assert_step(rule_at(&f, fde, START + 0x40), 0, 8, 0, 0);
-	assert_int_equal(rule_at(&f, fde, START + 0x41), LK_EH_RULE_UNKNOWN);
-	assert_int_equal(rule_at(&f, fde, 0), LK_EH_RULE_UNKNOWN);
+	assert_int_equal(rule_at(&f, fde, START + 0x41), LK_EH_RULE_NOFDE);
+	assert_int_equal(rule_at(&f, fde, 0), LK_EH_RULE_NOFDE);
 }
 
 static void test_frame_pointer_prologue(void **state)
@@ -283,8 +284,8 @@ static void test_pcrel_addresses(void **state)
 	size_t fde = fx_fde(&f, cie, true, PCREL4, start, 0x10, NULL, 0);
 	assert_step(rule_at(&f, fde, start + 1), 0, 8, 0, 0);
 	assert_step(rule_at(&f, fde, start + 0x10), 0, 8, 0, 0);
-	assert_int_equal(rule_at(&f, fde, start), LK_EH_RULE_UNKNOWN);
-	assert_int_equal(rule_at(&f, fde, start + 0x11), LK_EH_RULE_UNKNOWN);
+	assert_int_equal(rule_at(&f, fde, start), LK_EH_RULE_NOFDE);
+	assert_int_equal(rule_at(&f, fde, start + 0x11), LK_EH_RULE_NOFDE);
 	/* no augmentation at all: absptr addresses, no augmentation data in the FDE */
 	f = fx_new();
 	cie = fx_cie(&f, "", ABSPTR, cie_ins, sizeof(cie_ins));
@@ -482,9 +483,9 @@ static void test_hdr_search_table(void **state)
 	assert_step(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x210), 0, 8, 0, 0);
 	assert_step(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x305), 1, 16, 1, -16);
 	/* before the first entry; in the gap after an FDE's range; past the last */
-	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x100), LK_EH_RULE_UNKNOWN);
-	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x211), LK_EH_RULE_UNKNOWN);
-	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x400), LK_EH_RULE_UNKNOWN);
+	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x100), LK_EH_RULE_NOFDE);
+	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x211), LK_EH_RULE_NOFDE);
+	assert_int_equal(lk_eh_frame_rule_hdr(hdr, lo, hi, base + 0x400), LK_EH_RULE_NOFDE);
 	/* a table longer than the bytes; another table encoding */
 	uint32_t many = 1000;
 	memcpy(f.b + 8, &many, 4);

@@ -8,8 +8,9 @@
  * frame-pointer walker agrees with libunwind where frame pointers exist. The per-thread memo
  * of walks reuses a walk only when a fresh walk gives the same frames, and forgets them all on
  * invalidation; a walk finished with the frames of the thread's last walk gives a fresh walk's
- * frames. 5000 return addresses in one library, more than the rule table's first levels hold,
- * are all walked right and found again. */
+ * frames. Code in an anonymous mapping (a JIT's) is stepped by its frame pointer, and garbage
+ * there never crashes the walk. 5000 return addresses in one library, more than the rule table's
+ * first levels hold, are all walked right and found again. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <libunwind.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -271,6 +273,67 @@ static void on_signal(int sig)
 	(void)sig;
 	uc_chain(4, capture_cb, &sig_capture);
 }
+
+#if defined(__x86_64__)
+/* Code in an anonymous executable mapping, as a JIT makes it (no module, no .eh_frame):
+ * push %rbp; mov %rsp,%rbp [or movabs $garbage,%rbp]; call *%rdi; pop %rbp; ret. */
+typedef void (*jit_fn_t)(void (*cb)(void));
+static uintptr_t jit_frames[MAXF];
+static int jit_n;
+
+__attribute__((noinline)) static void jit_cb(void)
+{
+	jit_n = lk_unwind_capture(jit_frames, MAXF, 0, 0);
+	__asm__ volatile("" ::: "memory");
+}
+
+static jit_fn_t jit_make(int garbage_bp)
+{
+	static const uint8_t fp[] = {0x55, 0x48, 0x89, 0xe5, 0xff, 0xd7, 0x5d, 0xc3};
+	static const uint8_t bad[] = {0x55, 0x48, 0xbd, 0x08, 0x00, 0x00, 0x00, 0x00,
+	                              0x00, 0x00, 0x00, 0xff, 0xd7, 0x5d, 0xc3}; /* RBP = 8 */
+	uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	memcpy(m, garbage_bp ? bad : fp, garbage_bp ? sizeof(bad) : sizeof(fp));
+	assert_int_equal(mprotect(m, 4096, PROT_READ | PROT_EXEC), 0);
+	return (jit_fn_t)(uintptr_t)m;
+}
+
+__attribute__((noinline)) static void jit_caller(jit_fn_t f)
+{
+	f(jit_cb);
+	__asm__ volatile("" ::: "memory");
+}
+
+/* The DWARF walker steps a JIT frame by its frame pointer and goes on by DWARF below it, to
+ * main, with no fallback; a JIT frame whose RBP is garbage never crashes the walk. */
+static void test_jit_frames_by_frame_pointer(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	jit_fn_t f = jit_make(0);
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
+	jit_caller(f);
+	lk_unwind_stats(&after);
+	assert_int_equal(after.fallbacks, before.fallbacks);
+	/* frames: jit_cb's caller is the JIT code (return address f + 6), then jit_caller */
+	int at = -1;
+	for (int i = 0; i < jit_n; i++)
+		if (jit_frames[i] == (uintptr_t)f + 6)
+			at = i;
+	assert_true(at >= 0);
+	assert_true(at + 1 < jit_n);
+	assert_true(jit_frames[at + 1] - (uintptr_t)jit_caller < 64);
+	assert_true(jit_n >= at + 4); /* and on below: the test, cmocka, main */
+	munmap((void *)(uintptr_t)f, 4096);
+
+	f = jit_make(1);
+	jit_caller(f); /* RBP 8: below sp, so the walk is libunwind's; it must simply not crash */
+	assert_true(jit_n >= 1);
+	munmap((void *)(uintptr_t)f, 4096);
+}
+#endif
 
 static void test_signal_frame_falls_back(void **state)
 {
@@ -727,21 +790,24 @@ static void test_parse_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_mode),
-	    cmocka_unit_test(test_recursion_fp_binary),
-	    cmocka_unit_test(test_chain_without_frame_pointers),
-	    cmocka_unit_test(test_remembered_walk_not_reused_across_call_sites),
-	    cmocka_unit_test(test_cache_hit_allocates_nothing),
-	    cmocka_unit_test(test_new_thread_needs_no_warmup),
-	    cmocka_unit_test(test_signal_frame_falls_back),
-	    cmocka_unit_test(test_skip_range_and_max),
-	    cmocka_unit_test(test_frame_pointer_walk),
-	    cmocka_unit_test(test_libunwind_mode),
-	    cmocka_unit_test(test_memo_reuses_only_identical_walks),
-	    cmocka_unit_test(test_memo_forgotten_on_invalidate),
-	    cmocka_unit_test(test_memo_holds_many_callers),
-	    cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
-	    cmocka_unit_test(test_many_rules_across_levels),
+		cmocka_unit_test(test_parse_mode),
+		cmocka_unit_test(test_recursion_fp_binary),
+		cmocka_unit_test(test_chain_without_frame_pointers),
+		cmocka_unit_test(test_remembered_walk_not_reused_across_call_sites),
+		cmocka_unit_test(test_cache_hit_allocates_nothing),
+		cmocka_unit_test(test_new_thread_needs_no_warmup),
+		cmocka_unit_test(test_signal_frame_falls_back),
+#if defined(__x86_64__)
+		cmocka_unit_test(test_jit_frames_by_frame_pointer),
+#endif
+		cmocka_unit_test(test_skip_range_and_max),
+		cmocka_unit_test(test_frame_pointer_walk),
+		cmocka_unit_test(test_libunwind_mode),
+		cmocka_unit_test(test_memo_reuses_only_identical_walks),
+		cmocka_unit_test(test_memo_forgotten_on_invalidate),
+		cmocka_unit_test(test_memo_holds_many_callers),
+		cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
+		cmocka_unit_test(test_many_rules_across_levels),
 	};
 	return cmocka_run_group_tests(tests, build_chain_lib, NULL);
 }
