@@ -7,11 +7,13 @@
 # interpreted and once after V8 optimized them. The map and V8's log file are gone after the
 # run, so the report reads the names from the trace alone; nothing closedProperly opened is
 # reported; a program that closes all it opens (closes_all.js) has no fd finding, node's own
-# event loop descriptors included; LEAK_NODE=0 leaves the frames unnamed.
+# event loop descriptors included; the names show in text, collapsed stacks, pprof, leak-view
+# and --diff too; LEAK_NODE=0 leaves the frames unnamed.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-need "$LEAK_SO" "$LEAK_REPORT"
+LEAK_VIEW=$BUILD_ABS/leak-view
+need "$LEAK_SO" "$LEAK_REPORT" "$LEAK_VIEW"
 NODE=$(command -v node || true)
 if [ -z "$NODE" ]; then
 	echo "SKIP: node not installed (scripts/install-deps installs nodejs)"
@@ -56,6 +58,25 @@ for mode in interp opt; do
 	assert_jq "$j" "$DEFS [js_in(\"closedProperly\")[] | select(.kind != \"reachable\")] | length" 0 \
 		"$mode: closedProperly's listener was closed"
 	note "$mode: node's leaks named by their JavaScript functions ($tier)"
+	[ "$mode" = interp ] || continue
+	# The same names in every other output: text, collapsed stacks, pprof, leak-view, --diff.
+	"$LEAK_REPORT" --no-symbols "$d"/out/*.lkt >"$d/report.txt" || true
+	grep -q 'leakListener named\.js:12 \[js\]' "$d/report.txt" ||
+		fail "text: no 'leakListener named.js:12 [js]' frame"
+	"$LEAK_REPORT" --no-symbols --format collapsed --metric allocs "$d"/out/*.lkt >"$d/folded" ||
+		fail "collapsed export failed"
+	grep -q 'leakListener' "$d/folded" || fail "collapsed: no leakListener frame"
+	"$LEAK_REPORT" --no-symbols --format pprof -o "$d/prof.pb.gz" "$d"/out/*.lkt ||
+		fail "pprof export failed"
+	if command -v protoc >/dev/null; then
+		zcat "$d/prof.pb.gz" | protoc --decode_raw >"$d/prof.txt" || fail "protoc rejects the pprof file"
+		grep -q '"leakListener"' "$d/prof.txt" || fail "pprof: no leakListener function name"
+	fi
+	"$LEAK_VIEW" -o "$d/view.html" "$d"/out/*.lkt >/dev/null 2>&1 || fail "leak-view failed"
+	grep -q 'leakListener' "$d/view.html" || fail "leak-view: no leakListener label"
+	"$LEAK_REPORT" --no-symbols --diff 0 -1 "$d"/out/*.lkt >"$d/diff.txt" 2>&1 || true
+	grep -q 'leakListener' "$d/diff.txt" || fail "--diff: no leakListener frame"
+	note "interp: text, collapsed, pprof, leak-view and --diff name leakListener"
 done
 
 # Everything closed (libuv closes with syscall(SYS_close)); node's own loop is not a finding.
