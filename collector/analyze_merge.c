@@ -3,12 +3,15 @@
  * become one. Two stack ids can name the same frames as a reader sees them: a Python frame is
  * recorded with its instruction offset, and two calls on one Python line (two allocations of
  * one expression, a loop that reaches the line from two places) are two offsets and so two
- * stacks with identical text. Here a Python frame compares by function, file and line, a
- * native frame by its address; findings of one kind (and one descriptor type, state and API)
- * on such stacks (temp files excepted: each is its own finding) are summed into the first one:
- * bytes, counts, ids, paths and peers; the trend of a growth finding adds the rates and the
- * first/last values (a sum of steady growths is one), keeps the smaller p-value and the larger tau,
- * and the sooner ETA. */
+ * stacks with identical text. A JavaScript frame is named by its function's first line, and
+ * V8 compiles one function several times (interpreted, baseline, optimized): the same call
+ * in two tiers is two return addresses and so two stacks with identical text too. Here a
+ * Python frame compares by function, file and line, a JavaScript frame by function, script
+ * and line (not by tier), a native frame by its address; findings of one kind (and one descriptor
+ * type, state and API) on such stacks (temp files excepted: each is its own finding) are summed
+ * into the first one: bytes, counts, ids, paths and peers; the trend of a growth finding adds the
+ * rates and the first/last values (a sum of steady growths is one), keeps the smaller p-value and
+ * the larger tau, and the sooner ETA. */
 #include "analyze.h"
 
 #include <stdlib.h>
@@ -51,6 +54,22 @@ static bool py_frame(const struct model_proc *p, uint64_t f, const struct model_
 	return true;
 }
 
+/* The JavaScript code range of frame i of s (a frame in no module that a JS_CODE names), or
+ * NULL. */
+static const struct model_jscode *js_frame(const struct model_proc *p, const struct model_stack *s,
+                                           uint32_t i)
+{
+	if ((s->frames[i] & TRACE_FRAME_PY) || model_proc_frame_module(p, s, i))
+		return NULL;
+	return model_proc_jscode(p, s->frames[i]);
+}
+
+static bool js_same(const struct model_jscode *a, const struct model_jscode *b)
+{
+	return a->line == b->line && a->stub == b->stub && str_eq(a->function, b->function) &&
+	       str_eq(a->path, b->path);
+}
+
 static uint64_t stack_key(const struct model_proc *p, uint32_t id)
 {
 	const struct model_stack *s = model_proc_stack(p, id);
@@ -58,9 +77,13 @@ static uint64_t stack_key(const struct model_proc *p, uint32_t id)
 	for (uint32_t i = 0; s && i < s->n_frames; i++) {
 		const struct model_pycode *c;
 		int line;
+		const struct model_jscode *js;
 		if (py_frame(p, s->frames[i], &c, &line))
 			h = mix(h, str_hash(c->qualname) ^ str_hash(c->filename) * 3 ^
 			               (uint64_t)(uint32_t)line << 17);
+		else if ((js = js_frame(p, s, i)) != NULL)
+			h = mix(h, str_hash(js->function) ^ str_hash(js->path) * 7 ^
+			               (uint64_t)(uint32_t)js->line << 19 ^ js->stub);
 		else
 			h = mix(h, s->frames[i]);
 	}
@@ -81,6 +104,13 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 		bool py = py_frame(p, y->frames[i], &cy, &ly);
 		if (px != py)
 			return false;
+		const struct model_jscode *jx = px ? NULL : js_frame(p, x, i);
+		const struct model_jscode *jy = py ? NULL : js_frame(p, y, i);
+		if (jx || jy) {
+			if (!jx || !jy || !js_same(jx, jy))
+				return false;
+			continue;
+		}
 		if (!px ? x->frames[i] != y->frames[i]
 		        : lx != ly || !str_eq(cx->qualname, cy->qualname) ||
 		              !str_eq(cx->filename, cy->filename))

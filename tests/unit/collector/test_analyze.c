@@ -2,7 +2,8 @@
 /* test_analyze.c - analyze*.c and finding.c on synthesized traces: leaks grouped by stack
  * and ranked by bytes, reachable blocks split off and ranked after leaks, the SITE fallback
  * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings
- * with their exact ids and fields, --fail-on parsing and matching, and process-tree order. */
+ * with their exact ids and fields, --fail-on parsing and matching, process-tree order, and
+ * one JavaScript call compiled in two tiers reported once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +360,51 @@ static void test_killed_last_moment_states(void **state)
 	}
 }
 
+/* One JavaScript call compiled in two tiers is two return addresses, two stacks with the same
+ * text: their descriptors are one finding; another function's stay apart. */
+static void test_js_tiers_merged(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/usr/bin/node", 0, NULL);
+	const struct {
+		uint64_t start;
+		const char *name;
+	} js[] = {{0x5000, "JS:~openBackend /srv/app.js:3:1"},
+	          {0x6000, "JS:*openBackend /srv/app.js:3:1"},
+	          {0x7000, "JS:~other /srv/app.js:9:1"}};
+	for (unsigned i = 0; i < 3; i++)
+		trace_enc_js_code(&t.chunk, &(struct trace_rec_js_code){.start = js[i].start,
+		                                                        .size = 0x100,
+		                                                        .name = tb_s(js[i].name)});
+	const uint64_t f1[] = {0x5010}, f2[] = {0x6010}, f3[] = {0x7010};
+	tb_stack(&t, 1, 1, f1);
+	tb_stack(&t, 2, 1, f2);
+	tb_stack(&t, 3, 1, f3);
+	tb_fd_open(&t, 3, 1, TRACE_FD_SOCKET, 0, 1, "tcp 127.0.0.1:1", "127.0.0.1:80", "socket");
+	tb_fd_open(&t, 4, 1, TRACE_FD_SOCKET, 0, 2, "tcp 127.0.0.1:2", "127.0.0.1:80", "socket");
+	tb_fd_open(&t, 5, 1, TRACE_FD_SOCKET, 0, 3, "tcp 127.0.0.1:3", "127.0.0.1:80", "socket");
+	tb_snapshot(&t, 0, 1, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 2, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	size_t n_fd = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct finding *f = &l->items[i];
+		if (f->kind != FINDING_FD)
+			continue;
+		n_fd++;
+		assert_int_equal(f->count, f->stack_id == 3 ? 1 : 2);
+	}
+	assert_int_equal(n_fd, 2);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
 static void test_process_tree(void **state)
 {
 	(void)state;
@@ -392,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_killed_last_moment_states),
 	    cmocka_unit_test(test_process_tree),
+	    cmocka_unit_test(test_js_tiers_merged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
