@@ -31,6 +31,7 @@
 #include "guard.h"
 #include "heap_table.h"
 #include "hook.h"
+#include "interpose_exit.h"
 #include "modules.h"
 #include "proc_table.h"
 #include "python.h"
@@ -53,6 +54,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -257,13 +259,22 @@ static void lk_pre_emit(trace_buf_t *b)
 
 /* ---- begin / end ---- */
 
+/* A return from main ends in libc's own exit(), which passes no slot (under LD_PRELOAD the
+ * __libc_start_main wrapper learns the status; here main started long ago): on_exit hands
+ * the handler the status. Registered after lk_on_exit, so it runs before it and END gets it. */
+static void lk_attach_exit_status(int status, void *arg)
+{
+	(void)arg;
+	lk_exit_status = status;
+}
+
 /* The one-time part: what the constructor does for a preloaded process and that cannot be
  * undone (atexit, pthread_atfork): both test lk_ready, so they are inert between windows. */
 static int lk_attach_setup_once(void)
 {
 	if (lk_attach_once)
 		return 0;
-	if (lk_real_init_global() < 0 || lk_got_init() < 0)
+	if (lk_real_init_global(lk_got_define) < 0 || lk_got_init() < 0)
 		return -ENOSYS;
 	lk_stack_init();
 	lk_py_init();
@@ -272,6 +283,7 @@ static int lk_attach_setup_once(void)
 	lk_ring_init();
 	lk_fork_install();
 	lk_init_exit_handlers();
+	on_exit(lk_attach_exit_status, NULL);
 	lk_writer_emit_fn = lk_pre_emit;
 	lk_writer_poll_fn = lk_got_poll;
 	lk_attach_once = 1;
