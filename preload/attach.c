@@ -335,6 +335,8 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 		return -EBUSY;
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
+	int running = (interval_ms & LEAK_ATTACH_RUNNING) != 0;
+	interval_ms &= ~LEAK_ATTACH_RUNNING;
 	int r = lk_attach_settings(out_dir, interval_ms);
 	if (r == 0)
 		r = lk_attach_setup_once();
@@ -369,6 +371,10 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 		goto out;
 	}
 	lk_attach_active = 1;
+	/* The other threads run: any lock pthread_create needs is let go, and the caller's
+	 * thread was taken at a safe point (attach.h). A failure leaves the lazy start. */
+	if (running && lk_writer_start() < 0)
+		lk_writer_start_lazy();
 	r = 0;
 out:
 	lk_guard_restore(depth);
