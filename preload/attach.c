@@ -17,10 +17,11 @@
  * A tracer may call both with the program's other threads stopped, but should let them run
  * (leak-attach does): begin takes the loader's lock (dlsym, dl_iterate_phdr) and, the first
  * time only, the atexit and atfork locks (and malloc, if glibc's tables for them are full),
- * which a stopped thread may hold; end, at the last, the block table's shard locks, held by a
- * hook only for a moment. What libleak's own threads hold is waited for boundedly: end waits
- * at most about a second for the writer thread (named
- * "leak-writer": a tracer should leave it running) and for the snapshot lock, and returns
+ * which a stopped thread may hold; end, the loader's lock (to restore only modules still
+ * loaded). What libleak's own code holds is waited for boundedly: end waits at most about a
+ * second for the writer thread (named "leak-writer": a tracer should leave it running), for
+ * the snapshot lock and for the block table's shard locks (a hook holds one for a few stores,
+ * a thread stopped inside one for good), and returns
  * -ETIMEDOUT if they did not come (the GOT is restored by then, unless the writer was stopped
  * inside its GOT pass), and calling it again finishes the job. */
 #include "attach.h"
@@ -346,7 +347,11 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 	lk_modules_scan();
 	lk_modules_reset_emitted();
 	lk_sites_reset();
-	lk_heap_table_release(); /* what a hook still inside at the last end may have left */
+	/* What a hook still inside at the last end may have left. */
+	if (lk_heap_table_release(1000) < 0) {
+		r = -ETIMEDOUT;
+		goto out;
+	}
 	lk_ring_attach_reset();
 	__atomic_add_fetch(&lk_attach_gen, 1, __ATOMIC_ACQ_REL);
 	lk_proc_attach_reset();
@@ -403,8 +408,9 @@ LK_EXPORT int leak_attach_end(void)
 		lk_ready = 0;
 		lk_disabled = 1;
 		lk_tracefile_forget(); /* closes the trace */
-		lk_heap_table_release();
-		lk_attach_detaching = 0;
+		r = lk_heap_table_release(1000);
+		if (r == 0)
+			lk_attach_detaching = 0;
 	}
 	lk_guard_restore(depth);
 	return r;
