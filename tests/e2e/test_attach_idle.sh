@@ -53,13 +53,13 @@ for cc in gcc clang; do
 		for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
 		[ -e "$d/ready" ] || fail "$cc: idle program did not start"
 		if [ "$mode" = attached ]; then
-			before=$(ls "/proc/$pid/task" | wc -l)
+			before=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)
 			rc=0
 			timeout 30 "$ATTACH" --json -o "$d/t" -i 0.2 --for 1.5 "$pid" >"$d/report.json" \
 				2>"$d/attach.err" || rc=$?
 			assert_eq "$rc" 0 "$cc: leak-attach ($(cat "$d/attach.err"))"
 			sleep 0.2
-			assert_eq "$(ls "/proc/$pid/task" | wc -l)" "$before" "$cc: threads after the detach"
+			assert_eq "$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)" "$before" "$cc: threads after the detach"
 			j=$(cat "$d/report.json")
 			assert_jq "$j" '.processes[0].end_reason' detach "$cc: end reason"
 			assert_jq "$j" '.processes[0].snapshots >= 5' true \
