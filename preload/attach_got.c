@@ -273,7 +273,19 @@ typedef struct {
 	size_t strsz;
 	uintptr_t relro_lo, relro_hi; /* read-only now: made writable around a write */
 	int has_path;                 /* DT_RPATH or DT_RUNPATH */
+	uintptr_t w_lo[4], w_hi[4];   /* its writable PT_LOAD segments (RELRO is in one) */
+	int nw;
 } lk_got_elf_t;
+
+/* A pointer in data may sit in text (DT_TEXTREL) the loader made read-only again: only one in
+ * a writable segment is written. */
+static bool lk_got_in_data(const lk_got_elf_t *e, uintptr_t a)
+{
+	for (int i = 0; i < e->nw; i++)
+		if (a >= e->w_lo[i] && a + sizeof(uintptr_t) <= e->w_hi[i])
+			return true;
+	return false;
+}
 
 /* The protection of the mapping holding addr, from /proc/self/maps (raw reads): PROT_* bits, or
  * -1 if no mapping holds it. */
@@ -359,6 +371,8 @@ static void lk_got_patch_rela(const lk_got_elf_t *e, const ElfW(Rela) * r, size_
 		if ((i == lk_got_find("dlopen") || i == lk_got_find("dlmopen")) && e->has_path)
 			continue; /* its search path would be libleak's: leave it be */
 		uintptr_t *slot = (uintptr_t *)(e->base + r[k].r_offset);
+		if (type == R_X86_64_64 && !lk_got_in_data(e, (uintptr_t)slot))
+			continue;
 		uintptr_t cur = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		bool lazy = type == R_X86_64_JUMP_SLOT && sym->st_shndx == SHN_UNDEF &&
 		            cur >= e->lo && cur < e->hi;
@@ -383,6 +397,10 @@ static bool lk_got_parse(struct dl_phdr_info *info, lk_got_elf_t *e, const ElfW(
 				e->lo = a;
 			if (a + ph->p_memsz > e->hi)
 				e->hi = a + ph->p_memsz;
+			if ((ph->p_flags & PF_W) && e->nw < 4) {
+				e->w_lo[e->nw] = a;
+				e->w_hi[e->nw++] = a + ph->p_memsz;
+			}
 		} else if (ph->p_type == PT_DYNAMIC) {
 			*dyn = (const ElfW(Dyn) *)a;
 		} else if (ph->p_type == PT_GNU_RELRO) {
