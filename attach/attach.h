@@ -55,6 +55,10 @@ struct at_thread {
 	struct user_regs_struct regs; /* as found at the stop */
 };
 
+/* Or'd into leak_attach_begin's interval: the other threads run during the call (as
+ * preload/attach.h defines it). */
+#define LEAK_ATTACH_RUNNING 0x80000000u
+
 struct at_session {
 	pid_t pid;
 	struct at_thread *th;

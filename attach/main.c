@@ -391,7 +391,10 @@ static int inject(struct at_target *t, const struct plan *p, int begin, double *
 			goto done;
 		}
 	}
-	if (inject_call(&s, fn, a0, p->interval_ms, &ret, why, sizeof why) != 0) {
+	/* The other threads run during the call (inject_pick_and_release): begin may start
+	 * its writer thread at once, so an idle program gets periodic snapshots too. */
+	uint64_t a1 = begin ? (uint64_t)(p->interval_ms | LEAK_ATTACH_RUNNING) : 0;
+	if (inject_call(&s, fn, a0, a1, &ret, why, sizeof why) != 0) {
 		fprintf(stderr, "%s: %s in %d: %s\n", prog, fn_name, (int)t->pid, why);
 		status = EXIT_FAILED;
 		goto done;

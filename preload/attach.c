@@ -17,10 +17,11 @@
  * A tracer may call both with the program's other threads stopped, but should let them run
  * (leak-attach does): begin takes the loader's lock (dlsym, dl_iterate_phdr) and, the first
  * time only, the atexit and atfork locks (and malloc, if glibc's tables for them are full),
- * which a stopped thread may hold; end, at the last, the block table's shard locks, held by a
- * hook only for a moment. What libleak's own threads hold is waited for boundedly: end waits
- * at most about a second for the writer thread (named
- * "leak-writer": a tracer should leave it running) and for the snapshot lock, and returns
+ * which a stopped thread may hold; end, the loader's lock (to restore only modules still
+ * loaded). What libleak's own code holds is waited for boundedly: end waits at most about a
+ * second for the writer thread (named "leak-writer": a tracer should leave it running), for
+ * the snapshot lock and for the block table's shard locks (a hook holds one for a few stores,
+ * a thread stopped inside one for good), and returns
  * -ETIMEDOUT if they did not come (the GOT is restored by then, unless the writer was stopped
  * inside its GOT pass), and calling it again finishes the job. */
 #include "attach.h"
@@ -31,6 +32,7 @@
 #include "guard.h"
 #include "heap_table.h"
 #include "hook.h"
+#include "interpose_exit.h"
 #include "modules.h"
 #include "proc_table.h"
 #include "python.h"
@@ -53,6 +55,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -257,13 +260,22 @@ static void lk_pre_emit(trace_buf_t *b)
 
 /* ---- begin / end ---- */
 
+/* A return from main ends in libc's own exit(), which passes no slot (under LD_PRELOAD the
+ * __libc_start_main wrapper learns the status; here main started long ago): on_exit hands
+ * the handler the status. Registered after lk_on_exit, so it runs before it and END gets it. */
+static void lk_attach_exit_status(int status, void *arg)
+{
+	(void)arg;
+	lk_exit_status = status;
+}
+
 /* The one-time part: what the constructor does for a preloaded process and that cannot be
  * undone (atexit, pthread_atfork): both test lk_ready, so they are inert between windows. */
 static int lk_attach_setup_once(void)
 {
 	if (lk_attach_once)
 		return 0;
-	if (lk_real_init_global() < 0 || lk_got_init() < 0)
+	if (lk_real_init_global(lk_got_define) < 0 || lk_got_init() < 0)
 		return -ENOSYS;
 	lk_stack_init();
 	lk_py_init();
@@ -272,6 +284,7 @@ static int lk_attach_setup_once(void)
 	lk_ring_init();
 	lk_fork_install();
 	lk_init_exit_handlers();
+	on_exit(lk_attach_exit_status, NULL);
 	lk_writer_emit_fn = lk_pre_emit;
 	lk_writer_poll_fn = lk_got_poll;
 	lk_attach_once = 1;
@@ -323,6 +336,8 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 		return -EBUSY;
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
+	int running = (interval_ms & LEAK_ATTACH_RUNNING) != 0;
+	interval_ms &= ~LEAK_ATTACH_RUNNING;
 	int r = lk_attach_settings(out_dir, interval_ms);
 	if (r == 0)
 		r = lk_attach_setup_once();
@@ -332,7 +347,11 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 	lk_modules_scan();
 	lk_modules_reset_emitted();
 	lk_sites_reset();
-	lk_heap_table_release(); /* what a hook still inside at the last end may have left */
+	/* What a hook still inside at the last end may have left. */
+	if (lk_heap_table_release(1000) < 0) {
+		r = -ETIMEDOUT;
+		goto out;
+	}
 	lk_ring_attach_reset();
 	__atomic_add_fetch(&lk_attach_gen, 1, __ATOMIC_ACQ_REL);
 	lk_proc_attach_reset();
@@ -357,6 +376,10 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 		goto out;
 	}
 	lk_attach_active = 1;
+	/* The other threads run: any lock pthread_create needs is let go, and the caller's
+	 * thread was taken at a safe point (attach.h). A failure leaves the lazy start. */
+	if (running && lk_writer_start() < 0)
+		lk_writer_start_lazy();
 	r = 0;
 out:
 	lk_guard_restore(depth);
@@ -385,8 +408,9 @@ LK_EXPORT int leak_attach_end(void)
 		lk_ready = 0;
 		lk_disabled = 1;
 		lk_tracefile_forget(); /* closes the trace */
-		lk_heap_table_release();
-		lk_attach_detaching = 0;
+		r = lk_heap_table_release(1000);
+		if (r == 0)
+			lk_attach_detaching = 0;
 	}
 	lk_guard_restore(depth);
 	return r;

@@ -10,11 +10,16 @@
  *
  * out_dir: an existing directory (absolute, or relative to the program's cwd; NULL or "" for
  * the cwd), where the trace is created as leak.<exe>.<pid>.lkt (.2.lkt, ... for later windows).
- * interval_ms: the snapshot interval (0: the default, 1000; clamped to 10 .. 3600000).
+ * interval_ms: the snapshot interval (0: the default, 1000; clamped to 10 .. 3600000), with
+ * LEAK_ATTACH_RUNNING or'd in when the caller lets the program's other threads run during the
+ * call (leak-attach does): the writer thread then starts at once, so an idle program gets its
+ * periodic snapshots too; without it the writer starts at the first hook that needs it (a
+ * stopped thread may hold a lock pthread_create needs).
  * Both return 0 or -errno: begin -EALREADY (libleak was preloaded: it records already), -EBUSY
  * (a window is open), -ENOENT/-EACCES/... (out_dir), -ENOSYS (no real malloc, or no link
- * map); end -ENOENT (no window), -ETIMEDOUT (the writer thread "leak-writer", or a thread
- * holding the snapshot lock, did not run within about a second: call again once they run; the
+ * map), -ETIMEDOUT (a thread stopped inside a hook of the last window); end -ENOENT (no
+ * window), -ETIMEDOUT (the writer thread "leak-writer", or a thread holding the snapshot lock
+ * or a block-table lock, did not run within about a second: call again once they run; the
  * GOT entries are restored by then unless the writer was stopped inside its GOT pass). A
  * tracer that lets the program's other threads run during the call never sees it. */
 #ifndef LEAK_PRELOAD_ATTACH_H
@@ -29,6 +34,8 @@ extern unsigned lk_attach_gen;
 /* Constructor: true if this libleak.so was dlopen()ed by a running program (it comes after
  * libc in the loader's list) rather than preloaded. */
 int lk_attach_loaded_late(void);
+
+#define LEAK_ATTACH_RUNNING 0x80000000u /* attach/attach.h has the same value */
 
 int leak_attach_begin(const char *out_dir, unsigned interval_ms);
 int leak_attach_end(void);

@@ -4,8 +4,9 @@
  * module (but libleak, the dynamic linker and the vDSO) holds the address of libc's malloc,
  * open, ... in a GOT slot named by a JUMP_SLOT or GLOB_DAT relocation. For each such slot whose
  * symbol libleak interposes (the names below, libleak.map's), the slot gets the hook's address
- * and the old value is kept to be put back. A slot is taken only if it holds what the name
- * resolves to in the global scope (lk_real, dlsym RTLD_DEFAULT), or, for a name the module does
+ * and the old value is kept to be put back (R_X86_64_64 pointers in data too). A slot is taken
+ * only if it holds what the name resolves to in the global scope (lk_real, lk_got_define: the
+ * definition behind a non-PIE executable's canonical PLT entry), or, for a name the module does
  * not define, its lazy-binding stub: a module bound elsewhere (a symbol version, DEEPBIND, its
  * own definition) keeps its binding, since the hook would call another function than its own.
  * RELRO pages are made writable for the write and read-only again. Restoring writes a slot back
@@ -235,8 +236,8 @@ int lk_got_init(void)
 	lk_got_mods = lk_sys_mmap(LK_GOT_MAX_MODS * sizeof(lk_got_mod_t));
 	if (!lk_got_recs || !lk_got_mods)
 		return -1;
-	lk_got_real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_DEFAULT, "dlopen");
-	lk_got_real_dlmopen = (void *(*)(Lmid_t, const char *, int))dlsym(RTLD_DEFAULT, "dlmopen");
+	lk_got_real_dlopen = (void *(*)(const char *, int))lk_got_define("dlopen");
+	lk_got_real_dlmopen = (void *(*)(Lmid_t, const char *, int))lk_got_define("dlmopen");
 	for (size_t i = 0; i < LK_GOT_NNAMES; i++) {
 		const char *n = lk_got_names[i];
 		if (strcmp(n, "dlopen") == 0) {
@@ -255,7 +256,7 @@ int lk_got_init(void)
 		if (!h || !dladdr(h, &hi) || hi.dli_fbase != self.dli_fbase)
 			continue;
 		lk_got_hook[i] = (uintptr_t)h;
-		lk_got_real[i] = (uintptr_t)dlsym(RTLD_DEFAULT, n);
+		lk_got_real[i] = (uintptr_t)lk_got_define(n);
 		if (lk_got_real[i] == lk_got_hook[i])
 			lk_got_real[i] = 0; /* the program has none: nothing to route */
 	}
@@ -272,7 +273,19 @@ typedef struct {
 	size_t strsz;
 	uintptr_t relro_lo, relro_hi; /* read-only now: made writable around a write */
 	int has_path;                 /* DT_RPATH or DT_RUNPATH */
+	uintptr_t w_lo[4], w_hi[4];   /* its writable PT_LOAD segments (RELRO is in one) */
+	int nw;
 } lk_got_elf_t;
+
+/* A pointer in data may sit in text (DT_TEXTREL) the loader made read-only again: only one in
+ * a writable segment is written. */
+static bool lk_got_in_data(const lk_got_elf_t *e, uintptr_t a)
+{
+	for (int i = 0; i < e->nw; i++)
+		if (a >= e->w_lo[i] && a + sizeof(uintptr_t) <= e->w_hi[i])
+			return true;
+	return false;
+}
 
 /* The protection of the mapping holding addr, from /proc/self/maps (raw reads): PROT_* bits, or
  * -1 if no mapping holds it. */
@@ -343,7 +356,11 @@ static void lk_got_patch_rela(const lk_got_elf_t *e, const ElfW(Rela) * r, size_
 {
 	for (size_t k = 0; k < bytes / sizeof(*r); k++) {
 		unsigned type = (unsigned)ELF64_R_TYPE(r[k].r_info);
-		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+		/* R_X86_64_64 with no addend: a pointer to the function in data (a table of
+		 * allocator functions, a non-PIE executable's initialised function pointer),
+		 * which LD_PRELOAD would have bound to the hook too. */
+		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT &&
+		    (type != R_X86_64_64 || r[k].r_addend != 0))
 			continue;
 		const ElfW(Sym) *sym = &e->symtab[ELF64_R_SYM(r[k].r_info)];
 		if (!sym->st_name || sym->st_name >= e->strsz)
@@ -354,6 +371,8 @@ static void lk_got_patch_rela(const lk_got_elf_t *e, const ElfW(Rela) * r, size_
 		if ((i == lk_got_find("dlopen") || i == lk_got_find("dlmopen")) && e->has_path)
 			continue; /* its search path would be libleak's: leave it be */
 		uintptr_t *slot = (uintptr_t *)(e->base + r[k].r_offset);
+		if (type == R_X86_64_64 && !lk_got_in_data(e, (uintptr_t)slot))
+			continue;
 		uintptr_t cur = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 		bool lazy = type == R_X86_64_JUMP_SLOT && sym->st_shndx == SHN_UNDEF &&
 		            cur >= e->lo && cur < e->hi;
@@ -378,6 +397,10 @@ static bool lk_got_parse(struct dl_phdr_info *info, lk_got_elf_t *e, const ElfW(
 				e->lo = a;
 			if (a + ph->p_memsz > e->hi)
 				e->hi = a + ph->p_memsz;
+			if ((ph->p_flags & PF_W) && e->nw < 4) {
+				e->w_lo[e->nw] = a;
+				e->w_hi[e->nw++] = a + ph->p_memsz;
+			}
 		} else if (ph->p_type == PT_DYNAMIC) {
 			*dyn = (const ElfW(Dyn) *)a;
 		} else if (ph->p_type == PT_GNU_RELRO) {
@@ -390,6 +413,123 @@ static bool lk_got_parse(struct dl_phdr_info *info, lk_got_elf_t *e, const ElfW(
 	return *dyn != NULL;
 }
 
+/* The dynamic section's entries that say where the relocations and symbols are. */
+static void lk_got_dyn(lk_got_elf_t *e, const ElfW(Dyn) * dyn, uintptr_t *jmprel, size_t *pltrelsz,
+                       uintptr_t *rela, size_t *relasz)
+{
+	for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_JMPREL:
+			*jmprel = lk_got_ptr(e->base, d->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			*pltrelsz = d->d_un.d_val;
+			break;
+		case DT_RELA:
+			*rela = lk_got_ptr(e->base, d->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			*relasz = d->d_un.d_val;
+			break;
+		case DT_SYMTAB:
+			e->symtab = (const ElfW(Sym) *)lk_got_ptr(e->base, d->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			e->strtab = (const char *)lk_got_ptr(e->base, d->d_un.d_ptr);
+			break;
+		case DT_STRSZ:
+			e->strsz = d->d_un.d_val;
+			break;
+		case DT_RPATH:
+		case DT_RUNPATH:
+			e->has_path = 1;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---- what a name is bound to ---- */
+
+/* A non-PIE executable that takes a function's address (python3, node on Debian) makes its
+ * PLT entry for it the canonical address: dlsym(RTLD_DEFAULT) and every other module's slot
+ * give that stub, which jumps through the executable's own slot to the definition. The stub
+ * is not a function to route to (a hook calling it would reach itself once that slot is
+ * patched): the definition is what the executable's slot holds, or, not bound yet, the first
+ * definition after it in load order. */
+typedef struct {
+	uintptr_t stub;
+	const char *name;
+	uintptr_t *slot; /* found: the executable's slot for it */
+	uintptr_t lo, hi;
+} lk_got_canon_t;
+
+static int lk_got_canon_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	lk_got_canon_t *c = arg;
+	lk_got_elf_t e;
+	const ElfW(Dyn) * dyn;
+	if (!lk_got_parse(info, &e, &dyn) || c->stub < e.lo || c->stub >= e.hi)
+		return 0;
+	uintptr_t jmprel = 0, rela = 0;
+	size_t pltrelsz = 0, relasz = 0;
+	lk_got_dyn(&e, dyn, &jmprel, &pltrelsz, &rela, &relasz);
+	const ElfW(Rela) *r = (const ElfW(Rela) *)jmprel;
+	for (size_t k = 0; e.symtab && e.strtab && r && k < pltrelsz / sizeof(*r); k++) {
+		const ElfW(Sym) *sym = &e.symtab[ELF64_R_SYM(r[k].r_info)];
+		if (ELF64_R_TYPE(r[k].r_info) != R_X86_64_JUMP_SLOT || sym->st_shndx != SHN_UNDEF ||
+		    !sym->st_value || e.base + sym->st_value != c->stub || !sym->st_name ||
+		    sym->st_name >= e.strsz || strcmp(e.strtab + sym->st_name, c->name) != 0)
+			continue;
+		c->slot = (uintptr_t *)(e.base + r[k].r_offset);
+		c->lo = e.lo;
+		c->hi = e.hi;
+		break;
+	}
+	return 1; /* the module holding the stub was this one */
+}
+
+void *lk_got_define(const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name);
+	Dl_info di;
+	struct link_map *lm = NULL;
+	if (!p || !dladdr1(p, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return p;
+	const ElfW(Sym) *sym = NULL;
+	if (!dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) || !sym || di.dli_saddr != p ||
+	    sym->st_shndx != SHN_UNDEF)
+		return p; /* a symbol defined there (dladdr names a canonical entry too) */
+	lk_got_canon_t c = {.stub = (uintptr_t)p, .name = name};
+	dl_iterate_phdr(lk_got_canon_cb, &c);
+	if (!c.slot)
+		return p; /* not a canonical PLT entry after all */
+	uintptr_t cur = __atomic_load_n(c.slot, __ATOMIC_ACQUIRE);
+	if (cur && (cur < c.lo || cur >= c.hi))
+		return (void *)cur;
+	/* Not bound yet: the first definition in load order after the executable, libleak's
+	 * own excepted (the search the loader makes for a PLT slot skips canonical entries). */
+	Dl_info self;
+	if (!dladdr((void *)&lk_got_define, &self))
+		return NULL;
+	for (struct link_map *m = lm->l_next; m; m = m->l_next) {
+		void *q = dlsym(m, name);
+		Dl_info qi;
+		struct link_map *qm = NULL;
+		const ElfW(Sym) *qs = NULL;
+		if (q && dladdr1(q, &qi, (void **)&qm, RTLD_DL_LINKMAP) && qm == m &&
+		    qi.dli_fbase != self.dli_fbase &&
+		    dladdr1(q, &qi, (void **)&qs, RTLD_DL_SYMENT) && qs &&
+		    qs->st_shndx != SHN_UNDEF)
+			return q;
+	}
+	return NULL;
+}
+
+/* ---- patching ---- */
+
 static void lk_got_patch_module(struct dl_phdr_info *info)
 {
 	lk_got_elf_t e;
@@ -398,37 +538,7 @@ static void lk_got_patch_module(struct dl_phdr_info *info)
 		return;
 	uintptr_t jmprel = 0, rela = 0;
 	size_t pltrelsz = 0, relasz = 0;
-	for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
-		switch (d->d_tag) {
-		case DT_JMPREL:
-			jmprel = lk_got_ptr(e.base, d->d_un.d_ptr);
-			break;
-		case DT_PLTRELSZ:
-			pltrelsz = d->d_un.d_val;
-			break;
-		case DT_RELA:
-			rela = lk_got_ptr(e.base, d->d_un.d_ptr);
-			break;
-		case DT_RELASZ:
-			relasz = d->d_un.d_val;
-			break;
-		case DT_SYMTAB:
-			e.symtab = (const ElfW(Sym) *)lk_got_ptr(e.base, d->d_un.d_ptr);
-			break;
-		case DT_STRTAB:
-			e.strtab = (const char *)lk_got_ptr(e.base, d->d_un.d_ptr);
-			break;
-		case DT_STRSZ:
-			e.strsz = d->d_un.d_val;
-			break;
-		case DT_RPATH:
-		case DT_RUNPATH:
-			e.has_path = 1;
-			break;
-		default:
-			break;
-		}
-	}
+	lk_got_dyn(&e, dyn, &jmprel, &pltrelsz, &rela, &relasz);
 	if (!e.symtab || !e.strtab)
 		return;
 	if (e.relro_lo < e.relro_hi) {

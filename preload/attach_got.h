@@ -4,6 +4,10 @@
 #ifndef LEAK_PRELOAD_ATTACH_GOT_H
 #define LEAK_PRELOAD_ATTACH_GOT_H
 
+/* The function name is bound to in the global scope: dlsym(RTLD_DEFAULT), or, where that is
+ * a non-PIE executable's canonical PLT entry, the definition the entry jumps to. NULL if none. */
+void *lk_got_define(const char *name);
+
 /* Looks up libleak's hooks and what each name is bound to (dlsym), once. 0 or -1. */
 int lk_got_init(void);
 

@@ -34,7 +34,9 @@
 #include "heap_table.h"
 #include "python.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "spin.h"
 #include "ring.h"
@@ -553,13 +555,34 @@ void lk_heap_table_fork_child(void)
 /* leak_attach_end, the hooks inert: every block is forgotten and the arrays given back, so a
  * detached process keeps no memory of libleak's but its static tables. A hook still inside
  * takes the shard lock first, so it finds either the old arrays or none. */
-void lk_heap_table_release(void)
+int lk_heap_table_release(unsigned wait_ms)
 {
+	/* Bounded: a hook holds a shard's lock for a few stores, but a thread kept stopped
+	 * by a tracer inside one would hold it for good. The budget is for all shards. */
+	unsigned waited_us = 0;
+	int left = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
 		if (!lk_heap_was_used(s))
 			continue;
-		lk_heap_lock(s);
+		bool locked = true;
+		for (int spin = 0; __atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE); spin++) {
+			if (spin < 1000) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			if (waited_us >= wait_ms * 1000u) {
+				locked = false;
+				break;
+			}
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000};
+			nanosleep(&ts, NULL);
+			waited_us += 100;
+		}
+		if (!locked) {
+			left++;
+			continue; /* its arrays stay: a later call gives them back */
+		}
 		lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
 		lk_sys_munmap(s->side, (size_t)s->side_cap * sizeof(lk_heap_side_t));
 		s->slots = NULL;
@@ -567,6 +590,7 @@ void lk_heap_table_release(void)
 		s->cap = s->live = s->side_cap = s->side_live = s->limit = 0;
 		lk_heap_unlock(s);
 	}
+	return left ? -ETIMEDOUT : 0;
 }
 
 /* ---- hook bookkeeping ---- */

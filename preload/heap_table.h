@@ -57,7 +57,9 @@ bool lk_heap_on_realloc_begin(void *old, uint64_t *size, uint32_t *stack_id);
 void lk_heap_on_realloc_end(void *old, bool tracked, uint64_t old_size, uint32_t old_stack,
                             void *ptr, size_t size);
 
-/* leak_attach_end (hooks inert): forgets every block and unmaps the arrays. */
-void lk_heap_table_release(void);
+/* leak_attach_end (hooks inert): forgets every block and unmaps the arrays. Waits at most
+ * about wait_ms in all for shard locks; -ETIMEDOUT if a shard stayed locked (its arrays are
+ * kept; call again), else 0. */
+int lk_heap_table_release(unsigned wait_ms);
 
 #endif

@@ -22,12 +22,13 @@ static int lk_real_resolving;
 /* RTLD_NEXT when preloaded; RTLD_DEFAULT once leak_attach_begin routes a running program's
  * calls here (attach.c): what its modules were bound to, whichever library defines it. */
 static void *lk_real_handle = RTLD_NEXT;
+static void *(*lk_real_find)(const char *); /* attached: the definition a name is bound to */
 
 static void *lk_real_sym(const char *name)
 {
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1; /* dlsym's own calloc must not be recorded */
-	void *p = dlsym(lk_real_handle, name);
+	void *p = lk_real_find ? lk_real_find(name) : dlsym(lk_real_handle, name);
 	/* Attached: a name the program's own scope lacks (pthread_create before glibc 2.34, in a
 	 * program without libpthread) is the one libleak's own dependencies bring. */
 	if (!p && lk_real_handle == RTLD_DEFAULT)
@@ -60,11 +61,12 @@ int lk_real_init(void)
 	return m && f ? 0 : -1;
 }
 
-int lk_real_init_global(void)
+int lk_real_init_global(void *(*find)(const char *))
 {
 	if (lk_real.malloc && lk_real.free)
 		return 0;
 	lk_real_handle = RTLD_DEFAULT;
+	lk_real_find = find;
 	int r = lk_real_init();
 	/* A name the program's libraries lack resolves to libleak's own hook if the tracer loaded
 	 * it RTLD_GLOBAL: calling that would recurse, so the hook fails with ENOSYS instead. */

@@ -222,9 +222,10 @@ extern lk_real_t lk_real;
  * bootstrap arena (bootstrap.h). */
 int lk_real_init(void);
 
-/* The same from the global scope (dlsym RTLD_DEFAULT), for a libleak.so loaded into a running
- * program (attach.c): the functions its modules are bound to, libc's or a linked allocator's. */
-int lk_real_init_global(void);
+/* The same from the global scope, for a libleak.so loaded into a running program (attach.c):
+ * the functions its modules are bound to, libc's or a linked allocator's, each looked up with
+ * find (lk_got_define: dlsym RTLD_DEFAULT, seen through a non-PIE executable's PLT entries). */
+int lk_real_init_global(void *(*find)(const char *));
 
 /* The slow half of LK_REAL(): *slot after lk_real_init, or, while the table is being resolved
  * elsewhere, dlsym(RTLD_NEXT, name) itself. Never allocates through the hooks. */

@@ -63,7 +63,7 @@ for cc in "${COMPILERS[@]}"; do
 	loop_start "$cc" "$d"
 	sleep 0.3
 	rc=0
-	timeout 30 "$ATTACH" --json -o "$d/t" --for 2 "$LPID" >"$d/report.json" 2>"$d/attach.err" || rc=$?
+	timeout 30 "$ATTACH" --json -o "$d/t" -i 0.2 --for 2 "$LPID" >"$d/report.json" 2>"$d/attach.err" || rc=$?
 	assert_eq "$rc" 0 "$cc: leak-attach status ($(cat "$d/attach.err"))"
 	grep -q "^leak-attach: detached from $LPID" "$d/attach.err" || fail "$cc: no detach: $(cat "$d/attach.err")"
 	loop_stop "$d"
@@ -89,10 +89,14 @@ for cc in "${COMPILERS[@]}"; do
 		"$cc: the descriptor from before the attach listed as pre-existing"
 	assert_jq "$j" '[.processes[0].preexisting[] | select(.type == "thread")] | length' 4 \
 		"$cc: the threads from before the attach (main, idle, 2 workers) listed as pre-existing"
-	# --diff works on the window: from its first snapshot to its last, leak_in_window grew.
-	dj=$(timeout 30 "$LEAK_REPORT" --json --diff 0 -1 "$d"/t/*.lkt) || fail "$cc: leak-report --diff on the window"
+	# --diff works on the window: from the snapshot a second before its end (at least 0.8 s
+	# in, snapshots every 0.2 s: leak_in_window has leaked by then, one block per thread every
+	# 100 ms; the first snapshot may come before the first leak) to its last, it grew.
+	dj=$(timeout 30 "$LEAK_REPORT" --json --diff -1s -1 "$d"/t/*.lkt) || fail "$cc: leak-report --diff on the window"
 	assert_jq "$dj" '[.processes[0].diff[] | select(.change == "grew" and any(.stack[0:2][]; .function == "leak_in_window"))] | length' 1 \
-		"$cc: --diff 0 -1 on the window: leak_in_window grew"
+		"$cc: --diff -1s -1 on the window: leak_in_window grew"
+	assert_jq "$dj" '.processes[0].diff[] | select(any(.stack[0:2][]; .function == "leak_in_window")) | .count_a > 0' true \
+		"$cc: --diff -1s -1: leak_in_window had blocks at the first snapshot compared"
 	note "$cc: loop window: $(jq_get "$j" 'count_in("leak_in_window")') blocks leaked in leak_in_window, fds $(jq_get "$j" '[.processes[0].findings[] | select(.kind == "fd") | .fds[]] | join(" ")') opened; $(grep -E 'attached|detached' "$d/attach.err" | sed 's/; traces.*//' | tr '\n' ' ')"
 
 	# The server, blocked in accept and epoll_wait while attached.
