@@ -10,8 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Fully associative: a helper called from many places has one entry per caller. */
-#define LK_WALK_MEMO_WAYS  32
+/* Fully associative: a helper called from many places has one entry per caller (64: every
+ * path of the varied-stack churn at depth 5; the memo is 85 KiB a thread, mapped). */
+#define LK_WALK_MEMO_WAYS  64
 #define LK_WALK_MEMO_READS 64 /* words a remembered walk may read (deeper walks are not kept) */
 /* After LK_WALK_MEMO_COLD walks in a row that the memo did not help, only every
  * LK_WALK_MEMO_COLD_EVERY-th walk uses it (a power of two); a hit restores every walk. */
@@ -65,7 +66,7 @@ struct lk_walk_memo {
 	uint64_t tails_reused;
 	uint64_t compared; /* entries whose words a lookup compared */
 	/* hash of each entry's start (0: unused), scanned 4 at a time apart from the entries:
-	 * 128 bytes for 32 ways */
+	 * 256 bytes for 64 ways */
 	uint32_t tag[LK_WALK_MEMO_WAYS] __attribute__((aligned(64)));
 	lk_walk_memo_ent_t ent[LK_WALK_MEMO_WAYS];
 	lk_walk_memo_ent_t *pending; /* the last walk, waiting for lk_walk_memo_store */

@@ -647,10 +647,11 @@ static void test_tail_reuse_matches_fresh_walks(void **state)
 	assert_true(st.walks > 5000);
 	assert_true(reused > (uint64_t)st.walks * 9 / 10);
 	/* 12 frames: deeper chains are cut, and a cut walk's frames serve only as many. Cut
-	 * walks read fewer words, and the memo finds more of them (about half are walked). */
+	 * walks of the deeper chains are alike, and the memo's 64 entries hold most of them:
+	 * a few hundred of the 10,000 are walked. */
 	reused = tail_rounds(12, &st);
 	assert_int_equal(st.wrong, 0);
-	assert_true(st.walks > 4000);
+	assert_true(st.walks > 200);
 	assert_true(reused > 0);
 }
 
