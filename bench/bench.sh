@@ -3,8 +3,10 @@
 # bench.sh - `make bench`: wall time, peak RSS and trace size of each workload natively, under
 # libleak (full tracking and LEAK_SAMPLE sampling), heaptrack (record + interpret), valgrind
 # memcheck and massif, and under bench/unw_only.c (one unw_backtrace per allocation, nothing
-# recorded: the floor of a libunwind-based profiler), with runs interleaved (native full sampled
-# heaptrack memcheck massif unwind, then again, ...) so that the ratios compare runs made
+# recorded: the floor of a libunwind-based profiler), under bench/fwd_only.c (the heap functions
+# forwarded to glibc's: the floor of any interposing profiler) and under libleak with
+# LEAK_UNWIND=fp, with runs interleaved (native full sampled fp heaptrack memcheck massif unwind
+# forward, then again, ...) so that the ratios compare runs made
 # seconds apart on a machine other people share. Then times leak-report on a synthetic
 # one-hour trace (bench/gen_trace.c). Prints a markdown table and writes it to
 # $BUILD/bench/results.md (raw runs: raw.tsv beside it).
@@ -69,7 +71,7 @@ if [ -f "$SO" ]; then
 	# runs, and a run that mixed two builds would compare nothing.
 	cp "$SO" "$WORK/libleak.so"
 	SO=$WORK/libleak.so
-	TOOLS+=(full sampled)
+	TOOLS+=(full sampled fp)
 else
 	log "bench: $SO not built: libleak columns are n/a"
 fi
@@ -85,7 +87,7 @@ if [ "$QUICK" != 1 ]; then
 		log "bench: valgrind not installed: columns n/a"
 	fi
 fi
-TOOLS+=(unwind)
+TOOLS+=(unwind forward)
 
 RAW=$OUT/raw.tsv
 rm -f "$OUT"/sites.*.tsv "$OUT"/fail.*.stderr
@@ -148,6 +150,8 @@ run_one() {
 		limit=$((MC_LIMIT * 5))
 		;;
 	unwind) ENVV+=(LD_PRELOAD="$(realpath "$OUT/unw_only.so")") ;;
+	forward) ENVV+=(LD_PRELOAD="$(realpath "$OUT/fwd_only.so")") ;;
+	fp) ENVV+=(LD_PRELOAD="$SO" LEAK_OUT="$dir/trace.%p.lkt" LEAK_UNWIND=fp) ;;
 	libunwind) # libleak with its libunwind walker: the varied workloads' per-frame figures
 		ENVV+=(LD_PRELOAD="$SO" LEAK_OUT="$dir/trace.%p.lkt" LEAK_UNWIND=libunwind) ;;
 	esac

@@ -14,6 +14,7 @@ for w in malloc_churn varied_churn xthread fd_churn fork_thread live_sites scan_
 	gcc "${CFLAGS_B[@]}" -o "$OUT/$w" "bench/$w.c"
 done
 gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/unw_only.so" bench/unw_only.c -lunwind
+gcc "${CFLAGS_B[@]}" -shared -fPIC -o "$OUT/fwd_only.so" bench/fwd_only.c
 gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/gen_trace" bench/gen_trace.c -lzstd
 gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 

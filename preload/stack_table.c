@@ -32,6 +32,10 @@ typedef struct {
 #define LK_ID_CHUNK      (1u << LK_ID_CHUNK_BITS)
 #define LK_ID_DIR        (LK_STACK_MAX_IDS / LK_ID_CHUNK + 1)
 #define LK_ARENA_BYTES   (1u << 20)
+/* After this many arenas (a program of many stacks), arenas of LK_ARENA_BIG bytes, filled
+ * at once: a new stack per allocation otherwise takes a page fault every 14 stacks. */
+#define LK_ARENA_SMALL_N 4
+#define LK_ARENA_BIG     (8u << 20)
 
 static lk_stack_index_t *lk_stack_index;           /* current table (acquire/release) */
 static lk_stack_entry_t **lk_stack_dir[LK_ID_DIR]; /* id -> entry, in chunks */
@@ -42,6 +46,7 @@ static int lk_stack_lock_word;
  * resolved against the old module). Old ids stay valid for the blocks that carry them. */
 static uint32_t lk_stack_epoch;
 static unsigned char *lk_arena_cur, *lk_arena_end;
+static uint32_t lk_arenas;
 
 void lk_stack_table_lock(void)
 {
@@ -132,12 +137,15 @@ static void *lk_stack_arena_alloc(size_t bytes)
 {
 	bytes = (bytes + 15) & ~(size_t)15;
 	if (!lk_arena_cur || (size_t)(lk_arena_end - lk_arena_cur) < bytes) {
-		size_t sz = bytes > LK_ARENA_BYTES ? bytes : LK_ARENA_BYTES;
-		unsigned char *a = lk_sys_mmap(sz);
+		bool big = lk_arenas >= LK_ARENA_SMALL_N;
+		size_t sz = big ? LK_ARENA_BIG : LK_ARENA_BYTES;
+		sz = bytes > sz ? bytes : sz;
+		unsigned char *a = big ? lk_sys_mmap_filled(sz) : lk_sys_mmap(sz);
 		if (!a)
 			return NULL;
 		lk_arena_cur = a;
 		lk_arena_end = a + sz;
+		lk_arenas++;
 	}
 	void *p = lk_arena_cur;
 	lk_arena_cur += bytes;
@@ -165,8 +173,10 @@ static uint32_t lk_stack_insert_locked(uint64_t h, const uintptr_t *frames, uint
 	e->epoch = epoch;
 	memcpy(e->frames, frames, n * sizeof(uintptr_t));
 	__atomic_store_n(&(*chunkp)[id & (LK_ID_CHUNK - 1)], e, __ATOMIC_RELEASE);
-	__atomic_store_n(&lk_stack_count, id, __ATOMIC_RELEASE);
+	/* slot first: a reader that saw the count before this found no slot for the stack,
+	 * and one that sees the new count probes again under the lock (intern_hashed) */
 	lk_stack_slot_put(lk_stack_index, h, id);
+	__atomic_store_n(&lk_stack_count, id, __ATOMIC_RELEASE);
 	return id;
 }
 
@@ -174,13 +184,18 @@ uint32_t lk_stack_table_intern_hashed(const uintptr_t *frames, uint32_t n, uint6
 {
 	uint32_t epoch = __atomic_load_n(&lk_stack_epoch, __ATOMIC_RELAXED);
 	uint64_t h = lk_stack_hash_finish(frame_hash, n, epoch);
+	uint32_t seen = __atomic_load_n(&lk_stack_count, __ATOMIC_ACQUIRE);
 	const lk_stack_index_t *idx = __atomic_load_n(&lk_stack_index, __ATOMIC_ACQUIRE);
 	uint32_t id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
 	if (id)
 		return id;
 	lk_stack_table_lock();
-	idx = lk_stack_index;
-	id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
+	/* Probed again only if a stack was added since: a new stack misses once, not twice (at
+	 * one new stack per allocation each probe is a cache miss in a large index). */
+	if (lk_stack_count != seen || lk_stack_index != idx) {
+		idx = lk_stack_index;
+		id = idx ? lk_stack_find(idx, h, frames, n, epoch) : 0;
+	}
 	if (!id)
 		id = lk_stack_insert_locked(h, frames, n, epoch);
 	lk_stack_table_unlock();

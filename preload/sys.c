@@ -143,6 +143,18 @@ void *lk_sys_mmap(size_t n)
 	return p;
 }
 
+void *lk_sys_mmap_filled(size_t n)
+{
+	int saved = errno;
+	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
+	                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	lk_sys_note_own(p, n);
+	return p;
+}
+
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 {
 	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */

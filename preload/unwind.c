@@ -158,4 +158,5 @@ void lk_unwind_stats(lk_unwind_stats_t *out)
 	out->rules_built = lk_walk_rules_built();
 	out->fallbacks = __atomic_load_n(&lk_unwind_fallbacks, __ATOMIC_RELAXED);
 	out->tails_reused = lk_walk_memo_tails_reused();
+	out->memo_compared = lk_walk_memo_compared();
 }

@@ -56,9 +56,10 @@ void lk_unwind_fork_child(int parent_threaded);
 void lk_unwind_invalidate(void);
 
 typedef struct {
-	uint64_t rules_built;  /* PCs whose rule was built from .eh_frame */
-	uint64_t fallbacks;    /* captures handed to unw_backtrace (DWARF mode) */
-	uint64_t tails_reused; /* walks finished with the frames of the thread's last walk */
+	uint64_t rules_built;   /* PCs whose rule was built from .eh_frame */
+	uint64_t fallbacks;     /* captures handed to unw_backtrace (DWARF mode) */
+	uint64_t tails_reused;  /* walks finished with the frames of the thread's last walk */
+	uint64_t memo_compared; /* remembered walks whose words a lookup compared */
 } lk_unwind_stats_t;
 
 /* Approximate counters (relaxed), for tests and diagnostics. */

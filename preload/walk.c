@@ -451,6 +451,7 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		e->nread = (uint16_t)nread;
 		e->lo = nread ? lo : sp;
 		e->hi = nread ? hi : sp;
+		lk_walk_memo_seal(m, e, t->nreads, lk_walk_ok_hi);
 		m->pending = e;
 	}
 	return n;

@@ -4,7 +4,9 @@
  * A walk is a pure function of where it starts (PC, RSP, and RBP if a rule uses it before
  * reloading it) and of the stack words it reads: the same start and the same words give the
  * same frames. So each thread keeps its last few walks, keyed by their first frame outside
- * libleak, with every (address, word) pair they read, and the caller's value (its stack id);
+ * libleak and the first words they read (so that the many walks from one malloc call site
+ * are told apart without comparing each), with every (address, word) pair they read, and
+ * the caller's value (its stack id);
  * and its last walk step by step, for a walk that reaches one of its steps to take the rest.
  * The DWARF walker (walk.c) records and checks; this file owns the memory and the bookkeeping.
  * One mmap per thread, pooled and reused after the thread exits; no malloc, no locks. */
@@ -43,6 +45,10 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 			m->tag[i] = 0;
 			m->ent[i].value = 0;
 		}
+		for (int i = 0; i < LK_WALK_MEMO_FIRST; i++) {
+			m->first_pc[i] = 0;
+			m->first_last[i] = NULL;
+		}
 		m->tail.nsteps = 0; /* another thread's stack */
 		m->misses = 0;
 	} else {
@@ -78,11 +84,57 @@ lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr
 		m->rng = x;
 		v = (int)(x % LK_WALK_MEMO_WAYS);
 	}
-	m->tag[v] = lk_walk_memo_tag(pc, sp);
+	m->tag[v] = 0;
 	m->ent[v].pc = pc;
 	m->ent[v].sp = sp;
 	m->ent[v].value = 0;
 	return &m->ent[v];
+}
+
+/* True if e's walk read the word at addr. */
+static bool lk_walk_memo_read(const lk_walk_memo_ent_t *e, uintptr_t addr, uint32_t k)
+{
+	if (k < e->nread && e->addr[k] == addr) /* the usual: the same read at the same place */
+		return true;
+	for (uint32_t j = 0; j < e->nread; j++)
+		if (e->addr[j] == addr)
+			return true;
+	return false;
+}
+
+void lk_walk_memo_seal(lk_walk_memo_t *m, lk_walk_memo_ent_t *e, uint32_t own, uintptr_t ok_hi)
+{
+	unsigned i = lk_walk_memo_first_slot(e->pc);
+	if (m->first_pc[i] != e->pc) {
+		if (!own)
+			return; /* tag 0: never found */
+		uint32_t k = 0, end = 0;
+		for (; k < own && k < e->nread && k < LK_WALK_MEMO_KEYW; k++) {
+			if (e->addr[k] < e->sp || e->addr[k] - e->sp >= UINT32_MAX - 8)
+				break;
+			m->first_off[i][k] = (uint32_t)(e->addr[k] - e->sp);
+			end = m->first_off[i][k] + 8 > end ? m->first_off[i][k] + 8 : end;
+		}
+		m->first_n[i] = k;
+		m->first_end[i] = end;
+		m->first_pc[i] = e->pc;
+	} else {
+		/* The tag must depend only on words this walk read, which a later walk matching
+		 * it finds unchanged: keep the offsets it read too (walks from the same start
+		 * through frames of other sizes read elsewhere). Entries tagged with more words
+		 * are no longer found, and are walked and tagged again. */
+		uint32_t k = 0, end = 0;
+		while (k < m->first_n[i] && lk_walk_memo_read(e, e->sp + m->first_off[i][k], k)) {
+			end = m->first_off[i][k] + 8 > end ? m->first_off[i][k] + 8 : end;
+			k++;
+		}
+		if (k < m->first_n[i]) {
+			m->first_n[i] = k;
+			m->first_end[i] = end;
+		}
+	}
+	m->tag[e - m->ent] = lk_walk_memo_tag(m, e->pc, e->sp, ok_hi);
+	m->first_last[i] = e;
 }
 
 void lk_walk_memo_tail_commit(lk_walk_memo_tail_t *r, const lk_walk_memo_tail_t *t, int keep,
@@ -151,5 +203,14 @@ uint64_t lk_walk_memo_tails_reused(void)
 	for (lk_walk_memo_t *m = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_ACQUIRE); m;
 	     m = m->next)
 		n += __atomic_load_n(&m->tails_reused, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t lk_walk_memo_compared(void)
+{
+	uint64_t n = 0;
+	for (lk_walk_memo_t *m = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_ACQUIRE); m;
+	     m = m->next)
+		n += __atomic_load_n(&m->compared, __ATOMIC_RELAXED);
 	return n;
 }

@@ -10,13 +10,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Fully associative: a helper called from many places has one entry per caller. */
-#define LK_WALK_MEMO_WAYS  32
+/* Fully associative: a helper called from many places has one entry per caller (64: every
+ * path of the varied-stack churn at depth 5; the memo is 85 KiB a thread, mapped). */
+#define LK_WALK_MEMO_WAYS  64
 #define LK_WALK_MEMO_READS 64 /* words a remembered walk may read (deeper walks are not kept) */
 /* After LK_WALK_MEMO_COLD walks in a row that the memo did not help, only every
  * LK_WALK_MEMO_COLD_EVERY-th walk uses it (a power of two); a hit restores every walk. */
 #define LK_WALK_MEMO_COLD       64
 #define LK_WALK_MEMO_COLD_EVERY 16
+#define LK_WALK_MEMO_FIRST      16 /* start PCs whose first reads are known (a power of two) */
+#define LK_WALK_MEMO_KEYW       8  /* stack words in a tag, at most */
 
 typedef struct {
 	uintptr_t pc, sp; /* start: first frame outside the skip range */
@@ -61,13 +64,23 @@ struct lk_walk_memo {
 	lk_walk_memo_tail_t tail;    /* the last walk, bottom first */
 	lk_walk_memo_tail_t scratch; /* this walk's steps, top first, until it ends */
 	uint64_t tails_reused;
+	uint64_t compared; /* entries whose words a lookup compared */
 	/* hash of each entry's start (0: unused), scanned 4 at a time apart from the entries:
-	 * 128 bytes for 32 ways */
+	 * 256 bytes for 64 ways */
 	uint32_t tag[LK_WALK_MEMO_WAYS] __attribute__((aligned(64)));
 	lk_walk_memo_ent_t ent[LK_WALK_MEMO_WAYS];
 	lk_walk_memo_ent_t *pending; /* the last walk, waiting for lk_walk_memo_store */
 	uint32_t rng;                /* picks the entry a new walk replaces */
-	uint32_t misses;             /* walks in a row neither the memo nor the tail helped */
+	/* Where the first walk from each recent start PC read its first words, as offsets from
+	 * RSP (direct-mapped by PC; 0 PC: none): the words there join the tag, so that walks
+	 * sharing a start but not their callers rarely compare each other's words. */
+	uintptr_t first_pc[LK_WALK_MEMO_FIRST];
+	uint32_t first_n[LK_WALK_MEMO_FIRST];
+	uint32_t first_end[LK_WALK_MEMO_FIRST]; /* the highest offset + 8 */
+	uint32_t first_off[LK_WALK_MEMO_FIRST][LK_WALK_MEMO_KEYW];
+	/* the entry last found or remembered from each start PC's slot (NULL: none) */
+	lk_walk_memo_ent_t *first_last[LK_WALK_MEMO_FIRST];
+	uint32_t misses; /* walks in a row neither the memo nor the tail helped */
 	int in_use;
 	lk_walk_memo_t *next; /* pool: push-only list, reused after a thread exits */
 };
@@ -112,9 +125,26 @@ static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp,
 	return true;
 }
 
-static inline uint32_t lk_walk_memo_tag(uintptr_t pc, uintptr_t sp)
+static inline unsigned lk_walk_memo_first_slot(uintptr_t pc)
+{
+	return (unsigned)(pc ^ pc >> 7) & (LK_WALK_MEMO_FIRST - 1);
+}
+
+/* The tag of a walk from (pc, sp): its start, and the words at the offsets from sp that the
+ * first walk from pc read first, where they lie in the verified range [sp, ok_hi). A pure
+ * function of the stack above sp, so equal for a walk and a later one that matches it. */
+static inline uint32_t lk_walk_memo_tag(const lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp,
+                                        uintptr_t ok_hi)
 {
 	uint64_t x = (pc ^ (sp << 17 | sp >> 47)) * 0x9e3779b97f4a7c15ull;
+	unsigned i = lk_walk_memo_first_slot(pc);
+	if (m->first_pc[i] == pc && sp + m->first_end[i] <= ok_hi && sp + m->first_end[i] > sp) {
+		for (uint32_t k = 0; k < m->first_n[i]; k++)
+			x += *(const uintptr_t *)(sp + m->first_off[i][k]) *
+			     (0xc4ceb9fe1a85ec53ull + 2 * k);
+	}
+	x ^= x >> 29;
+	x *= 0xd6e8feb86659fd93ull;
 	return (uint32_t)(x >> 32) | 1; /* never 0 (unused) */
 }
 
@@ -123,23 +153,40 @@ static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t
                                                     uintptr_t bp, uint32_t gen, uintptr_t ok_lo,
                                                     uintptr_t ok_hi)
 {
-	const __m128i want = _mm_set1_epi32((int)lk_walk_memo_tag(pc, sp));
+	/* Repeated stacks: the walk from pc last found or remembered, before any tag. */
+	unsigned slot = lk_walk_memo_first_slot(pc);
+	lk_walk_memo_ent_t *last = m->first_last[slot];
+	if (last && last->pc == pc && last->sp == sp) {
+		m->compared++;
+		if (lk_walk_memo_match(last, bp, gen, ok_lo, ok_hi))
+			return last;
+	}
+	const __m128i want = _mm_set1_epi32((int)lk_walk_memo_tag(m, pc, sp, ok_hi));
 	for (int i = 0; i < LK_WALK_MEMO_WAYS; i += 4) {
 		__m128i t = _mm_load_si128((const __m128i *)&m->tag[i]);
 		for (unsigned bits =
 		         (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, want)));
 		     bits; bits &= bits - 1) {
 			lk_walk_memo_ent_t *e = &m->ent[i + __builtin_ctz(bits)];
-			if (e->pc == pc && e->sp == sp &&
-			    lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
-				return e;
+			if (e != last && e->pc == pc && e->sp == sp) {
+				m->compared++;
+				if (lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
+					return m->first_last[slot] = e;
+			}
 		}
 	}
 	return NULL;
 }
 
-/* The entry a new walk from (pc, sp) replaces, its start set and its value 0. */
+/* The entry a new walk from (pc, sp) replaces, its start set, its tag and value 0 (unused
+ * until lk_walk_memo_seal). */
 lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp);
+
+/* The walk into e is recorded (e->nread, addr, word) and the stack is as it read it: tags e
+ * for lookups. The first walk from a start PC sets which words tag the walks from there: its
+ * own first reads, the first own of e's (own of them: 0 if its reads begin with another
+ * walk's). ok_hi: the end of the verified stack. */
+void lk_walk_memo_seal(lk_walk_memo_t *m, lk_walk_memo_ent_t *e, uint32_t own, uintptr_t ok_hi);
 
 /* How many of the record's reads, from the bottom, still hold what its walk read. */
 static inline uint32_t lk_walk_memo_tail_verify(const lk_walk_memo_tail_t *r)
@@ -171,5 +218,9 @@ void lk_walk_memo_reset_after_fork(void);
 
 /* The sum over all memos of walks finished with the last walk's frames (relaxed). */
 uint64_t lk_walk_memo_tails_reused(void);
+
+/* The sum over all memos of entries whose words a lookup compared with the stack (relaxed):
+ * one per lookup when walks sharing a start are told apart by their tags. */
+uint64_t lk_walk_memo_compared(void);
 
 #endif

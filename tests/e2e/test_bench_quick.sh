@@ -30,7 +30,7 @@ cmp -s "$TMP/table.md" "$TMP/bench/results.md" || fail "results.md differs from 
 
 for wl in churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread python3 sqlite3 cc1; do
 	row=$(grep -E "^\| $wl \|" "$TMP/table.md" | head -n 1) || fail "no row for $wl"
-	IFS='|' read -r _ name native full sampled _ _ _ unwind _ <<<"$row"
+	IFS='|' read -r _ name native full sampled fp _ _ _ unwind forward _ <<<"$row"
 	assert_eq "$(echo "$name" | xargs)" "$wl" "workload name"
 	if [[ $native == *"not installed"* ]]; then
 		# sqlite3 and GNU time are bench packages (make deps-bench), not check ones.
@@ -42,10 +42,12 @@ for wl in churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread p
 	assert_match "$sampled" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\)( not implemented)? $' \
 		"$wl libleak sampled ratio"
 	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
+	assert_match "$fp" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl LEAK_UNWIND=fp ratio"
+	assert_match "$forward" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl forwarding-only ratio"
 done
 for wl in varied_d5 varied_d30; do
 	row=$(grep -E "^\| $wl \| [0-9]+ \|" "$TMP/table.md" | head -n 1) || fail "no per-frame row for $wl"
-	assert_match "$row" '^\| varied_d[0-9]+ \| [0-9]+ \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \| [0-9.]+x \| [0-9.]+ \| [0-9.]+ \| (met|NOT met) \|$' \
+	assert_match "$row" '^\| varied_d[0-9]+ \| [0-9]+ \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \| -?[0-9.]+ \| [0-9.]+x \| [0-9.]+ \| [0-9.]+ \| (met|NOT met) \|$' \
 		"$wl per-frame row"
 done
 assert_match "$(cat "$TMP/table.md")" \

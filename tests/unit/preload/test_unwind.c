@@ -625,20 +625,27 @@ __attribute__((noinline)) static void memo_site(int n, memo_stats_t *st)
 }
 
 /* 24 callers in turn, 50 rounds: after the first round every walk is remembered (16 entries
- * with random replacement would keep missing). */
+ * with random replacement would keep missing). The 24 walks start at the same place (PC and
+ * stack pointer in memo_cb) and differ from the first word they read: a lookup compares the
+ * words of the one entry it finds by its tag, not of every entry with that start. */
 static void test_memo_holds_many_callers(void **state)
 {
 	(void)state;
 	lk_unwind_set_mode(LK_UNWIND_DWARF);
 	lk_unwind_invalidate(); /* earlier tests' entries can only be replaced now */
 	memo_stats_t st = {0};
+	lk_unwind_stats_t before, after;
+	lk_unwind_stats(&before);
 	enum { ROUNDS = 50 };
 	for (int r = 0; r < ROUNDS; r++)
 		for (int i = 0; i < MEMO_SITES; i++)
 			memo_site(i, &st);
+	lk_unwind_stats(&after);
 	assert_int_equal(st.wrong, 0);
 	assert_int_equal(st.hits + st.misses, MEMO_SITES * ROUNDS);
 	assert_true(st.misses < 2 * MEMO_SITES);
+	/* at most the start's last entry and the tagged one per lookup (12 or so without tags) */
+	assert_true(after.memo_compared - before.memo_compared <= 2 * MEMO_SITES * ROUNDS);
 }
 
 /* ---- finishing a walk with the frames of the thread's last one ---- */
@@ -702,10 +709,12 @@ static void test_tail_reuse_matches_fresh_walks(void **state)
 	assert_int_equal(st.wrong, 0);
 	assert_true(st.walks > 5000);
 	assert_true(reused > (uint64_t)st.walks * 9 / 10);
-	/* 12 frames: deeper chains are cut, and a cut walk's frames serve only as many. */
+	/* 12 frames: deeper chains are cut, and a cut walk's frames serve only as many. Cut
+	 * walks of the deeper chains are alike, and the memo's 64 entries hold most of them:
+	 * a few hundred of the 10,000 are walked. */
 	reused = tail_rounds(12, &st);
 	assert_int_equal(st.wrong, 0);
-	assert_true(st.walks > 5000);
+	assert_true(st.walks > 200);
 	assert_true(reused > 0);
 }
 
