@@ -5,7 +5,8 @@
 # fork+exec children leaves exactly one trace, the exec'd program's, which the report puts
 # right under the parent with its argv and its own leak; the scratch block a child allocated
 # between fork and exec is no finding anywhere (the exec released it). A forked worker that
-# does not exec is still traced fully (its own leak). With python3 present, 5
+# does not exec is still traced fully (its own leak), and so is a child whose exec fails
+# (ENOEXEC) and goes on to leak. With python3 present, 5
 # subprocess.run(['true']) leave only true's traces, and no python3 child trace.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
@@ -55,6 +56,21 @@ for cc in "${COMPILERS[@]}"; do
 	# The text report's tree: each exec'd program one level under the parent.
 	text=$("$LEAK_REPORT" "${traces[@]}")
 	assert_eq "$(grep -Ec "^ +\`- spawn_exec \[pid [0-9]+\] .* leaker$" <<<"$text")" 5 "tree lines of the exec'd children"
+
+	note "an exec that fails ($cc)"
+	printf 'not a program\n' >"$out/bad"
+	chmod +x "$out/bad"
+	mkdir -p "$out/2"
+	RUN_STATUS=0
+	timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$out/2/leak.%e.%p.lkt" "$p" \
+		"$out/bad" >"$out/stdout" 2>"$out/stderr" </dev/null || RUN_STATUS=$?
+	assert_eq "$RUN_STATUS" 0 "spawn_exec BADEXEC exit status"
+	assert_eq "$(cat "$out/stderr")" "" "no warning from libleak"
+	traces=("$out"/2/*.lkt)
+	assert_eq "${#traces[@]}" 8 "traces written ($(ls "$out/2"))"
+	j=$(report_json "${traces[@]}")
+	assert_jq "$j" "$DEFS [procs[] | select(.forked) | leakbytes(\"spawn_failed_leak\")] | add" 999 \
+		"the child whose exec failed is traced"
 done
 
 # The interpreter itself, not a wrapper script (a pyenv shim would be the traced root).

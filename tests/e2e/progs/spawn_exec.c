@@ -5,7 +5,9 @@
  * each allocate a scratch block (never freed: the exec releases it) and exec this program
  * again as "leaker", which leaks 3 blocks of 1111 bytes from spawn_exec_leak() and exits 0;
  * then forks one worker that leaks 2 blocks of 777 bytes from spawn_worker_leak() and exits
- * without exec. Every child is waited for; prints "done". Usage: spawn_exec [leaker] */
+ * without exec. With BADEXEC (an executable file exec cannot run: ENOEXEC), one more child
+ * execs it, fails, leaks 999 bytes from spawn_failed_leak() and exits 0. Every child is
+ * waited for; prints "done". Usage: spawn_exec [leaker | BADEXEC] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,14 @@ __attribute__((noinline)) static void *alloc_keep(size_t n)
 __attribute__((noinline)) void spawn_exec_leak(void)
 {
 	void *p = malloc(1111);
+	if (!p)
+		abort();
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+__attribute__((noinline)) void spawn_failed_leak(void)
+{
+	void *p = malloc(999);
 	if (!p)
 		abort();
 	__asm__ volatile("" : : "r"(p) : "memory");
@@ -94,6 +104,19 @@ int main(int argc, char **argv)
 	}
 	if (!wait_ok(w))
 		return 1;
+	if (argc > 1) {
+		pid_t b = fork();
+		if (b < 0)
+			return 1;
+		if (b == 0) {
+			execl(argv[1], argv[1], (char *)0);
+			spawn_failed_leak();
+			scrub_stack();
+			exit(0);
+		}
+		if (!wait_ok(b))
+			return 1;
+	}
 	puts("done");
 	return 0;
 }
