@@ -132,6 +132,10 @@ if [[ " $EXTRA_WL " == *" fork_nofollow "* ]]; then
 			if (h != "") printf "; the fork_thread target (<= %.2fx): %s", 1 + (h - 1) / 3, (f - 1 <= (h - 1) / 3 ? "met" : "NOT met") }')")
 	fi
 fi
+if [[ " $WL " == *" spawn "* ]] && [ "$HAVE_LEAK" = 1 ] && [ -n "$(col 4 full spawn | median)" ]; then
+	OTHER+=("$(awk -v n="$(col 4 native spawn | median)" -v f="$(col 4 full spawn | median)" -v k="$SPAWNS" 'BEGIN {
+		printf "spawn (python3 subprocess.run of true, %d times): %.2f ms per fork+exec under libleak full, %.2f ms native (whole run, interpreter start included)", k, f * 1000 / k, n * 1000 / k }')")
+fi
 if [ -s "$OUT/sites.full.tsv" ] && [ -s "$OUT/sites.truth.tsv" ]; then
 	OTHER+=("$(awk -v d="$(stat_field full.live_big dropped)" 'FNR == NR { truth[$1] = $2; next }
 		{ if (truth[$1] == $2) ok++; n++ }

@@ -22,9 +22,11 @@ gcc "${CFLAGS_B[@]}" -Icommon -o "$OUT/trace_stats" bench/trace_stats.c -lzstd
 if [ "$QUICK" = 1 ]; then
 	CHURN_ROUNDS=20000 VARIED_OPS=300000 XT_OPS=400000 FD_ITERS=3000 FORKS=100 THREADS=400
 	PY_SCALE=4000 SQL_ROWS=8000 CSRC_MODULES=3 LIVE_BIG=32 LIVE_SMALL=4 NODE_REQS=300
+	SPAWNS=20
 else
 	CHURN_ROUNDS=140000 VARIED_OPS=4000000 XT_OPS=4000000 FD_ITERS=30000 FORKS=1200 THREADS=4000
 	PY_SCALE=30000 SQL_ROWS=80000 CSRC_MODULES=16 LIVE_BIG=128 LIVE_SMALL=16 NODE_REQS=20000
+	SPAWNS=200
 fi
 awk -v n="$SQL_ROWS" -f bench/gen_sql.awk >"$OUT/workload.sql"
 awk -v n="$CSRC_MODULES" -f bench/gen_csrc.awk >"$OUT/unit.c"
@@ -38,14 +40,14 @@ NODE=$(command -v node || echo node)
 # missing WORKLOAD: prints the program a workload needs if it is not installed
 missing() {
 	case $1 in
-	python3 | python3_nopy) [ -x "$PY" ] || echo python3 ;;
+	python3 | python3_nopy | spawn) [ -x "$PY" ] || echo python3 ;;
 	sqlite3) command -v sqlite3 >/dev/null || echo sqlite3 ;;
 	node | node_nonames) command -v node >/dev/null || echo nodejs ;;
 	esac
 }
 
 ALL_WL="churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread python3 python3_nopy sqlite3
-	cc1 node node_nonames"
+	cc1 node node_nonames spawn"
 WL=${BENCH_ONLY:-$ALL_WL}
 # Runs for the memory, sampling-accuracy and thread-scaling targets: native, full and sampled
 # only (BENCH_EXTRA= turns them off).
@@ -91,6 +93,10 @@ workload() {
 		STDIN=$OUT/workload.sql
 		;;
 	cc1) CMD=("$CC1" -quiet -fpreprocessed -O2 "$OUT/unit.i" -o "$WORK/unit.s") ;;
+	spawn) # a service that shells out: python3 subprocess.run of true, SPAWNS times
+		CMD=("$PY" -c "import subprocess
+for i in range($SPAWNS): subprocess.run(['$(command -v true)'])")
+		;;
 	*)
 		log "bench: unknown workload $1"
 		exit 2

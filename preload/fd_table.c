@@ -495,6 +495,29 @@ void lk_fd_on_fork_child(void)
 	lk_fd_emit_reset();
 }
 
+int lk_fd_child_has_findings(void)
+{
+	if (__atomic_load_n(&lk_temp_hw, __ATOMIC_RELAXED))
+		return 1;
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
+		return 0; /* no hook saw a descriptor: every one open is inherited from start */
+	for (int w = 0; w < lk_fd_used_words; w++) {
+		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
+			int i = w * 64 + __builtin_ctzll(bits);
+			const lk_fd_entry_t *e = &lk_fd_tab[i];
+			/* What the collector reports (analyze_fd.c): not 0-2, not open at start,
+			 * and the parent's only when it crosses the exec. */
+			if (!e->open || i <= 2 || (e->flags & TRACE_FD_INHERITED) ||
+			    lk_fd_is_internal(i))
+				continue;
+			if ((e->flags & TRACE_FD_FORKED) && (e->flags & TRACE_FD_CLOEXEC))
+				continue;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken.
  * Every descriptor open now was open in the parent at fork, so it is flagged
  * TRACE_FD_FORKED (keeping the parent's stack): the child's report leaves it out unless it

@@ -14,6 +14,8 @@
 #include "guard.h"
 #include "heap_table.h"
 #include "modules.h"
+#include "fd_table.h"
+#include "proc_table.h"
 #include "ring.h"
 #include "sites.h"
 #include "stack_table.h"
@@ -27,7 +29,8 @@
 
 static int lk_fork_prepared;
 static int lk_fork_parent_pid;
-static int lk_fork_threaded; /* the parent had threads of its own */
+static int lk_fork_threaded;     /* the parent had threads of its own */
+static int lk_fork_traced_child; /* this process is a traced forked child */
 
 static void lk_fork_prepare(void)
 {
@@ -68,7 +71,13 @@ static void lk_fork_child_trace(void)
 	lk_proc_emit_reset();
 	if (lk_tracefile_fork_child() < 0)
 		return; /* it warned and set lk_disabled */
+	lk_fork_traced_child = 1;
 	lk_writer_start_lazy();
+}
+
+int lk_fork_exec_quiet(void)
+{
+	return lk_fork_traced_child && !lk_proc_has_own() && !lk_fd_child_has_findings();
 }
 
 static void lk_fork_child(void)

@@ -8,4 +8,11 @@
 /* Constructor context, once, after the writer is initialised. */
 void lk_fork_install(void);
 
+/* Guard held, before an exec that can find its program: 1 if this process is a forked child
+ * whose exec needs no trace of its own (docs/DESIGN.md, "fork then exec"): no snapshot written
+ * since the fork, no child or thread spawned, no descriptor or temp file its trace would
+ * report. The heap it allocated since the fork is released by the exec itself; the exec'd
+ * program's trace (ppid: the forking parent) and the parent's CHILD record describe it. */
+int lk_fork_exec_quiet(void);
+
 #endif

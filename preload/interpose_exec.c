@@ -19,9 +19,11 @@
 #include "attach.h"
 #include "emit.h"
 #include "fd_table.h"
+#include "fork.h"
 #include "hook.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "writer.h"
 
 extern char **environ;
 
@@ -157,12 +159,13 @@ static int lk_exec_findable(const char *file, int search)
 }
 
 /* Guard held, before an exec: EXEC marker and final snapshot on disk (only if the exec can
- * find its program), then the new program's envp. Returns 1 if the snapshot was taken (then
+ * find its program; a forked child with nothing to report removes its unwritten trace
+ * instead, fork.h), then the new program's envp. Returns 1 if the snapshot was taken (then
  * lk_exec_failed must be called if the exec returns). */
 static int lk_exec_prepare(const char *path, int search, char *const *envp, lk_exec_env_t *e)
 {
 	int synced = 0;
-	if (lk_exec_findable(path, search)) {
+	if (lk_exec_findable(path, search) && !(lk_fork_exec_quiet() && lk_writer_exec_discard())) {
 		lk_fd_init();
 		lk_fd_exec_pending(path, lk_now_ns());
 		lk_writer_sync(1, TRACE_END_EXEC, 0);

@@ -404,6 +404,12 @@ void lk_proc_on_fork_child(void)
 	lk_threads_hw = 0;
 }
 
+int lk_proc_has_own(void)
+{
+	return __atomic_load_n(&lk_children_hw, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&lk_threads_hw, __ATOMIC_RELAXED);
+}
+
 /* leak_attach_begin (hooks inert): the children and threads an earlier window knew are
  * forgotten; those alive now are pre-existing (attach_pre.c). */
 void lk_proc_attach_reset(void)

@@ -56,6 +56,9 @@ void lk_proc_thread_on_detach(pthread_t th);
  * it has no children yet: empty both tables. */
 void lk_proc_on_fork_child(void);
 
+/* 1 if this process (a forked child: since the fork) spawned a child or created a thread. */
+int lk_proc_has_own(void);
+
 /* Idempotent; hooks call it (it initialises the fd table). Times are emitted relative to
  * the trace clock (trace_clock.h), like the descriptors'. */
 void lk_proc_init(void);

@@ -41,6 +41,8 @@ int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h
 static volatile int lk_tf_lock;
 static int lk_tf_busy = -1;
 static int lk_tf_err;
+static uint64_t lk_tf_chunks; /* chunks written into the current file */
+static int lk_tf_discarded;   /* removed unwritten (lk_tracefile_discard): created at next chunk */
 static ZSTD_CCtx *lk_tf_cctx;
 /* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
  * child's only chunk, a quiet process's snapshots. zstd saves little on them, and in a
@@ -197,6 +199,30 @@ void lk_tracefile_forget(void)
 	lk_tf_path[0] = 0;
 	lk_tf_dev = lk_tf_ino = 0;
 	lk_tf_err = 0;
+	lk_tf_discarded = 0;
+}
+
+int lk_tracefile_discard(void)
+{
+	if (!lk_tf_path[0] || lk_tf_err || lk_tf_discarded || lk_tf_chunks)
+		return -1;
+	/* Only the file we created: the path may name another one by now. */
+	int fd = lk_sys_open(lk_tf_path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	uint64_t dev = 0, ino = 0;
+	int same = lk_sys_fstat_ino(fd, &dev, &ino) == 0 && dev == lk_tf_dev && ino == lk_tf_ino;
+	lk_sys_close(fd);
+	if (!same || syscall(SYS_unlink, lk_tf_path) != 0)
+		return -1;
+	sigset_t old;
+	lk_tf_block(&old);
+	lk_spin_lock(&lk_tf_lock);
+	lk_tracefile_drop_fd(1);
+	lk_spin_unlock(&lk_tf_lock);
+	lk_tf_unblock(&old);
+	lk_tf_discarded = 1;
+	return 0;
 }
 
 /* zstd's allocator: each block its own mapping, its size in a 16-byte header (malloc's
@@ -267,6 +293,8 @@ static int lk_tracefile_try_create(void)
 	}
 	if (r != 0)
 		lk_tracefile_drop_fd(1);
+	else
+		lk_tf_chunks = 0;
 	lk_spin_unlock(&lk_tf_lock);
 	lk_tf_unblock(&old);
 	return r;
@@ -695,6 +723,12 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 		return -EBADF;
 	if (n > TRACE_CHUNK_MAX_RAW)
 		return lk_tracefile_fail(-EFBIG);
+	if (lk_tf_discarded) { /* the exec it was removed for failed: the file again */
+		lk_tf_discarded = 0;
+		int r = lk_tracefile_try_create();
+		if (r < 0)
+			return lk_tracefile_fail(r);
+	}
 	ssize_t c;
 	if (n <= LK_TF_STORE_MAX) {
 		if (lk_tracefile_reserve(TRACE_CHUNK_HEADER_SIZE + LK_TF_STORE_MAX + 16) < 0)
@@ -717,5 +751,8 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 	     tries < 8;
 	     tries++)
 		;
-	return r < 0 ? lk_tracefile_fail(r) : 0;
+	if (r < 0)
+		return lk_tracefile_fail(r);
+	lk_tf_chunks++;
+	return 0;
 }

@@ -82,6 +82,11 @@ int lk_tracefile_owns(int fd);
 /* In a forked child, first thing: resets what the parent's other threads may have held. */
 void lk_tracefile_after_fork_child(void);
 
+/* A forked child about to exec with nothing of its own to report (fork.c): removes the
+ * trace file it created at fork, if no chunk was written into it yet and the path still names
+ * it. 0 if removed; -1 otherwise (the file stays). Caller holds the snapshot lock. If the exec
+ * fails and recording goes on, the next chunk creates the file again, under the same name. */
+int lk_tracefile_discard(void);
 /* Forgets the current file (the next create starts a new one); the pattern is kept. */
 void lk_tracefile_forget(void);
 

@@ -52,6 +52,9 @@ void lk_writer_fork_child(void);
 /* Child starting its own trace (clock restarted, counters reset): PROCESS again with
  * ppid = parent_pid and flags | TRACE_PROC_FORKED, every stack again. */
 void lk_writer_restart(int parent_pid);
+/* Guard held, a forked child about to exec with nothing to report (fork.h): its trace file,
+ * still unwritten, is removed instead of getting the exec's final snapshot. 1 if removed. */
+int lk_writer_exec_discard(void);
 /* Every process (the constructor, a forked child): the thread starts on first need (a ring
  * half full, an interval passed), unless the program is single-threaded and has forked
  * (lk_writer_program_forked): then only once the program has a thread of its own

@@ -53,6 +53,16 @@ __attribute__((noinline)) void lk_writer_sync(int final, int end_reason, int sta
 	lk_reach_stack_from = 0;
 }
 
+int lk_writer_exec_discard(void)
+{
+	if (lk_disabled || !lk_ready)
+		return 0;
+	lk_snap_lock(); /* no snapshot of the writer's (if it runs) in between */
+	int done = lk_tracefile_discard() == 0;
+	lk_snap_unlock();
+	return done;
+}
+
 void lk_writer_sync_py_finalize(void)
 {
 	__builtin_unwind_init();

@@ -4,7 +4,8 @@
 #   - python3 leaking 3 descriptors: the fd finding is shown in text (default --top) and
 #     comes before any reachable finding in JSON, reachable memory is one summary line (listed with --show reachable),
 #     and JSON keeps every reachable finding, last;
-#   - proc_tree (system("sleep"), system("sh -c"), fork+exec sleep, three rounds): 25 traces,
+#   - proc_tree (system("sleep"), system("sh -c"), fork+exec sleep, three rounds): 16 traces
+#     (a child that forks only to exec writes none of its own, only the program it execs),
 #     each clean child one line of the tree; --pid and --exe select processes in
 #     leak-report and leak-view; LEAK_FOLLOW_FORK=0 leaves the parent's trace only;
 #   - leak-run --json writes nothing but the JSON document on stdout (| jq);
@@ -80,7 +81,7 @@ for cc in "${COMPILERS[@]}"; do
 	timeout -k 5 "$T_LIMIT" "$LEAK_RUN" -o "$TMP/tree.$cc" -- "$(prog "$cc" proc_tree)" >"$TMP/tree.$cc.txt" 2>/dev/null || rc=$?
 	assert_eq "$rc" 0 "$cc proc_tree: exit status"
 	traces=("$TMP/tree.$cc"/*.lkt)
-	[ "${#traces[@]}" -ge 20 ] || fail "$cc proc_tree: only ${#traces[@]} traces"
+	[ "${#traces[@]}" -ge 16 ] || fail "$cc proc_tree: only ${#traces[@]} traces"
 	text=$(cat "$TMP/tree.$cc.txt")
 	lines=$(wc -l <<<"$text")
 	# The parent's block (summary, growth test, the fd with its stack, ~12 lines) and one

@@ -2,7 +2,7 @@
 /* proc_tree.c - a program that runs other programs, three rounds of: system("sleep 0.05")
  * (a shell that runs sleep), system("sh -c ...") (a shell running a shell), and fork + execlp
  * of sleep, each waited for. Every child is clean; the only finding is the parent's own
- * leaked descriptor (tree_open_config, close-on-exec). With LEAK_FOLLOW_FORK=1 that is a tree of 25
+ * leaked descriptor (tree_open_config, close-on-exec). With LEAK_FOLLOW_FORK=1 that is a tree of 16
  * traces, with LEAK_FOLLOW_FORK=0 one. Prints "done" and exits 0. Usage: proc_tree */
 #include <fcntl.h>
 #include <stdio.h>
