@@ -21,6 +21,7 @@
  * like any module). No malloc: tables are static or mmap'd; libc's dlsym and dl_iterate_phdr
  * take the loader's lock. */
 #include "attach_got.h"
+#include "elf_dynsym.h"
 #include "guard.h"
 #include "log.h"
 #include "real.h"
@@ -514,16 +515,20 @@ void *lk_got_define(const char *name)
 	Dl_info self;
 	if (!dladdr((void *)&lk_got_define, &self))
 		return NULL;
+	/* Read from each module's own symbol table: dlsym takes a link map as a handle only when
+	 * the module was dlopen()ed (one loaded at start has no search list: dlsym on it reads a
+	 * null scope and faults). An IFUNC is left unrouted rather than resolved here. */
 	for (struct link_map *m = lm->l_next; m; m = m->l_next) {
-		void *q = dlsym(m, name);
-		Dl_info qi;
-		struct link_map *qm = NULL;
-		const ElfW(Sym) *qs = NULL;
-		if (q && dladdr1(q, &qi, (void **)&qm, RTLD_DL_LINKMAP) && qm == m &&
-		    qi.dli_fbase != self.dli_fbase &&
-		    dladdr1(q, &qi, (void **)&qs, RTLD_DL_SYMENT) && qs &&
-		    qs->st_shndx != SHN_UNDEF)
-			return q;
+		lk_elf_dynsym_t e;
+		if ((uintptr_t)m->l_addr == (uintptr_t)self.dli_fbase ||
+		    lk_elf_dynsym_init(&e, m->l_addr, m->l_ld) != 0)
+			continue;
+		const ElfW(Sym) *qs = lk_elf_dynsym_find(&e, name);
+		if (!qs || !qs->st_value)
+			continue;
+		if (ELF64_ST_TYPE(qs->st_info) == STT_GNU_IFUNC)
+			return NULL;
+		return (void *)(m->l_addr + qs->st_value);
 	}
 	return NULL;
 }

@@ -26,6 +26,7 @@
  * each as a PY_CODE record; the collector turns (code id, instruction offset) into a line. */
 #include "python.h"
 #include "config.h"
+#include "elf_dynsym.h"
 #include "log.h"
 #include "modules.h"
 #include "spin.h"
@@ -970,54 +971,9 @@ void lk_py_init(void)
 
 static uint64_t lk_py_seen_adds;
 
-static uint32_t lk_py_gnu_hash(const char *s)
+static void *lk_py_elf_addr(const lk_elf_dynsym_t *e, const char *name, size_t *size)
 {
-	uint32_t h = 5381;
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-typedef struct {
-	uintptr_t base;
-	const ElfW(Sym) * symtab;
-	const char *strtab;
-	const uint32_t *gnu;
-} lk_py_elf_t;
-
-static uintptr_t lk_py_dyn_ptr(uintptr_t base, uintptr_t v)
-{
-	return v < base ? v + base : v; /* glibc relocates these in place on x86-64; not all do */
-}
-
-static const ElfW(Sym) * lk_py_elf_sym(const lk_py_elf_t *e, const char *name)
-{
-	if (!e->gnu || !e->symtab || !e->strtab)
-		return NULL;
-	uint32_t nbuckets = e->gnu[0], symoffset = e->gnu[1], bloom_size = e->gnu[2];
-	if (!nbuckets)
-		return NULL;
-	const uint32_t *buckets = e->gnu + 4 + bloom_size * (sizeof(ElfW(Addr)) / 4);
-	const uint32_t *chain = buckets + nbuckets;
-	uint32_t h = lk_py_gnu_hash(name);
-	uint32_t i = buckets[h % nbuckets];
-	if (i < symoffset)
-		return NULL;
-	for (uint32_t guard = 0; guard < (1u << 20); guard++, i++) {
-		uint32_t h2 = chain[i - symoffset];
-		const ElfW(Sym) *s = &e->symtab[i];
-		if ((h | 1) == (h2 | 1) && s->st_shndx != SHN_UNDEF &&
-		    strcmp(e->strtab + s->st_name, name) == 0)
-			return s;
-		if (h2 & 1)
-			break;
-	}
-	return NULL;
-}
-
-static void *lk_py_elf_addr(const lk_py_elf_t *e, const char *name, size_t *size)
-{
-	const ElfW(Sym) *s = lk_py_elf_sym(e, name);
+	const ElfW(Sym) *s = lk_elf_dynsym_find(e, name);
 	if (!s || !s->st_value)
 		return NULL;
 	if (size)
@@ -1040,21 +996,13 @@ static int lk_py_find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	int minor = name ? lk_py_minor_from_name(strstr(name, "libpython3.") ? name : "") : -1;
 	if (minor < 0)
 		return 0;
-	lk_py_elf_t e = {.base = info->dlpi_addr};
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_DYNAMIC)
-			continue;
-		for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
-		     d->d_tag != DT_NULL; d++) {
-			if (d->d_tag == DT_SYMTAB)
-				e.symtab = (const ElfW(Sym) *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
-			else if (d->d_tag == DT_STRTAB)
-				e.strtab = (const char *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
-			else if (d->d_tag == DT_GNU_HASH)
-				e.gnu = (const uint32_t *)lk_py_dyn_ptr(e.base, d->d_un.d_ptr);
-		}
-	}
+	lk_elf_dynsym_t e;
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	if (lk_elf_dynsym_init(&e, info->dlpi_addr, dyn) != 0)
+		return 0;
 	y->rt = lk_py_elf_addr(&e, "_PyRuntime", NULL);
 	if (!y->rt)
 		return 0;
