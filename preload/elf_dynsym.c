@@ -55,7 +55,8 @@ const ElfW(Sym) * lk_elf_dynsym_find(const lk_elf_dynsym_t *e, const char *name)
 		uint32_t h2 = chain[i - symoffset];
 		const ElfW(Sym) *s = &e->symtab[i];
 		if ((h | 1) == (h2 | 1) && s->st_shndx != SHN_UNDEF &&
-		    (!e->strsz || s->st_name < e->strsz) && strcmp(e->strtab + s->st_name, name) == 0 &&
+		    (!e->strsz || s->st_name < e->strsz) &&
+		    strcmp(e->strtab + s->st_name, name) == 0 &&
 		    !(e->versym && (e->versym[i] & 0x8000)))
 			return s;
 		if (h2 & 1)

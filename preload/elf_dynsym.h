@@ -14,7 +14,7 @@ typedef struct {
 	const ElfW(Sym) * symtab;
 	const char *strtab;
 	size_t strsz;
-	const uint32_t *gnu;        /* DT_GNU_HASH */
+	const uint32_t *gnu;       /* DT_GNU_HASH */
 	const ElfW(Half) * versym; /* DT_VERSYM, NULL if the module has no versions */
 } lk_elf_dynsym_t;
 
