@@ -173,3 +173,17 @@ report_json() {
 	timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "$@" 2>"$err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "leak-report --json $* exited $rc: $(head -c 500 "$err")"
 }
+
+# soak_bg NAME ARGS...: scripts/leak-soak ARGS -o $TMP/NAME in the background, under a timeout
+# of twice T_LIMIT; its status goes to $TMP/NAME.rc, its stdout and stderr to $TMP/NAME.out
+# and $TMP/NAME.err. `wait` for it before reading them.
+soak_bg() {
+	local name=$1 soak
+	shift
+	soak=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/leak-soak
+	(
+		rc=0
+		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+		echo "$rc" >"$TMP/$name.rc"
+	) &
+}
