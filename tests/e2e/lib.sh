@@ -119,6 +119,25 @@ assert_jq() {
 	fi
 }
 
+# assert_jq_file FILE FILTER EXPECTED WHAT: as assert_jq, on a report in a file (a Python
+# process's report holds thousands of findings: too large to pass around in shell variables).
+assert_jq_file() {
+	local got
+	got=$(jq -r "$LK_JQ_DEFS $2" "$1") || fail "jq filter failed: $2"
+	[ "$got" = "$3" ] || fail "$4: expected '$3', got '$got'"
+}
+
+# need_python311: set PY to /usr/bin/python3 if that is CPython 3.11 (the layout the Python
+# tests expect); otherwise print a SKIP line and end the test (status 0).
+need_python311() {
+	# shellcheck disable=SC2034 # used by the tests that call this
+	PY=/usr/bin/python3
+	if ! [ -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+		echo "SKIP: $PY is not Python 3.11 (apt-get install python3)"
+		exit 0
+	fi
+}
+
 # run_native PROG ARGS...: run without the preload (under timeout). Sets RUN_STATUS and
 # RUN_STDOUT / RUN_STDERR (paths of files holding the output). Never fails by itself.
 run_native() {
