@@ -201,8 +201,8 @@ soak_bg() {
 	shift
 	soak=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/leak-soak
 	(
-		rc=0
-		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-		echo "$rc" >"$TMP/$name.rc"
+		_lk_st=0
+		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || _lk_st=$?
+		echo "$_lk_st" >"$TMP/$name.rc"
 	) &
 }
