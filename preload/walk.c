@@ -127,6 +127,31 @@ uint64_t lk_walk_rules_built(void)
 		LK_WALK_BP_DEPEND();                                                               \
 	} while (0)
 
+/* One step by the frame record at RBP (libleak's own frames, code without call-frame
+ * information): the caller's pc and RBP from [bp+8] and [bp], CFA bp+16; returns -1 from the
+ * walk when RBP is not a frame record on the stack. A macro, not a function, so that the
+ * walk's locals (pc, sp, bp, cfa, ok_hi, bp_at, t, e) stay in registers. */
+#define LK_WALK_FP_STEP()                                                                          \
+	do {                                                                                       \
+		cfa = bp + 16;                                                                     \
+		LK_WALK_BP_USED();                                                                 \
+		if (bp < sp || (bp & 7))                                                           \
+			return -1;                                                                 \
+		if (cfa > ok_hi) {                                                                 \
+			if (!lk_walk_stack_ok(base, cfa))                                          \
+				return -1;                                                         \
+			ok_hi = lk_walk_ok_hi;                                                     \
+		}                                                                                  \
+		uintptr_t at_ = bp;                                                                \
+		pc = ((const uintptr_t *)at_)[1];                                                  \
+		LK_WALK_DEPEND(at_ + 8, pc);                                                       \
+		bp = ((const uintptr_t *)at_)[0];                                                  \
+		bp_at = at_;                                                                       \
+		if (t && t->complete)                                                              \
+			t->step[t->nsteps - 1].loads_bp = 1;                                       \
+		sp = cfa;                                                                          \
+	} while (0)
+
 /* The walk alone, for a walk the memo does not see (no memo, or a lean walk of a thread whose
  * stacks do not repeat): the same steps and checks as lk_walk_dwarf without recording what it
  * reads, in a loop short enough to stay in registers. */
@@ -312,23 +337,7 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 			}
 		}
 		if (__builtin_expect(!lk_walk_keep(pc, skip_lo, skip_hi), 0)) {
-			cfa = bp + 16;
-			LK_WALK_BP_USED();
-			if (bp < sp || (bp & 7))
-				return -1;
-			if (cfa > ok_hi) {
-				if (!lk_walk_stack_ok(base, cfa))
-					return -1;
-				ok_hi = lk_walk_ok_hi;
-			}
-			uintptr_t at = bp;
-			pc = ((const uintptr_t *)at)[1];
-			LK_WALK_DEPEND(at + 8, pc);
-			bp = ((const uintptr_t *)at)[0];
-			bp_at = at;
-			if (t && t->complete)
-				t->step[t->nsteps - 1].loads_bp = 1;
-			sp = cfa;
+			LK_WALK_FP_STEP();
 			continue;
 		}
 		frames[n++] = pc;
@@ -347,23 +356,7 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 				return -1;
 			/* Code without call-frame information (V8's builtins and JIT code keep
 			 * frame pointers): step by its frame record at RBP. */
-			cfa = bp + 16;
-			LK_WALK_BP_USED();
-			if (bp < sp || (bp & 7))
-				return -1;
-			if (cfa > ok_hi) {
-				if (!lk_walk_stack_ok(base, cfa))
-					return -1;
-				ok_hi = lk_walk_ok_hi;
-			}
-			uintptr_t at = bp;
-			pc = ((const uintptr_t *)at)[1];
-			LK_WALK_DEPEND(at + 8, pc);
-			bp = ((const uintptr_t *)at)[0];
-			bp_at = at;
-			if (t && t->complete)
-				t->step[t->nsteps - 1].loads_bp = 1;
-			sp = cfa;
+			LK_WALK_FP_STEP();
 			if (!pc) {
 				ended = true;
 				break;

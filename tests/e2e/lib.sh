@@ -119,6 +119,25 @@ assert_jq() {
 	fi
 }
 
+# assert_jq_file FILE FILTER EXPECTED WHAT: as assert_jq, on a report in a file (a Python
+# process's report holds thousands of findings: too large to pass around in shell variables).
+assert_jq_file() {
+	local got
+	got=$(jq -r "$LK_JQ_DEFS $2" "$1") || fail "jq filter failed: $2"
+	[ "$got" = "$3" ] || fail "$4: expected '$3', got '$got'"
+}
+
+# need_python311: set PY to /usr/bin/python3 if that is CPython 3.11 (the layout the Python
+# tests expect); otherwise print a SKIP line and end the test (status 0).
+need_python311() {
+	# shellcheck disable=SC2034 # used by the tests that call this
+	PY=/usr/bin/python3
+	if ! [ -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+		echo "SKIP: $PY is not Python 3.11 (apt-get install python3)"
+		exit 0
+	fi
+}
+
 # run_native PROG ARGS...: run without the preload (under timeout). Sets RUN_STATUS and
 # RUN_STDOUT / RUN_STDERR (paths of files holding the output). Never fails by itself.
 run_native() {
@@ -172,4 +191,18 @@ report_json() {
 	local rc=0 err=$TMP/report.stderr
 	timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" --json "$@" 2>"$err" || rc=$?
 	[ "$rc" -eq 0 ] || fail "leak-report --json $* exited $rc: $(head -c 500 "$err")"
+}
+
+# soak_bg NAME ARGS...: scripts/leak-soak ARGS -o $TMP/NAME in the background, under a timeout
+# of twice T_LIMIT; its status goes to $TMP/NAME.rc, its stdout and stderr to $TMP/NAME.out
+# and $TMP/NAME.err. `wait` for it before reading them.
+soak_bg() {
+	local name=$1 soak
+	shift
+	soak=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/leak-soak
+	(
+		_lk_st=0
+		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || _lk_st=$?
+		echo "$_lk_st" >"$TMP/$name.rc"
+	) &
 }

@@ -11,38 +11,10 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/attach_lib.sh
+. "$(dirname "$0")/attach_lib.sh"
 
-ATTACH=$BUILD_ABS/leak-attach
-need "$ATTACH" "$(prog gcc attach_loop)" "$(prog gcc attach_busy)" "$(prog gcc attach_stall)"
-unset LIBLEAK_SO
-
-# count DIR: entries of DIR (dangling links too: pipes and sockets), except links to
-# /dev/null (attach_loop opens one every 2 s on purpose: its window's descriptor leak).
-count() {
-	local e n=0
-	for e in "$1"/*; do
-		[ "$(readlink "$e" 2>/dev/null)" != /dev/null ] || continue
-		{ [ -e "$e" ] || [ -L "$e" ]; } && n=$((n + 1))
-	done
-	echo "$n"
-}
-
-# loop_start CC DIR: attach_loop with 2 threads; sets LPID.
-loop_start() {
-	mkdir -p "$2"
-	"$(prog "$1" attach_loop)" 2 "$2/ready" "$2/stop" >"$2/out" 2>"$2/err" &
-	LPID=$!
-	at_exit "touch '$2/stop'; kill -KILL $LPID 2>/dev/null || true"
-	for _ in $(seq 200); do [ -e "$2/ready" ] && break; sleep 0.05; done
-	[ -e "$2/ready" ] || fail "attach_loop did not start"
-}
-# loop_stop DIR: end it; prints "status <rc>" after its stdout.
-loop_stop() {
-	touch "$1/stop"
-	local rc=0
-	wait "$LPID" || rc=$?
-	echo "status $rc" >>"$1/out"
-}
+need "$(prog gcc attach_loop)" "$(prog gcc attach_busy)" "$(prog gcc attach_stall)"
 
 # Twenty cycles on one process.
 d=$TMP/cycles
@@ -114,11 +86,8 @@ fi
 # joined, the handler ran; a window reports at most the two threads not yet joined when it
 # ended (the program joins each one a round later).
 d=$TMP/busy
-mkdir -p "$d"
-"$(prog gcc attach_busy)" "$d/ready" "$d/stop" >"$d/out" 2>"$d/err" &
-pid=$!
-at_exit "touch '$d/stop'; kill -KILL $pid 2>/dev/null || true"
-for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
+bg_start "$d" "$(prog gcc attach_busy)"
+pid=$BGPID
 for i in 1 2 3; do
 	rc=0
 	timeout 30 "$ATTACH" --json -o "$d/t$i" --for 0.3 "$pid" >"$d/r$i.json" 2>"$d/a$i.err" || rc=$?

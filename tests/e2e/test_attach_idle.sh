@@ -9,10 +9,8 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-
-ATTACH=$BUILD_ABS/leak-attach
-need "$ATTACH"
-unset LIBLEAK_SO
+# shellcheck source=tests/e2e/attach_lib.sh
+. "$(dirname "$0")/attach_lib.sh"
 
 cat >"$TMP/idle.c" <<'C'
 #include <stdio.h>
@@ -34,10 +32,8 @@ int main(int argc, char **argv)
 }
 C
 
-clang_bin=$(command -v "${CLANG:-clang}" || true)
 for cc in gcc clang; do
-	ccbin=gcc
-	[ "$cc" = clang ] && ccbin=$clang_bin
+	ccbin=$(cc_path "$cc")
 	if [ -z "$ccbin" ]; then
 		note "SKIP clang build: no clang"
 		continue
@@ -46,12 +42,8 @@ for cc in gcc clang; do
 	"$ccbin" -O2 -g -fomit-frame-pointer -o "$bin" "$TMP/idle.c"
 	for mode in plain attached; do
 		d=$TMP/$cc-$mode
-		mkdir -p "$d"
-		"$bin" "$d/ready" "$d/stop" >"$d/out" 2>&1 &
-		pid=$!
-		at_exit "touch '$d/stop'; kill -KILL $pid 2>/dev/null || true"
-		for _ in $(seq 200); do [ -e "$d/ready" ] && break; sleep 0.05; done
-		[ -e "$d/ready" ] || fail "$cc: idle program did not start"
+		bg_start --merge "$d" "$bin"
+		pid=$BGPID
 		if [ "$mode" = attached ]; then
 			before=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)
 			rc=0
@@ -66,10 +58,7 @@ for cc in gcc clang; do
 				"$cc: periodic snapshots of an idle program ($(jq_get "$j" '.processes[0].snapshots'))"
 			note "$cc: idle window: $(jq_get "$j" '.processes[0].snapshots') snapshots in 1.5 s at -i 0.2"
 		fi
-		touch "$d/stop"
-		rc=0
-		wait "$pid" || rc=$?
-		echo "status $rc" >>"$d/out"
+		bg_stop "$d"
 	done
 	assert_eq "$(cat "$TMP/$cc-attached/out")" "$(cat "$TMP/$cc-plain/out")" "$cc: output and status"
 done

@@ -12,10 +12,8 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
-
-ATTACH=$BUILD_ABS/leak-attach
-need "$ATTACH"
-unset LIBLEAK_SO
+# shellcheck source=tests/e2e/attach_lib.sh
+. "$(dirname "$0")/attach_lib.sh"
 
 cat >"$TMP/win.c" <<'C'
 #include <stdio.h>
@@ -53,27 +51,18 @@ int main(int argc, char **argv)
 }
 C
 
-# start BIN DIR: run it in the background until DIR/stop; sets WPID.
+# start BIN DIR: run it in the background until DIR/stop (stdout and stderr in DIR/out); sets
+# WPID. finish DIR: stop it, add "status <rc>" to its output.
 start() {
-	mkdir -p "$2"
-	"$1" "$2/ready" "$2/stop" >"$2/out" 2>&1 &
-	WPID=$!
-	at_exit "touch '$2/stop'; kill -KILL $WPID 2>/dev/null || true"
-	for _ in $(seq 200); do [ -e "$2/ready" ] && break; sleep 0.05; done
-	[ -e "$2/ready" ] || fail "$1 did not start"
+	bg_start --merge "$2" "$1"
+	WPID=$BGPID
 }
-# finish DIR: stop it, add "status <rc>" to its output.
 finish() {
-	touch "$1/stop"
-	local rc=0
-	wait "$WPID" || rc=$?
-	echo "status $rc" >>"$1/out"
+	bg_stop "$1"
 }
 
-clang_bin=$(command -v "${CLANG:-clang}" || true)
 for cc in gcc clang; do
-	ccbin=gcc
-	[ "$cc" = clang ] && ccbin=$clang_bin
+	ccbin=$(cc_path "$cc")
 	if [ -z "$ccbin" ]; then
 		note "SKIP clang builds: no clang"
 		continue

@@ -18,39 +18,10 @@
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/attach_lib.sh
+. "$(dirname "$0")/attach_lib.sh"
 
-ATTACH=$BUILD_ABS/leak-attach
-need "$ATTACH"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-unset LIBLEAK_SO
-
-# count DIR: entries of DIR (dangling links too: pipes and sockets), except links to
-# /dev/null (attach_loop opens one every 2 s on purpose: its window's descriptor leak).
-count() {
-	local e n=0
-	for e in "$1"/*; do
-		[ "$(readlink "$e" 2>/dev/null)" != /dev/null ] || continue
-		{ [ -e "$e" ] || [ -L "$e" ]; } && n=$((n + 1))
-	done
-	echo "$n"
-}
-
-# loop_start CC DIR: attach_loop with 2 threads; sets LPID.
-loop_start() {
-	mkdir -p "$2"
-	"$(prog "$1" attach_loop)" 2 "$2/ready" "$2/stop" >"$2/out" 2>"$2/err" &
-	LPID=$!
-	at_exit "touch '$2/stop'; kill -KILL $LPID 2>/dev/null || true"
-	for _ in $(seq 200); do [ -e "$2/ready" ] && break; sleep 0.05; done
-	[ -e "$2/ready" ] || fail "attach_loop did not start"
-}
-# loop_stop DIR: end it; prints "status <rc>" after its stdout.
-loop_stop() {
-	touch "$1/stop"
-	local rc=0
-	wait "$LPID" || rc=$?
-	echo "status $rc" >>"$1/out"
-}
 
 for cc in "${COMPILERS[@]}"; do
 	need "$(prog "$cc" attach_loop)" "$(prog "$cc" attach_server)"

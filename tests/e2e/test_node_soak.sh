@@ -29,16 +29,6 @@ for ((i = 0; i < 20; i++)); do
 	exec 3<&-
 done'
 
-soak_bg() {
-	local name=$1
-	shift
-	(
-		rc=0
-		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-		echo "$rc" >"$TMP/$name.rc"
-	) &
-}
-
 note "leaky and fixed node servers, 10 s each"
 for mode in leaky fixed; do
 	soak_bg "$mode" --duration 10s --interval 250ms --warmup 2s --fail-on fd \

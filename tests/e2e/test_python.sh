@@ -11,23 +11,11 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 need "$LEAK_SO" "$LEAK_REPORT"
-PY=/usr/bin/python3
-if ! [ -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-	echo "SKIP: $PY is not Python 3.11 (apt-get install python3)"
-	exit 0
-fi
+need_python311
 src=$(cd "$(dirname "$0")" && pwd)/py/kinds.py
 t= # set by run_traced
 
 line_of() { grep -n "# LINE $1\$" "$src" | cut -d: -f1; }
-
-# fjq FILE FILTER EXPECTED WHAT: as assert_jq, on a report in a file (a Python process's
-# report holds thousands of findings: too large to pass around in shell variables).
-fjq() {
-	local got
-	got=$(jq -r "$DEFS $2" "$1") || fail "jq filter failed: $2"
-	[ "$got" = "$3" ] || fail "$4: expected '$3', got '$got'"
-}
 
 # shellcheck disable=SC2016 # jq variables
 DEFS='
@@ -48,18 +36,18 @@ timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_INTERVAL_MS=250 \
 assert_eq "$st" 0 "kinds.py exit status"
 j=$TMP/kinds.json
 report_json "$TMP"/kinds/*.lkt >"$j"
-fjq "$j" '[.processes[] | select(.state_at == "python_finalize")] | length' 1 "state taken as finalization began"
-fjq "$j" '[.processes[].findings[] | select(.kind == "reachable")] | length' 0 "no reachable findings at finalization"
-fjq "$j" "$DEFS [kind(\"fd\")[] | with(\"open_socket\") | [.count, (pyf | index(\"open_socket:$(line_of open_socket)\") != null)]] | @json" '[[3,true]]' "socket fd"
-fjq "$j" "$DEFS [kind(\"zombie\")[] | with(\"spawn_child\") | (pyf | index(\"spawn_child:$(line_of spawn_child)\") != null)] | @json" '[true]' "zombie child"
-fjq "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | (pyf | index(\"start_thread:$(line_of start_thread)\") != null)] | @json" '[true]' "running daemon thread"
-fjq "$j" "$DEFS [kind(\"tempfile\")[] | with(\"leave_tempfile\") | [(.path | startswith(\"$d/lkpy-\")), (pyf | index(\"leave_tempfile:$(line_of leave_tempfile)\") != null)]] | @json" '[[true,true]]' "tempfile module file"
+assert_jq_file "$j" '[.processes[] | select(.state_at == "python_finalize")] | length' 1 "state taken as finalization began"
+assert_jq_file "$j" '[.processes[].findings[] | select(.kind == "reachable")] | length' 0 "no reachable findings at finalization"
+assert_jq_file "$j" "$DEFS [kind(\"fd\")[] | with(\"open_socket\") | [.count, (pyf | index(\"open_socket:$(line_of open_socket)\") != null)]] | @json" '[[3,true]]' "socket fd"
+assert_jq_file "$j" "$DEFS [kind(\"zombie\")[] | with(\"spawn_child\") | (pyf | index(\"spawn_child:$(line_of spawn_child)\") != null)] | @json" '[true]' "zombie child"
+assert_jq_file "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | (pyf | index(\"start_thread:$(line_of start_thread)\") != null)] | @json" '[true]' "running daemon thread"
+assert_jq_file "$j" "$DEFS [kind(\"tempfile\")[] | with(\"leave_tempfile\") | [(.path | startswith(\"$d/lkpy-\")), (pyf | index(\"leave_tempfile:$(line_of leave_tempfile)\") != null)]] | @json" '[[true,true]]' "tempfile module file"
 # Small tuples: pymalloc would keep them from malloc; PYTHONMALLOC=malloc is arranged.
-fjq "$j" "$DEFS [kind(\"growth\")[] | with(\"grow\") | pyf[0:2]] | map(select(. == [\"grow:$(line_of grow)\", \"grow_for:$(line_of grow_for)\"])) | length > 0" true "growth of small tuples named by grow()"
+assert_jq_file "$j" "$DEFS [kind(\"growth\")[] | with(\"grow\") | pyf[0:2]] | map(select(. == [\"grow:$(line_of grow)\", \"grow_for:$(line_of grow_for)\"])) | length > 0" true "growth of small tuples named by grow()"
 # ctypes: Python frames, then the C frames of qsort and libffi, then Python again.
 cb=$(jq -r "$DEFS [.processes[].findings[] | with(\"compare\")][0].stack | map(if .lang == \"python\" then \"py:\" + .function + \":\" + (.line | tostring) else \"c:\" + (.function // \"?\") end) | join(\" \")" "$j")
 assert_match "$cb" "py:compare:$(line_of compare) .*qsort.* py:sort_with_callback:$(line_of sort_with_callback) " "ctypes callback stack"
-fjq "$j" "$DEFS [.processes[].findings[] | with(\"made_by_exec\") | pyf[1:3]] | map(select(. == [\"made_by_exec:2\", \"run_deleted:$(line_of run_deleted)\"])) | length > 0" true "code object freed before the snapshot"
+assert_jq_file "$j" "$DEFS [.processes[].findings[] | with(\"made_by_exec\") | pyf[1:3]] | map(select(. == [\"made_by_exec:2\", \"run_deleted:$(line_of run_deleted)\"])) | length > 0" true "code object freed before the snapshot"
 assert_eq "$(grep -c 'python' "$TMP/kinds.err" || true)" 0 "no libleak line about python"
 
 note "LEAK_PYTHON_TEST_VERSION=314: one line, native stacks only"
@@ -67,12 +55,12 @@ LEAK_PYTHON_TEST_VERSION=314 run_traced t "$PY" -c 'import socket; s = socket.so
 assert_eq "$(cat "$RUN_STDERR")" "libleak: python 3.14 frames not supported; native stacks only" "fallback line"
 j=$TMP/r.json
 report_json "$t" >"$j"
-fjq "$j" '[.processes[].findings[].stack[] | select(.lang == "python")] | length' 0 "no Python frames"
-fjq "$j" '[.processes[].findings[] | select(.kind == "fd")] | length' 1 "the socket is still found"
+assert_jq_file "$j" '[.processes[].findings[].stack[] | select(.lang == "python")] | length' 0 "no Python frames"
+assert_jq_file "$j" '[.processes[].findings[] | select(.kind == "fd")] | length' 1 "the socket is still found"
 
 note "LEAK_PYTHON=0: native stacks only, no line"
 LEAK_PYTHON=0 run_traced t "$PY" -c 'import socket; s = socket.socket(); import os; os._exit(0)'
 assert_eq "$(cat "$RUN_STDERR")" "" "stderr"
 j=$TMP/r.json
 report_json "$t" >"$j"
-fjq "$j" '[.processes[].findings[].stack[] | select(.lang == "python")] | length' 0 "no Python frames"
+assert_jq_file "$j" '[.processes[].findings[].stack[] | select(.lang == "python")] | length' 0 "no Python frames"

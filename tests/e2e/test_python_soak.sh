@@ -23,11 +23,7 @@ set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 need "$LEAK_SO" "$LEAK_REPORT"
-PY=/usr/bin/python3
-if ! [ -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-	echo "SKIP: $PY is not Python 3.11 (apt-get install python3)"
-	exit 0
-fi
+need_python311
 soak=$(cd "$(dirname "$0")/../.." && pwd)/scripts/leak-soak
 src=$(cd "$(dirname "$0")" && pwd)/py/soak_service.py
 export LIBLEAK_SO=$LEAK_SO LEAK_REPORT

@@ -13,12 +13,6 @@ need "$LEAK_SO" "$LEAK_REPORT"
 src=$(cd "$(dirname "$0")" && pwd)/py/kinds.py
 line_of() { grep -n "# LINE $1\$" "$src" | cut -d: -f1; }
 
-# fjq FILE FILTER EXPECTED WHAT: as assert_jq, on a report in a file.
-fjq() {
-	local got
-	got=$(jq -r "$DEFS $2" "$1") || fail "jq filter failed: $2"
-	[ "$got" = "$3" ] || fail "$4: expected '$3', got '$got'"
-}
 # shellcheck disable=SC2016 # jq variables
 DEFS='
 def pyf: [.stack[] | select(.lang == "python") | "\(.function):\(.line)"];
@@ -51,14 +45,14 @@ for v in 3.12 3.13; do
 	assert_eq "$(grep -c 'python' "$TMP/$v.err" || true)" 0 "$v: no libleak line about python"
 	j=$TMP/$v.json
 	report_json "$TMP/$v"/*.lkt >"$j"
-	fjq "$j" '[.processes[] | select(.state_at == "python_finalize")] | length' 1 "$v: state taken as finalization began"
-	fjq "$j" "$DEFS [kind(\"fd\")[] | with(\"open_socket\") | [.count, (pyf | index(\"open_socket:$(line_of open_socket)\") != null)]] | @json" '[[3,true]]' "$v: socket fd"
-	fjq "$j" "$DEFS [kind(\"zombie\")[] | with(\"spawn_child\") | (pyf | index(\"spawn_child:$(line_of spawn_child)\") != null)] | @json" '[true]' "$v: zombie child"
-	fjq "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | (pyf | index(\"start_thread:$(line_of start_thread)\") != null)] | @json" '[true]' "$v: running daemon thread"
-	fjq "$j" "$DEFS [kind(\"tempfile\")[] | with(\"leave_tempfile\") | (pyf | index(\"leave_tempfile:$(line_of leave_tempfile)\") != null)] | @json" '[true]' "$v: tempfile module file"
-	fjq "$j" "$DEFS [kind(\"growth\")[] | with(\"grow\") | pyf[0:2]] | map(select(. == [\"grow:$(line_of grow)\", \"grow_for:$(line_of grow_for)\"])) | length > 0" true "$v: growth of small tuples named by grow()"
+	assert_jq_file "$j" '[.processes[] | select(.state_at == "python_finalize")] | length' 1 "$v: state taken as finalization began"
+	assert_jq_file "$j" "$DEFS [kind(\"fd\")[] | with(\"open_socket\") | [.count, (pyf | index(\"open_socket:$(line_of open_socket)\") != null)]] | @json" '[[3,true]]' "$v: socket fd"
+	assert_jq_file "$j" "$DEFS [kind(\"zombie\")[] | with(\"spawn_child\") | (pyf | index(\"spawn_child:$(line_of spawn_child)\") != null)] | @json" '[true]' "$v: zombie child"
+	assert_jq_file "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | (pyf | index(\"start_thread:$(line_of start_thread)\") != null)] | @json" '[true]' "$v: running daemon thread"
+	assert_jq_file "$j" "$DEFS [kind(\"tempfile\")[] | with(\"leave_tempfile\") | (pyf | index(\"leave_tempfile:$(line_of leave_tempfile)\") != null)] | @json" '[true]' "$v: tempfile module file"
+	assert_jq_file "$j" "$DEFS [kind(\"growth\")[] | with(\"grow\") | pyf[0:2]] | map(select(. == [\"grow:$(line_of grow)\", \"grow_for:$(line_of grow_for)\"])) | length > 0" true "$v: growth of small tuples named by grow()"
 	cb=$(jq -r "$DEFS [.processes[].findings[] | with(\"compare\")][0].stack | map(if .lang == \"python\" then \"py:\" + .function + \":\" + (.line | tostring) else \"c:\" + (.function // \"?\") end) | join(\" \")" "$j")
 	assert_match "$cb" "py:compare:$(line_of compare) .*qsort.* py:sort_with_callback:$(line_of sort_with_callback) " "$v: ctypes callback stack"
-	fjq "$j" "$DEFS [.processes[].findings[] | with(\"made_by_exec\") | pyf[1:3]] | map(select(. == [\"made_by_exec:2\", \"run_deleted:$(line_of run_deleted)\"])) | length > 0" true "$v: code object freed before the snapshot"
+	assert_jq_file "$j" "$DEFS [.processes[].findings[] | with(\"made_by_exec\") | pyf[1:3]] | map(select(. == [\"made_by_exec:2\", \"run_deleted:$(line_of run_deleted)\"])) | length > 0" true "$v: code object freed before the snapshot"
 done
 [ "$ran" -gt 0 ] || echo "SKIP: neither Python 3.12 nor 3.13 is installed"

@@ -29,18 +29,6 @@ for ((i = 0; i < 50; i++)); do
 	exec 3<&-
 done'
 
-# soak NAME ARGS...: leak-soak ARGS with -o $TMP/NAME, in the background; the status goes
-# to $TMP/NAME.rc and the output to $TMP/NAME.out.
-soak_bg() {
-	local name=$1
-	shift
-	(
-		rc=0
-		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-		echo "$rc" >"$TMP/$name.rc"
-	) &
-}
-
 note "leaky and healthy soak_server, 12 s each; thread leak and socket server, 5 s each"
 soak_bg leaky --duration 12s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" leaky
 soak_bg healthy --duration 12s --interval 200ms --warmup 2s --ready '^listening' --load "$load" -- "$srv" healthy

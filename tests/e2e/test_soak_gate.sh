@@ -19,15 +19,6 @@ cache=$(prog gcc grow_cache)
 socks=$(prog clang grow_sockets)
 need "$LEAK_SO" "$LEAK_REPORT" "$soak" "$cache" "$socks"
 
-soak_bg() {
-	local name=$1
-	shift
-	(
-		rc=0
-		timeout -k 5 "$((T_LIMIT * 2))" "$soak" -o "$TMP/$name" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-		echo "$rc" >"$TMP/$name.rc"
-	) &
-}
 note "seven soaks at once"
 soak_bg short --duration 500ms -- "$cache" unbounded 0
 soak_bg long --duration 5s -- "$cache" unbounded 0

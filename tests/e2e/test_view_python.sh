@@ -11,11 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 LEAK_VIEW=$BUILD_ABS/leak-view
 need "$LEAK_SO" "$LEAK_REPORT" "$LEAK_VIEW"
-PY=/usr/bin/python3
-if ! [ -x "$PY" ] || ! "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-	echo "SKIP: $PY is not Python 3.11 (apt-get install python3)"
-	exit 0
-fi
+need_python311
 src=$(cd "$(dirname "$0")" && pwd)/py/kinds.py
 line_of() { grep -n "# LINE $1\$" "$src" | cut -d: -f1; }
 g=$(line_of grow) gf=$(line_of grow_for)

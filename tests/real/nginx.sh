@@ -6,6 +6,8 @@
 # (workers are forked from the master and drop to the default user nobody).
 pkgs_nginx() { echo nginx-light curl; }
 limit_nginx() { echo 60; }
+# shellcheck source=tests/real/nginx_common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/nginx_common.sh"
 
 # fetch PATH: "<status> <body>" of http://127.0.0.1:$port/PATH.
 nginx_fetch() {
@@ -15,32 +17,7 @@ nginx_fetch() {
 
 case_nginx() {
 	local dir=$PWD
-	port=$(free_port)
-	mkdir -p www tmp logs
-	chmod 755 "$dir" www
-	echo "static file" >www/index.html
-	seq 1 20000 >www/big.txt
-	cat >nginx.conf <<CONF
-daemon off;
-master_process on;
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $dir/www;
-        location = /hello { return 200 "hello from nginx\n"; }
-    }
-}
-CONF
+	nginx_setup
 	start_server nginx.out nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
 	local master=$SERVER_PID
 	wait_port "$port" "$master"

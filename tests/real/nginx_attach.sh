@@ -7,35 +7,12 @@ pkgs_nginx_attach() { echo nginx-light curl; }
 limit_nginx_attach() { echo 60; }
 # shellcheck source=tests/real/attach_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/attach_common.sh"
+# shellcheck source=tests/real/nginx_common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/nginx_common.sh"
 
 case_nginx_attach() {
 	local dir=$PWD
-	port=$(free_port)
-	mkdir -p www tmp logs
-	chmod 755 "$dir" www
-	echo "static file" >www/index.html
-	seq 1 20000 >www/big.txt
-	cat >nginx.conf <<CONF
-daemon off;
-master_process on;
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $dir/www;
-        location = /hello { return 200 "hello from nginx\n"; }
-    }
-}
-CONF
+	nginx_setup
 	# Started natively in both runs: the leak run attaches to a worker afterwards.
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >nginx.out 2>&1 </dev/null &
 	local master=$!
