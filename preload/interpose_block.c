@@ -5,6 +5,9 @@
  * lk_writer_start_lazy_main): a single-threaded program gets no thread before it needs one, and an
  * idle one still gets its periodic snapshots. The wait family, accept, recvmsg and read do the same
  * in their own files. */
+/* glibc's bits/stdio.h defines getline inline when optimizing; this file defines it itself. */
+#include <features.h>
+#undef __USE_EXTERN_INLINES
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
