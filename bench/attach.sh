@@ -5,7 +5,7 @@
 # leak-attach attached before the churn begins. Runs are interleaved (native, preload,
 # attached, then again) and the churn times itself, so start-up and the attach are left out.
 # Prints one markdown table (medians of the rounds, and the median of the rounds' paired
-# attached/preload ratios, the issue's "within 10%" figure) and writes it to
+# attached/preload ratios, the figure to hold within 10%) and writes it to
 # $BENCH_OUT/attach.md.
 # Environment: BUILD (default build), BENCH_ROUNDS (default 5), BENCH_ATTACH_CHURN (rounds of
 # churn per run, default 20000), BENCH_OUT (default $BUILD/bench).
