@@ -73,9 +73,18 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr_t sp)
 {
 	int v = -1;
-	for (int i = 0; i < LK_WALK_MEMO_WAYS && v < 0; i++)
-		if (!m->tag[i]) /* the tags only: one cache line per entry is read on a hit only */
-			v = i;
+	/* The tags only, four at a time (one cache line per entry is read on a hit only): once
+	 * the memo is full, which is every walk it misses, a scalar scan read all 64. */
+	const __m128i zero = _mm_setzero_si128();
+	for (int i = 0; i < LK_WALK_MEMO_WAYS; i += 4) {
+		__m128i t = _mm_load_si128((const __m128i *)&m->tag[i]);
+		unsigned bits =
+		    (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(t, zero)));
+		if (bits) {
+			v = i + __builtin_ctz(bits);
+			break;
+		}
+	}
 	if (v < 0) {
 		uint32_t x = m->rng ? m->rng : 2463534242u;
 		x ^= x << 13;

@@ -7,10 +7,11 @@
  * falls back to libunwind). A capture whose rules are cached allocates nothing. The
  * frame-pointer walker agrees with libunwind where frame pointers exist. The per-thread memo
  * of walks reuses a walk only when a fresh walk gives the same frames, and forgets them all on
- * invalidation; a walk finished with the frames of the thread's last walk gives a fresh walk's
- * frames. Code in an anonymous mapping (a JIT's) is stepped by its frame pointer, and garbage
- * there never crashes the walk. 5000 return addresses in one library, more than the rule table's
- * first levels hold, are all walked right and found again. */
+ * invalidation, and holds the walks of 24 start PCs at once (24 allocation sites); a walk
+ * finished with the frames of the thread's last walk gives a fresh walk's frames. Code in an
+ * anonymous mapping (a JIT's) is stepped by its frame pointer, and garbage there never crashes the
+ * walk. 5000 return addresses in one library, more than the rule table's first levels hold, are all
+ * walked right and found again. */
 #define UNW_LOCAL_ONLY
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 #include <cmocka.h>
 
 #include "unwind.h"
+#include "walk_memo.h"
 
 /* ---- counting malloc: every allocation in this process goes through these ---- */
 void *__libc_malloc(size_t n);
@@ -648,6 +650,85 @@ static void test_memo_holds_many_callers(void **state)
 	assert_true(after.memo_compared - before.memo_compared <= 2 * MEMO_SITES * ROUNDS);
 }
 
+/* Many allocation sites, each its own start PC (a program that calls malloc from many places,
+ * as CPython does): every site below captures directly, so its walk starts at its own return
+ * address. Walks from one start are told apart by words at offsets kept per start PC in
+ * LK_WALK_MEMO_FIRST direct-mapped slots; two start PCs sharing a slot re-key each other's
+ * walks, which are then found only as the slot's last one. */
+#define START_SITE(k)                                                                              \
+	__attribute__((noinline)) static void start_site_##k(memo_stats_t *st, uintptr_t *pc)      \
+	{                                                                                          \
+		uintptr_t a[MAXF], b[MAXF];                                                        \
+		uint64_t hash, value;                                                              \
+		int na = lk_unwind_capture_memo(a, MAXF, 0, 0, &hash, &value);                     \
+		int nb = lk_unwind_capture(b, MAXF, 0, 0);                                         \
+		__asm__ volatile("" ::: "memory");                                                 \
+		if (value) {                                                                       \
+			st->hits++;                                                                \
+			if (value != hash_from(b, nb))                                             \
+				st->wrong++;                                                       \
+		} else {                                                                           \
+			st->misses++;                                                              \
+			*pc = na > 0 ? a[0] : 0;                                                   \
+			lk_unwind_memo_store(hash_from(a, na));                                    \
+		}                                                                                  \
+		sink = k;                                                                          \
+	}
+#define START_SITES8(d)                                                                            \
+	START_SITE(d##0)                                                                           \
+	START_SITE(d##1)                                                                           \
+	START_SITE(d##2)                                                                           \
+	START_SITE(d##3)                                                                           \
+	START_SITE(d##4)                                                                           \
+	START_SITE(d##5)                                                                           \
+	START_SITE(d##6)                                                                           \
+	START_SITE(d##7)
+START_SITES8(1)
+START_SITES8(2)
+START_SITES8(3)
+START_SITES8(4)
+START_SITES8(5)
+START_SITES8(6)
+typedef void (*start_site_t)(memo_stats_t *, uintptr_t *);
+#define START_FN8(d)                                                                               \
+	start_site_##d##0, start_site_##d##1, start_site_##d##2, start_site_##d##3,                \
+	    start_site_##d##4, start_site_##d##5, start_site_##d##6, start_site_##d##7
+static const start_site_t start_sites[] = {START_FN8(1), START_FN8(2), START_FN8(3),
+                                           START_FN8(4), START_FN8(5), START_FN8(6)};
+enum { START_SITES = sizeof(start_sites) / sizeof(start_sites[0]), START_WANT = 24 };
+
+/* 48 sites; the first 24 whose start PCs fall in distinct slots then run 50 rounds: every
+ * one is remembered and found again. With 16 slots no 24 start PCs have a slot each. */
+static void test_memo_holds_many_start_pcs(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	lk_unwind_invalidate();
+	memo_stats_t st = {0};
+	uintptr_t pc[START_SITES] = {0};
+	for (int i = 0; i < START_SITES; i++)
+		start_sites[i](&st, &pc[i]);
+	int pick[START_WANT], npick = 0;
+	bool taken[LK_WALK_MEMO_FIRST] = {false};
+	for (int i = 0; i < START_SITES && npick < START_WANT; i++) {
+		unsigned slot = lk_walk_memo_first_slot(pc[i]);
+		if (pc[i] && !taken[slot]) {
+			taken[slot] = true;
+			pick[npick++] = i;
+		}
+	}
+	assert_int_equal(npick, START_WANT);
+	enum { ROUNDS = 50 };
+	st = (memo_stats_t){0};
+	uintptr_t ignored;
+	for (int r = 0; r < ROUNDS; r++)
+		for (int j = 0; j < npick; j++)
+			start_sites[pick[j]](&st, &ignored);
+	assert_int_equal(st.wrong, 0);
+	assert_int_equal(st.hits + st.misses, START_WANT * ROUNDS);
+	assert_true(st.misses < 2 * START_WANT);
+}
+
 /* ---- finishing a walk with the frames of the thread's last one ---- */
 typedef struct {
 	long walks, wrong;
@@ -815,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_memo_reuses_only_identical_walks),
 		cmocka_unit_test(test_memo_forgotten_on_invalidate),
 		cmocka_unit_test(test_memo_holds_many_callers),
+		cmocka_unit_test(test_memo_holds_many_start_pcs),
 		cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
 		cmocka_unit_test(test_many_rules_across_levels),
 	};
