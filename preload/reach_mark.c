@@ -4,10 +4,12 @@
  * The live blocks are copied from the block table into an address-sorted array of packed
  * 12-byte entries with two mark bits each; a word that falls inside a block marks it, and
  * marked blocks are scanned in turn from a bounded mark stack (no recursion; what overflows is
- * found again by a pass over the marks). Memory is read through process_vm_readv into a bounce
+ * found again by a pass over the marks). A word finds its block through the index of
+ * reach_index.h. Memory is read through process_vm_readv into a bounce
  * buffer: other threads still run at exit and may free and unmap a block under us. All memory
  * is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
 #include "reach_mark.h"
+#include "reach_index.h"
 #include "reach_proc.h"
 
 #include <string.h>
@@ -76,6 +78,7 @@ struct lk_reach_state {
 	size_t stack_cap; /* the mark stack is bounded: past it, blocks stay PENDING */
 	int overflow;     /* some PENDING block is not on the stack */
 	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
+	lk_rix_t ix;      /* the address index of blocks[] (reach_index.h), or empty */
 	uint8_t *bounce;
 	const char *maps; /* /proc/self/maps when the scan began, whole, or NULL */
 	int ran;
@@ -194,13 +197,19 @@ static long lk_reach_find(uintptr_t v)
 {
 	if (v < lk_rs->lo || v >= lk_rs->hi)
 		return -1;
-	size_t lo = 0, hi = lk_rs->n;
-	while (lo < hi) { /* first block with addr > v */
-		size_t mid = lo + (hi - lo) / 2;
-		if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
+	size_t lo;
+	if (lk_rs->ix.n) {
+		lo = (size_t)(lk_rix_find(&lk_rs->ix, v) + 1);
+	} else { /* no index (out of memory): a binary search */
+		size_t hi = lk_rs->n;
+		lo = 0;
+		while (lo < hi) { /* first block with addr > v */
+			size_t mid = lo + (hi - lo) / 2;
+			if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	if (!lo)
 		return -1;
@@ -445,6 +454,9 @@ int lk_reach_mark_begin(size_t *n)
 				lk_rs->hi = end;
 		}
 	}
+	/* Without the index (out of memory) every word costs a binary search: slower, the same. */
+	(void)lk_rix_build(&lk_rs->ix, lk_rs->blocks, sizeof(lk_reach_block_t), LK_RB_ADDR_MASK,
+	                   lk_rs->n);
 	*n = lk_rs->n;
 	return 0;
 }
@@ -539,6 +551,7 @@ void lk_reach_mark_release(void)
 		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
 	if (lk_rs->bounce)
 		lk_sys_munmap(lk_rs->bounce, LK_REACH_BOUNCE);
+	lk_rix_free(&lk_rs->ix);
 	lk_sys_munmap(lk_rs, sizeof(*lk_rs));
 	lk_rs = NULL;
 }
