@@ -83,10 +83,10 @@ static void run(size_t n, int far, int packed)
 		assert_int_equal(lk_rix_build(&ix, a, 8, UINT64_MAX, n), 0);
 	}
 	for (size_t i = 0; i < n; i++) {
-		check(&ix, a, n, a[i]);                    /* start */
-		check(&ix, a, n, a[i] + rnd() % size[i]);  /* interior */
-		check(&ix, a, n, a[i] + size[i] - 8);      /* last 8 bytes */
-		check(&ix, a, n, a[i] + size[i]);          /* just past: gap or next */
+		check(&ix, a, n, a[i]);                   /* start */
+		check(&ix, a, n, a[i] + rnd() % size[i]); /* interior */
+		check(&ix, a, n, a[i] + size[i] - 8);     /* last 8 bytes */
+		check(&ix, a, n, a[i] + size[i]);         /* just past: gap or next */
 		check(&ix, a, n, a[i] + size[i] + rnd() % 65536);
 		check(&ix, a, n, a[i] - 1);
 	}
