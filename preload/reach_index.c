@@ -1,14 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* reach_index.c - builds the two-level address index of reach_index.h: one pass over the
- * sorted blocks for the chunks, one more for the buckets of the chunks where blocks start. */
+ * sorted blocks for the chunks where blocks start, one more for their buckets. */
 #include "reach_index.h"
 
 #include "sys.h"
 
-/* Level two's budget: 1 MiB, or 1/64 of the blocks' copy if that is more (a 4 KiB bucket for
- * a heap within 1 GiB). */
-#define LK_RIX_BUDGET   (1ul << 20)
+/* Level two's budget: 256 KiB, or 1/8 of the blocks' copy (1.5 bytes a block) if that is
+ * more: 2-4 KiB buckets for a heap of a million blocks within 1 GiB. */
+#define LK_RIX_BUDGET   (256ul << 10)
 #define LK_RIX_SHIFT_LO 8
+
+size_t lk_rix_below(const lk_rix_t *ix, size_t c)
+{
+	size_t lo = 0, hi = ix->with_n;
+	while (lo < hi) { /* the first chunk with starts above c */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ix->with[mid].chunk <= c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->with_n ? ix->with[lo].below : ix->n;
+}
 
 int lk_rix_build(lk_rix_t *ix, const void *base, size_t stride, uint64_t mask, size_t n)
 {
@@ -22,30 +35,20 @@ int lk_rix_build(lk_rix_t *ix, const void *base, size_t stride, uint64_t mask, s
 	ix->c0 = lk_rix_addr(ix, 0) >> LK_RIX_CHUNK_SHIFT;
 	ix->nchunks = (lk_rix_addr(ix, n - 1) >> LK_RIX_CHUNK_SHIFT) - ix->c0 + 2;
 	ix->chunks_bytes = ix->nchunks * sizeof(lk_rix_chunk_t);
-	ix->chunks = lk_sys_mmap(ix->chunks_bytes);
+	ix->chunks = lk_sys_mmap(ix->chunks_bytes); /* zeros: no starts */
 	if (!ix->chunks)
 		goto fail;
-	/* Level one: the chunks, and how many hold starts. */
-	size_t with = 0, i = 0;
-	for (size_t c = 0; c < ix->nchunks; c++) {
-		uintptr_t start = (ix->c0 + c) << LK_RIX_CHUNK_SHIFT;
-		while (i < n && lk_rix_addr(ix, i) < start)
-			i++;
-		ix->chunks[c].below = (uint32_t)i;
-		ix->chunks[c].l2 = UINT32_MAX;
-		if (i < n && lk_rix_addr(ix, i) >> LK_RIX_CHUNK_SHIFT == ix->c0 + c)
-			ix->chunks[c].l2 = (uint32_t)with++;
-		/* Skip chunks without starts at once: a span of 2^47 bytes has 2^17 chunks. */
-		if (i < n && ix->chunks[c].l2 == UINT32_MAX) {
-			size_t to = (lk_rix_addr(ix, i) >> LK_RIX_CHUNK_SHIFT) - ix->c0;
-			for (c++; c < to && c < ix->nchunks; c++) {
-				ix->chunks[c].below = (uint32_t)i;
-				ix->chunks[c].l2 = UINT32_MAX;
-			}
-			c--;
-		}
+	size_t with = 0;
+	for (size_t i = 0, prev = SIZE_MAX; i < n; i++) {
+		size_t c = lk_rix_addr(ix, i) >> LK_RIX_CHUNK_SHIFT;
+		with += c != prev;
+		prev = c;
 	}
-	size_t budget = n * stride / 64 > LK_RIX_BUDGET ? n * stride / 64 : LK_RIX_BUDGET;
+	ix->with_bytes = with * sizeof(lk_rix_with_t);
+	ix->with = lk_sys_mmap(ix->with_bytes);
+	if (!ix->with)
+		goto fail;
+	size_t budget = n * stride / 8 > LK_RIX_BUDGET ? n * stride / 8 : LK_RIX_BUDGET;
 	unsigned shift = LK_RIX_SHIFT_LO;
 	while (shift < LK_RIX_CHUNK_SHIFT &&
 	       with * ((1ul << (LK_RIX_CHUNK_SHIFT - shift)) + 1) * sizeof(uint32_t) > budget)
@@ -56,14 +59,13 @@ int lk_rix_build(lk_rix_t *ix, const void *base, size_t stride, uint64_t mask, s
 	ix->l2 = lk_sys_mmap(ix->l2_bytes);
 	if (!ix->l2)
 		goto fail;
-	/* Level two: per chunk with starts, the blocks below each bucket; the last bound is the
-	 * next chunk's. */
-	for (size_t c = 0; c < ix->nchunks; c++) {
-		if (ix->chunks[c].l2 == UINT32_MAX)
-			continue;
-		uint32_t *b = &ix->l2[ix->chunks[c].l2 * per];
-		ix->chunks[c].l2 = (uint32_t)(ix->chunks[c].l2 * per);
-		i = ix->chunks[c].below;
+	/* Per chunk with starts: the blocks below it, and below each of its buckets; the last
+	 * bound is the next chunk's. */
+	for (size_t i = 0; i < n;) {
+		size_t c = (lk_rix_addr(ix, i) >> LK_RIX_CHUNK_SHIFT) - ix->c0, j = ix->with_n++;
+		ix->with[j] = (lk_rix_with_t){(uint32_t)c, (uint32_t)i};
+		ix->chunks[c] = (lk_rix_chunk_t){(uint32_t)i, (uint32_t)(j * per + 1)};
+		uint32_t *b = &ix->l2[j * per];
 		uintptr_t start = (ix->c0 + c) << LK_RIX_CHUNK_SHIFT;
 		for (size_t k = 0; k < per; k++) {
 			uintptr_t bs = start + (k << shift);
@@ -82,6 +84,8 @@ void lk_rix_free(lk_rix_t *ix)
 {
 	if (ix->chunks)
 		lk_sys_munmap(ix->chunks, ix->chunks_bytes);
+	if (ix->with)
+		lk_sys_munmap(ix->with, ix->with_bytes);
 	if (ix->l2)
 		lk_sys_munmap(ix->l2, ix->l2_bytes);
 	memset(ix, 0, sizeof(*ix));
