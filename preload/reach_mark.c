@@ -263,15 +263,17 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
  * over for the stop's duration (the real sigaction, SA_NODEFER: the mask is left as it is):
  * a fault of this thread's in-place read jumps back, and that range and every later one go
  * through process_vm_readv as before. A fault of any other thread (the writer: a bug of
- * libleak's) puts the program's disposition back and returns, so the fault repeats and is
- * handled as it would have been. Not done when the signals are blocked in this thread (a
+ * libleak's), or the signal sent by kill, puts the program's disposition back and returns, so
+ * the fault repeats (the signal is sent again) and is handled as it would have been; no read
+ * goes in place after that. Not done when the signals are blocked in this thread (a
  * synchronous fault would kill), when a thread was missed or the maps text is not whole: then
  * every read goes through process_vm_readv. A page of a userfaultfd range with its handler
  * stopped blocks either way, as it did before. */
 static void *lk_inplace_jb[5];
 static volatile sig_atomic_t lk_inplace_armed;
 static volatile pid_t lk_inplace_tid;
-static int lk_inplace_on; /* the handlers are in; reads may go in place */
+static int lk_inplace_on;                     /* the handlers are in; reads may go in place */
+static volatile sig_atomic_t lk_inplace_lost; /* a handler was put back: no reads in place */
 static struct sigaction lk_inplace_old[2];
 
 static int lk_inplace_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
@@ -281,20 +283,24 @@ static int lk_inplace_sigaction(int sig, const struct sigaction *sa, struct siga
 
 static void lk_inplace_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
 	(void)uc;
-	if (lk_inplace_armed && lk_sys_gettid() == lk_inplace_tid) {
-		lk_inplace_armed = 0;
+	pid_t tid = lk_sys_gettid();
+	if (si->si_code > 0 && lk_inplace_armed && tid == lk_inplace_tid) {
+		lk_inplace_armed = 0; /* a fault of the read in place */
 		__builtin_longjmp(lk_inplace_jb, 1);
 	}
-	/* Not ours: the program's disposition, and the fault repeats under it. */
+	/* Not ours: the program's disposition; a fault repeats under it, a signal sent by
+	 * kill or tgkill (si_code <= 0) is sent again. No more reads in place after this. */
+	lk_inplace_lost = 1;
 	lk_inplace_sigaction(sig, &lk_inplace_old[sig == SIGBUS], NULL);
+	if (si->si_code <= 0)
+		syscall(SYS_tgkill, lk_sys_getpid(), tid, sig);
 }
 
 /* 1 if [start, start + len) lies inside one interval of iv[]. */
 static int lk_inplace_ok(uintptr_t start, size_t len)
 {
-	if (!lk_inplace_on || !lk_rs->iv_n)
+	if (!lk_inplace_on || lk_inplace_lost || !lk_rs->iv_n)
 		return 0;
 	size_t lo = 0, hi = lk_rs->iv_n;
 	while (lo < hi) { /* first interval starting above start */
@@ -678,6 +684,7 @@ int lk_reach_mark_inplace(const char *maps)
 		lk_inplace_sigaction(SIGSEGV, &lk_inplace_old[0], NULL);
 		return -1;
 	}
+	lk_inplace_lost = 0;
 	lk_inplace_on = 1;
 	lk_rs->inplace_handlers = 1;
 	return 0;
