@@ -138,7 +138,8 @@ static void lk_reach_collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t s
 	b->w[2] = (stack_id & 0xffffff) | (uint32_t)(field >> 16) << 24;
 }
 
-/* Sort by address, in place, no recursion, no allocation: quicksort (median of three, the
+/* Sort by address, in place, no recursion, no allocation (when lk_reach_msd cannot map its
+ * bucket stack): quicksort (median of three, the
  * smaller side first so the explicit stack stays below 64 entries) down to runs of 16, then
  * one insertion sort. Heapsort's scattered swaps were a quarter of the exit time with
  * millions of blocks. Block addresses are distinct. */
@@ -197,6 +198,82 @@ static void lk_reach_sort(lk_reach_block_t *a, size_t n)
 		}
 		a[k] = v;
 	}
+}
+
+/* Sort by address in place: an MSD radix sort (American flag sort) of the 48-bit addresses,
+ * 8 bits a level from the top, each bucket permuted in place by cycles, a bucket of 32 or
+ * fewer by insertion; a level where all share the digit costs one counting pass. A heap of a
+ * million blocks takes some five passes of counting and permuting instead of quicksort's
+ * twenty levels of compares (3.6% of a Python run's samples at exit). The bucket stack
+ * (6 levels of at most 256) is mmap'd, not on a stack that may be a small thread's; -1 when
+ * it cannot be mapped (the caller then uses quicksort). */
+#define LK_MSD_LEVELS 6
+#define LK_MSD_SMALL  32
+
+static inline unsigned lk_msd_digit(const lk_reach_block_t *b, unsigned shift)
+{
+	return (unsigned)(lk_rb_addr(b) >> shift) & 255;
+}
+
+static int lk_reach_msd(lk_reach_block_t *a, size_t n)
+{
+	typedef struct {
+		size_t lo, hi;
+		unsigned shift;
+	} lk_msd_t;
+	size_t cap = LK_MSD_LEVELS * 256 + 1, bytes = cap * sizeof(lk_msd_t);
+	lk_msd_t *st = lk_sys_mmap(bytes);
+	if (!st)
+		return -1;
+	size_t sp = 0;
+	st[sp++] = (lk_msd_t){0, n, 40};
+	while (sp) {
+		lk_msd_t w = st[--sp];
+		size_t lo = w.lo, hi = w.hi;
+		if (hi - lo <= LK_MSD_SMALL) {
+			for (size_t i = lo + 1; i < hi; i++) {
+				lk_reach_block_t v = a[i];
+				size_t k = i;
+				for (; k > lo && lk_rb_addr(&a[k - 1]) > lk_rb_addr(&v); k--)
+					a[k] = a[k - 1];
+				a[k] = v;
+			}
+			continue;
+		}
+		size_t cnt[256] = {0}, next[256], end[256];
+		for (size_t i = lo; i < hi; i++)
+			cnt[lk_msd_digit(&a[i], w.shift)]++;
+		if (cnt[lk_msd_digit(&a[lo], w.shift)] == hi - lo) { /* one digit: the next level */
+			if (w.shift)
+				st[sp++] = (lk_msd_t){lo, hi, w.shift - 8};
+			continue;
+		}
+		for (size_t d = 0, pos = lo; d < 256; d++) {
+			next[d] = pos;
+			pos += cnt[d];
+			end[d] = pos;
+		}
+		for (unsigned d = 0; d < 256; d++) {
+			while (next[d] < end[d]) {
+				lk_reach_block_t v = a[next[d]];
+				unsigned dv = lk_msd_digit(&v, w.shift);
+				while (dv != d) {
+					lk_reach_block_t t = a[next[dv]];
+					a[next[dv]++] = v;
+					v = t;
+					dv = lk_msd_digit(&v, w.shift);
+				}
+				a[next[d]++] = v;
+			}
+		}
+		if (!w.shift)
+			continue;
+		for (size_t d = 0, pos = lo; d < 256; pos += cnt[d], d++)
+			if (cnt[d] > 1)
+				st[sp++] = (lk_msd_t){pos, pos + cnt[d], w.shift - 8};
+	}
+	lk_sys_munmap(st, bytes);
+	return 0;
 }
 
 /* Index of the block that v points into, or -1: its start, or an interior byte outside its
@@ -564,7 +641,8 @@ int lk_reach_mark_begin(size_t *n)
 		lk_reach_mark_release();
 		return -1;
 	}
-	lk_reach_sort(lk_rs->blocks, lk_rs->n);
+	if (lk_reach_msd(lk_rs->blocks, lk_rs->n) != 0)
+		lk_reach_sort(lk_rs->blocks, lk_rs->n);
 	if (lk_rs->n) {
 		lk_rs->lo = lk_rb_addr(&lk_rs->blocks[0]);
 		for (size_t i = 0; i < lk_rs->n; i++) {
