@@ -432,6 +432,14 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 		sum->partial = 1;
 		sum->no_stop = 1;
 	}
+	/* Every thread stopped, none missed: reads may go in place (reach_mark.c). */
+	int all_stopped = st && !st->overflow && st->sig && maps_whole;
+	for (size_t i = 0; all_stopped && i < st->n; i++) {
+		int state = __atomic_load_n(&st->t[i].state, __ATOMIC_ACQUIRE);
+		all_stopped = state == LK_STOP_SAVED || state == LK_STOP_GONE;
+	}
+	if (all_stopped)
+		(void)lk_reach_mark_inplace(maps);
 
 	/* This thread. */
 	uintptr_t s, e;
@@ -496,6 +504,7 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 		sum->anon_bytes = anon;
 	}
 	lk_reach_mark_drain();
+	lk_reach_mark_inplace_end();
 	lk_resume_world(st);
 
 	if (sum->partial)

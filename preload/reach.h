@@ -18,7 +18,9 @@ void lk_reach_init(void);
  * segments of every loaded module except libleak, every thread's registers, stack, static and
  * dynamic TLS and descriptor, the program's anonymous writable mappings) through pointers,
  * interior ones included, found in reachable blocks, and lets the threads go on. Memory is read
- * with process_vm_readv, so a block another thread frees and unmaps meanwhile cannot fault. Never
+ * with process_vm_readv, so a block another thread frees and unmaps meanwhile cannot fault;
+ * with every other thread stopped, private anonymous memory is read in place, a fault there
+ * caught and the range read again with process_vm_readv (reach_mark.c). Never
  * calls malloc (mmap only). Returns 0 when the scan ran, -1 when it could not (out of memory,
  * process_vm_readv refused, a block at or above 2^48): lk_reach_flags then answers 0 for every
  * block. */

@@ -4,18 +4,23 @@
  * The live blocks are copied from the block table into an address-sorted array of packed
  * 12-byte entries with two mark bits each; a word that falls inside a block marks it, and
  * marked blocks are scanned in turn from a bounded mark stack (no recursion; what overflows is
- * found again by a pass over the marks). Memory is read through process_vm_readv into a bounce
- * buffer: other threads still run at exit and may free and unmap a block under us. All memory
- * is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
+ * found again by a pass over the marks). A word finds its block through the index of
+ * reach_index.h. Memory is read through process_vm_readv into a bounce buffer: other threads
+ * may still run and free and unmap a block under us; only while all of them are stopped is
+ * private anonymous memory read in place (lk_reach_mark_inplace, below, says why that is safe).
+ * All memory is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
 #include "reach_mark.h"
+#include "reach_index.h"
 #include "reach_proc.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "heap_table.h"
+#include "real.h"
 #include "sys.h"
 #include "trace_format.h"
 
@@ -61,6 +66,10 @@ static inline uint32_t lk_rb_stack(const lk_reach_block_t *b)
 
 #define LK_REACH_BOUNCE (64u * 1024)
 
+typedef struct {
+	uintptr_t start, end;
+} lk_reach_iv_t;
+
 /* mmap'd, like everything the scan uses: the scan state holds the lowest block address, and
  * nothing of it may sit in memory that is itself scanned. */
 struct lk_reach_state {
@@ -76,8 +85,12 @@ struct lk_reach_state {
 	size_t stack_cap; /* the mark stack is bounded: past it, blocks stay PENDING */
 	int overflow;     /* some PENDING block is not on the stack */
 	uintptr_t lo, hi; /* lowest block address, one past the highest block end */
+	lk_rix_t ix;      /* the address index of blocks[] (reach_index.h), or empty */
 	uint8_t *bounce;
-	const char *maps; /* /proc/self/maps when the scan began, whole, or NULL */
+	const char *maps;  /* /proc/self/maps when the scan began, whole, or NULL */
+	lk_reach_iv_t *iv; /* where reads go in place (lk_reach_mark_inplace), sorted */
+	size_t iv_n, iv_bytes;
+	int inplace_handlers; /* SIGSEGV and SIGBUS are ours till lk_reach_mark_inplace_end */
 	int ran;
 	int partial; /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
 	pid_t pid;
@@ -125,7 +138,8 @@ static void lk_reach_collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t s
 	b->w[2] = (stack_id & 0xffffff) | (uint32_t)(field >> 16) << 24;
 }
 
-/* Sort by address, in place, no recursion, no allocation: quicksort (median of three, the
+/* Sort by address, in place, no recursion, no allocation (when lk_reach_msd cannot map its
+ * bucket stack): quicksort (median of three, the
  * smaller side first so the explicit stack stays below 64 entries) down to runs of 16, then
  * one insertion sort. Heapsort's scattered swaps were a quarter of the exit time with
  * millions of blocks. Block addresses are distinct. */
@@ -186,6 +200,82 @@ static void lk_reach_sort(lk_reach_block_t *a, size_t n)
 	}
 }
 
+/* Sort by address in place: an MSD radix sort (American flag sort) of the 48-bit addresses,
+ * 8 bits a level from the top, each bucket permuted in place by cycles, a bucket of 32 or
+ * fewer by insertion; a level where all share the digit costs one counting pass. A heap of a
+ * million blocks takes some five passes of counting and permuting instead of quicksort's
+ * twenty levels of compares (3.6% of a Python run's samples at exit). The bucket stack
+ * (6 levels of at most 256) is mmap'd, not on a stack that may be a small thread's; -1 when
+ * it cannot be mapped (the caller then uses quicksort). */
+#define LK_MSD_LEVELS 6
+#define LK_MSD_SMALL  32
+
+static inline unsigned lk_msd_digit(const lk_reach_block_t *b, unsigned shift)
+{
+	return (unsigned)(lk_rb_addr(b) >> shift) & 255;
+}
+
+static int lk_reach_msd(lk_reach_block_t *a, size_t n)
+{
+	typedef struct {
+		size_t lo, hi;
+		unsigned shift;
+	} lk_msd_t;
+	size_t cap = LK_MSD_LEVELS * 256 + 1, bytes = cap * sizeof(lk_msd_t);
+	lk_msd_t *st = lk_sys_mmap(bytes);
+	if (!st)
+		return -1;
+	size_t sp = 0;
+	st[sp++] = (lk_msd_t){0, n, 40};
+	while (sp) {
+		lk_msd_t w = st[--sp];
+		size_t lo = w.lo, hi = w.hi;
+		if (hi - lo <= LK_MSD_SMALL) {
+			for (size_t i = lo + 1; i < hi; i++) {
+				lk_reach_block_t v = a[i];
+				size_t k = i;
+				for (; k > lo && lk_rb_addr(&a[k - 1]) > lk_rb_addr(&v); k--)
+					a[k] = a[k - 1];
+				a[k] = v;
+			}
+			continue;
+		}
+		size_t cnt[256] = {0}, next[256], end[256];
+		for (size_t i = lo; i < hi; i++)
+			cnt[lk_msd_digit(&a[i], w.shift)]++;
+		if (cnt[lk_msd_digit(&a[lo], w.shift)] == hi - lo) { /* one digit: the next level */
+			if (w.shift)
+				st[sp++] = (lk_msd_t){lo, hi, w.shift - 8};
+			continue;
+		}
+		for (size_t d = 0, pos = lo; d < 256; d++) {
+			next[d] = pos;
+			pos += cnt[d];
+			end[d] = pos;
+		}
+		for (unsigned d = 0; d < 256; d++) {
+			while (next[d] < end[d]) {
+				lk_reach_block_t v = a[next[d]];
+				unsigned dv = lk_msd_digit(&v, w.shift);
+				while (dv != d) {
+					lk_reach_block_t t = a[next[dv]];
+					a[next[dv]++] = v;
+					v = t;
+					dv = lk_msd_digit(&v, w.shift);
+				}
+				a[next[d]++] = v;
+			}
+		}
+		if (!w.shift)
+			continue;
+		for (size_t d = 0, pos = lo; d < 256; pos += cnt[d], d++)
+			if (cnt[d] > 1)
+				st[sp++] = (lk_msd_t){pos, pos + cnt[d], w.shift - 8};
+	}
+	lk_sys_munmap(st, bytes);
+	return 0;
+}
+
 /* Index of the block that v points into, or -1: its start, or an interior byte outside its
  * last 8. glibc's pointer to the next chunk (the top chunk, a free neighbour) lands on a
  * block's last bytes whenever its size is not a multiple of 16, and would otherwise keep the
@@ -194,13 +284,19 @@ static long lk_reach_find(uintptr_t v)
 {
 	if (v < lk_rs->lo || v >= lk_rs->hi)
 		return -1;
-	size_t lo = 0, hi = lk_rs->n;
-	while (lo < hi) { /* first block with addr > v */
-		size_t mid = lo + (hi - lo) / 2;
-		if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
+	size_t lo;
+	if (lk_rs->ix.n) {
+		lo = (size_t)(lk_rix_find(&lk_rs->ix, v) + 1);
+	} else { /* no index (out of memory): a binary search */
+		size_t hi = lk_rs->n;
+		lo = 0;
+		while (lo < hi) { /* first block with addr > v */
+			size_t mid = lo + (hi - lo) / 2;
+			if (lk_rb_addr(&lk_rs->blocks[mid]) <= v)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	if (!lo)
 		return -1;
@@ -228,9 +324,93 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
 	}
 }
 
+/* ---- reads in place ----------------------------------------------------------------------
+ * process_vm_readv pins every page it reads and copies it: a third of the scan's time. While
+ * the world is stopped (lk_reach_mark_inplace), a range lying wholly inside a private,
+ * anonymous, readable and writable mapping of the maps text read after the stop is scanned
+ * where it lies. Why that cannot fault: every thread of the program is stopped in the stop
+ * handler (none missed, none unknown), so none maps, unmaps or protects memory until the
+ * resume; libleak's writer thread, which runs on, never unmaps or protects the program's
+ * memory; this thread only maps and unmaps its own scratch, which holds no block and is never
+ * scanned as a root. So the mapping the text shows is still there, with its protection, and a
+ * private anonymous page reads as its contents or as zeros (no file behind it to be truncated:
+ * no SIGBUS). What the text cannot show is a backstop's business: a guard region installed
+ * with MADV_GUARD_INSTALL, a page behind a protection key this thread may not read, a libleak
+ * scratch mapping reused at a stale block address. For those, SIGSEGV and SIGBUS are taken
+ * over for the stop's duration (the real sigaction, SA_NODEFER: the mask is left as it is):
+ * a fault of this thread's in-place read jumps back, and that range and every later one go
+ * through process_vm_readv as before. A fault of any other thread (the writer: a bug of
+ * libleak's), or the signal sent by kill, puts the program's disposition back and returns, so
+ * the fault repeats (the signal is sent again) and is handled as it would have been; no read
+ * goes in place after that. Not done when the signals are blocked in this thread (a
+ * synchronous fault would kill), when a thread was missed or the maps text is not whole: then
+ * every read goes through process_vm_readv. A page of a userfaultfd range with its handler
+ * stopped blocks either way, as it did before. */
+static void *lk_inplace_jb[5];
+static volatile sig_atomic_t lk_inplace_armed;
+static volatile pid_t lk_inplace_tid;
+static int lk_inplace_on;                     /* the handlers are in; reads may go in place */
+static volatile sig_atomic_t lk_inplace_lost; /* a handler was put back: no reads in place */
+static struct sigaction lk_inplace_old[2];
+
+static int lk_inplace_sigaction(int sig, const struct sigaction *sa, struct sigaction *old)
+{
+	return lk_real.sigaction ? lk_real.sigaction(sig, sa, old) : sigaction(sig, sa, old);
+}
+
+static void lk_inplace_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	pid_t tid = lk_sys_gettid();
+	if (si->si_code > 0 && lk_inplace_armed && tid == lk_inplace_tid) {
+		lk_inplace_armed = 0; /* a fault of the read in place */
+		__builtin_longjmp(lk_inplace_jb, 1);
+	}
+	/* Not ours: the program's disposition; a fault repeats under it, a signal sent by
+	 * kill or tgkill (si_code <= 0) is sent again. No more reads in place after this. */
+	lk_inplace_lost = 1;
+	lk_inplace_sigaction(sig, &lk_inplace_old[sig == SIGBUS], NULL);
+	if (si->si_code <= 0)
+		syscall(SYS_tgkill, lk_sys_getpid(), tid, sig);
+}
+
+/* 1 if [start, start + len) lies inside one interval of iv[]. */
+static int lk_inplace_ok(uintptr_t start, size_t len)
+{
+	if (!lk_inplace_on || lk_inplace_lost || !lk_rs->iv_n)
+		return 0;
+	size_t lo = 0, hi = lk_rs->iv_n;
+	while (lo < hi) { /* first interval starting above start */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rs->iv[mid].start <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && start + len <= lk_rs->iv[lo - 1].end && start + len >= start;
+}
+
+/* Scans len bytes at start in place: 0, or -1 after a fault (reads in place then stop). */
+__attribute__((noinline)) static int lk_inplace_words(uintptr_t start, size_t len)
+{
+	if (__builtin_setjmp(lk_inplace_jb)) {
+		lk_inplace_on = 0;
+		return -1;
+	}
+	lk_inplace_armed = 1;
+	__asm__ volatile("" ::: "memory");
+	lk_reach_words((const uint8_t *)start, len);
+	__asm__ volatile("" ::: "memory");
+	lk_inplace_armed = 0;
+	return 0;
+}
+
 void lk_reach_mark_range(uintptr_t start, size_t len)
 {
 	start = (start + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+	if (len >= sizeof(uintptr_t) && lk_inplace_ok(start, len) &&
+	    lk_inplace_words(start, len & ~(sizeof(uintptr_t) - 1)) == 0)
+		return;
 	while (len >= sizeof(uintptr_t)) {
 		size_t n = len < LK_REACH_BOUNCE ? len : LK_REACH_BOUNCE;
 		struct iovec local = {lk_rs->bounce, n}, remote = {(void *)start, n};
@@ -339,6 +519,30 @@ static void lk_reach_read_batch(const uint32_t *batch, size_t n)
 	}
 }
 
+/* Scans the blocks of batch[0..n) (sorted) that may be read in place, in address order, the
+ * next one's first lines fetched ahead; returns how many are left for process_vm_readv, moved
+ * to the front of batch. */
+static size_t lk_reach_inplace_batch(uint32_t *batch, size_t n)
+{
+	size_t left = 0;
+	for (size_t i = 0; i < n; i++) {
+		const lk_reach_block_t *b = &lk_rs->blocks[batch[i]];
+		if (i + 1 < n) {
+			const uint8_t *next =
+			    (const uint8_t *)lk_rb_addr(&lk_rs->blocks[batch[i + 1]]);
+			__builtin_prefetch(next);
+			__builtin_prefetch(next + 64);
+		}
+		uintptr_t addr = lk_rb_addr(b);
+		size_t len = lk_reach_words_len(b);
+		if (!len ||
+		    (lk_inplace_on && lk_inplace_ok(addr, len) && lk_inplace_words(addr, len) == 0))
+			continue;
+		batch[left++] = batch[i];
+	}
+	return left;
+}
+
 static void lk_reach_drain_stack(void)
 {
 	uint32_t batch[LK_REACH_BATCH];
@@ -362,6 +566,8 @@ static void lk_reach_drain_stack(void)
 			continue;
 		}
 		lk_reach_sort_idx(batch, n);
+		if (lk_inplace_on)
+			n = lk_reach_inplace_batch(batch, n);
 		lk_reach_read_batch(batch, n);
 	}
 }
@@ -435,7 +641,8 @@ int lk_reach_mark_begin(size_t *n)
 		lk_reach_mark_release();
 		return -1;
 	}
-	lk_reach_sort(lk_rs->blocks, lk_rs->n);
+	if (lk_reach_msd(lk_rs->blocks, lk_rs->n) != 0)
+		lk_reach_sort(lk_rs->blocks, lk_rs->n);
 	if (lk_rs->n) {
 		lk_rs->lo = lk_rb_addr(&lk_rs->blocks[0]);
 		for (size_t i = 0; i < lk_rs->n; i++) {
@@ -445,6 +652,9 @@ int lk_reach_mark_begin(size_t *n)
 				lk_rs->hi = end;
 		}
 	}
+	/* Without the index (out of memory) every word costs a binary search: slower, the same. */
+	(void)lk_rix_build(&lk_rs->ix, lk_rs->blocks, sizeof(lk_reach_block_t), LK_RB_ADDR_MASK,
+	                   lk_rs->n);
 	*n = lk_rs->n;
 	return 0;
 }
@@ -475,6 +685,102 @@ void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
 	}
 	for (; lo < lk_rs->n && lk_rb_addr(&lk_rs->blocks[lo]) < end; lo++)
 		fn(arg, lk_rb_addr(&lk_rs->blocks[lo]), lk_reach_size(&lk_rs->blocks[lo]));
+}
+
+/* The mapping at line p of a maps text, if it is private, anonymous, readable and writable
+ * (no path, or [heap], [stack], [anon:NAME]); p moves to the next line. */
+static int lk_inplace_line(const char **pp, uintptr_t *s, uintptr_t *e)
+{
+	const char *p = *pp, *eol = p;
+	while (*eol && *eol != '\n')
+		eol++;
+	*pp = *eol ? eol + 1 : eol;
+	uintptr_t v[2] = {0, 0};
+	for (int k = 0; k < 2; k++, p++)
+		for (; p < eol && *p != '-' && *p != ' '; p++)
+			v[k] = v[k] * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	if (eol - p < 4 || strncmp(p, "rw", 2) || p[3] != 'p')
+		return 0;
+	p += 4;
+	/* offset, dev, inode, then the path */
+	for (int field = 0; field < 3; field++) {
+		while (p < eol && *p == ' ')
+			p++;
+		const char *f = p;
+		while (p < eol && *p != ' ')
+			p++;
+		if (field == 2 && (p - f != 1 || *f != '0'))
+			return 0; /* an inode: file-backed */
+	}
+	while (p < eol && *p == ' ')
+		p++;
+	size_t plen = (size_t)(eol - p);
+	if (plen && !(plen == 6 && !strncmp(p, "[heap]", 6)) &&
+	    !(plen == 7 && !strncmp(p, "[stack]", 7)) && strncmp(p, "[anon:", 6))
+		return 0;
+	*s = v[0];
+	*e = v[1];
+	return v[1] > v[0];
+}
+
+int lk_reach_mark_inplace(const char *maps)
+{
+	if (!lk_rs || !maps || lk_inplace_on)
+		return -1;
+	/* A synchronous fault with the signal blocked kills: then no reads in place. */
+	sigset_t cur;
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &cur, sizeof(uint64_t)) != 0 ||
+	    sigismember(&cur, SIGSEGV) || sigismember(&cur, SIGBUS))
+		return -1;
+	size_t lines = 0;
+	for (const char *p = maps; *p; p++)
+		lines += *p == '\n';
+	lk_rs->iv_bytes = (lines + 1) * sizeof(lk_reach_iv_t);
+	lk_rs->iv = lk_sys_mmap(lk_rs->iv_bytes);
+	if (!lk_rs->iv)
+		return -1;
+	lk_rs->iv_n = 0;
+	for (const char *p = maps; *p && lk_rs->iv_n <= lines;) {
+		uintptr_t s, e;
+		if (!lk_inplace_line(&p, &s, &e))
+			continue;
+		/* maps is sorted; neighbours merge (a [heap] next to an anonymous mapping). */
+		if (lk_rs->iv_n && lk_rs->iv[lk_rs->iv_n - 1].end == s)
+			lk_rs->iv[lk_rs->iv_n - 1].end = e;
+		else
+			lk_rs->iv[lk_rs->iv_n++] = (lk_reach_iv_t){s, e};
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = lk_inplace_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	lk_inplace_tid = lk_sys_gettid();
+	if (lk_inplace_sigaction(SIGSEGV, &sa, &lk_inplace_old[0]) != 0)
+		return -1;
+	if (lk_inplace_sigaction(SIGBUS, &sa, &lk_inplace_old[1]) != 0) {
+		lk_inplace_sigaction(SIGSEGV, &lk_inplace_old[0], NULL);
+		return -1;
+	}
+	lk_inplace_lost = 0;
+	lk_inplace_on = 1;
+	lk_rs->inplace_handlers = 1;
+	return 0;
+}
+
+void lk_reach_mark_inplace_end(void)
+{
+	lk_inplace_on = 0;
+	if (lk_rs && lk_rs->inplace_handlers) {
+		lk_inplace_sigaction(SIGBUS, &lk_inplace_old[1], NULL);
+		lk_inplace_sigaction(SIGSEGV, &lk_inplace_old[0], NULL);
+		lk_rs->inplace_handlers = 0;
+	}
+	if (lk_rs && lk_rs->iv) {
+		lk_sys_munmap(lk_rs->iv, lk_rs->iv_bytes);
+		lk_rs->iv = NULL;
+		lk_rs->iv_n = 0;
+	}
 }
 
 void lk_reach_mark_set_partial(void)
@@ -529,6 +835,7 @@ void lk_reach_mark_release(void)
 {
 	if (!lk_rs)
 		return;
+	lk_reach_mark_inplace_end();
 	if (lk_rs->blocks)
 		lk_sys_munmap(lk_rs->blocks, lk_rs->blocks_bytes);
 	if (lk_rs->marked)
@@ -539,6 +846,7 @@ void lk_reach_mark_release(void)
 		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
 	if (lk_rs->bounce)
 		lk_sys_munmap(lk_rs->bounce, LK_REACH_BOUNCE);
+	lk_rix_free(&lk_rs->ix);
 	lk_sys_munmap(lk_rs, sizeof(*lk_rs));
 	lk_rs = NULL;
 }

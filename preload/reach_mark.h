@@ -18,6 +18,14 @@ int lk_reach_mark_begin(size_t *n);
  * (lk_reach_proc_next). It must stay valid until it is set again. */
 void lk_reach_mark_set_maps(const char *maps);
 
+/* Every other thread of the program is stopped and maps is the text of /proc/self/maps read
+ * since: lets reads of ranges inside private anonymous writable mappings go in place, without
+ * process_vm_readv, with SIGSEGV and SIGBUS taken over as a backstop (reach_mark.c says why
+ * that cannot fault). 0, or -1 when reads stay as they are. Undone by
+ * lk_reach_mark_inplace_end, which must come before the world resumes. */
+int lk_reach_mark_inplace(const char *maps);
+void lk_reach_mark_inplace_end(void);
+
 /* Scans [start, start + len) as a root: a word that points into a block (its start, or an
  * interior byte outside its last 8) marks it. What cannot be read is skipped. */
 void lk_reach_mark_range(uintptr_t start, size_t len);

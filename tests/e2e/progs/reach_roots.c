@@ -12,6 +12,7 @@
  *   key_lo       a pthread key below 32 (the descriptor's first block)
  *   key_hi       a pthread key at 32 or above (a second-level array)
  *   pool         a pool over mmap (an anonymous mapping, not heap)
+ *   pool_guard   the same, past a guard region at its start (reads in place fault there)
  * and leak for
  *   self         a block that points only to itself
  *   stale        a dead stack slot below main's frame (the pointer is gone from registers)
@@ -254,6 +255,21 @@ __attribute__((noinline)) void pool_fill(void)
 	g_pool = pool;
 }
 
+/* A pool whose first pages are a guard region (MADV_GUARD_INSTALL, Linux 6.13): /proc/self/maps
+ * shows one readable mapping, but reading its first page faults. The marker lies past it.
+ * Exit 77 when the kernel has no guard regions. */
+__attribute__((noinline)) void pool_guard_fill(void)
+{
+	void **pool =
+	    mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pool == MAP_FAILED)
+		abort();
+	if (madvise(pool, 4 * 4096, 102 /* MADV_GUARD_INSTALL */) != 0)
+		exit(77);
+	pool[4 * 512 + 1000] = make_marker();
+	g_pool = pool;
+}
+
 __attribute__((noinline)) void dtls_set(const char *lib)
 {
 	g_lib = dlopen(lib, RTLD_NOW);
@@ -308,6 +324,8 @@ int main(int argc, char **argv)
 		key_set(40);
 	else if (!strcmp(mode, "pool"))
 		pool_fill();
+	else if (!strcmp(mode, "pool_guard"))
+		pool_guard_fill();
 	else if (!strcmp(mode, "self"))
 		lose_self();
 	else if (!strcmp(mode, "stale"))
