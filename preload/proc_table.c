@@ -3,7 +3,9 @@
  * fork/pthread_create hooks). A slot remembers the state the trace last heard
  * (emitted_state), so each snapshot carries only changes; a slot whose life ended (reaped,
  * joined, detached and finished) is reused once the trace has its final state, or at once if
- * the trace never heard of it (short-lived threads cost nothing in the trace).
+ * the trace never heard of it (short-lived threads cost nothing in the trace). A child reaped
+ * unseen whose wait status is known keeps its slot for the next snapshot while others are
+ * free: that record is all that tells how a child that wrote no trace of its own ended.
  * Zombies are found by the writer: waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT) reports an
  * exited child without reaping it, and ECHILD means someone reaped it where we could not see
  * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
@@ -100,12 +102,23 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);
-	for (int i = 0; i < LK_CHILD_MAX; i++) {
-		lk_child_t *c = &lk_children[i];
-		if (c->used &&
-		    !(lk_child_terminal(c->state) &&
-		      (c->emitted_state == c->state || c->emitted_state == LK_NOT_EMITTED)))
-			continue;
+	/* A slot free, or whose end the trace has, or will never have (reaped unseen, its status
+	 * unknown); failing that, one reaped unseen whose status the next snapshot would carry
+	 * (the parent's trace is where a child that wrote none of its own shows how it ended). */
+	int at = -1;
+	for (int i = 0; i <= lk_children_hw && i < LK_CHILD_MAX && at < 0; i++) {
+		const lk_child_t *c = &lk_children[i];
+		if (!c->used || (lk_child_terminal(c->state) &&
+		                 (c->emitted_state == c->state ||
+		                  (c->emitted_state == LK_NOT_EMITTED && c->wstatus < 0))))
+			at = i;
+	}
+	for (int i = 0; i < lk_children_hw && at < 0; i++)
+		if (lk_child_terminal(lk_children[i].state) &&
+		    lk_children[i].emitted_state == LK_NOT_EMITTED)
+			at = i;
+	if (at >= 0) {
+		lk_child_t *c = &lk_children[at];
 		c->used = 1;
 		c->state = TRACE_CHILD_RUNNING;
 		c->emitted_state = LK_NOT_EMITTED;
@@ -117,9 +130,8 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 		c->key = key;
 		lk_str(c->api, sizeof(c->api), api);
 		lk_str(c->cmd, sizeof(c->cmd), cmd);
-		if (i >= lk_children_hw)
-			lk_children_hw = i + 1;
-		break;
+		if (at >= lk_children_hw)
+			lk_children_hw = at + 1;
 	}
 	lk_spin_unlock(&lk_children_lock);
 }
