@@ -6,7 +6,8 @@
 # fork_quiet forks twenty quiet children (exit and _exit, statuses 0-4), one that leaks 777
 # bytes and exits 3, and one that frees everything and kills itself with SIGKILL: two traces
 # (the parent's, the leaking child's), and the parent's JSON lists every child with how it
-# ended (exit status or signal), as its waitpid saw it.
+# ended (exit status or signal), as its waitpid saw it; its text lists those that did not
+# exit 0.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -43,4 +44,11 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$j" "[$parent | .children[] | [.pid, (if .signal then \"signal \(.signal)\" else \"exit \(.exit_status)\" end)]] | sort | @json" \
 		"$(jq -c 'sort' <<<"[$want]")" "$cc: the parent's children and how each ended"
 	assert_jq "$j" "[$parent | .children[] | .state] | unique | @json" '["reaped"]' "$cc: all reaped"
+	# In text, under the parent: the children that did not exit 0 (the first eight).
+	killed=$(awk '$1 == "killed" { print $2 }' "$TMP/$cc.stdout")
+	line=$("$LEAK_REPORT" --no-symbols "$out" | grep 'children that did not exit 0:')
+	assert_match "$line" "^  children that did not exit 0: pid [0-9]+ exit 1, .* and 10 more \\(JSON \"children\"\\)$" \
+		"$cc: the text line"
+	[ "$(grep -o ' pid [0-9]* exit 0' <<<"$line" | wc -l)" = 0 ] || fail "$cc: an exit 0 listed: $line"
+	note "$cc: $line (the killed child, pid $killed, is among the 18)"
 done
