@@ -8,6 +8,7 @@
  * untraced child (LEAK_FOLLOW_FORK=0) only sets lk_disabled: its tables are never read again, so
  * they are left as they are (each page touched would be copied). The ordering is explained in
  * docs/DESIGN.md. */
+#include "fork_hot.h"
 #include "fork.h"
 #include "python.h"
 #include "config.h"
@@ -28,10 +29,10 @@
 
 #include <pthread.h>
 
-static int lk_fork_prepared;
-static int lk_fork_parent_pid;
-static int lk_fork_threaded;     /* the parent had threads of its own */
-static int lk_fork_traced_child; /* this process is a traced forked child */
+static int lk_fork_prepared LK_FORK_HOT;
+static int lk_fork_parent_pid LK_FORK_HOT;
+static int lk_fork_threaded LK_FORK_HOT;     /* the parent had threads of its own */
+static int lk_fork_traced_child LK_FORK_HOT; /* this process is a traced forked child */
 
 static void lk_fork_prepare(void)
 {

@@ -10,6 +10,7 @@
  * exited child without reaping it, and ECHILD means someone reaped it where we could not see
  * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
  * writes or one slot copy, never across a system call. */
+#include "fork_hot.h"
 #include "proc_table.h"
 #include "ring.h"
 #include "spin.h"
@@ -60,12 +61,12 @@ typedef struct {
 
 static lk_child_t lk_children[LK_CHILD_MAX];
 static int lk_children_hw;
-static volatile int lk_children_lock;
+static volatile int lk_children_lock LK_FORK_HOT;
 static volatile int lk_autoreap_now;
 
 static lk_thread_t lk_threads[LK_THREAD_MAX];
 static int lk_threads_hw;
-static volatile int lk_threads_lock;
+static volatile int lk_threads_lock LK_FORK_HOT;
 
 static void lk_str(char *dst, size_t n, const char *src)
 {
@@ -82,7 +83,7 @@ static uint64_t lk_rel(uint64_t t)
 
 void lk_proc_init(void)
 {
-	static volatile int done;
+	static volatile int done LK_FORK_HOT;
 	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	lk_fd_init();

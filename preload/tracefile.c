@@ -8,6 +8,7 @@
  * O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
  * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
  * signal handler that interrupted the host's malloc. */
+#include "fork_hot.h"
 #include "tracefile.h"
 #include "config.h"
 #include "fd_table.h"
@@ -38,7 +39,7 @@ int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h
  * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
  * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
  * closes it (seq_cst on both sides: the write either sees the moved number or is waited for). */
-static volatile int lk_tf_lock;
+static volatile int lk_tf_lock LK_FORK_HOT;
 static int lk_tf_busy = -1;
 static int lk_tf_err;
 static uint64_t lk_tf_chunks; /* chunks written into the current file */
