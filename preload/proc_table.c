@@ -109,9 +109,10 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 	int at = -1;
 	for (int i = 0; i <= lk_children_hw && i < LK_CHILD_MAX && at < 0; i++) {
 		const lk_child_t *c = &lk_children[i];
-		if (!c->used || (lk_child_terminal(c->state) &&
-		                 (c->emitted_state == c->state ||
-		                  (c->emitted_state == LK_NOT_EMITTED && c->wstatus < 0))))
+		if (i == lk_children_hw || !c->used ||
+		    (lk_child_terminal(c->state) &&
+		     (c->emitted_state == c->state ||
+		      (c->emitted_state == LK_NOT_EMITTED && c->wstatus < 0))))
 			at = i;
 	}
 	for (int i = 0; i < lk_children_hw && at < 0; i++)
@@ -409,9 +410,10 @@ void lk_proc_on_fork_child(void)
 	 * taken. Its children and other threads are not ours. */
 	lk_children_lock = 0;
 	lk_threads_lock = 0;
-	/* Slots past the high-water marks were never written: clearing only up to them keeps
-	 * a fork from touching (and copying) 900 KiB of tables. */
-	memset(lk_children, 0, (size_t)lk_children_hw * sizeof(lk_children[0]));
+	/* Slots past the high-water marks count as free whatever they hold (a child slot taken
+	 * there is written whole), so the children's table is not cleared: up to 4096 slots of
+	 * the parent's (those reaped unseen wait for its next snapshot) would be copied in
+	 * every child. The threads' slots, up to the mark, are. */
 	memset(lk_threads, 0, (size_t)lk_threads_hw * sizeof(lk_threads[0]));
 	lk_children_hw = 0;
 	lk_threads_hw = 0;
@@ -435,8 +437,9 @@ void lk_proc_emit_reset(void)
 {
 	lk_children_lock = 0;
 	lk_threads_lock = 0;
-	for (int i = 0; i < lk_children_hw; i++)
-		lk_children[i].emitted_state = LK_NOT_EMITTED;
+	/* The parent's children are not the child's (the fork hook empties the table next;
+	 * glibc's own forks, daemon() say, skip it): forgotten, not written slot by slot. */
+	lk_children_hw = 0;
 	for (int i = 0; i < lk_threads_hw; i++)
 		lk_threads[i].emitted_state = LK_NOT_EMITTED;
 }
