@@ -28,6 +28,8 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int lk_fork_prepared LK_FORK_HOT;
 static int lk_fork_parent_pid LK_FORK_HOT;
@@ -84,8 +86,11 @@ int lk_fork_exec_quiet(void)
 
 int lk_fork_exit_quiet(void)
 {
+	/* Still the forking parent's child: no one else's trace would say how it ended (a
+	 * daemon()'s child, adopted, writes its own). */
 	return lk_fork_traced_child && lk_tracefile_unwritten() && !lk_proc_has_own() &&
-	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0);
+	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
+	       syscall(SYS_getppid) == lk_fork_parent_pid;
 }
 
 static void lk_fork_child(void)
