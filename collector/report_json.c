@@ -2,8 +2,8 @@
 /* report_json.c - `leak-report --json`. The names written here are an interface (e2e tests,
  * leak-view, users' scripts): fields may be added, never renamed. Shape:
  * { "version": 1, "processes": [ { pid, ppid, exe, argv, start, end, snapshots,
- * exit_status, truncated, dropped_events, findings: [ { kind, bytes, count, stack: [frame]
- * } ] } ] }, stacks innermost first. */
+ * exit_status, truncated, dropped_events, children: [ { pid, state, exit_status, signal } ],
+ * findings: [ { kind, bytes, count, stack: [frame] } ] } ] }, stacks innermost first. */
 #include "report.h"
 
 #include <errno.h>
@@ -141,6 +141,36 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 	return 0;
 }
 
+/* "children": each child the process started, as its trace last saw it, with how it ended
+ * when the parent's wait saw that (a forked child that ended with nothing of its own writes
+ * no trace: this is where its exit status is). */
+static void write_children(struct json_out *j, const struct model_proc *p)
+{
+	static const char *const states[] = {"running", "zombie", "reaped", "autoreaped"};
+	json_out_key(j, "children");
+	json_out_begin_array(j);
+	for (uint32_t i = 0; i < p->n_children; i++) {
+		const struct model_child *c = &p->children[i];
+		json_out_begin_object(j);
+		json_out_key(j, "pid");
+		json_out_u64(j, c->pid);
+		json_out_key(j, "state");
+		json_out_str(j, c->state < sizeof(states) / sizeof(states[0]) ? states[c->state]
+		                                                              : "unknown");
+		json_out_key(j, "exit_status");
+		if (c->have_wstatus && !WIFSIGNALED(c->wstatus))
+			json_out_i64(j, WEXITSTATUS(c->wstatus));
+		else
+			json_out_null(j);
+		if (c->have_wstatus && WIFSIGNALED(c->wstatus)) {
+			json_out_key(j, "signal");
+			json_out_i64(j, WTERMSIG(c->wstatus));
+		}
+		json_out_end_object(j);
+	}
+	json_out_end_array(j);
+}
+
 static void write_process_fields(struct json_out *j, const struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
@@ -251,6 +281,7 @@ static void write_process_fields(struct json_out *j, const struct analysis_proc 
 	json_out_key(j, "needed");
 	json_out_u64(j, ap->growth_needed);
 	json_out_end_object(j);
+	write_children(j, p);
 	report_scan_json(j, p);
 	report_attach_json(j, p);
 }

@@ -248,6 +248,31 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 	fputc('\n', f);
 }
 
+/* "children that did not exit 0: pid 12 killed by signal 9, pid 13 exit 2": the ends the
+ * process's wait saw, for a child that wrote no trace of its own (nothing of its own to
+ * report, or killed before its first snapshot) the only word of it. */
+static void print_failed_children(FILE *f, const char *ind, const struct model_proc *p)
+{
+	uint32_t shown = 0, failed = 0;
+	char how[48];
+	for (uint32_t i = 0; i < p->n_children; i++) {
+		const struct model_child *c = &p->children[i];
+		if (!c->have_wstatus || c->wstatus == 0)
+			continue;
+		if (failed++ == 0)
+			fprintf(f, "%s  children that did not exit 0:", ind);
+		if (shown < 8) {
+			fprintf(f, "%s pid %" PRIu32 " %s", shown ? "," : "", c->pid,
+			        report_wait_text(c->wstatus, how, sizeof(how)));
+			shown++;
+		}
+	}
+	if (failed > shown)
+		fprintf(f, " and %" PRIu32 " more (JSON \"children\")", failed - shown);
+	if (failed)
+		fputc('\n', f);
+}
+
 static void print_summary(FILE *f, const char *ind, const struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
@@ -322,6 +347,7 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        ind,
 		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
 		                                                        : "trace cut short");
+	print_failed_children(f, ind, p);
 	report_scan_text(f, ind, p);
 	report_attach_text(f, ind, p);
 }

@@ -495,7 +495,7 @@ void lk_fd_on_fork_child(void)
 	lk_fd_emit_reset();
 }
 
-int lk_fd_child_has_findings(void)
+int lk_fd_child_has_findings(int at_exec)
 {
 	if (__atomic_load_n(&lk_temp_hw, __ATOMIC_RELAXED))
 		return 1;
@@ -510,7 +510,8 @@ int lk_fd_child_has_findings(void)
 			if (!e->open || i <= 2 || (e->flags & TRACE_FD_INHERITED) ||
 			    lk_fd_is_internal(i))
 				continue;
-			if ((e->flags & TRACE_FD_FORKED) && (e->flags & TRACE_FD_CLOEXEC))
+			if ((e->flags & TRACE_FD_FORKED) &&
+			    (!at_exec || (e->flags & TRACE_FD_CLOEXEC)))
 				continue;
 			return 1;
 		}

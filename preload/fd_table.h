@@ -81,10 +81,11 @@ void lk_fd_temp_on_remove(const char *abs_path);
 void lk_fd_exec_pending(const char *path, uint64_t t_ns);
 void lk_fd_exec_cancel(void);
 
-/* Forked child about to exec: 1 if its trace would report a descriptor or temp file (one of
- * its own still open or on disk, or one of the parent's crossing the exec without
- * close-on-exec), else 0. Single-threaded use (reads without the entry locks). */
-int lk_fd_child_has_findings(void);
+/* Forked child about to exec (at_exec) or exit: 1 if its trace would report a descriptor or
+ * temp file (one of its own still open or on disk; before an exec, also one of the parent's
+ * crossing it without close-on-exec), else 0. Single-threaded use (reads without the entry
+ * locks). */
+int lk_fd_child_has_findings(int at_exec);
 
 /* Fork child: the temp files are the parent's (forgotten), pending exec cleared, and every
  * open fd is flagged TRACE_FD_FORKED (the parent's, stack kept) and emitted again into the

@@ -3,10 +3,12 @@
  * (in the writer's nesting order), so the child never inherits one held by a thread that does
  * not exist there; after it both sides release them. A traced child then forgets what belongs
  * to the parent (blocks, ring contents, unwinder memo, counters, what was emitted), restarts
- * the trace clock, creates its own trace file and lets its writer start lazily. An untraced
- * child (LEAK_FOLLOW_FORK=0) only sets lk_disabled: its tables are never read again, so they
- * are left as they are (each page touched would be copied). The ordering is explained in
+ * the trace clock, names its own trace file (created by its first chunk: a child that ends
+ * with nothing of its own writes none, lk_fork_exit_quiet) and lets its writer start lazily. An
+ * untraced child (LEAK_FOLLOW_FORK=0) only sets lk_disabled: its tables are never read again, so
+ * they are left as they are (each page touched would be copied). The ordering is explained in
  * docs/DESIGN.md. */
+#include "fork_hot.h"
 #include "fork.h"
 #include "python.h"
 #include "config.h"
@@ -26,11 +28,13 @@
 #include "writer.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-static int lk_fork_prepared;
-static int lk_fork_parent_pid;
-static int lk_fork_threaded;     /* the parent had threads of its own */
-static int lk_fork_traced_child; /* this process is a traced forked child */
+static int lk_fork_prepared LK_FORK_HOT;
+static int lk_fork_parent_pid LK_FORK_HOT;
+static int lk_fork_threaded LK_FORK_HOT;     /* the parent had threads of its own */
+static int lk_fork_traced_child LK_FORK_HOT; /* this process is a traced forked child */
 
 static void lk_fork_prepare(void)
 {
@@ -77,7 +81,16 @@ static void lk_fork_child_trace(void)
 
 int lk_fork_exec_quiet(void)
 {
-	return lk_fork_traced_child && !lk_proc_has_own() && !lk_fd_child_has_findings();
+	return lk_fork_traced_child && !lk_proc_has_own() && !lk_fd_child_has_findings(1);
+}
+
+int lk_fork_exit_quiet(void)
+{
+	/* Still the forking parent's child: no one else's trace would say how it ended (a
+	 * daemon()'s child, adopted, writes its own). */
+	return lk_fork_traced_child && lk_tracefile_unwritten() && !lk_proc_has_own() &&
+	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
+	       syscall(SYS_getppid) == lk_fork_parent_pid;
 }
 
 static void lk_fork_child(void)

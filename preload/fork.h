@@ -15,4 +15,11 @@ void lk_fork_install(void);
  * program's trace (ppid: the forking parent) and the parent's CHILD record describe it. */
 int lk_fork_exec_quiet(void);
 
+/* Guard held, snapshot lock held, as the process exits (exit, _exit, a return from main): 1 if
+ * this is a forked child that leaves nothing of its own, so it writes no trace at all: none
+ * written since the fork (so no growth to test), no child or thread spawned, no live heap
+ * block, no descriptor or temp file of its own, and its parent is still the one that forked
+ * it. Its exit status is the parent's CHILD record (wstatus); the parent's trace names it. */
+int lk_fork_exit_quiet(void);
+
 #endif

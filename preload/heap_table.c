@@ -31,6 +31,7 @@
  * above 2^48) goes whole into the shard's side table of 16-byte entries {ptr, size:40 |
  * stack:24}, empty in practice; a pointer is in at most one of the two. Nothing here calls
  * malloc: all memory comes from mmap. */
+#include "fork_hot.h"
 #include "heap_table.h"
 #include "python.h"
 
@@ -83,7 +84,7 @@ static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)
  * table anyway, and so fork copies none of it and the parent's writes after a fork take no
  * copy-on-write faults. Only if that failed for some array does a fork have to take every
  * shard's lock (so the child sees consistent arrays to unmap). */
-static int lk_heap_inherited;
+static int lk_heap_inherited LK_FORK_HOT;
 /* Shards ever used, so a forked child reads only those: the others' lines may lie in bss
  * pages never touched, and reading them would fault in zero pages in every child. */
 static uint64_t lk_heap_used[LK_HEAP_SHARDS / 64];

@@ -8,6 +8,7 @@
  * returns). Records live in one mmap'd array that only grows; paths are copied into it, so
  * nothing here allocates. A spinlock serializes scans and emission; it is never held across
  * a call into unknown code except dl_iterate_phdr itself, whose callback only copies. */
+#include "fork_hot.h"
 #include "modules.h"
 #include "spin.h"
 #include "sys.h"
@@ -38,7 +39,7 @@ typedef struct {
 
 static lk_module_t *lk_mods;
 static uint32_t lk_mods_n;
-static int lk_mods_lock_word;
+static int lk_mods_lock_word LK_FORK_HOT;
 static char lk_exe_path[4096];
 static char lk_cwd[LK_MOD_PATH]; /* relative dlpi_names (LD_PRELOAD=build/x.so) resolve here */
 

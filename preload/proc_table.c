@@ -3,11 +3,14 @@
  * fork/pthread_create hooks). A slot remembers the state the trace last heard
  * (emitted_state), so each snapshot carries only changes; a slot whose life ended (reaped,
  * joined, detached and finished) is reused once the trace has its final state, or at once if
- * the trace never heard of it (short-lived threads cost nothing in the trace).
+ * the trace never heard of it (short-lived threads cost nothing in the trace). A child reaped
+ * unseen whose wait status is known keeps its slot for the next snapshot while others are
+ * free: that record is all that tells how a child that wrote no trace of its own ended.
  * Zombies are found by the writer: waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT) reports an
  * exited child without reaping it, and ECHILD means someone reaped it where we could not see
  * (SIGCHLD ignored, a raw syscall). Both tables share one spinlock each, held for a few field
  * writes or one slot copy, never across a system call. */
+#include "fork_hot.h"
 #include "proc_table.h"
 #include "ring.h"
 #include "spin.h"
@@ -58,12 +61,12 @@ typedef struct {
 
 static lk_child_t lk_children[LK_CHILD_MAX];
 static int lk_children_hw;
-static volatile int lk_children_lock;
+static volatile int lk_children_lock LK_FORK_HOT;
 static volatile int lk_autoreap_now;
 
 static lk_thread_t lk_threads[LK_THREAD_MAX];
 static int lk_threads_hw;
-static volatile int lk_threads_lock;
+static volatile int lk_threads_lock LK_FORK_HOT;
 
 static void lk_str(char *dst, size_t n, const char *src)
 {
@@ -80,7 +83,7 @@ static uint64_t lk_rel(uint64_t t)
 
 void lk_proc_init(void)
 {
-	static volatile int done;
+	static volatile int done LK_FORK_HOT;
 	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
 	lk_fd_init();
@@ -100,12 +103,24 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);
-	for (int i = 0; i < LK_CHILD_MAX; i++) {
-		lk_child_t *c = &lk_children[i];
-		if (c->used &&
-		    !(lk_child_terminal(c->state) &&
-		      (c->emitted_state == c->state || c->emitted_state == LK_NOT_EMITTED)))
-			continue;
+	/* A slot free, or whose end the trace has, or will never have (reaped unseen, its status
+	 * unknown); failing that, one reaped unseen whose status the next snapshot would carry
+	 * (the parent's trace is where a child that wrote none of its own shows how it ended). */
+	int at = -1;
+	for (int i = 0; i <= lk_children_hw && i < LK_CHILD_MAX && at < 0; i++) {
+		const lk_child_t *c = &lk_children[i];
+		if (i == lk_children_hw || !c->used ||
+		    (lk_child_terminal(c->state) &&
+		     (c->emitted_state == c->state ||
+		      (c->emitted_state == LK_NOT_EMITTED && c->wstatus < 0))))
+			at = i;
+	}
+	for (int i = 0; i < lk_children_hw && at < 0; i++)
+		if (lk_child_terminal(lk_children[i].state) &&
+		    lk_children[i].emitted_state == LK_NOT_EMITTED)
+			at = i;
+	if (at >= 0) {
+		lk_child_t *c = &lk_children[at];
 		c->used = 1;
 		c->state = TRACE_CHILD_RUNNING;
 		c->emitted_state = LK_NOT_EMITTED;
@@ -117,9 +132,8 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 		c->key = key;
 		lk_str(c->api, sizeof(c->api), api);
 		lk_str(c->cmd, sizeof(c->cmd), cmd);
-		if (i >= lk_children_hw)
-			lk_children_hw = i + 1;
-		break;
+		if (at >= lk_children_hw)
+			lk_children_hw = at + 1;
 	}
 	lk_spin_unlock(&lk_children_lock);
 }
@@ -396,9 +410,10 @@ void lk_proc_on_fork_child(void)
 	 * taken. Its children and other threads are not ours. */
 	lk_children_lock = 0;
 	lk_threads_lock = 0;
-	/* Slots past the high-water marks were never written: clearing only up to them keeps
-	 * a fork from touching (and copying) 900 KiB of tables. */
-	memset(lk_children, 0, (size_t)lk_children_hw * sizeof(lk_children[0]));
+	/* Slots past the high-water marks count as free whatever they hold (a child slot taken
+	 * there is written whole), so the children's table is not cleared: up to 4096 slots of
+	 * the parent's (those reaped unseen wait for its next snapshot) would be copied in
+	 * every child. The threads' slots, up to the mark, are. */
 	memset(lk_threads, 0, (size_t)lk_threads_hw * sizeof(lk_threads[0]));
 	lk_children_hw = 0;
 	lk_threads_hw = 0;
@@ -422,8 +437,9 @@ void lk_proc_emit_reset(void)
 {
 	lk_children_lock = 0;
 	lk_threads_lock = 0;
-	for (int i = 0; i < lk_children_hw; i++)
-		lk_children[i].emitted_state = LK_NOT_EMITTED;
+	/* The parent's children are not the child's (the fork hook empties the table next;
+	 * glibc's own forks, daemon() say, skip it): forgotten, not written slot by slot. */
+	lk_children_hw = 0;
 	for (int i = 0; i < lk_threads_hw; i++)
 		lk_threads[i].emitted_state = LK_NOT_EMITTED;
 }

@@ -24,6 +24,7 @@
  * address is reused), copying its qualified name, file name, line table and first line into
  * libleak's memory, so a code object freed later still names its frames. The writer emits
  * each as a PY_CODE record; the collector turns (code id, instruction offset) into a line. */
+#include "fork_hot.h"
 #include "python.h"
 #include "config.h"
 #include "elf_dynsym.h"
@@ -247,7 +248,7 @@ static uint32_t *lk_py_slots;        /* hash(code) -> id, 0 = empty */
 static lk_py_code_t **lk_py_codes;   /* id -> entry */
 static uint32_t lk_py_ncodes;        /* ids 1..n exist (acquire/release) */
 static uint32_t lk_py_codes_emitted; /* writer only */
-static int lk_py_lock_word;
+static int lk_py_lock_word LK_FORK_HOT;
 static unsigned char *lk_py_arena_cur, *lk_py_arena_end;
 
 void lk_py_lock(void)

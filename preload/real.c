@@ -4,6 +4,7 @@
  * lk_real.malloc is still NULL: the in-progress flag below makes the heap hooks serve those from
  * the bootstrap arena instead of recursing, and makes any other hook that runs meanwhile look
  * its one function up by name. */
+#include "fork_hot.h"
 #include "guard.h"
 #include "real.h"
 
@@ -11,7 +12,7 @@
 #include <stddef.h>
 
 __thread int lk_guard_depth __attribute__((tls_model("initial-exec")));
-volatile int lk_disabled;
+volatile int lk_disabled LK_FORK_HOT;
 volatile int lk_ready;
 int lk_attach_mode; /* attach.h: here, so every file that reads it links without attach.c */
 unsigned lk_attach_gen;

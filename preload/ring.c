@@ -7,6 +7,7 @@
  * it over, so thread churn does not grow memory. A full ring calls the wake hook (which may
  * drain it on the spot), waits for the writer (bounded, see ring.h), then counts a drop; the count
  * rides in every snapshot so the report can say what was lost. */
+#include "fork_hot.h"
 #include "ring.h"
 #include "sys.h"
 
@@ -29,7 +30,7 @@ static bool lk_ring_key_ok;
 void (*lk_ring_wake_fn)(lk_ring_t *r, bool full);
 void (*lk_ring_tick_fn)(void);
 unsigned lk_ring_wait_limit = 40000;
-int lk_ring_closed;
+int lk_ring_closed LK_FORK_HOT;
 
 lk_ring_t *lk_ring_acquire(void)
 {

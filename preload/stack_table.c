@@ -8,6 +8,7 @@
  * with a release store; the old table is kept forever, so a reader still probing it stays
  * safe, and a reader that misses there falls into the locked path, which re-probes the current
  * table. Frames and tables are never freed; there are few distinct stacks in practice. */
+#include "fork_hot.h"
 #include "stack_table.h"
 #include "frame_hash.h"
 #include "spin.h"
@@ -40,7 +41,7 @@ typedef struct {
 static lk_stack_index_t *lk_stack_index;           /* current table (acquire/release) */
 static lk_stack_entry_t **lk_stack_dir[LK_ID_DIR]; /* id -> entry, in chunks */
 static uint32_t lk_stack_count;                    /* ids 1..count exist */
-static int lk_stack_lock_word;
+static int lk_stack_lock_word LK_FORK_HOT;
 /* Bumped when a library is unmapped: the same addresses may later hold another library's code,
  * so a stack interned before must not be matched by one captured after (its STACK record was
  * resolved against the old module). Old ids stay valid for the blocks that carry them. */

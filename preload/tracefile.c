@@ -8,6 +8,7 @@
  * O_APPEND|O_NOFOLLOW and checked the same way. A chunk is one write loop.
  * zstd allocates through mmap, never malloc: a lazy child may write its final snapshot from a
  * signal handler that interrupted the host's malloc. */
+#include "fork_hot.h"
 #include "tracefile.h"
 #include "config.h"
 #include "fd_table.h"
@@ -38,11 +39,14 @@ int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h
  * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
  * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
  * closes it (seq_cst on both sides: the write either sees the moved number or is waited for). */
-static volatile int lk_tf_lock;
+static volatile int lk_tf_lock LK_FORK_HOT;
 static int lk_tf_busy = -1;
 static int lk_tf_err;
 static uint64_t lk_tf_chunks; /* chunks written into the current file */
 static int lk_tf_discarded;   /* removed unwritten (lk_tracefile_discard): created at next chunk */
+/* A forked child's trace, named (lk_tf_path) but not created: the first chunk creates it, so a
+ * child that never writes one (lk_fork_exit_quiet) never makes a file. */
+static int lk_tf_lazy;
 static ZSTD_CCtx *lk_tf_cctx;
 /* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
  * child's only chunk, a quiet process's snapshots. zstd saves little on them, and in a
@@ -200,10 +204,18 @@ void lk_tracefile_forget(void)
 	lk_tf_dev = lk_tf_ino = 0;
 	lk_tf_err = 0;
 	lk_tf_discarded = 0;
+	lk_tf_lazy = 0;
+}
+
+int lk_tracefile_unwritten(void)
+{
+	return lk_tf_lazy && !lk_tf_err;
 }
 
 int lk_tracefile_discard(void)
 {
+	if (lk_tf_lazy && !lk_tf_err)
+		return 0; /* never created: the next chunk (a failed exec) creates it */
 	if (!lk_tf_path[0] || lk_tf_err || lk_tf_discarded || lk_tf_chunks)
 		return -1;
 	/* Only the file we created: the path may name another one by now. */
@@ -587,7 +599,30 @@ int lk_tracefile_fork_child(void)
 {
 	lk_tf_forked = 1;
 	lk_tracefile_forget();
-	return lk_tracefile_open("cannot name the trace of a forked child; profiling off there");
+	int r = lk_tf_pattern[0]
+	            ? lk_tracefile_expand(lk_tf_pattern, lk_modules_exe(), lk_sys_getpid(),
+	                                  lk_tf_path, sizeof(lk_tf_path))
+	            : -ENOENT;
+	if (r < 0) {
+		lk_tf_path[0] = 0;
+		lk_warn("cannot name the trace of a forked child; profiling off there", NULL, NULL);
+		lk_disabled = 1;
+		return r;
+	}
+	lk_tf_lazy = 1;
+	return 0;
+}
+
+/* The forked child's first chunk: its file, under a unique name as at start. */
+static int lk_tracefile_create_lazy(void)
+{
+	static char path[sizeof(lk_tf_path)]; /* chunks are written one at a time */
+	memcpy(path, lk_tf_path, sizeof(path));
+	lk_tf_lazy = 0;
+	int r = lk_tracefile_create_unique(path);
+	if (r == 0)
+		lk_tracefile_banner();
+	return r;
 }
 
 static int lk_tracefile_reserve(size_t need)
@@ -723,6 +758,11 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 		return -EBADF;
 	if (n > TRACE_CHUNK_MAX_RAW)
 		return lk_tracefile_fail(-EFBIG);
+	if (lk_tf_lazy) {
+		int r = lk_tracefile_create_lazy();
+		if (r < 0)
+			return r; /* it warned and set lk_disabled */
+	}
 	if (lk_tf_discarded) { /* the exec it was removed for failed: the file again */
 		lk_tf_discarded = 0;
 		int r = lk_tracefile_try_create();

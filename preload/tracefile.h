@@ -17,9 +17,15 @@
  * (then it warned and set lk_disabled). */
 int lk_tracefile_init(void);
 
-/* Forked child (single-threaded): forgets the parent's file and creates the child's own from
- * the same pattern with its pid. 0 or -errno (warned, lk_disabled set). */
+/* Forked child (single-threaded): forgets the parent's file and names the child's own from
+ * the same pattern with its pid. The file is created by the first chunk written (a unique
+ * name, LEAK_VERSION's line then), so a child that writes none leaves no file. 0 or -errno
+ * (warned, lk_disabled set). */
 int lk_tracefile_fork_child(void);
+
+/* True in a forked child whose trace file is not created yet: no chunk written since the
+ * fork, and no error. */
+int lk_tracefile_unwritten(void);
 
 /* Resolves a LEAK_OUT value and keeps it as the pattern of this process and its children:
  * relative -> absolute against today's cwd ('%' in it escaped, a leading "./" dropped), a
@@ -83,9 +89,10 @@ int lk_tracefile_owns(int fd);
 void lk_tracefile_after_fork_child(void);
 
 /* A forked child about to exec with nothing of its own to report (fork.c): removes the
- * trace file it created at fork, if no chunk was written into it yet and the path still names
- * it. 0 if removed; -1 otherwise (the file stays). Caller holds the snapshot lock. If the exec
- * fails and recording goes on, the next chunk creates the file again, under the same name. */
+ * trace file it created, if no chunk was written into it yet and the path still names it
+ * (0 at once for one not created yet). 0 if removed; -1 otherwise (the file stays). Caller holds
+ * the snapshot lock. If the exec fails and recording goes on, the next chunk creates the file
+ * again, under the same name. */
 int lk_tracefile_discard(void);
 /* Forgets the current file (the next create starts a new one); the pattern is kept. */
 void lk_tracefile_forget(void);

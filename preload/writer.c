@@ -6,6 +6,7 @@
  * producer draining its own ring, a sync in writer_sync.c); drained events go to sites.c. The
  * thread holds the guard for life, so zstd's and its own mallocs pass through unrecorded. This
  * file calls nothing of the life cycle (init.c, fork.c, the exit hooks). */
+#include "fork_hot.h"
 #include "writer.h"
 #include "config.h"
 #include "emit.h"
@@ -47,7 +48,7 @@ static int lk_process_emitted;
 static uint32_t lk_stacks_emitted;
 static trace_buf_t lk_buf;
 
-static int lk_snap_lock_word;
+static int lk_snap_lock_word LK_FORK_HOT;
 static int lk_wake_word;      /* futex: bumped to wake the writer */
 static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_wake_word */
 int lk_done_word;
@@ -146,8 +147,8 @@ static bool lk_writer_cores_busy(void)
  * /proc/self/task and refuses to fork otherwise), so libleak starts no thread in it until it
  * has one of its own: its snapshots are written on its own thread instead. A program that
  * has not forked gets the thread at the first need (a ring half full, an interval passed). */
-static int lk_program_threaded;
-static int lk_program_forked;
+static int lk_program_threaded LK_FORK_HOT;
+static int lk_program_forked LK_FORK_HOT;
 
 static bool lk_writer_thread_allowed(void)
 {

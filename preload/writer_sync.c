@@ -6,6 +6,7 @@
  * Everything here may run in a signal handler or an exiting thread: no malloc, raw syscalls,
  * the snapshot lock taken only when this thread cannot already hold it. */
 #include "emit.h"
+#include "fork.h"
 #include "guard.h"
 #include "reach.h"
 #include "real.h"
@@ -31,7 +32,10 @@ static void lk_writer_sync_flags(uint32_t flags, int end_reason, int status)
 	if (lk_disabled || !lk_ready)
 		return;
 	lk_snap_lock();
-	lk_snapshot_locked(flags, end_reason, status);
+	if (flags == TRACE_SNAP_FINAL && end_reason == TRACE_END_EXIT && lk_fork_exit_quiet())
+		lk_disabled = 1; /* a child with nothing of its own: no trace at all (fork.h) */
+	else
+		lk_snapshot_locked(flags, end_reason, status);
 	lk_snap_unlock();
 	if ((flags & TRACE_SNAP_FINAL) && end_reason != TRACE_END_EXEC &&
 	    __atomic_load_n(&lk_thread_running, __ATOMIC_RELAXED))

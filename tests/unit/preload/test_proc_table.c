@@ -288,14 +288,44 @@ static void test_fork_child_reset(void **state)
 	pid_t pid = spawn_exited();
 	lk_proc_child_on_spawn(pid, 9, 0, "vfork", NULL, 0, NULL);
 	assert_int_equal(emit(r, 16), 2);
-	/* Emit reset: the same state again, for a new trace. */
+	/* Emit reset (a forked child's new trace): its threads' state again; the parent's
+	 * children are not the child's, forgotten. */
 	lk_proc_emit_reset();
-	assert_int_equal(emit(r, 16), 2);
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(lk_proc_has_own(), 1); /* the thread */
 	/* Fork child: neither table carries over. */
 	lk_proc_on_fork_child();
 	assert_int_equal(emit(r, 16), 0);
 	int st;
 	waitpid(pid, &st, 0);
+}
+
+/* Children reaped before any snapshot heard of them, their wait statuses known: each keeps
+ * its slot until the next emit, which carries them all (a child that wrote no trace of its
+ * own ends there); an unknown status frees the slot at once. */
+static void test_reaped_unseen_kept(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	lk_proc_on_fork_child(); /* empty tables */
+	for (int i = 0; i < 3; i++) {
+		lk_proc_child_on_spawn(5000 + i, 7, 0, "fork", NULL, 0, NULL);
+		lk_proc_child_on_reap(5000 + i, i << 8); /* exit i */
+	}
+	lk_proc_child_on_spawn(6000, 7, 0, "fork", NULL, 0, NULL);
+	lk_proc_child_on_reap(6000, -1); /* status unknown: its slot is reused next */
+	lk_proc_child_on_spawn(6001, 7, 0, "fork", NULL, 0, NULL);
+	lk_proc_child_on_reap(6001, 9); /* killed by SIGKILL */
+	assert_int_equal(emit(r, 16), 4);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].id, 5000 + i);
+		assert_int_equal(r[i].state, TRACE_CHILD_REAPED);
+		assert_int_equal(r[i].ws, i << 8);
+	}
+	assert_int_equal(r[3].id, 6001);
+	assert_int_equal(r[3].ws, 9);
+	assert_int_equal(emit(r, 16), 0); /* emitted: the slots are free again */
+	lk_proc_on_fork_child();
 }
 
 int main(void)
@@ -306,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(test_child_autoreap_and_key),
 	    cmocka_unit_test(test_thread_states),
 	    cmocka_unit_test(test_fork_child_reset),
+	    cmocka_unit_test(test_reaped_unseen_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -399,7 +399,8 @@ static void test_pattern_directory(void **state)
 
 /* From LEAK_OUT to the open file: the main process's trace after a chdir still lands where
  * the pattern pointed at start, with the startup line when LEAK_VERSION=1; then a forked
- * child's own file from the same pattern (here: the same pid, so a unique suffix). */
+ * child's own file from the same pattern, created by its first chunk (here: the same pid, so
+ * a unique suffix). */
 static void test_init_and_child(void **state)
 {
 	(void)state;
@@ -414,9 +415,14 @@ static void test_init_and_child(void **state)
 	assert_string_equal(lk_tracefile_path(), want);
 	assert_int_equal(access(want, F_OK), 0);
 	assert_int_equal(lk_tracefile_fork_child(), 0);
+	/* Named, not created: a child that writes no chunk leaves no file. */
+	assert_int_equal(lk_tracefile_unwritten(), 1);
+	assert_int_equal(lk_tracefile_discard(), 0); /* nothing to remove */
 	snprintf(want2, sizeof(want2), "%s/t.%d.2.lkt", dir, (int)getpid());
-	assert_string_equal(lk_tracefile_path(), want2);
+	assert_int_equal(access(want2, F_OK), -1);
 	assert_int_equal(lk_tracefile_write_chunk("x", 1), 0);
+	assert_int_equal(lk_tracefile_unwritten(), 0);
+	assert_string_equal(lk_tracefile_path(), want2);
 	struct stat st;
 	assert_int_equal(stat(want, &st), 0);
 	assert_int_equal(st.st_size, TRACE_HEADER_SIZE); /* the parent's file is not written */
