@@ -38,14 +38,21 @@ for cc in "${COMPILERS[@]}"; do
 	need "$p"
 	for pair in 1024:512 4096:1000 64:63; do
 		nofile=${pair%:*} n=${pair#*:}
-		LEAK_INTERVAL_MS=10 LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 LKR_TRACES_EXACT=2 \
+		LEAK_INTERVAL_MS=10 LKR_WRAP=0 LKR_EXPECT_STATUS=0 LKR_CMP_STDERR=1 \
 			LKR_ARTIFACTS=out.txt LKR_LIMIT=20 \
 			lkr_pair "collide.$n.$cc" "${limited[@]}" "$nofile" "$p" "$n" @DIR@/work
 		grep -q '^reader: 500 bytes, then EOF' "$LKR_LEAK/stdout" ||
 			fail "$n ($cc): the pipe reader did not see its 500 bytes"
+		# The reader child writes a trace of its own only if it lived to a snapshot (it
+		# keeps nothing of its own); its exit status is in the parent's children either way.
+		case $LKR_N_TRACES in
+		1 | 2) ;;
+		*) fail "$n ($cc): $LKR_N_TRACES traces, expected the parent's and maybe the reader's" ;;
+		esac
 		assert_eq "$(jq '[.processes[] | select(.exe != null and (.exe | endswith("fd_collide")))
-			| .exit_status] | map(tostring) | join(",")' -r <<<"$LKR_JSON")" "0,0" \
-			"$n ($cc): both fd_collide processes end with exit 0"
+			| select(.parent_pid == null) | .exit_status, (.children[] | .exit_status)]
+			| map(tostring) | join(",")' -r <<<"$LKR_JSON")" "0,0" \
+			"$n ($cc): fd_collide and its reader child end with exit 0"
 		note "$n ($cc): same stdout and out.txt, $LKR_N_TRACES traces read"
 	done
 done
