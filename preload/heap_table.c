@@ -5,18 +5,13 @@
  * freeing different blocks rarely meet. A shard is an open-addressing, linear-probe array of
  * 12-byte entries {ptr >> 4 : 44, size : 28, stack : 24}: malloc's blocks are 16-byte aligned
  * and user space ends below 2^48, so the pointer loses nothing. Removal shifts the rest of the
- * probe run back (no tombstones, so runs do not degrade under churn). A shard grows, in whole
- * pages (any capacity works, see lk_heap_home), when it would pass 7/9 full: by a quarter
- * while it is small, so it stays 62-78% full (15.4-19.3 bytes per live block), and by half
- * once it has LK_HEAP_BIG_CAP slots, 52-78% full (15.4-23.1 bytes), with one shard at a time
+ * probe run back (no tombstones, so runs do not degrade under churn). A shard grows by a
+ * quarter, in whole pages (any capacity works, see lk_heap_home), when it would pass 7/9
+ * full, so it stays 62-78% full: 15.4-19.3 bytes per live block, with one shard at a time
  * holding an old and a new array while it grows. Growing by an eighth (67-75% full) copied
  * each entry about nine times over a heap's growth, a fifth of the table's time in a replay
  * of python3's heap operations; by a quarter, python3 under full tracking took 0.95 of the
- * time, but still moved 4.9 M entries in 586 growths to hold its 1 M blocks. By half past
- * LK_HEAP_BIG_CAP, 1 M real malloc addresses churned 3 M times through the table alone took
- * 0.92 of the CPU time (11 paired runs) and 1.6% more peak memory; python3 0.99 (15 pairs,
- * within its noise); doubling there took 0.85 but passed 20 bytes a block. At the low loads
- * of small heaps an operation reads one entry.
+ * time. At the low loads of small heaps an operation reads one entry.
  *
  * An entry's home slot is its 256-byte chunk of address space's slot (a multiplicative hash
  * of the chunk), plus the block's 16-byte granule in the chunk. Blocks allocated together sit
@@ -49,14 +44,13 @@
 #include "stack.h"
 #include "sys.h"
 
-#define LK_KEY_MASK       ((1ull << 44) - 1) /* ptr >> 4; 0 marks an empty slot */
-#define LK_SMALL_MAX      ((1ull << 28) - 1) /* larger sizes live in the side table */
-#define LK_PAGE           4096u
-#define LK_SIDE_MIN       (LK_PAGE / sizeof(lk_heap_side_t))
-#define LK_LOAD_NUM       7 /* grow when live entries would pass 7/9 of the slots */
-#define LK_LOAD_DEN       9
-#define LK_GROW_SHIFT     2 /* by cap >> 2 below LK_HEAP_BIG_CAP slots, */
-#define LK_GROW_BIG_SHIFT 1 /* by cap >> 1 from there */
+#define LK_KEY_MASK   ((1ull << 44) - 1) /* ptr >> 4; 0 marks an empty slot */
+#define LK_SMALL_MAX  ((1ull << 28) - 1) /* larger sizes live in the side table */
+#define LK_PAGE       4096u
+#define LK_SIDE_MIN   (LK_PAGE / sizeof(lk_heap_side_t))
+#define LK_LOAD_NUM   7 /* grow when live entries would pass 7/9 of the slots */
+#define LK_LOAD_DEN   9
+#define LK_GROW_SHIFT 2 /* by cap >> 2 */
 
 /* Three 32-bit words; lo (the first two, read unaligned) = key | size bits 0..19 << 44,
  * hi = stack | size bits 20..27 << 24. */
@@ -204,12 +198,10 @@ static inline uint32_t lk_main_probe_locked(lk_heap_shard_t *s, uint64_t h, uint
 	}
 }
 
-/* Grows the main array by a quarter, or by half once it is big (at least a page), whole pages
- * of entries. */
+/* Grows the main array by a quarter (at least a page), whole pages of entries. */
 static bool lk_main_grow_locked(lk_heap_shard_t *s)
 {
-	size_t want = (size_t)s->cap +
-	              (s->cap >> (s->cap >= LK_HEAP_BIG_CAP ? LK_GROW_BIG_SHIFT : LK_GROW_SHIFT));
+	size_t want = (size_t)s->cap + (s->cap >> LK_GROW_SHIFT);
 	size_t bytes = (want * sizeof(lk_heap_entry_t) + LK_PAGE - 1) & ~(size_t)(LK_PAGE - 1);
 	if (bytes <= (size_t)s->cap * sizeof(lk_heap_entry_t))
 		bytes += LK_PAGE;

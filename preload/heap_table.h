@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heap_table.h - the live heap blocks (pointer -> size, stack id) and the heap hooks' entry
  * points. 256 shards by pointer hash, each an open-addressing table behind a tiny spinlock:
- * no global lock on the malloc path. 15-23 bytes per live block (heap_table.c). */
+ * no global lock on the malloc path. 15-19 bytes per live block (heap_table.c). */
 #ifndef LEAK_PRELOAD_HEAP_TABLE_H
 #define LEAK_PRELOAD_HEAP_TABLE_H
 
