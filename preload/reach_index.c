@@ -5,10 +5,11 @@
 
 #include "sys.h"
 
-/* Level two's budget: 256 KiB, or 1/8 of the blocks' copy (1.5 bytes a block) if that is
- * more: 2-4 KiB buckets for a heap of a million blocks within 1 GiB. */
+/* Level two's budget: 256 KiB, or 1/4 of the blocks' copy (3 bytes a block) if that is more:
+ * buckets of 128-256 bytes over a dense heap of a million blocks of 150 MiB. */
 #define LK_RIX_BUDGET   (256ul << 10)
-#define LK_RIX_SHIFT_LO 8
+#define LK_RIX_SHIFT_LO 4
+#define LK_RIX_DIV      4
 
 size_t lk_rix_below(const lk_rix_t *ix, size_t c)
 {
@@ -48,31 +49,53 @@ int lk_rix_build(lk_rix_t *ix, const void *base, size_t stride, uint64_t mask, s
 	ix->with = lk_sys_mmap(ix->with_bytes);
 	if (!ix->with)
 		goto fail;
-	size_t budget = n * stride / 8 > LK_RIX_BUDGET ? n * stride / 8 : LK_RIX_BUDGET;
+	/* Per chunk with starts: the blocks below it, its first and last start. */
+	uintptr_t cmask = (1ul << LK_RIX_CHUNK_SHIFT) - 1;
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t a = lk_rix_addr(ix, i);
+		size_t c = (a >> LK_RIX_CHUNK_SHIFT) - ix->c0;
+		lk_rix_chunk_t *ch = &ix->chunks[c];
+		if (!ix->with_n || ix->with[ix->with_n - 1].chunk != c) {
+			ix->with[ix->with_n++] = (lk_rix_with_t){(uint32_t)c, (uint32_t)i};
+			ch->below = (uint32_t)i;
+			ch->first = (uint32_t)(a & cmask);
+		}
+		ch->nb = (uint32_t)(a & cmask) - ch->first; /* the span, for now */
+	}
+	size_t budget =
+	    n * stride / LK_RIX_DIV > LK_RIX_BUDGET ? n * stride / LK_RIX_DIV : LK_RIX_BUDGET;
 	unsigned shift = LK_RIX_SHIFT_LO;
-	while (shift < LK_RIX_CHUNK_SHIFT &&
-	       with * ((1ul << (LK_RIX_CHUNK_SHIFT - shift)) + 1) * sizeof(uint32_t) > budget)
-		shift++;
+	size_t total;
+	for (;; shift++) {
+		total = 0;
+		for (size_t j = 0; j < with; j++)
+			total += (ix->chunks[ix->with[j].chunk].nb >> shift) + 2;
+		if (total * sizeof(uint32_t) <= budget || shift >= LK_RIX_CHUNK_SHIFT)
+			break;
+	}
 	ix->shift = shift;
-	size_t per = (1ul << (LK_RIX_CHUNK_SHIFT - shift)) + 1;
-	ix->l2_bytes = with * per * sizeof(uint32_t);
+	ix->l2_bytes = total * sizeof(uint32_t);
 	ix->l2 = lk_sys_mmap(ix->l2_bytes);
 	if (!ix->l2)
 		goto fail;
-	/* Per chunk with starts: the blocks below it, and below each of its buckets; the last
-	 * bound is the next chunk's. */
-	for (size_t i = 0; i < n;) {
-		size_t c = (lk_rix_addr(ix, i) >> LK_RIX_CHUNK_SHIFT) - ix->c0, j = ix->with_n++;
-		ix->with[j] = (lk_rix_with_t){(uint32_t)c, (uint32_t)i};
-		ix->chunks[c] = (lk_rix_chunk_t){(uint32_t)i, (uint32_t)(j * per + 1)};
-		uint32_t *b = &ix->l2[j * per];
-		uintptr_t start = (ix->c0 + c) << LK_RIX_CHUNK_SHIFT;
-		for (size_t k = 0; k < per; k++) {
-			uintptr_t bs = start + (k << shift);
+	/* Per chunk with starts, from its first start: the blocks below each bucket, and one
+	 * bound more (all of the chunk's). */
+	size_t at = 0;
+	for (size_t j = 0, i = 0; j < with; j++) {
+		lk_rix_chunk_t *ch = &ix->chunks[ix->with[j].chunk];
+		size_t nb = ((size_t)ch->nb >> shift) + 1;
+		ch->nb = (uint32_t)nb;
+		ch->l2 = (uint32_t)(at + 1);
+		uint32_t *b = &ix->l2[at];
+		uintptr_t cs = (ix->c0 + ix->with[j].chunk) << LK_RIX_CHUNK_SHIFT;
+		uintptr_t start = cs + ch->first, end = cs + cmask + 1;
+		for (size_t k = 0; k <= nb; k++) {
+			uintptr_t bs = k < nb ? start + (k << shift) : end;
 			while (i < n && lk_rix_addr(ix, i) < bs)
 				i++;
 			b[k] = (uint32_t)i;
 		}
+		at += nb + 1;
 	}
 	return 0;
 fail:

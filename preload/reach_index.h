@@ -4,15 +4,17 @@
  * instead of a binary search over every block (7% of a Python run's samples at exit).
  *
  * Two levels over the span of the blocks. Level one has an entry per 1 GiB chunk: how many
- * blocks start below the chunk, and, for a chunk where blocks start, its place in level two.
- * Level two has an entry per bucket of 2^shift bytes of such a chunk: how many blocks start
- * below the bucket. A word's block, if any, is the last one starting at or before it: between
- * its bucket's bound and the next bucket's, found by a binary search of that short run (a
- * chunk where no block starts gives an empty run: the block before it, a large one, or none;
- * its bound comes from the short list of chunks with starts).
- * The shift is chosen so that level two stays within 256 KiB, or 1/8 of the blocks' copy.
- * The entries are read as 8 bytes at base + i * stride, masked: the packed 12-byte copy of
- * reach_mark.c, or a plain array (the unit test). All memory is mmap'd; never calls malloc. */
+ * blocks start below the chunk, and, for a chunk where blocks start, its place in level two
+ * and the span from its first start to its last. Level two has an entry per bucket of 2^shift
+ * bytes of that span (not of the whole chunk: a heap of 150 MiB gets buckets 7 times finer):
+ * how many blocks start below the bucket. A word's block, if any, is the last one starting at or
+ * before it: between its bucket's bound and the next bucket's, found by a binary search of that
+ * short run (a chunk where no block starts gives an empty run: the block before it, a large one, or
+ * none; its bound comes from the short list of chunks with starts). The shift is chosen so that
+ * level two stays within 256 KiB, or 1/4 of the blocks' copy: a bucket or two per block on a dense
+ * heap, so most words cost one probe of the copy. The entries are read as 8 bytes at base + i *
+ * stride, masked: the packed 12-byte copy of reach_mark.c, or a plain array (the unit test). All
+ * memory is mmap'd; never calls malloc. */
 #ifndef LEAK_PRELOAD_REACH_INDEX_H
 #define LEAK_PRELOAD_REACH_INDEX_H
 
@@ -25,6 +27,8 @@
 typedef struct {
 	uint32_t below; /* blocks starting below the chunk */
 	uint32_t l2;    /* 1 + its buckets' first entry in l2[]; 0: no block starts there */
+	uint32_t first; /* the chunk's first start, as an offset in the chunk */
+	uint32_t nb;    /* its buckets, from first to its last start */
 } lk_rix_chunk_t;
 
 typedef struct {
@@ -43,7 +47,7 @@ typedef struct {
 	lk_rix_chunk_t *chunks;
 	lk_rix_with_t *with;
 	size_t with_n;
-	uint32_t *l2; /* per chunk with starts: (1 << (30 - shift)) + 1 bounds */
+	uint32_t *l2; /* per chunk with starts: nb + 1 bounds */
 	unsigned shift;
 	size_t chunks_bytes, with_bytes, l2_bytes;
 } lk_rix_t;
@@ -74,10 +78,15 @@ static inline long lk_rix_find(const lk_rix_t *ix, uintptr_t v)
 	const lk_rix_chunk_t *ch = &ix->chunks[c];
 	size_t lo, hi;
 	if (ch->l2) {
-		size_t k = (v & ((1ul << LK_RIX_CHUNK_SHIFT) - 1)) >> ix->shift;
+		uintptr_t off = v & ((1ul << LK_RIX_CHUNK_SHIFT) - 1);
+		if (off < ch->first)
+			return (long)ch->below - 1;
+		size_t k = (off - ch->first) >> ix->shift;
+		if (k >= ch->nb)
+			k = ch->nb; /* above the last start: the chunk's last block */
 		const uint32_t *b = &ix->l2[ch->l2 - 1 + k];
 		lo = b[0];
-		hi = b[1];
+		hi = k < ch->nb ? b[1] : lo;
 	} else {
 		lo = hi = lk_rix_below(ix, c);
 	}

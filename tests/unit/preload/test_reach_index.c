@@ -89,6 +89,10 @@ static void run(size_t n, int far, int packed)
 		check(&ix, a, n, a[i] + size[i]);         /* just past: gap or next */
 		check(&ix, a, n, a[i] + size[i] + rnd() % 65536);
 		check(&ix, a, n, a[i] - 1);
+		uint64_t cs =
+		    a[i] & ~((1ull << 30) - 1); /* in its chunk: its start, past its end */
+		check(&ix, a, n, cs + (a[i] - cs) / 2);
+		check(&ix, a, n, cs + (1ull << 30) - 8);
 	}
 	check(&ix, a, n, 0);
 	check(&ix, a, n, a[0] - 1);
