@@ -11,7 +11,7 @@
  * before it: between its bucket's bound and the next bucket's, found by a binary search of that
  * short run (a chunk where no block starts gives an empty run: the block before it, a large one, or
  * none; its bound comes from the short list of chunks with starts). The shift is chosen so that
- * level two stays within 256 KiB, or 1/4 of the blocks' copy: a bucket or two per block on a dense
+ * level two stays within 256 KiB, or 1/8 of the blocks' copy: a bucket or two per block on a dense
  * heap, so most words cost one probe of the copy. The entries are read as 8 bytes at base + i *
  * stride, masked: the packed 12-byte copy of reach_mark.c, or a plain array (the unit test). All
  * memory is mmap'd; never calls malloc. */
