@@ -313,43 +313,11 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 	an.ex = &ex;
 	uintptr_t prev_end = 0;
 	int prev_guard = 0;
-	for (const char *p = maps; *p;) {
-		const char *line = p;
-		while (*p && *p != '\n')
-			p++;
-		const char *eol = p;
-		if (*p)
-			p++;
-		const char *q = line;
-		uintptr_t s = 0, e = 0;
-		for (; *q && *q != '-'; q++)
-			s = s * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
-		if (*q == '-')
-			q++;
-		for (; *q && *q != ' '; q++)
-			e = e * 16 + (uintptr_t)(*q <= '9' ? *q - '0' : *q - 'a' + 10);
-		char perms[5] = {0};
-		if (*q == ' ')
-			q++;
-		for (int i = 0; i < 4 && q < eol; i++)
-			perms[i] = *q++;
-		/* offset, dev, inode, path */
-		int field = 0;
-		uintptr_t inode = 0;
-		while (q < eol && field < 3) {
-			while (q < eol && *q == ' ')
-				q++;
-			const char *f = q;
-			while (q < eol && *q != ' ')
-				q++;
-			if (field == 2)
-				for (; f < q; f++)
-					inode = inode * 10 + (uintptr_t)(*f - '0');
-			field++;
-		}
-		while (q < eol && *q == ' ')
-			q++;
-		int anon = inode == 0 && (q == eol || !strncmp(q, "[anon:", 6));
+	lk_maps_line_t ml;
+	for (const char *p = maps; lk_reach_proc_line(&p, &ml);) {
+		uintptr_t s = ml.start, e = ml.end;
+		const char *perms = ml.perms;
+		int anon = ml.inode == 0 && (!ml.path_len || !strncmp(ml.path, "[anon:", 6));
 		/* A thread stack's guard: a page or a few (not the PROT_NONE tail of an arena
 		 * heap, which a pool mapped just above must not be mistaken for a stack by). */
 		int guard = anon && !strncmp(perms, "---p", 4) && e - s <= LK_GUARD_MAX;

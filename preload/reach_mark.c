@@ -695,36 +695,18 @@ void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
  * (no path, or [heap], [stack], [anon:NAME]); p moves to the next line. */
 static int lk_inplace_line(const char **pp, uintptr_t *s, uintptr_t *e)
 {
-	const char *p = *pp, *eol = p;
-	while (*eol && *eol != '\n')
-		eol++;
-	*pp = *eol ? eol + 1 : eol;
-	uintptr_t v[2] = {0, 0};
-	for (int k = 0; k < 2; k++, p++)
-		for (; p < eol && *p != '-' && *p != ' '; p++)
-			v[k] = v[k] * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	if (eol - p < 4 || strncmp(p, "rw", 2) || p[3] != 'p')
+	lk_maps_line_t l;
+	if (!lk_reach_proc_line(pp, &l))
 		return 0;
-	p += 4;
-	/* offset, dev, inode, then the path */
-	for (int field = 0; field < 3; field++) {
-		while (p < eol && *p == ' ')
-			p++;
-		const char *f = p;
-		while (p < eol && *p != ' ')
-			p++;
-		if (field == 2 && (p - f != 1 || *f != '0'))
-			return 0; /* an inode: file-backed */
-	}
-	while (p < eol && *p == ' ')
-		p++;
-	size_t plen = (size_t)(eol - p);
-	if (plen && !(plen == 6 && !strncmp(p, "[heap]", 6)) &&
-	    !(plen == 7 && !strncmp(p, "[stack]", 7)) && strncmp(p, "[anon:", 6))
+	if (strncmp(l.perms, "rw", 2) || l.perms[3] != 'p' || l.inode)
+		return 0; /* not private, or file-backed */
+	size_t n = l.path_len;
+	if (n && !(n == 6 && !strncmp(l.path, "[heap]", 6)) &&
+	    !(n == 7 && !strncmp(l.path, "[stack]", 7)) && strncmp(l.path, "[anon:", 6))
 		return 0;
-	*s = v[0];
-	*e = v[1];
-	return v[1] > v[0];
+	*s = l.start;
+	*e = l.end;
+	return l.end > l.start;
 }
 
 int lk_reach_mark_inplace(const char *maps)

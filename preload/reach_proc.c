@@ -28,6 +28,41 @@ static uintptr_t lk_reach_proc_hex(const char **p)
 	return v;
 }
 
+int lk_reach_proc_line(const char **pp, lk_maps_line_t *l)
+{
+	const char *p = *pp, *eol = p;
+	if (!*p)
+		return 0;
+	while (*eol && *eol != '\n')
+		eol++;
+	*pp = *eol ? eol + 1 : eol;
+	memset(l, 0, sizeof(*l));
+	l->start = lk_reach_proc_hex(&p);
+	if (*p == '-')
+		p++;
+	l->end = lk_reach_proc_hex(&p);
+	if (p < eol && *p == ' ')
+		p++;
+	for (int i = 0; i < 4 && p < eol; i++)
+		l->perms[i] = *p++;
+	/* offset, dev, inode, then the path */
+	for (int field = 0; field < 3; field++) {
+		while (p < eol && *p == ' ')
+			p++;
+		const char *f = p;
+		while (p < eol && *p != ' ')
+			p++;
+		if (field == 2)
+			for (; f < p; f++)
+				l->inode = l->inode * 10 + (uintptr_t)(*f - '0');
+	}
+	while (p < eol && *p == ' ')
+		p++;
+	l->path = p;
+	l->path_len = (size_t)(eol - p);
+	return 1;
+}
+
 uintptr_t lk_reach_proc_next(const char *maps, uintptr_t addr)
 {
 	uintptr_t page = (addr | 4095) + 1, next = UINTPTR_MAX;
