@@ -5,6 +5,7 @@
  * other code. Called inside the guard (hook.h's LK_RECORD), so the hooks it reaches itself
  * (getsockname, getsockopt, inet_ntop) pass unrecorded; it never allocates. */
 #include "fd_record.h"
+#include "fd_cwd.h"
 #include "node.h"
 #include "fd_probe.h"
 #include "stack.h"
@@ -28,14 +29,17 @@ void lk_fd_rec_new(int fd, unsigned type, unsigned flags, const char *api, const
 	lk_fd_on_open(fd, type, flags, stack, lk_now_ns(), api, path, peer);
 }
 
-/* Absolute form of path against dirfd: the cwd, or the path the table holds for dirfd
- * (left relative when it holds none). */
+/* Absolute form of path against dirfd: the cwd (cached: fd_cwd.h), or the path the table
+ * holds for dirfd (left relative when it holds none). */
 static const char *lk_fd_abs_path(int dirfd, const char *path, char *out, size_t n)
 {
-	if (dirfd == AT_FDCWD)
-		return lk_fd_probe_abs_path(NULL, path, out, n);
-	char dir[LK_FD_PATH_LEN];
-	if (!path || path[0] == '/' || lk_fd_get_path(dirfd, dir, sizeof(dir)) <= 0)
+	char dir[LK_FD_CWD_LEN > LK_FD_PATH_LEN ? LK_FD_CWD_LEN : LK_FD_PATH_LEN];
+	dir[0] = '\0';
+	if (!path || path[0] == '/')
+		; /* nothing to join */
+	else if (dirfd == AT_FDCWD)
+		lk_fd_cwd(dir, n < sizeof(dir) ? n : sizeof(dir)); /* as getcwd(out, n) fits */
+	else if (lk_fd_get_path(dirfd, dir, LK_FD_PATH_LEN) <= 0)
 		dir[0] = '\0';
 	return lk_fd_probe_abs_path(dir, path, out, n);
 }

@@ -9,6 +9,7 @@
  * lets the writer visit only the entries that changed, so a snapshot costs O(changes).
  * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
+#include "fd_cwd.h"
 #include "ring.h"
 #include "fd_probe.h"
 #include "fd_internal.h"
@@ -160,6 +161,9 @@ static void lk_fd_inherited_found(int fd, unsigned type, unsigned cloexec, const
 void lk_fd_attach_reset(void)
 {
 	lk_fd_inherited_api = "pre-existing";
+	/* Attached, chdir is not among the patched calls, and the program ran on unseen before
+	 * this window: the cwd is asked for every time. */
+	lk_fd_cwd_disable();
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2) {
 		lk_fd_init(); /* the first window: the scan is part of it */
 		return;
@@ -492,6 +496,7 @@ void lk_fd_on_fork_child(void)
 	lk_temp_hw = 0;
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
+	lk_fd_cwd_fork_child();
 	lk_fd_emit_reset();
 }
 
@@ -652,6 +657,7 @@ void lk_fd_emit(trace_buf_t *b, int final)
 		}
 	}
 	lk_emit_temps(b, final);
+	lk_fd_cwd_refresh();
 
 	lk_spin_lock(&lk_exec_lock);
 	int pending = lk_exec_is_pending;
