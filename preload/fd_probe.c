@@ -21,8 +21,11 @@
 
 size_t lk_fd_probe_cat(char *out, size_t n, size_t at, const char *s)
 {
-	while (*s && at + 1 < n)
-		out[at++] = *s++;
+	if (at + 1 < n) {
+		size_t len = strnlen(s, n - 1 - at);
+		memcpy(out + at, s, len);
+		at += len;
+	}
 	out[at] = '\0';
 	return at;
 }

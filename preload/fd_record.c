@@ -5,6 +5,7 @@
  * other code. Called inside the guard (hook.h's LK_RECORD), so the hooks it reaches itself
  * (getsockname, getsockopt, inet_ntop) pass unrecorded; it never allocates. */
 #include "fd_record.h"
+#include "fd_cwd.h"
 #include "node.h"
 #include "fd_probe.h"
 #include "stack.h"
@@ -28,14 +29,29 @@ void lk_fd_rec_new(int fd, unsigned type, unsigned flags, const char *api, const
 	lk_fd_on_open(fd, type, flags, stack, lk_now_ns(), api, path, peer);
 }
 
-/* Absolute form of path against dirfd: the cwd, or the path the table holds for dirfd
- * (left relative when it holds none). */
+/* lk_fd_rec_new of a socket of family and SOCK_* type st, named by its kind. */
+static void lk_fd_rec_new_sock(int fd, unsigned flags, const char *api, int family, int st)
+{
+	if (lk_fd_init() != 0)
+		return;
+	const char *kind = lk_fd_probe_sock_kind(family, st);
+	uint32_t stack = lk_stack_capture();
+	if (lk_node_runtime_fd(stack, kind))
+		flags |= TRACE_FD_RUNTIME;
+	lk_fd_on_open_sock(fd, flags, stack, lk_now_ns(), api, kind, family, st);
+}
+
+/* Absolute form of path against dirfd: the cwd (cached: fd_cwd.h), or the path the table
+ * holds for dirfd (left relative when it holds none). */
 static const char *lk_fd_abs_path(int dirfd, const char *path, char *out, size_t n)
 {
-	if (dirfd == AT_FDCWD)
-		return lk_fd_probe_abs_path(NULL, path, out, n);
-	char dir[LK_FD_PATH_LEN];
-	if (!path || path[0] == '/' || lk_fd_get_path(dirfd, dir, sizeof(dir)) <= 0)
+	char dir[LK_FD_CWD_LEN > LK_FD_PATH_LEN ? LK_FD_CWD_LEN : LK_FD_PATH_LEN];
+	dir[0] = '\0';
+	if (!path || path[0] == '/')
+		; /* nothing to join */
+	else if (dirfd == AT_FDCWD)
+		lk_fd_cwd(dir, n < sizeof(dir) ? n : sizeof(dir)); /* as getcwd(out, n) fits */
+	else if (lk_fd_get_path(dirfd, dir, LK_FD_PATH_LEN) <= 0)
 		dir[0] = '\0';
 	return lk_fd_probe_abs_path(dir, path, out, n);
 }
@@ -147,9 +163,7 @@ void lk_fd_rec_sock_addr(int fd, const struct sockaddr *peer, socklen_t peerlen)
 void lk_fd_rec_socket(int fd, int domain, int type)
 {
 	int st = type & ~(SOCK_CLOEXEC | SOCK_NONBLOCK);
-	lk_fd_rec_new(fd, TRACE_FD_SOCKET, (type & SOCK_CLOEXEC) ? TRACE_FD_CLOEXEC : 0, "socket",
-	              lk_fd_probe_sock_kind(domain, st), NULL);
-	lk_fd_set_sock(fd, domain, st);
+	lk_fd_rec_new_sock(fd, (type & SOCK_CLOEXEC) ? TRACE_FD_CLOEXEC : 0, "socket", domain, st);
 }
 
 void lk_fd_rec_socketpair(const int sv[2], int domain, int type)
@@ -160,11 +174,9 @@ void lk_fd_rec_socketpair(const int sv[2], int domain, int type)
 		return;
 	uint32_t stack = lk_stack_capture();
 	uint64_t now = lk_now_ns();
-	for (int i = 0; i < 2; i++) {
-		lk_fd_on_open(sv[i], TRACE_FD_SOCKET, fl, stack, now, "socketpair",
-		              lk_fd_probe_sock_kind(domain, st), NULL);
-		lk_fd_set_sock(sv[i], domain, st);
-	}
+	const char *kind = lk_fd_probe_sock_kind(domain, st);
+	for (int i = 0; i < 2; i++)
+		lk_fd_on_open_sock(sv[i], fl, stack, now, "socketpair", kind, domain, st);
 }
 
 void lk_fd_rec_accept(int lfd, int fd, int cloexec, const char *api, const struct sockaddr *peer,
@@ -175,9 +187,7 @@ void lk_fd_rec_accept(int lfd, int fd, int cloexec, const char *api, const struc
 		family = peer ? peer->sa_family : 0;
 		st = SOCK_STREAM;
 	}
-	lk_fd_rec_new(fd, TRACE_FD_SOCKET, cloexec ? TRACE_FD_CLOEXEC : 0, api,
-	              lk_fd_probe_sock_kind(family, st), NULL);
-	lk_fd_set_sock(fd, family, st);
+	lk_fd_rec_new_sock(fd, cloexec ? TRACE_FD_CLOEXEC : 0, api, family, st);
 	lk_fd_rec_sock_addr(fd, peer, peerlen);
 }
 

@@ -9,6 +9,7 @@
  * lets the writer visit only the entries that changed, so a snapshot costs O(changes).
  * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
+#include "fd_cwd.h"
 #include "ring.h"
 #include "fd_probe.h"
 #include "fd_internal.h"
@@ -88,21 +89,28 @@ static void lk_copy_str(char *dst, size_t n, const char *src)
 	dst[len] = '\0';
 }
 
+/* After the entry's lock is released. A bit still set needs no locked write: the writer has
+ * not yet cleared it, so its copy of the entry (under the lock, after the clearing) comes
+ * after the change. */
 static void lk_fd_mark_dirty(int fd)
 {
-	__atomic_fetch_or(&lk_fd_dirty[fd / 64], 1ull << (fd % 64), __ATOMIC_RELEASE);
+	unsigned u = (unsigned)fd;
+	uint64_t bit = 1ull << (u % 64);
+	if (!(__atomic_load_n(&lk_fd_dirty[u / 64], __ATOMIC_RELAXED) & bit))
+		__atomic_fetch_or(&lk_fd_dirty[u / 64], bit, __ATOMIC_RELEASE);
 	lk_ring_tick_now();
 }
 
 static bool lk_fd_was_used(int fd)
 {
-	return __atomic_load_n(&lk_fd_used[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1;
+	unsigned u = (unsigned)fd;
+	return __atomic_load_n(&lk_fd_used[u / 64], __ATOMIC_RELAXED) >> (u % 64) & 1;
 }
 
 /* Before an entry is first locked or written (one load once it was). */
-static void lk_fd_note_used(int fd)
+static inline __attribute__((always_inline)) void lk_fd_note_used(int fd)
 {
-	if (lk_fd_was_used(fd))
+	if (__builtin_expect(lk_fd_was_used(fd), 1))
 		return;
 	__atomic_fetch_or(&lk_fd_used[fd / 64], 1ull << (fd % 64), __ATOMIC_RELAXED);
 	int w = __atomic_load_n(&lk_fd_used_words, __ATOMIC_RELAXED);
@@ -111,10 +119,19 @@ static void lk_fd_note_used(int fd)
 		;
 }
 
-/* Entry for fd, or NULL when the table is absent or fd is out of range. */
-static lk_fd_entry_t *lk_fd_entry(int fd)
+/* lk_fd_init, its every-call case inline. */
+static inline __attribute__((always_inline)) int lk_fd_ready(void)
 {
-	if (fd < 0 || lk_fd_init() != 0)
+	if (__builtin_expect(__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2, 1))
+		return 0;
+	return lk_fd_init();
+}
+
+/* Entry for fd, or NULL when the table is absent or fd is out of range. Inline: every hook
+ * reaches it once or twice. */
+static inline __attribute__((always_inline)) lk_fd_entry_t *lk_fd_entry(int fd)
+{
+	if (fd < 0 || lk_fd_ready() != 0)
 		return NULL;
 	if (fd >= LK_FD_MAX)
 		return NULL;
@@ -160,6 +177,9 @@ static void lk_fd_inherited_found(int fd, unsigned type, unsigned cloexec, const
 void lk_fd_attach_reset(void)
 {
 	lk_fd_inherited_api = "pre-existing";
+	/* Attached, chdir is not among the patched calls, and the program ran on unseen before
+	 * this window: the cwd is asked for every time. */
+	lk_fd_cwd_disable();
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2) {
 		lk_fd_init(); /* the first window: the scan is part of it */
 		return;
@@ -213,8 +233,10 @@ int lk_fd_init(void)
 	return 0;
 }
 
-void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
-                   const char *api, const char *path, const char *peer)
+/* lk_fd_on_open, with a socket's family and SOCK_* type (0 for other kinds). */
+static void lk_fd_open_entry(int fd, unsigned type, unsigned flags, uint32_t stack_id,
+                             uint64_t t_ns, const char *api, const char *path, const char *peer,
+                             int family, int socktype)
 {
 	if (fd >= LK_FD_MAX) {
 		__atomic_fetch_add(&lk_fd_overflow, 1, __ATOMIC_RELAXED);
@@ -234,8 +256,8 @@ void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uin
 	e->flags = (uint8_t)flags;
 	e->stack_id = stack_id;
 	e->t_ns = t_ns;
-	e->family = 0;
-	e->socktype = 0;
+	e->family = (uint8_t)family;
+	e->socktype = socktype;
 	lk_copy_str(e->api, sizeof(e->api), api);
 	lk_copy_str(e->path, sizeof(e->path), path);
 	lk_copy_str(e->peer, sizeof(e->peer), peer);
@@ -245,6 +267,19 @@ void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uin
 	while (hw <= fd && !__atomic_compare_exchange_n(&lk_fd_hiwater, &hw, fd + 1, 1,
 	                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
+                   const char *api, const char *path, const char *peer)
+{
+	lk_fd_open_entry(fd, type, flags, stack_id, t_ns, api, path, peer, 0, 0);
+}
+
+void lk_fd_on_open_sock(int fd, unsigned flags, uint32_t stack_id, uint64_t t_ns, const char *api,
+                        const char *path, int family, int socktype)
+{
+	lk_fd_open_entry(fd, TRACE_FD_SOCKET, flags, stack_id, t_ns, api, path, NULL, family,
+	                 socktype);
 }
 
 uint32_t lk_fd_gen(int fd)
@@ -492,6 +527,7 @@ void lk_fd_on_fork_child(void)
 	lk_temp_hw = 0;
 	lk_exec_lock = 0;
 	lk_exec_is_pending = 0;
+	lk_fd_cwd_fork_child();
 	lk_fd_emit_reset();
 }
 
@@ -652,6 +688,7 @@ void lk_fd_emit(trace_buf_t *b, int final)
 		}
 	}
 	lk_emit_temps(b, final);
+	lk_fd_cwd_refresh();
 
 	lk_spin_lock(&lk_exec_lock);
 	int pending = lk_exec_is_pending;

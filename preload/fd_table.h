@@ -35,6 +35,10 @@ void lk_fd_attach_reset(void);
 void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
                    const char *api, const char *path, const char *peer);
 
+/* lk_fd_on_open of a socket, with what lk_fd_set_sock would set, in one step. */
+void lk_fd_on_open_sock(int fd, unsigned flags, uint32_t stack_id, uint64_t t_ns, const char *api,
+                        const char *path, int family, int socktype);
+
 /* Generation of `fd` if the table holds it open, else 0. Hooks read it before the real close
  * so that a number reused by another thread in between is not closed by mistake. */
 uint32_t lk_fd_gen(int fd);

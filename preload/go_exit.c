@@ -9,6 +9,7 @@
  * not found exactly once, or the text cannot be made writable, nothing is patched and the
  * trace keeps its last periodic snapshot. x86-64 only. */
 #include "go_exit.h"
+#include "fd_cwd.h"
 #include "emit.h"
 #include "guard.h"
 #include "interpose_exit.h"
@@ -129,6 +130,7 @@ void lk_go_exit_install(void)
 			bias = (uintptr_t)ph - ph[i].p_vaddr;
 	if (!lk_go_is_go(ph, n, bias))
 		return;
+	lk_fd_cwd_disable(); /* Go changes directory with its own system calls, no hook sees */
 	uintptr_t at = lk_go_find_exit(ph, n, bias);
 	if (!at)
 		return;

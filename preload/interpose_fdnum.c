@@ -7,7 +7,9 @@
  * readdir/readdir64 leave the trace's number out of the program's listing of its own
  * /proc/self/fd, so a program that closes what it finds there (crashpad, daemons) never names
  * it. libc's own internal calls (stdio's writes, for one) do not come through here; a number
- * reaches them only after a hooked call (open, fdopen, dup2, fcntl) named it. */
+ * reaches them only after a hooked call (open, fdopen, dup2, fcntl) named it. Also here: the
+ * calls that change the working directory (chdir, fchdir, chroot, unshare), which only tell
+ * fd_cwd.c's cache. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fd_cwd.h"
 #include "hook.h"
 #include "sys.h"
 #include "tracefile.h"
@@ -70,7 +73,45 @@ LK_FDNUM_HOOK(int, fdatasync, -1, (int fd), (fd))
 LK_FDNUM_HOOK(int, flock, -1, (int fd, int op), (fd, op))
 LK_FDNUM_HOOK(int, fchmod, -1, (int fd, mode_t mode), (fd, mode))
 LK_FDNUM_HOOK(int, fchown, -1, (int fd, uid_t uid, gid_t gid), (fd, uid, gid))
-LK_FDNUM_HOOK(int, fchdir, -1, (int fd), (fd))
+
+/* --- the working directory -------------------------------------------------------------- */
+
+/* Relative paths are named against a cached cwd (fd_cwd.h): every way to change it tells the
+ * cache, after the real call, whatever its result. */
+LK_EXPORT int fchdir(int fd)
+{
+	lk_tracefile_yield(fd);
+	LK_REAL_OR(fchdir, -1);
+	int rc = fn(fd);
+	lk_fd_cwd_changed();
+	return rc;
+}
+
+LK_EXPORT int chdir(const char *path)
+{
+	LK_REAL_OR(chdir, -1);
+	int rc = fn(path);
+	lk_fd_cwd_changed();
+	return rc;
+}
+
+LK_EXPORT int chroot(const char *path)
+{
+	LK_REAL_OR(chroot, -1);
+	int rc = fn(path);
+	lk_fd_cwd_changed();
+	return rc;
+}
+
+/* A thread with its own fs (CLONE_FS; CLONE_NEWNS and CLONE_NEWUSER imply it) has its own
+ * cwd, which one process-wide cache cannot hold: from the first unshare on, never cached. */
+LK_EXPORT int unshare(int flags)
+{
+	LK_REAL_OR(unshare, -1);
+	int rc = fn(flags);
+	lk_fd_cwd_disable();
+	return rc;
+}
 
 /* Like glibc, the third argument is carried as a pointer-sized value. */
 LK_EXPORT int ioctl(int fd, unsigned long req, ...)

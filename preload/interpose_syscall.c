@@ -7,7 +7,8 @@
  * is glibc's own stub in assembly: it looks at the number, and only for the two exits calls
  * into C (registers saved around the call) before making the system call itself. Every other
  * number costs two compares; the stack the kernel and the caller see is glibc's. Descriptor
- * numbers (close, dup3, accept4, ...) go to lk_syscall_fd, below. */
+ * numbers (close, dup3, accept4, ...) and those that change the cwd (chdir, fchdir, chroot,
+ * unshare) go to lk_syscall_fd, below. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -89,7 +90,8 @@ __attribute__((used, visibility("hidden"))) long lk_syscall_errno(long neg)
 	X(SYS_close) X(SYS_dup) X(SYS_dup3) X(SYS_close_range) X(SYS_socket) X(SYS_socketpair)     \
 	X(SYS_accept) X(SYS_accept4) X(SYS_pipe2) X(SYS_eventfd2) X(SYS_epoll_create1)             \
 	X(SYS_timerfd_create) X(SYS_inotify_init1) X(SYS_memfd_create) X(SYS_pidfd_open)           \
-	X(SYS_pidfd_getfd) X(SYS_openat) LK_SC_FD_OLD(X)
+	X(SYS_pidfd_getfd) X(SYS_openat) X(SYS_chdir) X(SYS_fchdir) X(SYS_chroot) X(SYS_unshare)   \
+	LK_SC_FD_OLD(X)
 /* clang-format on */
 #define LK_SC_WORD(w)    (0 LK_SC_FD_LIST(LK_SC_BIT_##w))
 #define LK_SC_BIT_(n, w) | ((n) / 64 == (w) ? 1ULL << ((n) % 64) : 0)
@@ -105,7 +107,8 @@ __attribute__((used, visibility("hidden"))) const uint64_t lk_syscall_fd_bits[8]
     LK_SC_WORD(0), LK_SC_WORD(1), LK_SC_WORD(2), LK_SC_WORD(3),
     LK_SC_WORD(4), LK_SC_WORD(5), LK_SC_WORD(6), LK_SC_WORD(7),
 };
-_Static_assert(SYS_pidfd_getfd < 8 * 64 && SYS_close_range < 8 * 64, "fd syscall table");
+_Static_assert(SYS_pidfd_getfd < 8 * 64 && SYS_close_range < 8 * 64 && SYS_unshare < 8 * 64,
+               "fd syscall table");
 
 /* The raw system call, -1 and errno on failure as syscall() returns it. */
 static long lk_raw(long nr, long a, long b, long c)
@@ -184,6 +187,14 @@ __attribute__((used, visibility("hidden"))) long lk_syscall_fd(long nr, long a0,
 #endif
 	case SYS_openat:
 		return openat((int)a0, (const char *)a1, (int)a2, (mode_t)a3);
+	case SYS_chdir: /* the cached cwd (fd_cwd.h) learns of these */
+		return chdir((const char *)a0);
+	case SYS_fchdir:
+		return fchdir((int)a0);
+	case SYS_chroot:
+		return chroot((const char *)a0);
+	case SYS_unshare:
+		return unshare((int)a0);
 	}
 	return lk_raw(nr, a0, a1, a2);
 }

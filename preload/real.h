@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -179,6 +180,9 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(fchmod)                                                                                  \
 	X(fchown)                                                                                  \
 	X(fchdir)                                                                                  \
+	X(chdir)                                                                                   \
+	X(chroot)                                                                                  \
+	X(unshare)                                                                                 \
 	X(ioctl)                                                                                   \
 	X(readdir)                                                                                 \
 	X(readdir64)                                                                               \
