@@ -16,8 +16,9 @@
  * so each such native frame is replaced by that run of Python frames: native frames of C
  * extensions and of the interpreter stay where they are. No C-API call, no GIL, no reference
  * count, no allocation: only loads of this thread's own frames and of the code objects they
- * hold alive, each code object checked to be one (its type is PyCode_Type) before use; the
- * chain is bounded; a check that fails leaves the native stack as it was.
+ * hold alive, each code object checked to be one (its type is PyCode_Type) before its first
+ * use (a per-thread memo remembers it under its identity); the chain is bounded; a check that
+ * fails leaves the native stack as it was.
  *
  * Naming: a code object is interned once into the code table (lock-free lookup by address,
  * checked against the name and line-table objects it points at, since a freed code object's
@@ -217,12 +218,13 @@ static int lk_py_late;                    /* libpython was found after start (lk
 static int lk_py_late_watch;              /* no interpreter at start: the writer looks for one */
 static int lk_py_inflight, lk_py_closers; /* late only: captures merging, dlcloses running */
 static const lk_py_layout_t *lk_py;
+static int lk_py_layout_ix;                    /* lk_py - lk_py_layouts */
+static const uintptr_t *lk_py_fin_word;        /* _PyRuntime._finalizing, when watched */
 static const char *lk_py_runtime;              /* &_PyRuntime */
 static uintptr_t lk_py_eval_lo, lk_py_eval_hi; /* _PyEval_EvalFrameDefault's text */
 static uintptr_t lk_py_code_type, lk_py_str_type, lk_py_bytes_type;
 
-#define LK_PY_MAX_CHAIN 4096 /* Python frames walked per capture, at most */
-#define LK_PY_MAX_NAME  1024 /* bytes kept of a name or a file name */
+#define LK_PY_MAX_NAME 1024 /* bytes kept of a name or a file name */
 
 /* ---------------------------------------------------------------- code table */
 
@@ -472,11 +474,10 @@ static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
 	return e;
 }
 
-/* The id of code object co, interning it if new; 0 if the table is full. */
-static uint32_t lk_py_code_id(uintptr_t co)
+/* The id of code object co (its type checked, lt and qn its line table and name objects as
+ * read), interning it if new; 0 if the table is full. */
+static uint32_t lk_py_code_id(uintptr_t co, uintptr_t lt, uintptr_t qn)
 {
-	const lk_py_layout_t *L = lk_py;
-	uintptr_t lt = lk_py_word(co, L->co_linetable), qn = lk_py_word(co, L->co_qualname);
 	uint32_t h = lk_py_hash(co);
 	for (int pass = 0; pass < 2; pass++) {
 		for (uint32_t i = h;; i = (i + 1) & (LK_PY_SLOTS - 1)) {
@@ -524,9 +525,8 @@ static inline uintptr_t lk_py_self(void)
 }
 
 /* The calling thread's PyThreadState, or 0. */
-static uintptr_t lk_py_tstate(void)
+static inline __attribute__((always_inline)) uintptr_t lk_py_tstate(const lk_py_layout_t *L)
 {
-	const lk_py_layout_t *L = lk_py;
 	uintptr_t rt = (uintptr_t)lk_py_runtime, self = lk_py_self();
 	if (L->flags & LK_PYL_TSTATE_CURRENT) {
 		uintptr_t ts = __atomic_load_n((const uintptr_t *)(rt + L->rt_tstate_current),
@@ -547,26 +547,54 @@ static inline bool lk_py_in_eval(uintptr_t pc)
 	return pc > lk_py_eval_lo && pc <= lk_py_eval_hi;
 }
 
-/* Each thread's last merges: (native id, hash of the merged frames with each code object's
- * identity in place of its id) -> merged stack id. A hit skips the code table and the stack
- * table; the walk itself is always done. Two-way set-associative (direct-mapped, the bench
- * workload's misses went from 22.5 k to 82 k or 162 k of 2.66 M depending on where ASLR put
- * the code objects: two hot stacks sharing a slot), big enough for the working set of a
- * loop that allocates from many lines through many native paths (64 entries missed one event
- * in five on the bench workload). One mmap per thread, pooled and reused after the thread
- * exits (as walk_memo.c does), so the TLS cost is one pointer. */
+/* Each thread's last merges: (native id, hash of the merged frames: code ids and instruction
+ * offsets) -> merged stack id. A hit skips the stack table; the walk itself is always done.
+ * Two-way set-associative (direct-mapped, the bench workload's misses went from 22.5 k to
+ * 82 k or 162 k of 2.66 M depending on where ASLR put the code objects: two hot stacks
+ * sharing a slot), big enough for the working set of a loop that allocates from many lines
+ * through many native paths (64 entries missed one event in five on the bench workload). One
+ * mmap per thread, pooled and reused after the thread exits (as walk_memo.c does), so the TLS
+ * cost is one pointer. */
 #define LK_PY_CACHE 1024 /* entries, in sets of two (32 bytes: one cache line each) */
 typedef struct {
 	uint64_t hash;
 	uint32_t native_id, id;
 } lk_py_cache_ent_t;
+
+/* Each thread's code objects last seen in its frames, by address (direct-mapped, 32 bytes an
+ * entry): the code id and what the walk needs of the object, under the code table's identity
+ * (address, line-table and name objects: a freed code object's address is reused). A hit
+ * costs a frame one line of its code object (the two identity words, side by side) instead of
+ * two or three (type, first traceable offset, identity) and the code table's lookup. The type
+ * is checked when an entry is made. */
+#define LK_PY_MEMO 128
+typedef struct {
+	uintptr_t code, linetable_obj, qualname_obj;
+	uint32_t id;
+	int32_t first; /* _co_firsttraceable */
+} lk_py_memo_t;
+
+/* Each thread's last capture, one entry a frame walked, by depth from the outermost one: the
+ * frame as read (code object, instruction pointer, flags, and the code object's identity),
+ * what it adds to the key (w) and the key's hash from the outermost frame down to it (hp).
+ * The key is hashed from the outermost frame in, so a capture whose outer frames read the
+ * same as the last one's (the common case: a loop allocating from a few lines under callers
+ * that stay put) takes their hash as it stands and hashes only the frames that changed. Each
+ * of those outer frames is still read, and its code object's identity checked, every time. */
+#define LK_PY_MAX_RAW 256 /* frames walked per capture, at most */
+typedef struct {
+	uintptr_t co, pi; /* f_code (0: an entry frame owned by the C stack), prev_instr */
+	uintptr_t lt, qn; /* co's line table and name objects, as checked */
+	uint64_t w, hp;   /* key part, hash down to here */
+	uint32_t fl;      /* owner, and 3.11's is_entry */
+} lk_py_rec_t;
+
 typedef struct lk_py_tcache lk_py_tcache_t;
-#define LK_PY_RUNS_MEMO 256
 struct lk_py_tcache {
 	lk_py_cache_ent_t ent[LK_PY_CACHE];
-	/* native id << 32 | its count of evaluation-loop frames, by native id (a native stack
-	 * never changes: only its count is remembered, the scan is skipped) */
-	uint64_t runs[LK_PY_RUNS_MEMO];
+	lk_py_memo_t memo[LK_PY_MEMO];
+	uint32_t rec_n;                 /* frames of the last capture in rec */
+	lk_py_rec_t rec[LK_PY_MAX_RAW]; /* by depth from its outermost frame */
 	int in_use;
 	lk_py_tcache_t *next; /* pool: push-only list */
 };
@@ -597,7 +625,8 @@ static lk_py_tcache_t *lk_py_tcache_attach(void)
 	}
 	if (t) {
 		memset(t->ent, 0, sizeof(t->ent)); /* ids stay valid, but start clean */
-		memset(t->runs, 0, sizeof(t->runs));
+		memset(t->memo, 0, sizeof(t->memo));
+		t->rec_n = 0;
 	} else {
 		t = lk_sys_mmap(sizeof(*t));
 		if (!t)
@@ -621,23 +650,52 @@ static inline uint64_t lk_py_mix(uint64_t h, uint64_t v)
 	return h ^ (h >> 29);
 }
 
-/* One Python frame as read: its code object and instruction offset; runs of them end at a
- * frame whose is_entry is set (one native activation of the evaluation loop each). */
-typedef struct {
-	uintptr_t code;
-	uint32_t lasti;
-	uint8_t end; /* the last frame of its run (is_entry, or the chain's end) */
-} lk_py_pyframe_t;
+/* A frame's key part (w): code id << 32 | instruction offset (id below 2^18), and flags. */
+#define LK_PY_W_CSTACK 0x8000000000000000ull /* an entry frame owned by the C stack (3.12+) */
+#define LK_PY_W_INCOMP 0x4000000000000000ull /* incomplete: not shown */
+#define LK_PY_W_ENTRY  0x2000000000000000ull /* 3.11's is_entry: the last frame of its run */
 
-/* Reads the Python frames of this thread for the first nruns activations of the evaluation
- * loop (innermost first) into pf (at most max), folding each frame's run position, code
- * identity and offset into *hash. Returns the count; -1 when a check failed (then no Python
- * frames at all: the native stack stands). A run with no complete frame is a run of one
- * entry with code 0. */
-static int lk_py_read(uint32_t nruns, lk_py_pyframe_t *pf, int max, uint64_t *hash)
+static inline lk_py_memo_t *lk_py_memo_slot(lk_py_tcache_t *t, uintptr_t co)
 {
-	const lk_py_layout_t *L = lk_py;
-	uintptr_t ts = lk_py_tstate();
+	return &t->memo[(uint64_t)co * 0x9e3779b97f4a7c15ull >> 57];
+}
+
+/* A memo miss for code object co (nonzero, aligned): checks its type, names it (interning it
+ * if new) and fills m. False if co is not a code object or the code table is full. */
+static __attribute__((noinline)) bool lk_py_memo_fill(const lk_py_layout_t *L, lk_py_memo_t *m,
+                                                      uintptr_t co)
+{
+	if (lk_py_word(co, 8) != lk_py_code_type)
+		return false;
+	uintptr_t lt = lk_py_word(co, L->co_linetable), qn = lk_py_word(co, L->co_qualname);
+	uint32_t id = lk_py_code_id(co, lt, qn);
+	if (!id)
+		return false;
+	m->code = co;
+	m->linetable_obj = lt;
+	m->qualname_obj = qn;
+	m->id = id;
+	m->first = *(const int32_t *)(co + L->co_firsttraceable);
+	return true;
+}
+
+/* One frame as the walk read it (co 0: an entry frame owned by the C stack). */
+typedef struct {
+	uintptr_t co, pi;
+	uint32_t fl; /* owner, and 3.11's is_entry << 8 */
+} lk_py_raw_t;
+
+/* Reads this thread's frame chain, innermost first, into t->rec (by depth from the outermost
+ * frame read) and returns the count of frames (0: none; -1: a check failed, then no Python
+ * frames at all: the native stack stands), with *hash the hash of their key parts. The chain
+ * is read whole (up to LK_PY_MAX_RAW frames), whatever the native stack shows of it: the
+ * merge takes as many runs as it has activations of the evaluation loop. In 3.11 a run ends at
+ * a frame whose is_entry is set; in 3.12+ at an entry frame owned by the C stack, which is
+ * kept (its key part says so). Inlined once per layout, whose offsets are then constants. */
+static inline __attribute__((always_inline)) int lk_py_read_L(const lk_py_layout_t *L,
+                                                              lk_py_tcache_t *t, uint64_t *hash)
+{
+	uintptr_t ts = lk_py_tstate(L);
 	if (!ts || (ts & 7))
 		return 0;
 	uintptr_t fr;
@@ -648,65 +706,103 @@ static int lk_py_read(uint32_t nruns, lk_py_pyframe_t *pf, int max, uint64_t *ha
 		fr = lk_py_word(ts, L->ts_cframe);
 	}
 	bool by_owner = (L->flags & LK_PYL_ENTRY_OWNER) != 0;
-	int k = 0;
-	uint32_t walked = 0;
-	uint64_t h = *hash;
-	for (uint32_t run = 0; run < nruns && fr && k < max; run++) {
-		int before = k;
-		while (fr && walked++ < LK_PY_MAX_CHAIN) {
-			if (fr & 7)
-				return -1;
-			uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
-			if (by_owner && owner == L->owner_cstack) {
-				fr = lk_py_word(fr,
-				                L->fr_previous); /* the activation's entry frame */
-				break;
-			}
-			uintptr_t co = lk_py_word(fr, L->fr_code);
-			if (!co || (co & 7) || lk_py_word(co, 8) != lk_py_code_type)
-				return -1; /* not the layout we think: no Python frames at all */
-			uintptr_t start = co + L->co_code;
-			uintptr_t pi = lk_py_word(fr, L->fr_prev_instr);
-			int32_t first = *(const int32_t *)(co + L->co_firsttraceable);
-			bool entry = !by_owner && *(const uint8_t *)(fr + L->fr_is_entry) != 0;
-			/* An incomplete frame (still being set up) is not shown, as in CPython. */
-			bool incomplete =
-			    owner != L->owner_generator && pi < start + 2 * (uintptr_t)first;
-			if (!incomplete && k < max) {
-				uint64_t lasti = pi >= start ? (pi - start) / 2 : 0xffffffffu;
-				if (lasti > 0xffffffffu)
-					lasti = 0xffffffffu;
-				pf[k].code = co;
-				pf[k].lasti = (uint32_t)lasti;
-				pf[k++].end = 0;
-				h = lk_py_mix(h, co ^ (uint64_t)(k + run) << 48);
-				h = lk_py_mix(h, (lk_py_word(co, L->co_linetable) ^
-				                  lk_py_word(co, L->co_qualname) << 1) ^
-				                     lasti * 0x9e3779b97f4a7c15ull);
-			}
-			fr = lk_py_word(fr, L->fr_previous);
-			if (entry)
-				break;
+	/* First the chain, as plain loads (innermost first). */
+	lk_py_raw_t raw[LK_PY_MAX_RAW];
+	int n = 0;
+	while (fr && n < LK_PY_MAX_RAW) {
+		if (fr & 7)
+			return -1;
+		uint8_t owner = *(const uint8_t *)(fr + L->fr_owner);
+		if (by_owner && owner == L->owner_cstack) {
+			raw[n].co = 0;
+			raw[n].pi = 0;
+			raw[n++].fl = owner;
+			fr = lk_py_word(fr, L->fr_previous); /* the activation's entry frame */
+			continue;
 		}
-		if (k == before) { /* nothing to put in its place: the native frame stays */
-			if (k >= max)
-				break;
-			pf[k].code = 0;
-			pf[k].lasti = 0;
-			pf[k++].end = 1;
-			h = lk_py_mix(h, 0x51 + run);
-		} else {
-			pf[k - 1].end = 1;
-		}
+		uintptr_t co = lk_py_word(fr, L->fr_code);
+		if (!co || (co & 7))
+			return -1; /* not the layout we think: no Python frames at all */
+		bool entry = !by_owner && *(const uint8_t *)(fr + L->fr_is_entry) != 0;
+		raw[n].co = co;
+		raw[n].pi = lk_py_word(fr, L->fr_prev_instr);
+		raw[n++].fl = (uint32_t)owner | (uint32_t)entry << 8;
+		fr = lk_py_word(fr, L->fr_previous);
 	}
+	/* Then the key, from the outermost frame in: the frames that read as in the last capture
+	 * (and whose code objects are still the ones named then) keep their part and hash. */
+	uint32_t rn = t->rec_n;
+	uint64_t h = 0x51ed270b27cb7a5full;
+	int d = 0;
+	for (; d < n && (uint32_t)d < rn; d++) {
+		const lk_py_raw_t *f = &raw[n - 1 - d];
+		const lk_py_rec_t *r = &t->rec[d];
+		if (f->co != r->co || f->pi != r->pi || f->fl != r->fl)
+			break;
+		if (f->co && (lk_py_word(f->co, L->co_linetable) != r->lt ||
+		              lk_py_word(f->co, L->co_qualname) != r->qn))
+			break;
+		h = r->hp;
+	}
+	for (; d < n; d++) {
+		const lk_py_raw_t *f = &raw[n - 1 - d];
+		lk_py_rec_t *r = &t->rec[d];
+		uintptr_t co = f->co, pi = f->pi;
+		uint32_t fl = f->fl;
+		uint64_t w = LK_PY_W_CSTACK;
+		r->lt = r->qn = 0;
+		if (co) {
+			lk_py_memo_t *m = lk_py_memo_slot(t, co);
+			if (__builtin_expect(m->code != co ||
+			                         lk_py_word(co, L->co_linetable) !=
+			                             m->linetable_obj ||
+			                         lk_py_word(co, L->co_qualname) != m->qualname_obj,
+			                     0) &&
+			    !lk_py_memo_fill(L, m, co)) {
+				t->rec_n = (uint32_t)d; /* the entries above stand */
+				return -1;
+			}
+			r->lt = m->linetable_obj;
+			r->qn = m->qualname_obj;
+			uintptr_t start = co + L->co_code;
+			/* An incomplete frame (still being set up) is not shown, as in CPython. */
+			bool incomplete = (fl & 0xff) != L->owner_generator &&
+			                  pi < start + 2 * (uintptr_t)m->first;
+			uint64_t lasti = (pi - start) / 2; /* below start: wraps, then capped */
+			if (lasti > 0xffffffffu)
+				lasti = 0xffffffffu;
+			w = (uint64_t)m->id << 32 | lasti | (incomplete ? LK_PY_W_INCOMP : 0) |
+			    (fl >> 8 ? LK_PY_W_ENTRY : 0);
+		}
+		r->co = co;
+		r->pi = pi;
+		r->fl = fl;
+		r->w = w;
+		h = lk_py_mix(h, w);
+		r->hp = h;
+	}
+	t->rec_n = (uint32_t)n;
 	*hash = h;
-	return k;
+	return n;
+}
+
+static int lk_py_read(lk_py_tcache_t *t, uint64_t *hash)
+{
+	_Static_assert(sizeof(lk_py_layouts) / sizeof(lk_py_layouts[0]) == 3, "one case a layout");
+	switch (lk_py_layout_ix) {
+	case 0:
+		return lk_py_read_L(&lk_py_layouts[0], t, hash);
+	case 1:
+		return lk_py_read_L(&lk_py_layouts[1], t, hash);
+	default:
+		return lk_py_read_L(&lk_py_layouts[2], t, hash);
+	}
 }
 
 static inline bool lk_py_finalizing(void)
 {
-	return __atomic_load_n((const uintptr_t *)(lk_py_runtime + lk_py->rt_finalizing),
-	                       __ATOMIC_RELAXED) != 0;
+	const uintptr_t *fin = lk_py_fin_word;
+	return fin && __atomic_load_n(fin, __ATOMIC_RELAXED) != 0;
 }
 
 static uint32_t lk_py_stack_merge(uint32_t native_id);
@@ -726,39 +822,17 @@ uint32_t lk_py_stack(uint32_t native_id)
 
 static uint32_t lk_py_stack_merge(uint32_t native_id)
 {
-	if (__builtin_expect(lk_py_watch && lk_py_finalizing(), 0))
+	if (__builtin_expect(lk_py_finalizing(), 0))
 		lk_py_check_finalize();
-	uint32_t n = 0;
-	const uintptr_t *nat = NULL; /* read only when needed: the memo and cache skip it */
 	lk_py_tcache_t *t = lk_py_tcache_self;
 	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
 		return native_id;
-	/* The native stack is fixed by its id: only the activations of the evaluation loop in it
-	 * (counted once, nothing copied) and the Python frames read for them make the key. */
-	uint64_t *memo = &t->runs[native_id & (LK_PY_RUNS_MEMO - 1)];
-	uint32_t nruns;
-	if ((uint32_t)(*memo >> 32) == native_id) {
-		nruns = (uint32_t)*memo;
-	} else {
-		if (!(nat = lk_stack_table_frames(native_id, &n)))
-			return native_id;
-		nruns = 0;
-		for (uint32_t i = 0; i < n; i++)
-			nruns += lk_py_in_eval(nat[i]);
-		*memo = (uint64_t)native_id << 32 | nruns;
-	}
-	if (!nruns)
+	/* The native stack is fixed by its id: it and the Python frames read make the key. */
+	uint64_t h;
+	int nf = lk_py_read(t, &h);
+	if (nf <= 0)
 		return native_id;
-	lk_py_pyframe_t pf[256];
-	uint64_t h = native_id * 0x9e3779b97f4a7c15ull;
-	int npf = lk_py_read(nruns, pf, 256, &h);
-	if (npf <= 0)
-		return native_id;
-	bool any = false;
-	for (int j = 0; j < npf && !any; j++)
-		any = pf[j].code != 0;
-	if (!any)
-		return native_id;
+	h = lk_py_mix(h, native_id);
 	/* Two ways a set, in one cache line: the newest merge in way 0, the one it pushed out
 	 * in way 1 (two hot stacks that share a set then both stay). */
 	lk_py_cache_ent_t *c = &t->ent[(h ^ h >> 32 ^ native_id) & (LK_PY_CACHE - 2)];
@@ -766,37 +840,44 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 		return c[0].id;
 	if (c[1].hash == h && c[1].native_id == native_id && c[1].id)
 		return c[1].id;
-	/* A miss: merge, name the code objects, intern. */
-	if (!nat && !(nat = lk_stack_table_frames(native_id, &n)))
+	/* A miss: merge and intern. Each run of frames replaces one native frame of the
+	 * evaluation loop; a run with no complete frame leaves it. */
+	uint32_t n;
+	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
+	if (!nat)
 		return native_id;
 	uintptr_t out[256];
 	uint32_t k = 0;
 	int j = 0;
+	bool any = false;
 	for (uint32_t i = 0; i < n && k < 256; i++) {
-		if (j >= npf || !lk_py_in_eval(nat[i])) {
+		if (j >= nf || !lk_py_in_eval(nat[i])) {
 			out[k++] = nat[i];
 			continue;
 		}
-		for (;;) {
-			const lk_py_pyframe_t *f = &pf[j++];
-			if (!f->code) {
-				out[k++] = nat[i]; /* no Python frame for it: keep the native one */
-			} else {
-				uint32_t cid = lk_py_code_id(f->code);
-				if (!cid)
-					return native_id;
+		uint32_t before = k;
+		while (j < nf) {
+			uint64_t w = t->rec[nf - 1 - j++].w;
+			if (w & LK_PY_W_CSTACK)
+				break; /* the activation's entry frame: its run is over */
+			if (!(w & LK_PY_W_INCOMP) && k < 256) {
+				uint32_t cid = (uint32_t)(w >> 32) & 0x3ffff;
 				const lk_py_code_t *e =
 				    __atomic_load_n(&lk_py_codes[cid], __ATOMIC_ACQUIRE);
-				uintptr_t off = f->lasti;
+				uintptr_t off = (uint32_t)w;
 				if (off < e->ncanon)
 					off = e->canon[off];
 				out[k++] = (uintptr_t)(LK_PY_FRAME_TAG | (uint64_t)cid << 32 | off);
 			}
-			if (f->end || j >= npf || k >= 256)
+			if (w & LK_PY_W_ENTRY)
 				break;
 		}
+		if (k == before)
+			out[k++] = nat[i]; /* no Python frame for it: keep the native one */
+		else
+			any = true;
 	}
-	uint32_t id = lk_stack_table_intern(out, k);
+	uint32_t id = any ? lk_stack_table_intern(out, k) : native_id;
 	if (!id)
 		return native_id;
 	c[1] = c[0];
@@ -909,11 +990,14 @@ static bool lk_py_start(const lk_py_syms_t *y, bool late)
 		return false;
 	}
 	lk_py = L;
+	lk_py_layout_ix = (int)(L - lk_py_layouts);
 	lk_py_runtime = y->rt;
 	/* The final state as finalization begins, frames or not: for the python program, not for
 	 * a C program that loads the interpreter late and may go on after Py_Finalize. */
-	if (!late)
+	if (!late) {
+		lk_py_fin_word = (const uintptr_t *)(lk_py_runtime + L->rt_finalizing);
 		lk_py_watch = 1;
+	}
 	if (!lk_config.python)
 		return true;
 	lk_py_slots = lk_sys_mmap(LK_PY_SLOTS * sizeof(uint32_t));
