@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Fully associative: a helper called from many places has one entry per caller (64: every
- * path of the varied-stack churn at depth 5; the memo is 87 KiB a thread, mapped). A multiple
+ * path of the varied-stack churn at depth 5; the memo is 88 KiB a thread, mapped). A multiple
  * of 16: lk_walk_memo_find tests 16 tags at once. */
 #define LK_WALK_MEMO_WAYS 64
 _Static_assert(LK_WALK_MEMO_WAYS % 16 == 0 && LK_WALK_MEMO_WAYS <= 64,
@@ -48,7 +48,7 @@ typedef struct {
 	uint16_t nread;
 	uint8_t need_bp; /* RBP at the start was used before any reload */
 	lk_walk_memo_rd_t rd[LK_WALK_MEMO_READS];
-} lk_walk_memo_ent_t;
+} __attribute__((aligned(64))) lk_walk_memo_ent_t; /* a hit reads whole lines from its start */
 
 /* The last walk, step by step: a walk that reaches a step of it (same PC, RSP, and RBP where
  * the rest uses it) while every word the rest read is unchanged takes those frames instead of
