@@ -101,6 +101,17 @@ lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr
 	return &m->ent[v];
 }
 
+/* Two reads a test: a hit compares them all, so one branch per pair instead of one per word. */
+__attribute__((noinline)) bool lk_walk_memo_words_hold(const lk_walk_memo_rd_t *r, uint32_t n)
+{
+	const lk_walk_memo_rd_t *end = r + (n & ~1u);
+	for (; r != end; r += 2)
+		if ((*(const uintptr_t *)r[0].addr ^ r[0].word) |
+		    (*(const uintptr_t *)r[1].addr ^ r[1].word))
+			return false;
+	return !(n & 1) || *(const uintptr_t *)r->addr == r->word;
+}
+
 /* True if e's walk read the word at addr. */
 static bool lk_walk_memo_read(const lk_walk_memo_ent_t *e, uintptr_t addr, uint32_t k)
 {

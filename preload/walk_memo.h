@@ -128,6 +128,11 @@ static inline uint32_t lk_walk_memo_gen(void)
 	return __atomic_load_n(&lk_walk_memo_gen_now, __ATOMIC_ACQUIRE);
 }
 
+/* True if the n words at r[].addr all still hold r[].word. Out of line: inside the walker
+ * every register is taken and the loop kept its pointers on the stack. */
+bool lk_walk_memo_words_hold(const lk_walk_memo_rd_t *r, uint32_t n)
+    __attribute__((visibility("hidden")));
+
 /* True if e's stack words all still hold what its walk read (its start matched). The words
  * lie in [e->lo, e->hi); [ok_lo, ok_hi) is the caller's verified range of this stack. */
 static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp, uint32_t gen,
@@ -137,15 +142,7 @@ static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp,
 		return false;
 	if (e->lo < ok_lo || e->hi > ok_hi)
 		return false;
-	/* Two reads a test: a hit compares them all, so one branch per pair instead of one per
-	 * word. */
-	const lk_walk_memo_rd_t *r = e->rd;
-	uint32_t n = e->nread, i = 0;
-	for (; i + 2 <= n; i += 2)
-		if ((*(const uintptr_t *)r[i].addr ^ r[i].word) |
-		    (*(const uintptr_t *)r[i + 1].addr ^ r[i + 1].word))
-			return false;
-	return i == n || *(const uintptr_t *)r[i].addr == r[i].word;
+	return lk_walk_memo_words_hold(e->rd, e->nread);
 }
 
 static inline unsigned lk_walk_memo_first_slot(uintptr_t pc)
