@@ -403,8 +403,8 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 	if (e && (!t->complete || t->nreads > LK_WALK_MEMO_READS))
 		e = NULL;
 	if (e && t->nreads) {
-		memcpy(e->addr, t->addr, t->nreads * sizeof(uintptr_t));
-		memcpy(e->word, t->word, t->nreads * sizeof(uintptr_t));
+		for (uint32_t k = 0; k < t->nreads; k++)
+			e->rd[k] = (lk_walk_memo_rd_t){t->addr[k], t->word[k]};
 		nread = t->nreads;
 		lo = t->lo;
 		hi = t->hi;
@@ -413,8 +413,9 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 		/* The rest is L's from tail down: its words are this walk's dependencies too. */
 		if (e) {
 			if (nread + tail->reads <= LK_WALK_MEMO_READS) {
-				memcpy(e->addr + nread, L->addr, tail->reads * sizeof(uintptr_t));
-				memcpy(e->word + nread, L->word, tail->reads * sizeof(uintptr_t));
+				for (uint32_t k = 0; k < tail->reads; k++)
+					e->rd[nread + k] =
+					    (lk_walk_memo_rd_t){L->addr[k], L->word[k]};
 				nread += tail->reads;
 				lo = L->lo < lo ? L->lo
 				                : lo; /* a range holding them: only ever wider */

@@ -51,6 +51,7 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 		}
 		m->tail.nsteps = 0; /* another thread's stack */
 		m->misses = 0;
+		m->last_fails = 0;
 	} else {
 		m = lk_sys_mmap(sizeof(*m));
 		if (!m)
@@ -100,13 +101,24 @@ lk_walk_memo_ent_t *lk_walk_memo_victim(lk_walk_memo_t *m, uintptr_t pc, uintptr
 	return &m->ent[v];
 }
 
+/* Two reads a test: a hit compares them all, so one branch per pair instead of one per word. */
+__attribute__((noinline)) bool lk_walk_memo_words_hold(const lk_walk_memo_rd_t *r, uint32_t n)
+{
+	const lk_walk_memo_rd_t *end = r + (n & ~1u);
+	for (; r != end; r += 2)
+		if ((*(const uintptr_t *)r[0].addr ^ r[0].word) |
+		    (*(const uintptr_t *)r[1].addr ^ r[1].word))
+			return false;
+	return !(n & 1) || *(const uintptr_t *)r->addr == r->word;
+}
+
 /* True if e's walk read the word at addr. */
 static bool lk_walk_memo_read(const lk_walk_memo_ent_t *e, uintptr_t addr, uint32_t k)
 {
-	if (k < e->nread && e->addr[k] == addr) /* the usual: the same read at the same place */
+	if (k < e->nread && e->rd[k].addr == addr) /* the usual: the same read at the same place */
 		return true;
 	for (uint32_t j = 0; j < e->nread; j++)
-		if (e->addr[j] == addr)
+		if (e->rd[j].addr == addr)
 			return true;
 	return false;
 }
@@ -119,9 +131,9 @@ void lk_walk_memo_seal(lk_walk_memo_t *m, lk_walk_memo_ent_t *e, uint32_t own, u
 			return; /* tag 0: never found */
 		uint32_t k = 0, end = 0;
 		for (; k < own && k < e->nread && k < LK_WALK_MEMO_KEYW; k++) {
-			if (e->addr[k] < e->sp || e->addr[k] - e->sp >= UINT32_MAX - 8)
+			if (e->rd[k].addr < e->sp || e->rd[k].addr - e->sp >= UINT32_MAX - 8)
 				break;
-			m->first_off[i][k] = (uint32_t)(e->addr[k] - e->sp);
+			m->first_off[i][k] = (uint32_t)(e->rd[k].addr - e->sp);
 			end = m->first_off[i][k] + 8 > end ? m->first_off[i][k] + 8 : end;
 		}
 		m->first_n[i] = k;

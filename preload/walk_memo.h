@@ -11,10 +11,11 @@
 #include <stdint.h>
 
 /* Fully associative: a helper called from many places has one entry per caller (64: every
- * path of the varied-stack churn at depth 5; the memo is 87 KiB a thread, mapped). A multiple
+ * path of the varied-stack churn at depth 5; the memo is 88 KiB a thread, mapped). A multiple
  * of 16: lk_walk_memo_find tests 16 tags at once. */
 #define LK_WALK_MEMO_WAYS 64
-_Static_assert(LK_WALK_MEMO_WAYS % 16 == 0, "lk_walk_memo_find scans 16 tags a test");
+_Static_assert(LK_WALK_MEMO_WAYS % 16 == 0 && LK_WALK_MEMO_WAYS <= 64,
+               "lk_walk_memo_find scans 16 tags a test, into one 64-bit mask");
 #define LK_WALK_MEMO_READS 64 /* words a remembered walk may read (deeper walks are not kept) */
 /* After LK_WALK_MEMO_COLD walks in a row that the memo did not help, only every
  * LK_WALK_MEMO_COLD_EVERY-th walk uses it (a power of two); a hit restores every walk. */
@@ -26,6 +27,17 @@ _Static_assert(LK_WALK_MEMO_WAYS % 16 == 0, "lk_walk_memo_find scans 16 tags a t
  * row's remembered walks (a program that allocates from many C call sites). */
 #define LK_WALK_MEMO_FIRST 64
 #define LK_WALK_MEMO_KEYW  8 /* stack words in a tag, at most */
+/* Lookups in a row whose start PC's last walk, compared first, did not match, after which
+ * only the tags are looked at (until a walk they find is its start PC's last). */
+#define LK_WALK_MEMO_LAST_FAILS 4
+
+/* A word a walk read, and where: side by side, so that a match reads the pairs in order
+ * from as few cache lines as they fill (apart, the addresses and the words were two runs of
+ * lines half a kilobyte away from each other). */
+typedef struct {
+	uintptr_t addr; /* (not an offset from sp: 1.4x slower to compare) */
+	uintptr_t word;
+} lk_walk_memo_rd_t;
 
 typedef struct {
 	uintptr_t pc, sp; /* start: first frame outside the skip range */
@@ -34,10 +46,9 @@ typedef struct {
 	uint64_t value;   /* caller's value for this walk; 0 = entry unused */
 	uint32_t gen;     /* lk_walk_memo_gen() when walked */
 	uint16_t nread;
-	uint8_t need_bp;                    /* RBP at the start was used before any reload */
-	uintptr_t addr[LK_WALK_MEMO_READS]; /* (not offsets from sp: 1.4x slower to compare) */
-	uintptr_t word[LK_WALK_MEMO_READS];
-} lk_walk_memo_ent_t;
+	uint8_t need_bp; /* RBP at the start was used before any reload */
+	lk_walk_memo_rd_t rd[LK_WALK_MEMO_READS];
+} __attribute__((aligned(64))) lk_walk_memo_ent_t; /* a hit reads whole lines from its start */
 
 /* The last walk, step by step: a walk that reaches a step of it (same PC, RSP, and RBP where
  * the rest uses it) while every word the rest read is unchanged takes those frames instead of
@@ -86,7 +97,8 @@ struct lk_walk_memo {
 	uint32_t first_off[LK_WALK_MEMO_FIRST][LK_WALK_MEMO_KEYW];
 	/* the entry last found or remembered from each start PC's slot (NULL: none) */
 	lk_walk_memo_ent_t *first_last[LK_WALK_MEMO_FIRST];
-	uint32_t misses; /* walks in a row neither the memo nor the tail helped */
+	uint32_t misses;     /* walks in a row neither the memo nor the tail helped */
+	uint32_t last_fails; /* lookups in a row whose slot's last walk did not match */
 	int in_use;
 	lk_walk_memo_t *next; /* pool: push-only list, reused after a thread exits */
 };
@@ -116,6 +128,11 @@ static inline uint32_t lk_walk_memo_gen(void)
 	return __atomic_load_n(&lk_walk_memo_gen_now, __ATOMIC_ACQUIRE);
 }
 
+/* True if the n words at r[].addr all still hold r[].word. Out of line: inside the walker
+ * every register is taken and the loop kept its pointers on the stack. */
+bool lk_walk_memo_words_hold(const lk_walk_memo_rd_t *r, uint32_t n)
+    __attribute__((visibility("hidden")));
+
 /* True if e's stack words all still hold what its walk read (its start matched). The words
  * lie in [e->lo, e->hi); [ok_lo, ok_hi) is the caller's verified range of this stack. */
 static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp, uint32_t gen,
@@ -125,10 +142,7 @@ static inline bool lk_walk_memo_match(const lk_walk_memo_ent_t *e, uintptr_t bp,
 		return false;
 	if (e->lo < ok_lo || e->hi > ok_hi)
 		return false;
-	for (uint32_t i = 0; i < e->nread; i++)
-		if (*(const uintptr_t *)e->addr[i] != e->word[i])
-			return false;
-	return true;
+	return lk_walk_memo_words_hold(e->rd, e->nread);
 }
 
 static inline unsigned lk_walk_memo_first_slot(uintptr_t pc)
@@ -159,16 +173,25 @@ static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t
                                                     uintptr_t bp, uint32_t gen, uintptr_t ok_lo,
                                                     uintptr_t ok_hi)
 {
-	/* Repeated stacks: the walk from pc last found or remembered, before any tag. */
+	/* Repeated stacks: the walk from pc last found or remembered, before any tag, unless
+	 * that has failed LK_WALK_MEMO_LAST_FAILS times in a row (stacks that vary: it would
+	 * fail on a word and mispredict a branch on nearly every walk). Then only the tags
+	 * look, and a walk they find that is the last one turns the check back on. */
 	unsigned slot = lk_walk_memo_first_slot(pc);
-	lk_walk_memo_ent_t *last = m->first_last[slot];
-	if (last && last->pc == pc && last->sp == sp) {
+	lk_walk_memo_ent_t *last = m->first_last[slot], *skip = NULL;
+	if (last && last->pc == pc && last->sp == sp && m->last_fails < LK_WALK_MEMO_LAST_FAILS) {
 		m->compared++;
-		if (lk_walk_memo_match(last, bp, gen, ok_lo, ok_hi))
+		if (lk_walk_memo_match(last, bp, gen, ok_lo, ok_hi)) {
+			m->last_fails = 0;
 			return last;
+		}
+		m->last_fails++;
+		skip = last;
 	}
 	const __m128i want = _mm_set1_epi32((int)lk_walk_memo_tag(m, pc, sp, ok_hi));
-	/* 16 tags a test: a lookup that misses (most walks of a new stack) takes 4 branches. */
+	/* 16 tags a test, all 64 into one mask before any branch: which group holds a hit is
+	 * as random as the stacks, and a branch per group mispredicted on it. */
+	uint64_t bits = 0;
 	for (int i = 0; i < LK_WALK_MEMO_WAYS; i += 16) {
 		const __m128i *tv = (const __m128i *)&m->tag[i];
 		__m128i q0 = _mm_cmpeq_epi32(_mm_load_si128(tv), want);
@@ -176,13 +199,16 @@ static inline lk_walk_memo_ent_t *lk_walk_memo_find(lk_walk_memo_t *m, uintptr_t
 		__m128i q2 = _mm_cmpeq_epi32(_mm_load_si128(tv + 2), want);
 		__m128i q3 = _mm_cmpeq_epi32(_mm_load_si128(tv + 3), want);
 		__m128i p01 = _mm_packs_epi32(q0, q1), p23 = _mm_packs_epi32(q2, q3);
-		for (unsigned bits = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(p01, p23)); bits;
-		     bits &= bits - 1) {
-			lk_walk_memo_ent_t *e = &m->ent[i + __builtin_ctz(bits)];
-			if (e != last && e->pc == pc && e->sp == sp) {
-				m->compared++;
-				if (lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi))
-					return m->first_last[slot] = e;
+		bits |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(p01, p23)) << i;
+	}
+	for (; bits; bits &= bits - 1) {
+		lk_walk_memo_ent_t *e = &m->ent[__builtin_ctzll(bits)];
+		if (e != skip && e->pc == pc && e->sp == sp) {
+			m->compared++;
+			if (lk_walk_memo_match(e, bp, gen, ok_lo, ok_hi)) {
+				if (e == last)
+					m->last_fails = 0;
+				return m->first_last[slot] = e;
 			}
 		}
 	}

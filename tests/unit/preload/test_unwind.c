@@ -650,6 +650,43 @@ static void test_memo_holds_many_callers(void **state)
 	assert_true(after.memo_compared - before.memo_compared <= 2 * MEMO_SITES * ROUNDS);
 }
 
+/* The 24 callers in random order, as a program's allocation sites interleave: the start's
+ * last walk is rarely this one, so after a few failed tries it is no longer compared first
+ * and a lookup compares only the entry its tag finds; every hit is still this walk. Then one
+ * caller over and over: the check of the last walk is back on, and every walk is found. */
+static void test_memo_interleaved_callers(void **state)
+{
+	(void)state;
+	lk_unwind_set_mode(LK_UNWIND_DWARF);
+	lk_unwind_invalidate();
+	memo_stats_t st = {0};
+	lk_unwind_stats_t before, after;
+	enum { N = 4000 };
+	uint32_t x = 987654321;
+	for (int i = 0; i < 2 * MEMO_SITES; i++) /* warm: every caller remembered */
+		memo_site(i % MEMO_SITES, &st);
+	st = (memo_stats_t){0};
+	lk_unwind_stats(&before);
+	for (int i = 0; i < N; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		memo_site((int)(x % MEMO_SITES), &st);
+	}
+	lk_unwind_stats(&after);
+	assert_int_equal(st.wrong, 0);
+	assert_true(st.hits >= N - 2 * MEMO_SITES);
+	/* Entries compared: 1.8 a lookup; 2.6 with the last walk compared first every time. */
+	assert_true(after.memo_compared - before.memo_compared <= 2 * N);
+	st = (memo_stats_t){0};
+	for (int i = 0; i < 100; i++)
+		memo_site(7, &st);
+	assert_int_equal(st.wrong, 0);
+	assert_true(st.hits >= 99); /* this loop's own return address: new the first time */
+	assert_non_null(lk_walk_memo_self);
+	assert_int_equal(lk_walk_memo_self->last_fails, 0);
+}
+
 /* Many allocation sites, each its own start PC (a program that calls malloc from many places,
  * as CPython does): every site below captures directly, so its walk starts at its own return
  * address. Walks from one start are told apart by words at offsets kept per start PC in
@@ -896,6 +933,7 @@ int main(void)
 		cmocka_unit_test(test_memo_reuses_only_identical_walks),
 		cmocka_unit_test(test_memo_forgotten_on_invalidate),
 		cmocka_unit_test(test_memo_holds_many_callers),
+		cmocka_unit_test(test_memo_interleaved_callers),
 		cmocka_unit_test(test_memo_holds_many_start_pcs),
 		cmocka_unit_test(test_tail_reuse_matches_fresh_walks),
 		cmocka_unit_test(test_many_rules_across_levels),
