@@ -2,10 +2,11 @@
 /* trace_clock.c - the trace's t=0 (monotonic) and its wall-clock start. Written only while
  * the process is single-threaded as far as libleak is concerned (constructor, forked child
  * before its writer runs); read with relaxed atomics anywhere. */
+#include "fork_hot.h"
 #include "trace_clock.h"
 #include "sys.h"
 
-static uint64_t lk_clock_t0_ns, lk_clock_rt_ns;
+static uint64_t lk_clock_t0_ns LK_FORK_WARM, lk_clock_rt_ns LK_FORK_WARM;
 
 void lk_clock_start(void)
 {
