@@ -506,9 +506,13 @@ void lk_writer_init(int ppid, uint32_t proc_flags)
 	 * an unchanged page stays shared with the parent. */
 	if (lk_buf.grow != lk_buf_grow)
 		lk_buf.grow = lk_buf_grow;
-	int ncpu = lk_sys_ncpu();
-	if (lk_ncpu != ncpu)
-		lk_ncpu = ncpu;
+	/* A forked child has its parent's affinity, and so the parent's count: no system call
+	 * (nor libc page) in every child. */
+	if (!(proc_flags & TRACE_PROC_FORKED) || !lk_ncpu) {
+		int ncpu = lk_sys_ncpu();
+		if (lk_ncpu != ncpu)
+			lk_ncpu = ncpu;
+	}
 	lk_busy_wall = lk_busy_cpu = 0;
 	lk_busy = 0;
 	if (lk_ring_wake_fn != lk_writer_ring_wake)
