@@ -101,5 +101,6 @@ void lk_fd_cwd_refresh(void)
 
 void lk_fd_cwd_fork_child(void)
 {
-	lk_cwd_lock = 0;
+	if (lk_cwd_lock) /* stored only if held: the page stays shared with the parent */
+		lk_cwd_lock = 0;
 }

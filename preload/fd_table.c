@@ -520,13 +520,19 @@ void lk_fd_on_fork_child(void)
 {
 	/* Single-threaded here (child after fork): the locks may have been held by threads
 	 * that no longer exist, so reset them rather than take them. */
-	lk_temp_lock = 0;
+	if (lk_temp_lock)
+		lk_temp_lock = 0;
 	/* Only up to the high-water mark: the rest was never written, and clearing it would
-	 * copy 288 KiB of pages in every forked child. */
-	memset(lk_temp_tab, 0, (size_t)lk_temp_hw * sizeof(lk_temp_tab[0]));
-	lk_temp_hw = 0;
-	lk_exec_lock = 0;
-	lk_exec_is_pending = 0;
+	 * copy 288 KiB of pages in every forked child. Each word is stored only if it is not
+	 * zero already: an unchanged page stays shared with the parent (no copy-on-write). */
+	if (lk_temp_hw) {
+		memset(lk_temp_tab, 0, (size_t)lk_temp_hw * sizeof(lk_temp_tab[0]));
+		lk_temp_hw = 0;
+	}
+	if (lk_exec_lock)
+		lk_exec_lock = 0;
+	if (lk_exec_is_pending)
+		lk_exec_is_pending = 0;
 	lk_fd_cwd_fork_child();
 	lk_fd_emit_reset();
 }
@@ -563,7 +569,8 @@ int lk_fd_child_has_findings(int at_exec)
  * never holds such a descriptor without the flag. Idempotent. */
 void lk_fd_emit_reset(void)
 {
-	lk_temp_lock = 0;
+	if (lk_temp_lock)
+		lk_temp_lock = 0;
 	for (int i = 0; i < lk_temp_hw; i++)
 		if (lk_temp_tab[i].used)
 			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;

@@ -44,6 +44,7 @@ static void lk_fork_prepare(void)
 	if (!lk_fork_prepared)
 		return;
 	lk_fork_parent_pid = lk_sys_getpid();
+	lk_clock_fork_prepare(); /* a traced child's t=0 */
 	/* Lock order: snapshot, stacks, shards, modules (the writer nests them that way). No
 	 * lock may be held by a thread that will not exist in the child. */
 	lk_writer_fork_prepare();
@@ -67,7 +68,7 @@ static void lk_fork_parent(void)
 /* Traced child: a new trace with counters zeroed and every stack and module emitted again. */
 static void lk_fork_child_trace(void)
 {
-	lk_clock_start();
+	lk_clock_start_forked();
 	lk_sites_reset();
 	lk_writer_restart(lk_fork_parent_pid);
 	lk_modules_reset_emitted();

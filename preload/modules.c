@@ -32,6 +32,7 @@ typedef struct {
 	uint32_t id;
 	uint32_t flags; /* MODULE.flags: TRACE_MODULE_SELF for libleak's own mapping */
 	uint8_t loaded, emitted, unload_emitted, seen;
+	uint32_t epoch; /* the trace (lk_mods_epoch) that emitted, t_ns and unload_* are of */
 	uint32_t build_id_len;
 	uint8_t build_id[LK_MOD_BUILD_ID];
 	char path[LK_MOD_PATH];
@@ -40,8 +41,24 @@ typedef struct {
 static lk_module_t *lk_mods;
 static uint32_t lk_mods_n;
 static int lk_mods_lock_word LK_FORK_HOT;
+/* Bumped when a new trace begins (a forked child's, an attach window's): a module whose epoch
+ * is older is brought up to it when next used (lk_mod_now), not all at once in every child,
+ * where each module's page written would be a copy-on-write fault. */
+static uint32_t lk_mods_epoch LK_FORK_WARM;
 static char lk_exe_path[4096];
 static char lk_cwd[LK_MOD_PATH]; /* relative dlpi_names (LD_PRELOAD=build/x.so) resolve here */
+
+/* m as of the current trace: one that began after m was last used has none of it yet, and
+ * there m was loaded from its start (t_ns 0). Under the modules' lock, or single-threaded. */
+static lk_module_t *lk_mod_now(lk_module_t *m)
+{
+	if (m->epoch != lk_mods_epoch) {
+		m->epoch = lk_mods_epoch;
+		m->emitted = m->unload_emitted = 0;
+		m->t_ns = m->unload_ns = 0;
+	}
+	return m;
+}
 
 void lk_modules_lock(void)
 {
@@ -122,6 +139,7 @@ static int lk_modules_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	m->lo = lo;
 	m->hi = hi;
 	m->t_ns = lk_clock_now();
+	m->epoch = lk_mods_epoch;
 	m->loaded = m->seen = 1;
 	/* This very function lies in libleak's own mapping, whatever the file is called: the
 	 * collector drops frames by this range, never by names. (Never the main program: were
@@ -158,7 +176,7 @@ int lk_modules_scan(void)
 	for (uint32_t i = 0; i < lk_mods_n; i++)
 		if (!lk_mods[i].seen && lk_mods[i].loaded) {
 			lk_mods[i].loaded = 0;
-			lk_mods[i].unload_ns = lk_clock_now();
+			lk_mod_now(&lk_mods[i])->unload_ns = lk_clock_now();
 			vanished++;
 		}
 	lk_modules_unlock();
@@ -190,7 +208,7 @@ void lk_modules_emit(trace_buf_t *b)
 		return;
 	lk_modules_lock();
 	for (uint32_t i = 0; i < lk_mods_n; i++) {
-		lk_module_t *m = &lk_mods[i];
+		lk_module_t *m = lk_mod_now(&lk_mods[i]);
 		if (!m->emitted) {
 			trace_enc_module(b, &(struct trace_rec_module){
 			                        .id = m->id,
@@ -207,7 +225,7 @@ void lk_modules_emit(trace_buf_t *b)
 		}
 	}
 	for (uint32_t i = 0; i < lk_mods_n; i++) {
-		lk_module_t *m = &lk_mods[i];
+		lk_module_t *m = lk_mod_now(&lk_mods[i]);
 		if (!m->loaded && !m->unload_emitted) {
 			trace_enc_module_unload(b, &(struct trace_rec_module_unload){
 			                               .id = m->id, .t_ns = m->unload_ns});
@@ -219,8 +237,5 @@ void lk_modules_emit(trace_buf_t *b)
 
 void lk_modules_reset_emitted(void)
 {
-	for (uint32_t i = 0; i < lk_mods_n; i++) {
-		lk_mods[i].emitted = lk_mods[i].unload_emitted = 0;
-		lk_mods[i].t_ns = lk_mods[i].unload_ns = 0;
-	}
+	lk_mods_epoch++;
 }

@@ -60,12 +60,12 @@ typedef struct {
 } lk_thread_t;
 
 static lk_child_t lk_children[LK_CHILD_MAX];
-static int lk_children_hw;
+static int lk_children_hw LK_FORK_WARM; /* a forked child zeroes it */
 static volatile int lk_children_lock LK_FORK_HOT;
 static volatile int lk_autoreap_now;
 
 static lk_thread_t lk_threads[LK_THREAD_MAX];
-static int lk_threads_hw;
+static int lk_threads_hw LK_FORK_WARM;
 static volatile int lk_threads_lock LK_FORK_HOT;
 
 static void lk_str(char *dst, size_t n, const char *src)

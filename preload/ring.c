@@ -28,7 +28,7 @@ static pthread_key_t lk_ring_key;
 static bool lk_ring_key_ok;
 
 void (*lk_ring_wake_fn)(lk_ring_t *r, bool full);
-void (*lk_ring_tick_fn)(void);
+void (*lk_ring_tick_fn)(void) LK_FORK_WARM; /* set anew in a forked child */
 unsigned lk_ring_wait_limit = 40000;
 int lk_ring_closed LK_FORK_HOT;
 

@@ -85,6 +85,8 @@ void lk_apply(void *arg, const lk_event_t *ev)
 void lk_sites_reset(void)
 {
 	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
+		if (!lk_sites[i])
+			continue; /* not stored: a forked child's page stays shared */
 		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
 		lk_sites[i] = NULL;
 	}

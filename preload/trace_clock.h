@@ -12,6 +12,15 @@
 /* Constructor, or a forked child (single-threaded) starting its own trace: now is t=0. */
 void lk_clock_start(void);
 
+/* fork's prepare handler (parent): reads both clocks, so that lk_clock_start_forked in the
+ * child needs no clock call there (the vDSO's and libc's pages would be page faults in every
+ * child). */
+void lk_clock_fork_prepare(void);
+
+/* Forked child (single-threaded) starting its own trace: t=0 is the instant just before the
+ * fork, as read by lk_clock_fork_prepare. */
+void lk_clock_start_forked(void);
+
 /* CLOCK_MONOTONIC ns at t=0 (0 before the first lk_clock_start). */
 uint64_t lk_clock_t0(void);
 

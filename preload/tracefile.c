@@ -32,21 +32,23 @@
 
 static char lk_tf_pattern[4096]; /* absolute, directory resolved; %p %e %% kept */
 static char lk_tf_path[4096];
-static int lk_tf_forked; /* this process is a forked child (its trace name may repeat) */
-static uint64_t lk_tf_dev, lk_tf_ino;
+/* this process is a forked child (its trace name may repeat) */
+static int lk_tf_forked LK_FORK_WARM;
+static uint64_t lk_tf_dev LK_FORK_WARM, lk_tf_ino LK_FORK_WARM;
 int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h) */
 /* lk_tf_fd changes (keep, drop, vacate) under lk_tf_lock, with signals blocked. A chunk write
  * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
  * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
  * closes it (seq_cst on both sides: the write either sees the moved number or is waited for). */
 static volatile int lk_tf_lock LK_FORK_HOT;
-static int lk_tf_busy = -1;
-static int lk_tf_err;
-static uint64_t lk_tf_chunks; /* chunks written into the current file */
-static int lk_tf_discarded;   /* removed unwritten (lk_tracefile_discard): created at next chunk */
+static int lk_tf_busy LK_FORK_WARM = -1;
+static int lk_tf_err LK_FORK_WARM;
+static uint64_t lk_tf_chunks LK_FORK_WARM; /* chunks written into the current file */
+/* removed unwritten (lk_tracefile_discard): created at next chunk */
+static int lk_tf_discarded LK_FORK_WARM;
 /* A forked child's trace, named (lk_tf_path) but not created: the first chunk creates it, so a
  * child that never writes one (lk_fork_exit_quiet) never makes a file. */
-static int lk_tf_lazy;
+static int lk_tf_lazy LK_FORK_WARM;
 static ZSTD_CCtx *lk_tf_cctx;
 /* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
  * child's only chunk, a quiet process's snapshots. zstd saves little on them, and in a

@@ -41,20 +41,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t lk_t0, lk_start_rt, lk_seq, lk_last_ns;
-static int lk_ppid;
-static uint32_t lk_proc_flags;
-static int lk_process_emitted;
-static uint32_t lk_stacks_emitted;
+static uint64_t lk_t0 LK_FORK_WARM, lk_start_rt LK_FORK_WARM, lk_seq LK_FORK_WARM,
+    lk_last_ns LK_FORK_WARM;
+static int lk_ppid LK_FORK_WARM;
+static uint32_t lk_proc_flags LK_FORK_WARM;
+static int lk_process_emitted LK_FORK_WARM;
+static uint32_t lk_stacks_emitted LK_FORK_WARM;
 static trace_buf_t lk_buf;
 
 static int lk_snap_lock_word LK_FORK_HOT;
 static int lk_wake_word;      /* futex: bumped to wake the writer */
 static int lk_writer_waiting; /* 1 while the writer may be in FUTEX_WAIT on lk_wake_word */
 int lk_done_word;
-volatile sig_atomic_t lk_req_forced, lk_req_final, lk_req_signo;
-volatile int lk_thread_running;
-int lk_thread_lazy;
+volatile sig_atomic_t lk_req_forced LK_FORK_WARM, lk_req_final LK_FORK_WARM, lk_req_signo;
+volatile int lk_thread_running LK_FORK_WARM;
+int lk_thread_lazy LK_FORK_WARM;
 /* Attach mode (attach.c): the thread is joinable and named, its final snapshot ends the
  * window (END reason detach), and two callbacks run at each snapshot. */
 static int lk_writer_joinable;
@@ -122,8 +123,8 @@ static bool lk_snap_trylock(void);
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
 #define LK_BUSY_NS 10000000ull
 static int lk_ncpu;
-static uint64_t lk_busy_wall, lk_busy_cpu;
-static int lk_busy;
+static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM;
+static int lk_busy LK_FORK_WARM;
 
 static bool lk_writer_cores_busy(void)
 {
@@ -501,11 +502,21 @@ void lk_writer_init(int ppid, uint32_t proc_flags)
 	lk_start_rt = lk_clock_start_realtime();
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
-	lk_buf.grow = lk_buf_grow;
-	lk_ncpu = lk_sys_ncpu();
+	/* Stored only where they change: in a forked child they hold these values already, and
+	 * an unchanged page stays shared with the parent. */
+	if (lk_buf.grow != lk_buf_grow)
+		lk_buf.grow = lk_buf_grow;
+	/* A forked child has its parent's affinity, and so the parent's count: no system call
+	 * (nor libc page) in every child. */
+	if (!(proc_flags & TRACE_PROC_FORKED) || !lk_ncpu) {
+		int ncpu = lk_sys_ncpu();
+		if (lk_ncpu != ncpu)
+			lk_ncpu = ncpu;
+	}
 	lk_busy_wall = lk_busy_cpu = 0;
 	lk_busy = 0;
-	lk_ring_wake_fn = lk_writer_ring_wake;
+	if (lk_ring_wake_fn != lk_writer_ring_wake)
+		lk_ring_wake_fn = lk_writer_ring_wake;
 }
 
 int lk_writer_start(void)
@@ -573,7 +584,7 @@ void lk_writer_restart(int parent_pid)
 	lk_writer_init(parent_pid, lk_proc_flags | TRACE_PROC_FORKED);
 }
 
-int lk_writer_block_pending;
+int lk_writer_block_pending LK_FORK_WARM;
 
 void lk_writer_start_lazy_main(void)
 {
