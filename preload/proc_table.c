@@ -144,14 +144,28 @@ void lk_proc_child_on_reap(pid_t pid, int wstatus)
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);
+	lk_child_t *late = NULL;
+	bool live = false;
 	for (int i = 0; i < lk_children_hw; i++) {
 		lk_child_t *c = &lk_children[i];
-		if (c->used && c->pid == pid && !lk_child_terminal(c->state)) {
+		if (!c->used || c->pid != pid)
+			continue;
+		if (!lk_child_terminal(c->state)) {
+			live = true;
 			c->state = TRACE_CHILD_REAPED;
 			c->key = NULL;
 			if (wstatus >= 0)
 				c->wstatus = wstatus;
+		} else if (c->state == TRACE_CHILD_REAPED && c->wstatus < 0) {
+			late = c;
 		}
+	}
+	/* The writer's zombie probe ran between the program's wait and this hook: it saw
+	 * ECHILD and took the child as reaped unseen, status unknown (and may have emitted
+	 * that). The status goes out with the next snapshot, as a record of the same child. */
+	if (!live && late && wstatus >= 0) {
+		late->wstatus = wstatus;
+		late->emitted_state = LK_NOT_EMITTED;
 	}
 	lk_spin_unlock(&lk_children_lock);
 }

@@ -328,6 +328,46 @@ static void test_reaped_unseen_kept(void **state)
 	lk_proc_on_fork_child();
 }
 
+/* The writer's probe can run between the program's wait and the wait hook: it sees ECHILD
+ * and emits the child as reaped, status unknown. The hook's status, coming after, must still
+ * reach the trace (the next emit repeats the record with it), or a child that wrote no END
+ * of its own (killed, raw exit_group) has no end anywhere. */
+static void test_reap_after_probe(void **state)
+{
+	(void)state;
+	rec_t r[16];
+	lk_proc_on_fork_child(); /* empty tables */
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(fds[1]);
+		_exit(read(fds[0], &c, 1) == 0 ? 0 : 1); /* runs until the pipe closes */
+	}
+	assert_true(pid > 0);
+	close(fds[0]);
+	lk_proc_child_on_spawn(pid, 7, 0, "fork", NULL, 0, NULL);
+	assert_int_equal(emit(r, 16), 1); /* running, emitted */
+	assert_int_equal(r[0].state, TRACE_CHILD_RUNNING);
+	close(fds[1]);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid); /* reaped; the hook has not run yet */
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(r[0].id, (uint64_t)pid);
+	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+	assert_int_equal(r[0].ws, -1); /* the probe's ECHILD: no status */
+	lk_proc_child_on_reap(pid, 9); /* the hook, late: killed by SIGKILL */
+	assert_int_equal(emit(r, 16), 1);
+	assert_int_equal(r[0].id, (uint64_t)pid);
+	assert_int_equal(r[0].state, TRACE_CHILD_REAPED);
+	assert_int_equal(r[0].ws, 9);
+	assert_int_equal(emit(r, 16), 0);
+	lk_proc_child_on_reap(pid, 9); /* a second hook call changes nothing */
+	assert_int_equal(emit(r, 16), 0);
+	lk_proc_on_fork_child();
+}
+
 int main(void)
 {
 	lk_proc_init();
@@ -337,6 +377,7 @@ int main(void)
 	    cmocka_unit_test(test_thread_states),
 	    cmocka_unit_test(test_fork_child_reset),
 	    cmocka_unit_test(test_reaped_unseen_kept),
+	    cmocka_unit_test(test_reap_after_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
