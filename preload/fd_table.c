@@ -310,6 +310,26 @@ void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns)
 		lk_fd_mark_dirty(fd);
 }
 
+void lk_fd_on_closing(int fd)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	/* Unlocked peek: the number is open in the kernel until the real close, so no other
+	 * thread's open can be filling this entry now (short of the program's own race). */
+	if (!e || !__atomic_load_n(&e->open, __ATOMIC_RELAXED))
+		return;
+	uint64_t now = lk_now_ns();
+	int changed = 0;
+	lk_spin_lock(&e->lock);
+	if (e->open) {
+		e->open = 0;
+		e->close_ns = now;
+		changed = 1;
+	}
+	lk_spin_unlock(&e->lock);
+	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
 void lk_fd_on_close_range(unsigned first, unsigned last, int cloexec_only, uint64_t t_ns)
 {
 	if (lk_fd_init() != 0 || first >= LK_FD_MAX)

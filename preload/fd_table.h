@@ -46,6 +46,13 @@ uint32_t lk_fd_gen(int fd);
 /* `fd` closed. gen 0 closes whatever is open; otherwise only that generation. */
 void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns);
 
+/* `fd` is about to be closed by the program (close, fclose, closedir): whatever the table
+ * holds open there is closed now, stamped now, in one lock round. Before the real call, the
+ * number cannot have been reused by another thread yet, so no generation is needed; a close
+ * that then fails still closed the descriptor (EINTR, EIO: Linux closes it anyway) or found
+ * it closed already (EBADF: closed by a way no hook saw), so it stays closed here too. */
+void lk_fd_on_closing(int fd);
+
 /* close_range(first, last): close every tracked fd in the range, or with cloexec_only set
  * (CLOSE_RANGE_CLOEXEC) only set their close-on-exec flag. */
 void lk_fd_on_close_range(unsigned first, unsigned last, int cloexec_only, uint64_t t_ns);

@@ -224,12 +224,8 @@ LK_EXPORT int close(int fd)
 {
 	lk_tracefile_yield(fd);
 	LK_REAL_OR(close, -1);
-	uint32_t gen = lk_fd_gen_before_close(fd);
-	int rc = fn(fd);
-	/* Linux closes the descriptor even when close fails with EINTR or EIO. */
-	if (gen && (rc == 0 || errno != EBADF))
-		LK_RECORD(lk_fd_rec_close(fd, gen));
-	return rc;
+	lk_fd_close_before(fd);
+	return fn(fd);
 }
 
 LK_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
