@@ -60,7 +60,9 @@ void lk_fd_rec_open(int fd, unsigned type, int cloexec, const char *api, int dir
                     const char *path)
 {
 	char abs[LK_FD_PATH_LEN];
-	const char *p = path ? lk_fd_abs_path(dirfd, path, abs, sizeof(abs)) : NULL;
+	/* An absolute path goes to the table as it is (which truncates it the same way). */
+	const char *p =
+	    !path || path[0] == '/' ? path : lk_fd_abs_path(dirfd, path, abs, sizeof(abs));
 	lk_fd_rec_new(fd, type, cloexec ? TRACE_FD_CLOEXEC : 0, api, p, NULL);
 }
 

@@ -31,7 +31,8 @@ void lk_fd_attach_reset(void);
 
 /* A new descriptor `fd` exists (open, socket, pipe end ...). If the number was still open in
  * the table (a close we did not see, dup2 over it) that generation closes now. flags are
- * TRACE_FD_* bits; path/peer may be NULL; strings are copied (truncated). */
+ * TRACE_FD_* bits; path/peer may be NULL and are copied (truncated); api is a string that
+ * lives as long as the process (a literal: the hooks' names), kept by pointer. */
 void lk_fd_on_open(int fd, unsigned type, unsigned flags, uint32_t stack_id, uint64_t t_ns,
                    const char *api, const char *path, const char *peer);
 
