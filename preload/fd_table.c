@@ -317,7 +317,7 @@ void lk_fd_on_closing(int fd)
 	 * thread's open can be filling this entry now (short of the program's own race). */
 	if (!e || !__atomic_load_n(&e->open, __ATOMIC_RELAXED))
 		return;
-	uint64_t now = lk_now_ns();
+	uint64_t now = lk_fd_now_ns();
 	int changed = 0;
 	lk_spin_lock(&e->lock);
 	if (e->open) {

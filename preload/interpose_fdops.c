@@ -258,7 +258,7 @@ LK_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	}
 	if (rc == 0)
 		LK_RECORD(lk_fd_on_close_range(first, last, (flags & CLOSE_RANGE_CLOEXEC) != 0,
-		                               lk_now_ns()));
+		                               lk_fd_now_ns()));
 	return rc;
 }
 
@@ -275,5 +275,5 @@ LK_EXPORT void closefrom(int lowfd)
 		return;
 	}
 	fn(lowfd);
-	LK_RECORD(lk_fd_on_close_range(lo, ~0U, 0, lk_now_ns()));
+	LK_RECORD(lk_fd_on_close_range(lo, ~0U, 0, lk_fd_now_ns()));
 }
