@@ -26,7 +26,7 @@ void lk_fd_rec_new(int fd, unsigned type, unsigned flags, const char *api, const
 	uint32_t stack = lk_stack_capture();
 	if (lk_node_runtime_fd(stack, path))
 		flags |= TRACE_FD_RUNTIME;
-	lk_fd_on_open(fd, type, flags, stack, lk_now_ns(), api, path, peer);
+	lk_fd_on_open(fd, type, flags, stack, lk_fd_now_ns(), api, path, peer);
 }
 
 /* lk_fd_rec_new of a socket of family and SOCK_* type st, named by its kind. */
@@ -38,7 +38,7 @@ static void lk_fd_rec_new_sock(int fd, unsigned flags, const char *api, int fami
 	uint32_t stack = lk_stack_capture();
 	if (lk_node_runtime_fd(stack, kind))
 		flags |= TRACE_FD_RUNTIME;
-	lk_fd_on_open_sock(fd, flags, stack, lk_now_ns(), api, kind, family, st);
+	lk_fd_on_open_sock(fd, flags, stack, lk_fd_now_ns(), api, kind, family, st);
 }
 
 /* Absolute form of path against dirfd: the cwd (cached: fd_cwd.h), or the path the table
@@ -60,7 +60,9 @@ void lk_fd_rec_open(int fd, unsigned type, int cloexec, const char *api, int dir
                     const char *path)
 {
 	char abs[LK_FD_PATH_LEN];
-	const char *p = path ? lk_fd_abs_path(dirfd, path, abs, sizeof(abs)) : NULL;
+	/* An absolute path goes to the table as it is (which truncates it the same way). */
+	const char *p =
+	    !path || path[0] == '/' ? path : lk_fd_abs_path(dirfd, path, abs, sizeof(abs));
 	lk_fd_rec_new(fd, type, cloexec ? TRACE_FD_CLOEXEC : 0, api, p, NULL);
 }
 
@@ -94,7 +96,7 @@ void lk_fd_rec_wrapped(int fd, unsigned type, const char *api)
 
 void lk_fd_rec_close(int fd, uint32_t gen)
 {
-	lk_fd_on_close(fd, gen, lk_now_ns());
+	lk_fd_on_close(fd, gen, lk_fd_now_ns());
 }
 
 void lk_fd_rec_pipe(const int fds[2], int cloexec, const char *api)
@@ -102,7 +104,7 @@ void lk_fd_rec_pipe(const int fds[2], int cloexec, const char *api)
 	if (lk_fd_init() != 0)
 		return;
 	uint32_t stack = lk_stack_capture();
-	uint64_t now = lk_now_ns();
+	uint64_t now = lk_fd_now_ns();
 	unsigned flags = (cloexec ? TRACE_FD_CLOEXEC : 0) |
 	                 (lk_node_runtime_fd(stack, NULL) ? TRACE_FD_RUNTIME : 0);
 	for (int i = 0; i < 2; i++)
@@ -112,7 +114,7 @@ void lk_fd_rec_pipe(const int fds[2], int cloexec, const char *api)
 void lk_fd_rec_dup(int oldfd, int newfd, int cloexec, const char *api)
 {
 	if (lk_fd_init() == 0)
-		lk_fd_on_dup(oldfd, newfd, cloexec, lk_stack_capture(), lk_now_ns(), api);
+		lk_fd_on_dup(oldfd, newfd, cloexec, lk_stack_capture(), lk_fd_now_ns(), api);
 }
 
 void lk_fd_rec_temp(int fd, const char *path, int cloexec, const char *api)
@@ -173,7 +175,7 @@ void lk_fd_rec_socketpair(const int sv[2], int domain, int type)
 	if (lk_fd_init() != 0)
 		return;
 	uint32_t stack = lk_stack_capture();
-	uint64_t now = lk_now_ns();
+	uint64_t now = lk_fd_now_ns();
 	const char *kind = lk_fd_probe_sock_kind(domain, st);
 	for (int i = 0; i < 2; i++)
 		lk_fd_on_open_sock(sv[i], fl, stack, now, "socketpair", kind, domain, st);
@@ -232,7 +234,7 @@ static void lk_adopt(lk_adopt_t *a, int fd)
 		return;
 	if (!a->have_stack) {
 		a->stack = lk_stack_capture();
-		a->t_ns = lk_now_ns();
+		a->t_ns = lk_fd_now_ns();
 		a->have_stack = 1;
 	}
 	if (type != TRACE_FD_SOCKET) {

@@ -88,4 +88,15 @@ static inline uint32_t lk_fd_gen_before_close(int fd)
 	return gen;
 }
 
+/* Hook side, before a real close of fd (close, fclose, closedir, syscall(SYS_close)): the
+ * table marks it closed (lk_fd_on_closing). Enters and leaves the guard itself (nothing when
+ * not recording); never changes errno. */
+static inline void lk_fd_close_before(int fd)
+{
+	if (fd < 0 || !lk_guard_enter())
+		return;
+	lk_fd_on_closing(fd);
+	lk_guard_leave();
+}
+
 #endif

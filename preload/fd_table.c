@@ -45,7 +45,7 @@ typedef struct {
 	int socktype;
 	uint64_t t_ns;
 	uint64_t close_ns;
-	char api[LK_FD_API_LEN];
+	const char *api; /* a literal (lk_fd_on_open): kept, not copied */
 	char path[LK_FD_PATH_LEN];
 	char peer[LK_FD_PEER_LEN];
 } lk_fd_entry_t;
@@ -258,7 +258,7 @@ static void lk_fd_open_entry(int fd, unsigned type, unsigned flags, uint32_t sta
 	e->t_ns = t_ns;
 	e->family = (uint8_t)family;
 	e->socktype = socktype;
-	lk_copy_str(e->api, sizeof(e->api), api);
+	e->api = api;
 	lk_copy_str(e->path, sizeof(e->path), path);
 	lk_copy_str(e->peer, sizeof(e->peer), peer);
 	lk_spin_unlock(&e->lock);
@@ -303,6 +303,26 @@ void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns)
 	if (e->open && (gen == 0 || gen == e->gen)) {
 		e->open = 0;
 		e->close_ns = t_ns;
+		changed = 1;
+	}
+	lk_spin_unlock(&e->lock);
+	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
+void lk_fd_on_closing(int fd)
+{
+	lk_fd_entry_t *e = lk_fd_entry(fd);
+	/* Unlocked peek: the number is open in the kernel until the real close, so no other
+	 * thread's open can be filling this entry now (short of the program's own race). */
+	if (!e || !__atomic_load_n(&e->open, __ATOMIC_RELAXED))
+		return;
+	uint64_t now = lk_fd_now_ns();
+	int changed = 0;
+	lk_spin_lock(&e->lock);
+	if (e->open) {
+		e->open = 0;
+		e->close_ns = now;
 		changed = 1;
 	}
 	lk_spin_unlock(&e->lock);
@@ -625,7 +645,7 @@ static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)
 		                         .t_ns = lk_rel_ns(c.t_ns),
 		                         .path = trace_cstr(c.path, sizeof(c.path)),
 		                         .peer = trace_cstr(c.peer, sizeof(c.peer)),
-		                         .api = trace_cstr(c.api, sizeof(c.api)),
+		                         .api = trace_cstr(c.api, LK_FD_API_LEN - 1),
 		                     });
 	}
 }

@@ -224,12 +224,8 @@ LK_EXPORT int close(int fd)
 {
 	lk_tracefile_yield(fd);
 	LK_REAL_OR(close, -1);
-	uint32_t gen = lk_fd_gen_before_close(fd);
-	int rc = fn(fd);
-	/* Linux closes the descriptor even when close fails with EINTR or EIO. */
-	if (gen && (rc == 0 || errno != EBADF))
-		LK_RECORD(lk_fd_rec_close(fd, gen));
-	return rc;
+	lk_fd_close_before(fd);
+	return fn(fd);
 }
 
 LK_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
@@ -262,7 +258,7 @@ LK_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	}
 	if (rc == 0)
 		LK_RECORD(lk_fd_on_close_range(first, last, (flags & CLOSE_RANGE_CLOEXEC) != 0,
-		                               lk_now_ns()));
+		                               lk_fd_now_ns()));
 	return rc;
 }
 
@@ -279,5 +275,5 @@ LK_EXPORT void closefrom(int lowfd)
 		return;
 	}
 	fn(lowfd);
-	LK_RECORD(lk_fd_on_close_range(lo, ~0U, 0, lk_now_ns()));
+	LK_RECORD(lk_fd_on_close_range(lo, ~0U, 0, lk_fd_now_ns()));
 }

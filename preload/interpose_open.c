@@ -211,11 +211,8 @@ LK_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *old)
 LK_EXPORT int fclose(FILE *fp)
 {
 	LK_REAL_OR(fclose, EOF);
-	int fd = fp ? fileno(fp) : -1;
-	uint32_t gen = lk_fd_gen_before_close(fd);
-	int rc = fn(fp);
-	lk_on_closed(fd, gen);
-	return rc;
+	lk_fd_close_before(fp ? fileno(fp) : -1); /* closed even when the flush fails */
+	return fn(fp);
 }
 
 /* --- directories ---------------------------------------------------------------------- */
@@ -243,9 +240,6 @@ LK_EXPORT DIR *fdopendir(int fd)
 LK_EXPORT int closedir(DIR *d)
 {
 	LK_REAL_OR(closedir, -1);
-	int fd = dirfd(d);
-	uint32_t gen = lk_fd_gen_before_close(fd);
-	int rc = fn(d);
-	lk_on_closed(fd, gen);
-	return rc;
+	lk_fd_close_before(dirfd(d));
+	return fn(d);
 }

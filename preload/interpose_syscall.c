@@ -141,11 +141,8 @@ __attribute__((used, visibility("hidden"))) long lk_syscall_fd(long nr, long a0,
 	case SYS_close: {
 		int fd = (int)a0;
 		lk_tracefile_yield(fd);
-		uint32_t gen = lk_fd_gen_before_close(fd);
-		long rc = lk_raw(SYS_close, fd, 0, 0);
-		if (gen && (rc == 0 || errno != EBADF))
-			LK_RECORD(lk_fd_rec_close(fd, gen));
-		return rc;
+		lk_fd_close_before(fd);
+		return lk_raw(SYS_close, fd, 0, 0);
 	}
 	case SYS_close_range:
 		return close_range((unsigned)a0, (unsigned)a1, (int)a2);
