@@ -4,9 +4,9 @@
  * popen's pipe). On x86_64 vfork is a real vfork (a stub in assembly below, vfork.h): the
  * child borrows the parent's memory until it execs, so a spawn costs no copy of the page
  * tables; libleak records nothing in the child and the parent records it when vfork returns.
- * Elsewhere, attached to a running program, or when one of the parent's descriptors would cross
- * the child's exec (a finding only a child trace of its own can report), vfork is served by the
- * real fork, as POSIX allows.
+ * Elsewhere, attached to a running program, under a shadow stack, or when one of the parent's
+ * descriptors would cross the child's exec (a finding only a child trace of its own can
+ * report), vfork is served by the real fork, as POSIX allows.
  * system() is not hooked: it reaps its own child before returning, so it can leak nothing.
  * Whether SIGCHLD is ignored is read at spawn time (such a child is reaped by the kernel).
  * Each hook has hook.h's shape. */
@@ -85,8 +85,24 @@ pid_t lk_vfork_plain(long rc);
 
 /* The stub's choice, before the call: 1 a recorded vfork, 2 a plain one (nothing to record:
  * libleak off or not ready, inside libleak, or already a vfork child), 0 the fork path. */
+/* Is a shadow stack (CET) on? The stub's pop and push of the return address would not match
+ * it (glibc's own vfork has a path of its own for that): then vfork forks. Asked once. */
+static int lk_vfork_shstk(void)
+{
+	static int known; /* 0 unknown, 1 off, 2 on */
+	if (!known) {
+		unsigned long features = 0;
+		/* ARCH_SHSTK_STATUS; kernels without shadow stacks say EINVAL */
+		long rc = syscall(SYS_arch_prctl, 0x5005, &features);
+		known = rc == 0 && (features & 1) ? 2 : 1;
+	}
+	return known == 2;
+}
+
 __attribute__((used, visibility("hidden"))) int lk_vfork_mode(void)
 {
+	if (lk_vfork_shstk())
+		return 0;
 	if (lk_in_vfork_child || lk_guard_depth || !lk_ready || lk_disabled)
 		return 2;
 	if (lk_attach_mode || lk_fd_parent_crosses_exec())
