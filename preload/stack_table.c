@@ -34,9 +34,12 @@ typedef struct {
 #define LK_ID_DIR        (LK_STACK_MAX_IDS / LK_ID_CHUNK + 1)
 #define LK_ARENA_BYTES   (1u << 20)
 /* After this many arenas (a program of many stacks), arenas of LK_ARENA_BIG bytes, filled
- * at once: a new stack per allocation otherwise takes a page fault every 14 stacks. */
+ * LK_ARENA_FILL bytes at a time as the cursor reaches them: a new stack per allocation
+ * otherwise takes a page fault every 14 stacks. Not all at once: a process that stops short of
+ * the end (python3 at start) would keep megabytes resident, copied by every fork. */
 #define LK_ARENA_SMALL_N 4
 #define LK_ARENA_BIG     (8u << 20)
+#define LK_ARENA_FILL    (512u << 10)
 
 static lk_stack_index_t *lk_stack_index;           /* current table (acquire/release) */
 static lk_stack_entry_t **lk_stack_dir[LK_ID_DIR]; /* id -> entry, in chunks */
@@ -47,6 +50,7 @@ static int lk_stack_lock_word LK_FORK_HOT;
  * resolved against the old module). Old ids stay valid for the blocks that carry them. */
 static uint32_t lk_stack_epoch;
 static unsigned char *lk_arena_cur, *lk_arena_end;
+static unsigned char *lk_arena_filled; /* a big arena is filled up to here (or NULL) */
 static uint32_t lk_arenas;
 
 void lk_stack_table_lock(void)
@@ -141,15 +145,22 @@ static void *lk_stack_arena_alloc(size_t bytes)
 		bool big = lk_arenas >= LK_ARENA_SMALL_N;
 		size_t sz = big ? LK_ARENA_BIG : LK_ARENA_BYTES;
 		sz = bytes > sz ? bytes : sz;
-		unsigned char *a = big ? lk_sys_mmap_filled(sz) : lk_sys_mmap(sz);
+		unsigned char *a = lk_sys_mmap(sz);
 		if (!a)
 			return NULL;
 		lk_arena_cur = a;
 		lk_arena_end = a + sz;
+		lk_arena_filled = big ? a : NULL;
 		lk_arenas++;
 	}
 	void *p = lk_arena_cur;
 	lk_arena_cur += bytes;
+	while (lk_arena_filled && lk_arena_cur > lk_arena_filled) {
+		size_t n = (size_t)(lk_arena_end - lk_arena_filled);
+		n = n < LK_ARENA_FILL ? n : LK_ARENA_FILL;
+		lk_sys_populate(lk_arena_filled, n); /* if it fails, the pages fault one by one */
+		lk_arena_filled += n;
+	}
 	return p;
 }
 

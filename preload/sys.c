@@ -143,16 +143,14 @@ void *lk_sys_mmap(size_t n)
 	return p;
 }
 
-void *lk_sys_mmap_filled(size_t n)
+void lk_sys_populate(void *p, size_t n)
 {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
+#endif
 	int saved = errno;
-	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE,
-	                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	syscall(SYS_madvise, p, n, MADV_POPULATE_WRITE);
 	errno = saved;
-	if (p == MAP_FAILED)
-		return NULL;
-	lk_sys_note_own(p, n);
-	return p;
 }
 
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)

@@ -16,9 +16,9 @@ ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
 void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
-/* The same, filled at once (MAP_POPULATE): one call instead of a fault per page, for memory
- * that is about to be written through. */
-void *lk_sys_mmap_filled(size_t n);
+/* Fills n bytes at p (page-aligned, in an lk_sys_mmap) at once (MADV_POPULATE_WRITE): one
+ * call instead of a fault per page, for memory about to be written through. Best effort. */
+void lk_sys_populate(void *p, size_t n);
 /* The same, for memory about to be written all over (a hash table's new array): filled at
  * once (MAP_POPULATE, one call instead of a fault per page) and left out of forked children
  * (MADV_DONTFORK: fork copies none of it, and the parent's later writes to it take no
