@@ -131,6 +131,22 @@ static void *blocked_thread(void *arg)
 	return NULL;
 }
 
+/* Scans until the scan is whole. A scan right after another can find a thread still leaving
+ * the first one's signal handler, the stop signal masked: it is missed and the scan partial
+ * (reach_stop.c), every block not reached then kept reachable. A process scans once, at its
+ * final snapshot, so only back-to-back scans here meet it (a loaded machine makes it likely). */
+static int scan_whole(void)
+{
+	for (int i = 0; i < 100; i++) {
+		int r = lk_reach_scan();
+		if (r != 0 || !lk_reach_summary()->partial)
+			return r;
+		lk_reach_release();
+		usleep(10000);
+	}
+	return -1;
+}
+
 static void test_reach(void **state)
 {
 	(void)state;
@@ -159,7 +175,7 @@ static void test_reach(void **state)
 	bl.block = NULL;
 	scrub_stack();
 
-	assert_int_equal(lk_reach_scan(), 0);
+	assert_int_equal(scan_whole(), 0);
 	assert_int_equal(lk_reach_flags(reveal(ad)), REACHABLE);
 	assert_int_equal(lk_reach_flags(reveal(bd)), REACHABLE);
 	assert_int_equal(lk_reach_flags(reveal(cd)), REACHABLE);
@@ -175,7 +191,7 @@ static void test_reach(void **state)
 
 	/* Without the global, the chain is unreachable. */
 	g_root = NULL;
-	assert_int_equal(lk_reach_scan(), 0);
+	assert_int_equal(scan_whole(), 0);
 	assert_int_equal(lk_reach_flags(reveal(ad)), SCANNED);
 	assert_int_equal(lk_reach_flags(reveal(cd)), SCANNED);
 	lk_reach_release();
