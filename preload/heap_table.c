@@ -667,10 +667,15 @@ int lk_heap_table_release(unsigned wait_ms)
 
 void lk_heap_on_alloc(void *ptr, size_t size)
 {
+	lk_heap_on_alloc_at(ptr, size, NULL);
+}
+
+void lk_heap_on_alloc_at(void *ptr, size_t size, const void *frame)
+{
 	/* The block's slot is a cache miss on a large heap: fetch it while the stack is taken. */
 	if (lk_heap_table_big)
 		lk_heap_table_prefetch((uintptr_t)ptr);
-	uint32_t stack = lk_stack_capture();
+	uint32_t stack = frame ? lk_stack_capture_at(frame) : lk_stack_capture();
 	/* Push before inserting: a free of this block on another thread can only find it (and
 	 * push its FREE) after our ALLOC is in our ring. A dropped ALLOC leaves the block
 	 * untracked, so its free is ignored and the counts stay consistent. */

@@ -50,6 +50,9 @@ void lk_heap_table_fork_child(void); /* the child's table starts empty */
 /* The heap hooks' single call each (interpose_heap.c). Any thread, guard held, never
  * allocates, errno preserved by the caller. */
 void lk_heap_on_alloc(void *ptr, size_t size);
+/* lk_heap_on_alloc with the stack walked from a hook's frame record (lk_stack_capture_at);
+ * NULL: from here. */
+void lk_heap_on_alloc_at(void *ptr, size_t size, const void *frame);
 bool lk_heap_on_free(void *ptr); /* true if ptr was a tracked block */
 /* realloc: old was removed by lk_heap_on_realloc_begin (returns whether it was tracked) before
  * the real call; lk_heap_on_realloc_end records the outcome. */

@@ -31,11 +31,15 @@ static inline bool lk_heap_real_ok(void)
 /* The recording halves of the hooks stay out of line, so that their fast paths (an
  * unsampled allocation, the free of a block the sampled-address filter has never seen) save
  * no registers on the way. */
-__attribute__((noinline)) static void lk_heap_record_alloc_slow(void *ptr, size_t size)
+/* frame: the hook's own frame record (__builtin_frame_address(0) in the function the program
+ * called, or in the one it tail-jumped to), where the stack walk starts: the program's frame
+ * first, no libleak frame to step over. errno is saved here for all below. */
+__attribute__((noinline)) static void lk_heap_record_alloc_slow(void *ptr, size_t size,
+                                                                const void *frame)
 {
 	if (ptr && lk_guard_enter()) {
 		int saved = errno;
-		lk_heap_on_alloc(ptr, size);
+		lk_heap_on_alloc_at(ptr, size, frame);
 		if (lk_sample_bytes)
 			lk_sample_mark((uintptr_t)ptr);
 		errno = saved;
@@ -51,12 +55,13 @@ static inline bool lk_heap_unsampled(size_t size)
 	return lk_sample_bytes && !lk_sample_take(size);
 }
 
-static inline void lk_heap_record_alloc(void *ptr, size_t size)
+/* always_inline: the frame is the hook's own. */
+static __attribute__((always_inline)) inline void lk_heap_record_alloc(void *ptr, size_t size)
 {
 	/* Sampling first: an unsampled allocation costs one TLS decrement, not the guard. */
 	if (lk_heap_unsampled(size))
 		return;
-	lk_heap_record_alloc_slow(ptr, size);
+	lk_heap_record_alloc_slow(ptr, size, __builtin_frame_address(0));
 }
 
 __attribute__((noinline)) static void lk_heap_record_free_slow(void *ptr)
@@ -75,14 +80,14 @@ __attribute__((noinline)) static void lk_heap_record_free_slow(void *ptr)
 __attribute__((noinline)) static void *lk_malloc_recorded(size_t size)
 {
 	void *ptr = lk_real.malloc(size);
-	lk_heap_record_alloc_slow(ptr, size);
+	lk_heap_record_alloc_slow(ptr, size, __builtin_frame_address(0));
 	return ptr;
 }
 
 __attribute__((noinline)) static void *lk_calloc_recorded(size_t n, size_t size)
 {
 	void *ptr = lk_real.calloc(n, size);
-	lk_heap_record_alloc_slow(ptr, n * size);
+	lk_heap_record_alloc_slow(ptr, n * size, __builtin_frame_address(0));
 	return ptr;
 }
 
