@@ -309,8 +309,6 @@ static bool lk_main_grow_locked(lk_heap_shard_t *s)
 	lk_sys_munmap(s->slots, (size_t)s->cap * sizeof(lk_heap_entry_t));
 	s->slots = slots;
 	s->cap = cap;
-	if (cap >= LK_HEAP_BIG_CAP && !lk_heap_table_big)
-		__atomic_store_n(&lk_heap_table_big, 1, __ATOMIC_RELAXED);
 	s->limit = (uint32_t)((uint64_t)cap * LK_LOAD_NUM / LK_LOAD_DEN);
 	return true;
 }
@@ -450,8 +448,6 @@ static __attribute__((noinline)) bool lk_heap_insert_slow_locked(lk_heap_shard_t
 	s->live += lk_main_put_locked(s, h, ptr >> 4, size, stack_id);
 	return true;
 }
-
-int lk_heap_table_big;
 
 void lk_heap_table_prefetch(uintptr_t ptr)
 {
@@ -672,9 +668,9 @@ void lk_heap_on_alloc(void *ptr, size_t size)
 
 void lk_heap_on_alloc_at(void *ptr, size_t size, const void *frame)
 {
-	/* The block's slot is a cache miss on a large heap: fetch it while the stack is taken. */
-	if (lk_heap_table_big)
-		lk_heap_table_prefetch((uintptr_t)ptr);
+	/* The block's slot is often a cache miss (a large heap, or a program whose own heap
+	 * evicts the table): fetch it while the stack is taken. */
+	lk_heap_table_prefetch((uintptr_t)ptr);
 	uint32_t stack = frame ? lk_stack_capture_at(frame) : lk_stack_capture();
 	/* Push before inserting: a free of this block on another thread can only find it (and
 	 * push its FREE) after our ALLOC is in our ring. A dropped ALLOC leaves the block

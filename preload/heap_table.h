@@ -21,10 +21,7 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id);
 bool lk_heap_table_remove(uintptr_t ptr, uint64_t *size, uint32_t *stack_id);
 
 /* Any thread. A hint: starts loading the slot where ptr would be (a block about to be
- * inserted or removed). Worth it only once the table outgrows the caches: callers test
- * lk_heap_table_big first (set for good when a shard passes LK_HEAP_BIG_CAP slots). */
-#define LK_HEAP_BIG_CAP 8192 /* slots of one shard: 96 KiB, some 1.5 MiB over 16 shards */
-extern int lk_heap_table_big;
+ * inserted or removed), a cache miss whenever the program's own heap evicts the table. */
 void lk_heap_table_prefetch(uintptr_t ptr);
 
 /* Any thread. Like remove, without removing. */
