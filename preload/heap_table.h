@@ -21,10 +21,7 @@ bool lk_heap_table_insert(uintptr_t ptr, uint64_t size, uint32_t stack_id);
 bool lk_heap_table_remove(uintptr_t ptr, uint64_t *size, uint32_t *stack_id);
 
 /* Any thread. A hint: starts loading the slot where ptr would be (a block about to be
- * inserted or removed). Worth it only once the table outgrows the caches: callers test
- * lk_heap_table_big first (set for good when a shard passes LK_HEAP_BIG_CAP slots). */
-#define LK_HEAP_BIG_CAP 8192 /* slots of one shard: 96 KiB, some 1.5 MiB over 16 shards */
-extern int lk_heap_table_big;
+ * inserted or removed), a cache miss whenever the program's own heap evicts the table. */
 void lk_heap_table_prefetch(uintptr_t ptr);
 
 /* Any thread. Like remove, without removing. */
@@ -50,6 +47,9 @@ void lk_heap_table_fork_child(void); /* the child's table starts empty */
 /* The heap hooks' single call each (interpose_heap.c). Any thread, guard held, never
  * allocates, errno preserved by the caller. */
 void lk_heap_on_alloc(void *ptr, size_t size);
+/* lk_heap_on_alloc with the stack walked from a hook's frame record (lk_stack_capture_at);
+ * NULL: from here. */
+void lk_heap_on_alloc_at(void *ptr, size_t size, const void *frame);
 bool lk_heap_on_free(void *ptr); /* true if ptr was a tracked block */
 /* realloc: old was removed by lk_heap_on_realloc_begin (returns whether it was tracked) before
  * the real call; lk_heap_on_realloc_end records the outcome. */

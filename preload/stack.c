@@ -45,21 +45,23 @@ void lk_stack_init(void)
 	lk_unwind_thread_init();
 }
 
-uint32_t lk_stack_capture(void)
+/* The capture behind both entry points: from frame, or (NULL) from lk_unwind_capture_memo's
+ * own frame. */
+static inline uint32_t lk_stack_capture_from(const void *frame)
 {
-	int saved = errno;
 	uintptr_t buf[256];
 	uint64_t hash, memo;
 	/* libleak's frames are left out: the hook and bookkeeping on top, and the main() wrapper
 	 * of interpose_exit.c at the bottom. Frame 0 becomes a return address in malloc's caller.
 	 */
-	int keep =
-	    lk_unwind_capture_memo(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi, &hash, &memo);
+	int keep = frame ? lk_unwind_capture_memo_at(frame, buf, (int)lk_config.depth, lk_self_lo,
+	                                             lk_self_hi, &hash, &memo)
+	                 : lk_unwind_capture_memo(buf, (int)lk_config.depth, lk_self_lo, lk_self_hi,
+	                                          &hash, &memo);
 	if (memo) { /* the same walk as a recent one: the same native stack */
 		uint32_t id = (uint32_t)memo;
 		if (lk_py_active)
 			id = lk_py_stack(id);
-		errno = saved;
 		return id;
 	}
 	if (keep == 0) { /* statically linked (unit tests): nothing is "outside" */
@@ -72,6 +74,18 @@ uint32_t lk_stack_capture(void)
 		    id); /* the native id: Python frames are read on every capture */
 	if (id && lk_py_active)
 		id = lk_py_stack(id);
+	return id;
+}
+
+uint32_t lk_stack_capture(void)
+{
+	int saved = errno;
+	uint32_t id = lk_stack_capture_from(NULL);
 	errno = saved;
 	return id;
+}
+
+uint32_t lk_stack_capture_at(const void *frame)
+{
+	return lk_stack_capture_from(frame);
 }

@@ -11,6 +11,12 @@
  * or the table is full. Never calls malloc; preserves errno. */
 uint32_t lk_stack_capture(void);
 
+/* lk_stack_capture, the walk starting from the frame record at frame: a libleak function's
+ * own (__builtin_frame_address(0)), live on this thread's stack, whose caller's state the
+ * walk begins with; a hook passes its own, so no libleak frame is stepped over. errno is the
+ * caller's to preserve. */
+uint32_t lk_stack_capture_at(const void *frame);
+
 /* Constructor context, once: finds libleak's own text so its frames can be dropped. */
 void lk_stack_init(void);
 

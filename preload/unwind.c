@@ -93,21 +93,38 @@ __attribute__((noinline)) int lk_unwind_capture(uintptr_t *frames, int max, uint
 	return n;
 }
 
-__attribute__((noinline)) int lk_unwind_capture_memo(uintptr_t *frames, int max, uintptr_t skip_lo,
-                                                     uintptr_t skip_hi, uint64_t *hash,
-                                                     uint64_t *value)
+/* The memo walk from the frame record fp (always_inline: a caller passing its own frame
+ * address stays the frame the walk starts from). */
+static __attribute__((always_inline)) inline int
+lk_unwind_memo_walk(const uintptr_t *fp, uintptr_t *frames, int max, uintptr_t skip_lo,
+                    uintptr_t skip_hi, uint64_t *hash, uint64_t *value)
 {
 	*value = 0;
 	if (max <= 0)
 		return 0;
-	int saved = errno;
 	lk_walk_out_t out;
 	lk_walk_memo_t *m = lk_unwind_mode == LK_UNWIND_DWARF ? lk_walk_memo_get() : NULL;
-	int n = lk_unwind_walk(__builtin_frame_address(0), frames, max, skip_lo, skip_hi, m, &out);
+	int n = lk_unwind_walk(fp, frames, max, skip_lo, skip_hi, m, &out);
 	*value = out.value;
 	*hash = out.hashed ? out.hash : lk_frame_hash(frames, n > 0 ? (uint32_t)n : 0);
+	return n;
+}
+
+__attribute__((noinline)) int lk_unwind_capture_memo(uintptr_t *frames, int max, uintptr_t skip_lo,
+                                                     uintptr_t skip_hi, uint64_t *hash,
+                                                     uint64_t *value)
+{
+	int saved = errno;
+	int n = lk_unwind_memo_walk(__builtin_frame_address(0), frames, max, skip_lo, skip_hi, hash,
+	                            value);
 	errno = saved;
 	return n;
+}
+
+int lk_unwind_capture_memo_at(const void *frame, uintptr_t *frames, int max, uintptr_t skip_lo,
+                              uintptr_t skip_hi, uint64_t *hash, uint64_t *value)
+{
+	return lk_unwind_memo_walk(frame, frames, max, skip_lo, skip_hi, hash, value);
 }
 
 void lk_unwind_memo_store(uint64_t value)

@@ -39,6 +39,13 @@ int lk_unwind_capture(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t s
  * mmap per thread, reused after the thread exits. */
 int lk_unwind_capture_memo(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi,
                            uint64_t *hash, uint64_t *value);
+/* lk_unwind_capture_memo from the frame record at frame instead of its own: a frame of
+ * libleak's (code with frame pointers) still live on this thread's stack, whose saved PC,
+ * RSP and RBP are the caller's state the walk starts from (a hook's frame: the walk begins
+ * at the program's frame, with none of libleak's to step over). errno is the caller's to
+ * preserve. */
+int lk_unwind_capture_memo_at(const void *frame, uintptr_t *frames, int max, uintptr_t skip_lo,
+                              uintptr_t skip_hi, uint64_t *hash, uint64_t *value);
 void lk_unwind_memo_store(uint64_t value);
 
 /* Constructor context: the thread-exit key that returns a thread's memo to the pool. */
