@@ -31,6 +31,11 @@ void *lk_bootstrap_alloc(size_t size, size_t align)
 	}
 }
 
+size_t lk_bootstrap_in_use(void)
+{
+	return __atomic_load_n(&lk_bootstrap_used, __ATOMIC_ACQUIRE);
+}
+
 size_t lk_bootstrap_size(const void *p)
 {
 	return ((const size_t *)p)[-1];

@@ -22,6 +22,9 @@ static inline bool lk_bootstrap_owns(const void *p)
 	       (const unsigned char *)p < lk_bootstrap_arena + LK_BOOTSTRAP_SIZE;
 }
 
+/* Bytes of the arena handed out so far (any thread). */
+size_t lk_bootstrap_in_use(void);
+
 /* The size requested for p (p must be owned). */
 size_t lk_bootstrap_size(const void *p);
 

@@ -118,6 +118,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_go_exit_install();
 	lk_preload_order_check();
 	lk_ready = 1;
+	lk_heap_sample_arm(); /* the heap hooks' sampled fast paths, from now on */
 	if (lk_init_must_stay_single(argc, argv)) {
 		/* No thread until the program has one; it forks, so none at a first need. */
 		lk_writer_program_forked();

@@ -5,7 +5,10 @@
  * from another library's constructor before ours ran) allocations come from the bootstrap
  * arena; freeing such a block is a no-op and realloc copies it out. With LEAK_SAMPLE (sample.h)
  * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
- * filter has never seen costs one load. */
+ * filter has never seen costs one load. Once armed (lk_sample_fast, set by lk_heap_sample_arm
+ * at the end of the constructor) that one pointer is each hook's first test, and its unsampled
+ * case is a countdown or a filter load and a tail jump to libc's function: nothing else (no
+ * guard, no errno, no bootstrap range check). */
 #include "attach.h"
 #include "bootstrap.h"
 #include "heap_table.h"
@@ -107,8 +110,42 @@ __attribute__((noinline)) static void *lk_malloc_at_point(size_t size)
 	return lk_malloc_recorded(size);
 }
 
+__attribute__((noinline)) static void *lk_calloc_at_point(size_t n, size_t size)
+{
+	if (!lk_sample_take_slow(n * size))
+		return lk_real.calloc(n, size);
+	return lk_calloc_recorded(n, size);
+}
+
+void lk_heap_sample_arm(void)
+{
+	if (!lk_sample_bytes || !lk_sample_filter || !lk_real.malloc)
+		return;
+	/* A block of the bootstrap arena must never reach libc's free or realloc: the slots of
+	 * what the arena has handed out (nothing more once lk_real is resolved, as it is now)
+	 * are saturated, so their free() always takes the general path. */
+	uintptr_t a = (uintptr_t)lk_bootstrap_arena, end = a + lk_bootstrap_in_use();
+	for (uintptr_t p = a & ~(uintptr_t)255; p < end; p += 256)
+		__atomic_store_n(&lk_sample_filter[lk_sample_filter_slot(p)], 255,
+		                 __ATOMIC_RELAXED);
+	__atomic_store_n(&lk_sample_fast, lk_sample_filter, __ATOMIC_RELEASE);
+}
+
+/* Armed sampling (see lk_heap_sample_arm): the filter, or NULL. */
+static inline uint8_t *lk_heap_sample_fast(void)
+{
+	return __atomic_load_n(&lk_sample_fast, __ATOMIC_ACQUIRE);
+}
+
 LK_EXPORT void *malloc(size_t size)
 {
+	/* Armed sampling: an allocation short of the thread's next sample point is not
+	 * recorded at all, and goes straight to the real malloc. */
+	if (lk_heap_sample_fast()) {
+		if (__builtin_expect(lk_sample_short_of_point(size), 1))
+			return lk_real.malloc(size);
+		return lk_malloc_at_point(size);
+	}
 	if (__builtin_expect(lk_real.malloc == NULL, 0))
 		return lk_malloc_early(size);
 	if (!lk_sample_bytes)
@@ -122,6 +159,11 @@ LK_EXPORT void *malloc(size_t size)
 
 LK_EXPORT void *calloc(size_t n, size_t size)
 {
+	if (lk_heap_sample_fast()) {
+		if (__builtin_expect(lk_sample_short_of_point(n * size), 1))
+			return lk_real.calloc(n, size);
+		return lk_calloc_at_point(n, size);
+	}
 	if (__builtin_expect(!lk_heap_real_ok(), 0)) {
 		size_t total;
 		if (__builtin_mul_overflow(n, size, &total))
@@ -173,14 +215,39 @@ static inline void lk_free_impl(void *ptr)
 	lk_free_recorded(ptr);
 }
 
+/* Armed sampling: true if ptr is certainly not a live sampled block (nor a bootstrap one),
+ * for a hook to hand it straight to libc's function. NULL finds its slot like any pointer. */
+static inline bool lk_heap_sample_unmarked(const void *ptr)
+{
+	uint8_t *f = lk_heap_sample_fast();
+	return f && !__atomic_load_n(&f[lk_sample_filter_slot((uintptr_t)ptr)], __ATOMIC_RELAXED);
+}
+
 LK_EXPORT void free(void *ptr)
 {
+	if (__builtin_expect(lk_heap_sample_unmarked(ptr), 1))
+		return lk_real.free(ptr);
 	lk_free_impl(ptr);
 }
 
 LK_EXPORT void cfree(void *ptr)
 {
+	if (lk_heap_sample_unmarked(ptr))
+		return lk_real.free(ptr);
 	lk_free_impl(ptr);
+}
+
+/* Armed sampling, and an allocation of size bytes short of the thread's next sample point:
+ * true, counted down. False (nothing counted) if not armed or at the point, for the general
+ * path to count it. */
+static inline bool lk_heap_sample_skip(size_t size)
+{
+	if (!lk_heap_sample_fast())
+		return false;
+	if (__builtin_expect(lk_sample_short_of_point(size), 1))
+		return true;
+	lk_sample_left += (int64_t)size; /* the general path counts it again */
+	return false;
 }
 
 static void *lk_realloc_impl(void *ptr, size_t size)
@@ -236,6 +303,12 @@ static void *lk_realloc_impl(void *ptr, size_t size)
 
 LK_EXPORT void *realloc(void *ptr, size_t size)
 {
+	/* Armed sampling: an old block the filter never saw, and a new one not sampled. */
+	if (lk_heap_sample_unmarked(ptr)) {
+		if (__builtin_expect(lk_sample_short_of_point(size), 1))
+			return lk_real.realloc(ptr, size);
+		lk_sample_left += (int64_t)size; /* lk_realloc_impl counts it again */
+	}
 	return lk_realloc_impl(ptr, size);
 }
 
@@ -250,7 +323,17 @@ LK_EXPORT void *reallocarray(void *ptr, size_t n, size_t size)
 	return lk_realloc_impl(ptr, total);
 }
 
+__attribute__((noinline)) static int lk_posix_memalign_impl(void **memptr, size_t align,
+                                                            size_t size);
+
 LK_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
+{
+	if (lk_heap_sample_skip(size))
+		return lk_real.posix_memalign(memptr, align, size);
+	return lk_posix_memalign_impl(memptr, align, size);
+}
+
+static int lk_posix_memalign_impl(void **memptr, size_t align, size_t size)
 {
 	if (__builtin_expect(!lk_heap_real_ok(), 0)) {
 		*memptr = lk_bootstrap_alloc(size, align);
@@ -262,7 +345,16 @@ LK_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
 	return r;
 }
 
+__attribute__((noinline)) static void *lk_aligned_alloc_impl(size_t align, size_t size);
+
 LK_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (lk_heap_sample_skip(size))
+		return lk_real.aligned_alloc(align, size);
+	return lk_aligned_alloc_impl(align, size);
+}
+
+static void *lk_aligned_alloc_impl(size_t align, size_t size)
 {
 	if (__builtin_expect(!lk_heap_real_ok(), 0))
 		return lk_bootstrap_alloc(size, align);
@@ -271,7 +363,16 @@ LK_EXPORT void *aligned_alloc(size_t align, size_t size)
 	return ptr;
 }
 
+__attribute__((noinline)) static void *lk_memalign_impl(size_t align, size_t size);
+
 LK_EXPORT void *memalign(size_t align, size_t size)
+{
+	if (lk_heap_sample_skip(size))
+		return lk_real.memalign(align, size);
+	return lk_memalign_impl(align, size);
+}
+
+static void *lk_memalign_impl(size_t align, size_t size)
 {
 	if (__builtin_expect(!lk_heap_real_ok(), 0))
 		return lk_bootstrap_alloc(size, align);

@@ -19,6 +19,7 @@
 uint64_t lk_sample_bytes;
 __thread int64_t lk_sample_left __attribute__((tls_model("initial-exec")));
 uint8_t *lk_sample_filter;
+uint8_t *lk_sample_fast;
 
 static __thread uint64_t lk_sample_rng __attribute__((tls_model("initial-exec")));
 
@@ -26,6 +27,7 @@ static __thread uint64_t lk_sample_rng __attribute__((tls_model("initial-exec"))
 
 int lk_sample_init(uint64_t mean_bytes)
 {
+	__atomic_store_n(&lk_sample_fast, NULL, __ATOMIC_RELEASE);
 	lk_sample_bytes = 0;
 	if (!mean_bytes)
 		return 0;

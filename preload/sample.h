@@ -23,6 +23,12 @@ extern __thread int64_t lk_sample_left __attribute__((tls_model("initial-exec"))
 #define LK_SAMPLE_FILTER_BITS 18
 extern uint8_t *lk_sample_filter;
 
+/* The filter again, once the heap hooks may take their sampled fast paths (lk_heap_sample_arm):
+ * sampling on, libc's functions resolved, and every slot of the bootstrap arena's blocks
+ * saturated, so that a free() that finds its slot at 0 may go straight to libc's. NULL
+ * otherwise: the hooks then take their general paths. One load tells the hooks all three. */
+extern uint8_t *lk_sample_fast;
+
 /* Constructor context (or a test), before any hook records. mean_bytes 0 = off. Returns 0,
  * or -1 if the filter could not be mapped (sampling then stays off). */
 int lk_sample_init(uint64_t mean_bytes);
@@ -69,6 +75,10 @@ static inline bool lk_sample_maybe_marked(uintptr_t ptr)
 {
 	return __atomic_load_n(&lk_sample_filter[lk_sample_filter_slot(ptr)], __ATOMIC_RELAXED);
 }
+
+/* Constructor, once lk_real is resolved (interpose_heap.c): sets lk_sample_fast if sampling is
+ * on. */
+void lk_heap_sample_arm(void);
 
 /* Writer side: the inverse sampling probability 1/p(size) for the mean set by init (1.0 when
  * off), and the estimates one sampled block of size bytes stands for. */
