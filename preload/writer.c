@@ -603,6 +603,22 @@ void lk_writer_before_block(void)
 	}
 }
 
+/* A single-threaded program that has forked, about to wait for a child: its thread would
+ * make every later fork a threaded process's fork (a third more kernel time for the parent,
+ * more copy-on-write faults, each with a TLB shootdown), and nothing changes while it waits.
+ * So the wait starts no thread: the snapshot due by now is written on the program's thread
+ * before it blocks, as a lazy process's tick would (lk_writer_lazy_tick). A sleep, poll or
+ * read still starts the thread (lk_writer_block_pending stays set). */
+void lk_writer_before_wait(void)
+{
+	if (!lk_writer_lazy_alone()) {
+		lk_writer_before_block();
+		return;
+	}
+	if (lk_now_ns() >= lk_last_ns + lk_interval_ns())
+		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
+}
+
 void lk_writer_start_lazy(void)
 {
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
