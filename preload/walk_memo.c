@@ -215,7 +215,8 @@ void lk_walk_memo_thread_init(void)
 void lk_walk_memo_reset_after_fork(void)
 {
 	for (lk_walk_memo_t *m = lk_walk_memo_pool; m; m = m->next)
-		m->in_use = (m == lk_walk_memo_self);
+		if (m->in_use != (m == lk_walk_memo_self)) /* unchanged pages stay shared */
+			m->in_use = (m == lk_walk_memo_self);
 }
 
 uint64_t lk_walk_memo_tails_reused(void)

@@ -568,7 +568,12 @@ void lk_writer_fork_parent(void)
 
 void lk_writer_fork_child(void)
 {
-	lk_snap_unlock();
+	/* The only thread: nobody waits on the lock (and lk_snap_unlock's code would be one more
+	 * page fault in every child). */
+	__atomic_store_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE);
+	/* No tick of the parent's during the child's resets (a lazy parent's reads the clock):
+	 * lk_writer_start_lazy sets the child's anew. */
+	__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 	lk_thread_running = 0;
 	lk_program_threaded = 0; /* the child has one thread, and has not forked yet */
 	lk_program_forked = 0;
