@@ -611,16 +611,20 @@ void lk_writer_before_block(void)
 /* A single-threaded program that has forked, about to wait for a child: its thread would
  * make every later fork a threaded process's fork (a third more kernel time for the parent,
  * more copy-on-write faults, each with a TLB shootdown), and nothing changes while it waits.
- * So the wait starts no thread: the snapshot due by now is written on the program's thread
- * before it blocks, as a lazy process's tick would (lk_writer_lazy_tick). A sleep, poll or
- * read still starts the thread (lk_writer_block_pending stays set). */
+ * So the wait starts no thread; the program's thread writes a snapshot before it blocks if
+ * none was written yet or the last is LK_WAIT_SNAP_NS old (at most one in that time however
+ * fast it forks, about 44 us each), so a wait that lasts and is ended by SIGKILL loses no more
+ * than that much time's changes. A sleep, poll or read still starts the thread
+ * (lk_writer_block_pending stays set). */
+#define LK_WAIT_SNAP_NS 10000000ull
 void lk_writer_before_wait(void)
 {
 	if (!lk_writer_lazy_alone()) {
 		lk_writer_before_block();
 		return;
 	}
-	if (lk_now_ns() >= lk_last_ns + lk_interval_ns())
+	uint64_t last = lk_last_ns;
+	if (last == lk_t0 || lk_now_ns() >= last + LK_WAIT_SNAP_NS)
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
 }
 

@@ -12,7 +12,8 @@
 #     snapshot (END reason signal, its leak) and still dies of SIGTERM;
 #   - a single-threaded parent that forks and waits in a loop gets no writer thread from its
 #     waits (it is still single-threaded at the end), yet still gets its periodic snapshots
-#     and reaps every child;
+#     and reaps every child; one SIGKILLed in such a wait still has its state before it
+#     (its leak, from the snapshot the wait wrote);
 #   - LEAK_FOLLOW_FORK=0: only the parent writes a trace.
 # The program is built here from the heredoc below (gcc).
 set -euo pipefail
@@ -110,6 +111,17 @@ int main(int argc, char **argv)
 			clock_gettime(CLOCK_MONOTONIC, &t);
 		} while ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < 1.5);
 		printf("tasks %d\n", tasks());
+	} else if (strcmp(mode, "killwait") == 0) {
+		/* a leak, then a long wait for a child, during which the parent is SIGKILLed */
+		pid_t pid = fork();
+		if (pid == 0) {
+			sleep(3);
+			_exit(0);
+		}
+		child_leak(5151);
+		printf("waiting\n");
+		fflush(stdout);
+		waitpid(pid, &st, 0);
 	} else if (strcmp(mode, "long") == 0 || strcmp(mode, "slow") == 0) {
 		/* slow: one malloc/free pair per 5 ms, never enough to fill half a ring */
 		int slow = strcmp(mode, "slow") == 0;
@@ -220,6 +232,20 @@ snaps=$(jq_get "$json" '[.processes[] | select(.forked | not)][0].snapshots')
 [ "$snaps" -ge 4 ] || fail "fork/wait parent: expected >= 4 snapshots at 200 ms over 1.5 s, got $snaps"
 assert_jq "$json" '[.processes[] | .findings[] | select(.kind == "zombie")] | length' 0 \
 	"fork/wait parent: no zombie"
+
+note "a parent SIGKILLed in a long wait keeps the state it had before it"
+mkdir -p "$TMP/killwait"
+env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/killwait/t.%p.lkt" LEAK_FOLLOW_FORK=0 "$p" killwait \
+	>"$TMP/killwait.out" 2>"$TMP/killwait.err" </dev/null &
+kw=$!
+wait_for "$TMP/killwait.out" waiting 10
+sleep 0.5
+kill -KILL "$kw"
+wait "$kw" 2>/dev/null || true
+json=$("$LEAK_REPORT" --json "$TMP/killwait")
+assert_jq "$json" '[.processes[] | select(.forked | not)][0].end_reason' null "SIGKILLed parent: no END"
+assert_jq "$json" "$heap_at"' [.processes[] | select(.forked | not) | .findings[] | select(heap_at("child_leak")) | .bytes] | add' \
+	5151 "SIGKILLed parent: its leak from the snapshot before the wait"
 
 note "LEAK_FOLLOW_FORK=0: only the parent's trace"
 traced nofollow LEAK_FOLLOW_FORK=0 churn 20
