@@ -3,8 +3,9 @@
  * (in the writer's nesting order), so the child never inherits one held by a thread that does
  * not exist there; after it both sides release them. A traced child then forgets what belongs
  * to the parent (blocks, ring contents, unwinder memo, counters, what was emitted), restarts
- * the trace clock, names its own trace file (created by its first chunk: a child that ends
- * with nothing of its own writes none, lk_fork_exit_quiet) and lets its writer start lazily. An
+ * the trace clock, asks for its own trace file (named and created by its first chunk: a child
+ * that ends with nothing of its own writes none, lk_fork_exit_quiet) and lets its writer start
+ * lazily. An
  * untraced child (LEAK_FOLLOW_FORK=0) only sets lk_disabled: its tables are never read again, so
  * they are left as they are (each page touched would be copied). The ordering is explained in
  * docs/DESIGN.md. */
@@ -69,7 +70,7 @@ static void lk_fork_parent(void)
 static void lk_fork_child_trace(void)
 {
 	lk_clock_start_forked();
-	lk_sites_reset();
+	lk_sites_fork_child();
 	lk_writer_restart(lk_fork_parent_pid);
 	lk_modules_reset_emitted();
 	lk_fd_emit_reset();

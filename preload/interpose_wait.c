@@ -25,7 +25,7 @@ static void lk_on_reaped(pid_t pid, int wstatus)
 
 LK_EXPORT pid_t wait(int *status)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_WAIT();
 	LK_REAL_OR(wait, -1);
 	int st = 0;
 	pid_t pid = fn(&st);
@@ -38,7 +38,7 @@ LK_EXPORT pid_t wait(int *status)
 
 LK_EXPORT pid_t waitpid(pid_t which, int *status, int options)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_WAIT();
 	LK_REAL_OR(waitpid, -1);
 	int st = 0;
 	pid_t pid = fn(which, &st, options);
@@ -51,7 +51,7 @@ LK_EXPORT pid_t waitpid(pid_t which, int *status, int options)
 
 LK_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_WAIT();
 	LK_REAL_OR(waitid, -1);
 	int rc = fn(idtype, id, info, options);
 	if (rc == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
@@ -63,7 +63,7 @@ LK_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 
 LK_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_WAIT();
 	LK_REAL_OR(wait3, -1);
 	int st = 0;
 	pid_t pid = fn(&st, options, ru);
@@ -76,7 +76,7 @@ LK_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
 
 LK_EXPORT pid_t wait4(pid_t which, int *status, int options, struct rusage *ru)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_WAIT();
 	LK_REAL_OR(wait4, -1);
 	int st = 0;
 	pid_t pid = fn(which, &st, options, ru);

@@ -36,7 +36,7 @@ static char lk_tf_path[4096];
 /* this process is a forked child (its trace name may repeat) */
 static int lk_tf_forked LK_FORK_WARM;
 static uint64_t lk_tf_dev LK_FORK_WARM, lk_tf_ino LK_FORK_WARM;
-int lk_tf_fd = -1; /* kept open between chunks; internal to libleak (tracefile.h) */
+int lk_tf_fd LK_FORK_WARM = -1; /* kept open between chunks; internal to libleak (tracefile.h) */
 /* lk_tf_fd changes (keep, drop, vacate) under lk_tf_lock, with signals blocked. A chunk write
  * publishes the descriptor it writes through in lk_tf_busy; a hook whose call names that
  * number first moves lk_tf_fd away, then waits for lk_tf_busy to leave the number before it
@@ -50,6 +50,11 @@ static int lk_tf_discarded LK_FORK_WARM;
 /* A forked child's trace, named (lk_tf_path) but not created: the first chunk creates it, so a
  * child that never writes one (lk_fork_exit_quiet) never makes a file. */
 static int lk_tf_lazy LK_FORK_WARM;
+/* A forked child's name is made with its file (lk_tracefile_name_child): until then
+ * lk_tf_path still holds the parent's, never read. Expanding the pattern at fork wrote the
+ * path's page and called into code no other fork path uses, page faults in every child,
+ * most of which never write a trace. */
+static int lk_tf_unnamed LK_FORK_WARM;
 static ZSTD_CCtx *lk_tf_cctx;
 /* Chunks of at most this many raw bytes are stored, not compressed: a short-lived forked
  * child's only chunk, a quiet process's snapshots. zstd saves little on them, and in a
@@ -65,7 +70,7 @@ int lk_tracefile_error(void)
 
 const char *lk_tracefile_path(void)
 {
-	return lk_tf_path;
+	return lk_tf_unnamed ? "" : lk_tf_path;
 }
 
 /* The lowest number the trace is kept at: RLIMIT_NOFILE/2 (512 under `ulimit -n 1024`) or
@@ -210,7 +215,8 @@ void lk_tracefile_after_fork_child(void)
 void lk_tracefile_forget(void)
 {
 	lk_tracefile_drop_fd(1); /* the parent's file: the child never writes into it */
-	lk_tf_path[0] = 0;
+	if (!lk_tf_unnamed)
+		lk_tf_path[0] = 0;
 	lk_tf_dev = lk_tf_ino = 0;
 	lk_tf_err = 0;
 	lk_tf_discarded = 0;
@@ -608,24 +614,40 @@ int lk_tracefile_init(void)
 int lk_tracefile_fork_child(void)
 {
 	lk_tf_forked = 1;
+	lk_tf_unnamed = 1; /* before the forget: the parent's path is left as it is */
 	lk_tracefile_forget();
-	int r = lk_tf_pattern[0]
-	            ? lk_tracefile_expand(lk_tf_pattern, lk_modules_exe(), lk_sys_getpid(),
-	                                  lk_tf_path, sizeof(lk_tf_path))
-	            : -ENOENT;
-	if (r < 0) {
+	if (!lk_tf_pattern[0]) {
+		lk_tf_unnamed = 0;
 		lk_tf_path[0] = 0;
 		lk_warn("cannot name the trace of a forked child; profiling off there", NULL, NULL);
 		lk_disabled = 1;
-		return r;
+		return -ENOENT;
 	}
 	lk_tf_lazy = 1;
 	return 0;
 }
 
+/* A forked child's name, from the kept pattern and its pid, when its file is made. */
+static int lk_tracefile_name_child(void)
+{
+	lk_tf_unnamed = 0;
+	int r = lk_tracefile_expand(lk_tf_pattern, lk_modules_exe(), lk_sys_getpid(), lk_tf_path,
+	                            sizeof(lk_tf_path));
+	if (r < 0) {
+		lk_tf_path[0] = 0;
+		lk_warn("cannot name the trace of a forked child; profiling off there", NULL, NULL);
+		lk_disabled = 1;
+	}
+	return r;
+}
+
 /* The forked child's first chunk: its file, under a unique name as at start. */
 static int lk_tracefile_create_lazy(void)
 {
+	if (lk_tf_unnamed && lk_tracefile_name_child() < 0) {
+		lk_tf_lazy = 0;
+		return -ENOENT;
+	}
 	static char path[sizeof(lk_tf_path)]; /* chunks are written one at a time */
 	memcpy(path, lk_tf_path, sizeof(path));
 	lk_tf_lazy = 0;
@@ -764,7 +786,7 @@ int lk_tracefile_write_chunk(const void *raw, size_t n)
 {
 	if (lk_tf_err)
 		return lk_tf_err;
-	if (!lk_tf_path[0])
+	if (!lk_tf_path[0] && !lk_tf_unnamed)
 		return -EBADF;
 	if (n > TRACE_CHUNK_MAX_RAW)
 		return lk_tracefile_fail(-EFBIG);

@@ -12,12 +12,17 @@
  * One mmap per thread, pooled and reused after the thread exits; no malloc, no locks. */
 #include "walk_memo.h"
 #include "sys.h"
+#include "fork_hot.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 __thread lk_walk_memo_t *lk_walk_memo_self __attribute__((tls_model("initial-exec")));
-uint32_t lk_walk_memo_gen_now; /* bumped by lk_walk_memo_invalidate */
-static lk_walk_memo_t *lk_walk_memo_pool;
+uint32_t lk_walk_memo_gen_now;                         /* bumped by lk_walk_memo_invalidate */
+static lk_walk_memo_t *lk_walk_memo_pool LK_FORK_WARM; /* reset in a forked child */
 static pthread_key_t lk_walk_memo_key;
 static bool lk_walk_memo_key_ok;
 
@@ -28,6 +33,16 @@ static void lk_walk_memo_release(void *p)
 		lk_walk_memo_self = NULL;
 	if (m)
 		__atomic_store_n(&m->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* A forked child gets the memo as zeros, an empty memo (as a fresh mmap): fork copies none of
+ * its page tables and the parent's next walks take no copy-on-write fault on it (two or three
+ * a fork). Links and flags in it are zeros there too: lk_walk_memo_reset_after_fork. */
+static void lk_walk_memo_wipe_on_fork(lk_walk_memo_t *m)
+{
+	int saved = errno;
+	syscall(SYS_madvise, m, sizeof(*m), MADV_WIPEONFORK); /* kept as is where it fails */
+	errno = saved;
 }
 
 lk_walk_memo_t *lk_walk_memo_attach(void)
@@ -56,6 +71,7 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 		m = lk_sys_mmap(sizeof(*m));
 		if (!m)
 			return NULL;
+		lk_walk_memo_wipe_on_fork(m);
 		m->in_use = 1;
 		m->next = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_RELAXED);
 		while (!__atomic_compare_exchange_n(&lk_walk_memo_pool, &m->next, m, true,
@@ -214,8 +230,10 @@ void lk_walk_memo_thread_init(void)
 
 void lk_walk_memo_reset_after_fork(void)
 {
-	for (lk_walk_memo_t *m = lk_walk_memo_pool; m; m = m->next)
-		m->in_use = (m == lk_walk_memo_self);
+	/* The pool starts empty: the memos' links and flags may read as zeros here
+	 * (lk_walk_memo_wipe_on_fork). This thread keeps its own (not in the pool, so no other
+	 * takes it) and the child's new threads map theirs; no memo page is touched. */
+	lk_walk_memo_pool = NULL;
 }
 
 uint64_t lk_walk_memo_tails_reused(void)

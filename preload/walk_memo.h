@@ -250,7 +250,8 @@ void lk_walk_memo_invalidate(void);
 /* Constructor context: the thread-exit key that returns a thread's memo to the pool. */
 void lk_walk_memo_thread_init(void);
 
-/* Forked child: the other threads' memos go back to the pool. */
+/* Forked child: an empty pool (the memos are zeros there, or the parent's); this thread keeps
+ * its own. */
 void lk_walk_memo_reset_after_fork(void);
 
 /* The sum over all memos of walks finished with the last walk's frames (relaxed). */

@@ -568,7 +568,12 @@ void lk_writer_fork_parent(void)
 
 void lk_writer_fork_child(void)
 {
-	lk_snap_unlock();
+	/* The only thread: nobody waits on the lock (and lk_snap_unlock's code would be one more
+	 * page fault in every child). */
+	__atomic_store_n(&lk_snap_lock_word, 0, __ATOMIC_RELEASE);
+	/* No tick of the parent's during the child's resets (a lazy parent's reads the clock):
+	 * lk_writer_start_lazy sets the child's anew. */
+	__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 	lk_thread_running = 0;
 	lk_program_threaded = 0; /* the child has one thread, and has not forked yet */
 	lk_program_forked = 0;
@@ -601,6 +606,26 @@ void lk_writer_before_block(void)
 		__atomic_store_n(&lk_ring_tick_fn, NULL, __ATOMIC_RELAXED);
 		lk_writer_start_thread();
 	}
+}
+
+/* A single-threaded program that has forked, about to wait for a child: its thread would
+ * make every later fork a threaded process's fork (a third more kernel time for the parent,
+ * more copy-on-write faults, each with a TLB shootdown), and nothing changes while it waits.
+ * So the wait starts no thread; the program's thread writes a snapshot before it blocks if
+ * none was written yet or the last is LK_WAIT_SNAP_NS old (at most one in that time however
+ * fast it forks, about 44 us each), so a wait that lasts and is ended by SIGKILL loses no more
+ * than that much time's changes. A sleep, poll or read still starts the thread
+ * (lk_writer_block_pending stays set). */
+#define LK_WAIT_SNAP_NS 10000000ull
+void lk_writer_before_wait(void)
+{
+	if (!lk_writer_lazy_alone()) {
+		lk_writer_before_block();
+		return;
+	}
+	uint64_t last = lk_last_ns;
+	if (last == lk_t0 || lk_now_ns() >= last + LK_WAIT_SNAP_NS)
+		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
 }
 
 void lk_writer_start_lazy(void)

@@ -67,6 +67,17 @@ void lk_writer_start_lazy(void);
  * its periodic snapshots. A program that never blocks nor fills a ring before it calls
  * unshare(CLONE_NEWUSER) or counts its threads finds itself single-threaded. */
 void lk_writer_start_lazy_main(void);
+/* Guard held: the program is about to wait for a child (the wait family). As
+ * lk_writer_before_block, except in a single-threaded program that has forked: no thread
+ * starts there, and a snapshot due is written on the program's thread first. */
+void lk_writer_before_wait(void);
+/* Hook shape for the wait family. */
+#define LK_BEFORE_WAIT()                                                                           \
+	do {                                                                                       \
+		if (__builtin_expect(__atomic_load_n(&lk_writer_block_pending, __ATOMIC_RELAXED),  \
+		                     0))                                                           \
+			LK_RECORD(lk_writer_before_wait());                                        \
+	} while (0)
 /* Nonzero while lk_writer_before_block has a thread to start. */
 extern int lk_writer_block_pending;
 /* Guard held: the program is about to block. */

@@ -10,6 +10,10 @@
 #     allocates too slowly to ever fill half a ring (the thread starts once a snapshot is due);
 #   - a child killed by SIGTERM before it ever needed a thread still writes its final
 #     snapshot (END reason signal, its leak) and still dies of SIGTERM;
+#   - a single-threaded parent that forks and waits in a loop gets no writer thread from its
+#     waits (it is still single-threaded at the end), yet still gets its periodic snapshots
+#     and reaps every child; one SIGKILLed in such a wait still has its state before it
+#     (its leak, from the snapshot the wait wrote);
 #   - LEAK_FOLLOW_FORK=0: only the parent writes a trace.
 # The program is built here from the heredoc below (gcc).
 set -euo pipefail
@@ -29,8 +33,22 @@ cat >"$src" <<'EOF'
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 
 void *volatile sink;
+
+static int tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
 
 __attribute__((noinline)) void child_leak(size_t n)
 {
@@ -76,6 +94,34 @@ int main(int argc, char **argv)
 			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != i % 7)
 				return 2;
 		}
+	} else if (strcmp(mode, "waitloop") == 0) {
+		/* fork and wait for about a second and a half, allocating a little between */
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			pid_t pid = fork();
+			if (pid < 0)
+				return 1;
+			if (pid == 0)
+				_exit(0);
+			sink = malloc(100);
+			free(sink);
+			if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+				return 2;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < 1.5);
+		printf("tasks %d\n", tasks());
+	} else if (strcmp(mode, "killwait") == 0) {
+		/* a leak, then a long wait for a child, during which the parent is SIGKILLed */
+		pid_t pid = fork();
+		if (pid == 0) {
+			sleep(3);
+			_exit(0);
+		}
+		child_leak(5151);
+		printf("waiting\n");
+		fflush(stdout);
+		waitpid(pid, &st, 0);
 	} else if (strcmp(mode, "long") == 0 || strcmp(mode, "slow") == 0) {
 		/* slow: one malloc/free pair per 5 ms, never enough to fill half a ring */
 		int slow = strcmp(mode, "slow") == 0;
@@ -177,6 +223,29 @@ traced term term
 json=$("$LEAK_REPORT" --json "$TMP/term")
 assert_jq "$json" '[.processes[] | select(.forked)][0].end_reason' signal "SIGTERM child: END reason"
 assert_jq "$json" "$heap_bytes" 3131 "SIGTERM child: its leak"
+
+note "a single-threaded parent's waits start no thread; its snapshots still come"
+traced waitloop LEAK_INTERVAL_MS=200 LEAK_SAMPLE=4096 waitloop
+assert_eq "$(head -1 "$TMP/waitloop.out")" "tasks 1" "threads of the parent after its waits"
+json=$("$LEAK_REPORT" --json "$TMP/waitloop")
+snaps=$(jq_get "$json" '[.processes[] | select(.forked | not)][0].snapshots')
+[ "$snaps" -ge 4 ] || fail "fork/wait parent: expected >= 4 snapshots at 200 ms over 1.5 s, got $snaps"
+assert_jq "$json" '[.processes[] | .findings[] | select(.kind == "zombie")] | length' 0 \
+	"fork/wait parent: no zombie"
+
+note "a parent SIGKILLed in a long wait keeps the state it had before it"
+mkdir -p "$TMP/killwait"
+env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/killwait/t.%p.lkt" LEAK_FOLLOW_FORK=0 "$p" killwait \
+	>"$TMP/killwait.out" 2>"$TMP/killwait.err" </dev/null &
+kw=$!
+wait_for "$TMP/killwait.out" waiting 10
+sleep 0.5
+kill -KILL "$kw"
+wait "$kw" 2>/dev/null || true
+json=$("$LEAK_REPORT" --json "$TMP/killwait")
+assert_jq "$json" '[.processes[] | select(.forked | not)][0].end_reason' null "SIGKILLed parent: no END"
+assert_jq "$json" "$heap_at"' [.processes[] | select(.forked | not) | .findings[] | select(heap_at("child_leak")) | .bytes] | add' \
+	5151 "SIGKILLed parent: its leak from the snapshot before the wait"
 
 note "LEAK_FOLLOW_FORK=0: only the parent's trace"
 traced nofollow LEAK_FOLLOW_FORK=0 churn 20
