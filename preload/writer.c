@@ -612,11 +612,12 @@ void lk_writer_before_block(void)
  * make every later fork a threaded process's fork (a third more kernel time for the parent,
  * more copy-on-write faults, each with a TLB shootdown), and nothing changes while it waits.
  * So the wait starts no thread; the program's thread writes a snapshot before it blocks if
- * none was written yet or the last is LK_WAIT_SNAP_NS old (at most one in that time however
- * fast it forks, about 44 us each), so a wait that lasts and is ended by SIGKILL loses no more
- * than that much time's changes. A sleep, poll or read still starts the thread
- * (lk_writer_block_pending stays set). */
-#define LK_WAIT_SNAP_NS 10000000ull
+ * none was written yet or the last is a quarter of the interval old (LK_WAIT_SNAP_MIN_NS at
+ * least; about 44 us each), so a wait that lasts and is ended by SIGKILL loses no more than
+ * that much time's changes, and a shell forking all day writes at most four snapshots an
+ * interval (one every 10 ms made a fork+wait loop's trace 100 times the size). A sleep, poll
+ * or read still starts the thread (lk_writer_block_pending stays set). */
+#define LK_WAIT_SNAP_MIN_NS 10000000ull
 void lk_writer_before_wait(void)
 {
 	if (!lk_writer_lazy_alone()) {
@@ -624,7 +625,9 @@ void lk_writer_before_wait(void)
 		return;
 	}
 	uint64_t last = lk_last_ns;
-	if (last == lk_t0 || lk_now_ns() >= last + LK_WAIT_SNAP_NS)
+	uint64_t gap = lk_interval_ns() / 4;
+	gap = gap < LK_WAIT_SNAP_MIN_NS ? LK_WAIT_SNAP_MIN_NS : gap;
+	if (last == lk_t0 || lk_now_ns() >= last + gap)
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
 }
 
