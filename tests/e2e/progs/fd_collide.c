@@ -141,12 +141,13 @@ int main(int argc, char **argv)
 		if (write(target, "0123456789", 10) != 10)
 			return 5;
 	rc = close(target);
-	printf("close(pipe on %d): %s\n", target, res(rc));
-	fflush(stdout);
 	churn(5);
+	/* The reader prints when it sees EOF: wait for it before printing, or the two lines race. */
 	int st;
 	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
 		return 6;
+	printf("close(pipe on %d): %s\n", target, res(rc));
+	fflush(stdout);
 
 	/* A file on N, written through N. */
 	file_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
