@@ -70,7 +70,7 @@ static void lk_fork_parent(void)
 static void lk_fork_child_trace(void)
 {
 	lk_clock_start_forked();
-	lk_sites_fork_child();
+	lk_sites_reset();
 	lk_writer_restart(lk_fork_parent_pid);
 	lk_modules_reset_emitted();
 	lk_fd_emit_reset();

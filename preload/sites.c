@@ -4,48 +4,26 @@
  * stacks mmap'd on demand; the dirty list is mmap'd and doubled. Nothing here allocates
  * through malloc. */
 #include "sites.h"
-#include "fork_hot.h"
 #include "sample.h"
 #include "stack_table.h"
 #include "sys.h"
 
-#include <errno.h>
-#include <stdbool.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define LK_SITE_CHUNK_BITS 16
 #define LK_SITE_CHUNK      (1u << LK_SITE_CHUNK_BITS)
 #define LK_SITE_DIR        ((LK_STACK_MAX_IDS >> LK_SITE_CHUNK_BITS) + 1)
 
 static lk_site_t *lk_sites[LK_SITE_DIR];
-/* Chunks a forked child gets as zeros (MADV_WIPEONFORK): a child's counters start at zero
- * anyway, so fork copies none of their page tables, the parent's next writes to them take no
- * copy-on-write fault, and the child keeps the chunk instead of unmapping it. */
-static uint64_t lk_sites_wiped[(LK_SITE_DIR + 63) / 64];
-
-static lk_site_t *lk_site_chunk_new(uint32_t i)
-{
-	size_t n = LK_SITE_CHUNK * sizeof(lk_site_t);
-	lk_site_t *c = lk_sys_mmap(n);
-	int saved = errno;
-	if (c && syscall(SYS_madvise, c, n, MADV_WIPEONFORK) == 0)
-		lk_sites_wiped[i / 64] |= 1ull << (i % 64);
-	errno = saved;
-	return c;
-}
 uint32_t *lk_dirty;
-size_t lk_dirty_n LK_FORK_WARM; /* with lk_tot: a forked child's resets land on the page */
-/* its atfork handler has already copied (fork_hot.h) */
+size_t lk_dirty_n;
 static size_t lk_dirty_cap;
-lk_site_totals_t lk_tot LK_FORK_WARM;
+lk_site_totals_t lk_tot;
 
 lk_site_t *lk_site(uint32_t id)
 {
 	lk_site_t **chunk = &lk_sites[id >> LK_SITE_CHUNK_BITS];
-	if (!*chunk && !(*chunk = lk_site_chunk_new(id >> LK_SITE_CHUNK_BITS)))
+	if (!*chunk && !(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
 		return NULL;
 	return &(*chunk)[id & (LK_SITE_CHUNK - 1)];
 }
@@ -104,27 +82,14 @@ void lk_apply(void *arg, const lk_event_t *ev)
 	lk_mark_dirty(s, ev->stack_id);
 }
 
-/* The reset, wiped chunks kept (forked child only: they are zeros there). */
-static void lk_sites_clear(bool forked)
+void lk_sites_reset(void)
 {
 	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
 		if (!lk_sites[i])
 			continue; /* not stored: a forked child's page stays shared */
-		if (forked && (lk_sites_wiped[i / 64] >> (i % 64) & 1))
-			continue; /* zeros already, and kept */
 		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
 		lk_sites[i] = NULL;
 	}
 	lk_dirty_n = 0;
 	memset(&lk_tot, 0, sizeof(lk_tot));
-}
-
-void lk_sites_reset(void)
-{
-	lk_sites_clear(false);
-}
-
-void lk_sites_fork_child(void)
-{
-	lk_sites_clear(true);
 }

@@ -38,10 +38,7 @@ lk_site_t *lk_site(uint32_t id);
 /* lk_ring_drain callback: adds one event (sampled ones scaled by the inverse probability). */
 void lk_apply(void *arg, const lk_event_t *ev);
 
-/* Every counter and the dirty list back to zero (a trace started anew: attach). */
+/* Forked child starting its own trace: every counter and the dirty list back to zero. */
 void lk_sites_reset(void);
-/* The same in a forked child starting its own trace: a chunk the child got as zeros
- * (MADV_WIPEONFORK) is kept. */
-void lk_sites_fork_child(void);
 
 #endif
