@@ -34,8 +34,10 @@
 
 static int lk_fork_prepared LK_FORK_HOT;
 static int lk_fork_parent_pid LK_FORK_HOT;
-static int lk_fork_threaded LK_FORK_HOT;     /* the parent had threads of its own */
-static int lk_fork_traced_child LK_FORK_HOT; /* this process is a traced forked child */
+static int lk_fork_threaded LK_FORK_HOT;      /* the parent had threads of its own */
+static int lk_fork_traced_child LK_FORK_HOT;  /* this process is a traced forked child */
+static int lk_fork_lazy_deferred LK_FORK_HOT; /* lk_writer_start_lazy waits for the hook */
+__thread int lk_fork_in_hook __attribute__((tls_model("initial-exec")));
 
 static void lk_fork_prepare(void)
 {
@@ -78,7 +80,22 @@ static void lk_fork_child_trace(void)
 	if (lk_tracefile_fork_child() < 0)
 		return; /* it warned and set lk_disabled */
 	lk_fork_traced_child = 1;
-	lk_writer_start_lazy();
+	/* Through the fork hook, the lazy writer starts only once the hook has emptied the child's
+	 * tables (lk_fork_child_settled): its tick, which the hook's resets run (a descriptor
+	 * marked dirty), could start the child's writer thread, whose first snapshot would then
+	 * report the parent's threads as the child's. */
+	if (lk_fork_in_hook)
+		lk_fork_lazy_deferred = 1;
+	else
+		lk_writer_start_lazy();
+}
+
+void lk_fork_child_settled(void)
+{
+	if (lk_fork_lazy_deferred) {
+		lk_fork_lazy_deferred = 0;
+		lk_writer_start_lazy();
+	}
 }
 
 int lk_fork_exec_quiet(void)

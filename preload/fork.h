@@ -21,5 +21,10 @@ int lk_fork_exec_quiet(void);
  * block, no descriptor or temp file of its own, and its parent is still the one that forked
  * it. Its exit status is the parent's CHILD record (wstatus); the parent's trace names it. */
 int lk_fork_exit_quiet(void);
+/* Set by the fork hook around the real fork: in the child, the atfork handler then leaves the
+ * lazy writer's start to lk_fork_child_settled, which the hook calls once it has emptied the
+ * child's tables of children, threads and temp files. */
+extern __thread int lk_fork_in_hook __attribute__((tls_model("initial-exec")));
+void lk_fork_child_settled(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fd_record.h"
+#include "fork.h"
 #include "hook.h"
 #include "proc_table.h"
 #include "stack.h"
@@ -52,7 +53,9 @@ static pid_t lk_fork_as(const char *api)
 {
 	LK_REAL_OR(fork, -1);
 	int autoreap = lk_sigchld_autoreap();
+	lk_fork_in_hook = 1;
 	pid_t pid = fn();
+	lk_fork_in_hook = 0;
 	if (pid > 0) {
 		LK_RECORD(lk_spawned(pid, api, NULL, autoreap));
 	} else if (pid == 0 && !lk_disabled) {
@@ -63,6 +66,7 @@ static pid_t lk_fork_as(const char *api)
 		int saved = errno;
 		lk_fd_on_fork_child();
 		lk_proc_on_fork_child();
+		lk_fork_child_settled();
 		errno = saved;
 	}
 	return pid;
