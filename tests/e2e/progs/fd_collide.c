@@ -142,7 +142,8 @@ int main(int argc, char **argv)
 			return 5;
 	rc = close(target);
 	churn(5);
-	/* The reader prints when it sees EOF: wait for it before printing, or the two lines race. */
+	/* The reader prints when it sees EOF: wait for it before printing, or the two lines race.
+	 */
 	int st;
 	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st))
 		return 6;
