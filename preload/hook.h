@@ -21,6 +21,7 @@
 
 #include "guard.h"
 #include "real.h"
+#include "stack.h"
 
 #define LK_EXPORT __attribute__((visibility("default")))
 
@@ -40,12 +41,17 @@
 	}
 
 /* Runs `call`, one call into the core, inside the guard with errno saved around it; skipped
- * when the guard cannot be entered (nested, not initialised yet, or disabled). */
+ * when the guard cannot be entered (nested, not initialised yet, or disabled). A stack the
+ * call captures is walked from the frame record of the function LK_RECORD is written in
+ * (stack.h's lk_stack_hook_frame): the hook the program called, or a helper always_inline
+ * into it, so the walk starts at the program's frame. */
 #define LK_RECORD(call)                                                                            \
 	do {                                                                                       \
 		if (lk_guard_enter()) {                                                            \
 			int lk_saved_errno_ = errno;                                               \
+			lk_stack_hook_frame = __builtin_frame_address(0);                          \
 			call;                                                                      \
+			lk_stack_hook_frame = NULL;                                                \
 			errno = lk_saved_errno_;                                                   \
 			lk_guard_leave();                                                          \
 		}                                                                                  \

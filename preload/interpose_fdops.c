@@ -26,14 +26,17 @@
 #include "trace_format.h"
 #include "tracefile.h"
 
-/* A new descriptor of a kind that has no name. */
-static void lk_on_new(int fd, unsigned type, int cloexec, const char *api)
+/* A new descriptor of a kind that has no name. always_inline, as every helper holding an
+ * LK_RECORD: the stack is walked from the frame of the hook the program called (hook.h). */
+static __attribute__((always_inline)) inline void lk_on_new(int fd, unsigned type, int cloexec,
+                                                            const char *api)
 {
 	if (fd >= 0)
 		LK_RECORD(lk_fd_rec_open(fd, type, cloexec, api, AT_FDCWD, NULL));
 }
 
-static void lk_on_dup(int oldfd, int newfd, int cloexec, const char *api)
+static __attribute__((always_inline)) inline void lk_on_dup(int oldfd, int newfd, int cloexec,
+                                                            const char *api)
 {
 	if (newfd >= 0 && oldfd != newfd)
 		LK_RECORD(lk_fd_rec_dup(oldfd, newfd, cloexec, api));
@@ -90,7 +93,7 @@ LK_EXPORT int dup3(int oldfd, int newfd, int flags)
 
 /* The third argument's type depends on cmd; like glibc, it is carried as a pointer-sized
  * value, which is how every variant (int, long, pointer) is passed on x86-64 and aarch64. */
-static void lk_on_fcntl(int fd, int cmd, void *arg, int rc)
+static __attribute__((always_inline)) inline void lk_on_fcntl(int fd, int cmd, void *arg, int rc)
 {
 	if (rc < 0)
 		return;

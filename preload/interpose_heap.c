@@ -291,8 +291,12 @@ static void *lk_realloc_impl(void *ptr, size_t size)
 		 * what realloc makes of it is that block still, counted nowhere. */
 		bool rec = n && (!sampling || lk_sample_take(size)) &&
 		           (tracked || !ptr || !lk_attach_mode);
+		/* The new block's walk starts at this frame: realloc tail-jumps here, so its
+		 * caller is the program's. */
+		lk_stack_hook_frame = __builtin_frame_address(0);
 		lk_heap_on_realloc_end(ptr, tracked, old_size, old_stack, rec ? n : NULL,
 		                       rec ? size : 0);
+		lk_stack_hook_frame = NULL;
 		if (rec && sampling)
 			lk_sample_mark((uintptr_t)n);
 	}

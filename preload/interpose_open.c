@@ -27,7 +27,10 @@ static unsigned lk_open_type(int flags)
 	return (flags & O_DIRECTORY) ? TRACE_FD_DIR : TRACE_FD_FILE;
 }
 
-static void lk_on_open(int fd, int flags, const char *api, int dirfd, const char *path)
+/* always_inline, as every helper holding an LK_RECORD: the stack is walked from the frame
+ * of the hook the program called (hook.h). */
+static __attribute__((always_inline)) inline void lk_on_open(int fd, int flags, const char *api,
+                                                             int dirfd, const char *path)
 {
 	/* Created exclusively inside the temp directory: a temp file (Python's tempfile module,
 	 * and any mkstemp written by hand). */
@@ -141,7 +144,8 @@ LK_EXPORT int creat64(const char *path, mode_t mode)
 
 /* --- stdio ---------------------------------------------------------------------------- */
 
-static void lk_on_stream(FILE *fp, const char *api, const char *path, const char *mode)
+static __attribute__((always_inline)) inline void lk_on_stream(FILE *fp, const char *api,
+                                                               const char *path, const char *mode)
 {
 	int fd = fp ? fileno(fp) : -1;
 	if (fd >= 0 && !lk_node_own_file(fd, path))
@@ -184,8 +188,8 @@ LK_EXPORT FILE *fdopen(int fd, const char *mode)
 	return fp;
 }
 
-static FILE *lk_freopen(__typeof__(freopen) *fn, const char *api, const char *path,
-                        const char *mode, FILE *old)
+static __attribute__((always_inline)) inline FILE *
+lk_freopen(__typeof__(freopen) *fn, const char *api, const char *path, const char *mode, FILE *old)
 {
 	int oldfd = old ? fileno(old) : -1;
 	uint32_t gen = lk_fd_gen_before_close(oldfd);

@@ -49,7 +49,9 @@ static void lk_spawned(pid_t pid, const char *api, const char *cmd, int autoreap
 
 /* --- fork, vfork, posix_spawn --------------------------------------------------------- */
 
-static pid_t lk_fork_as(const char *api)
+/* always_inline, as every helper holding an LK_RECORD: the stack is walked from the frame
+ * of the hook the program called (hook.h). */
+static __attribute__((always_inline)) inline pid_t lk_fork_as(const char *api)
 {
 	LK_REAL_OR(fork, -1);
 	int autoreap = lk_sigchld_autoreap();

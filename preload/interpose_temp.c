@@ -33,7 +33,10 @@ LK_EXPORT FILE *tmpfile64(void)
 	return fp;
 }
 
-static void lk_on_temp(int fd, const char *tmpl, int cloexec, const char *api)
+/* always_inline, as every helper holding an LK_RECORD: the stack is walked from the frame
+ * of the hook the program called (hook.h). */
+static __attribute__((always_inline)) inline void lk_on_temp(int fd, const char *tmpl, int cloexec,
+                                                             const char *api)
 {
 	if (fd >= 0)
 		LK_RECORD(lk_fd_rec_temp(fd, tmpl, cloexec, api));

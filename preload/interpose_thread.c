@@ -122,8 +122,9 @@ LK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	int ds = PTHREAD_CREATE_JOINABLE;
 	if (attr && pthread_attr_getdetachstate(attr, &ds) != 0)
 		ds = PTHREAD_CREATE_JOINABLE;
-	int slot =
-	    lk_proc_thread_reserve(lk_stack_capture(), lk_now_ns(), ds == PTHREAD_CREATE_DETACHED);
+	/* The walk starts at this hook's frame: the program's first; errno is saved here. */
+	uint32_t stack = lk_stack_capture_at(__builtin_frame_address(0));
+	int slot = lk_proc_thread_reserve(stack, lk_now_ns(), ds == PTHREAD_CREATE_DETACHED);
 	lk_tramp_t *t = slot >= 0 ? lk_tramp_get() : NULL;
 	if (slot >= 0 && !t) {
 		lk_proc_thread_cancel(slot);

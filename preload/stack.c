@@ -77,8 +77,13 @@ static inline uint32_t lk_stack_capture_from(const void *frame)
 	return id;
 }
 
+__thread const void *lk_stack_hook_frame __attribute__((tls_model("initial-exec")));
+
 uint32_t lk_stack_capture(void)
 {
+	const void *hook = lk_stack_hook_frame;
+	if (hook) /* inside LK_RECORD, which saves errno */
+		return lk_stack_capture_from(hook);
 	int saved = errno;
 	uint32_t id = lk_stack_capture_from(NULL);
 	errno = saved;
