@@ -550,6 +550,36 @@ uint64_t lk_heap_table_bytes(void)
 	return n;
 }
 
+/* Tests: each used shard's main array must hold every entry in Robin Hood order, its homes
+ * nondecreasing along each run, and reachable from its home (no empty slot between). */
+uint64_t lk_heap_table_check(void)
+{
+	uint64_t bad = 0;
+	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
+		lk_heap_shard_t *s = &lk_heap_shards[i];
+		if (!lk_heap_was_used(s))
+			continue;
+		lk_heap_lock(s);
+		uint32_t cap = s->cap, live = 0;
+		for (uint32_t j = 0; j < cap; j++) {
+			uint64_t key = lk_entry_lo(&s->slots[j]) & LK_KEY_MASK;
+			if (!key)
+				continue;
+			live++;
+			uint32_t d = lk_entry_dist(key, j, cap);
+			for (uint32_t k = 1; k <= d; k++) /* no hole between home and j */
+				bad += !(lk_entry_lo(&s->slots[(j + cap - k) % cap]) & LK_KEY_MASK);
+			uint32_t p = j ? j - 1 : cap - 1;
+			uint64_t pk = lk_entry_lo(&s->slots[p]) & LK_KEY_MASK;
+			if (pk && lk_entry_dist(pk, p, cap) + 1 < d)
+				bad++; /* its predecessor in the run is nearer its home than it */
+		}
+		bad += live != s->live;
+		lk_heap_unlock(s);
+	}
+	return bad;
+}
+
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg)
 {

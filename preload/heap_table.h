@@ -33,6 +33,10 @@ uint64_t lk_heap_table_count(void);
 /* Bytes of table memory (all shards), for the per-block overhead figure. */
 uint64_t lk_heap_table_bytes(void);
 
+/* Tests: the number of entries out of Robin Hood order or off their probe run, plus shards
+ * whose count is wrong; 0 for a sound table. Locks one shard at a time. */
+uint64_t lk_heap_table_check(void);
+
 /* Calls fn for every live block, one shard locked at a time; fn must not touch the table. */
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg);

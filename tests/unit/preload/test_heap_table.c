@@ -131,6 +131,7 @@ static void test_growth_to_a_million(void **state)
 	for (uintptr_t i = 0; i < N; i++)
 		assert_true(lk_heap_table_insert(0x7f0000000000 + i * 32, 32, 3));
 	assert_int_equal(lk_heap_table_count(), N);
+	assert_int_equal(lk_heap_table_check(), 0); /* growth kept Robin Hood order */
 	/* 12-byte entries, at most 7/9 full, at least 7/9 * 4/5 after growth (plus page
 	 * rounding): 15.4 to 19.3 bytes a block. */
 	assert_true(lk_heap_table_bytes() >= 15ull * N);
@@ -254,6 +255,7 @@ static void model_check_all(model_t *m, size_t n)
 	for (size_t i = 0; i < n; i++)
 		live += m[i].live;
 	assert_int_equal(lk_heap_table_count(), live);
+	assert_int_equal(lk_heap_table_check(), 0);
 	n_seen = 0;
 	seen = calloc(n + 1, sizeof(*seen));
 	assert_non_null(seen);
@@ -472,6 +474,7 @@ static void test_strides(void **state)
 		for (uint32_t i = 0; i < N; i++)
 			assert_true(lk_heap_table_insert(base + i * stride, stride, i));
 		assert_int_equal(lk_heap_table_count(), N);
+		assert_int_equal(lk_heap_table_check(), 0);
 		for (uint32_t i = 0; i < N; i++) {
 			assert_true(lk_heap_table_lookup(base + i * stride, &size, &stack));
 			assert_int_equal(size, stride);
