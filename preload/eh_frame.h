@@ -33,7 +33,8 @@ static inline int64_t lk_eh_rule_bp_off(uint64_t rule)
 
 /* Any context: the rule for return address pc (the call is at pc - 1) from the .eh_frame of
  * the loaded module holding pc - 1; 0 if no module holds it (code may be mapped there later).
- * One dl_iterate_phdr, whose lock is held only while the module is found. */
+ * One dl_iterate_phdr, whose lock is held only while the module is found, after a short one
+ * that reads the loader's count of loads: a pc in no module is remembered while it stays. */
 uint64_t lk_eh_frame_rule(uint64_t pc);
 
 /* The rule from the module's .eh_frame_hdr at hdr (its binary search table finds the FDE).

@@ -8,6 +8,7 @@
  * UNKNOWN, which sends the capture to libunwind; an undefined return address is END.
  * Fixtures lie flush against PROT_NONE pages: truncated, out-of-bounds and random bytes must
  * give UNKNOWN (or any rule) without a read outside the bounds given. */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -510,6 +511,30 @@ static void test_loaded_modules(void **state)
 	assert_int_equal(lk_eh_frame_rule(17), 0);
 }
 
+/* A pc found in no module is remembered, but not past a load: a library mapped there later
+ * has its rules. zlib's code is unmapped by dlclose, asked for (twice: the second answer is the
+ * remembered one) and mapped again by dlopen, at the same address on Linux. */
+static void test_no_module_until_a_load(void **state)
+{
+	(void)state;
+	void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		skip();
+	uint64_t f = (uint64_t)(uintptr_t)dlsym(h, "zlibVersion");
+	assert_true(f != 0);
+	assert_true(lk_eh_frame_rule(f + 1) != 0);
+	assert_int_equal(dlclose(h), 0);
+	assert_int_equal(lk_eh_frame_rule(f + 1), 0);
+	assert_int_equal(lk_eh_frame_rule(f + 1), 0);
+	h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(h);
+	uint64_t g = (uint64_t)(uintptr_t)dlsym(h, "zlibVersion");
+	assert_true(lk_eh_frame_rule(g + 1) != 0);
+	if (g == f) /* the same pc: the remembered answer was dropped */
+		assert_true(lk_eh_frame_rule(f + 1) != 0);
+	dlclose(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_garbage_never_reads_outside),
 	    cmocka_unit_test(test_hdr_search_table),
 	    cmocka_unit_test(test_loaded_modules),
+	    cmocka_unit_test(test_no_module_until_a_load),
 	};
 	return cmocka_run_group_tests(tests, map_guarded, NULL);
 }
