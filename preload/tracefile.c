@@ -19,7 +19,6 @@
 #include "sys.h"
 #include "trace_format.h"
 #include "version.h"
-#include "vfork.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,13 +170,6 @@ void lk_tracefile_vacate(int fd)
 {
 	if (fd < 0 || fd != __atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST))
 		return;
-	if (lk_in_vfork_child) {
-		/* The parent's trace stays where it is: only the child's copy goes. */
-		int saved = errno;
-		syscall(SYS_close, fd);
-		errno = saved;
-		return;
-	}
 	sigset_t old;
 	lk_tf_block(&old);
 	lk_spin_lock(&lk_tf_lock);
