@@ -8,7 +8,8 @@
 # run, so the report reads the names from the trace alone; nothing closedProperly opened is
 # reported; a program that closes all it opens (closes_all.js) has no fd finding, node's own
 # event loop descriptors included; the names show in text, collapsed stacks, pprof, leak-view
-# and --diff too; LEAK_NODE=0 leaves the frames unnamed.
+# and --diff too; LEAK_NODE=0 leaves the frames unnamed; with a trace that cannot be opened
+# node is not asked for a map (none left in /tmp).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -105,3 +106,16 @@ LEAK_NODE=0 run_node "$d" "$NODE" "$JS" interp
 j=$("$LEAK_REPORT" --no-symbols --json "$d"/out/*.lkt)
 assert_jq "$j" "$DEFS [node.findings[].stack[] | select(.lang == \"js\")] | length" 0 "LEAK_NODE=0: no JavaScript names"
 note "LEAK_NODE=0: frames unnamed"
+
+# A trace that cannot be opened: profiling is off, so node is not asked for a perf map either
+# (none left in /tmp) and sees the user's NODE_OPTIONS.
+d=$TMP/noout
+mkdir -p "$d"
+pid=$(cd "$d" && NODE_OPTIONS=--no-warnings timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" \
+	LEAK_OUT="$d/missing/dir/leak.lkt" "$NODE" -e \
+	'console.log(process.pid + " " + process.env.NODE_OPTIONS)' 2>"$d/stderr" </dev/null) ||
+	fail "node with an unwritable trace path failed: $(head -c 300 "$d/stderr")"
+grep -q 'cannot write trace' "$d/stderr" || fail "noout: no one-line warning: $(head -c 300 "$d/stderr")"
+assert_eq "${pid#* }" "--no-warnings" "noout: node sees the user's NODE_OPTIONS"
+[ ! -e "/tmp/perf-${pid%% *}.map" ] || fail "noout: /tmp/perf-${pid%% *}.map left behind"
+note "unwritable trace path: no perf map left, NODE_OPTIONS untouched"
