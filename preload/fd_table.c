@@ -581,6 +581,24 @@ int lk_fd_child_has_findings(int at_exec)
 	return 0;
 }
 
+int lk_fd_parent_crosses_exec(void)
+{
+	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
+		return 0;
+	int words = __atomic_load_n(&lk_fd_used_words, __ATOMIC_RELAXED);
+	for (int w = 0; w < words; w++) {
+		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
+			int i = w * 64 + __builtin_ctzll(bits);
+			const lk_fd_entry_t *e = &lk_fd_tab[i];
+			if (e->open && i > 2 &&
+			    !(e->flags & (TRACE_FD_INHERITED | TRACE_FD_CLOEXEC)) &&
+			    !lk_fd_is_internal(i))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken.
  * Every descriptor open now was open in the parent at fork, so it is flagged
  * TRACE_FD_FORKED (keeping the parent's stack): the child's report leaves it out unless it

@@ -118,6 +118,12 @@ void lk_fd_exec_cancel(void);
  * locks). */
 int lk_fd_child_has_findings(int at_exec);
 
+/* In the parent, before a vfork: 1 if a child exec'ing now would carry one of the parent's
+ * reported descriptors across the exec (open, not 0-2 or open at start, not libleak's, without
+ * close-on-exec), which only a child trace of its own can report (the vfork hook then forks).
+ * Any thread; reads without the entry locks (a racing open is the program's race). */
+int lk_fd_parent_crosses_exec(void);
+
 /* Fork child: the temp files are the parent's (forgotten), pending exec cleared, and every
  * open fd is flagged TRACE_FD_FORKED (the parent's, stack kept) and emitted again into the
  * child's trace; the child's later opens are its own. Called by the fork/vfork hook in the

@@ -28,6 +28,7 @@
 #include "trace_format.h"
 #include "tracefile.h"
 #include "unwind.h"
+#include "vfork.h"
 #include "writer.h"
 
 #include <stdlib.h>
@@ -47,6 +48,39 @@ static void lk_on_exit(void)
 	lk_guard_depth = 1;
 	lk_writer_sync(1, TRACE_END_EXIT, lk_exit_status);
 	lk_guard_restore(depth);
+}
+
+volatile int lk_exit_entry_lost;
+
+/* The handler as atexit (which 1) and at_quick_exit (2) run it. In a vfork child (vfork.h),
+ * whose exit() or quick_exit() ran the list in the memory it shares with its parent, it does
+ * nothing (the trace and the state are the parent's) but note the entry gone, so that the
+ * parent's own end runs the handler itself (lk_exit_run_lost). */
+static void lk_on_exit_as(int which)
+{
+	if (lk_in_vfork_child) {
+		__atomic_or_fetch(&lk_exit_entry_lost, which, __ATOMIC_SEQ_CST);
+		return;
+	}
+	lk_on_exit();
+}
+
+static void lk_on_atexit(void)
+{
+	lk_on_exit_as(1);
+}
+
+static void lk_on_at_quick_exit(void)
+{
+	lk_on_exit_as(2);
+}
+
+void lk_exit_run_lost(int which)
+{
+	if (lk_in_vfork_child || !(__atomic_load_n(&lk_exit_entry_lost, __ATOMIC_SEQ_CST) & which))
+		return;
+	__atomic_and_fetch(&lk_exit_entry_lost, ~which, __ATOMIC_SEQ_CST);
+	lk_on_exit();
 }
 
 /* Settings every module reads from the start, applied before LEAK_DISABLE is looked at (as
@@ -74,7 +108,7 @@ static int lk_init_must_stay_single(int argc, char **argv)
 
 void lk_init_exit_handlers(void)
 {
-	if (atexit(lk_on_exit) != 0 || at_quick_exit(lk_on_exit) != 0)
+	if (atexit(lk_on_atexit) != 0 || at_quick_exit(lk_on_at_quick_exit) != 0)
 		lk_warn("cannot register the exit handler; the trace will have no final snapshot",
 		        NULL, NULL);
 }

@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "config.h"
 #include "emit.h"
 #include "fd_table.h"
 #include "fork.h"
 #include "hook.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "vfork.h"
 #include "writer.h"
 
 extern char **environ;
@@ -117,6 +119,7 @@ static void lk_exec_env(lk_exec_env_t *e, char *const *envp)
 
 static void lk_exec_env_free(lk_exec_env_t *e)
 {
+	lk_vfork_forget_map(e->map);
 	if (e->map)
 		munmap(e->map, e->map_len);
 }
@@ -184,6 +187,17 @@ static int lk_exec_before(const char *path, int search, char *const *envp, lk_ex
 	int synced = 0;
 	e->env = (char **)envp;
 	e->map = NULL;
+	if (__builtin_expect(lk_in_vfork_child, 0)) {
+		/* A vfork child (vfork.h): it writes no trace, so only the new program's envp, as
+		 * a forked child that execs with nothing to report gets it; under
+		 * LEAK_FOLLOW_FORK=0 envp is left alone, as that child's disabled hook does. */
+		if (lk_config.follow_fork && !lk_attach_mode && !lk_disabled) {
+			lk_exec_env(e, envp);
+			if (e->map)
+				lk_vfork_note_map(e->map, e->map_len);
+		}
+		return 0;
+	}
 	LK_RECORD(synced = lk_exec_prepare(path, search, envp, e));
 	return synced;
 }
@@ -283,11 +297,14 @@ static int lk_argv_alloc(lk_argv_t *a, size_t n)
 		return -1;
 	}
 	a->argv = a->map;
+	if (lk_in_vfork_child)
+		lk_vfork_note_map(a->map, a->map_len);
 	return 0;
 }
 
 static void lk_argv_free(lk_argv_t *a)
 {
+	lk_vfork_forget_map(a->map);
 	if (a->map)
 		munmap(a->map, a->map_len);
 }

@@ -14,6 +14,7 @@
 #include "interpose_exit.h"
 #include "reach.h"
 #include "trace_format.h"
+#include "vfork.h"
 
 volatile int lk_exit_status;
 
@@ -22,8 +23,11 @@ volatile int lk_exit_status;
 LK_EXPORT void exit(int status)
 {
 	__builtin_unwind_init();
-	lk_reach_exit_from = lk_reach_sp();
-	lk_exit_status = status;
+	if (!lk_in_vfork_child) { /* a vfork child's exit is no end of its parent's */
+		lk_reach_exit_from = lk_reach_sp();
+		lk_exit_status = status;
+		lk_exit_run_lost(1);
+	}
 	__typeof__(lk_real.exit) fn = LK_REAL(exit);
 	if (fn)
 		fn(status);
@@ -37,8 +41,11 @@ LK_EXPORT void exit(int status)
 LK_EXPORT void quick_exit(int status)
 {
 	__builtin_unwind_init();
-	lk_reach_exit_from = lk_reach_sp();
-	lk_exit_status = status;
+	if (!lk_in_vfork_child) {
+		lk_reach_exit_from = lk_reach_sp();
+		lk_exit_status = status;
+		lk_exit_run_lost(2);
+	}
 	__typeof__(lk_real.quick_exit) fn = LK_REAL(quick_exit);
 	if (fn)
 		fn(status);
@@ -56,6 +63,7 @@ static int lk_main_wrapper(int argc, char **argv, char **envp)
 	int status = lk_host_main(argc, argv, envp);
 	lk_exit_status = status;
 	lk_reach_exit_from = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
+	lk_exit_run_lost(1);
 	return status;
 }
 

@@ -7,4 +7,12 @@
  * argument, 0 until one of them is known. END carries it. */
 extern volatile int lk_exit_status;
 
+/* Bit 1: a vfork child's exit() ran the atexit list, libleak's entry with it, in the memory
+ * it shares with its parent; bit 2: its quick_exit() ran the at_quick_exit list (init.c). */
+extern volatile int lk_exit_entry_lost;
+/* The process is ending by exit() or a return from main (which 1) or quick_exit() (2): if
+ * a vfork child used up libleak's entry of that list, the exit handler runs now, in its
+ * place. Nothing in a vfork child. */
+void lk_exit_run_lost(int which);
+
 #endif

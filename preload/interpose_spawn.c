@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* interpose_spawn.c - child processes the program makes: fork, vfork, posix_spawn*, and popen
  * with its pclose (a child and a pipe at once), feeding proc_table.c (and fd_table.c for
- * popen's pipe). vfork is served by the real fork: a vfork child shares its parent's memory
- * and stack, so libleak could run no code in it, and POSIX lets vfork behave as fork.
+ * popen's pipe). On x86_64 vfork is a real vfork (a stub in assembly below, vfork.h): the
+ * child borrows the parent's memory until it execs, so a spawn costs no copy of the page
+ * tables; libleak records nothing in the child and the parent records it when vfork returns.
+ * Elsewhere, attached to a running program, under a shadow stack, or when one of the parent's
+ * descriptors would cross the child's exec (a finding only a child trace of its own can
+ * report), vfork is served by the real fork, as POSIX allows.
  * system() is not hooked: it reaps its own child before returning, so it can leak nothing.
  * Whether SIGCHLD is ignored is read at spawn time (such a child is reaped by the kernel).
  * Each hook has hook.h's shape. */
@@ -19,8 +23,11 @@
 #include "hook.h"
 #include "proc_table.h"
 #include "stack.h"
+#include "attach.h"
+#include "fd_table.h"
 #include "sys.h"
 #include "trace_format.h"
+#include "vfork.h"
 
 /* Is SIGCHLD ignored or SA_NOCLDWAIT now (children reaped by the kernel)? */
 static int lk_sigchld_autoreap(void)
@@ -72,10 +79,134 @@ LK_EXPORT pid_t fork(void)
 	return lk_fork_as("fork");
 }
 
+/* --- vfork ---------------------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+/* Called from the stub below only. */
+int lk_vfork_mode(void);
+pid_t lk_vfork_as_fork(void);
+pid_t lk_vfork_child(void);
+pid_t lk_vfork_parent(long rc);
+pid_t lk_vfork_plain(long rc);
+
+/* The stub's choice, before the call: 1 a recorded vfork, 2 a plain one (nothing to record:
+ * libleak off or not ready, inside libleak, or already a vfork child), 0 the fork path. */
+/* Is a shadow stack (CET) on? The stub's pop and push of the return address would not match
+ * it (glibc's own vfork has a path of its own for that): then vfork forks. Asked once. */
+static int lk_vfork_shstk(void)
+{
+	static int known; /* 0 unknown, 1 off, 2 on */
+	if (!known) {
+		unsigned long features = 0;
+		/* ARCH_SHSTK_STATUS; kernels without shadow stacks say EINVAL */
+		long rc = syscall(SYS_arch_prctl, 0x5005, &features);
+		known = rc == 0 && (features & 1) ? 2 : 1;
+	}
+	return known == 2;
+}
+
+__attribute__((used, visibility("hidden"))) int lk_vfork_mode(void)
+{
+	if (lk_vfork_shstk())
+		return 0;
+	if (lk_in_vfork_child || lk_guard_depth || !lk_ready || lk_disabled)
+		return 2;
+	if (lk_attach_mode || lk_fd_parent_crosses_exec())
+		return 0;
+	return 1;
+}
+
+__attribute__((used, visibility("hidden"))) pid_t lk_vfork_as_fork(void)
+{
+	return lk_fork_as("vfork");
+}
+
+/* The child of a recorded vfork, returning to the program: every hook passes straight
+ * through until exec or _exit (exec's hook still gives the new program its environment). */
+__attribute__((used, visibility("hidden"))) pid_t lk_vfork_child(void)
+{
+	lk_guard_depth = 1;
+	lk_in_vfork_child = (int)syscall(SYS_getppid);
+	return 0;
+}
+
+/* The parent of a recorded vfork (rc: the system call's result), its child gone to exec or
+ * _exit: takes its thread-local state back from the child (the guard the child set is held
+ * for this thread now) and records the child as fork does; leaving the guard then runs what a
+ * signal that came meanwhile deferred. */
+__attribute__((used, visibility("hidden"))) pid_t lk_vfork_parent(long rc)
+{
+	int saved = errno;
+	lk_in_vfork_child = 0;
+	lk_guard_depth = 1;
+	lk_vfork_unmap();
+	if (rc >= 0 && lk_ready && !lk_disabled)
+		lk_spawned((pid_t)rc, "vfork", NULL, lk_sigchld_autoreap());
+	errno = rc < 0 ? (int)-rc : saved;
+	lk_guard_leave();
+	return rc < 0 ? -1 : (pid_t)rc;
+}
+
+/* A plain vfork's return, in the child and the parent. Nothing is recorded, but the child is
+ * still a vfork child for the hooks it passes through (a trace descriptor it closes is only its
+ * copy): it is marked unless it is one already (a vfork child's vfork), and the parent takes
+ * the mark back only if it was its own child's (it holds this process's pid). */
+__attribute__((used, visibility("hidden"))) pid_t lk_vfork_plain(long rc)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	int saved = errno;
+	if (rc == 0 && !lk_in_vfork_child)
+		lk_in_vfork_child = (int)syscall(SYS_getppid);
+	else if (rc > 0 && lk_in_vfork_child == (int)syscall(SYS_getpid))
+		lk_in_vfork_child = 0;
+	errno = saved;
+	return (pid_t)rc;
+}
+
+/* vfork itself: no C frame of libleak's may be live across the system call, since the child
+ * returns through the same stack and overwrites it. As glibc's vfork does, the return address
+ * is popped into %rdi (the kernel keeps it there, in both processes) and pushed back after
+ * the call; then a tail jump into C, which returns to the program. */
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        ".p2align 4\n"
+        "vfork:\n"
+        ".cfi_startproc\n"
+        ".byte 0xf3, 0x0f, 0x1e, 0xfa\n" /* endbr64 */
+        "subq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "call lk_vfork_mode\n"
+        "addq $8, %rsp\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "testl %eax, %eax\n"
+        "jz lk_vfork_as_fork\n"
+        "movl %eax, %esi\n"
+        "popq %rdi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        ".cfi_register %rip, %rdi\n"
+        "movl $58, %eax\n" /* SYS_vfork */
+        "syscall\n"
+        "pushq %rdi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        ".cfi_offset %rip, -8\n"
+        "movq %rax, %rdi\n"
+        "cmpl $2, %esi\n"
+        "je lk_vfork_plain\n"
+        "testq %rax, %rax\n"
+        "jz lk_vfork_child\n"
+        "jmp lk_vfork_parent\n"
+        ".cfi_endproc\n"
+        ".size vfork, .-vfork\n");
+#else
 LK_EXPORT pid_t vfork(void)
 {
 	return lk_fork_as("vfork");
 }
+#endif
 
 LK_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])

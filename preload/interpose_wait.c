@@ -9,6 +9,7 @@
 
 #include "hook.h"
 #include "proc_table.h"
+#include "vfork.h"
 #include "writer.h"
 
 /* A status that means the child is gone (not stopped or continued). */
@@ -90,12 +91,14 @@ LK_EXPORT pid_t wait4(pid_t which, int *status, int options, struct rusage *ru)
 /* --- SIGCHLD disposition -------------------------------------------------------------- */
 
 /* The disposition is a plain flag, set without the guard: it must follow the program's
- * signal calls even while nothing is recorded. */
+ * signal calls even while nothing is recorded. Not a vfork child's (vfork.h): its signal
+ * calls change its own dispositions, but the flag is in its parent's memory (Python's child
+ * sets every handled signal back to SIG_DFL before its exec). */
 LK_EXPORT sighandler_t signal(int signo, sighandler_t handler)
 {
 	LK_REAL_OR(signal, SIG_ERR);
 	sighandler_t old = fn(signo, handler);
-	if (signo == SIGCHLD && old != SIG_ERR)
+	if (signo == SIGCHLD && old != SIG_ERR && !lk_in_vfork_child)
 		lk_proc_set_autoreap(handler == SIG_IGN);
 	return old;
 }
@@ -104,7 +107,7 @@ LK_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction
 {
 	LK_REAL_OR(sigaction, -1);
 	int rc = fn(signo, act, old);
-	if (rc == 0 && signo == SIGCHLD && act)
+	if (rc == 0 && signo == SIGCHLD && act && !lk_in_vfork_child)
 		lk_proc_set_autoreap(
 		    (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_IGN) ||
 		    (act->sa_flags & SA_NOCLDWAIT));

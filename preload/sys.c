@@ -36,6 +36,20 @@ int lk_sys_close(int fd)
 	return (int)r;
 }
 
+int lk_sys_close_direct(int fd)
+{
+#if defined(__x86_64__)
+	long rc;
+	__asm__ volatile("syscall"
+	                 : "=a"(rc)
+	                 : "0"((long)SYS_close), "D"((long)fd)
+	                 : "rcx", "r11", "memory");
+	return (int)rc;
+#else
+	return lk_sys_close(fd);
+#endif
+}
+
 ssize_t lk_sys_write(int fd, const void *buf, size_t n)
 {
 	int saved = errno;

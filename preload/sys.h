@@ -12,6 +12,11 @@
 
 int lk_sys_open(const char *path, int flags, int mode);
 int lk_sys_close(int fd);
+/* close(fd) by the system call instruction, past libleak's own syscall() hook, which sends
+ * SYS_close (as every descriptor number) on to the descriptor hooks: for a vfork child
+ * (vfork.h), where those would find the trace's number still the trace. x86_64; elsewhere
+ * (no real vfork there) lk_sys_close. */
+int lk_sys_close_direct(int fd);
 ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or fails */
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);

@@ -19,6 +19,7 @@
 #include "sys.h"
 #include "trace_format.h"
 #include "version.h"
+#include "vfork.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -170,6 +171,14 @@ void lk_tracefile_vacate(int fd)
 {
 	if (fd < 0 || fd != __atomic_load_n(&lk_tf_fd, __ATOMIC_SEQ_CST))
 		return;
+	if (lk_in_vfork_child) {
+		/* The parent's trace stays where it is: only the child's copy goes, by the system
+		 * call itself. syscall(SYS_close) would come back here through libleak's own
+		 * syscall hook (lk_tf_fd is still fd, in the parent's memory) until the stack ran
+		 * out: Python's vfork children closing every number up to the limit died so. */
+		lk_sys_close_direct(fd);
+		return;
+	}
 	sigset_t old;
 	lk_tf_block(&old);
 	lk_spin_lock(&lk_tf_lock);

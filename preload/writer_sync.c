@@ -16,6 +16,7 @@
 #include "trace_codec.h"
 #include "trace_format.h"
 #include "tracefile.h"
+#include "vfork.h"
 #include "writer.h"
 #include "writer_internal.h"
 
@@ -151,13 +152,17 @@ static __thread volatile sig_atomic_t lk_signal_deferred __attribute__((tls_mode
 static void lk_on_fatal_signal(int signo)
 {
 	int saved = errno;
-	if (lk_guard_depth && !lk_disabled) {
+	/* A vfork child (vfork.h) writes no trace and its guard is held until it execs: it dies
+	 * of the signal at once, and nothing is deferred into its parent's memory. */
+	int vfork_child = lk_vfork_is_child();
+	if (lk_guard_depth && !lk_disabled && !vfork_child) {
 		lk_signal_deferred = signo;
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SIGNAL, __ATOMIC_SEQ_CST);
 		errno = saved;
 		return;
 	}
-	lk_writer_request_from_signal(1, signo);
+	if (!vfork_child)
+		lk_writer_request_from_signal(1, signo);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
