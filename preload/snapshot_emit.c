@@ -88,7 +88,10 @@ void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto)
 	lk_modules_emit(b);
 	lk_py_emit_codes(b, from == 0); /* every code a stack below names (interned before it) */
 	lk_node_emit(b, from, upto);    /* the perf map lines naming their JIT frames */
+	lk_py_emit_used_late(b, from);  /* held back before, named since */
 	for (uint32_t id = from + 1; id <= upto; id++) {
+		if (!lk_py_stack_emit_ok(id))
+			continue; /* replaced by its merge with Python frames: named by no record */
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);
 		trace_enc_stack(
