@@ -899,14 +899,6 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 	lk_py_tcache_t *t = lk_py_tcache_self;
 	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
 		return lk_py_native(native_id);
-	/* Most captures read the Python frames of the last one under another native stack: the
-	 * set that the last frames' hash and this native id pick is fetched while the chain is
-	 * read (the table is 16 KiB a thread, mostly out of L1 by the next capture). */
-	uint32_t rn = t->rec_n;
-	if (__builtin_expect(rn != 0, 1)) {
-		uint64_t g = lk_py_mix(t->rec[rn - 1].hp, native_id);
-		__builtin_prefetch(&t->ent[(g ^ g >> 32 ^ native_id) & (LK_PY_CACHE - 2)]);
-	}
 	/* The native stack is fixed by its id: it and the Python frames read make the key. */
 	uint64_t h;
 	int nf = lk_py_read(t, &h);
