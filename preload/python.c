@@ -799,6 +799,78 @@ static int lk_py_read(lk_py_tcache_t *t, uint64_t *hash)
 	}
 }
 
+/* ---------------------------------------------------------------- held native stacks */
+
+/* Each native stack the merge replaces is interned first (the per-thread memos are keyed by
+ * its id), yet no record names it unless a capture also returns it as it is (no Python frame
+ * on the thread, no evaluation loop in it). Writing every one doubled the STACK records of a
+ * Python program (12.6 k to 23.3 k on the bench workload at 4000), and their encoding and
+ * compression on the writer were a third of what Python frames cost. So a native stack is
+ * marked held when a merge first replaces it, used when a capture returns it, and the writer
+ * emits a held stack only once it is used (lk_py_stack_emit_ok, lk_py_emit_used_late). A
+ * capture sets "used" before the id reaches any record, so the STACK still precedes every
+ * record that names it. Only for an interpreter found at start, whose merge is never paused
+ * (a capture that skips lk_py_stack would return a held stack unmarked). One bit a stack id
+ * each, mapped at start (untouched pages cost nothing). */
+static uint64_t *lk_py_held, *lk_py_used;
+static int lk_py_used_late; /* a stack held back was used since: the writer looks */
+
+static inline bool lk_py_bit(const uint64_t *m, uint32_t id)
+{
+	return __atomic_load_n(&m[id >> 6], __ATOMIC_RELAXED) >> (id & 63) & 1;
+}
+
+/* A capture returns native stack id as it is. */
+static inline uint32_t lk_py_native(uint32_t id)
+{
+	uint64_t *used = lk_py_used;
+	if (used && id <= LK_STACK_MAX_IDS && !lk_py_bit(used, id)) {
+		__atomic_fetch_or(&used[id >> 6], 1ull << (id & 63), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&lk_py_held[id >> 6], __ATOMIC_SEQ_CST) >> (id & 63) & 1)
+			__atomic_store_n(&lk_py_used_late, 1, __ATOMIC_SEQ_CST);
+	}
+	return id;
+}
+
+/* A merge first replaced native stack id (never returned as it is so far). */
+static inline void lk_py_hold(uint32_t id)
+{
+	if (lk_py_held && id <= LK_STACK_MAX_IDS && !lk_py_bit(lk_py_used, id) &&
+	    !lk_py_bit(lk_py_held, id))
+		__atomic_fetch_or(&lk_py_held[id >> 6], 1ull << (id & 63), __ATOMIC_SEQ_CST);
+}
+
+bool lk_py_stack_emit_ok(uint32_t id)
+{
+	if (!lk_py_held || id > LK_STACK_MAX_IDS || !lk_py_bit(lk_py_held, id))
+		return true;
+	if (!(__atomic_load_n(&lk_py_used[id >> 6], __ATOMIC_SEQ_CST) >> (id & 63) & 1))
+		return false;
+	/* Used: it goes out now, and a later look for used held stacks passes it by. */
+	__atomic_fetch_and(&lk_py_held[id >> 6], ~(1ull << (id & 63)), __ATOMIC_RELAXED);
+	return true;
+}
+
+void lk_py_emit_used_late(trace_buf_t *b, uint32_t upto)
+{
+	if (!lk_py_held || !__atomic_exchange_n(&lk_py_used_late, 0, __ATOMIC_SEQ_CST))
+		return;
+	for (uint32_t w = 0; w <= upto >> 6; w++) {
+		uint64_t m = __atomic_load_n(&lk_py_held[w], __ATOMIC_RELAXED) &
+		             __atomic_load_n(&lk_py_used[w], __ATOMIC_SEQ_CST);
+		for (; m; m &= m - 1) {
+			uint32_t id = w << 6 | (uint32_t)__builtin_ctzll(m), n;
+			const uintptr_t *f =
+			    id && id <= upto ? lk_stack_table_frames(id, &n) : NULL;
+			if (!f)
+				continue;
+			__atomic_fetch_and(&lk_py_held[w], ~(1ull << (id & 63)), __ATOMIC_RELAXED);
+			trace_enc_stack(b, &(struct trace_rec_stack){
+			                       .id = id, .n = n, .frames = (const uint64_t *)f});
+		}
+	}
+}
+
 static inline bool lk_py_finalizing(void)
 {
 	const uintptr_t *fin = lk_py_fin_word;
@@ -826,12 +898,12 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 		lk_py_check_finalize();
 	lk_py_tcache_t *t = lk_py_tcache_self;
 	if (__builtin_expect(!t, 0) && !(t = lk_py_tcache_attach()))
-		return native_id;
+		return lk_py_native(native_id);
 	/* The native stack is fixed by its id: it and the Python frames read make the key. */
 	uint64_t h;
 	int nf = lk_py_read(t, &h);
 	if (nf <= 0)
-		return native_id;
+		return lk_py_native(native_id);
 	h = lk_py_mix(h, native_id);
 	/* Two ways a set, in one cache line: the newest merge in way 0, the one it pushed out
 	 * in way 1 (two hot stacks that share a set then both stay). */
@@ -845,7 +917,7 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 	uint32_t n;
 	const uintptr_t *nat = lk_stack_table_frames(native_id, &n);
 	if (!nat)
-		return native_id;
+		return lk_py_native(native_id);
 	uintptr_t out[256];
 	uint32_t k = 0;
 	int j = 0;
@@ -879,7 +951,11 @@ static uint32_t lk_py_stack_merge(uint32_t native_id)
 	}
 	uint32_t id = any ? lk_stack_table_intern(out, k) : native_id;
 	if (!id)
-		return native_id;
+		return lk_py_native(native_id);
+	if (id == native_id)
+		lk_py_native(native_id); /* a hit on this entry returns it too: marked once here */
+	else
+		lk_py_hold(native_id);
 	c[1] = c[0];
 	c[0] = (lk_py_cache_ent_t){.hash = h, .native_id = native_id, .id = id};
 	return id;
@@ -1005,6 +1081,14 @@ static bool lk_py_start(const lk_py_syms_t *y, bool late)
 	if (!lk_py_slots || !lk_py_codes)
 		return false;
 	lk_py_tcache_key_ok = pthread_key_create(&lk_py_tcache_key, lk_py_tcache_release) == 0;
+	if (!late) {
+		size_t bits = ((size_t)LK_STACK_MAX_IDS + 64) / 64 * sizeof(uint64_t);
+		uint64_t *held = lk_sys_mmap(bits), *used = lk_sys_mmap(bits);
+		if (held && used) {
+			lk_py_used = used;
+			lk_py_held = held;
+		}
+	}
 	lk_py_eval_lo = (uintptr_t)y->eval;
 	lk_py_eval_hi = (uintptr_t)y->eval + y->eval_size;
 	lk_py_code_type = (uintptr_t)y->code;

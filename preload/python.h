@@ -10,6 +10,7 @@
 #ifndef LEAK_PRELOAD_PYTHON_H
 #define LEAK_PRELOAD_PYTHON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "trace_format.h"
@@ -36,6 +37,15 @@ uint32_t lk_py_stack(uint32_t native_id);
 /* Writer: PY_CODE records for the code objects first seen since the last call (restart: from
  * the first, into a new trace file). Call before the STACK records that may use them. */
 void lk_py_emit_codes(trace_buf_t *b, int restart);
+
+/* Writer, for each STACK record: whether stack id goes out now. False for a native stack that
+ * a merge replaced and no capture has returned as it is (no record names it): it is held back
+ * until one does. */
+bool lk_py_stack_emit_ok(uint32_t id);
+
+/* Writer, before the STACK records of a snapshot: the held stacks (ids up to upto) that a
+ * capture has returned since they were held back, so they precede the records naming them. */
+void lk_py_emit_used_late(trace_buf_t *b, uint32_t upto);
 
 /* Any thread, guard held, no libleak lock held, lk_py_watch set: if the interpreter has begun
  * its finalization (which frees every dict and closes every socket), takes the final snapshot

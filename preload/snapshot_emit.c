@@ -73,13 +73,15 @@ void lk_emit_process(trace_buf_t *b, int ppid, uint64_t start_rt_ns, uint32_t fl
 void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto)
 {
 	/* A library constructor allocates before dlopen returns (and before our rescan): if a
-	 * frame lies in no known module, rescan once so its MODULE precedes the STACK. */
+	 * frame lies in no known module, rescan once so its MODULE precedes the STACK. A stack
+	 * with Python frames is looked at up to the first: its native frames are all those of
+	 * the native stack it was merged from, interned (and looked at) before it. */
 	int rescanned = 0;
 	for (uint32_t id = from + 1; id <= upto && !rescanned; id++) {
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);
-		for (uint32_t i = 0; i < n; i++)
-			if (!(f[i] & LK_PY_FRAME_TAG) && !lk_modules_contains(f[i])) {
+		for (uint32_t i = 0; i < n && !(f[i] & LK_PY_FRAME_TAG); i++)
+			if (!lk_modules_contains(f[i])) {
 				lk_modules_scan();
 				rescanned = 1;
 				break;
@@ -88,7 +90,10 @@ void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto)
 	lk_modules_emit(b);
 	lk_py_emit_codes(b, from == 0); /* every code a stack below names (interned before it) */
 	lk_node_emit(b, from, upto);    /* the perf map lines naming their JIT frames */
+	lk_py_emit_used_late(b, from);  /* held back before, named since */
 	for (uint32_t id = from + 1; id <= upto; id++) {
+		if (!lk_py_stack_emit_ok(id))
+			continue; /* replaced by its merge with Python frames: named by no record */
 		uint32_t n;
 		const uintptr_t *f = lk_stack_table_frames(id, &n);
 		trace_enc_stack(
