@@ -354,6 +354,8 @@ static void test_overflow_and_internal(void **state)
 	lk_fd_mark_internal(FD_A + 300);
 	assert_true(lk_fd_is_internal(FD_A + 300));
 	assert_false(lk_fd_is_internal(FD_A + 301));
+	assert_false(lk_fd_is_internal(FD_A + 300 + 64)); /* its hint bit, not its number */
+	assert_false(lk_fd_is_internal(-1));
 	lk_fd_on_open(FD_A + 300, TRACE_FD_FILE, 0, 1, T0, "open", "/trace", NULL);
 	assert_int_equal(emit(0, r, 8), 0);
 	/* close_range / closefrom split their range around it. */
