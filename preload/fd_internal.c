@@ -7,8 +7,14 @@
 
 static int lk_fd_internal[LK_FD_NINTERNAL] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
+uint64_t lk_fd_internal_hint;
+
 void lk_fd_internal_add(int fd)
 {
+	/* The hint first: a reader that finds fd in the set must not have missed its bit. */
+	if (fd >= 0)
+		__atomic_fetch_or(&lk_fd_internal_hint, 1ull << ((unsigned)fd & 63),
+		                  __ATOMIC_SEQ_CST);
 	for (int i = 0; fd >= 0 && i < LK_FD_NINTERNAL; i++) {
 		int expected = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_ACQUIRE);
 		if (expected == fd)
@@ -32,7 +38,7 @@ void lk_fd_unmark_internal(int fd)
 	}
 }
 
-int lk_fd_is_internal(int fd)
+int lk_fd_is_internal_scan(int fd)
 {
 	for (int i = 0; i < LK_FD_NINTERNAL; i++) {
 		int v = __atomic_load_n(&lk_fd_internal[i], __ATOMIC_RELAXED);

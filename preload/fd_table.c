@@ -6,7 +6,9 @@
  * generation; an open on a number still open closes the old generation implicitly, which
  * also covers closes we cannot see (libc's internal close in fclose, dup2 over an fd).
  * What the trace already holds is remembered per entry (emitted_gen), and a dirty bitmap
- * lets the writer visit only the entries that changed, so a snapshot costs O(changes).
+ * lets the writer visit only the entries that changed, so a snapshot costs O(changes); a close
+ * of a generation no snapshot saw changes nothing the trace holds, so it is neither timed nor
+ * marked (lk_fd_held).
  * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
 #include "fd_cwd.h"
@@ -99,6 +101,16 @@ static void lk_fd_mark_dirty(int fd)
 	if (!(__atomic_load_n(&lk_fd_dirty[u / 64], __ATOMIC_RELAXED) & bit))
 		__atomic_fetch_or(&lk_fd_dirty[u / 64], bit, __ATOMIC_RELEASE);
 	lk_ring_tick_now();
+}
+
+/* Entry lock held, e open: whether the trace holds the generation open here (the writer
+ * emitted it). Only then does its close need a time and the writer's visit: an fd opened and
+ * closed between two snapshots is in no record, and the close of an older generation the trace
+ * still holds was stamped when that generation closed, its dirty bit set by the open after it
+ * (which the writer has not yet visited, or emitted_gen would have moved on). */
+static inline bool lk_fd_held(const lk_fd_entry_t *e)
+{
+	return e->emitted_gen == e->gen;
 }
 
 static bool lk_fd_was_used(int fd)
@@ -248,8 +260,8 @@ static void lk_fd_open_entry(int fd, unsigned type, unsigned flags, uint32_t sta
 	if (!e)
 		return;
 	lk_spin_lock(&e->lock);
-	if (e->open)
-		e->close_ns = t_ns;
+	if (e->open && lk_fd_held(e))
+		e->close_ns = t_ns; /* an implicit close of the generation the trace holds */
 	e->gen++;
 	e->open = 1;
 	e->type = (uint8_t)type;
@@ -302,11 +314,45 @@ void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns)
 	lk_spin_lock(&e->lock);
 	if (e->open && (gen == 0 || gen == e->gen)) {
 		e->open = 0;
-		e->close_ns = t_ns;
-		changed = 1;
+		if (lk_fd_held(e)) { /* else no record needs its time, nor the writer's visit */
+			e->close_ns = t_ns;
+			changed = 1;
+		}
 	}
 	lk_spin_unlock(&e->lock);
 	if (changed)
+		lk_fd_mark_dirty(fd);
+}
+
+/* lk_fd_on_closing of a generation the trace holds (or that the writer is emitting as this
+ * runs): the close gets its time, and the writer's visit. */
+static __attribute__((noinline)) void lk_fd_closing_held(int fd, lk_fd_entry_t *e)
+{
+	/* The clock first, outside the lock; a writer that emitted the generation after the
+	 * peek sends the round again, clock first (once: it stays emitted while it is open). */
+	uint64_t now = 0;
+	bool timed = false, held = false;
+	for (;;) {
+		if (__atomic_load_n(&e->emitted_gen, __ATOMIC_RELAXED) ==
+		    __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
+			now = lk_fd_now_ns();
+			timed = true;
+		}
+		lk_spin_lock(&e->lock);
+		if (!e->open)
+			break;
+		held = lk_fd_held(e);
+		if (held && !timed) {
+			lk_spin_unlock(&e->lock);
+			continue;
+		}
+		e->open = 0;
+		if (held)
+			e->close_ns = now;
+		break;
+	}
+	lk_spin_unlock(&e->lock);
+	if (held)
 		lk_fd_mark_dirty(fd);
 }
 
@@ -317,17 +363,20 @@ void lk_fd_on_closing(int fd)
 	 * thread's open can be filling this entry now (short of the program's own race). */
 	if (!e || !__atomic_load_n(&e->open, __ATOMIC_RELAXED))
 		return;
-	uint64_t now = lk_fd_now_ns();
-	int changed = 0;
-	lk_spin_lock(&e->lock);
-	if (e->open) {
-		e->open = 0;
-		e->close_ns = now;
-		changed = 1;
+	/* The usual case, a descriptor opened since the last snapshot: no record will tell it,
+	 * so its close needs neither a time nor the writer (lk_fd_held; the peek is checked
+	 * under the lock). */
+	if (__atomic_load_n(&e->emitted_gen, __ATOMIC_RELAXED) !=
+	    __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
+		lk_spin_lock(&e->lock);
+		bool done = !e->open || !lk_fd_held(e);
+		if (done)
+			e->open = 0;
+		lk_spin_unlock(&e->lock);
+		if (done)
+			return;
 	}
-	lk_spin_unlock(&e->lock);
-	if (changed)
-		lk_fd_mark_dirty(fd);
+	lk_fd_closing_held(fd, e);
 }
 
 void lk_fd_on_close_range(unsigned first, unsigned last, int cloexec_only, uint64_t t_ns)

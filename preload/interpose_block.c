@@ -21,6 +21,11 @@
 #include "tracefile.h"
 #include "writer.h"
 
+__attribute__((noinline, cold)) void lk_writer_before_block_hook(void)
+{
+	LK_RECORD(lk_writer_before_block());
+}
+
 /* One hook: the thread's start if pending, then the real call. */
 #define LK_BLOCK_HOOK(ret, name, failret, params, args)                                            \
 	LK_EXPORT ret name params                                                                  \

@@ -104,6 +104,13 @@ lk_unwind_memo_walk(const uintptr_t *fp, uintptr_t *frames, int max, uintptr_t s
 		return 0;
 	lk_walk_out_t out;
 	lk_walk_memo_t *m = lk_unwind_mode == LK_UNWIND_DWARF ? lk_walk_memo_get() : NULL;
+	/* A repeated stack, answered before the walker's own frame is set up; tried while the
+	 * last-walk checks keep matching (last_fails 0), so stacks that vary do not pay for it. */
+	if (m && m->last_fails == 0 &&
+	    lk_walk_dwarf_quick(fp[1], (uintptr_t)(fp + 2), fp[0], skip_lo, skip_hi, m, value)) {
+		*hash = 0;
+		return 0;
+	}
 	int n = lk_unwind_walk(fp, frames, max, skip_lo, skip_hi, m, &out);
 	*value = out.value;
 	*hash = out.hashed ? out.hash : lk_frame_hash(frames, n > 0 ? (uint32_t)n : 0);

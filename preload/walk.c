@@ -229,6 +229,27 @@ static int lk_walk_dwarf_plain(lk_rule_table_t *c, uintptr_t pc, uintptr_t sp, u
 	return n;
 }
 
+bool lk_walk_dwarf_quick(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t skip_lo,
+                         uintptr_t skip_hi, lk_walk_memo_t *m, uint64_t *value)
+{
+	/* Only what lk_walk_dwarf would answer at once from the start PC's last walk: a start
+	 * outside the skip range, a stack already verified there, a memo not gone cold and its
+	 * last-walk check on. Anything else (and a mismatch) is the full walk's. */
+	if (!lk_walk_keep(pc, skip_lo, skip_hi) || sp < lk_walk_ok_lo ||
+	    m->misses >= LK_WALK_MEMO_COLD || m->last_fails >= LK_WALK_MEMO_LAST_FAILS)
+		return false;
+	lk_walk_memo_ent_t *last = m->first_last[lk_walk_memo_first_slot(pc)];
+	if (!last || last->pc != pc || last->sp != sp ||
+	    !lk_walk_memo_match(last, bp, lk_walk_memo_gen(), lk_walk_ok_lo, lk_walk_ok_hi))
+		return false;
+	m->compared++;
+	m->pending = NULL;
+	m->misses = 0;
+	m->last_fails = 0;
+	*value = last->value;
+	return true;
+}
+
 int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
                   uintptr_t skip_lo, uintptr_t skip_hi, lk_walk_memo_t *m, lk_walk_out_t *out)
 {

@@ -218,6 +218,36 @@ static void test_open_close_reuse_gen(void **state)
 	/* Closing something never tracked is normal and emits nothing. */
 	lk_fd_on_close(FD_A + 7, 0, T0 + 700);
 	assert_int_equal(emit(0, r, 16), 0);
+
+	/* The trace holds a generation; it closes, and the number is opened and closed again
+	 * before the next snapshot: the close told is the held one's, at its own time. */
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 10, T0 + 800, "open", "/tmp/held", NULL);
+	assert_int_equal(emit(0, r, 16), 1);
+	uint64_t g2 = r[0].gen;
+	lk_fd_on_close(FD_A, 0, T0 + 900);
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 11, T0 + 1000, "open", "/tmp/next", NULL);
+	lk_fd_on_close(FD_A, 0, T0 + 1100);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+	assert_int_equal(r[0].gen, g2);
+	assert_int_equal(r[0].t, 900);
+	/* The same through lk_fd_on_closing (the close hooks), stamped by the clock: a close
+	 * of the held generation is told, one of a generation no snapshot saw is not. */
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 12, T0 + 1200, "open", "/tmp/held2", NULL);
+	assert_int_equal(emit(0, r, 16), 1);
+	uint64_t g3 = r[0].gen;
+	lk_fd_on_closing(FD_A);
+	uint64_t closed_at = lk_clock_since(lk_fd_now_ns());
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 13, T0 + 1300, "open", "/tmp/next2", NULL);
+	lk_fd_on_closing(FD_A);
+	assert_int_equal(emit(0, r, 16), 1);
+	assert_int_equal(r[0].tag, TRACE_TAG_FD_CLOSE);
+	assert_int_equal(r[0].gen, g3);
+	assert_true(r[0].t <= closed_at);
+	lk_fd_on_open(FD_A, TRACE_FD_FILE, 0, 14, T0 + 1400, "open", "/tmp/short2", NULL);
+	lk_fd_on_closing(FD_A);
+	assert_int_equal(emit(0, r, 16), 0);
+	assert_int_equal(lk_fd_gen(FD_A), 0);
 }
 
 static void test_dup2_over_open(void **state)
@@ -324,6 +354,8 @@ static void test_overflow_and_internal(void **state)
 	lk_fd_mark_internal(FD_A + 300);
 	assert_true(lk_fd_is_internal(FD_A + 300));
 	assert_false(lk_fd_is_internal(FD_A + 301));
+	assert_false(lk_fd_is_internal(FD_A + 300 + 64)); /* its hint bit, not its number */
+	assert_false(lk_fd_is_internal(-1));
 	lk_fd_on_open(FD_A + 300, TRACE_FD_FILE, 0, 1, T0, "open", "/trace", NULL);
 	assert_int_equal(emit(0, r, 8), 0);
 	/* close_range / closefrom split their range around it. */
