@@ -157,6 +157,35 @@ void *lk_sys_mmap(size_t n)
 	return p;
 }
 
+void *lk_sys_mmap_huge(size_t n)
+{
+	const size_t huge = 2u << 20;
+	if (n < huge)
+		return lk_sys_mmap(n);
+	int saved = errno;
+	size_t len = (n + 4095) & ~(size_t)4095;
+	uint8_t *p = (uint8_t *)syscall(SYS_mmap, NULL, len + huge, PROT_READ | PROT_WRITE,
+	                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = saved;
+		return NULL;
+	}
+	/* Trimmed to [a, a + len), a 2 MiB aligned. */
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1),
+	          end = (uintptr_t)p + len + huge;
+	if (a > (uintptr_t)p)
+		syscall(SYS_munmap, p, a - (uintptr_t)p);
+	if (end > a + len)
+		syscall(SYS_munmap, a + len, end - (a + len));
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+	syscall(SYS_madvise, a, len, MADV_HUGEPAGE); /* a hint: THP may be off */
+	errno = saved;
+	lk_sys_note_own((void *)a, len);
+	return (void *)a;
+}
+
 void lk_sys_populate(void *p, size_t n)
 {
 #ifndef MADV_POPULATE_WRITE

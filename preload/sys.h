@@ -21,6 +21,10 @@ ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
 void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
+/* As lk_sys_mmap, for n of 2 MiB or more at a 2 MiB boundary and advised MADV_HUGEPAGE
+ * (transparent huge pages, where they are on for madvised memory): one TLB entry for 2 MiB of
+ * a large table read at random, not 512. */
+void *lk_sys_mmap_huge(size_t n);
 /* Fills n bytes at p (page-aligned, in an lk_sys_mmap) at once (MADV_POPULATE_WRITE): one
  * call instead of a fault per page, for memory about to be written through. Best effort. */
 void lk_sys_populate(void *p, size_t n);
