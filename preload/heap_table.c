@@ -87,8 +87,11 @@ static lk_heap_shard_t lk_heap_shards[LK_HEAP_SHARDS] __attribute__((aligned(64)
  * shard's lock (so the child sees consistent arrays to unmap). */
 static int lk_heap_inherited LK_FORK_HOT;
 /* Shards ever used, so a forked child reads only those: the others' lines may lie in bss
- * pages never touched, and reading them would fault in zero pages in every child. */
-static uint64_t lk_heap_used[LK_HEAP_SHARDS / 64];
+ * pages never touched, and reading them would fault in zero pages in every child. Written
+ * once per shard, read by every traced child: kept on the page the atfork handlers touch
+ * anyway (in bss, a sampled parent that never tracked a block had left it unmapped, and each
+ * child's read faulted in a zero page). */
+static uint64_t lk_heap_used[LK_HEAP_SHARDS / 64] LK_FORK_WARM;
 
 static inline bool lk_heap_was_used(const lk_heap_shard_t *s)
 {

@@ -14,10 +14,12 @@
 #include "proc_table.h"
 #include "ring.h"
 #include "spin.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +61,15 @@ typedef struct {
 	uint64_t t_ns;
 } lk_thread_t;
 
-static lk_child_t lk_children[LK_CHILD_MAX];
+/* The children's slots. Every fork writes one in the parent right after the fork, and in
+ * bss that page had just been made copy-on-write by it: a fault (a page copy while the child
+ * lives) each fork. So the first spawn moves the table into a mapping of its own that forked
+ * children get zeroed (MADV_WIPEONFORK: fork neither copies it nor write-protects the
+ * parent's pages); a child's table starts empty anyway (lk_proc_emit_reset). Until then, or
+ * if that cannot be had, the slots are the bss array. The pointer changes once, under the
+ * lock, while no slot is in use. */
+static lk_child_t lk_children_bss[LK_CHILD_MAX];
+static lk_child_t *lk_children = lk_children_bss;
 static int lk_children_hw LK_FORK_WARM; /* a forked child zeroes it */
 static volatile int lk_children_lock LK_FORK_HOT;
 static volatile int lk_autoreap_now;
@@ -96,6 +106,27 @@ static int lk_child_terminal(uint8_t s)
 	return s == TRACE_CHILD_REAPED || s == TRACE_CHILD_AUTOREAPED;
 }
 
+/* Lock held, no slot in use (lk_children). */
+static void lk_children_map(void)
+{
+	static int tried LK_FORK_WARM;
+	if (tried)
+		return;
+	tried = 1;
+	size_t bytes = sizeof(lk_child_t) * LK_CHILD_MAX;
+	lk_child_t *m = lk_sys_mmap(bytes);
+	if (!m)
+		return;
+	int saved = errno;
+	long rc = syscall(SYS_madvise, m, bytes, MADV_WIPEONFORK);
+	errno = saved;
+	if (rc != 0) { /* an older kernel: the bss array is as good */
+		lk_sys_munmap(m, bytes);
+		return;
+	}
+	lk_children = m;
+}
+
 void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const char *api,
                             const char *cmd, int autoreap, const void *key)
 {
@@ -103,6 +134,8 @@ void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const c
 	if (pid <= 0)
 		return;
 	lk_spin_lock(&lk_children_lock);
+	if (lk_children == lk_children_bss && lk_children_hw == 0)
+		lk_children_map();
 	/* A slot free, or whose end the trace has, or will never have (reaped unseen, its status
 	 * unknown); failing that, one reaped unseen whose status the next snapshot would carry
 	 * (the parent's trace is where a child that wrote none of its own shows how it ended). */
@@ -236,8 +269,9 @@ static void lk_emit_children(trace_buf_t *b)
 {
 	int hw = __atomic_load_n(&lk_children_hw, __ATOMIC_RELAXED);
 	for (int i = 0; i < hw; i++) {
-		lk_child_t c, *s = &lk_children[i];
+		lk_child_t c, *s;
 		lk_spin_lock(&lk_children_lock);
+		s = &lk_children[i];
 		memcpy(&c, s, sizeof(c));
 		lk_spin_unlock(&lk_children_lock);
 		if (!c.used)
