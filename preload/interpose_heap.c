@@ -227,7 +227,11 @@ static inline void lk_free_impl(void *ptr)
 static inline bool lk_heap_sample_unmarked(const void *ptr)
 {
 	uint8_t *f = lk_heap_sample_fast();
-	return f && !__atomic_load_n(&f[lk_sample_filter_slot((uintptr_t)ptr)], __ATOMIC_RELAXED);
+	/* Both expected: the unsampled free falls through to its tail jump, no taken branch. */
+	return __builtin_expect(f != NULL, 1) &&
+	       __builtin_expect(
+	           !__atomic_load_n(&f[lk_sample_filter_slot((uintptr_t)ptr)], __ATOMIC_RELAXED),
+	           1);
 }
 
 LK_EXPORT void free(void *ptr)
