@@ -5,10 +5,11 @@
  * from another library's constructor before ours ran) allocations come from the bootstrap
  * arena; freeing such a block is a no-op and realloc copies it out. With LEAK_SAMPLE (sample.h)
  * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
- * filter has never seen costs one load. Once armed (lk_sample_fast, set by lk_heap_sample_arm
- * at the end of the constructor) that one pointer is each hook's first test, and its unsampled
- * case is a countdown or a filter load and a tail jump to libc's function: nothing else (no
- * guard, no errno, no bootstrap range check). */
+ * filter has never seen costs one load. malloc's first test is the thread's countdown itself
+ * (positive only while sampling); the other hooks' is, once armed (lk_sample_fast, set by
+ * lk_heap_sample_arm at the end of the constructor), that one pointer. The unsampled case is a
+ * countdown or a filter load and a tail jump to libc's function: nothing else (no guard, no
+ * errno, no bootstrap range check). */
 #include "attach.h"
 #include "bootstrap.h"
 #include "heap_table.h"
@@ -125,7 +126,8 @@ void lk_heap_sample_arm(void)
 	 * what the arena has handed out (nothing more once lk_real is resolved, as it is now)
 	 * are saturated, so their free() always takes the general path. */
 	uintptr_t a = (uintptr_t)lk_bootstrap_arena, end = a + lk_bootstrap_in_use();
-	for (uintptr_t p = a & ~(uintptr_t)255; p < end; p += 256)
+	for (uintptr_t p = a & ~(uintptr_t)((1u << LK_SAMPLE_SLOT_SHIFT) - 1); p < end;
+	     p += 1u << LK_SAMPLE_SLOT_SHIFT)
 		__atomic_store_n(&lk_sample_filter[lk_sample_filter_slot(p)], 255,
 		                 __ATOMIC_RELAXED);
 	__atomic_store_n(&lk_sample_fast, lk_sample_filter, __ATOMIC_RELEASE);
@@ -137,24 +139,29 @@ static inline uint8_t *lk_heap_sample_fast(void)
 	return __atomic_load_n(&lk_sample_fast, __ATOMIC_ACQUIRE);
 }
 
-LK_EXPORT void *malloc(size_t size)
+/* malloc when its countdown ran out: the thread's next sample point is reached, sampling is
+ * off (the countdown is never positive then), it is the thread's first allocation, or libc's
+ * functions are not resolved yet. */
+__attribute__((noinline)) static void *lk_malloc_slow(size_t size)
 {
-	/* Armed sampling: an allocation short of the thread's next sample point is not
-	 * recorded at all, and goes straight to the real malloc. */
-	if (lk_heap_sample_fast()) {
-		if (__builtin_expect(lk_sample_short_of_point(size), 1))
-			return lk_real.malloc(size);
-		return lk_malloc_at_point(size);
-	}
 	if (__builtin_expect(lk_real.malloc == NULL, 0))
 		return lk_malloc_early(size);
-	if (!lk_sample_bytes)
+	if (!lk_sample_bytes) {
+		lk_sample_left = 0; /* counted down on every call: keep it from ever wrapping */
 		return lk_malloc_recorded(size);
-	/* Sampling: an allocation short of the thread's next sample point is not recorded at
-	 * all, and goes straight to the real malloc. */
+	}
+	return lk_malloc_at_point(size);
+}
+
+LK_EXPORT void *malloc(size_t size)
+{
+	/* An allocation short of the thread's next sample point is not recorded at all, and goes
+	 * straight to the real malloc: one TLS decrement and test, no other load. The countdown
+	 * is positive only in a thread that has drawn a sample point (lk_sample_take_slow), so
+	 * only with sampling on and libc's malloc resolved. */
 	if (__builtin_expect(lk_sample_short_of_point(size), 1))
 		return lk_real.malloc(size);
-	return lk_malloc_at_point(size);
+	return lk_malloc_slow(size);
 }
 
 LK_EXPORT void *calloc(size_t n, size_t size)
@@ -220,7 +227,11 @@ static inline void lk_free_impl(void *ptr)
 static inline bool lk_heap_sample_unmarked(const void *ptr)
 {
 	uint8_t *f = lk_heap_sample_fast();
-	return f && !__atomic_load_n(&f[lk_sample_filter_slot((uintptr_t)ptr)], __ATOMIC_RELAXED);
+	/* Both expected: the unsampled free falls through to its tail jump, no taken branch. */
+	return __builtin_expect(f != NULL, 1) &&
+	       __builtin_expect(
+	           !__atomic_load_n(&f[lk_sample_filter_slot((uintptr_t)ptr)], __ATOMIC_RELAXED),
+	           1);
 }
 
 LK_EXPORT void free(void *ptr)

@@ -98,8 +98,8 @@ void lk_writer_program_threaded(void);
 void lk_writer_program_forked(void);
 /* The program has created a thread since this process began (fork: since the fork). */
 int lk_writer_was_threaded(void);
-/* Lazy, and no thread may start yet (single-threaded, has forked): signal handlers and
- * hooks write the snapshots themselves. */
+/* Lazy, and no thread may start yet (single-threaded, and has forked or samples): signal
+ * handlers and hooks write the snapshots themselves. */
 int lk_writer_lazy_alone(void);
 /* Guard held, lazy and single-threaded: a periodic snapshot on this thread, if the snapshot
  * lock is free. */
