@@ -5,13 +5,13 @@
  * syscall(SYS_close), one after a failing close_range (as Python's falls back), and one sets
  * SIGCHLD to ignored with sigaction and signal; each execs argv[1] (true). A fifth calls
  * exit(0) instead, running the atexit list (libleak's entry too) in its parent's memory. Each
- * is reaped; one that died (or failed) is reported ("died N" and exit 1). Then a forked child, running
- * for 300 ms (so that snapshots under LEAK_INTERVAL_MS=20 list it), reaped by the raw wait4
+ * is reaped; one that died (or failed) is reported ("died N" and exit 1). Then a forked child,
+ * running for 300 ms (so that snapshots under LEAK_INTERVAL_MS=20 list it), reaped by the raw wait4
  * system call: no hook sees that, so the exit snapshot finds it gone and "reaped" ("autoreaped"
  * if a vfork child's sigaction had changed its parent's idea of SIGCHLD). Last a 4242-byte
  * leak at leak_after, found only by the final snapshot: the parent's trace still records
- * after its children closed their copies of its number, and its end still writes one. Prints "shared N" (children that ran in the parent's memory) and
- * "raw_reaped PID". */
+ * after its children closed their copies of its number, and its end still writes one. Prints
+ * "shared N" (children that ran in the parent's memory) and "raw_reaped PID". */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
