@@ -191,8 +191,7 @@ unsigned lk_fd_probe_cloexec(int fd)
 void lk_fd_probe_open_fds(bool (*want)(int fd),
                           void (*found)(int fd, unsigned type, unsigned cloexec, const char *link))
 {
-	int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
-	                       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	int dfd = lk_sys_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0)
 		return;
 	char buf[2048];
@@ -216,5 +215,5 @@ void lk_fd_probe_open_fds(bool (*want)(int fd),
 			found(fd, lk_fd_probe_link_type(link, fd), lk_fd_probe_cloexec(fd), link);
 		}
 	}
-	syscall(SYS_close, dfd);
+	lk_sys_close(dfd);
 }

@@ -113,12 +113,8 @@ _Static_assert(SYS_pidfd_getfd < 8 * 64 && SYS_close_range < 8 * 64 && SYS_unsha
 /* The raw system call, -1 and errno on failure as syscall() returns it. */
 static long lk_raw(long nr, long a, long b, long c)
 {
-	long rc;
 #if defined(__x86_64__)
-	__asm__ volatile("syscall"
-	                 : "=a"(rc)
-	                 : "0"(nr), "D"(a), "S"(b), "d"(c)
-	                 : "rcx", "r11", "memory");
+	long rc = lk_sys_raw(nr, a, b, c, 0);
 #else
 	__typeof__(lk_real.syscall) fn = LK_REAL(syscall);
 	return fn ? fn(nr, a, b, c) : (errno = ENOSYS, -1);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* sys.c - raw system calls for libleak's own I/O. open/close/write are interposed by libleak
  * itself (the descriptor hooks), and the host may interpose them too, so every byte libleak reads
- * or writes goes through syscall(2) here. Each helper returns >= 0 or -errno and leaves errno as it
- * found it, so the host never sees our bookkeeping (libuv convention). */
+ * or writes goes through syscall(2) here, and its own descriptors are opened and closed by the
+ * system call instruction (lk_sys_raw): syscall() is libleak's hook too, for descriptor numbers.
+ * Each helper returns >= 0 or -errno and leaves errno as it found it, so the host never sees our
+ * bookkeeping (libuv convention). */
 #include "sys.h"
 
 #include <errno.h>
@@ -20,34 +22,32 @@ static long lk_sys_ret(long r)
 	return r < 0 ? -errno : r;
 }
 
+long lk_sys_raw(long nr, long a, long b, long c, long d)
+{
+#if defined(__x86_64__)
+	long rc;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall"
+	                 : "=a"(rc)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+	                 : "rcx", "r11", "memory");
+	return rc;
+#else
+	int saved = errno;
+	long r = lk_sys_ret(syscall(nr, a, b, c, d));
+	errno = saved;
+	return r;
+#endif
+}
+
 int lk_sys_open(const char *path, int flags, int mode)
 {
-	int saved = errno;
-	long r = lk_sys_ret(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
-	errno = saved;
-	return (int)r;
+	return (int)lk_sys_raw(SYS_openat, AT_FDCWD, (long)path, flags, mode);
 }
 
 int lk_sys_close(int fd)
 {
-	int saved = errno;
-	long r = lk_sys_ret(syscall(SYS_close, fd));
-	errno = saved;
-	return (int)r;
-}
-
-int lk_sys_close_direct(int fd)
-{
-#if defined(__x86_64__)
-	long rc;
-	__asm__ volatile("syscall"
-	                 : "=a"(rc)
-	                 : "0"((long)SYS_close), "D"((long)fd)
-	                 : "rcx", "r11", "memory");
-	return (int)rc;
-#else
-	return lk_sys_close(fd);
-#endif
+	return (int)lk_sys_raw(SYS_close, fd, 0, 0, 0);
 }
 
 ssize_t lk_sys_write(int fd, const void *buf, size_t n)

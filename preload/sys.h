@@ -10,13 +10,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-int lk_sys_open(const char *path, int flags, int mode);
+/* A system call by the instruction itself (x86_64): libleak exports syscall() as a hook that
+ * sends every descriptor number (open, openat, close, dup2, ...) on to its descriptor hooks,
+ * so a descriptor call of libleak's own made through syscall() would be taken for the
+ * program's (the vfork child's close of the trace number came back to the trace's own close
+ * path, until the stack ran out). Returns the kernel's value, >= 0 or -errno, errno untouched.
+ * Elsewhere through syscall(). */
+long lk_sys_raw(long nr, long a, long b, long c, long d);
+int lk_sys_open(const char *path, int flags, int mode); /* both by lk_sys_raw */
 int lk_sys_close(int fd);
-/* close(fd) by the system call instruction, past libleak's own syscall() hook, which sends
- * SYS_close (as every descriptor number) on to the descriptor hooks: for a vfork child
- * (vfork.h), where those would find the trace's number still the trace. x86_64; elsewhere
- * (no real vfork there) lk_sys_close. */
-int lk_sys_close_direct(int fd);
 ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or fails */
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);

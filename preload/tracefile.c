@@ -173,10 +173,11 @@ void lk_tracefile_vacate(int fd)
 		return;
 	if (lk_in_vfork_child) {
 		/* The parent's trace stays where it is: only the child's copy goes, by the system
-		 * call itself. syscall(SYS_close) would come back here through libleak's own
-		 * syscall hook (lk_tf_fd is still fd, in the parent's memory) until the stack ran
-		 * out: Python's vfork children closing every number up to the limit died so. */
-		lk_sys_close_direct(fd);
+		 * call itself (lk_sys_close). syscall(SYS_close) would come back here through
+		 * libleak's own syscall hook (lk_tf_fd is still fd, in the parent's memory) until
+		 * the stack ran out: Python's vfork children closing every number up to the limit
+		 * died so. */
+		lk_sys_close(fd);
 		return;
 	}
 	sigset_t old;
