@@ -117,10 +117,7 @@ static void lk_children_map(void)
 	lk_child_t *m = lk_sys_mmap(bytes);
 	if (!m)
 		return;
-	int saved = errno;
-	long rc = syscall(SYS_madvise, m, bytes, MADV_WIPEONFORK);
-	errno = saved;
-	if (rc != 0) { /* an older kernel: the bss array is as good */
+	if (!lk_sys_wipe_on_fork(m, bytes)) { /* an older kernel: the bss array is as good */
 		lk_sys_munmap(m, bytes);
 		return;
 	}

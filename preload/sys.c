@@ -196,6 +196,14 @@ void lk_sys_populate(void *p, size_t n)
 	errno = saved;
 }
 
+bool lk_sys_wipe_on_fork(void *p, size_t n)
+{
+	int saved = errno;
+	long rc = syscall(SYS_madvise, p, n, MADV_WIPEONFORK);
+	errno = saved;
+	return rc == 0;
+}
+
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 {
 	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */

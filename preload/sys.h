@@ -30,6 +30,10 @@ void *lk_sys_mmap_huge(size_t n);
 /* Fills n bytes at p (page-aligned, in an lk_sys_mmap) at once (MADV_POPULATE_WRITE): one
  * call instead of a fault per page, for memory about to be written through. Best effort. */
 void lk_sys_populate(void *p, size_t n);
+/* madvise(MADV_WIPEONFORK): a forked child gets [p, p + n) as zeros, so fork copies none of
+ * its page tables and the parent's next writes to it take no copy-on-write fault. False where
+ * the kernel refuses (older than 4.14): the memory is inherited as before. errno preserved. */
+bool lk_sys_wipe_on_fork(void *p, size_t n);
 /* The same, for memory about to be written all over (a hash table's new array): filled at
  * once (MAP_POPULATE, one call instead of a fault per page) and left out of forked children
  * (MADV_DONTFORK: fork copies none of it, and the parent's later writes to it take no

@@ -40,9 +40,7 @@ static void lk_walk_memo_release(void *p)
  * a fork). Links and flags in it are zeros there too: lk_walk_memo_reset_after_fork. */
 static void lk_walk_memo_wipe_on_fork(lk_walk_memo_t *m)
 {
-	int saved = errno;
-	syscall(SYS_madvise, m, sizeof(*m), MADV_WIPEONFORK); /* kept as is where it fails */
-	errno = saved;
+	lk_sys_wipe_on_fork(m, sizeof(*m)); /* kept as is where it fails */
 }
 
 lk_walk_memo_t *lk_walk_memo_attach(void)
