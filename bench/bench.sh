@@ -7,8 +7,9 @@
 # forwarded to glibc's: the floor of any interposing profiler) and under libleak with
 # LEAK_UNWIND=fp, with runs interleaved (native full sampled fp heaptrack memcheck massif unwind
 # forward, then again, ...) so that the ratios compare runs made
-# seconds apart on a machine other people share. Then times leak-report on a synthetic
-# one-hour trace (bench/gen_trace.c). Prints a markdown table and writes it to
+# seconds apart on a machine other people share. Then native/sampled pairs on each workload
+# (the sampled target needs a finer figure than five rounds give), then times leak-report on
+# a synthetic one-hour trace (bench/gen_trace.c). Prints a markdown table and writes it to
 # $BUILD/bench/results.md (raw runs: raw.tsv beside it).
 # This file is the runner (tools, timed runs, rounds, the extra measurements); the workloads
 # live in bench/workloads.sh and the tables in bench/summary.sh, both sourced from here.
@@ -26,6 +27,10 @@
 #   BENCH_ONLY             space-separated workload names (default: all)
 #   BENCH_EXTRA            runs for the memory/threads/sampling/fork targets (set empty to skip)
 #   BENCH_SAMPLE           LEAK_SAMPLE of the sampled column (default 524288)
+#   BENCH_PAIRS            after the rounds, up to N native/sampled pairs per workload for the
+#                          sampled target (default 15, 1 with BENCH_QUICK=1; 0: none)
+#   BENCH_PAIR_SECONDS     no new pair on a workload after this long on it, once 5 pairs are
+#                          done (default 30)
 #   BENCH_OUT              output directory (default $BUILD/bench)
 #   BENCH_TIME             GNU time, for peak RSS and CPU time (default /usr/bin/time)
 #   BENCH_PERF             1 (default outside quick mode): flat `perf record` of churn_d5 under libleak
@@ -38,9 +43,13 @@ ROUNDS=${BENCH_ROUNDS:-5}
 MC_ROUNDS=${BENCH_MEMCHECK_ROUNDS:-3}
 MC_LIMIT=${BENCH_MEMCHECK_LIMIT:-40}
 SAMPLE=${BENCH_SAMPLE:-524288}
+PAIRS=${BENCH_PAIRS:-15}
+PAIR_SECONDS=${BENCH_PAIR_SECONDS:-30}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=1
+	PAIRS=${BENCH_PAIRS:-1}
 fi
+PAIRS_MIN=$((PAIRS < 5 ? PAIRS : 5))
 OUT=${BENCH_OUT:-$BUILD/bench}
 SO=$(realpath -m "$BUILD/libleak.so")
 REPORT=$BUILD/leak-report
@@ -241,6 +250,37 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	DONE_ROUNDS=$r
 	log "bench: round $r/$ROUNDS done ($(($(date +%s) - BENCH_START)) s, load $(cut -d' ' -f1 /proc/loadavg))"
 done
+
+# --- sampled against native in pairs --------------------------------------------------------
+# A row's sampled/native median over five rounds moves by 5-15% between runs (the native run
+# itself varies from round to round), too coarse for a 1.05x target. So each workload then runs
+# pairs, native and sampled back to back with the order alternating (N S, S N, N S, ...), and
+# the summary takes the median of the per-pair ratios and their spread. Up to PAIRS pairs a
+# workload; once min(5, PAIRS) are done, no new pair after PAIR_SECONDS on that workload.
+# Their runs are in raw.tsv as rounds p1, p2, ... (the round tables read only numbered rounds).
+if [ "$HAVE_LEAK" = 1 ] && [ "$PAIRS" -gt 0 ]; then
+	log "bench: native/sampled pairs: up to $PAIRS a workload, none started after ${PAIR_SECONDS} s past the first $PAIRS_MIN"
+	for wl in $WL; do
+		[ -z "$(missing "$wl")" ] || continue
+		pair_start=$(date +%s)
+		p=0
+		while [ "$p" -lt "$PAIRS" ]; do
+			if [ "$p" -ge "$PAIRS_MIN" ] &&
+				[ $(($(date +%s) - pair_start)) -ge "$PAIR_SECONDS" ]; then
+				break
+			fi
+			p=$((p + 1))
+			if [ $((p % 2)) = 1 ]; then
+				run_one native "$wl" "p$p" || true
+				run_one sampled "$wl" "p$p" || true
+			else
+				run_one sampled "$wl" "p$p" || true
+				run_one native "$wl" "p$p" || true
+			fi
+		done
+		log "bench: $wl: pairs: $p in $(($(date +%s) - pair_start)) s"
+	done
+fi
 
 # --- one-hour trace size, extrapolated from a churn run with short snapshot intervals --------
 HOUR_LINE="one-hour churn trace: n/a (libleak.so not built)"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # summary.sh - the benchmark's report, sourced by bench.sh once every run is done: medians
-# of the per-round ratios from $RAW, the derived figures (bookkeeping per live block, cost
-# per event, sampling accuracy) and the markdown tables, written to $OUT/results.md and
-# printed. It only reads what the runs recorded (RAW, STATS, EVENTS, LIVE_BLOCKS, HWM,
-# MC_SKIP and the *_LINE strings) and runs nothing but awk, jq and git.
+# of the per-round ratios from $RAW, the targets row by row (ovh/ht per round, sampled/native
+# per pair, each with its spread), the derived figures (bookkeeping per live block, cost per
+# event, sampling accuracy) and the markdown tables, written to $OUT/results.md and printed.
+# It only reads what the runs recorded (RAW, STATS, EVENTS, LIVE_BLOCKS, HWM, MC_SKIP and the
+# *_LINE strings) and runs nothing but awk, jq and git. raw.tsv's rounds are numbers for the
+# interleaved rounds and p1, p2, ... for the native/sampled pairs after them: every figure
+# "over rounds" reads the numbered ones only, the pair figures only the pairs.
 
 # --- summary ------------------------------------------------------------------------------
 # median of the numbers on stdin ("" if none)
@@ -14,31 +17,89 @@ median() {
 }
 # col RAWCOLUMN TOOL WL: values of one column for good runs
 col() {
-	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $2 == t && $3 == w && $7 == 0 { print $c }' "$RAW"
+	awk -F'\t' -v c="$1" -v t="$2" -v w="$3" 'NR > 1 && $1 ~ /^[0-9]+$/ && $2 == t && $3 == w &&
+		$7 == 0 { print $c }' "$RAW"
 }
-# ratio TOOL WL [COLUMN] [BASE]: median over rounds of wall(tool)/wall(BASE, default native)
-# from the same round (COLUMN 8: CPU time instead of wall)
-ratio() {
-	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" -v b="${4:-native}" 'NR > 1 && $3 == w && $7 == 0 {
-		if ($2 == b) n[$1] = $c; else if ($2 == t) x[$1] = $c }
-		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
+# round_ratios TOOL WL [COLUMN] [BASE]: wall(TOOL)/wall(BASE, default native) of each round
+# that has both (COLUMN 8: CPU time instead of wall)
+round_ratios() {
+	awk -F'\t' -v t="$1" -v w="$2" -v c="${3:-4}" -v b="${4:-native}" 'NR > 1 && $1 ~ /^[0-9]+$/ &&
+		$3 == w && $7 == 0 { if ($2 == b) n[$1] = $c; else if ($2 == t) x[$1] = $c }
+		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW"
 }
+# ratio TOOL WL [COLUMN] [BASE]: median over rounds of round_ratios
+ratio() { round_ratios "$@" | median; }
 # wlratio TOOL WL BASEWL [COLUMN]: median over rounds of wall(TOOL on WL)/wall(TOOL on BASEWL)
 wlratio() {
-	awk -F'\t' -v t="$1" -v w="$2" -v b="$3" -v c="${4:-4}" 'NR > 1 && $2 == t && $7 == 0 {
-		if ($3 == b) n[$1] = $c; else if ($3 == w) x[$1] = $c }
+	awk -F'\t' -v t="$1" -v w="$2" -v b="$3" -v c="${4:-4}" 'NR > 1 && $1 ~ /^[0-9]+$/ && $2 == t &&
+		$7 == 0 { if ($3 == b) n[$1] = $c; else if ($3 == w) x[$1] = $c }
 		END { for (r in x) if (r in n && n[r] > 0) print x[r] / n[r] }' "$RAW" | median
 }
+# ovh_rounds WL [COLUMN]: libleak full's overhead over heaptrack's, (full - native) /
+# (heaptrack - native), from the three runs of each round; 1e99 (shown as inf) for a round
+# in which heaptrack took no longer than native, where the ratio means nothing
+ovh_rounds() {
+	awk -F'\t' -v w="$1" -v c="${2:-4}" 'NR > 1 && $1 ~ /^[0-9]+$/ && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $c; else if ($2 == "full") f[$1] = $c
+		else if ($2 == "heaptrack") h[$1] = $c }
+		END { for (r in f) if ((r in n) && (r in h))
+			print (h[r] > n[r] ? (f[r] - n[r]) / (h[r] - n[r]) : 1e99) }' "$RAW"
+}
+# pair_ratios WL [COLUMN]: sampled/native of each native/sampled pair (rounds p1, p2, ...)
+pair_ratios() {
+	awk -F'\t' -v w="$1" -v c="${2:-4}" 'NR > 1 && $1 ~ /^p[0-9]+$/ && $3 == w && $7 == 0 {
+		if ($2 == "native") n[$1] = $c; else if ($2 == "sampled") s[$1] = $c }
+		END { for (p in s) if (p in n && n[p] > 0) print s[p] / n[p] }' "$RAW"
+}
+# pair_fails WL: how many of the pairs' runs failed
+pair_fails() {
+	awk -F'\t' -v w="$1" 'NR > 1 && $1 ~ /^p[0-9]+$/ && $3 == w && $7 != 0 { k++ }
+		END { print k + 0 }' "$RAW"
+}
+# stats: the numbers on stdin -> "n median q1 q3 min max lo hi coverage" (nothing if none).
+# Quartiles interpolate between the sorted values; lo-hi is the distribution-free confidence
+# interval of the median, x(k)..x(n+1-k) for the largest k >= 1 with P(Binomial(n, 1/2) < k)
+# <= 2.5%, and coverage the probability that it holds the true median: 96% for 15 values
+# (the 4th to the 12th), 94% for 5 (their min-max), 50% for 2, 0 for 1.
+stats() {
+	sort -g | awk '{ a[NR] = $1 }
+		function q(p,  h, l) { h = (NR - 1) * p + 1; l = int(h)
+			return l >= NR ? a[NR] : a[l] + (h - l) * (a[l + 1] - a[l]) }
+		END { if (NR == 0) exit
+			n = NR; t = 0.5 ^ n; cdf = t; k = 1
+			while (k + 1 <= (n + 1) / 2) {
+				t = t * (n - k + 1) / k
+				if (cdf + t > 0.025) break
+				cdf += t; k++
+			}
+			printf "%d %.6g %.6g %.6g %.6g %.6g %.6g %.6g %.3f\n", n, q(0.5), q(0.25), q(0.75),
+				a[1], a[n], a[k], a[n + 1 - k], 1 - 2 * cdf }'
+}
+# verdict TARGET STATS: "met" or "NOT met" for the median of STATS (a line of stats) against
+# TARGET (at most), ", within noise" when TARGET lies inside the median's interval, so that
+# the spread could turn the verdict; "n/a" without figures
+verdict() {
+	awk -v t="$1" -v s="$2" 'BEGIN { if (split(s, v, " ") < 9) { print "n/a"; exit }
+		printf "%s%s\n", (v[2] <= t ? "met" : "NOT met"), (v[7] <= t && t < v[8] ? ", within noise" : "") }'
+}
+# sfield STATS N FORMAT: field N of a stats line, formatted ("n/a" if none, inf past 1e90)
+sfield() {
+	awk -v s="$1" -v i="$2" -v f="$3" 'BEGIN { if (split(s, v, " ") < i) { print "n/a"; exit }
+		if (v[i] + 0 >= 1e90) print "inf"; else printf f "\n", v[i] }'
+}
+# srange STATS I J FORMAT: "A to B" from fields I and J of a stats line (A may be negative)
+srange() { echo "$(sfield "$1" "$2" "$4") to $(sfield "$1" "$3" "$4")"; }
 # cpu_ns_per_event TOOL WL: median over rounds of (cpu(tool) - cpu(native)) / events, in ns
 cpu_ns_per_event() {
 	local ev=${EVENTS[$2]:-}
 	[ -n "$ev" ] && [ "$ev" -gt 0 ] || return 0
-	awk -F'\t' -v t="$1" -v w="$2" -v e="$ev" 'NR > 1 && $3 == w && $7 == 0 {
+	awk -F'\t' -v t="$1" -v w="$2" -v e="$ev" 'NR > 1 && $1 ~ /^[0-9]+$/ && $3 == w && $7 == 0 {
 		if ($2 == "native") n[$1] = $8; else if ($2 == t) x[$1] = $8 }
 		END { for (r in x) if (r in n) print (x[r] - n[r]) * 1e9 / e }' "$RAW" | median
 }
 fails() {
-	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $2 == t && $3 == w && $7 != 0 { print $7 }' "$RAW" |
+	awk -F'\t' -v t="$1" -v w="$2" 'NR > 1 && $1 ~ /^[0-9]+$/ && $2 == t && $3 == w && $7 != 0 {
+		print $7 }' "$RAW" |
 		sort -u | tr '\n' ' '
 }
 # cell TOOL WL: "3.41x (1.12 s)" or why not
@@ -161,7 +222,7 @@ fi
 ns_per_frame() {
 	local a=${ALLOCS[$2]:-} f=${FRAMES[$2]:-}
 	[ -n "$a" ] && [ -n "$f" ] && [ "$a" -gt 0 ] || return 0
-	awk -F'\t' -v t="$1" -v w="$2" -v d="$((a * f))" 'NR > 1 && $3 == w && $7 == 0 {
+	awk -F'\t' -v t="$1" -v w="$2" -v d="$((a * f))" 'NR > 1 && $1 ~ /^[0-9]+$/ && $3 == w && $7 == 0 {
 		if ($2 == "native") n[$1] = $4; else if ($2 == t) x[$1] = $4 }
 		END { for (r in x) if (r in n) print (x[r] - n[r]) * 1e9 / d }' "$RAW" | median
 }
@@ -170,7 +231,8 @@ ns_per_frame() {
 ns_per_extra_frame() {
 	local a=${ALLOCS[varied_d30]:-} f30=${FRAMES[varied_d30]:-} f5=${FRAMES[varied_d5]:-}
 	[ -n "$a" ] && [ -n "$f30" ] && [ -n "$f5" ] && [ "$a" = "${ALLOCS[varied_d5]:-}" ] || return 0
-	awk -F'\t' -v t="$1" -v d="$((a * (f30 - f5)))" 'NR > 1 && $7 == 0 && $3 ~ /^varied_d(5|30)$/ {
+	awk -F'\t' -v t="$1" -v d="$((a * (f30 - f5)))" 'NR > 1 && $1 ~ /^[0-9]+$/ && $7 == 0 &&
+		$3 ~ /^varied_d(5|30)$/ {
 		o[$1 SUBSEP $3 SUBSEP $2] = $4; rr[$1] }
 		function get(r, w, x) { k = r SUBSEP w SUBSEP x; return (k in o) ? o[k] : "" }
 		END { for (r in rr) {
@@ -198,13 +260,35 @@ if [ ${#FRAME_ROWS[@]} = 2 ]; then
 		BEGIN { printf "per extra frame, (varied_d30 - native) - (varied_d5 - native) over 25 more frames a capture: libleak full %s, LEAK_UNWIND=libunwind %s, unw_backtrace alone %s", x(f), x(l), x(u) }')
 fi
 
+# --- the targets row by row: ovh/ht per round, sampled/native per pair (per round without
+# pairs), each as a stats line --------------------------------------------------------------
+declare -A OVH_S=() SMP_S=() SMP_FROM=() SMP_CPU=()
+for wl in $WL; do
+	OVH_S[$wl]=$(ovh_rounds "$wl" | stats)
+	SMP_S[$wl]=$(pair_ratios "$wl" | stats)
+	if [ -n "${SMP_S[$wl]}" ]; then
+		SMP_FROM[$wl]=$(sfield "${SMP_S[$wl]}" 1 '%d pairs' | sed 's/^1 pairs/1 pair/')
+		SMP_CPU[$wl]=$(pair_ratios "$wl" 8 | median)
+		pf=$(pair_fails "$wl")
+		[ "$pf" = 0 ] || SMP_FROM[$wl]+=", $pf runs failed"
+	else
+		SMP_S[$wl]=$(round_ratios sampled "$wl" | stats)
+		SMP_FROM[$wl]=$(sfield "${SMP_S[$wl]}" 1 '%d rounds' | sed 's/^1 rounds/1 round/')
+		SMP_CPU[$wl]=$(ratio sampled "$wl" 8)
+	fi
+done
+OVH_TARGET=0.333333333
+
 {
-	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $DONE_ROUNDS of $ROUNDS, memcheck rounds: $MC_ROUNDS (cut at ${MC_LIMIT} s CPU)$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
+	echo "## libleak benchmarks ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, rounds: $DONE_ROUNDS of $ROUNDS, memcheck rounds: $MC_ROUNDS (cut at ${MC_LIMIT} s CPU), native/sampled pairs: up to $PAIRS a row$([ "$QUICK" = 1 ] && echo ", BENCH_QUICK=1"))"
 	echo
 	echo "Median wall time natively; for each tool the median over rounds of its wall time divided by"
 	echo "the native run of the same round, and its median wall. full/ht: median of full's wall time"
-	echo "divided by heaptrack's in the same round. ovh/ht = (full - 1) / (heaptrack - 1);"
-	echo "the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
+	echo "divided by heaptrack's in the same round. ovh/ht: libleak full's overhead over heaptrack's,"
+	echo "(full - native) / (heaptrack - native) from the three runs of the same round, median over"
+	echo "rounds (min-max over rounds in brackets; inf for a round in which heaptrack took no longer"
+	echo "than native); the target is <= 0.33 (full tracking at most a third of heaptrack's overhead)."
+	echo "full target and sampled target: the verdicts of the targets table below the main table."
 	echo "A sampled cell marked \"not implemented\" ran with LEAK_SAMPLE=$SAMPLE but its trace says"
 	echo "sample_bytes 0: the preload ignored the variable and tracked everything."
 	echo
@@ -219,28 +303,42 @@ fi
 	echo "| workload | native | libleak full | libleak sampled | LEAK_UNWIND=fp | heaptrack | memcheck | massif | unw_backtrace alone | forwarding only | full/ht | ovh/ht | full target | sampled target |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for wl in $WL; do
-		fx=$(ratio full "$wl")
-		sx=$(ratio sampled "$wl")
-		hx=$(ratio heaptrack "$wl")
-		ovh=n/a tgt=n/a stgt=-
-		if [ -n "$hx" ]; then
-			tgt=$(awk -v h="$hx" 'BEGIN { printf "<= %.2fx", 1 + (h - 1) / 3 }')
-			if [ -n "$fx" ]; then
-				ovh=$(awk -v f="$fx" -v h="$hx" 'BEGIN { if (h > 1) printf "%.2f", (f - 1) / (h - 1); else print "n/a" }')
-				tgt+=$(awk -v f="$fx" -v h="$hx" 'BEGIN { print (f - 1 <= (h - 1) / 3) ? " met" : " NOT met" }')
-			fi
-		fi
-		stgt="<= 1.05x"
-		if [ -n "$sx" ]; then
-			stgt+=$(awk -v s="$sx" 'BEGIN { print (s <= 1.05) ? " met" : " NOT met" }')
-		fi
+		os=${OVH_S[$wl]} ss=${SMP_S[$wl]}
+		ovh=n/a stgt=n/a
+		[ -z "$os" ] || ovh="$(sfield "$os" 2 %.2f) ($(srange "$os" 5 6 %.2f))"
+		[ -z "$ss" ] || stgt="$(verdict 1.05 "$ss") (${SMP_FROM[$wl]%%,*})"
 		fh=$(ratio full "$wl" 4 heaptrack)
 		[ -z "$fh" ] || fh=$(awk -v r="$fh" 'BEGIN { printf "%.2f", r }')
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
 			"$(cell native "$wl")" "$(cell full "$wl")" "$(cell sampled "$wl")" \
 			"$(cell fp "$wl")" "$(cell heaptrack "$wl")" "$(cell memcheck "$wl")" \
 			"$(cell massif "$wl")" "$(cell unwind "$wl")" "$(cell forward "$wl")" \
-			"${fh:-n/a}" "$ovh" "$tgt" "$stgt"
+			"${fh:-n/a}" "$ovh" "$(verdict "$OVH_TARGET" "$os")" "$stgt"
+	done
+	echo
+	echo "The targets row by row, each with its spread. Full tracking: ovh/ht of each round as"
+	echo "above, its median and the median's interval, the distribution-free confidence interval of"
+	echo "a median (order statistics x(k)..x(n+1-k), k the largest with P(Binomial(n, 1/2) < k) <="
+	echo "2.5%; for 5 rounds their min-max, which holds the true median with probability 94%; the"
+	echo "coverage is in brackets). Sampled: after the rounds, each row ran native and sampled back"
+	echo "to back, the order alternating (N S, S N, ...), up to $PAIRS pairs (BENCH_PAIRS; no new"
+	echo "pair after ${PAIR_SECONDS} s on a row once $PAIRS_MIN are done, BENCH_PAIR_SECONDS). sampled/native"
+	echo "is the median of the per-pair wall-time ratios, with the same interval of the median, the"
+	echo "pairs' quartiles and min-max, and the median of their CPU-time ratios; a row without pairs"
+	echo "uses its rounds' ratios. A verdict compares the median with the target; \"within noise\""
+	echo "says the target lies inside the median's interval, so that the spread could turn it."
+	echo
+	echo "| workload | ovh/ht | interval | rounds | full target (ovh/ht <= 0.33) | sampled/native | interval | quartiles | min-max | CPU | from | sampled target (<= 1.05x) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for wl in $WL; do
+		os=${OVH_S[$wl]} ss=${SMP_S[$wl]}
+		oi=n/a si=n/a
+		[ -z "$os" ] || oi="$(srange "$os" 7 8 %.2f) ($(sfield "$os" 9 %.2f | awk '{ printf "%.0f%%", $1 * 100 }'))"
+		[ -z "$ss" ] || si="$(srange "$ss" 7 8 %.3f) ($(sfield "$ss" 9 %.2f | awk '{ printf "%.0f%%", $1 * 100 }'))"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$wl" \
+			"$(sfield "$os" 2 %.2f)" "$oi" "$(sfield "$os" 1 %d)" "$(verdict "$OVH_TARGET" "$os")" \
+			"$(sfield "$ss" 2 %.3f)" "$si" "$(srange "$ss" 3 4 %.3f)" "$(srange "$ss" 5 6 %.3f)" \
+			"$(sfield "${SMP_CPU[$wl]}" 1 %.3f)" "${SMP_FROM[$wl]:-n/a}" "$(verdict 1.05 "$ss")"
 	done
 	echo
 	node_rows=0
@@ -257,8 +355,9 @@ fi
 		;;
 	esac
 	if [ -n "$GNU_TIME" ]; then
-		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios):"
-		echo "less disturbed than wall time when other jobs share the machine; the targets use wall time."
+		echo "The same runs as CPU time (user + sys of the whole process tree, median of per-round ratios;"
+		echo "ovh/ht CPU per round as above, min-max in brackets): less disturbed than wall time when"
+		echo "other jobs share the machine; the targets use wall time."
 		echo
 		echo "| workload | full CPU | sampled CPU | fp CPU | heaptrack CPU | memcheck CPU | massif CPU | unw_backtrace CPU | forwarding CPU | ovh/ht CPU |"
 		echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -266,10 +365,11 @@ fi
 			cf=$(ratio full "$wl" 8) cs=$(ratio sampled "$wl" 8) ch=$(ratio heaptrack "$wl" 8)
 			cm=$(ratio memcheck "$wl" 8) cv=$(ratio massif "$wl" 8) cu=$(ratio unwind "$wl" 8)
 			cp=$(ratio fp "$wl" 8) cw=$(ratio forward "$wl" 8)
+			co=$(ovh_rounds "$wl" 8 | stats)
+			co=$([ -z "$co" ] || echo "$(sfield "$co" 2 %.2f) ($(srange "$co" 5 6 %.2f))")
 			awk -v w="$wl" -v f="$cf" -v s="$cs" -v h="$ch" -v m="$cm" -v v="$cv" -v u="$cu" \
-				-v p="$cp" -v fw="$cw" '
+				-v p="$cp" -v fw="$cw" -v o="${co:-n/a}" '
 				function x(r) { return r == "" ? "n/a" : sprintf("%.2fx", r) } BEGIN {
-				o = (f != "" && h != "" && h > 1) ? sprintf("%.2f", (f - 1) / (h - 1)) : "n/a"
 				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w, x(f), x(s), x(p),
 					x(h), x(m), x(v), x(u), x(fw), o }'
 		done

@@ -3,6 +3,7 @@
 # test_bench_quick.sh - smoke test of the benchmark suite: `BENCH_QUICK=1 bench/bench.sh` (one
 # round, small inputs, no heaptrack or valgrind) must print a table with one row per workload
 # whose native time, libleak full/sampled ratios and unw_backtrace-alone ratio are numbers,
+# a row in the targets table with the figures of its native/sampled pair and a verdict,
 # the varied-stack workloads a per-frame row each (full, LEAK_UNWIND=libunwind, unw_backtrace),
 # the run-length line must give two peak RSS figures (with GNU time), the exit scan line its
 # times with the 8 threads of bench/scan_heap stopped and scanned, and the synthetic
@@ -44,6 +45,11 @@ for wl in churn_d5 churn_d30 varied_d5 varied_d30 xthread fd_churn fork_thread p
 	assert_match "$unwind" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl unw_backtrace-alone ratio"
 	assert_match "$fp" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl LEAK_UNWIND=fp ratio"
 	assert_match "$forward" '^ [0-9]+\.[0-9]+x \([0-9.]+ s\) $' "$wl forwarding-only ratio"
+	assert_match "$row" '\| (met|NOT met)(, within noise)? \(1 pair\) \|$' "$wl sampled target"
+	# the targets table: no heaptrack in quick mode, the one native/sampled pair's figures
+	trow=$(grep -E "^\| $wl \| n/a \|" "$TMP/table.md" | head -n 1) || fail "no targets row for $wl"
+	assert_match "$trow" '^\| [a-z0-9_]+ \| n/a \| n/a \| n/a \| n/a \| [0-9]+\.[0-9]{3} \| [0-9.]+ to [0-9.]+ \(0%\) \| [0-9.]+ to [0-9.]+ \| [0-9.]+ to [0-9.]+ \| ([0-9.]+|n/a) \| 1 pair \| (met|NOT met) \|$' \
+		"$wl targets row"
 done
 for wl in varied_d5 varied_d30; do
 	row=$(grep -E "^\| $wl \| [0-9]+ \|" "$TMP/table.md" | head -n 1) || fail "no per-frame row for $wl"
