@@ -229,8 +229,10 @@ int lk_fd_init(void)
 			__builtin_ia32_pause();
 		return st == 2 ? 0 : -1;
 	}
+	/* Not MAP_NORESERVE: a mapping with the flags of libleak's others merges with its
+	 * neighbours into one, which each fork copies once (strict overcommit ignores the flag). */
 	void *p = mmap(NULL, sizeof(lk_fd_entry_t) * LK_FD_MAX, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		__atomic_store_n(&lk_fd_init_state, 3, __ATOMIC_RELEASE);
 		return -1;

@@ -114,14 +114,10 @@ static void lk_children_map(void)
 		return;
 	tried = 1;
 	size_t bytes = sizeof(lk_child_t) * LK_CHILD_MAX;
-	lk_child_t *m = lk_sys_mmap(bytes);
-	if (!m)
-		return;
-	if (!lk_sys_wipe_on_fork(m, bytes)) { /* an older kernel: the bss array is as good */
-		lk_sys_munmap(m, bytes);
-		return;
-	}
-	lk_children = m;
+	/* NULL on an older kernel (no MADV_WIPEONFORK): the bss array is as good */
+	lk_child_t *m = lk_sys_mmap_wipe(bytes);
+	if (m)
+		lk_children = m;
 }
 
 void lk_proc_child_on_spawn(pid_t pid, uint32_t stack_id, uint64_t t_ns, const char *api,

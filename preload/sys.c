@@ -204,6 +204,65 @@ bool lk_sys_wipe_on_fork(void *p, size_t n)
 	return rc == 0;
 }
 
+/* The wipe-on-fork arena: one reservation every lk_sys_mmap_wipe carves from, so that all of
+ * them (each thread's walk memo, the children's slots) are one mapping, not one each, for every
+ * fork to copy. Its bump offset is in libleak's data, so a forked child goes on carving after
+ * the parent's (zeroed) pieces. Pages never carved are never touched and cost nothing. */
+/* Just under 2 MiB: a kernel puts a larger anonymous mapping at a 2 MiB boundary (for huge
+ * pages), and the gap that leaves would keep the mappings beside it from merging. Room for
+ * the children's slots and some 16 threads' memos; more take mappings of their own. */
+#define LK_WIPE_ARENA ((2u << 20) - 4096u)
+static uint8_t *lk_wipe_arena; /* NULL: not mapped yet; (void *)-1: the kernel refused */
+static size_t lk_wipe_used;
+
+static uint8_t *lk_wipe_arena_get(void)
+{
+	uint8_t *a = __atomic_load_n(&lk_wipe_arena, __ATOMIC_ACQUIRE);
+	if (a)
+		return a;
+	int saved = errno;
+	uint8_t *p = (uint8_t *)syscall(SYS_mmap, NULL, LK_WIPE_ARENA, PROT_READ | PROT_WRITE,
+	                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED && syscall(SYS_madvise, p, LK_WIPE_ARENA, MADV_WIPEONFORK) != 0) {
+		syscall(SYS_munmap, p, LK_WIPE_ARENA);
+		p = (uint8_t *)-1; /* older than 4.14: say so for good, callers fall back */
+	}
+	errno = saved;
+	if (p == MAP_FAILED)
+		return (uint8_t *)-1; /* no memory now: a later call tries again */
+	uint8_t *expected = NULL;
+	if (!__atomic_compare_exchange_n(&lk_wipe_arena, &expected, p, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		if (p != (uint8_t *)-1)
+			syscall(SYS_munmap, p, LK_WIPE_ARENA); /* another thread's won */
+		return expected;
+	}
+	if (p != (uint8_t *)-1)
+		lk_sys_note_own(p, LK_WIPE_ARENA);
+	return p;
+}
+
+void *lk_sys_mmap_wipe(size_t n)
+{
+	uint8_t *a = lk_wipe_arena_get();
+	if (a == (uint8_t *)-1)
+		return NULL;
+	size_t len = (n + 4095) & ~(size_t)4095;
+	size_t off = __atomic_load_n(&lk_wipe_used, __ATOMIC_RELAXED);
+	do {
+		if (len > LK_WIPE_ARENA - off) { /* full: a mapping of its own */
+			void *p = lk_sys_mmap(n);
+			if (p && !lk_sys_wipe_on_fork(p, n)) {
+				lk_sys_munmap(p, n);
+				p = NULL;
+			}
+			return p;
+		}
+	} while (!__atomic_compare_exchange_n(&lk_wipe_used, &off, off + len, true,
+	                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return a + off;
+}
+
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 {
 	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */

@@ -34,6 +34,11 @@ void lk_sys_populate(void *p, size_t n);
  * its page tables and the parent's next writes to it take no copy-on-write fault. False where
  * the kernel refuses (older than 4.14): the memory is inherited as before. errno preserved. */
 bool lk_sys_wipe_on_fork(void *p, size_t n);
+/* n bytes of zeroed rw memory, page-aligned, that a forked child gets as zeros (as
+ * lk_sys_wipe_on_fork), carved from one shared mapping, so that however many there are fork
+ * copies one mapping for them. Never freed. NULL where the kernel refuses MADV_WIPEONFORK or
+ * memory is short: the caller falls back to lk_sys_mmap. errno preserved. */
+void *lk_sys_mmap_wipe(size_t n);
 /* The same, for memory about to be written all over (a hash table's new array): filled at
  * once (MAP_POPULATE, one call instead of a fault per page) and left out of forked children
  * (MADV_DONTFORK: fork copies none of it, and the parent's later writes to it take no

@@ -37,10 +37,13 @@ static void lk_walk_memo_release(void *p)
 
 /* A forked child gets the memo as zeros, an empty memo (as a fresh mmap): fork copies none of
  * its page tables and the parent's next walks take no copy-on-write fault on it (two or three
- * a fork). Links and flags in it are zeros there too: lk_walk_memo_reset_after_fork. */
-static void lk_walk_memo_wipe_on_fork(lk_walk_memo_t *m)
+ * a fork). Links and flags in it are zeros there too: lk_walk_memo_reset_after_fork. The memos
+ * share one wipe-on-fork mapping (lk_sys_mmap_wipe), not one each; where the kernel refuses
+ * that, a plain mapping, inherited as before. */
+static lk_walk_memo_t *lk_walk_memo_map(void)
 {
-	lk_sys_wipe_on_fork(m, sizeof(*m)); /* kept as is where it fails */
+	lk_walk_memo_t *m = lk_sys_mmap_wipe(sizeof(*m));
+	return m ? m : lk_sys_mmap(sizeof(*m));
 }
 
 lk_walk_memo_t *lk_walk_memo_attach(void)
@@ -66,10 +69,9 @@ lk_walk_memo_t *lk_walk_memo_attach(void)
 		m->misses = 0;
 		m->last_fails = 0;
 	} else {
-		m = lk_sys_mmap(sizeof(*m));
+		m = lk_walk_memo_map();
 		if (!m)
 			return NULL;
-		lk_walk_memo_wipe_on_fork(m);
 		m->in_use = 1;
 		m->next = __atomic_load_n(&lk_walk_memo_pool, __ATOMIC_RELAXED);
 		while (!__atomic_compare_exchange_n(&lk_walk_memo_pool, &m->next, m, true,
@@ -229,7 +231,7 @@ void lk_walk_memo_thread_init(void)
 void lk_walk_memo_reset_after_fork(void)
 {
 	/* The pool starts empty: the memos' links and flags may read as zeros here
-	 * (lk_walk_memo_wipe_on_fork). This thread keeps its own (not in the pool, so no other
+	 * (lk_walk_memo_map). This thread keeps its own (not in the pool, so no other
 	 * takes it) and the child's new threads map theirs; no memo page is touched. */
 	lk_walk_memo_pool = NULL;
 }

@@ -5,18 +5,23 @@
  * the stack ran out). This binary defines syscall() itself, as libleak does, counts the
  * descriptor calls that reach it and forwards everything to libc's: lk_sys_open,
  * lk_sys_close and the scan of every open descriptor make none, and report failures as
- * -errno with errno untouched. */
+ * -errno with errno untouched. lk_sys_mmap_wipe carves its pieces from one wipe-on-fork
+ * mapping: consecutive pieces are neighbours in one /proc/self/maps line, and a forked child
+ * reads zeros where the parent wrote. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -107,12 +112,68 @@ static void test_scan_raw(void **state)
 	assert_int_equal(fd_calls, 0);
 }
 
+/* The /proc/self/maps line holding p: its start and end. */
+static bool map_of(const void *p, uintptr_t *lo, uintptr_t *hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	bool found = false;
+	unsigned long a, b;
+	char line[512];
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && (uintptr_t)p >= a && (uintptr_t)p < b) {
+			*lo = a;
+			*hi = b;
+			found = true;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void test_wipe_pieces_share_a_mapping(void **state)
+{
+	(void)state;
+	unsigned char *a = lk_sys_mmap_wipe(90000), *b = lk_sys_mmap_wipe(5000);
+	if (!a)
+		skip(); /* a kernel without MADV_WIPEONFORK */
+	assert_non_null(b);
+	assert_int_equal((uintptr_t)a % 4096, 0);
+	assert_ptr_equal(b, a + 90112); /* the next page after a's */
+	uintptr_t lo, hi, lo2, hi2;
+	assert_true(map_of(a, &lo, &hi));
+	assert_true(map_of(b, &lo2, &hi2));
+	assert_true(lo == lo2 && hi == hi2);
+	assert_true(a[0] == 0 && b[4999] == 0);
+	memset(a, 0x5a, 90000);
+	memset(b, 0x5a, 5000);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(a[0] == 0 && a[89999] == 0 && b[0] == 0 && b[4999] == 0 ? 0 : 1);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0); /* the child read zeros */
+	assert_int_equal(a[89999], 0x5a);     /* the parent keeps its bytes */
+	/* Past the mapping's room a piece is a mapping of its own, wiped all the same. */
+	unsigned char *c = lk_sys_mmap_wipe(3u << 20);
+	assert_non_null(c);
+	assert_true(map_of(c, &lo2, &hi2));
+	assert_false(lo2 == lo && hi2 == hi);
+	c[0] = 1;
+	pid = fork();
+	if (pid == 0)
+		_exit(c[0] == 0 ? 0 : 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_close_raw),
 	    cmocka_unit_test(test_errors_as_negative_errno),
 	    cmocka_unit_test(test_scan_raw),
+	    cmocka_unit_test(test_wipe_pieces_share_a_mapping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
