@@ -119,7 +119,7 @@ $(B)/libleak.so: $(PRELOAD_OBJ) preload/libleak.map
 	$(Q)$(CC) $(WARN) $(PRELOAD_CFLAGS) $(PRELOAD_LTO) $(PRELOAD_LTO_LINK) $(CFLAGS) -shared \
 		-o $@ $(PRELOAD_OBJ) \
 		-Wl,--version-script=preload/libleak.map \
-		-Wl,-z,defs -Wl,-z,nodelete -Wl,-z,now -Wl,-z,noseparate-code $(PRELOAD_LIBS)
+		-Wl,-z,defs -Wl,-z,nodelete -Wl,-z,now $(PRELOAD_LIBS)
 
 $(B)/preload-core.a: $(PRELOAD_CORE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
