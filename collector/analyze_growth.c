@@ -102,7 +102,8 @@ bool growth_window(const struct model_proc *p, bool has_start, double start_s, b
  * exit (final) snapshot is taken after the program's exit handlers and static destructors
  * ran, so it may show its teardown rather than how it ran: it never counts towards the
  * GROWTH_MIN_POINTS a verdict needs, and a series uses it only when it does not fall there
- * (series_len). */
+ * (series_len). Periodic snapshots taken while the exit handlers ran (TRACE_SNAP_EXITING)
+ * are left out altogether: they may catch a teardown half done. */
 struct span {
 	uint32_t w0, w1; /* the whole window */
 	uint32_t a;      /* first snapshot of the tested (later) part */
@@ -123,13 +124,19 @@ static bool span_init(struct analysis_proc *ap, const struct analyze_opts *o, st
 	                   o->window_end_s, &sp->w0, &sp->w1))
 		return false;
 	sp->final = (p->snaps[sp->w1].flags & TRACE_SNAP_FINAL) != 0;
-	ap->growth_exit_left_out = sp->final;
-	uint32_t nrun = sp->w1 - sp->w0 + 1 - sp->final;
+	/* The snapshots of the exit phase end the window: the exit one and any periodic one
+	 * taken while the exit handlers ran (TRACE_SNAP_EXITING). None of them counts. */
+	uint32_t nexit = 0;
+	while (nexit < sp->w1 - sp->w0 + 1 &&
+	       (p->snaps[sp->w1 - nexit].flags & (TRACE_SNAP_FINAL | TRACE_SNAP_EXITING)))
+		nexit++;
+	ap->growth_exit_left_out = nexit != 0;
+	uint32_t nrun = sp->w1 - sp->w0 + 1 - nexit;
 	ap->growth_snaps = nrun;
 	if (nrun < GROWTH_MIN_POINTS)
 		return false;
 	ap->growth_ran = true;
-	uint32_t r1 = sp->w1 - sp->final; /* the last snapshot taken while the program ran */
+	uint32_t r1 = sp->w1 - nexit; /* the last snapshot taken while the program ran */
 	/* The later part by time, not by count: the writer's schedule is dense at the start
 	 * (writer.c), so the last 60% of the snapshots would reach back into a warm-up. */
 	double t0 = (double)p->snaps[sp->w0].t_ns, t1 = (double)p->snaps[r1].t_ns;

@@ -206,8 +206,9 @@ static void test_inconclusive(void **state)
 /* A short run: n_run periodic snapshots 100 ms apart, then the exit snapshot. Stack 1 leaks
  * 2000 bytes (two blocks) per snapshot, stack 2 holds 50 KB +-500 (steady churn), stack 3
  * fills to 20 KB in 3 snapshots and holds. At exit the program frees stacks 1 and 2 entirely
- * and stack 3 to a tenth (teardown), or leaves them (no teardown). */
-static void short_trace(struct tb *t, uint64_t n_run, bool teardown)
+ * and stack 3 to a tenth (teardown 1), or leaves them (0); teardown 2 also has a periodic
+ * snapshot taken while the exit handlers ran (TRACE_SNAP_EXITING), the teardown half done. */
+static void short_trace(struct tb *t, uint64_t n_run, int teardown)
 {
 	tb_init(t);
 	tb_process(t, 10, 1, 0, 0, "/app", 0, NULL);
@@ -225,25 +226,33 @@ static void short_trace(struct tb *t, uint64_t n_run, bool teardown)
 		tb_site(t, 3, fill, 20);
 		tb_flush(t);
 	}
-	snap(t, n_run, 1 << 20, 0, TRACE_SNAP_FINAL);
+	uint64_t seq = n_run;
+	if (teardown == 2) {
+		snap(t, seq++, 1 << 20, 0, TRACE_SNAP_EXITING);
+		tb_site(t, 1, 1000 * n_run, n_run);
+		tb_site(t, 2, cache / 2, 25);
+		tb_flush(t);
+	}
+	snap(t, seq, 1 << 20, 0, TRACE_SNAP_FINAL);
 	if (teardown) {
 		tb_site(t, 1, 0, 0);
 		tb_site(t, 2, 0, 0);
 		tb_site(t, 3, fill / 10, 2);
 	}
-	tb_end(t, n_run * STEP_NS, TRACE_END_EXIT, 0);
+	tb_end(t, seq * STEP_NS, TRACE_END_EXIT, 0);
 	tb_flush(t);
 }
 
 /* The run the exit teardown used to hide: 9 periodic snapshots and the exit one, where the
  * tested part was 8 points with the teardown last (too few to leave it out, so it decided).
  * The exit snapshot never counts: 8 or 9 periodic ones give the verdict without it, 7 are
- * too few, and the analysis says so rather than ran-and-found-nothing. */
+ * too few, and the analysis says so rather than ran-and-found-nothing. Nor does a periodic
+ * one taken while the exit handlers ran. */
 static void test_teardown_short_run(void **state)
 {
 	(void)state;
 	for (uint64_t n_run = 7; n_run <= 12; n_run++) {
-		for (int td = 0; td < 2; td++) {
+		for (int td = 0; td < 3; td++) {
 			struct tb t;
 			short_trace(&t, n_run, td);
 			struct model *m = load(&t);
@@ -281,7 +290,7 @@ static void test_teardown_steady(void **state)
 {
 	(void)state;
 	for (uint64_t n_run = 7; n_run <= 16; n_run++) {
-		for (int td = 0; td < 2; td++) {
+		for (int td = 0; td < 3; td++) {
 			struct tb t;
 			short_trace(&t, n_run, td);
 			struct model *m = load(&t);
