@@ -4,8 +4,10 @@
  * per millisecond for SECONDS seconds and never evicts ("grow"), or keeps the last 300 and
  * evicts the oldest ("steady": the same size from before the first snapshot to the end).
  * Either way the exit snapshot, taken after the static destructors ran, holds none of it.
+ * "drain" grows as "grow" does, and an atexit handler then erases the entries over ~0.4 s
+ * before the destructor frees the rest, so periodic snapshots come during the teardown.
  * lost_blocks() leaks three new[] blocks, so the run has findings of its own either way.
- * Usage: grow_static_map grow|steady SECONDS */
+ * Usage: grow_static_map grow|steady|drain SECONDS */
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +39,17 @@ __attribute__((noinline)) static void lost_blocks(void)
 	lost = nullptr;
 }
 
+/* The "drain" exit handler: erases the entries one by one, 0.4 s in all. */
+static void slow_drain(void)
+{
+	size_t n = cache.size();
+	struct timespec tick = {0, n ? (long)(400000000 / n) : 0};
+	while (!cache.empty()) {
+		cache.erase(cache.begin());
+		nanosleep(&tick, nullptr);
+	}
+}
+
 static double since(const struct timespec *t0)
 {
 	struct timespec now;
@@ -46,11 +59,14 @@ static double since(const struct timespec *t0)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "grow") != 0 && strcmp(argv[1], "steady") != 0)) {
-		fprintf(stderr, "usage: grow_static_map grow|steady SECONDS\n");
+	if (argc != 3 || (strcmp(argv[1], "grow") != 0 && strcmp(argv[1], "steady") != 0 &&
+	                  strcmp(argv[1], "drain") != 0)) {
+		fprintf(stderr, "usage: grow_static_map grow|steady|drain SECONDS\n");
 		return 2;
 	}
 	bool steady = argv[1][0] == 's';
+	if (argv[1][0] == 'd')
+		atexit(slow_drain);
 	double secs = atof(argv[2]);
 	lost_blocks();
 	struct timespec t0, tick = {0, 1000000};
