@@ -38,9 +38,11 @@ struct analysis_proc {
 	bool heap_from_sites;         /* no final snapshot: leaks are the last SITE values */
 	uint32_t depth;               /* in the process tree (0 for roots) */
 	struct diff_list diff;        /* when analyze_opts.diff */
-	/* Whether the trend tests ran: growth_snaps snapshots in the window, growth_needed
-	 * wanted (fewer: growth_ran false, "inconclusive"). */
-	bool growth_ran;
+	/* Whether the trend tests ran: growth_snaps snapshots in the window taken while the
+	 * program ran, growth_needed wanted (fewer: growth_ran false, "inconclusive"). The exit
+	 * snapshot, taken after the exit handlers, is not counted: growth_exit_left_out when the
+	 * window ends with it. */
+	bool growth_ran, growth_exit_left_out;
 	uint32_t growth_snaps, growth_needed;
 };
 

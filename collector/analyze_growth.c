@@ -7,9 +7,12 @@
  * tested over the later part of the analysed window only (GROWTH_LATER_PART): a cache that
  * warms up and then holds at its cap has no trend there, a leak does. The test is robust
  * (Theil-Sen slope, Mann-Kendall significance, see stats.h) and must also be material and
- * still rising at the end (growth_test_series). Series are subsampled to GROWTH_MAX_SAMPLES
- * points and a stack that did not change inside the tested part is skipped before any
- * arithmetic, which keeps an hour of 20,000 stacks within seconds. */
+ * still rising at the end (growth_test_series). The exit snapshot, taken after the exit
+ * handlers and static destructors, is never what decides: it does not count towards the
+ * points a verdict needs, and a series that falls there is tested without it. Series are
+ * subsampled to GROWTH_MAX_SAMPLES points and a stack that did not change inside the tested
+ * part is skipped before any arithmetic, which keeps an hour of 20,000 stacks within
+ * seconds. */
 #include "analyze_growth.h"
 
 #include <math.h>
@@ -95,14 +98,19 @@ bool growth_window(const struct model_proc *p, bool has_start, double start_s, b
 	return true;
 }
 
-/* The tested part of one process's window, and the snapshot indices sampled from it. */
+/* The tested part of one process's window, and the snapshot indices sampled from it. The
+ * exit (final) snapshot is taken after the program's exit handlers and static destructors
+ * ran, so it may show its teardown rather than how it ran: it never counts towards the
+ * GROWTH_MIN_POINTS a verdict needs, and a series uses it only when it does not fall there
+ * (series_len). Periodic snapshots taken while the exit handlers ran (TRACE_SNAP_EXITING)
+ * are left out altogether: they may catch a teardown half done. */
 struct span {
 	uint32_t w0, w1; /* the whole window */
 	uint32_t a;      /* first snapshot of the tested (later) part */
 	uint32_t idx[GROWTH_MAX_SAMPLES];
 	double x[GROWTH_MAX_SAMPLES]; /* seconds since start */
-	size_t n;
-	bool final; /* the window ends with the exit (final) snapshot */
+	size_t n;                     /* sampled points, the exit snapshot's included */
+	bool final;                   /* the window ends with the exit snapshot: idx[n - 1] */
 };
 
 static bool span_init(struct analysis_proc *ap, const struct analyze_opts *o, struct span *sp)
@@ -111,44 +119,58 @@ static bool span_init(struct analysis_proc *ap, const struct analyze_opts *o, st
 	ap->growth_needed = GROWTH_MIN_POINTS;
 	ap->growth_snaps = 0;
 	ap->growth_ran = false;
+	ap->growth_exit_left_out = false;
 	if (!growth_window(p, o->window_start_set, o->window_start_s, o->window_end_set,
 	                   o->window_end_s, &sp->w0, &sp->w1))
 		return false;
-	uint32_t nw = sp->w1 - sp->w0 + 1;
-	ap->growth_snaps = nw;
-	if (nw < GROWTH_MIN_POINTS)
+	sp->final = (p->snaps[sp->w1].flags & TRACE_SNAP_FINAL) != 0;
+	/* The snapshots of the exit phase end the window: the exit one and any periodic one
+	 * taken while the exit handlers ran (TRACE_SNAP_EXITING). None of them counts. */
+	uint32_t nexit = 0;
+	while (nexit < sp->w1 - sp->w0 + 1 &&
+	       (p->snaps[sp->w1 - nexit].flags & (TRACE_SNAP_FINAL | TRACE_SNAP_EXITING)))
+		nexit++;
+	ap->growth_exit_left_out = nexit != 0;
+	uint32_t nrun = sp->w1 - sp->w0 + 1 - nexit;
+	ap->growth_snaps = nrun;
+	if (nrun < GROWTH_MIN_POINTS)
 		return false;
 	ap->growth_ran = true;
+	uint32_t r1 = sp->w1 - nexit; /* the last snapshot taken while the program ran */
 	/* The later part by time, not by count: the writer's schedule is dense at the start
 	 * (writer.c), so the last 60% of the snapshots would reach back into a warm-up. */
-	double t0 = (double)p->snaps[sp->w0].t_ns, t1 = (double)p->snaps[sp->w1].t_ns;
+	double t0 = (double)p->snaps[sp->w0].t_ns, t1 = (double)p->snaps[r1].t_ns;
 	double cut = t0 + (t1 - t0) * (1 - GROWTH_LATER_PART);
 	sp->a = sp->w0;
-	while (sp->a < sp->w1 && (double)p->snaps[sp->a].t_ns < cut)
+	while (sp->a < r1 && (double)p->snaps[sp->a].t_ns < cut)
 		sp->a++;
-	if (sp->w1 - sp->a + 1 < GROWTH_MIN_POINTS)
-		sp->a = sp->w1 + 1 - GROWTH_MIN_POINTS;
-	uint32_t m = sp->w1 - sp->a + 1;
-	sp->n = m < GROWTH_MAX_SAMPLES ? m : GROWTH_MAX_SAMPLES;
-	for (size_t k = 0; k < sp->n; k++) {
-		uint32_t i = sp->n == m
-		                 ? sp->a + (uint32_t)k
-		                 : sp->a + (uint32_t)((double)k * (m - 1) / (sp->n - 1) + 0.5);
+	if (r1 - sp->a + 1 < GROWTH_MIN_POINTS)
+		sp->a = r1 + 1 - GROWTH_MIN_POINTS;
+	uint32_t m = r1 - sp->a + 1;
+	size_t cap = GROWTH_MAX_SAMPLES - sp->final;
+	size_t n = m < cap ? m : cap;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = n == m ? sp->a + (uint32_t)k
+		                    : sp->a + (uint32_t)((double)k * (m - 1) / (n - 1) + 0.5);
 		sp->idx[k] = i;
 		sp->x[k] = (double)p->snaps[i].t_ns / 1e9;
 	}
-	sp->final = (p->snaps[sp->w1].flags & TRACE_SNAP_FINAL) != 0;
+	if (sp->final) {
+		sp->idx[n] = sp->w1;
+		sp->x[n] = (double)p->snaps[sp->w1].t_ns / 1e9;
+		n++;
+	}
+	sp->n = n;
 	return true;
 }
 
-/* Points of a stack's series to test: all n, or n - 1 when the last one is the exit snapshot
- * and holds less than half of the one before (the program freed its structures at exit: a
- * teardown, not the trend while it ran). */
-static size_t without_teardown(const struct span *sp, const double *yb, const double *yc)
+/* Points of a series to test (y2 may be NULL): all n, or n - 1 when the last is the exit
+ * snapshot and y or y2 fell there (the program freed some of it at exit: a teardown, not the
+ * trend while it ran). Either way at least GROWTH_MIN_POINTS taken while it ran remain. */
+static size_t series_len(const struct span *sp, const double *y, const double *y2)
 {
 	size_t n = sp->n;
-	if (sp->final && n > GROWTH_MIN_POINTS &&
-	    (yb[n - 1] < 0.5 * yb[n - 2] || yc[n - 1] < 0.5 * yc[n - 2]))
+	if (sp->final && (y[n - 1] < y[n - 2] || (y2 && y2[n - 1] < y2[n - 2])))
 		return n - 1;
 	return n;
 }
@@ -194,7 +216,7 @@ static int heap_growth(struct analysis_proc *ap, const struct analyze_opts *o,
 		}
 		/* A growth hidden by the exit teardown is tested, and shown, up to the
 		 * snapshot before it. */
-		size_t n = without_teardown(sp, yb, yc);
+		size_t n = series_len(sp, yb, yc);
 		uint32_t end = n < sp->n ? sp->idx[n - 1] : sp->w1;
 		struct growth_result rb, rc;
 		growth_test_series(sp->x, yb, n, &tb, &rb);
@@ -232,20 +254,22 @@ static int rss_growth(struct analysis_proc *ap, const struct analyze_opts *o, co
 	}
 	const struct growth_test tr = {RSS_FLOOR_BYTES, FLOOR_REL};
 	const struct growth_test th = {HEAP_FLOOR_BYTES, FLOOR_REL};
+	size_t nr = series_len(sp, yr, NULL), nh = series_len(sp, yh, NULL);
 	struct growth_result rr, rh;
-	growth_test_series(sp->x, yr, sp->n, &tr, &rr);
+	growth_test_series(sp->x, yr, nr, &tr, &rr);
 	if (!rr.growing || any_stack_grew)
 		return 0;
-	growth_test_series(sp->x, yh, sp->n, &th, &rh);
-	ensure_slope(sp->x, yh, sp->n, &rh);
+	growth_test_series(sp->x, yh, nh, &th, &rh);
+	ensure_slope(sp->x, yh, nh, &rh);
 	/* The heap may grow a little (bookkeeping) but must not explain the RSS slope. */
 	if (rh.growing && rh.slope >= 0.25 * rr.slope)
 		return 0;
-	const struct model_snapshot *s0 = &p->snaps[sp->w0], *s1 = &p->snaps[sp->w1];
+	uint32_t end = nr < sp->n ? sp->idx[nr - 1] : sp->w1;
+	const struct model_snapshot *s0 = &p->snaps[sp->w0], *s1 = &p->snaps[end];
 	struct finding f = {.kind = FINDING_RSS,
 	                    .bytes = s1->rss_bytes,
 	                    .state = "fragmentation or non-malloc growth (mmap, arenas)"};
-	set_trend(&f.trend, p, sp, sp->w1, &rr, NULL);
+	set_trend(&f.trend, p, sp, end, &rr, NULL);
 	f.trend.first_bytes = s0->rss_bytes;
 	f.trend.last_bytes = s1->rss_bytes;
 	f.trend.count_per_sec = rh.slope; /* the live heap's own slope, for comparison */
@@ -284,8 +308,9 @@ static void mark_resource(struct finding *f, const struct model_proc *p, const s
 	count_series(p, sp, open, n_open, close, n_close, y);
 	const struct growth_test tc = {RES_FLOOR_COUNT, FLOOR_REL};
 	struct growth_result rc;
-	growth_test_series(sp->x, y, sp->n, &tc, &rc);
-	ensure_slope(sp->x, y, sp->n, &rc);
+	size_t n = series_len(sp, y, NULL);
+	growth_test_series(sp->x, y, n, &tc, &rc);
+	ensure_slope(sp->x, y, n, &rc);
 	struct growth_result none = {.p = 1};
 	set_trend(&f->trend, p, sp, sp->w1, &none, &rc);
 	f->trend.growing = rc.growing;

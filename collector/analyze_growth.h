@@ -11,7 +11,7 @@
 
 #include "model.h"
 
-#define GROWTH_MIN_POINTS  8    /* fewer snapshots in the tested part: no verdict */
+#define GROWTH_MIN_POINTS  8    /* fewer snapshots taken while running: no verdict */
 #define GROWTH_MAX_SAMPLES 200  /* series are subsampled to this many points */
 #define GROWTH_LATER_PART  0.6  /* the trend is tested over the last 60% of the window */
 #define GROWTH_P_MAX       0.01 /* Mann-Kendall two-sided p below this */

@@ -352,14 +352,22 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 	report_attach_text(f, ind, p);
 }
 
+/* " before exit" when the growth test's count left the exit snapshot out. */
+static const char *growth_count_note(const struct analysis_proc *ap)
+{
+	return ap->growth_exit_left_out ? " before exit" : "";
+}
+
 /* "growth test: ..." for a process whose trend tests could not run. */
 static void print_growth_test(FILE *f, const char *ind, const struct analysis_proc *ap)
 {
 	if (!ap->proc->have_process || ap->growth_ran)
 		return;
-	fprintf(
-	    f, "%s  growth test: %" PRIu32 " snapshot%s, needs %" PRIu32 "; run longer or use -i\n",
-	    ind, ap->growth_snaps, ap->growth_snaps == 1 ? "" : "s", ap->growth_needed);
+	fprintf(f,
+	        "%s  growth test: %" PRIu32 " snapshot%s%s, needs %" PRIu32
+	        "; run longer or use -i\n",
+	        ind, ap->growth_snaps, ap->growth_snaps == 1 ? "" : "s", growth_count_note(ap),
+	        ap->growth_needed);
 }
 
 /* Reachable memory in one line: its total, blocks and stacks. */
@@ -400,8 +408,8 @@ static void print_one_line(FILE *f, const char *ind, const struct analysis_proc 
 		fprintf(f, " (reachable %s)", report_bytes(bytes, b, sizeof(b)));
 	}
 	if (!ap->growth_ran)
-		fprintf(f, "; growth test: %" PRIu32 " of %" PRIu32 " snapshots", ap->growth_snaps,
-		        ap->growth_needed);
+		fprintf(f, "; growth test: %" PRIu32 " of %" PRIu32 " snapshots%s",
+		        ap->growth_snaps, ap->growth_needed, growth_count_note(ap));
 	fputc('\n', f);
 }
 

@@ -69,6 +69,9 @@ static inline const char *trace_tag_name(unsigned tag)
 #define TRACE_SNAP_PY_FINALIZE                                                                     \
 	0x8u /* final, taken as Python's finalization began: what the                              \
 	      * interpreter frees and closes after it is not shown */
+#define TRACE_SNAP_EXITING                                                                         \
+	0x10u /* not final, taken after main returned or exit()/quick_exit() was                   \
+	       * called: exit handlers and static destructors may be running */
 
 /* BLOCK.flags */
 #define TRACE_BLOCK_REACHABLE 0x1u

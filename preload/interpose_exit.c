@@ -26,6 +26,7 @@ LK_EXPORT void exit(int status)
 	if (!lk_in_vfork_child) { /* a vfork child's exit is no end of its parent's */
 		lk_reach_exit_from = lk_reach_sp();
 		lk_exit_status = status;
+		__atomic_store_n(&lk_exit_begun, 1, __ATOMIC_RELAXED);
 		lk_exit_run_lost(1);
 	}
 	__typeof__(lk_real.exit) fn = LK_REAL(exit);
@@ -44,6 +45,7 @@ LK_EXPORT void quick_exit(int status)
 	if (!lk_in_vfork_child) {
 		lk_reach_exit_from = lk_reach_sp();
 		lk_exit_status = status;
+		__atomic_store_n(&lk_exit_begun, 1, __ATOMIC_RELAXED);
 		lk_exit_run_lost(2);
 	}
 	__typeof__(lk_real.quick_exit) fn = LK_REAL(quick_exit);
@@ -63,6 +65,7 @@ static int lk_main_wrapper(int argc, char **argv, char **envp)
 	int status = lk_host_main(argc, argv, envp);
 	lk_exit_status = status;
 	lk_reach_exit_from = (uintptr_t)__builtin_frame_address(0) + 16; /* main's frames: dead */
+	__atomic_store_n(&lk_exit_begun, 1, __ATOMIC_RELAXED);
 	lk_exit_run_lost(1);
 	return status;
 }

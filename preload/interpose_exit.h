@@ -7,6 +7,11 @@
  * argument, 0 until one of them is known. END carries it. */
 extern volatile int lk_exit_status;
 
+/* Set once main has returned or exit() or quick_exit() was called (not in a vfork child):
+ * the exit handlers and static destructors run from then on, and the periodic snapshots
+ * taken meanwhile are marked TRACE_SNAP_EXITING (writer.c). */
+extern volatile int lk_exit_begun;
+
 /* Bit 1: a vfork child's exit() ran the atexit list, libleak's entry with it, in the memory
  * it shares with its parent; bit 2: its quick_exit() ran the at_quick_exit list (init.c). */
 extern volatile int lk_exit_entry_lost;

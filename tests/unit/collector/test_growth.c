@@ -3,7 +3,10 @@
  * a growth finding with the right rate, first/last values and eta; a cache that warms up and
  * plateaus is not; a stack that is reachable at exit but grows becomes a leak; --window
  * bounds; descriptors and threads that pile up are marked growing and a fixed set is not;
- * RSS growth without heap growth is an rss finding. Plus growth_test_series on raw series. */
+ * RSS growth without heap growth is an rss finding; the exit snapshot never decides: a short
+ * run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
+ * inconclusive, and steady series (a held cache, a plateau, noise) with or without a teardown
+ * are not growth. Plus growth_test_series on raw series. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -200,6 +203,173 @@ static void test_inconclusive(void **state)
 	tb_free(&t);
 }
 
+/* A short run: n_run periodic snapshots 100 ms apart, then the exit snapshot. Stack 1 leaks
+ * 2000 bytes (two blocks) per snapshot, stack 2 holds 50 KB +-500 (steady churn), stack 3
+ * fills to 20 KB in 3 snapshots and holds. At exit the program frees stacks 1 and 2 entirely
+ * and stack 3 to a tenth (teardown 1), or leaves them (0); teardown 2 also has a periodic
+ * snapshot taken while the exit handlers ran (TRACE_SNAP_EXITING), the teardown half done. */
+static void short_trace(struct tb *t, uint64_t n_run, int teardown)
+{
+	tb_init(t);
+	tb_process(t, 10, 1, 0, 0, "/app", 0, NULL);
+	for (uint64_t id = 1; id <= 3; id++) {
+		const uint64_t f[] = {0x1000 * id};
+		tb_stack(t, id, 1, f);
+	}
+	uint64_t cache = 0, fill = 0;
+	for (uint64_t i = 0; i < n_run; i++) {
+		snap(t, i, 1 << 20, 0, 0);
+		tb_site(t, 1, 2000 * (i + 1), 2 * (i + 1));
+		cache = 50000 + (i * 7919 % 1001) - 500;
+		tb_site(t, 2, cache, 50);
+		fill = i < 3 ? 6666 * (i + 1) : 19998;
+		tb_site(t, 3, fill, 20);
+		tb_flush(t);
+	}
+	uint64_t seq = n_run;
+	if (teardown == 2) {
+		snap(t, seq++, 1 << 20, 0, TRACE_SNAP_EXITING);
+		tb_site(t, 1, 1000 * n_run, n_run);
+		tb_site(t, 2, cache / 2, 25);
+		tb_flush(t);
+	}
+	snap(t, seq, 1 << 20, 0, TRACE_SNAP_FINAL);
+	if (teardown) {
+		tb_site(t, 1, 0, 0);
+		tb_site(t, 2, 0, 0);
+		tb_site(t, 3, fill / 10, 2);
+	}
+	tb_end(t, seq * STEP_NS, TRACE_END_EXIT, 0);
+	tb_flush(t);
+}
+
+/* The run the exit teardown used to hide: 9 periodic snapshots and the exit one, where the
+ * tested part was 8 points with the teardown last (too few to leave it out, so it decided).
+ * The exit snapshot never counts: 8 or 9 periodic ones give the verdict without it, 7 are
+ * too few, and the analysis says so rather than ran-and-found-nothing. Nor does a periodic
+ * one taken while the exit handlers ran. */
+static void test_teardown_short_run(void **state)
+{
+	(void)state;
+	for (uint64_t n_run = 7; n_run <= 12; n_run++) {
+		for (int td = 0; td < 3; td++) {
+			struct tb t;
+			short_trace(&t, n_run, td);
+			struct model *m = load(&t);
+			struct analyze_opts o = {0};
+			struct analysis *a = run(m, &o);
+			const struct analysis_proc *ap = &a->procs[0];
+			assert_int_equal(ap->growth_snaps, n_run);
+			assert_true(ap->growth_exit_left_out);
+			assert_int_equal(ap->growth_needed, GROWTH_MIN_POINTS);
+			assert_int_equal(ap->growth_ran, n_run >= GROWTH_MIN_POINTS);
+			if (!ap->growth_ran) {
+				assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+			} else {
+				assert_int_equal(count_kind(a, FINDING_GROWTH), 1);
+				const struct finding *g = find(a, FINDING_GROWTH, 1);
+				assert_non_null(g);
+				/* Shown up to the snapshot before the teardown, or to the exit. */
+				assert_int_equal(g->trend.last_bytes, 2000 * n_run);
+				assert_int_equal(g->bytes, 2000 * n_run);
+				assert_true(fabs(g->trend.bytes_per_sec - 20000) < 1);
+				double end = (double)(td ? n_run - 1 : n_run) * 0.1;
+				assert_true(fabs(g->trend.window_end_s - end) < 1e-9);
+			}
+			analyze_free(a);
+			model_destroy(m);
+			tb_free(&t);
+		}
+	}
+}
+
+/* Steady programs that free at exit are never growth, whatever the count: a cache holding
+ * with churn, a warm-up that fills and holds; nor is a final snapshot above the last one (the
+ * exit handlers allocated). And noise alone, with or without a teardown, rarely is. */
+static void test_teardown_steady(void **state)
+{
+	(void)state;
+	for (uint64_t n_run = 7; n_run <= 16; n_run++) {
+		for (int td = 0; td < 3; td++) {
+			struct tb t;
+			short_trace(&t, n_run, td);
+			struct model *m = load(&t);
+			struct analyze_opts o = {0};
+			struct analysis *a = run(m, &o);
+			assert_null(find(a, FINDING_GROWTH, 2));
+			assert_null(find(a, FINDING_GROWTH, 3));
+			assert_int_equal(count_kind(a, FINDING_RSS), 0);
+			analyze_free(a);
+			model_destroy(m);
+			tb_free(&t);
+		}
+	}
+	/* Exit handlers that allocate: stack 4 holds 40 KB, then 60 KB at exit. */
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+	const uint64_t f4[] = {0x4000};
+	tb_stack(&t, 4, 1, f4);
+	for (uint64_t i = 0; i < 8; i++) {
+		snap(&t, i, 1 << 20, 0, 0);
+		if (i == 0)
+			tb_site(&t, 4, 40000, 40);
+		tb_flush(&t);
+	}
+	snap(&t, 8, 1 << 20, 0, TRACE_SNAP_FINAL);
+	tb_site(&t, 4, 60000, 60);
+	tb_end(&t, 8 * STEP_NS, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analyze_opts o = {0};
+	struct analysis *a = run(m, &o);
+	assert_true(a->procs[0].growth_ran);
+	assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+
+	/* Noise: 100 stacks around 100 KB +-30 KB (uniform, so any trend clears the floors) at
+	 * 8 to 16 periodic snapshots, with an exit teardown to 0 and without. The rank test's
+	 * p < 0.01 two-sided allows about 0.5% by chance (11 of these 1,800 series); at most 3
+	 * of each 100 may be growth. */
+	uint64_t rnd = 88172645463325252ull;
+	for (uint64_t n_run = 8; n_run <= 16; n_run++) {
+		for (int td = 0; td < 2; td++) {
+			tb_init(&t);
+			tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+			for (uint64_t id = 1; id <= 100; id++) {
+				const uint64_t f[] = {0x1000 * id};
+				tb_stack(&t, id, 1, f);
+			}
+			for (uint64_t i = 0; i <= n_run; i++) {
+				bool fin = i == n_run;
+				snap(&t, i, 1 << 20, 0, fin ? TRACE_SNAP_FINAL : 0);
+				for (uint64_t id = 1; id <= 100; id++) {
+					rnd ^= rnd << 13;
+					rnd ^= rnd >> 7;
+					rnd ^= rnd << 17;
+					uint64_t v = 70000 + rnd % 60001;
+					if (fin && td)
+						tb_site(&t, id, 0, 0);
+					else
+						tb_site(&t, id, v, v / 1000);
+				}
+				if (fin)
+					tb_end(&t, n_run * STEP_NS, TRACE_END_EXIT, 0);
+				tb_flush(&t);
+			}
+			m = load(&t);
+			a = run(m, &o);
+			assert_true(a->procs[0].growth_ran);
+			assert_true(count_kind(a, FINDING_GROWTH) <= 3);
+			analyze_free(a);
+			model_destroy(m);
+			tb_free(&t);
+		}
+	}
+}
+
 static void test_growth_wins_over_reachable(void **state)
 {
 	(void)state;
@@ -360,6 +530,8 @@ int main(void)
 	    cmocka_unit_test(test_growth_wins_over_reachable),
 	    cmocka_unit_test(test_exit_teardown),
 	    cmocka_unit_test(test_inconclusive),
+	    cmocka_unit_test(test_teardown_short_run),
+	    cmocka_unit_test(test_teardown_steady),
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_resources_and_rss),
 	    cmocka_unit_test(test_series_rules),

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* grow_static_map.cc - a short C++ run whose cache is freed by static destructors at exit,
+ * as a global std::map is: cache_insert() adds one entry (a ~40-byte key, a 200-byte value)
+ * per millisecond for SECONDS seconds and never evicts ("grow"), or keeps the last 300 and
+ * evicts the oldest ("steady": the same size from before the first snapshot to the end).
+ * Either way the exit snapshot, taken after the static destructors ran, holds none of it.
+ * "drain" grows as "grow" does, and an atexit handler then erases the entries over ~0.4 s
+ * before the destructor frees the rest, so periodic snapshots come during the teardown.
+ * lost_blocks() leaks three new[] blocks, so the run has findings of its own either way.
+ * Usage: grow_static_map grow|steady|drain SECONDS */
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <string>
+
+static std::map<std::string, std::string> cache;
+static char *volatile lost;
+
+static std::string key(int i)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "request-%08d-with-a-long-enough-key", i);
+	return k;
+}
+
+__attribute__((noinline)) static void cache_insert(int i)
+{
+	cache.emplace(key(i), std::string(200, 'v'));
+}
+
+__attribute__((noinline)) static void lost_blocks(void)
+{
+	for (int i = 0; i < 3; i++) {
+		lost = new char[100 + i];
+		lost[0] = 1;
+	}
+	lost = nullptr;
+}
+
+/* The "drain" exit handler: erases the entries one by one, 0.4 s in all. */
+static void slow_drain(void)
+{
+	size_t n = cache.size();
+	struct timespec tick = {0, n ? (long)(400000000 / n) : 0};
+	while (!cache.empty()) {
+		cache.erase(cache.begin());
+		nanosleep(&tick, nullptr);
+	}
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[1], "grow") != 0 && strcmp(argv[1], "steady") != 0 &&
+	                  strcmp(argv[1], "drain") != 0)) {
+		fprintf(stderr, "usage: grow_static_map grow|steady|drain SECONDS\n");
+		return 2;
+	}
+	bool steady = argv[1][0] == 's';
+	if (argv[1][0] == 'd')
+		atexit(slow_drain);
+	double secs = atof(argv[2]);
+	lost_blocks();
+	struct timespec t0, tick = {0, 1000000};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int n = 0;
+	if (steady)
+		while (n < 300)
+			cache_insert(n++);
+	while (since(&t0) < secs) {
+		if (steady)
+			cache.erase(key(n - 300));
+		cache_insert(n++);
+		nanosleep(&tick, nullptr);
+	}
+	printf("inserted %d, %zu cached\n", n, cache.size());
+	return 0;
+}

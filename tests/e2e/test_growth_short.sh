@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_growth_short.sh - growth verdicts on runs of about a second, through scripts/leak-run at
+# the default settings, of a C++ program whose std::map cache static destructors free before
+# the exit snapshot (grow_static_map.cc). The exit snapshot never decides the verdict: a
+# cache that only grows for 1.1 s (about 10 snapshots before exit, so the tested part used to
+# be 8 points ending in the teardown) is a growth finding at cache_insert, sized before the
+# teardown; one that holds its size is not; one drained by an atexit handler over 0.4 s,
+# with periodic snapshots during the drain, is growth too (those snapshots are marked as taken
+# while exiting and left out); and a 0.4 s run says the test could not run, in the JSON and
+# in the text, instead of ran-and-found-nothing. The three lost new[] blocks are leaks in
+# every run. The runs go at the same time: about 2 s in all.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+LEAK_RUN=$(cd "$(dirname "$0")/../.." && pwd)/scripts/leak-run
+export LIBLEAK_SO=$LEAK_SO LEAK_REPORT=$LEAK_REPORT # this build's tools, whatever is installed
+need "$LEAK_SO" "$LEAK_REPORT" "$LEAK_RUN" "$(prog gcc grow_static_map)" "$(prog clang grow_static_map)"
+
+# bg NAME CC ARGS...: leak-run --json of grow_static_map ARGS built by CC, in the background.
+bg() {
+	local name=$1 cc=$2
+	shift 2
+	(
+		rc=0
+		timeout -k 5 "$T_LIMIT" "$LEAK_RUN" --json -o "$TMP/$name" -- "$(prog "$cc" grow_static_map)" "$@" \
+			>"$TMP/$name.json" 2>"$TMP/$name.err" </dev/null || rc=$?
+		echo "$rc" >"$TMP/$name.rc"
+	) &
+}
+note "grow 1.1 s (gcc, clang), steady 1.1 s (clang), drain 1.1 s (gcc), grow 0.4 s (gcc)"
+bg grow_gcc gcc grow 1.1
+bg grow_clang clang grow 1.1
+bg steady clang steady 1.1
+bg drain gcc drain 1.1
+bg short gcc grow 0.4
+wait
+for name in grow_gcc grow_clang steady drain short; do
+	assert_eq "$(cat "$TMP/$name.rc")" 0 "$name: exit status"
+done
+
+# Findings of kind K with function F among their first frames: clang names a static C++
+# function with its parameters, "F(int)", gcc as "F".
+# shellcheck disable=SC2016 # jq
+G='def at($k; $f): [.processes[0].findings[] | select(.kind == $k and any(.stack[0:6][]; (.function // "") | test("^" + $f + "(\\(.*\\))?$")))];
+def growth($f): at("growth"; $f);'
+for name in grow_gcc grow_clang steady drain short; do
+	j=$(cat "$TMP/$name.json")
+	assert_jq "$j" "$G [at(\"leak\"; \"lost_blocks\")[].count] | add" 3 "$name: the lost new[] blocks"
+done
+for name in grow_gcc grow_clang drain; do
+	j=$(cat "$TMP/$name.json")
+	assert_jq "$j" '.processes[0].growth_test.status' ran "$name: growth test ran"
+	assert_jq "$j" '.processes[0].growth_test.snapshots >= 8 and .processes[0].growth_test.snapshots < .processes[0].snapshots' \
+		true "$name: snapshots before exit counted"
+	assert_jq "$j" "$G growth(\"cache_insert\") | length > 0" true "$name: growth at cache_insert"
+	assert_jq "$j" "$G [growth(\"cache_insert\")[] | select(.last_bytes > .first_bytes and .bytes == .last_bytes and .bytes > 50000)] | length > 0" \
+		true "$name: sized before the teardown"
+done
+
+# The drain's ~0.4 s holds three or more periodic snapshots, none counted.
+j=$(cat "$TMP/drain.json")
+assert_jq "$j" '.processes[0].snapshots - .processes[0].growth_test.snapshots >= 3' true \
+	"drain: snapshots during the exit handler not counted"
+
+j=$(cat "$TMP/steady.json")
+assert_jq "$j" '.processes[0].growth_test.status' ran "steady: growth test ran"
+assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth" or .kind == "rss")] | length' 0 \
+	"steady: no growth for a cache that holds its size"
+
+note "0.4 s: too short, and said so"
+j=$(cat "$TMP/short.json")
+assert_jq "$j" '.processes[0].growth_test | .status == "inconclusive" and .snapshots < 8 and .needed == 8' true \
+	"short: growth test inconclusive"
+assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth")] | length' 0 "short: no growth finding"
+text=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" "$TMP/short")
+assert_match "$text" 'growth test: [0-7] snapshots? before exit, needs 8; run longer or use -i' "short: text says so"
+echo ok
