@@ -591,6 +591,10 @@ void lk_writer_fork_child(void)
 	lk_program_threaded = 0; /* the child has one thread, and has not forked yet */
 	lk_program_forked = 0;
 	lk_writer_block_pending = 0; /* a child starts its thread only on first need */
+	/* A child forked from an exit handler runs on: its own snapshots are not its teardown's.
+	 * Written only when set (a write would be one more copied page in every child). */
+	if (lk_exit_begun)
+		lk_exit_begun = 0;
 }
 
 void lk_writer_restart(int parent_pid)

@@ -8,8 +8,9 @@
 # teardown; one that holds its size is not; one drained by an atexit handler over 0.4 s,
 # with periodic snapshots during the drain, is growth too (those snapshots are marked as taken
 # while exiting and left out); and a 0.4 s run says the test could not run, in the JSON and
-# in the text, instead of ran-and-found-nothing. The three lost new[] blocks are leaks in
-# every run. The runs go at the same time: about 2 s in all.
+# in the text, instead of ran-and-found-nothing. A child an atexit handler forks (forkgrow)
+# is a running program of its own: its snapshots count and its growth is found. The three
+# lost new[] blocks are leaks in every run. The runs go at the same time: about 2 s in all.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -35,8 +36,9 @@ bg grow_clang clang grow 1.1
 bg steady clang steady 1.1
 bg drain gcc drain 1.1
 bg short gcc grow 0.4
+bg forkgrow clang forkgrow 1.1
 wait
-for name in grow_gcc grow_clang steady drain short; do
+for name in grow_gcc grow_clang steady drain short forkgrow; do
 	assert_eq "$(cat "$TMP/$name.rc")" 0 "$name: exit status"
 done
 
@@ -68,6 +70,14 @@ j=$(cat "$TMP/steady.json")
 assert_jq "$j" '.processes[0].growth_test.status' ran "steady: growth test ran"
 assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth" or .kind == "rss")] | length' 0 \
 	"steady: no growth for a cache that holds its size"
+
+note "forkgrow: the child forked at exit is tested as a running program"
+# shellcheck disable=SC2016 # jq
+C='.processes[] | select(.snapshots > 5)'
+j=$(jq "$C" "$TMP/forkgrow.json")
+assert_jq "$j" '.growth_test.status' ran "forkgrow child: growth test ran"
+assert_jq "$j" '[.findings[] | select(.kind == "growth" and any(.stack[0:6][]; (.function // "") | test("^cache_insert")))] | length > 0' \
+	true "forkgrow child: growth at cache_insert"
 
 note "0.4 s: too short, and said so"
 j=$(cat "$TMP/short.json")

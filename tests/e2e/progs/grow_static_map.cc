@@ -6,14 +6,18 @@
  * Either way the exit snapshot, taken after the static destructors ran, holds none of it.
  * "drain" grows as "grow" does, and an atexit handler then erases the entries over ~0.4 s
  * before the destructor frees the rest, so periodic snapshots come during the teardown.
+ * "forkgrow" runs the "grow" loop in a child an atexit handler forks (the parent waits for it):
+ * the child is a running program, not a teardown, though its parent was exiting.
  * lost_blocks() leaks three new[] blocks, so the run has findings of its own either way.
- * Usage: grow_static_map grow|steady|drain SECONDS */
+ * Usage: grow_static_map grow|steady|drain|forkgrow SECONDS */
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <map>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static std::map<std::string, std::string> cache;
 static char *volatile lost;
@@ -57,12 +61,47 @@ static double since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static double fork_secs;
+
+/* Grows the cache for SECS seconds, one entry a millisecond; returns the count. */
+static int grow_for(double secs)
+{
+	struct timespec t0, tick = {0, 1000000};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int n = 0;
+	while (since(&t0) < secs) {
+		cache_insert(n++);
+		nanosleep(&tick, nullptr);
+	}
+	return n;
+}
+
+/* The "forkgrow" exit handler: a child that grows for fork_secs, then leaves with _exit. */
+static void fork_worker(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		printf("child inserted %d\n", grow_for(fork_secs));
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, nullptr, 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3 || (strcmp(argv[1], "grow") != 0 && strcmp(argv[1], "steady") != 0 &&
-	                  strcmp(argv[1], "drain") != 0)) {
-		fprintf(stderr, "usage: grow_static_map grow|steady|drain SECONDS\n");
+	                  strcmp(argv[1], "drain") != 0 && strcmp(argv[1], "forkgrow") != 0)) {
+		fprintf(stderr, "usage: grow_static_map grow|steady|drain|forkgrow SECONDS\n");
 		return 2;
+	}
+	if (argv[1][0] == 'f') {
+		fork_secs = atof(argv[2]);
+		atexit(fork_worker);
+		lost_blocks();
+		return 0;
 	}
 	bool steady = argv[1][0] == 's';
 	if (argv[1][0] == 'd')
