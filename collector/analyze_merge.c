@@ -8,7 +8,7 @@
  * in two tiers is two return addresses and so two stacks with identical text too. Here a
  * Python frame compares by function, file and line, a JavaScript frame by function, script
  * and line (not by tier), a native frame by its address; findings of one kind (and one descriptor
- * type, state and API) on such stacks (temp files excepted: each is its own finding) are summed
+ * type, state and API) on such stacks are summed
  * into the first one: bytes, counts, ids, paths and peers; the trend of a growth finding adds the
  * rates and the first/last values (a sum of steady growths is one), keeps the smaller p-value and
  * the larger tau, and the sooner ETA. */
@@ -192,8 +192,8 @@ int analyze_merge_same(struct analysis_proc *ap)
 	bool any = false;
 	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		struct finding *f = &l->items[i];
-		if (!f->stack_id || f->kind == FINDING_TEMPFILE)
-			continue; /* each temp file is its own finding (analyze_proc.c) */
+		if (!f->stack_id)
+			continue;
 		uint64_t key = mix(stack_key(p, f->stack_id), (uint64_t)f->kind + 1);
 		key =
 		    mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
