@@ -7,11 +7,16 @@
  * V8 compiles one function several times (interpreted, baseline, optimized): the same call
  * in two tiers is two return addresses and so two stacks with identical text too. Here a
  * Python frame compares by function, file and line, a JavaScript frame by function, script
- * and line (not by tier), a native frame by its address; findings of one kind (and one descriptor
- * type, state and API) on such stacks (temp files excepted: each is its own finding) are summed
- * into the first one: bytes, counts, ids, paths and peers; the trend of a growth finding adds the
- * rates and the first/last values (a sum of steady growths is one), keeps the smaller p-value and
- * the larger tau, and the sooner ETA. */
+ * and line (not by tier), a native frame by its address. A stack with Python or JavaScript
+ * frames reads the same as another when its frames up to and including the first interpreted
+ * one do, and so do its interpreted frames in order: the native frames between and below
+ * those are the interpreter's, and differ for one line (CPython 3.11's adaptive interpreter
+ * reaches a call through other C paths on its first runs, an asyncio task resumes through
+ * other _asyncio entries: 59 sockets and then 1 more of one Python line were two findings).
+ * Findings of one kind (and one descriptor type, state and API) on such stacks are summed
+ * into the first one: bytes, counts, ids (back in order), paths and peers; the trend of a
+ * growth finding adds the rates and the first/last values (a sum of steady growths is one),
+ * keeps the smaller p-value and the larger tau, and the sooner ETA. */
 #include "analyze.h"
 
 #include <stdlib.h>
@@ -70,24 +75,74 @@ static bool js_same(const struct model_jscode *a, const struct model_jscode *b)
 	       str_eq(a->path, b->path);
 }
 
+/* Frame i of s as the reader sees it: its hash, and 0 (native), 1 (Python) or 2 (JS). */
+static int frame_view(const struct model_proc *p, const struct model_stack *s, uint32_t i,
+                      uint64_t *h)
+{
+	const struct model_pycode *c;
+	int line;
+	const struct model_jscode *js;
+	if (py_frame(p, s->frames[i], &c, &line)) {
+		*h = str_hash(c->qualname) ^ str_hash(c->filename) * 3 ^
+		     (uint64_t)(uint32_t)line << 17;
+		return 1;
+	}
+	if ((js = js_frame(p, s, i)) != NULL) {
+		*h = str_hash(js->function) ^ str_hash(js->path) * 7 ^
+		     (uint64_t)(uint32_t)js->line << 19 ^ js->stub;
+		return 2;
+	}
+	*h = s->frames[i];
+	return 0;
+}
+
+/* The index of s's first Python or JavaScript frame, or n_frames. */
+static uint32_t first_interpreted(const struct model_proc *p, const struct model_stack *s)
+{
+	uint64_t h;
+	for (uint32_t i = 0; i < s->n_frames; i++)
+		if (frame_view(p, s, i, &h))
+			return i;
+	return s->n_frames;
+}
+
+/* A stack with Python or JavaScript frames is the same site as another when the frames up to
+ * its first interpreted one are the same and so are its interpreted frames: the native frames
+ * between and below those are the interpreter's (CPython 3.11's adaptive interpreter calls
+ * one line through different C paths on its first calls, an asyncio task resumes through
+ * different _asyncio entries) and are skipped, as in stacks_same(). */
 static uint64_t stack_key(const struct model_proc *p, uint32_t id)
 {
 	const struct model_stack *s = model_proc_stack(p, id);
-	uint64_t h = mix(0x9e3779b97f4a7c15ull, s ? s->n_frames : 0xffffffffu);
-	for (uint32_t i = 0; s && i < s->n_frames; i++) {
-		const struct model_pycode *c;
-		int line;
-		const struct model_jscode *js;
-		if (py_frame(p, s->frames[i], &c, &line))
-			h = mix(h, str_hash(c->qualname) ^ str_hash(c->filename) * 3 ^
-			               (uint64_t)(uint32_t)line << 17);
-		else if ((js = js_frame(p, s, i)) != NULL)
-			h = mix(h, str_hash(js->function) ^ str_hash(js->path) * 7 ^
-			               (uint64_t)(uint32_t)js->line << 19 ^ js->stub);
-		else
-			h = mix(h, s->frames[i]);
+	if (!s)
+		return mix(0x9e3779b97f4a7c15ull, 0xffffffffu);
+	uint32_t k = first_interpreted(p, s);
+	uint64_t h = mix(0x9e3779b97f4a7c15ull, k < s->n_frames ? 0x1234567u : s->n_frames);
+	for (uint32_t i = 0; i < s->n_frames; i++) {
+		uint64_t v;
+		if (frame_view(p, s, i, &v) || i <= k)
+			h = mix(h, v);
 	}
 	return h;
+}
+
+/* Frames i of x and j of y read the same (the views of frame_view). */
+static bool frame_same(const struct model_proc *p, const struct model_stack *x, uint32_t i,
+                       const struct model_stack *y, uint32_t j)
+{
+	const struct model_pycode *cx, *cy;
+	int lx, ly;
+	bool px = py_frame(p, x->frames[i], &cx, &lx);
+	bool py = py_frame(p, y->frames[j], &cy, &ly);
+	if (px != py)
+		return false;
+	if (px)
+		return lx == ly && str_eq(cx->qualname, cy->qualname) &&
+		       str_eq(cx->filename, cy->filename);
+	const struct model_jscode *jx = js_frame(p, x, i), *jy = js_frame(p, y, j);
+	if (jx || jy)
+		return jx && jy && js_same(jx, jy);
+	return x->frames[i] == y->frames[j];
 }
 
 static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
@@ -95,28 +150,37 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 	if (a == b)
 		return true;
 	const struct model_stack *x = model_proc_stack(p, a), *y = model_proc_stack(p, b);
-	if (!x || !y || x->n_frames != y->n_frames)
+	if (!x || !y)
 		return false;
-	for (uint32_t i = 0; i < x->n_frames; i++) {
-		const struct model_pycode *cx, *cy;
-		int lx, ly;
-		bool px = py_frame(p, x->frames[i], &cx, &lx);
-		bool py = py_frame(p, y->frames[i], &cy, &ly);
-		if (px != py)
+	uint32_t kx = first_interpreted(p, x), ky = first_interpreted(p, y);
+	if (kx != ky)
+		return false;
+	if (kx == x->n_frames || ky == y->n_frames) { /* native only: every frame */
+		if (x->n_frames != y->n_frames)
 			return false;
-		const struct model_jscode *jx = px ? NULL : js_frame(p, x, i);
-		const struct model_jscode *jy = py ? NULL : js_frame(p, y, i);
-		if (jx || jy) {
-			if (!jx || !jy || !js_same(jx, jy))
+		for (uint32_t i = 0; i < x->n_frames; i++)
+			if (!frame_same(p, x, i, y, i))
 				return false;
-			continue;
-		}
-		if (!px ? x->frames[i] != y->frames[i]
-		        : lx != ly || !str_eq(cx->qualname, cy->qualname) ||
-		              !str_eq(cx->filename, cy->filename))
-			return false;
+		return true;
 	}
-	return true;
+	for (uint32_t i = 0; i <= kx; i++)
+		if (!frame_same(p, x, i, y, i))
+			return false;
+	/* Past the first interpreted frame: the interpreted frames, in order. */
+	uint32_t i = kx + 1, j = ky + 1;
+	uint64_t h;
+	for (;;) {
+		while (i < x->n_frames && !frame_view(p, x, i, &h))
+			i++;
+		while (j < y->n_frames && !frame_view(p, y, j, &h))
+			j++;
+		if (i == x->n_frames || j == y->n_frames)
+			return i == x->n_frames && j == y->n_frames;
+		if (!frame_same(p, x, i, y, j))
+			return false;
+		i++;
+		j++;
+	}
 }
 
 static bool group_same(const struct finding *a, const struct finding *b)
@@ -180,20 +244,45 @@ static int fold(struct finding *d, const struct finding *s)
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A finding that took others in lists its ids (descriptors, pids, tids, temp files in the
+ * order made) in order again, and a temp file group its first paths. */
+static void in_order(struct finding *d, const struct model_proc *p)
+{
+	if (d->n_ids > 1)
+		qsort(d->ids, d->n_ids, sizeof(*d->ids), cmp_u32);
+	if (d->kind != FINDING_TEMPFILE)
+		return;
+	d->n_paths = d->more_paths = 0;
+	for (uint32_t i = 0; i < d->n_ids && d->ids[i] < p->n_tempfiles; i++) {
+		if (d->n_paths < FINDING_MEMBERS)
+			d->paths[d->n_paths++] = p->tempfiles[d->ids[i]].path;
+		else
+			d->more_paths++;
+	}
+	if (d->n_paths)
+		d->path = d->paths[0];
+}
+
 int analyze_merge_same(struct analysis_proc *ap)
 {
 	struct finding_list *l = &ap->findings;
 	const struct model_proc *p = ap->proc;
 	struct hashmap first = {0}; /* key of kind and stack text -> index of the first */
-	bool *gone = calloc(l->n ? l->n : 1, sizeof(bool));
+	uint8_t *gone = calloc(l->n ? l->n : 1, 1); /* 1: folded into another, 2: took one in */
 	if (!gone)
 		return -1;
 	int rc = 0;
 	bool any = false;
 	for (size_t i = 0; i < l->n && rc == 0; i++) {
 		struct finding *f = &l->items[i];
-		if (!f->stack_id || f->kind == FINDING_TEMPFILE)
-			continue; /* each temp file is its own finding (analyze_proc.c) */
+		if (!f->stack_id)
+			continue;
 		uint64_t key = mix(stack_key(p, f->stack_id), (uint64_t)f->kind + 1);
 		key =
 		    mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
@@ -203,7 +292,8 @@ int analyze_merge_same(struct analysis_proc *ap)
 			struct finding *d = &l->items[j];
 			if (group_same(d, f) && stacks_same(p, d->stack_id, f->stack_id)) {
 				rc = fold(d, f);
-				gone[i] = true;
+				gone[i] = 1;
+				gone[j] = 2;
 				any = true;
 			}
 			continue;
@@ -213,10 +303,12 @@ int analyze_merge_same(struct analysis_proc *ap)
 	if (rc == 0 && any) {
 		size_t k = 0;
 		for (size_t i = 0; i < l->n; i++) {
-			if (gone[i]) {
+			if (gone[i] == 1) {
 				free(l->items[i].ids);
 				continue;
 			}
+			if (gone[i] == 2)
+				in_order(&l->items[i], p);
 			l->items[k++] = l->items[i];
 		}
 		l->n = k;

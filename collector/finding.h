@@ -42,15 +42,16 @@ struct finding {
 	uint32_t stack_id; /* 0: no stack */
 	/* fd: fd_type, path, peer, api, ids = descriptor numbers, inherited_by_exec.
 	 * zombie/child: ids = pids, state "running" for child. thread: ids = tids, state
-	 * "unjoined"/"running". tempfile: path, api. Strings are borrowed from the model
+	 * "unjoined"/"running". tempfile: path (the first), api, ids = indices into the model's
+	 * tempfiles, paths[] the first few paths. Strings are borrowed from the model
 	 * (or static); ids is owned by the list. */
 	const char *fd_type, *path, *peer, *api, *state;
 	uint32_t *ids;
 	uint32_t n_ids, cap_ids;
 	bool inherited_by_exec;
 	struct finding_trend trend;
-	/* fd: the group's distinct paths and peers, the first FINDING_MEMBERS of each in the
-	 * order seen (borrowed), and how many more distinct ones there are. */
+	/* fd (and tempfile): the group's distinct paths and peers, the first FINDING_MEMBERS of
+	 * each in the order seen (borrowed), and how many more distinct ones there are. */
 	const char *paths[8], *peers[8];
 	uint32_t n_paths, n_peers, more_paths, more_peers;
 };

@@ -121,10 +121,19 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 		json_out_str(j, f->state);
 		break;
 	case FINDING_TEMPFILE:
+		/* path: the first; paths: every one (ids index the model's temp files). */
 		json_out_key(j, "path");
 		json_out_str(j, f->path);
 		json_out_key(j, "api");
 		json_out_str(j, f->api);
+		json_out_key(j, "paths");
+		json_out_begin_array(j);
+		for (uint32_t i = 0; i < f->n_ids; i++)
+			if (f->ids[i] < p->n_tempfiles)
+				json_out_str(j, p->tempfiles[f->ids[i]].path);
+		if (!f->n_ids && f->path)
+			json_out_str(j, f->path);
+		json_out_end_array(j);
 		break;
 	default:
 		break;

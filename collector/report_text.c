@@ -230,9 +230,17 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 		report_growth_text_line(f, fi);
 		break;
 	case FINDING_TEMPFILE:
-		fprintf(f, "%10s left on disk: %s", "", fi->path ? ESC(fi->path, e1) : "");
+		/* "3 left on disk (mkstemp): /tmp/a, /tmp/b, /tmp/c ... (24 in all)" */
+		fprintf(f, "%10s left on disk", c);
 		if (fi->api && fi->api[0])
 			fprintf(f, " (%s)", ESC(fi->api, e3));
+		fputs(":", f);
+		for (uint32_t i = 0; i < fi->n_paths && i < 3; i++)
+			fprintf(f, "%s %s", i ? "," : "", ESC(fi->paths[i], e1));
+		if (!fi->n_paths && fi->path)
+			fprintf(f, " %s", ESC(fi->path, e1));
+		if (fi->count > 3)
+			fprintf(f, " ... (%" PRIu64 " in all)", fi->count);
 		break;
 	default:
 		fprintf(f, "%10s", c);

@@ -553,7 +553,7 @@
 		case 'thread':
 			return 'tids ' + (f.tids || []).join(', ') + (f.state ? ' (' + f.state + ')' : '');
 		case 'tempfile':
-			return f.path || '';
+			return (f.path || '') + (f.count > 1 ? ' and ' + (f.count - 1) + ' more' : '');
 		case 'growth':
 		case 'rss':
 			if (typeof f.first_bytes === 'number' && typeof f.last_bytes === 'number')
@@ -583,7 +583,8 @@
 				f.inherited_by_exec ? ' — still open across exec (no close-on-exec)' : '',
 			]));
 		} else if (f.kind === 'tempfile') {
-			td.append(el('div', {cls: 'fdinfo'}, [el('b', {text: 'temp file: '}), f.path || '', ' — ' + (f.api || '')]));
+			const paths = f.paths && f.paths.length ? f.paths : [f.path || ''];
+			td.append(el('div', {cls: 'fdinfo'}, [el('b', {text: paths.length > 1 ? paths.length + ' temp files: ' : 'temp file: '}), paths.join(', '), ' — ' + (f.api || '')]));
 		}
 		const ol = el('ol', {cls: 'stack', start: 0});
 		for (const fr of f.stack || []) {

@@ -2,8 +2,9 @@
 /* test_analyze.c - analyze*.c and finding.c on synthesized traces: leaks grouped by stack
  * and ranked by bytes, reachable blocks split off and ranked after leaks, the SITE fallback
  * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings
- * with their exact ids and fields, --fail-on parsing and matching, process-tree order, and
- * one JavaScript call compiled in two tiers reported once. */
+ * with their exact ids and fields, temp files grouped by stack and API with every path,
+ * --fail-on parsing and matching (tempfile>N counting files), process-tree order, and one
+ * JavaScript call compiled in two tiers reported once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "fail_on.h"
 #include "trace_reader.h"
 #include "trace_builder.h"
 
@@ -293,6 +295,155 @@ static void test_resources(void **state)
 	tb_free(&t);
 }
 
+/* Temp files left on disk group by creating stack and API like descriptors: one finding per
+ * group with the count and every path (ids index the model's temp files, in creation order);
+ * a removed one is not counted; --fail-on tempfile>N counts files, not findings. */
+static void test_tempfiles_grouped(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+	const uint64_t f1[] = {0x1000, 0x1100}, f2[] = {0x2000, 0x1100};
+	tb_stack(&t, 1, 2, f1);
+	tb_stack(&t, 2, 2, f2);
+	static const char *const paths[] = {"/tmp/a.1", "/tmp/a.2", "/tmp/a.3", "/tmp/a.4"};
+	for (int i = 0; i < 4; i++)
+		tb_tempfile(&t, 1, (uint64_t)i + 1, paths[i], TRACE_TEMP_CREATED, "mkstemp");
+	tb_tempfile(&t, 2, 5, "/tmp/b.1", TRACE_TEMP_CREATED, "mkstemp");
+	tb_tempfile(&t, 1, 6, "/tmp/d.1", TRACE_TEMP_CREATED, "mkdtemp");
+	tb_tempfile(&t, 1, 2, "/tmp/a.2", TRACE_TEMP_REMOVED, "mkstemp");
+	for (int i = 0; i < 4; i++)
+		if (i != 1)
+			tb_tempfile(&t, 1, (uint64_t)i + 1, paths[i], TRACE_TEMP_EXISTS_AT_EXIT,
+			            "mkstemp");
+	tb_tempfile(&t, 2, 5, "/tmp/b.1", TRACE_TEMP_EXISTS_AT_EXIT, "mkstemp");
+	tb_tempfile(&t, 1, 6, "/tmp/d.1", TRACE_TEMP_EXISTS_AT_EXIT, "mkdtemp");
+	tb_snapshot(&t, 0, 2, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 3, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct model_proc *p = a->procs[0].proc;
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_int_equal(l->n, 3);
+	/* Ranked by count: the three mkstemp files of stack 1 first, then stack order. */
+	const struct finding *g = &l->items[0];
+	assert_int_equal(g->kind, FINDING_TEMPFILE);
+	assert_int_equal(g->stack_id, 1);
+	assert_int_equal(g->count, 3);
+	assert_string_equal(g->api, "mkstemp");
+	assert_string_equal(g->path, "/tmp/a.1");
+	assert_int_equal(g->n_ids, 3);
+	assert_string_equal(p->tempfiles[g->ids[0]].path, "/tmp/a.1");
+	assert_string_equal(p->tempfiles[g->ids[1]].path, "/tmp/a.3");
+	assert_string_equal(p->tempfiles[g->ids[2]].path, "/tmp/a.4");
+	assert_int_equal(g->n_paths, 3);
+	assert_string_equal(g->paths[2], "/tmp/a.4");
+	assert_int_equal(l->items[1].stack_id, 1);
+	assert_int_equal(l->items[1].count, 1);
+	assert_string_equal(l->items[1].api, "mkdtemp");
+	assert_string_equal(l->items[1].path, "/tmp/d.1");
+	assert_int_equal(l->items[2].stack_id, 2);
+	assert_int_equal(l->items[2].count, 1);
+	assert_string_equal(l->items[2].path, "/tmp/b.1");
+
+	struct fail_rules rs = {0};
+	struct err e = {{0}};
+	assert_int_equal(fail_rules_parse(&rs, "tempfile>4", &e), 0);
+	assert_int_equal(fail_rules_match(&rs, a, false), 1u << FINDING_TEMPFILE);
+	rs.n = 0;
+	assert_int_equal(fail_rules_parse(&rs, "tempfile>5", &e), 0);
+	assert_int_equal(fail_rules_match(&rs, a, false), 0);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
+/* Python stacks that differ only in the interpreter's native frames between and below their
+ * Python frames (CPython 3.11 calls one line through different C paths on its first calls)
+ * are one site: their findings merge, ids and temp file paths back in order. Different native
+ * frames up to the first Python frame, a different Python frame, or native-only stacks that
+ * differ keep findings apart. */
+#define PYF(code, instr) (TRACE_FRAME_PY | (uint64_t)(code) << 32 | (instr))
+static void test_python_interpreter_frames_merged(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/usr/bin/python3", 0, NULL);
+	tb_py_code(&t, 1, 9, "handle", "app.py");
+	tb_py_code(&t, 2, 19, "main", "app.py");
+	tb_py_code(&t, 3, 24, "<module>", "app.py");
+	tb_py_code(&t, 4, 30, "other", "app.py");
+	const uint64_t s1[] = {0x5000, 0x5100, PYF(1, 2), 0x6000, PYF(2, 0),
+	                       0x7000, 0x7100, PYF(3, 0), 0x8000},
+	               /* as s1 with other interpreter frames (and another offset on the line) */
+	    s2[] = {0x5000,    0x5100, PYF(1, 4), 0x6100, 0x6200,
+	            PYF(2, 0), 0x7200, PYF(3, 0), 0x8000, 0x8100},
+	               /* another native frame under the first Python one */
+	    s3[] = {0x5000, 0x5200, PYF(1, 2), 0x6000, PYF(2, 0),
+	            0x7000, 0x7100, PYF(3, 0), 0x8000},
+	               /* another Python frame */
+	    s4[] = {0x5000, 0x5100, PYF(1, 2), 0x6000, PYF(4, 0),
+	            0x7000, 0x7100, PYF(3, 0), 0x8000},
+	               /* native only, differing below */
+	    s5[] = {0x5000, 0x5100}, s6[] = {0x5000, 0x5100, 0x9000};
+	tb_stack(&t, 1, 9, s1);
+	tb_stack(&t, 2, 10, s2);
+	tb_stack(&t, 3, 9, s3);
+	tb_stack(&t, 4, 9, s4);
+	tb_stack(&t, 5, 2, s5);
+	tb_stack(&t, 6, 3, s6);
+	tb_fd_open(&t, 10, 1, TRACE_FD_SOCKET, 0, 1, "tcp", "", "socket");
+	tb_fd_open(&t, 11, 1, TRACE_FD_SOCKET, 0, 1, "tcp", "", "socket");
+	tb_fd_open(&t, 5, 1, TRACE_FD_SOCKET, 0, 2, "tcp", "", "socket");
+	tb_fd_open(&t, 12, 1, TRACE_FD_SOCKET, 0, 3, "tcp", "", "socket");
+	tb_fd_open(&t, 13, 1, TRACE_FD_SOCKET, 0, 4, "tcp", "", "socket");
+	tb_fd_open(&t, 14, 1, TRACE_FD_SOCKET, 0, 5, "tcp", "", "socket");
+	tb_fd_open(&t, 15, 1, TRACE_FD_SOCKET, 0, 6, "tcp", "", "socket");
+	static const char *const paths[] = {"/tmp/t.a", "/tmp/t.b", "/tmp/t.c"};
+	static const uint64_t tstack[] = {1, 2, 1};
+	for (int i = 0; i < 3; i++)
+		tb_tempfile(&t, tstack[i], (uint64_t)i + 1, paths[i], TRACE_TEMP_EXISTS_AT_EXIT,
+		            "open64");
+	tb_snapshot(&t, 0, 2, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 3, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	size_t n_fd = 0, n_temp = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n_fd += l->items[i].kind == FINDING_FD,
+		    n_temp += l->items[i].kind == FINDING_TEMPFILE;
+	assert_int_equal(n_fd, 5);
+	assert_int_equal(n_temp, 1);
+	const struct finding *fd = &l->items[0];
+	assert_int_equal(fd->kind, FINDING_FD);
+	assert_int_equal(fd->count, 3);
+	assert_int_equal(fd->n_ids, 3);
+	assert_int_equal(fd->ids[0], 5);
+	assert_int_equal(fd->ids[1], 10);
+	assert_int_equal(fd->ids[2], 11);
+	for (size_t i = 1; i < 5; i++) {
+		assert_int_equal(l->items[i].kind, FINDING_FD);
+		assert_int_equal(l->items[i].count, 1);
+		assert_int_equal(l->items[i].stack_id, i + 2); /* stacks 3, 4, 5, 6 */
+	}
+	const struct finding *tf = &l->items[5];
+	assert_int_equal(tf->kind, FINDING_TEMPFILE);
+	assert_int_equal(tf->count, 3);
+	assert_int_equal(tf->n_paths, 3);
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(tf->paths[i], paths[i]);
+	assert_string_equal(tf->path, "/tmp/t.a");
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+#undef PYF
+
 static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_t start,
                            uint64_t flags, bool exec)
 {
@@ -436,6 +587,8 @@ int main(void)
 	    cmocka_unit_test(test_sampled_blocks_scaled),
 	    cmocka_unit_test(test_sites_fallback),
 	    cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_tempfiles_grouped),
+	    cmocka_unit_test(test_python_interpreter_frames_merged),
 	    cmocka_unit_test(test_killed_last_moment_states),
 	    cmocka_unit_test(test_process_tree),
 	    cmocka_unit_test(test_js_tiers_merged),

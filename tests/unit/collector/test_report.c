@@ -155,7 +155,8 @@ static void test_json(void **state)
 	               ".path == \"tcp 127.0.0.1:5000\" and .inherited_by_exec == false"));
 	assert_true(jq(".processes[0].findings[2] | .pids == [777] and .count == 1"));
 	assert_true(jq(".processes[0].findings[3] | .state == \"unjoined\" and .count == 1"));
-	assert_true(jq(".processes[0].findings[4] | .path == \"/tmp/x\\\"y\" and .bytes == 0"));
+	assert_true(jq(".processes[0].findings[4] | .path == \"/tmp/x\\\"y\" and .bytes == 0 and "
+	               ".count == 1 and .paths == [\"/tmp/x\\\"y\"] and .api == \"mkstemp\""));
 
 	/* --top 1 limits JSON findings too. */
 	f = fopen(json_path, "w");
@@ -203,7 +204,7 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "#1  0x99\n"));
 	assert_non_null(strstr(buf, "socket tcp 127.0.0.1:5000 -> 10.0.0.1:80 (accept4), fd 5 8"));
 	assert_non_null(strstr(buf, "never reaped, pid 777"));
-	assert_non_null(strstr(buf, "left on disk: /tmp/x\"y (mkstemp)"));
+	assert_non_null(strstr(buf, "1 left on disk (mkstemp): /tmp/x\"y\n"));
 	/* Ranking: leak, then fd, then reachable. */
 	assert_true(strstr(buf, "leak ") < strstr(buf, " fd "));
 	assert_true(strstr(buf, " fd ") < strstr(buf, "reachable at exit"));

@@ -262,6 +262,20 @@ static inline void tb_tempfile(struct tb *t, uint64_t stack_id, uint64_t t_ns, c
 	                              });
 }
 
+/* A Python code object with an empty line table: every frame of it is at firstlineno. */
+static inline void tb_py_code(struct tb *t, uint64_t id, uint64_t firstlineno, const char *qualname,
+                              const char *filename)
+{
+	trace_enc_py_code(&t->chunk, &(struct trace_rec_py_code){
+	                                 .id = id,
+	                                 .py_version = 0x030b,
+	                                 .firstlineno = firstlineno,
+	                                 .qualname = tb_s(qualname),
+	                                 .filename = tb_s(filename),
+	                                 .linetable = tb_s(""),
+	                             });
+}
+
 static inline void tb_exec(struct tb *t, uint64_t t_ns, const char *path)
 {
 	trace_enc_exec(&t->chunk, &(struct trace_rec_exec){.t_ns = t_ns, .path = tb_s(path)});
