@@ -2,9 +2,10 @@
 /* analyze_proc.c - process-level resources left behind: "zombie" (a child exited and was
  * never reaped), "child" (still running when the trace ended), "thread" (finished but never
  * joined, or still running joinable at exit), "tempfile" (still on disk at exit). Children
- * and threads are grouped by the stack that created them, temp files by that stack and the API
- * that made them (ids = indices into the model's tempfiles, so a report lists every path;
- * paths[] holds the first FINDING_MEMBERS of them, count how many there are).
+ * and threads are grouped by the stack that created them; each temp file is a finding here,
+ * and analyze_merge_same() folds those of one stack and API into one (ids = indices into the
+ * model's tempfiles, so a report lists every path; paths[] holds the first FINDING_MEMBERS of
+ * them, count how many there are).
  *
  * A process killed mid-run is reported from its last snapshot, a moment in the middle of its
  * work: a child that had exited just then (a zombie first in that snapshot) or a thread that
@@ -12,8 +13,6 @@
  * snapshot to have seen them so. (A program that reaped each child at once, killed after a
  * snapshot caught one in between, showed a zombie it never left.) */
 #include "analyze.h"
-
-#include <string.h>
 
 #include "hashmap.h"
 #include "trace_format.h"
@@ -35,43 +34,20 @@ static int add_grouped(struct analysis_proc *ap, struct hashmap *groups, enum fi
 	return finding_add_id(&ap->findings.items[idx], id);
 }
 
-/* Adds temp file i to the finding of its stack and API (groups: stack << 32 | API hash ->
- * finding index; two APIs of one hash are told apart by a search of the list). */
-static int add_tempfile(struct analysis_proc *ap, struct hashmap *groups, uint32_t i,
-                        const struct model_tempfile *t)
+/* Temp file i as a finding of its own: analyze_merge_same() folds those of one stack and API
+ * into one (count, ids and paths in the order made), as it does any findings that read the
+ * same. */
+static int add_tempfile(struct analysis_proc *ap, uint32_t i, const struct model_tempfile *t)
 {
-	const char *api = t->api ? t->api : "";
-	uint32_t h = 2166136261u;
-	for (const unsigned char *c = (const unsigned char *)api; *c; c++)
-		h = (h ^ *c) * 16777619u;
-	uint64_t key = (uint64_t)t->stack_id << 32 | h;
-	struct finding *g = NULL;
-	uint32_t idx;
-	if (hashmap_get(groups, key, &idx)) {
-		for (size_t k = idx; k < ap->findings.n && !g; k++) {
-			struct finding *c = &ap->findings.items[k];
-			if (c->kind == FINDING_TEMPFILE && c->stack_id == t->stack_id &&
-			    strcmp(c->api ? c->api : "", api) == 0)
-				g = c;
-		}
-	}
-	if (!g) {
-		struct finding n = {.kind = FINDING_TEMPFILE,
-		                    .stack_id = t->stack_id,
-		                    .path = t->path,
-		                    .api = t->api};
-		if (!(g = finding_list_add(&ap->findings, &n)))
-			return -1;
-		if (!hashmap_get(groups, key, &idx) &&
-		    hashmap_put(groups, key, (uint32_t)(ap->findings.n - 1)) != 0)
-			return -1;
-	}
-	g->count++;
-	if (g->n_paths < FINDING_MEMBERS)
-		g->paths[g->n_paths++] = t->path;
-	else
-		g->more_paths++;
-	return finding_add_id(g, i);
+	struct finding n = {.kind = FINDING_TEMPFILE,
+	                    .stack_id = t->stack_id,
+	                    .count = 1,
+	                    .path = t->path,
+	                    .api = t->api,
+	                    .n_paths = 1};
+	n.paths[0] = t->path;
+	struct finding *g = finding_list_add(&ap->findings, &n);
+	return g ? finding_add_id(g, i) : -1;
 }
 
 int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
@@ -107,8 +83,7 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 	for (uint32_t i = 0; i < p->n_tempfiles && rc == 0; i++) {
 		const struct model_tempfile *t = &p->tempfiles[i];
 		if (t->state == TRACE_TEMP_EXISTS_AT_EXIT)
-			rc = add_tempfile(ap, &groups, i, t);
+			rc = add_tempfile(ap, i, t);
 	}
-	hashmap_fini(&groups);
 	return rc;
 }
