@@ -459,9 +459,10 @@ static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_
 }
 
 /* A killed process (no final snapshot) is reported from its last snapshot: a child that is
- * a zombie first in that snapshot, or a thread finished unjoined first there, may have been
- * reaped or joined a moment later and is not a finding; ones seen so in an earlier snapshot
- * are. With a final snapshot both count. */
+ * a zombie first in that snapshot, a thread finished unjoined first there, or a descriptor
+ * first open there, may have been reaped, joined or closed a moment later and is not a
+ * finding; ones seen so in an earlier snapshot are (a descriptor described again in the last
+ * one too). With a final snapshot all count. */
 static void killed_trace(struct tb *t, bool final)
 {
 	tb_init(t);
@@ -470,14 +471,18 @@ static void killed_trace(struct tb *t, bool final)
 	tb_child(t, 101, 8, 2, TRACE_CHILD_RUNNING, "fork", "");
 	tb_thread(t, 501, 11, 1, TRACE_THREAD_RUNNING);
 	tb_thread(t, 502, 11, 2, TRACE_THREAD_RUNNING);
+	tb_fd_open(t, 20, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 0, 1, 0, 0, 0, 0);
 	tb_flush(t);
 	tb_child(t, 100, 8, 1, TRACE_CHILD_ZOMBIE, "fork", "");
 	tb_thread(t, 501, 11, 1, TRACE_THREAD_FINISHED);
+	tb_fd_open(t, 21, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 1, 2, 0, 0, 0, 0);
 	tb_flush(t);
 	tb_child(t, 101, 8, 2, TRACE_CHILD_ZOMBIE, "fork", "");
 	tb_thread(t, 502, 11, 2, TRACE_THREAD_FINISHED);
+	tb_fd_open(t, 21, 1, TRACE_FD_SOCKET, 0, 12, "", "10.0.0.1:80", "accept");
+	tb_fd_open(t, 22, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 2, 3, 0, 0, 0, final ? TRACE_SNAP_FINAL : 0);
 	if (final)
 		tb_end(t, 4, TRACE_END_EXIT, 0);
@@ -493,18 +498,27 @@ static void test_killed_last_moment_states(void **state)
 		struct model *m = load(&t);
 		struct analysis *a = run(m, 0);
 		const struct finding_list *l = &a->procs[0].findings;
-		const struct finding *zombie = NULL, *thread = NULL;
+		const struct finding *zombie = NULL, *thread = NULL, *fd = NULL;
 		for (size_t i = 0; i < l->n; i++) {
 			if (l->items[i].kind == FINDING_ZOMBIE)
 				zombie = &l->items[i];
 			if (l->items[i].kind == FINDING_THREAD)
 				thread = &l->items[i];
+			if (l->items[i].kind == FINDING_FD)
+				fd = &l->items[i];
 		}
 		assert_non_null(zombie);
 		assert_non_null(thread);
+		assert_non_null(fd);
 		assert_int_equal(zombie->count, final ? 2 : 1);
 		assert_int_equal(thread->count, final ? 2 : 1);
 		assert_string_equal(thread->state, "unjoined");
+		assert_int_equal(fd->count, final ? 3 : 2);
+		assert_int_equal(fd->n_ids, final ? 3 : 2);
+		assert_int_equal(fd->ids[0], 20);
+		assert_int_equal(fd->ids[1], 21);
+		if (final)
+			assert_int_equal(fd->ids[2], 22);
 		analyze_free(a);
 		model_destroy(m);
 		tb_free(&t);
