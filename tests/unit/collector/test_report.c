@@ -16,6 +16,7 @@
 
 #include "analyze.h"
 #include "report.h"
+#include "report_growth.h"
 #include "trace_reader.h"
 #include "trace_builder.h"
 
@@ -243,11 +244,43 @@ static void test_text(void **state)
 	model_destroy(m);
 }
 
+/* A growth line's window in seconds: a tenth under 10 s (a short run's is not "0-1 s"), a
+ * hundredth under 0.1 s, whole seconds past 10 s. */
+static void test_growth_window_text(void **state)
+{
+	(void)state;
+	static const struct {
+		double a, b;
+		const char *want;
+	} cases[] = {
+	    {0.204, 0.912, "over 0.2-0.9 s)"},   {0.1, 2.64, "over 0.1-2.6 s)"},
+	    {0.031, 0.094, "over 0.03-0.09 s)"}, {100.2, 101.4, "over 100.2-101.4 s)"},
+	    {12.3, 95.4, "over 12-95 s)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct finding fi = {.kind = FINDING_GROWTH, .bytes = 9000};
+		fi.trend.growing = true;
+		fi.trend.window_start_s = cases[i].a;
+		fi.trend.window_end_s = cases[i].b;
+		fi.trend.eta_s = -1;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		report_growth_text_line(f, &fi);
+		fclose(f);
+		if (!strstr(buf, cases[i].want))
+			fail_msg("window %g-%g: '%s' lacks '%s'", cases[i].a, cases[i].b, buf,
+			         cases[i].want);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_growth_window_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
