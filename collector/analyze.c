@@ -157,6 +157,11 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 	return 0;
 }
 
+bool analyze_cut_just_now(const struct model_proc *p, uint32_t snap)
+{
+	return !p->have_final && (uint64_t)snap + 1 >= p->n_snaps;
+}
+
 void analyze_free(struct analysis *a)
 {
 	if (!a)

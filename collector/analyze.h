@@ -67,6 +67,13 @@ int analyze_parse_window(struct analyze_opts *o, const char *arg, struct err *e)
 /* True when any process has a finding whose kind is in mask (finding_kinds_parse). */
 bool analyze_matches(const struct analysis *a, uint32_t mask);
 
+/* In a trace cut short (no final snapshot: the process was killed), whether a state first
+ * seen at snapshot index snap (model_child.state_snap: n_snaps for records after the last
+ * SNAPSHOT) came just before the end, in the last snapshot or after it: the program may have
+ * been about to undo it (reap a child, join a thread, close a descriptor), so it is no
+ * finding. Always false for a trace with its final snapshot. */
+bool analyze_cut_just_now(const struct model_proc *p, uint32_t snap);
+
 /* Per-kind analyses, each appending to ap->findings; 0 or -1 on out of memory. */
 int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o); /* leak, reachable */
 int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o);   /* fd */

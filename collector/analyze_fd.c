@@ -5,7 +5,10 @@
  * open without close-on-exec when the process called execve, i.e. leaked into the new
  * program. A forked child's copies of its parent's descriptors (TRACE_FD_FORKED) are the
  * parent's leaks, reported in the parent's trace, except one the child carries across an
- * exec: that crossing is the child's doing, reported here with the parent's stack. */
+ * exec: that crossing is the child's doing, reported here with the parent's stack. A
+ * descriptor first seen open in the last snapshot of a trace cut short is left out, as a
+ * zombie is (analyze_cut_just_now): the program was as likely about to close it (a server
+ * killed between accepting a connection and closing it). */
 #include "analyze.h"
 
 #include <string.h>
@@ -47,6 +50,8 @@ int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 		if (f->closed || f->fd <= 2 || (f->flags & (TRACE_FD_INHERITED | TRACE_FD_RUNTIME)))
 			continue;
 		if ((f->flags & TRACE_FD_FORKED) && !f->open_at_exec)
+			continue;
+		if (analyze_cut_just_now(p, f->open_snap))
 			continue;
 		uint64_t key = (uint64_t)f->stack_id << 8 | f->type;
 		uint32_t idx;

@@ -13,6 +13,12 @@
  * those are the interpreter's, and differ for one line (CPython 3.11's adaptive interpreter
  * reaches a call through other C paths on its first runs, an asyncio task resumes through
  * other _asyncio entries: 59 sockets and then 1 more of one Python line were two findings).
+ * Up to the first interpreted frame, a Python stack skips the interpreter's own frames too
+ * (those in the module of the native frame that called the first Python frames, libpython or
+ * the python binary): 3.11 reaches os.open from a line through cfunction_vectorcall on the
+ * first calls and straight from the evaluation loop later (24 temp files of one line were 17
+ * and 7). The other native frames there (libc's, an extension module's) still count, and a
+ * stack without interpreted frames (a C program's) compares every frame.
  * Findings of one kind (and one descriptor type, state and API) on such stacks are summed
  * into the first one: bytes, counts, ids (back in order), paths and peers; the trend of a
  * growth finding adds the rates and the first/last values (a sum of steady growths is one),
@@ -106,21 +112,47 @@ static uint32_t first_interpreted(const struct model_proc *p, const struct model
 	return s->n_frames;
 }
 
+/* The interpreter's module in a stack whose first interpreted frame (index k) is a Python one:
+ * that of the native frame right after its first run of Python frames (the caller of the
+ * evaluation loop those replaced), or MODEL_NO_MODULE (a JavaScript stack, a stack cut after
+ * its Python frames, a frame in no module). */
+static uint32_t py_interp_module(const struct model_proc *p, const struct model_stack *s,
+                                 uint32_t k)
+{
+	const struct model_pycode *c;
+	int line;
+	if (k >= s->n_frames || !py_frame(p, s->frames[k], &c, &line))
+		return MODEL_NO_MODULE;
+	uint32_t i = k + 1;
+	while (i < s->n_frames && py_frame(p, s->frames[i], &c, &line))
+		i++;
+	return i < s->n_frames ? s->frame_module[i] : MODEL_NO_MODULE;
+}
+
+/* Frame i of s, before its first interpreted frame, is the interpreter's own (interp from
+ * py_interp_module): not part of the site. */
+static bool leaf_skipped(const struct model_stack *s, uint32_t i, uint32_t interp)
+{
+	return interp != MODEL_NO_MODULE && s->frame_module[i] == interp;
+}
+
 /* A stack with Python or JavaScript frames is the same site as another when the frames up to
- * its first interpreted one are the same and so are its interpreted frames: the native frames
- * between and below those are the interpreter's (CPython 3.11's adaptive interpreter calls
- * one line through different C paths on its first calls, an asyncio task resumes through
- * different _asyncio entries) and are skipped, as in stacks_same(). */
+ * its first interpreted one are the same (a Python stack's own interpreter frames there
+ * skipped) and so are its interpreted frames: the native frames between and below those are
+ * the interpreter's (CPython 3.11's adaptive interpreter calls one line through different C
+ * paths on its first calls, an asyncio task resumes through different _asyncio entries) and
+ * are skipped, as in stacks_same(). */
 static uint64_t stack_key(const struct model_proc *p, uint32_t id)
 {
 	const struct model_stack *s = model_proc_stack(p, id);
 	if (!s)
 		return mix(0x9e3779b97f4a7c15ull, 0xffffffffu);
 	uint32_t k = first_interpreted(p, s);
+	uint32_t interp = py_interp_module(p, s, k);
 	uint64_t h = mix(0x9e3779b97f4a7c15ull, k < s->n_frames ? 0x1234567u : s->n_frames);
 	for (uint32_t i = 0; i < s->n_frames; i++) {
 		uint64_t v;
-		if (frame_view(p, s, i, &v) || i <= k)
+		if (frame_view(p, s, i, &v) || i == k || (i < k && !leaf_skipped(s, i, interp)))
 			h = mix(h, v);
 	}
 	return h;
@@ -153,9 +185,9 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 	if (!x || !y)
 		return false;
 	uint32_t kx = first_interpreted(p, x), ky = first_interpreted(p, y);
-	if (kx != ky)
+	if ((kx == x->n_frames) != (ky == y->n_frames))
 		return false;
-	if (kx == x->n_frames || ky == y->n_frames) { /* native only: every frame */
+	if (kx == x->n_frames) { /* native only: every frame */
 		if (x->n_frames != y->n_frames)
 			return false;
 		for (uint32_t i = 0; i < x->n_frames; i++)
@@ -163,11 +195,25 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 				return false;
 		return true;
 	}
-	for (uint32_t i = 0; i <= kx; i++)
-		if (!frame_same(p, x, i, y, i))
+	/* Up to the first interpreted frame: every frame but a Python stack's interpreter
+	 * frames. */
+	uint32_t ix = py_interp_module(p, x, kx), iy = py_interp_module(p, y, ky);
+	uint32_t i = 0, j = 0;
+	for (;;) {
+		while (i < kx && leaf_skipped(x, i, ix))
+			i++;
+		while (j < ky && leaf_skipped(y, j, iy))
+			j++;
+		if ((i == kx) != (j == ky) || !frame_same(p, x, i, y, j))
 			return false;
+		if (i == kx)
+			break;
+		i++;
+		j++;
+	}
 	/* Past the first interpreted frame: the interpreted frames, in order. */
-	uint32_t i = kx + 1, j = ky + 1;
+	i = kx + 1;
+	j = ky + 1;
 	uint64_t h;
 	for (;;) {
 		while (i < x->n_frames && !frame_view(p, x, i, &h))

@@ -11,7 +11,8 @@
  * work: a child that had exited just then (a zombie first in that snapshot) or a thread that
  * had just finished was as likely being reaped or joined, so those two need an older
  * snapshot to have seen them so. (A program that reaped each child at once, killed after a
- * snapshot caught one in between, showed a zombie it never left.) */
+ * snapshot caught one in between, showed a zombie it never left.) analyze_cut_just_now() is
+ * that rule, shared with analyze_fd.c. */
 #include "analyze.h"
 
 #include "hashmap.h"
@@ -59,7 +60,7 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 	bool cut = !p->have_final; /* killed: the last snapshot is not the end */
 	for (uint32_t i = 0; i < p->n_children && rc == 0; i++) {
 		const struct model_child *c = &p->children[i];
-		bool just_now = cut && (uint64_t)c->state_snap + 1 >= p->n_snaps;
+		bool just_now = analyze_cut_just_now(p, c->state_snap);
 		if (c->state == TRACE_CHILD_ZOMBIE && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_ZOMBIE, c->stack_id, NULL, c->pid);
 		else if (c->state == TRACE_CHILD_RUNNING)
@@ -68,7 +69,7 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 	}
 	for (uint32_t i = 0; i < p->n_threads && rc == 0; i++) {
 		const struct model_thread *t = &p->threads[i];
-		bool just_now = cut && (uint64_t)t->state_snap + 1 >= p->n_snaps;
+		bool just_now = analyze_cut_just_now(p, t->state_snap);
 		if (t->state == TRACE_THREAD_FINISHED && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "unjoined",
 			                 t->tid);

@@ -310,6 +310,7 @@ static int apply_fd_open(struct model_proc *p, const struct trace_record *r)
 			return -1;
 		f = &p->fds[p->n_fds++];
 		memset(f, 0, sizeof(*f));
+		f->open_snap = p->n_snaps; /* a chunk's FD_OPEN records precede its SNAPSHOT */
 	}
 	f->fd = (uint32_t)r->u.fd_open.fd;
 	f->gen = (uint32_t)r->u.fd_open.gen;

@@ -71,6 +71,7 @@ struct model_fd {
 	uint32_t stack_id;
 	uint64_t t_ns;
 	char *path, *peer, *api;
+	uint32_t open_snap; /* as model_child.state_snap, for its first FD_OPEN */
 	bool closed;
 	uint64_t close_t_ns;
 	bool open_at_exec; /* still open, without close-on-exec, when EXEC was recorded */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* report_growth.c - trend fields and --diff in the JSON and text reports (see
  * report_growth.h). Rates are written with 3 decimals, p-values in full precision (they are
- * often tiny), times in seconds since the process started. */
+ * often tiny), times in seconds since the process started (JSON to the millisecond, text to
+ * a precision that suits the window's length). */
 #include "report_growth.h"
 
 #include <inttypes.h>
@@ -169,6 +170,16 @@ static void text_eta(FILE *f, const struct finding_trend *t)
 		fprintf(f, ", reaches --limit in %.1f h", t->eta_s / 3600);
 }
 
+/* The tested window as "0.2-0.9 s", "1.1-8.4 s", "12-95 s", "3600-3720 s": a tenth of a
+ * second for a window under 10 s (a hundredth under 0.1 s), whole seconds past that, so that a
+ * short run's window does not read "0-1 s" and a long one's carries no noise digits. */
+static void text_window(FILE *f, const struct finding_trend *t)
+{
+	double span = t->window_end_s - t->window_start_s;
+	int dec = span >= 10 ? 0 : span >= 0.1 ? 1 : 2;
+	fprintf(f, "%.*f-%.*f s", dec, t->window_start_s, dec, t->window_end_s);
+}
+
 void report_growth_text_line(FILE *f, const struct finding *fi)
 {
 	const struct finding_trend *t = &fi->trend;
@@ -182,12 +193,13 @@ void report_growth_text_line(FILE *f, const struct finding *fi)
 		        report_bytes(t->last_bytes, bl, sizeof(bl)),
 		        rate(t->count_per_sec, h, sizeof(h)), fi->state ? fi->state : "");
 	} else {
-		fprintf(f, "%10s  grows %s, %.1f blocks/s (%s -> %s over %.0f-%.0f s)",
+		fprintf(f, "%10s  grows %s, %.1f blocks/s (%s -> %s over ",
 		        report_bytes(fi->bytes, b1, sizeof(b1)),
 		        rate(t->bytes_per_sec, r, sizeof(r)), t->count_per_sec,
 		        report_bytes(t->first_bytes, b0, sizeof(b0)),
-		        report_bytes(t->last_bytes, b1, sizeof(b1)), t->window_start_s,
-		        t->window_end_s);
+		        report_bytes(t->last_bytes, b1, sizeof(b1)));
+		text_window(f, t);
+		fputc(')', f);
 	}
 	fprintf(f, ", tau %.2f, p %.2g", t->tau, t->p_value);
 	text_eta(f, t);

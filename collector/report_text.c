@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* report_text.c - the default human report: one summary block per process, children
  * indented under their parent (the process tree), then its findings ranked as analyze.c
- * left them, each with its symbolized stack. Sizes in binary units, counts with thousands
- * separators, the kind and size columns aligned. */
+ * left them, each with its symbolized stack. A child with nothing to act on is one line, and
+ * a run of them that ended cleanly ("15 processes with no findings, all exit 0: ...") one in
+ * all. Sizes in binary units, counts with thousands separators, the kind and size columns
+ * aligned. */
 #include "report.h"
 
 #include <errno.h>
@@ -395,29 +397,109 @@ static void print_reachable_summary(FILE *f, const char *ind, const struct findi
 	        blocks == 1 ? "" : "s", l->n - from, l->n - from == 1 ? "" : "s");
 }
 
+/* The growth test could not run on a process that lived through periodic snapshots: worth
+ * saying. One that ended before its first (under 0.1 s) had nothing to test. */
+static bool growth_untested(const struct analysis_proc *ap)
+{
+	return !ap->growth_ran && ap->growth_snaps;
+}
+
 /* A child or exec'd process with nothing to act on: one line. */
 static void print_one_line(FILE *f, const char *ind, const struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
-	char endbuf[300], b[32];
-	fprintf(f, "%s`- %s [pid %" PRIu32 "]", ind, base_name(p->exe), p->pid);
+	char endbuf[300], b[32], e1[1024];
+	fprintf(f, "%s`- %s [pid %" PRIu32 "]", ind, ESC(base_name(p->exe), e1), p->pid);
 	for (uint32_t i = 1; i < p->argc && i < 4; i++)
-		fprintf(f, " %s", p->argv[i]);
+		fprintf(f, " %s", ESC(p->argv[i], e1));
 	if (p->argc > 4)
 		fputs(" ...", f);
 	fprintf(f, "%s: ran %.2f s, %s, no findings",
 	        (p->flags & TRACE_PROC_EXECED) ? " (exec'd)" : "",
 	        (double)(model_proc_end_ns(p) - p->start_ns) / 1e9,
-	        report_end_text(p, endbuf, sizeof(endbuf)));
+	        ESC(report_end_text(p, endbuf, sizeof(endbuf)), e1));
 	if (ap->findings.n) {
 		uint64_t bytes = 0;
 		for (size_t k = 0; k < ap->findings.n; k++)
 			bytes += ap->findings.items[k].bytes;
 		fprintf(f, " (reachable %s)", report_bytes(bytes, b, sizeof(b)));
 	}
-	if (!ap->growth_ran)
+	if (growth_untested(ap))
 		fprintf(f, "; growth test: %" PRIu32 " of %" PRIu32 " snapshots%s",
 		        ap->growth_snaps, ap->growth_needed, growth_count_note(ap));
+	fputc('\n', f);
+}
+
+/* A process under another with nothing to say: no findings but reachable memory, an end by
+ * exit 0 or exec, its whole trace read. Such processes fold into one line of the tree. */
+static bool is_quiet(const struct analysis_proc *ap)
+{
+	const struct model_proc *p = ap->proc;
+	return ap->depth && p->have_process && !p->truncated && !p->damaged_chunks &&
+	       !ap->heap_from_sites && !ap->diff.valid && !finding_list_actionable(&ap->findings) &&
+	       p->have_end &&
+	       ((p->end_reason == TRACE_END_EXIT && p->end_status == 0) ||
+	        p->end_reason == TRACE_END_EXEC);
+}
+
+/* The end of the run of quiet processes from i: whole subtrees at i's depth, each quiet
+ * throughout (a quiet parent of a process with findings keeps its own line). */
+static uint32_t quiet_run_end(const struct analysis *a, uint32_t i)
+{
+	uint32_t d = a->procs[i].depth, j = i;
+	while (j < a->n_procs && a->procs[j].depth == d) {
+		uint32_t k = j;
+		while (k < a->n_procs && (k == j || a->procs[k].depth > d) &&
+		       is_quiet(&a->procs[k]))
+			k++;
+		if (k == j || (k < a->n_procs && a->procs[k].depth > d))
+			break; /* a process of the subtree is not quiet */
+		j = k;
+	}
+	return j;
+}
+
+/* Processes [i, end) as one line of the tree: "`- 15 processes with no findings, all exit 0:
+ * dash (9), sleep (6)", and how many of them could not have their growth tested. */
+#define FOLD_NAMES 6
+static void print_fold(FILE *f, const char *ind, const struct analysis *a, uint32_t i, uint32_t end)
+{
+	const char *names[FOLD_NAMES];
+	uint32_t counts[FOLD_NAMES], n_names = 0, other = 0, untested = 0, needed = 0;
+	bool exec = false;
+	char e1[1024];
+	for (uint32_t k = i; k < end; k++) {
+		const struct analysis_proc *ap = &a->procs[k];
+		const char *name = base_name(ap->proc->exe);
+		uint32_t x = 0;
+		while (x < n_names && strcmp(names[x], name) != 0)
+			x++;
+		if (x < n_names) {
+			counts[x]++;
+		} else if (n_names < FOLD_NAMES) {
+			names[n_names] = name;
+			counts[n_names++] = 1;
+		} else {
+			other++;
+		}
+		exec |= ap->proc->end_reason == TRACE_END_EXEC;
+		if (growth_untested(ap)) {
+			untested++;
+			needed = ap->growth_needed;
+		}
+	}
+	fprintf(f, "%s`- %" PRIu32 " processes with no findings, all exit 0%s:", ind, end - i,
+	        exec ? " or exec" : "");
+	for (uint32_t x = 0; x < n_names; x++) {
+		fprintf(f, "%s %s", x ? "," : "", ESC(names[x], e1));
+		if (counts[x] > 1)
+			fprintf(f, " (%" PRIu32 ")", counts[x]);
+	}
+	if (other)
+		fprintf(f, " and %" PRIu32 " more", other);
+	if (untested)
+		fprintf(f, "; growth test not run in %" PRIu32 " (under %" PRIu32 " snapshots)",
+		        untested, needed);
 	fputc('\n', f);
 }
 
@@ -451,6 +533,15 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		const struct finding_list *l = &ap->findings;
 		/* Ranked: the actionable findings first, reachable ones after. */
 		size_t act = finding_list_actionable(l);
+		uint32_t run_end = is_quiet(ap) ? quiet_run_end(a, i) : i;
+		if (run_end > i + 1) {
+			if (i && !prev_one)
+				fputc('\n', f);
+			print_fold(f, ind, a, i, run_end);
+			prev_one = true;
+			i = run_end - 1;
+			continue;
+		}
 		if (ap->depth && ap->proc->have_process && !act && !ap->diff.n) {
 			if (!ap->proc->truncated && !ap->heap_from_sites) {
 				if (i && !prev_one)

@@ -8,7 +8,8 @@
 # teardown; one that holds its size is not; one drained by an atexit handler over 0.4 s,
 # with periodic snapshots during the drain, is growth too (those snapshots are marked as taken
 # while exiting and left out); and a 0.4 s run says the test could not run, in the JSON and
-# in the text, instead of ran-and-found-nothing. A child an atexit handler forks (forkgrow)
+# in the text, instead of ran-and-found-nothing; the text shows a growth window of about a
+# second in tenths. A child an atexit handler forks (forkgrow)
 # is a running program of its own: its snapshots count and its growth is found. The three
 # lost new[] blocks are leaks in every run. The runs go at the same time: about 2 s in all.
 set -euo pipefail
@@ -60,6 +61,11 @@ for name in grow_gcc grow_clang drain; do
 	assert_jq "$j" "$G [growth(\"cache_insert\")[] | select(.last_bytes > .first_bytes and .bytes == .last_bytes and .bytes > 50000)] | length > 0" \
 		true "$name: sized before the teardown"
 done
+
+# The text gives a run of about a second its window in tenths ("over 0.1-0.9 s", not "0-1 s").
+text=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" "$TMP/grow_gcc")
+assert_match "$text" 'growth +[0-9.]+ [KM]iB +grows .* over 0\.[0-9]-[01]\.[0-9] s\)' \
+	"grow_gcc: text window in tenths of a second"
 
 # The drain's ~0.4 s holds three or more periodic snapshots, none counted.
 j=$(cat "$TMP/drain.json")

@@ -6,7 +6,7 @@
 #     and JSON keeps every reachable finding, last;
 #   - proc_tree (system("sleep"), system("sh -c"), fork+exec sleep, three rounds): 16 traces
 #     (a child that forks only to exec writes none of its own, only the program it execs),
-#     each clean child one line of the tree; --pid and --exe select processes in
+#     the 15 clean children one line of the tree in all; --pid and --exe select processes in
 #     leak-report and leak-view; LEAK_FOLLOW_FORK=0 leaves the parent's trace only;
 #   - leak-run --json writes nothing but the JSON document on stdout (| jq);
 #   - leak-report --fail-on with limits (leak>SIZE, fd>N, bad limits exit 2).
@@ -85,11 +85,17 @@ for cc in "${COMPILERS[@]}"; do
 	text=$(cat "$TMP/tree.$cc.txt")
 	lines=$(wc -l <<<"$text")
 	# The parent's block (summary, growth test, the fd with its stack, ~12 lines) and one
-	# line per child.
-	[ "$lines" -le $((${#traces[@]} + 25)) ] || fail "$cc proc_tree: $lines lines for ${#traces[@]} traces: $text"
+	# line for all its clean children (shells and sleeps that mostly end before a snapshot:
+	# no growth test to speak of, except for one a loaded machine slowed past 0.1 s).
+	[ "$lines" -le 16 ] || fail "$cc proc_tree: $lines lines for ${#traces[@]} traces: $text"
 	assert_match "$text" 'fd +1 open +file /dev/null' "$cc proc_tree: the parent's fd"
-	assert_eq "$(grep -Ec '^ +`- (sleep|dash|sh|bash|proc_tree) \[pid [0-9]+\].*: ran [0-9.]+ s, .*no findings' <<<"$text")" \
-		"$((${#traces[@]} - 1))" "$cc proc_tree: one line per child"
+	sh=$(jq -r '[.processes[1:][] | .exe | split("/") | last | select(. != "sleep")] | unique | join(" ")' \
+		<<<"$(report_json "${traces[@]}")")
+	assert_match "$text" "^   \`- $((${#traces[@]} - 1)) processes with no findings, all exit 0: $sh \(9\), sleep \(6\)(; growth test not run in [0-9]+ \(under 8 snapshots\))?\$" \
+		"$cc proc_tree: one line for the children"
+	if grep -q 'of 8 snapshots' <<<"$text"; then
+		fail "$cc proc_tree: a growth test note for children that ended before a snapshot: $text"
+	fi
 
 	note "$cc: --pid and --exe"
 	j=$(report_json "${traces[@]}")

@@ -3,8 +3,9 @@
  * and ranked by bytes, reachable blocks split off and ranked after leaks, the SITE fallback
  * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings
  * with their exact ids and fields, temp files grouped by stack and API with every path,
- * --fail-on parsing and matching (tempfile>N counting files), process-tree order, and one
- * JavaScript call compiled in two tiers reported once. */
+ * --fail-on parsing and matching (tempfile>N counting files), process-tree order, Python
+ * sites merged across the interpreter's own frames, and one JavaScript call compiled in two
+ * tiers reported once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -442,6 +443,72 @@ static void test_python_interpreter_frames_merged(void **state)
 	model_destroy(m);
 	tb_free(&t);
 }
+
+/* Up to the first Python frame, the interpreter's own frames (its module: that of the native
+ * frame calling the first Python frames) do not split a site either: os.open called straight
+ * from the evaluation loop and through cfunction_vectorcall (3.11's first calls) is one. A
+ * libc or extension-module frame there still does, and so does any frame of a native-only
+ * stack, the interpreter's included. */
+static void test_python_leaf_interpreter_frames_merged(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/usr/bin/python3.11", 0, NULL);
+	tb_module(&t, 1, 0, 0x1000, 0x2000, "/usr/lib/libc.so.6", NULL, 0);
+	tb_module(&t, 2, 0, 0x4000, 0x9000, "/usr/bin/python3.11", NULL, 0);
+	tb_module(&t, 3, 0, 0xa000, 0xb000, "/usr/lib/python3.11/_ext.so", NULL, 0);
+	tb_py_code(&t, 1, 9, "_mkstemp_inner", "tempfile.py");
+	tb_py_code(&t, 2, 19, "make_scratch", "app.py");
+	tb_py_code(&t, 3, 30, "other", "app.py");
+	/* libc, os_open, the Python frames (the second's caller in the interpreter) */
+	const uint64_t s1[] = {0x1100, 0x5000, PYF(1, 2), 0x6000, PYF(2, 0), 0x8000},
+	               /* as s1 through two more interpreter frames before the first Python one */
+	    s2[] = {0x1100, 0x5000, 0x5300, 0x5400, PYF(1, 4), 0x6100, PYF(2, 0), 0x8000},
+	               /* another libc frame */
+	    s3[] = {0x1200, 0x5000, PYF(1, 2), 0x6000, PYF(2, 0), 0x8000},
+	               /* an extension module's frame */
+	    s4[] = {0x1100, 0xa100, PYF(1, 2), 0x6000, PYF(2, 0), 0x8000},
+	               /* another Python frame */
+	    s5[] = {0x1100, 0x5000, 0x5300, PYF(1, 2), 0x6000, PYF(3, 0), 0x8000},
+	               /* native only, differing in the interpreter's module */
+	    s6[] = {0x1100, 0x5000, 0x8000}, s7[] = {0x1100, 0x5300, 0x8000};
+	tb_stack(&t, 1, 6, s1);
+	tb_stack(&t, 2, 8, s2);
+	tb_stack(&t, 3, 6, s3);
+	tb_stack(&t, 4, 6, s4);
+	tb_stack(&t, 5, 7, s5);
+	tb_stack(&t, 6, 3, s6);
+	tb_stack(&t, 7, 3, s7);
+	static const uint64_t tstack[] = {2, 2, 1, 2, 1, 3, 4, 5, 6, 7};
+	static const char *const paths[] = {"/tmp/a", "/tmp/b", "/tmp/c", "/tmp/d", "/tmp/e",
+	                                    "/tmp/f", "/tmp/g", "/tmp/h", "/tmp/i", "/tmp/j"};
+	for (int i = 0; i < 10; i++)
+		tb_tempfile(&t, tstack[i], (uint64_t)i + 1, paths[i], TRACE_TEMP_EXISTS_AT_EXIT,
+		            "open64");
+	tb_snapshot(&t, 0, 20, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 21, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_int_equal(l->n, 6);
+	const struct finding *tf = &l->items[0];
+	assert_int_equal(tf->kind, FINDING_TEMPFILE);
+	assert_int_equal(tf->count, 5);
+	assert_int_equal(tf->stack_id, 2); /* the first made */
+	static const char *const merged[] = {"/tmp/a", "/tmp/b", "/tmp/c", "/tmp/d", "/tmp/e"};
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(tf->paths[i], merged[i]);
+	for (size_t i = 1; i < l->n; i++) {
+		assert_int_equal(l->items[i].kind, FINDING_TEMPFILE);
+		assert_int_equal(l->items[i].count, 1);
+		assert_int_equal(l->items[i].stack_id, i + 2); /* stacks 3 to 7 */
+	}
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
 #undef PYF
 
 static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_t start,
@@ -459,9 +526,10 @@ static void add_proc_trace(struct model *m, uint64_t pid, uint64_t ppid, uint64_
 }
 
 /* A killed process (no final snapshot) is reported from its last snapshot: a child that is
- * a zombie first in that snapshot, or a thread finished unjoined first there, may have been
- * reaped or joined a moment later and is not a finding; ones seen so in an earlier snapshot
- * are. With a final snapshot both count. */
+ * a zombie first in that snapshot, a thread finished unjoined first there, or a descriptor
+ * first open there, may have been reaped, joined or closed a moment later and is not a
+ * finding; ones seen so in an earlier snapshot are (a descriptor described again in the last
+ * one too). With a final snapshot all count. */
 static void killed_trace(struct tb *t, bool final)
 {
 	tb_init(t);
@@ -470,14 +538,18 @@ static void killed_trace(struct tb *t, bool final)
 	tb_child(t, 101, 8, 2, TRACE_CHILD_RUNNING, "fork", "");
 	tb_thread(t, 501, 11, 1, TRACE_THREAD_RUNNING);
 	tb_thread(t, 502, 11, 2, TRACE_THREAD_RUNNING);
+	tb_fd_open(t, 20, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 0, 1, 0, 0, 0, 0);
 	tb_flush(t);
 	tb_child(t, 100, 8, 1, TRACE_CHILD_ZOMBIE, "fork", "");
 	tb_thread(t, 501, 11, 1, TRACE_THREAD_FINISHED);
+	tb_fd_open(t, 21, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 1, 2, 0, 0, 0, 0);
 	tb_flush(t);
 	tb_child(t, 101, 8, 2, TRACE_CHILD_ZOMBIE, "fork", "");
 	tb_thread(t, 502, 11, 2, TRACE_THREAD_FINISHED);
+	tb_fd_open(t, 21, 1, TRACE_FD_SOCKET, 0, 12, "", "10.0.0.1:80", "accept");
+	tb_fd_open(t, 22, 1, TRACE_FD_SOCKET, 0, 12, "", "", "accept");
 	tb_snapshot(t, 2, 3, 0, 0, 0, final ? TRACE_SNAP_FINAL : 0);
 	if (final)
 		tb_end(t, 4, TRACE_END_EXIT, 0);
@@ -493,18 +565,27 @@ static void test_killed_last_moment_states(void **state)
 		struct model *m = load(&t);
 		struct analysis *a = run(m, 0);
 		const struct finding_list *l = &a->procs[0].findings;
-		const struct finding *zombie = NULL, *thread = NULL;
+		const struct finding *zombie = NULL, *thread = NULL, *fd = NULL;
 		for (size_t i = 0; i < l->n; i++) {
 			if (l->items[i].kind == FINDING_ZOMBIE)
 				zombie = &l->items[i];
 			if (l->items[i].kind == FINDING_THREAD)
 				thread = &l->items[i];
+			if (l->items[i].kind == FINDING_FD)
+				fd = &l->items[i];
 		}
 		assert_non_null(zombie);
 		assert_non_null(thread);
+		assert_non_null(fd);
 		assert_int_equal(zombie->count, final ? 2 : 1);
 		assert_int_equal(thread->count, final ? 2 : 1);
 		assert_string_equal(thread->state, "unjoined");
+		assert_int_equal(fd->count, final ? 3 : 2);
+		assert_int_equal(fd->n_ids, final ? 3 : 2);
+		assert_int_equal(fd->ids[0], 20);
+		assert_int_equal(fd->ids[1], 21);
+		if (final)
+			assert_int_equal(fd->ids[2], 22);
 		analyze_free(a);
 		model_destroy(m);
 		tb_free(&t);
@@ -589,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_tempfiles_grouped),
 	    cmocka_unit_test(test_python_interpreter_frames_merged),
+	    cmocka_unit_test(test_python_leaf_interpreter_frames_merged),
 	    cmocka_unit_test(test_killed_last_moment_states),
 	    cmocka_unit_test(test_process_tree),
 	    cmocka_unit_test(test_js_tiers_merged),

@@ -16,6 +16,7 @@
 
 #include "analyze.h"
 #include "report.h"
+#include "report_growth.h"
 #include "trace_reader.h"
 #include "trace_builder.h"
 
@@ -243,11 +244,103 @@ static void test_text(void **state)
 	model_destroy(m);
 }
 
+/* One process of a tree: n_periodic snapshots, then the exit one, then END (exit status). */
+static void add_tree_proc(struct model *m, uint64_t pid, uint64_t ppid, uint64_t start_ns,
+                          const char *exe, int n_periodic, int64_t status)
+{
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, pid, ppid, start_ns, 0, exe, 1, &exe);
+	for (int i = 0; i < n_periodic; i++) {
+		tb_snapshot(&t, (uint64_t)i, (uint64_t)(i + 1) * 100000000ull, 0, 0, 0, 0);
+		tb_flush(&t);
+	}
+	tb_snapshot(&t, (uint64_t)n_periodic, (uint64_t)(n_periodic + 1) * 100000000ull, 0, 0, 0,
+	            TRACE_SNAP_FINAL);
+	tb_end(&t, (uint64_t)(n_periodic + 1) * 100000000ull, TRACE_END_EXIT, status);
+	tb_flush(&t);
+	struct err e = {{0}};
+	assert_int_equal(trace_reader_load_mem(m, "t", t.file.data, t.file.len, &e), 0);
+	tb_free(&t);
+}
+
+/* Children with nothing to say (no findings, exit 0, ended before a periodic snapshot) are one
+ * line of the tree with their grandchildren, without growth test notes; one that exited 2 keeps
+ * its line, and so does one that lived through 3 snapshots, which says its growth test could
+ * not run. */
+static void test_quiet_children_folded(void **state)
+{
+	(void)state;
+	struct model *m = model_create();
+	add_tree_proc(m, 100, 1, 1000, "/bin/root", 0, 0);
+	add_tree_proc(m, 101, 100, 2000, "/bin/a", 0, 0);
+	add_tree_proc(m, 102, 100, 3000, "/bin/b", 0, 0);
+	add_tree_proc(m, 103, 102, 4000, "/bin/a", 0, 0);
+	add_tree_proc(m, 104, 100, 5000, "/bin/e", 0, 2);
+	add_tree_proc(m, 105, 100, 6000, "/bin/f", 3, 0);
+	struct analysis *a;
+	struct analyze_opts ao = {0};
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, &ao, &a, &e), 0);
+	struct symbolizer *s = symbolizer_create(true, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct report_opts ro = {.top = 20};
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	const char *fold =
+	    strstr(buf, "\n   `- 3 processes with no findings, all exit 0: a (2), b\n"
+	                "   `- e [pid 104]: ran 0.10 s, exit 2, no findings\n"
+	                "   `- f [pid 105]: ran 0.40 s, exit 0, no findings; growth test: "
+	                "3 of 8 snapshots before exit\n");
+	if (!fold)
+		fail_msg("%s", buf);
+	assert_null(strstr(buf, "[pid 101]"));
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+	free(buf);
+}
+
+/* A growth line's window in seconds: a tenth under 10 s (a short run's is not "0-1 s"), a
+ * hundredth under 0.1 s, whole seconds past 10 s. */
+static void test_growth_window_text(void **state)
+{
+	(void)state;
+	static const struct {
+		double a, b;
+		const char *want;
+	} cases[] = {
+	    {0.204, 0.912, "over 0.2-0.9 s)"},   {0.1, 2.64, "over 0.1-2.6 s)"},
+	    {0.031, 0.094, "over 0.03-0.09 s)"}, {100.2, 101.4, "over 100.2-101.4 s)"},
+	    {12.3, 95.4, "over 12-95 s)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct finding fi = {.kind = FINDING_GROWTH, .bytes = 9000};
+		fi.trend.growing = true;
+		fi.trend.window_start_s = cases[i].a;
+		fi.trend.window_end_s = cases[i].b;
+		fi.trend.eta_s = -1;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		report_growth_text_line(f, &fi);
+		fclose(f);
+		if (!strstr(buf, cases[i].want))
+			fail_msg("window %g-%g: '%s' lacks '%s'", cases[i].a, cases[i].b, buf,
+			         cases[i].want);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_growth_window_text),
+	    cmocka_unit_test(test_quiet_children_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
