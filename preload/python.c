@@ -1099,31 +1099,9 @@ static bool lk_py_start(const lk_py_syms_t *y, bool late)
 	return true;
 }
 
-/* Whether a module loaded now may define _PyRuntime: its own dynamic symbols, read as memory,
- * say so (or cannot be read). A dlsym that finds nothing costs a first malloc and the
- * loader's error path (about 20 us, and the heap's first pages), paid by every program that
- * is not Python, each exec'd one included. */
-static int lk_py_maybe_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	(void)size;
-	const ElfW(Dyn) *dyn = NULL;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-	if (!dyn)
-		return 0; /* nothing dlsym could find there */
-	lk_elf_dynsym_t e;
-	if (lk_elf_dynsym_init(&e, info->dlpi_addr, dyn) != 0 ||
-	    lk_elf_dynsym_find(&e, "_PyRuntime"))
-		return *(int *)arg = 1;
-	return 0;
-}
-
 void lk_py_init(void)
 {
-	int maybe = 0;
-	dl_iterate_phdr(lk_py_maybe_cb, &maybe);
-	void *rt = maybe ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+	void *rt = lk_elf_dynsym_maybe("_PyRuntime") ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
 	if (!rt) {
 		/* Not Python now: a C program may still load libpython later (the writer looks). */
 		lk_py_late_watch = lk_config.python != 0;
