@@ -64,3 +64,27 @@ const ElfW(Sym) * lk_elf_dynsym_find(const lk_elf_dynsym_t *e, const char *name)
 	}
 	return NULL;
 }
+
+static int lk_elf_dynsym_maybe_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	const char **name = arg;
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	if (!dyn)
+		return 0; /* nothing dlsym could find there */
+	lk_elf_dynsym_t e;
+	if (lk_elf_dynsym_init(&e, info->dlpi_addr, dyn) != 0 || lk_elf_dynsym_find(&e, *name)) {
+		*name = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+bool lk_elf_dynsym_maybe(const char *name)
+{
+	dl_iterate_phdr(lk_elf_dynsym_maybe_cb, &name);
+	return name == NULL;
+}

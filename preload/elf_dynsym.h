@@ -6,6 +6,7 @@
 #define LK_ELF_DYNSYM_H
 
 #include <link.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,11 @@ int lk_elf_dynsym_init(lk_elf_dynsym_t *e, uintptr_t base, const ElfW(Dyn) * dyn
 /* The module's own definition of name at its default version (a hidden older version is
  * skipped), or NULL. */
 const ElfW(Sym) * lk_elf_dynsym_find(const lk_elf_dynsym_t *e, const char *name);
+
+/* Whether a module loaded now may define name: one whose own symbols (read as memory) do, or
+ * cannot be read. A dlsym(RTLD_DEFAULT) that finds nothing goes through the loader's error
+ * path (about 20 us, a first malloc); asked first, this spares every program that is not
+ * Python or node that cost at start. Takes the loader's lock (dl_iterate_phdr). */
+bool lk_elf_dynsym_maybe(const char *name);
 
 #endif

@@ -7,6 +7,7 @@
  * reader names a frame only when exactly one covers it: a name is dropped, never guessed. */
 #include "node.h"
 #include "config.h"
+#include "elf_dynsym.h"
 #include "log.h"
 #include "modules.h"
 #include "python.h"
@@ -85,7 +86,8 @@ bool lk_node_runtime_fd(uint32_t stack_id, const char *path)
 void lk_node_init(void)
 {
 	/* node's own N-API entry point: node itself, or a program embedding it. */
-	if (!dlsym(RTLD_DEFAULT, "napi_module_register"))
+	if (!lk_elf_dynsym_maybe("napi_module_register") ||
+	    !dlsym(RTLD_DEFAULT, "napi_module_register"))
 		return;
 	lk_node_rt_init(); /* the runtime's own descriptors, names or not */
 	if (!lk_config.node)

@@ -1101,7 +1101,7 @@ static bool lk_py_start(const lk_py_syms_t *y, bool late)
 
 void lk_py_init(void)
 {
-	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
+	void *rt = lk_elf_dynsym_maybe("_PyRuntime") ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
 	if (!rt) {
 		/* Not Python now: a C program may still load libpython later (the writer looks). */
 		lk_py_late_watch = lk_config.python != 0;
