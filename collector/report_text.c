@@ -518,12 +518,99 @@ static int print_finding(FILE *f, const char *ind, size_t rank, const struct ana
 	return 0;
 }
 
+/* The overview of a run whose findings are spread over several processes (a service's
+ * workers, or a program started through wrappers such as a version manager's shell shims):
+ * one line per process with findings, those with growth first, then the longest-running,
+ * so that the one to read is named before the tree's first process. */
+#define OVERVIEW_LINES 8
+struct overview_row {
+	uint32_t i;
+	bool growth;
+	uint64_t ran_ns;
+	size_t act;
+};
+
+static int overview_cmp(const void *x, const void *y)
+{
+	const struct overview_row *a = x, *b = y;
+	if (a->growth != b->growth)
+		return a->growth ? -1 : 1;
+	if (a->ran_ns != b->ran_ns)
+		return a->ran_ns > b->ran_ns ? -1 : 1;
+	if (a->act != b->act)
+		return a->act > b->act ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static void print_overview(FILE *f, const struct analysis *a)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->n_procs; i++)
+		n += finding_list_actionable(&a->procs[i].findings) > 0;
+	if (n < 2)
+		return;
+	struct overview_row *rows = calloc(n, sizeof(*rows));
+	if (!rows)
+		return; /* the tree below says it all, only less conveniently */
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		const struct analysis_proc *ap = &a->procs[i];
+		size_t act = finding_list_actionable(&ap->findings);
+		if (!act)
+			continue;
+		struct overview_row *r = &rows[k++];
+		r->i = i;
+		r->act = act;
+		uint64_t end = model_proc_end_ns(ap->proc);
+		r->ran_ns = end > ap->proc->start_ns ? end - ap->proc->start_ns : 0;
+		for (size_t j = 0; j < act; j++)
+			r->growth |= ap->findings.items[j].kind == FINDING_GROWTH ||
+			             ap->findings.items[j].kind == FINDING_RSS;
+	}
+	qsort(rows, n, sizeof(*rows), overview_cmp);
+	char e1[1024];
+	fprintf(f,
+	        "%" PRIu32 " of %" PRIu32
+	        " processes with findings, growth first, then by run time (--exe NAME shows "
+	        "one):\n",
+	        n, a->n_procs);
+	for (uint32_t r = 0; r < n && r < OVERVIEW_LINES; r++) {
+		const struct analysis_proc *ap = &a->procs[rows[r].i];
+		const struct model_proc *p = ap->proc;
+		fprintf(f, "  pid %-7" PRIu32 " %s", p->pid, ESC(base_name(p->exe), e1));
+		for (uint32_t i = 1; i < p->argc && i < 3; i++)
+			fprintf(f, " %s", ESC(p->argv[i], e1));
+		if (p->argc > 3)
+			fputs(" ...", f);
+		fprintf(f, ": ran %.2f s, %zu finding%s (", (double)rows[r].ran_ns / 1e9,
+		        rows[r].act, rows[r].act == 1 ? "" : "s");
+		/* per kind, in the order of the ranking */
+		uint32_t seen = 0;
+		for (size_t j = 0; j < rows[r].act; j++) {
+			enum finding_kind kind = ap->findings.items[j].kind;
+			if (seen & (1u << kind))
+				continue;
+			size_t c = 0;
+			for (size_t x = j; x < rows[r].act; x++)
+				c += ap->findings.items[x].kind == kind;
+			fprintf(f, "%s%zu %s", seen ? ", " : "", c, finding_kind_name(kind));
+			seen |= 1u << kind;
+		}
+		fputs(")\n", f);
+	}
+	if (n > OVERVIEW_LINES)
+		fprintf(f, "  ... and %" PRIu32 " more\n", n - OVERVIEW_LINES);
+	fputc('\n', f);
+	free(rows);
+}
+
 int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
                       const struct report_opts *o, struct err *e)
 {
 	struct sym_stack st = {0};
 	int rc = 0;
 	bool prev_one = false; /* the process before was a one-liner */
+	print_overview(f, a);
 	for (uint32_t i = 0; i < a->n_procs && rc == 0; i++) {
 		const struct analysis_proc *ap = &a->procs[i];
 		char ind[64];

@@ -8,6 +8,8 @@
 #     (a child that forks only to exec writes none of its own, only the program it execs),
 #     the 15 clean children one line of the tree in all; --pid and --exe select processes in
 #     leak-report and leak-view; LEAK_FOLLOW_FORK=0 leaves the parent's trace only;
+#   - a wrapper script (a descriptor of its own) running a growing program: the text report
+#     opens with one line per process with findings, the grower first;
 #   - leak-run --json writes nothing but the JSON document on stdout (| jq);
 #   - leak-report --fail-on with limits (leak>SIZE, fd>N, bad limits exit 2).
 set -euo pipefail
@@ -118,6 +120,26 @@ for cc in "${COMPILERS[@]}"; do
 	assert_eq "$rc" 0 "$cc proc_tree LEAK_FOLLOW_FORK=0: exit status"
 	assert_eq "$(find "$TMP/tree0.$cc" -name '*.lkt' | wc -l)" 1 "$cc LEAK_FOLLOW_FORK=0: traces (no child, forked or exec'd)"
 done
+
+note "a program started by a wrapper script: the overview names it first"
+# The wrapper keeps a descriptor open (a finding of its own, like a version manager's shim)
+# and runs the program, which grows: two processes with findings, the grower listed first.
+cat >"$TMP/wrap.sh" <<EOF
+#!/bin/sh
+exec 9</etc/hostname
+"$(prog gcc grow_cache)" unbounded 2 >/dev/null
+EOF
+chmod +x "$TMP/wrap.sh"
+rc=0
+timeout -k 5 "$T_LIMIT" "$LEAK_RUN" -o "$TMP/wrap" -- "$TMP/wrap.sh" >"$TMP/wrap.txt" 2>/dev/null || rc=$?
+assert_eq "$rc" 0 "wrapper: exit status"
+head -3 "$TMP/wrap.txt" >"$TMP/wrap.head"
+assert_match "$(sed -n 1p "$TMP/wrap.head")" '^[0-9]+ of [0-9]+ processes with findings, growth first' \
+	"wrapper: the report opens with the overview"
+assert_match "$(sed -n 2p "$TMP/wrap.head")" '^  pid [0-9]+ +grow_cache unbounded 2: ran [0-9.]+ s, [0-9]+ findings? \([0-9]+ (leak|growth), ' \
+	"wrapper: the growing program first"
+assert_match "$(sed -n 3p "$TMP/wrap.head")" '^  pid [0-9]+ +[a-z]+ .*wrap.sh: ran [0-9.]+ s, [0-9]+ findings? \([0-9]+ fd\)' \
+	"wrapper: then the script with its descriptor"
 
 note "leak-run --json | jq"
 rc=0

@@ -303,6 +303,73 @@ static void test_quiet_children_folded(void **state)
 	free(buf);
 }
 
+/* Findings in several processes (a program started through wrapper scripts): the report opens
+ * with one line per process with findings, the one with growth first whatever its place in
+ * the tree, then by run time; none when only one process has findings. */
+static void test_overview_of_processes(void **state)
+{
+	(void)state;
+	struct model *m = model_create();
+	add_tree_proc(m, 200, 1, 1000, "/bin/sh", 0, 0);        /* 0.1 s: an fd */
+	add_tree_proc(m, 201, 200, 2000, "/bin/env", 4, 0);     /* 0.5 s: 2 leaks */
+	add_tree_proc(m, 202, 201, 3000, "/usr/bin/app", 2, 0); /* 0.3 s: growth + leak */
+	add_tree_proc(m, 203, 200, 4000, "/bin/true", 0, 0);    /* nothing */
+	struct analysis *a;
+	struct analyze_opts ao = {0};
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(m, &ao, &a, &e), 0);
+	assert_int_equal(a->n_procs, 4);
+	struct symbolizer *s = symbolizer_create(true, NULL);
+	struct report_opts ro = {.top = 20};
+	char *buf = NULL;
+	size_t len = 0;
+	/* one process with findings: no overview */
+	struct finding fd = {.kind = FINDING_FD, .count = 1, .fd_type = "file"};
+	struct finding leak = {.kind = FINDING_LEAK, .bytes = 64, .count = 1};
+	struct finding grow = {.kind = FINDING_GROWTH, .bytes = 4096, .count = 8};
+	grow.trend.growing = true;
+	grow.trend.eta_s = -1;
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		struct analysis_proc *ap = &a->procs[i];
+		if (ap->proc->pid == 202) {
+			assert_non_null(finding_list_add(&ap->findings, &leak));
+			assert_non_null(finding_list_add(&ap->findings, &grow));
+			finding_list_rank(&ap->findings);
+		}
+	}
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	if (strstr(buf, "processes with findings"))
+		fail_msg("overview with one process with findings:\n%s", buf);
+	free(buf);
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		struct analysis_proc *ap = &a->procs[i];
+		if (ap->proc->pid == 200)
+			assert_non_null(finding_list_add(&ap->findings, &fd));
+		if (ap->proc->pid == 201) {
+			assert_non_null(finding_list_add(&ap->findings, &leak));
+			assert_non_null(finding_list_add(&ap->findings, &leak));
+		}
+		finding_list_rank(&ap->findings);
+	}
+	f = open_memstream(&buf, &len);
+	assert_int_equal(report_text_write(f, a, s, &ro, &e), 0);
+	fclose(f);
+	const char *want = "3 of 4 processes with findings, growth first, then by run time "
+	                   "(--exe NAME shows one):\n"
+	                   "  pid 202     app: ran 0.30 s, 2 findings (1 leak, 1 growth)\n"
+	                   "  pid 201     env: ran 0.50 s, 2 findings (2 leak)\n"
+	                   "  pid 200     sh: ran 0.10 s, 1 finding (1 fd)\n\n"
+	                   "sh [pid 200]";
+	if (strncmp(buf, want, strlen(want)) != 0)
+		fail_msg("got:\n%s", buf);
+	symbolizer_destroy(s);
+	analyze_free(a);
+	model_destroy(m);
+	free(buf);
+}
+
 /* A growth line's window in seconds: a tenth under 10 s (a short run's is not "0-1 s"), a
  * hundredth under 0.1 s, whole seconds past 10 s. */
 static void test_growth_window_text(void **state)
@@ -341,6 +408,7 @@ int main(void)
 	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_growth_window_text),
 	    cmocka_unit_test(test_quiet_children_folded),
+	    cmocka_unit_test(test_overview_of_processes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
