@@ -8,6 +8,7 @@
 /* glibc's bits/stdio.h defines getline inline when optimizing; this file defines it itself. */
 #include <features.h>
 #undef __USE_EXTERN_INLINES
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -18,12 +19,22 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "sys.h"
 #include "tracefile.h"
 #include "writer.h"
 
 __attribute__((noinline, cold)) void lk_writer_before_block_hook(void)
 {
 	LK_RECORD(lk_writer_before_block());
+}
+
+__attribute__((noinline, cold)) void lk_writer_before_read_hook(int fd)
+{
+	static unsigned checked;
+	if (fd >= 0 && __atomic_fetch_add(&checked, 1, __ATOMIC_RELAXED) < LK_READ_CHECKS &&
+	    lk_sys_fd_never_waits(fd))
+		return;
+	lk_writer_before_block_hook();
 }
 
 /* One hook: the thread's start if pending, then the real call. */
@@ -81,10 +92,30 @@ LK_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 	return fn(fd, buf, n, flags, addr, len);
 }
 
+/* A stdio read of fp: LK_BEFORE_READ on its descriptor (none, for a stream on memory: the
+ * thread starts). fileno sets errno when there is none. */
+__attribute__((noinline, cold)) static void lk_writer_before_fread_hook(FILE *fp)
+{
+	int saved = errno;
+	int fd = fp ? fileno(fp) : -1;
+	errno = saved;
+	lk_writer_before_read_hook(fd);
+}
+
+#define LK_FREAD_HOOK(ret, name, failret, params, args)                                            \
+	LK_EXPORT ret name params                                                                  \
+	{                                                                                          \
+		if (__builtin_expect(__atomic_load_n(&lk_writer_block_pending, __ATOMIC_RELAXED),  \
+		                     0))                                                           \
+			lk_writer_before_fread_hook(fp);                                           \
+		LK_REAL_OR(name, failret);                                                         \
+		return fn args;                                                                    \
+	}
+
 /* stdio reads (a program waiting for a line on its stdin). Not getc, fgetc, getchar: called
  * once per character, their hook would cost every character a call. */
-LK_BLOCK_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
-LK_BLOCK_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
-LK_BLOCK_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
-LK_BLOCK_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
+LK_FREAD_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
+LK_FREAD_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
+LK_FREAD_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
+LK_FREAD_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
               (line, n, delim, fp))

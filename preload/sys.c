@@ -99,6 +99,15 @@ int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino)
 	return 0;
 }
 
+bool lk_sys_fd_never_waits(int fd)
+{
+	int saved = errno;
+	struct stat st;
+	long r = lk_sys_ret(syscall(SYS_fstat, fd, &st));
+	errno = saved;
+	return r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 /* ---- libleak's own mappings ----------------------------------------------------------
  * The exit scan takes anonymous writable mappings as roots (reach.c), but not libleak's own:
  * its tables point at every block. Every mapping libleak makes is noted here, lock-free (a
