@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_table.h"
 #include "hook.h"
 #include "sys.h"
 #include "tracefile.h"
@@ -28,13 +29,37 @@ __attribute__((noinline, cold)) void lk_writer_before_block_hook(void)
 	LK_RECORD(lk_writer_before_block());
 }
 
-__attribute__((noinline, cold)) void lk_writer_before_read_hook(int fd)
+/* Descriptors below this whose file was found regular keep that verdict while the descriptor
+ * table holds the same open of them (lk_fd_gen): one fstat an open file, not one a read. */
+#define LK_READ_KNOWN 1024
+static uint32_t lk_read_known_gen[LK_READ_KNOWN];
+
+/* Guard held. Whether a read of fd cannot wait for another process (writer.h, LK_BEFORE_READ). */
+static bool lk_read_never_waits(int fd)
 {
 	static unsigned checked;
-	if (fd >= 0 && __atomic_fetch_add(&checked, 1, __ATOMIC_RELAXED) < LK_READ_CHECKS &&
-	    lk_sys_fd_never_waits(fd))
-		return;
-	lk_writer_before_block_hook();
+	if (fd < 0)
+		return false;
+	uint32_t gen = fd < LK_READ_KNOWN ? lk_fd_gen(fd) : 0;
+	if (gen && __atomic_load_n(&lk_read_known_gen[fd], __ATOMIC_RELAXED) == gen)
+		return true;
+	if (__atomic_fetch_add(&checked, 1, __ATOMIC_RELAXED) >= LK_READ_CHECKS ||
+	    !lk_sys_fd_never_waits(fd))
+		return false;
+	if (gen)
+		__atomic_store_n(&lk_read_known_gen[fd], gen, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void lk_writer_before_read(int fd)
+{
+	if (!lk_read_never_waits(fd))
+		lk_writer_before_block();
+}
+
+__attribute__((noinline, cold)) void lk_writer_before_read_hook(int fd)
+{
+	LK_RECORD(lk_writer_before_read(fd));
 }
 
 /* One hook: the thread's start if pending, then the real call. */

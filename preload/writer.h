@@ -96,8 +96,9 @@ void lk_writer_before_block_hook(void);
  * directory or a block device never keeps a read waiting for another process, so reading one
  * starts no thread (Python reads its modules with read() as it starts, and a sampled Python
  * then kept glibc's locked malloc for its whole run); a pipe, socket or terminal does. Each such
- * read costs an fstat while the start is pending, for the first LK_READ_CHECKS of them; later
- * ones start the thread as any other read. */
+ * read costs an fstat while the start is pending (once an open file, for a descriptor the
+ * descriptor table knows), for the first LK_READ_CHECKS of them; later ones start the thread
+ * as any other read. */
 #define LK_READ_CHECKS 1024
 void lk_writer_before_read_hook(int fd);
 #define LK_BEFORE_READ(fd)                                                                         \
