@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <string.h>
@@ -105,7 +106,10 @@ bool lk_sys_fd_never_waits(int fd)
 	struct stat st;
 	long r = lk_sys_ret(syscall(SYS_fstat, fd, &st));
 	errno = saved;
-	return r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode));
+	/* Character devices of major 1 are memory's: /dev/null, zero, full, random, urandom (a
+	 * library's seed: sqlite3's at start). A terminal is another major. */
+	return r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) ||
+	                  (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1));
 }
 
 /* ---- libleak's own mappings ----------------------------------------------------------

@@ -93,12 +93,12 @@ void lk_writer_before_block_hook(void);
 			lk_writer_before_block_hook();                                             \
 	} while (0)
 /* The same for a read of descriptor fd (read, readv, stdio's reads): a regular file, a
- * directory or a block device never keeps a read waiting for another process, so reading one
- * starts no thread (Python reads its modules with read() as it starts, and a sampled Python
- * then kept glibc's locked malloc for its whole run); a pipe, socket or terminal does. Each such
- * read costs an fstat while the start is pending (once an open file, for a descriptor the
- * descriptor table knows), for the first LK_READ_CHECKS of them; later ones start the thread
- * as any other read. */
+ * directory, a block device or a memory device never keeps a read waiting for another
+ * process, so reading one starts no thread (Python reads its modules with read() as it starts,
+ * and a sampled Python then kept glibc's locked malloc for its whole run); a pipe, socket or
+ * terminal does. Telling them apart costs an fstat while the start is pending (once an open
+ * file, for a descriptor the descriptor table knows), for LK_READ_CHECKS of them; after that
+ * a read starts the thread as any other. */
 #define LK_READ_CHECKS 1024
 void lk_writer_before_read_hook(int fd);
 #define LK_BEFORE_READ(fd)                                                                         \

@@ -5,8 +5,8 @@
  * single-threaded. Under LEAK_SAMPLE libleak must not have started a thread of its own: a
  * second thread puts glibc's malloc on its locked paths for good. Prints single_threaded=0|1.
  * Usage: sample_single [files|pipe]. files: first reads its own executable through read (3000
- * times), readv, fread, fgets and getline, as an interpreter reads its modules (a file never
- * keeps a read waiting). pipe: first reads a byte from a pipe (one that could have waited). */
+ * times), readv, fread, fgets and getline, as an interpreter reads its modules, and a seed
+ * from /dev/urandom (neither keeps a read waiting). pipe: first reads a byte from a pipe (one that could have waited). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +48,10 @@ static void read_files(const char *path)
 	struct iovec iov = {buf, sizeof(buf)};
 	lseek(fd, 0, SEEK_SET);
 	if (readv(fd, &iov, 1) <= 0)
+		exit(1);
+	close(fd);
+	fd = open("/dev/urandom", O_RDONLY); /* a seed, as sqlite3 reads one at start */
+	if (fd < 0 || read(fd, buf, 16) != 16)
 		exit(1);
 	close(fd);
 	FILE *f = fopen(path, "r");
