@@ -51,9 +51,12 @@ static bool lk_read_never_waits(int fd)
 	return true;
 }
 
+/* Only a process that may not start the thread at its first need (sampled or forked, and
+ * single-threaded) skips the start for a file: any other starts it as before, and one whose
+ * thread runs clears the pending start, so its reads stop coming here. */
 static void lk_writer_before_read(int fd)
 {
-	if (!lk_read_never_waits(fd))
+	if (!lk_writer_lazy_alone() || !lk_read_never_waits(fd))
 		lk_writer_before_block();
 }
 

@@ -6,7 +6,8 @@
  * second thread puts glibc's malloc on its locked paths for good. Prints single_threaded=0|1.
  * Usage: sample_single [files|pipe]. files: first reads its own executable through read (3000
  * times), readv, fread, fgets and getline, as an interpreter reads its modules, and a seed
- * from /dev/urandom (neither keeps a read waiting). pipe: first reads a byte from a pipe (one that could have waited). */
+ * from /dev/urandom (neither keeps a read waiting). pipe: first reads a byte from a pipe (one that
+ * could have waited). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
