@@ -8,6 +8,7 @@
 /* glibc's bits/stdio.h defines getline inline when optimizing; this file defines it itself. */
 #include <features.h>
 #undef __USE_EXTERN_INLINES
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -17,13 +18,51 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_table.h"
 #include "hook.h"
+#include "sys.h"
 #include "tracefile.h"
 #include "writer.h"
 
 __attribute__((noinline, cold)) void lk_writer_before_block_hook(void)
 {
 	LK_RECORD(lk_writer_before_block());
+}
+
+/* Descriptors below this whose file was found regular keep that verdict while the descriptor
+ * table holds the same open of them (lk_fd_gen): one fstat an open file, not one a read. */
+#define LK_READ_KNOWN 1024
+static uint32_t lk_read_known_gen[LK_READ_KNOWN];
+
+/* Guard held. Whether a read of fd cannot wait for another process (writer.h, LK_BEFORE_READ). */
+static bool lk_read_never_waits(int fd)
+{
+	static unsigned checked;
+	if (fd < 0)
+		return false;
+	uint32_t gen = fd < LK_READ_KNOWN ? lk_fd_gen(fd) : 0;
+	if (gen && __atomic_load_n(&lk_read_known_gen[fd], __ATOMIC_RELAXED) == gen)
+		return true;
+	if (__atomic_fetch_add(&checked, 1, __ATOMIC_RELAXED) >= LK_READ_CHECKS ||
+	    !lk_sys_fd_never_waits(fd))
+		return false;
+	if (gen)
+		__atomic_store_n(&lk_read_known_gen[fd], gen, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Only a process that may not start the thread at its first need (sampled or forked, and
+ * single-threaded) skips the start for a file: any other starts it as before, and one whose
+ * thread runs clears the pending start, so its reads stop coming here. */
+static void lk_writer_before_read(int fd)
+{
+	if (!lk_writer_lazy_alone() || !lk_read_never_waits(fd))
+		lk_writer_before_block();
+}
+
+__attribute__((noinline, cold)) void lk_writer_before_read_hook(int fd)
+{
+	LK_RECORD(lk_writer_before_read(fd));
 }
 
 /* One hook: the thread's start if pending, then the real call. */
@@ -81,10 +120,30 @@ LK_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 	return fn(fd, buf, n, flags, addr, len);
 }
 
+/* A stdio read of fp: LK_BEFORE_READ on its descriptor (none, for a stream on memory: the
+ * thread starts). fileno sets errno when there is none. */
+__attribute__((noinline, cold)) static void lk_writer_before_fread_hook(FILE *fp)
+{
+	int saved = errno;
+	int fd = fp ? fileno(fp) : -1;
+	errno = saved;
+	lk_writer_before_read_hook(fd);
+}
+
+#define LK_FREAD_HOOK(ret, name, failret, params, args)                                            \
+	LK_EXPORT ret name params                                                                  \
+	{                                                                                          \
+		if (__builtin_expect(__atomic_load_n(&lk_writer_block_pending, __ATOMIC_RELAXED),  \
+		                     0))                                                           \
+			lk_writer_before_fread_hook(fp);                                           \
+		LK_REAL_OR(name, failret);                                                         \
+		return fn args;                                                                    \
+	}
+
 /* stdio reads (a program waiting for a line on its stdin). Not getc, fgetc, getchar: called
  * once per character, their hook would cost every character a call. */
-LK_BLOCK_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
-LK_BLOCK_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
-LK_BLOCK_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
-LK_BLOCK_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
+LK_FREAD_HOOK(char *, fgets, NULL, (char *s, int n, FILE *fp), (s, n, fp))
+LK_FREAD_HOOK(size_t, fread, 0, (void *p, size_t size, size_t n, FILE *fp), (p, size, n, fp))
+LK_FREAD_HOOK(ssize_t, getline, -1, (char **line, size_t *n, FILE *fp), (line, n, fp))
+LK_FREAD_HOOK(ssize_t, getdelim, -1, (char **line, size_t *n, int delim, FILE *fp),
               (line, n, delim, fp))

@@ -37,10 +37,10 @@
 	}
 
 /* read and readv may block (a pipe, a socket, a terminal): the writer thread starts first if
- * it has not (writer.h). */
+ * it has not, unless fd is a file (writer.h, LK_BEFORE_READ). */
 LK_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_READ(fd);
 	lk_tracefile_yield(fd);
 	LK_REAL_OR(read, -1);
 	return fn(fd, buf, n);
@@ -48,7 +48,7 @@ LK_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 LK_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-	LK_BEFORE_BLOCK();
+	LK_BEFORE_READ(fd);
 	lk_tracefile_yield(fd);
 	LK_REAL_OR(readv, -1);
 	return fn(fd, iov, n);

@@ -6,8 +6,9 @@
  * arena; freeing such a block is a no-op and realloc copies it out. With LEAK_SAMPLE (sample.h)
  * an unsampled allocation is not recorded at all, and free() of a block the sampled-address
  * filter has never seen costs one load. malloc's first test is the thread's countdown itself
- * (positive only while sampling); the other hooks' is, once armed (lk_sample_fast, set by
- * lk_heap_sample_arm at the end of the constructor), that one pointer. The unsampled case is a
+ * (positive only while sampling); free's is its filter slot, and a slot at 0 jumps through
+ * lk_free_unmarked, libc's free once armed (lk_heap_sample_arm, at the end of the constructor);
+ * the other hooks' is, once armed, lk_sample_fast, that one pointer. The unsampled case is a
  * countdown or a filter load and a tail jump to libc's function: nothing else (no guard, no
  * errno, no bootstrap range check). */
 #include "attach.h"
@@ -118,9 +119,17 @@ __attribute__((noinline)) static void *lk_calloc_at_point(size_t n, size_t size)
 	return lk_calloc_recorded(n, size);
 }
 
+static void lk_free_impl(void *ptr);
+
+/* Where free() sends a block whose filter slot is 0: libc's free once armed (sampling on: such
+ * a block was never sampled), else the general path, which sees every free. Set once, by
+ * lk_heap_sample_arm; never set back (sampling is set once, by the constructor, and an attached
+ * library never arms). */
+static void (*lk_free_unmarked)(void *ptr) = lk_free_impl;
+
 void lk_heap_sample_arm(void)
 {
-	if (!lk_sample_bytes || !lk_sample_filter || !lk_real.malloc)
+	if (!lk_sample_bytes || !lk_real.malloc || !lk_real.free)
 		return;
 	/* A block of the bootstrap arena must never reach libc's free or realloc: the slots of
 	 * what the arena has handed out (nothing more once lk_real is resolved, as it is now)
@@ -131,6 +140,7 @@ void lk_heap_sample_arm(void)
 		__atomic_store_n(&lk_sample_filter[lk_sample_filter_slot(p)], 255,
 		                 __ATOMIC_RELAXED);
 	__atomic_store_n(&lk_sample_fast, lk_sample_filter, __ATOMIC_RELEASE);
+	__atomic_store_n(&lk_free_unmarked, lk_real.free, __ATOMIC_RELEASE);
 }
 
 /* Armed sampling (see lk_heap_sample_arm): the filter, or NULL. */
@@ -200,8 +210,6 @@ __attribute__((noinline)) static void lk_free_recorded(void *ptr)
 	lk_real.free(ptr);
 }
 
-static void lk_free_impl(void *ptr);
-
 /* Before libc's functions are resolved: cannot happen in practice (a block the bootstrap
  * arena did not serve, before init). */
 __attribute__((noinline)) static void lk_free_early(void *ptr)
@@ -234,10 +242,13 @@ static inline bool lk_heap_sample_unmarked(const void *ptr)
 	           1);
 }
 
+/* The filter's slot of ptr, then a jump: libc's free when sampling is armed and the slot is 0
+ * (one load, at a fixed offset from this code, and the jump's own), the general path
+ * otherwise. */
 LK_EXPORT void free(void *ptr)
 {
-	if (__builtin_expect(lk_heap_sample_unmarked(ptr), 1))
-		return lk_real.free(ptr);
+	if (__builtin_expect(!lk_sample_slot_marked((uintptr_t)ptr), 1))
+		return __atomic_load_n(&lk_free_unmarked, __ATOMIC_RELAXED)(ptr);
 	lk_free_impl(ptr);
 }
 

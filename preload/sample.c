@@ -18,12 +18,10 @@
 
 uint64_t lk_sample_bytes;
 __thread int64_t lk_sample_left __attribute__((tls_model("initial-exec")));
-uint8_t *lk_sample_filter;
+uint8_t lk_sample_filter[1u << LK_SAMPLE_FILTER_BITS] __attribute__((aligned(4096)));
 uint8_t *lk_sample_fast;
 
 static __thread uint64_t lk_sample_rng __attribute__((tls_model("initial-exec")));
-
-#define LK_FILTER_SLOTS (1u << LK_SAMPLE_FILTER_BITS)
 
 int lk_sample_init(uint64_t mean_bytes)
 {
@@ -31,11 +29,6 @@ int lk_sample_init(uint64_t mean_bytes)
 	lk_sample_bytes = 0;
 	if (!mean_bytes)
 		return 0;
-	if (!lk_sample_filter) {
-		lk_sample_filter = lk_sys_mmap(LK_FILTER_SLOTS);
-		if (!lk_sample_filter)
-			return -1;
-	}
 	lk_sample_bytes = mean_bytes;
 	return 0;
 }

@@ -21,21 +21,24 @@ extern uint64_t lk_sample_bytes;
  * constructor (lk_sample_init); turning it off later would leave positive countdowns. */
 extern __thread int64_t lk_sample_left __attribute__((tls_model("initial-exec")));
 
-/* Counting filter of sampled block addresses (NULL when sampling is off). */
+/* Counting filter of sampled block addresses: in libleak's bss, so that free() finds its
+ * slot by one load at a fixed offset from its own code, no pointer to load first. Untouched
+ * pages cost nothing (a heap of a few MB reads a page or two of it). */
 #define LK_SAMPLE_FILTER_BITS 18
 /* A filter slot covers 1 << LK_SAMPLE_SLOT_SHIFT bytes of address space (see
  * lk_sample_filter_slot). */
 #define LK_SAMPLE_SLOT_SHIFT 10
-extern uint8_t *lk_sample_filter;
+extern uint8_t lk_sample_filter[1u << LK_SAMPLE_FILTER_BITS];
 
-/* The filter again, once the heap hooks may take their sampled fast paths (lk_heap_sample_arm):
+/* The filter, once the heap hooks may take their sampled fast paths (lk_heap_sample_arm):
  * sampling on, libc's functions resolved, and every slot of the bootstrap arena's blocks
  * saturated, so that a free() that finds its slot at 0 may go straight to libc's. NULL
- * otherwise: the hooks then take their general paths. One load tells the hooks all three. */
+ * otherwise: the hooks then take their general paths. One load tells the hooks all three.
+ * free() itself does not load it: it jumps through a target that is libc's free only once
+ * armed (interpose_heap.c, lk_free_target). */
 extern uint8_t *lk_sample_fast;
 
-/* Constructor context (or a test), before any hook records. mean_bytes 0 = off. Returns 0,
- * or -1 if the filter could not be mapped (sampling then stays off). */
+/* Constructor context (or a test), before any hook records. mean_bytes 0 = off. Returns 0. */
 int lk_sample_init(uint64_t mean_bytes);
 
 bool lk_sample_take_slow(size_t size);
@@ -45,8 +48,16 @@ bool lk_sample_take_slow(size_t size);
  * lk_sample_take_slow. */
 static inline bool lk_sample_short_of_point(size_t size)
 {
+#if defined(__x86_64__)
+	/* One subtraction in place, its flags tested: malloc's whole fast path is then the TLS
+	 * offset's load, this, a branch and the jump to libc's (4 instructions, 7 as C). */
+	bool ahead;
+	__asm__("subq %2, %0" : "+m"(lk_sample_left), "=@ccg"(ahead) : "r"((int64_t)size));
+	return ahead;
+#else
 	lk_sample_left -= (int64_t)size;
 	return lk_sample_left > 0;
+#endif
 }
 
 /* Any thread, guard held, sampling on. True if this allocation of size bytes is sampled.
@@ -69,6 +80,23 @@ static inline bool lk_sample_take(size_t size)
 static inline uint32_t lk_sample_filter_slot(uintptr_t ptr)
 {
 	return (uint32_t)(ptr >> LK_SAMPLE_SLOT_SHIFT) & ((1u << LK_SAMPLE_FILTER_BITS) - 1);
+}
+
+/* The filter's slot of ptr is not 0 (one relaxed byte load). On x86_64 the load is the
+ * compare's own operand: the compiler loads an atomic byte into a register first. */
+static inline bool lk_sample_slot_marked(uintptr_t ptr)
+{
+	uintptr_t slot = lk_sample_filter_slot(ptr);
+#if defined(__x86_64__)
+	/* "m" names the byte read (for the compiler's ordering), the template addresses it. */
+	bool zero;
+	__asm__("cmpb $0, (%1,%2)"
+	        : "=@ccz"(zero)
+	        : "r"(lk_sample_filter), "r"(slot), "m"(lk_sample_filter[slot]));
+	return !zero;
+#else
+	return __atomic_load_n(&lk_sample_filter[slot], __ATOMIC_RELAXED) != 0;
+#endif
 }
 
 /* A sampled block becomes live / leaves. Any thread. */

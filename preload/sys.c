@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <string.h>
@@ -97,6 +98,18 @@ int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino)
 	*dev = (uint64_t)st.st_dev;
 	*ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+bool lk_sys_fd_never_waits(int fd)
+{
+	int saved = errno;
+	struct stat st;
+	long r = lk_sys_ret(syscall(SYS_fstat, fd, &st));
+	errno = saved;
+	/* Character devices of major 1 are memory's: /dev/null, zero, full, random, urandom (a
+	 * library's seed: sqlite3's at start). A terminal is another major. */
+	return r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) ||
+	                  (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1));
 }
 
 /* ---- libleak's own mappings ----------------------------------------------------------

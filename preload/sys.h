@@ -22,6 +22,10 @@ int lk_sys_close(int fd);
 ssize_t lk_sys_write(int fd, const void *buf, size_t n); /* writes all of buf or fails */
 ssize_t lk_sys_read(int fd, void *buf, size_t n);
 int lk_sys_fstat_ino(int fd, uint64_t *dev, uint64_t *ino);
+/* True if fd is a regular file, a directory, a block device or a memory device (/dev/null,
+ * /dev/urandom ...): its reads never wait for another process. False for anything else or an fstat
+ * that fails. Never changes errno. */
+bool lk_sys_fd_never_waits(int fd);
 void *lk_sys_mmap(size_t n); /* anonymous rw memory, NULL on failure */
 /* As lk_sys_mmap, for n of 2 MiB or more at a 2 MiB boundary and advised MADV_HUGEPAGE
  * (transparent huge pages, where they are on for madvised memory): one TLB entry for 2 MiB of

@@ -92,6 +92,21 @@ void lk_writer_before_block_hook(void);
 		                     0))                                                           \
 			lk_writer_before_block_hook();                                             \
 	} while (0)
+/* The same for a read of descriptor fd (read, readv, stdio's reads): a regular file, a
+ * directory, a block device or a memory device never keeps a read waiting for another
+ * process, so reading one starts no thread (Python reads its modules with read() as it starts,
+ * and a sampled Python then kept glibc's locked malloc for its whole run); a pipe, socket or
+ * terminal does. Telling them apart costs an fstat while the start is pending (once an open
+ * file, for a descriptor the descriptor table knows), for LK_READ_CHECKS of them; after that
+ * a read starts the thread as any other. */
+#define LK_READ_CHECKS 1024
+void lk_writer_before_read_hook(int fd);
+#define LK_BEFORE_READ(fd)                                                                         \
+	do {                                                                                       \
+		if (__builtin_expect(__atomic_load_n(&lk_writer_block_pending, __ATOMIC_RELAXED),  \
+		                     0))                                                           \
+			lk_writer_before_read_hook(fd);                                            \
+	} while (0)
 /* pthread_create hook, guard held, after the program created a thread. */
 void lk_writer_program_threaded(void);
 /* fork's prepare handler, in the parent: the program forks. */

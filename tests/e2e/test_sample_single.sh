@@ -4,7 +4,8 @@
 # glibc's single-threaded malloc: libleak starts no thread of its own in it (a second thread
 # puts glibc's malloc on its locked paths for the rest of the run), its own thread writes the
 # periodic snapshots instead, and the leak is still found. Full tracking, for contrast, starts
-# the writer thread at the first snapshot due.
+# the writer thread at the first snapshot due. Reading a file starts no thread; reading a pipe
+# does (it could wait).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +30,13 @@ for cc in "${COMPILERS[@]}"; do
 	# 24 MiB in 1 MiB blocks, each sampled with p = 0.86: the estimate is within a third
 	assert_jq "$json" 'bytes_in("leak_big") > 16000000 and bytes_in("leak_big") < 34000000' \
 		true "$cc, sampled: leak_big's estimate"
+
+	# Reading a file first (read, readv and stdio's reads) starts no thread either; reading
+	# a pipe does, as it could have waited for the writer
+	LEAK_SAMPLE=524288 run_traced trace "$p" files
+	assert_eq "$(cat "$RUN_STDOUT")" "single_threaded=1" "$cc, sampled, files read: no thread"
+	LEAK_SAMPLE=524288 run_traced trace "$p" pipe
+	assert_eq "$(cat "$RUN_STDOUT")" "single_threaded=0" "$cc, sampled, pipe read: the thread"
 
 	note "$cc: full tracking"
 	run_traced trace "$p"
