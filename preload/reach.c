@@ -20,6 +20,8 @@
  *   page, or holding a thread's stack pointer: only from the stack pointer up is live), not
  *   glibc's arena heaps (a heap_info at a 64 MiB boundary), and never the heap blocks inside
  *   a mapping (a large malloc is its own mapping: a block, not a root).
+ * With sampling (LEAK_SAMPLE) the table holds only the sampled blocks: there [heap] and the
+ * arena heaps are roots too, less the sampled blocks' own bytes (lk_reach_anon).
  * A thread that cannot be stopped, or a root set that cannot be read, makes the scan partial:
  * every block not reached is then reachable (TRACE_BLOCK_PARTIAL), never a leak, and the
  * trace says so (SCAN, SCAN_THREAD records). All memory is mmap'd; nothing here calls malloc
