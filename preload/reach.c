@@ -20,6 +20,8 @@
  *   page, or holding a thread's stack pointer: only from the stack pointer up is live), not
  *   glibc's arena heaps (a heap_info at a 64 MiB boundary), and never the heap blocks inside
  *   a mapping (a large malloc is its own mapping: a block, not a root).
+ * With sampling (LEAK_SAMPLE) the table holds only the sampled blocks: there [heap] and the
+ * arena heaps are roots too, less the sampled blocks' own bytes (lk_reach_anon).
  * A thread that cannot be stopped, or a root set that cannot be read, makes the scan partial:
  * every block not reached is then reachable (TRACE_BLOCK_PARTIAL), never a leak, and the
  * trace says so (SCAN, SCAN_THREAD records). All memory is mmap'd; nothing here calls malloc
@@ -37,6 +39,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sample.h"
 #include "sys.h"
 #include "trace_format.h"
 
@@ -283,6 +286,17 @@ static void lk_anon_block(void *arg, uintptr_t addr, uint64_t size)
 		an->pos = he;
 }
 
+/* Sampled mode: a block's own bytes only. The rest of its pages hold unsampled live blocks,
+ * which are roots there (lk_reach_anon). */
+static void lk_anon_block_sampled(void *arg, uintptr_t addr, uint64_t size)
+{
+	lk_anon_t *an = arg;
+	if (addr > an->pos)
+		lk_anon_piece(an, an->pos, addr);
+	if (addr + size > an->pos)
+		an->pos = addr + size;
+}
+
 /* glibc arena heaps in [s, e): a heap_info at each 64 MiB boundary (ar_ptr near a boundary,
  * prev 0 or at one, a sane size): their pages hold the blocks and free chunks, not roots. */
 static void lk_anon_arenas(uintptr_t s, uintptr_t e, lk_ranges_t *ex)
@@ -300,11 +314,17 @@ static void lk_anon_arenas(uintptr_t s, uintptr_t e, lk_ranges_t *ex)
 }
 
 /* Scans the anonymous writable mappings of maps that are no heap, stack or libleak's. skip:
- * addresses whose mapping is never a root here (thread stacks found by their pointers). */
+ * addresses whose mapping is never a root here (thread stacks found by their pointers).
+ * Sampled mode (LEAK_SAMPLE): the table knows only the sampled blocks, so a sampled block that
+ * only unsampled ones point to would never be reached, and be a leak. There the heap is a root
+ * too ([heap] and the arena heaps), all but the sampled blocks' own bytes: what holds a
+ * pointer to a sampled block in the heap is taken as live (an unsampled block, live or
+ * leaked, or a free chunk's stale word). */
 static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t nskip)
 {
 	lk_ranges_t ex = {0};
 	lk_anon_t an = {0};
+	int sampled = lk_sample_bytes != 0;
 	if (lk_sys_own_foreach(lk_ranges_add_own, &ex) != 0)
 		goto out; /* cannot tell ours apart: none */
 	for (size_t i = 0; i < lk_reach_module_maps.n; i++)
@@ -318,13 +338,14 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		uintptr_t s = ml.start, e = ml.end;
 		const char *perms = ml.perms;
 		int anon = ml.inode == 0 && (!ml.path_len || !strncmp(ml.path, "[anon:", 6));
+		int heap = ml.inode == 0 && ml.path_len == 6 && !strncmp(ml.path, "[heap]", 6);
 		/* A thread stack's guard: a page or a few (not the PROT_NONE tail of an arena
 		 * heap, which a pool mapped just above must not be mistaken for a stack by). */
 		int guard = anon && !strncmp(perms, "---p", 4) && e - s <= LK_GUARD_MAX;
 		int after_guard = prev_guard && prev_end == s;
 		prev_end = e;
 		prev_guard = guard;
-		if (!anon || strncmp(perms, "rw", 2) || after_guard)
+		if (!(anon || (sampled && heap)) || strncmp(perms, "rw", 2) || after_guard)
 			continue;
 		int skipped = 0;
 		for (size_t i = 0; i < nskip && !skipped; i++)
@@ -332,11 +353,12 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		if (skipped)
 			continue;
 		size_t ex_n = ex.n;
-		lk_anon_arenas(s, e, &ex);
+		if (!sampled)
+			lk_anon_arenas(s, e, &ex);
 		if (ex.n != ex_n)
 			lk_ranges_sort(&ex);
 		an.pos = s;
-		lk_reach_mark_blocks_in(s, e, lk_anon_block, &an);
+		lk_reach_mark_blocks_in(s, e, sampled ? lk_anon_block_sampled : lk_anon_block, &an);
 		if (an.pos < e)
 			lk_anon_piece(&an, an.pos, e);
 		lk_reach_mark_drain();
