@@ -107,9 +107,11 @@ bool lk_sys_fd_never_waits(int fd)
 	long r = lk_sys_ret(syscall(SYS_fstat, fd, &st));
 	errno = saved;
 	/* Character devices of major 1 are memory's: /dev/null, zero, full, random, urandom (a
-	 * library's seed: sqlite3's at start). A terminal is another major. */
-	return r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) ||
-	                  (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1));
+	 * library's seed: sqlite3's at start), but for minor 11, /dev/kmsg, whose read waits
+	 * for the kernel's next message (a log collector's loop). A terminal is another major. */
+	return r == 0 &&
+	       (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode) ||
+	        (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) != 11));
 }
 
 /* ---- libleak's own mappings ----------------------------------------------------------

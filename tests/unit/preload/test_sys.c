@@ -167,6 +167,35 @@ static void test_wipe_pieces_share_a_mapping(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Which reads never wait for another process (a sampled process reading them starts no
+ * thread): files, directories and memory devices do not; pipes, sockets and /dev/kmsg (whose
+ * read waits for the kernel's next message) may. Errno is kept. */
+static void test_fd_never_waits(void **state)
+{
+	(void)state;
+	static const char *const never[] = {"/proc/self/exe", "/", "/dev/null", "/dev/urandom"};
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		int fd = open(never[i], O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		errno = 1234;
+		if (!lk_sys_fd_never_waits(fd))
+			fail_msg("%s: a read of it may wait?", never[i]);
+		assert_int_equal(errno, 1234);
+		close(fd);
+	}
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_false(lk_sys_fd_never_waits(p[0]));
+	close(p[0]);
+	close(p[1]);
+	assert_false(lk_sys_fd_never_waits(-1));
+	int k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (k >= 0) { /* not readable without privileges: nothing to check then */
+		assert_false(lk_sys_fd_never_waits(k));
+		close(k);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_as_negative_errno),
 	    cmocka_unit_test(test_scan_raw),
 	    cmocka_unit_test(test_wipe_pieces_share_a_mapping),
+	    cmocka_unit_test(test_fd_never_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
