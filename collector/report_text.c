@@ -584,18 +584,18 @@ static void print_overview(FILE *f, const struct analysis *a)
 			fputs(" ...", f);
 		fprintf(f, ": ran %.2f s, %zu finding%s (", (double)rows[r].ran_ns / 1e9,
 		        rows[r].act, rows[r].act == 1 ? "" : "s");
-		/* per kind, in the order of the ranking */
-		uint32_t seen = 0;
+		/* per kind, in the order of the ranking (kinds come grouped, leak first) */
+		size_t count[FINDING_NKINDS] = {0};
+		enum finding_kind order[FINDING_NKINDS];
+		int n_kinds = 0;
 		for (size_t j = 0; j < rows[r].act; j++) {
 			enum finding_kind kind = ap->findings.items[j].kind;
-			if (seen & (1u << kind))
-				continue;
-			size_t c = 0;
-			for (size_t x = j; x < rows[r].act; x++)
-				c += ap->findings.items[x].kind == kind;
-			fprintf(f, "%s%zu %s", seen ? ", " : "", c, finding_kind_name(kind));
-			seen |= 1u << kind;
+			if (!count[kind]++)
+				order[n_kinds++] = kind;
 		}
+		for (int x = 0; x < n_kinds; x++)
+			fprintf(f, "%s%zu %s", x ? ", " : "", count[order[x]],
+			        finding_kind_name(order[x]));
 		fputs(")\n", f);
 	}
 	if (n > OVERVIEW_LINES)

@@ -252,10 +252,11 @@ LK_EXPORT void free(void *ptr)
 	lk_free_impl(ptr);
 }
 
+/* free's old name: free's own test and jump. */
 LK_EXPORT void cfree(void *ptr)
 {
-	if (lk_heap_sample_unmarked(ptr))
-		return lk_real.free(ptr);
+	if (__builtin_expect(!lk_sample_slot_marked((uintptr_t)ptr), 1))
+		return __atomic_load_n(&lk_free_unmarked, __ATOMIC_RELAXED)(ptr);
 	lk_free_impl(ptr);
 }
 
