@@ -9,8 +9,13 @@
  * no handler of the program's runs on a stopped thread. A thread that blocks the signal
  * (SigBlk in /proc/self/task/TID/status) is not signalled: no signal is left pending for it;
  * one that does not answer within a second is given up. Both are "missed": the scan is then
- * partial (reach.c). Threads made meanwhile (a thread not stopped yet may create one) are
- * found by listing /proc/self/task again until the list holds still.
+ * partial (reach.c). A thread that blocks even the two signals libc keeps for itself (32 and
+ * 33, which pthread_sigmask never blocks) is inside libc for a moment: a thread made but not
+ * started yet (glibc starts it with everything blocked), or one in posix_spawn or fork. Such
+ * a thread is waited for, up to LK_STOP_HELD_NS, and signalled once it unblocks: a program
+ * that starts a thread just before it exits gets a complete scan. Threads made meanwhile (a thread
+ * not stopped yet may create one) are found by listing /proc/self/task again until the list holds
+ * still.
  *
  * No lock is taken: a stopped thread may hold any lock of libc's or libleak's. Raw system
  * calls only, and the real sigaction (it takes no lock). Memory is mmap'd. */
@@ -174,8 +179,12 @@ static int lk_stop_install(struct sigaction *old)
 	return 0;
 }
 
+/* How long a thread held inside libc with every signal blocked is waited for. */
+#define LK_STOP_HELD_NS 100000000u
+
 /* From /proc/self/task/TID/status: the name, whether it is a zombie, and whether it blocks
- * sig. -1 when the thread is gone. */
+ * sig (2 when it also blocks libc's own signals 32 and 33: held inside libc). -1 when the
+ * thread is gone. */
 static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *blocked)
 {
 	char path[64] = "/proc/self/task/", buf[4096];
@@ -193,17 +202,12 @@ static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *bloc
 			name[k] = 0;
 		} else if (!strncmp(p, "State:\t", 7)) {
 			*zombie = p[7] == 'Z' || p[7] == 'X';
-		} else if (!strncmp(p, "SigBlk:\t", 8) && sig > 0) {
-			const char *h = p + 8, *e = h;
-			while ((*e >= '0' && *e <= '9') || (*e >= 'a' && *e <= 'f'))
-				e++;
-			/* Bit sig-1, counted from the last hex digit. */
-			long digit = (long)(e - h) - 1 - (sig - 1) / 4;
-			if (digit >= 0) {
-				char c = h[digit];
-				unsigned v = (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-				*blocked = (v >> ((sig - 1) % 4)) & 1;
-			}
+		} else if (!strncmp(p, "SigBlk:\t", 8) && sig > 0 && sig <= 64) {
+			uint64_t mask = 0; /* signal n is bit n-1 */
+			for (const char *h = p + 8;
+			     (*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f'); h++)
+				mask = mask << 4 | (uint64_t)(*h <= '9' ? *h - '0' : *h - 'a' + 10);
+			*blocked = (mask >> (sig - 1) & 1) ? ((mask >> 31 & 3) == 3 ? 2 : 1) : 0;
 		}
 		while (*p && *p != '\n')
 			p++;
@@ -259,7 +263,7 @@ static long lk_stop_sweep(lk_stop_t *st, pid_t me, pid_t writer, pid_t pid)
 			else if (!st->sig)
 				t->state = LK_STOP_TIMEOUT;
 			else if (blocked)
-				t->state = LK_STOP_BLOCKED;
+				t->state = blocked == 2 ? LK_STOP_HELD : LK_STOP_BLOCKED;
 			else
 				t->state = LK_STOP_SENT;
 			__atomic_store_n(&st->n, st->n + 1, __ATOMIC_RELEASE);
@@ -292,6 +296,50 @@ static void lk_stop_wait(lk_stop_t *st, uint64_t deadline)
 		struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
 		lk_stop_futex(&st->acked, FUTEX_WAIT, a, &ts);
 	}
+}
+
+/* Signals each thread held inside libc once it unblocks, until none is left or LK_STOP_HELD_NS
+ * passed; those still held are BLOCKED. Returns how many it signalled. */
+static uint32_t lk_stop_unheld(lk_stop_t *st, pid_t pid)
+{
+	uint64_t deadline = lk_now_ns() + LK_STOP_HELD_NS;
+	uint32_t signalled = 0;
+	for (;;) {
+		size_t held = 0;
+		for (size_t i = 0; i < st->n; i++) {
+			lk_stop_thread_t *t = &st->t[i];
+			if (t->state != LK_STOP_HELD)
+				continue;
+			int zombie = 0, blocked = 0;
+			char name[16];
+			if (lk_stop_status(t->tid, st->sig, name, &zombie, &blocked) != 0 ||
+			    zombie) {
+				t->state = LK_STOP_GONE;
+			} else if (!blocked) {
+				t->state = LK_STOP_SENT;
+				if (syscall(SYS_tgkill, pid, t->tid, st->sig) != 0) {
+					t->state = LK_STOP_GONE;
+				} else {
+					st->sent++;
+					signalled++;
+				}
+			} else if (blocked == 1) {
+				t->state = LK_STOP_BLOCKED; /* out of libc, blocking it itself */
+			} else {
+				held++;
+			}
+		}
+		if (!held)
+			return signalled;
+		if (lk_now_ns() >= deadline)
+			break;
+		struct timespec ms = {0, 1000000};
+		syscall(SYS_nanosleep, &ms, NULL);
+	}
+	for (size_t i = 0; i < st->n; i++)
+		if (st->t[i].state == LK_STOP_HELD)
+			st->t[i].state = LK_STOP_BLOCKED;
+	return signalled;
 }
 
 static struct sigaction lk_stop_old;
@@ -330,6 +378,7 @@ lk_stop_t *lk_stop_world(void)
 	/* Until a listing finds nobody new (a thread not yet stopped may have made one). */
 	for (int round = 0; round < 8; round++) {
 		long added = lk_stop_sweep(st, me, writer, pid);
+		added += lk_stop_unheld(st, pid); /* a thread that starts may make others */
 		lk_stop_wait(st, deadline);
 		if (added <= 0 || st->overflow)
 			break;

@@ -16,6 +16,8 @@ enum {
 	LK_STOP_GONE,     /* exited meanwhile (or a zombie): nothing to scan */
 	LK_STOP_BLOCKED,  /* blocks the signal: not stopped */
 	LK_STOP_TIMEOUT,  /* did not answer in time (or no free signal): not stopped */
+	LK_STOP_HELD,     /* inside libc with every signal blocked (starting, spawning): while
+	                   * lk_stop_world waits for it; BLOCKED if it never unblocks */
 };
 
 /* The calling thread's thread pointer (fs_base on x86-64): its TCB, above its static TLS. */

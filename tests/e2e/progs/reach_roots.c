@@ -22,21 +22,33 @@
  * and reachable, in a partial scan, for
  *   masked       a block lost while a thread that blocks every signal spins: that thread
  *                cannot be stopped, its roots are unknown, so nothing is called a leak
+ * and leak, in a complete scan, for
+ *   starting     a block lost, then a detached thread created right before exit, the
+ *                process on one CPU so that the thread has not run yet: glibc starts it
+ *                with every signal blocked, and the scan waits for it to unblock them
+ *   spawning F   a block lost while a thread is inside posix_spawn, every signal blocked
+ *                (the child waits to open the FIFO F for reading), and a forked helper
+ *                opens F for writing 30 ms into the exit: the scan waits for the thread
  * and reg again with the program's own handler on SIGRTMAX (own_rtmax): the scan must stop
  * the thread with another signal and never run the program's handler.
  * Every mode hands the block over through g_handoff, then clears it and scrubs the dead stack
  * below main, so that no other copy of the pointer is left. Built at -O2 by the Makefile and
- * at -O0 by the test. Usage: reach_roots MODE [LIB] */
+ * at -O0 by the test. Usage: reach_roots MODE [LIB | FIFO] */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MARKER_SIZE 4242
@@ -190,6 +202,14 @@ static void *masked_thread(void *arg)
 	return NULL;
 }
 
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void own_handler(int sig)
 {
 	(void)sig;
@@ -292,6 +312,69 @@ static void start(void *(*fn)(void *))
 	wait_ready();
 }
 
+/* Exits with a thread that glibc has made but not yet started (its signals still blocked):
+ * on one CPU the new thread waits for main to sleep. */
+static void start_and_exit(void)
+{
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	if (pthread_create(&t, &a, idle_thread, NULL) != 0)
+		abort();
+	lose_plain();
+	scrub();
+	exit(0);
+}
+
+static const char *g_fifo;
+
+static void *spawn_thread(void *arg)
+{
+	(void)arg;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, g_fifo, O_RDONLY, 0);
+	char *argv[] = {"true", NULL};
+	pid_t pid;
+	g_ready = 1;
+	if (posix_spawn(&pid, "/bin/true", &fa, NULL, argv, environ) == 0)
+		waitpid(pid, NULL, 0);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Exits while a thread is in posix_spawn with every signal blocked; a helper process lets
+ * the spawn finish 30 ms later. */
+static void spawn_and_exit(const char *fifo)
+{
+	g_fifo = fifo;
+	if (mkfifo(fifo, 0600) != 0)
+		abort();
+	pthread_t t;
+	if (pthread_create(&t, NULL, spawn_thread, NULL) != 0)
+		abort();
+	wait_ready();
+	struct timespec ms50 = {0, 50000000};
+	nanosleep(&ms50, NULL); /* the spawned child is waiting in open(2) by now */
+	if (fork() == 0) {
+		struct timespec ms30 = {0, 30000000};
+		nanosleep(&ms30, NULL);
+		int fd = open(fifo, O_WRONLY);
+		if (fd >= 0)
+			close(fd);
+		_exit(0);
+	}
+	lose_plain();
+	scrub();
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -341,7 +424,11 @@ int main(int argc, char **argv)
 			abort();
 		wait_ready();
 		lose_plain();
-	} else if (!strcmp(mode, "unaligned"))
+	} else if (!strcmp(mode, "spawning") && argc > 2)
+		spawn_and_exit(argv[2]);
+	else if (!strcmp(mode, "starting"))
+		start_and_exit();
+	else if (!strcmp(mode, "unaligned"))
 		lose_unaligned();
 	else if (!strcmp(mode, "fork")) {
 		pid_t pid = fork();
