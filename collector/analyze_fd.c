@@ -8,7 +8,9 @@
  * exec: that crossing is the child's doing, reported here with the parent's stack. A
  * descriptor first seen open in the last snapshot of a trace cut short is left out, as a
  * zombie is (analyze_cut_just_now): the program was as likely about to close it (a server
- * killed between accepting a connection and closing it). */
+ * killed between accepting a connection and closing it). A shell holds the script it runs
+ * open until it exits (bash as fd 255, dash at 10 or above): that descriptor is the
+ * interpreter's, not a finding (analyze_fd_own_script). */
 #include "analyze.h"
 
 #include <string.h>
@@ -38,6 +40,58 @@ static int add_member(struct hashmap *seen, uint32_t idx, int which, const char 
 	return 0;
 }
 
+/* Is the process a shell (by its executable's name)? */
+static bool fd_proc_is_shell(const struct model_proc *p)
+{
+	static const char *const shells[] = {"sh",   "dash", "bash",    "zsh",  "ksh", "ksh93",
+	                                     "mksh", "ash",  "busybox", "yash", "posh"};
+	const char *exe = p->exe ? p->exe : (p->argc && p->argv ? p->argv[0] : NULL);
+	if (!exe)
+		return false;
+	const char *base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+		if (strcmp(base, shells[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Does the absolute path name the file arg names (as given on a command line, relative to
+ * the directory the process started in, which the trace does not hold: a relative arg
+ * without ".." matches a path ending in it)? */
+static bool fd_path_is_arg(const char *path, const char *arg)
+{
+	if (arg[0] == '/')
+		return strcmp(path, arg) == 0;
+	while (arg[0] == '.' && arg[1] == '/')
+		arg += 2;
+	if (!*arg || strstr(arg, ".."))
+		return false;
+	size_t lp = strlen(path), la = strlen(arg);
+	return lp > la && path[lp - la - 1] == '/' && strcmp(path + lp - la, arg) == 0;
+}
+
+/* A shell's descriptor of the script it runs: a file, the path of the first operand of its
+ * command line (none after -c, which runs a string). */
+static bool analyze_fd_own_script(const struct model_proc *p, const struct model_fd *f)
+{
+	if (f->type != TRACE_FD_FILE || !f->path || !*f->path || !fd_proc_is_shell(p))
+		return false;
+	for (uint32_t k = 1; k < p->argc && p->argv && p->argv[k]; k++) {
+		const char *a = p->argv[k];
+		if (a[0] == '-' || a[0] == '+') {
+			if (strcmp(a, "--") == 0)
+				return k + 1 < p->argc && p->argv[k + 1] &&
+				       fd_path_is_arg(f->path, p->argv[k + 1]);
+			if (a[0] == '-' && a[1] != '-' && strchr(a, 'c'))
+				return false; /* -c STRING: no script */
+			continue;
+		}
+		return fd_path_is_arg(f->path, a);
+	}
+	return false;
+}
+
 int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 {
 	(void)o;
@@ -51,7 +105,7 @@ int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o)
 			continue;
 		if ((f->flags & TRACE_FD_FORKED) && !f->open_at_exec)
 			continue;
-		if (analyze_cut_just_now(p, f->open_snap))
+		if (analyze_cut_just_now(p, f->open_snap) || analyze_fd_own_script(p, f))
 			continue;
 		uint64_t key = (uint64_t)f->stack_id << 8 | f->type;
 		uint32_t idx;

@@ -167,6 +167,49 @@ static void test_sites_fallback(void **state)
 	tb_free(&t);
 }
 
+/* A shell's descriptor of the script it runs is the interpreter's, not a finding; another
+ * file it leaves open is one, and so is the script's path in a program that is no shell or
+ * in a shell that ran a string (-c). */
+static size_t script_fd_findings(const char *exe, int argc, const char *const *argv,
+                                 const char *path)
+{
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, exe, argc, argv);
+	tb_fd_open(&t, 255, 1, TRACE_FD_FILE, 0, 5, path, "", "dup2");
+	tb_snapshot(&t, 0, 1, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_end(&t, 2, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	size_t n = 0;
+	for (size_t i = 0; i < a->procs[0].findings.n; i++)
+		n += a->procs[0].findings.items[i].kind == FINDING_FD;
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+	return n;
+}
+
+static void test_shell_script_fd(void **state)
+{
+	(void)state;
+	static const char *const abs[] = {"/bin/bash", "/srv/run.sh"};
+	static const char *const rel[] = {"sh", "./bin/run.sh", "x"};
+	static const char *const opt[] = {"dash", "-e", "--", "bin/run.sh"};
+	static const char *const str[] = {"bash", "-c", "run.sh"};
+	static const char *const other[] = {"/usr/bin/cat", "/srv/run.sh"};
+	static const char *const up[] = {"sh", "../srv/run.sh"};
+	assert_int_equal(script_fd_findings("/usr/bin/bash", 2, abs, "/srv/run.sh"), 0);
+	assert_int_equal(script_fd_findings("/usr/bin/dash", 3, rel, "/srv/bin/run.sh"), 0);
+	assert_int_equal(script_fd_findings("/usr/bin/dash", 4, opt, "/srv/bin/run.sh"), 0);
+	assert_int_equal(script_fd_findings("/usr/bin/bash", 2, abs, "/etc/hosts"), 1);
+	assert_int_equal(script_fd_findings("/usr/bin/dash", 3, rel, "/srv/bin/xrun.sh"), 1);
+	assert_int_equal(script_fd_findings("/usr/bin/bash", 3, str, "/srv/run.sh"), 1);
+	assert_int_equal(script_fd_findings("/usr/bin/cat", 2, other, "/srv/run.sh"), 1);
+	assert_int_equal(script_fd_findings("/usr/bin/dash", 2, up, "/srv/run.sh"), 1);
+}
+
 static void test_resources(void **state)
 {
 	(void)state;
@@ -668,6 +711,7 @@ int main(void)
 	    cmocka_unit_test(test_sampled_blocks_scaled),
 	    cmocka_unit_test(test_sites_fallback),
 	    cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_shell_script_fd),
 	    cmocka_unit_test(test_tempfiles_grouped),
 	    cmocka_unit_test(test_python_interpreter_frames_merged),
 	    cmocka_unit_test(test_python_leaf_interpreter_frames_merged),
