@@ -286,9 +286,11 @@ int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *f
 			bp = ((const uintptr_t *)bp)[0];
 			sp = cfa;
 		} else if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
-			/* A rule of another shape: only a signal trampoline is stepped (its code
-			 * lies in a module's text, covered by the FDE just found). */
-			if ((pc & (LK_WALK_PAGE - 1)) > LK_WALK_PAGE - sizeof(lk_walk_sigreturn) ||
+			/* A rule of another shape: only a signal trampoline is stepped. The rule
+			 * says the byte before pc lies in a module's loaded segment: its page is
+			 * mapped, so the trampoline's bytes are read only within that page. */
+			uintptr_t in_page = pc & (LK_WALK_PAGE - 1);
+			if (in_page == 0 || in_page > LK_WALK_PAGE - sizeof(lk_walk_sigreturn) ||
 			    memcmp((const void *)pc, lk_walk_sigreturn,
 			           sizeof(lk_walk_sigreturn)) != 0 ||
 			    !lk_walk_sigframe(base, &pc, &sp, &bp))
