@@ -29,12 +29,18 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS_PRELOAD) $(PKGS_COLLECTOR) 2>/de
 # libzstd goes into libleak.so itself where its static archive is installed (libzstd-dev ships
 # it, built PIC): every traced program, each forked child and each exec'd one then maps and
 # relocates one library less (five fewer mappings, which each fork copies). Its symbols stay
-# private (--exclude-libs, and the version script). libunwind.a is not PIC, so libunwind (and
-# the liblzma it needs) stay shared libraries.
+# private (--exclude-libs, and the version script). libunwind is not linked at all: unwind.c
+# dlopens it (by the soname found here) only when LEAK_UNWIND=libunwind asks for it or a walk
+# first needs the fallback, so the programs that never do (most) map neither it nor the
+# liblzma it needs. The unit tests link it directly.
 ZSTD_STATIC = $(filter /%,$(shell $(CC) -print-file-name=libzstd.a 2>/dev/null))
 PRELOAD_ZSTD = $(if $(ZSTD_STATIC),-Wl$(,)--exclude-libs$(,)ALL $(ZSTD_STATIC),\
 	$(shell pkg-config --libs libzstd 2>/dev/null))
-PRELOAD_LIBS = $(shell pkg-config --libs libunwind 2>/dev/null) $(PRELOAD_ZSTD) -ldl -lpthread
+PRELOAD_LIBS = $(PRELOAD_ZSTD) -ldl -lpthread
+UNWIND_LIBS = $(shell pkg-config --libs libunwind 2>/dev/null)
+LIBUNWIND_SONAME := $(or $(shell objdump -p \
+	"$$(pkg-config --variable=libdir libunwind 2>/dev/null)/libunwind.so" 2>/dev/null | \
+	awk '$$1 == "SONAME" { print $$2 }'),libunwind.so.8)
 COLLECTOR_LIBS = $(shell pkg-config --libs $(PKGS_COLLECTOR) 2>/dev/null) -lz -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -45,7 +51,7 @@ PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_HOOK_SRC := $(filter preload/interpose_%.c preload/init.c,$(PRELOAD_SRC))
 PRELOAD_CORE_SRC := $(filter-out $(PRELOAD_HOOK_SRC),$(PRELOAD_SRC))
 PRELOAD_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer \
-	-fno-stack-protector
+	-fno-stack-protector -DLK_LIBUNWIND_SONAME='"$(LIBUNWIND_SONAME)"'
 # gcc builds optimise the preload across its files at link time, so that a concern kept in a
 # file of its own (the walker, descriptor recording, the trace clock) costs no call on a hook's
 # path. Unit tests link the same fat objects without it (-fno-lto), so their --wrap fault seams
@@ -163,7 +169,7 @@ $(B)/tests/unit/preload/%: tests/unit/preload/%.c $(B)/preload-core.a | deps-che
 	$(Q)$(CC) $(BASE_CFLAGS) -Ipreload $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 		-fno-omit-frame-pointer $(if $(PRELOAD_LTO),-fno-lto) -o $@ $< \
 		$(B)/preload-core.a $$(cat $(wildcard tests/unit/preload/$*.ldflags) /dev/null) \
-		$(CMOCKA_LIBS) $(PRELOAD_LIBS)
+		$(CMOCKA_LIBS) $(UNWIND_LIBS) $(PRELOAD_LIBS)
 
 $(B)/tests/unit/collector/%: tests/unit/collector/%.c $(B)/libcollector.a | deps-check
 	@mkdir -p $(@D)

@@ -133,6 +133,13 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	}
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
+	/* LEAK_UNWIND=libunwind: libunwind is loaded now, before any hook needs it. */
+	if (lk_config.unwind == LK_UNWIND_LIBUNWIND && lk_unwind_load() < 0) {
+		lk_warn("LEAK_UNWIND=libunwind: cannot load " LK_LIBUNWIND_SONAME
+		        "; using the DWARF walker",
+		        NULL, NULL);
+		lk_unwind_set_mode(LK_UNWIND_DWARF);
+	}
 	lk_clock_start();
 	lk_stack_init();
 	lk_py_init();

@@ -4,17 +4,24 @@
  *
  * The entry points read the caller's state from their own frame record and hand it to a
  * walker (walk.h); a walk that returns -1 is done again by unw_backtrace, so the frames are
- * always what libunwind would give. The rules come from eh_frame.c through rule_table.c; each
- * thread's memo of walks is walk_memo.c. Preserves errno; never allocates on a cache hit. */
-#define UNW_LOCAL_ONLY
+ * what libunwind would give. The rules come from eh_frame.c through rule_table.c; each
+ * thread's memo of walks is walk_memo.c. Preserves errno; never allocates on a cache hit.
+ *
+ * libunwind (and the liblzma it needs) is no dependency of libleak.so: most programs never
+ * need the fallback, and every traced process, each fork and each exec would map and relocate
+ * them. It is dlopen'd where that is safe: by the constructor when LEAK_UNWIND=libunwind asks
+ * for it, else by the writer thread once a walk first needed it (dlopen takes the loader's
+ * lock and allocates: never from a hook). Until then a fallback is lk_walk_dwarf_partial's
+ * walk, which steps signal frames itself and otherwise keeps the frames found so far. */
 #include "unwind.h"
 #include "frame_hash.h"
+#include "guard.h"
 #include "rule_table.h"
 #include "walk.h"
 #include "walk_memo.h"
 
+#include <dlfcn.h>
 #include <errno.h>
-#include <libunwind.h>
 #include <string.h>
 
 #define LK_UNWIND_SKIP_MAX 16 /* libleak frames a fallback may have to drop */
@@ -23,19 +30,56 @@ static lk_unwind_mode_t lk_unwind_mode = LK_UNWIND_DWARF;
 static uint64_t lk_unwind_fallbacks;
 /* Set in a child forked from a multi-threaded process: another thread of the parent may have
  * held one of libunwind's internal locks at fork, and in the child nobody would ever release
- * it. Until exec the walk is the DWARF one, then frame pointers, never unw_backtrace. */
+ * it. Until exec the walk is the DWARF one, then the partial one, never unw_backtrace. */
 static int lk_unwind_no_libunwind;
+
+/* libunwind's unw_backtrace once loaded (lk_unwind_load); NULL before. */
+static int (*lk_unw_backtrace)(void **, int);
+/* 1: a fallback wants libunwind loaded (the writer does it); 2: loading failed, never again. */
+static int lk_unwind_want;
+
+int lk_unwind_load(void)
+{
+	if (__atomic_load_n(&lk_unw_backtrace, __ATOMIC_ACQUIRE))
+		return 0;
+	int depth = lk_guard_depth;
+	lk_guard_depth = 1; /* the loader's own allocations are not the program's */
+	int saved = errno;
+	void *h = dlopen(LK_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	void *f = h ? dlsym(h, "unw_backtrace") : NULL;
+	errno = saved;
+	lk_guard_depth = depth;
+	if (!f) {
+		__atomic_store_n(&lk_unwind_want, 2, __ATOMIC_RELAXED);
+		return -1;
+	}
+	__atomic_store_n((void **)&lk_unw_backtrace, f, __ATOMIC_RELEASE);
+	__atomic_store_n(&lk_unwind_want, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int lk_unwind_load_wanted(void)
+{
+	return __atomic_load_n(&lk_unwind_want, __ATOMIC_RELAXED) == 1;
+}
+
+int lk_unwind_loaded(void)
+{
+	return __atomic_load_n(&lk_unw_backtrace, __ATOMIC_RELAXED) != NULL;
+}
 
 /* unw_backtrace from inside lk_unwind_capture: its frames[0] is a return address into
  * lk_unwind_capture itself, dropped so the result starts at our caller like the others. */
-static __attribute__((always_inline)) inline int
-lk_unwind_libunwind(uintptr_t *frames, int max, uintptr_t skip_lo, uintptr_t skip_hi)
+static __attribute__((always_inline)) inline int lk_unwind_libunwind(int (*bt)(void **, int),
+                                                                     uintptr_t *frames, int max,
+                                                                     uintptr_t skip_lo,
+                                                                     uintptr_t skip_hi)
 {
 	void *buf[256 + LK_UNWIND_SKIP_MAX + 1];
 	int want = max + LK_UNWIND_SKIP_MAX + 1;
 	if (want > (int)(sizeof(buf) / sizeof(buf[0])))
 		want = (int)(sizeof(buf) / sizeof(buf[0]));
-	int got = unw_backtrace(buf, want), n = 0;
+	int got = bt(buf, want), n = 0;
 	for (int i = 1; i < got && n < max; i++)
 		if (lk_walk_keep((uintptr_t)buf[i], skip_lo, skip_hi))
 			frames[n++] = (uintptr_t)buf[i];
@@ -63,16 +107,18 @@ lk_unwind_walk(const uintptr_t *fp, uintptr_t *frames, int max, uintptr_t skip_l
 		if (n < 0)
 			__atomic_add_fetch(&lk_unwind_fallbacks, 1, __ATOMIC_RELAXED);
 	}
-	if (n < 0 && no_uw) {
-		n = lk_walk_fp(pc, sp, bp, frames, max, skip_lo, skip_hi);
-		if (n < 0)
-			n = 0;
-		out->hashed = false;
-		if (m)
-			m->pending = NULL;
-	}
 	if (n < 0) {
-		n = lk_unwind_libunwind(frames, max, skip_lo, skip_hi);
+		int (*bt)(void **, int) = __atomic_load_n(&lk_unw_backtrace, __ATOMIC_ACQUIRE);
+		if (bt && !no_uw) {
+			n = lk_unwind_libunwind(bt, frames, max, skip_lo, skip_hi);
+		} else {
+			bool complete;
+			n = lk_walk_dwarf_partial(pc, sp, bp, frames, max, skip_lo, skip_hi,
+			                          &complete);
+			if (!complete && !no_uw &&
+			    !__atomic_load_n(&lk_unwind_want, __ATOMIC_RELAXED))
+				__atomic_store_n(&lk_unwind_want, 1, __ATOMIC_RELAXED);
+		}
 		out->hashed = false;
 		if (m)
 			m->pending = NULL;
@@ -151,8 +197,11 @@ void lk_unwind_reset_after_fork(void)
 
 void lk_unwind_fork_child(int parent_threaded)
 {
-	if (parent_threaded)
+	if (parent_threaded) {
 		__atomic_store_n(&lk_unwind_no_libunwind, 1, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&lk_unwind_want, __ATOMIC_RELAXED) == 1)
+			__atomic_store_n(&lk_unwind_want, 0, __ATOMIC_RELAXED); /* of no use here */
+	}
 }
 
 void lk_unwind_invalidate(void)
@@ -175,6 +224,10 @@ int lk_unwind_parse_mode(const char *s)
 void lk_unwind_set_mode(lk_unwind_mode_t mode)
 {
 	lk_unwind_mode = mode;
+	/* The constructor loads it at once; attached, the writer thread does. */
+	if (mode == LK_UNWIND_LIBUNWIND && !lk_unwind_loaded() &&
+	    !__atomic_load_n(&lk_unwind_want, __ATOMIC_RELAXED))
+		__atomic_store_n(&lk_unwind_want, 1, __ATOMIC_RELAXED);
 }
 
 void lk_unwind_stats(lk_unwind_stats_t *out)

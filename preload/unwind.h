@@ -20,6 +20,21 @@ int lk_unwind_parse_mode(const char *s);
 /* Constructor context (or a test): selects the walker for every later capture. */
 void lk_unwind_set_mode(lk_unwind_mode_t mode);
 
+/* libunwind's file name (the Makefile passes the one it builds against). */
+#ifndef LK_LIBUNWIND_SONAME
+#define LK_LIBUNWIND_SONAME "libunwind.so.8"
+#endif
+
+/* Loads libunwind (dlopen, under the guard) if it is not loaded yet: 0 once it is, -1 if it
+ * cannot be (then never asked for again). Never from a hook: dlopen takes the loader's lock
+ * and allocates. The constructor calls it for LEAK_UNWIND=libunwind, the writer thread when
+ * lk_unwind_load_wanted says a walk needed the fallback. */
+int lk_unwind_load(void);
+/* True once a walk fell back without libunwind loaded and stopped early (relaxed). */
+int lk_unwind_load_wanted(void);
+/* True once lk_unwind_load succeeded. */
+int lk_unwind_loaded(void);
+
 /* Any thread, any context in which unw_backtrace may run. Writes at most max return
  * addresses to frames, frames[0] being the return address into the caller of this function
  * (as unw_backtrace's frames[0] is into its caller); addresses in [skip_lo, skip_hi) are left
@@ -55,7 +70,7 @@ void lk_unwind_thread_init(void);
 void lk_unwind_reset_after_fork(void);
 /* Forked child, first thing: if the parent had other threads (one may have held a lock inside
  * libunwind at fork), libunwind is never called in this process (until exec replaces it); a
- * walk the DWARF walker cannot finish uses frame pointers instead. */
+ * walk the DWARF walker cannot finish is lk_walk_dwarf_partial's instead. */
 void lk_unwind_fork_child(int parent_threaded);
 
 /* dlclose hook, before the real call: forgets every cached rule and remembered walk (a later

@@ -15,7 +15,9 @@
 #include "walk_memo.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/ucontext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -226,6 +228,95 @@ static int lk_walk_dwarf_plain(lk_rule_table_t *c, uintptr_t pc, uintptr_t sp, u
 	}
 	out->hash = h;
 	out->hashed = true;
+	return n;
+}
+
+/* glibc's x86-64 sigreturn trampoline (__restore_rt): mov $15, %rax; syscall. A handler
+ * returns there, so it is the return address of a signal handler's outermost frame. */
+static const unsigned char lk_walk_sigreturn[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                                   0x00, 0x00, 0x0f, 0x05};
+
+/* The frame below a signal trampoline at sp (the handler's CFA): the interrupted context's
+ * registers, from the ucontext the kernel left there. False if it does not lie on the stack. */
+static bool lk_walk_sigframe(uintptr_t base, uintptr_t *pc, uintptr_t *sp, uintptr_t *bp)
+{
+	const ucontext_t *uc = (const ucontext_t *)*sp;
+	uintptr_t end = *sp + offsetof(ucontext_t, uc_mcontext.gregs) + (REG_RIP + 1) * 8;
+	if (end > lk_walk_ok_hi && !lk_walk_stack_ok(base, end))
+		return false;
+	*pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	*sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	*bp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	return true;
+}
+
+int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
+                          uintptr_t skip_lo, uintptr_t skip_hi, bool *complete)
+{
+	*complete = false;
+	lk_rule_table_t *c = lk_rule_table_get();
+	uintptr_t base = sp;
+	if (!c || (base < lk_walk_ok_lo && !lk_walk_stack_ok(base, base + 16)))
+		return 0;
+	int n = 0;
+	bool exact = false; /* pc is an interrupted instruction, not a return address */
+	while (n < max) {
+		uintptr_t cfa;
+		if (!lk_walk_keep(pc, skip_lo, skip_hi)) {
+			cfa = bp + 16;
+			if (bp < sp || (bp & 7) || !lk_walk_stack_ok(base, cfa))
+				return n;
+			pc = ((const uintptr_t *)bp)[1];
+			bp = ((const uintptr_t *)bp)[0];
+			sp = cfa;
+			continue;
+		}
+		frames[n++] = pc;
+		/* Rules are looked up at pc - 1 (a return address is past its call): an
+		 * interrupted instruction's own rule is the one at pc + 1's. */
+		uint64_t rule = lk_walk_rule_slow(c, exact ? pc + 1 : pc);
+		exact = false;
+		if (LK_EH_RULE_KIND(rule) == LK_EH_RULE_END)
+			break;
+		if (rule == LK_EH_RULE_NOFDE) {
+			cfa = bp + 16;
+			if (bp < sp || (bp & 7) || !lk_walk_stack_ok(base, cfa))
+				return n;
+			pc = ((const uintptr_t *)bp)[1];
+			bp = ((const uintptr_t *)bp)[0];
+			sp = cfa;
+		} else if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
+			/* A rule of another shape: only a signal trampoline is stepped. The rule
+			 * says the byte before pc lies in a module's loaded segment: its page is
+			 * mapped, so the trampoline's bytes are read only within that page. */
+			uintptr_t in_page = pc & (LK_WALK_PAGE - 1);
+			if (in_page == 0 || in_page > LK_WALK_PAGE - sizeof(lk_walk_sigreturn) ||
+			    memcmp((const void *)pc, lk_walk_sigreturn,
+			           sizeof(lk_walk_sigreturn)) != 0 ||
+			    !lk_walk_sigframe(base, &pc, &sp, &bp))
+				return n;
+			/* The interrupted code may be on another stack (sigaltstack). */
+			base = sp;
+			if (base < lk_walk_ok_lo && !lk_walk_stack_ok(base, base + 16))
+				return n;
+			exact = true;
+		} else {
+			cfa = (rule & LK_EH_RULE_CFA_BP ? bp : sp) + lk_eh_rule_cfa_off(rule);
+			if (cfa <= sp || !lk_walk_stack_ok(base, cfa))
+				return n;
+			pc = *(const uintptr_t *)(cfa - 8);
+			if (rule & LK_EH_RULE_BP_SAVED) {
+				uintptr_t at = cfa + (uintptr_t)lk_eh_rule_bp_off(rule);
+				if (at < sp)
+					return n;
+				bp = *(const uintptr_t *)at;
+			}
+			sp = cfa;
+		}
+		if (!pc)
+			break;
+	}
+	*complete = true;
 	return n;
 }
 

@@ -35,6 +35,14 @@ int lk_walk_dwarf(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, i
 bool lk_walk_dwarf_quick(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t skip_lo,
                          uintptr_t skip_hi, struct lk_walk_memo *m, uint64_t *value);
 
+/* The walk the fallback makes while libunwind is not loaded (unwind.c): lk_walk_dwarf's steps
+ * without its memo, which also steps over a signal handler's trampoline (by the interrupted
+ * registers the kernel saved) and, where it cannot go on, keeps the frames found so far
+ * instead of failing. Returns the count; *complete is false if the walk stopped early. Not
+ * for the hot path: every step looks its rule up in full. */
+int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
+                          uintptr_t skip_lo, uintptr_t skip_hi, bool *complete);
+
 /* The frame-pointer chain: stops at the first frame record that is not on the stack above
  * the previous one. Returns the count. */
 int lk_walk_fp(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,

@@ -29,6 +29,7 @@
 #include "trace_codec.h"
 #include "trace_format.h"
 #include "tracefile.h"
+#include "unwind.h"
 #include "writer_internal.h"
 
 #include <errno.h>
@@ -472,6 +473,9 @@ static void *lk_writer_main(void *arg)
 		if (lk_writer_poll_fn && !lk_req_final &&
 		    lk_now_ns() >= lk_last_ns + lk_interval_ns())
 			lk_writer_poll_fn();
+		/* A walk needed libunwind: loaded here, in no hook and under no lock of ours. */
+		if (lk_unwind_load_wanted())
+			lk_unwind_load();
 		lk_snap_lock();
 		if (lk_req_final) {
 			lk_req_final = 0;

@@ -337,6 +337,9 @@ static void test_jit_frames_by_frame_pointer(void **state)
 }
 #endif
 
+/* A signal frame: the walker hands it to the fallback, which without libunwind loaded is
+ * lk_walk_dwarf_partial's walk through the trampoline (the same frames, and no call for
+ * libunwind), then libunwind's once it is loaded. */
 static void test_signal_frame_falls_back(void **state)
 {
 	(void)state;
@@ -345,10 +348,20 @@ static void test_signal_frame_falls_back(void **state)
 	sa.sa_handler = on_signal;
 	sigaction(SIGUSR1, &sa, NULL);
 	lk_unwind_stats_t before, after;
+	assert_false(lk_unwind_loaded());
 	lk_unwind_stats(&before);
 	raise(SIGUSR1);
 	lk_unwind_stats(&after);
 	assert_int_equal(after.fallbacks, before.fallbacks + 1);
+	assert_same_frames(&sig_capture, 8);
+	assert_false(lk_unwind_load_wanted()); /* the partial walk finished it */
+
+	assert_int_equal(lk_unwind_load(), 0);
+	assert_true(lk_unwind_loaded());
+	memset(&sig_capture, 0, sizeof(sig_capture));
+	raise(SIGUSR1);
+	lk_unwind_stats(&before);
+	assert_int_equal(before.fallbacks, after.fallbacks + 1);
 	assert_same_frames(&sig_capture, 8);
 	signal(SIGUSR1, SIG_DFL);
 }
@@ -389,6 +402,7 @@ static void test_frame_pointer_walk(void **state)
 static void test_libunwind_mode(void **state)
 {
 	(void)state;
+	assert_int_equal(lk_unwind_load(), 0);
 	lk_unwind_set_mode(LK_UNWIND_LIBUNWIND);
 	static capture_t c;
 	uc_chain(9, capture_cb, &c);
