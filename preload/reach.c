@@ -535,6 +535,11 @@ size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint
 	return lk_reach_mark_foreach(fn, arg);
 }
 
+int lk_reach_max_stack(uint32_t *max)
+{
+	return lk_reach_mark_max_stack(max);
+}
+
 void lk_reach_release(void)
 {
 	lk_reach_mark_release();

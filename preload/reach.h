@@ -26,6 +26,10 @@ void lk_reach_init(void);
  * block. */
 int lk_reach_scan(void);
 
+/* Set by the caller of lk_reach_scan when it runs outside a signal handler, at a normal exit:
+ * the scan may then start a helper thread for its sort (reach_mark.c). */
+extern int lk_reach_may_thread;
+
 /* The caller's stack pointer (inlined into it), after its __builtin_unwind_init has spilled
  * the callee-saved registers into its frame: the lowest address its scan must read. */
 static inline __attribute__((always_inline)) uintptr_t lk_reach_sp(void)
@@ -82,6 +86,10 @@ uint32_t lk_reach_flags(uintptr_t ptr);
 size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
                                    uint32_t flags),
                         void *arg);
+
+/* The largest stack id of the blocks the last scan saw (no pass over them): 0, or -1 when no
+ * scan ran. */
+int lk_reach_max_stack(uint32_t *max);
 
 /* Frees the scan's memory; lk_reach_flags answers 0 afterwards. */
 void lk_reach_release(void);

@@ -47,7 +47,14 @@ void lk_reach_mark_set_partial(void);
 /* The scan is complete: lk_reach_mark_flags and lk_reach_mark_foreach answer from now on. */
 void lk_reach_mark_end(void);
 
-/* As lk_reach_flags, lk_reach_foreach and lk_reach_release (reach.h). */
+/* The sort on two threads (reach_mark.c): with lk_reach_may_thread set (reach.h) and
+ * lk_reach_par_min blocks or more; lk_reach_par_runs counts the sorts a helper thread took part
+ * in (the unit test sets the bound and reads the count). */
+extern size_t lk_reach_par_min;
+extern unsigned lk_reach_par_runs;
+
+/* As lk_reach_max_stack, lk_reach_flags, lk_reach_foreach and lk_reach_release (reach.h). */
+int lk_reach_mark_max_stack(uint32_t *max);
 uint32_t lk_reach_mark_flags(uintptr_t ptr);
 size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
                                         uint32_t flags),

@@ -148,6 +148,8 @@ static void lk_emit_block_table(void *arg, uintptr_t ptr, uint64_t size, uint32_
 uint32_t lk_emit_blocks_max_stack(int scanned)
 {
 	lk_blocks_t bl = {0};
+	if (scanned && lk_reach_max_stack(&bl.max_stack) == 0)
+		return bl.max_stack; /* the copy's, taken as it was made */
 	if (!scanned || !lk_reach_foreach(lk_blocks_max, &bl))
 		lk_heap_table_foreach(lk_blocks_max_table, &bl);
 	return bl.max_stack;

@@ -346,8 +346,13 @@ void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 		 * every STACK must precede the records that use it: find the largest first. */
 		/* Not at a detach: the program runs on, and a thread that a tracer keeps stopped
 		 * would never answer the scan's signal (its handler would stay installed). */
+		/* A helper thread for the scan's sort only at a normal exit: not in a signal
+		 * handler (the final snapshot of a lazy child's), where pthread_create may not run.
+		 */
+		lk_reach_may_thread = end_reason == TRACE_END_EXIT;
 		scanned = end_reason != TRACE_END_DETACH && lk_heap_table_count() > 0 &&
 		          lk_reach_scan() == 0;
+		lk_reach_may_thread = 0;
 		uint32_t max_stack = lk_emit_blocks_max_stack(scanned);
 		if (max_stack > lk_stacks_emitted) {
 			lk_emit_stacks(b, lk_stacks_emitted, max_stack);

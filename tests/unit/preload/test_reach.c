@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "heap_table.h"
+#include "reach_mark.h"
+#include "real.h"
 #include "reach.h"
 #include "sys.h"
 #include "trace_format.h"
@@ -532,6 +534,129 @@ static void test_sort_many(void **state)
 	free(addr);
 }
 
+/* The sort on two threads (reach_mark.c) gives the serial sort's copy, so the same verdicts:
+ * 150 k real blocks in a random graph (each points to another; a tenth hang from a root, and
+ * the marking follows the paths from them) and 200 k unreached blocks spread over 32 GiB of address
+ * space (several levels of buckets), scanned once by one thread and once with the helper. */
+struct verdicts {
+	uintptr_t *ptr;
+	uint32_t *flags, *stack;
+	size_t n;
+	int sorted;
+};
+
+static void keep_verdict(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags)
+{
+	(void)size;
+	struct verdicts *v = arg;
+	if (v->n && ptr <= v->ptr[v->n - 1])
+		v->sorted = 0;
+	v->ptr[v->n] = ptr;
+	v->stack[v->n] = stack_id;
+	v->flags[v->n++] = flags;
+}
+
+static void scan_verdicts(struct verdicts *v, size_t cap)
+{
+	v->ptr = malloc(cap * sizeof(*v->ptr));
+	v->flags = malloc(cap * sizeof(*v->flags));
+	v->stack = malloc(cap * sizeof(*v->stack));
+	assert_true(v->ptr && v->flags && v->stack);
+	v->n = 0;
+	v->sorted = 1;
+	assert_int_equal(scan_from_here(), 0);
+	size_t n = lk_reach_foreach(keep_verdict, v);
+	assert_int_equal(n, v->n);
+	lk_reach_release();
+}
+
+static void test_sort_parallel(void **state)
+{
+	(void)state;
+	enum { REAL = 150000, FAKE_RUNS = 2000, MAXRUN = 200 };
+	uintptr_t *blk = malloc(REAL * sizeof(*blk)); /* disguised: the array is a root */
+	uintptr_t *fake = malloc(FAKE_RUNS * MAXRUN * sizeof(*fake));
+	assert_true(blk && fake);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (size_t i = 0; i < REAL; i++)
+		blk[i] = (uintptr_t)track(32 + (i % 5) * 16) ^ 0x5555;
+	for (size_t i = 0; i < REAL; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		*(uintptr_t *)reveal(blk[i]) = reveal(blk[(x >> 33) % REAL]);
+	}
+	uintptr_t *holder = track(REAL / 10 * sizeof(uintptr_t));
+	for (size_t i = 0; i < REAL / 10; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		holder[i] = reveal(blk[(x >> 33) % REAL]);
+	}
+	g_root = holder;
+	size_t nf = 0;
+	for (size_t r = 0; r < FAKE_RUNS; r++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uintptr_t base =
+		    0x500000000000ull + r * (1ull << 24) + ((x >> 20) % (1u << 20)) * 16;
+		size_t len = (size_t)(x >> 50) % MAXRUN + 1;
+		for (size_t k = 0; k < len; k++) {
+			fake[nf] = (base + k * 16) ^ 0x5555; /* disguised: the array is a root */
+			assert_true(lk_heap_table_insert(reveal(fake[nf]), 16, 7));
+			nf++;
+		}
+	}
+	size_t cap = lk_heap_table_count();
+	lk_reach_may_thread = 1;
+	struct verdicts one, two;
+	lk_reach_par_min = SIZE_MAX;
+	unsigned runs = lk_reach_par_runs;
+	scan_verdicts(&one, cap);
+	assert_int_equal(lk_reach_par_runs, runs);
+	__typeof__(lk_real.pthread_create) create = lk_real.pthread_create;
+	__typeof__(lk_real.pthread_timedjoin_np) join = lk_real.pthread_timedjoin_np;
+	lk_real.pthread_create = pthread_create;
+	lk_real.pthread_timedjoin_np = pthread_timedjoin_np;
+	lk_reach_par_min = 1;
+	scan_verdicts(&two, cap);
+	if (lk_sys_ncpu() >= 2)
+		assert_int_equal(lk_reach_par_runs, runs + 1);
+	else
+		print_message("one processor: the sort stays on one thread\n");
+	lk_real.pthread_create = create;
+	lk_real.pthread_timedjoin_np = join;
+	lk_reach_par_min = 128u * 1024;
+	lk_reach_may_thread = 0;
+	assert_int_equal(one.n, cap);
+	assert_int_equal(two.n, cap);
+	assert_true(one.sorted);
+	assert_true(two.sorted);
+	size_t reached = 0;
+	for (size_t i = 0; i < cap; i++) {
+		assert_int_equal(one.ptr[i], two.ptr[i]);
+		assert_int_equal(one.flags[i], two.flags[i]);
+		assert_int_equal(one.stack[i], two.stack[i]);
+		reached += (one.flags[i] & TRACE_BLOCK_REACHABLE) != 0;
+	}
+	/* The holder and the blocks its roots reach, none of the fakes. */
+	print_message("%zu of %zu blocks reached\n", reached, cap);
+	assert_true(reached > REAL / 10 && reached <= REAL + 1);
+	g_root = NULL;
+	struct verdicts *vs[] = {&one, &two};
+	for (int k = 0; k < 2; k++) {
+		free(vs[k]->ptr);
+		free(vs[k]->flags);
+		free(vs[k]->stack);
+	}
+	for (size_t i = 0; i < nf; i++) {
+		uint64_t size;
+		uint32_t stack;
+		lk_heap_table_remove(reveal(fake[i]), &size, &stack);
+	}
+	for (size_t i = 0; i < REAL; i++)
+		untrack((void *)reveal(blk[i]));
+	untrack(holder);
+	free(blk);
+	free(fake);
+	assert_int_equal(lk_heap_table_count(), 0);
+}
+
 /* The scan's copy of the blocks (lk_sys_mmap_huge): 2 MiB aligned, noted as libleak's own (no
  * root), and advised for transparent huge pages ("hg" in its VmFlags) where the kernel has
  * them for madvised memory. Under 2 MiB: an ordinary mapping. */
@@ -595,10 +720,11 @@ static void test_huge_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reach),        cmocka_unit_test(test_long_list),
-	    cmocka_unit_test(test_interior),     cmocka_unit_test(test_packed_copy),
-	    cmocka_unit_test(test_dense_ranges), cmocka_unit_test(test_hole_block),
-	    cmocka_unit_test(test_sort_many),    cmocka_unit_test(test_huge_map),
+	    cmocka_unit_test(test_reach),         cmocka_unit_test(test_long_list),
+	    cmocka_unit_test(test_interior),      cmocka_unit_test(test_packed_copy),
+	    cmocka_unit_test(test_dense_ranges),  cmocka_unit_test(test_hole_block),
+	    cmocka_unit_test(test_sort_many),     cmocka_unit_test(test_huge_map),
+	    cmocka_unit_test(test_sort_parallel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
