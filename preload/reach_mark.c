@@ -378,7 +378,7 @@ static int lk_reach_msd_par(lk_reach_block_t *a, size_t n)
 	p->a = a;
 	p->items[0] = (lk_msd_t){0, n, lk_msd_first_shift()};
 	p->n_items = 1;
-	/* The largest bucket split until none holds more than 1/16 of the blocks. */
+	/* The largest bucket split until none holds more than a quarter of the blocks. */
 	for (int r = 0; r < LK_PAR_ROUNDS && p->n_items; r++) {
 		size_t big = 0;
 		for (size_t i = 1; i < p->n_items; i++)

@@ -250,6 +250,18 @@ static bool lk_walk_sigframe(uintptr_t base, uintptr_t *pc, uintptr_t *sp, uintp
 	return true;
 }
 
+/* One step by the frame pointer: false where bp leads to no frame record on the stack. */
+static inline bool lk_walk_fp_step(uintptr_t base, uintptr_t *pc, uintptr_t *sp, uintptr_t *bp)
+{
+	uintptr_t cfa = *bp + 16;
+	if (*bp < *sp || (*bp & 7) || !lk_walk_stack_ok(base, cfa))
+		return false;
+	*pc = ((const uintptr_t *)*bp)[1];
+	*bp = ((const uintptr_t *)*bp)[0];
+	*sp = cfa;
+	return true;
+}
+
 int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *frames, int max,
                           uintptr_t skip_lo, uintptr_t skip_hi, bool *complete)
 {
@@ -263,12 +275,8 @@ int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *f
 	while (n < max) {
 		uintptr_t cfa;
 		if (!lk_walk_keep(pc, skip_lo, skip_hi)) {
-			cfa = bp + 16;
-			if (bp < sp || (bp & 7) || !lk_walk_stack_ok(base, cfa))
+			if (!lk_walk_fp_step(base, &pc, &sp, &bp))
 				return n;
-			pc = ((const uintptr_t *)bp)[1];
-			bp = ((const uintptr_t *)bp)[0];
-			sp = cfa;
 			continue;
 		}
 		frames[n++] = pc;
@@ -279,12 +287,8 @@ int lk_walk_dwarf_partial(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t *f
 		if (LK_EH_RULE_KIND(rule) == LK_EH_RULE_END)
 			break;
 		if (rule == LK_EH_RULE_NOFDE) {
-			cfa = bp + 16;
-			if (bp < sp || (bp & 7) || !lk_walk_stack_ok(base, cfa))
+			if (!lk_walk_fp_step(base, &pc, &sp, &bp))
 				return n;
-			pc = ((const uintptr_t *)bp)[1];
-			bp = ((const uintptr_t *)bp)[0];
-			sp = cfa;
 		} else if (LK_EH_RULE_KIND(rule) != LK_EH_RULE_STEP) {
 			/* A rule of another shape: only a signal trampoline is stepped. The rule
 			 * says the byte before pc lies in a module's loaded segment: its page is
