@@ -435,8 +435,8 @@ static void lk_py_canon_build(lk_py_code_t *e)
 	e->ncanon = units;
 }
 
-/* Lock held. A new entry for code object co (its type already checked); NULL without
- * memory or ids. */
+/* Lock held. A new entry for code object co (its type already checked; lt its line table
+ * object, qn its name's identity, lk_py_qn_ident); NULL without memory or ids. */
 static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
 {
 	const lk_py_layout_t *L = lk_py;
@@ -451,7 +451,7 @@ static lk_py_code_t *lk_py_code_new(uintptr_t co, uintptr_t lt, uintptr_t qn)
 	e->qualname_obj = qn;
 	e->id = id;
 	e->firstlineno = *(const int32_t *)(co + L->co_firstlineno);
-	e->qualname = lk_py_copy_str(qn, &e->qualname_len);
+	e->qualname = lk_py_copy_str(lk_py_word(co, L->co_qualname), &e->qualname_len);
 	e->filename = lk_py_copy_str(lk_py_word(co, L->co_filename), &e->filename_len);
 	e->linetable = NULL;
 	e->linetable_len = 0;
@@ -660,6 +660,19 @@ static inline lk_py_memo_t *lk_py_memo_slot(lk_py_tcache_t *t, uintptr_t co)
 	return &t->memo[(uint64_t)co * 0x9e3779b97f4a7c15ull >> 57];
 }
 
+/* The identity of code object co's name: its qualified-name object's address mixed with the
+ * string's hash (the word after its length; computed when the compiler interned the name, -1
+ * before). A function compiled anew after another was freed can get the freed code object's
+ * address and those of its line table and name objects (same sizes: glibc's bins hand them
+ * back), but not the name's text: made_12 once read as made_10 in test_python_frames_reuse. */
+static inline uintptr_t lk_py_qn_ident(const lk_py_layout_t *L, uintptr_t co)
+{
+	uintptr_t qn = lk_py_word(co, L->co_qualname);
+	if (!qn || (qn & 7))
+		return qn;
+	return qn ^ (uintptr_t)(lk_py_word(qn, L->str_length + 8) * 0x9e3779b97f4a7c15ull << 3);
+}
+
 /* A memo miss for code object co (nonzero, aligned): checks its type, names it (interning it
  * if new) and fills m. False if co is not a code object or the code table is full. */
 static __attribute__((noinline)) bool lk_py_memo_fill(const lk_py_layout_t *L, lk_py_memo_t *m,
@@ -667,7 +680,7 @@ static __attribute__((noinline)) bool lk_py_memo_fill(const lk_py_layout_t *L, l
 {
 	if (lk_py_word(co, 8) != lk_py_code_type)
 		return false;
-	uintptr_t lt = lk_py_word(co, L->co_linetable), qn = lk_py_word(co, L->co_qualname);
+	uintptr_t lt = lk_py_word(co, L->co_linetable), qn = lk_py_qn_ident(L, co);
 	uint32_t id = lk_py_code_id(co, lt, qn);
 	if (!id)
 		return false;
@@ -740,7 +753,7 @@ static inline __attribute__((always_inline)) int lk_py_read_L(const lk_py_layout
 		if (f->co != r->co || f->pi != r->pi || f->fl != r->fl)
 			break;
 		if (f->co && (lk_py_word(f->co, L->co_linetable) != r->lt ||
-		              lk_py_word(f->co, L->co_qualname) != r->qn))
+		              lk_py_qn_ident(L, f->co) != r->qn))
 			break;
 		h = r->hp;
 	}
@@ -756,7 +769,7 @@ static inline __attribute__((always_inline)) int lk_py_read_L(const lk_py_layout
 			if (__builtin_expect(m->code != co ||
 			                         lk_py_word(co, L->co_linetable) !=
 			                             m->linetable_obj ||
-			                         lk_py_word(co, L->co_qualname) != m->qualname_obj,
+			                         lk_py_qn_ident(L, co) != m->qualname_obj,
 			                     0) &&
 			    !lk_py_memo_fill(L, m, co)) {
 				t->rec_n = (uint32_t)d; /* the entries above stand */
