@@ -60,7 +60,7 @@ static void add_subtree(const struct model *m, const uint32_t *parent, uint32_t 
 	}
 }
 
-static const char *base_of(const char *path)
+const char *analyze_base_name(const char *path)
 {
 	const char *b = path ? strrchr(path, '/') : NULL;
 	return b ? b + 1 : path ? path : "";
@@ -75,8 +75,8 @@ static bool selected(const struct model_proc *p, const struct analyze_opts *o)
 		if (o->pids[i] == p->pid)
 			return true;
 	for (size_t i = 0; i < o->n_exes; i++)
-		if (strcmp(base_of(p->exe), o->exes[i]) == 0 ||
-		    (p->argc && strcmp(base_of(p->argv[0]), o->exes[i]) == 0))
+		if (strcmp(analyze_base_name(p->exe), o->exes[i]) == 0 ||
+		    (p->argc && strcmp(analyze_base_name(p->argv[0]), o->exes[i]) == 0))
 			return true;
 	return false;
 }

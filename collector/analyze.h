@@ -74,6 +74,9 @@ bool analyze_matches(const struct analysis *a, uint32_t mask);
  * finding. Always false for a trace with its final snapshot. */
 bool analyze_cut_just_now(const struct model_proc *p, uint32_t snap);
 
+/* The last component of path ("" for NULL): what --exe and the shell check compare. */
+const char *analyze_base_name(const char *path);
+
 /* Per-kind analyses, each appending to ap->findings; 0 or -1 on out of memory. */
 int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o); /* leak, reachable */
 int analyze_fd(struct analysis_proc *ap, const struct analyze_opts *o);   /* fd */

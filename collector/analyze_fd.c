@@ -45,11 +45,8 @@ static bool fd_proc_is_shell(const struct model_proc *p)
 {
 	static const char *const shells[] = {"sh",   "dash", "bash",    "zsh",  "ksh", "ksh93",
 	                                     "mksh", "ash",  "busybox", "yash", "posh"};
-	const char *exe = p->exe ? p->exe : (p->argc && p->argv ? p->argv[0] : NULL);
-	if (!exe)
-		return false;
-	const char *base = strrchr(exe, '/');
-	base = base ? base + 1 : exe;
+	const char *base =
+	    analyze_base_name(p->exe ? p->exe : (p->argc && p->argv ? p->argv[0] : NULL));
 	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
 		if (strcmp(base, shells[i]) == 0)
 			return true;
