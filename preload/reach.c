@@ -470,8 +470,7 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 			continue;
 		}
 		lk_reach_note_missed(t, state == LK_STOP_BLOCKED ? TRACE_SCAN_MISSED_BLOCKED
-		                        : st->sig                ? TRACE_SCAN_MISSED_TIMEOUT
-		                                                 : TRACE_SCAN_MISSED_NOSIG);
+		                                                 : TRACE_SCAN_MISSED_TIMEOUT);
 		/* Its stack, if it sits in a system call; its registers stay unknown. */
 		uintptr_t sp = buf ? lk_reach_proc_thread_sp(t->tid, buf, buf_cap) : 0;
 		if (sp)

@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /* reach_stop.c - stop the world for the exit scan (reach_stop.h).
  *
- * Each other thread gets a real-time signal (tgkill) that nothing else in the process handles:
- * the first of SIGRTMAX, SIGRTMAX-1, ... whose disposition is the default. Its handler finds
- * the thread's slot, copies the interrupted context there (general registers, the FPU/vector
- * state through the fpstate pointer, the stack pointer and the thread pointer), says so on a
- * futex and waits on another until the scan is over. All signals are blocked while it runs, so
- * no handler of the program's runs on a stopped thread. A thread that blocks the signal
- * (SigBlk in /proc/self/task/TID/status) is not signalled: no signal is left pending for it;
- * one that does not answer within a second is given up. Both are "missed": the scan is then
- * partial (reach.c). A thread that blocks even the two signals libc keeps for itself (32 and
- * 33, which pthread_sigmask never blocks) is inside libc for a moment: a thread made but not
- * started yet (glibc starts it with everything blocked), or one in posix_spawn or fork. Such
- * a thread is waited for, up to LK_STOP_HELD_NS, and signalled once it unblocks: a program
- * that starts a thread just before it exits gets a complete scan. Threads made meanwhile (a thread
- * not stopped yet may create one) are found by listing /proc/self/task again until the list holds
+ * Each other thread gets signal 33, which glibc keeps for setuid's broadcast: pthread_sigmask
+ * never blocks it and sigfillset leaves it out, so a thread that blocks every signal it can
+ * (a daemon's workers, its sigwait thread, glibc's SIGEV_THREAD timer thread) still takes it,
+ * and no sigwait of the program's eats it. For the stop our handler takes 33's place (a raw
+ * rt_sigaction: libc's refuses the signal), tells ours apart by their sigqueue code and value
+ * (rt_tgsigqueueinfo, SI_QUEUE, the stop record), hands libc's own (SI_TKILL) to libc's
+ * handler, and gives libc its handler back after the stop. A thread that blocks 33 but not
+ * 32 (only a raw rt_sigprocmask can) gets a real-time signal that nothing else in the process
+ * handles instead: the first of SIGRTMAX, SIGRTMAX-1, ... whose disposition is the default.
+ * The handler finds the thread's slot, copies the interrupted context there (general
+ * registers, the FPU/vector state through the fpstate pointer, the stack pointer and the
+ * thread pointer), says so on a futex and waits on another until the scan is over. All
+ * signals are blocked while it runs, so no handler of the program's runs on a stopped thread.
+ * A thread that blocks both (SigBlk in /proc/self/task/TID/status) is not signalled: no signal
+ * is left pending for it; one that does not answer within a second is given up. Both are
+ * "missed": the scan is then partial (reach.c). A thread that blocks 32 and 33, the two
+ * signals libc keeps for itself, is inside libc for a moment: a thread made but not started
+ * yet (glibc starts it with everything blocked), or one in posix_spawn or fork. Such a thread
+ * is waited for, up to LK_STOP_HELD_NS, and signalled once it unblocks: a program that starts
+ * a thread just before it exits gets a complete scan. Threads made meanwhile (a thread not
+ * stopped yet may create one) are found by listing /proc/self/task again until the list holds
  * still.
  *
  * No lock is taken: a stopped thread may hold any lock of libc's or libleak's. Raw system
@@ -114,16 +121,9 @@ static void lk_stop_save(lk_stop_thread_t *t, const ucontext_t *uc)
 	t->tp = lk_thread_pointer();
 }
 
-static void lk_stop_handler(int sig, siginfo_t *si, void *ucv)
+/* Saves the thread's context into its slot of st and waits for the scan's end. */
+static void lk_stop_park(lk_stop_t *st, void *ucv)
 {
-	(void)sig;
-	int saved = errno;
-	lk_stop_t *st = __atomic_load_n(&lk_stop_cur, __ATOMIC_ACQUIRE);
-	if (!st || si->si_code != SI_TKILL || si->si_pid != lk_sys_getpid() ||
-	    __atomic_load_n(&st->release, __ATOMIC_ACQUIRE)) {
-		errno = saved;
-		return;
-	}
 	pid_t tid = lk_sys_gettid();
 	size_t n = __atomic_load_n(&st->n, __ATOMIC_ACQUIRE);
 	lk_stop_thread_t *t = NULL;
@@ -131,10 +131,8 @@ static void lk_stop_handler(int sig, siginfo_t *si, void *ucv)
 		if (st->t[i].tid == tid &&
 		    __atomic_load_n(&st->t[i].state, __ATOMIC_ACQUIRE) == LK_STOP_SENT)
 			t = &st->t[i];
-	if (!t) {
-		errno = saved;
+	if (!t)
 		return;
-	}
 	lk_stop_save(t, ucv);
 	__atomic_store_n(&t->state, LK_STOP_SAVED, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&st->acked, 1, __ATOMIC_ACQ_REL);
@@ -143,7 +141,101 @@ static void lk_stop_handler(int sig, siginfo_t *si, void *ucv)
 		lk_stop_futex(&st->release, FUTEX_WAIT, 0, NULL);
 	__atomic_add_fetch(&st->left, 1, __ATOMIC_ACQ_REL);
 	lk_stop_futex(&st->left, FUTEX_WAKE, 1, NULL);
+}
+
+static void lk_stop_handler(int sig, siginfo_t *si, void *ucv)
+{
+	(void)sig;
+	int saved = errno;
+	lk_stop_t *st = __atomic_load_n(&lk_stop_cur, __ATOMIC_ACQUIRE);
+	if (st && si->si_code == SI_TKILL && si->si_pid == lk_sys_getpid() &&
+	    !__atomic_load_n(&st->release, __ATOMIC_ACQUIRE))
+		lk_stop_park(st, ucv);
 	errno = saved;
+}
+
+/* Signal 33 (libc's SIGSETXID) for threads that block the stop signal. The kernel's own
+ * struct sigaction: libc's sigaction refuses the signal, so it is read and set raw. */
+#define LK_STOP_XID 33
+struct lk_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+static struct lk_ksigaction lk_stop_xid_old; /* libc's, while ours is there */
+static int lk_stop_xid_set;
+
+static long lk_stop_ksigaction(int sig, const struct lk_ksigaction *sa, struct lk_ksigaction *old)
+{
+	return syscall(SYS_rt_sigaction, sig, sa, old, sizeof(uint64_t));
+}
+
+static void lk_stop_handler_xid(int sig, siginfo_t *si, void *ucv)
+{
+	int saved = errno;
+	lk_stop_t *st = __atomic_load_n(&lk_stop_cur, __ATOMIC_ACQUIRE);
+	if (st && si->si_code == SI_QUEUE && si->si_pid == lk_sys_getpid() &&
+	    si->si_value.sival_ptr == (void *)st) {
+		if (!__atomic_load_n(&st->release, __ATOMIC_ACQUIRE))
+			lk_stop_park(st, ucv);
+		errno = saved;
+		return;
+	}
+	errno = saved;
+	/* libc's own (setuid's broadcast): its handler, as if ours were not there. */
+	void *h = lk_stop_xid_old.handler;
+	if (lk_stop_xid_old.flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))h)(sig, si, ucv);
+	else if (h != (void *)SIG_DFL && h != (void *)SIG_IGN)
+		((void (*)(int))h)(sig);
+}
+
+/* Puts our handler on signal 33 for this stop, with the flags and restorer libc gave its own
+ * handler there (or, without one, the stop signal st->sig, set through libc's sigaction).
+ * 0 on success. */
+static int lk_stop_xid_install(const lk_stop_t *st)
+{
+	if (lk_stop_xid_set)
+		return 0;
+	struct lk_ksigaction sa;
+	if (lk_stop_ksigaction(LK_STOP_XID, NULL, &lk_stop_xid_old) != 0)
+		return -1;
+	sa = lk_stop_xid_old;
+	if (sa.handler == (void *)SIG_DFL || sa.handler == (void *)SIG_IGN) {
+		if (!st->sig || lk_stop_ksigaction(st->sig, NULL, &sa) != 0)
+			return -1;
+	}
+	sa.handler = (void *)lk_stop_handler_xid;
+	sa.flags =
+	    (sa.flags & ~(unsigned long)(SA_RESETHAND | SA_NODEFER)) | SA_SIGINFO | SA_RESTART;
+	sa.mask = ~(uint64_t)0;
+	if (lk_stop_ksigaction(LK_STOP_XID, &sa, NULL) != 0)
+		return -1;
+	lk_stop_xid_set = 1;
+	return 0;
+}
+
+static void lk_stop_xid_restore(void)
+{
+	if (lk_stop_xid_set && lk_stop_ksigaction(LK_STOP_XID, &lk_stop_xid_old, NULL) == 0)
+		lk_stop_xid_set = 0;
+}
+
+/* Sends thread tid signal 33 tagged with st. 0 on success, -1 when the thread is gone, -2
+ * when 33 cannot be had. */
+static int lk_stop_send_xid(lk_stop_t *st, pid_t pid, pid_t tid)
+{
+	if (lk_stop_xid_install(st) != 0)
+		return -2;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = LK_STOP_XID;
+	si.si_code = SI_QUEUE;
+	si.si_pid = pid;
+	si.si_uid = (uid_t)syscall(SYS_getuid);
+	si.si_value.sival_ptr = st;
+	return syscall(SYS_rt_tgsigqueueinfo, pid, tid, LK_STOP_XID, &si) == 0 ? 0 : -1;
 }
 
 /* The first of SIGRTMAX, SIGRTMAX-1, ... (down to 8 of them) that the program leaves at its
@@ -182,10 +274,9 @@ static int lk_stop_install(struct sigaction *old)
 /* How long a thread held inside libc with every signal blocked is waited for. */
 #define LK_STOP_HELD_NS 100000000u
 
-/* From /proc/self/task/TID/status: the name, whether it is a zombie, and whether it blocks
- * sig (2 when it also blocks libc's own signals 32 and 33: held inside libc). -1 when the
- * thread is gone. */
-static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *blocked)
+/* From /proc/self/task/TID/status: the name, whether it is a zombie, and its blocked signals
+ * (SigBlk: signal n is bit n-1). -1 when the thread is gone. */
+static int lk_stop_status(pid_t tid, char *name, int *zombie, uint64_t *blocked)
 {
 	char path[64] = "/proc/self/task/", buf[4096];
 	size_t n = strlen(path);
@@ -193,7 +284,8 @@ static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *bloc
 	memcpy(path + n, "/status", 8);
 	if (lk_sys_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	*zombie = *blocked = 0;
+	*zombie = 0;
+	*blocked = 0;
 	for (const char *p = buf; *p;) {
 		if (!strncmp(p, "Name:\t", 6)) {
 			size_t k = 0;
@@ -202,18 +294,47 @@ static int lk_stop_status(pid_t tid, int sig, char *name, int *zombie, int *bloc
 			name[k] = 0;
 		} else if (!strncmp(p, "State:\t", 7)) {
 			*zombie = p[7] == 'Z' || p[7] == 'X';
-		} else if (!strncmp(p, "SigBlk:\t", 8) && sig > 0 && sig <= 64) {
-			uint64_t mask = 0; /* signal n is bit n-1 */
+		} else if (!strncmp(p, "SigBlk:\t", 8)) {
+			uint64_t mask = 0;
 			for (const char *h = p + 8;
 			     (*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f'); h++)
 				mask = mask << 4 | (uint64_t)(*h <= '9' ? *h - '0' : *h - 'a' + 10);
-			*blocked = (mask >> (sig - 1) & 1) ? ((mask >> 31 & 3) == 3 ? 2 : 1) : 0;
+			*blocked = mask;
 		}
 		while (*p && *p != '\n')
 			p++;
 		if (*p)
 			p++;
 	}
+	return 0;
+}
+
+#define LK_SIGBIT(sig) ((uint64_t)1 << ((sig)-1))
+
+/* Stops thread t (in st) if it can be signalled now, from its blocked signals: 33 tagged with
+ * st first (it is never in a sigwait set sigfillset made, and pthread_sigmask never blocks
+ * it), else the stop signal. A thread that blocks 32 and 33 is inside libc (HELD); one that
+ * blocks both of ours is BLOCKED. Returns 1 if it was signalled. */
+static int lk_stop_try(lk_stop_t *st, lk_stop_thread_t *t, pid_t pid, uint64_t blocked)
+{
+	uint64_t libc = LK_SIGBIT(32) | LK_SIGBIT(LK_STOP_XID);
+	if ((blocked & libc) == libc) {
+		t->state = LK_STOP_HELD;
+		return 0;
+	}
+	int sent = -2;
+	__atomic_store_n(&t->state, LK_STOP_SENT, __ATOMIC_RELEASE);
+	if (!(blocked & LK_SIGBIT(LK_STOP_XID)))
+		sent = lk_stop_send_xid(st, pid, t->tid);
+	if (sent == -2 && st->sig && !(blocked & LK_SIGBIT(st->sig))) {
+		sent = syscall(SYS_tgkill, pid, t->tid, st->sig) == 0 ? 0 : -1;
+		t->via_rt = sent == 0;
+	}
+	if (sent == 0) {
+		st->sent++;
+		return 1;
+	}
+	t->state = sent == -1 ? LK_STOP_GONE : LK_STOP_BLOCKED;
 	return 0;
 }
 
@@ -257,23 +378,14 @@ static long lk_stop_sweep(lk_stop_t *st, pid_t me, pid_t writer, pid_t pid)
 			lk_stop_thread_t *t = &st->t[st->n];
 			memset(t, 0, offsetof(lk_stop_thread_t, regs));
 			t->tid = tid;
-			int zombie = 0, blocked = 0;
-			if (lk_stop_status(tid, st->sig, t->name, &zombie, &blocked) != 0 || zombie)
-				t->state = LK_STOP_GONE;
-			else if (!st->sig)
-				t->state = LK_STOP_TIMEOUT;
-			else if (blocked)
-				t->state = blocked == 2 ? LK_STOP_HELD : LK_STOP_BLOCKED;
-			else
-				t->state = LK_STOP_SENT;
+			int zombie = 0;
+			uint64_t blocked = 0;
+			int gone = lk_stop_status(tid, t->name, &zombie, &blocked) != 0 || zombie;
+			t->state = gone ? LK_STOP_GONE : LK_STOP_BLOCKED;
 			__atomic_store_n(&st->n, st->n + 1, __ATOMIC_RELEASE);
 			added++;
-			if (t->state != LK_STOP_SENT)
-				continue;
-			if (syscall(SYS_tgkill, pid, tid, st->sig) != 0)
-				t->state = LK_STOP_GONE;
-			else
-				st->sent++;
+			if (!gone)
+				lk_stop_try(st, t, pid, blocked);
 		}
 		if (st->overflow)
 			break;
@@ -310,24 +422,15 @@ static uint32_t lk_stop_unheld(lk_stop_t *st, pid_t pid)
 			lk_stop_thread_t *t = &st->t[i];
 			if (t->state != LK_STOP_HELD)
 				continue;
-			int zombie = 0, blocked = 0;
+			int zombie = 0;
+			uint64_t blocked = 0;
 			char name[16];
-			if (lk_stop_status(t->tid, st->sig, name, &zombie, &blocked) != 0 ||
-			    zombie) {
+			if (lk_stop_status(t->tid, name, &zombie, &blocked) != 0 || zombie)
 				t->state = LK_STOP_GONE;
-			} else if (!blocked) {
-				t->state = LK_STOP_SENT;
-				if (syscall(SYS_tgkill, pid, t->tid, st->sig) != 0) {
-					t->state = LK_STOP_GONE;
-				} else {
-					st->sent++;
-					signalled++;
-				}
-			} else if (blocked == 1) {
-				t->state = LK_STOP_BLOCKED; /* out of libc, blocking it itself */
-			} else {
+			else if (lk_stop_try(st, t, pid, blocked))
+				signalled++;
+			else if (t->state == LK_STOP_HELD)
 				held++;
-			}
 		}
 		if (!held)
 			return signalled;
@@ -406,11 +509,12 @@ void lk_resume_world(lk_stop_t *st)
 	lk_stop_futex(&st->release, FUTEX_WAKE, INT32_MAX, NULL);
 	/* The stopped ones leave their handler before st goes away. */
 	uint32_t stopped = 0;
-	int missed = 0;
+	int missed = 0, missed_rt = 0; /* a signal sent, not answered: it may still come */
 	for (size_t i = 0; i < st->n; i++) {
 		int s = __atomic_load_n(&st->t[i].state, __ATOMIC_ACQUIRE);
 		stopped += s == LK_STOP_SAVED;
-		missed |= s == LK_STOP_TIMEOUT && st->sig;
+		missed |= s == LK_STOP_TIMEOUT;
+		missed_rt |= s == LK_STOP_TIMEOUT && st->t[i].via_rt;
 	}
 	uint64_t deadline = lk_now_ns() + 1000000000u;
 	for (;;) {
@@ -422,8 +526,10 @@ void lk_resume_world(lk_stop_t *st)
 	}
 	int all_left = __atomic_load_n(&st->left, __ATOMIC_ACQUIRE) >= stopped;
 	__atomic_store_n(&lk_stop_cur, NULL, __ATOMIC_RELEASE);
+	/* libc's handler back on 33: it ignores a late one of ours (not SI_TKILL). */
+	lk_stop_xid_restore();
 	if (st->sig) {
-		if (missed)
+		if (missed_rt)
 			lk_stop_handler_kept = 1; /* its signal may still come */
 		else
 			lk_stop_sigaction(st->sig, &lk_stop_old, NULL);

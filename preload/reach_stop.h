@@ -14,8 +14,8 @@ enum {
 	LK_STOP_SENT = 0, /* signalled, not answered yet */
 	LK_STOP_SAVED,    /* stopped: sp, tp and regs are valid */
 	LK_STOP_GONE,     /* exited meanwhile (or a zombie): nothing to scan */
-	LK_STOP_BLOCKED,  /* blocks the signal: not stopped */
-	LK_STOP_TIMEOUT,  /* did not answer in time (or no free signal): not stopped */
+	LK_STOP_BLOCKED,  /* blocks every signal it could get: not stopped */
+	LK_STOP_TIMEOUT,  /* did not answer in time: not stopped */
 	LK_STOP_HELD,     /* inside libc with every signal blocked (starting, spawning): while
 	                   * lk_stop_world waits for it; BLOCKED if it never unblocks */
 };
@@ -41,6 +41,7 @@ typedef struct {
 	int state;
 	uintptr_t sp, tp; /* stack pointer, thread pointer (fs_base) */
 	uint32_t regs_len;
+	int via_rt; /* signalled with the real-time stop signal, not 33 */
 	char name[16];
 	uint8_t regs[LK_STOP_REGS] __attribute__((aligned(16))); /* scanned as words */
 } lk_stop_thread_t;

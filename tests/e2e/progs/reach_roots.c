@@ -13,6 +13,9 @@
  *   key_hi       a pthread key at 32 or above (a second-level array)
  *   pool         a pool over mmap (an anonymous mapping, not heap)
  *   pool_guard   the same, past a guard region at its start (reads in place fault there)
+ *   sigwait      the stack of a thread that blocks every signal (pthread_sigmask) and
+ *                waits in sigwait, as a daemon's signal thread does: stopped through 33,
+ *                and its sigwait never returns the stop signal (it says so on stderr)
  * and leak for
  *   self         a block that points only to itself
  *   stale        a dead stack slot below main's frame (the pointer is gone from registers)
@@ -20,9 +23,14 @@
  *   unaligned    a pointer stored at an odd offset of a global
  *   fork         a block lost in a forked child (the child's trace)
  * and reachable, in a partial scan, for
- *   masked       a block lost while a thread that blocks every signal spins: that thread
- *                cannot be stopped, its roots are unknown, so nothing is called a leak
+ *   rawmasked    a block lost while a thread that blocks every signal, libc's too (a raw
+ *                rt_sigprocmask), spins: that thread cannot be stopped, its roots are
+ *                unknown, so nothing is called a leak
  * and leak, in a complete scan, for
+ *   masked       a block lost while a thread that blocks every signal pthread_sigmask can
+ *                spins (workers of a daemon that takes signals in one thread)
+ *   timer        a block lost while glibc's SIGEV_THREAD timer thread (every signal but
+ *                33 blocked) waits for its timer
  *   starting     a block lost, then a detached thread created right before exit, the
  *                process on one CPU so that the thread has not run yet: glibc starts it
  *                with every signal blocked, and the scan waits for it to unblock them
@@ -47,11 +55,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MARKER_SIZE 4242
+
+static const uint64_t all_bits = ~(uint64_t)0;
 
 void *volatile g_handoff;
 volatile int g_ready;
@@ -192,14 +203,56 @@ __attribute__((noinline)) void clear_regs(void)
 
 static void *masked_thread(void *arg)
 {
-	(void)arg;
 	sigset_t all;
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (arg) /* every signal, libc's 32 and 33 too: only a raw system call can */
+		syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all_bits, NULL, sizeof(all_bits));
+	else
+		pthread_sigmask(SIG_BLOCK, &all, NULL);
 	g_ready = 1;
 	for (volatile unsigned long n = 0;; n++)
 		;
 	return NULL;
+}
+
+static void *sigwait_stack(void *arg)
+{
+	(void)arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	volatile uintptr_t slots[8];
+	slots[3] = (uintptr_t)g_handoff;
+	g_handoff = NULL;
+	g_ready = 1;
+	for (;;) {
+		int sig;
+		if (sigwait(&all, &sig) == 0) /* the program's own signal: nothing sends one */
+			fprintf(stderr, "sigwait returned signal %d\n", sig);
+	}
+	return (void *)slots[3];
+}
+
+static void on_timer(union sigval v)
+{
+	(void)v;
+}
+
+/* A SIGEV_THREAD timer that never fires before exit: glibc's helper thread waits for it. */
+static void start_timer(void)
+{
+	struct sigevent ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD;
+	ev.sigev_notify_function = on_timer;
+	timer_t id;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &id) != 0)
+		abort();
+	struct itimerspec its = {{0, 0}, {3600, 0}};
+	if (timer_settime(id, 0, &its, NULL) != 0)
+		abort();
+	struct timespec ms20 = {0, 20000000};
+	nanosleep(&ms20, NULL); /* the helper thread is waiting by now */
 }
 
 static void *idle_thread(void *arg)
@@ -418,11 +471,16 @@ int main(int argc, char **argv)
 		if (pthread_create(&t, NULL, stale_thread, NULL) != 0)
 			abort();
 		wait_ready();
-	} else if (!strcmp(mode, "masked")) {
+	} else if (!strcmp(mode, "masked") || !strcmp(mode, "rawmasked")) {
 		pthread_t t;
-		if (pthread_create(&t, NULL, masked_thread, NULL) != 0)
+		if (pthread_create(&t, NULL, masked_thread, mode[0] == 'r' ? g_bytes : NULL) != 0)
 			abort();
 		wait_ready();
+		lose_plain();
+	} else if (!strcmp(mode, "sigwait"))
+		start(sigwait_stack);
+	else if (!strcmp(mode, "timer")) {
+		start_timer();
 		lose_plain();
 	} else if (!strcmp(mode, "spawning") && argc > 2)
 		spawn_and_exit(argv[2]);
