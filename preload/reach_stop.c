@@ -235,7 +235,9 @@ static int lk_stop_send_xid(lk_stop_t *st, pid_t pid, pid_t tid)
 	si.si_pid = pid;
 	si.si_uid = (uid_t)syscall(SYS_getuid);
 	si.si_value.sival_ptr = st;
-	return syscall(SYS_rt_tgsigqueueinfo, pid, tid, LK_STOP_XID, &si) == 0 ? 0 : -1;
+	if (syscall(SYS_rt_tgsigqueueinfo, pid, tid, LK_STOP_XID, &si) == 0)
+		return 0;
+	return errno == ESRCH ? -1 : -2; /* refused (a seccomp filter): try the other */
 }
 
 /* The first of SIGRTMAX, SIGRTMAX-1, ... (down to 8 of them) that the program leaves at its
@@ -327,7 +329,9 @@ static int lk_stop_try(lk_stop_t *st, lk_stop_thread_t *t, pid_t pid, uint64_t b
 	if (!(blocked & LK_SIGBIT(LK_STOP_XID)))
 		sent = lk_stop_send_xid(st, pid, t->tid);
 	if (sent == -2 && st->sig && !(blocked & LK_SIGBIT(st->sig))) {
-		sent = syscall(SYS_tgkill, pid, t->tid, st->sig) == 0 ? 0 : -1;
+		sent = syscall(SYS_tgkill, pid, t->tid, st->sig) == 0 ? 0
+		       : errno == ESRCH                               ? -1
+		                                                      : -2;
 		t->via_rt = sent == 0;
 	}
 	if (sent == 0) {
