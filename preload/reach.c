@@ -297,20 +297,38 @@ static void lk_anon_block_sampled(void *arg, uintptr_t addr, uint64_t size)
 		an->pos = addr + size;
 }
 
-/* glibc arena heaps in [s, e): a heap_info at each 64 MiB boundary (ar_ptr near a boundary,
- * prev 0 or at one, a sane size): their pages hold the blocks and free chunks, not roots. */
+/* Whether a holds a glibc heap_info (malloc/arena.c): ar_ptr, prev, size, mprotect_size.
+ * An arena's first heap has prev 0 and its arena right behind the heap_info; a later heap
+ * has the first one's arena and a prev at a boundary. Sizes are whole pages, size at most
+ * mprotect_size, both at most 64 MiB. Anything weaker takes other memory for a heap: words
+ * at a boundary of an interpreter's arena (a pool's block count, then a null free list,
+ * then small numbers) passed a check of the low bits alone, and then 64 MiB of the
+ * interpreter's objects were no root: hundreds of false leaks in a Python service. */
+static int lk_anon_heap_info(uintptr_t a)
+{
+	uintptr_t hi[4]; /* ar_ptr, prev, size, mprotect_size */
+	const uintptr_t low = LK_ARENA_HEAP - 1;
+	if (lk_reach_mark_read(a, hi, sizeof(hi)) != 0)
+		return 0;
+	if (!hi[2] || hi[2] > hi[3] || hi[3] > LK_ARENA_HEAP || ((hi[2] | hi[3]) & 4095) ||
+	    (hi[0] & low) > 256 || (hi[1] & low))
+		return 0;
+	uintptr_t first = hi[0] & ~low;
+	if (!hi[1])
+		return first == a;
+	uintptr_t fh[2];
+	return first != a && lk_reach_mark_read(first, fh, sizeof(fh)) == 0 && fh[0] == hi[0] &&
+	       fh[1] == 0;
+}
+
+/* glibc arena heaps in [s, e): a heap_info at a 64 MiB boundary (lk_anon_heap_info): their
+ * pages hold the blocks and free chunks, not roots. */
 static void lk_anon_arenas(uintptr_t s, uintptr_t e, lk_ranges_t *ex)
 {
 	for (uintptr_t a = (s + LK_ARENA_HEAP - 1) & ~(LK_ARENA_HEAP - 1); a >= s && a < e;
-	     a += LK_ARENA_HEAP) {
-		uintptr_t hi[4]; /* ar_ptr, prev, size, mprotect_size */
-		if (lk_reach_mark_read(a, hi, sizeof(hi)) != 0)
-			continue;
-		if ((hi[0] & (LK_ARENA_HEAP - 1)) > 256 || (hi[1] & (LK_ARENA_HEAP - 1)) ||
-		    !hi[2] || hi[2] > LK_ARENA_HEAP || hi[3] > LK_ARENA_HEAP)
-			continue;
-		lk_ranges_add(ex, a, LK_ARENA_HEAP);
-	}
+	     a += LK_ARENA_HEAP)
+		if (lk_anon_heap_info(a))
+			lk_ranges_add(ex, a, LK_ARENA_HEAP);
 }
 
 /* Scans the anonymous writable mappings of maps that are no heap, stack or libleak's. skip:

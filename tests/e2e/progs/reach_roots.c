@@ -13,6 +13,9 @@
  *   key_hi       a pthread key at 32 or above (a second-level array)
  *   pool         a pool over mmap (an anonymous mapping, not heap)
  *   pool_guard   the same, past a guard region at its start (reads in place fault there)
+ *   pool_64m     a pool over mmap whose words at a 64 MiB boundary look, by their low bits,
+ *                like a glibc heap's header (a count, a null pointer, two small sizes), as
+ *                an interpreter's arena may: the marker 1 MiB past the boundary
  *   sigwait      the stack of a thread that blocks every signal (pthread_sigmask) and
  *                waits in sigwait, as a daemon's signal thread does: stopped through 33,
  *                and its sigwait never returns the stop signal (it says so on stderr)
@@ -343,6 +346,22 @@ __attribute__((noinline)) void pool_guard_fill(void)
 	g_pool = pool;
 }
 
+__attribute__((noinline)) void pool_64m_fill(void)
+{
+	size_t span = (size_t)192 << 20, b64 = (size_t)64 << 20;
+	char *pool = mmap(NULL, span, PROT_READ | PROT_WRITE,
+	                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool == MAP_FAILED)
+		abort();
+	uintptr_t *at = (uintptr_t *)(((uintptr_t)pool + 4096 + b64 - 1) & ~(uintptr_t)(b64 - 1));
+	at[0] = 5;    /* a block count, not an arena pointer */
+	at[1] = 0;    /* an empty free list, not a previous heap */
+	at[2] = 4096; /* small numbers where a heap's sizes are */
+	at[3] = 8192;
+	at[(1 << 20) / sizeof(uintptr_t)] = (uintptr_t)make_marker();
+	g_pool = pool;
+}
+
 __attribute__((noinline)) void dtls_set(const char *lib)
 {
 	g_lib = dlopen(lib, RTLD_NOW);
@@ -460,6 +479,8 @@ int main(int argc, char **argv)
 		key_set(40);
 	else if (!strcmp(mode, "pool"))
 		pool_fill();
+	else if (!strcmp(mode, "pool_64m"))
+		pool_64m_fill();
 	else if (!strcmp(mode, "pool_guard"))
 		pool_guard_fill();
 	else if (!strcmp(mode, "self"))
