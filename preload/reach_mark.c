@@ -10,6 +10,7 @@
  * private anonymous memory read in place (lk_reach_mark_inplace, below, says why that is safe).
  * All memory is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
 #include "reach_mark.h"
+#include "reach.h"
 #include "reach_index.h"
 #include "reach_proc.h"
 
@@ -912,7 +913,7 @@ int lk_reach_mark_begin(size_t *n)
 	/* Without the index (out of memory) every word costs a binary search: slower, the same. */
 	(void)lk_rix_build(&lk_rs->ix, lk_rs->blocks, sizeof(lk_reach_block_t), LK_RB_ADDR_MASK,
 	                   lk_rs->n);
-	if (lk_sample_bytes)
+	if (lk_sample_bytes || lk_reach_heap_inherited)
 		lk_reach_slots_build();
 	*n = lk_rs->n;
 	return 0;
@@ -1022,6 +1023,14 @@ void lk_reach_mark_inplace_end(void)
 		lk_rs->iv = NULL;
 		lk_rs->iv_n = 0;
 	}
+}
+
+int lk_reach_mark_all_reached(void)
+{
+	for (size_t i = 0; i < lk_rs->n; i++)
+		if (!lk_mark(i))
+			return 0;
+	return 1;
 }
 
 void lk_reach_mark_set_partial(void)
