@@ -268,6 +268,45 @@ static bool cli_matches(const struct cli *c, const struct analysis *a)
 	return true;
 }
 
+/* A --fail-on growth (or rss) that did not match where the growth test could not run (a run
+ * under 8 snapshots) is no pass, only untested: one line on stderr says so, and the exit
+ * status stays 0 (leak-soak calls that INCONCLUSIVE). */
+static void cli_note_untested(const struct cli *c, const struct analysis *a)
+{
+	uint32_t mask = 0;
+	for (size_t k = 0; k < c->fail.n; k++)
+		if (c->fail.r[k].kind == FINDING_GROWTH || c->fail.r[k].kind == FINDING_RSS)
+			mask |= 1u << c->fail.r[k].kind;
+	if (!mask || (fail_rules_match(&c->fail, a, c->growing_only) & mask))
+		return;
+	uint32_t n = 0, untested = 0, needed = 0, snaps = 0;
+	for (uint32_t i = 0; i < a->n_procs; i++) {
+		const struct analysis_proc *ap = &a->procs[i];
+		if (!ap->proc->have_process)
+			continue;
+		n++;
+		if (!ap->growth_ran) {
+			if (!untested++ || ap->growth_snaps > snaps)
+				snaps = ap->growth_snaps;
+			needed = ap->growth_needed;
+		}
+	}
+	if (!untested)
+		return;
+	fprintf(stderr, "leak-report: --fail-on %s: not tested in ",
+	        mask & (1u << FINDING_GROWTH) ? "growth" : "rss");
+	if (n == 1)
+		fputs("the process", stderr);
+	else if (untested == n)
+		fprintf(stderr, "any of the %" PRIu32 " processes", n);
+	else
+		fprintf(stderr, "%" PRIu32 " of %" PRIu32 " processes", untested, n);
+	fprintf(stderr,
+	        ": the growth test needs %" PRIu32 " snapshots before exit, %s%" PRIu32
+	        "; run longer or use -i\n",
+	        needed, n == 1 ? "it had " : "the most was ", snaps);
+}
+
 static int opt_every(struct cli *c, const char *arg, struct err *e)
 {
 	return parse_seconds("--every", arg, 0.05, 86400, &c->every_s, e);
@@ -703,6 +742,7 @@ int main(int argc, char **argv)
 	}
 	symbolizer_notes(s, stderr, "leak-report");
 	status = cli_matches(&c, a) ? EXIT_MATCHED : EXIT_OK;
+	cli_note_untested(&c, a);
 out:
 	if (status == EXIT_OK || status == EXIT_MATCHED) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {

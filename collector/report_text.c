@@ -518,6 +518,25 @@ static int print_finding(FILE *f, const char *ind, size_t rank, const struct ana
 	return 0;
 }
 
+/* "... 5 more findings (3 growth, 1 fd, 1 child; --top 0 shows all)": what --top cut, by
+ * kind, so a descriptor or a child ranked after many heap stacks is not cut unsaid. */
+static void print_more(FILE *f, const char *ind, const struct finding_list *l, size_t from,
+                       size_t to)
+{
+	size_t count[FINDING_NKINDS] = {0};
+	enum finding_kind order[FINDING_NKINDS];
+	int n_kinds = 0;
+	for (size_t k = from; k < to; k++) {
+		enum finding_kind kind = l->items[k].kind;
+		if (!count[kind]++)
+			order[n_kinds++] = kind;
+	}
+	fprintf(f, "\n%s  ... %zu more finding%s (", ind, to - from, to - from == 1 ? "" : "s");
+	for (int x = 0; x < n_kinds; x++)
+		fprintf(f, "%s%zu %s", x ? ", " : "", count[order[x]], finding_kind_name(order[x]));
+	fputs("; --top 0 shows all)\n", f);
+}
+
 /* The overview of a run whose findings are spread over several processes (a service's
  * workers, or a program started through wrappers such as a version manager's shell shims):
  * one line per process with findings, those with growth first, then the longest-running,
@@ -653,8 +672,7 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 		for (size_t k = 0; k < n && rc == 0; k++)
 			rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st, o, e);
 		if (rc == 0 && n < act)
-			fprintf(f, "\n%s  ... %zu more finding%s (--top 0 shows all)\n", ind,
-			        act - n, act - n == 1 ? "" : "s");
+			print_more(f, ind, l, n, act);
 		if (rc == 0 && act < l->n) {
 			if (!o->show_reachable) {
 				print_reachable_summary(f, ind, l, act);

@@ -19,6 +19,7 @@
 #include "modules.h"
 #include "fd_table.h"
 #include "proc_table.h"
+#include "reach.h"
 #include "ring.h"
 #include "sites.h"
 #include "stack_table.h"
@@ -80,6 +81,7 @@ static void lk_fork_child_trace(void)
 	if (lk_tracefile_fork_child() < 0)
 		return; /* it warned and set lk_disabled */
 	lk_fork_traced_child = 1;
+	lk_reach_heap_inherited = 1; /* the parent's blocks are in no table of ours */
 	/* Through the fork hook, the lazy writer starts only once the hook has emptied the child's
 	 * tables (lk_fork_child_settled): its tick, which the hook's resets run (a descriptor
 	 * marked dirty), could start the child's writer thread, whose first snapshot would then

@@ -26,6 +26,11 @@ void lk_reach_init(void);
  * block. */
 int lk_reach_scan(void);
 
+/* 1 in a traced forked child (set by its atfork handler; an exec clears it with the image):
+ * the blocks it inherited from its parent are in no table of its own, yet may hold its blocks
+ * (a node linked into the parent's list), so the heap is a root there as in sampled mode. */
+extern int lk_reach_heap_inherited;
+
 /* Set by the caller of lk_reach_scan when it runs outside a signal handler, at a normal exit:
  * the scan may then start a helper thread for its sort (reach_mark.c). */
 extern int lk_reach_may_thread;

@@ -10,6 +10,7 @@
  * private anonymous memory read in place (lk_reach_mark_inplace, below, says why that is safe).
  * All memory is mmap'd; nothing here calls malloc or stdio. The roots come from reach.c. */
 #include "reach_mark.h"
+#include "reach.h"
 #include "reach_index.h"
 #include "reach_proc.h"
 
@@ -115,6 +116,16 @@ static inline void lk_mark_set(size_t i, unsigned mark)
 {
 	uint8_t *m = &lk_rs->marked[i / 4];
 	*m = (uint8_t)((*m & ~(3u << (i % 4 * 2))) | mark << (i % 4 * 2));
+}
+
+/* process_vm_readv on this process. Through variadic syscall() every argument goes as a long:
+ * the sixth is passed on the stack, and an int 0 there leaves the slot's upper half as it was
+ * (clang stores 4 bytes), so the kernel saw garbage flags and refused every read (EINVAL):
+ * a clang-built libleak never ran its exit scan. */
+static long lk_vm_read(const struct iovec *local, unsigned long nl, const struct iovec *remote,
+                       unsigned long nr)
+{
+	return syscall(SYS_process_vm_readv, (long)lk_rs->pid, local, nl, remote, nr, 0ul);
 }
 
 static inline uint64_t lk_reach_size(const lk_reach_block_t *b)
@@ -355,7 +366,7 @@ static void lk_par_work(lk_par_t *p, int who)
 		p->st[who][0] = p->items[i];
 		lk_msd_run(p->a, p->st[who], 1);
 		if (__atomic_add_fetch(&p->done, 1, __ATOMIC_RELEASE) == p->n_items)
-			syscall(SYS_futex, &p->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+			syscall(SYS_futex, &p->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0l);
 	}
 }
 
@@ -425,7 +436,7 @@ static int lk_reach_msd_par(lk_reach_block_t *a, size_t n)
 			if (lk_now_ns() >= deadline)
 				return -2;
 			struct timespec ts = {0, 10000000};
-			syscall(SYS_futex, &p->done, FUTEX_WAIT_PRIVATE, d, &ts, NULL, 0);
+			syscall(SYS_futex, &p->done, FUTEX_WAIT_PRIVATE, d, &ts, NULL, 0l);
 		}
 		struct timespec abs;
 		clock_gettime(CLOCK_REALTIME, &abs);
@@ -656,7 +667,7 @@ void lk_reach_mark_range(uintptr_t start, size_t len)
 	while (len >= sizeof(uintptr_t)) {
 		size_t n = len < LK_REACH_BOUNCE ? len : LK_REACH_BOUNCE;
 		struct iovec local = {lk_rs->bounce, n}, remote = {(void *)start, n};
-		long r = syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0);
+		long r = lk_vm_read(&local, 1, &remote, 1);
 		if (r > 0) {
 			lk_reach_words(lk_rs->bounce, (size_t)r);
 			n = (size_t)r;
@@ -731,8 +742,7 @@ static void lk_reach_read_batch(const uint32_t *batch, size_t n)
 			run_end = addr + len;
 			k++;
 		}
-		long r =
-		    total ? syscall(SYS_process_vm_readv, lk_rs->pid, local, k, remote, k, 0) : 0;
+		long r = total ? lk_vm_read(local, k, remote, k) : 0;
 		size_t done = r > 0 ? (size_t)r : 0;
 		/* Each block's bytes sit in its range's part of the bounce buffer, ranges in
 		 * order. The bounce buffer is reused by the scans below: walk in order. */
@@ -879,8 +889,7 @@ int lk_reach_mark_begin(size_t *n)
 	}
 	/* Can we read our own memory this way at all (seccomp, YAMA)? */
 	struct iovec local = {lk_rs->bounce, sizeof(*lk_rs)}, remote = {lk_rs, sizeof(*lk_rs)};
-	if (syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0) !=
-	    (long)sizeof(*lk_rs)) {
+	if (lk_vm_read(&local, 1, &remote, 1) != (long)sizeof(*lk_rs)) {
 		lk_reach_mark_release();
 		return -1;
 	}
@@ -912,7 +921,7 @@ int lk_reach_mark_begin(size_t *n)
 	/* Without the index (out of memory) every word costs a binary search: slower, the same. */
 	(void)lk_rix_build(&lk_rs->ix, lk_rs->blocks, sizeof(lk_reach_block_t), LK_RB_ADDR_MASK,
 	                   lk_rs->n);
-	if (lk_sample_bytes)
+	if (lk_sample_bytes || lk_reach_heap_inherited)
 		lk_reach_slots_build();
 	*n = lk_rs->n;
 	return 0;
@@ -926,9 +935,7 @@ void lk_reach_mark_set_maps(const char *maps)
 int lk_reach_mark_read(uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec local = {buf, len}, remote = {(void *)addr, len};
-	return syscall(SYS_process_vm_readv, lk_rs->pid, &local, 1, &remote, 1, 0) == (long)len
-	           ? 0
-	           : -1;
+	return lk_vm_read(&local, 1, &remote, 1) == (long)len ? 0 : -1;
 }
 
 void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
@@ -1022,6 +1029,14 @@ void lk_reach_mark_inplace_end(void)
 		lk_rs->iv = NULL;
 		lk_rs->iv_n = 0;
 	}
+}
+
+int lk_reach_mark_all_reached(void)
+{
+	for (size_t i = 0; i < lk_rs->n; i++)
+		if (!lk_mark(i))
+			return 0;
+	return 1;
 }
 
 void lk_reach_mark_set_partial(void)

@@ -40,6 +40,9 @@ int lk_reach_mark_read(uintptr_t addr, void *buf, size_t len);
 void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
                              void (*fn)(void *arg, uintptr_t addr, uint64_t size), void *arg);
 
+/* After a drain: 1 if every block has been reached (the roots left may be skipped). */
+int lk_reach_mark_all_reached(void);
+
 /* Some root set was unknown: a block not reached is reachable after all (TRACE_BLOCK_PARTIAL),
  * never a leak. */
 void lk_reach_mark_set_partial(void);

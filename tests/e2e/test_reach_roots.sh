@@ -4,9 +4,10 @@
 # as LeakSanitizer's root-set tests have them (reach_roots.c): a block held only by a
 # register (general, xmm) of a thread spinning in asm, the stack of a running or a blocked
 # thread, static TLS of the main thread and of a running thread, dynamic TLS of a dlopen'd
-# library, pthread keys below and above 32, a pool over mmap is "reachable"; a block pointing
-# to itself, one left in a dead stack slot (of main, of a running thread), one held only by
-# an unaligned copy, one lost in a forked child is a "leak". Each verdict is asserted for the
+# library, pthread keys below and above 32, a pool over mmap, a block a forked child hangs on
+# one its parent allocated before the fork (in the main arena or a thread's) is "reachable"; a block pointing to itself, one
+# left in a dead stack slot (of main, of a running thread), one held only by an unaligned
+# copy, one lost in a forked child is a "leak". Each verdict is asserted for the
 # gcc and clang builds at -O2 (the Makefile's) and at -O0 (built here). A thread that blocks
 # every signal cannot be stopped: the scan is partial, names it, and the lost block is
 # reachable, not a leak (only a raw rt_sigprocmask blocks libc's 32 and 33 too); one that blocks
@@ -72,6 +73,10 @@ for cc in "${COMPILERS[@]}"; do
 			fi
 		done
 		verdict "$cc -$opt dtls" reachable false "$p" dtls "$lib"
+		for m in fork_held fork_held_arena; do
+			verdict "$cc -$opt $m" reachable false "$p" $m
+			assert_eq "${#traces[@]}" 2 "$cc -$opt $m: traces (parent and child)"
+		done
 		note "$cc -$opt: what must stay a leak"
 		for m in self stale stale_thread unaligned; do
 			verdict "$cc -$opt $m" leak false "$p" "$m"

@@ -19,6 +19,10 @@
  *   sigwait      the stack of a thread that blocks every signal (pthread_sigmask) and
  *                waits in sigwait, as a daemon's signal thread does: stopped through 33,
  *                and its sigwait never returns the stop signal (it says so on stderr)
+ *   fork_held    a forked child's block held only by a heap block its parent allocated
+ *                before the fork (a node linked into the parent's list), which the child's
+ *                table does not hold
+ *   fork_held_arena  the same, the parent's block allocated by a thread (another arena)
  * and leak for
  *   self         a block that points only to itself
  *   stale        a dead stack slot below main's frame (the pointer is gone from registers)
@@ -304,6 +308,36 @@ __attribute__((noinline)) void lose_plain(void)
 	p = NULL;
 }
 
+/* fork_held: a global points to a block the parent allocates; the child hangs the marker on
+ * it. */
+void **volatile g_parent_list;
+
+static void *alloc_list(void *arg)
+{
+	(void)arg;
+	g_parent_list = calloc(4, sizeof(void *));
+	if (!g_parent_list)
+		abort();
+	return NULL;
+}
+
+__attribute__((noinline)) void fork_hold(int in_thread)
+{
+	pthread_t t;
+	if (!in_thread)
+		alloc_list(NULL);
+	else if (pthread_create(&t, NULL, alloc_list, NULL) != 0 || pthread_join(t, NULL) != 0)
+		abort();
+	pid_t pid = fork();
+	if (pid == 0) {
+		g_parent_list[2] = make_marker();
+		scrub();
+		exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+}
+
 __attribute__((noinline)) void tls_set(void)
 {
 	t_marker = make_marker();
@@ -509,6 +543,10 @@ int main(int argc, char **argv)
 		start_and_exit();
 	else if (!strcmp(mode, "unaligned"))
 		lose_unaligned();
+	else if (!strcmp(mode, "fork_held"))
+		fork_hold(0);
+	else if (!strcmp(mode, "fork_held_arena"))
+		fork_hold(1);
 	else if (!strcmp(mode, "fork")) {
 		pid_t pid = fork();
 		if (pid == 0) {
