@@ -122,10 +122,8 @@ static int lk_writer_start_thread(void);
 static bool lk_snap_trylock(void);
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
- * or the process's threads were preempted at least once per LK_BUSY_NS on average (the
- * processors are busy with other processes, or a woken writer preempts the program: either
- * way no processor is to spare), re-measured at most every LK_BUSY_NS by whichever producer
- * asks first. */
+ * or its threads were preempted at least once per 10 ms (lk_ring_preempted_often),
+ * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
 #define LK_BUSY_NS 10000000ull
 static int lk_ncpu;
 static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM, lk_busy_ivcsw LK_FORK_WARM;
@@ -142,11 +140,10 @@ static bool lk_writer_cores_busy(void)
 		uint64_t before = __atomic_exchange_n(&lk_busy_cpu, cpu, __ATOMIC_RELAXED);
 		uint64_t ivcsw_before =
 		    __atomic_exchange_n(&lk_busy_ivcsw, ivcsw, __ATOMIC_RELAXED);
-		bool preempted = (ivcsw - ivcsw_before) * LK_BUSY_NS >= now - at;
-		__atomic_store_n(
-		    &lk_busy,
-		    at && (preempted || lk_ring_cores_busy(cpu - before, now - at, lk_ncpu)),
-		    __ATOMIC_RELAXED);
+		__atomic_store_n(&lk_busy,
+		                 at && (lk_ring_preempted_often(ivcsw - ivcsw_before, now - at) ||
+		                        lk_ring_cores_busy(cpu - before, now - at, lk_ncpu)),
+		                 __ATOMIC_RELAXED);
 	}
 	return __atomic_load_n(&lk_busy, __ATOMIC_RELAXED);
 }
