@@ -73,6 +73,15 @@ static inline bool lk_ring_cores_busy(uint64_t cpu_ns, uint64_t wall_ns, int ncp
 	return ncpu > 0 && wall_ns > 0 && cpu_ns * 2 >= wall_ns * (uint64_t)(2 * ncpu - 1);
 }
 
+/* Whether a process whose threads were preempted (involuntary context switches) preempts
+ * times over wall_ns was preempted at least once per 10 ms on average: other processes hold
+ * the processors, or a woken writer preempts the program. Either way no processor is to
+ * spare, and the producer drains in place as when lk_ring_cores_busy. */
+static inline bool lk_ring_preempted_often(uint64_t preempts, uint64_t wall_ns)
+{
+	return preempts > 0 && preempts * 10000000ull >= wall_ns;
+}
+
 /* Hook side, guard held. Pushes onto the calling thread's ring (acquiring one on first use).
  * Returns false if the event was dropped (ring full after the bounded wait, or no memory):
  * the drop is counted. Never calls malloc. */

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -337,6 +338,14 @@ uint64_t lk_realtime_ns(void)
 uint64_t lk_process_cpu_ns(void)
 {
 	return lk_clock_ns(CLOCK_PROCESS_CPUTIME_ID); /* a system call, not the vDSO */
+}
+
+uint64_t lk_process_preempted(void)
+{
+	struct rusage ru;
+	if (syscall(SYS_getrusage, RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (uint64_t)ru.ru_nivcsw;
 }
 
 int lk_sys_ncpu(void)

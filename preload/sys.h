@@ -56,10 +56,11 @@ void lk_sys_note_own(void *p, size_t n);
 int lk_sys_own_foreach(void (*fn)(void *arg, uintptr_t start, size_t len), void *arg);
 pid_t lk_sys_getpid(void);
 pid_t lk_sys_gettid(void);
-uint64_t lk_now_ns(void);         /* CLOCK_MONOTONIC */
-uint64_t lk_realtime_ns(void);    /* CLOCK_REALTIME */
-uint64_t lk_process_cpu_ns(void); /* CLOCK_PROCESS_CPUTIME_ID: all the process's threads */
-int lk_sys_ncpu(void);            /* processors this thread may run on, 0 if unknown */
+uint64_t lk_now_ns(void);            /* CLOCK_MONOTONIC */
+uint64_t lk_realtime_ns(void);       /* CLOCK_REALTIME */
+uint64_t lk_process_cpu_ns(void);    /* CLOCK_PROCESS_CPUTIME_ID: all the process's threads */
+uint64_t lk_process_preempted(void); /* involuntary context switches, all threads; 0 if unknown */
+int lk_sys_ncpu(void);               /* processors this thread may run on, 0 if unknown */
 uint64_t lk_sys_rss_bytes(void);
 /* A small file (/proc text) read whole into buf, NUL-terminated, cut at cap - 1 bytes.
  * Returns its length, or -1 if it cannot be opened. Raw system calls; preserves errno. */

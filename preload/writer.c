@@ -122,10 +122,11 @@ static int lk_writer_start_thread(void);
 static bool lk_snap_trylock(void);
 
 /* Whether the program's threads have kept every processor busy lately (lk_ring_cores_busy),
+ * or its threads were preempted at least once per 10 ms (lk_ring_preempted_often),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
 #define LK_BUSY_NS 10000000ull
 static int lk_ncpu;
-static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM;
+static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM, lk_busy_ivcsw LK_FORK_WARM;
 static int lk_busy LK_FORK_WARM;
 
 static bool lk_writer_cores_busy(void)
@@ -135,10 +136,13 @@ static bool lk_writer_cores_busy(void)
 	if (now - at >= LK_BUSY_NS &&
 	    __atomic_compare_exchange_n(&lk_busy_wall, &at, now, false, __ATOMIC_RELAXED,
 	                                __ATOMIC_RELAXED)) {
-		uint64_t cpu = lk_process_cpu_ns();
+		uint64_t cpu = lk_process_cpu_ns(), ivcsw = lk_process_preempted();
 		uint64_t before = __atomic_exchange_n(&lk_busy_cpu, cpu, __ATOMIC_RELAXED);
+		uint64_t ivcsw_before =
+		    __atomic_exchange_n(&lk_busy_ivcsw, ivcsw, __ATOMIC_RELAXED);
 		__atomic_store_n(&lk_busy,
-		                 at && lk_ring_cores_busy(cpu - before, now - at, lk_ncpu),
+		                 at && (lk_ring_preempted_often(ivcsw - ivcsw_before, now - at) ||
+		                        lk_ring_cores_busy(cpu - before, now - at, lk_ncpu)),
 		                 __ATOMIC_RELAXED);
 	}
 	return __atomic_load_n(&lk_busy, __ATOMIC_RELAXED);
@@ -225,11 +229,11 @@ int lk_writer_was_threaded(void)
 
 /* lk_ring_wake_fn: a producer's ring r is half full or full (hook context, guard held). While
  * the process has kept every processor busy (its CPU time over the last 10 ms, the writer's
- * included), or when r is full, the producer drains r itself if the snapshot lock is free,
- * instead of waking the writer: a woken writer preempts one of the program's threads, which
- * may hold glibc's arena lock while the other sleeps on it, and the events are still in this
- * core's cache. With a processor to spare the writer still drains in parallel (docs/DESIGN.md,
- * Rings). */
+ * included) or its threads are being preempted (lk_writer_cores_busy), or when r is full,
+ * the producer drains r itself if the snapshot lock is free, instead of waking the writer: a
+ * woken writer preempts one of the program's threads, which may hold glibc's arena lock while
+ * the other sleeps on it, and the events are still in this core's cache. With a processor to
+ * spare the writer still drains in parallel (docs/DESIGN.md, Rings). */
 static void lk_writer_ring_wake(lk_ring_t *r, bool full)
 {
 	lk_writer_start_if_lazy();
@@ -535,7 +539,7 @@ void lk_writer_init(int ppid, uint32_t proc_flags)
 		if (lk_ncpu != ncpu)
 			lk_ncpu = ncpu;
 	}
-	lk_busy_wall = lk_busy_cpu = 0;
+	lk_busy_wall = lk_busy_cpu = lk_busy_ivcsw = 0;
 	lk_busy = 0;
 	if (lk_ring_wake_fn != lk_writer_ring_wake)
 		lk_ring_wake_fn = lk_writer_ring_wake;

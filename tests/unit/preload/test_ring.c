@@ -308,6 +308,18 @@ static void test_cores_busy_rule(void **state)
 	assert_false(lk_ring_cores_busy(20 * ms, 0, 2));
 }
 
+/* The other rule: the process's threads were preempted once per 10 ms or more. */
+static void test_preempted_rule(void **state)
+{
+	(void)state;
+	const uint64_t ms = 1000000;
+	assert_false(lk_ring_preempted_often(0, 10 * ms));
+	assert_true(lk_ring_preempted_often(1, 10 * ms));
+	assert_false(lk_ring_preempted_often(1, 30 * ms)); /* the check ran late: a rate */
+	assert_true(lk_ring_preempted_often(3, 30 * ms));
+	assert_false(lk_ring_preempted_often(0, 0));
+}
+
 static void *one_event_thread(void *arg)
 {
 	(void)arg;
@@ -346,6 +358,7 @@ int main(void)
 	    cmocka_unit_test(test_closed_ring_fails_at_once),
 	    cmocka_unit_test(test_wake_hook_may_drain_in_place),
 	    cmocka_unit_test(test_cores_busy_rule),
+	    cmocka_unit_test(test_preempted_rule),
 	    cmocka_unit_test(test_thread_churn_reuses_rings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
