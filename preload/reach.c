@@ -302,21 +302,13 @@ static void lk_anon_block_sampled(void *arg, uintptr_t addr, uint64_t size)
 		an->pos = addr + size;
 }
 
-/* Scans [s, e) of an anonymous mapping less its blocks, as lk_anon_block or
- * lk_anon_block_sampled leaves them. */
-static void lk_anon_range(lk_anon_t *an, uintptr_t s, uintptr_t e)
+/* Scans [s, e) of an anonymous mapping less its blocks, as block (lk_anon_block or
+ * lk_anon_block_sampled) leaves them. */
+static void lk_anon_range(lk_anon_t *an, uintptr_t s, uintptr_t e,
+                          void (*block)(void *arg, uintptr_t addr, uint64_t size))
 {
 	an->pos = s;
-	lk_reach_mark_blocks_in(s, e, lk_anon_block, an);
-	if (an->pos < e)
-		lk_anon_piece(an, an->pos, e);
-	lk_reach_mark_drain();
-}
-
-static void lk_anon_range_sampled(lk_anon_t *an, uintptr_t s, uintptr_t e)
-{
-	an->pos = s;
-	lk_reach_mark_blocks_in(s, e, lk_anon_block_sampled, an);
+	lk_reach_mark_blocks_in(s, e, block, an);
 	if (an->pos < e)
 		lk_anon_piece(an, an->pos, e);
 	lk_reach_mark_drain();
@@ -400,11 +392,11 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		if (heap_only && !heap) { /* its arena heaps only: the rest was scanned before */
 			lk_ranges_t ar = {0};
 			lk_anon_arenas(s, e, &ar);
-			for (size_t i = 0; i < ar.n; i++)
-				lk_anon_range_sampled(&an, ar.r[i].start,
-				                      ar.r[i].start + ar.r[i].len < e
-				                          ? ar.r[i].start + ar.r[i].len
-				                          : e);
+			for (size_t i = 0; i < ar.n; i++) {
+				uintptr_t end = ar.r[i].start + ar.r[i].len;
+				lk_anon_range(&an, ar.r[i].start, end < e ? end : e,
+				              lk_anon_block_sampled);
+			}
 			lk_ranges_free(&ar);
 			continue;
 		}
@@ -413,10 +405,7 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 			lk_anon_arenas(s, e, &ex);
 		if (ex.n != ex_n)
 			lk_ranges_sort(&ex);
-		if (sampled)
-			lk_anon_range_sampled(&an, s, e);
-		else
-			lk_anon_range(&an, s, e);
+		lk_anon_range(&an, s, e, sampled ? lk_anon_block_sampled : lk_anon_block);
 	}
 	lk_ranges_free(&ex);
 	return an.bytes;
