@@ -251,12 +251,12 @@ static int opt_growing_only(struct cli *c, const char *arg, struct err *e)
 	return 0;
 }
 
-/* --fail-on's test: a finding of a kind in mask; with --growing-only, fd, thread and zombie
- * findings only when their count grows (what a soak test gates on: a listening socket still
- * open at shutdown is not a leak, one more socket per request is). */
-static bool cli_matches(const struct cli *c, const struct analysis *a)
+/* --fail-on's verdict from the kinds fail_rules_match found (with --growing-only, fd, thread
+ * and zombie findings only when their count grows: what a soak test gates on, a listening
+ * socket still open at shutdown is not a leak, one more socket per request is); names them
+ * on stderr. */
+static bool cli_matches(uint32_t mask)
 {
-	uint32_t mask = fail_rules_match(&c->fail, a, c->growing_only);
 	if (!mask)
 		return false;
 	/* Which kinds tripped the gate, for scripts (leak-soak names them in its verdict). */
@@ -271,13 +271,13 @@ static bool cli_matches(const struct cli *c, const struct analysis *a)
 /* A --fail-on growth (or rss) that did not match where the growth test could not run (a run
  * under 8 snapshots) is no pass, only untested: one line on stderr says so, and the exit
  * status stays 0 (leak-soak calls that INCONCLUSIVE). */
-static void cli_note_untested(const struct cli *c, const struct analysis *a)
+static void cli_note_untested(const struct cli *c, const struct analysis *a, uint32_t matched)
 {
 	uint32_t mask = 0;
 	for (size_t k = 0; k < c->fail.n; k++)
 		if (c->fail.r[k].kind == FINDING_GROWTH || c->fail.r[k].kind == FINDING_RSS)
 			mask |= 1u << c->fail.r[k].kind;
-	if (!mask || (fail_rules_match(&c->fail, a, c->growing_only) & mask))
+	if (!mask || (matched & mask))
 		return;
 	uint32_t n = 0, untested = 0, needed = 0, snaps = 0;
 	for (uint32_t i = 0; i < a->n_procs; i++) {
@@ -581,7 +581,7 @@ static int run_follow(const struct cli *c, FILE *out)
 			                 : report_text_write(out, a, s, &ro, &e);
 			if (rc == 0 && c->json)
 				fputc('\n', out);
-			matched = cli_matches(c, a);
+			matched = cli_matches(fail_rules_match(&c->fail, a, c->growing_only));
 			analyze_free(a);
 			if (rc != 0 || fflush(out) != 0) {
 				fprintf(stderr, "leak-report: %s\n", rc ? e.msg : "write failed");
@@ -741,8 +741,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	symbolizer_notes(s, stderr, "leak-report");
-	status = cli_matches(&c, a) ? EXIT_MATCHED : EXIT_OK;
-	cli_note_untested(&c, a);
+	uint32_t matched = fail_rules_match(&c.fail, a, c.growing_only);
+	status = cli_matches(matched) ? EXIT_MATCHED : EXIT_OK;
+	cli_note_untested(&c, a, matched);
 out:
 	if (status == EXIT_OK || status == EXIT_MATCHED) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
