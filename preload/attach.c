@@ -23,7 +23,9 @@
  * the snapshot lock and for the block table's shard locks (a hook holds one for a few stores,
  * a thread stopped inside one for good), and returns
  * -ETIMEDOUT if they did not come (the GOT is restored by then, unless the writer was stopped
- * inside its GOT pass), and calling it again finishes the job. */
+ * inside its GOT pass), and calling it again finishes the job; so does the next begin. Every
+ * bound is kept by the clock, not by counting sleeps: a signal every millisecond to the
+ * calling thread would cut each sleep short. */
 #include "attach.h"
 #include "attach_got.h"
 #include "config.h"
@@ -328,17 +330,37 @@ static void lk_attach_sigchld(void)
 		                     (sa.sa_flags & SA_NOCLDWAIT));
 }
 
+/* What follows the GOT's restore in an end, each step bounded and each call taking up where
+ * the last stopped: the final snapshot and the writer, the trace, the block table. */
+static int lk_attach_finish_end(void)
+{
+	lk_writer_signals_uninstall();
+	int r = lk_writer_detach(1000);
+	if (r == 0) {
+		lk_ready = 0;
+		lk_disabled = 1;
+		lk_tracefile_forget(); /* closes the trace */
+		r = lk_heap_table_release(1000);
+		if (r == 0)
+			lk_attach_detaching = 0;
+	}
+	return r;
+}
+
 LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 {
 	if (!lk_attach_mode)
 		return -EALREADY; /* preloaded: it records already */
-	if (lk_attach_active || lk_attach_detaching)
+	if (lk_attach_active)
 		return -EBUSY;
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1;
 	int running = (interval_ms & LEAK_ATTACH_RUNNING) != 0;
 	interval_ms &= ~LEAK_ATTACH_RUNNING;
-	int r = lk_attach_settings(out_dir, interval_ms);
+	/* The last window's end timed out and nobody called it again: finished here first. */
+	int r = lk_attach_detaching ? lk_attach_finish_end() : 0;
+	if (r == 0)
+		r = lk_attach_settings(out_dir, interval_ms);
 	if (r == 0)
 		r = lk_attach_setup_once();
 	if (r < 0)
@@ -400,18 +422,8 @@ LK_EXPORT int leak_attach_end(void)
 			lk_attach_detaching = 1;
 		}
 	}
-	if (r >= 0) {
-		lk_writer_signals_uninstall();
-		r = lk_writer_detach(1000);
-	}
-	if (r == 0) {
-		lk_ready = 0;
-		lk_disabled = 1;
-		lk_tracefile_forget(); /* closes the trace */
-		r = lk_heap_table_release(1000);
-		if (r == 0)
-			lk_attach_detaching = 0;
-	}
+	if (r >= 0)
+		r = lk_attach_finish_end();
 	lk_guard_restore(depth);
 	return r;
 }

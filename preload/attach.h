@@ -17,11 +17,14 @@
  * stopped thread may hold a lock pthread_create needs).
  * Both return 0 or -errno: begin -EALREADY (libleak was preloaded: it records already), -EBUSY
  * (a window is open), -ENOENT/-EACCES/... (out_dir), -ENOSYS (no real malloc, or no link
- * map), -ETIMEDOUT (a thread stopped inside a hook of the last window); end -ENOENT (no
- * window), -ETIMEDOUT (the writer thread "leak-writer", or a thread holding the snapshot lock
- * or a block-table lock, did not run within about a second: call again once they run; the
- * GOT entries are restored by then unless the writer was stopped inside its GOT pass). A
- * tracer that lets the program's other threads run during the call never sees it. */
+ * map), -ETIMEDOUT (a thread stopped inside a hook of the last window, or the last window's
+ * end, which begin finishes first, timed out again); end -ENOENT (no window), -ETIMEDOUT (the
+ * writer thread "leak-writer", or a thread holding the snapshot lock or a block-table lock,
+ * did not get to run within about a second: call again once they run; the GOT entries are
+ * restored by then unless the writer was stopped inside its GOT pass). A tracer that lets the
+ * program's other threads run during the call can still see it on a loaded machine (the
+ * writer waited for a processor for over a second among a busy program's threads and six
+ * CPU-bound processes on two cores): leak-attach calls again. */
 #ifndef LEAK_PRELOAD_ATTACH_H
 #define LEAK_PRELOAD_ATTACH_H
 

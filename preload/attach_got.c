@@ -686,8 +686,9 @@ int lk_got_restore_all(void)
 		return 0;
 	/* Bounded: the writer may be inside a pass (holding this and the loader's lock) and be
 	 * kept stopped by a tracer; then the caller says so and is asked again. */
-	for (int i = 0; __atomic_exchange_n(&lk_got_lock, 1, __ATOMIC_ACQUIRE); i++) {
-		if (i >= 1000)
+	uint64_t deadline = lk_now_ns() + 1000000000u;
+	while (__atomic_exchange_n(&lk_got_lock, 1, __ATOMIC_ACQUIRE)) {
+		if (lk_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
 		nanosleep(&ts, NULL);

@@ -667,7 +667,7 @@ int lk_heap_table_release(unsigned wait_ms)
 {
 	/* Bounded: a hook holds a shard's lock for a few stores, but a thread kept stopped
 	 * by a tracer inside one would hold it for good. The budget is for all shards. */
-	unsigned waited_us = 0;
+	uint64_t deadline = lk_now_ns() + (uint64_t)wait_ms * 1000000u;
 	int left = 0;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {
 		lk_heap_shard_t *s = &lk_heap_shards[i];
@@ -679,13 +679,12 @@ int lk_heap_table_release(unsigned wait_ms)
 				__builtin_ia32_pause();
 				continue;
 			}
-			if (waited_us >= wait_ms * 1000u) {
+			if (lk_now_ns() >= deadline) {
 				locked = false;
 				break;
 			}
 			struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000};
 			nanosleep(&ts, NULL);
-			waited_us += 100;
 		}
 		if (!locked) {
 			left++;

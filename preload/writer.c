@@ -681,12 +681,13 @@ void lk_writer_attach_reset(int ppid, uint32_t proc_flags)
 	lk_writer_init(ppid, proc_flags);
 }
 
-/* Waits on lk_done_word to move past seen, at most ms milliseconds. */
+/* Waits on lk_done_word to move past seen, at most ms milliseconds by the clock: a caller
+ * whose thread takes a signal every millisecond sees each wait cut short. */
 static bool lk_writer_wait_done(int seen, unsigned ms)
 {
-	for (unsigned waited = 0; __atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == seen;
-	     waited += 10) {
-		if (waited >= ms)
+	uint64_t deadline = lk_now_ns() + (uint64_t)ms * 1000000u;
+	while (__atomic_load_n(&lk_done_word, __ATOMIC_ACQUIRE) == seen) {
+		if (lk_now_ns() >= deadline)
 			return false;
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
 		lk_futex(&lk_done_word, FUTEX_WAIT_PRIVATE, seen, &ts);
@@ -708,9 +709,9 @@ int lk_writer_detach(unsigned wait_ms)
 	} else if (!lk_disabled) {
 		/* No thread yet: the snapshot here, once the lock is free (bounded: a thread
 		 * stopped while holding it must not hang the caller). */
-		unsigned waited = 0;
+		uint64_t deadline = lk_now_ns() + (uint64_t)wait_ms * 1000000u;
 		while (!lk_snap_trylock()) {
-			if (waited++ >= wait_ms)
+			if (lk_now_ns() >= deadline)
 				return -ETIMEDOUT;
 			struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
 			nanosleep(&ts, NULL);
@@ -720,9 +721,9 @@ int lk_writer_detach(unsigned wait_ms)
 	}
 	/* A hook may be starting the thread right now: its handle comes when pthread_create
 	 * returns there. */
-	for (unsigned w = 0; __atomic_load_n(&lk_thread_running, __ATOMIC_ACQUIRE) &&
-	                     !__atomic_load_n(&lk_writer_tid, __ATOMIC_ACQUIRE) && w < wait_ms;
-	     w++) {
+	uint64_t deadline = lk_now_ns() + (uint64_t)wait_ms * 1000000u;
+	while (__atomic_load_n(&lk_thread_running, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&lk_writer_tid, __ATOMIC_ACQUIRE) && lk_now_ns() < deadline) {
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000};
 		nanosleep(&ts, NULL);
 	}
