@@ -29,6 +29,8 @@
 #endif
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3 };
+/* inject's own: leak_attach_end timed out and is to be called again (never an exit status). */
+enum { INJECT_AGAIN = -1 };
 
 static void usage(FILE *f)
 {
@@ -311,7 +313,8 @@ static void read_target_str(pid_t pid, uintptr_t addr, char *out, size_t len)
 }
 
 /* Stops PID, dlopens libleak.so and calls leak_attach_begin (BEGIN) or leak_attach_end.
- * Returns 0 ok, 1 failed with PID restored; prints what happened. */
+ * Returns 0 ok, 1 failed with PID restored, INJECT_AGAIN for an end that timed out (said
+ * nothing: the caller asks again); prints what happened. */
 static int inject(struct at_target *t, const struct plan *p, int begin, double *held_ms)
 {
 	char why[512];
@@ -406,10 +409,14 @@ static int inject(struct at_target *t, const struct plan *p, int begin, double *
 			        "%s: %d (%s) already runs libleak (preloaded, or attached by "
 			        "another leak-attach): nothing changed\n",
 			        prog, (int)t->pid, t->comm);
+		else if (!begin && err == ETIMEDOUT)
+			status = INJECT_AGAIN;
 		else
 			fprintf(stderr, "%s: %s in %d failed: %s\n", prog, fn_name, (int)t->pid,
 			        strerror(err));
-		status = begin && (err == EALREADY || err == EBUSY) ? EXIT_REFUSED : EXIT_FAILED;
+		if (status != INJECT_AGAIN)
+			status =
+			    begin && (err == EALREADY || err == EBUSY) ? EXIT_REFUSED : EXIT_FAILED;
 	}
 done:
 	if (s.restarts && getenv("LEAK_ATTACH_DEBUG"))
@@ -421,6 +428,38 @@ done:
 		fprintf(stderr, "%s: all threads held %.1f ms, calling thread %.1f ms\n", prog,
 		        others, *held_ms);
 	return status;
+}
+
+/* leak_attach_end until it finishes: each call waits about a second for the target's writer
+ * thread (its final snapshot) and its block-table locks, and on a loaded machine that thread
+ * can wait longer than that for a processor. The program runs between calls; each call
+ * resumes where the last stopped. Given up after DETACH_TRY_MS. */
+#define DETACH_TRY_MS 30000.0
+static int detach(struct at_target *t, const struct plan *p, double *held_ms)
+{
+	double t0 = now_ms(), held_all = 0;
+	int rc;
+	for (int calls = 1;; calls++) {
+		rc = inject(t, p, 0, held_ms);
+		held_all += *held_ms;
+		if (rc != INJECT_AGAIN)
+			break;
+		if (now_ms() - t0 >= DETACH_TRY_MS) {
+			fprintf(stderr,
+			        "%s: leak_attach_end in %d timed out %d times in %.0f s: its "
+			        "\"leak-writer\" thread does not run\n",
+			        prog, (int)t->pid, calls, (now_ms() - t0) / 1000);
+			rc = EXIT_FAILED;
+			break;
+		}
+		if (getenv("LEAK_ATTACH_DEBUG"))
+			fprintf(stderr, "%s: leak_attach_end in %d timed out (call %d): again\n",
+			        prog, (int)t->pid, calls);
+		struct timespec d = {0, 100000000};
+		nanosleep(&d, NULL);
+	}
+	*held_ms = held_all;
+	return rc;
 }
 
 static volatile sig_atomic_t stop_sig;
@@ -726,7 +765,7 @@ int main(int argc, char **argv)
 			t2 = t;
 			const char *b = strrchr(p.so_target, '/') + 1;
 			target_find_module(p.pid, b, &t2.leak);
-			rc = inject(&t2, &p, 0, &held);
+			rc = detach(&t2, &p, &held);
 			if (rc != EXIT_OK) {
 				fprintf(stderr,
 				        "%s: detach failed; libleak may still record in %d\n", prog,

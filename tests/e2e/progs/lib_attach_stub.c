@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* lib_attach_stub.c - a stand-in for libleak.so with nothing but the attach entry points, for
  * the tests of leak-attach's own mechanics (stopping, calling in, restoring, releasing): each
- * call appends "begin DIR MS" or "end" to DIR/stub.log and returns 0. */
+ * call appends "begin DIR MS" or "end" to DIR/stub.log and returns 0; the first
+ * $LEAK_STUB_END_TIMEOUTS calls of end (the program's environment) return -ETIMEDOUT instead,
+ * as libleak's does when its writer thread did not get to run in time. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,5 +37,11 @@ __attribute__((visibility("default"))) int leak_attach_end(void)
 		return -2;
 	int ok = write(fd, "end\n", 4) == 4;
 	close(fd);
+	static int timeouts;
+	const char *n = getenv("LEAK_STUB_END_TIMEOUTS");
+	if (ok && n && timeouts < atoi(n)) {
+		timeouts++;
+		return -ETIMEDOUT;
+	}
 	return ok ? 0 : -5;
 }
