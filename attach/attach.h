@@ -44,6 +44,8 @@ int target_read(pid_t pid, uintptr_t addr, void *buf, size_t len);
 int target_write(pid_t pid, uintptr_t addr, const void *buf, size_t len);
 /* 1 when the thread has a signal pending that it does not block. */
 int target_thread_sigpending(pid_t pid, pid_t tid);
+/* 1 if thread TID of PID has exited (a zombie, dead, or no longer listed). */
+int target_thread_exiting(pid_t pid, pid_t tid);
 
 /* inject.c */
 struct at_thread {

@@ -187,8 +187,12 @@ int inject_stop_all(struct at_session *s, pid_t pid, const struct at_target *tg)
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
 				int err = errno;
-				if (err == ESRCH)
-					continue; /* exited meanwhile */
+				/* Exited meanwhile: the kernel refuses a thread that is exiting
+				 * with EPERM, not ESRCH (a program that ends a thread every
+				 * millisecond was taken for one we may not trace). */
+				if (err == ESRCH ||
+				    (err == EPERM && target_thread_exiting(pid, tid)))
+					continue;
 				closedir(d);
 				release_all(s);
 				return -err;

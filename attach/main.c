@@ -312,6 +312,8 @@ static void read_target_str(pid_t pid, uintptr_t addr, char *out, size_t len)
 	out[len - 1] = 0;
 }
 
+#define PICK_TRIES 5
+
 /* Stops PID, dlopens libleak.so and calls leak_attach_begin (BEGIN) or leak_attach_end.
  * Returns 0 ok, 1 failed with PID restored, INJECT_AGAIN for an end that timed out (said
  * nothing: the caller asks again); prints what happened. */
@@ -319,24 +321,35 @@ static int inject(struct at_target *t, const struct plan *p, int begin, double *
 {
 	char why[512];
 	struct at_session s;
-	double t0 = now_ms();
-	int rc = inject_stop_all(&s, t->pid, t);
-	if (rc != 0) {
-		if (rc == -EPERM)
-			fprintf(stderr,
-			        "%s: ptrace not permitted on %d (%s): run as the same user with "
-			        "kernel.yama.ptrace_scope=0, or as root / with CAP_SYS_PTRACE\n",
-			        prog, (int)t->pid, t->comm);
-		else
-			fprintf(stderr, "%s: cannot stop %d: %s\n", prog, (int)t->pid,
-			        strerror(-rc));
+	double t0;
+	/* Every thread inside libc or the loader for the whole of its single-step budget (a
+	 * loaded machine, a program that lives in malloc and pthread_create): nothing was
+	 * changed, and the program runs a moment before the next try. */
+	for (int tries = 1;; tries++) {
+		t0 = now_ms();
+		int rc = inject_stop_all(&s, t->pid, t);
+		if (rc != 0) {
+			if (rc == -EPERM)
+				fprintf(stderr,
+				        "%s: ptrace not permitted on %d (%s): run as the same user "
+				        "with kernel.yama.ptrace_scope=0, or as root / with "
+				        "CAP_SYS_PTRACE\n",
+				        prog, (int)t->pid, t->comm);
+			else
+				fprintf(stderr, "%s: cannot stop %d: %s\n", prog, (int)t->pid,
+				        strerror(-rc));
+			free(s.th);
+			return begin ? EXIT_REFUSED : EXIT_FAILED;
+		}
+		if (inject_pick_and_release(&s, why, sizeof why) == 0)
+			break;
 		free(s.th);
-		return begin ? EXIT_REFUSED : EXIT_FAILED;
-	}
-	if (inject_pick_and_release(&s, why, sizeof why) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, why);
-		free(s.th);
-		return EXIT_FAILED;
+		if (tries == PICK_TRIES) {
+			fprintf(stderr, "%s: %s (%d tries)\n", prog, why, tries);
+			return EXIT_FAILED;
+		}
+		struct timespec d = {0, 20000000};
+		nanosleep(&d, NULL);
 	}
 	double others = now_ms() - t0;
 	uint64_t ret = 0;

@@ -100,6 +100,15 @@ int target_thread_sigpending(pid_t pid, pid_t tid)
 	return ((pnd | shd) & ~blk) != 0;
 }
 
+int target_thread_exiting(pid_t pid, pid_t tid)
+{
+	char path[96], buf[4096], v[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof buf) <= 0)
+		return 1; /* gone */
+	return status_field(buf, "State", v, sizeof v) && (v[0] == 'Z' || v[0] == 'X');
+}
+
 /* A path this process can open for the module mapped at LO-HI: map_files works across mount
  * namespaces and for deleted files; /proc/PID/root/PATH and PATH are the fall-backs. */
 static void module_readable(pid_t pid, struct at_module *m, uintptr_t lo, uintptr_t hi)
