@@ -89,6 +89,12 @@ static int from_sites(struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
 	ap->heap_from_sites = true;
+	/* A Python process killed (SIGKILL, SIGABRT, the OOM killer): its last snapshot's heap
+	 * is the interpreter's, as at finalization (see from_blocks), thousands of stacks that
+	 * would bury its growth findings. With no scan nothing tells a lost block from a held
+	 * one: what grew is growth, the rest is no finding. */
+	if (p->n_pycodes)
+		return 0;
 	for (uint32_t i = 0; i < p->n_stacks; i++) {
 		const struct model_stack *s = &p->stacks[i];
 		if (!s->live_bytes && !s->live_count)

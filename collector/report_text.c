@@ -351,12 +351,12 @@ static void print_summary(FILE *f, const char *ind, const struct analysis_proc *
 		        ind, p->skipped_bytes, p->damaged_chunks, p->damaged_chunks == 1 ? "" : "s",
 		        ESC(p->damage, e2));
 	if (ap->heap_from_sites)
-		fprintf(f,
-		        "%s  no final snapshot (%s): leaks are the heap still live at the last "
-		        "snapshot\n",
-		        ind,
+		fprintf(f, "%s  no final snapshot (%s): %s\n", ind,
 		        !p->have_end && proc_alive(p->pid, p->start_ns) ? "still running"
-		                                                        : "trace cut short");
+		                                                        : "trace cut short",
+		        p->n_pycodes ? "the interpreter's heap at the last snapshot is not listed; "
+		                       "what grew is growth"
+		                     : "leaks are the heap still live at the last snapshot");
 	print_failed_children(f, ind, p);
 	report_scan_text(f, ind, p);
 	report_attach_text(f, ind, p);

@@ -3,7 +3,10 @@
  * final snapshot is written by init.c's atexit/at_quick_exit handler), the __libc_start_main
  * wrapper (the status of a return from main), and _exit/_Exit, which skip atexit and so write
  * the final snapshot themselves. On each way out, the frames of the exit path are marked as no
- * roots for the reachability scan (reach.h). */
+ * roots for the reachability scan (reach.h). And raise/kill: a SIGTERM, SIGINT or SIGHUP the
+ * program's own handler sends again to end the process gets its final snapshot first. */
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -13,8 +16,10 @@
 #include "hook.h"
 #include "interpose_exit.h"
 #include "reach.h"
+#include "sys.h"
 #include "trace_format.h"
 #include "vfork.h"
+#include "writer.h"
 
 volatile int lk_exit_status;
 
@@ -99,4 +104,64 @@ LK_EXPORT void _exit(int status)
 LK_EXPORT void _Exit(int status)
 {
 	lk_exit_now(LK_REAL(_Exit), status);
+}
+
+/* --- SIGTERM, SIGINT or SIGHUP re-raised by the program's own handler ------------------- */
+
+/* Bit signo: the program installed a handler of its own for SIGHUP, SIGINT or SIGTERM, in
+ * place of libleak's (writer_sync.c), at some point. */
+static volatile unsigned lk_fatal_own_handler;
+
+static int lk_exit_fatal_signo(int signo)
+{
+	return signo == SIGTERM || signo == SIGINT || signo == SIGHUP;
+}
+
+void lk_exit_note_disposition(int signo, int own_handler)
+{
+	if (own_handler && lk_exit_fatal_signo(signo) && !lk_in_vfork_child)
+		__atomic_or_fetch(&lk_fatal_own_handler, 1u << signo, __ATOMIC_RELAXED);
+}
+
+/* A program that handles one of these signals ends by it the default way through its
+ * handler: node's, installed with SA_RESETHAND, calls raise(signo) (the signal, blocked while
+ * the handler runs, kills as it returns), and C programs write signal(signo, SIG_DFL);
+ * raise(signo). libleak's handler is gone, and the process would die without its final
+ * snapshot. When the signal sent will end the process (its disposition is the default, and
+ * this thread does not block it, so raise delivers it at once, or blocks it because the
+ * program's handler for it is running), libleak's handler takes the default's place again:
+ * it writes the snapshot, then dies of the signal the default way, and when the thread was
+ * inside libleak (a handler that interrupted a hook: its locks may be held) it waits for the
+ * hook to be left first (writer_sync.c). */
+static void lk_exit_before_raise(int signo)
+{
+	if (!lk_exit_fatal_signo(signo) || lk_in_vfork_child || lk_disabled || !lk_ready)
+		return;
+	uint64_t mask = 0;
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, sizeof(mask)) != 0)
+		return;
+	if (((mask >> (signo - 1)) & 1) &&
+	    !(__atomic_load_n(&lk_fatal_own_handler, __ATOMIC_RELAXED) & (1u << signo)))
+		return; /* pending until unblocked: perhaps for a sigwait, not for death */
+	lk_writer_signal_retake(signo);
+}
+
+LK_EXPORT int raise(int signo)
+{
+	LK_REAL_OR(raise, -1);
+	int saved = errno;
+	lk_exit_before_raise(signo);
+	errno = saved;
+	return fn(signo);
+}
+
+LK_EXPORT int kill(pid_t pid, int signo)
+{
+	LK_REAL_OR(kill, -1);
+	if (pid > 0 && lk_exit_fatal_signo(signo) && pid == lk_sys_getpid()) {
+		int saved = errno;
+		lk_exit_before_raise(signo);
+		errno = saved;
+	}
+	return fn(pid, signo);
 }

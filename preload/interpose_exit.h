@@ -20,4 +20,8 @@ extern volatile int lk_exit_entry_lost;
  * place. Nothing in a vfork child. */
 void lk_exit_run_lost(int which);
 
+/* The program set the disposition of signo (signal, sigaction): own_handler when it is a
+ * handler of its own (not SIG_DFL or SIG_IGN). raise and kill use it (interpose_exit.c). */
+void lk_exit_note_disposition(int signo, int own_handler);
+
 #endif

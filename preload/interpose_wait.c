@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "hook.h"
+#include "interpose_exit.h"
 #include "proc_table.h"
 #include "vfork.h"
 #include "writer.h"
@@ -100,6 +101,8 @@ LK_EXPORT sighandler_t signal(int signo, sighandler_t handler)
 	sighandler_t old = fn(signo, handler);
 	if (signo == SIGCHLD && old != SIG_ERR && !lk_in_vfork_child)
 		lk_proc_set_autoreap(handler == SIG_IGN);
+	if (old != SIG_ERR)
+		lk_exit_note_disposition(signo, handler != SIG_DFL && handler != SIG_IGN);
 	return old;
 }
 
@@ -111,5 +114,9 @@ LK_EXPORT int sigaction(int signo, const struct sigaction *act, struct sigaction
 		lk_proc_set_autoreap(
 		    (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_IGN) ||
 		    (act->sa_flags & SA_NOCLDWAIT));
+	if (rc == 0 && act)
+		lk_exit_note_disposition(
+		    signo, (act->sa_flags & SA_SIGINFO) ||
+		               (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN));
 	return rc;
 }

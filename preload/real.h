@@ -85,6 +85,8 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 	X(wait4)                                                                                   \
 	X(signal)                                                                                  \
 	X(sigaction)                                                                               \
+	X(raise)                                                                                   \
+	X(kill)                                                                                    \
 	X(execve)                                                                                  \
 	X(execvpe)                                                                                 \
 	X(fexecve)                                                                                 \

@@ -212,6 +212,11 @@ static void lk_signal_install(int signo, void (*fn)(int))
 	lk_real.sigaction(signo, &sa, NULL);
 }
 
+void lk_writer_signal_retake(int signo)
+{
+	lk_signal_install(signo, lk_on_fatal_signal);
+}
+
 void lk_writer_signals_install(void)
 {
 	lk_signal_install(SIGTERM, lk_on_fatal_signal);
