@@ -146,7 +146,7 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 		struct analysis_proc *ap = &a->procs[i];
 		if (analyze_heap(ap, o) != 0 || analyze_fd(ap, o) != 0 ||
 		    analyze_proc(ap, o) != 0 || analyze_growth(ap, o) != 0 ||
-		    analyze_merge_same(ap) != 0 ||
+		    analyze_merge_same(ap, o->sym) != 0 ||
 		    (o->diff && diff_build(ap->proc, &o->diff_a, &o->diff_b, &ap->diff) != 0)) {
 			analyze_free(a);
 			return err_set(e, "out of memory");

@@ -15,6 +15,8 @@
 #include "finding.h"
 #include "model.h"
 
+struct symbolizer;
+
 struct analyze_opts {
 	uint64_t min_bytes; /* heap findings below this are dropped */
 	/* --window START:END for the trend tests, seconds since start; a negative bound counts
@@ -30,6 +32,8 @@ struct analyze_opts {
 	const char *const *exes;
 	size_t n_exes;
 	struct diff_ref diff_a, diff_b;
+	/* Names native frames for analyze_merge_same (NULL: they compare by address). */
+	struct symbolizer *sym;
 };
 
 struct analysis_proc {
@@ -46,9 +50,11 @@ struct analysis_proc {
 	uint32_t growth_snaps, growth_needed;
 };
 
-/* Findings of one kind whose stacks read the same (a Python frame by function, file and line)
- * become one, counts summed (analyze_merge.c). -1 on out of memory. */
-int analyze_merge_same(struct analysis_proc *ap);
+/* Findings of one kind whose stacks read the same (a Python frame by function, file and line,
+ * a native one by each of its frames' function, file and line as sym names them, by address
+ * when it has no line or sym is NULL) become one, counts summed (analyze_merge.c). -1 on out
+ * of memory. */
+int analyze_merge_same(struct analysis_proc *ap, struct symbolizer *sym);
 
 struct analysis {
 	struct analysis_proc *procs; /* process-tree order: a parent before its children */

@@ -5,14 +5,22 @@
  * one expression, a loop that reaches the line from two places) are two offsets and so two
  * stacks with identical text. A JavaScript frame is named by its function's first line, and
  * V8 compiles one function several times (interpreted, baseline, optimized): the same call
- * in two tiers is two return addresses and so two stacks with identical text too. Here a
- * Python frame compares by function, file and line, a JavaScript frame by function, script
- * and line (not by tier), a native frame by its address. A stack with Python or JavaScript
- * frames reads the same as another when its frames up to and including the first interpreted
- * one do, and so do its interpreted frames in order: the native frames between and below
- * those are the interpreter's, and differ for one line (CPython 3.11's adaptive interpreter
- * reaches a call through other C paths on its first runs, an asyncio task resumes through
- * other _asyncio entries: 59 sockets and then 1 more of one Python line were two findings).
+ * in two tiers is two return addresses and so two stacks with identical text too, and so is
+ * one C line the compiler duplicated (an unrolled loop, tail duplication, loop versioning:
+ * 8 mallocs of one line were 5 findings of one text). Here a Python frame compares by
+ * function, file and line, a JavaScript frame by function, script and line (not by tier), a
+ * native frame by its module and the function, file and line of each frame the symbolizer
+ * expands it to (inlined calls included), or by module and address when it has no line (no
+ * debug information, --no-symbols: module + offset is what the reader sees then). Naming
+ * frames can cost a scan of a symbol table, so a first pass keys each finding coarsely (a
+ * frame in a module with lines by its module alone) and only findings that share a coarse
+ * key get their frames named.
+ * A stack with Python or JavaScript frames reads the same as another when its frames up to
+ * and including the first interpreted one do, and so do its interpreted frames in order: the
+ * native frames between and below those are the interpreter's, and differ for one line
+ * (CPython 3.11's adaptive interpreter reaches a call through other C paths on its first
+ * runs, an asyncio task resumes through other _asyncio entries: 59 sockets and then 1 more of
+ * one Python line were two findings).
  * Up to the first interpreted frame, a Python stack skips the interpreter's own frames too
  * (those in the module of the native frame that called the first Python frames, libpython or
  * the python binary): 3.11 reaches os.open from a line through cfunction_vectorcall on the
@@ -29,6 +37,7 @@
 #include <string.h>
 
 #include "hashmap.h"
+#include "symbolizer.h"
 #include "trace_format.h"
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -50,6 +59,18 @@ static bool str_eq(const char *a, const char *b)
 {
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
+
+/* What the frame comparisons share: the process, the symbolizer that names native frames
+ * (NULL: they compare by address), whether keys are coarse (see coarse_key) and scratch room
+ * for one frame of each side. */
+struct merge_ctx {
+	const struct model_proc *p;
+	struct symbolizer *sym;
+	bool coarse;
+	struct sym_stack x, y;
+	struct err e;
+	bool failed; /* out of memory in the symbolizer */
+};
 
 /* A Python frame as the reader sees it, or false for a native frame (or a code id the trace
  * never defined: compared by value then). */
@@ -81,33 +102,120 @@ static bool js_same(const struct model_jscode *a, const struct model_jscode *b)
 	       str_eq(a->path, b->path);
 }
 
-/* Frame i of s as the reader sees it: its hash, and 0 (native), 1 (Python) or 2 (JS). */
-static int frame_view(const struct model_proc *p, const struct model_stack *s, uint32_t i,
-                      uint64_t *h)
+/* Frame i of s: 0 native, 1 Python, 2 JavaScript. */
+static int frame_lang(const struct model_proc *p, const struct model_stack *s, uint32_t i)
 {
 	const struct model_pycode *c;
 	int line;
+	if (py_frame(p, s->frames[i], &c, &line))
+		return 1;
+	return js_frame(p, s, i) ? 2 : 0;
+}
+
+/* The path of the module of frame i of s, or NULL. */
+static const char *module_path(const struct merge_ctx *c, const struct model_stack *s, uint32_t i)
+{
+	const struct model_module *m = model_proc_frame_module(c->p, s, i);
+	return m ? m->path : NULL;
+}
+
+/* Native frame i of s as the symbolizer names it, into out: true when each frame it expands
+ * to (inlined calls add frames) has a function, file and line, which is what the reader sees;
+ * false when it compares by address (no line information, --no-symbols, no symbolizer, one
+ * of libleak's frames, or out of memory: then c->failed). */
+static bool native_named(struct merge_ctx *c, const struct model_stack *s, uint32_t i,
+                         struct sym_stack *out)
+{
+	out->n = 0;
+	if (!c->sym)
+		return false;
+	if (symbolizer_frame(c->sym, c->p, s, i, out, &c->e) != 0) {
+		c->failed = true;
+		out->n = 0;
+		return false;
+	}
+	for (size_t k = 0; k < out->n; k++) {
+		const struct sym_frame *f = &out->frames[k];
+		if (!f->function || !f->path || f->line <= 0)
+			return false;
+	}
+	return out->n != 0;
+}
+
+/* The name an unnamed native frame may still have (a symbol without line information, whose
+ * operator new may be renamed operator new[] by its caller): compared with its address. */
+static const char *native_symbol(const struct sym_stack *v)
+{
+	return v->n ? v->frames[v->n - 1].function : NULL;
+}
+
+/* A native frame's hash: by module and address, or by module and the names of native_named.
+ * A coarse one names nothing: by module alone where the module has lines (its frames may be
+ * named), else by module and address as well, which two frames that read the same share. */
+static uint64_t native_hash(struct merge_ctx *c, const struct model_stack *s, uint32_t i)
+{
+	uint64_t h = str_hash(module_path(c, s, i));
+	if (c->coarse) {
+		const struct model_module *m = model_proc_frame_module(c->p, s, i);
+		return m && c->sym && symbolizer_has_lines(c->sym, m) ? h : mix(h, s->frames[i]);
+	}
+	if (!native_named(c, s, i, &c->x))
+		return mix(h, s->frames[i] ^ str_hash(native_symbol(&c->x)));
+	for (size_t k = 0; k < c->x.n; k++) {
+		const struct sym_frame *f = &c->x.frames[k];
+		h = mix(h, str_hash(f->function) ^ str_hash(f->path) * 3 ^
+		               (uint64_t)(uint32_t)f->line << 17 ^ f->inlined);
+	}
+	return h;
+}
+
+static bool native_same(struct merge_ctx *c, const struct model_stack *x, uint32_t i,
+                        const struct model_stack *y, uint32_t j)
+{
+	if (!str_eq(module_path(c, x, i), module_path(c, y, j)))
+		return false;
+	bool nx = native_named(c, x, i, &c->x), ny = native_named(c, y, j, &c->y);
+	if (nx != ny)
+		return false;
+	if (!nx)
+		return x->frames[i] == y->frames[j] &&
+		       str_eq(native_symbol(&c->x), native_symbol(&c->y));
+	if (c->x.n != c->y.n)
+		return false;
+	for (size_t k = 0; k < c->x.n; k++) {
+		const struct sym_frame *a = &c->x.frames[k], *b = &c->y.frames[k];
+		if (a->line != b->line || a->inlined != b->inlined ||
+		    !str_eq(a->function, b->function) || !str_eq(a->path, b->path))
+			return false;
+	}
+	return true;
+}
+
+/* Frame i of s as the reader sees it: its hash, and 0 (native), 1 (Python) or 2 (JS). */
+static int frame_view(struct merge_ctx *c, const struct model_stack *s, uint32_t i, uint64_t *h)
+{
+	const struct model_pycode *pc;
+	int line;
 	const struct model_jscode *js;
-	if (py_frame(p, s->frames[i], &c, &line)) {
-		*h = str_hash(c->qualname) ^ str_hash(c->filename) * 3 ^
+	if (py_frame(c->p, s->frames[i], &pc, &line)) {
+		*h = str_hash(pc->qualname) ^ str_hash(pc->filename) * 3 ^
 		     (uint64_t)(uint32_t)line << 17;
 		return 1;
 	}
-	if ((js = js_frame(p, s, i)) != NULL) {
+	if ((js = js_frame(c->p, s, i)) != NULL) {
 		*h = str_hash(js->function) ^ str_hash(js->path) * 7 ^
 		     (uint64_t)(uint32_t)js->line << 19 ^ js->stub;
 		return 2;
 	}
-	*h = s->frames[i];
+	*h = native_hash(c, s, i);
 	return 0;
 }
 
 /* The index of s's first Python or JavaScript frame, or n_frames. */
 static uint32_t first_interpreted(const struct model_proc *p, const struct model_stack *s)
 {
-	uint64_t h;
 	for (uint32_t i = 0; i < s->n_frames; i++)
-		if (frame_view(p, s, i, &h))
+		if (frame_lang(p, s, i))
 			return i;
 	return s->n_frames;
 }
@@ -141,46 +249,49 @@ static bool leaf_skipped(const struct model_stack *s, uint32_t i, uint32_t inter
  * skipped) and so are its interpreted frames: the native frames between and below those are
  * the interpreter's (CPython 3.11's adaptive interpreter calls one line through different C
  * paths on its first calls, an asyncio task resumes through different _asyncio entries) and
- * are skipped, as in stacks_same(). */
-static uint64_t stack_key(const struct model_proc *p, uint32_t id)
+ * are skipped, as in stacks_same(). Only the frames compared are symbolized. */
+static uint64_t stack_key(struct merge_ctx *c, uint32_t id)
 {
-	const struct model_stack *s = model_proc_stack(p, id);
+	const struct model_stack *s = model_proc_stack(c->p, id);
 	if (!s)
 		return mix(0x9e3779b97f4a7c15ull, 0xffffffffu);
-	uint32_t k = first_interpreted(p, s);
-	uint32_t interp = py_interp_module(p, s, k);
+	uint32_t k = first_interpreted(c->p, s);
+	uint32_t interp = py_interp_module(c->p, s, k);
 	uint64_t h = mix(0x9e3779b97f4a7c15ull, k < s->n_frames ? 0x1234567u : s->n_frames);
 	for (uint32_t i = 0; i < s->n_frames; i++) {
 		uint64_t v;
-		if (frame_view(p, s, i, &v) || i == k || (i < k && !leaf_skipped(s, i, interp)))
+		if (frame_lang(c->p, s, i) || i == k || (i < k && !leaf_skipped(s, i, interp))) {
+			frame_view(c, s, i, &v);
 			h = mix(h, v);
+		}
 	}
 	return h;
 }
 
 /* Frames i of x and j of y read the same (the views of frame_view). */
-static bool frame_same(const struct model_proc *p, const struct model_stack *x, uint32_t i,
+static bool frame_same(struct merge_ctx *c, const struct model_stack *x, uint32_t i,
                        const struct model_stack *y, uint32_t j)
 {
 	const struct model_pycode *cx, *cy;
 	int lx, ly;
-	bool px = py_frame(p, x->frames[i], &cx, &lx);
-	bool py = py_frame(p, y->frames[j], &cy, &ly);
+	bool px = py_frame(c->p, x->frames[i], &cx, &lx);
+	bool py = py_frame(c->p, y->frames[j], &cy, &ly);
 	if (px != py)
 		return false;
 	if (px)
 		return lx == ly && str_eq(cx->qualname, cy->qualname) &&
 		       str_eq(cx->filename, cy->filename);
-	const struct model_jscode *jx = js_frame(p, x, i), *jy = js_frame(p, y, j);
+	const struct model_jscode *jx = js_frame(c->p, x, i), *jy = js_frame(c->p, y, j);
 	if (jx || jy)
 		return jx && jy && js_same(jx, jy);
-	return x->frames[i] == y->frames[j];
+	return native_same(c, x, i, y, j);
 }
 
-static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
+static bool stacks_same(struct merge_ctx *c, uint32_t a, uint32_t b)
 {
 	if (a == b)
 		return true;
+	const struct model_proc *p = c->p;
 	const struct model_stack *x = model_proc_stack(p, a), *y = model_proc_stack(p, b);
 	if (!x || !y)
 		return false;
@@ -191,7 +302,7 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 		if (x->n_frames != y->n_frames)
 			return false;
 		for (uint32_t i = 0; i < x->n_frames; i++)
-			if (!frame_same(p, x, i, y, i))
+			if (!frame_same(c, x, i, y, i))
 				return false;
 		return true;
 	}
@@ -204,7 +315,7 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 			i++;
 		while (j < ky && leaf_skipped(y, j, iy))
 			j++;
-		if ((i == kx) != (j == ky) || !frame_same(p, x, i, y, j))
+		if ((i == kx) != (j == ky) || !frame_same(c, x, i, y, j))
 			return false;
 		if (i == kx)
 			break;
@@ -214,15 +325,14 @@ static bool stacks_same(const struct model_proc *p, uint32_t a, uint32_t b)
 	/* Past the first interpreted frame: the interpreted frames, in order. */
 	i = kx + 1;
 	j = ky + 1;
-	uint64_t h;
 	for (;;) {
-		while (i < x->n_frames && !frame_view(p, x, i, &h))
+		while (i < x->n_frames && !frame_lang(p, x, i))
 			i++;
-		while (j < y->n_frames && !frame_view(p, y, j, &h))
+		while (j < y->n_frames && !frame_lang(p, y, j))
 			j++;
 		if (i == x->n_frames || j == y->n_frames)
 			return i == x->n_frames && j == y->n_frames;
-		if (!frame_same(p, x, i, y, j))
+		if (!frame_same(c, x, i, y, j))
 			return false;
 		i++;
 		j++;
@@ -315,28 +425,54 @@ static void in_order(struct finding *d, const struct model_proc *p)
 		d->path = d->paths[0];
 }
 
-int analyze_merge_same(struct analysis_proc *ap)
+/* The key of finding f: its kind, descriptor type, state and API, and its stack's. */
+static uint64_t finding_key(struct merge_ctx *c, const struct finding *f)
+{
+	uint64_t key = mix(stack_key(c, f->stack_id), (uint64_t)f->kind + 1);
+	return mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
+}
+
+int analyze_merge_same(struct analysis_proc *ap, struct symbolizer *sym)
 {
 	struct finding_list *l = &ap->findings;
 	const struct model_proc *p = ap->proc;
-	struct hashmap first = {0}; /* key of kind and stack text -> index of the first */
-	uint8_t *gone = calloc(l->n ? l->n : 1, 1); /* 1: folded into another, 2: took one in */
+	struct merge_ctx c = {.p = p, .sym = sym};
+	struct hashmap first = {0};  /* key of kind and stack text -> index of the first */
+	struct hashmap coarse = {0}; /* coarse key -> findings with it (at most 2 counted) */
+	uint8_t *gone = calloc(l->n ? l->n : 1, 1); /* 1: folded into another, 2: took one in,
+	                                             * 3: alone under its coarse key */
 	if (!gone)
 		return -1;
 	int rc = 0;
 	bool any = false;
-	for (size_t i = 0; i < l->n && rc == 0; i++) {
-		struct finding *f = &l->items[i];
-		if (!f->stack_id)
+	/* Naming frames is the costly part (a symbol table lookup can scan the whole table), so
+	 * only findings that share their coarse key with another are named and compared. */
+	c.coarse = true;
+	for (size_t i = 0; i < l->n && rc == 0 && sym; i++) {
+		uint32_t n = 0;
+		if (!l->items[i].stack_id)
 			continue;
-		uint64_t key = mix(stack_key(p, f->stack_id), (uint64_t)f->kind + 1);
-		key =
-		    mix(key, str_hash(f->fd_type) ^ str_hash(f->state) * 3 ^ str_hash(f->api) * 5);
+		uint64_t key = finding_key(&c, &l->items[i]);
+		if (!hashmap_get(&coarse, key, &n) || n < 2)
+			rc = hashmap_put(&coarse, key, n + 1);
+	}
+	for (size_t i = 0; i < l->n && rc == 0 && sym; i++) {
+		uint32_t n = 0;
+		if (l->items[i].stack_id &&
+		    hashmap_get(&coarse, finding_key(&c, &l->items[i]), &n) && n < 2)
+			gone[i] = 3;
+	}
+	c.coarse = false;
+	for (size_t i = 0; i < l->n && rc == 0 && !c.failed; i++) {
+		struct finding *f = &l->items[i];
+		if (!f->stack_id || gone[i] == 3)
+			continue;
+		uint64_t key = finding_key(&c, f);
 		uint32_t j;
 		/* A 64-bit key collision between different texts keeps the later one apart. */
 		if (hashmap_get(&first, key, &j)) {
 			struct finding *d = &l->items[j];
-			if (group_same(d, f) && stacks_same(p, d->stack_id, f->stack_id)) {
+			if (group_same(d, f) && stacks_same(&c, d->stack_id, f->stack_id)) {
 				rc = fold(d, f);
 				gone[i] = 1;
 				gone[j] = 2;
@@ -361,5 +497,8 @@ int analyze_merge_same(struct analysis_proc *ap)
 	}
 	free(gone);
 	hashmap_fini(&first);
-	return rc;
+	hashmap_fini(&coarse);
+	sym_stack_fini(&c.x);
+	sym_stack_fini(&c.y);
+	return rc != 0 || c.failed ? -1 : 0;
 }

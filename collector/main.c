@@ -564,7 +564,9 @@ static int run_follow(const struct cli *c, FILE *out)
 		bool gone = p->have_process && !p->have_end && !proc_alive(p->pid, p->start_ns);
 		if ((n > 0 || !reported || gone) && p->have_process) {
 			struct analysis *a;
-			if (analyze_run(m, &c->aopts, &a, &e) != 0) {
+			struct analyze_opts ao = c->aopts;
+			ao.sym = s;
+			if (analyze_run(m, &ao, &a, &e) != 0) {
 				fprintf(stderr, "leak-report: %s\n", e.msg);
 				goto out;
 			}
@@ -686,13 +688,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-report: %s: %s\n", failed, e.msg);
 		goto out;
 	}
-	if (analyze_run(m, &c.aopts, &a, &e) != 0) {
-		fprintf(stderr, "leak-report: %s\n", e.msg);
-		goto out;
-	}
 	s = cli_symbolizer(&c);
 	if (!s) {
 		fprintf(stderr, "leak-report: out of memory\n");
+		goto out;
+	}
+	/* Findings merge by the names the report shows (a --bundle shows none). */
+	c.aopts.sym = c.bundle_dir ? NULL : s;
+	if (analyze_run(m, &c.aopts, &a, &e) != 0) {
+		fprintf(stderr, "leak-report: %s\n", e.msg);
 		goto out;
 	}
 	if (c.bundle_dir) {

@@ -41,6 +41,7 @@ struct sym_file {
 	int status;       /* SYM_FOUND, SYM_MISSING or SYM_MISMATCH (how the trace's path did) */
 	char *found;      /* the file dwfl reads, wherever the search found it; NULL if none */
 	uint32_t unnamed; /* distinct addresses left without a name (for the note) */
+	int8_t lines;     /* symbolizer_has_lines(): 0 not asked yet, 1 yes, -1 no */
 };
 
 enum { SYM_FOUND, SYM_MISSING, SYM_MISMATCH };
@@ -565,73 +566,89 @@ static int python_frame(const struct model_proc *p, uint64_t v, struct sym_stack
 	return 0;
 }
 
+/* Appends the frames of native frame i of st (module m, possibly NULL) to out. */
+static int native_frame(struct symbolizer *s, const struct model_proc *p,
+                        const struct model_stack *st, uint32_t i, const struct model_module *m,
+                        struct sym_stack *out)
+{
+	uint64_t addr = st->frames[i];
+	uint32_t ce = UINT32_MAX;
+	if (m && s->use_dwarf) {
+		uint32_t file = file_for(s, m);
+		if (file == UINT32_MAX)
+			return -1;
+		/* A return address: addr - 1 lands inside the call instruction. */
+		ce = lookup(s, file, addr - 1 - m->base);
+		if (ce == UINT32_MAX)
+			return -1;
+	}
+	uint32_t n = ce == UINT32_MAX ? 0 : s->cache[ce].n;
+	for (uint32_t k = 0; k < (n ? n : 1); k++) {
+		struct sym_frame *f = out_push(out);
+		if (!f)
+			return -1;
+		f->addr = addr;
+		f->module = m ? m->path : NULL;
+		f->offset = m ? addr - m->base : addr;
+		if (n) {
+			const struct resolved *r = &s->pool[s->cache[ce].first + k];
+			f->function = r->function;
+			f->file = r->file;
+			f->path = r->path;
+			f->line = r->line;
+			f->inlined = r->inlined;
+		}
+	}
+	/* An operator new frame takes the name of the operator new[] its caller called. */
+	struct sym_frame *last = &out->frames[out->n - 1];
+	if (!n || strncmp(last->function ? last->function : "", "operator new(", 13) != 0 ||
+	    i + 1 >= st->n_frames || (st->frames[i + 1] & TRACE_FRAME_PY))
+		return 0;
+	const struct model_module *caller = model_proc_frame_module(p, st, i + 1);
+	if (!caller || is_libleak(caller))
+		return 0;
+	uint32_t cf = file_for(s, caller);
+	if (cf == UINT32_MAX)
+		return -1;
+	if (s->files[cf].mod)
+		name_array_new(s, last, s->files[cf].mod, st->frames[i + 1] - caller->base);
+	return 0;
+}
+
+int symbolizer_frame(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
+                     uint32_t i, struct sym_stack *out, struct err *e)
+{
+	uint64_t addr = st->frames[i];
+	if (addr & TRACE_FRAME_PY)
+		return python_frame(p, addr, out) != 0 ? err_set(e, "out of memory") : 0;
+	const struct model_module *m = model_proc_frame_module(p, st, i);
+	if (m && is_libleak(m))
+		return 0;
+	const struct model_jscode *js = m ? NULL : model_proc_jscode(p, addr);
+	if (js) {
+		struct sym_frame *f = out_push(out);
+		if (!f)
+			return err_set(e, "out of memory");
+		f->addr = addr;
+		f->offset = addr;
+		f->js = true;
+		f->function = js->function;
+		f->path = js->path;
+		f->file = js->file;
+		f->line = js->line;
+		f->js_tier = js->tier;
+		return 0;
+	}
+	return native_frame(s, p, st, i, m, out) != 0 ? err_set(e, "out of memory") : 0;
+}
+
 int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
                      struct sym_stack *out, struct err *e)
 {
 	out->n = 0;
-	size_t plain_new = SIZE_MAX; /* out index of an operator new frame just seen */
-	for (uint32_t i = 0; i < st->n_frames; i++) {
-		uint64_t addr = st->frames[i];
-		if (addr & TRACE_FRAME_PY) {
-			if (python_frame(p, addr, out) != 0)
-				return err_set(e, "out of memory");
-			continue;
-		}
-		const struct model_module *m = model_proc_frame_module(p, st, i);
-		if (m && is_libleak(m))
-			continue;
-		const struct model_jscode *js = m ? NULL : model_proc_jscode(p, addr);
-		if (js) {
-			struct sym_frame *f = out_push(out);
-			if (!f)
-				return err_set(e, "out of memory");
-			f->addr = addr;
-			f->offset = addr;
-			f->js = true;
-			f->function = js->function;
-			f->path = js->path;
-			f->file = js->file;
-			f->line = js->line;
-			f->js_tier = js->tier;
-			plain_new = SIZE_MAX;
-			continue;
-		}
-		uint32_t ce = UINT32_MAX;
-		if (m && s->use_dwarf) {
-			uint32_t file = file_for(s, m);
-			if (file == UINT32_MAX)
-				return err_set(e, "out of memory");
-			if (plain_new != SIZE_MAX && s->files[file].mod)
-				name_array_new(s, &out->frames[plain_new], s->files[file].mod,
-				               addr - m->base);
-			/* A return address: addr - 1 lands inside the call instruction. */
-			ce = lookup(s, file, addr - 1 - m->base);
-			if (ce == UINT32_MAX)
-				return err_set(e, "out of memory");
-		}
-		uint32_t n = ce == UINT32_MAX ? 0 : s->cache[ce].n;
-		for (uint32_t k = 0; k < (n ? n : 1); k++) {
-			struct sym_frame *f = out_push(out);
-			if (!f)
-				return err_set(e, "out of memory");
-			f->addr = addr;
-			f->module = m ? m->path : NULL;
-			f->offset = m ? addr - m->base : addr;
-			if (n) {
-				const struct resolved *r = &s->pool[s->cache[ce].first + k];
-				f->function = r->function;
-				f->file = r->file;
-				f->path = r->path;
-				f->line = r->line;
-				f->inlined = r->inlined;
-			}
-		}
-		plain_new = SIZE_MAX;
-		if (n && strncmp(out->frames[out->n - 1].function ? out->frames[out->n - 1].function
-		                                                  : "",
-		                 "operator new(", 13) == 0)
-			plain_new = out->n - 1;
-	}
+	for (uint32_t i = 0; i < st->n_frames; i++)
+		if (symbolizer_frame(s, p, st, i, out, e) != 0)
+			return -1;
 	return 0;
 }
 
@@ -660,6 +677,21 @@ void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog)
 		                                   : "not found (nor by build-id: see --debug-dir)",
 		        sf->unnamed, sf->unnamed == 1 ? "" : "s");
 	}
+}
+
+bool symbolizer_has_lines(struct symbolizer *s, const struct model_module *m)
+{
+	if (!s->use_dwarf)
+		return false;
+	uint32_t idx = file_for(s, m);
+	if (idx == UINT32_MAX)
+		return true; /* out of memory: the answer that promises least */
+	struct sym_file *f = &s->files[idx];
+	if (!f->lines) {
+		Dwarf_Addr bias;
+		f->lines = f->mod && dwfl_module_getdwarf(f->mod, &bias) ? 1 : -1;
+	}
+	return f->lines > 0;
 }
 
 const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m)

@@ -57,12 +57,22 @@ void symbolizer_notes(struct symbolizer *s, FILE *f, const char *prog);
  * debuginfod cache entry), or NULL when none was found or use_dwarf is off. */
 const char *symbolizer_file_of(struct symbolizer *s, const struct model_module *m);
 
+/* Whether a frame in module m can be named with a file and line: its file (or a debug file)
+ * was found and has DWARF. False for --no-symbols; opens the file on first use. Cheap: lets a
+ * caller skip naming frames that can only keep module + offset. */
+bool symbolizer_has_lines(struct symbolizer *s, const struct model_module *m);
+
 /* Expands stack st of process p into out (innermost first; an inlined call adds frames),
  * dropping libleak's own frames (those in the module its MODULE record flags as
  * TRACE_MODULE_SELF). Returns 0, or -1 with e filled on out of memory. Unresolvable frames are not
  * errors. */
 int symbolizer_stack(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
                      struct sym_stack *out, struct err *e);
+/* Appends frame i of st to out as symbolizer_stack() names it: one frame, more when calls
+ * were inlined there, none for a libleak frame. Returns 0, or -1 with e filled on out of
+ * memory. */
+int symbolizer_frame(struct symbolizer *s, const struct model_proc *p, const struct model_stack *st,
+                     uint32_t i, struct sym_stack *out, struct err *e);
 void sym_stack_fini(struct sym_stack *out);
 
 #endif

@@ -190,15 +190,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leak-view: %s: %s\n", failed, e.msg);
 		goto out;
 	}
-	if (analyze_run(m, &aopts, &a, &e) != 0) {
-		fprintf(stderr, "leak-view: %s\n", e.msg);
-		goto out;
-	}
 	if (!(s = symbolizer_create(!no_symbols, NULL)))
 		goto oom;
 	for (int k = 0; k < n_debug_dirs; k++) {
 		if (symbolizer_add_debug_dir(s, debug_dirs[k]) != 0)
 			goto oom;
+	}
+	aopts.sym = s; /* findings merge by the names the page shows */
+	if (analyze_run(m, &aopts, &a, &e) != 0) {
+		fprintf(stderr, "leak-view: %s\n", e.msg);
+		goto out;
 	}
 
 	FILE *mem = open_memstream(&report, &report_len);

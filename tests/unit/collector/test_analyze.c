@@ -4,17 +4,22 @@
  * when the final snapshot is missing, --min-bytes, fd/zombie/child/thread/tempfile findings
  * with their exact ids and fields, temp files grouped by stack and API with every path,
  * --fail-on parsing and matching (tempfile>N counting files), process-tree order, Python
- * sites merged across the interpreter's own frames, and one JavaScript call compiled in two
- * tiers reported once. */
+ * sites merged across the interpreter's own frames, one JavaScript call compiled in two
+ * tiers reported once, and native frames merged by the symbolizer's function, file and line
+ * (two calls of one source line, as an unrolled loop makes) but by address without a name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <elf.h>
+#include <link.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "fail_on.h"
+#include "symbolizer.h"
 #include "trace_reader.h"
 #include "trace_builder.h"
 
@@ -680,6 +685,127 @@ static void test_js_tiers_merged(void **state)
 	tb_free(&t);
 }
 
+/* This test program's own load address, its mapped range and path: its -g frames are the
+ * native frames the symbolizer names. */
+struct self_map {
+	uint64_t base, lo, hi;
+	char path[4096];
+};
+
+static int self_phdr(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct self_map *m = arg;
+	m->base = info->dlpi_addr;
+	m->lo = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (m->base + ph->p_vaddr < m->lo)
+			m->lo = m->base + ph->p_vaddr;
+		if (m->base + ph->p_vaddr + ph->p_memsz > m->hi)
+			m->hi = m->base + ph->p_vaddr + ph->p_memsz;
+	}
+	return 1; /* the first entry is the program */
+}
+
+__attribute__((noinline, noipa)) static uint64_t return_address(void)
+{
+	return (uint64_t)(uintptr_t)__builtin_return_address(0);
+}
+
+/* Two calls on one source line (as a loop the compiler unrolled leaves them) and one on the
+ * next: three return addresses, of which the first two read the same. */
+__attribute__((noinline)) static void three_sites(uint64_t out[3])
+{
+	out[0] = return_address(), out[1] = return_address();
+	out[2] = return_address();
+}
+
+/* Leaks from the sites of three_sites() (3, 4 and 5 blocks), all called from one place, and
+ * from two addresses in no module (1 and 2 blocks); analyzed with sym. */
+static struct analysis *native_sites(struct model **m, struct tb *t, struct symbolizer *sym)
+{
+	struct self_map self = {0};
+	dl_iterate_phdr(self_phdr, &self);
+	ssize_t n = readlink("/proc/self/exe", self.path, sizeof(self.path) - 1);
+	assert_true(n > 0);
+	self.path[n] = '\0';
+	uint64_t site[3];
+	three_sites(site);
+	uint64_t caller = return_address();
+	assert_true(site[0] != site[1]);
+	tb_init(t);
+	tb_process(t, 10, 1, 0, 0, self.path, 0, NULL);
+	tb_module(t, 1, self.base, self.lo, self.hi, self.path, NULL, 0);
+	const uint64_t frames[5][2] = {{site[0], caller},
+	                               {site[1], caller},
+	                               {site[2], caller},
+	                               {0x42, caller},
+	                               {0x43, caller}};
+	for (uint64_t i = 0; i < 5; i++)
+		tb_stack(t, i + 1, 2, frames[i]);
+	tb_snapshot(t, 0, 1, 0, 0, 0, TRACE_SNAP_FINAL);
+	uint64_t addr = 0x1000;
+	const unsigned blocks[5] = {3, 4, 5, 1, 2};
+	for (uint64_t i = 0; i < 5; i++)
+		for (unsigned k = 0; k < blocks[i]; k++)
+			tb_block(t, addr++, 16, i + 1, TRACE_BLOCK_SCANNED);
+	tb_end(t, 2, TRACE_END_EXIT, 0);
+	tb_flush(t);
+	*m = load(t);
+	struct analyze_opts o = {.sym = sym};
+	struct analysis *a;
+	struct err e = {{0}};
+	assert_int_equal(analyze_run(*m, &o, &a, &e), 0);
+	return a;
+}
+
+/* The count of the leak finding on stack id, 0 when none has it. */
+static uint64_t leak_count(const struct analysis *a, uint32_t id)
+{
+	const struct finding_list *l = &a->procs[0].findings;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].kind == FINDING_LEAK && l->items[i].stack_id == id)
+			return l->items[i].count;
+	return 0;
+}
+
+static void test_native_lines_merged(void **state)
+{
+	(void)state;
+	struct tb t;
+	struct model *m;
+	/* Named: the two calls of one line are one finding, the next line's another. */
+	struct symbolizer *sym = symbolizer_create(true, NULL);
+	struct analysis *a = native_sites(&m, &t, sym);
+	assert_int_equal(a->procs[0].findings.n, 4);
+	assert_int_equal(leak_count(a, 1), 7);
+	assert_int_equal(leak_count(a, 2), 0);
+	assert_int_equal(leak_count(a, 3), 5);
+	/* No name: two addresses are two findings. */
+	assert_int_equal(leak_count(a, 4), 1);
+	assert_int_equal(leak_count(a, 5), 2);
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+	symbolizer_destroy(sym);
+	/* --no-symbols, and no symbolizer: every address its own finding, as before. */
+	for (int round = 0; round < 2; round++) {
+		sym = round ? NULL : symbolizer_create(false, NULL);
+		a = native_sites(&m, &t, sym);
+		assert_int_equal(a->procs[0].findings.n, 5);
+		static const uint64_t counts[5] = {3, 4, 5, 1, 2};
+		for (uint32_t id = 1; id <= 5; id++)
+			assert_int_equal(leak_count(a, id), counts[id - 1]);
+		analyze_free(a);
+		model_destroy(m);
+		tb_free(&t);
+		symbolizer_destroy(sym);
+	}
+}
+
 static void test_process_tree(void **state)
 {
 	(void)state;
@@ -718,6 +844,7 @@ int main(void)
 	    cmocka_unit_test(test_killed_last_moment_states),
 	    cmocka_unit_test(test_process_tree),
 	    cmocka_unit_test(test_js_tiers_merged),
+	    cmocka_unit_test(test_native_lines_merged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
