@@ -9,6 +9,9 @@
 # has written one, so its trace stays (README: LEAK_FOLLOW_FORK): such an extra trace must be
 # a forked child's with no finding and a snapshot before its final one.
 # With LEAK_FOLLOW_FORK=0 only the parent's.
+# Six runs, each bounded (T_LIMIT) and each child too (by the program): on a loaded 2-core
+# machine (load 20) a run takes 25-46 s and the whole test over 300 s.
+# leak-test-timeout: 600
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
