@@ -20,9 +20,12 @@
  * signals libc keeps for itself, is inside libc for a moment: a thread made but not started
  * yet (glibc starts it with everything blocked), or one in posix_spawn or fork. Such a thread
  * is waited for, up to LK_STOP_HELD_NS, and signalled once it unblocks: a program that starts
- * a thread just before it exits gets a complete scan. Threads made meanwhile (a thread not
- * stopped yet may create one) are found by listing /proc/self/task again until the list holds
- * still.
+ * a thread just before it exits gets a complete scan. The bound is a second, as for an answer,
+ * counted from the start of the stop for every listing together: a spawn's child has to be
+ * scheduled and exec, which on a loaded machine takes hundreds of milliseconds (a thread that
+ * blocks every signal with a raw rt_sigprocmask looks the same and costs that second). Threads
+ * made meanwhile (a thread not stopped yet may create one) are found by listing
+ * /proc/self/task again until the list holds still.
  *
  * No lock is taken: a stopped thread may hold any lock of libc's or libleak's. Raw system
  * calls only, and the real sigaction (it takes no lock). Memory is mmap'd. */
@@ -273,8 +276,10 @@ static int lk_stop_install(struct sigaction *old)
 	return 0;
 }
 
-/* How long a thread held inside libc with every signal blocked is waited for. */
-#define LK_STOP_HELD_NS 100000000u
+/* How long a signalled thread is given to answer, and how long threads held inside libc with
+ * every signal blocked are waited for (from the start of the stop, all listings together). */
+#define LK_STOP_ANSWER_NS 1000000000u
+#define LK_STOP_HELD_NS   1000000000u
 
 /* From /proc/self/task/TID/status: the name, whether it is a zombie, and its blocked signals
  * (SigBlk: signal n is bit n-1). -1 when the thread is gone. */
@@ -414,11 +419,10 @@ static void lk_stop_wait(lk_stop_t *st, uint64_t deadline)
 	}
 }
 
-/* Signals each thread held inside libc once it unblocks, until none is left or LK_STOP_HELD_NS
+/* Signals each thread held inside libc once it unblocks, until none is left or the deadline
  * passed; those still held are BLOCKED. Returns how many it signalled. */
-static uint32_t lk_stop_unheld(lk_stop_t *st, pid_t pid)
+static uint32_t lk_stop_unheld(lk_stop_t *st, pid_t pid, uint64_t deadline)
 {
-	uint64_t deadline = lk_now_ns() + LK_STOP_HELD_NS;
 	uint32_t signalled = 0;
 	for (;;) {
 		size_t held = 0;
@@ -481,11 +485,14 @@ lk_stop_t *lk_stop_world(void)
 	st->bytes = bytes;
 	st->sig = lk_stop_install(&lk_stop_old);
 	__atomic_store_n(&lk_stop_cur, st, __ATOMIC_RELEASE);
-	uint64_t deadline = lk_now_ns() + 1000000000u;
+	uint64_t start = lk_now_ns(), deadline = start + LK_STOP_ANSWER_NS;
 	/* Until a listing finds nobody new (a thread not yet stopped may have made one). */
 	for (int round = 0; round < 8; round++) {
 		long added = lk_stop_sweep(st, me, writer, pid);
-		added += lk_stop_unheld(st, pid); /* a thread that starts may make others */
+		uint32_t late = lk_stop_unheld(st, pid, start + LK_STOP_HELD_NS);
+		added += late; /* a thread that starts may make others */
+		if (late && lk_now_ns() + LK_STOP_ANSWER_NS > deadline)
+			deadline = lk_now_ns() + LK_STOP_ANSWER_NS; /* a full second to answer */
 		lk_stop_wait(st, deadline);
 		if (added <= 0 || st->overflow)
 			break;
