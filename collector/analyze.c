@@ -151,7 +151,10 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 			analyze_free(a);
 			return err_set(e, "out of memory");
 		}
-		finding_list_rank(&ap->findings);
+		if (ap->heap_from_sites)
+			finding_list_rank_growth_first(&ap->findings);
+		else
+			finding_list_rank(&ap->findings);
 	}
 	*out = a;
 	return 0;

@@ -115,12 +115,32 @@ static int cmp_u64_desc(uint64_t a, uint64_t b)
 	return a > b ? -1 : a < b ? 1 : 0;
 }
 
+/* Without a final snapshot, leak is every block live at the last snapshot, held or not
+ * (thousands of stacks in a killed service), and growth is what points at a leak. */
+static int rank_class_growth_first(enum finding_kind k)
+{
+	return k == FINDING_GROWTH ? 0 : k == FINDING_LEAK ? 1 : rank_class(k);
+}
+
+static int cmp_finding_rest(const struct finding *a, const struct finding *b);
+
 static int cmp_finding(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;
 	int c = rank_class(a->kind) - rank_class(b->kind);
-	if (c)
-		return c;
+	return c ? c : cmp_finding_rest(a, b);
+}
+
+static int cmp_finding_growth_first(const void *pa, const void *pb)
+{
+	const struct finding *a = pa, *b = pb;
+	int c = rank_class_growth_first(a->kind) - rank_class_growth_first(b->kind);
+	return c ? c : cmp_finding_rest(a, b);
+}
+
+static int cmp_finding_rest(const struct finding *a, const struct finding *b)
+{
+	int c;
 	if ((c = cmp_u64_desc(a->bytes, b->bytes)) != 0)
 		return c;
 	if ((c = cmp_u64_desc(a->count, b->count)) != 0)
@@ -139,6 +159,12 @@ void finding_list_rank(struct finding_list *l)
 {
 	if (l->n > 1)
 		qsort(l->items, l->n, sizeof(*l->items), cmp_finding);
+}
+
+void finding_list_rank_growth_first(struct finding_list *l)
+{
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof(*l->items), cmp_finding_growth_first);
 }
 
 bool finding_list_matches(const struct finding_list *l, uint32_t mask)

@@ -81,6 +81,9 @@ void finding_list_fini(struct finding_list *l);
 /* Kinds in the order leak, growth, fd, zombie, thread, tempfile, rss, child, reachable, then
  * by bytes, then by count; ties by kind and stack id so output is stable. */
 void finding_list_rank(struct finding_list *l);
+/* The same with growth ahead of leak: for a process reported from its last snapshot (killed,
+ * or still running), whose leaks are all of its live heap. */
+void finding_list_rank_growth_first(struct finding_list *l);
 /* True when some finding's kind is in mask. */
 bool finding_list_matches(const struct finding_list *l, uint32_t mask);
 
