@@ -72,6 +72,14 @@ timeout -k 5 "$T_LIMIT" "$soak" -o "$TMP/stubborn" --duration 1s --interval 100m
 assert_eq "$rc" 0 "stubborn command: leak-soak exit status"
 assert_match "$(cat "$TMP/stubborn.err")" 'ignored SIGTERM for 1.000 s: killed' "stubborn command: message"
 
+note "a load command still running at the end is stopped with its loop"
+rc=0
+timeout -k 5 "$T_LIMIT" "$soak" -o "$TMP/lateload" --duration 1s --interval 100ms \
+	--load 'sleep 2; echo LATE' -- sleep 60 >/dev/null 2>"$TMP/lateload.err" || rc=$?
+assert_eq "$rc" 0 "late load: leak-soak exit status ($(cat "$TMP/lateload.err"))"
+sleep 2.5
+assert_eq "$(cat "$TMP/lateload/load.log")" "" "late load: nothing ran after the end"
+
 note "usage"
 "$soak" --help | grep -q -- '--duration D' || fail "--help does not describe --duration"
 rc=0
