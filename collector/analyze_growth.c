@@ -24,11 +24,12 @@
 #include "stats.h"
 #include "trace_format.h"
 
-#define HEAP_FLOOR_BYTES (8.0 * 1024) /* a stack must grow at least 8 KiB over the span */
-#define HEAP_FLOOR_COUNT 8.0          /* or by at least 8 blocks */
-#define RES_FLOOR_COUNT  5.0          /* descriptors, threads, zombies */
-#define RSS_FLOOR_BYTES  (1024.0 * 1024)
-#define FLOOR_REL        0.1
+#define HEAP_FLOOR_BYTES    (8.0 * 1024) /* a stack must grow at least 8 KiB over the span */
+#define HEAP_FLOOR_COUNT    8.0          /* or by at least 8 blocks */
+#define RES_FLOOR_COUNT     5.0          /* descriptors, threads, zombies */
+#define RSS_FLOOR_BYTES     (1024.0 * 1024)
+#define FLOOR_REL           0.1
+#define TEARDOWN_MAX_POINTS 2 /* run-time snapshots a teardown at exit may have fallen in */
 
 void growth_test_series(const double *x, const double *y, size_t n, const struct growth_test *t,
                         struct growth_result *r)
@@ -164,15 +165,28 @@ static bool span_init(struct analysis_proc *ap, const struct analyze_opts *o, st
 	return true;
 }
 
-/* Points of a series to test (y2 may be NULL): all n, or n - 1 when the last is the exit
- * snapshot and y or y2 fell there (the program freed some of it at exit: a teardown, not the
- * trend while it ran). Either way at least GROWTH_MIN_POINTS taken while it ran remain. */
+static bool series_rose(const double *y, const double *y2, size_t from, size_t to)
+{
+	return y[to] > y[from] || (y2 && y2[to] > y2[from]);
+}
+
+/* Points of a series to test (y2 may be NULL): all n, or fewer when the last is the exit
+ * snapshot and y or y2 fell by then (the program freed some of it at exit: a teardown, not
+ * the trend while it ran). A teardown done by main itself (a list freed before it returns,
+ * Python's finalization) is not inside the exit handlers, and a periodic snapshot may catch
+ * it half done or just done: the snapshots before the exit one that rose in neither series
+ * since their predecessor, up to TEARDOWN_MAX_POINTS of them, are left out with it. Either
+ * way at least GROWTH_MIN_POINTS taken while it ran remain. */
 static size_t series_len(const struct span *sp, const double *y, const double *y2)
 {
-	size_t n = sp->n;
-	if (sp->final && (y[n - 1] < y[n - 2] || (y2 && y2[n - 1] < y2[n - 2])))
-		return n - 1;
-	return n;
+	size_t n = sp->n, m = n;
+	if (!sp->final)
+		return n;
+	for (int k = 0; k <= TEARDOWN_MAX_POINTS && m > GROWTH_MIN_POINTS; k++, m--)
+		if (series_rose(y, y2, m - 2, m - 1))
+			break;
+	bool fell = y[n - 1] < y[m - 1] || (y2 && y2[n - 1] < y2[m - 1]);
+	return m < n && fell ? m : n;
 }
 
 static void set_trend(struct finding_trend *tr, const struct model_proc *p, const struct span *sp,

@@ -5,8 +5,9 @@
  * bounds; descriptors and threads that pile up are marked growing and a fixed set is not;
  * RSS growth without heap growth is an rss finding; the exit snapshot never decides: a short
  * run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
- * inconclusive, and steady series (a held cache, a plateau, noise) with or without a teardown
- * are not growth. Plus growth_test_series on raw series. */
+ * inconclusive, a teardown in main that periodic snapshots caught half or wholly done hides
+ * nothing either, and steady series (a held cache, a plateau, noise) with or without a
+ * teardown are not growth. Plus growth_test_series on raw series. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -280,6 +281,56 @@ static void test_teardown_short_run(void **state)
 	}
 }
 
+/* A teardown done by main before it returns, not by the exit handlers: periodic snapshots
+ * (no EXITING flag) catch it half done (1), done (2), or held half done for two intervals,
+ * the program preempted in it (3). The growth is still found and shown up to the snapshot
+ * before the teardown; the steady stacks stay steady. */
+static void test_teardown_in_main(void **state)
+{
+	(void)state;
+	for (int mode = 1; mode <= 3; mode++) {
+		const uint64_t n_run = 30;
+		struct tb t;
+		tb_init(&t);
+		tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+		for (uint64_t id = 1; id <= 2; id++) {
+			const uint64_t f[] = {0x1000 * id};
+			tb_stack(&t, id, 1, f);
+		}
+		uint64_t seq = 0;
+		for (; seq < n_run; seq++) {
+			snap(&t, seq, 1 << 20, 0, 0);
+			tb_site(&t, 1, 2000 * (seq + 1), 2 * (seq + 1));
+			tb_site(&t, 2, 50000 + (seq * 7919 % 1001) - 500, 50);
+			tb_flush(&t);
+		}
+		for (int k = 0; k < (mode == 3 ? 2 : 1); k++) {
+			snap(&t, seq++, 1 << 20, 0, 0);
+			tb_site(&t, 1, mode == 2 ? 0 : 1000 * n_run, mode == 2 ? 0 : n_run);
+			tb_site(&t, 2, mode == 2 ? 0 : 25000, mode == 2 ? 0 : 25);
+			tb_flush(&t);
+		}
+		snap(&t, seq, 1 << 20, 0, TRACE_SNAP_FINAL);
+		tb_site(&t, 1, 0, 0);
+		tb_site(&t, 2, 0, 0);
+		tb_end(&t, seq * STEP_NS, TRACE_END_EXIT, 0);
+		tb_flush(&t);
+		struct model *m = load(&t);
+		struct analyze_opts o = {0};
+		struct analysis *a = run(m, &o);
+		const struct finding *g = find(a, FINDING_GROWTH, 1);
+		assert_non_null(g);
+		assert_int_equal(g->bytes, 2000 * n_run);
+		assert_int_equal(g->trend.last_bytes, 2000 * n_run);
+		assert_true(fabs(g->trend.window_end_s - (double)(n_run - 1) * 0.1) < 1e-9);
+		assert_null(find(a, FINDING_GROWTH, 2));
+		assert_int_equal(count_kind(a, FINDING_GROWTH), 1);
+		analyze_free(a);
+		model_destroy(m);
+		tb_free(&t);
+	}
+}
+
 /* Steady programs that free at exit are never growth, whatever the count: a cache holding
  * with churn, a warm-up that fills and holds; nor is a final snapshot above the last one (the
  * exit handlers allocated). And noise alone, with or without a teardown, rarely is. */
@@ -529,6 +580,7 @@ int main(void)
 	    cmocka_unit_test(test_inconclusive),
 	    cmocka_unit_test(test_teardown_short_run),
 	    cmocka_unit_test(test_teardown_steady),
+	    cmocka_unit_test(test_teardown_in_main),
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_resources_and_rss),
 	    cmocka_unit_test(test_series_rules),
