@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* writer_sync.c - snapshots outside the writer's schedule: the synchronous ones written on the
  * caller's thread (exit, exec, dlclose: lk_writer_sync), and the requests of signal handlers
- * (SIGUSR2: a forced snapshot; SIGTERM/SIGINT/SIGHUP: the final one, waited for at most about
- * 2 s, then the default action), whose handlers are installed here.
+ * (SIGUSR2: a forced snapshot; SIGTERM/SIGINT/SIGHUP/SIGABRT: the final one, waited for at
+ * most about 2 s, then the default action), whose handlers are installed here.
  * Everything here may run in a signal handler or an exiting thread: no malloc, raw syscalls,
  * the snapshot lock taken only when this thread cannot already hold it. */
 #include "emit.h"
@@ -222,6 +222,10 @@ void lk_writer_signals_install(void)
 	lk_signal_install(SIGTERM, lk_on_fatal_signal);
 	lk_signal_install(SIGINT, lk_on_fatal_signal);
 	lk_signal_install(SIGHUP, lk_on_fatal_signal);
+	/* abort(): a failed assert, std::terminate. One raised inside libleak (glibc found a
+	 * corrupt heap in the real free) is deferred; abort then goes on to the default action
+	 * itself, so such a run keeps its last periodic snapshot and nothing waits. */
+	lk_signal_install(SIGABRT, lk_on_fatal_signal);
 	lk_signal_install(SIGUSR2, lk_on_usr2);
 }
 
@@ -245,5 +249,6 @@ void lk_writer_signals_uninstall(void)
 	lk_signal_uninstall(SIGTERM, lk_on_fatal_signal);
 	lk_signal_uninstall(SIGINT, lk_on_fatal_signal);
 	lk_signal_uninstall(SIGHUP, lk_on_fatal_signal);
+	lk_signal_uninstall(SIGABRT, lk_on_fatal_signal);
 	lk_signal_uninstall(SIGUSR2, lk_on_usr2);
 }

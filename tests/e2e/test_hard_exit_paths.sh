@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # test_hard_exit_paths.sh - every way out other than returning from main: _exit, _Exit,
 # quick_exit, abort (SIGABRT), a real SIGSEGV, raise(SIGTERM) (the preload's handler must
-# re-raise it), SIGKILL, and _exit from an atexit handler. The status (or killing signal) and
+# re-raise SIGTERM and SIGABRT), SIGKILL, and _exit from an atexit handler. The status (or killing signal) and
 # stdout must match the native run, and the trace must read. A process killed by a signal the
 # preload cannot catch leaves a truncated trace, which is allowed; the log says which were.
 set -euo pipefail
@@ -23,10 +23,10 @@ for cc in "${COMPILERS[@]}"; do
 		LKR_EXPECT_STATUS=${want[$mode]} LKR_CMP_STDERR=1 LKR_TRACES_EXACT=1 \
 			LKR_ALLOW_TRUNCATED=1 lkr_pair "exit_paths.$mode.$cc" "$p" "$mode"
 		# _exit, _Exit and quick_exit are hooked (quick_exit through at_quick_exit), and
-		# SIGTERM is caught (final snapshot, then re-raised): those traces are complete, with
-		# the status. abort, SIGSEGV and SIGKILL are not caught.
+		# SIGTERM and SIGABRT are caught (final snapshot, then re-raised): those traces are
+		# complete, with the status. SIGSEGV and SIGKILL are not caught.
 		case $mode in
-		_exit | _Exit | quick_exit | sigterm | atexit_exit)
+		_exit | _Exit | quick_exit | sigterm | abort | atexit_exit)
 			assert_jq "$LKR_JSON" '.processes[0].truncated' false "trace of a process ended by $mode is complete"
 			;;
 		esac
