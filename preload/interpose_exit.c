@@ -3,8 +3,8 @@
  * final snapshot is written by init.c's atexit/at_quick_exit handler), the __libc_start_main
  * wrapper (the status of a return from main), and _exit/_Exit, which skip atexit and so write
  * the final snapshot themselves. On each way out, the frames of the exit path are marked as no
- * roots for the reachability scan (reach.h). And raise/kill: a SIGTERM, SIGINT or SIGHUP the
- * program's own handler sends again to end the process gets its final snapshot first. */
+ * roots for the reachability scan (reach.h). And raise/kill: a SIGTERM, SIGINT, SIGHUP or SIGABRT
+ * the program's own handler sends again to end the process gets its final snapshot first. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -106,20 +106,15 @@ LK_EXPORT void _Exit(int status)
 	lk_exit_now(LK_REAL(_Exit), status);
 }
 
-/* --- SIGTERM, SIGINT or SIGHUP re-raised by the program's own handler ------------------- */
+/* --- SIGTERM, SIGINT, SIGHUP or SIGABRT re-raised by the program's own handler ----------- */
 
-/* Bit signo: the program installed a handler of its own for SIGHUP, SIGINT or SIGTERM, in
- * place of libleak's (writer_sync.c), at some point. */
+/* Bit signo: the program installed a handler of its own for one of the signals that get the
+ * final snapshot (lk_writer_final_signal), in place of libleak's, at some point. */
 static volatile unsigned lk_fatal_own_handler;
-
-static int lk_exit_fatal_signo(int signo)
-{
-	return signo == SIGTERM || signo == SIGINT || signo == SIGHUP;
-}
 
 void lk_exit_note_disposition(int signo, int own_handler)
 {
-	if (own_handler && lk_exit_fatal_signo(signo) && !lk_in_vfork_child)
+	if (own_handler && lk_writer_final_signal(signo) && !lk_in_vfork_child)
 		__atomic_or_fetch(&lk_fatal_own_handler, 1u << signo, __ATOMIC_RELAXED);
 }
 
@@ -135,7 +130,7 @@ void lk_exit_note_disposition(int signo, int own_handler)
  * hook to be left first (writer_sync.c). */
 static void lk_exit_before_raise(int signo)
 {
-	if (!lk_exit_fatal_signo(signo) || lk_in_vfork_child || lk_disabled || !lk_ready)
+	if (!lk_writer_final_signal(signo) || lk_in_vfork_child || lk_disabled || !lk_ready)
 		return;
 	uint64_t mask = 0;
 	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, sizeof(mask)) != 0)
@@ -158,7 +153,7 @@ LK_EXPORT int raise(int signo)
 LK_EXPORT int kill(pid_t pid, int signo)
 {
 	LK_REAL_OR(kill, -1);
-	if (pid > 0 && lk_exit_fatal_signo(signo) && pid == lk_sys_getpid()) {
+	if (pid > 0 && lk_writer_final_signal(signo) && pid == lk_sys_getpid()) {
 		int saved = errno;
 		lk_exit_before_raise(signo);
 		errno = saved;

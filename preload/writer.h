@@ -25,11 +25,14 @@ void lk_writer_wake(void);
  * wait for it, at most about 2 s. */
 void lk_writer_request_from_signal(int final, int signo);
 
-/* Constructor context: final snapshot on SIGTERM, SIGINT, SIGHUP, a forced one on SIGUSR2, each
- * only where the host left the default disposition. */
+/* Whether signo is one whose default death libleak precedes with the final snapshot:
+ * SIGTERM, SIGINT, SIGHUP, SIGABRT. */
+int lk_writer_final_signal(int signo);
+/* Constructor context: final snapshot on each lk_writer_final_signal, a forced one on SIGUSR2,
+ * each only where the host left the default disposition. */
 void lk_writer_signals_install(void);
-/* Async-signal-safe. The final-snapshot handler for SIGTERM, SIGINT or SIGHUP (signo), again,
- * if its disposition is the default now: before the program's own handler re-raises it. */
+/* Async-signal-safe. The final-snapshot handler for such a signal (signo), again, if its
+ * disposition is the default now: before the program's own handler re-raises it. */
 void lk_writer_signal_retake(int signo);
 /* leak_attach_end: each of those handlers still installed goes back to the default. */
 void lk_writer_signals_uninstall(void);

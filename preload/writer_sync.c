@@ -217,15 +217,25 @@ void lk_writer_signal_retake(int signo)
 	lk_signal_install(signo, lk_on_fatal_signal);
 }
 
+/* The signals whose default death the final snapshot precedes. SIGABRT is abort(): a failed
+ * assert, std::terminate. One raised inside libleak (glibc found a corrupt heap in the real
+ * free) is deferred; abort then goes on to the default action itself, so such a run keeps
+ * its last periodic snapshot and nothing waits. */
+static const int lk_final_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGABRT};
+
+int lk_writer_final_signal(int signo)
+{
+	for (size_t i = 0; i < sizeof(lk_final_signals) / sizeof(lk_final_signals[0]); i++) {
+		if (lk_final_signals[i] == signo)
+			return 1;
+	}
+	return 0;
+}
+
 void lk_writer_signals_install(void)
 {
-	lk_signal_install(SIGTERM, lk_on_fatal_signal);
-	lk_signal_install(SIGINT, lk_on_fatal_signal);
-	lk_signal_install(SIGHUP, lk_on_fatal_signal);
-	/* abort(): a failed assert, std::terminate. One raised inside libleak (glibc found a
-	 * corrupt heap in the real free) is deferred; abort then goes on to the default action
-	 * itself, so such a run keeps its last periodic snapshot and nothing waits. */
-	lk_signal_install(SIGABRT, lk_on_fatal_signal);
+	for (size_t i = 0; i < sizeof(lk_final_signals) / sizeof(lk_final_signals[0]); i++)
+		lk_signal_install(lk_final_signals[i], lk_on_fatal_signal);
 	lk_signal_install(SIGUSR2, lk_on_usr2);
 }
 
@@ -246,9 +256,7 @@ static void lk_signal_uninstall(int signo, void (*fn)(int))
 
 void lk_writer_signals_uninstall(void)
 {
-	lk_signal_uninstall(SIGTERM, lk_on_fatal_signal);
-	lk_signal_uninstall(SIGINT, lk_on_fatal_signal);
-	lk_signal_uninstall(SIGHUP, lk_on_fatal_signal);
-	lk_signal_uninstall(SIGABRT, lk_on_fatal_signal);
+	for (size_t i = 0; i < sizeof(lk_final_signals) / sizeof(lk_final_signals[0]); i++)
+		lk_signal_uninstall(lk_final_signals[i], lk_on_fatal_signal);
 	lk_signal_uninstall(SIGUSR2, lk_on_usr2);
 }

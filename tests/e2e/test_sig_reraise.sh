@@ -5,9 +5,10 @@
 # signal(SIG_DFL) + raise, the same with kill) has replaced libleak's handler: the final
 # snapshot must still be written, so the trace ends "killed by signal 15" with its exit scan,
 # and the 10 blocks it lost are leaks at lose_blocks (without it: no END record, and every
-# block live at the last periodic snapshot, if any, a leak). A SIGTERM sent to itself while
-# blocked, for a sigwait thread, ends nothing: that program runs on, loses 5 more blocks and
-# exits 0, and its trace must say so. Then node itself, stopped with SIGTERM and SIGINT.
+# block live at the last periodic snapshot, if any, a leak). The same for a SIGABRT handler
+# that does so after abort() (signal 6). A SIGTERM sent to itself while blocked, for a
+# sigwait thread, ends nothing: that program runs on, loses 5 more blocks and exits 0, and
+# its trace must say so. Then node itself, stopped with SIGTERM and SIGINT.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +31,16 @@ for cc in "${COMPILERS[@]}"; do
 		assert_jq "$j" '[leaks_in("lose_blocks")[] | select(.bytes == .count * 77)] | map(.count) | add' 10 \
 			"$mode ($cc): the 10 lost blocks are leaks at lose_blocks"
 	done
+	run_native "$p" abrt
+	native=$RUN_STATUS
+	run_traced t "$p" abrt
+	assert_eq "$RUN_STATUS" "$native" "abrt ($cc): status under the preload"
+	assert_eq "$RUN_STATUS" 134 "abrt ($cc): killed by SIGABRT"
+	j=$(report_json "$t")
+	assert_jq "$j" '.processes[0] | [.end_reason, .signal, .heap_source, .cut_short] | tojson' \
+		'["signal",6,"final_snapshot",false]' "abrt ($cc): trace ends with the signal"
+	assert_jq "$j" '[leaks_in("lose_blocks")[] | select(.bytes == .count * 77)] | map(.count) | add' 10 \
+		"abrt ($cc): the 10 lost blocks are leaks at lose_blocks"
 	run_traced t "$p" sigwait
 	assert_eq "$RUN_STATUS" 0 "sigwait ($cc): status"
 	assert_eq "$(cat "$RUN_STDOUT")" "sigwait done" "sigwait ($cc): the program ran on"

@@ -8,7 +8,9 @@
  *   kill       the same with kill(getpid(), SIGTERM)
  *   sigwait    SIGTERM set back to SIG_DFL and blocked, a thread takes it with sigwait: the
  *              kill(getpid(), SIGTERM) ends nothing; the program then loses 5 more blocks of
- *              99 bytes and exits 0 */
+ *              99 bytes and exits 0
+ *   abrt       a crash reporter's way: a SIGABRT handler that calls signal(SIGABRT, SIG_DFL)
+ *              and raise(SIGABRT), reached by abort() */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -68,6 +70,11 @@ int main(int argc, char **argv)
 		signal(SIGTERM, on_term_dfl);
 	} else if (!strcmp(mode, "kill")) {
 		signal(SIGTERM, on_term_kill);
+	} else if (!strcmp(mode, "abrt")) {
+		signal(SIGABRT, on_term_dfl);
+		printf("aborting\n");
+		fflush(stdout);
+		abort();
 	} else if (!strcmp(mode, "sigwait")) {
 		static sigset_t set;
 		pthread_t t;
@@ -83,7 +90,7 @@ int main(int argc, char **argv)
 		printf("sigwait done\n");
 		return 0;
 	} else {
-		fprintf(stderr, "usage: sig_reraise resethand|dfl|kill|sigwait\n");
+		fprintf(stderr, "usage: sig_reraise resethand|dfl|kill|sigwait|abrt\n");
 		return 2;
 	}
 	printf("raising\n");
