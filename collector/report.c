@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "proc_alive.h"
@@ -39,10 +40,21 @@ const char *report_count(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+/* "killed by signal 6 (SIGABRT)": the number as the shell's 128+N tells it, and the name
+ * fewer people have to look up. */
+static void report_signal_text(int64_t signo, char *buf, size_t len)
+{
+	const char *abbrev = signo > 0 && signo < 65 ? sigabbrev_np((int)signo) : NULL;
+	if (abbrev)
+		snprintf(buf, len, "killed by signal %" PRId64 " (SIG%s)", signo, abbrev);
+	else
+		snprintf(buf, len, "killed by signal %" PRId64, signo);
+}
+
 const char *report_wait_text(int wstatus, char *buf, size_t len)
 {
 	if (WIFSIGNALED(wstatus))
-		snprintf(buf, len, "killed by signal %d", WTERMSIG(wstatus));
+		report_signal_text(WTERMSIG(wstatus), buf, len);
 	else
 		snprintf(buf, len, "exit %d", WEXITSTATUS(wstatus));
 	return buf;
@@ -64,7 +76,7 @@ const char *report_end_text(const struct model_proc *p, char *buf, size_t len)
 	else if (!p->have_end)
 		snprintf(buf, len, "no END record (cut short)");
 	else if (p->end_reason == TRACE_END_SIGNAL)
-		snprintf(buf, len, "killed by signal %" PRId64, p->end_status);
+		report_signal_text(p->end_status, buf, len);
 	else if (p->end_reason == TRACE_END_DETACH)
 		snprintf(buf, len, "detached, the process runs on");
 	else if (p->end_reason == TRACE_END_EXEC)

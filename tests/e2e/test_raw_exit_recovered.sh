@@ -38,7 +38,7 @@ child B: signal 9" "$cc: what the parent saw"
 	"$LEAK_REPORT" "$out" >"$TMP/$cc.txt"
 	grep -q "exit 7 (its parent's wait saw it; no END record: final state recovered from its last snapshot)" \
 		"$TMP/$cc.txt" || fail "$cc: text does not name child A's exit 7: $(grep -n 'ran' "$TMP/$cc.txt")"
-	grep -q "killed by signal 9 (its parent's wait saw it; no END record: final state recovered" \
+	grep -q "killed by signal 9 (SIGKILL) (its parent's wait saw it; no END record: final state recovered" \
 		"$TMP/$cc.txt" || fail "$cc: text does not name child B's signal: $(grep -n 'ran' "$TMP/$cc.txt")"
 
 	# The child's trace alone: recovered, but nobody saw the status.

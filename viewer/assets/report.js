@@ -134,9 +134,16 @@
 
 	/* ---- process header and tree ---------------------------------------------------- */
 
+	/* " (SIGABRT)" for the common signals, as leak-report writes it; "" for the rest. */
+	const SIGNALS = {1: 'HUP', 2: 'INT', 3: 'QUIT', 4: 'ILL', 5: 'TRAP', 6: 'ABRT', 7: 'BUS', 8: 'FPE',
+		9: 'KILL', 10: 'USR1', 11: 'SEGV', 12: 'USR2', 13: 'PIPE', 14: 'ALRM', 15: 'TERM'};
+	function signalName(n) {
+		return SIGNALS[n] ? ' (SIG' + SIGNALS[n] + ')' : '';
+	}
+
 	function endText(p) {
 		if (p.end_reason === 'exit') return 'exit ' + p.exit_status;
-		if (p.end_reason === 'signal') return 'killed by signal ' + p.signal;
+		if (p.end_reason === 'signal') return 'killed by signal ' + p.signal + signalName(p.signal);
 		if (p.end_reason === 'exec') return 'exec ' + (p.exec || '');
 		return 'no END record (cut short)';
 	}

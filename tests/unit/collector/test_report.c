@@ -190,7 +190,7 @@ static void test_text(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "app [pid 4242]"));
 	assert_non_null(strstr(buf, "ran 2.60 s, 2 snapshots, peak 300 B live heap"));
-	assert_non_null(strstr(buf, "killed by signal 9"));
+	assert_non_null(strstr(buf, "killed by signal 9 (SIGKILL)"));
 	assert_non_null(strstr(buf, "12 dropped events"));
 	assert_non_null(strstr(buf, "#1   leak            200 B in 2 blocks"));
 	/* Reachable memory is one summary line, after the actionable findings. */
