@@ -34,7 +34,7 @@ bg killed "$(prog clang grow_cache)" unbounded 0 400
 bg lru "$(prog gcc grow_cache)" lru 6
 bg teardown "$(prog clang grow_teardown)" 4
 bg td_half "$(prog gcc grow_teardown)" 4 500 half
-bg td_done "$(prog clang grow_teardown)" 4 500 done
+bg td_done "$(prog clang grow_teardown)" 4 500 "done"
 wait
 assert_eq "$(cat "$TMP/leak5.rc")" 0 "unbounded 5 s: exit status"
 assert_eq "$(cat "$TMP/killed.rc")" 137 "killed: exit status (SIGKILL)"
