@@ -90,8 +90,9 @@ static void test_library(void **state)
 	assert_int_equal(frame_name_first_user(&st), 0);
 }
 
-/* Python: the interpreter's frames above the innermost Python frame are folded; a native
- * frame of another module (a C extension) is the user's code and stays first. */
+/* Python and node: the interpreter's frames above the innermost Python or JavaScript frame
+ * are folded; a native frame of another module (a C extension, a native addon) is the user's
+ * code and stays first. */
 static void test_first_user_python(void **state)
 {
 	(void)state;
@@ -110,6 +111,18 @@ static void test_first_user_python(void **state)
 	assert_int_equal(frame_name_first_user(&st), 0); /* the interpreter frame: not library */
 	frames[0] = (struct sym_frame){.module = "/lib/libc.so.6", .function = "malloc"};
 	assert_int_equal(frame_name_first_user(&st), 1);
+
+	/* node: libuv's and V8's frames above the innermost JavaScript frame. */
+	struct sym_frame js[3] = {
+	    {.module = "/usr/bin/node", .function = "uv__socket", .file = "core.c", .line = 498},
+	    {.module = "/usr/bin/node",
+	     .function = "Builtins_CEntry_Return1_ArgvOnStack_BuiltinExit"},
+	    {.function = "createServerHandle", .file = "node:net", .line = 1798, .js = true},
+	};
+	struct sym_stack jst = {.frames = js, .n = 3, .cap = 3};
+	assert_int_equal(frame_name_first_user(&jst), 2);
+	js[1].module = "/srv/addon.node"; /* a native addon: the user's */
+	assert_int_equal(frame_name_first_user(&jst), 0);
 }
 
 static void test_escape(void **state)
