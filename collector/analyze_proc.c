@@ -22,7 +22,8 @@
 static int add_grouped(struct analysis_proc *ap, struct hashmap *groups, enum finding_kind kind,
                        uint32_t stack_id, const char *state, uint32_t id)
 {
-	uint64_t key = (uint64_t)stack_id << 8 | (uint64_t)kind << 1 | (state && state[0] == 'r');
+	uint64_t st = !state ? 0 : state[0] == 'r' ? 1 : state[0] == 'd' ? 2 : 0;
+	uint64_t key = (uint64_t)stack_id << 8 | (uint64_t)kind << 2 | st;
 	uint32_t idx;
 	if (!hashmap_get(groups, key, &idx)) {
 		struct finding f = {.kind = kind, .stack_id = stack_id, .state = state};
@@ -73,11 +74,14 @@ int analyze_proc(struct analysis_proc *ap, const struct analyze_opts *o)
 		if (t->state == TRACE_THREAD_FINISHED && !just_now)
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "unjoined",
 			                 t->tid);
-		else if (t->state == TRACE_THREAD_RUNNING ||
-		         (t->state == TRACE_THREAD_DETACHED && p->n_pycodes && !cut))
-			/* CPython detaches every thread it starts: one still running at exit is a
-			 * finding there, detached or not. */
+		else if (t->state == TRACE_THREAD_RUNNING)
 			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "running",
+			                 t->tid);
+		else if (t->state == TRACE_THREAD_DETACHED && p->n_pycodes && !cut)
+			/* CPython detaches every thread it starts: one still running at exit is a
+			 * finding there all the same, and says it is detached (nothing can join it;
+			 * "running joinable" was wrong). */
+			rc = add_grouped(ap, &groups, FINDING_THREAD, t->stack_id, "detached",
 			                 t->tid);
 	}
 	hashmap_fini(&groups);

@@ -191,8 +191,30 @@ bool frame_name_is_library(const struct sym_frame *f)
 	return f->path && strncmp(f->path, "/usr/include/", 13) == 0;
 }
 
+/* A native frame of the interpreter itself: Python's (python3.11, libpython3.11.so.1.0) or
+ * node's (V8, libuv and node's own code, in node or libnode.so). */
+static bool frame_is_interp(const struct sym_frame *f)
+{
+	const char *m = f->module ? base_name(f->module) : NULL;
+	return !f->python && !f->js && m &&
+	       (strncmp(m, "python", 6) == 0 || strncmp(m, "libpython", 9) == 0 ||
+	        strcmp(m, "node") == 0 || strncmp(m, "libnode", 7) == 0);
+}
+
 size_t frame_name_first_user(const struct sym_stack *st)
 {
+	/* Python or JavaScript code: the interpreter's and the runtime's frames above the
+	 * innermost Python or JavaScript frame (socket.__init__ under three anonymous ceval
+	 * frames, Server.listen under libuv's and V8's) say nothing about whose code this is. A
+	 * native frame of any other module before it (a C extension, a native addon) is the
+	 * user's and stops the search. */
+	for (size_t i = 0; i < st->n; i++) {
+		const struct sym_frame *f = &st->frames[i];
+		if ((f->python || f->js) && f->function)
+			return i;
+		if (!frame_is_interp(f) && !frame_name_is_library(f))
+			break;
+	}
 	for (size_t i = 0; i < st->n; i++) {
 		if (!frame_name_is_library(&st->frames[i]))
 			return i;

@@ -25,8 +25,9 @@ char *frame_name_compact(const char *full, char *buf, size_t len);
  * std:: / __gnu_cxx:: function or one whose file is under /usr/include. */
 bool frame_name_is_library(const struct sym_frame *f);
 
-/* The index of the first frame of the user's code: the first frame that is not a library
- * one, or 0 when there is none (a stack wholly in the runtime is shown whole). */
+/* The index of the first frame of the user's code: the innermost Python or JavaScript frame
+ * when only the interpreter's and library frames are above it, else the first frame that is
+ * not a library one, or 0 when there is none (a stack wholly in the runtime is shown whole). */
 size_t frame_name_first_user(const struct sym_stack *st);
 
 /* Escapes what could drive a terminal for text output into buf: control bytes (\xNN, \n,

@@ -16,10 +16,10 @@
  *   final snapshot's entry (lk_reach_stack_from) and the scan's own frame, to the end of the
  *   mapping holding it, and its TLS and DTV as above;
  * - anonymous writable mappings that are not heap: an interpreter's arenas, a pool over mmap.
- *   Not libleak's own (sys.c notes them), not thread stacks (a mapping right above a guard
- *   page, or holding a thread's stack pointer: only from the stack pointer up is live), not
- *   glibc's arena heaps (a heap_info at a 64 MiB boundary), and never the heap blocks inside
- *   a mapping (a large malloc is its own mapping: a block, not a root).
+ *   Not libleak's own (sys.c notes them), not thread stacks (12 KiB or more right above a
+ *   guard page, or holding a thread's stack pointer: only from the stack pointer up is live),
+ *   not glibc's arena heaps (a heap_info at a 64 MiB boundary), and never the heap blocks
+ *   inside a mapping (a large malloc is its own mapping: a block, not a root).
  * With sampling (LEAK_SAMPLE) the table holds only the sampled blocks: there [heap] and the
  * arena heaps are roots too, less the sampled blocks' own bytes (lk_reach_anon). So in a
  * forked child, whose table holds its own blocks and not those it inherited from its parent
@@ -64,6 +64,11 @@ const lk_reach_summary_t *lk_reach_summary(void)
 #define LK_TCB_BOUND 4096
 /* The largest guard below a thread stack taken for one (the default is a page). */
 #define LK_GUARD_MAX (1ul << 20)
+/* The smallest mapping above a guard taken for a thread stack: glibc refuses a stack under
+ * PTHREAD_STACK_MIN (16 KiB) and adds the guard to it (before 2.27 carved it out: 12 KiB
+ * left). V8's code pages put their 8 KiB header (pointers to its heap blocks) right above the
+ * guard that ends the page before. */
+#define LK_STACK_MIN (12ul << 10)
 /* glibc's arena heaps: HEAP_MAX_SIZE on 64-bit. */
 #define LK_ARENA_HEAP (64ul << 20)
 
@@ -379,7 +384,7 @@ static uint64_t lk_reach_anon(const char *maps, const uintptr_t *skip, size_t ns
 		/* A thread stack's guard: a page or a few (not the PROT_NONE tail of an arena
 		 * heap, which a pool mapped just above must not be mistaken for a stack by). */
 		int guard = anon && !strncmp(perms, "---p", 4) && e - s <= LK_GUARD_MAX;
-		int after_guard = prev_guard && prev_end == s;
+		int after_guard = prev_guard && prev_end == s && e - s >= LK_STACK_MIN;
 		prev_end = e;
 		prev_guard = guard;
 		if (!(anon || (sampled && heap)) || strncmp(perms, "rw", 2) || after_guard)

@@ -5,7 +5,8 @@
 # value gets one line naming it and what is allowed; LEAK_OUT naming an existing file says
 # where the trace goes instead and leaves the file alone. leak-report: --diff indices out of
 # range, --format pprof to a terminal, a header-only trace under --fail-on are exit 2 with
-# one line; leak-run on a missing program says so without bash's line numbers. Every option
+# one line; leak-run on a missing program says so without bash's line numbers, and on a trace
+# directory it cannot create gives one line with mkdir's reason. Every option
 # of leak-report and leak-view goes through one parser (collector/parse.c) with one message
 # shape, and leak-run -i / leak-soak take the same durations.
 set -euo pipefail
@@ -100,6 +101,15 @@ rc=0
 (cd "$TMP" && "$LEAK_RUN" -- no-such-command-here >/dev/null 2>"$TMP/err") || rc=$?
 assert_eq "$rc" 127 "leak-run no-such-command: exit status"
 assert_eq "$(cat "$TMP/err")" "leak-run: no-such-command-here: command not found" "leak-run missing command: message"
+
+note "leak-run: a trace directory it cannot create, one line with the reason"
+touch "$TMP/afile"
+for d in "$TMP/afile:File exists" "$TMP/afile/sub:Not a directory"; do
+	rc=0
+	"$LEAK_RUN" -o "${d%%:*}" -- true >/dev/null 2>"$TMP/err" || rc=$?
+	assert_eq "$rc" 125 "leak-run -o ${d%%:*}: exit status"
+	assert_eq "$(cat "$TMP/err")" "leak-run: cannot create ${d%%:*}: ${d#*:}" "leak-run -o ${d%%:*}: message"
+done
 
 note "leak-view: sizes as leak-report takes them, bad numbers named"
 LEAK_VIEW=$BUILD_ABS/leak-view

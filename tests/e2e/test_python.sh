@@ -41,6 +41,11 @@ assert_jq_file "$j" '[.processes[].findings[] | select(.kind == "reachable")] | 
 assert_jq_file "$j" "$DEFS [kind(\"fd\")[] | with(\"open_socket\") | [.count, (pyf | index(\"open_socket:$(line_of open_socket)\") != null)]] | @json" '[[3,true]]' "socket fd"
 assert_jq_file "$j" "$DEFS [kind(\"zombie\")[] | with(\"spawn_child\") | (pyf | index(\"spawn_child:$(line_of spawn_child)\") != null)] | @json" '[true]' "zombie child"
 assert_jq_file "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | (pyf | index(\"start_thread:$(line_of start_thread)\") != null)] | @json" '[true]' "running daemon thread"
+# CPython detaches its threads: the finding says so, never "running joinable".
+assert_jq_file "$j" "$DEFS [kind(\"thread\")[] | with(\"start_thread\") | .state] | @json" '["detached"]' "daemon thread state"
+"$LEAK_REPORT" "$TMP"/kinds/*.lkt >"$TMP/kinds.txt"
+grep -qE '^  #[0-9]+ +thread +1 thread running detached, tid' "$TMP/kinds.txt" ||
+	fail "text: no 'thread running detached' line: $(grep -E '^  #[0-9]+ +thread' "$TMP/kinds.txt")"
 assert_jq_file "$j" "$DEFS [kind(\"tempfile\")[] | with(\"leave_tempfile\") | [(.path | startswith(\"$d/lkpy-\")), (pyf | index(\"leave_tempfile:$(line_of leave_tempfile)\") != null)]] | @json" '[[true,true]]' "tempfile module file"
 # Small tuples: pymalloc would keep them from malloc; PYTHONMALLOC=malloc is arranged.
 assert_jq_file "$j" "$DEFS [kind(\"growth\")[] | with(\"grow\") | pyf[0:2]] | map(select(. == [\"grow:$(line_of grow)\", \"grow_for:$(line_of grow_for)\"])) | length > 0" true "growth of small tuples named by grow()"

@@ -18,6 +18,8 @@
 # or inside posix_spawn until its child execs) is waited for: the scan stays complete.
 # A pool whose words at a 64 MiB boundary look like a glibc heap's header by their low bits
 # (pool_64m) is a root all the same: a heap_info must point to its arena.
+# An 8 KiB page header between two guards (pool_paged, V8's code pages) is a root too: what
+# lies right above a guard is a thread's stack only from 12 KiB up.
 # A pool behind a guard region (pool_guard: maps shows it readable, a read in place faults)
 # is reachable too: the scan's fault backstop falls back to process_vm_readv.
 set -euo pipefail
@@ -64,7 +66,7 @@ for cc in "${COMPILERS[@]}"; do
 		p=$(prog "$cc" reach_roots)
 		[ "$opt" = O0 ] && p=$o0
 		note "$cc -$opt: roots that keep a block reachable"
-		modes=(stack blocked sigwait tls tls_thread key_lo key_hi pool pool_64m)
+		modes=(stack blocked sigwait tls tls_thread key_lo key_hi pool pool_64m pool_paged)
 		[ "$(uname -m)" = x86_64 ] && modes=(reg xmm "${modes[@]}")
 		for m in "${modes[@]}"; do
 			verdict "$cc -$opt $m" reachable false "$p" "$m"

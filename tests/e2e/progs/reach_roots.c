@@ -13,6 +13,8 @@
  *   key_hi       a pthread key at 32 or above (a second-level array)
  *   pool         a pool over mmap (an anonymous mapping, not heap)
  *   pool_guard   the same, past a guard region at its start (reads in place fault there)
+ *   pool_paged   an 8 KiB page header between two PROT_NONE guards, as V8's code pages
+ *                have: a guard right below it, but too small to be a thread's stack
  *   pool_64m     a pool over mmap whose words at a 64 MiB boundary look, by their low bits,
  *                like a glibc heap's header (a count, a null pointer, two small sizes), as
  *                an interpreter's arena may: the marker 1 MiB past the boundary
@@ -365,6 +367,17 @@ __attribute__((noinline)) void pool_fill(void)
 	g_pool = pool;
 }
 
+/* V8's code page layout: [guard 4 KiB][header 8 KiB, read-write][guard], the header holding
+ * the page's heap blocks (its free-list categories). */
+__attribute__((noinline)) void pool_paged_fill(void)
+{
+	char *page = mmap(NULL, 64 << 10, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED || mprotect(page + 4096, 8192, PROT_READ | PROT_WRITE) != 0)
+		abort();
+	((void **)(page + 4096))[3] = make_marker();
+	g_pool = page;
+}
+
 /* A pool whose first pages are a guard region (MADV_GUARD_INSTALL, Linux 6.13): /proc/self/maps
  * shows one readable mapping, but reading its first page faults. The marker lies past it.
  * Exit 77 when the kernel has no guard regions. */
@@ -515,6 +528,8 @@ int main(int argc, char **argv)
 		pool_fill();
 	else if (!strcmp(mode, "pool_64m"))
 		pool_64m_fill();
+	else if (!strcmp(mode, "pool_paged"))
+		pool_paged_fill();
 	else if (!strcmp(mode, "pool_guard"))
 		pool_guard_fill();
 	else if (!strcmp(mode, "self"))

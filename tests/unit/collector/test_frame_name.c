@@ -90,6 +90,41 @@ static void test_library(void **state)
 	assert_int_equal(frame_name_first_user(&st), 0);
 }
 
+/* Python and node: the interpreter's frames above the innermost Python or JavaScript frame
+ * are folded; a native frame of another module (a C extension, a native addon) is the user's
+ * code and stays first. */
+static void test_first_user_python(void **state)
+{
+	(void)state;
+	struct sym_frame frames[5] = {
+	    {.module = "/usr/bin/python3.11"},
+	    {.module = "/usr/bin/python3.11", .function = "_PyObject_MakeTpCall"},
+	    {.function = "socket.__init__", .file = "socket.py", .line = 232, .python = true},
+	    {.function = "leak_socket", .file = "app.py", .line = 11, .python = true},
+	    {.module = "/usr/bin/python3.11", .function = "PyEval_EvalCode"},
+	};
+	struct sym_stack st = {.frames = frames, .n = 5, .cap = 5};
+	assert_int_equal(frame_name_first_user(&st), 2);
+	frames[1].module = "/usr/lib/libpython3.11.so.1.0";
+	assert_int_equal(frame_name_first_user(&st), 2);
+	frames[1] = (struct sym_frame){.module = "/srv/ext.so", .function = "ext_open"};
+	assert_int_equal(frame_name_first_user(&st), 0); /* the interpreter frame: not library */
+	frames[0] = (struct sym_frame){.module = "/lib/libc.so.6", .function = "malloc"};
+	assert_int_equal(frame_name_first_user(&st), 1);
+
+	/* node: libuv's and V8's frames above the innermost JavaScript frame. */
+	struct sym_frame js[3] = {
+	    {.module = "/usr/bin/node", .function = "uv__socket", .file = "core.c", .line = 498},
+	    {.module = "/usr/bin/node",
+	     .function = "Builtins_CEntry_Return1_ArgvOnStack_BuiltinExit"},
+	    {.function = "createServerHandle", .file = "node:net", .line = 1798, .js = true},
+	};
+	struct sym_stack jst = {.frames = js, .n = 3, .cap = 3};
+	assert_int_equal(frame_name_first_user(&jst), 2);
+	js[1].module = "/srv/addon.node"; /* a native addon: the user's */
+	assert_int_equal(frame_name_first_user(&jst), 0);
+}
+
 static void test_escape(void **state)
 {
 	(void)state;
@@ -108,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_short),
 	    cmocka_unit_test(test_library),
+	    cmocka_unit_test(test_first_user_python),
 	    cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
