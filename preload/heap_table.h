@@ -37,6 +37,10 @@ uint64_t lk_heap_table_bytes(void);
  * whose count is wrong; 0 for a sound table. Locks one shard at a time. */
 uint64_t lk_heap_table_check(void);
 
+/* Any thread. Gives back the pages of the array growth copies through (kept between
+ * growths), unless a growth is using it: the exit scan's memory comes on top. */
+void lk_heap_table_trim(void);
+
 /* Calls fn for every live block, one shard locked at a time; fn must not touch the table. */
 void lk_heap_table_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id),
                            void *arg);

@@ -868,6 +868,7 @@ int lk_reach_mark_begin(size_t *n)
 		return -1;
 	memset(lk_rs, 0, sizeof(*lk_rs));
 	lk_rs->pid = lk_sys_getpid();
+	lk_heap_table_trim();
 	uint64_t count = lk_heap_table_count();
 	/* Slack for blocks other threads add between the count and the copy. */
 	lk_rs->cap = (size_t)(count + count / 64 + 1024);

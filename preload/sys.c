@@ -295,6 +295,31 @@ void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 	return p;
 }
 
+void *lk_sys_reserve(size_t n, bool *kept_from_children)
+{
+	int saved = errno;
+	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_NONE,
+	                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		p = NULL;
+	else {
+		*kept_from_children = syscall(SYS_madvise, p, n, MADV_DONTFORK) == 0;
+		lk_sys_note_own(p, n);
+	}
+	errno = saved;
+	return p;
+}
+
+bool lk_sys_commit(void *p, size_t n, size_t fill)
+{
+	int saved = errno;
+	bool ok = syscall(SYS_mprotect, p, n, PROT_READ | PROT_WRITE) == 0;
+	if (ok && fill)
+		syscall(SYS_madvise, p, fill, MADV_POPULATE_WRITE);
+	errno = saved;
+	return ok;
+}
+
 void lk_sys_munmap(void *p, size_t n)
 {
 	int saved = errno;

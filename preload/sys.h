@@ -50,6 +50,13 @@ void *lk_sys_mmap_wipe(size_t n);
  * inherits it as usual). */
 void *lk_sys_mmap_private(size_t n, bool *kept_from_children);
 void lk_sys_munmap(void *p, size_t n);
+/* n bytes of address space (page multiple), inaccessible and charged nothing until
+ * lk_sys_commit makes pages of it usable, left out of forked children as lk_sys_mmap_private
+ * (*kept_from_children). Freed with lk_sys_munmap(p, n). errno preserved. */
+void *lk_sys_reserve(size_t n, bool *kept_from_children);
+/* Makes [p, p + n) of a reservation (page-aligned) readable and writable and fills its first
+ * fill bytes (zeros); false if the kernel refuses (memory short). errno preserved. */
+bool lk_sys_commit(void *p, size_t n, size_t fill);
 /* Notes a mapping libleak made itself (lk_sys_mmap* do): the exit scan takes no root in it.
  * lk_sys_own_foreach calls fn for each noted mapping; -1 if some could not be noted. */
 void lk_sys_note_own(void *p, size_t n);

@@ -3,8 +3,9 @@
  * unknown pointers ignored, removals in the middle of probe runs, size and stack packing
  * limits (the side table), growth to 1M live entries, a long random run against a reference
  * model, threads inserting and removing concurrently, also each other's blocks, a fork
- * whose child does not inherit the table's memory and starts with an empty table, and heaps of
- * one block size at several strides. */
+ * whose child does not inherit the table's memory and starts with an empty table, heaps of
+ * one block size at several strides, and the table used again after its growth's scratch array
+ * and its own arrays are given back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -492,6 +493,38 @@ static void test_strides(void **state)
 	}
 }
 
+/* Arrays grow in place in reserved address space through a scratch array: the scratch given
+ * back between growths (the exit scan's trim), the arrays released (detach), and the table
+ * used again after both. */
+static void test_trim_and_release(void **state)
+{
+	(void)state;
+	enum { N = 300000 };
+	uint64_t size;
+	uint32_t stack;
+	for (uintptr_t i = 0; i < N; i++)
+		assert_true(lk_heap_table_insert(0x7d0000000000 + i * 64, 64, 9));
+	lk_heap_table_trim();
+	for (uintptr_t i = N; i < 2 * N; i++)
+		assert_true(lk_heap_table_insert(0x7d0000000000 + i * 64, 64, 9));
+	assert_int_equal(lk_heap_table_count(), 2 * N);
+	assert_int_equal(lk_heap_table_check(), 0);
+	for (uintptr_t i = 0; i < 2 * N; i += 997) {
+		assert_true(lk_heap_table_lookup(0x7d0000000000 + i * 64, &size, &stack));
+		assert_int_equal(size, 64);
+		assert_int_equal(stack, 9);
+	}
+	assert_int_equal(lk_heap_table_release(1000), 0);
+	assert_int_equal(lk_heap_table_count(), 0);
+	assert_int_equal(lk_heap_table_bytes(), 0);
+	for (uintptr_t i = 0; i < N; i++)
+		assert_true(lk_heap_table_insert(0x7d0000000000 + i * 64, 64, 9));
+	assert_int_equal(lk_heap_table_check(), 0);
+	for (uintptr_t i = 0; i < N; i++)
+		assert_true(lk_heap_table_remove(0x7d0000000000 + i * 64, &size, &stack));
+	assert_int_equal(lk_heap_table_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +537,7 @@ int main(void)
 	    cmocka_unit_test(test_cross_thread_removes),
 	    cmocka_unit_test(test_fork_child_starts_empty),
 	    cmocka_unit_test(test_strides),
+	    cmocka_unit_test(test_trim_and_release),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
