@@ -11,7 +11,8 @@
 # in the text, instead of ran-and-found-nothing; the text shows a growth window of about a
 # second in tenths. A child an atexit handler forks (forkgrow)
 # is a running program of its own: its snapshots count and its growth is found. The three
-# lost new[] blocks are leaks in every run. The runs go at the same time: about 2 s in all.
+# lost new[] blocks are leaks in every run. The runs go at the same time: about 2 s in all
+# (and 3.3 s more for a run a loaded machine starved).
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +40,27 @@ bg drain gcc drain 1.1
 bg short gcc grow 0.4
 bg forkgrow clang forkgrow 1.1
 wait
+
+# The writer's schedule follows the clock, so a machine loaded enough to starve the runs may
+# leave a 1.1 s run fewer than the 8 snapshots the test needs (README: the test then says it
+# could not run). Such a run is recognised by its own progress too: under half the nominal one
+# insert a millisecond. That one alone is run again, 3.3 s; a run that made its progress and
+# still could not test is a failure as before.
+again() {
+	local name=$1 cc=$2 mode=$3 n
+	jq -e '[.processes[] | select(.growth_test.status == "ran")] | length == 0' "$TMP/$name.json" >/dev/null || return 0
+	n=$(sed -n 's/^\(child \)\{0,1\}inserted \([0-9]*\).*/\2/p' "$TMP/$name.err" | tail -n 1)
+	[ -n "$n" ] && [ "$n" -lt 550 ] || return 0
+	note "$name: $n inserts in 1.1 s (a starved run), no growth test: again for 3.3 s"
+	rm -rf "${TMP:?}/$name"
+	bg "$name" "$cc" "$mode" 3.3
+	wait
+}
+again grow_gcc gcc grow
+again grow_clang clang grow
+again steady clang steady
+again drain gcc drain
+again forkgrow clang forkgrow
 for name in grow_gcc grow_clang steady drain short forkgrow; do
 	assert_eq "$(cat "$TMP/$name.rc")" 0 "$name: exit status"
 done
@@ -58,13 +80,22 @@ for name in grow_gcc grow_clang drain; do
 	assert_jq "$j" '.processes[0].growth_test.snapshots >= 8 and .processes[0].growth_test.snapshots < .processes[0].snapshots' \
 		true "$name: snapshots before exit counted"
 	assert_jq "$j" "$G growth(\"cache_insert\") | length > 0" true "$name: growth at cache_insert"
-	assert_jq "$j" "$G [growth(\"cache_insert\")[] | select(.last_bytes > .first_bytes and .bytes == .last_bytes and .bytes > 50000)] | length > 0" \
-		true "$name: sized before the teardown"
+	# Sized before the teardown: each is its stack's size at the last snapshot taken while
+	# the program ran (the cache's size then depends on how fast a loaded machine let it
+	# insert, so no fixed number), which the teardown at exit then freed.
+	last=$(jq_get "$j" '.processes[0].growth_test.snapshots - 1')
+	d=$(report_json --diff "$last" -1 "$TMP/$name")
+	both=$(jq -c --argjson d "$d" '. + {exit_diff: $d.processes[0].diff}' <<<"$j")
+	assert_jq "$both" "$G (.exit_diff | map({key: (.stack_id | tostring), value: .}) | from_entries) as \$at
+		| growth(\"cache_insert\") as \$g | \$g | length > 0 and ([\$g[] | \$at[.stack_id | tostring] as \$d
+		| select(.last_bytes > .first_bytes and .bytes == .last_bytes and .bytes == \$d.bytes_a and \$d.bytes_b < .bytes)]
+		| length == (\$g | length))" \
+		true "$name: sized before the teardown (at snapshot $last, the last before exit)"
 done
 
 # The text gives a run of about a second its window in tenths ("over 0.1-0.9 s", not "0-1 s").
 text=$(timeout -k 5 "$T_LIMIT" "$LEAK_REPORT" "$TMP/grow_gcc")
-assert_match "$text" 'growth +[0-9.]+ [KM]iB +grows .* over 0\.[0-9]-[01]\.[0-9] s\)' \
+assert_match "$text" 'growth +[0-9.]+ [KM]iB +grows .* over 0\.[0-9]-[0-3]\.[0-9] s\)' \
 	"grow_gcc: text window in tenths of a second"
 
 # The drain's ~0.4 s holds three or more periodic snapshots, none counted.
@@ -79,7 +110,7 @@ assert_jq "$j" '[.processes[0].findings[] | select(.kind == "growth" or .kind ==
 
 note "forkgrow: the child forked at exit is tested as a running program"
 # shellcheck disable=SC2016 # jq
-C='.processes[] | select(.snapshots > 5)'
+C='.processes[] | select(.forked)'
 j=$(jq "$C" "$TMP/forkgrow.json")
 assert_jq "$j" '.growth_test.status' ran "forkgrow child: growth test ran"
 assert_jq "$j" '[.findings[] | select(.kind == "growth" and any(.stack[0:6][]; (.function // "") | test("^cache_insert")))] | length > 0' \

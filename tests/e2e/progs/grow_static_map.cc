@@ -2,7 +2,8 @@
 /* grow_static_map.cc - a short C++ run whose cache is freed by static destructors at exit,
  * as a global std::map is: cache_insert() adds one entry (a ~40-byte key, a 200-byte value)
  * per millisecond for SECONDS seconds and never evicts ("grow"), or keeps the last 300 and
- * evicts the oldest ("steady": the same size from before the first snapshot to the end).
+ * evicts the oldest ("steady": the same size, all from one stack, from before the first
+ * snapshot to the end; its 300 are inserted at once).
  * Either way the exit snapshot, taken after the static destructors ran, holds none of it.
  * "drain" grows as "grow" does, and an atexit handler then erases the entries over ~0.4 s
  * before the destructor frees the rest, so periodic snapshots come during the teardown.
@@ -21,6 +22,7 @@
 
 static std::map<std::string, std::string> cache;
 static char *volatile lost;
+static volatile int fill_to; /* steady: entries kept, inserted at once at the start */
 
 static std::string key(int i)
 {
@@ -111,14 +113,18 @@ int main(int argc, char **argv)
 	struct timespec t0, tick = {0, 1000000};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int n = 0;
-	if (steady)
-		while (n < 300)
-			cache_insert(n++);
+	/* One call site for every entry: entries from a fill loop of their own would be a stack
+	 * of their own, whose share shrinks as the steady loop's grows, for 300 ticks (past the
+	 * tested part's start on a loaded machine, where the ticks are slow). fill_to is read
+	 * each time so that no compiler splits the loop in two. */
+	fill_to = steady ? 300 : 0;
 	while (since(&t0) < secs) {
-		if (steady)
-			cache.erase(key(n - 300));
+		int fill = fill_to;
+		if (fill && n >= fill)
+			cache.erase(key(n - fill));
 		cache_insert(n++);
-		nanosleep(&tick, nullptr);
+		if (n > fill) /* steady fills its 300 at once */
+			nanosleep(&tick, nullptr);
 	}
 	printf("inserted %d, %zu cached\n", n, cache.size());
 	return 0;
