@@ -279,12 +279,12 @@ void *lk_sys_mmap_wipe(size_t n)
 	return a + off;
 }
 
-void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
+/* A mapping of libleak's own, left out of forked children where the kernel allows. */
+static void *lk_sys_mmap_unforked(size_t n, int prot, int flags, bool *kept_from_children)
 {
-	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
 	int saved = errno;
-	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, flags, -1, 0);
+	void *p =
+	    (void *)syscall(SYS_mmap, NULL, n, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 	if (p == MAP_FAILED)
 		p = NULL;
 	else {
@@ -295,19 +295,15 @@ void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
 	return p;
 }
 
+void *lk_sys_mmap_private(size_t n, bool *kept_from_children)
+{
+	/* Filled at once (MAP_POPULATE): one call instead of a fault per page. */
+	return lk_sys_mmap_unforked(n, PROT_READ | PROT_WRITE, MAP_POPULATE, kept_from_children);
+}
+
 void *lk_sys_reserve(size_t n, bool *kept_from_children)
 {
-	int saved = errno;
-	void *p = (void *)syscall(SYS_mmap, NULL, n, PROT_NONE,
-	                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		p = NULL;
-	else {
-		*kept_from_children = syscall(SYS_madvise, p, n, MADV_DONTFORK) == 0;
-		lk_sys_note_own(p, n);
-	}
-	errno = saved;
-	return p;
+	return lk_sys_mmap_unforked(n, PROT_NONE, MAP_NORESERVE, kept_from_children);
 }
 
 bool lk_sys_commit(void *p, size_t n, size_t fill)
