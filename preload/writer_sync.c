@@ -218,9 +218,10 @@ void lk_writer_signal_retake(int signo)
 }
 
 /* The signals whose default death the final snapshot precedes. SIGABRT is abort(): a failed
- * assert, std::terminate. One raised inside libleak (glibc found a corrupt heap in the real
- * free) is deferred; abort then goes on to the default action itself, so such a run keeps
- * its last periodic snapshot and nothing waits. */
+ * assert, std::terminate, glibc's checks in free (which runs after the free hook's
+ * bookkeeping). One raised inside libleak would be deferred; abort then goes on to the
+ * default action itself, so such a run would keep its last periodic snapshot, and nothing
+ * waits. */
 static const int lk_final_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGABRT};
 
 int lk_writer_final_signal(int signo)

@@ -6,8 +6,8 @@
 # its start, before any periodic snapshot (without the handler: a header-only trace). The
 # status and stderr are the native run's (134, glibc's or libstdc++'s message), the trace
 # ends "signal 6" and names the 100 lost blocks at lose_records and, in C, the descriptor on
-# /etc/hostname. Nothing waits: a double free found by glibc inside libleak's free hook
-# defers the signal, and abort itself then ends the process.
+# /etc/hostname. glibc's double-free check aborts in the real free, which libleak's free
+# hook calls after its bookkeeping: that abort gets the final snapshot too.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
