@@ -124,17 +124,33 @@ static int rank_class_growth_first(enum finding_kind k)
 
 static int cmp_finding_rest(const struct finding *a, const struct finding *b);
 
+/* A pile that leads some growth ranks as growth, after the growth it does not explain and
+ * ahead of the growth that follows it (growth_mark_piles). */
+static enum finding_kind rank_kind(const struct finding *f)
+{
+	return f->leads_pile ? FINDING_GROWTH : f->kind;
+}
+
+static int pile_order(const struct finding *f)
+{
+	return f->leads_pile ? 1 : f->follows_pile ? 2 : 0;
+}
+
 static int cmp_finding(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;
-	int c = rank_class(a->kind) - rank_class(b->kind);
+	int c = rank_class(rank_kind(a)) - rank_class(rank_kind(b));
+	if (!c)
+		c = pile_order(a) - pile_order(b);
 	return c ? c : cmp_finding_rest(a, b);
 }
 
 static int cmp_finding_growth_first(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;
-	int c = rank_class_growth_first(a->kind) - rank_class_growth_first(b->kind);
+	int c = rank_class_growth_first(rank_kind(a)) - rank_class_growth_first(rank_kind(b));
+	if (!c)
+		c = pile_order(a) - pile_order(b);
 	return c ? c : cmp_finding_rest(a, b);
 }
 
