@@ -84,15 +84,16 @@ void finding_list_fini(struct finding_list *l)
 	l->n = l->cap = 0;
 }
 
-/* What to act on first: leaks, growth, then descriptors, children, threads and temp files,
- * RSS growth, children still running; reachable memory (caches, singletons, library state)
- * last, however large it is. */
+/* What to act on first: leaks, growth, RSS growth (the growth of memory malloc does not see:
+ * a V8 or JVM heap, mmap; only reported when no stack grows), then descriptors, children,
+ * threads and temp files, children still running; reachable memory (caches, singletons,
+ * library state) last, however large it is. */
 static int rank_class(enum finding_kind k)
 {
 	static const int rank[FINDING_NKINDS] = {
-	    [FINDING_LEAK] = 0,   [FINDING_GROWTH] = 1, [FINDING_FD] = 2,
-	    [FINDING_ZOMBIE] = 3, [FINDING_THREAD] = 4, [FINDING_TEMPFILE] = 5,
-	    [FINDING_RSS] = 6,    [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
+	    [FINDING_LEAK] = 0,     [FINDING_GROWTH] = 1, [FINDING_RSS] = 2,
+	    [FINDING_FD] = 3,       [FINDING_ZOMBIE] = 4, [FINDING_THREAD] = 5,
+	    [FINDING_TEMPFILE] = 6, [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
 	};
 	return (unsigned)k < FINDING_NKINDS ? rank[k] : FINDING_NKINDS;
 }
@@ -119,7 +120,10 @@ static int cmp_u64_desc(uint64_t a, uint64_t b)
  * (thousands of stacks in a killed service), and growth is what points at a leak. */
 static int rank_class_growth_first(enum finding_kind k)
 {
-	return k == FINDING_GROWTH ? 0 : k == FINDING_LEAK ? 1 : rank_class(k);
+	return k == FINDING_GROWTH ? 0
+	       : k == FINDING_RSS  ? 1
+	       : k == FINDING_LEAK ? 2
+	                           : rank_class(k);
 }
 
 static int cmp_finding_rest(const struct finding *a, const struct finding *b);

@@ -3,8 +3,8 @@
  * a growth finding with the right rate, first/last values and eta; a cache that warms up and
  * plateaus is not; a stack that is reachable at exit but grows becomes a leak; --window
  * bounds; descriptors and threads that pile up are marked growing and a fixed set is not;
- * RSS growth without heap growth is an rss finding; the exit snapshot never decides: a short
- * run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
+ * RSS growth without heap growth is an rss finding, ranked first; the exit snapshot never decides:
+ * a short run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
  * inconclusive, a teardown in main that periodic snapshots caught half or wholly done hides
  * nothing either, and steady series (a held cache, a plateau, noise) with or without a
  * teardown are not growth. Plus growth_test_series on raw series, and growth that follows a
@@ -527,6 +527,9 @@ static void test_resources_and_rss(void **state)
 	assert_int_equal(r->bytes, (uint64_t)139 << 20);
 	assert_non_null(strstr(r->state, "fragmentation"));
 	assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+	/* RSS growth is growth malloc does not see: it ranks first here (no growth finding),
+	 * ahead of the live heap's leaks and of the descriptors and threads. */
+	assert_int_equal(a->procs[0].findings.items[0].kind, FINDING_RSS);
 	analyze_free(a);
 	model_destroy(m);
 	tb_free(&t);
