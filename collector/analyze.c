@@ -2,6 +2,7 @@
 /* analyze.c - analyze_run(): orders the processes as a tree (ppid links between the traces
  * of one run), runs every analysis on each and ranks the result. */
 #include "analyze.h"
+#include "analyze_growth.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -151,6 +152,7 @@ int analyze_run(const struct model *m, const struct analyze_opts *o, struct anal
 			analyze_free(a);
 			return err_set(e, "out of memory");
 		}
+		growth_mark_piles(&ap->findings);
 		if (ap->heap_from_sites)
 			finding_list_rank_growth_first(&ap->findings);
 		else

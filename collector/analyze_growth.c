@@ -471,6 +471,31 @@ static int detached_growth(struct analysis_proc *ap, const struct span *sp)
 	return rc;
 }
 
+static bool is_pile(const struct finding *f)
+{
+	return (f->kind == FINDING_FD || f->kind == FINDING_THREAD || f->kind == FINDING_ZOMBIE) &&
+	       f->trend.growing && f->trend.count_per_sec > 0;
+}
+
+void growth_mark_piles(struct finding_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct finding *g = &l->items[i];
+		if (g->kind != FINDING_GROWTH)
+			continue;
+		for (size_t k = 0; k < l->n; k++) {
+			struct finding *r = &l->items[k];
+			double per = r->trend.count_per_sec;
+			if (!is_pile(r) || g->trend.bytes_per_sec > GROWTH_PILE_BYTES * per ||
+			    g->trend.count_per_sec < 0.5 * per)
+				continue;
+			g->follows_pile = true;
+			r->leads_pile = true;
+			break;
+		}
+	}
+}
+
 int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
 {
 	struct span *sp = malloc(sizeof(*sp));

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "finding.h"
 #include "model.h"
 
 #define GROWTH_MIN_POINTS  8    /* fewer snapshots taken while running: no verdict */
@@ -43,5 +44,16 @@ void growth_test_series(const double *x, const double *y, size_t n, const struct
  * back from the last snapshot; has_* false: open). Returns false when no snapshot is in it. */
 bool growth_window(const struct model_proc *p, bool has_start, double start_s, bool has_end,
                    double end_s, uint32_t *i0, uint32_t *i1);
+
+/* A growing pile of descriptors, threads or zombies carries the heap each member holds (a
+ * thread's interpreter state, a connection's buffers): every such stack grows in step with
+ * it and is a growth finding of its own, a few KiB each. A growth finding follows a pile when
+ * it gains at most GROWTH_PILE_BYTES per member and at least one block per two members
+ * (bytes_per_sec <= GROWTH_PILE_BYTES x the pile's count_per_sec, count_per_sec >= half of
+ * it): it is marked follows_pile and the pile leads_pile, and finding_list_rank() puts the
+ * pile ahead of them. Growth that no pile explains (a realloc-grown buffer, MiB per member,
+ * a slower trickle) is left alone. Run after analyze_merge_same(), on summed rates. */
+#define GROWTH_PILE_BYTES (16.0 * 1024)
+void growth_mark_piles(struct finding_list *l);
 
 #endif

@@ -84,15 +84,16 @@ void finding_list_fini(struct finding_list *l)
 	l->n = l->cap = 0;
 }
 
-/* What to act on first: leaks, growth, then descriptors, children, threads and temp files,
- * RSS growth, children still running; reachable memory (caches, singletons, library state)
- * last, however large it is. */
+/* What to act on first: leaks, growth, RSS growth (the growth of memory malloc does not see:
+ * a V8 or JVM heap, mmap; only reported when no stack grows), then descriptors, children,
+ * threads and temp files, children still running; reachable memory (caches, singletons,
+ * library state) last, however large it is. */
 static int rank_class(enum finding_kind k)
 {
 	static const int rank[FINDING_NKINDS] = {
-	    [FINDING_LEAK] = 0,   [FINDING_GROWTH] = 1, [FINDING_FD] = 2,
-	    [FINDING_ZOMBIE] = 3, [FINDING_THREAD] = 4, [FINDING_TEMPFILE] = 5,
-	    [FINDING_RSS] = 6,    [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
+	    [FINDING_LEAK] = 0,     [FINDING_GROWTH] = 1, [FINDING_RSS] = 2,
+	    [FINDING_FD] = 3,       [FINDING_ZOMBIE] = 4, [FINDING_THREAD] = 5,
+	    [FINDING_TEMPFILE] = 6, [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
 	};
 	return (unsigned)k < FINDING_NKINDS ? rank[k] : FINDING_NKINDS;
 }
@@ -119,22 +120,41 @@ static int cmp_u64_desc(uint64_t a, uint64_t b)
  * (thousands of stacks in a killed service), and growth is what points at a leak. */
 static int rank_class_growth_first(enum finding_kind k)
 {
-	return k == FINDING_GROWTH ? 0 : k == FINDING_LEAK ? 1 : rank_class(k);
+	return k == FINDING_GROWTH ? 0
+	       : k == FINDING_RSS  ? 1
+	       : k == FINDING_LEAK ? 2
+	                           : rank_class(k);
 }
 
 static int cmp_finding_rest(const struct finding *a, const struct finding *b);
 
+/* A pile that leads some growth ranks as growth, after the growth it does not explain and
+ * ahead of the growth that follows it (growth_mark_piles). */
+static enum finding_kind rank_kind(const struct finding *f)
+{
+	return f->leads_pile ? FINDING_GROWTH : f->kind;
+}
+
+static int pile_order(const struct finding *f)
+{
+	return f->leads_pile ? 1 : f->follows_pile ? 2 : 0;
+}
+
 static int cmp_finding(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;
-	int c = rank_class(a->kind) - rank_class(b->kind);
+	int c = rank_class(rank_kind(a)) - rank_class(rank_kind(b));
+	if (!c)
+		c = pile_order(a) - pile_order(b);
 	return c ? c : cmp_finding_rest(a, b);
 }
 
 static int cmp_finding_growth_first(const void *pa, const void *pb)
 {
 	const struct finding *a = pa, *b = pb;
-	int c = rank_class_growth_first(a->kind) - rank_class_growth_first(b->kind);
+	int c = rank_class_growth_first(rank_kind(a)) - rank_class_growth_first(rank_kind(b));
+	if (!c)
+		c = pile_order(a) - pile_order(b);
 	return c ? c : cmp_finding_rest(a, b);
 }
 

@@ -50,6 +50,10 @@ struct finding {
 	uint32_t n_ids, cap_ids;
 	bool inherited_by_exec;
 	struct finding_trend trend;
+	/* growth_mark_piles(): a growing fd/thread/zombie pile that some growth findings follow
+	 * (ranked with growth, after the growth it does not explain), and a growth finding that
+	 * follows such a pile (ranked right after it). */
+	bool leads_pile, follows_pile;
 	/* fd (and tempfile): the group's distinct paths and peers, the first FINDING_MEMBERS of
 	 * each in the order seen (borrowed), and how many more distinct ones there are. */
 	const char *paths[8], *peers[8];
@@ -78,11 +82,13 @@ struct finding *finding_list_add(struct finding_list *l, const struct finding *f
 /* Appends id to f's id list; -1 on out of memory. */
 int finding_add_id(struct finding *f, uint32_t id);
 void finding_list_fini(struct finding_list *l);
-/* Kinds in the order leak, growth, fd, zombie, thread, tempfile, rss, child, reachable, then
- * by bytes, then by count; ties by kind and stack id so output is stable. */
+/* Kinds in the order leak, growth, rss, fd, zombie, thread, tempfile, child, reachable, then
+ * by bytes, then by count; ties by kind and stack id so output is stable. Within growth: the
+ * growth no pile explains, then the piles that lead some (leads_pile), then the growth that
+ * follows them (follows_pile). */
 void finding_list_rank(struct finding_list *l);
-/* The same with growth ahead of leak: for a process reported from its last snapshot (killed,
- * or still running), whose leaks are all of its live heap. */
+/* The same with growth and rss ahead of leak: for a process reported from its last snapshot
+ * (killed, or still running), whose leaks are all of its live heap. */
 void finding_list_rank_growth_first(struct finding_list *l);
 /* True when some finding's kind is in mask. */
 bool finding_list_matches(const struct finding_list *l, uint32_t mask);

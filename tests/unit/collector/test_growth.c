@@ -3,11 +3,12 @@
  * a growth finding with the right rate, first/last values and eta; a cache that warms up and
  * plateaus is not; a stack that is reachable at exit but grows becomes a leak; --window
  * bounds; descriptors and threads that pile up are marked growing and a fixed set is not;
- * RSS growth without heap growth is an rss finding; the exit snapshot never decides: a short
- * run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
+ * RSS growth without heap growth is an rss finding, ranked first; the exit snapshot never decides:
+ * a short run whose teardown falls at exit keeps its growth from 8 snapshots before exit on, 7 are
  * inconclusive, a teardown in main that periodic snapshots caught half or wholly done hides
  * nothing either, and steady series (a held cache, a plateau, noise) with or without a
- * teardown are not growth. Plus growth_test_series on raw series. */
+ * teardown are not growth. Plus growth_test_series on raw series, and growth that follows a
+ * growing thread pile ranked after it (growth_mark_piles). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -526,6 +527,9 @@ static void test_resources_and_rss(void **state)
 	assert_int_equal(r->bytes, (uint64_t)139 << 20);
 	assert_non_null(strstr(r->state, "fragmentation"));
 	assert_int_equal(count_kind(a, FINDING_GROWTH), 0);
+	/* RSS growth is growth malloc does not see: it ranks first here (no growth finding),
+	 * ahead of the live heap's leaks and of the descriptors and threads. */
+	assert_int_equal(a->procs[0].findings.items[0].kind, FINDING_RSS);
 	analyze_free(a);
 	model_destroy(m);
 	tb_free(&t);
@@ -571,6 +575,54 @@ static void test_series_rules(void **state)
 	assert_false(r.slope_known); /* the rank test said no: no slope computed */
 }
 
+/* growth_mark_piles and the ranking: of a thread pile growing 10/s, growth of 2 KiB/s in 20
+ * blocks/s follows it (ranked after it), growth of 1 MiB/s does not, nor a buffer that grows
+ * in bytes only (its block count flat), nor growth beside a pile that does not grow. */
+static void test_piles(void **state)
+{
+	(void)state;
+	struct finding_list l = {0};
+	struct finding g = {.kind = FINDING_GROWTH, .bytes = 20000, .count = 100, .stack_id = 1};
+	g.trend =
+	    (struct finding_trend){.growing = true, .bytes_per_sec = 2048, .count_per_sec = 20};
+	assert_non_null(finding_list_add(&l, &g)); /* follows */
+	g.stack_id = 2;
+	g.bytes = 5000000;
+	g.trend.bytes_per_sec = 1048576;
+	assert_non_null(finding_list_add(&l, &g)); /* 100 KiB a thread: its own */
+	g.stack_id = 3;
+	g.bytes = 30000;
+	g.trend.bytes_per_sec = 4096;
+	g.trend.count_per_sec = 0;
+	assert_non_null(finding_list_add(&l, &g)); /* a realloc-grown buffer: its own */
+	struct finding th = {
+	    .kind = FINDING_THREAD, .count = 50, .stack_id = 4, .state = "running"};
+	th.trend = (struct finding_trend){.growing = true, .count_per_sec = 10};
+	assert_non_null(finding_list_add(&l, &th));
+	struct finding fd = {.kind = FINDING_FD, .count = 3, .stack_id = 5, .fd_type = "file"};
+	assert_non_null(finding_list_add(&l, &fd)); /* a fixed set, not a pile */
+	growth_mark_piles(&l);
+	finding_list_rank(&l);
+	static const uint32_t want[] = {2, 3, 4, 1, 5};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(l.items[i].stack_id, want[i]);
+	assert_true(l.items[2].leads_pile);
+	assert_true(l.items[3].follows_pile);
+	assert_false(l.items[0].follows_pile || l.items[1].follows_pile);
+	/* The same without a growing pile: growth first, as before. */
+	for (size_t i = 0; i < l.n; i++) {
+		l.items[i].leads_pile = l.items[i].follows_pile = false;
+		if (l.items[i].kind == FINDING_THREAD)
+			l.items[i].trend.growing = false;
+	}
+	growth_mark_piles(&l);
+	finding_list_rank(&l);
+	static const uint32_t want2[] = {2, 3, 1, 5, 4};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(l.items[i].stack_id, want2[i]);
+	finding_list_fini(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +636,7 @@ int main(void)
 	    cmocka_unit_test(test_window),
 	    cmocka_unit_test(test_resources_and_rss),
 	    cmocka_unit_test(test_series_rules),
+	    cmocka_unit_test(test_piles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
