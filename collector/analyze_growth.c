@@ -422,7 +422,10 @@ static uint64_t detached_end_ns(const struct model_proc *p, const struct model_t
 static int detached_growth(struct analysis_proc *ap, const struct span *sp)
 {
 	const struct model_proc *p = ap->proc;
-	if (p->n_pycodes || !p->n_threads)
+	/* A Python process that got its final snapshot lists every thread still running, which
+	 * CPython has detached (analyze_proc.c), growing or not; a killed one lists none there,
+	 * and its pile is found here as a C program's is. */
+	if ((p->n_pycodes && p->have_final) || !p->n_threads)
 		return 0;
 	uint64_t *open = malloc(p->n_threads * sizeof(uint64_t));
 	uint64_t *close = malloc(p->n_threads * sizeof(uint64_t));

@@ -6,7 +6,9 @@
 # rank #1 to #17 with the thread finding that names the cause at #18. Now the pile is #1 and
 # the growth that follows it (at most 16 KiB and at least half a block per thread) comes
 # right after. Mode "big" adds a list gaining 64 KiB per thread: growth no pile explains stays
-# #1, the pile comes next, then the per-thread growth.
+# #1, the pile comes next, then the per-thread growth. The same pile in a process killed by
+# SIGKILL after 3.5 s (no final snapshot: no thread is listed as running at exit) is still a
+# growing thread finding, first.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +21,13 @@ for mode in pile big; do
 	timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/$mode/leak.%p.lkt" \
 		"$PY" "$src" 40 "$mode" >"$TMP/$mode.out" 2>"$TMP/$mode.err" </dev/null &
 done
+mkdir -p "$TMP/killed"
+timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$TMP/killed/leak.%p.lkt" \
+	"$PY" "$src" 400 pile >"$TMP/killed.out" 2>"$TMP/killed.err" </dev/null &
+killed=$!
+at_exit "kill -KILL $killed 2>/dev/null || true"
+sleep 3.5
+kill -KILL "$killed"
 wait
 
 note "threads pile up: the thread finding first, the interpreter's per-thread heap after"
@@ -33,4 +42,9 @@ note "growth the pile does not explain stays first"
 j=$(report_json "$TMP"/big/*.lkt)
 assert_jq "$j" '.processes[0].findings[0] | (.kind == "growth" and .bytes_per_sec > 300000)' true "big: the 64 KiB per round list first"
 assert_jq "$j" '.processes[0].findings[1].kind' thread "big: the pile second"
+
+note "killed: the pile is still found, from the snapshots"
+j=$(report_json "$TMP"/killed/*.lkt)
+assert_jq "$j" '.processes[0] | [.cut_short, .growth_test.status] | @json' '[true,"ran"]' "killed: cut short, growth test ran"
+assert_jq "$j" '.processes[0].findings[0] | [.kind, .state, .growing] | @json' '["thread","detached",true]' "killed: thread finding first"
 echo ok
