@@ -140,22 +140,23 @@ static int pile_order(const struct finding *f)
 	return f->leads_pile ? 1 : f->follows_pile ? 2 : 0;
 }
 
-static int cmp_finding(const void *pa, const void *pb)
+static int cmp_ranked(const struct finding *a, const struct finding *b,
+                      int (*rank)(enum finding_kind))
 {
-	const struct finding *a = pa, *b = pb;
-	int c = rank_class(rank_kind(a)) - rank_class(rank_kind(b));
+	int c = rank(rank_kind(a)) - rank(rank_kind(b));
 	if (!c)
 		c = pile_order(a) - pile_order(b);
 	return c ? c : cmp_finding_rest(a, b);
 }
 
+static int cmp_finding(const void *pa, const void *pb)
+{
+	return cmp_ranked(pa, pb, rank_class);
+}
+
 static int cmp_finding_growth_first(const void *pa, const void *pb)
 {
-	const struct finding *a = pa, *b = pb;
-	int c = rank_class_growth_first(rank_kind(a)) - rank_class_growth_first(rank_kind(b));
-	if (!c)
-		c = pile_order(a) - pile_order(b);
-	return c ? c : cmp_finding_rest(a, b);
+	return cmp_ranked(pa, pb, rank_class_growth_first);
 }
 
 static int cmp_finding_rest(const struct finding *a, const struct finding *b)
