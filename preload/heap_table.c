@@ -323,7 +323,7 @@ static struct {
 	size_t resv;      /* bytes reserved at p */
 	size_t committed; /* of which usable */
 	lk_heap_entry_t *p;
-} lk_heap_scratch;
+} lk_heap_scratch LK_FORK_WARM; /* a forked child's resets land on the fork page */
 
 /* Makes [from, to) of the reservation [base, base + resv) usable and fills it. A PROT_NONE
  * rest of 1 MiB or less would pass for a thread stack's guard in the exit scan (reach.c,

@@ -4,6 +4,7 @@
  * stacks mmap'd on demand; the dirty list is mmap'd and doubled. Nothing here allocates
  * through malloc. */
 #include "sites.h"
+#include "fork_hot.h"
 #include "sample.h"
 #include "stack_table.h"
 #include "sys.h"
@@ -16,9 +17,11 @@
 
 static lk_site_t *lk_sites[LK_SITE_DIR];
 uint32_t *lk_dirty;
-size_t lk_dirty_n;
+/* A forked child zeroes these (lk_sites_reset): on the page its fork handler copies anyway,
+ * with a line of their own (the drain writes them). */
+size_t lk_dirty_n LK_FORK_HOT;
 static size_t lk_dirty_cap;
-lk_site_totals_t lk_tot;
+lk_site_totals_t lk_tot LK_FORK_HOT;
 
 lk_site_t *lk_site(uint32_t id)
 {
@@ -90,6 +93,7 @@ void lk_sites_reset(void)
 		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
 		lk_sites[i] = NULL;
 	}
-	lk_dirty_n = 0;
+	if (lk_dirty_n)
+		lk_dirty_n = 0;
 	memset(&lk_tot, 0, sizeof(lk_tot));
 }
