@@ -5,6 +5,7 @@
  * the generation did not move meanwhile, so an answer from before a chdir is never kept. The
  * buffer is copied under a spinlock held for a copy only. */
 #include "fd_cwd.h"
+#include "fork_hot.h"
 #include "spin.h"
 
 #include <stdint.h>
@@ -99,7 +100,7 @@ void lk_fd_cwd_refresh(void)
 	lk_cwd_store(g, buf, len);
 }
 
-void lk_fd_cwd_fork_child(void)
+LK_FORK_TEXT void lk_fd_cwd_fork_child(void)
 {
 	if (lk_cwd_lock) /* stored only if held: the page stays shared with the parent */
 		lk_cwd_lock = 0;

@@ -614,7 +614,7 @@ void lk_fd_exec_cancel(void)
 
 /* --- fork and emission -------------------------------------------------------------- */
 
-void lk_fd_on_fork_child(void)
+LK_FORK_TEXT void lk_fd_on_fork_child(void)
 {
 	/* Single-threaded here (child after fork): the locks may have been held by threads
 	 * that no longer exist, so reset them rather than take them. */
@@ -635,7 +635,7 @@ void lk_fd_on_fork_child(void)
 	lk_fd_emit_reset();
 }
 
-int lk_fd_child_has_findings(int at_exec)
+LK_FORK_TEXT int lk_fd_child_has_findings(int at_exec)
 {
 	if (__atomic_load_n(&lk_temp_hw, __ATOMIC_RELAXED))
 		return 1;
@@ -686,7 +686,7 @@ int lk_fd_parent_crosses_exec(void)
  * here rather than in lk_fd_on_fork_child because the atfork child handler calls this before
  * the child's writer thread starts, so the child's trace never holds such a descriptor
  * without the flag. Run twice it only moves the epoch on again, as nothing opened since. */
-void lk_fd_emit_reset(void)
+LK_FORK_TEXT void lk_fd_emit_reset(void)
 {
 	if (lk_temp_lock)
 		lk_temp_lock = 0;

@@ -748,7 +748,7 @@ void lk_heap_table_fork_parent(void)
  * Only shards marked used are touched: an insert marks a shard before first taking its
  * lock, a lookup never locks an unmarked one, and foreach runs under the snapshot lock
  * (which fork takes first), so an unmarked shard holds zeros and no lock. */
-void lk_heap_table_fork_child(void)
+LK_FORK_TEXT void lk_heap_table_fork_child(void)
 {
 	bool inherited = lk_heap_inherited == 2;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {

@@ -85,7 +85,7 @@ void lk_apply(void *arg, const lk_event_t *ev)
 	lk_mark_dirty(s, ev->stack_id);
 }
 
-void lk_sites_reset(void)
+LK_FORK_TEXT void lk_sites_reset(void)
 {
 	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
 		if (!lk_sites[i])

@@ -522,7 +522,7 @@ uint32_t lk_writer_stacks_emitted(void)
 	return __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED);
 }
 
-void lk_writer_init(int ppid, uint32_t proc_flags)
+LK_FORK_TEXT void lk_writer_init(int ppid, uint32_t proc_flags)
 {
 	lk_t0 = lk_last_ns = lk_clock_t0();
 	lk_start_rt = lk_clock_start_realtime();
@@ -592,7 +592,7 @@ void lk_writer_fork_parent(void)
 	lk_snap_unlock();
 }
 
-void lk_writer_fork_child(void)
+LK_FORK_TEXT void lk_writer_fork_child(void)
 {
 	/* The only thread: nobody waits on the lock (and lk_snap_unlock's code would be one more
 	 * page fault in every child). */
@@ -610,7 +610,7 @@ void lk_writer_fork_child(void)
 		lk_exit_begun = 0;
 }
 
-void lk_writer_restart(int parent_pid)
+LK_FORK_TEXT void lk_writer_restart(int parent_pid)
 {
 	lk_seq = 0;
 	lk_process_emitted = 0;
@@ -661,7 +661,7 @@ void lk_writer_before_wait(void)
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
 }
 
-void lk_writer_start_lazy(void)
+LK_FORK_TEXT void lk_writer_start_lazy(void)
 {
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
