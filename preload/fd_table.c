@@ -74,6 +74,9 @@ static lk_fd_entry_t *lk_fd_tab;
  * in every child. lk_fd_emit_forked asks the child's first emit to visit every entry used. */
 static uint32_t lk_fd_epoch LK_FORK_WARM;
 static int lk_fd_emit_forked LK_FORK_WARM;
+/* lk_fd_epoch at the latest open: a forked child that opened nothing yet has only its
+ * parent's descriptors (lk_fd_child_has_findings need not read the table). */
+static uint32_t lk_fd_open_epoch LK_FORK_WARM;
 static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
 /* Entries ever written or locked, so a forked child visits only those; lk_fd_used_words is
  * one past the highest word with a bit set. */
@@ -84,11 +87,12 @@ static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
-static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
-static volatile int lk_temp_lock;
+/* These four a forked child reads (lk_fd_on_fork_child): on the fork page. */
+static int lk_temp_hw LK_FORK_WARM; /* one past the highest slot ever used (lock held) */
+static volatile int lk_temp_lock LK_FORK_HOT;
 
-static volatile int lk_exec_lock;
-static int lk_exec_is_pending;
+static volatile int lk_exec_lock LK_FORK_HOT;
+static int lk_exec_is_pending LK_FORK_WARM;
 static uint64_t lk_exec_t_ns;
 static char lk_exec_path[LK_TEMP_PATH_LEN];
 
@@ -140,10 +144,50 @@ static inline __attribute__((always_inline)) void lk_fd_note_used(int fd)
 		;
 }
 
+/* An entry's lock word holds its taker's epoch (lk_fd_lock_tag), never 0. A word from an
+ * earlier epoch was held at a fork by a thread of the parent's, which the child does not have:
+ * the child takes it over instead of waiting, so no fork handler has to visit the entries. */
+static inline int lk_fd_lock_tag(void)
+{
+	return (int)(lk_fd_epoch << 1 | 1);
+}
+
+static __attribute__((noinline, cold)) void lk_fd_lock_slow(volatile int *l, int tag, int v)
+{
+	unsigned pauses = 0, waits = 0;
+	for (;;) {
+		if (v != tag) { /* free, or abandoned at a fork */
+			if (__atomic_compare_exchange_n(l, &v, tag, 0, __ATOMIC_ACQUIRE,
+			                                __ATOMIC_RELAXED))
+				return;
+			continue;
+		}
+		if (pauses < LK_SPIN_PAUSES) {
+			pauses++;
+			__builtin_ia32_pause();
+		} else {
+			int saved = errno;
+			if (waits++ < LK_SPIN_YIELDS) {
+				sched_yield();
+			} else {
+				/* A raw call: glibc's nanosleep is a cancellation point. */
+				struct timespec nap = {0, LK_SPIN_NAP_NS};
+				syscall(SYS_nanosleep, &nap, NULL);
+			}
+			errno = saved;
+		}
+		v = __atomic_load_n(l, __ATOMIC_RELAXED);
+	}
+}
+
 /* Takes e's lock and brings e to this process's epoch (see lk_fd_epoch). */
 static inline __attribute__((always_inline)) void lk_fd_lock(lk_fd_entry_t *e)
 {
-	lk_spin_lock(&e->lock);
+	int tag = lk_fd_lock_tag(), v = 0;
+	if (__builtin_expect(!__atomic_compare_exchange_n(&e->lock, &v, tag, 0, __ATOMIC_ACQUIRE,
+	                                                  __ATOMIC_RELAXED),
+	                     0))
+		lk_fd_lock_slow(&e->lock, tag, v);
 	if (__builtin_expect(e->epoch != lk_fd_epoch, 0)) {
 		e->epoch = lk_fd_epoch;
 		e->emitted_gen = 0;
@@ -290,6 +334,8 @@ static void lk_fd_open_entry(int fd, unsigned type, unsigned flags, uint32_t sta
 	lk_fd_entry_t *e = lk_fd_entry(fd);
 	if (!e)
 		return;
+	if (__atomic_load_n(&lk_fd_open_epoch, __ATOMIC_RELAXED) != lk_fd_epoch)
+		__atomic_store_n(&lk_fd_open_epoch, lk_fd_epoch, __ATOMIC_RELAXED);
 	lk_fd_lock(e);
 	if (e->open && lk_fd_held(e))
 		e->close_ns = t_ns; /* an implicit close of the generation the trace holds */
@@ -641,6 +687,10 @@ LK_FORK_TEXT int lk_fd_child_has_findings(int at_exec)
 		return 1;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
 		return 0; /* no hook saw a descriptor: every one open is inherited from start */
+	/* Nothing opened since the fork: all open are the parent's, which count only across an
+	 * exec. The table is left unread (a first touch of each page costs in every child). */
+	if (!at_exec && __atomic_load_n(&lk_fd_open_epoch, __ATOMIC_RELAXED) != lk_fd_epoch)
+		return 0;
 	for (int w = 0; w < lk_fd_used_words; w++) {
 		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
 			int i = w * 64 + __builtin_ctzll(bits);
@@ -677,15 +727,15 @@ int lk_fd_parent_crosses_exec(void)
 	return 0;
 }
 
-/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken.
- * Every descriptor open now was open in the parent at fork, so it is flagged
- * TRACE_FD_FORKED (keeping the parent's stack): the child's report leaves it out unless it
- * crosses an exec. The new epoch says so of every entry at once (lk_fd_lock applies it), and
- * the child's first emit visits them all; the entries themselves are only read here (a
- * thread of the parent's may have held a lock), so their pages stay shared. This is done
- * here rather than in lk_fd_on_fork_child because the atfork child handler calls this before
- * the child's writer thread starts, so the child's trace never holds such a descriptor
- * without the flag. Run twice it only moves the epoch on again, as nothing opened since. */
+/* Only called in a forked child (single-threaded, emit.h). Every descriptor open now was
+ * open in the parent at fork, so it is flagged TRACE_FD_FORKED (keeping the parent's stack):
+ * the child's report leaves it out unless it crosses an exec. The new epoch says so of every
+ * entry at once (lk_fd_lock applies it, and takes over a lock a thread of the parent's held),
+ * and the child's first emit visits them all: no entry is read or written here, so their
+ * pages stay shared and untouched. This is done here rather than in lk_fd_on_fork_child
+ * because the atfork child handler calls this before the child's writer thread starts, so
+ * the child's trace never holds such a descriptor without the flag. Run twice it only moves
+ * the epoch on again, as nothing opened since. */
 LK_FORK_TEXT void lk_fd_emit_reset(void)
 {
 	if (lk_temp_lock)
@@ -697,15 +747,6 @@ LK_FORK_TEXT void lk_fd_emit_reset(void)
 		return;
 	lk_fd_epoch++;
 	lk_fd_emit_forked = 1;
-	/* Only entries ever used: reading the others (below the high-water mark of a sparse
-	 * table, say a lone inherited fd 255) would fault in zero pages in every child. */
-	for (int w = 0; w < lk_fd_used_words; w++) {
-		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
-			lk_fd_entry_t *e = &lk_fd_tab[w * 64 + __builtin_ctzll(bits)];
-			if (e->lock)
-				e->lock = 0;
-		}
-	}
 }
 
 static uint64_t lk_rel_ns(uint64_t t)

@@ -125,7 +125,7 @@ static bool lk_snap_trylock(void);
  * or its threads were preempted at least once per 10 ms (lk_ring_preempted_often),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
 #define LK_BUSY_NS 10000000ull
-static int lk_ncpu;
+static int lk_ncpu LK_FORK_WARM; /* a forked child reads it (lk_writer_init) */
 static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM, lk_busy_ivcsw LK_FORK_WARM;
 static int lk_busy LK_FORK_WARM;
 
@@ -311,7 +311,8 @@ static uint64_t lk_pos(int64_t v)
 	return v > 0 ? (uint64_t)v : 0; /* a free drained before its alloc: transient */
 }
 
-volatile int lk_exit_begun; /* set by interpose_exit.c (in the core for the unit tests) */
+/* Set by interpose_exit.c (in the core for the unit tests); a forked child reads it. */
+volatile int lk_exit_begun LK_FORK_WARM;
 
 void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 {
@@ -528,9 +529,9 @@ LK_FORK_TEXT void lk_writer_init(int ppid, uint32_t proc_flags)
 	lk_start_rt = lk_clock_start_realtime();
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
-	/* Stored only where they change: in a forked child they hold these values already, and
-	 * an unchanged page stays shared with the parent. */
-	if (lk_buf.grow != lk_buf_grow)
+	/* A forked child holds these values already (its parent ran this): their pages are
+	 * left untouched. */
+	if (!(proc_flags & TRACE_PROC_FORKED))
 		lk_buf.grow = lk_buf_grow;
 	/* A forked child has its parent's affinity, and so the parent's count: no system call
 	 * (nor libc page) in every child. */
@@ -541,7 +542,7 @@ LK_FORK_TEXT void lk_writer_init(int ppid, uint32_t proc_flags)
 	}
 	lk_busy_wall = lk_busy_cpu = lk_busy_ivcsw = 0;
 	lk_busy = 0;
-	if (lk_ring_wake_fn != lk_writer_ring_wake)
+	if (!(proc_flags & TRACE_PROC_FORKED))
 		lk_ring_wake_fn = lk_writer_ring_wake;
 }
 
