@@ -836,15 +836,16 @@ static void lk_emit_temps(trace_buf_t *b, int final)
 void lk_fd_emit(trace_buf_t *b, int final)
 {
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+		/* Only the words of entries ever used (an entry is used before it is dirty): the
+		 * rest of the bitmap is never read, not even in a process that opens nothing. An
+		 * entry whose first use races with this emit is the next emit's. */
+		int words = __atomic_load_n(&lk_fd_used_words, __ATOMIC_ACQUIRE);
 		/* A forked child's first: what was open at fork, too (lk_fd_emit_reset). */
-		int forked_words = 0;
-		if (__atomic_load_n(&lk_fd_emit_forked, __ATOMIC_RELAXED) &&
-		    __atomic_exchange_n(&lk_fd_emit_forked, 0, __ATOMIC_ACQ_REL))
-			forked_words = __atomic_load_n(&lk_fd_used_words, __ATOMIC_ACQUIRE);
-		for (int w = 0; w < LK_FD_MAX / 64; w++) {
-			uint64_t used = w < forked_words
-			                    ? __atomic_load_n(&lk_fd_used[w], __ATOMIC_RELAXED)
-			                    : 0;
+		bool forked = __atomic_load_n(&lk_fd_emit_forked, __ATOMIC_RELAXED) &&
+		              __atomic_exchange_n(&lk_fd_emit_forked, 0, __ATOMIC_ACQ_REL);
+		for (int w = 0; w < words; w++) {
+			uint64_t used =
+			    forked ? __atomic_load_n(&lk_fd_used[w], __ATOMIC_RELAXED) : 0;
 			uint64_t bits = 0;
 			if (__atomic_load_n(&lk_fd_dirty[w], __ATOMIC_RELAXED))
 				bits = __atomic_exchange_n(&lk_fd_dirty[w], 0, __ATOMIC_ACQ_REL);
