@@ -5,6 +5,7 @@
  * the generation did not move meanwhile, so an answer from before a chdir is never kept. The
  * buffer is copied under a spinlock held for a copy only. */
 #include "fd_cwd.h"
+#include "fork_hot.h"
 #include "spin.h"
 
 #include <stdint.h>
@@ -14,9 +15,9 @@
 
 static uint32_t lk_cwd_gen = 1; /* current generation (0, once wrapped, is never cached) */
 static int lk_cwd_off;          /* 1: the cwd may change unseen, never cache */
-static volatile int lk_cwd_lock;
-static uint32_t lk_cwd_at; /* generation the cache holds, 0: none */
-static size_t lk_cwd_len;  /* 0: getcwd failed (unknown) */
+static volatile int lk_cwd_lock LK_FORK_HOT; /* a forked child reads it */
+static uint32_t lk_cwd_at;                   /* generation the cache holds, 0: none */
+static size_t lk_cwd_len;                    /* 0: getcwd failed (unknown) */
 static char lk_cwd_buf[LK_FD_CWD_LEN];
 
 /* The kernel's answer into buf (LK_FD_CWD_LEN); its length, 0 when it has none that fits. */
@@ -99,7 +100,7 @@ void lk_fd_cwd_refresh(void)
 	lk_cwd_store(g, buf, len);
 }
 
-void lk_fd_cwd_fork_child(void)
+LK_FORK_TEXT void lk_fd_cwd_fork_child(void)
 {
 	if (lk_cwd_lock) /* stored only if held: the page stays shared with the parent */
 		lk_cwd_lock = 0;

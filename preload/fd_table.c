@@ -11,6 +11,7 @@
  * marked (lk_fd_held).
  * What a descriptor is (its /proc/self/fd link, fstat) is fd_probe.c's to find out. */
 #include "fd_table.h"
+#include "fork_hot.h"
 #include "fd_cwd.h"
 #include "ring.h"
 #include "fd_probe.h"
@@ -45,6 +46,7 @@ typedef struct {
 	uint8_t flags; /* TRACE_FD_* */
 	uint8_t family;
 	int socktype;
+	uint32_t epoch; /* lk_fd_epoch when last brought up to date (lk_fd_lock) */
 	uint64_t t_ns;
 	uint64_t close_ns;
 	const char *api; /* a literal (lk_fd_on_open): kept, not copied */
@@ -65,6 +67,16 @@ typedef struct {
 #define LK_TEMP_NOT_EMITTED 0xff
 
 static lk_fd_entry_t *lk_fd_tab;
+/* One more in each forked child than in its parent (lk_fd_emit_reset). An entry last brought
+ * up to date in an earlier epoch was in the table at a fork since: the trace holds nothing of
+ * it, and if open it was open in the parent (TRACE_FD_FORKED). The child applies this to an
+ * entry only when it next locks it, not at fork: writing each entry there copied its pages
+ * in every child. lk_fd_emit_forked asks the child's first emit to visit every entry used. */
+static uint32_t lk_fd_epoch LK_FORK_WARM;
+static int lk_fd_emit_forked LK_FORK_WARM;
+/* lk_fd_epoch at the latest open: a forked child that opened nothing yet has only its
+ * parent's descriptors (lk_fd_child_has_findings need not read the table). */
+static uint32_t lk_fd_open_epoch LK_FORK_WARM;
 static uint64_t lk_fd_dirty[LK_FD_MAX / 64];
 /* Entries ever written or locked, so a forked child visits only those; lk_fd_used_words is
  * one past the highest word with a bit set. */
@@ -75,11 +87,12 @@ static uint64_t lk_fd_overflow;
 static int lk_fd_hiwater; /* one past the highest fd ever recorded */
 
 static lk_temp_entry_t lk_temp_tab[LK_TEMP_MAX];
-static int lk_temp_hw; /* one past the highest slot ever used (lock held to change) */
-static volatile int lk_temp_lock;
+/* These four a forked child reads (lk_fd_on_fork_child): on the fork page. */
+static int lk_temp_hw LK_FORK_WARM; /* one past the highest slot ever used (lock held) */
+static volatile int lk_temp_lock LK_FORK_HOT;
 
-static volatile int lk_exec_lock;
-static int lk_exec_is_pending;
+static volatile int lk_exec_lock LK_FORK_HOT;
+static int lk_exec_is_pending LK_FORK_WARM;
 static uint64_t lk_exec_t_ns;
 static char lk_exec_path[LK_TEMP_PATH_LEN];
 
@@ -129,6 +142,66 @@ static inline __attribute__((always_inline)) void lk_fd_note_used(int fd)
 	while (w <= fd / 64 && !__atomic_compare_exchange_n(&lk_fd_used_words, &w, fd / 64 + 1, 1,
 	                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+/* An entry's lock word holds its taker's epoch (lk_fd_lock_tag), never 0. A word from an
+ * earlier epoch was held at a fork by a thread of the parent's, which the child does not have:
+ * the child takes it over instead of waiting, so no fork handler has to visit the entries. */
+static inline int lk_fd_lock_tag(void)
+{
+	return (int)(lk_fd_epoch << 1 | 1);
+}
+
+static __attribute__((noinline, cold)) void lk_fd_lock_slow(volatile int *l, int tag, int v)
+{
+	unsigned pauses = 0, waits = 0;
+	for (;;) {
+		if (v != tag) { /* free, or abandoned at a fork */
+			if (__atomic_compare_exchange_n(l, &v, tag, 0, __ATOMIC_ACQUIRE,
+			                                __ATOMIC_RELAXED))
+				return;
+			continue;
+		}
+		if (pauses < LK_SPIN_PAUSES) {
+			pauses++;
+			__builtin_ia32_pause();
+		} else {
+			int saved = errno;
+			if (waits++ < LK_SPIN_YIELDS) {
+				sched_yield();
+			} else {
+				/* A raw call: glibc's nanosleep is a cancellation point. */
+				struct timespec nap = {0, LK_SPIN_NAP_NS};
+				syscall(SYS_nanosleep, &nap, NULL);
+			}
+			errno = saved;
+		}
+		v = __atomic_load_n(l, __ATOMIC_RELAXED);
+	}
+}
+
+/* Takes e's lock and brings e to this process's epoch (see lk_fd_epoch). */
+static inline __attribute__((always_inline)) void lk_fd_lock(lk_fd_entry_t *e)
+{
+	int tag = lk_fd_lock_tag(), v = 0;
+	if (__builtin_expect(!__atomic_compare_exchange_n(&e->lock, &v, tag, 0, __ATOMIC_ACQUIRE,
+	                                                  __ATOMIC_RELAXED),
+	                     0))
+		lk_fd_lock_slow(&e->lock, tag, v);
+	if (__builtin_expect(e->epoch != lk_fd_epoch, 0)) {
+		e->epoch = lk_fd_epoch;
+		e->emitted_gen = 0;
+		if (e->open)
+			e->flags |= TRACE_FD_FORKED;
+	}
+}
+
+/* e's emitted_gen as lk_fd_lock would leave it (an unlocked peek). */
+static inline uint32_t lk_fd_peek_emitted(const lk_fd_entry_t *e)
+{
+	return __atomic_load_n(&e->epoch, __ATOMIC_RELAXED) == lk_fd_epoch
+	           ? __atomic_load_n(&e->emitted_gen, __ATOMIC_RELAXED)
+	           : 0;
 }
 
 /* lk_fd_init, its every-call case inline. */
@@ -261,7 +334,9 @@ static void lk_fd_open_entry(int fd, unsigned type, unsigned flags, uint32_t sta
 	lk_fd_entry_t *e = lk_fd_entry(fd);
 	if (!e)
 		return;
-	lk_spin_lock(&e->lock);
+	if (__atomic_load_n(&lk_fd_open_epoch, __ATOMIC_RELAXED) != lk_fd_epoch)
+		__atomic_store_n(&lk_fd_open_epoch, lk_fd_epoch, __ATOMIC_RELAXED);
+	lk_fd_lock(e);
 	if (e->open && lk_fd_held(e))
 		e->close_ns = t_ns; /* an implicit close of the generation the trace holds */
 	e->gen++;
@@ -301,7 +376,7 @@ uint32_t lk_fd_gen(int fd)
 	lk_fd_entry_t *e = lk_fd_entry(fd);
 	if (!e)
 		return 0;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	uint32_t gen = e->open ? e->gen : 0;
 	lk_spin_unlock(&e->lock);
 	return gen;
@@ -313,7 +388,7 @@ void lk_fd_on_close(int fd, uint32_t gen, uint64_t t_ns)
 	if (!e)
 		return;
 	int changed = 0;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open && (gen == 0 || gen == e->gen)) {
 		e->open = 0;
 		if (lk_fd_held(e)) { /* else no record needs its time, nor the writer's visit */
@@ -335,12 +410,11 @@ static __attribute__((noinline)) void lk_fd_closing_held(int fd, lk_fd_entry_t *
 	uint64_t now = 0;
 	bool timed = false, held = false;
 	for (;;) {
-		if (__atomic_load_n(&e->emitted_gen, __ATOMIC_RELAXED) ==
-		    __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
+		if (lk_fd_peek_emitted(e) == __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
 			now = lk_fd_now_ns();
 			timed = true;
 		}
-		lk_spin_lock(&e->lock);
+		lk_fd_lock(e);
 		if (!e->open)
 			break;
 		held = lk_fd_held(e);
@@ -368,9 +442,8 @@ void lk_fd_on_closing(int fd)
 	/* The usual case, a descriptor opened since the last snapshot: no record will tell it,
 	 * so its close needs neither a time nor the writer (lk_fd_held; the peek is checked
 	 * under the lock). */
-	if (__atomic_load_n(&e->emitted_gen, __ATOMIC_RELAXED) !=
-	    __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
-		lk_spin_lock(&e->lock);
+	if (lk_fd_peek_emitted(e) != __atomic_load_n(&e->gen, __ATOMIC_RELAXED)) {
+		lk_fd_lock(e);
 		bool done = !e->open || !lk_fd_held(e);
 		if (done)
 			e->open = 0;
@@ -408,7 +481,7 @@ void lk_fd_on_dup(int oldfd, int newfd, int cloexec, uint32_t stack_id, uint64_t
 	char path[LK_FD_PATH_LEN] = "", peer[LK_FD_PEER_LEN] = "";
 	lk_fd_entry_t *o = lk_fd_entry(oldfd);
 	if (o) {
-		lk_spin_lock(&o->lock);
+		lk_fd_lock(o);
 		if (o->open) {
 			type = o->type;
 			flags = o->flags & TRACE_FD_TEMPFILE;
@@ -432,7 +505,7 @@ void lk_fd_set_cloexec(int fd, int on)
 	if (!e)
 		return;
 	int changed = 0;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open) {
 		uint8_t f = on ? (e->flags | TRACE_FD_CLOEXEC) : (e->flags & ~TRACE_FD_CLOEXEC);
 		changed = f != e->flags;
@@ -448,7 +521,7 @@ void lk_fd_set_sock(int fd, int family, int socktype)
 	lk_fd_entry_t *e = lk_fd_entry(fd);
 	if (!e)
 		return;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open) {
 		e->family = (uint8_t)family;
 		e->socktype = socktype;
@@ -462,7 +535,7 @@ int lk_fd_get_sock(int fd, int *family, int *socktype)
 	if (!e)
 		return -1;
 	int rc = -1;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open && e->type == TRACE_FD_SOCKET) {
 		*family = e->family;
 		*socktype = e->socktype;
@@ -478,7 +551,7 @@ void lk_fd_set_addr(int fd, const char *local, const char *peer)
 	if (!e)
 		return;
 	int changed = 0;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open) {
 		if (local)
 			lk_copy_str(e->path, sizeof(e->path), local);
@@ -497,7 +570,7 @@ int lk_fd_get_path(int fd, char *buf, size_t n)
 	if (!e || n == 0)
 		return -1;
 	int len = -1;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	if (e->open && e->path[0]) {
 		lk_copy_str(buf, n, e->path);
 		len = (int)strlen(buf);
@@ -516,7 +589,7 @@ void lk_fd_mark_internal(int fd)
 	if (fd < LK_FD_MAX && __atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2 &&
 	    lk_fd_was_used(fd)) { /* else never recorded, and its entry is left untouched */
 		lk_fd_entry_t *e = &lk_fd_tab[fd];
-		lk_spin_lock(&e->lock);
+		lk_fd_lock(e);
 		e->open = 0;
 		lk_spin_unlock(&e->lock);
 		lk_fd_mark_dirty(fd);
@@ -587,7 +660,7 @@ void lk_fd_exec_cancel(void)
 
 /* --- fork and emission -------------------------------------------------------------- */
 
-void lk_fd_on_fork_child(void)
+LK_FORK_TEXT void lk_fd_on_fork_child(void)
 {
 	/* Single-threaded here (child after fork): the locks may have been held by threads
 	 * that no longer exist, so reset them rather than take them. */
@@ -608,12 +681,16 @@ void lk_fd_on_fork_child(void)
 	lk_fd_emit_reset();
 }
 
-int lk_fd_child_has_findings(int at_exec)
+LK_FORK_TEXT int lk_fd_child_has_findings(int at_exec)
 {
 	if (__atomic_load_n(&lk_temp_hw, __ATOMIC_RELAXED))
 		return 1;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
 		return 0; /* no hook saw a descriptor: every one open is inherited from start */
+	/* Nothing opened since the fork: all open are the parent's, which count only across an
+	 * exec. The table is left unread (a first touch of each page costs in every child). */
+	if (!at_exec && __atomic_load_n(&lk_fd_open_epoch, __ATOMIC_RELAXED) != lk_fd_epoch)
+		return 0;
 	for (int w = 0; w < lk_fd_used_words; w++) {
 		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
 			int i = w * 64 + __builtin_ctzll(bits);
@@ -623,8 +700,8 @@ int lk_fd_child_has_findings(int at_exec)
 			if (!e->open || i <= 2 || (e->flags & TRACE_FD_INHERITED) ||
 			    lk_fd_is_internal(i))
 				continue;
-			if ((e->flags & TRACE_FD_FORKED) &&
-			    (!at_exec || (e->flags & TRACE_FD_CLOEXEC)))
+			bool forked = (e->flags & TRACE_FD_FORKED) || e->epoch != lk_fd_epoch;
+			if (forked && (!at_exec || (e->flags & TRACE_FD_CLOEXEC)))
 				continue;
 			return 1;
 		}
@@ -650,13 +727,16 @@ int lk_fd_parent_crosses_exec(void)
 	return 0;
 }
 
-/* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken.
- * Every descriptor open now was open in the parent at fork, so it is flagged
- * TRACE_FD_FORKED (keeping the parent's stack): the child's report leaves it out unless it
- * crosses an exec. This is done here rather than in lk_fd_on_fork_child because the atfork
- * child handler calls this before the child's writer thread starts, so the child's trace
- * never holds such a descriptor without the flag. Idempotent. */
-void lk_fd_emit_reset(void)
+/* Only called in a forked child (single-threaded, emit.h). Every descriptor open now was
+ * open in the parent at fork, so it is flagged TRACE_FD_FORKED (keeping the parent's stack):
+ * the child's report leaves it out unless it crosses an exec. The new epoch says so of every
+ * entry at once (lk_fd_lock applies it, and takes over a lock a thread of the parent's held),
+ * and the child's first emit visits them all: no entry is read or written here, so their
+ * pages stay shared and untouched. This is done here rather than in lk_fd_on_fork_child
+ * because the atfork child handler calls this before the child's writer thread starts, so
+ * the child's trace never holds such a descriptor without the flag. Run twice it only moves
+ * the epoch on again, as nothing opened since. */
+LK_FORK_TEXT void lk_fd_emit_reset(void)
 {
 	if (lk_temp_lock)
 		lk_temp_lock = 0;
@@ -665,24 +745,8 @@ void lk_fd_emit_reset(void)
 			lk_temp_tab[i].emitted_state = LK_TEMP_NOT_EMITTED;
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) != 2)
 		return;
-	/* Only entries ever used: reading the others (below the high-water mark of a sparse
-	 * table, say a lone inherited fd 255) would fault in zero pages in every child. */
-	for (int w = 0; w < lk_fd_used_words; w++) {
-		for (uint64_t bits = lk_fd_used[w]; bits; bits &= bits - 1) {
-			int i = w * 64 + __builtin_ctzll(bits);
-			lk_fd_entry_t *e = &lk_fd_tab[i];
-			/* Written only where they differ: a forked child's pages stay shared with
-			 * the parent's unless something in them changes. */
-			if (e->lock)
-				e->lock = 0;
-			if (e->emitted_gen)
-				e->emitted_gen = 0;
-			if (e->open) {
-				e->flags |= TRACE_FD_FORKED;
-				lk_fd_mark_dirty(i);
-			}
-		}
-	}
+	lk_fd_epoch++;
+	lk_fd_emit_forked = 1;
 }
 
 static uint64_t lk_rel_ns(uint64_t t)
@@ -693,7 +757,7 @@ static uint64_t lk_rel_ns(uint64_t t)
 static void lk_emit_fd_entry(trace_buf_t *b, int fd, lk_fd_entry_t *e)
 {
 	lk_fd_entry_t c;
-	lk_spin_lock(&e->lock);
+	lk_fd_lock(e);
 	memcpy(&c, e, sizeof(c));
 	uint32_t was = e->emitted_gen;
 	e->emitted_gen = e->open ? e->gen : 0;
@@ -772,10 +836,27 @@ static void lk_emit_temps(trace_buf_t *b, int final)
 void lk_fd_emit(trace_buf_t *b, int final)
 {
 	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
-		for (int w = 0; w < LK_FD_MAX / 64; w++) {
-			if (!__atomic_load_n(&lk_fd_dirty[w], __ATOMIC_RELAXED))
-				continue;
-			uint64_t bits = __atomic_exchange_n(&lk_fd_dirty[w], 0, __ATOMIC_ACQ_REL);
+		/* Only the words of entries ever used (an entry is used before it is dirty): the
+		 * rest of the bitmap is never read, not even in a process that opens nothing. An
+		 * entry whose first use races with this emit is the next emit's. */
+		int words = __atomic_load_n(&lk_fd_used_words, __ATOMIC_ACQUIRE);
+		/* A forked child's first: what was open at fork, too (lk_fd_emit_reset). */
+		bool forked = __atomic_load_n(&lk_fd_emit_forked, __ATOMIC_RELAXED) &&
+		              __atomic_exchange_n(&lk_fd_emit_forked, 0, __ATOMIC_ACQ_REL);
+		for (int w = 0; w < words; w++) {
+			uint64_t used =
+			    forked ? __atomic_load_n(&lk_fd_used[w], __ATOMIC_RELAXED) : 0;
+			uint64_t bits = 0;
+			if (__atomic_load_n(&lk_fd_dirty[w], __ATOMIC_RELAXED))
+				bits = __atomic_exchange_n(&lk_fd_dirty[w], 0, __ATOMIC_ACQ_REL);
+			/* Of the rest, the open ones: one closed since the fork has nothing to
+			 * tell, and one opened later sets its own dirty bit. */
+			for (uint64_t u = used & ~bits; u; u &= u - 1) {
+				int bit = __builtin_ctzll(u);
+				if (__atomic_load_n(&lk_fd_tab[w * 64 + bit].open,
+				                    __ATOMIC_RELAXED))
+					bits |= 1ull << bit;
+			}
 			while (bits) {
 				int bit = __builtin_ctzll(bits);
 				bits &= bits - 1;

@@ -70,7 +70,7 @@ static void lk_fork_parent(void)
 }
 
 /* Traced child: a new trace with counters zeroed and every stack and module emitted again. */
-static void lk_fork_child_trace(void)
+static LK_FORK_TEXT void lk_fork_child_trace(void)
 {
 	lk_clock_start_forked();
 	lk_sites_reset();
@@ -92,7 +92,7 @@ static void lk_fork_child_trace(void)
 		lk_writer_start_lazy();
 }
 
-void lk_fork_child_settled(void)
+LK_FORK_TEXT void lk_fork_child_settled(void)
 {
 	if (lk_fork_lazy_deferred) {
 		lk_fork_lazy_deferred = 0;
@@ -105,16 +105,16 @@ int lk_fork_exec_quiet(void)
 	return lk_fork_traced_child && !lk_proc_has_own() && !lk_fd_child_has_findings(1);
 }
 
-int lk_fork_exit_quiet(void)
+LK_FORK_TEXT int lk_fork_exit_quiet(void)
 {
 	/* Still the forking parent's child: no one else's trace would say how it ended (a
 	 * daemon()'s child, adopted, writes its own). */
 	return lk_fork_traced_child && lk_tracefile_unwritten() && !lk_proc_has_own() &&
 	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
-	       syscall(SYS_getppid) == lk_fork_parent_pid;
+	       getppid() == lk_fork_parent_pid; /* libc's: not through our syscall hook */
 }
 
-static void lk_fork_child(void)
+static LK_FORK_TEXT void lk_fork_child(void)
 {
 	lk_tracefile_after_fork_child();
 	lk_unwind_fork_child(lk_fork_threaded);

@@ -16,4 +16,10 @@
  * on every event. */
 #define LK_FORK_WARM __attribute__((section("lk_fork_hot")))
 
+/* LK_FORK_TEXT: the code a forked child runs at fork and in a short life (its atfork
+ * handler, the fork hook's child side, the resets, the quiet-exit test), side by side. A
+ * child maps the library's code afresh, a fault for each 64 KiB window it runs in: spread
+ * over the library these were four or five windows in every child. */
+#define LK_FORK_TEXT __attribute__((section(".text.hot.lk_fork")))
+
 #endif

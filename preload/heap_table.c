@@ -323,7 +323,7 @@ static struct {
 	size_t resv;      /* bytes reserved at p */
 	size_t committed; /* of which usable */
 	lk_heap_entry_t *p;
-} lk_heap_scratch;
+} lk_heap_scratch LK_FORK_WARM; /* a forked child's resets land on the fork page */
 
 /* Makes [from, to) of the reservation [base, base + resv) usable and fills it. A PROT_NONE
  * rest of 1 MiB or less would pass for a thread stack's guard in the exit scan (reach.c,
@@ -748,7 +748,7 @@ void lk_heap_table_fork_parent(void)
  * Only shards marked used are touched: an insert marks a shard before first taking its
  * lock, a lookup never locks an unmarked one, and foreach runs under the snapshot lock
  * (which fork takes first), so an unmarked shard holds zeros and no lock. */
-void lk_heap_table_fork_child(void)
+LK_FORK_TEXT void lk_heap_table_fork_child(void)
 {
 	bool inherited = lk_heap_inherited == 2;
 	for (int i = 0; i < LK_HEAP_SHARDS; i++) {

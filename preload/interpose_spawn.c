@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fd_record.h"
+#include "fork_hot.h"
 #include "fork.h"
 #include "hook.h"
 #include "proc_table.h"
@@ -74,7 +75,7 @@ static __attribute__((always_inline)) inline pid_t lk_fork_as(const char *api)
 	return pid;
 }
 
-LK_EXPORT pid_t fork(void)
+LK_EXPORT LK_FORK_TEXT pid_t fork(void)
 {
 	return lk_fork_as("fork");
 }

@@ -235,7 +235,7 @@ void lk_modules_emit(trace_buf_t *b)
 	lk_modules_unlock();
 }
 
-void lk_modules_reset_emitted(void)
+LK_FORK_TEXT void lk_modules_reset_emitted(void)
 {
 	lk_mods_epoch++;
 }

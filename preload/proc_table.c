@@ -445,7 +445,7 @@ static void lk_emit_threads(trace_buf_t *b)
 
 /* --- fork and emission -------------------------------------------------------------- */
 
-void lk_proc_on_fork_child(void)
+LK_FORK_TEXT void lk_proc_on_fork_child(void)
 {
 	/* Child of fork, single-threaded: locks held by vanished threads are reset, not
 	 * taken. Its children and other threads are not ours. */
@@ -460,7 +460,7 @@ void lk_proc_on_fork_child(void)
 	lk_threads_hw = 0;
 }
 
-int lk_proc_has_own(void)
+LK_FORK_TEXT int lk_proc_has_own(void)
 {
 	return __atomic_load_n(&lk_children_hw, __ATOMIC_RELAXED) ||
 	       __atomic_load_n(&lk_threads_hw, __ATOMIC_RELAXED);
@@ -474,7 +474,7 @@ void lk_proc_attach_reset(void)
 }
 
 /* Only called in a forked child (single-threaded, emit.h): locks are reset, not taken. */
-void lk_proc_emit_reset(void)
+LK_FORK_TEXT void lk_proc_emit_reset(void)
 {
 	lk_children_lock = 0;
 	lk_threads_lock = 0;

@@ -178,7 +178,7 @@ void lk_ring_thread_exit(void)
 	}
 }
 
-void lk_ring_reset_after_fork(void)
+LK_FORK_TEXT void lk_ring_reset_after_fork(void)
 {
 	lk_ring_closed = 0;
 	for (lk_ring_t *r = lk_ring_list; r; r = r->next) {

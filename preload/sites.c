@@ -4,6 +4,7 @@
  * stacks mmap'd on demand; the dirty list is mmap'd and doubled. Nothing here allocates
  * through malloc. */
 #include "sites.h"
+#include "fork_hot.h"
 #include "sample.h"
 #include "stack_table.h"
 #include "sys.h"
@@ -15,16 +16,22 @@
 #define LK_SITE_DIR        ((LK_STACK_MAX_IDS >> LK_SITE_CHUNK_BITS) + 1)
 
 static lk_site_t *lk_sites[LK_SITE_DIR];
+static uint32_t lk_sites_mapped LK_FORK_WARM; /* chunks in lk_sites: 0, a child skips it */
 uint32_t *lk_dirty;
-size_t lk_dirty_n;
+/* A forked child zeroes these (lk_sites_reset): on the page its fork handler copies anyway,
+ * with a line of their own (the drain writes them). */
+size_t lk_dirty_n LK_FORK_HOT;
 static size_t lk_dirty_cap;
-lk_site_totals_t lk_tot;
+lk_site_totals_t lk_tot LK_FORK_HOT;
 
 lk_site_t *lk_site(uint32_t id)
 {
 	lk_site_t **chunk = &lk_sites[id >> LK_SITE_CHUNK_BITS];
-	if (!*chunk && !(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
-		return NULL;
+	if (!*chunk) {
+		if (!(*chunk = lk_sys_mmap(LK_SITE_CHUNK * sizeof(lk_site_t))))
+			return NULL;
+		lk_sites_mapped++;
+	}
 	return &(*chunk)[id & (LK_SITE_CHUNK - 1)];
 }
 
@@ -82,14 +89,16 @@ void lk_apply(void *arg, const lk_event_t *ev)
 	lk_mark_dirty(s, ev->stack_id);
 }
 
-void lk_sites_reset(void)
+LK_FORK_TEXT void lk_sites_reset(void)
 {
-	for (uint32_t i = 0; i < LK_SITE_DIR; i++) {
+	for (uint32_t i = 0; lk_sites_mapped && i < LK_SITE_DIR; i++) {
 		if (!lk_sites[i])
 			continue; /* not stored: a forked child's page stays shared */
 		lk_sys_munmap(lk_sites[i], LK_SITE_CHUNK * sizeof(lk_site_t));
 		lk_sites[i] = NULL;
+		lk_sites_mapped--;
 	}
-	lk_dirty_n = 0;
+	if (lk_dirty_n)
+		lk_dirty_n = 0;
 	memset(&lk_tot, 0, sizeof(lk_tot));
 }

@@ -23,7 +23,7 @@ void lk_clock_fork_prepare(void)
 	lk_clock_fork_rt = lk_realtime_ns();
 }
 
-void lk_clock_start_forked(void)
+LK_FORK_TEXT void lk_clock_start_forked(void)
 {
 	__atomic_store_n(&lk_clock_t0_ns, lk_clock_fork_mono, __ATOMIC_RELAXED);
 	__atomic_store_n(&lk_clock_rt_ns, lk_clock_fork_rt, __ATOMIC_RELAXED);

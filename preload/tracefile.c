@@ -206,7 +206,7 @@ void lk_tracefile_vacate(int fd)
 	lk_tf_unblock(&old);
 }
 
-void lk_tracefile_after_fork_child(void)
+LK_FORK_TEXT void lk_tracefile_after_fork_child(void)
 {
 	/* Single-threaded now: a lock or a write another thread of the parent held at fork is
 	 * nobody's here. */
@@ -214,7 +214,7 @@ void lk_tracefile_after_fork_child(void)
 	__atomic_store_n(&lk_tf_busy, -1, __ATOMIC_SEQ_CST);
 }
 
-void lk_tracefile_forget(void)
+LK_FORK_TEXT void lk_tracefile_forget(void)
 {
 	lk_tracefile_drop_fd(1); /* the parent's file: the child never writes into it */
 	if (!lk_tf_unnamed)
@@ -225,7 +225,7 @@ void lk_tracefile_forget(void)
 	lk_tf_lazy = 0;
 }
 
-int lk_tracefile_unwritten(void)
+LK_FORK_TEXT int lk_tracefile_unwritten(void)
 {
 	return lk_tf_lazy && !lk_tf_err;
 }
@@ -613,7 +613,7 @@ int lk_tracefile_init(void)
 	return lk_tracefile_open(unnamed);
 }
 
-int lk_tracefile_fork_child(void)
+LK_FORK_TEXT int lk_tracefile_fork_child(void)
 {
 	lk_tf_forked = 1;
 	lk_tf_unnamed = 1; /* before the forget: the parent's path is left as it is */

@@ -14,6 +14,7 @@
  * lock and allocates: never from a hook). Until then a fallback is lk_walk_dwarf_partial's
  * walk, which steps signal frames itself and otherwise keeps the frames found so far. */
 #include "unwind.h"
+#include "fork_hot.h"
 #include "frame_hash.h"
 #include "guard.h"
 #include "rule_table.h"
@@ -190,12 +191,12 @@ void lk_unwind_thread_init(void)
 	lk_walk_memo_thread_init();
 }
 
-void lk_unwind_reset_after_fork(void)
+LK_FORK_TEXT void lk_unwind_reset_after_fork(void)
 {
 	lk_walk_memo_reset_after_fork();
 }
 
-void lk_unwind_fork_child(int parent_threaded)
+LK_FORK_TEXT void lk_unwind_fork_child(int parent_threaded)
 {
 	if (parent_threaded) {
 		__atomic_store_n(&lk_unwind_no_libunwind, 1, __ATOMIC_RELAXED);

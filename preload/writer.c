@@ -125,7 +125,7 @@ static bool lk_snap_trylock(void);
  * or its threads were preempted at least once per 10 ms (lk_ring_preempted_often),
  * re-measured at most every LK_BUSY_NS by whichever producer asks first. */
 #define LK_BUSY_NS 10000000ull
-static int lk_ncpu;
+static int lk_ncpu LK_FORK_WARM; /* a forked child reads it (lk_writer_init) */
 static uint64_t lk_busy_wall LK_FORK_WARM, lk_busy_cpu LK_FORK_WARM, lk_busy_ivcsw LK_FORK_WARM;
 static int lk_busy LK_FORK_WARM;
 
@@ -311,7 +311,8 @@ static uint64_t lk_pos(int64_t v)
 	return v > 0 ? (uint64_t)v : 0; /* a free drained before its alloc: transient */
 }
 
-volatile int lk_exit_begun; /* set by interpose_exit.c (in the core for the unit tests) */
+/* Set by interpose_exit.c (in the core for the unit tests); a forked child reads it. */
+volatile int lk_exit_begun LK_FORK_WARM;
 
 void lk_snapshot_locked(uint32_t flags, int end_reason, int status)
 {
@@ -522,15 +523,15 @@ uint32_t lk_writer_stacks_emitted(void)
 	return __atomic_load_n(&lk_stacks_emitted, __ATOMIC_RELAXED);
 }
 
-void lk_writer_init(int ppid, uint32_t proc_flags)
+LK_FORK_TEXT void lk_writer_init(int ppid, uint32_t proc_flags)
 {
 	lk_t0 = lk_last_ns = lk_clock_t0();
 	lk_start_rt = lk_clock_start_realtime();
 	lk_ppid = ppid;
 	lk_proc_flags = proc_flags;
-	/* Stored only where they change: in a forked child they hold these values already, and
-	 * an unchanged page stays shared with the parent. */
-	if (lk_buf.grow != lk_buf_grow)
+	/* A forked child holds these values already (its parent ran this): their pages are
+	 * left untouched. */
+	if (!(proc_flags & TRACE_PROC_FORKED))
 		lk_buf.grow = lk_buf_grow;
 	/* A forked child has its parent's affinity, and so the parent's count: no system call
 	 * (nor libc page) in every child. */
@@ -541,7 +542,7 @@ void lk_writer_init(int ppid, uint32_t proc_flags)
 	}
 	lk_busy_wall = lk_busy_cpu = lk_busy_ivcsw = 0;
 	lk_busy = 0;
-	if (lk_ring_wake_fn != lk_writer_ring_wake)
+	if (!(proc_flags & TRACE_PROC_FORKED))
 		lk_ring_wake_fn = lk_writer_ring_wake;
 }
 
@@ -592,7 +593,7 @@ void lk_writer_fork_parent(void)
 	lk_snap_unlock();
 }
 
-void lk_writer_fork_child(void)
+LK_FORK_TEXT void lk_writer_fork_child(void)
 {
 	/* The only thread: nobody waits on the lock (and lk_snap_unlock's code would be one more
 	 * page fault in every child). */
@@ -610,7 +611,7 @@ void lk_writer_fork_child(void)
 		lk_exit_begun = 0;
 }
 
-void lk_writer_restart(int parent_pid)
+LK_FORK_TEXT void lk_writer_restart(int parent_pid)
 {
 	lk_seq = 0;
 	lk_process_emitted = 0;
@@ -661,7 +662,7 @@ void lk_writer_before_wait(void)
 		__atomic_or_fetch(&lk_guard_pending, LK_PENDING_SNAPSHOT, __ATOMIC_SEQ_CST);
 }
 
-void lk_writer_start_lazy(void)
+LK_FORK_TEXT void lk_writer_start_lazy(void)
 {
 	__atomic_store_n(&lk_thread_lazy, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&lk_ring_tick_fn, lk_writer_lazy_tick, __ATOMIC_RELEASE);
