@@ -162,20 +162,7 @@ static __attribute__((noinline, cold)) void lk_fd_lock_slow(volatile int *l, int
 				return;
 			continue;
 		}
-		if (pauses < LK_SPIN_PAUSES) {
-			pauses++;
-			__builtin_ia32_pause();
-		} else {
-			int saved = errno;
-			if (waits++ < LK_SPIN_YIELDS) {
-				sched_yield();
-			} else {
-				/* A raw call: glibc's nanosleep is a cancellation point. */
-				struct timespec nap = {0, LK_SPIN_NAP_NS};
-				syscall(SYS_nanosleep, &nap, NULL);
-			}
-			errno = saved;
-		}
+		lk_spin_backoff(&pauses, &waits);
 		v = __atomic_load_n(l, __ATOMIC_RELAXED);
 	}
 }

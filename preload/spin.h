@@ -22,26 +22,32 @@
 #define LK_SPIN_YIELDS 4u    /* then sched_yield()s, then naps of LK_SPIN_NAP_NS */
 #define LK_SPIN_NAP_NS 50000
 
+/* One step of a waiter's back-off: a pause, up to LK_SPIN_PAUSES of them, then
+ * sched_yield()s, then naps. The caller keeps the two counts, zero at its first wait. */
+static inline void lk_spin_backoff(unsigned *pauses, unsigned *waits)
+{
+	if (*pauses < LK_SPIN_PAUSES) {
+		(*pauses)++;
+		__builtin_ia32_pause();
+		return;
+	}
+	int saved = errno;
+	if ((*waits)++ < LK_SPIN_YIELDS) {
+		sched_yield();
+	} else {
+		/* A raw call: glibc's nanosleep is a cancellation point. */
+		struct timespec nap = {0, LK_SPIN_NAP_NS};
+		syscall(SYS_nanosleep, &nap, NULL);
+	}
+	errno = saved;
+}
+
 static __attribute__((noinline, cold)) void lk_spin_lock_slow(volatile int *l)
 {
 	unsigned pauses = 0, waits = 0;
 	do {
-		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
-			if (pauses < LK_SPIN_PAUSES) {
-				pauses++;
-				__builtin_ia32_pause();
-				continue;
-			}
-			int saved = errno;
-			if (waits++ < LK_SPIN_YIELDS) {
-				sched_yield();
-			} else {
-				/* A raw call: glibc's nanosleep is a cancellation point. */
-				struct timespec nap = {0, LK_SPIN_NAP_NS};
-				syscall(SYS_nanosleep, &nap, NULL);
-			}
-			errno = saved;
-		}
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			lk_spin_backoff(&pauses, &waits);
 	} while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE));
 }
 
