@@ -482,14 +482,26 @@ static bool is_pile(const struct finding *f)
 
 void growth_mark_piles(struct finding_list *l)
 {
+	/* The piles first (a few at most): each growth finding is then held against them only,
+	 * not against every finding of a report that may have thousands. */
+	size_t n_piles = 0;
+	for (size_t k = 0; k < l->n; k++)
+		n_piles += is_pile(&l->items[k]);
+	size_t *piles = n_piles ? malloc(n_piles * sizeof(*piles)) : NULL;
+	if (!piles)
+		return; /* none, or out of memory: ranked as if none led any growth */
+	n_piles = 0;
+	for (size_t k = 0; k < l->n; k++)
+		if (is_pile(&l->items[k]))
+			piles[n_piles++] = k;
 	for (size_t i = 0; i < l->n; i++) {
 		struct finding *g = &l->items[i];
 		if (g->kind != FINDING_GROWTH)
 			continue;
-		for (size_t k = 0; k < l->n; k++) {
-			struct finding *r = &l->items[k];
+		for (size_t j = 0; j < n_piles; j++) {
+			struct finding *r = &l->items[piles[j]];
 			double per = r->trend.count_per_sec;
-			if (!is_pile(r) || g->trend.bytes_per_sec > GROWTH_PILE_BYTES * per ||
+			if (g->trend.bytes_per_sec > GROWTH_PILE_BYTES * per ||
 			    g->trend.count_per_sec < 0.5 * per)
 				continue;
 			g->follows_pile = true;
@@ -497,6 +509,7 @@ void growth_mark_piles(struct finding_list *l)
 			break;
 		}
 	}
+	free(piles);
 }
 
 int analyze_growth(struct analysis_proc *ap, const struct analyze_opts *o)
