@@ -382,7 +382,7 @@ LK_EXPORT int leak_attach_begin(const char *out_dir, unsigned interval_ms)
 	lk_writer_attach_reset((int)syscall(SYS_getppid), TRACE_PROC_ATTACHED);
 	lk_tracefile_forget();
 	lk_disabled = 0;
-	if (lk_tracefile_init() < 0) {
+	if (lk_tracefile_init(0) < 0) {
 		r = lk_tracefile_error() ? lk_tracefile_error() : -EIO;
 		lk_tracefile_forget();
 		goto out;

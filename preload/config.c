@@ -17,12 +17,11 @@
 #include <string.h>
 
 typedef enum {
-	LK_CFG_UINT,    /* a decimal in [lo, hi] */
-	LK_CFG_WORD,    /* one of words[]; the value is its index */
-	LK_CFG_TEXT,    /* a non-empty string shorter than the field; empty = unset */
-	LK_CFG_PRESENT, /* set (to anything) or not */
-	LK_CFG_BOOL,    /* 1/0, yes/no, true/false, on/off (any case) */
-	LK_CFG_SIZE,    /* bytes in [lo, hi], with an optional k, m or g (binary) suffix */
+	LK_CFG_UINT, /* a decimal in [lo, hi] */
+	LK_CFG_WORD, /* one of words[]; the value is its index */
+	LK_CFG_TEXT, /* a non-empty string shorter than the field; empty = unset */
+	LK_CFG_BOOL, /* 1/0, yes/no, true/false, on/off (any case) */
+	LK_CFG_SIZE, /* bytes in [lo, hi], with an optional k, m or g (binary) suffix */
 } lk_cfg_kind_t;
 
 typedef struct {
@@ -51,7 +50,7 @@ static const lk_cfg_row_t lk_cfg_rows[] = {
 	{"LEAK_SAMPLE",      LK_CFG_SIZE,    0,  1u << 30, 0,               NULL,             NULL,               LK_FIELD(sample_bytes)},
 	{"LEAK_UNWIND",      LK_CFG_WORD,    0,  2,        LK_UNWIND_DWARF, lk_unwind_words,  NULL,               LK_FIELD(unwind)},
 	{"LEAK_VERSION",     LK_CFG_BOOL,    0,  1,        0,               NULL,             NULL,               LK_FIELD(version)},
-	{"LEAK_EXECED_FROM", LK_CFG_PRESENT, 0,  1,        0,               NULL,             NULL,               LK_FIELD(execed)},
+	{"LEAK_EXECED_FROM", LK_CFG_UINT,    1,  1u << 22, 0,               NULL,             NULL,               LK_FIELD(execed_from)},
 	{"LEAK_PYTHON",      LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(python)},
 	{"LEAK_PYTHONMALLOC", LK_CFG_UINT,   0,  1,        1,               NULL,             NULL,               LK_FIELD(python_malloc)},
 	{"LEAK_NODE",        LK_CFG_UINT,    0,  1,        1,               NULL,             NULL,               LK_FIELD(node)},
@@ -212,9 +211,6 @@ static void lk_cfg_read(const lk_cfg_row_t *row)
 			else
 				lk_cfg_warn(row, s);
 		}
-		break;
-	case LK_CFG_PRESENT:
-		v = s != NULL;
 		break;
 	case LK_CFG_BOOL:
 		if (s && lk_cfg_bool(s, &v) < 0) {

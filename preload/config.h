@@ -15,7 +15,8 @@ typedef struct {
 	uint32_t depth;         /* LEAK_DEPTH: frames per stack */
 	uint32_t interval_ms;   /* LEAK_INTERVAL_MS: snapshot interval */
 	bool follow_fork;       /* LEAK_FOLLOW_FORK: a forked child writes its own trace */
-	bool execed;            /* LEAK_EXECED_FROM present (set by the exec hook) */
+	uint32_t execed_from;   /* LEAK_EXECED_FROM (set by the exec hook): the traced process
+	                         * that exec'd this program, 0 if none (config.c) */
 	bool version;           /* LEAK_VERSION=1: one startup line with the version */
 	uint8_t unwind;         /* LEAK_UNWIND: dwarf, fp, libunwind (lk_unwind_mode_t) */
 	uint64_t sample_bytes;  /* LEAK_SAMPLE: 0 = record every allocation, N = Poisson

@@ -147,12 +147,12 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_modules_init();
 	lk_reach_init(); /* the loader's TLS figures, now: the scan may run in a signal handler */
 	lk_fd_init();    /* descriptors open now are the inherited ones (no stack) */
-	if (lk_tracefile_init() < 0) {
+	if (lk_tracefile_init(lk_fork_exec_child_init((int)lk_config.execed_from)) < 0) {
 		lk_node_restore_env(); /* no trace: node writes no perf map for it */
 		goto out;              /* it warned and set lk_disabled */
 	}
 	lk_ring_init();
-	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed ? TRACE_PROC_EXECED : 0);
+	lk_writer_init((int)syscall(SYS_getppid), lk_config.execed_from ? TRACE_PROC_EXECED : 0);
 	/* Both only fail when glibc cannot allocate the handler's slot: then the trace keeps
 	 * the last periodic snapshot and has no END, as after _exit. */
 	lk_init_exit_handlers();

@@ -3,9 +3,10 @@
  * the trace must get its final snapshot, the descriptors open now and an EXEC record on disk
  * before the program is replaced, and the new program must keep the preload (LD_PRELOAD re-added
  * to an envp that lacks it, our LEAK_* settings, LEAK_EXECED_FROM=<pid> so its trace says it
- * was exec'd). The new envp, and execl's argv, are built on the stack, or in an mmap when very
- * large, never with malloc. execv, execvp and the execl family go through the execve/execvpe
- * paths here, since glibc's own calls to execve do not reach our hook. */
+ * was exec'd, and whether in a child of the traced process: fork.h). The new envp, and execl's
+ * argv, are built on the stack, or in an mmap when very large, never with malloc. execv, execvp and
+ * the execl family go through the execve/execvpe paths here, since glibc's own calls to execve do
+ * not reach our hook. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,7 @@ static void lk_env_preload(char *out, size_t n)
 
 /* Builds e->env from envp: everything but an old LEAK_EXECED_FROM, then LD_PRELOAD if
  * missing, every LEAK_* of ours the envp lacks (the new program keeps our settings), and
- * LEAK_EXECED_FROM=<pid>. On failure e->env is envp itself. */
+ * LEAK_EXECED_FROM=<pid> (lk_fork_exec_from). On failure e->env is envp itself. */
 static void lk_exec_env(lk_exec_env_t *e, char *const *envp)
 {
 	size_t n = 0, ours = 0;
@@ -110,7 +111,7 @@ static void lk_exec_env(lk_exec_env_t *e, char *const *envp)
 				e->env[k++] = environ[i];
 		}
 	char num[24];
-	num[lk_fmt_u64(num, (uint64_t)lk_sys_getpid())] = '\0';
+	num[lk_fmt_u64(num, (uint64_t)lk_fork_exec_from())] = '\0';
 	memcpy(e->from, "LEAK_EXECED_FROM=", 17);
 	memcpy(e->from + 17, num, strlen(num) + 1);
 	e->env[k++] = e->from;

@@ -17,7 +17,7 @@
 
 void lk_preload_order_check(void)
 {
-	if (lk_config.execed)
+	if (lk_config.execed_from)
 		return; /* said once, by the first traced process of the tree */
 	int depth = lk_guard_depth;
 	lk_guard_depth = 1; /* dlsym's own calloc is not the program's */

@@ -47,11 +47,11 @@ static int lk_tf_err LK_FORK_WARM;
 static uint64_t lk_tf_chunks LK_FORK_WARM; /* chunks written into the current file */
 /* removed unwritten (lk_tracefile_discard): created at next chunk */
 static int lk_tf_discarded LK_FORK_WARM;
-/* A forked child's trace, named (lk_tf_path) but not created: the first chunk creates it, so a
- * child that never writes one (lk_fork_exit_quiet) never makes a file. */
+/* A traced child's trace (forked, or exec'd in a child: fork.h), not created: the first chunk
+ * creates it, so a child that never writes one (lk_fork_exit_quiet) never makes a file. */
 static int lk_tf_lazy LK_FORK_WARM;
-/* A forked child's name is made with its file (lk_tracefile_name_child): until then
- * lk_tf_path still holds the parent's, never read. Expanding the pattern at fork wrote the
+/* A lazy child's name is made with its file (lk_tracefile_name_child): until then
+ * lk_tf_path holds the parent's (or nothing), never read. Expanding the pattern at fork wrote the
  * path's page and called into code no other fork path uses, page faults in every child,
  * most of which never write a trace. */
 static int lk_tf_unnamed LK_FORK_WARM;
@@ -430,7 +430,7 @@ int lk_tracefile_create_unique(const char *path)
 	 * first trace the user started: after an exec the file is usually this pid's own trace
 	 * from before it (a program that execs itself), and forked children of a LEAK_OUT without
 	 * %p all share one name; a line on the program's stderr each time would be noise. */
-	if (!lk_config.execed && !lk_tf_forked) {
+	if (!lk_config.execed_from && !lk_tf_forked) {
 		const char *parts[] = {"libleak: LEAK_OUT: ", path, " exists; writing ", lk_tf_path,
 		                       " instead (the existing file is left alone)"};
 		lk_log_line(parts, sizeof(parts) / sizeof(parts[0]));
@@ -601,7 +601,7 @@ static int lk_tracefile_open(const char *unnamed)
 	return r;
 }
 
-int lk_tracefile_init(void)
+int lk_tracefile_init(int lazy)
 {
 	static const char unnamed[] = "cannot resolve LEAK_OUT to a path; profiling off";
 	int r = lk_tracefile_set_pattern(lk_config.out_pattern);
@@ -610,7 +610,11 @@ int lk_tracefile_init(void)
 		lk_disabled = 1;
 		return r;
 	}
-	return lk_tracefile_open(unnamed);
+	if (!lazy)
+		return lk_tracefile_open(unnamed);
+	lk_tf_unnamed = 1; /* named with its file, as a forked child's */
+	lk_tf_lazy = 1;
+	return 0;
 }
 
 LK_FORK_TEXT int lk_tracefile_fork_child(void)
@@ -629,7 +633,7 @@ LK_FORK_TEXT int lk_tracefile_fork_child(void)
 	return 0;
 }
 
-/* A forked child's name, from the kept pattern and its pid, when its file is made. */
+/* A lazy child's name, from the kept pattern and its pid, when its file is made. */
 static int lk_tracefile_name_child(void)
 {
 	lk_tf_unnamed = 0;
@@ -637,13 +641,13 @@ static int lk_tracefile_name_child(void)
 	                            sizeof(lk_tf_path));
 	if (r < 0) {
 		lk_tf_path[0] = 0;
-		lk_warn("cannot name the trace of a forked child; profiling off there", NULL, NULL);
+		lk_warn("cannot name the trace of a child; profiling off there", NULL, NULL);
 		lk_disabled = 1;
 	}
 	return r;
 }
 
-/* The forked child's first chunk: its file, under a unique name as at start. */
+/* A lazy child's first chunk: its file, under a unique name as at start. */
 static int lk_tracefile_create_lazy(void)
 {
 	if (lk_tf_unnamed && lk_tracefile_name_child() < 0) {

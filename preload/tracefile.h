@@ -13,9 +13,10 @@
 
 /* Constructor, after lk_config_init and lk_modules_init: resolves lk_config.out_pattern
  * (lk_tracefile_set_pattern) and creates this process's trace (a unique name, see
- * lk_tracefile_create_unique); with LEAK_VERSION=1 prints the startup line. 0 or -errno
- * (then it warned and set lk_disabled). */
-int lk_tracefile_init(void);
+ * lk_tracefile_create_unique); with LEAK_VERSION=1 prints the startup line. lazy (a program
+ * exec'd in a traced child, fork.h): the trace is named and created by the first chunk, as a
+ * forked child's. 0 or -errno (then it warned and set lk_disabled). */
+int lk_tracefile_init(int lazy);
 
 /* Forked child (single-threaded): forgets the parent's file and names the child's own from
  * the same pattern with its pid. The file is created by the first chunk written (a unique

@@ -6,8 +6,9 @@
 # right under the parent with its argv and its own leak; the scratch block a child allocated
 # between fork and exec is no finding anywhere (the exec released it). A forked worker that
 # does not exec is still traced fully (its own leak), and so is a child whose exec fails
-# (ENOEXEC) and goes on to leak. With python3 present, 5
-# subprocess.run(['true']) leave only true's traces, and no python3 child trace.
+# (ENOEXEC) and goes on to leak. With python3 present, 5 subprocess.run(['true']) leave no
+# trace but python3's (true has nothing to report), and no python3 child trace; a leaking
+# program it runs leaves its own.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -73,6 +74,28 @@ for cc in "${COMPILERS[@]}"; do
 		"the child whose exec failed is traced"
 done
 
+note "a shell's quiet children, through env"
+out=$TMP/sh
+mkdir -p "$out"
+leaker=$(prog "${COMPILERS[0]}" spawn_exec)
+truebin=$(type -P true)
+envbin=$(type -P env)
+RUN_STATUS=0
+# Each command is forked and exec'd; env execs the next program in the same process.
+timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$out/leak.%e.%p.lkt" sh -c \
+	"$truebin; $envbin $truebin; $envbin A=1 $envbin $leaker leaker; $truebin" \
+	>"$out/stdout" 2>"$out/stderr" </dev/null || RUN_STATUS=$?
+assert_eq "$RUN_STATUS" 0 "sh exit status"
+assert_eq "$(cat "$out/stderr")" "" "no warning from libleak"
+traces=("$out"/*.lkt)
+assert_eq "${#traces[@]}" 2 "traces: the shell's and the leaker's ($(ls "$out"))"
+j=$(report_json "${traces[@]}")
+sh_pid=$(jq_get "$j" '.processes[] | select(.execed | not) | .pid')
+assert_jq "$j" "$DEFS [procs[] | select(.execed) | [(.exe | split(\"/\") | last), .ppid == $sh_pid, .end_reason, leakbytes(\"spawn_exec_leak\")]] | @json" \
+	'[["spawn_exec",true,"exit",3333]]' "the leaker, under the shell, with its leak"
+assert_jq "$j" '[.processes[] | select(.execed | not) | .children[] | .state] | unique | @json' \
+	'["reaped"]' "the shell reaped every child"
+
 # The interpreter itself, not a wrapper script (a pyenv shim would be the traced root).
 py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)
 if [ ! -x "$py" ]; then
@@ -84,17 +107,26 @@ else
 	mkdir -p "$out"
 	truebin=$(type -P true)
 	RUN_STATUS=0
+	leaker=$(prog "${COMPILERS[0]}" spawn_exec)
 	timeout -k 5 "$T_LIMIT" env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$out/leak.%e.%p.lkt" "$py" -c \
 		"import subprocess
-for i in range(5): subprocess.run(['$truebin'], check=True)" >"$out/stdout" 2>"$out/stderr" </dev/null ||
+for i in range(5): subprocess.run(['$truebin'], check=True)
+subprocess.run(['$leaker', 'leaker'], check=True)" >"$out/stdout" 2>"$out/stderr" </dev/null ||
 		RUN_STATUS=$?
 	assert_eq "$RUN_STATUS" 0 "python3 exit status"
+	# true allocates nothing and opens nothing: with nothing to report it writes no trace.
 	traces=("$out"/*.lkt)
-	assert_eq "${#traces[@]}" 6 "traces: python3 and 5 true ($(ls "$out"))"
+	assert_eq "${#traces[@]}" 2 "traces: python3 and the leaker, none of true ($(ls "$out"))"
 	j=$(report_json "${traces[@]}")
 	assert_jq "$j" '[.processes[] | select(.forked)] | length' 0 "no python3 child trace"
 	assert_jq "$j" '[.processes[] | select(.execed) | .exe | split("/") | last] | unique | @json' \
-		'["true"]' "the exec'd programs"
+		'["spawn_exec"]' "the exec'd programs"
+	assert_jq "$j" "$DEFS [procs[] | select(.execed) | leakbytes(\"spawn_exec_leak\")] | @json" \
+		'[3333]' "the exec'd leaker's own leak"
+	assert_jq "$j" '.processes[] | select(.execed | not) | [.children[] | [.state, .exit_status]] | unique | @json' \
+		'[["reaped",0]]' "python3's children, each reaped with status 0"
+	assert_jq "$j" '.processes[] | select(.execed | not) | .children | length' 6 \
+		"python3's children, the quiet ones too"
 	# Each pre-exec trace was ~0.5 MB (every stack, module and code object of the parent).
 	big=$(find "$out" -name '*.lkt' -size +64k | wc -l)
 	assert_eq "$big" 1 "only the parent's trace is big"

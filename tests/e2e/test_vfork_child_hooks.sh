@@ -36,8 +36,8 @@ for cc in "${COMPILERS[@]}"; do
 	val() { sed -n "s/^$1 //p" "$out/stdout"; }
 	assert_eq "$(val shared)" 5 "children ran in the parent's memory (real vfork)"
 	reaped=$(val raw_reaped)
-	traces=("$out"/leak.true.*.lkt)
-	assert_eq "${#traces[@]}" 4 "exec'd programs' traces"
+	# The exec'd trues had nothing to report: no trace (their ends are the parent's).
+	assert_eq "$(find "$out" -name 'leak.true.*.lkt' | wc -l)" 0 "exec'd programs' traces"
 	traces=("$out"/leak.vfork_child_hooks.*.lkt)
 	assert_eq "${#traces[@]}" 1 "vfork_child_hooks traces ($(ls "$out"))"
 	j=$(report_json "${traces[0]}")

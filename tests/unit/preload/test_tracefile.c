@@ -408,7 +408,7 @@ static void test_init_and_child(void **state)
 	assert_int_equal(chdir(dir), 0);
 	snprintf(lk_config.out_pattern, sizeof(lk_config.out_pattern), "./t.%%p.lkt");
 	lk_config.version = true;
-	assert_int_equal(lk_tracefile_init(), 0);
+	assert_int_equal(lk_tracefile_init(0), 0);
 	lk_config.version = false;
 	assert_int_equal(chdir("/"), 0);
 	snprintf(want, sizeof(want), "%s/t.%d.lkt", dir, (int)getpid());
@@ -439,7 +439,7 @@ static void test_init_unnamed(void **state)
 	assert_int_equal(chdir(dir), 0);
 	memset(lk_config.out_pattern, 'a', sizeof(lk_config.out_pattern) - 1);
 	lk_config.out_pattern[sizeof(lk_config.out_pattern) - 1] = 0;
-	assert_true(lk_tracefile_init() < 0);
+	assert_true(lk_tracefile_init(0) < 0);
 	assert_int_equal(lk_disabled, 1);
 	assert_string_equal(lk_tracefile_path(), "");
 }
