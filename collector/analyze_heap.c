@@ -27,7 +27,7 @@ static int from_blocks(struct analysis_proc *ap)
 	 * killed: everything the interpreter holds is reachable (modules, types, caches, every
 	 * small object now that PYTHONMALLOC=malloc brings them to malloc), tens of thousands of
 	 * stacks that are no finding. What grew shows as growth, what nothing points to as
-	 * leak. */
+	 * leak. (At finalization the preload does not even write the reached ones.) */
 	const bool py_final =
 	    p->n_pycodes ||
 	    (p->n_snaps && (p->snaps[p->n_snaps - 1].flags & TRACE_SNAP_PY_FINALIZE));

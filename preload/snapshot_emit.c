@@ -110,6 +110,7 @@ typedef struct {
 	trace_buf_t *b;
 	uint32_t max_stack;
 	int write_err;
+	int unreached_only; /* lk_emit_blocks' */
 } lk_blocks_t;
 
 static void lk_blocks_max(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
@@ -130,6 +131,9 @@ static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stac
                           uint32_t flags)
 {
 	lk_blocks_t *bl = arg;
+	const uint32_t reached = TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE;
+	if (bl->unreached_only && (flags & reached) == reached)
+		return;
 	trace_buf_t *b = bl->b;
 	trace_enc_block(b, &(struct trace_rec_block){
 	                       .addr = ptr, .size = size, .stack_id = stack_id, .flags = flags});
@@ -174,12 +178,12 @@ static void lk_emit_scan(trace_buf_t *b)
 	}
 }
 
-void lk_emit_blocks(trace_buf_t *b, int scanned)
+void lk_emit_blocks(trace_buf_t *b, int scanned, int unreached_only)
 {
 	if (scanned)
 		lk_emit_scan(b);
 	/* Address order when the scan ran (no lookup per block). */
-	lk_blocks_t bl = {.b = b};
+	lk_blocks_t bl = {.b = b, .unreached_only = scanned && unreached_only};
 	if (!scanned || !lk_reach_foreach(lk_emit_block, &bl))
 		lk_heap_table_foreach(lk_emit_block_table, &bl);
 }

@@ -22,10 +22,11 @@ void lk_emit_stacks(trace_buf_t *b, uint32_t from, uint32_t upto);
 
 /* The final snapshot's BLOCK records, one per live block. scanned: the reachability scan ran
  * (preload/reach.c), so its flags and address order are used; else the heap table's blocks
- * with flags 0. Every LK_BLOCK_CHUNK bytes the buffer is written out as a chunk of its own.
- * lk_emit_blocks_max_stack first returns the largest stack id they name, whose STACK must come
- * before them. A piece that fails to write is dropped (the trace ends short of END). */
+ * with flags 0. unreached_only (with scanned): none for a block the scan reached. Every
+ * LK_BLOCK_CHUNK bytes the buffer is written out as a chunk of its own. lk_emit_blocks_max_stack
+ * first returns the largest stack id they name, whose STACK must come before them. A piece that
+ * fails to write is dropped (the trace ends short of END). */
 uint32_t lk_emit_blocks_max_stack(int scanned);
-void lk_emit_blocks(trace_buf_t *b, int scanned);
+void lk_emit_blocks(trace_buf_t *b, int scanned, int unreached_only);
 
 #endif

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """trace_stacks.py - reads a libleak trace (docs/FORMAT.md) with the zstd command and prints
-three counts: STACK records, stack ids named by SITE and BLOCK records, and those of the named
-ids that no STACK record defines. Usage: python3 trace_stacks.py TRACE."""
+five counts: STACK records, stack ids named by SITE and BLOCK records, those of the named ids
+that no STACK record defines, and BLOCK records of blocks the exit scan reached and of the
+others. Usage: python3 trace_stacks.py TRACE."""
 import subprocess
 import sys
 
@@ -20,7 +21,8 @@ def uvar(b, i):
 data = open(sys.argv[1], "rb").read()
 pos = int.from_bytes(data[10:12], "little")
 stacks, named = set(), set()
-n_stack = 0
+n_stack = reached = unreached = 0
+REACHED = 0x1 | 0x2  # BLOCK.flags: REACHABLE | SCANNED
 while pos + 12 <= len(data) and data[pos:pos + 4] == b"LKCK":
     clen = int.from_bytes(data[pos + 4:pos + 8], "little")
     raw = subprocess.run(["zstd", "-dcq"], input=data[pos + 12:pos + 12 + clen],
@@ -36,8 +38,13 @@ while pos + 12 <= len(data) and data[pos:pos + 4] == b"LKCK":
             n_stack += 1
         elif tag == 6:  # SITE: stack_id first
             named.add(uvar(raw, j)[0])
-        elif tag == 7:  # BLOCK: addr, size, stack_id
+        elif tag == 7:  # BLOCK: addr, size, stack_id, flags
             _, k = uvar(raw, j)
             _, k = uvar(raw, k)
-            named.add(uvar(raw, k)[0])
-print(n_stack, len(named), len(named - stacks))
+            sid, k = uvar(raw, k)
+            named.add(sid)
+            if uvar(raw, k)[0] & REACHED == REACHED:
+                reached += 1
+            else:
+                unreached += 1
+print(n_stack, len(named), len(named - stacks), reached, unreached)
