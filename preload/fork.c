@@ -38,10 +38,12 @@ static int lk_fork_prepared LK_FORK_HOT;
 static int lk_fork_parent_pid LK_FORK_HOT;
 static int lk_fork_threaded LK_FORK_HOT;     /* the parent had threads of its own */
 static int lk_fork_traced_child LK_FORK_HOT; /* this process is a traced forked child */
-/* This program was exec'd in a child of the traced process lk_fork_parent_pid, a child with
+/* This program was exec'd in a child of the traced process lk_fork_exec_parent, a child with
  * no trace of its own (lk_fork_exec_child_init): it too writes a trace only once it has
- * something to report. */
-static int lk_fork_exec_child LK_FORK_HOT;
+ * something to report. Its own fork does not change them (lk_fork_parent_pid is then this
+ * process, for the forked child). */
+static int lk_fork_exec_child LK_FORK_WARM;
+static int lk_fork_exec_parent LK_FORK_WARM;
 static int lk_fork_lazy_deferred LK_FORK_HOT; /* lk_writer_start_lazy waits for the hook */
 __thread int lk_fork_in_hook __attribute__((tls_model("initial-exec")));
 
@@ -115,16 +117,17 @@ int lk_fork_exec_from(void)
 {
 	if (lk_in_vfork_child)
 		return (int)getppid();
-	return (lk_fork_traced_child || lk_fork_exec_child) && lk_tracefile_unwritten()
-	           ? lk_fork_parent_pid
-	           : lk_sys_getpid();
+	if (lk_fork_traced_child)
+		return lk_tracefile_unwritten() ? lk_fork_parent_pid : lk_sys_getpid();
+	return lk_fork_exec_child && lk_tracefile_unwritten() ? lk_fork_exec_parent
+	                                                      : lk_sys_getpid();
 }
 
 int lk_fork_exec_child_init(int execed_from)
 {
 	if (execed_from <= 0 || execed_from == lk_sys_getpid())
 		return 0;
-	lk_fork_parent_pid = execed_from;
+	lk_fork_exec_parent = execed_from;
 	lk_fork_exec_child = 1;
 	return 1;
 }
@@ -133,9 +136,12 @@ LK_FORK_TEXT int lk_fork_exit_quiet(void)
 {
 	/* Still the parent's child: no one else's trace would say how it ended (a daemon()'s
 	 * child, adopted, writes its own). */
-	return (lk_fork_traced_child || lk_fork_exec_child) && lk_tracefile_unwritten() &&
-	       !lk_proc_has_own() && lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
-	       getppid() == lk_fork_parent_pid; /* libc's: not through our syscall hook */
+	int parent = lk_fork_traced_child ? lk_fork_parent_pid
+	             : lk_fork_exec_child ? lk_fork_exec_parent
+	                                  : 0;
+	return parent && lk_tracefile_unwritten() && !lk_proc_has_own() &&
+	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
+	       getppid() == parent; /* libc's: not through our syscall hook */
 }
 
 static LK_FORK_TEXT void lk_fork_child(void)
