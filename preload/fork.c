@@ -107,20 +107,26 @@ LK_FORK_TEXT void lk_fork_child_settled(void)
 	}
 }
 
+/* The traced process this one is a child of, forked or exec'd in a child (0: neither, the
+ * traced program itself). */
+static inline int lk_fork_traced_parent(void)
+{
+	return lk_fork_traced_child ? lk_fork_parent_pid
+	       : lk_fork_exec_child ? lk_fork_exec_parent
+	                            : 0;
+}
+
 int lk_fork_exec_quiet(void)
 {
-	return (lk_fork_traced_child || lk_fork_exec_child) && !lk_proc_has_own() &&
-	       !lk_fd_child_has_findings(1);
+	return lk_fork_traced_parent() && !lk_proc_has_own() && !lk_fd_child_has_findings(1);
 }
 
 int lk_fork_exec_from(void)
 {
 	if (lk_in_vfork_child)
 		return (int)getppid();
-	if (lk_fork_traced_child)
-		return lk_tracefile_unwritten() ? lk_fork_parent_pid : lk_sys_getpid();
-	return lk_fork_exec_child && lk_tracefile_unwritten() ? lk_fork_exec_parent
-	                                                      : lk_sys_getpid();
+	int parent = lk_fork_traced_parent();
+	return parent && lk_tracefile_unwritten() ? parent : lk_sys_getpid();
 }
 
 int lk_fork_exec_child_init(int execed_from)
@@ -136,9 +142,7 @@ LK_FORK_TEXT int lk_fork_exit_quiet(void)
 {
 	/* Still the parent's child: no one else's trace would say how it ended (a daemon()'s
 	 * child, adopted, writes its own). */
-	int parent = lk_fork_traced_child ? lk_fork_parent_pid
-	             : lk_fork_exec_child ? lk_fork_exec_parent
-	                                  : 0;
+	int parent = lk_fork_traced_parent();
 	return parent && lk_tracefile_unwritten() && !lk_proc_has_own() &&
 	       lk_heap_table_count() == 0 && !lk_fd_child_has_findings(0) &&
 	       getppid() == parent; /* libc's: not through our syscall hook */
