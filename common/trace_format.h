@@ -78,6 +78,9 @@ static inline const char *trace_tag_name(unsigned tag)
 #define TRACE_BLOCK_SCANNED   0x2u
 /* Not reached, but the scan was partial (SCAN.flags): counted reachable, never a leak. */
 #define TRACE_BLOCK_PARTIAL 0x4u
+/* Not reached from the roots, but pointed to by another block that is not: leaked only
+ * through it (valgrind's "indirectly lost"). Never with bit0. */
+#define TRACE_BLOCK_INDIRECT 0x8u
 
 /* SCAN.flags */
 #define TRACE_SCAN_PARTIAL 0x1u /* some root set was unknown or unreadable */

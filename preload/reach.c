@@ -550,6 +550,9 @@ __attribute__((noinline)) static void lk_reach_roots(void)
 		sum->anon_bytes = anon;
 	}
 	lk_reach_mark_drain();
+	/* Every root known: what the leaked blocks point to is leaked through them. */
+	if (!sum->partial)
+		lk_reach_mark_leaked();
 	lk_reach_mark_inplace_end();
 	lk_resume_world(st);
 

@@ -31,8 +31,9 @@
 #include "trace_format.h"
 
 /* A block's mark, two bits of marked[]: 0 not reached, PENDING reached but not scanned yet,
- * SCANNED. */
-enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2 };
+ * SCANNED; after the roots, INDIRECT: not reached from them, but from another block that is
+ * not either (lk_reach_mark_leaked). */
+enum { LK_MARK_PENDING = 1, LK_MARK_SCANNED = 2, LK_MARK_INDIRECT = 3 };
 /* Mark stack entries (4 bytes each). Reached blocks that do not fit stay PENDING and are
  * found again by a pass over the array: memory at exit does not grow by 4 bytes a block. */
 #define LK_REACH_STACK_MAX (64u * 1024)
@@ -102,7 +103,9 @@ struct lk_reach_state {
 	size_t iv_n, iv_bytes;
 	int inplace_handlers; /* SIGSEGV and SIGBUS are ours till lk_reach_mark_inplace_end */
 	int ran;
-	int partial; /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
+	int partial;   /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
+	int leaking;   /* lk_reach_mark_leaked runs: words mark blocks INDIRECT */
+	size_t leader; /* the block whose leaked graph it walks */
 	pid_t pid;
 };
 static struct lk_reach_state *lk_rs;
@@ -552,8 +555,32 @@ static inline void lk_reach_hit(long i)
 	}
 }
 
+/* A word of a leaked block that points into block i, not reached from the roots: i leaked
+ * only through it (unless i is the block the walk started from, in a cycle). A block below the
+ * leader led a walk of its own already, which marked what it points to: it is not scanned
+ * again. Past the mark stack's end, i is marked and not scanned: what only it points to then
+ * counts as leaked directly, never the other way. */
+static inline void lk_reach_hit_leaked(long i)
+{
+	if (i < 0 || (size_t)i == lk_rs->leader || lk_mark((size_t)i))
+		return;
+	lk_mark_set((size_t)i, LK_MARK_INDIRECT);
+	if ((size_t)i > lk_rs->leader && lk_rs->sp < lk_rs->stack_cap)
+		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+}
+
 static void lk_reach_words(const uint8_t *buf, size_t len)
 {
+	if (lk_rs->leaking) {
+		uintptr_t lo = lk_rs->lo, span = lk_rs->hi - lk_rs->lo;
+		for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
+			uintptr_t v;
+			memcpy(&v, buf + off, sizeof(v));
+			if (v - lo < span)
+				lk_reach_hit_leaked(lk_reach_find(v));
+		}
+		return;
+	}
 	const uint64_t *slots = lk_rs->slots;
 	if (slots) { /* sampled mode */
 		for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
@@ -808,12 +835,14 @@ static void lk_reach_drain_stack(void)
 			    lk_reach_words_len(b) > LK_REACH_BOUNCE)
 				break; /* unaligned or large: scanned alone below */
 			lk_rs->sp--;
-			lk_mark_set(idx, LK_MARK_SCANNED);
+			if (!lk_rs->leaking)
+				lk_mark_set(idx, LK_MARK_SCANNED);
 			batch[n++] = idx;
 		}
 		if (n == 0) {
 			uint32_t idx = lk_rs->stack[--lk_rs->sp];
-			lk_mark_set(idx, LK_MARK_SCANNED);
+			if (!lk_rs->leaking)
+				lk_mark_set(idx, LK_MARK_SCANNED);
 			const lk_reach_block_t *b = &lk_rs->blocks[idx];
 			lk_reach_mark_range(lk_rb_addr(b), (size_t)lk_reach_size(b));
 			continue;
@@ -1040,6 +1069,28 @@ int lk_reach_mark_all_reached(void)
 	return 1;
 }
 
+/* Each block not reached, in address order, leads a walk of the blocks it points to that are
+ * not reached either: those are marked INDIRECT, leaked only through it. A block a later walk
+ * meets, a leader before, becomes INDIRECT too (its own walk's blocks stay so), and a cycle
+ * keeps its first block as the one leaked directly: each leaked graph has at least one. Every
+ * block is scanned once, as a leader or in a walk. Sampled mode finds nothing here: the heap
+ * itself is a root there, so whatever a leaked block points to was reached. */
+void lk_reach_mark_leaked(void)
+{
+	if (!lk_rs->stack_cap)
+		return;
+	lk_rs->leaking = 1;
+	for (size_t i = 0; i < lk_rs->n; i++) {
+		if (lk_mark(i))
+			continue;
+		lk_rs->leader = i;
+		lk_rs->sp = 0;
+		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
+		lk_reach_drain_stack();
+	}
+	lk_rs->leaking = 0;
+}
+
 void lk_reach_mark_set_partial(void)
 {
 	lk_rs->partial = 1;
@@ -1047,7 +1098,10 @@ void lk_reach_mark_set_partial(void)
 
 static inline uint32_t lk_reach_mark_bits(size_t i)
 {
-	if (lk_mark(i))
+	unsigned m = lk_mark(i);
+	if (m == LK_MARK_INDIRECT)
+		return TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT;
+	if (m)
 		return TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE;
 	return lk_rs->partial ? TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE | TRACE_BLOCK_PARTIAL
 	                      : TRACE_BLOCK_SCANNED;

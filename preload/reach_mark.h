@@ -43,6 +43,11 @@ void lk_reach_mark_blocks_in(uintptr_t start, uintptr_t end,
 /* After a drain: 1 if every block has been reached (the roots left may be skipped). */
 int lk_reach_mark_all_reached(void);
 
+/* After the last drain from the roots, with every root known: marks each block not reached
+ * that another such block points to as leaked through it (TRACE_BLOCK_INDIRECT). Reads as the
+ * drains do, so it belongs before lk_reach_mark_inplace_end. */
+void lk_reach_mark_leaked(void);
+
 /* Some root set was unknown: a block not reached is reachable after all (TRACE_BLOCK_PARTIAL),
  * never a leak. */
 void lk_reach_mark_set_partial(void);

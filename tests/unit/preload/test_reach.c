@@ -5,8 +5,10 @@
  * wrapped (test_reach.ldflags) to make it skip libc instead and see this binary's globals as a
  * program's. A chain from a global through interior pointers is reachable; a block held only
  * by a local of this thread, or of a thread blocked in read(2), is reachable; a block whose
- * only pointer sits in untracked memory, and an unreferenced cycle, are not. Flags of unknown
- * pointers and after release are 0. */
+ * only pointer sits in untracked memory, and an unreferenced cycle, are not. Of the blocks not
+ * reached, those another such block points to are leaked through it (TRACE_BLOCK_INDIRECT):
+ * a lost chain's blocks after its head, a cycle's after its first. Flags of unknown pointers
+ * and after release are 0. */
 #include <errno.h>
 #include <link.h>
 #include <stdarg.h>
@@ -49,6 +51,7 @@ __attribute__((noinline)) static uintptr_t reveal(uintptr_t d)
 
 #define SCANNED   TRACE_BLOCK_SCANNED
 #define REACHABLE (TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE)
+#define INDIRECT  (TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT)
 
 struct node {
 	void *next;
@@ -186,18 +189,26 @@ static void test_reach(void **state)
 	assert_int_equal(lk_reach_flags(reveal(zd)), REACHABLE);
 	assert_int_equal(lk_reach_flags((uintptr_t)local), REACHABLE);
 	assert_int_equal(lk_reach_flags(reveal(thr)), REACHABLE);
-	assert_int_equal(lk_reach_flags(reveal(xa)), SCANNED);
-	assert_int_equal(lk_reach_flags(reveal(ya)), SCANNED);
+	/* The cycle is leaked as a whole: its first block directly, the other through it. */
+	uintptr_t lower = reveal(xa) < reveal(ya) ? reveal(xa) : reveal(ya);
+	uintptr_t upper = reveal(xa) < reveal(ya) ? reveal(ya) : reveal(xa);
+	assert_int_equal(lk_reach_flags(lower), SCANNED);
+	assert_int_equal(lk_reach_flags(upper), INDIRECT);
 	assert_int_equal(lk_reach_flags(reveal(hidden)), SCANNED);
 	assert_int_equal(lk_reach_flags((uintptr_t)holder), 0); /* not in the table */
 	lk_reach_release();
 	assert_int_equal(lk_reach_flags(reveal(ad)), 0);
 
-	/* Without the global, the chain is unreachable. */
+	/* Without the global, the chain is unreachable: its head is leaked directly, whatever
+	 * the head leads to (an interior pointer to b, then c, and the zero-size block)
+	 * through it, wherever they lie in memory. */
 	g_root = NULL;
 	assert_int_equal(scan_whole(), 0);
 	assert_int_equal(lk_reach_flags(reveal(ad)), SCANNED);
-	assert_int_equal(lk_reach_flags(reveal(cd)), SCANNED);
+	assert_int_equal(lk_reach_flags(reveal(bd)), INDIRECT);
+	assert_int_equal(lk_reach_flags(reveal(cd)), INDIRECT);
+	assert_int_equal(lk_reach_flags(reveal(zd)), INDIRECT);
+	assert_int_equal(lk_reach_flags((uintptr_t)local), REACHABLE);
 	lk_reach_release();
 
 	assert_int_equal(write(bl.fds[1], "x", 1), 1);
@@ -215,6 +226,18 @@ static void test_reach(void **state)
 	close(bl.fds[0]);
 	close(bl.fds[1]);
 	assert_int_equal(lk_heap_table_count(), 0);
+}
+
+/* A list of n blocks that nothing points to; only the head's address escapes, disguised. */
+__attribute__((noinline)) static uintptr_t make_lost_list(int n)
+{
+	struct node *head = NULL;
+	for (int i = 0; i < n; i++) {
+		struct node *b = track(sizeof(struct node));
+		b->next = head;
+		head = b;
+	}
+	return (uintptr_t)head ^ 0x5555;
 }
 
 /* Many blocks in a long list from one root: the mark stack and the sort handle it. */
@@ -235,6 +258,21 @@ static void test_long_list(void **state)
 	assert_int_equal(lk_reach_flags((uintptr_t)all[N / 2]), REACHABLE);
 	lk_reach_release();
 	g_root = NULL;
+	/* Another list, leaked whole: its head directly, the 19,999 blocks one walk from the
+	 * head meets through it. */
+	uintptr_t head = make_lost_list(N);
+	scrub_stack();
+	assert_int_equal(scan_whole(), 0);
+	assert_int_equal(lk_reach_flags(reveal(head)), SCANNED);
+	size_t indirect = 0;
+	for (struct node *b = ((struct node *)reveal(head))->next; b; b = b->next)
+		indirect += lk_reach_flags((uintptr_t)b) == INDIRECT;
+	assert_int_equal(indirect, N - 1);
+	lk_reach_release();
+	for (struct node *b = (struct node *)reveal(head), *next; b; b = next) {
+		next = b->next;
+		untrack(b);
+	}
 	for (int i = 0; i < N; i++)
 		untrack(all[i]);
 	free(all);
@@ -443,7 +481,8 @@ static void test_dense_ranges(void **state)
 	for (size_t i = 0; i < DENSE; i++) {
 		uintptr_t b = reveal(md) + 64 * i, victim = reveal(md) + 32 * 1024 + 64 * i;
 		assert_int_equal(lk_reach_flags(b), i % 2 ? SCANNED : REACHABLE);
-		assert_int_equal(lk_reach_flags(victim), SCANNED);
+		/* An odd block's victim is leaked through it; an even one's, by itself. */
+		assert_int_equal(lk_reach_flags(victim), i % 2 ? INDIRECT : SCANNED);
 	}
 	lk_reach_release();
 	g_root = NULL;
