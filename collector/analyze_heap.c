@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* analyze_heap.c - "leak" and "reachable": heap blocks still live at the end, grouped by
- * allocating stack. The final snapshot's BLOCK records are the truth; a block the exit-time
- * scan found reachable (scanned + reachable flags) is reported as "reachable", which ranks
- * after leaks and is not matched by --fail-on leak. Without a final snapshot (the process was
+/* analyze_heap.c - "leak", "indirect" and "reachable": heap blocks still live at the end,
+ * grouped by allocating stack. The final snapshot's BLOCK records are the truth; a block the
+ * exit-time scan found reachable (scanned + reachable flags) is reported as "reachable", one
+ * only other leaked blocks point to (the indirect flag) as "indirect": both rank after leaks
+ * and neither is matched by --fail-on leak. Without a final snapshot (the process was
  * killed), the last SITE values per stack stand in, and the report says so.
  * In a sampled trace (LEAK_SAMPLE=N) a BLOCK is one sampled allocation of its real size s,
  * recorded with probability p = 1 - exp(-s/N): it stands for s/p bytes and 1/p blocks (the
@@ -18,7 +19,7 @@
 static int from_blocks(struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
-	struct hashmap groups = {0}; /* stack_id << 1 | reachable -> finding index */
+	struct hashmap groups = {0}; /* stack_id << 2 | kind class -> finding index */
 	const size_t base = ap->findings.n;
 	const bool sampled = (p->flags & TRACE_PROC_SAMPLED) && p->sample_bytes;
 	double *est = NULL; /* sampled: [2k] bytes, [2k+1] count of finding base+k */
@@ -37,10 +38,16 @@ static int from_blocks(struct analysis_proc *ap)
 		    (b->flags & TRACE_BLOCK_SCANNED) && (b->flags & TRACE_BLOCK_REACHABLE);
 		if (reachable && py_final)
 			continue;
-		uint64_t key = (uint64_t)b->stack_id << 1 | reachable;
+		bool indirect = !reachable && (b->flags & TRACE_BLOCK_SCANNED) &&
+		                (b->flags & TRACE_BLOCK_INDIRECT);
+		uint64_t key = (uint64_t)b->stack_id << 2 | (uint64_t)(reachable  ? 1
+		                                                       : indirect ? 2
+		                                                                  : 0);
 		uint32_t idx;
 		if (!hashmap_get(&groups, key, &idx)) {
-			struct finding f = {.kind = reachable ? FINDING_REACHABLE : FINDING_LEAK,
+			struct finding f = {.kind = reachable  ? FINDING_REACHABLE
+			                            : indirect ? FINDING_INDIRECT
+			                                       : FINDING_LEAK,
 			                    .stack_id = b->stack_id};
 			if (!finding_list_add(&ap->findings, &f) ||
 			    hashmap_put(&groups, key, (uint32_t)(ap->findings.n - 1)) != 0) {

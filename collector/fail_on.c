@@ -29,7 +29,7 @@ static int parse_item(struct fail_rule *r, const char *item, size_t n, struct er
 		return 0;
 	const char *s = gt + 1, *end;
 	bool rate = r->kind == FINDING_GROWTH || r->kind == FINDING_RSS;
-	bool bytes = rate || r->kind == FINDING_LEAK || r->kind == FINDING_REACHABLE;
+	bool bytes = rate || finding_kind_is_heap(r->kind);
 	double v = bytes ? parse_size_prefix(s, &end) : -1;
 	if (!bytes && *s >= '0' && *s <= '9') {
 		char *ce;
@@ -104,6 +104,7 @@ static bool rule_matches(const struct fail_rule *r, const struct analysis_proc *
 			break;
 		case FINDING_LEAK:
 		case FINDING_REACHABLE:
+		case FINDING_INDIRECT:
 			if ((double)f->bytes > r->limit)
 				return true;
 			break;

@@ -10,6 +10,7 @@ static const char *const kind_names[FINDING_NKINDS] = {
     [FINDING_LEAK] = "leak",         [FINDING_REACHABLE] = "reachable", [FINDING_FD] = "fd",
     [FINDING_ZOMBIE] = "zombie",     [FINDING_CHILD] = "child",         [FINDING_THREAD] = "thread",
     [FINDING_TEMPFILE] = "tempfile", [FINDING_GROWTH] = "growth",       [FINDING_RSS] = "rss",
+    [FINDING_INDIRECT] = "indirect",
 };
 
 const char *finding_kind_name(enum finding_kind k)
@@ -19,7 +20,7 @@ const char *finding_kind_name(enum finding_kind k)
 
 bool finding_kind_is_heap(enum finding_kind k)
 {
-	return k == FINDING_LEAK || k == FINDING_REACHABLE;
+	return k == FINDING_LEAK || k == FINDING_REACHABLE || k == FINDING_INDIRECT;
 }
 
 int finding_kinds_parse(const char *list, uint32_t *mask, struct err *e)
@@ -86,21 +87,23 @@ void finding_list_fini(struct finding_list *l)
 
 /* What to act on first: leaks, growth, RSS growth (the growth of memory malloc does not see:
  * a V8 or JVM heap, mmap; only reported when no stack grows), then descriptors, children,
- * threads and temp files, children still running; reachable memory (caches, singletons,
- * library state) last, however large it is. */
+ * threads and temp files, children still running; then what is not acted on alone: blocks
+ * leaked only through other leaks (fixing those frees them), and reachable memory (caches,
+ * singletons, library state) last, however large it is. */
 static int rank_class(enum finding_kind k)
 {
 	static const int rank[FINDING_NKINDS] = {
-	    [FINDING_LEAK] = 0,     [FINDING_GROWTH] = 1, [FINDING_RSS] = 2,
-	    [FINDING_FD] = 3,       [FINDING_ZOMBIE] = 4, [FINDING_THREAD] = 5,
-	    [FINDING_TEMPFILE] = 6, [FINDING_CHILD] = 7,  [FINDING_REACHABLE] = 8,
+	    [FINDING_LEAK] = 0,      [FINDING_GROWTH] = 1, [FINDING_RSS] = 2,
+	    [FINDING_FD] = 3,        [FINDING_ZOMBIE] = 4, [FINDING_THREAD] = 5,
+	    [FINDING_TEMPFILE] = 6,  [FINDING_CHILD] = 7,  [FINDING_INDIRECT] = 8,
+	    [FINDING_REACHABLE] = 9,
 	};
 	return (unsigned)k < FINDING_NKINDS ? rank[k] : FINDING_NKINDS;
 }
 
 bool finding_kind_is_actionable(enum finding_kind k)
 {
-	return k != FINDING_REACHABLE;
+	return k != FINDING_REACHABLE && k != FINDING_INDIRECT;
 }
 
 size_t finding_list_actionable(const struct finding_list *l)

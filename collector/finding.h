@@ -20,8 +20,10 @@ enum finding_kind {
 	FINDING_CHILD,
 	FINDING_THREAD,
 	FINDING_TEMPFILE,
-	FINDING_GROWTH, /* a stack whose live heap grows steadily (analyze_growth.c) */
-	FINDING_RSS,    /* RSS grows while no stack and not the live heap does */
+	FINDING_GROWTH,   /* a stack whose live heap grows steadily (analyze_growth.c) */
+	FINDING_RSS,      /* RSS grows while no stack and not the live heap does */
+	FINDING_INDIRECT, /* leaked only through another leaked block (valgrind's "indirectly
+	                   * lost"): freeing what holds it frees it, so it is not acted on alone */
 	FINDING_NKINDS
 };
 

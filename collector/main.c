@@ -38,7 +38,7 @@
 struct cli {
 	bool json, no_symbols, help, version;
 	struct fail_rules fail;
-	bool show_reachable;
+	bool show_reachable, show_indirect;
 	uint32_t pids[64];
 	const char *exes[64];
 	bool top_set;
@@ -96,9 +96,12 @@ static int opt_fail_on(struct cli *c, const char *arg, struct err *e)
 
 static int opt_show(struct cli *c, const char *arg, struct err *e)
 {
-	if (strcmp(arg, "reachable") != 0)
-		return err_set(e, "--show wants reachable, not '%.64s'", arg);
-	c->show_reachable = true;
+	uint32_t mask;
+	if (finding_kinds_parse(arg, &mask, e) != 0 ||
+	    (mask & ~(1u << FINDING_REACHABLE | 1u << FINDING_INDIRECT)))
+		return err_set(e, "--show wants reachable or indirect, not '%.64s'", arg);
+	c->show_reachable |= (mask >> FINDING_REACHABLE) & 1;
+	c->show_indirect |= (mask >> FINDING_INDIRECT) & 1;
 	return 0;
 }
 
@@ -338,11 +341,13 @@ static const struct option_def options[] = {
      "child>N, tempfile>N (more than N); e.g. --fail-on leak,growth>1m/h,fd>10",
      opt_fail_on},
     {"top", 0, "N",
-     "actionable findings shown per process (all but reachable; text default 20, JSON all; "
-     "0 = all)",
+     "actionable findings shown per process (all but indirect and reachable; text default "
+     "20, JSON all; 0 = all)",
      opt_top},
-    {"show", 0, "reachable",
-     "text: list reachable findings (default: one summary line per process)", opt_show},
+    {"show", 0, "KINDS",
+     "text: list the findings of these kinds, reachable and/or indirect (comma list; default: "
+     "one summary line each per process)",
+     opt_show},
     {"pid", 0, "PID", "only this process (repeatable)", opt_pid},
     {"exe", 0, "NAME", "only processes whose executable or argv[0] is named NAME (repeatable)",
      opt_exe},
@@ -551,7 +556,8 @@ static int run_follow(const struct cli *c, FILE *out)
 	                                           : 20,
 	                         .frames = c->frames,
 	                         .full = c->full_names,
-	                         .show_reachable = c->show_reachable};
+	                         .show_reachable = c->show_reachable,
+	                         .show_indirect = c->show_indirect};
 	double every = c->every_s > 0 ? c->every_s : 5;
 	for (;;) {
 		int n = trace_reader_update(r, p, NULL, &e);
@@ -729,7 +735,8 @@ int main(int argc, char **argv)
 	                                          : 20,
 	                         .frames = c.frames,
 	                         .full = c.full_names,
-	                         .show_reachable = c.show_reachable};
+	                         .show_reachable = c.show_reachable,
+	                         .show_indirect = c.show_indirect};
 	int rc = c.format == FORMAT_COLLAPSED
 	             ? export_collapsed_write(out, a, &c.aopts, s, c.metric, &e)
 	         : c.format == FORMAT_PPROF ? export_pprof_write(out, a, &c.aopts, s, &e)

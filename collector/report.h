@@ -22,6 +22,7 @@ struct report_opts {
 	size_t frames;       /* text: frames shown per stack from the user's first; 0 = all */
 	bool full;           /* text: full C++ names and every library frame (--full-names) */
 	bool show_reachable; /* text: list reachable findings, not one summary line */
+	bool show_indirect;  /* text: list indirect findings, not one summary line */
 };
 
 /* Text: the frames of st, from the user's first one (library frames above it folded into

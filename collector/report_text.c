@@ -197,6 +197,7 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 	switch (fi->kind) {
 	case FINDING_LEAK:
 	case FINDING_REACHABLE:
+	case FINDING_INDIRECT:
 		fprintf(f, "%10s in %s block%s", report_bytes(fi->bytes, b, sizeof(b)), c,
 		        fi->count == 1 ? "" : "s");
 		break;
@@ -381,20 +382,21 @@ static void print_growth_test(FILE *f, const char *ind, const struct analysis_pr
 }
 
 /* Reachable memory in one line: its total, blocks and stacks. */
-static void print_reachable_summary(FILE *f, const char *ind, const struct finding_list *l,
-                                    size_t from)
+/* The findings [from, to) of one kind not acted on alone (reachable, indirect): one line,
+ * "label: 3.2 KiB in 154 blocks from 57 stacks; --show kind lists them". */
+static void print_rest_summary(FILE *f, const char *ind, const struct finding_list *l, size_t from,
+                               size_t to, const char *label)
 {
 	uint64_t bytes = 0, blocks = 0;
-	for (size_t k = from; k < l->n; k++) {
+	for (size_t k = from; k < to; k++) {
 		bytes += l->items[k].bytes;
 		blocks += l->items[k].count;
 	}
 	char b[32], c[32];
-	fprintf(f,
-	        "\n%s  reachable at exit: %s in %s block%s from %zu stack%s; --show reachable "
-	        "lists them\n",
-	        ind, report_bytes(bytes, b, sizeof(b)), report_count(blocks, c, sizeof(c)),
-	        blocks == 1 ? "" : "s", l->n - from, l->n - from == 1 ? "" : "s");
+	fprintf(f, "\n%s  %s: %s in %s block%s from %zu stack%s; --show %s lists them\n", ind,
+	        label, report_bytes(bytes, b, sizeof(b)), report_count(blocks, c, sizeof(c)),
+	        blocks == 1 ? "" : "s", to - from, to - from == 1 ? "" : "s",
+	        finding_kind_name(l->items[from].kind));
 }
 
 /* The growth test could not run on a process that lived through periodic snapshots: worth
@@ -673,19 +675,27 @@ int report_text_write(FILE *f, const struct analysis *a, struct symbolizer *s,
 			rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st, o, e);
 		if (rc == 0 && n < act)
 			print_more(f, ind, l, n, act);
-		if (rc == 0 && act < l->n) {
-			if (!o->show_reachable) {
-				print_reachable_summary(f, ind, l, act);
+		/* Then what is not acted on alone, ranked: indirect, reachable. */
+		for (size_t from = act; rc == 0 && from < l->n;) {
+			enum finding_kind kind = l->items[from].kind;
+			size_t to = from;
+			while (to < l->n && l->items[to].kind == kind)
+				to++;
+			bool indirect = kind == FINDING_INDIRECT;
+			if (!(indirect ? o->show_indirect : o->show_reachable)) {
+				print_rest_summary(f, ind, l, from, to,
+				                   indirect ? "leaked only through other leaks"
+				                            : "reachable at exit");
 			} else {
-				size_t m = o->top && o->top < l->n - act ? act + o->top : l->n;
-				for (size_t k = act; k < m && rc == 0; k++)
+				size_t m = o->top && o->top < to - from ? from + o->top : to;
+				for (size_t k = from; k < m && rc == 0; k++)
 					rc = print_finding(f, ind, k + 1, ap, &l->items[k], s, &st,
 					                   o, e);
-				if (rc == 0 && m < l->n)
-					fprintf(
-					    f, "\n%s  ... %zu more reachable (--top 0 shows all)\n",
-					    ind, l->n - m);
+				if (rc == 0 && m < to)
+					fprintf(f, "\n%s  ... %zu more %s (--top 0 shows all)\n",
+					        ind, to - m, finding_kind_name(kind));
 			}
+			from = to;
 		}
 		if (rc == 0)
 			rc = report_growth_text_diff(f, ind, ap, s, &st, o->top, e);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # test_cxx_names.sh - C++ stacks read well. cxx_containers (g++ and clang++) leaks through
-# std::map, std::string, std::shared_ptr, std::vector and new[]: every frame line of the
+# std::map, std::string, std::shared_ptr, std::vector and new[] (the map directly, what it
+# holds indirectly, listed with --show indirect): every frame line of the
 # text report stays under 160 characters and each heap finding's first frame line is the
 # user's handle_request (the allocator and library frames folded into "via ..."), the
 # --diff lines and --frames N start there too, new[] is named operator new[], JSON keeps the
@@ -20,14 +21,14 @@ for cc in "${COMPILERS[@]}"; do
 	note "$cc: cxx_containers"
 	LEAK_INTERVAL_MS=20 run_traced trace "$(prog "$cc" cxx_containers)" 300
 	assert_eq "$RUN_STATUS" 0 "$cc: exit status"
-	text=$("$LEAK_REPORT" --top 0 "$trace")
+	text=$("$LEAK_REPORT" --top 0 --show indirect "$trace")
 	longest=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' <<<"$text")
 	[ "$longest" -lt 160 ] || fail "$cc: a line of $longest characters: $(awk 'length($0) >= 160' <<<"$text" | head -2)"
-	# The first frame line under each leak finding is the user's function, the folded
-	# library frames on the next line.
-	firsts=$(awk '/^  #[0-9]+ +leak /{getline; print}' <<<"$text")
-	vias=$(awk '/^  #[0-9]+ +leak /{getline; getline; print}' <<<"$text")
-	n_leaks=$(grep -c '^  #[0-9]* *leak ' <<<"$text")
+	# The first frame line under each leak or indirect finding is the user's function, the
+	# folded library frames on the next line.
+	firsts=$(awk '/^  #[0-9]+ +(leak|indirect) /{getline; print}' <<<"$text")
+	vias=$(awk '/^  #[0-9]+ +(leak|indirect) /{getline; getline; print}' <<<"$text")
+	n_leaks=$(grep -cE '^  #[0-9]* *(leak|indirect) ' <<<"$text")
 	[ "$n_leaks" -ge 5 ] || fail "$cc: expected at least 5 leak findings, got $n_leaks:
 $text"
 	n_user=$(grep -c 'handle_request(int) cxx_containers.cc:[0-9]*' <<<"$firsts" || true)
@@ -43,8 +44,8 @@ $vias"
 	grep -q 'std::__cxx11::basic_string<char, std::char_traits<char>' <<<"$full" ||
 		fail "$cc: --full-names lacks the full template names"
 	# --frames 1: exactly one frame line per finding, the user's.
-	one=$("$LEAK_REPORT" --frames 1 "$trace")
-	n_heap=$(grep -cE '^  #[0-9]+ +(leak|growth) ' <<<"$one")
+	one=$("$LEAK_REPORT" --frames 1 --show indirect "$trace")
+	n_heap=$(grep -cE '^  #[0-9]+ +(leak|indirect|growth) ' <<<"$one")
 	n_frames=$(grep -cE '^      #[0-9]+ ' <<<"$one" || true)
 	n_user=$(grep -cE '^ +#[0-9]+ +handle_request' <<<"$one" || true)
 	n_all=$(grep -cE '^  #[0-9]+ ' <<<"$one")
@@ -62,11 +63,11 @@ $one"
 	[ -z "$long_diff" ] || fail "$cc: --diff lines of 160 characters or more: $long_diff"
 	# JSON: full names, short names and the library flag.
 	json=$(report_json "$trace")
-	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak") | .stack[] | select(.function | tostring | test("^std::map<std::__cxx11::basic_string"))] | length > 0' true \
+	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak" or .kind == "indirect") | .stack[] | select(.function | tostring | test("^std::map<std::__cxx11::basic_string"))] | length > 0' true \
 		"$cc: JSON keeps the full std::map name"
 	assert_jq "$json" '[.processes[0].findings[] | .stack[] | select(.short == "std::map<...>::operator[](std::basic_string<...> const&)")] | length > 0' true \
 		"$cc: JSON short name of std::map::operator[]"
-	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak") | .stack | map(select(.library | not))[0].function] | map(select(. == "handle_request(int)")) | length >= 5' true \
+	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak" or .kind == "indirect") | .stack | map(select(.library | not))[0].function] | map(select(. == "handle_request(int)")) | length >= 5' true \
 		"$cc: JSON first non-library frame"
 	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak" and .count == 150) | .stack[0].function][0]' 'operator new[](unsigned long)' \
 		"$cc: new[] frame name"
@@ -97,13 +98,13 @@ if [ -z "$chrome" ] || [ -z "$driver" ]; then
 fi
 note "leak-view in headless Chromium: table labels and hover"
 got=$(timeout 120 python3 "$(dirname "$0")/view_eval.py" "$page" "$chrome" "$driver" "$TMP" '
-	const cells = Array.from(document.querySelectorAll("tr.finding[data-kind=leak] td.mono:nth-child(6)"));
+	const cells = Array.from(document.querySelectorAll("tr.finding[data-kind=leak] td.mono:nth-child(6), tr.finding[data-kind=indirect] td.mono:nth-child(6)"));
 	const flames = Array.from(document.querySelectorAll(".flame-live text")).map(t => t.textContent);
 	return {tops: cells.map(c => c.textContent), titles: cells.map(c => c.title),
 	        legend: Array.from(document.querySelectorAll(".timeline[data-chart=growing] .legend")).map(l => l.textContent.length),
 	        longest_flame: Math.max(0, ...flames.map(f => f.length))};') || fail "browser check failed"
 echo "--- $(head -c 300 <<<"$got")"
-assert_jq "$got" '.tops | length >= 5' true "leak rows in the table"
+assert_jq "$got" '.tops | length >= 5' true "leak and indirect rows in the table"
 assert_jq "$got" '[.tops[] | select(startswith("handle_request(int) ← main:"))] | length >= 5' true \
 	"table top frames start at handle_request"
 assert_jq "$got" '[.tops[] | select(length >= 160 or startswith("std::") or startswith("operator"))] | length' 0 \

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # test_view_features.sh - leak-view's page in headless Chromium, for what issue 23 added: the
 # timelines start at the process's start (t = 0, not the first snapshot), each heap stack is
-# listed once in the findings table (its growth and leak findings share a row), the diff
+# listed once in the findings table (its growth, leak, indirect and reachable findings share a
+# row, their bytes summed), the diff
 # between two chosen moments lists what grew with short labels, the flame graph turns
 # bottom-up (the allocating frames on top), and the process filter hides the other processes'
 # sections. Two traces: cxx_containers (C++, growing) and fd_hostile_names.
@@ -22,7 +23,7 @@ page=$TMP/page.html
 json=$(report_json "$cxx" "$fds")
 cxx_idx=$(jq_get "$json" '[.processes[].exe | endswith("cxx_containers")] | index(true)')
 # Distinct heap stacks plus other findings of the C++ process: its table rows.
-want_rows=$(jq_get "$json" ".processes[$cxx_idx] | [.findings[] | if (.kind == \"leak\" or .kind == \"reachable\" or .kind == \"growth\") and .stack_id then \"s\\(.stack_id)\" else null end] | (map(select(. != null)) | unique | length) + (map(select(. == null)) | length)")
+want_rows=$(jq_get "$json" ".processes[$cxx_idx] | [.findings[] | if (.kind == \"leak\" or .kind == \"indirect\" or .kind == \"reachable\" or .kind == \"growth\") and .stack_id then \"s\\(.stack_id)\" else null end] | (map(select(. != null)) | unique | length) + (map(select(. == null)) | length)")
 n_findings=$(jq_get "$json" ".processes[$cxx_idx].findings | length")
 [ "$want_rows" -lt "$n_findings" ] || fail "cxx_containers has no stack with both a growth and a leak finding"
 

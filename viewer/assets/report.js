@@ -150,7 +150,7 @@
 
 	function heapLeaked(p) {
 		let b = 0;
-		for (const f of p.findings) if (f.kind === 'leak') b += f.bytes;
+		for (const f of p.findings) if (f.kind === 'leak' || f.kind === 'indirect') b += f.bytes;
 		return b;
 	}
 
@@ -620,21 +620,24 @@
 		for (const f of p.findings) {
 			if (f.kind === 'growth' && f.stack_id && typeof f.bytes_per_sec === 'number') trendByStack[f.stack_id] = f.bytes_per_sec;
 		}
-		/* Each stack once: a growth finding and the leak (or reachable) finding of the same
-		 * stack are one row, the kinds joined ("growth + leak"). */
+		/* Each stack once: a growth finding and the leak (indirect, reachable) findings of
+		 * the same stack are one row, the kinds joined ("growth + leak"); the row's bytes
+		 * and blocks are those the heap findings hold together. */
 		const byStack = {};
 		const merged = [];
 		p.findings.forEach(function (f, i) {
-			const heap = f.kind === 'leak' || f.kind === 'reachable' || f.kind === 'growth';
+			const heap = f.kind === 'leak' || f.kind === 'indirect' || f.kind === 'reachable' || f.kind === 'growth';
 			const prev = heap && f.stack_id ? byStack[f.stack_id] : undefined;
 			if (prev) {
 				prev.kinds.push(f.kind);
 				if (f.kind !== 'growth') {
-					prev.f = Object.assign({}, f, {bytes_per_sec: prev.f.bytes_per_sec});
+					const held = prev.held ? {bytes: prev.f.bytes + f.bytes, count: prev.f.count + f.count} : {};
+					prev.f = Object.assign({}, f, {bytes_per_sec: prev.f.bytes_per_sec}, held);
+					prev.held = true;
 				}
 				return;
 			}
-			const r = {f: f, rank: i + 1, kinds: [f.kind]};
+			const r = {f: f, rank: i + 1, kinds: [f.kind], held: heap && f.kind !== 'growth'};
 			if (heap && f.stack_id) byStack[f.stack_id] = r;
 			merged.push(r);
 		});

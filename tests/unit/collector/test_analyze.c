@@ -69,6 +69,62 @@ static void heap_trace(struct tb *t, bool final)
 	tb_flush(t);
 }
 
+/* Blocks leaked only through other leaked blocks (the indirect bit, with the scanned bit):
+ * grouped by stack apart from the direct leaks of the same stack, ranked after every leak and
+ * before reachable memory, and not acted on alone. Without the scanned bit the indirect bit
+ * means nothing (a leak); with the reachable bit, reachable wins. */
+static void test_indirect(void **state)
+{
+	(void)state;
+	struct tb t;
+	tb_init(&t);
+	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
+	const uint64_t f1[] = {0x1000}, f2[] = {0x2000}, f3[] = {0x3000};
+	tb_stack(&t, 1, 1, f1);
+	tb_stack(&t, 2, 1, f2);
+	tb_stack(&t, 3, 1, f3);
+	tb_snapshot(&t, 1, 2, 0, 0, 0, TRACE_SNAP_FINAL);
+	tb_block(&t, 0xa0, 40, 1, TRACE_BLOCK_SCANNED);
+	tb_block(&t, 0xa1, 40, 1, TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT);
+	for (uint64_t i = 0; i < 3; i++)
+		tb_block(&t, 0xb0 + i, 24, 2, TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT);
+	tb_block(&t, 0xc0, 8, 3, TRACE_BLOCK_INDIRECT);
+	tb_block(&t, 0xc1, 16, 3,
+	         TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE | TRACE_BLOCK_INDIRECT);
+	tb_end(&t, 3, TRACE_END_EXIT, 0);
+	tb_flush(&t);
+	struct model *m = load(&t);
+	struct analysis *a = run(m, 0);
+	const struct finding_list *l = &a->procs[0].findings;
+	assert_int_equal(l->n, 5);
+	const struct {
+		enum finding_kind kind;
+		uint32_t stack;
+		uint64_t bytes, count;
+	} want[] = {
+	    {FINDING_LEAK, 1, 40, 1},      {FINDING_LEAK, 3, 8, 1},
+	    {FINDING_INDIRECT, 2, 72, 3},  {FINDING_INDIRECT, 1, 40, 1},
+	    {FINDING_REACHABLE, 3, 16, 1},
+	};
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(l->items[i].kind, want[i].kind);
+		assert_int_equal(l->items[i].stack_id, want[i].stack);
+		assert_int_equal(l->items[i].bytes, want[i].bytes);
+		assert_int_equal(l->items[i].count, want[i].count);
+	}
+	assert_int_equal(finding_list_actionable(l), 2);
+	assert_true(finding_kind_is_heap(FINDING_INDIRECT));
+	assert_string_equal(finding_kind_name(FINDING_INDIRECT), "indirect");
+	uint32_t mask;
+	struct err e = {{0}};
+	assert_int_equal(finding_kinds_parse("indirect", &mask, &e), 0);
+	assert_int_equal(mask, 1u << FINDING_INDIRECT);
+	assert_true(analyze_matches(a, mask));
+	analyze_free(a);
+	model_destroy(m);
+	tb_free(&t);
+}
+
 static void test_leaks_and_reachable(void **state)
 {
 	(void)state;
@@ -834,6 +890,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_leaks_and_reachable),
+	    cmocka_unit_test(test_indirect),
 	    cmocka_unit_test(test_sampled_blocks_scaled),
 	    cmocka_unit_test(test_sites_fallback),
 	    cmocka_unit_test(test_resources),
