@@ -1073,8 +1073,9 @@ int lk_reach_mark_all_reached(void)
  * not reached either: those are marked INDIRECT, leaked only through it. A block a later walk
  * meets, a leader before, becomes INDIRECT too (its own walk's blocks stay so), and a cycle
  * keeps its first block as the one leaked directly: each leaked graph has at least one. Every
- * block is scanned once, as a leader or in a walk. Sampled mode finds nothing here: the heap
- * itself is a root there, so whatever a leaked block points to was reached. */
+ * block is scanned once, as a leader or in a walk. Sampled mode finds little here: the heap
+ * outside the sampled blocks is a root there, so only what sampled blocks alone hold (a cycle
+ * of two) is found. */
 void lk_reach_mark_leaked(void)
 {
 	if (!lk_rs->stack_cap)
