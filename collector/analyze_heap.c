@@ -16,6 +16,42 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* What each leak holds: the indirect blocks whose owner (BLOCK.owner) is one of its blocks.
+ * groups maps stack_id << 2 to the leak finding of the stack. A sampled trace's few indirect
+ * blocks stand for unknown others: it does not say. */
+static int add_held(struct analysis_proc *ap, const struct hashmap *groups)
+{
+	const struct model_proc *p = ap->proc;
+	size_t first = 0;
+	while (first < p->n_blocks &&
+	       !((p->blocks[first].flags & TRACE_BLOCK_INDIRECT) && p->blocks[first].owner))
+		first++;
+	if (first == p->n_blocks)
+		return 0;
+	struct hashmap leaked = {0}; /* address of a block leaked directly -> its finding */
+	for (size_t i = 0; i < p->n_blocks; i++) {
+		const struct model_block *d = &p->blocks[i];
+		uint32_t k;
+		if ((d->flags & TRACE_BLOCK_SCANNED) &&
+		    !(d->flags & (TRACE_BLOCK_REACHABLE | TRACE_BLOCK_INDIRECT)) &&
+		    hashmap_get(groups, (uint64_t)d->stack_id << 2, &k) &&
+		    hashmap_put(&leaked, d->addr, k) != 0) {
+			hashmap_fini(&leaked);
+			return -1;
+		}
+	}
+	for (size_t i = first; i < p->n_blocks; i++) {
+		const struct model_block *b = &p->blocks[i];
+		uint32_t k;
+		if ((b->flags & TRACE_BLOCK_INDIRECT) && hashmap_get(&leaked, b->owner, &k)) {
+			ap->findings.items[k].held_bytes += b->size;
+			ap->findings.items[k].held_count++;
+		}
+	}
+	hashmap_fini(&leaked);
+	return 0;
+}
+
 static int from_blocks(struct analysis_proc *ap)
 {
 	const struct model_proc *p = ap->proc;
@@ -88,8 +124,9 @@ static int from_blocks(struct analysis_proc *ap)
 		ap->findings.items[base + k].count = (uint64_t)llround(est[2 * k + 1]);
 	}
 	free(est);
+	int rc = sampled ? 0 : add_held(ap, &groups);
 	hashmap_fini(&groups);
-	return 0;
+	return rc;
 }
 
 static int from_sites(struct analysis_proc *ap)
@@ -124,7 +161,7 @@ int analyze_heap(struct analysis_proc *ap, const struct analyze_opts *o)
 	/* Drop groups below --min-bytes, keeping order. */
 	size_t w = first;
 	for (size_t i = first; i < ap->findings.n; i++) {
-		if (ap->findings.items[i].bytes >= o->min_bytes)
+		if (ap->findings.items[i].bytes + ap->findings.items[i].held_bytes >= o->min_bytes)
 			ap->findings.items[w++] = ap->findings.items[i];
 	}
 	ap->findings.n = w;

@@ -366,6 +366,8 @@ static int fold(struct finding *d, const struct finding *s)
 {
 	d->bytes += s->bytes;
 	d->count += s->count;
+	d->held_bytes += s->held_bytes;
+	d->held_count += s->held_count;
 	for (uint32_t i = 0; i < s->n_ids; i++)
 		if (finding_add_id(d, s->ids[i]) != 0)
 			return -1;

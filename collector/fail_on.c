@@ -105,7 +105,7 @@ static bool rule_matches(const struct fail_rule *r, const struct analysis_proc *
 		case FINDING_LEAK:
 		case FINDING_REACHABLE:
 		case FINDING_INDIRECT:
-			if ((double)f->bytes > r->limit)
+			if ((double)(f->bytes + f->held_bytes) > r->limit)
 				return true;
 			break;
 		case FINDING_FD:

@@ -165,7 +165,7 @@ static int cmp_finding_growth_first(const void *pa, const void *pb)
 static int cmp_finding_rest(const struct finding *a, const struct finding *b)
 {
 	int c;
-	if ((c = cmp_u64_desc(a->bytes, b->bytes)) != 0)
+	if ((c = cmp_u64_desc(a->bytes + a->held_bytes, b->bytes + b->held_bytes)) != 0)
 		return c;
 	if ((c = cmp_u64_desc(a->count, b->count)) != 0)
 		return c;

@@ -41,6 +41,9 @@ struct finding_trend {
 struct finding {
 	enum finding_kind kind;
 	uint64_t bytes, count;
+	/* leak: the indirect blocks it holds (leaked only through its blocks), summed. Ranked,
+	 * filtered (--min-bytes) and gated (--fail-on leak>N) by bytes + held_bytes. */
+	uint64_t held_bytes, held_count;
 	uint32_t stack_id; /* 0: no stack */
 	/* fd: fd_type, path, peer, api, ids = descriptor numbers, inherited_by_exec.
 	 * zombie/child: ids = pids, state "running" for child. thread: ids = tids, state

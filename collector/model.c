@@ -282,7 +282,7 @@ static int apply_block(struct model_proc *p, const struct trace_record *r)
 	}
 	p->blocks[p->n_blocks++] =
 	    (struct model_block){r->u.block.addr, r->u.block.size, (uint32_t)r->u.block.stack_id,
-	                         (uint32_t)(r->u.block.flags & 0xffffffffu)};
+	                         (uint32_t)(r->u.block.flags & 0xffffffffu), r->u.block.owner};
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct model_block {
 	uint64_t addr, size;
 	uint32_t stack_id;
 	uint32_t flags; /* TRACE_BLOCK_* */
+	uint64_t owner; /* indirect: the block leaked directly that holds it (0: unknown) */
 };
 
 struct model_fd {

@@ -94,6 +94,12 @@ static int write_finding(struct json_out *j, const struct model_proc *p, const s
 	json_out_key(j, "count");
 	json_out_u64(j, f->count);
 	switch (f->kind) {
+	case FINDING_LEAK: /* the indirect blocks leaked only through its blocks */
+		json_out_key(j, "held_bytes");
+		json_out_u64(j, f->held_bytes);
+		json_out_key(j, "held_count");
+		json_out_u64(j, f->held_count);
+		break;
 	case FINDING_FD:
 		json_out_key(j, "fd_type");
 		json_out_str(j, f->fd_type);

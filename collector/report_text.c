@@ -200,6 +200,13 @@ static void print_finding_line(FILE *f, const char *ind, size_t rank, const stru
 	case FINDING_INDIRECT:
 		fprintf(f, "%10s in %s block%s", report_bytes(fi->bytes, b, sizeof(b)), c,
 		        fi->count == 1 ? "" : "s");
+		if (fi->held_count) { /* what is leaked only through it */
+			char hb[32], hc[32];
+			fprintf(f, ", holding %s in %s more block%s",
+			        report_bytes(fi->held_bytes, hb, sizeof(hb)),
+			        report_count(fi->held_count, hc, sizeof(hc)),
+			        fi->held_count == 1 ? "" : "s");
+		}
 		break;
 	case FINDING_FD:
 		fprintf(f, "%10s open  %s", c, fi->fd_type);

@@ -94,7 +94,8 @@
 	F(U, addr)                                                                                 \
 	F(U, size)                                                                                 \
 	F(ID, stack_id)                                                                            \
-	F(U, flags)
+	F(U, flags)                                                                                \
+	F(OPT_U, owner)
 
 #define TRACE_FIELDS_fd_open(F)                                                                    \
 	F(ID, fd)                                                                                  \

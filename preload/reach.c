@@ -587,8 +587,13 @@ uint32_t lk_reach_flags(uintptr_t ptr)
 	return lk_reach_mark_flags(ptr);
 }
 
+uintptr_t lk_reach_owner(uintptr_t ptr)
+{
+	return lk_reach_mark_owner(ptr);
+}
+
 size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                                   uint32_t flags),
+                                   uint32_t flags, uintptr_t owner),
                         void *arg)
 {
 	return lk_reach_mark_foreach(fn, arg);

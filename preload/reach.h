@@ -82,14 +82,19 @@ typedef struct {
 } lk_reach_summary_t;
 const lk_reach_summary_t *lk_reach_summary(void);
 
-/* TRACE_BLOCK_SCANNED, plus TRACE_BLOCK_REACHABLE when marked, for a block the last scan
- * saw; 0 when no scan ran or ptr was not in the table when it did. */
+/* TRACE_BLOCK_SCANNED, plus TRACE_BLOCK_REACHABLE when marked (or TRACE_BLOCK_INDIRECT), for
+ * a block the last scan saw; 0 when no scan ran or ptr was not in the table when it did. */
 uint32_t lk_reach_flags(uintptr_t ptr);
 
-/* Calls fn for every block the last scan saw, in address order, with its flags (no lookup
- * per block); returns how many, 0 when no scan ran (the caller then walks the table). */
+/* For a block the last scan flagged TRACE_BLOCK_INDIRECT: the address of the block leaked
+ * directly through which it leaked (BLOCK.owner), or 0 when unknown. */
+uintptr_t lk_reach_owner(uintptr_t ptr);
+
+/* Calls fn for every block the last scan saw, in address order, with its flags and, for an
+ * indirect one, the direct leak it leaked through (owner; 0 otherwise), with no lookup per
+ * block; returns how many, 0 when no scan ran (the caller then walks the table). */
 size_t lk_reach_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                                   uint32_t flags),
+                                   uint32_t flags, uintptr_t owner),
                         void *arg);
 
 /* The largest stack id of the blocks the last scan saw (no pass over them): 0, or -1 when no

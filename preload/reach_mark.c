@@ -103,9 +103,18 @@ struct lk_reach_state {
 	size_t iv_n, iv_bytes;
 	int inplace_handlers; /* SIGSEGV and SIGBUS are ours till lk_reach_mark_inplace_end */
 	int ran;
-	int partial;   /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
-	int leaking;   /* lk_reach_mark_leaked runs: words mark blocks INDIRECT */
-	size_t leader; /* the block whose leaked graph it walks */
+	int partial;       /* blocks not reached get TRACE_BLOCK_PARTIAL, counted reachable */
+	int leaking;       /* lk_reach_mark_leaked runs: words mark blocks INDIRECT */
+	size_t leader;     /* the block whose leaked graph it walks */
+	size_t leader_pos; /* its position in unr[], or SIZE_MAX */
+	/* The blocks not reached (indices into blocks[], ascending) and, for each, the position
+	 * in unr[] of the block that holds it (itself for one leaked directly): a forest whose
+	 * roots are the direct leaks (lk_reach_mark_owner). A bit a block says which are in
+	 * unr[], and a count per 64 blocks of those before, so that a block's position is a
+	 * popcount away (lk_unr_pos). 8 bytes a block not reached, 0.19 a block. */
+	uint32_t *unr, *own, *unr_before;
+	uint64_t *unr_bits;
+	size_t unr_n, unr_bytes;
 	pid_t pid;
 };
 static struct lk_reach_state *lk_rs;
@@ -555,6 +564,18 @@ static inline void lk_reach_hit(long i)
 	}
 }
 
+/* Position of block i in unr[], or SIZE_MAX when it is not there (or there is no forest). */
+static size_t lk_unr_pos(size_t i)
+{
+	if (!lk_rs->unr)
+		return SIZE_MAX;
+	uint64_t w = lk_rs->unr_bits[i / 64];
+	if (!(w >> (i % 64) & 1))
+		return SIZE_MAX;
+	return lk_rs->unr_before[i / 64] +
+	       (size_t)__builtin_popcountll(w & ((1ull << (i % 64)) - 1));
+}
+
 /* A word of a leaked block that points into block i, not reached from the roots: i leaked
  * only through it (unless i is the block the walk started from, in a cycle). A block below the
  * leader led a walk of its own already, which marked what it points to: it is not scanned
@@ -565,6 +586,9 @@ static inline void lk_reach_hit_leaked(long i)
 	if (i < 0 || (size_t)i == lk_rs->leader || lk_mark((size_t)i))
 		return;
 	lk_mark_set((size_t)i, LK_MARK_INDIRECT);
+	size_t p = lk_unr_pos((size_t)i), l = lk_rs->leader_pos;
+	if (p != SIZE_MAX && l != SIZE_MAX)
+		lk_rs->own[p] = (uint32_t)l; /* a leader before: its own walk's blocks follow it */
 	if ((size_t)i > lk_rs->leader && lk_rs->sp < lk_rs->stack_cap)
 		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
 }
@@ -1080,16 +1104,53 @@ void lk_reach_mark_leaked(void)
 {
 	if (!lk_rs->stack_cap)
 		return;
+	size_t u = 0;
+	for (size_t i = 0; i < lk_rs->n; i++)
+		u += !lk_mark(i);
+	if (!u)
+		return;
+	/* Without room for the forest the marks are still set, with no holder named. */
+	size_t words = (lk_rs->n + 63) / 64;
+	lk_rs->unr_bytes = words * sizeof(uint64_t) + (u * 2 + words) * sizeof(uint32_t);
+	lk_rs->unr_bits = lk_sys_mmap(lk_rs->unr_bytes);
+	if (lk_rs->unr_bits) {
+		lk_rs->unr = (uint32_t *)(lk_rs->unr_bits + words);
+		lk_rs->own = lk_rs->unr + u;
+		lk_rs->unr_before = lk_rs->own + u;
+		for (size_t i = 0; i < lk_rs->n; i++) {
+			if (i % 64 == 0)
+				lk_rs->unr_before[i / 64] = (uint32_t)lk_rs->unr_n;
+			if (!lk_mark(i)) {
+				lk_rs->unr_bits[i / 64] |= 1ull << (i % 64);
+				lk_rs->own[lk_rs->unr_n] = (uint32_t)lk_rs->unr_n;
+				lk_rs->unr[lk_rs->unr_n++] = (uint32_t)i;
+			}
+		}
+	}
 	lk_rs->leaking = 1;
 	for (size_t i = 0; i < lk_rs->n; i++) {
 		if (lk_mark(i))
 			continue;
 		lk_rs->leader = i;
+		lk_rs->leader_pos = lk_unr_pos(i);
 		lk_rs->sp = 0;
 		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
 		lk_reach_drain_stack();
 	}
 	lk_rs->leaking = 0;
+	/* Every block to its root, once: a lost list's met leaders form a chain as long as the
+	 * list, which lookups in address order would otherwise walk again and again. */
+	uint32_t *own = lk_rs->own;
+	for (size_t p = 0; p < lk_rs->unr_n; p++) {
+		size_t r = p;
+		for (size_t g = 0; own[r] != r && g < lk_rs->unr_n; g++)
+			r = own[r];
+		for (size_t q = p, g = 0; q != r && g < lk_rs->unr_n; g++) {
+			size_t next = own[q];
+			own[q] = (uint32_t)r;
+			q = next;
+		}
+	}
 }
 
 void lk_reach_mark_set_partial(void)
@@ -1138,15 +1199,48 @@ uint32_t lk_reach_mark_flags(uintptr_t ptr)
 	return lk_reach_mark_bits(lo);
 }
 
+/* The direct leak a block not reached leaked through (position p in unr[]): 0 for one leaked
+ * directly itself. The forest is flat after lk_reach_mark_leaked. */
+static uintptr_t lk_unr_owner(size_t p)
+{
+	size_t root = lk_rs->unr[lk_rs->own[p]];
+	if (lk_rs->own[p] == p || lk_mark(root))
+		return 0;
+	return lk_rb_addr(&lk_rs->blocks[root]);
+}
+
+uintptr_t lk_reach_mark_owner(uintptr_t ptr)
+{
+	if (!lk_rs || !lk_rs->ran || !lk_rs->unr_n)
+		return 0;
+	size_t lo = 0, hi = lk_rs->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lk_rb_addr(&lk_rs->blocks[mid]) < ptr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
+		return 0;
+	size_t p = lk_unr_pos(lo);
+	return p == SIZE_MAX ? 0 : lk_unr_owner(p);
+}
+
 size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                                        uint32_t flags),
+                                        uint32_t flags, uintptr_t owner),
                              void *arg)
 {
 	if (!lk_rs || !lk_rs->ran)
 		return 0;
+	size_t q = 0; /* unr[] is in the same order: the next block not reached */
 	for (size_t i = 0; i < lk_rs->n; i++) {
 		const lk_reach_block_t *b = &lk_rs->blocks[i];
-		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b), lk_reach_mark_bits(i));
+		uintptr_t owner = 0;
+		if (q < lk_rs->unr_n && lk_rs->unr[q] == i)
+			owner = lk_unr_owner(q++);
+		fn(arg, lk_rb_addr(b), lk_reach_size(b), lk_rb_stack(b), lk_reach_mark_bits(i),
+		   owner);
 	}
 	return lk_rs->n;
 }
@@ -1164,6 +1258,8 @@ void lk_reach_mark_release(void)
 		lk_sys_munmap(lk_rs->big, lk_rs->big_bytes);
 	if (lk_rs->stack)
 		lk_sys_munmap(lk_rs->stack, lk_rs->stack_bytes);
+	if (lk_rs->unr_bits)
+		lk_sys_munmap(lk_rs->unr_bits, lk_rs->unr_bytes);
 	if (lk_rs->bounce)
 		lk_sys_munmap(lk_rs->bounce, LK_REACH_BOUNCE);
 	lk_rix_free(&lk_rs->ix);

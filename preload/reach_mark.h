@@ -64,8 +64,9 @@ extern unsigned lk_reach_par_runs;
 /* As lk_reach_max_stack, lk_reach_flags, lk_reach_foreach and lk_reach_release (reach.h). */
 int lk_reach_mark_max_stack(uint32_t *max);
 uint32_t lk_reach_mark_flags(uintptr_t ptr);
+uintptr_t lk_reach_mark_owner(uintptr_t ptr);
 size_t lk_reach_mark_foreach(void (*fn)(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                                        uint32_t flags),
+                                        uint32_t flags, uintptr_t owner),
                              void *arg);
 void lk_reach_mark_release(void);
 

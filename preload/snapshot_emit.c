@@ -114,9 +114,9 @@ typedef struct {
 } lk_blocks_t;
 
 static void lk_blocks_max(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                          uint32_t flags)
+                          uint32_t flags, uintptr_t owner)
 {
-	(void)ptr, (void)size, (void)flags;
+	(void)ptr, (void)size, (void)flags, (void)owner;
 	lk_blocks_t *bl = arg;
 	if (stack_id > bl->max_stack)
 		bl->max_stack = stack_id;
@@ -124,19 +124,23 @@ static void lk_blocks_max(void *arg, uintptr_t ptr, uint64_t size, uint32_t stac
 
 static void lk_blocks_max_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
 {
-	lk_blocks_max(arg, ptr, size, stack_id, 0);
+	lk_blocks_max(arg, ptr, size, stack_id, 0, 0);
 }
 
 static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id,
-                          uint32_t flags)
+                          uint32_t flags, uintptr_t owner)
 {
 	lk_blocks_t *bl = arg;
 	const uint32_t reached = TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE;
 	if (bl->unreached_only && (flags & reached) == reached)
 		return;
 	trace_buf_t *b = bl->b;
-	trace_enc_block(b, &(struct trace_rec_block){
-	                       .addr = ptr, .size = size, .stack_id = stack_id, .flags = flags});
+	trace_enc_block(b, &(struct trace_rec_block){.addr = ptr,
+	                                             .size = size,
+	                                             .stack_id = stack_id,
+	                                             .flags = flags,
+	                                             .owner = owner,
+	                                             .has_owner = owner != 0});
 	if (b->len >= LK_BLOCK_CHUNK && !b->err && !bl->write_err) {
 		bl->write_err = lk_tracefile_write_chunk(b->data, b->len) != 0;
 		b->len = 0;
@@ -146,7 +150,7 @@ static void lk_emit_block(void *arg, uintptr_t ptr, uint64_t size, uint32_t stac
 /* Not scanned (no reachability scan ran): flags 0. */
 static void lk_emit_block_table(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id)
 {
-	lk_emit_block(arg, ptr, size, stack_id, 0);
+	lk_emit_block(arg, ptr, size, stack_id, 0, 0);
 }
 
 uint32_t lk_emit_blocks_max_stack(int scanned)

@@ -4,8 +4,11 @@
 # their own (leak_indirect.c), for gcc and clang builds: a dropped list of records with names
 # and tags is one leak (its head) and three indirect findings (the other records, the names,
 # the tags); a cycle nothing points to is one leak and one indirect block of the same stack; a
-# lone block is a leak; a global cache is reachable. Byte and block totals are valgrind's
-# "definitely" and "indirectly lost" for the same program. The text report folds indirect
+# lone block is a leak; a global cache is reachable. Each leak says what it holds (JSON
+# held_bytes, held_count; text "holding ... in N more blocks") and ranks by it: the list's
+# 40-byte head first. Byte and block totals are valgrind's "definitely" and "indirectly lost"
+# for the same program, and its "4,870 (40 direct, 4,830 indirect) bytes in 1 blocks" for the
+# list. The text report folds indirect
 # findings into one line unless --show indirect lists them; --fail-on leak still trips on the
 # direct ones, --fail-on indirect>N on the others; --show of another kind is refused.
 set -euo pipefail
@@ -34,6 +37,10 @@ for cc in "${COMPILERS[@]}"; do
 	assert_jq "$json" "$KIND kind_in(\"indirect\"; \"make_cycle\")" "1 64" "$cc: and the other through it"
 	assert_jq "$json" "$KIND kind_in(\"leak\"; \"make_alone\")" "1 100" "$cc: a lone block"
 	assert_jq "$json" "$KIND kind_in(\"reachable\"; \"cache_entry\")" "16 768" "$cc: the cache is held"
+	# shellcheck disable=SC2016 # jq variables
+	HELD='[.processes[0].findings[] | select(.kind == "leak") | "\(.stack[0].function) \(.bytes) \(.held_bytes) \(.held_count)"] | join(",")'
+	assert_jq "$json" "$HELD" "make_records 40 4830 199,make_cycle 64 64 1,make_alone 100 0 0" \
+		"$cc: what each leak holds, and the ranking by it"
 	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "leak")] | map(.bytes) | add' 204 \
 		"$cc: leaked directly (valgrind: definitely lost 204 bytes in 3 blocks)"
 	assert_jq "$json" '[.processes[0].findings[] | select(.kind == "indirect")] | "\(map(.bytes) | add) \(map(.count) | add)"' \
@@ -43,6 +50,8 @@ for cc in "${COMPILERS[@]}"; do
 	assert_match "$text" "leaked only through other leaks: 4.78 KiB in 200 blocks from 4 stacks; --show indirect lists them" \
 		"$cc: the text report folds them into one line"
 	assert_eq "$(grep -c '^  #[0-9]* *leak ' <<<"$text")" 3 "$cc: three leak findings in the text report"
+	assert_match "$text" "#1   leak             40 B in 1 block, holding 4.72 KiB in 199 more blocks" \
+		"$cc: the list's head, first, with what it holds"
 	assert_eq "$(grep -c '^  #[0-9]* *indirect ' <<<"$text")" 0 "$cc: no indirect finding listed by default"
 	text=$(timeout "$T_LIMIT" "$LEAK_REPORT" --show indirect "$trace")
 	assert_eq "$(grep -c '^  #[0-9]* *indirect ' <<<"$text")" 4 "$cc: --show indirect lists the four"

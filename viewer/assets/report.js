@@ -561,6 +561,8 @@
 			return 'tids ' + (f.tids || []).join(', ') + (f.state ? ' (' + f.state + ')' : '');
 		case 'tempfile':
 			return (f.path || '') + (f.count > 1 ? ' and ' + (f.count - 1) + ' more' : '');
+		case 'leak':
+			return f.held_count ? 'holding ' + fmtBytes(f.held_bytes) + ' in ' + fmtCount(f.held_count) + ' more blocks' : '';
 		case 'growth':
 		case 'rss':
 			if (typeof f.first_bytes === 'number' && typeof f.last_bytes === 'number')

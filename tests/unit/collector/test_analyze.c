@@ -72,23 +72,27 @@ static void heap_trace(struct tb *t, bool final)
 /* Blocks leaked only through other leaked blocks (the indirect bit, with the scanned bit):
  * grouped by stack apart from the direct leaks of the same stack, ranked after every leak and
  * before reachable memory, and not acted on alone. Without the scanned bit the indirect bit
- * means nothing (a leak); with the reachable bit, reachable wins. */
+ * means nothing (a leak); with the reachable bit, reachable wins. A leak holds the indirect
+ * blocks whose owner is one of its blocks, and ranks by what it holds too. */
 static void test_indirect(void **state)
 {
 	(void)state;
 	struct tb t;
 	tb_init(&t);
 	tb_process(&t, 10, 1, 0, 0, "/app", 0, NULL);
-	const uint64_t f1[] = {0x1000}, f2[] = {0x2000}, f3[] = {0x3000};
+	const uint64_t f1[] = {0x1000}, f2[] = {0x2000}, f3[] = {0x3000}, f4[] = {0x4000};
 	tb_stack(&t, 1, 1, f1);
 	tb_stack(&t, 2, 1, f2);
 	tb_stack(&t, 3, 1, f3);
+	tb_stack(&t, 4, 1, f4);
 	tb_snapshot(&t, 1, 2, 0, 0, 0, TRACE_SNAP_FINAL);
 	tb_block(&t, 0xa0, 40, 1, TRACE_BLOCK_SCANNED);
-	tb_block(&t, 0xa1, 40, 1, TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT);
+	tb_block_owned(&t, 0xa1, 40, 1, 0xa0);
 	for (uint64_t i = 0; i < 3; i++)
-		tb_block(&t, 0xb0 + i, 24, 2, TRACE_BLOCK_SCANNED | TRACE_BLOCK_INDIRECT);
+		tb_block_owned(&t, 0xb0 + i, 24, 2, 0xa0);
 	tb_block(&t, 0xc0, 8, 3, TRACE_BLOCK_INDIRECT);
+	tb_block(&t, 0xd0, 50, 4, TRACE_BLOCK_SCANNED); /* holds nothing: ranks after 0xa0 */
+	tb_block_owned(&t, 0xd1, 16, 4, 0xdead);        /* an owner not among the leaks */
 	tb_block(&t, 0xc1, 16, 3,
 	         TRACE_BLOCK_SCANNED | TRACE_BLOCK_REACHABLE | TRACE_BLOCK_INDIRECT);
 	tb_end(&t, 3, TRACE_END_EXIT, 0);
@@ -96,23 +100,27 @@ static void test_indirect(void **state)
 	struct model *m = load(&t);
 	struct analysis *a = run(m, 0);
 	const struct finding_list *l = &a->procs[0].findings;
-	assert_int_equal(l->n, 5);
 	const struct {
 		enum finding_kind kind;
 		uint32_t stack;
-		uint64_t bytes, count;
+		uint64_t bytes, count, held_bytes, held_count;
 	} want[] = {
-	    {FINDING_LEAK, 1, 40, 1},      {FINDING_LEAK, 3, 8, 1},
-	    {FINDING_INDIRECT, 2, 72, 3},  {FINDING_INDIRECT, 1, 40, 1},
-	    {FINDING_REACHABLE, 3, 16, 1},
+	    {FINDING_LEAK, 1, 40, 1, 112, 4},    {FINDING_LEAK, 4, 50, 1, 0, 0},
+	    {FINDING_LEAK, 3, 8, 1, 0, 0},       {FINDING_INDIRECT, 2, 72, 3, 0, 0},
+	    {FINDING_INDIRECT, 1, 40, 1, 0, 0},  {FINDING_INDIRECT, 4, 16, 1, 0, 0},
+	    {FINDING_REACHABLE, 3, 16, 1, 0, 0},
 	};
-	for (size_t i = 0; i < 5; i++) {
+	size_t nw = sizeof(want) / sizeof(want[0]);
+	assert_int_equal(l->n, nw);
+	for (size_t i = 0; i < nw; i++) {
 		assert_int_equal(l->items[i].kind, want[i].kind);
 		assert_int_equal(l->items[i].stack_id, want[i].stack);
 		assert_int_equal(l->items[i].bytes, want[i].bytes);
 		assert_int_equal(l->items[i].count, want[i].count);
+		assert_int_equal(l->items[i].held_bytes, want[i].held_bytes);
+		assert_int_equal(l->items[i].held_count, want[i].held_count);
 	}
-	assert_int_equal(finding_list_actionable(l), 2);
+	assert_int_equal(finding_list_actionable(l), 3);
 	assert_true(finding_kind_is_heap(FINDING_INDIRECT));
 	assert_string_equal(finding_kind_name(FINDING_INDIRECT), "indirect");
 	uint32_t mask;

@@ -206,6 +206,19 @@ static inline void tb_block(struct tb *t, uint64_t addr, uint64_t size, uint64_t
 	                    .addr = addr, .size = size, .stack_id = stack_id, .flags = flags});
 }
 
+/* An indirect block with its BLOCK.owner: the block leaked directly that holds it. */
+static inline void tb_block_owned(struct tb *t, uint64_t addr, uint64_t size, uint64_t stack_id,
+                                  uint64_t owner)
+{
+	trace_enc_block(&t->chunk, &(struct trace_rec_block){.addr = addr,
+	                                                     .size = size,
+	                                                     .stack_id = stack_id,
+	                                                     .flags = TRACE_BLOCK_SCANNED |
+	                                                              TRACE_BLOCK_INDIRECT,
+	                                                     .owner = owner,
+	                                                     .has_owner = 1});
+}
+
 static inline void tb_fd_open(struct tb *t, uint64_t fd, uint64_t gen, uint64_t type,
                               uint64_t flags, uint64_t stack_id, const char *path, const char *peer,
                               const char *api)

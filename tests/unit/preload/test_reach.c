@@ -194,6 +194,9 @@ static void test_reach(void **state)
 	uintptr_t upper = reveal(xa) < reveal(ya) ? reveal(ya) : reveal(xa);
 	assert_int_equal(lk_reach_flags(lower), SCANNED);
 	assert_int_equal(lk_reach_flags(upper), INDIRECT);
+	assert_int_equal(lk_reach_owner(upper), lower);
+	assert_int_equal(lk_reach_owner(lower), 0);
+	assert_int_equal(lk_reach_owner(reveal(ad)), 0); /* reachable */
 	assert_int_equal(lk_reach_flags(reveal(hidden)), SCANNED);
 	assert_int_equal(lk_reach_flags((uintptr_t)holder), 0); /* not in the table */
 	lk_reach_release();
@@ -209,6 +212,10 @@ static void test_reach(void **state)
 	assert_int_equal(lk_reach_flags(reveal(cd)), INDIRECT);
 	assert_int_equal(lk_reach_flags(reveal(zd)), INDIRECT);
 	assert_int_equal(lk_reach_flags((uintptr_t)local), REACHABLE);
+	/* Each leaked through the head, whatever order the walks met them in. */
+	assert_int_equal(lk_reach_owner(reveal(bd)), reveal(ad));
+	assert_int_equal(lk_reach_owner(reveal(cd)), reveal(ad));
+	assert_int_equal(lk_reach_owner(reveal(zd)), reveal(ad));
 	lk_reach_release();
 
 	assert_int_equal(write(bl.fds[1], "x", 1), 1);
@@ -264,10 +271,13 @@ static void test_long_list(void **state)
 	scrub_stack();
 	assert_int_equal(scan_whole(), 0);
 	assert_int_equal(lk_reach_flags(reveal(head)), SCANNED);
-	size_t indirect = 0;
-	for (struct node *b = ((struct node *)reveal(head))->next; b; b = b->next)
+	size_t indirect = 0, held = 0;
+	for (struct node *b = ((struct node *)reveal(head))->next; b; b = b->next) {
 		indirect += lk_reach_flags((uintptr_t)b) == INDIRECT;
+		held += lk_reach_owner((uintptr_t)b) == reveal(head);
+	}
 	assert_int_equal(indirect, N - 1);
+	assert_int_equal(held, N - 1);
 	lk_reach_release();
 	for (struct node *b = (struct node *)reveal(head), *next; b; b = next) {
 		next = b->next;
@@ -309,8 +319,10 @@ struct seen {
 	int sorted;
 };
 
-static void collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags)
+static void collect(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags,
+                    uintptr_t owner)
 {
+	(void)owner;
 	struct seen *s = arg;
 	if (s->n && ptr <= s->last)
 		s->sorted = 0;
@@ -584,9 +596,10 @@ struct verdicts {
 	int sorted;
 };
 
-static void keep_verdict(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags)
+static void keep_verdict(void *arg, uintptr_t ptr, uint64_t size, uint32_t stack_id, uint32_t flags,
+                         uintptr_t owner)
 {
-	(void)size;
+	(void)size, (void)owner;
 	struct verdicts *v = arg;
 	if (v->n && ptr <= v->ptr[v->n - 1])
 		v->sorted = 0;
