@@ -388,7 +388,6 @@ static void print_growth_test(FILE *f, const char *ind, const struct analysis_pr
 	        ap->growth_needed);
 }
 
-/* Reachable memory in one line: its total, blocks and stacks. */
 /* The findings [from, to) of one kind not acted on alone (reachable, indirect): one line,
  * "label: 3.2 KiB in 154 blocks from 57 stacks; --show kind lists them". */
 static void print_rest_summary(FILE *f, const char *ind, const struct finding_list *l, size_t from,

@@ -1182,10 +1182,11 @@ int lk_reach_mark_max_stack(uint32_t *max)
 	return 0;
 }
 
-uint32_t lk_reach_mark_flags(uintptr_t ptr)
+/* Index of the block starting at ptr in the last scan's copy, or -1. */
+static long lk_reach_block_at(uintptr_t ptr)
 {
 	if (!lk_rs || !lk_rs->ran)
-		return 0;
+		return -1;
 	size_t lo = 0, hi = lk_rs->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -1195,8 +1196,14 @@ uint32_t lk_reach_mark_flags(uintptr_t ptr)
 			hi = mid;
 	}
 	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
-		return 0;
-	return lk_reach_mark_bits(lo);
+		return -1;
+	return (long)lo;
+}
+
+uint32_t lk_reach_mark_flags(uintptr_t ptr)
+{
+	long i = lk_reach_block_at(ptr);
+	return i < 0 ? 0 : lk_reach_mark_bits((size_t)i);
 }
 
 /* The direct leak a block not reached leaked through (position p in unr[]): 0 for one leaked
@@ -1211,19 +1218,8 @@ static uintptr_t lk_unr_owner(size_t p)
 
 uintptr_t lk_reach_mark_owner(uintptr_t ptr)
 {
-	if (!lk_rs || !lk_rs->ran || !lk_rs->unr_n)
-		return 0;
-	size_t lo = 0, hi = lk_rs->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (lk_rb_addr(&lk_rs->blocks[mid]) < ptr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == lk_rs->n || lk_rb_addr(&lk_rs->blocks[lo]) != ptr)
-		return 0;
-	size_t p = lk_unr_pos(lo);
+	long i = lk_reach_block_at(ptr);
+	size_t p = i < 0 ? SIZE_MAX : lk_unr_pos((size_t)i);
 	return p == SIZE_MAX ? 0 : lk_unr_owner(p);
 }
 

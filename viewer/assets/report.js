@@ -562,6 +562,8 @@
 		case 'tempfile':
 			return (f.path || '') + (f.count > 1 ? ' and ' + (f.count - 1) + ' more' : '');
 		case 'leak':
+		case 'indirect':
+		case 'reachable': /* a row of a stack's heap findings together: what its leak holds */
 			return f.held_count ? 'holding ' + fmtBytes(f.held_bytes) + ' in ' + fmtCount(f.held_count) + ' more blocks' : '';
 		case 'growth':
 		case 'rss':
@@ -633,7 +635,7 @@
 			if (prev) {
 				prev.kinds.push(f.kind);
 				if (f.kind !== 'growth') {
-					const held = prev.held ? {bytes: prev.f.bytes + f.bytes, count: prev.f.count + f.count} : {};
+					const held = prev.held ? {bytes: prev.f.bytes + f.bytes, count: prev.f.count + f.count, held_bytes: (prev.f.held_bytes || 0) + (f.held_bytes || 0), held_count: (prev.f.held_count || 0) + (f.held_count || 0)} : {};
 					prev.f = Object.assign({}, f, {bytes_per_sec: prev.f.bytes_per_sec}, held);
 					prev.held = true;
 				}
