@@ -593,16 +593,29 @@ static inline void lk_reach_hit_leaked(long i)
 		lk_rs->stack[lk_rs->sp++] = (uint32_t)i;
 }
 
+/* A word outside [lo, hi) (a count, a flag, a pointer into a module's data) is passed by here,
+ * with the bounds in registers, not by a call that reloads them (0.9 M blocks of a Python heap
+ * hold 9 M words). Inlined with leaking constant: one loop for the two passes. */
+static inline __attribute__((always_inline)) void lk_reach_words_span(const uint8_t *buf,
+                                                                      size_t len, int leaking)
+{
+	uintptr_t lo = lk_rs->lo, span = lk_rs->hi - lk_rs->lo;
+	for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
+		uintptr_t v;
+		memcpy(&v, buf + off, sizeof(v));
+		if (v - lo >= span)
+			continue;
+		if (leaking)
+			lk_reach_hit_leaked(lk_reach_find(v));
+		else
+			lk_reach_hit(lk_reach_find(v));
+	}
+}
+
 static void lk_reach_words(const uint8_t *buf, size_t len)
 {
 	if (lk_rs->leaking) {
-		uintptr_t lo = lk_rs->lo, span = lk_rs->hi - lk_rs->lo;
-		for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
-			uintptr_t v;
-			memcpy(&v, buf + off, sizeof(v));
-			if (v - lo < span)
-				lk_reach_hit_leaked(lk_reach_find(v));
-		}
+		lk_reach_words_span(buf, len, 1);
 		return;
 	}
 	const uint64_t *slots = lk_rs->slots;
@@ -616,16 +629,7 @@ static void lk_reach_words(const uint8_t *buf, size_t len)
 		}
 		return;
 	}
-	/* A word outside [lo, hi) (a count, a flag, a pointer into a module's data) is passed by
-	 * here, with the bounds in registers, not by a call that reloads them (0.9 M blocks of a
-	 * Python heap hold 9 M words). */
-	uintptr_t lo = lk_rs->lo, span = lk_rs->hi - lk_rs->lo;
-	for (size_t off = 0; off + sizeof(uintptr_t) <= len; off += sizeof(uintptr_t)) {
-		uintptr_t v;
-		memcpy(&v, buf + off, sizeof(v));
-		if (v - lo < span)
-			lk_reach_hit(lk_reach_find(v));
-	}
+	lk_reach_words_span(buf, len, 0);
 }
 
 /* ---- reads in place ----------------------------------------------------------------------
