@@ -822,7 +822,8 @@ static void lk_emit_temps(trace_buf_t *b, int final)
 
 void lk_fd_emit(trace_buf_t *b, int final)
 {
-	if (__atomic_load_n(&lk_fd_init_state, __ATOMIC_ACQUIRE) == 2) {
+	/* A process no descriptor hook has seen yet probes now: its trace lists what it holds. */
+	if (lk_fd_ready() == 0) {
 		/* Only the words of entries ever used (an entry is used before it is dirty): the
 		 * rest of the bitmap is never read, not even in a process that opens nothing. An
 		 * entry whose first use races with this emit is the next emit's. */

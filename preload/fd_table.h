@@ -41,7 +41,12 @@ static inline uint64_t lk_fd_now_ns(void)
 
 /* Idempotent. Maps the table and records every descriptor open now as inherited (raw
  * getdents64 of /proc/self/fd). Returns 0, or -1 if the table could not be mapped (every
- * other call is then a no-op). Call it early from init.c; hooks also call it. */
+ * other call is then a no-op). Called at first need, not at start: by the first descriptor
+ * hook (an open's new descriptor, found by the probe, is then recorded over with its
+ * stack), a spawn, an exec, or the first snapshot's descriptors. Until then every open
+ * descriptor is one the process started with or made where no hook sees, as at start. So a
+ * program exec'd by a traced one that touches no descriptor (a shell's `true`) never reads
+ * /proc/self/fd, nor maps the table. */
 int lk_fd_init(void);
 
 /* leak_attach_begin (hooks inert): forgets what an earlier window knew and records every

@@ -146,7 +146,7 @@ __attribute__((constructor)) static void lk_init(int argc, char **argv)
 	lk_node_init();
 	lk_modules_init();
 	lk_reach_init(); /* the loader's TLS figures, now: the scan may run in a signal handler */
-	lk_fd_init();    /* descriptors open now are the inherited ones (no stack) */
+	/* The descriptor table starts at first need (fd_table.h: lk_fd_init), not here. */
 	if (lk_tracefile_init(lk_fork_exec_child_init((int)lk_config.execed_from)) < 0) {
 		lk_node_restore_env(); /* no trace: node writes no perf map for it */
 		goto out;              /* it warned and set lk_disabled */
