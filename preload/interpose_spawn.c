@@ -55,13 +55,16 @@ static void lk_spawned(pid_t pid, const char *api, const char *cmd, int autoreap
 static __attribute__((always_inline)) inline pid_t lk_fork_as(const char *api)
 {
 	LK_REAL_OR(fork, -1);
-	int autoreap = lk_sigchld_autoreap();
+	/* Off (LEAK_DISABLE=1, not ready yet): nothing to record, and a child that ran the resets
+	 * below would fault in a page of ours in every fork. */
+	bool on = lk_ready && !lk_disabled;
+	int autoreap = on ? lk_sigchld_autoreap() : 0;
 	lk_fork_in_hook = 1;
 	pid_t pid = fn();
 	lk_fork_in_hook = 0;
 	if (pid > 0) {
 		LK_RECORD(lk_spawned(pid, api, NULL, autoreap));
-	} else if (pid == 0 && !lk_disabled) {
+	} else if (pid == 0 && on && !lk_disabled) {
 		/* The child: its own children and threads start empty, its temp files are the
 		 * parent's; descriptors stay, and go into its new trace (fork.c's atfork child
 		 * handler already asked for that through lk_fd_emit_reset). An untraced child

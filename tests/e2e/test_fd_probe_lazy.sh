@@ -20,7 +20,7 @@ log=$TMP/strace.log
 rc=0
 timeout -k 5 "$T_LIMIT" "$STRACE" -f -qq -e trace=execve,openat -o "$log" \
 	env LD_PRELOAD="$LEAK_SO" LEAK_OUT="$out/leak.%e.%p.lkt" \
-	sh -c "$truebin; $truebin; $catbin /etc/hostname >/dev/null; $truebin" \
+	sh -c "$truebin; $truebin; $catbin /etc/hostname >/dev/null; $truebin; :" \
 	>"$TMP/stdout" 2>"$TMP/stderr" </dev/null || rc=$?
 assert_eq "$rc" 0 "exit status"
 [ ! -s "$TMP/stderr" ] || fail "stderr: $(head -3 "$TMP/stderr")"
